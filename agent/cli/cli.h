@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* vrouterctl subcommands: one file each, cmd-<name>.c. */
+#pragma once
+
+#include <stddef.h>
+
+/* Exit codes of the spec ("The agent's answer"). */
+enum {
+	EXIT_APPLIED = 0,
+	EXIT_INVALID = 1,
+	EXIT_FAILED = 2,
+	EXIT_STALE = 3,
+	EXIT_UNREACHABLE = 4,
+	EXIT_USAGE = 64,
+};
+
+int cmd_check(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_render(int argc, char **argv);
+
+/* Read FILE, or standard input for "-", up to limit bytes; one more byte is read so that
+ * callers can tell an oversized document. Returns 0 or a negative errno (message printed). */
+int cli_read_input(const char *path, size_t limit, char **ret, size_t *ret_len);

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/* The model's destructor and look-ups. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "intent.h"
+#include "sections.h"
+
+void strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+struct intent *intent_free(struct intent *in)
+{
+	if (!in)
+		return NULL;
+	free_interfaces(in);
+	free_routes(in);
+	free_firewall(in);
+	free_nat(in);
+	free_dhcp(in);
+	free_dns(in);
+	free_vpn(in);
+	free_vrrp(in);
+	free(in->hostname);
+	free(in);
+	return NULL;
+}
+
+const struct iface *intent_iface(const struct intent *in, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < in->n_ifaces; i++)
+		if (!strcmp(in->ifaces[i].name, name))
+			return &in->ifaces[i];
+	return NULL;
+}
+
+const struct fw_set *intent_fw_set(const struct intent *in, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < in->firewall.n_sets; i++)
+		if (!strcmp(in->firewall.sets[i].name, name))
+			return &in->firewall.sets[i];
+	return NULL;
+}
+
+const struct wg_tunnel *intent_wg(const struct intent *in, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < in->vpn.n_wireguard; i++)
+		if (!strcmp(in->vpn.wireguard[i].name, name))
+			return &in->vpn.wireguard[i];
+	return NULL;
+}
+
+const struct ipsec_tunnel *intent_ipsec(const struct intent *in, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < in->vpn.n_ipsec; i++)
+		if (!strcmp(in->vpn.ipsec[i].name, name))
+			return &in->vpn.ipsec[i];
+	return NULL;
+}
+
+const struct dhcp_pool *intent_dhcp(const struct intent *in, const char *iface)
+{
+	size_t i;
+
+	for (i = 0; i < in->n_dhcp; i++)
+		if (!strcmp(in->dhcp[i].interface, iface))
+			return &in->dhcp[i];
+	return NULL;
+}
+
+bool intent_has_link(const struct intent *in, const char *name)
+{
+	return intent_iface(in, name) || intent_wg(in, name) || intent_ipsec(in, name);
+}
+
+static bool prefixes_have_addr(const struct ip_prefix *p, size_t n, const struct ip_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (addr_equal(&p[i].addr, a))
+			return true;
+	return false;
+}
+
+bool intent_iface_owns_addr(const struct intent *in, const char *name, const struct ip_addr *a)
+{
+	const struct iface *ifc = intent_iface(in, name);
+	const struct wg_tunnel *wg = intent_wg(in, name);
+	size_t i;
+
+	if (ifc && prefixes_have_addr(ifc->addrs, ifc->n_addrs, a))
+		return true;
+	if (wg && prefixes_have_addr(wg->addrs, wg->n_addrs, a))
+		return true;
+	for (i = 0; i < in->vrrp.n_groups; i++) {
+		const struct vrrp_group *g = &in->vrrp.groups[i];
+
+		if (!strcmp(g->interface, name) && prefixes_have_addr(g->vips, g->n_vips, a))
+			return true;
+	}
+	return false;
+}
+
+bool intent_owns_addr(const struct intent *in, const struct ip_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < in->n_ifaces; i++)
+		if (intent_iface_owns_addr(in, in->ifaces[i].name, a))
+			return true;
+	for (i = 0; i < in->vpn.n_wireguard; i++)
+		if (intent_iface_owns_addr(in, in->vpn.wireguard[i].name, a))
+			return true;
+	return false;
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/* "routes": static routes. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/strbuf.h"
+#include "read.h"
+#include "sections.h"
+
+static const char *const route_keys[] = {"to", "via", "interface", "metric", NULL};
+
+static int parse_route(struct jr *r, const struct json_t *v, void *ret)
+{
+	struct route *rt = ret;
+	size_t errors = r->errs->n;
+	int64_t metric;
+
+	if (!jr_object(r, v, route_keys))
+		return -1;
+	read_member(r, v, "to", true, read_prefix, &rt->to);
+	if (read_member(r, v, "via", false, read_addr, &rt->via) > 0)
+		rt->has |= ROUTE_HAS_VIA;
+	if (read_member(r, v, "interface", false, read_name, &rt->interface) > 0)
+		rt->has |= ROUTE_HAS_INTERFACE;
+	if (jr_int(r, v, "metric", false, 0, UINT32_MAX, &metric) > 0) {
+		rt->metric = (uint32_t)metric;
+		rt->has |= ROUTE_HAS_METRIC;
+	}
+	if (!(rt->has & (ROUTE_HAS_VIA | ROUTE_HAS_INTERFACE)))
+		jr_error(r, "a route needs \"via\", \"interface\" or both");
+	if (rt->has & ROUTE_HAS_VIA && jr_member(v, "to") && rt->to.addr.family &&
+	    rt->via.family != rt->to.addr.family) {
+		size_t m = jr_push_key(r, "via");
+
+		jr_error(r, "gateway and destination are of different address families");
+		jr_pop(r, m);
+	} else if (rt->has & ROUTE_HAS_VIA &&
+		   (addr_is_unspecified(&rt->via) || addr_is_multicast(&rt->via))) {
+		size_t m = jr_push_key(r, "via");
+
+		jr_error(r, "a gateway must be a unicast address");
+		jr_pop(r, m);
+	}
+	rt->ptr = jr_ptr_dup(r);
+	return r->errs->n == errors ? 1 : -1;
+}
+
+void parse_routes(struct jr *r, const struct json_t *v, struct intent *in)
+{
+	if (read_array_value(r, v, LIMIT_MANY, sizeof(struct route), parse_route, &in->routes,
+			     &in->n_routes) >= 0)
+		in->has |= INTENT_HAS_ROUTES;
+}
+
+/* Whether the gateway is on the network of an address of the interface (any interface when
+ * name is NULL). */
+static bool gateway_on_link(const struct intent *in, const char *name, const struct ip_addr *gw)
+{
+	size_t i, j;
+
+	for (i = 0; i < in->n_ifaces; i++) {
+		const struct iface *ifc = &in->ifaces[i];
+
+		if (name && strcmp(ifc->name, name))
+			continue;
+		for (j = 0; j < ifc->n_addrs; j++)
+			if (prefix_contains(&ifc->addrs[j], gw))
+				return true;
+	}
+	for (i = 0; i < in->vpn.n_wireguard; i++) {
+		const struct wg_tunnel *wg = &in->vpn.wireguard[i];
+
+		if (name && strcmp(wg->name, name))
+			continue;
+		for (j = 0; j < wg->n_addrs; j++)
+			if (prefix_contains(&wg->addrs[j], gw))
+				return true;
+	}
+	return false;
+}
+
+void check_routes(const struct intent *in, struct errlist *errs)
+{
+	struct strbuf p = {0};
+	size_t i, j;
+
+	for (i = 0; i < in->n_routes; i++) {
+		const struct route *rt = &in->routes[i];
+		char buf[ADDR_STRLEN];
+
+		if (rt->has & ROUTE_HAS_INTERFACE && !intent_iface(in, rt->interface) &&
+		    !intent_wg(in, rt->interface)) {
+			strbuf_printf(&p, "%s/interface", rt->ptr);
+			errlist_add(errs, strbuf_str(&p), "unknown interface \"%s\"",
+				    rt->interface);
+			strbuf_truncate(&p, 0);
+		} else if (rt->has & ROUTE_HAS_VIA) {
+			const char *dev = rt->has & ROUTE_HAS_INTERFACE ? rt->interface : NULL;
+
+			strbuf_printf(&p, "%s/via", rt->ptr);
+			if (addr_is_ipv6_link_local(&rt->via) && !dev)
+				errlist_add(errs, strbuf_str(&p),
+					    "a link-local gateway needs \"interface\"");
+			else if (!(addr_is_ipv6_link_local(&rt->via)) &&
+				 !gateway_on_link(in, dev, &rt->via))
+				errlist_add(errs, strbuf_str(&p),
+					    "gateway %s is not on the network of %s",
+					    addr_format(&rt->via, buf),
+					    dev ? "that interface" : "any interface");
+			strbuf_truncate(&p, 0);
+		}
+		for (j = 0; j < i; j++) {
+			const struct route *o = &in->routes[j];
+
+			if (o->metric == rt->metric && o->to.len == rt->to.len &&
+			    addr_equal(&o->to.addr, &rt->to.addr)) {
+				strbuf_printf(&p, "%s/to", rt->ptr);
+				errlist_add(errs, strbuf_str(&p),
+					    "duplicate route: same \"to\" and \"metric\" as %s",
+					    o->ptr);
+				strbuf_truncate(&p, 0);
+				break;
+			}
+		}
+	}
+	strbuf_done(&p);
+}
+
+void free_routes(struct intent *in)
+{
+	size_t i;
+
+	for (i = 0; i < in->n_routes; i++) {
+		free(in->routes[i].interface);
+		free(in->routes[i].ptr);
+	}
+	free(in->routes);
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/* The top level of an intent document. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "../lib/cleanup.h"
+#include "../lib/jread.h"
+#include "parse.h"
+#include "read.h"
+#include "sections.h"
+
+DEFINE_PTR_CLEANUP(struct intent, intent_free)
+
+static const struct {
+	const char *key;
+	void (*parse)(struct jr *r, const struct json_t *v, struct intent *in);
+	void (*check)(const struct intent *in, struct errlist *errs);
+} sections[] = {
+	{"interfaces", parse_interfaces, check_interfaces},
+	{"routes", parse_routes, check_routes},
+	{"firewall", parse_firewall, check_firewall},
+	{"nat", parse_nat, check_nat},
+	{"dhcp", parse_dhcp, check_dhcp},
+	{"dns", parse_dns, check_dns},
+	{"vpn", parse_vpn, check_vpn},
+	{"vrrp", parse_vrrp, check_vrrp},
+};
+
+static const char *const top_keys[] = {
+	"version", "generation", "hostname", "interfaces", "routes", "firewall",
+	"nat",	   "dhcp",	 "dns",	     "vpn",	   "vrrp",   NULL,
+};
+
+static void parse_top(struct jr *r, const struct json_t *root, struct intent *in)
+{
+	size_t i;
+
+	if (!jr_object(r, root, top_keys))
+		return;
+	if (jr_int(r, root, "version", true, INT64_MIN, INT64_MAX, &in->version) > 0 &&
+	    in->version != INTENT_VERSION) {
+		size_t mark = jr_push_key(r, "version");
+
+		jr_error(r, "unsupported version %lld (this agent reads version %d)",
+			 (long long)in->version, INTENT_VERSION);
+		jr_pop(r, mark);
+	}
+	jr_int(r, root, "generation", true, 1, INT64_MAX, &in->generation);
+	if (read_member(r, root, "hostname", false, read_hostname, &in->hostname) > 0)
+		in->has |= INTENT_HAS_HOSTNAME;
+	jr_require(r, root, "interfaces");
+	for (i = 0; i < ELEMENTSOF(sections); i++) {
+		const struct json_t *v = jr_member(root, sections[i].key);
+		size_t mark;
+
+		if (!v)
+			continue;
+		mark = jr_push_key(r, sections[i].key);
+		sections[i].parse(r, v, in);
+		jr_pop(r, mark);
+	}
+}
+
+int intent_load(const char *buf, size_t len, struct intent **ret, struct errlist *errs)
+{
+	_cleanup_(intent_freep) struct intent *in = NULL;
+	struct json_t *root = NULL;
+	struct jr r = {.errs = errs};
+	size_t before = errs->n, i;
+
+	if (jr_load(errs, buf, len, &root) < 0)
+		return -EINVAL;
+	in = calloc(1, sizeof(*in));
+	if (!in) {
+		jr_unref(root);
+		return -ENOMEM;
+	}
+	parse_top(&r, root, in);
+	jr_done(&r);
+	if (errs->n == before && !errs->oom)
+		for (i = 0; i < ELEMENTSOF(sections); i++)
+			sections[i].check(in, errs);
+	jr_sort_errors(errs, root);
+	jr_unref(root);
+	if (errs->n != before || errs->oom || errs->dropped)
+		return -EINVAL;
+	*ret = TAKE_PTR(in);
+	return 0;
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* Reading an intent document into the model, and validating it. */
+#pragma once
+
+#include <stddef.h>
+
+#include "../lib/errlist.h"
+#include "intent.h"
+
+/*
+ * Parse and validate a whole intent document. Two passes: the structure (JSON syntax, types,
+ * ranges, syntax of every value, unknown and missing keys), then, when the structure is
+ * valid, the references and cross-field rules. Errors are appended to errs in document
+ * order. Returns 0 and the model, or -EINVAL (nothing returned).
+ */
+int intent_load(const char *buf, size_t len, struct intent **ret, struct errlist *errs);

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errlist.h"
+#include "strbuf.h"
+
+void errlist_add(struct errlist *l, const char *pointer, const char *fmt, ...)
+{
+	struct strbuf msg = {0};
+	struct errlist_entry *e;
+	va_list ap;
+
+	if (l->n >= ERRLIST_MAX) {
+		l->dropped++;
+		return;
+	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct errlist_entry *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v) {
+			l->oom = 1;
+			return;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	va_start(ap, fmt);
+	strbuf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	e = &l->v[l->n];
+	*e = (struct errlist_entry){
+		.pointer = strdup(pointer),
+		.message = strbuf_steal(&msg),
+		.seq = l->n,
+	};
+	if (!e->pointer || !e->message) {
+		free(e->pointer);
+		free(e->message);
+		l->oom = 1;
+		return;
+	}
+	l->n++;
+}
+
+static int errlist_entry_cmp(const void *a, const void *b)
+{
+	const struct errlist_entry *x = a, *y = b;
+	size_t i;
+
+	for (i = 0; i < x->n_position && i < y->n_position; i++)
+		if (x->position[i] != y->position[i])
+			return x->position[i] < y->position[i] ? -1 : 1;
+	if (x->n_position != y->n_position)
+		return x->n_position < y->n_position ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void errlist_sort(struct errlist *l)
+{
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), errlist_entry_cmp);
+}
+
+void errlist_print(const struct errlist *l, FILE *f)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		fprintf(f, "%s: %s\n", l->v[i].pointer, l->v[i].message);
+	if (l->dropped)
+		fprintf(f, ": %zu more errors not shown\n", l->dropped);
+	if (l->oom)
+		fprintf(f, ": out of memory while collecting errors\n");
+}
+
+void errlist_done(struct errlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].pointer);
+		free(l->v[i].message);
+		free(l->v[i].position);
+	}
+	free(l->v);
+	*l = (struct errlist){0};
+}

@@ -1,0 +1,515 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cleanup.h"
+#include "jread.h"
+
+static void jr_report_long_string(struct jr *r, const json_t *v)
+{
+	jr_error(r, "string of %zu bytes is longer than the limit of %d", json_string_length(v),
+		 JR_STRING_MAX);
+}
+
+/* Reports keys and strings longer than JR_STRING_MAX, at their own pointers. The pointer is
+ * only built for containers and for what is reported: documents may hold millions of
+ * scalars. */
+static void jr_check_lengths(struct jr *r, const json_t *v)
+{
+	const char *key;
+	json_t *val;
+	size_t i, mark;
+
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, key, val) {
+			if (strlen(key) > JR_STRING_MAX) {
+				jr_error(r, "a key of %zu bytes is longer than the limit of %d",
+					 strlen(key), JR_STRING_MAX);
+				continue;
+			}
+			if (!json_is_object(val) && !json_is_array(val) &&
+			    (!json_is_string(val) || json_string_length(val) <= JR_STRING_MAX))
+				continue;
+			mark = jr_push_key(r, key);
+			if (json_is_string(val))
+				jr_report_long_string(r, val);
+			else
+				jr_check_lengths(r, val);
+			jr_pop(r, mark);
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, val) {
+			if (!json_is_object(val) && !json_is_array(val) &&
+			    (!json_is_string(val) || json_string_length(val) <= JR_STRING_MAX))
+				continue;
+			mark = jr_push_index(r, i);
+			if (json_is_string(val))
+				jr_report_long_string(r, val);
+			else
+				jr_check_lengths(r, val);
+			jr_pop(r, mark);
+		}
+	} else if (json_is_string(v) && json_string_length(v) > JR_STRING_MAX) {
+		jr_report_long_string(r, v);
+	}
+}
+
+/* An upper bound of the number of values in a document: one per comma and per container
+ * outside strings, plus one. Linear and allocation-free, so that a document of millions of
+ * tiny values is refused before a tree of millions of nodes is built. */
+static size_t jr_count_values(const char *buf, size_t len)
+{
+	bool in_string = false;
+	size_t i, n = 1;
+
+	for (i = 0; i < len; i++) {
+		char c = buf[i];
+
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == ',' || c == '[' || c == '{') {
+			n++;
+		}
+	}
+	return n;
+}
+
+int jr_load(struct errlist *errs, const char *buf, size_t len, struct json_t **ret)
+{
+	struct jr r = {.errs = errs};
+	json_error_t e;
+	json_t *v;
+	size_t before = errs->n;
+
+	if (len > JR_DOCUMENT_MAX) {
+		errlist_add(errs, "", "document of %zu bytes is larger than the limit of %u bytes",
+			    len, JR_DOCUMENT_MAX);
+		return -EINVAL;
+	}
+	if (jr_count_values(buf, len) > JR_VALUES_MAX) {
+		errlist_add(errs, "", "document has more than %d values, the limit", JR_VALUES_MAX);
+		return -EINVAL;
+	}
+	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &e);
+	if (!v) {
+		if (json_error_code(&e) == json_error_premature_end_of_input)
+			errlist_add(errs, "", "invalid JSON: the document ends too early (line %d)",
+				    e.line);
+		else
+			errlist_add(errs, "", "invalid JSON at line %d, column %d: %s", e.line,
+				    e.column, e.text);
+		return -EINVAL;
+	}
+	jr_check_lengths(&r, v);
+	jr_done(&r);
+	if (errs->n != before) {
+		json_decref(v);
+		return -EINVAL;
+	}
+	*ret = v;
+	return 0;
+}
+
+void jr_unref(struct json_t *v)
+{
+	json_decref(v);
+}
+
+/* The ordinal of each token of pointer p as found in the document. */
+static void jr_position(struct errlist_entry *e, const json_t *root)
+{
+	const json_t *v = root;
+	const char *p = e->pointer;
+	size_t n = 0, cap = 0;
+
+	while (*p == '/' && v) {
+		_cleanup_free_ char *tok = NULL;
+		const char *end = strchr(p + 1, '/');
+		size_t len = end ? (size_t)(end - p - 1) : strlen(p + 1), i, j, ord = 0;
+		size_t *pos;
+
+		tok = malloc(len + 1);
+		if (!tok)
+			return;
+		for (i = 0, j = 0; i < len; i++) {
+			if (p[1 + i] == '~' && i + 1 < len && (p[2 + i] == '0' || p[2 + i] == '1')) {
+				tok[j++] = p[2 + i] == '0' ? '~' : '/';
+				i++;
+			} else {
+				tok[j++] = p[1 + i];
+			}
+		}
+		tok[j] = '\0';
+		p += 1 + len;
+
+		if (json_is_object(v)) {
+			const char *key;
+			json_t *val, *found = NULL;
+
+			json_object_foreach((json_t *)v, key, val) {
+				if (!strcmp(key, tok)) {
+					found = val;
+					break;
+				}
+				ord++;
+			}
+			v = found;
+		} else if (json_is_array(v)) {
+			char *endp;
+
+			ord = strtoul(tok, &endp, 10);
+			v = *endp ? NULL : json_array_get(v, ord);
+		} else {
+			v = NULL;
+		}
+		if (!v)
+			/* Past the document (a missing key): sorts after its parent's members. */
+			ord = SIZE_MAX;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			pos = realloc(e->position, cap * sizeof(*pos));
+			if (!pos)
+				return;
+			e->position = pos;
+		}
+		e->position[n++] = ord;
+		e->n_position = n;
+	}
+}
+
+void jr_sort_errors(struct errlist *errs, const struct json_t *root)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++)
+		jr_position(&errs->v[i], root);
+	errlist_sort(errs);
+}
+
+size_t jr_push_key(struct jr *r, const char *key)
+{
+	size_t mark = r->ptr.len;
+	const char *k;
+
+	strbuf_append(&r->ptr, "/");
+	for (k = key; *k; k++) {
+		if (*k == '~')
+			strbuf_append(&r->ptr, "~0");
+		else if (*k == '/')
+			strbuf_append(&r->ptr, "~1");
+		else
+			strbuf_append_n(&r->ptr, k, 1);
+	}
+	return mark;
+}
+
+size_t jr_push_index(struct jr *r, size_t i)
+{
+	size_t mark = r->ptr.len;
+
+	strbuf_printf(&r->ptr, "/%zu", i);
+	return mark;
+}
+
+void jr_pop(struct jr *r, size_t mark)
+{
+	strbuf_truncate(&r->ptr, mark);
+}
+
+const char *jr_ptr(const struct jr *r)
+{
+	return strbuf_str(&r->ptr);
+}
+
+char *jr_ptr_dup(const struct jr *r)
+{
+	return strdup(jr_ptr(r));
+}
+
+void jr_error(struct jr *r, const char *fmt, ...)
+{
+	struct strbuf msg = {0};
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	errlist_add(r->errs, jr_ptr(r), "%s", strbuf_str(&msg));
+	strbuf_done(&msg);
+}
+
+void jr_done(struct jr *r)
+{
+	strbuf_done(&r->ptr);
+}
+
+const char *jr_type_name(const struct json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	case JSON_REAL:
+		return "a number with a fraction or exponent";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "a boolean";
+	case JSON_NULL:
+		return "null";
+	}
+	return "?";
+}
+
+bool jr_is_object(const struct json_t *v)
+{
+	return json_is_object(v);
+}
+
+bool jr_is_array(const struct json_t *v)
+{
+	return json_is_array(v);
+}
+
+bool jr_is_string(const struct json_t *v)
+{
+	return json_is_string(v);
+}
+
+bool jr_is_integer(const struct json_t *v)
+{
+	return json_is_integer(v);
+}
+
+/* Levenshtein distance, capped: enough to suggest a near-miss key. */
+static unsigned jr_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	unsigned d[32], prev, tmp;
+
+	if (la >= ELEMENTSOF(d) || lb >= ELEMENTSOF(d))
+		return 99;
+	for (j = 0; j <= lb; j++)
+		d[j] = (unsigned)j;
+	for (i = 1; i <= la; i++) {
+		prev = d[0];
+		d[0] = (unsigned)i;
+		for (j = 1; j <= lb; j++) {
+			unsigned best = prev + (a[i - 1] != b[j - 1]);
+
+			tmp = d[j];
+			if (d[j] + 1 < best)
+				best = d[j] + 1;
+			if (d[j - 1] + 1 < best)
+				best = d[j - 1] + 1;
+			d[j] = best;
+			prev = tmp;
+		}
+	}
+	return d[lb];
+}
+
+bool jr_object(struct jr *r, const struct json_t *v, const char *const *allowed)
+{
+	const char *key;
+	json_t *val;
+
+	if (!json_is_object(v)) {
+		jr_error(r, "expected an object, got %s", jr_type_name(v));
+		return false;
+	}
+	json_object_foreach((json_t *)v, key, val) {
+		const char *const *a, *hint = NULL;
+		unsigned best = 3;
+		size_t mark;
+
+		for (a = allowed; *a; a++)
+			if (!strcmp(*a, key))
+				break;
+		if (*a)
+			continue;
+		/* Unknown: suggest the nearest allowed key, if one is near. */
+		for (a = allowed; *a; a++) {
+			unsigned d = jr_distance(*a, key);
+
+			if (d < best) {
+				best = d;
+				hint = *a;
+			}
+		}
+		mark = jr_push_key(r, key);
+		if (hint)
+			jr_error(r, "unknown key (did you mean \"%s\"?)", hint);
+		else
+			jr_error(r, "unknown key");
+		jr_pop(r, mark);
+	}
+	return true;
+}
+
+bool jr_map(struct jr *r, const struct json_t *v, size_t max)
+{
+	if (!json_is_object(v)) {
+		jr_error(r, "expected an object, got %s", jr_type_name(v));
+		return false;
+	}
+	if (json_object_size(v) > max) {
+		jr_error(r, "%zu members, more than the limit of %zu", json_object_size(v), max);
+		return false;
+	}
+	return true;
+}
+
+const struct json_t *jr_member(const struct json_t *obj, const char *key)
+{
+	return json_object_get(obj, key);
+}
+
+size_t jr_size(const struct json_t *v)
+{
+	return json_is_array(v) ? json_array_size(v) : json_object_size(v);
+}
+
+void *jr_iter(const struct json_t *obj)
+{
+	return json_object_iter((json_t *)obj);
+}
+
+void *jr_iter_next(const struct json_t *obj, void *it)
+{
+	return json_object_iter_next((json_t *)obj, it);
+}
+
+const char *jr_iter_key(void *it)
+{
+	return json_object_iter_key(it);
+}
+
+const struct json_t *jr_iter_value(void *it)
+{
+	return json_object_iter_value(it);
+}
+
+bool jr_array(struct jr *r, const struct json_t *v, size_t max)
+{
+	if (!json_is_array(v)) {
+		jr_error(r, "expected an array, got %s", jr_type_name(v));
+		return false;
+	}
+	if (json_array_size(v) > max) {
+		jr_error(r, "%zu elements, more than the limit of %zu", json_array_size(v), max);
+		return false;
+	}
+	return true;
+}
+
+const struct json_t *jr_at(const struct json_t *arr, size_t i)
+{
+	return json_array_get(arr, i);
+}
+
+int jr_string_ref(struct jr *r, const struct json_t *v, const char **ret)
+{
+	if (!json_is_string(v)) {
+		jr_error(r, "expected a string, got %s", jr_type_name(v));
+		return -1;
+	}
+	*ret = json_string_value(v);
+	return 1;
+}
+
+int jr_string_value(struct jr *r, const struct json_t *v, char **ret)
+{
+	const char *s;
+	char *c;
+
+	if (jr_string_ref(r, v, &s) < 0)
+		return -1;
+	c = strdup(s);
+	if (!c) {
+		jr_error(r, "out of memory");
+		return -1;
+	}
+	*ret = c;
+	return 1;
+}
+
+int jr_int_value(struct jr *r, const struct json_t *v, int64_t min, int64_t max, int64_t *ret)
+{
+	json_int_t i;
+
+	if (!json_is_integer(v)) {
+		jr_error(r, "expected an integer, got %s", jr_type_name(v));
+		return -1;
+	}
+	i = json_integer_value(v);
+	if (i < min || i > max) {
+		jr_error(r, "%" PRId64 " is out of range (%" PRId64 "-%" PRId64 ")", (int64_t)i, min,
+			 max);
+		return -1;
+	}
+	*ret = i;
+	return 1;
+}
+
+int jr_bool_value(struct jr *r, const struct json_t *v, bool *ret)
+{
+	if (!json_is_boolean(v)) {
+		jr_error(r, "expected true or false, got %s", jr_type_name(v));
+		return -1;
+	}
+	*ret = json_is_true(v);
+	return 1;
+}
+
+bool jr_require(struct jr *r, const struct json_t *obj, const char *key)
+{
+	if (json_object_get(obj, key))
+		return true;
+	jr_error(r, "missing required key \"%s\"", key);
+	return false;
+}
+
+#define JR_MEMBER(r, obj, key, required, read)                                                     \
+	({                                                                                         \
+		const json_t *_v = json_object_get(obj, key);                                      \
+		int _ret = 0;                                                                      \
+		if (!_v) {                                                                         \
+			if (required)                                                              \
+				jr_error(r, "missing required key \"%s\"", key);                   \
+		} else {                                                                           \
+			size_t _mark = jr_push_key(r, key);                                        \
+			_ret = (read);                                                             \
+			jr_pop(r, _mark);                                                          \
+		}                                                                                  \
+		_ret;                                                                              \
+	})
+
+int jr_string(struct jr *r, const struct json_t *obj, const char *key, bool required, char **ret)
+{
+	return JR_MEMBER(r, obj, key, required, jr_string_value(r, _v, ret));
+}
+
+int jr_int(struct jr *r, const struct json_t *obj, const char *key, bool required, int64_t min,
+	   int64_t max, int64_t *ret)
+{
+	return JR_MEMBER(r, obj, key, required, jr_int_value(r, _v, min, max, ret));
+}
+
+int jr_bool(struct jr *r, const struct json_t *obj, const char *key, bool required, bool *ret)
+{
+	return JR_MEMBER(r, obj, key, required, jr_bool_value(r, _v, ret));
+}

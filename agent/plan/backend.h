@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one boundary between the pure core and the router. Everything the agent reads from or
+ * does to the system goes through a backend:
+ *
+ *   record   (backend-record.c) a JSON state file in, one text line per operation out; for
+ *            `vrouterctl plan`, dry runs and golden tests
+ *   netlink  links, addresses, routes, hostname          (later)
+ *   nftables fw-set, fw-element, fw-chain, fw-rule, nat-rule: one transaction   (later)
+ *   services files, with their change class (reload/restart)                   (later)
+ *
+ * An apply is: observe (every backend fills its part of one struct observed), plan, then
+ * per backend begin, apply_op for each of its operations in plan order, commit. Backends
+ * without transactions (rtnetlink) apply each operation at once; when a later step fails,
+ * the caller undoes the applied operations with op_inverse() in reverse order, then calls
+ * abort. A transactional backend (nftables) queues in apply_op, sends in commit, and drops
+ * the batch in abort.
+ *
+ * Errors: observe reports into an error list (pointers into what it read, when it read a
+ * document); apply_op/commit/abort return a negative errno and append the system's own
+ * message (the kernel's extended ACK, a daemon's output) to err. Backends do not log.
+ */
+#pragma once
+
+#include <stdio.h>
+
+#include "lib/errlist.h"
+#include "lib/strbuf.h"
+#include "observed.h"
+#include "op.h"
+
+struct backend;
+
+struct backend_ops {
+	const char *name;
+	unsigned kinds; /* BACKEND_KIND(k) of each object kind it handles */
+	/* Fills obs (the parts of its kinds). 0, or negative errno with errors reported. */
+	int (*observe)(struct backend *b, struct observed *obs, struct errlist *errs);
+	int (*begin)(struct backend *b, struct strbuf *err);
+	int (*apply_op)(struct backend *b, const struct op *op, struct strbuf *err);
+	int (*commit)(struct backend *b, struct strbuf *err);
+	/* Drops what begin started: queued operations, or (record) undoes the applied ones. */
+	int (*abort)(struct backend *b, struct strbuf *err);
+	void (*free)(struct backend *b);
+};
+
+struct backend {
+	const struct backend_ops *ops;
+};
+
+#define BACKEND_KIND(k) (1u << (k))
+
+static inline bool backend_handles(const struct backend *b, enum object_kind k)
+{
+	return b->ops->kinds & BACKEND_KIND(k);
+}
+
+static inline int backend_observe(struct backend *b, struct observed *obs, struct errlist *errs)
+{
+	return b->ops->observe(b, obs, errs);
+}
+
+static inline int backend_begin(struct backend *b, struct strbuf *err)
+{
+	return b->ops->begin(b, err);
+}
+
+static inline int backend_apply_op(struct backend *b, const struct op *op, struct strbuf *err)
+{
+	return b->ops->apply_op(b, op, err);
+}
+
+static inline int backend_commit(struct backend *b, struct strbuf *err)
+{
+	return b->ops->commit(b, err);
+}
+
+static inline int backend_abort(struct backend *b, struct strbuf *err)
+{
+	return b->ops->abort(b, err);
+}
+
+/* Accepts NULL; returns NULL. */
+static inline struct backend *backend_free(struct backend *b)
+{
+	if (b)
+		b->ops->free(b);
+	return NULL;
+}
+
+/*
+ * The recording backend. observe reads the JSON state at state_path (NULL: a router with
+ * nothing observed); apply_op writes the operation's line to log (NULL: nowhere) and applies
+ * it to its state in memory, as the kernel would (a renamed link takes its addresses and
+ * routes along; a deleted link takes them away). abort undoes the operations applied since
+ * begin, through their inverses (logged too).
+ */
+struct backend *backend_record_new(const char *state_path, FILE *log);
+/* The recording backend's state (read by observe, changed by apply_op). */
+struct observed *backend_record_state(struct backend *b);
+/* Writes the state as JSON to path (mode 0600: file contents may hold secrets). */
+int backend_record_write_state(struct backend *b, const char *path, struct strbuf *err);

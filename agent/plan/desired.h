@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The desired objects of an intent: what the router must hold when the intent is in
+ * effect. Pure: the service files come already rendered (render/render.h).
+ *
+ * Not desired, so never created and never deleted by the plan: VRRP virtual addresses
+ * (keepalived adds and removes them), and anything on links the intent does not name.
+ */
+#pragma once
+
+#include "intent/intent.h"
+#include "lib/errlist.h"
+#include "lib/strbuf.h"
+#include "objset.h"
+#include "render/render.h"
+
+/*
+ * All desired objects, in kind order, each kind in the intent's order. Errors (two intent
+ * elements that are one object on the router) are reported at the intent's pointers.
+ * Returns 0, -EINVAL (errors reported) or -ENOMEM; *ret is filled only on success.
+ */
+int desired_build(const struct intent *in, const struct rendered *files, struct objset *ret,
+		  struct errlist *errs);
+
+/* desired-fw.c: firewall sets, elements, chains and rules, then NAT rules. */
+int desired_firewall(const struct intent *in, struct objset *set);
+int desired_nat(const struct intent *in, struct objset *set);
+/* The canonical text of a rule (its attrs). */
+int desired_rule_text(const struct fw_rule *rule, struct strbuf *out);

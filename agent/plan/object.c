@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: MIT */
+/* Objects of the plan: construction, canonical text, comparison. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/cleanup.h"
+#include "lib/strbuf.h"
+#include "object.h"
+
+static const char *const kind_table[_OBJ_KIND_MAX] = {
+	[OBJ_HOSTNAME] = "hostname", [OBJ_LINK] = "link",	      [OBJ_ADDRESS] = "address",
+	[OBJ_ROUTE] = "route",	     [OBJ_FW_SET] = "fw-set",	      [OBJ_FW_ELEMENT] = "fw-element",
+	[OBJ_FW_CHAIN] = "fw-chain", [OBJ_FW_RULE] = "fw-rule",    [OBJ_NAT_RULE] = "nat-rule",
+	[OBJ_FILE] = "file",
+};
+
+const char *object_kind_to_string(enum object_kind k)
+{
+	return (size_t)k < ELEMENTSOF(kind_table) ? kind_table[k] : NULL;
+}
+
+int object_kind_from_string(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < ELEMENTSOF(kind_table); i++)
+		if (!strcmp(kind_table[i], s))
+			return (int)i;
+	return -EINVAL;
+}
+
+bool object_kind_is_typed(enum object_kind k)
+{
+	return k == OBJ_HOSTNAME || k == OBJ_LINK || k == OBJ_ADDRESS || k == OBJ_ROUTE ||
+	       k == OBJ_FILE;
+}
+
+struct object *object_new(enum object_kind kind)
+{
+	struct object *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	o->n_ref = 1;
+	o->kind = kind;
+	return o;
+}
+
+struct object *object_new_text(enum object_kind kind, const char *key, const char *attrs)
+{
+	struct object *o = object_new(kind);
+
+	if (!o)
+		return NULL;
+	o->key = strdup(key);
+	o->attrs = strdup(attrs);
+	if (!o->key || !o->attrs)
+		return object_unref(o);
+	return o;
+}
+
+static int strdup_to(char **dst, const char *src)
+{
+	if (!src) {
+		*dst = NULL;
+		return 0;
+	}
+	*dst = strdup(src);
+	return *dst ? 0 : -ENOMEM;
+}
+
+struct object *object_dup(const struct object *o)
+{
+	struct object *c = object_new(o->kind);
+	int r = 0;
+
+	if (!c)
+		return NULL;
+	c->flags = o->flags;
+	r |= strdup_to(&c->key, o->key);
+	r |= strdup_to(&c->attrs, o->attrs);
+	r |= strdup_to(&c->ptr, o->ptr);
+	r |= strdup_to(&c->owner, o->owner);
+	switch (o->kind) {
+	case OBJ_HOSTNAME:
+		r |= strdup_to(&c->hostname, o->hostname);
+		break;
+	case OBJ_LINK:
+		c->link = o->link;
+		break;
+	case OBJ_ADDRESS:
+		c->address = o->address;
+		break;
+	case OBJ_ROUTE:
+		c->route = o->route;
+		break;
+	case OBJ_FILE:
+		c->file = o->file;
+		c->file.content = malloc(o->file.size + 1);
+		if (c->file.content) {
+			memcpy(c->file.content, o->file.content, o->file.size);
+			c->file.content[o->file.size] = '\0';
+		} else {
+			r = -ENOMEM;
+		}
+		r |= strdup_to(&c->file.service, o->file.service);
+		break;
+	default:
+		break;
+	}
+	return r ? object_unref(c) : c;
+}
+
+struct object *object_ref(struct object *o)
+{
+	if (o)
+		o->n_ref++;
+	return o;
+}
+
+struct object *object_unref(struct object *o)
+{
+	if (!o || --o->n_ref > 0)
+		return NULL;
+	free(o->key);
+	free(o->attrs);
+	free(o->ptr);
+	free(o->owner);
+	if (o->kind == OBJ_HOSTNAME) {
+		free(o->hostname);
+	} else if (o->kind == OBJ_FILE) {
+		free(o->file.content);
+		free(o->file.service);
+	}
+	free(o);
+	return NULL;
+}
+
+int object_set_ptr(struct object *o, const char *ptr)
+{
+	char *p = NULL;
+
+	if (ptr && !(p = strdup(ptr)))
+		return -ENOMEM;
+	free(o->ptr);
+	o->ptr = p;
+	return 0;
+}
+
+int object_set_owner(struct object *o, const char *owner)
+{
+	char *p = NULL;
+
+	if (owner && strcmp(owner, OBJECT_OWNER_SELF) && !(p = strdup(owner)))
+		return -ENOMEM;
+	free(o->owner);
+	o->owner = p;
+	return 0;
+}
+
+const char *object_prefix_text(const struct ip_prefix *p, char buf[PREFIX_STRLEN])
+{
+	if (p->len == addr_max_len(p->addr.family))
+		return addr_format(&p->addr, buf);
+	return prefix_format(p, buf);
+}
+
+uint32_t object_content_hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (uint8_t)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static void object_format_link(const struct object *o, struct strbuf *key, struct strbuf *attrs)
+{
+	char mac[MAC_STRLEN];
+
+	if (o->flags & OBJ_TUNNEL) {
+		strbuf_printf(key, "wg:%s", o->link.name);
+	} else {
+		strbuf_append(key, o->link.has & OBJ_LINK_HAS_MAC ? mac_format(o->link.mac, mac)
+								  : o->link.name);
+		strbuf_printf(attrs, "name=%s ", o->link.name);
+	}
+	if (o->link.has & OBJ_LINK_HAS_MTU)
+		strbuf_printf(attrs, "mtu=%u ", o->link.mtu);
+	strbuf_printf(attrs, "up=%s", o->link.up ? "true" : "false");
+}
+
+static void object_format_route(const struct object *o, struct strbuf *key, struct strbuf *attrs)
+{
+	char buf[PREFIX_STRLEN];
+
+	strbuf_printf(key, "%s metric=%u", prefix_format(&o->route.to, buf), o->route.metric);
+	if (o->route.has & OBJ_ROUTE_HAS_VIA)
+		strbuf_printf(attrs, "via=%s", addr_format(&o->route.via, buf));
+	if (o->route.has & OBJ_ROUTE_HAS_DEV)
+		strbuf_printf(attrs, "%sdev=%s", attrs->len ? " " : "", o->route.dev);
+}
+
+int object_finish(struct object *o)
+{
+	struct strbuf key = {0}, attrs = {0};
+	char buf[PREFIX_STRLEN];
+
+	if (!object_kind_is_typed(o->kind))
+		return 0;
+	switch (o->kind) {
+	case OBJ_HOSTNAME:
+		strbuf_printf(&attrs, "name=%s", o->hostname);
+		break;
+	case OBJ_LINK:
+		object_format_link(o, &key, &attrs);
+		break;
+	case OBJ_ADDRESS:
+		strbuf_printf(&key, "%s %s", o->address.ifname, prefix_format(&o->address.addr, buf));
+		break;
+	case OBJ_ROUTE:
+		object_format_route(o, &key, &attrs);
+		break;
+	case OBJ_FILE:
+		strbuf_append(&key, o->key ? o->key : ""); /* the path */
+		strbuf_printf(&attrs, "mode=%04o size=%zu hash=%08x", o->file.mode, o->file.size,
+			      object_content_hash(o->file.content, o->file.size));
+		break;
+	default:
+		break;
+	}
+	if (o->owner)
+		strbuf_printf(&attrs, "%sowner=%s", attrs.len ? " " : "", o->owner);
+	free(o->key);
+	free(o->attrs);
+	o->key = strbuf_steal(&key);
+	o->attrs = strbuf_steal(&attrs);
+	return o->key && o->attrs ? 0 : -ENOMEM;
+}
+
+static bool link_matches(const struct obj_link *d, const struct obj_link *o)
+{
+	if (strcmp(d->name, o->name) || d->up != o->up)
+		return false;
+	if (d->has & OBJ_LINK_HAS_MTU)
+		return o->has & OBJ_LINK_HAS_MTU && d->mtu == o->mtu;
+	return true;
+}
+
+static bool route_matches(const struct obj_route *d, const struct obj_route *o)
+{
+	if ((d->has & OBJ_ROUTE_HAS_VIA) != (o->has & OBJ_ROUTE_HAS_VIA))
+		return false;
+	if (d->has & OBJ_ROUTE_HAS_VIA && !addr_equal(&d->via, &o->via))
+		return false;
+	if (d->has & OBJ_ROUTE_HAS_DEV)
+		return o->has & OBJ_ROUTE_HAS_DEV && !strcmp(d->dev, o->dev);
+	return true;
+}
+
+bool object_matches(const struct object *desired, const struct object *observed)
+{
+	const struct object *d = desired, *o = observed;
+
+	if (d->kind != o->kind)
+		return false;
+	switch (d->kind) {
+	case OBJ_HOSTNAME:
+		return !strcmp(d->hostname, o->hostname);
+	case OBJ_LINK:
+		return link_matches(&d->link, &o->link);
+	case OBJ_ADDRESS:
+		return true;
+	case OBJ_ROUTE:
+		return route_matches(&d->route, &o->route);
+	case OBJ_FILE:
+		return d->file.mode == o->file.mode && d->file.size == o->file.size &&
+		       !memcmp(d->file.content, o->file.content, d->file.size);
+	default:
+		return !strcmp(d->attrs, o->attrs);
+	}
+}

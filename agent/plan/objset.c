@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/* A hashed, ordered set of objects keyed by (kind, key). */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "objset.h"
+
+#define OBJSET_GONE SIZE_MAX
+
+static size_t objset_hash(enum object_kind kind, const char *key)
+{
+	uint64_t h = 14695981039346656037ull ^ (uint64_t)kind;
+
+	for (; *key; key++) {
+		h ^= (uint8_t)*key;
+		h *= 1099511628211ull;
+	}
+	return (size_t)(h ^ (h >> 29));
+}
+
+/* The index slot of (kind, key), or of the place to insert it (*found tells which). */
+static size_t objset_slot(const struct objset *s, enum object_kind kind, const char *key,
+			  bool *found)
+{
+	size_t mask = s->index_cap - 1, i = objset_hash(kind, key) & mask, free_slot = SIZE_MAX;
+
+	for (;; i = (i + 1) & mask) {
+		size_t e = s->index[i];
+		const struct object *o;
+
+		if (e == 0) {
+			*found = false;
+			return free_slot != SIZE_MAX ? free_slot : i;
+		}
+		if (e == OBJSET_GONE) {
+			if (free_slot == SIZE_MAX)
+				free_slot = i;
+			continue;
+		}
+		o = s->v[e - 1];
+		if (o->kind == kind && !strcmp(o->key, key)) {
+			*found = true;
+			return i;
+		}
+	}
+}
+
+/* Compacts v (drops removed slots) and rebuilds the index for at least `want` objects. */
+static int objset_rehash(struct objset *s, size_t want)
+{
+	size_t cap = 16, i, j;
+	size_t *index;
+
+	while (cap < want * 2)
+		cap *= 2;
+	index = calloc(cap, sizeof(*index));
+	if (!index)
+		return -ENOMEM;
+	free(s->index);
+	s->index = index;
+	s->index_cap = cap;
+	for (i = 0, j = 0; i < s->n; i++)
+		if (s->v[i])
+			s->v[j++] = s->v[i];
+	s->n = j;
+	for (i = 0; i < s->n; i++) {
+		bool found;
+		size_t slot = objset_slot(s, s->v[i]->kind, s->v[i]->key, &found);
+
+		s->index[slot] = i + 1;
+	}
+	return 0;
+}
+
+static int objset_grow(struct objset *s)
+{
+	int r;
+
+	/* Keep the index at most half full, counting removed slots. */
+	if ((s->n + 1) * 2 > s->index_cap) {
+		r = objset_rehash(s, s->n_live + 1);
+		if (r < 0)
+			return r;
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct object **v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	return 0;
+}
+
+static int objset_insert(struct objset *s, struct object *o, bool replace)
+{
+	size_t slot;
+	bool found;
+	int r;
+
+	r = objset_grow(s);
+	if (r < 0)
+		return r;
+	slot = objset_slot(s, o->kind, o->key, &found);
+	if (found) {
+		size_t pos = s->index[slot] - 1;
+
+		if (!replace)
+			return -EEXIST;
+		object_ref(o);
+		object_unref(s->v[pos]);
+		s->v[pos] = o;
+		return 0;
+	}
+	s->v[s->n] = object_ref(o);
+	s->index[slot] = ++s->n;
+	s->n_live++;
+	return 0;
+}
+
+int objset_add(struct objset *s, struct object *o)
+{
+	return objset_insert(s, o, false);
+}
+
+int objset_put(struct objset *s, struct object *o)
+{
+	return objset_insert(s, o, true);
+}
+
+struct object *objset_get(const struct objset *s, enum object_kind kind, const char *key)
+{
+	size_t slot;
+	bool found;
+
+	if (!s->index_cap)
+		return NULL;
+	slot = objset_slot(s, kind, key, &found);
+	return found ? s->v[s->index[slot] - 1] : NULL;
+}
+
+int objset_remove(struct objset *s, enum object_kind kind, const char *key)
+{
+	size_t slot, pos;
+	bool found;
+
+	if (!s->index_cap)
+		return -ENOENT;
+	slot = objset_slot(s, kind, key, &found);
+	if (!found)
+		return -ENOENT;
+	pos = s->index[slot] - 1;
+	s->index[slot] = OBJSET_GONE;
+	object_unref(s->v[pos]);
+	s->v[pos] = NULL;
+	s->n_live--;
+	return 0;
+}
+
+int objset_copy(const struct objset *s, struct objset *ret)
+{
+	struct objset c = {0};
+	struct object *o;
+	size_t i;
+	int r;
+
+	objset_foreach(s, i, o) {
+		r = objset_add(&c, o);
+		if (r < 0) {
+			objset_done(&c);
+			return r;
+		}
+	}
+	*ret = c;
+	return 0;
+}
+
+size_t objset_size(const struct objset *s)
+{
+	return s->n_live;
+}
+
+void objset_done(struct objset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		object_unref(s->v[i]);
+	free(s->v);
+	free(s->index);
+	*s = (struct objset){0};
+}

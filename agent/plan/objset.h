@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A set of objects keyed by (kind, key): hashed look-up, insertion order kept (the order of
+ * the intent for desired objects, of the state for observed ones). The set holds one
+ * reference to each object.
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include "object.h"
+
+struct objset {
+	struct object **v; /* insertion order; NULL where an object was removed */
+	size_t n;	   /* used slots of v */
+	size_t cap;
+	size_t n_live;
+	size_t *index; /* open addressing: 0 empty, OBJSET_GONE removed, else position + 1 */
+	size_t index_cap;
+};
+
+/* Adds o (takes a new reference). -EEXIST when an object with its kind and key is there. */
+int objset_add(struct objset *s, struct object *o);
+/* Adds o, or puts it in the place of the object with its kind and key. */
+int objset_put(struct objset *s, struct object *o);
+struct object *objset_get(const struct objset *s, enum object_kind kind, const char *key);
+/* Removes (and unrefs) the object of that kind and key; -ENOENT if absent. */
+int objset_remove(struct objset *s, enum object_kind kind, const char *key);
+/* Another set holding the same objects, in the same order. */
+int objset_copy(const struct objset *s, struct objset *ret);
+size_t objset_size(const struct objset *s);
+void objset_done(struct objset *s);
+
+#define objset_foreach(s, i, o)                                                                    \
+	for ((i) = 0; (i) < (s)->n; (i)++)                                                         \
+		if (((o) = (s)->v[i]))

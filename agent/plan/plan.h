@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The plan: the operations that take the router from its observed state to the intent.
+ * Pure: the observed state comes from a backend, the operations go to one.
+ *
+ *   intent ─render, desired_build─▶ desired objects ─┐
+ *   observed ─observed_objects (by MAC)─▶ objects ───┴─plan_diff─▶ ordered operations
+ */
+#pragma once
+
+#include "intent/intent.h"
+#include "lib/errlist.h"
+#include "objset.h"
+#include "observed.h"
+#include "op.h"
+
+/*
+ * Desired vs observed, by key. Unchanged objects give nothing; an object that differs, or
+ * that someone else owns, a replace (the agent takes it over); a desired object not observed
+ * a create; an observed object not desired a delete, but only if the agent may remove it:
+ * never a foreign object, an address of a management interface, a NIC link or the hostname.
+ *
+ * Order: creates and replaces in ascending kind order, links ordered so that a rename never
+ * meets a name still in use (a cycle of renames goes through a temporary name "vrtmpN"),
+ * then deletes in descending kind order (make before break). Within a kind, the order of
+ * the sets. Returns 0 or -ENOMEM.
+ */
+int plan_diff(const struct objset *desired, const struct objset *observed, struct oplist *ret);
+
+/*
+ * The whole plan of an intent against an observed state; confdir is where the service files
+ * will live (render_services). Returns 0, -EINVAL (plan errors in errs, at the intent's
+ * pointers) or -ENOMEM.
+ */
+int plan_build(const struct intent *in, const struct observed *obs, const char *confdir,
+	       struct oplist *ret, struct errlist *errs);

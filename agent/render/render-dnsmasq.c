@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dnsmasq: DNS resolver, DHCPv4, DHCPv6 and router advertisements.
+ *
+ * dnsmasq/vrouter.conf   the daemon's configuration (restart when it changes)
+ * dnsmasq/hosts/<i>.<h>  one DHCP reservation per file, in dhcp-hostsdir (watched; dnsmasq
+ *                        adds new entries by itself but keeps changed or deleted ones until
+ *                        SIGHUP, which re-reads them without a restart and keeps the leases)
+ * dnsmasq/dns/<i>.<h>    the reservation's names, in hostsdir (watched; changed and deleted
+ *                        files are taken into account by themselves)
+ *
+ * <i> is the pool's interface and <h> the host's name; '.' cannot occur in either, so the
+ * file names are unique ('-' can: "a-b" + "c" and "a" + "b-c").
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "render-internal.h"
+
+/* The interfaces the resolver answers on: dns.listen, by default every DHCP interface. */
+static void dns_listen(const struct intent *in, char *const **ret, size_t *ret_n, bool *from_dhcp)
+{
+	*from_dhcp = !(in->dns.has & DNS_HAS_LISTEN);
+	*ret = in->dns.listen;
+	*ret_n = in->dns.n_listen;
+	if (*from_dhcp) {
+		*ret = NULL;
+		*ret_n = in->n_dhcp;
+	}
+}
+
+static const char *dns_listen_name(const struct intent *in, char *const *listen, size_t i)
+{
+	return listen ? listen[i] : in->dhcp[i].interface;
+}
+
+static void netmask4(unsigned len, char buf[16])
+{
+	uint32_t m = len ? ~UINT32_C(0) << (32 - len) : 0;
+
+	snprintf(buf, 16, "%u.%u.%u.%u", m >> 24, (m >> 16) & 0xff, (m >> 8) & 0xff, m & 0xff);
+}
+
+/* The network of the interface that holds a (its prefix length), or NULL. */
+static const struct ip_prefix *iface_network(const struct intent *in, const char *iface,
+					     const struct ip_addr *a)
+{
+	const struct iface *ifc = intent_iface(in, iface);
+	size_t i;
+
+	for (i = 0; ifc && i < ifc->n_addrs; i++)
+		if (!render_addr_is_link_local(&ifc->addrs[i].addr) &&
+		    prefix_contains(&ifc->addrs[i], a))
+			return &ifc->addrs[i];
+	return NULL;
+}
+
+/* ",a,b,c" for the addresses of one family; IPv6 ones in brackets. Returns how many. */
+static size_t append_addrs(struct strbuf *b, const struct ip_addr *v, size_t n, int family)
+{
+	char buf[ADDR_STRLEN];
+	size_t i, count = 0;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].family != family)
+			continue;
+		addr_format(&v[i], buf);
+		strbuf_printf(b, family == AF_INET6 ? ",[%s]" : ",%s", buf);
+		count++;
+	}
+	return count;
+}
+
+static bool pool_serves_v4(const struct dhcp_pool *pool)
+{
+	size_t i;
+
+	if (pool->n_ranges || pool->has & DHCP_HAS_ROUTER || pool->n_static_routes)
+		return true;
+	for (i = 0; i < pool->n_hosts; i++)
+		if (pool->hosts[i].has & DHCP_HOST_HAS_V4)
+			return true;
+	return false;
+}
+
+/* The router option's address: "router", else this router's own (virtual) address. */
+static const struct ip_addr *pool_router(const struct intent *in, const struct dhcp_pool *pool)
+{
+	if (pool->has & DHCP_HAS_ROUTER && pool->router.family == AF_INET)
+		return &pool->router;
+	return render_router_addr(in, pool->interface, AF_INET);
+}
+
+static void render_ranges4(struct strbuf *b, const struct intent *in, const struct dhcp_pool *pool)
+{
+	const char *tag = pool->interface;
+	char s[ADDR_STRLEN], e[ADDR_STRLEN], mask[16];
+	const struct ip_prefix *net;
+	size_t i;
+
+	for (i = 0; i < pool->n_ranges; i++) {
+		const struct addr_range *rg = &pool->ranges[i];
+
+		strbuf_printf(b, "dhcp-range=set:%s,%s,%s", tag, addr_format(&rg->start, s),
+			      addr_format(&rg->end, e));
+		net = iface_network(in, pool->interface, &rg->start);
+		if (net) {
+			netmask4(net->len, mask);
+			strbuf_printf(b, ",%s", mask);
+		}
+		strbuf_printf(b, ",%u\n", pool->lease_seconds);
+	}
+	if (pool->n_ranges)
+		return;
+	/* Reservations only: a static range over the interface's network lets dnsmasq answer
+	 * the reserved hosts and no one else. */
+	net = render_iface_addr(in, pool->interface, AF_INET);
+	for (i = 0; i < pool->n_hosts; i++)
+		if (pool->hosts[i].has & DHCP_HOST_HAS_V4) {
+			const struct ip_prefix *n = iface_network(in, pool->interface,
+								  &pool->hosts[i].v4);
+
+			if (n)
+				net = n;
+			break;
+		}
+	if (net) {
+		struct ip_prefix nw = prefix_network(net);
+
+		netmask4(net->len, mask);
+		strbuf_printf(b, "dhcp-range=set:%s,%s,static,%s,%u\n", tag,
+			      addr_format(&nw.addr, s), mask, pool->lease_seconds);
+	}
+}
+
+static void render_static_routes(struct strbuf *b, const struct dhcp_pool *pool,
+				 const struct ip_addr *router)
+{
+	char p[PREFIX_STRLEN], a[ADDR_STRLEN];
+	struct strbuf routes = {0};
+	bool has_default = false;
+	size_t i;
+
+	for (i = 0; i < pool->n_static_routes; i++) {
+		const struct dhcp_static_route *rt = &pool->static_routes[i];
+
+		if (rt->to.addr.family != AF_INET)
+			continue;
+		if (rt->to.len == 0)
+			has_default = true;
+		strbuf_printf(&routes, ",%s,%s", prefix_format(&rt->to, p),
+			      addr_format(&rt->via, a));
+	}
+	if (routes.len) {
+		/* A client that gets classless routes ignores the router option (RFC 3442):
+		 * keep the default route in the list. */
+		if (!has_default && router)
+			strbuf_printf(&routes, ",0.0.0.0/0,%s", addr_format(router, a));
+		strbuf_printf(b, "dhcp-option=tag:%s,option:classless-static-route%s\n",
+			      pool->interface, strbuf_str(&routes));
+		/* The same under the pre-standard number that older Windows clients ask for. */
+		strbuf_printf(b, "dhcp-option=tag:%s,249%s\n", pool->interface,
+			      strbuf_str(&routes));
+	}
+	if (routes.oom)
+		b->oom = true;
+	strbuf_done(&routes);
+}
+
+static void render_pool_v4(struct strbuf *b, const struct intent *in, const struct dhcp_pool *pool)
+{
+	const char *tag = pool->interface;
+	const struct ip_addr *router = pool_router(in, pool), *self;
+	char a[ADDR_STRLEN];
+
+	render_ranges4(b, in, pool);
+	if (router)
+		strbuf_printf(b, "dhcp-option=tag:%s,option:router,%s\n", tag,
+			      addr_format(router, a));
+	if (pool->has & DHCP_HAS_DNS_SERVERS) {
+		strbuf_printf(b, "dhcp-option=tag:%s,option:dns-server", tag);
+		append_addrs(b, pool->dns_servers, pool->n_dns_servers, AF_INET);
+		strbuf_append(b, "\n");
+	} else {
+		self = render_router_addr(in, pool->interface, AF_INET);
+		if (self)
+			strbuf_printf(b, "dhcp-option=tag:%s,option:dns-server,%s\n", tag,
+				      addr_format(self, a));
+	}
+	if (pool->has & DHCP_HAS_DOMAIN)
+		strbuf_printf(b, "dhcp-option=tag:%s,option:domain-name,%s\n", tag, pool->domain);
+	if (pool->has & DHCP_HAS_NTP_SERVERS) {
+		struct strbuf ntp = {0};
+
+		if (append_addrs(&ntp, pool->ntp_servers, pool->n_ntp_servers, AF_INET))
+			strbuf_printf(b, "dhcp-option=tag:%s,option:ntp-server%s\n", tag,
+				      strbuf_str(&ntp));
+		if (ntp.oom)
+			b->oom = true;
+		strbuf_done(&ntp);
+	}
+	if (pool->has & DHCP_HAS_MTU)
+		strbuf_printf(b, "dhcp-option=tag:%s,option:mtu,%u\n", tag, pool->mtu);
+	render_static_routes(b, pool, router);
+}
+
+static void render_pool_v6(struct strbuf *b, const struct intent *in, const struct dhcp_pool *pool)
+{
+	const char *tag = pool->interface;
+	char s[ADDR_STRLEN], e[ADDR_STRLEN];
+	const struct ip_prefix *vip;
+	size_t i;
+
+	switch (pool->ipv6_mode) {
+	case DHCP6_SLAAC:
+		strbuf_printf(b, "dhcp-range=set:%s,::,constructor:%s,ra-only\n", tag, tag);
+		break;
+	case DHCP6_STATELESS:
+		strbuf_printf(b, "dhcp-range=set:%s,::,constructor:%s,ra-stateless\n", tag, tag);
+		break;
+	case DHCP6_STATEFUL:
+	case _DHCP6_MODE_MAX:
+		for (i = 0; i < pool->n_ipv6_ranges; i++) {
+			const struct addr_range *rg = &pool->ipv6_ranges[i];
+			const struct ip_prefix *net =
+				iface_network(in, pool->interface, &rg->start);
+
+			strbuf_printf(b, "dhcp-range=set:%s,%s,%s,%u,%u\n", tag,
+				      addr_format(&rg->start, s), addr_format(&rg->end, e),
+				      net ? net->len : 64, pool->lease_seconds);
+		}
+		break;
+	}
+	if (pool->has & DHCP_HAS_DNS_SERVERS) {
+		strbuf_printf(b, "dhcp-option=tag:%s,option6:dns-server", tag);
+		append_addrs(b, pool->dns_servers, pool->n_dns_servers, AF_INET6);
+		strbuf_append(b, "\n");
+	} else {
+		/* dnsmasq announces its own address by default; with VRRP, the virtual one. */
+		vip = render_vip(in, pool->interface, AF_INET6);
+		if (vip)
+			strbuf_printf(b, "dhcp-option=tag:%s,option6:dns-server,[%s]\n", tag,
+				      addr_format(&vip->addr, s));
+	}
+	if (pool->has & DHCP_HAS_DOMAIN)
+		strbuf_printf(b, "dhcp-option=tag:%s,option6:domain-search,%s\n", tag,
+			      pool->domain);
+	if (pool->has & DHCP_HAS_NTP_SERVERS) {
+		struct strbuf ntp = {0};
+
+		if (append_addrs(&ntp, pool->ntp_servers, pool->n_ntp_servers, AF_INET6))
+			strbuf_printf(b, "dhcp-option=tag:%s,option6:ntp-server%s\n", tag,
+				      strbuf_str(&ntp));
+		if (ntp.oom)
+			b->oom = true;
+		strbuf_done(&ntp);
+	}
+}
+
+static bool zone_exists(const struct intent *in, const char *domain)
+{
+	size_t i;
+
+	for (i = 0; i < in->dns.n_zones; i++)
+		if (!strcmp(in->dns.zones[i].domain, domain))
+			return true;
+	return false;
+}
+
+static void render_dns(struct strbuf *b, const struct intent *in, const char *confdir)
+{
+	char a[ADDR_STRLEN];
+	size_t i, j;
+
+	strbuf_printf(b, "cache-size=%u\n", in->dns.present ? in->dns.cache_size : 10000);
+	for (i = 0; i < in->dns.n_forwarders; i++)
+		strbuf_printf(b, "server=%s\n", addr_format(&in->dns.forwarders[i], a));
+	for (i = 0; i < in->dns.n_zones; i++) {
+		const struct dns_zone *z = &in->dns.zones[i];
+
+		for (j = 0; j < z->n_servers; j++)
+			strbuf_printf(b, "server=/%s/%s\n", z->domain,
+				      addr_format(&z->servers[j], a));
+	}
+	/* The pools' domains are answered here and never forwarded, unless a zone says
+	 * where they live. */
+	for (i = 0; i < in->n_dhcp; i++) {
+		const struct dhcp_pool *pool = &in->dhcp[i];
+		bool seen = false;
+
+		if (!(pool->has & DHCP_HAS_DOMAIN) || zone_exists(in, pool->domain))
+			continue;
+		for (j = 0; j < i && !seen; j++)
+			seen = in->dhcp[j].has & DHCP_HAS_DOMAIN &&
+			       !strcmp(in->dhcp[j].domain, pool->domain);
+		if (!seen)
+			strbuf_printf(b, "local=/%s/\n", pool->domain);
+	}
+	for (i = 0; i < in->dns.n_records; i++) {
+		const struct dns_record *rec = &in->dns.records[i];
+
+		for (j = 0; j < rec->n_addrs; j++)
+			strbuf_printf(b, "host-record=%s,%s\n", rec->name,
+				      addr_format(&rec->addrs[j], a));
+	}
+	if (in->n_dhcp)
+		strbuf_printf(b, "hostsdir=%s/dnsmasq/dns\n", confdir);
+}
+
+static int render_main(const struct intent *in, const char *confdir, bool dns_on,
+		       struct rendered *out)
+{
+	struct strbuf b = {0};
+	char *const *listen;
+	bool from_dhcp, ra = false;
+	size_t i, j, n;
+
+	strbuf_append(&b, RENDER_HEADER);
+	strbuf_append(&b, "no-resolv\nno-hosts\nbind-dynamic\n");
+	/* The agent runs dnsmasq in the foreground and supervises it: no pid file. */
+	strbuf_append(&b, "pid-file=\n");
+	dns_listen(in, &listen, &n, &from_dhcp);
+	for (i = 0; i < n; i++)
+		strbuf_printf(&b, "interface=%s\n", dns_listen_name(in, listen, i));
+	/* dnsmasq serves DHCP only on the interfaces it listens on. */
+	for (i = 0; !from_dhcp && i < in->n_dhcp; i++) {
+		bool listed = false;
+
+		for (j = 0; j < n && !listed; j++)
+			listed = !strcmp(listen[j], in->dhcp[i].interface);
+		if (!listed)
+			strbuf_printf(&b, "interface=%s\n", in->dhcp[i].interface);
+	}
+	if (dns_on)
+		render_dns(&b, in, confdir);
+	else
+		strbuf_append(&b, "port=0\n");
+	if (in->n_dhcp) {
+		strbuf_append(&b, "dhcp-authoritative\n");
+		strbuf_printf(&b, "dhcp-hostsdir=%s/dnsmasq/hosts\n", confdir);
+	}
+	for (i = 0; i < in->n_dhcp; i++)
+		ra = ra || in->dhcp[i].has & DHCP_HAS_IPV6;
+	if (ra)
+		strbuf_append(&b, "enable-ra\n");
+	for (i = 0; i < in->n_dhcp; i++) {
+		const struct dhcp_pool *pool = &in->dhcp[i];
+
+		strbuf_printf(&b, "\n# %s\n", pool->interface);
+		if (pool_serves_v4(pool))
+			render_pool_v4(&b, in, pool);
+		if (pool->has & DHCP_HAS_IPV6)
+			render_pool_v6(&b, in, pool);
+	}
+	/* The file serves the pools first; without any, the resolver. */
+	return rendered_add(out, &b, 0644, "dnsmasq", CHANGE_RESTART,
+			    in->n_dhcp || !in->dns.ptr ? "/dhcp" : in->dns.ptr,
+			    "dnsmasq/vrouter.conf");
+}
+
+static int render_host(const struct dhcp_pool *pool, const struct dhcp_host *h, bool dns_on,
+		       struct rendered *out)
+{
+	char mac[MAC_STRLEN], a[ADDR_STRLEN];
+	struct strbuf b = {0};
+	int r;
+
+	/* dhcp-host syntax: MAC, tag to set, IPv4, [IPv6], host name. */
+	strbuf_printf(&b, "%s,set:%s", mac_format(h->mac, mac), pool->interface);
+	if (h->has & DHCP_HOST_HAS_V4)
+		strbuf_printf(&b, ",%s", addr_format(&h->v4, a));
+	if (h->has & DHCP_HOST_HAS_V6)
+		strbuf_printf(&b, ",[%s]", addr_format(&h->v6, a));
+	strbuf_printf(&b, ",%s\n", h->name);
+	r = rendered_add(out, &b, 0644, "dnsmasq", CHANGE_RELOAD, h->ptr, "dnsmasq/hosts/%s.%s",
+			 pool->interface, h->name);
+	if (r < 0 || !dns_on)
+		return r;
+	/* hosts(5) syntax: the fully qualified name first, so that reverse look-ups give it. */
+	if (h->has & DHCP_HOST_HAS_V4) {
+		strbuf_append(&b, addr_format(&h->v4, a));
+		if (pool->has & DHCP_HAS_DOMAIN)
+			strbuf_printf(&b, " %s.%s", h->name, pool->domain);
+		strbuf_printf(&b, " %s\n", h->name);
+	}
+	if (h->has & DHCP_HOST_HAS_V6) {
+		strbuf_append(&b, addr_format(&h->v6, a));
+		if (pool->has & DHCP_HAS_DOMAIN)
+			strbuf_printf(&b, " %s.%s", h->name, pool->domain);
+		strbuf_printf(&b, " %s\n", h->name);
+	}
+	return rendered_add(out, &b, 0644, "dnsmasq", CHANGE_NONE, h->ptr, "dnsmasq/dns/%s.%s",
+			    pool->interface, h->name);
+}
+
+int render_dnsmasq(const struct intent *in, const char *confdir, struct rendered *out)
+{
+	char *const *listen;
+	size_t i, j, n;
+	bool from_dhcp, dns_on;
+	int r;
+
+	dns_listen(in, &listen, &n, &from_dhcp);
+	dns_on = n > 0;
+	if (!dns_on && !in->n_dhcp)
+		return 0;
+	r = render_main(in, confdir, dns_on, out);
+	for (i = 0; r >= 0 && i < in->n_dhcp; i++)
+		for (j = 0; r >= 0 && j < in->dhcp[i].n_hosts; j++)
+			r = render_host(&in->dhcp[i], &in->dhcp[i].hosts[j], dns_on, out);
+	return r;
+}

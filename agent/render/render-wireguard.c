@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * WireGuard: one wireguard/<tunnel>.conf per tunnel in `wg setconf` syntax, applied in place
+ * with `wg syncconf` (peers that did not change keep their sessions). Mode 0600: the file
+ * holds the private and preshared keys. The tunnel link's addresses and MTU are not here:
+ * the plan engine sets them on the link.
+ */
+#include <string.h>
+
+#include "render-internal.h"
+
+#define WG_KEY_LEN 32
+#define WG_KEY_B64_LEN 44
+
+/* Standard base64 of a 32-byte key: 44 characters, the last one '='. */
+static void key_encode(const uint8_t key[WG_KEY_LEN], char out[WG_KEY_B64_LEN + 1])
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, o = 0;
+
+	for (i = 0; i + 3 <= WG_KEY_LEN; i += 3) {
+		uint32_t v = (uint32_t)key[i] << 16 | (uint32_t)key[i + 1] << 8 | key[i + 2];
+
+		out[o++] = alphabet[v >> 18];
+		out[o++] = alphabet[(v >> 12) & 0x3f];
+		out[o++] = alphabet[(v >> 6) & 0x3f];
+		out[o++] = alphabet[v & 0x3f];
+	}
+	/* 32 = 30 + 2: the last two bytes make three characters and one '='. */
+	{
+		uint32_t v = (uint32_t)key[30] << 16 | (uint32_t)key[31] << 8;
+
+		out[o++] = alphabet[v >> 18];
+		out[o++] = alphabet[(v >> 12) & 0x3f];
+		out[o++] = alphabet[(v >> 6) & 0x3f];
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+}
+
+static void append_key(struct strbuf *b, const char *name, const uint8_t key[WG_KEY_LEN])
+{
+	char k[WG_KEY_B64_LEN + 1];
+
+	key_encode(key, k);
+	strbuf_printf(b, "%s = %s\n", name, k);
+	explicit_bzero(k, sizeof(k));
+}
+
+static void render_peer(struct strbuf *b, const struct wg_peer *p)
+{
+	bool v6 = p->endpoint.family == AF_INET6;
+	char a[ADDR_STRLEN], pf[PREFIX_STRLEN];
+	size_t i;
+
+	strbuf_printf(b, "\n# %s\n[Peer]\n", p->name);
+	append_key(b, "PublicKey", p->public_key);
+	if (p->has & WG_PEER_HAS_PRESHARED_KEY)
+		append_key(b, "PresharedKey", p->preshared_key);
+	if (p->has & WG_PEER_HAS_ENDPOINT)
+		strbuf_printf(b, "Endpoint = %s%s%s:%u\n", v6 ? "[" : "",
+			      addr_format(&p->endpoint, a), v6 ? "]" : "", p->endpoint_port);
+	if (p->n_allowed_ips) {
+		strbuf_append(b, "AllowedIPs = ");
+		for (i = 0; i < p->n_allowed_ips; i++)
+			strbuf_printf(b, "%s%s", i ? ", " : "",
+				      prefix_format(&p->allowed_ips[i], pf));
+		strbuf_append(b, "\n");
+	}
+	if (p->has & WG_PEER_HAS_KEEPALIVE)
+		strbuf_printf(b, "PersistentKeepalive = %u\n", p->keepalive_seconds);
+}
+
+static int render_tunnel(const struct wg_tunnel *t, struct rendered *out)
+{
+	struct strbuf b = {0};
+	size_t i;
+
+	strbuf_append(&b, RENDER_HEADER);
+	strbuf_append(&b, "[Interface]\n");
+	append_key(&b, "PrivateKey", t->private_key);
+	if (t->has & WG_HAS_LISTEN_PORT)
+		strbuf_printf(&b, "ListenPort = %u\n", t->listen_port);
+	for (i = 0; i < t->n_peers; i++)
+		render_peer(&b, &t->peers[i]);
+	return rendered_add(out, &b, 0600, "wireguard", CHANGE_RELOAD, t->ptr, "wireguard/%s.conf",
+			    t->name);
+}
+
+int render_wireguard(const struct intent *in, struct rendered *out)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r >= 0 && i < in->vpn.n_wireguard; i++)
+		r = render_tunnel(&in->vpn.wireguard[i], out);
+	return r;
+}

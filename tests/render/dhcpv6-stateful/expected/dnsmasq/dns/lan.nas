@@ -1,0 +1,1 @@
+fd00:2::20 nas.lan.example nas

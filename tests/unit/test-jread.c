@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests of lib/jread.c: loading, pointers, unknown keys, document order of errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lib/cleanup.h"
+#include "lib/jread.h"
+
+static struct json_t *load(const char *s, struct errlist *errs)
+{
+	struct json_t *v = NULL;
+
+	jr_load(errs, s, strlen(s), &v);
+	return v;
+}
+
+static void test_load_errors(void **state)
+{
+	static const struct {
+		const char *doc;
+		const char *prefix; /* expected start of the message */
+	} v[] = {
+		{"{", "invalid JSON: the document ends too early"},
+		{"{\"a\":1,\"a\":2}", "invalid JSON at line 1, column 10: duplicate object key"},
+		{"{\"a\":1e400}", "invalid JSON at line 1"},
+		{"{\"a\":18446744073709551616}", "invalid JSON at line 1"},
+		{"{\"a\":\"\\u0000\"}", "invalid JSON at line 1"},
+		{"{} {}", "invalid JSON at line 1"},
+		{"", "invalid JSON"},
+	};
+	size_t i;
+
+	for (i = 0; i < ELEMENTSOF(v); i++) {
+		struct errlist errs = {0};
+
+		assert_null(load(v[i].doc, &errs));
+		assert_int_equal(errs.n, 1);
+		assert_string_equal(errs.v[0].pointer, "");
+		if (strncmp(errs.v[0].message, v[i].prefix, strlen(v[i].prefix)))
+			fail_msg("%s: got \"%s\"", v[i].doc, errs.v[0].message);
+		errlist_done(&errs);
+	}
+}
+
+static void test_long_string(void **state)
+{
+	struct errlist errs = {0};
+	struct strbuf doc = {0};
+	size_t i;
+
+	strbuf_append(&doc, "{\"a\":[\"");
+	for (i = 0; i < JR_STRING_MAX + 1; i++)
+		strbuf_append(&doc, "x");
+	strbuf_append(&doc, "\"]}");
+	assert_null(load(strbuf_str(&doc), &errs));
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.v[0].pointer, "/a/0");
+	assert_string_equal(errs.v[0].message, "string of 4097 bytes is longer than the limit of 4096");
+	errlist_done(&errs);
+	strbuf_done(&doc);
+}
+
+static void test_pointer_escape(void **state)
+{
+	struct errlist errs = {0};
+	struct jr r = {.errs = &errs};
+	size_t m;
+
+	m = jr_push_key(&r, "a/b");
+	jr_push_key(&r, "m~n");
+	jr_push_index(&r, 7);
+	assert_string_equal(jr_ptr(&r), "/a~1b/m~0n/7");
+	jr_pop(&r, m);
+	assert_string_equal(jr_ptr(&r), "");
+	jr_done(&r);
+}
+
+static void test_unknown_keys(void **state)
+{
+	static const char *const keys[] = {"addresses", "mac", NULL};
+	struct errlist errs = {0};
+	struct jr r = {.errs = &errs};
+	struct json_t *v = load("{\"mac\":1,\"adresses\":[],\"colour\":2}", &errs);
+
+	assert_non_null(v);
+	assert_true(jr_object(&r, v, keys));
+	assert_int_equal(errs.n, 2);
+	assert_string_equal(errs.v[0].pointer, "/adresses");
+	assert_string_equal(errs.v[0].message, "unknown key (did you mean \"addresses\"?)");
+	assert_string_equal(errs.v[1].pointer, "/colour");
+	assert_string_equal(errs.v[1].message, "unknown key");
+	jr_unref(v);
+	jr_done(&r);
+	errlist_done(&errs);
+}
+
+static void test_document_order(void **state)
+{
+	struct errlist errs = {0};
+	struct json_t *v = load("{\"z\":{\"b\":1,\"a\":[0,1,2,3,4,5,6,7,8,9,10]},\"y\":2}", &errs);
+
+	assert_non_null(v);
+	/* Added out of order; sorted by their place in the document. */
+	errlist_add(&errs, "/y", "4");
+	errlist_add(&errs, "/z/a/10", "3");
+	errlist_add(&errs, "/z/a/2", "2");
+	errlist_add(&errs, "/z/b", "1");
+	errlist_add(&errs, "/z", "0");
+	errlist_add(&errs, "/z/missing", "2b");
+	jr_sort_errors(&errs, v);
+	assert_string_equal(errs.v[0].message, "0");
+	assert_string_equal(errs.v[1].message, "1");
+	assert_string_equal(errs.v[2].message, "2");
+	assert_string_equal(errs.v[3].message, "3");
+	assert_string_equal(errs.v[4].message, "2b");
+	assert_string_equal(errs.v[5].message, "4");
+	jr_unref(v);
+	errlist_done(&errs);
+}
+
+static void test_int_ranges(void **state)
+{
+	static const struct {
+		const char *doc;
+		int ret;
+		const char *msg;
+	} v[] = {
+		{"{\"v\":5}", 1, NULL},
+		{"{\"v\":-1}", -1, "-1 is out of range (0-10)"},
+		{"{\"v\":11}", -1, "11 is out of range (0-10)"},
+		{"{\"v\":5.0}", -1, "expected an integer, got a number with a fraction or exponent"},
+		{"{\"v\":\"5\"}", -1, "expected an integer, got a string"},
+		{"{}", 0, NULL},
+	};
+	size_t i;
+
+	for (i = 0; i < ELEMENTSOF(v); i++) {
+		struct errlist errs = {0};
+		struct jr r = {.errs = &errs};
+		struct json_t *doc = load(v[i].doc, &errs);
+		int64_t out = 0;
+
+		assert_non_null(doc);
+		assert_int_equal(jr_int(&r, doc, "v", false, 0, 10, &out), v[i].ret);
+		if (v[i].msg) {
+			assert_int_equal(errs.n, 1);
+			assert_string_equal(errs.v[0].pointer, "/v");
+			assert_string_equal(errs.v[0].message, v[i].msg);
+		} else {
+			assert_int_equal(errs.n, 0);
+		}
+		jr_unref(doc);
+		jr_done(&r);
+		errlist_done(&errs);
+	}
+}
+
+static void test_errlist_cap(void **state)
+{
+	struct errlist errs = {0};
+	size_t i;
+
+	for (i = 0; i < ERRLIST_MAX + 5; i++)
+		errlist_add(&errs, "/x", "e%zu", i);
+	assert_int_equal(errs.n, ERRLIST_MAX);
+	assert_int_equal(errs.dropped, 5);
+	errlist_done(&errs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_load_errors),    cmocka_unit_test(test_long_string),
+		cmocka_unit_test(test_pointer_escape), cmocka_unit_test(test_unknown_keys),
+		cmocka_unit_test(test_document_order), cmocka_unit_test(test_int_ranges),
+		cmocka_unit_test(test_errlist_cap),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
