@@ -166,7 +166,7 @@ int proposal_check(const char *s, enum proposal_kind kind, struct strbuf *err)
 		return -ENOMEM;
 	}
 	if (!*s) {
-		strbuf_append(err, "empty proposal (expected algorithms joined by '-')");
+		strbuf_append(err, "empty proposal");
 		return -EINVAL;
 	}
 	for (t = copy; t; t = next) {

@@ -17,7 +17,8 @@
 
 #include "render-internal.h"
 
-/* The interfaces the resolver answers on: dns.listen, by default every DHCP interface. */
+/* The interfaces the resolver answers on: dns.listen, by default every DHCP interface (also
+ * when there is no "dns" section at all). ret is NULL for the default: read in->dhcp. */
 static void dns_listen(const struct intent *in, char *const **ret, size_t *ret_n, bool *from_dhcp)
 {
 	*from_dhcp = !(in->dns.has & DNS_HAS_LISTEN);
@@ -358,6 +359,18 @@ static int render_main(const struct intent *in, const char *confdir, bool dns_on
 			    "dnsmasq/vrouter.conf");
 }
 
+/* hosts(5) syntax: the fully qualified name first, so that reverse look-ups give it. */
+static void append_hosts_line(struct strbuf *b, const struct ip_addr *addr,
+			      const struct dhcp_pool *pool, const struct dhcp_host *h)
+{
+	char a[ADDR_STRLEN];
+
+	strbuf_append(b, addr_format(addr, a));
+	if (pool->has & DHCP_HAS_DOMAIN)
+		strbuf_printf(b, " %s.%s", h->name, pool->domain);
+	strbuf_printf(b, " %s\n", h->name);
+}
+
 static int render_host(const struct dhcp_pool *pool, const struct dhcp_host *h, bool dns_on,
 		       struct rendered *out)
 {
@@ -376,19 +389,10 @@ static int render_host(const struct dhcp_pool *pool, const struct dhcp_host *h, 
 			 pool->interface, h->name);
 	if (r < 0 || !dns_on)
 		return r;
-	/* hosts(5) syntax: the fully qualified name first, so that reverse look-ups give it. */
-	if (h->has & DHCP_HOST_HAS_V4) {
-		strbuf_append(&b, addr_format(&h->v4, a));
-		if (pool->has & DHCP_HAS_DOMAIN)
-			strbuf_printf(&b, " %s.%s", h->name, pool->domain);
-		strbuf_printf(&b, " %s\n", h->name);
-	}
-	if (h->has & DHCP_HOST_HAS_V6) {
-		strbuf_append(&b, addr_format(&h->v6, a));
-		if (pool->has & DHCP_HAS_DOMAIN)
-			strbuf_printf(&b, " %s.%s", h->name, pool->domain);
-		strbuf_printf(&b, " %s\n", h->name);
-	}
+	if (h->has & DHCP_HOST_HAS_V4)
+		append_hosts_line(&b, &h->v4, pool, h);
+	if (h->has & DHCP_HOST_HAS_V6)
+		append_hosts_line(&b, &h->v6, pool, h);
 	return rendered_add(out, &b, 0644, "dnsmasq", CHANGE_NONE, h->ptr, "dnsmasq/dns/%s.%s",
 			    pool->interface, h->name);
 }
