@@ -54,3 +54,23 @@ bad:
 	explicit_bzero(v, sizeof(v));
 	return -EINVAL;
 }
+
+void base64_key_encode(const uint8_t key[BASE64_KEY_LEN], char ret[BASE64_KEY_STRLEN + 1])
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, o = 0;
+
+	/* 32 bytes = 10 groups of 3 (40 characters) + 2 bytes (3 characters and '='). */
+	for (i = 0; i < BASE64_KEY_LEN; i += 3) {
+		uint32_t v = (uint32_t)key[i] << 16 | (uint32_t)key[i + 1] << 8;
+
+		if (i + 2 < BASE64_KEY_LEN)
+			v |= key[i + 2];
+		ret[o++] = alphabet[v >> 18];
+		ret[o++] = alphabet[(v >> 12) & 0x3f];
+		ret[o++] = alphabet[(v >> 6) & 0x3f];
+		ret[o++] = i + 2 < BASE64_KEY_LEN ? alphabet[v & 0x3f] : '=';
+	}
+	ret[o] = '\0';
+}

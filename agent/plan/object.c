@@ -228,8 +228,11 @@ int object_finish(struct object *o)
 		break;
 	case OBJ_FILE:
 		strbuf_append(&key, o->key ? o->key : ""); /* the path */
-		strbuf_printf(&attrs, "mode=%04o size=%zu hash=%08x", o->file.mode, o->file.size,
-			      object_content_hash(o->file.content, o->file.size));
+		strbuf_printf(&attrs, "mode=%04o size=%zu", o->file.mode, o->file.size);
+		/* No digest of a private file: it would help guess its secrets. */
+		if (o->file.mode & 0004)
+			strbuf_printf(&attrs, " hash=%08x",
+				      object_content_hash(o->file.content, o->file.size));
 		break;
 	default:
 		break;

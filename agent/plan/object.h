@@ -22,11 +22,13 @@
  *   fw-rule     forward/0                    iifname "web" oifname "public" accept
  *   nat-rule    dnat/0                       meta nfproto ipv4 iifname "public" ... dnat ...
  *   file        dnsmasq/vrouter.conf         mode=0644 size=812 hash=1a2b3c4d
+ *               (hash: FNV-1a 32 of the content, only for world-readable files)
  *
  * A foreign object (created by someone else: the kernel, keepalived, an operator) carries
  * its owner, and its attrs end with "owner=NAME". Hostname, link, address, route and file
  * objects have a typed payload (for the backends); their key and attrs are derived from it
- * by object_finish(). Firewall and NAT objects are their text.
+ * by object_finish() (a file's key, its path, is set before). Firewall and NAT objects are
+ * their text.
  *
  * Objects are reference-counted and immutable once finished: sets and operations share them.
  */
@@ -146,5 +148,6 @@ int object_finish(struct object *o);
 bool object_matches(const struct object *desired, const struct object *observed);
 /* The canonical text of an element of a set or rule: a bare address for a host prefix. */
 const char *object_prefix_text(const struct ip_prefix *p, char buf[PREFIX_STRLEN]);
-/* The FNV-1a 32-bit hash of a file's content, as shown in its attrs. */
+/* The FNV-1a 32-bit hash of a file's content, as shown in the attrs of a world-readable
+ * file: a change of content that keeps the size still shows in the plan. */
 uint32_t object_content_hash(const char *s, size_t n);

@@ -7,43 +7,14 @@
  */
 #include <string.h>
 
+#include "intent/base64.h"
 #include "render-internal.h"
 
-#define WG_KEY_LEN 32
-#define WG_KEY_B64_LEN 44
-
-/* Standard base64 of a 32-byte key: 44 characters, the last one '='. */
-static void key_encode(const uint8_t key[WG_KEY_LEN], char out[WG_KEY_B64_LEN + 1])
+static void append_key(struct strbuf *b, const char *name, const uint8_t key[BASE64_KEY_LEN])
 {
-	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i, o = 0;
+	char k[BASE64_KEY_STRLEN + 1];
 
-	for (i = 0; i + 3 <= WG_KEY_LEN; i += 3) {
-		uint32_t v = (uint32_t)key[i] << 16 | (uint32_t)key[i + 1] << 8 | key[i + 2];
-
-		out[o++] = alphabet[v >> 18];
-		out[o++] = alphabet[(v >> 12) & 0x3f];
-		out[o++] = alphabet[(v >> 6) & 0x3f];
-		out[o++] = alphabet[v & 0x3f];
-	}
-	/* 32 = 30 + 2: the last two bytes make three characters and one '='. */
-	{
-		uint32_t v = (uint32_t)key[30] << 16 | (uint32_t)key[31] << 8;
-
-		out[o++] = alphabet[v >> 18];
-		out[o++] = alphabet[(v >> 12) & 0x3f];
-		out[o++] = alphabet[(v >> 6) & 0x3f];
-		out[o++] = '=';
-	}
-	out[o] = '\0';
-}
-
-static void append_key(struct strbuf *b, const char *name, const uint8_t key[WG_KEY_LEN])
-{
-	char k[WG_KEY_B64_LEN + 1];
-
-	key_encode(key, k);
+	base64_key_encode(key, k);
 	strbuf_printf(b, "%s = %s\n", name, k);
 	explicit_bzero(k, sizeof(k));
 }

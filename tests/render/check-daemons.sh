@@ -51,7 +51,7 @@ dnsmasq_test() {
 }
 
 check_dnsmasq() {
-	local name=$1 root=$2 f line addr names
+	local name=$1 root=$2 f addr names
 	report "$name" "dnsmasq --test dnsmasq/vrouter.conf" \
 		"$(dnsmasq_test "$root/dnsmasq/vrouter.conf")"
 	for f in "$root"/dnsmasq/hosts/*; do
@@ -77,6 +77,7 @@ check_dnsmasq() {
 
 # In a new network namespace: a veth for each interface name given first, then the command.
 in_netns() {
+	# shellcheck disable=SC2016 # the script expands its own arguments
 	unshare -n bash -c '
 		n=0
 		while [ "$1" != -- ]; do

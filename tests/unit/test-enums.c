@@ -7,7 +7,11 @@
 
 #include <cmocka.h>
 
+#include "engine/engine.h"
 #include "intent/intent.h"
+#include "plan/object.h"
+#include "plan/op.h"
+#include "render/render.h"
 
 #define CHECK_TABLE(name, max)                                                                     \
 	do {                                                                                       \
@@ -34,6 +38,21 @@ static void test_tables(void **state)
 	CHECK_TABLE(ip_proto, 256);
 	assert_null(fw_action_to_string(_FW_ACTION_MAX));
 	assert_null(ip_proto_to_string(256));
+}
+
+/* Tables with names only: every value has one, and the next value none. */
+static void test_name_only_tables(void **state)
+{
+	unsigned i;
+
+	for (i = 0; i < _CHANGE_CLASS_MAX; i++)
+		assert_non_null(change_class_to_string(i));
+	for (i = 0; i < _OP_TYPE_MAX; i++)
+		assert_non_null(op_type_to_string(i));
+	for (i = APPLY_OK; i <= APPLY_STALE; i++)
+		assert_non_null(apply_status_to_string(i));
+	assert_null(apply_status_to_string(APPLY_STALE + 1));
+	CHECK_TABLE(object_kind, _OBJ_KIND_MAX);
 }
 
 static void test_icmp(void **state)
@@ -63,6 +82,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tables),
 		cmocka_unit_test(test_icmp),
+		cmocka_unit_test(test_name_only_tables),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+#include "lib/cleanup.h"
+#include "plan/plan.h"
+
+struct engine {
+	struct backend **backends;
+	size_t n_backends;
+	char *confdir;
+};
+
+struct engine *engine_new(struct backend **backends, size_t n, const char *confdir)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->backends = calloc(n ? n : 1, sizeof(*e->backends));
+	e->confdir = strdup(confdir);
+	if (!e->backends || !e->confdir) {
+		free(e->backends);
+		free(e->confdir);
+		free(e);
+		return NULL;
+	}
+	memcpy(e->backends, backends, n * sizeof(*backends));
+	e->n_backends = n;
+	return e;
+}
+
+struct engine *engine_free(struct engine *e)
+{
+	size_t i;
+
+	if (!e)
+		return NULL;
+	for (i = 0; i < e->n_backends; i++)
+		backend_free(e->backends[i]);
+	free(e->backends);
+	free(e->confdir);
+	free(e);
+	return NULL;
+}
+
+/* The backend that handles objects of kind k, or NULL. */
+static struct backend *engine_backend(const struct engine *e, enum object_kind k)
+{
+	size_t i;
+
+	for (i = 0; i < e->n_backends; i++)
+		if (backend_handles(e->backends[i], k))
+			return e->backends[i];
+	return NULL;
+}
+
+/* Moves into dst the parts of src that backend b is the handler of. */
+static int engine_merge(const struct engine *e, const struct backend *b, struct observed *src,
+			struct observed *dst)
+{
+	size_t i;
+	int r;
+
+	if (engine_backend(e, OBJ_HOSTNAME) == b) {
+		object_unref(dst->hostname);
+		dst->hostname = TAKE_PTR(src->hostname);
+	}
+	if (engine_backend(e, OBJ_LINK) == b)
+		for (i = 0; i < src->n_links; i++) {
+			r = observed_add_link(dst, src->links[i]);
+			if (r < 0)
+				return r;
+		}
+	if (engine_backend(e, OBJ_ADDRESS) == b) {
+		objset_done(&dst->addrs);
+		r = objset_copy(&src->addrs, &dst->addrs);
+		if (r < 0)
+			return r;
+	}
+	if (engine_backend(e, OBJ_ROUTE) == b) {
+		objset_done(&dst->routes);
+		r = objset_copy(&src->routes, &dst->routes);
+		if (r < 0)
+			return r;
+	}
+	if (engine_backend(e, OBJ_FW_RULE) == b) {
+		objset_done(&dst->nft);
+		r = objset_copy(&src->nft, &dst->nft);
+		if (r < 0)
+			return r;
+	}
+	if (engine_backend(e, OBJ_FILE) == b) {
+		objset_done(&dst->files);
+		r = objset_copy(&src->files, &dst->files);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int engine_observe(struct engine *e, struct observed *ret, struct errlist *errs)
+{
+	struct observed obs = {0};
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < e->n_backends && r >= 0; i++) {
+		struct observed part = {0};
+
+		r = backend_observe(e->backends[i], &part, errs);
+		if (r >= 0)
+			r = engine_merge(e, e->backends[i], &part, &obs);
+		observed_done(&part);
+	}
+	if (r < 0) {
+		observed_done(&obs);
+		return r;
+	}
+	*ret = obs;
+	return 0;
+}
+
+int engine_plan(struct engine *e, const struct intent *in, struct oplist *ret,
+		struct errlist *errs)
+{
+	struct observed obs = {0};
+	int r;
+
+	r = engine_observe(e, &obs, errs);
+	if (r >= 0)
+		r = plan_build(in, &obs, e->confdir, ret, errs);
+	observed_done(&obs);
+	return r;
+}
+
+static double engine_ms_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) * 1e3 +
+	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+/* "<operation>: <message>" at the pointer of the operation's intent element. */
+static void engine_report(struct errlist *errs, const struct op *op, const char *what,
+			  const struct strbuf *msg)
+{
+	struct strbuf line = {0};
+
+	op_format(op, &line);
+	errlist_add(errs, op->obj->ptr ? op->obj->ptr : "", "%s%s: %s", what, strbuf_str(&line),
+		    msg->len ? strbuf_str(msg) : "failed");
+	strbuf_done(&line);
+}
+
+/* Undoes ops[0..n) in reverse order, then aborts every backend. */
+static void engine_undo(struct engine *e, const struct oplist *ops, size_t n,
+			struct apply_result *res)
+{
+	struct strbuf err = {0};
+	size_t i;
+
+	while (n-- > 0) {
+		struct op inv;
+
+		if (op_inverse(&ops->v[n], &inv) < 0) {
+			res->undo_failed = true;
+			continue;
+		}
+		if (backend_apply_op(engine_backend(e, inv.obj->kind), &inv, &err) < 0) {
+			engine_report(&res->errs, &inv, "undo failed: ", &err);
+			res->undo_failed = true;
+		}
+		strbuf_truncate(&err, 0);
+		op_done(&inv);
+	}
+	for (i = 0; i < e->n_backends; i++) {
+		if (backend_abort(e->backends[i], &err) < 0)
+			res->undo_failed = true;
+		strbuf_truncate(&err, 0);
+	}
+	strbuf_done(&err);
+}
+
+int engine_apply(struct engine *e, const struct intent *in, struct apply_result *res)
+{
+	struct oplist ops = {0};
+	struct strbuf err = {0};
+	struct timespec start;
+	size_t i, applied = 0;
+	int r;
+
+	*res = (struct apply_result){0};
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	r = engine_plan(e, in, &ops, &res->errs);
+	if (r < 0) {
+		res->status = APPLY_FAILED;
+		goto out;
+	}
+	/* Refuse what no backend can apply, before touching anything. */
+	for (i = 0; i < ops.n; i++)
+		if (!engine_backend(e, ops.v[i].obj->kind)) {
+			struct strbuf msg = {0};
+
+			strbuf_printf(&msg, "this agent has no backend for %s objects yet",
+				      object_kind_to_string(ops.v[i].obj->kind));
+			engine_report(&res->errs, &ops.v[i], "", &msg);
+			strbuf_done(&msg);
+			res->status = APPLY_FAILED;
+			goto out;
+		}
+	for (i = 0; i < e->n_backends; i++) {
+		r = backend_begin(e->backends[i], &err);
+		if (r < 0) {
+			errlist_add(&res->errs, "", "%s backend: %s", e->backends[i]->ops->name,
+				    strbuf_str(&err));
+			engine_undo(e, &ops, 0, res);
+			res->status = APPLY_FAILED;
+			goto out;
+		}
+	}
+	for (applied = 0; applied < ops.n; applied++) {
+		const struct op *op = &ops.v[applied];
+
+		r = backend_apply_op(engine_backend(e, op->obj->kind), op, &err);
+		if (r < 0) {
+			engine_report(&res->errs, op, "", &err);
+			engine_undo(e, &ops, applied, res);
+			res->status = APPLY_FAILED;
+			goto out;
+		}
+	}
+	for (i = 0; i < e->n_backends; i++) {
+		r = backend_commit(e->backends[i], &err);
+		if (r < 0) {
+			errlist_add(&res->errs, "", "%s backend: commit failed: %s",
+				    e->backends[i]->ops->name, strbuf_str(&err));
+			engine_undo(e, &ops, applied, res);
+			res->status = APPLY_FAILED;
+			goto out;
+		}
+	}
+	res->status = APPLY_OK;
+	res->changes = ops.n;
+out:
+	res->duration_ms = engine_ms_since(&start);
+	strbuf_done(&err);
+	oplist_done(&ops);
+	return res->errs.oom ? -ENOMEM : 0;
+}
+
+void apply_result_done(struct apply_result *res)
+{
+	errlist_done(&res->errs);
+}
+
+const char *apply_status_to_string(enum apply_status s)
+{
+	static const char *const names[] = {
+		[APPLY_OK] = "applied",
+		[APPLY_INVALID] = "invalid",
+		[APPLY_FAILED] = "failed",
+		[APPLY_STALE] = "stale",
+	};
+
+	return (size_t)s < ELEMENTSOF(names) ? names[s] : NULL;
+}

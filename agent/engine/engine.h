@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The apply engine: observe, plan, apply, and undo on failure. Either the whole plan is in
+ * effect afterwards or the router is back in the observed state.
+ *
+ * The engine owns an ordered list of backends; each object kind is handled by the first
+ * backend that claims it. An intent whose plan needs a kind that no backend handles is
+ * refused before anything is touched (status APPLY_FAILED): the agent never pretends to
+ * apply what it cannot.
+ *
+ * The engine does no I/O of its own (everything goes through the backends) and does not
+ * log; the caller logs the result once.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "intent/intent.h"
+#include "lib/errlist.h"
+#include "plan/backend.h"
+#include "plan/op.h"
+
+/* The exit codes of the spec ("The agent's answer"). */
+enum apply_status {
+	APPLY_OK = 0,	   /* applied, or nothing to do */
+	APPLY_INVALID = 1, /* the intent is invalid: nothing changed */
+	APPLY_FAILED = 2,  /* a step failed; the applied steps were undone */
+	APPLY_STALE = 3,   /* generation older than the applied one: nothing changed */
+};
+
+struct apply_result {
+	enum apply_status status;
+	size_t changes;	    /* operations performed and kept */
+	double duration_ms; /* observe + plan + apply (+ undo) */
+	/* INVALID: the intent's errors. FAILED: the failing step at the JSON Pointer of the
+	 * intent element it came from, "<operation>: <system message>"; then one entry per
+	 * inverse operation that failed too (the router may then differ from before). */
+	struct errlist errs;
+	bool undo_failed;
+};
+
+struct engine;
+
+/* Takes ownership of the backends (freed with the engine). confdir: see render_services. */
+struct engine *engine_new(struct backend **backends, size_t n, const char *confdir);
+struct engine *engine_free(struct engine *e);
+
+/* Observes through every backend and plans the intent. 0, -EINVAL (errors reported: the
+ * observed state, or a plan error at the intent's pointers), or another negative errno. */
+int engine_plan(struct engine *e, const struct intent *in, struct oplist *ret,
+		struct errlist *errs);
+
+/* Observes, plans and applies. Returns 0 with res filled (whatever the status), or a
+ * negative errno when not even the result could be built (out of memory). */
+int engine_apply(struct engine *e, const struct intent *in, struct apply_result *res);
+
+void apply_result_done(struct apply_result *res);
+const char *apply_status_to_string(enum apply_status s);

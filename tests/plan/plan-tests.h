@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the plan engine: one runner per file, helpers in helpers.c. */
+#pragma once
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "intent/intent.h"
+#include "lib/strbuf.h"
+#include "plan/backend.h"
+#include "plan/observed.h"
+#include "plan/plan.h"
+
+int run_objset_tests(void);
+int run_diff_tests(void);
+int run_record_tests(void);
+int run_observed_tests(void);
+int run_desired_tests(void);
+
+/* An intent from JSON text; fails the test when it is invalid. */
+struct intent *t_intent(const char *json);
+/* An observed state from JSON text; fails the test when it is invalid. */
+void t_observed(const char *json, struct observed *ret);
+/* The plan's lines ("\n" after each), or its errors as "POINTER: message\n" lines. */
+char *t_plan(const char *intent, const char *observed);
+/* The observed state as JSON text. */
+char *t_state_json(const struct observed *obs);
+/* Fails with both texts when they differ. */
+void t_assert_text(const char *what, const char *got, const char *want);
