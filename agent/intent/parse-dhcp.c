@@ -399,23 +399,6 @@ void parse_dhcp(struct jr *r, const struct json_t *v, struct intent *in)
 /* ---- cross-field rules ---- */
 
 /* Reports an error at the pointer ptr followed by suffix. */
-static void report(struct errlist *errs, const char *ptr, const char *suffix, const char *fmt,
-		   ...) __attribute__((format(printf, 4, 5)));
-static void report(struct errlist *errs, const char *ptr, const char *suffix, const char *fmt,
-		   ...)
-{
-	struct strbuf p = {0}, msg = {0};
-	va_list ap;
-
-	strbuf_printf(&p, "%s%s", ptr, suffix);
-	va_start(ap, fmt);
-	strbuf_vprintf(&msg, fmt, ap);
-	va_end(ap);
-	errlist_add(errs, strbuf_str(&p), "%s", strbuf_str(&msg));
-	strbuf_done(&p);
-	strbuf_done(&msg);
-}
-
 /* The first network of the interface that holds a (IPv6 link-local ones do not count). */
 static const struct ip_prefix *iface_network(const struct iface *ifc, const struct ip_addr *a)
 {
@@ -454,14 +437,14 @@ static bool check_on_iface(struct errlist *errs, const struct iface *ifc,
 	struct ip_prefix host, n;
 
 	if (!net) {
-		report(errs, ptr, suffix, "%s is outside the networks of interface \"%s\"",
+		errlist_add_at(errs, ptr, suffix, "%s is outside the networks of interface \"%s\"",
 		       addr_format(a, buf), ifc->name);
 		return false;
 	}
 	host = (struct ip_prefix){.addr = *a, .len = net->len};
 	if (prefix_is_network_or_broadcast(&host)) {
 		n = prefix_network(net);
-		report(errs, ptr, suffix, "%s is the %s address of %s", addr_format(a, buf),
+		errlist_add_at(errs, ptr, suffix, "%s is the %s address of %s", addr_format(a, buf),
 		       addr_equal(&n.addr, a) ? "network" : "broadcast", prefix_format(&n, nbuf));
 		return false;
 	}
@@ -514,7 +497,7 @@ static void check_ranges(const struct intent *in, struct errlist *errs, const st
 		addr_format(&rg->start, a);
 		addr_format(&rg->end, b);
 		if (!net) {
-			report(errs, rg->ptr, "",
+			errlist_add_at(errs, rg->ptr, "",
 			       "range %s-%s spans two networks of interface \"%s\"", a, b,
 			       ifc->name);
 			continue;
@@ -522,20 +505,20 @@ static void check_ranges(const struct intent *in, struct errlist *errs, const st
 		if (net->addr.family == AF_INET6 && net->len < 64) {
 			struct ip_prefix nn = prefix_network(net);
 
-			report(errs, rg->ptr, "",
+			errlist_add_at(errs, rg->ptr, "",
 			       "range %s-%s is in %s: DHCPv6 ranges need a network of /64 or "
 			       "longer",
 			       a, b, prefix_format(&nn, nbuf));
 		}
 		own = range_owned_addr(in, ifc, rg);
 		if (own)
-			report(errs, rg->ptr, "",
+			errlist_add_at(errs, rg->ptr, "",
 			       "range %s-%s contains %s, an address of interface \"%s\"", a, b,
 			       addr_format(own, c), ifc->name);
 		for (j = 0; j < i; j++)
 			if (addr_cmp(&rg->start, &v[j].end) <= 0 &&
 			    addr_cmp(&v[j].start, &rg->end) <= 0) {
-				report(errs, rg->ptr, "", "range %s-%s overlaps range %s-%s (%s)",
+				errlist_add_at(errs, rg->ptr, "", "range %s-%s overlaps range %s-%s (%s)",
 				       a, b, addr_format(&v[j].start, c), addr_format(&v[j].end, d),
 				       v[j].ptr);
 				break;
@@ -553,7 +536,7 @@ static void check_host_addr(const struct intent *in, struct errlist *errs,
 	if (!check_on_iface(errs, ifc, a, h->ptr, "/address"))
 		return;
 	if (intent_iface_owns_addr(in, ifc->name, a))
-		report(errs, h->ptr, "/address", "%s is an address of interface \"%s\"",
+		errlist_add_at(errs, h->ptr, "/address", "%s is an address of interface \"%s\"",
 		       addr_format(a, buf), ifc->name);
 }
 
@@ -569,7 +552,7 @@ static void check_pool_v4(const struct intent *in, struct errlist *errs,
 	if (!needed)
 		return;
 	if (!iface_has(ifc, AF_INET, 0)) {
-		report(errs, pool->ptr, "", "interface \"%s\" has no IPv4 address", ifc->name);
+		errlist_add_at(errs, pool->ptr, "", "interface \"%s\" has no IPv4 address", ifc->name);
 		return;
 	}
 	check_ranges(in, errs, ifc, pool->ranges, pool->n_ranges);
@@ -592,20 +575,20 @@ static void check_pool_v6(const struct intent *in, struct errlist *errs,
 
 	for (i = 0; i < pool->n_hosts; i++)
 		if (pool->hosts[i].has & DHCP_HOST_HAS_V6 && !stateful)
-			report(errs, pool->hosts[i].ptr, "/address",
+			errlist_add_at(errs, pool->hosts[i].ptr, "/address",
 			       "IPv6 reservation %s needs \"ipv6\": {\"mode\": \"stateful\"}",
 			       addr_format(&pool->hosts[i].v6, buf));
 	if (!(pool->has & DHCP_HAS_IPV6))
 		return;
 	if (!iface_has(ifc, AF_INET6, 0)) {
-		report(errs, pool->ipv6_ptr, "",
+		errlist_add_at(errs, pool->ipv6_ptr, "",
 		       "interface \"%s\" has no IPv6 address (link-local ones do not count)",
 		       ifc->name);
 		return;
 	}
 	if (!stateful) {
 		if (!iface_has(ifc, AF_INET6, 64))
-			report(errs, pool->ipv6_ptr, "/mode",
+			errlist_add_at(errs, pool->ipv6_ptr, "/mode",
 			       "mode \"%s\" needs a /64 IPv6 address on interface \"%s\" (SLAAC "
 			       "works on /64 networks only)",
 			       dhcp6_mode_to_string(pool->ipv6_mode), ifc->name);
@@ -634,21 +617,21 @@ static void check_pool(const struct intent *in, struct errlist *errs,
 
 	if (!ifc) {
 		if (intent_has_link(in, pool->interface))
-			report(errs, pool->ptr, "",
+			errlist_add_at(errs, pool->ptr, "",
 			       "\"%s\" is a tunnel: DHCP serves interfaces only", pool->interface);
 		else
-			report(errs, pool->ptr, "", "unknown interface \"%s\"", pool->interface);
+			errlist_add_at(errs, pool->ptr, "", "unknown interface \"%s\"", pool->interface);
 		return;
 	}
 	check_pool_v4(in, errs, ifc, pool);
 	check_pool_v6(in, errs, ifc, pool);
 	if (pool->has & DHCP_HAS_MTU && ifc->has & IFACE_HAS_MTU && pool->mtu > ifc->mtu)
-		report(errs, pool->ptr, "/mtu",
+		errlist_add_at(errs, pool->ptr, "/mtu",
 		       "mtu %u is larger than the mtu %u of interface \"%s\"", pool->mtu, ifc->mtu,
 		       ifc->name);
 	if (in->dns.has & DNS_HAS_LISTEN && !(pool->has & DHCP_HAS_DNS_SERVERS) &&
 	    !dns_listens_on(&in->dns, pool->interface))
-		report(errs, pool->ptr, "",
+		errlist_add_at(errs, pool->ptr, "",
 		       "clients would get this router as DNS server, but /dns/listen does not "
 		       "include \"%s\": set \"dns_servers\" or listen on \"%s\"",
 		       pool->interface, pool->interface);
@@ -704,17 +687,17 @@ static void check_unique(struct errlist *errs, struct host_ref *refs, size_t n, 
 		}
 		switch (k) {
 		case HOST_KEY_NAME:
-			report(errs, h->ptr, "",
+			errlist_add_at(errs, h->ptr, "",
 			       "host name \"%s\" is also used on interface \"%s\" (%s)", h->name,
 			       refs[first].pool->interface, o->ptr);
 			break;
 		case HOST_KEY_MAC:
-			report(errs, h->ptr, "/mac", "MAC %s is also reserved for \"%s\" (%s)",
+			errlist_add_at(errs, h->ptr, "/mac", "MAC %s is also reserved for \"%s\" (%s)",
 			       mac_format(h->mac, buf), o->name, o->ptr);
 			break;
 		case HOST_KEY_V4:
 		case HOST_KEY_V6:
-			report(errs, h->ptr, "/address", "%s is also reserved for \"%s\" (%s)",
+			errlist_add_at(errs, h->ptr, "/address", "%s is also reserved for \"%s\" (%s)",
 			       addr_format(k == HOST_KEY_V4 ? &h->v4 : &h->v6, buf), o->name,
 			       o->ptr);
 			break;

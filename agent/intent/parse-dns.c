@@ -205,23 +205,6 @@ void parse_dns(struct jr *r, const struct json_t *v, struct intent *in)
 
 /* ---- cross-field rules ---- */
 
-static void report(struct errlist *errs, const char *ptr, const char *suffix, const char *fmt,
-		   ...) __attribute__((format(printf, 4, 5)));
-static void report(struct errlist *errs, const char *ptr, const char *suffix, const char *fmt,
-		   ...)
-{
-	struct strbuf p = {0}, msg = {0};
-	va_list ap;
-
-	strbuf_printf(&p, "%s%s", ptr, suffix);
-	va_start(ap, fmt);
-	strbuf_vprintf(&msg, fmt, ap);
-	va_end(ap);
-	errlist_add(errs, strbuf_str(&p), "%s", strbuf_str(&msg));
-	strbuf_done(&p);
-	strbuf_done(&msg);
-}
-
 /* Upstream servers must not be the router itself: the query would loop. */
 static void check_servers(const struct intent *in, struct errlist *errs, const char *ptr,
 			  const struct ip_addr *v, size_t n)
@@ -232,7 +215,7 @@ static void check_servers(const struct intent *in, struct errlist *errs, const c
 	for (i = 0; i < n; i++)
 		if (intent_owns_addr(in, &v[i])) {
 			snprintf(idx, sizeof(idx), "/%zu", i);
-			report(errs, ptr, idx,
+			errlist_add_at(errs, ptr, idx,
 			       "%s is an address of this router: queries would loop",
 			       addr_format(&v[i], buf));
 		}
@@ -273,7 +256,7 @@ static void check_case_dups(struct errlist *errs, struct dns_name *v, size_t n,
 			first = i;
 			continue;
 		}
-		report(errs, v[i].ptr, "", "%s \"%s\" is also at %s (DNS names ignore case)", what,
+		errlist_add_at(errs, v[i].ptr, "", "%s \"%s\" is also at %s (DNS names ignore case)", what,
 		       v[i].name, v[first].ptr);
 	}
 }
@@ -352,7 +335,7 @@ static void check_records_vs_dhcp(const struct intent *in, struct errlist *errs)
 
 		hit = bsearch(rec->name, names, n, sizeof(*names), dns_name_find);
 		if (hit)
-			report(errs, rec->ptr, "", "\"%s\" is also the name of DHCP reservation %s",
+			errlist_add_at(errs, rec->ptr, "", "\"%s\" is also the name of DHCP reservation %s",
 			       rec->name, hit->ptr);
 	}
 	for (i = 0; i < n; i++)
@@ -376,12 +359,12 @@ void check_dns(const struct intent *in, struct errlist *errs)
 			continue;
 		snprintf(idx, sizeof(idx), "/listen/%zu", i);
 		if (intent_ipsec(in, name))
-			report(errs, dns->ptr, idx,
+			errlist_add_at(errs, dns->ptr, idx,
 			       "\"%s\" is an IPsec tunnel: the resolver listens on interfaces and "
 			       "WireGuard tunnels",
 			       name);
 		else
-			report(errs, dns->ptr, idx, "unknown interface \"%s\"", name);
+			errlist_add_at(errs, dns->ptr, idx, "unknown interface \"%s\"", name);
 	}
 	strbuf_printf(&p, "%s/forwarders", dns->ptr);
 	check_servers(in, errs, strbuf_str(&p), dns->forwarders, dns->n_forwarders);

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/strbuf.h"
 #include "read.h"
 #include "sections.h"
 
@@ -72,46 +71,98 @@ void parse_interfaces(struct jr *r, const struct json_t *v, struct intent *in)
 	}
 }
 
+/* One interface address, by its network, for the overlap sweep. */
+struct net_entry {
+	struct ip_prefix net;
+	size_t iface;
+	size_t addr;
+};
+
+static int net_entry_cmp(const void *x, const void *y)
+{
+	const struct net_entry *a = x, *b = y;
+	int c = addr_cmp(&a->net.addr, &b->net.addr);
+
+	if (c)
+		return c;
+	if (a->net.len != b->net.len)
+		return a->net.len < b->net.len ? -1 : 1; /* the container first */
+	if (a->iface != b->iface)
+		return a->iface < b->iface ? -1 : 1;
+	return a->addr < b->addr ? -1 : a->addr > b->addr;
+}
+
+static void report_overlap(const struct intent *in, struct errlist *errs,
+			   const struct net_entry *x, const struct net_entry *y)
+{
+	const struct net_entry *later = x->iface > y->iface ? x : y;
+	const struct net_entry *other = later == x ? y : x;
+	const struct iface *a = &in->ifaces[later->iface], *b = &in->ifaces[other->iface];
+	char p[PREFIX_STRLEN], q[PREFIX_STRLEN];
+
+	errlist_add_member(errs, a->ptr, "addresses", (long)later->addr,
+			   "%s overlaps %s of interface \"%s\"",
+			   prefix_format(&a->addrs[later->addr], p),
+			   prefix_format(&b->addrs[other->addr], q), b->name);
+}
+
+/*
+ * Networks of different interfaces must not overlap (link-local ones exist once per link).
+ * Two prefixes overlap only when one contains the other: sorted by network address, container
+ * first, a sweep keeps the stack of the prefixes that contain the current one (at most one
+ * per length), so the check costs n log n.
+ */
+static void check_overlaps(const struct intent *in, struct errlist *errs)
+{
+	struct net_entry *v, *stack[129];
+	size_t i, j, n = 0, depth = 0, total = 0;
+
+	for (i = 0; i < in->n_ifaces; i++)
+		total += in->ifaces[i].n_addrs;
+	if (total < 2)
+		return;
+	v = calloc(total, sizeof(*v));
+	if (!v) {
+		errs->oom = 1;
+		return;
+	}
+	for (i = 0; i < in->n_ifaces; i++)
+		for (j = 0; j < in->ifaces[i].n_addrs; j++)
+			if (!addr_is_link_local(&in->ifaces[i].addrs[j].addr))
+				v[n++] = (struct net_entry){
+					.net = prefix_network(&in->ifaces[i].addrs[j]),
+					.iface = i,
+					.addr = j,
+				};
+	qsort(v, n, sizeof(*v), net_entry_cmp);
+	for (i = 0; i < n; i++) {
+		while (depth && !prefix_contains(&stack[depth - 1]->net, &v[i].net.addr))
+			depth--;
+		for (j = 0; j < depth; j++)
+			if (stack[j]->iface != v[i].iface)
+				report_overlap(in, errs, stack[j], &v[i]);
+		/* Equal networks of one interface stack once: the stack stays <= 129 deep. */
+		if (!depth || stack[depth - 1]->net.len != v[i].net.len)
+			stack[depth++] = &v[i];
+	}
+	free(v);
+}
+
 void check_interfaces(const struct intent *in, struct errlist *errs)
 {
-	struct strbuf p = {0};
-	size_t i, j, k, l;
+	size_t i, j;
 
-	for (i = 0; i < in->n_ifaces; i++) {
-		const struct iface *a = &in->ifaces[i];
+	for (i = 0; i < in->n_ifaces; i++)
+		for (j = 0; j < i; j++)
+			if (!memcmp(in->ifaces[i].mac, in->ifaces[j].mac, 6)) {
+				char mac[MAC_STRLEN];
 
-		for (j = 0; j < i; j++) {
-			const struct iface *b = &in->ifaces[j];
-			char mac[MAC_STRLEN];
-
-			if (!memcmp(a->mac, b->mac, 6)) {
-				strbuf_printf(&p, "%s/mac", a->ptr);
-				errlist_add(errs, strbuf_str(&p),
-					    "MAC %s is also the MAC of interface \"%s\"",
-					    mac_format(a->mac, mac), b->name);
-				strbuf_truncate(&p, 0);
+				errlist_add_at(errs, in->ifaces[i].ptr, "/mac",
+					       "MAC %s is also the MAC of interface \"%s\"",
+					       mac_format(in->ifaces[i].mac, mac),
+					       in->ifaces[j].name);
 			}
-			for (k = 0; k < a->n_addrs; k++)
-				for (l = 0; l < b->n_addrs; l++) {
-					char x[PREFIX_STRLEN], y[PREFIX_STRLEN];
-					struct ip_prefix na = prefix_network(&a->addrs[k]);
-					struct ip_prefix nb = prefix_network(&b->addrs[l]);
-
-					/* Link-local networks exist once per link. */
-					if (!prefix_overlaps(&na, &nb) ||
-					    addr_is_link_local(&na.addr) ||
-					    addr_is_link_local(&nb.addr))
-						continue;
-					strbuf_printf(&p, "%s/addresses/%zu", a->ptr, k);
-					errlist_add(errs, strbuf_str(&p),
-						    "%s overlaps %s of interface \"%s\"",
-						    prefix_format(&a->addrs[k], x),
-						    prefix_format(&b->addrs[l], y), b->name);
-					strbuf_truncate(&p, 0);
-				}
-		}
-	}
-	strbuf_done(&p);
+	check_overlaps(in, errs);
 }
 
 void free_interfaces(struct intent *in)

@@ -214,24 +214,6 @@ void parse_nat(struct jr *r, const struct json_t *v, struct intent *in)
 
 /* ---- cross-field checks ---- */
 
-static void nat_error(struct errlist *errs, const char *ptr, const char *key, const char *fmt,
-		      ...) __attribute__((format(printf, 4, 5)));
-
-static void nat_error(struct errlist *errs, const char *ptr, const char *key, const char *fmt,
-		      ...)
-{
-	struct strbuf p = {0}, msg = {0};
-	va_list ap;
-
-	strbuf_printf(&p, "%s/%s", ptr, key);
-	va_start(ap, fmt);
-	strbuf_vprintf(&msg, fmt, ap);
-	va_end(ap);
-	errlist_add(errs, strbuf_str(&p), "%s", strbuf_str(&msg));
-	strbuf_done(&p);
-	strbuf_done(&msg);
-}
-
 /* The link named at ptr/key must be an interface or a WireGuard tunnel; the public address
  * (if any) must be one of its addresses or a VRRP virtual address on it. */
 static void check_link(const struct intent *in, struct errlist *errs, const char *ptr,
@@ -241,11 +223,11 @@ static void check_link(const struct intent *in, struct errlist *errs, const char
 	char buf[ADDR_STRLEN];
 
 	if (!intent_iface(in, name) && !intent_wg(in, name)) {
-		nat_error(errs, ptr, key, "unknown interface \"%s\"", name);
+		errlist_add_member(errs, ptr, key, -1, "unknown interface \"%s\"", name);
 		return;
 	}
 	if (a && !intent_iface_owns_addr(in, name, a))
-		nat_error(errs, ptr, addr_key, "%s is not an address of interface \"%s\"",
+		errlist_add_member(errs, ptr, addr_key, -1, "%s is not an address of interface \"%s\"",
 			  addr_format(a, buf), name);
 }
 
@@ -317,7 +299,7 @@ static void check_forward_overlaps(const struct nat *nat, struct errlist *errs)
 			other = at == &k[i] ? &k[m] : &k[i];
 			if (!reported[at->idx]) {
 				reported[at->idx] = true;
-				nat_error(errs, at->d->ptr, "ports",
+				errlist_add_at(errs, at->d->ptr, "/ports",
 					  "duplicate port forward: %s %s on %s overlaps %s of %s",
 					  l4_name[at->l4], ports_format(&at->d->ports, a),
 					  addr_format(&at->d->destination, addr),
@@ -377,7 +359,7 @@ static void check_one_to_one_shared(const struct nat *nat, struct addr_idx *v, s
 		const char *ptr = nat->one_to_one[v[i].idx].ptr;
 
 		if (addr_equal(&v[i].a, &v[i - 1].a))
-			nat_error(errs, ptr, key, "%s address %s is also used by %s", key,
+			errlist_add_member(errs, ptr, key, -1, "%s address %s is also used by %s", key,
 				  addr_format(&v[i].a, buf), nat->one_to_one[v[i - 1].idx].ptr);
 	}
 }
@@ -407,7 +389,7 @@ static void check_one_to_one_addrs(const struct nat *nat, struct errlist *errs)
 		const struct addr_idx *f = addr_idx_find(fwd, nat->n_destination, &o->public_addr);
 
 		if (f)
-			nat_error(errs, o->ptr, "public",
+			errlist_add_at(errs, o->ptr, "/public",
 				  "%s is also used by the port forward at %s",
 				  addr_format(&o->public_addr, buf), nat->destination[f->idx].ptr);
 		pub[i] = (struct addr_idx){.a = o->public_addr, .idx = i};

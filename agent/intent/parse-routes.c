@@ -79,51 +79,71 @@ static bool gateway_on_link(const struct intent *in, const char *name, const str
 	return false;
 }
 
+static int route_key_cmp(const void *x, const void *y)
+{
+	const struct route *a = *(const struct route *const *)x, *b = *(const struct route *const *)y;
+	int c = addr_cmp(&a->to.addr, &b->to.addr);
+
+	if (c)
+		return c;
+	if (a->to.len != b->to.len)
+		return a->to.len < b->to.len ? -1 : 1;
+	if (a->metric != b->metric)
+		return a->metric < b->metric ? -1 : 1;
+	return a < b ? -1 : a > b; /* document order */
+}
+
+/* Routes with the same identity (to, metric): each one after the first names the first.
+ * Sorted, so that the largest intent costs n log n, not n². */
+static void check_route_duplicates(const struct intent *in, struct errlist *errs)
+{
+	const struct route **v;
+	size_t i, first = 0;
+
+	if (in->n_routes < 2)
+		return;
+	v = calloc(in->n_routes, sizeof(*v));
+	if (!v) {
+		errs->oom = 1;
+		return;
+	}
+	for (i = 0; i < in->n_routes; i++)
+		v[i] = &in->routes[i];
+	qsort(v, in->n_routes, sizeof(*v), route_key_cmp);
+	for (i = 1; i < in->n_routes; i++) {
+		if (addr_equal(&v[i]->to.addr, &v[first]->to.addr) &&
+		    v[i]->to.len == v[first]->to.len && v[i]->metric == v[first]->metric)
+			errlist_add_at(errs, v[i]->ptr, "/to",
+				       "duplicate route: same \"to\" and \"metric\" as %s",
+				       v[first]->ptr);
+		else
+			first = i;
+	}
+	free(v);
+}
+
 void check_routes(const struct intent *in, struct errlist *errs)
 {
-	struct strbuf p = {0};
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < in->n_routes; i++) {
 		const struct route *rt = &in->routes[i];
+		const char *dev = rt->has & ROUTE_HAS_INTERFACE ? rt->interface : NULL;
 		char buf[ADDR_STRLEN];
 
-		if (rt->has & ROUTE_HAS_INTERFACE && !intent_iface(in, rt->interface) &&
-		    !intent_wg(in, rt->interface)) {
-			strbuf_printf(&p, "%s/interface", rt->ptr);
-			errlist_add(errs, strbuf_str(&p), "unknown interface \"%s\"",
-				    rt->interface);
-			strbuf_truncate(&p, 0);
-		} else if (rt->has & ROUTE_HAS_VIA) {
-			const char *dev = rt->has & ROUTE_HAS_INTERFACE ? rt->interface : NULL;
-
-			strbuf_printf(&p, "%s/via", rt->ptr);
-			if (addr_is_ipv6_link_local(&rt->via) && !dev)
-				errlist_add(errs, strbuf_str(&p),
-					    "a link-local gateway needs \"interface\"");
-			else if (!(addr_is_ipv6_link_local(&rt->via)) &&
-				 !gateway_on_link(in, dev, &rt->via))
-				errlist_add(errs, strbuf_str(&p),
-					    "gateway %s is not on the network of %s",
-					    addr_format(&rt->via, buf),
-					    dev ? "that interface" : "any interface");
-			strbuf_truncate(&p, 0);
-		}
-		for (j = 0; j < i; j++) {
-			const struct route *o = &in->routes[j];
-
-			if (o->metric == rt->metric && o->to.len == rt->to.len &&
-			    addr_equal(&o->to.addr, &rt->to.addr)) {
-				strbuf_printf(&p, "%s/to", rt->ptr);
-				errlist_add(errs, strbuf_str(&p),
-					    "duplicate route: same \"to\" and \"metric\" as %s",
-					    o->ptr);
-				strbuf_truncate(&p, 0);
-				break;
-			}
-		}
+		if (dev && !intent_iface(in, dev) && !intent_wg(in, dev))
+			errlist_add_at(errs, rt->ptr, "/interface", "unknown interface \"%s\"", dev);
+		else if (!(rt->has & ROUTE_HAS_VIA))
+			continue;
+		else if (addr_is_ipv6_link_local(&rt->via) && !dev)
+			errlist_add_at(errs, rt->ptr, "/via",
+				       "a link-local gateway needs \"interface\"");
+		else if (!addr_is_ipv6_link_local(&rt->via) && !gateway_on_link(in, dev, &rt->via))
+			errlist_add_at(errs, rt->ptr, "/via", "gateway %s is not on the network of %s",
+				       addr_format(&rt->via, buf),
+				       dev ? "that interface" : "any interface");
 	}
-	strbuf_done(&p);
+	check_route_duplicates(in, errs);
 }
 
 void free_routes(struct intent *in)

@@ -38,46 +38,6 @@ static const char *family_name(int family)
 	return family == AF_INET6 ? "IPv6" : "IPv4";
 }
 
-/* Reports an error at member key of the current object, and at its element index unless
- * index is -1. */
-static void __attribute__((format(printf, 4, 5)))
-member_error(struct jr *r, const char *key, long index, const char *fmt, ...)
-{
-	struct strbuf msg = {0};
-	size_t mark = jr_push_key(r, key);
-	va_list ap;
-
-	if (index >= 0)
-		jr_push_index(r, (size_t)index);
-	va_start(ap, fmt);
-	strbuf_vprintf(&msg, fmt, ap);
-	va_end(ap);
-	jr_error(r, "%s", strbuf_str(&msg));
-	strbuf_done(&msg);
-	jr_pop(r, mark);
-}
-
-/* Reports an error of the cross-field pass at ptr/key[/index]. */
-static void __attribute__((format(printf, 5, 6)))
-vpn_error(struct errlist *errs, const char *ptr, const char *key, long index, const char *fmt,
-	  ...)
-{
-	struct strbuf p = {0}, msg = {0};
-	va_list ap;
-
-	strbuf_append(&p, ptr);
-	if (key)
-		strbuf_printf(&p, "/%s", key);
-	if (index >= 0)
-		strbuf_printf(&p, "/%ld", index);
-	va_start(ap, fmt);
-	strbuf_vprintf(&msg, fmt, ap);
-	va_end(ap);
-	errlist_add(errs, strbuf_str(&p), "%s", strbuf_str(&msg));
-	strbuf_done(&msg);
-	strbuf_done(&p);
-}
-
 static bool addr_is_unicast(const struct ip_addr *a)
 {
 	static const uint8_t bcast[4] = {255, 255, 255, 255};
@@ -213,13 +173,13 @@ static int read_proposals(struct jr *r, const struct json_t *obj, const char *ke
 	res = read_array(r, obj, key, false, LIMIT_SMALL, sizeof(char *),
 			 kind == PROPOSAL_IKE ? read_ike_proposal : read_esp_proposal, ret, ret_n);
 	if (res > 0 && *ret_n == 0) {
-		member_error(r, key, -1, "must not be empty (leave it out for the defaults)");
+		jr_error_member(r, key, -1, "must not be empty (leave it out for the defaults)");
 		return -1;
 	}
 	for (i = 1; res > 0 && i < *ret_n; i++)
 		for (j = 0; j < i; j++)
 			if (!strcmp((*ret)[i], (*ret)[j])) {
-				member_error(r, key, (long)i, "duplicate proposal (also at index %zu)",
+				jr_error_member(r, key, (long)i, "duplicate proposal (also at index %zu)",
 					     j);
 				res = -1;
 				break;
@@ -234,7 +194,7 @@ static int read_subnets(struct jr *r, const struct json_t *obj, const char *key,
 			     read_prefix, ret, ret_n);
 
 	if (res > 0 && *ret_n == 0) {
-		member_error(r, key, -1, "must not be empty");
+		jr_error_member(r, key, -1, "must not be empty");
 		return -1;
 	}
 	return res;
@@ -258,14 +218,14 @@ static void check_ipsec_subnets(struct jr *r, const struct ipsec_tunnel *t)
 
 	if (!(prefix_families(t->local_subnets, t->n_local_subnets) &
 	      prefix_families(t->remote_subnets, t->n_remote_subnets))) {
-		member_error(r, "remote_subnets", -1,
+		jr_error_member(r, "remote_subnets", -1,
 			     "no address family in common with local_subnets");
 		return;
 	}
 	for (i = 0; i < t->n_remote_subnets; i++)
 		for (j = 0; j < t->n_local_subnets; j++)
 			if (prefix_overlaps(&t->remote_subnets[i], &t->local_subnets[j])) {
-				member_error(r, "remote_subnets", (long)i,
+				jr_error_member(r, "remote_subnets", (long)i,
 					     "%s overlaps local subnet %s",
 					     prefix_format(&t->remote_subnets[i], x),
 					     prefix_format(&t->local_subnets[j], y));
@@ -290,7 +250,7 @@ static void parse_ipsec(struct jr *r, const char *name, const struct json_t *v,
 	remote_ok = read_member(r, v, "remote_address", true, read_remote, t) > 0;
 	if (local_ok && remote_ok && !t->remote_any &&
 	    t->local_address.family != t->remote_address.family)
-		member_error(r, "remote_address", -1, "%s is %s but local_address %s is %s",
+		jr_error_member(r, "remote_address", -1, "%s is %s but local_address %s is %s",
 			     addr_format(&t->remote_address, x),
 			     family_name(t->remote_address.family),
 			     addr_format(&t->local_address, y),
@@ -323,7 +283,7 @@ static void parse_ipsec(struct jr *r, const char *name, const struct json_t *v,
 	if (jr_bool(r, v, "initiate", false, &t->initiate) > 0) {
 		t->has |= IPSEC_HAS_INITIATE;
 		if (t->initiate && t->remote_any)
-			member_error(r, "initiate", -1,
+			jr_error_member(r, "initiate", -1,
 				     "a tunnel with remote_address \"%%any\" cannot initiate");
 	} else {
 		t->initiate = !t->remote_any;
@@ -480,7 +440,7 @@ static void parse_wg(struct jr *r, const char *name, const struct json_t *v, str
 		for (i = 1; i < t->n_addrs; i++)
 			for (j = 0; j < i; j++)
 				if (addr_equal(&t->addrs[i].addr, &t->addrs[j].addr)) {
-					member_error(r, "addresses", (long)i,
+					jr_error_member(r, "addresses", (long)i,
 						     "duplicate address (also at index %zu)", j);
 					break;
 				}
@@ -490,7 +450,7 @@ static void parse_wg(struct jr *r, const char *name, const struct json_t *v, str
 		t->has |= WG_HAS_MTU;
 		for (i = 0; i < t->n_addrs; i++)
 			if (t->addrs[i].addr.family == AF_INET6 && n < MTU_MIN_IPV6) {
-				member_error(r, "mtu", -1,
+				jr_error_member(r, "mtu", -1,
 					     "mtu %u is below %d, the minimum for IPv6 (address %s)",
 					     t->mtu, MTU_MIN_IPV6, prefix_format(&t->addrs[i], buf));
 				break;
@@ -581,17 +541,17 @@ static void check_link_names(const struct intent *in, struct errlist *errs)
 		const struct ipsec_tunnel *t = &in->vpn.ipsec[i];
 
 		if (intent_iface(in, t->name))
-			vpn_error(errs, t->ptr, NULL, -1, "name \"%s\" is already an interface",
+			errlist_add_member(errs, t->ptr, NULL, -1, "name \"%s\" is already an interface",
 				  t->name);
 	}
 	for (i = 0; i < in->vpn.n_wireguard; i++) {
 		const struct wg_tunnel *t = &in->vpn.wireguard[i];
 
 		if (intent_iface(in, t->name))
-			vpn_error(errs, t->ptr, NULL, -1, "name \"%s\" is already an interface",
+			errlist_add_member(errs, t->ptr, NULL, -1, "name \"%s\" is already an interface",
 				  t->name);
 		else if (intent_ipsec(in, t->name))
-			vpn_error(errs, t->ptr, NULL, -1, "name \"%s\" is already an IPsec tunnel",
+			errlist_add_member(errs, t->ptr, NULL, -1, "name \"%s\" is already an IPsec tunnel",
 				  t->name);
 	}
 }
@@ -605,13 +565,13 @@ static void check_ipsec(const struct intent *in, struct errlist *errs)
 		const struct ipsec_tunnel *t = &in->vpn.ipsec[i];
 
 		if (!intent_owns_addr(in, &t->local_address))
-			vpn_error(errs, t->ptr, "local_address", -1,
+			errlist_add_member(errs, t->ptr, "local_address", -1,
 				  "%s is not an address of this router",
 				  addr_format(&t->local_address, x));
 		if (t->remote_any)
 			continue;
 		if (intent_owns_addr(in, &t->remote_address))
-			vpn_error(errs, t->ptr, "remote_address", -1,
+			errlist_add_member(errs, t->ptr, "remote_address", -1,
 				  "%s is an address of this router",
 				  addr_format(&t->remote_address, x));
 		for (j = 0; j < i; j++) {
@@ -624,7 +584,7 @@ static void check_ipsec(const struct intent *in, struct errlist *errs)
 					if (!prefix_overlaps(&t->remote_subnets[k],
 							     &o->remote_subnets[l]))
 						continue;
-					vpn_error(errs, t->ptr, "remote_subnets", (long)k,
+					errlist_add_member(errs, t->ptr, "remote_subnets", (long)k,
 						  "%s overlaps %s of tunnel \"%s\" to the same "
 						  "remote address",
 						  prefix_format(&t->remote_subnets[k], x),
@@ -650,7 +610,7 @@ static void check_wg_addrs(const struct intent *in, const struct wg_tunnel *t, s
 
 			for (j = 0; j < ifc->n_addrs && !found; j++)
 				if (prefix_overlaps(a, &ifc->addrs[j])) {
-					vpn_error(errs, t->ptr, "addresses", (long)k,
+					errlist_add_member(errs, t->ptr, "addresses", (long)k,
 						  "%s overlaps %s of interface \"%s\"",
 						  prefix_format(a, x),
 						  prefix_format(&ifc->addrs[j], y), ifc->name);
@@ -662,7 +622,7 @@ static void check_wg_addrs(const struct intent *in, const struct wg_tunnel *t, s
 
 			for (j = 0; j < o->n_addrs && !found; j++)
 				if (prefix_overlaps(a, &o->addrs[j])) {
-					vpn_error(errs, t->ptr, "addresses", (long)k,
+					errlist_add_member(errs, t->ptr, "addresses", (long)k,
 						  "%s overlaps %s of tunnel \"%s\"",
 						  prefix_format(a, x), prefix_format(&o->addrs[j], y),
 						  o->name);
@@ -684,7 +644,7 @@ static void check_wg_peers(const struct wg_tunnel *t, struct errlist *errs)
 			const struct wg_peer *q = &t->peers[j];
 
 			if (!memcmp(p->public_key, q->public_key, sizeof(p->public_key))) {
-				vpn_error(errs, p->ptr, "public_key", -1,
+				errlist_add_member(errs, p->ptr, "public_key", -1,
 					  "the same public key as peer \"%s\"", q->name);
 				break;
 			}
@@ -697,7 +657,7 @@ static void check_wg_peers(const struct wg_tunnel *t, struct errlist *errs)
 
 				for (l = 0; l < q->n_allowed_ips && !found; l++)
 					if (prefix_overlaps(&p->allowed_ips[k], &q->allowed_ips[l])) {
-						vpn_error(errs, p->ptr, "allowed_ips", (long)k,
+						errlist_add_member(errs, p->ptr, "allowed_ips", (long)k,
 							  "%s overlaps %s of peer \"%s\"",
 							  prefix_format(&p->allowed_ips[k], x),
 							  prefix_format(&q->allowed_ips[l], y),
@@ -721,14 +681,14 @@ static void check_wireguard(const struct intent *in, struct errlist *errs)
 				const struct wg_tunnel *o = &in->vpn.wireguard[j];
 
 				if (o->has & WG_HAS_LISTEN_PORT && o->listen_port == t->listen_port) {
-					vpn_error(errs, t->ptr, "listen_port", -1,
+					errlist_add_member(errs, t->ptr, "listen_port", -1,
 						  "port %u is also the listen port of tunnel \"%s\"",
 						  t->listen_port, o->name);
 					break;
 				}
 			}
 			if ((t->listen_port == 500 || t->listen_port == 4500) && in->vpn.n_ipsec)
-				vpn_error(errs, t->ptr, "listen_port", -1,
+				errlist_add_member(errs, t->ptr, "listen_port", -1,
 					  "port %u is taken by IKE (IPsec tunnel \"%s\")",
 					  t->listen_port, in->vpn.ipsec[0].name);
 		}

@@ -26,45 +26,6 @@ static const char *family_name(int family)
 	return family == AF_INET6 ? "IPv6" : "IPv4";
 }
 
-/* Reports an error at member key[/index] of the current object (no index when -1). */
-static void __attribute__((format(printf, 4, 5)))
-member_error(struct jr *r, const char *key, long index, const char *fmt, ...)
-{
-	struct strbuf msg = {0};
-	size_t mark = jr_push_key(r, key);
-	va_list ap;
-
-	if (index >= 0)
-		jr_push_index(r, (size_t)index);
-	va_start(ap, fmt);
-	strbuf_vprintf(&msg, fmt, ap);
-	va_end(ap);
-	jr_error(r, "%s", strbuf_str(&msg));
-	strbuf_done(&msg);
-	jr_pop(r, mark);
-}
-
-/* Reports an error of the cross-field pass at ptr/key[/index]. */
-static void __attribute__((format(printf, 5, 6)))
-vrrp_error(struct errlist *errs, const char *ptr, const char *key, long index, const char *fmt,
-	   ...)
-{
-	struct strbuf p = {0}, msg = {0};
-	va_list ap;
-
-	strbuf_append(&p, ptr);
-	if (key)
-		strbuf_printf(&p, "/%s", key);
-	if (index >= 0)
-		strbuf_printf(&p, "/%ld", index);
-	va_start(ap, fmt);
-	strbuf_vprintf(&msg, fmt, ap);
-	va_end(ap);
-	errlist_add(errs, strbuf_str(&p), "%s", strbuf_str(&msg));
-	strbuf_done(&msg);
-	strbuf_done(&p);
-}
-
 /* A unicast address: a peer router. */
 static int read_host_addr(struct jr *r, const struct json_t *v, void *ret)
 {
@@ -101,12 +62,12 @@ static void parse_group(struct jr *r, const char *name, const struct json_t *v,
 	if (read_array(r, v, "virtual_addresses", true, LIMIT_SMALL, sizeof(struct ip_prefix),
 		       read_iface_addr, &g->vips, &g->n_vips) > 0) {
 		if (g->n_vips == 0)
-			member_error(r, "virtual_addresses", -1, "must not be empty");
+			jr_error_member(r, "virtual_addresses", -1, "must not be empty");
 		else
 			family = g->vips[0].addr.family;
 		for (i = 1; i < g->n_vips; i++) {
 			if (g->vips[i].addr.family != family) {
-				member_error(r, "virtual_addresses", (long)i,
+				jr_error_member(r, "virtual_addresses", (long)i,
 					     "%s is %s but the group's first virtual address is %s "
 					     "(one address family per group)",
 					     prefix_format(&g->vips[i], x),
@@ -115,7 +76,7 @@ static void parse_group(struct jr *r, const char *name, const struct json_t *v,
 			}
 			for (j = 0; j < i; j++)
 				if (addr_equal(&g->vips[i].addr, &g->vips[j].addr)) {
-					member_error(r, "virtual_addresses", (long)i,
+					jr_error_member(r, "virtual_addresses", (long)i,
 						     "duplicate address (also at index %zu)", j);
 					break;
 				}
@@ -128,14 +89,14 @@ static void parse_group(struct jr *r, const char *name, const struct json_t *v,
 		const struct ip_addr *a = &g->unicast_peers[i];
 
 		if (family && a->family != family) {
-			member_error(r, "unicast_peers", (long)i,
+			jr_error_member(r, "unicast_peers", (long)i,
 				     "%s is %s but the group's virtual addresses are %s",
 				     addr_format(a, y), family_name(a->family), family_name(family));
 			continue;
 		}
 		for (j = 0; j < i; j++)
 			if (addr_equal(a, &g->unicast_peers[j])) {
-				member_error(r, "unicast_peers", (long)i,
+				jr_error_member(r, "unicast_peers", (long)i,
 					     "duplicate address (also at index %zu)", j);
 				break;
 			}
@@ -195,7 +156,7 @@ void parse_vrrp(struct jr *r, const struct json_t *v, struct intent *in)
 	}
 	if (jr_int(r, v, "advert_interval_ms", false, VRRP_ADVERT_MIN, VRRP_ADVERT_MAX, &n) > 0) {
 		if (n % 10)
-			member_error(r, "advert_interval_ms", -1,
+			jr_error_member(r, "advert_interval_ms", -1,
 				     "advert_interval_ms %lld is not a multiple of 10", (long long)n);
 		vr->advert_interval_ms = (uint32_t)n;
 		vr->has |= VRRP_HAS_ADVERT;
@@ -272,7 +233,7 @@ static void check_vips(const struct intent *in, size_t gi, const struct iface *i
 		bool dup = false;
 
 		if (owner) {
-			vrrp_error(errs, g->ptr, "virtual_addresses", (long)k,
+			errlist_add_member(errs, g->ptr, "virtual_addresses", (long)k,
 				   "%s is already an address of interface \"%s\"",
 				   prefix_format(vip, x), owner);
 			continue;
@@ -282,14 +243,14 @@ static void check_vips(const struct intent *in, size_t gi, const struct iface *i
 
 			for (j = 0; j < o->n_vips && !dup; j++)
 				if (addr_equal(&o->vips[j].addr, &vip->addr)) {
-					vrrp_error(errs, g->ptr, "virtual_addresses", (long)k,
+					errlist_add_member(errs, g->ptr, "virtual_addresses", (long)k,
 						   "%s is also a virtual address of group \"%s\"",
 						   prefix_format(vip, x), o->name);
 					dup = true;
 				}
 		}
 		if (!dup && ifc && !addr_is_ipv6_link_local(&vip->addr) && !iface_has_subnet(ifc, vip))
-			vrrp_error(errs, g->ptr, "virtual_addresses", (long)k,
+			errlist_add_member(errs, g->ptr, "virtual_addresses", (long)k,
 				   "%s is not within a network of interface \"%s\"",
 				   prefix_format(vip, x), ifc->name);
 	}
@@ -302,10 +263,10 @@ static void check_peer(const struct intent *in, const struct iface *ifc, const s
 	char buf[ADDR_STRLEN];
 
 	if (intent_owns_addr(in, a))
-		vrrp_error(errs, ptr, key, index, "%s is an address of this router",
+		errlist_add_member(errs, ptr, key, index, "%s is an address of this router",
 			   addr_format(a, buf));
 	else if (ifc && !addr_is_ipv6_link_local(a) && !iface_has_network(ifc, a))
-		vrrp_error(errs, ptr, key, index, "%s is not on the network of interface \"%s\"",
+		errlist_add_member(errs, ptr, key, index, "%s is not on the network of interface \"%s\"",
 			   addr_format(a, buf), ifc->name);
 }
 
@@ -320,7 +281,7 @@ void check_vrrp(const struct intent *in, struct errlist *errs)
 
 		ifc = intent_iface(in, g->interface);
 		if (!ifc)
-			vrrp_error(errs, g->ptr, "interface", -1, "unknown interface \"%s\"",
+			errlist_add_member(errs, g->ptr, "interface", -1, "unknown interface \"%s\"",
 				   g->interface);
 		/* VRRPv3 keeps separate VRID spaces for IPv4 and IPv6 (RFC 5798, 7.3). */
 		for (j = 0; j < i; j++) {
@@ -328,7 +289,7 @@ void check_vrrp(const struct intent *in, struct errlist *errs)
 
 			if (o->vrid == g->vrid && !strcmp(o->interface, g->interface) &&
 			    o->vips[0].addr.family == g->vips[0].addr.family) {
-				vrrp_error(errs, g->ptr, "vrid", -1,
+				errlist_add_member(errs, g->ptr, "vrid", -1,
 					   "vrid %u is also used by group \"%s\" on interface \"%s\"",
 					   g->vrid, o->name, g->interface);
 				break;
@@ -343,7 +304,7 @@ void check_vrrp(const struct intent *in, struct errlist *errs)
 		return;
 	ifc = intent_iface(in, vr->sync_interface);
 	if (!ifc)
-		vrrp_error(errs, vr->sync_ptr, "interface", -1, "unknown interface \"%s\"",
+		errlist_add_member(errs, vr->sync_ptr, "interface", -1, "unknown interface \"%s\"",
 			   vr->sync_interface);
 	check_peer(in, ifc, &vr->sync_peer, vr->sync_ptr, "peer", -1, errs);
 }

@@ -6,11 +6,51 @@
 #include "errlist.h"
 #include "strbuf.h"
 
+static void errlist_vadd(struct errlist *l, const char *pointer, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
 void errlist_add(struct errlist *l, const char *pointer, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	errlist_vadd(l, pointer, fmt, ap);
+	va_end(ap);
+}
+
+void errlist_add_at(struct errlist *l, const char *base, const char *suffix, const char *fmt, ...)
+{
+	struct strbuf p = {0};
+	va_list ap;
+
+	strbuf_printf(&p, "%s%s", base, suffix);
+	va_start(ap, fmt);
+	errlist_vadd(l, strbuf_str(&p), fmt, ap);
+	va_end(ap);
+	strbuf_done(&p);
+}
+
+void errlist_add_member(struct errlist *l, const char *base, const char *key, long index,
+			const char *fmt, ...)
+{
+	struct strbuf p = {0};
+	va_list ap;
+
+	strbuf_append(&p, base);
+	if (key)
+		strbuf_printf(&p, "/%s", key);
+	if (index >= 0)
+		strbuf_printf(&p, "/%ld", index);
+	va_start(ap, fmt);
+	errlist_vadd(l, strbuf_str(&p), fmt, ap);
+	va_end(ap);
+	strbuf_done(&p);
+}
+
+static void errlist_vadd(struct errlist *l, const char *pointer, const char *fmt, va_list ap)
 {
 	struct strbuf msg = {0};
 	struct errlist_entry *e;
-	va_list ap;
 
 	if (l->n >= ERRLIST_MAX) {
 		l->dropped++;
@@ -27,9 +67,7 @@ void errlist_add(struct errlist *l, const char *pointer, const char *fmt, ...)
 		l->v = v;
 		l->cap = cap;
 	}
-	va_start(ap, fmt);
 	strbuf_vprintf(&msg, fmt, ap);
-	va_end(ap);
 	e = &l->v[l->n];
 	*e = (struct errlist_entry){
 		.pointer = strdup(pointer),

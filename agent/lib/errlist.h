@@ -29,6 +29,12 @@ struct errlist {
 
 void errlist_add(struct errlist *l, const char *pointer, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* An error at the pointer base + suffix, e.g. ("/routes/3", "/via"); suffix may be "". */
+void errlist_add_at(struct errlist *l, const char *base, const char *suffix, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* An error at base/key/index: key NULL or index < 0 leave that part out. */
+void errlist_add_member(struct errlist *l, const char *base, const char *key, long index,
+			const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Sort by the positions set on the entries (lexicographically), then by insertion. */
 void errlist_sort(struct errlist *l);
 /* "POINTER: message\n" per error. */

@@ -247,6 +247,22 @@ void jr_error(struct jr *r, const char *fmt, ...)
 	strbuf_done(&msg);
 }
 
+void jr_error_member(struct jr *r, const char *key, long index, const char *fmt, ...)
+{
+	struct strbuf msg = {0};
+	size_t mark = jr_push_key(r, key);
+	va_list ap;
+
+	if (index >= 0)
+		jr_push_index(r, (size_t)index);
+	va_start(ap, fmt);
+	strbuf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	jr_error(r, "%s", strbuf_str(&msg));
+	strbuf_done(&msg);
+	jr_pop(r, mark);
+}
+
 void jr_done(struct jr *r)
 {
 	strbuf_done(&r->ptr);

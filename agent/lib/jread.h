@@ -44,6 +44,9 @@ void jr_pop(struct jr *r, size_t mark);
 const char *jr_ptr(const struct jr *r);
 char *jr_ptr_dup(const struct jr *r); /* a copy of the current pointer (NULL on OOM) */
 void jr_error(struct jr *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An error at member key of the current value, and at its element index unless index < 0. */
+void jr_error_member(struct jr *r, const char *key, long index, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 void jr_done(struct jr *r);
 
 /* Types. */
