@@ -10,12 +10,49 @@ static const char *const iface_keys[] = {
 	"mac", "addresses", "mtu", "enabled", "management", NULL,
 };
 
+struct addr_index {
+	const struct ip_addr *addr;
+	size_t index;
+};
+
+static int addr_index_cmp(const void *x, const void *y)
+{
+	const struct addr_index *a = x, *b = y;
+	int c = addr_cmp(a->addr, b->addr);
+
+	return c ? c : (a->index > b->index) - (a->index < b->index);
+}
+
+/* One address twice on an interface (whatever the lengths): each repeat names the first. */
+static void check_duplicate_addrs(struct jr *r, const struct iface *ifc)
+{
+	struct addr_index *v;
+	size_t i, first = 0;
+
+	if (ifc->n_addrs < 2)
+		return;
+	v = calloc(ifc->n_addrs, sizeof(*v));
+	if (!v) {
+		jr_error(r, "out of memory");
+		return;
+	}
+	for (i = 0; i < ifc->n_addrs; i++)
+		v[i] = (struct addr_index){.addr = &ifc->addrs[i].addr, .index = i};
+	qsort(v, ifc->n_addrs, sizeof(*v), addr_index_cmp);
+	for (i = 1; i < ifc->n_addrs; i++) {
+		if (addr_equal(v[i].addr, v[first].addr))
+			jr_error_member(r, "addresses", (long)v[i].index,
+					"duplicate address (also at index %zu)", v[first].index);
+		else
+			first = i;
+	}
+	free(v);
+}
+
 static void parse_iface(struct jr *r, const char *name, const struct json_t *v,
 			struct iface *ifc)
 {
 	int64_t mtu;
-	size_t i, j;
-
 	ifc->name = strdup(name);
 	ifc->ptr = jr_ptr_dup(r);
 	ifc->enabled = true;
@@ -25,16 +62,7 @@ static void parse_iface(struct jr *r, const char *name, const struct json_t *v,
 	if (read_array(r, v, "addresses", false, LIMIT_LIST, sizeof(struct ip_prefix),
 		       read_iface_addr, &ifc->addrs, &ifc->n_addrs) > 0) {
 		ifc->has |= IFACE_HAS_ADDRESSES;
-		for (i = 1; i < ifc->n_addrs; i++)
-			for (j = 0; j < i; j++)
-				if (addr_equal(&ifc->addrs[i].addr, &ifc->addrs[j].addr)) {
-					size_t m = jr_push_key(r, "addresses");
-
-					jr_push_index(r, i);
-					jr_error(r, "duplicate address (also at index %zu)", j);
-					jr_pop(r, m);
-					break;
-				}
+		check_duplicate_addrs(r, ifc);
 	}
 	if (jr_int(r, v, "mtu", false, 68, 65535, &mtu) > 0) {
 		ifc->mtu = (uint32_t)mtu;

@@ -124,8 +124,86 @@ void jr_unref(struct json_t *v)
 	json_decref(v);
 }
 
+/* A map from pointers to numbers (open addressing), for the ordinals of object members. */
+struct ptrmap {
+	const void **keys;
+	size_t *vals;
+	size_t n, cap;
+};
+
+static size_t ptrmap_slot(const struct ptrmap *m, const void *key)
+{
+	size_t h = ((uintptr_t)key >> 4) * 0x9e3779b97f4a7c15ull;
+
+	for (h &= m->cap - 1; m->keys[h] && m->keys[h] != key; h = (h + 1) & (m->cap - 1))
+		;
+	return h;
+}
+
+static int ptrmap_put(struct ptrmap *m, const void *key, size_t val)
+{
+	size_t i;
+
+	if (2 * (m->n + 1) > m->cap) {
+		struct ptrmap g = {.cap = m->cap ? m->cap * 2 : 64};
+
+		g.keys = calloc(g.cap, sizeof(*g.keys));
+		g.vals = calloc(g.cap, sizeof(*g.vals));
+		if (!g.keys || !g.vals) {
+			free(g.keys);
+			free(g.vals);
+			return -ENOMEM;
+		}
+		for (i = 0; i < m->cap; i++)
+			if (m->keys[i]) {
+				size_t s = ptrmap_slot(&g, m->keys[i]);
+
+				g.keys[s] = m->keys[i];
+				g.vals[s] = m->vals[i];
+				g.n++;
+			}
+		free(m->keys);
+		free(m->vals);
+		*m = g;
+	}
+	i = ptrmap_slot(m, key);
+	if (!m->keys[i])
+		m->n++;
+	m->keys[i] = key;
+	m->vals[i] = val;
+	return 0;
+}
+
+static bool ptrmap_get(const struct ptrmap *m, const void *key, size_t *ret)
+{
+	size_t i;
+
+	if (!m->cap)
+		return false;
+	i = ptrmap_slot(m, key);
+	if (!m->keys[i])
+		return false;
+	*ret = m->vals[i];
+	return true;
+}
+
+/* The ordinal of member value v of object obj: each object is scanned once, then looked up. */
+static size_t jr_member_ordinal(struct ptrmap *ord, const json_t *obj, const json_t *v)
+{
+	const char *key;
+	json_t *val;
+	size_t n = 0;
+
+	if (ptrmap_get(ord, v, &n))
+		return n;
+	json_object_foreach((json_t *)obj, key, val)
+		if (ptrmap_put(ord, val, n++) < 0)
+			return SIZE_MAX;
+	return ptrmap_get(ord, v, &n) ? n : SIZE_MAX;
+}
+
 /* The ordinal of each token of pointer p as found in the document. */
-static void jr_position(struct errlist_entry *e, const json_t *root)
+static void jr_position(struct errlist_entry *e, const json_t *root, struct ptrmap *ord)
 {
 	const json_t *v = root;
 	const char *p = e->pointer;
@@ -134,7 +212,7 @@ static void jr_position(struct errlist_entry *e, const json_t *root)
 	while (*p == '/' && v) {
 		_cleanup_free_ char *tok = NULL;
 		const char *end = strchr(p + 1, '/');
-		size_t len = end ? (size_t)(end - p - 1) : strlen(p + 1), i, j, ord = 0;
+		size_t len = end ? (size_t)(end - p - 1) : strlen(p + 1), i, j, ord_i = 0;
 		size_t *pos;
 
 		tok = malloc(len + 1);
@@ -152,28 +230,22 @@ static void jr_position(struct errlist_entry *e, const json_t *root)
 		p += 1 + len;
 
 		if (json_is_object(v)) {
-			const char *key;
-			json_t *val, *found = NULL;
+			const json_t *member = json_object_get(v, tok);
 
-			json_object_foreach((json_t *)v, key, val) {
-				if (!strcmp(key, tok)) {
-					found = val;
-					break;
-				}
-				ord++;
-			}
-			v = found;
+			if (member)
+				ord_i = jr_member_ordinal(ord, v, member);
+			v = member;
 		} else if (json_is_array(v)) {
 			char *endp;
 
-			ord = strtoul(tok, &endp, 10);
-			v = *endp ? NULL : json_array_get(v, ord);
+			ord_i = strtoul(tok, &endp, 10);
+			v = *endp ? NULL : json_array_get(v, ord_i);
 		} else {
 			v = NULL;
 		}
 		if (!v)
 			/* Past the document (a missing key): sorts after its parent's members. */
-			ord = SIZE_MAX;
+			ord_i = SIZE_MAX;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 8;
 			pos = realloc(e->position, cap * sizeof(*pos));
@@ -181,17 +253,20 @@ static void jr_position(struct errlist_entry *e, const json_t *root)
 				return;
 			e->position = pos;
 		}
-		e->position[n++] = ord;
+		e->position[n++] = ord_i;
 		e->n_position = n;
 	}
 }
 
 void jr_sort_errors(struct errlist *errs, const struct json_t *root)
 {
+	struct ptrmap ord = {0};
 	size_t i;
 
 	for (i = 0; i < errs->n; i++)
-		jr_position(&errs->v[i], root);
+		jr_position(&errs->v[i], root, &ord);
+	free(ord.keys);
+	free(ord.vals);
 	errlist_sort(errs);
 }
 

@@ -33,7 +33,7 @@ static int read_all(const char *path, char **ret, size_t *ret_len, struct errlis
 	ssize_t n;
 
 	if (fd < 0) {
-		errlist_add(errs, "", "cannot open %s: %s", path, strerror(errno));
+		errlist_add(errs, "", "%s", strerror(errno));
 		return -errno;
 	}
 	strbuf_append(&b, "");
@@ -43,7 +43,7 @@ static int read_all(const char *path, char **ret, size_t *ret_len, struct errlis
 		if (n < 0) {
 			int r = -errno;
 
-			errlist_add(errs, "", "cannot read %s: %s", path, strerror(errno));
+			errlist_add(errs, "", "%s", strerror(errno));
 			strbuf_done(&b);
 			return r;
 		}

@@ -72,51 +72,31 @@ int observed_find_link(const struct observed *obs, const char *name)
 	return -ENOENT;
 }
 
-/* The objects of `set` on link `name` (address ifname or route dev), referenced. */
-static int objects_on_link(const struct objset *set, const char *name, struct object ***ret,
-			   size_t *ret_n)
+/* The link an address or a route is on (NULL: a route without a device). */
+static const char *object_link(const struct object *o)
 {
-	struct object **v = NULL, *o;
-	size_t i, n = 0;
-
-	objset_foreach(set, i, o) {
-		const char *dev = o->kind == OBJ_ADDRESS ? o->address.ifname
-			: o->route.has & OBJ_ROUTE_HAS_DEV ? o->route.dev
-							   : NULL;
-		struct object **nv;
-
-		if (!dev || strcmp(dev, name))
-			continue;
-		nv = realloc(v, (n + 1) * sizeof(*v));
-		if (!nv) {
-			while (n)
-				object_unref(v[--n]);
-			free(v);
-			return -ENOMEM;
-		}
-		v = nv;
-		v[n++] = object_ref(o);
-	}
-	*ret = v;
-	*ret_n = n;
-	return 0;
+	if (o->kind == OBJ_ADDRESS)
+		return o->address.ifname;
+	return o->route.has & OBJ_ROUTE_HAS_DEV ? o->route.dev : NULL;
 }
 
-/* Moves the objects of set from link `from` to link `to` (to NULL: removes them). */
+/* Moves the objects of set from link `from` to link `to` (to NULL: removes them), keeping
+ * the order of the set. */
 static int move_objects(struct objset *set, const char *from, const char *to)
 {
-	struct object **v;
-	size_t i, n;
-	int r;
+	struct objset out = {0};
+	struct object *o;
+	size_t i;
+	int r = 0;
 
-	r = objects_on_link(set, from, &v, &n);
-	if (r < 0)
-		return r;
-	for (i = 0; i < n; i++) {
-		struct object *c = NULL;
+	objset_foreach(set, i, o) {
+		const char *dev = object_link(o);
+		struct object *c;
 
-		if (to) {
-			c = object_dup(v[i]);
+		if (!dev || strcmp(dev, from)) {
+			r = objset_add(&out, o);
+		} else if (to) {
+			c = object_dup(o);
 			if (!c) {
 				r = -ENOMEM;
 				break;
@@ -126,19 +106,20 @@ static int move_objects(struct objset *set, const char *from, const char *to)
 			else
 				snprintf(c->route.dev, OBJ_NAME_SIZE, "%s", to);
 			r = object_finish(c);
+			if (r >= 0)
+				r = objset_add(&out, c);
+			object_unref(c);
 		}
-		if (r >= 0)
-			r = objset_remove(set, v[i]->kind, v[i]->key);
-		if (r >= 0 && c)
-			r = objset_add(set, c);
-		object_unref(c);
 		if (r < 0)
 			break;
 	}
-	for (i = 0; i < n; i++)
-		object_unref(v[i]);
-	free(v);
-	return r;
+	if (r < 0) {
+		objset_done(&out);
+		return r;
+	}
+	objset_done(set);
+	*set = out;
+	return 0;
 }
 
 int observed_remove_link(struct observed *obs, size_t i)

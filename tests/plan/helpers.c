@@ -48,6 +48,8 @@ char *t_plan(const char *intent, const char *observed)
 			strbuf_printf(&out, "%s: %s\n", errs.v[i].pointer, errs.v[i].message);
 	}
 	for (i = 0; i < ops.n; i++) {
+		if (ops.v[i].obj->kind == OBJ_FILE)
+			continue;
 		op_format(&ops.v[i], &out);
 		strbuf_append(&out, "\n");
 	}
@@ -64,6 +66,44 @@ char *t_state_json(const struct observed *obs)
 
 	assert_int_equal(observed_to_json(obs, &out), 0);
 	return strbuf_steal(&out);
+}
+
+/* Every object of a is in b with the same attrs (and content); as many in both. */
+static void assert_same_set(const char *what, const struct objset *a, const struct objset *b)
+{
+	const struct object *o, *p;
+	size_t i;
+
+	assert_int_equal(objset_size(a), objset_size(b));
+	objset_foreach(a, i, o) {
+		p = objset_get(b, o->kind, o->key);
+		if (!p)
+			fail_msg("%s: %s %s is gone", what, object_kind_to_string(o->kind), o->key);
+		t_assert_text(o->key, p->attrs, o->attrs);
+		if (o->kind == OBJ_FILE)
+			assert_true(object_matches(o, p));
+	}
+}
+
+void t_assert_same_state(const struct observed *a, const struct observed *b)
+{
+	struct objset la = {0}, lb = {0};
+	size_t i;
+
+	assert_int_equal(!a->hostname, !b->hostname);
+	if (a->hostname)
+		assert_string_equal(a->hostname->attrs, b->hostname->attrs);
+	for (i = 0; i < a->n_links; i++)
+		assert_int_equal(objset_add(&la, a->links[i]), 0);
+	for (i = 0; i < b->n_links; i++)
+		assert_int_equal(objset_add(&lb, b->links[i]), 0);
+	assert_same_set("links", &la, &lb);
+	assert_same_set("addresses", &a->addrs, &b->addrs);
+	assert_same_set("routes", &a->routes, &b->routes);
+	assert_same_set("firewall", &a->nft, &b->nft);
+	assert_same_set("files", &a->files, &b->files);
+	objset_done(&la);
+	objset_done(&lb);
 }
 
 void t_assert_text(const char *what, const char *got, const char *want)

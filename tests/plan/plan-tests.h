@@ -24,9 +24,12 @@ int run_desired_tests(void);
 struct intent *t_intent(const char *json);
 /* An observed state from JSON text; fails the test when it is invalid. */
 void t_observed(const char *json, struct observed *ret);
-/* The plan's lines ("\n" after each), or its errors as "POINTER: message\n" lines. */
+/* The plan's lines ("\n" after each) but those of files (the golden tests have them), or
+ * its errors as "POINTER: message\n" lines. */
 char *t_plan(const char *intent, const char *observed);
 /* The observed state as JSON text. */
 char *t_state_json(const struct observed *obs);
+/* The same objects (links by key, sets in any order), with the same attrs. */
+void t_assert_same_state(const struct observed *a, const struct observed *b);
 /* Fails with both texts when they differ. */
 void t_assert_text(const char *what, const char *got, const char *want);

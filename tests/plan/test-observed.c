@@ -34,6 +34,7 @@ static void test_parse_errors(void **state)
 		{"{\"links\": [{\"name\": \"wg0\", \"type\": \"wireguard\", \"mac\": \"52:54:00:00:00:01\","
 		 " \"up\": true}, {\"name\": \"gre0\", \"type\": \"gre\", \"up\": true}]}",
 		 "/links/0/mac: a wireguard link has no MAC\n"
+		 "/links/1: missing required key \"mac\"\n"
 		 "/links/1/type: unknown link type \"gre\" (expected \"wireguard\")\n"},
 		{"{\"links\": [" LINK0 "], \"addresses\": [{\"interface\": \"eth1\", \"address\": "
 		 "\"10.1.1.1\", \"owner\": \"vrouter\"}, {\"interface\": \"eth0\", \"address\": "
@@ -66,9 +67,9 @@ static void test_parse_errors(void **state)
 		 "/files/1/path: invalid path \"a/../b\" (expected a relative path without empty, "
 		 "\".\" or \"..\" components)\n"
 		 "/files/1/mode: 4096 is out of range (0-4095)\n"
+		 "/files/2: missing required key \"content\"\n"
 		 "/files/2/path: invalid path \"a/\" (expected a relative path without empty, "
-		 "\".\" or \"..\" components)\n"
-		 "/files/2: missing required key \"content\"\n"},
+		 "\".\" or \"..\" components)\n"},
 		{"{\"files\": [{\"path\": \"a\", \"mode\": 420, \"content\": \"x\"}, {\"path\": \"a\", "
 		 "\"mode\": 384, \"content\": [\"y\"]}]}",
 		 "/files/1: duplicate file (also at /files/0)\n"},
@@ -116,7 +117,7 @@ static const char full_state[] =
 	"  \"files\": [\n"
 	"    {\"path\": \"dnsmasq/vrouter.conf\", \"mode\": 420, \"content\": [\n"
 	"      \"a\\n\",\n"
-	"      \"tab\\there, \\\"quoted\\\" \\\\ \\u0001 h\\u00e9\\n\",\n"
+	"      \"tab\\there, \\\"quoted\\\" \\\\ \\u0001 h\xc3\xa9\\n\",\n"
 	"      \"no newline\"]},\n"
 	"    {\"path\": \"empty\", \"mode\": 384, \"content\": []}\n"
 	"  ]\n"

@@ -4,6 +4,8 @@
 
 usage: check-schema.py SCHEMA REPO_ROOT [EXAMPLES_DIR] [--vrouterctl PATH]
 
+EXAMPLES_DIR defaults to REPO_ROOT/../shared/examples; a missing one is skipped with a note.
+
 Verdicts expected for each file:
   REPO_ROOT/tests/valid/*.json, EXAMPLES_DIR/*.json     schema accepts (and vrouterctl exit 0)
   REPO_ROOT/tests/invalid/*.json                         schema rejects (and vrouterctl exit 1),
@@ -11,13 +13,14 @@ Verdicts expected for each file:
     schema cannot express): the schema must accept those (and vrouterctl still exit 1).
 
 The document is read the way the agent reads it (lib/jread.c) before the schema sees it: a
-document that jansson would refuse (size, syntax, duplicate keys, NUL, lone surrogates,
-NaN/Infinity, integers outside int64, strings or keys over 4096 bytes) counts as rejected.
+document that jr_load() would refuse (size, value count, syntax, duplicate keys, NUL, lone
+surrogates, NaN/Infinity, integers outside int64, strings or keys over 4096 bytes) counts as
+rejected.
 Numbers with a fraction or an exponent are kept as decimal.Decimal, so that the schema's
 "integer" refuses 1.0 and 1e3 as the agent does (jansson reads them as reals).
 
 Prints one line per file on which they disagree and a closing line "N passed, N failed";
-exits 1 on any disagreement, 2 on a usage or setup error.
+exits 1 on any disagreement (or an invalid schema), 2 on a usage error.
 """
 
 import argparse
@@ -25,6 +28,7 @@ import decimal
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -35,8 +39,10 @@ except ImportError:
     sys.exit(2)
 
 DOCUMENT_MAX = 16 << 20
+VALUES_MAX = 2000000
 STRING_MAX = 4096
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
+STRING_RE = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
 class Refused(Exception):
@@ -86,12 +92,20 @@ def check_strings(v):
             check_strings(x)
 
 
+def count_values(data):
+    """As jr_count_values(): one per ',', '[' and '{' outside strings, plus one."""
+    outside = STRING_RE.sub(b"", data)
+    return 1 + outside.count(b",") + outside.count(b"[") + outside.count(b"{")
+
+
 def load(path):
     """The document as the agent reads it, or raises Refused."""
     with open(path, "rb") as f:
         data = f.read(DOCUMENT_MAX + 1)
     if len(data) > DOCUMENT_MAX:
         raise Refused(f"larger than {DOCUMENT_MAX} bytes")
+    if count_values(data) > VALUES_MAX:
+        raise Refused(f"more than {VALUES_MAX} values")
     try:
         text = data.decode("utf-8")
         doc = json.loads(text, object_pairs_hook=pairs_no_duplicates,
@@ -154,10 +168,13 @@ def main():
     ap.add_argument("--vrouterctl", help="also run 'vrouterctl check' on every file")
     a = ap.parse_args()
 
-    with open(a.schema, encoding="utf-8") as f:
-        schema = json.load(f)
     try:
+        with open(a.schema, encoding="utf-8") as f:
+            schema = json.load(f)
         jsonschema.Draft202012Validator.check_schema(schema)
+    except (OSError, ValueError) as e:
+        print(f"FAIL {a.schema}: {e}")
+        return 1
     except jsonschema.exceptions.SchemaError as e:
         print(f"FAIL {a.schema}: not a valid 2020-12 schema: {e.message}")
         return 1

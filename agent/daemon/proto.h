@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The agent's protocol: one JSON object per line, over the UNIX socket or the serial port
+ * (docs/protocol.md). proto.c is the only file of the daemon and of the client that knows
+ * jansson; everything else sees the C types below.
+ *
+ *   request  {"request": "apply"|"check"|"plan", "intent": {...}, "id": ...}
+ *            {"request": "show"|"status", "id": ...}
+ *   answer   {"exit": N, ...}  ("id" echoed when the request had one)
+ *
+ * Both sides use this file: the daemon parses requests and builds answers, vrouterctl builds
+ * requests and parses answers.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/errlist.h"
+#include "lib/strbuf.h"
+#include "plan/op.h"
+
+/* The longest request line (without its newline): a 16 MiB intent and its envelope. */
+#define PROTO_LINE_MAX (17u << 20)
+/* Ids are strings of at most this many bytes, or integers. */
+#define PROTO_ID_MAX 128
+
+/* Exit codes outside the spec's 0-4: a request the agent did not understand. */
+#define PROTO_EXIT_BAD_REQUEST 64
+
+enum proto_kind {
+	PROTO_APPLY,
+	PROTO_CHECK,
+	PROTO_PLAN,
+	PROTO_SHOW,
+	PROTO_STATUS,
+	_PROTO_KIND_MAX,
+};
+
+const char *proto_kind_to_string(enum proto_kind k);
+int proto_kind_from_string(const char *s);
+bool proto_kind_has_intent(enum proto_kind k);
+
+/* ---- requests (daemon side) ---- */
+
+struct proto_request {
+	enum proto_kind kind;
+	char *id; /* the request's id as JSON text (echoed in the answer), or NULL */
+	/* apply, check, plan: the intent re-serialized in document order (the input of
+	 * intent_load: pointers into it are pointers into the sent intent) and its canonical
+	 * form (see proto_canonical). */
+	char *intent;
+	size_t intent_len;
+	char *canonical;
+};
+
+/*
+ * Parses one request line. 0, or -EINVAL with the reason in err (the answer's "error") and,
+ * when the line was JSON with a valid id, that id in ret->id (so that the error answer
+ * carries it); -ENOMEM. The request must be released with proto_request_done() either way.
+ */
+int proto_request_parse(const char *line, size_t len, struct proto_request *ret,
+			struct strbuf *err);
+void proto_request_done(struct proto_request *r);
+
+/*
+ * A document (an intent file, as persisted or as written by the boot script) as a request
+ * would carry it: the compact text in document order and the canonical form. -EINVAL when it
+ * is not one JSON value (the caller then runs intent_load on the original for the errors).
+ */
+int proto_document_normalize(const char *doc, size_t len, char **ret_text, size_t *ret_len,
+			     char **ret_canonical);
+
+/* ---- requests (client side) ---- */
+
+/* The line (with its newline) of a request; doc/len: the intent document for apply, check
+ * and plan (NULL otherwise). -EINVAL when doc is not a JSON document that the agent could
+ * receive (not JSON, duplicate keys, NUL, too large): the caller validates it locally for the
+ * exact errors. */
+int proto_request_build(enum proto_kind kind, const char *doc, size_t len, const char *id,
+			char **ret, size_t *ret_len);
+
+/* ---- answers (daemon side): each returns a whole line with its newline, or NULL ---- */
+
+/* {"exit": N, "error": msg} (PROTO_EXIT_BAD_REQUEST, stale generation, ...); applied: add
+ * "applied": false (answers to apply). */
+char *proto_answer_error(const char *id, int exit_code, const char *msg, bool applied);
+/* {"exit": N, ["applied": false,] "errors": [{"pointer", "message"}...][, "undo_failed"]} */
+char *proto_answer_errors(const char *id, int exit_code, const struct errlist *errs,
+			  bool applied, bool undo_failed);
+
+struct proto_applied {
+	int64_t generation;
+	size_t changes;
+	double duration_ms;
+	bool unchanged;	     /* same generation and content: nothing was done */
+	const char *warning; /* in effect but not persisted, or NULL */
+};
+char *proto_answer_applied(const char *id, const struct proto_applied *a);
+/* check: {"exit": 0, "valid": true, "generation": N} */
+char *proto_answer_valid(const char *id, int64_t generation);
+/* plan: {"exit": 0, "operations": ["create address ...", ...]} */
+char *proto_answer_plan(const char *id, const struct oplist *ops);
+/* show: {"exit": 0, "generation": N, "intent": {...}} with the secrets redacted; doc NULL:
+ * nothing applied yet ("generation": 0, "intent": null). */
+char *proto_answer_show(const char *id, int64_t generation, const char *doc, size_t len);
+
+/* ---- status (built by the daemon, read by the client) ---- */
+
+struct proto_status_link {
+	char *name;
+	char *mac; /* NULL: no MAC (a tunnel) */
+	bool has_mtu;
+	uint32_t mtu;
+	bool up;
+	char *owner; /* NULL: the agent's or nobody's */
+};
+
+struct proto_status_address {
+	char *interface;
+	char *address;
+	char *owner;
+};
+
+struct proto_status_route {
+	char *to;
+	char *via;	 /* NULL: none */
+	char *interface; /* NULL: none */
+	uint32_t metric;
+	char *owner;
+};
+
+struct proto_status_apply {
+	bool present;
+	int64_t generation; /* 0: unknown (the intent did not parse) */
+	char *when;	    /* ISO 8601, UTC, milliseconds */
+	char *origin;	    /* "socket", "serial", "boot", "payload" */
+	char *result;	    /* "applied", "unchanged", "invalid", "failed", "stale" */
+	double duration_ms;
+	size_t changes;
+	size_t errors;
+	bool undo_failed;
+};
+
+struct proto_status {
+	char *version;
+	int64_t pid;
+	char *backend;
+	char *started; /* ISO 8601 */
+	int64_t applied_generation; /* 0: none */
+	bool in_effect;		    /* the applied intent's last apply succeeded */
+	struct proto_status_apply last;
+	char *observe_error; /* NULL: the lists below are the observed state */
+	struct proto_status_link *links;
+	size_t n_links;
+	struct proto_status_address *addrs;
+	size_t n_addrs;
+	struct proto_status_route *routes;
+	size_t n_routes;
+};
+
+char *proto_answer_status(const char *id, const struct proto_status *st);
+void proto_status_done(struct proto_status *st);
+
+/* ---- answers (client side) ---- */
+
+struct proto_reply {
+	int exit_code;
+	char *id;    /* JSON text, or NULL */
+	char *error; /* "error", or NULL */
+	struct errlist errors;
+	size_t n_errors; /* entries of "errors" */
+	bool undo_failed;
+	char **operations; /* plan */
+	size_t n_operations;
+	bool has_intent;
+	char *intent; /* show: pretty-printed (indent 2), "null" when nothing is applied */
+	bool has_status;
+	struct proto_status status;
+	char *text; /* the answer without its id, one line without newline, for printing */
+};
+
+/* Parses an answer line. 0 or -EINVAL (not an answer: no integer "exit"), -ENOMEM. */
+int proto_reply_parse(const char *line, size_t len, struct proto_reply *ret);
+void proto_reply_done(struct proto_reply *r);
