@@ -17,6 +17,12 @@ enum {
 int cmd_check(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_render(int argc, char **argv);
+/* Through the agent (client.h, cmd-apply.c, cmd-show.c, cmd-status.c). */
+int cmd_apply(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+/* plan: through the agent without --observed, offline (cmd_plan) with it. */
+int cmd_plan_any(int argc, char **argv);
 
 /* Read FILE, or standard input for "-", up to limit bytes; one more byte is read so that
  * callers can tell an oversized document. Returns 0 or a negative errno (message printed). */

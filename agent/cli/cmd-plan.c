@@ -36,6 +36,7 @@ static int plan_usage(void)
 	return EXIT_USAGE;
 }
 
+/* Parses the arguments; prints what is wrong and returns -1 on a usage error. */
 static int plan_parse_args(int argc, char **argv, struct plan_args *a)
 {
 	static const struct option options[] = {
@@ -47,8 +48,9 @@ static int plan_parse_args(int argc, char **argv, struct plan_args *a)
 	int c;
 
 	*a = (struct plan_args){.confdir = CONFDIR_DEFAULT};
-	optind = 0; /* GNU getopt: FILE may come before or after the options */
-	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+	optind = 0; /* GNU getopt, from the start: FILE may come before or after the options */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			a->observed = optarg;
@@ -59,14 +61,28 @@ static int plan_parse_args(int argc, char **argv, struct plan_args *a)
 		case 'c':
 			a->confdir = optarg;
 			break;
+		case ':':
+			fprintf(stderr, "vrouterctl: option \"%s\" needs an argument\n",
+				argv[optind - 1]);
+			return -1;
 		default:
+			fprintf(stderr, "vrouterctl: unknown option \"%s\"\n", argv[optind - 1]);
 			return -1;
 		}
 	}
 	if (optind < argc)
 		a->intent = argv[optind++];
-	if (!a->intent || !a->observed || optind < argc || a->confdir[0] != '/')
+	if (optind < argc) {
+		fprintf(stderr, "vrouterctl: unexpected argument \"%s\"\n", argv[optind]);
 		return -1;
+	}
+	if (!a->intent || !a->observed)
+		return -1;
+	if (a->confdir[0] != '/') {
+		fprintf(stderr, "vrouterctl: --confdir needs an absolute directory, got \"%s\"\n",
+			a->confdir);
+		return -1;
+	}
 	return 0;
 }
 

@@ -165,12 +165,17 @@ void proto_status_done(struct proto_status *st);
 
 /* ---- answers (client side) ---- */
 
+struct proto_error {
+	char *pointer;
+	char *message;
+};
+
 struct proto_reply {
 	int exit_code;
 	char *id;    /* JSON text, or NULL */
 	char *error; /* "error", or NULL */
-	struct errlist errors;
-	size_t n_errors; /* entries of "errors" */
+	struct proto_error *errors;
+	size_t n_errors;
 	bool undo_failed;
 	char **operations; /* plan */
 	size_t n_operations;

@@ -267,12 +267,12 @@ struct nlmsghdr *kmsg_addr_build(void *buf, uint16_t type, uint16_t flags,
 	return nlh;
 }
 
-struct nlmsghdr *kmsg_addr_dump(void *buf, int ifindex)
+struct nlmsghdr *kmsg_addr_dump(void *buf, int family, int ifindex)
 {
 	struct nlmsghdr *nlh = put_header(buf, RTM_GETADDR, NLM_F_DUMP);
 	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 
-	ifa->ifa_family = AF_UNSPEC;
+	ifa->ifa_family = (uint8_t)family;
 	ifa->ifa_index = (uint32_t)(ifindex > 0 ? ifindex : 0);
 	return nlh;
 }
@@ -356,12 +356,12 @@ struct nlmsghdr *kmsg_route_build(void *buf, uint16_t type, uint16_t flags,
 	return nlh;
 }
 
-struct nlmsghdr *kmsg_route_dump(void *buf, uint32_t table, uint8_t proto)
+struct nlmsghdr *kmsg_route_dump(void *buf, int family, uint32_t table, uint8_t proto)
 {
 	struct nlmsghdr *nlh = put_header(buf, RTM_GETROUTE, NLM_F_DUMP);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 
-	rtm->rtm_family = AF_UNSPEC;
+	rtm->rtm_family = (uint8_t)family;
 	rtm->rtm_protocol = proto;
 	mnl_attr_put_u32(nlh, RTA_TABLE, table);
 	return nlh;
@@ -440,6 +440,8 @@ int kmsg_route_parse(const struct nlmsghdr *nlh, struct kmsg_route *ret)
 	r.proto = rtm->rtm_protocol;
 	r.type = rtm->rtm_type;
 	r.scope = rtm->rtm_scope;
+	r.tos = rtm->rtm_tos;
+	r.src_len = rtm->rtm_src_len;
 	r.flags = rtm->rtm_flags;
 	mnl_attr_for_each(a, nlh, sizeof(*rtm))
 		if (!parse_route_attr(a, family, &r))

@@ -76,8 +76,8 @@ struct kmsg_addr {
 /* RTM_NEWADDR (with IFA_PROTO) or RTM_DELADDR (without) of a->addr on a->ifindex. */
 struct nlmsghdr *kmsg_addr_build(void *buf, uint16_t type, uint16_t flags,
 				 const struct kmsg_addr *a);
-/* RTM_GETADDR dump of both families, of one link (ifindex > 0) or all. */
-struct nlmsghdr *kmsg_addr_dump(void *buf, int ifindex);
+/* RTM_GETADDR dump of one family (AF_UNSPEC: both), of one link (ifindex > 0) or all. */
+struct nlmsghdr *kmsg_addr_dump(void *buf, int family, int ifindex);
 int kmsg_addr_parse(const struct nlmsghdr *nlh, struct kmsg_addr *ret);
 
 /* ---- routes ---- */
@@ -89,7 +89,9 @@ struct kmsg_route {
 	uint8_t proto;
 	uint8_t type;  /* RTN_* */
 	uint8_t scope; /* RT_SCOPE_* */
-	unsigned flags; /* rtm_flags */
+	uint8_t tos;	 /* parsed only */
+	uint8_t src_len; /* parsed only: of a source prefix (IPv6 source routing) */
+	unsigned flags;	 /* rtm_flags */
 	/* More than an obj_route says: several nexthops, a nexthop object, a gateway of the
 	 * other family, a source prefix, a TOS, or not a unicast route. */
 	bool opaque;
@@ -102,8 +104,9 @@ struct kmsg_route {
  */
 struct nlmsghdr *kmsg_route_build(void *buf, uint16_t type, uint16_t flags,
 				  const struct kmsg_route *r);
-/* RTM_GETROUTE dump of both families of one table, of one protocol (proto > 0) or all. */
-struct nlmsghdr *kmsg_route_dump(void *buf, uint32_t table, uint8_t proto);
+/* RTM_GETROUTE dump of one family (AF_UNSPEC: both) and table, of one protocol (proto > 0)
+ * or all. */
+struct nlmsghdr *kmsg_route_dump(void *buf, int family, uint32_t table, uint8_t proto);
 int kmsg_route_parse(const struct nlmsghdr *nlh, struct kmsg_route *ret);
 
 /* ---- dumped messages sent back ---- */

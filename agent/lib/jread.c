@@ -83,6 +83,15 @@ static size_t jr_count_values(const char *buf, size_t len)
 	return n;
 }
 
+/* jansson's message without its "near '...'" quote of the document: the quote may hold part
+ * of a secret (a psk with a bad escape), and the line and column say where anyway. */
+static int jr_error_text_len(const char *text)
+{
+	const char *near = strstr(text, " near '");
+
+	return (int)(near ? (size_t)(near - text) : strlen(text));
+}
+
 int jr_load(struct errlist *errs, const char *buf, size_t len, struct json_t **ret)
 {
 	struct jr r = {.errs = errs};
@@ -105,8 +114,8 @@ int jr_load(struct errlist *errs, const char *buf, size_t len, struct json_t **r
 			errlist_add(errs, "", "invalid JSON: the document ends too early (line %d)",
 				    e.line);
 		else
-			errlist_add(errs, "", "invalid JSON at line %d, column %d: %s", e.line,
-				    e.column, e.text);
+			errlist_add(errs, "", "invalid JSON at line %d, column %d: %.*s", e.line,
+				    e.column, jr_error_text_len(e.text), e.text);
 		return -EINVAL;
 	}
 	jr_check_lengths(&r, v);

@@ -16,8 +16,6 @@ struct record {
 	FILE *log;
 	bool loaded;
 	struct observed state;
-	bool in_tx;
-	struct oplist journal; /* applied since begin */
 };
 
 static struct record *record_of(struct backend *b)
@@ -220,49 +218,23 @@ static int record_apply(struct backend *b, const struct op *op, struct strbuf *e
 			return r;
 		}
 	}
-	r = record_change(rb, op, err);
-	if (r >= 0 && rb->in_tx)
-		r = oplist_append(&rb->journal, op);
-	return r;
+	return record_change(rb, op, err);
 }
 
+/* Nothing is queued: each operation is applied at once, like rtnetlink's. */
 static int record_begin(struct backend *b, struct strbuf *err)
 {
-	struct record *rb = record_of(b);
-
-	oplist_done(&rb->journal);
-	rb->in_tx = true;
 	return 0;
 }
 
 static int record_commit(struct backend *b, struct strbuf *err)
 {
-	struct record *rb = record_of(b);
-
-	oplist_done(&rb->journal);
-	rb->in_tx = false;
 	return 0;
 }
 
 static int record_abort(struct backend *b, struct strbuf *err)
 {
-	struct record *rb = record_of(b);
-	int r = 0;
-
-	rb->in_tx = false;
-	while (rb->journal.n && r >= 0) {
-		struct op *last = &rb->journal.v[rb->journal.n - 1], inv;
-
-		r = op_inverse(last, &inv);
-		if (r >= 0) {
-			r = record_apply(b, &inv, err);
-			op_done(&inv);
-		}
-		op_done(last);
-		rb->journal.n--;
-	}
-	oplist_done(&rb->journal);
-	return r;
+	return 0;
 }
 
 static void record_free(struct backend *b)
@@ -271,7 +243,6 @@ static void record_free(struct backend *b)
 
 	free(rb->state_path);
 	observed_done(&rb->state);
-	oplist_done(&rb->journal);
 	free(rb);
 }
 
@@ -313,6 +284,8 @@ int backend_record_write_state(struct backend *b, const char *path, struct strbu
 	size_t off = 0;
 	int r;
 
+	if (b->ops != &record_ops)
+		return -EINVAL;
 	r = observed_to_json(&record_of(b)->state, &json);
 	if (r < 0)
 		goto out;

@@ -10,11 +10,12 @@
  *   services files, with their change class (reload/restart)                   (later)
  *
  * An apply is: observe (every backend fills its part of one struct observed), plan, then
- * per backend begin, apply_op for each of its operations in plan order, commit. Backends
- * without transactions (rtnetlink) apply each operation at once; when a later step fails,
- * the caller undoes the applied operations with op_inverse() in reverse order, then calls
- * abort. A transactional backend (nftables) queues in apply_op, sends in commit, and drops
- * the batch in abort.
+ * begin on every backend, apply_op for each operation in plan order (on the backend of its
+ * kind), commit on every backend. Backends without transactions (rtnetlink, record) apply
+ * each operation at once; a transactional backend (nftables) queues in apply_op and sends
+ * in commit. When a step fails, the caller undoes the operations already applied with
+ * op_inverse(), in reverse order, then calls abort on every backend, which drops what is
+ * still queued (abort itself never undoes what was applied).
  *
  * Errors: observe reports into an error list (pointers into what it read, when it read a
  * document); apply_op/commit/abort return a negative errno and append the system's own
@@ -39,7 +40,7 @@ struct backend_ops {
 	int (*begin)(struct backend *b, struct strbuf *err);
 	int (*apply_op)(struct backend *b, const struct op *op, struct strbuf *err);
 	int (*commit)(struct backend *b, struct strbuf *err);
-	/* Drops what begin started: queued operations, or (record) undoes the applied ones. */
+	/* Drops what is queued since begin (nothing for a backend without transactions). */
 	int (*abort)(struct backend *b, struct strbuf *err);
 	void (*free)(struct backend *b);
 };
@@ -92,8 +93,8 @@ static inline struct backend *backend_free(struct backend *b)
  * The recording backend. observe reads the JSON state at state_path (NULL: a router with
  * nothing observed); apply_op writes the operation's line to log (NULL: nowhere) and applies
  * it to its state in memory, as the kernel would (a renamed link takes its addresses and
- * routes along; a deleted link takes them away). abort undoes the operations applied since
- * begin, through their inverses (logged too).
+ * routes along; a deleted link takes them away). It has no transactions: begin, commit and
+ * abort do nothing.
  */
 struct backend *backend_record_new(const char *state_path, FILE *log);
 /* The recording backend's state (read by observe, changed by apply_op). */

@@ -26,6 +26,18 @@ static const enum fw_policy default_policy[_FW_CHAIN_MAX] = {
 	[FW_OUTPUT] = FW_POLICY_ACCEPT,
 };
 
+/* Decimal, without printf: rule texts are built by the ten thousand. */
+static void append_uint(struct strbuf *b, unsigned long v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+
+	*--p = '\0';
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	strbuf_append(b, p);
+}
+
 /* Starts a clause: a space unless it is the first. */
 static void clause(struct strbuf *b)
 {
@@ -66,10 +78,13 @@ static void text_names(struct strbuf *b, const char *what, char *const *names, s
 	if (!n)
 		return;
 	clause(b);
-	strbuf_printf(b, "%s ", what);
+	strbuf_append(b, what);
+	strbuf_append(b, " ");
 	for (i = 0; i < n; i++) {
 		list_sep(b, i, n);
-		strbuf_printf(b, "\"%s\"", names[i]);
+		strbuf_append(b, "\"");
+		strbuf_append(b, names[i]);
+		strbuf_append(b, "\"");
 	}
 	list_end(b, n);
 }
@@ -80,7 +95,8 @@ static void text_sets(struct strbuf *b, char *const *sets, size_t n_sets, size_t
 
 	for (i = 0; i < n_sets; i++) {
 		list_sep(b, done + i, n);
-		strbuf_printf(b, "@%s", sets[i]);
+		strbuf_append(b, "@");
+		strbuf_append(b, sets[i]);
 	}
 	list_end(b, n);
 }
@@ -96,7 +112,10 @@ static void text_addrs(struct strbuf *b, int family, const char *dir,
 	if (!family && m->n_prefixes)
 		family = m->prefixes[0].addr.family;
 	clause(b);
-	strbuf_printf(b, "%s %s ", family_word(family), dir);
+	strbuf_append(b, family_word(family));
+	strbuf_append(b, " ");
+	strbuf_append(b, dir);
+	strbuf_append(b, " ");
 	for (i = 0; i < m->n_prefixes; i++) {
 		list_sep(b, i, n);
 		strbuf_append(b, object_prefix_text(&m->prefixes[i], buf));
@@ -106,10 +125,11 @@ static void text_addrs(struct strbuf *b, int family, const char *dir,
 
 static void text_port(struct strbuf *b, const struct port_range *pr)
 {
-	if (pr->first == pr->last)
-		strbuf_printf(b, "%u", pr->first);
-	else
-		strbuf_printf(b, "%u-%u", pr->first, pr->last);
+	append_uint(b, pr->first);
+	if (pr->first != pr->last) {
+		strbuf_append(b, "-");
+		append_uint(b, pr->last);
+	}
 }
 
 static void text_ports(struct strbuf *b, const char *proto, const char *dir,
@@ -120,7 +140,10 @@ static void text_ports(struct strbuf *b, const char *proto, const char *dir,
 	if (!n)
 		return;
 	clause(b);
-	strbuf_printf(b, "%s %s ", proto, dir);
+	strbuf_append(b, proto);
+	strbuf_append(b, " ");
+	strbuf_append(b, dir);
+	strbuf_append(b, " ");
 	for (i = 0; i < m->n_ranges; i++) {
 		list_sep(b, i, n);
 		text_port(b, &m->ranges[i]);
@@ -216,12 +239,15 @@ static int desired_set(const struct fw_set *s, struct objset *set, struct strbuf
 	for (i = 0; i < n && r >= 0; i++) {
 		strbuf_truncate(key, 0);
 		strbuf_truncate(ptr, 0);
-		strbuf_printf(key, "%s ", s->name);
+		strbuf_append(key, s->name);
+		strbuf_append(key, " ");
 		if (s->type == FW_SET_PORT)
 			text_port(key, &s->ports[i]);
 		else
 			strbuf_append(key, object_prefix_text(&s->prefixes[i], buf));
-		strbuf_printf(ptr, "%s/elements/%zu", s->ptr, i);
+		strbuf_append(ptr, s->ptr);
+		strbuf_append(ptr, "/elements/");
+		append_uint(ptr, i);
 		r = add_text(set, OBJ_FW_ELEMENT, strbuf_str(key), "", strbuf_str(ptr));
 	}
 	return r;
@@ -242,7 +268,9 @@ static int desired_chain(const struct intent *in, enum fw_chain_kind k, struct o
 	for (i = 0; i < ch->n_rules && r >= 0; i++) {
 		strbuf_truncate(key, 0);
 		strbuf_truncate(text, 0);
-		strbuf_printf(key, "%s/%zu", name, i);
+		strbuf_append(key, name);
+		strbuf_append(key, "/");
+		append_uint(key, i);
 		r = desired_rule_text(&ch->rules[i], text);
 		if (r >= 0)
 			r = add_text(set, OBJ_FW_RULE, strbuf_str(key), strbuf_str(text),

@@ -24,14 +24,15 @@ static int desired_add(struct objset *set, struct object *o, struct errlist *err
 	if (r >= 0)
 		r = objset_add(set, o);
 	if (r == -EEXIST) {
+		const char *at = o->ptr ? o->ptr : "";
+
 		twin = objset_get(set, o->kind, o->key);
 		if (o->kind == OBJ_ROUTE && o->route.to.addr.family == AF_INET6)
-			errlist_add(errs, o->ptr ? o->ptr : "",
-				    "same route as %s (the kernel stores an IPv6 metric of 0 as %d)",
-				    twin->ptr, IP6_METRIC_DEFAULT);
+			errlist_add(errs, at, "same route as %s (the kernel stores %s)", twin->ptr,
+				    "an IPv6 metric of 0 as 1024");
 		else
-			errlist_add(errs, o->ptr ? o->ptr : "", "same %s as %s",
-				    object_kind_to_string(o->kind), twin->ptr);
+			errlist_add(errs, at, "same %s as %s", object_kind_to_string(o->kind),
+				    twin->ptr);
 		r = 0;
 	}
 	object_unref(o);

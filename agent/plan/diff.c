@@ -182,8 +182,8 @@ int plan_diff(const struct objset *desired, const struct objset *observed, struc
 	/* Deletes by descending kind. */
 	for (k = _OBJ_KIND_MAX - 1; k >= 0 && r >= 0; k--)
 		objset_foreach(observed, i, o) {
-			if (o->kind != (enum object_kind)k || objset_get(desired, o->kind, o->key) ||
-			    !object_sweepable(o))
+			if (o->kind != (enum object_kind)k || !object_sweepable(o) ||
+			    objset_get(desired, o->kind, o->key))
 				continue;
 			r = oplist_add(&out, OP_DELETE, o, NULL);
 			if (r < 0)

@@ -10,9 +10,15 @@
 #include "object.h"
 
 static const char *const kind_table[_OBJ_KIND_MAX] = {
-	[OBJ_HOSTNAME] = "hostname", [OBJ_LINK] = "link",	      [OBJ_ADDRESS] = "address",
-	[OBJ_ROUTE] = "route",	     [OBJ_FW_SET] = "fw-set",	      [OBJ_FW_ELEMENT] = "fw-element",
-	[OBJ_FW_CHAIN] = "fw-chain", [OBJ_FW_RULE] = "fw-rule",    [OBJ_NAT_RULE] = "nat-rule",
+	[OBJ_HOSTNAME] = "hostname",
+	[OBJ_LINK] = "link",
+	[OBJ_ADDRESS] = "address",
+	[OBJ_ROUTE] = "route",
+	[OBJ_FW_SET] = "fw-set",
+	[OBJ_FW_ELEMENT] = "fw-element",
+	[OBJ_FW_CHAIN] = "fw-chain",
+	[OBJ_FW_RULE] = "fw-rule",
+	[OBJ_NAT_RULE] = "nat-rule",
 	[OBJ_FILE] = "file",
 };
 
@@ -206,6 +212,37 @@ static void object_format_route(const struct object *o, struct strbuf *key, stru
 		strbuf_printf(attrs, "%sdev=%s", attrs->len ? " " : "", o->route.dev);
 }
 
+/* "mode=0644 size=812 hash=1a2b3c4d", without printf: files come by the ten thousand. */
+static void object_format_file(const struct object *o, struct strbuf *attrs)
+{
+	static const char hex[] = "0123456789abcdef";
+	char buf[64], *p = buf + sizeof(buf);
+	uint32_t h;
+	size_t n;
+	int i;
+
+	*--p = '\0';
+	/* No digest of a private file: it would help guess its secrets. */
+	if (o->file.mode & 0004) {
+		h = object_content_hash(o->file.content, o->file.size);
+		for (i = 0; i < 8; i++, h >>= 4)
+			*--p = hex[h & 0xf];
+		p -= 6;
+		memcpy(p, " hash=", 6);
+	}
+	n = o->file.size;
+	do
+		*--p = (char)('0' + n % 10);
+	while (n /= 10);
+	p -= 6;
+	memcpy(p, " size=", 6);
+	for (i = 0; i < 4; i++)
+		*--p = (char)('0' + ((o->file.mode >> (3 * i)) & 7));
+	p -= 5;
+	memcpy(p, "mode=", 5);
+	strbuf_append(attrs, p);
+}
+
 int object_finish(struct object *o)
 {
 	struct strbuf key = {0}, attrs = {0};
@@ -221,18 +258,15 @@ int object_finish(struct object *o)
 		object_format_link(o, &key, &attrs);
 		break;
 	case OBJ_ADDRESS:
-		strbuf_printf(&key, "%s %s", o->address.ifname, prefix_format(&o->address.addr, buf));
+		strbuf_printf(&key, "%s %s", o->address.ifname,
+			      prefix_format(&o->address.addr, buf));
 		break;
 	case OBJ_ROUTE:
 		object_format_route(o, &key, &attrs);
 		break;
 	case OBJ_FILE:
 		strbuf_append(&key, o->key ? o->key : ""); /* the path */
-		strbuf_printf(&attrs, "mode=%04o size=%zu", o->file.mode, o->file.size);
-		/* No digest of a private file: it would help guess its secrets. */
-		if (o->file.mode & 0004)
-			strbuf_printf(&attrs, " hash=%08x",
-				      object_content_hash(o->file.content, o->file.size));
+		object_format_file(o, &attrs);
 		break;
 	default:
 		break;

@@ -7,9 +7,9 @@
 
 #include "objset.h"
 
-#define OBJSET_GONE SIZE_MAX
+#define OBJSET_GONE UINT32_MAX
 
-static size_t objset_hash(enum object_kind kind, const char *key)
+static uint32_t objset_hash(enum object_kind kind, const char *key)
 {
 	uint64_t h = 14695981039346656037ull ^ (uint64_t)kind;
 
@@ -17,29 +17,31 @@ static size_t objset_hash(enum object_kind kind, const char *key)
 		h ^= (uint8_t)*key;
 		h *= 1099511628211ull;
 	}
-	return (size_t)(h ^ (h >> 29));
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 /* The index slot of (kind, key), or of the place to insert it (*found tells which). */
 static size_t objset_slot(const struct objset *s, enum object_kind kind, const char *key,
-			  bool *found)
+			  uint32_t hash, bool *found)
 {
-	size_t mask = s->index_cap - 1, i = objset_hash(kind, key) & mask, free_slot = SIZE_MAX;
+	size_t mask = s->index_cap - 1, i = hash & mask, free_slot = SIZE_MAX;
 
 	for (;; i = (i + 1) & mask) {
-		size_t e = s->index[i];
+		const struct objset_slot *e = &s->index[i];
 		const struct object *o;
 
-		if (e == 0) {
+		if (e->pos == 0) {
 			*found = false;
 			return free_slot != SIZE_MAX ? free_slot : i;
 		}
-		if (e == OBJSET_GONE) {
+		if (e->pos == OBJSET_GONE) {
 			if (free_slot == SIZE_MAX)
 				free_slot = i;
 			continue;
 		}
-		o = s->v[e - 1];
+		if (e->hash != hash)
+			continue;
+		o = s->v[e->pos - 1];
 		if (o->kind == kind && !strcmp(o->key, key)) {
 			*found = true;
 			return i;
@@ -51,10 +53,12 @@ static size_t objset_slot(const struct objset *s, enum object_kind kind, const c
 static int objset_rehash(struct objset *s, size_t want)
 {
 	size_t cap = 16, i, j;
-	size_t *index;
+	struct objset_slot *index;
 
 	while (cap < want * 2)
 		cap *= 2;
+	if (want >= OBJSET_GONE / 2)
+		return -ENOMEM;
 	index = calloc(cap, sizeof(*index));
 	if (!index)
 		return -ENOMEM;
@@ -66,10 +70,11 @@ static int objset_rehash(struct objset *s, size_t want)
 			s->v[j++] = s->v[i];
 	s->n = j;
 	for (i = 0; i < s->n; i++) {
+		uint32_t hash = objset_hash(s->v[i]->kind, s->v[i]->key);
 		bool found;
-		size_t slot = objset_slot(s, s->v[i]->kind, s->v[i]->key, &found);
+		size_t slot = objset_slot(s, s->v[i]->kind, s->v[i]->key, hash, &found);
 
-		s->index[slot] = i + 1;
+		s->index[slot] = (struct objset_slot){(uint32_t)(i + 1), hash};
 	}
 	return 0;
 }
@@ -98,6 +103,7 @@ static int objset_grow(struct objset *s)
 
 static int objset_insert(struct objset *s, struct object *o, bool replace)
 {
+	uint32_t hash = objset_hash(o->kind, o->key);
 	size_t slot;
 	bool found;
 	int r;
@@ -105,9 +111,9 @@ static int objset_insert(struct objset *s, struct object *o, bool replace)
 	r = objset_grow(s);
 	if (r < 0)
 		return r;
-	slot = objset_slot(s, o->kind, o->key, &found);
+	slot = objset_slot(s, o->kind, o->key, hash, &found);
 	if (found) {
-		size_t pos = s->index[slot] - 1;
+		size_t pos = s->index[slot].pos - 1;
 
 		if (!replace)
 			return -EEXIST;
@@ -117,7 +123,7 @@ static int objset_insert(struct objset *s, struct object *o, bool replace)
 		return 0;
 	}
 	s->v[s->n] = object_ref(o);
-	s->index[slot] = ++s->n;
+	s->index[slot] = (struct objset_slot){(uint32_t)++s->n, hash};
 	s->n_live++;
 	return 0;
 }
@@ -139,8 +145,8 @@ struct object *objset_get(const struct objset *s, enum object_kind kind, const c
 
 	if (!s->index_cap)
 		return NULL;
-	slot = objset_slot(s, kind, key, &found);
-	return found ? s->v[s->index[slot] - 1] : NULL;
+	slot = objset_slot(s, kind, key, objset_hash(kind, key), &found);
+	return found ? s->v[s->index[slot].pos - 1] : NULL;
 }
 
 int objset_remove(struct objset *s, enum object_kind kind, const char *key)
@@ -150,11 +156,11 @@ int objset_remove(struct objset *s, enum object_kind kind, const char *key)
 
 	if (!s->index_cap)
 		return -ENOENT;
-	slot = objset_slot(s, kind, key, &found);
+	slot = objset_slot(s, kind, key, objset_hash(kind, key), &found);
 	if (!found)
 		return -ENOENT;
-	pos = s->index[slot] - 1;
-	s->index[slot] = OBJSET_GONE;
+	pos = s->index[slot].pos - 1;
+	s->index[slot].pos = OBJSET_GONE;
 	object_unref(s->v[pos]);
 	s->v[pos] = NULL;
 	s->n_live--;

@@ -7,15 +7,21 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "object.h"
+
+struct objset_slot {
+	uint32_t pos;  /* 0 empty, OBJSET_GONE removed, else position in v + 1 */
+	uint32_t hash; /* of the object's kind and key: most misses need no look at it */
+};
 
 struct objset {
 	struct object **v; /* insertion order; NULL where an object was removed */
 	size_t n;	   /* used slots of v */
 	size_t cap;
 	size_t n_live;
-	size_t *index; /* open addressing: 0 empty, OBJSET_GONE removed, else position + 1 */
+	struct objset_slot *index; /* open addressing, at most half full */
 	size_t index_cap;
 };
 

@@ -247,8 +247,9 @@ static int sort_links(const struct observed *obs, const struct objset *desired,
 		twin = objset_get(seen, OBJ_LINK, l->key);
 		if (twin) {
 			strbuf_printf(&p, "%s/mac", d->ptr);
-			errlist_add(errs, strbuf_str(&p), "MAC %s is on two links, \"%s\" and \"%s\"",
-				    l->key, twin->link.name, l->link.name);
+			errlist_add(errs, strbuf_str(&p),
+				    "MAC %s is on two links, \"%s\" and \"%s\"", l->key,
+				    twin->link.name, l->link.name);
 			strbuf_truncate(&p, 0);
 			continue;
 		}

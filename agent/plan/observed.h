@@ -49,7 +49,8 @@ int observed_rename_link(struct observed *obs, size_t i, const char *name);
 int observed_objects(const struct observed *obs, const struct objset *desired,
 		     struct objset *ret, struct errlist *errs);
 
-/* JSON (observed-json.c). Strict: unknown keys, bad values, duplicates and references to
- * unknown links are reported with pointers into the document. 0 or -EINVAL/-ENOMEM. */
+/* JSON (observed-json.c, observed-json-write.c). Reading is strict: unknown keys, bad
+ * values, duplicates and references to unknown links are reported with pointers into the
+ * document. 0 or -EINVAL/-ENOMEM; *ret is filled only on success. */
 int observed_from_json(const char *buf, size_t len, struct observed *ret, struct errlist *errs);
 int observed_to_json(const struct observed *obs, struct strbuf *out);

@@ -11,7 +11,8 @@
 #   expected.err   its errors (exit 2: no plan against this state)
 #
 # Every case that plans is also checked for idempotence: planning intent.json again against
-# the state its plan leaves (--write-state) gives no operation.
+# the state its plan leaves (--write-state) gives no operation. A case named change-* (one
+# field changed from base.json) must plan exactly one operation.
 #
 # VROUTER_REGEN=1 rewrites expected.ops / expected.err from the current output.
 set -u
@@ -59,6 +60,10 @@ for case in "$dir"/*/; do
 	if ! diff -u "$expected" "$actual" >"$tmp/diff"; then
 		failed "$name" "output differs"
 		sed 's/^/    /' "$tmp/diff"
+		continue
+	fi
+	if [ $want -eq 0 ] && [ "${name#change-}" != "$name" ] && [ "$(wc -l <"$actual")" -ne 1 ]; then
+		failed "$name" "a one-field change must plan exactly one operation"
 		continue
 	fi
 	if [ $want -eq 0 ]; then

@@ -5,10 +5,23 @@
 #include <string.h>
 
 #include "intent/parse.h"
+#include "lib/cleanup.h"
 #include "plan-tests.h"
 
-struct intent *t_intent(const char *json)
+char *t_q(const char *s)
 {
+	char *c = strdup(s), *p;
+
+	assert_non_null(c);
+	for (p = c; *p; p++)
+		if (*p == '\'')
+			*p = '"';
+	return c;
+}
+
+struct intent *t_intent(const char *text)
+{
+	_cleanup_free_ char *json = t_q(text);
 	struct errlist errs = {0};
 	struct intent *in = NULL;
 
@@ -21,8 +34,9 @@ struct intent *t_intent(const char *json)
 	return in;
 }
 
-void t_observed(const char *json, struct observed *ret)
+void t_observed(const char *text, struct observed *ret)
 {
+	_cleanup_free_ char *json = t_q(text);
 	struct errlist errs = {0};
 
 	if (observed_from_json(json, strlen(json), ret, &errs) < 0) {
@@ -106,8 +120,10 @@ void t_assert_same_state(const struct observed *a, const struct observed *b)
 	objset_done(&lb);
 }
 
-void t_assert_text(const char *what, const char *got, const char *want)
+void t_assert_text(const char *what, const char *got, const char *text)
 {
+	_cleanup_free_ char *want = t_q(text);
+
 	if (strcmp(got, want))
 		fail_msg("%s:\n--- got:\n%s--- want:\n%s---", what, got, want);
 }

@@ -20,10 +20,15 @@ int run_record_tests(void);
 int run_observed_tests(void);
 int run_desired_tests(void);
 
+/*
+ * Test texts (JSON documents, expected output) write ' for " : t_q() turns them into the
+ * real text (a new string). The helpers below take such texts.
+ */
+char *t_q(const char *text);
 /* An intent from JSON text; fails the test when it is invalid. */
-struct intent *t_intent(const char *json);
+struct intent *t_intent(const char *text);
 /* An observed state from JSON text; fails the test when it is invalid. */
-void t_observed(const char *json, struct observed *ret);
+void t_observed(const char *text, struct observed *ret);
 /* The plan's lines ("\n" after each) but those of files (the golden tests have them), or
  * its errors as "POINTER: message\n" lines. */
 char *t_plan(const char *intent, const char *observed);
@@ -31,5 +36,5 @@ char *t_plan(const char *intent, const char *observed);
 char *t_state_json(const struct observed *obs);
 /* The same objects (links by key, sets in any order), with the same attrs. */
 void t_assert_same_state(const struct observed *a, const struct observed *b);
-/* Fails with both texts when they differ. */
-void t_assert_text(const char *what, const char *got, const char *want);
+/* Fails with both texts when got differs from the expected text. */
+void t_assert_text(const char *what, const char *got, const char *text);

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Tests of plan/observed-json.c: strict reading with pointers, writing, round trips. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/cleanup.h"
 #include "plan-tests.h"
 
-#define LINK0 "{\"name\": \"eth0\", \"mac\": \"52:54:00:00:00:01\", \"mtu\": 1500, \"up\": true}"
+#define LINK0 "{'name': 'eth0', 'mac': '52:54:00:00:00:01', 'mtu': 1500, 'up': true}"
 
 static void test_parse_errors(void **state)
 {
@@ -15,74 +16,74 @@ static void test_parse_errors(void **state)
 		const char *errors; /* "POINTER: message\n" each */
 	} v[] = {
 		{"[]", ": expected an object, got an array\n"},
-		{"{\"hostname\": \"r1\", \"link\": []}",
-		 "/link: unknown key (did you mean \"links\"?)\n"},
-		{"{\"hostname\": \"\"}", "/hostname: must not be empty\n"},
-		{"{\"links\": {}}", "/links: expected an array, got an object\n"},
-		{"{\"links\": [{\"name\": \"eth0\", \"up\": true}]}",
-		 "/links/0: missing required key \"mac\"\n"},
-		{"{\"links\": [{\"name\": \"eth 0\", \"mac\": \"52:54:00:00:00:01\", \"up\": 1}]}",
-		 "/links/0/name: invalid link name \"eth 0\"\n"
+		{"{'hostname': 'r1', 'link': []}",
+		 "/link: unknown key (did you mean 'links'?)\n"},
+		{"{'hostname': ''}", "/hostname: must not be empty\n"},
+		{"{'links': {}}", "/links: expected an array, got an object\n"},
+		{"{'links': [{'name': 'eth0', 'up': true}]}",
+		 "/links/0: missing required key 'mac'\n"},
+		{"{'links': [{'name': 'eth 0', 'mac': '52:54:00:00:00:01', 'up': 1}]}",
+		 "/links/0/name: invalid link name 'eth 0'\n"
 		 "/links/0/up: expected true or false, got an integer\n"},
-		{"{\"links\": [" LINK0 ", " LINK0 "]}",
-		 "/links/1/name: duplicate link name \"eth0\"\n"},
-		{"{\"links\": [{\"name\": \"eth0\", \"mac\": \"52:54:00:00:00\", \"mtu\": -1, "
-		 "\"up\": true, \"owner\": \"x\"}]}",
-		 "/links/0/mac: invalid MAC address \"52:54:00:00:00\"\n"
+		{"{'links': [" LINK0 ", " LINK0 "]}",
+		 "/links/1/name: duplicate link name 'eth0'\n"},
+		{"{'links': [{'name': 'eth0', 'mac': '52:54:00:00:00', 'mtu': -1, "
+		 "'up': true, 'owner': 'x'}]}",
+		 "/links/0/mac: invalid MAC address '52:54:00:00:00'\n"
 		 "/links/0/mtu: -1 is out of range (0-4294967295)\n"
 		 "/links/0/owner: only tunnel links have an owner\n"},
-		{"{\"links\": [{\"name\": \"wg0\", \"type\": \"wireguard\", \"mac\": \"52:54:00:00:00:01\","
-		 " \"up\": true}, {\"name\": \"gre0\", \"type\": \"gre\", \"up\": true}]}",
+		{"{'links': [{'name': 'wg0', 'type': 'wireguard', 'mac': '52:54:00:00:00:01',"
+		 " 'up': true}, {'name': 'gre0', 'type': 'gre', 'up': true}]}",
 		 "/links/0/mac: a wireguard link has no MAC\n"
-		 "/links/1: missing required key \"mac\"\n"
-		 "/links/1/type: unknown link type \"gre\" (expected \"wireguard\")\n"},
-		{"{\"links\": [" LINK0 "], \"addresses\": [{\"interface\": \"eth1\", \"address\": "
-		 "\"10.1.1.1\", \"owner\": \"vrouter\"}, {\"interface\": \"eth0\", \"address\": "
-		 "\"10.1.1.1/24\"}]}",
-		 "/addresses/0/interface: unknown link \"eth1\"\n"
-		 "/addresses/0/address: invalid address \"10.1.1.1\" (expected an address and its "
-		 "prefix length, e.g. \"10.1.1.1/24\")\n"
-		 "/addresses/1: missing required key \"owner\"\n"},
-		{"{\"links\": [" LINK0 "], \"addresses\": [{\"interface\": \"eth0\", \"address\": "
-		 "\"10.1.1.1/24\", \"owner\": \"vrouter\"}, {\"interface\": \"eth0\", \"address\": "
-		 "\"10.1.1.1/24\", \"owner\": \"kernel\"}]}",
+		 "/links/1: missing required key 'mac'\n"
+		 "/links/1/type: unknown link type 'gre' (expected 'wireguard')\n"},
+		{"{'links': [" LINK0 "], 'addresses': [{'interface': 'eth1', 'address': "
+		 "'10.1.1.1', 'owner': 'vrouter'}, {'interface': 'eth0', 'address': "
+		 "'10.1.1.1/24'}]}",
+		 "/addresses/0/interface: unknown link 'eth1'\n"
+		 "/addresses/0/address: invalid address '10.1.1.1' (expected an address and its "
+		 "prefix length, e.g. '10.1.1.1/24')\n"
+		 "/addresses/1: missing required key 'owner'\n"},
+		{"{'links': [" LINK0 "], 'addresses': [{'interface': 'eth0', 'address': "
+		 "'10.1.1.1/24', 'owner': 'vrouter'}, {'interface': 'eth0', 'address': "
+		 "'10.1.1.1/24', 'owner': 'kernel'}]}",
 		 "/addresses/1: duplicate address (also at /addresses/0)\n"},
-		{"{\"routes\": [{\"to\": \"10.1.1.0/24\", \"via\": \"fd00::1\", \"owner\": \"x\"}, "
-		 "{\"to\": \"10.1.1.0/24\", \"owner\": \"x\"}, {\"to\": \"10.1.1.0/24\", \"metric\": "
-		 "0, \"owner\": \"x\"}]}",
-		 "/routes/0/via: gateway fd00::1 is of another address family than \"to\"\n"
-		 "/routes/2: duplicate route (same \"to\" and \"metric\") (also at /routes/1)\n"},
-		{"{\"firewall\": [{\"kind\": \"link\", \"key\": \"x\", \"attrs\": \"\"}, {\"kind\": "
-		 "\"fw-rule\", \"key\": \"\", \"attrs\": 1}, {\"kind\": \"fw-set\", \"key\": \"a\", "
-		 "\"attrs\": [\"type=\", 4]}]}",
-		 "/firewall/0/kind: unknown kind \"link\" (expected fw-set, fw-element, fw-chain, "
+		{"{'routes': [{'to': '10.1.1.0/24', 'via': 'fd00::1', 'owner': 'x'}, "
+		 "{'to': '10.1.1.0/24', 'owner': 'x'}, {'to': '10.1.1.0/24', 'metric': "
+		 "0, 'owner': 'x'}]}",
+		 "/routes/0/via: gateway fd00::1 is of another address family than 'to'\n"
+		 "/routes/2: duplicate route (same 'to' and 'metric') (also at /routes/1)\n"},
+		{"{'firewall': [{'kind': 'link', 'key': 'x', 'attrs': ''}, {'kind': "
+		 "'fw-rule', 'key': '', 'attrs': 1}, {'kind': 'fw-set', 'key': 'a', "
+		 "'attrs': ['type=', 4]}]}",
+		 "/firewall/0/kind: unknown kind 'link' (expected fw-set, fw-element, fw-chain, "
 		 "fw-rule or nat-rule)\n"
 		 "/firewall/1/key: must not be empty\n"
 		 "/firewall/1/attrs: expected a string or an array of strings, got an integer\n"
 		 "/firewall/2/attrs/1: expected a string, got an integer\n"},
-		{"{\"files\": [{\"path\": \"/etc/x\", \"mode\": 420, \"content\": \"\"}, {\"path\": "
-		 "\"a/../b\", \"mode\": 4096, \"content\": \"\"}, {\"path\": \"a/\", \"mode\": 420}]}",
-		 "/files/0/path: invalid path \"/etc/x\" (expected a relative path without empty, "
-		 "\".\" or \"..\" components)\n"
-		 "/files/1/path: invalid path \"a/../b\" (expected a relative path without empty, "
-		 "\".\" or \"..\" components)\n"
+		{"{'files': [{'path': '/etc/x', 'mode': 420, 'content': ''}, {'path': "
+		 "'a/../b', 'mode': 4096, 'content': ''}, {'path': 'a/', 'mode': 420}]}",
+		 "/files/0/path: invalid path '/etc/x' (expected a relative path without empty, "
+		 "'.' or '..' components)\n"
+		 "/files/1/path: invalid path 'a/../b' (expected a relative path without empty, "
+		 "'.' or '..' components)\n"
 		 "/files/1/mode: 4096 is out of range (0-4095)\n"
-		 "/files/2: missing required key \"content\"\n"
-		 "/files/2/path: invalid path \"a/\" (expected a relative path without empty, "
-		 "\".\" or \"..\" components)\n"},
-		{"{\"files\": [{\"path\": \"a\", \"mode\": 420, \"content\": \"x\"}, {\"path\": \"a\", "
-		 "\"mode\": 384, \"content\": [\"y\"]}]}",
+		 "/files/2: missing required key 'content'\n"
+		 "/files/2/path: invalid path 'a/' (expected a relative path without empty, "
+		 "'.' or '..' components)\n"},
+		{"{'files': [{'path': 'a', 'mode': 420, 'content': 'x'}, {'path': 'a', "
+		 "'mode': 384, 'content': ['y']}]}",
 		 "/files/1: duplicate file (also at /files/0)\n"},
 	};
 	size_t i, j;
 
 	for (i = 0; i < ELEMENTSOF(v); i++) {
+		_cleanup_free_ char *json = t_q(v[i].json);
 		struct errlist errs = {0};
 		struct observed obs = {0};
 		struct strbuf got = {0};
 
-		assert_int_equal(observed_from_json(v[i].json, strlen(v[i].json), &obs, &errs),
-				 -22);
+		assert_int_equal(observed_from_json(json, strlen(json), &obs, &errs), -EINVAL);
 		for (j = 0; j < errs.n; j++)
 			strbuf_printf(&got, "%s: %s\n", errs.v[j].pointer, errs.v[j].message);
 		t_assert_text(v[i].json, strbuf_str(&got), v[i].errors);
@@ -93,33 +94,33 @@ static void test_parse_errors(void **state)
 
 static const char full_state[] =
 	"{\n"
-	"  \"hostname\": \"r1\",\n"
-	"  \"links\": [\n"
-	"    {\"name\": \"eth0\", \"mac\": \"52:54:00:00:00:01\", \"mtu\": 1500, \"up\": true},\n"
-	"    {\"name\": \"eth1\", \"mac\": \"52:54:00:00:00:02\", \"up\": false},\n"
-	"    {\"name\": \"wg0\", \"type\": \"wireguard\", \"mtu\": 1420, \"up\": true, \"owner\": "
-	"\"vrouter\"}\n"
+	"  'hostname': 'r1',\n"
+	"  'links': [\n"
+	"    {'name': 'eth0', 'mac': '52:54:00:00:00:01', 'mtu': 1500, 'up': true},\n"
+	"    {'name': 'eth1', 'mac': '52:54:00:00:00:02', 'up': false},\n"
+	"    {'name': 'wg0', 'type': 'wireguard', 'mtu': 1420, 'up': true, 'owner': "
+	"'vrouter'}\n"
 	"  ],\n"
-	"  \"addresses\": [\n"
-	"    {\"interface\": \"eth0\", \"address\": \"fd00:1::1/64\", \"owner\": \"vrouter\"},\n"
-	"    {\"interface\": \"eth0\", \"address\": \"fe80::1/64\", \"owner\": \"kernel\"}\n"
+	"  'addresses': [\n"
+	"    {'interface': 'eth0', 'address': 'fd00:1::1/64', 'owner': 'vrouter'},\n"
+	"    {'interface': 'eth0', 'address': 'fe80::1/64', 'owner': 'kernel'}\n"
 	"  ],\n"
-	"  \"routes\": [\n"
-	"    {\"to\": \"0.0.0.0/0\", \"via\": \"203.0.113.1\", \"interface\": \"eth1\", \"metric\": "
-	"0, \"owner\": \"vrouter\"},\n"
-	"    {\"to\": \"10.9.0.0/16\", \"interface\": \"wg0\", \"metric\": 7, \"owner\": "
-	"\"boot\"}\n"
+	"  'routes': [\n"
+	"    {'to': '0.0.0.0/0', 'via': '203.0.113.1', 'interface': 'eth1', 'metric': "
+	"0, 'owner': 'vrouter'},\n"
+	"    {'to': '10.9.0.0/16', 'interface': 'wg0', 'metric': 7, 'owner': "
+	"'boot'}\n"
 	"  ],\n"
-	"  \"firewall\": [\n"
-	"    {\"kind\": \"fw-rule\", \"key\": \"input/0\", \"attrs\": \"iifname \\\"eth0\\\" "
-	"accept\"}\n"
+	"  'firewall': [\n"
+	"    {'kind': 'fw-rule', 'key': 'input/0', 'attrs': 'iifname \\'eth0\\' "
+	"accept'}\n"
 	"  ],\n"
-	"  \"files\": [\n"
-	"    {\"path\": \"dnsmasq/vrouter.conf\", \"mode\": 420, \"content\": [\n"
-	"      \"a\\n\",\n"
-	"      \"tab\\there, \\\"quoted\\\" \\\\ \\u0001 h\xc3\xa9\\n\",\n"
-	"      \"no newline\"]},\n"
-	"    {\"path\": \"empty\", \"mode\": 384, \"content\": []}\n"
+	"  'files': [\n"
+	"    {'path': 'dnsmasq/vrouter.conf', 'mode': 420, 'content': [\n"
+	"      'a\\n',\n"
+	"      'tab\\there, \\'quoted\\' \\\\ \\u0001 h\xc3\xa9\\n',\n"
+	"      'no newline']},\n"
+	"    {'path': 'empty', 'mode': 384, 'content': []}\n"
 	"  ]\n"
 	"}\n";
 

@@ -4,38 +4,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/cleanup.h"
 #include "plan-tests.h"
 
 static const char intent_json[] =
-	"{\"version\": 1, \"generation\": 1, \"hostname\": \"r2\", \"interfaces\": {"
-	"\"a\": {\"mac\": \"52:54:00:00:00:02\", \"addresses\": [\"10.1.1.1/24\"], \"mtu\": 1400},"
-	"\"b\": {\"mac\": \"52:54:00:00:00:01\", \"addresses\": [\"10.2.2.1/24\"]}},"
-	"\"routes\": [{\"to\": \"10.9.0.0/16\", \"via\": \"10.1.1.9\"}],"
-	"\"firewall\": {\"sets\": {\"s\": {\"type\": \"ipv4\", \"elements\": [\"192.0.2.1\"]}},"
-	"\"input\": {\"rules\": [{\"action\": \"accept\", \"in\": \"a\"}]}},"
-	"\"dhcp\": {\"a\": {\"ranges\": [{\"start\": \"10.1.1.100\", \"end\": \"10.1.1.200\"}]}},"
-	"\"vpn\": {\"wireguard\": {\"wg0\": {\"private_key\": "
-	"\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\", \"addresses\": [\"10.99.0.1/24\"], "
-	"\"peers\": {}}}}}";
+	"{'version': 1, 'generation': 1, 'hostname': 'r2', 'interfaces': {"
+	"'a': {'mac': '52:54:00:00:00:02', 'addresses': ['10.1.1.1/24'], 'mtu': 1400},"
+	"'b': {'mac': '52:54:00:00:00:01', 'addresses': ['10.2.2.1/24']}},"
+	"'routes': [{'to': '10.9.0.0/16', 'via': '10.1.1.9'}],"
+	"'firewall': {'sets': {'s': {'type': 'ipv4', 'elements': ['192.0.2.1']}},"
+	"'input': {'rules': [{'action': 'accept', 'in': 'a'}]}},"
+	"'dhcp': {'a': {'ranges': [{'start': '10.1.1.100', 'end': '10.1.1.200'}]}},"
+	"'vpn': {'wireguard': {'wg0': {'private_key': "
+	"'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=', 'addresses': ['10.99.0.1/24'], "
+	"'peers': {}}}}}";
 
 /* Names swapped (a cycle), stale objects of every kind, foreign ones. */
 static const char state_json[] =
-	"{\"hostname\": \"r1\", \"links\": ["
-	"{\"name\": \"a\", \"mac\": \"52:54:00:00:00:01\", \"mtu\": 1500, \"up\": false},"
-	"{\"name\": \"b\", \"mac\": \"52:54:00:00:00:02\", \"mtu\": 1500, \"up\": true},"
-	"{\"name\": \"wg9\", \"type\": \"wireguard\", \"up\": true, \"owner\": \"vrouter\"}],"
-	"\"addresses\": [{\"interface\": \"b\", \"address\": \"10.1.1.1/24\", \"owner\": \"kernel\"},"
-	"{\"interface\": \"a\", \"address\": \"10.3.3.1/24\", \"owner\": \"vrouter\"},"
-	"{\"interface\": \"wg9\", \"address\": \"10.98.0.1/24\", \"owner\": \"vrouter\"}],"
-	"\"routes\": [{\"to\": \"10.8.0.0/16\", \"via\": \"10.3.3.8\", \"interface\": \"a\", "
-	"\"owner\": \"vrouter\"}, {\"to\": \"10.7.0.0/16\", \"interface\": \"b\", \"owner\": "
-	"\"kernel\"}],"
-	"\"firewall\": [{\"kind\": \"fw-rule\", \"key\": \"input/0\", \"attrs\": \"drop\"},"
-	"{\"kind\": \"fw-rule\", \"key\": \"input/1\", \"attrs\": \"accept\"}],"
-	"\"files\": [{\"path\": \"old.conf\", \"mode\": 420, \"content\": \"x\\n\"}]}";
+	"{'hostname': 'r1', 'links': ["
+	"{'name': 'a', 'mac': '52:54:00:00:00:01', 'mtu': 1500, 'up': false},"
+	"{'name': 'b', 'mac': '52:54:00:00:00:02', 'mtu': 1500, 'up': true},"
+	"{'name': 'wg9', 'type': 'wireguard', 'up': true, 'owner': 'vrouter'}],"
+	"'addresses': [{'interface': 'b', 'address': '10.1.1.1/24', 'owner': 'kernel'},"
+	"{'interface': 'a', 'address': '10.3.3.1/24', 'owner': 'vrouter'},"
+	"{'interface': 'wg9', 'address': '10.98.0.1/24', 'owner': 'vrouter'}],"
+	"'routes': [{'to': '10.8.0.0/16', 'via': '10.3.3.8', 'interface': 'a', "
+	"'owner': 'vrouter'}, {'to': '10.7.0.0/16', 'interface': 'b', 'owner': "
+	"'kernel'}],"
+	"'firewall': [{'kind': 'fw-rule', 'key': 'input/0', 'attrs': 'drop'},"
+	"{'kind': 'fw-rule', 'key': 'input/1', 'attrs': 'accept'}],"
+	"'files': [{'path': 'old.conf', 'mode': 420, 'content': 'x\\n'}]}";
 
 static struct backend *record_with(const char *json, FILE *log)
 {
@@ -71,8 +72,8 @@ static void apply_all(struct backend *b, const struct oplist *ops)
 	strbuf_done(&err);
 }
 
-/* Applying the plan gives a state against which the intent plans nothing; an abort brings
- * the state back exactly (through the inverse operations). */
+/* Applying the plan gives a state against which the intent plans nothing; the inverse
+ * operations, in reverse order, bring the state back exactly (as the engine undoes). */
 static void test_apply_abort(void **state)
 {
 	struct intent *in = t_intent(intent_json);
@@ -80,6 +81,7 @@ static void test_apply_abort(void **state)
 	struct observed before = {0};
 	struct oplist ops = {0}, again = {0};
 	struct strbuf err = {0};
+	size_t i;
 
 	t_observed(state_json, &before);
 	plan_of(b, in, &ops);
@@ -88,6 +90,14 @@ static void test_apply_abort(void **state)
 	apply_all(b, &ops);
 	plan_of(b, in, &again);
 	assert_int_equal(again.n, 0);
+	for (i = ops.n; i-- > 0;) {
+		struct op inv;
+
+		assert_int_equal(op_inverse(&ops.v[i], &inv), 0);
+		if (backend_apply_op(b, &inv, &err) < 0)
+			fail_msg("undo of op %zu: %s", i, strbuf_str(&err));
+		op_done(&inv);
+	}
 	assert_int_equal(backend_abort(b, &err), 0);
 	t_assert_same_state(backend_record_state(b), &before);
 
@@ -200,6 +210,51 @@ static void test_write_observe(void **state)
 	backend_free(b2);
 }
 
+/* 10,000 rules and 5,000 DHCP hosts: the plan is quick, and a second one is empty. */
+static void test_scale(void **state)
+{
+	struct strbuf json = {0};
+	struct backend *b = record_with("{'links': [{'name': 'eth0', 'mac': '52:54:00:00:00:01', "
+					"'up': false}, {'name': 'eth1', 'mac': "
+					"'52:54:00:00:00:02', 'up': false}]}",
+					NULL);
+	struct oplist ops = {0}, again = {0};
+	struct timespec t0, t1;
+	struct intent *in;
+	size_t i;
+
+	strbuf_append(&json, "{'version': 1, 'generation': 1, 'interfaces': {"
+			     "'lan': {'mac': '52:54:00:00:00:01', 'addresses': ['10.1.0.1/16']},"
+			     "'wan': {'mac': '52:54:00:00:00:02', 'addresses': ['203.0.113.2/24']}},"
+			     "'firewall': {'forward': {'rules': [");
+	for (i = 0; i < 10000; i++)
+		strbuf_printf(&json,
+			      "%s{'action': 'accept', 'in': 'lan', 'out': 'wan', 'protocol': "
+			      "'tcp', 'ports': [%zu]}",
+			      i ? "," : "", 1 + i);
+	strbuf_append(&json, "]}}, 'dhcp': {'lan': {'ranges': [{'start': '10.1.200.1', "
+			     "'end': '10.1.200.200'}], 'hosts': {");
+	for (i = 0; i < 5000; i++)
+		strbuf_printf(&json, "%s'h%zu': {'mac': '52:54:01:00:%02zx:%02zx', 'address': "
+				     "'10.1.%zu.%zu'}",
+			      i ? "," : "", i, i >> 8, i & 0xff, 10 + i / 200, 1 + i % 200);
+	strbuf_append(&json, "}}}}");
+	in = t_intent(strbuf_str(&json));
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+	plan_of(b, in, &ops);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+	print_message("plan of %zu operations: %.1f ms of CPU\n", ops.n,
+		      (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	assert_true(ops.n > 15000);
+	apply_all(b, &ops);
+	plan_of(b, in, &again);
+	assert_int_equal(again.n, 0);
+	oplist_done(&ops);
+	strbuf_done(&json);
+	backend_free(b);
+	intent_free(in);
+}
+
 int run_record_tests(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +262,7 @@ int run_record_tests(void)
 		cmocka_unit_test(test_inverse),
 		cmocka_unit_test(test_log_and_errors),
 		cmocka_unit_test(test_write_observe),
+		cmocka_unit_test(test_scale),
 	};
 
 	return cmocka_run_group_tests_name("record", tests, NULL, NULL);

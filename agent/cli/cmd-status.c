@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vrouterctl status [--json]: the agent's state. Human-readable by default: the agent, the
+ * applied generation, the last apply, and the router's links, addresses and routes as the
+ * agent observes them (foreign ones with their owner). --json prints the agent's answer.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "client.h"
+
+static void print_last(const struct proto_status_apply *a)
+{
+	if (!a->present) {
+		printf("last apply  none since the agent started\n");
+		return;
+	}
+	printf("last apply  ");
+	if (a->generation)
+		printf("generation %" PRId64 " ", a->generation);
+	printf("at %s from %s: %s", a->when, a->origin, a->result);
+	if (!strcmp(a->result, "applied"))
+		printf(", %zu change%s", a->changes, a->changes == 1 ? "" : "s");
+	if (a->errors)
+		printf(", %zu error%s", a->errors, a->errors == 1 ? "" : "s");
+	if (a->undo_failed)
+		printf(", UNDO FAILED");
+	if (a->duration_ms > 0)
+		printf(", %.1f ms", a->duration_ms);
+	printf("\n");
+}
+
+static void print_observed(const struct proto_status *st)
+{
+	size_t i;
+
+	if (st->observe_error) {
+		printf("observed    cannot observe the router: %s\n", st->observe_error);
+		return;
+	}
+	printf("links\n");
+	for (i = 0; i < st->n_links; i++) {
+		const struct proto_status_link *l = &st->links[i];
+
+		printf("  %-16s %-17s %-5s", l->name, l->mac ? l->mac : "-", l->up ? "up" : "down");
+		if (l->has_mtu)
+			printf(" mtu %" PRIu32, l->mtu);
+		if (l->owner)
+			printf(" (%s)", l->owner);
+		printf("\n");
+	}
+	printf("addresses\n");
+	for (i = 0; i < st->n_addrs; i++) {
+		printf("  %-16s %s", st->addrs[i].interface, st->addrs[i].address);
+		if (st->addrs[i].owner)
+			printf(" (%s)", st->addrs[i].owner);
+		printf("\n");
+	}
+	printf("routes\n");
+	for (i = 0; i < st->n_routes; i++) {
+		const struct proto_status_route *r = &st->routes[i];
+
+		printf("  %s", r->to);
+		if (r->via)
+			printf(" via %s", r->via);
+		if (r->interface)
+			printf(" dev %s", r->interface);
+		printf(" metric %" PRIu32, r->metric);
+		if (r->owner)
+			printf(" (%s)", r->owner);
+		printf("\n");
+	}
+}
+
+static void print_status(const struct proto_status *st)
+{
+	printf("agent       vrouterd %s (pid %" PRId64 "), backend %s, started %s\n", st->version,
+	       st->pid, st->backend, st->started);
+	if (st->applied_generation)
+		printf("applied     generation %" PRId64 ", %s\n", st->applied_generation,
+		       st->in_effect ? "in effect" : "NOT in effect (its last apply failed)");
+	else
+		printf("applied     nothing yet\n");
+	print_last(&st->last);
+	print_observed(st);
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct proto_reply reply;
+	bool json = argc == 2 && !strcmp(argv[1], "--json");
+	int ret;
+
+	if (argc > 2 || (argc == 2 && !json)) {
+		fprintf(stderr, "usage: vrouterctl [--socket PATH|--serial PATH] status [--json]\n");
+		return EXIT_USAGE;
+	}
+	ret = cli_simple_request(PROTO_STATUS, &reply);
+	if (ret)
+		return ret;
+	ret = cli_reply_exit(&reply);
+	if (json || ret)
+		printf("%s\n", reply.text);
+	else if (reply.has_status)
+		print_status(&reply.status);
+	cli_print_reply_errors(&reply);
+	proto_reply_done(&reply);
+	return ret;
+}

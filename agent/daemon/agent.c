@@ -1,0 +1,470 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "engine/engine.h"
+#include "intent/parse.h"
+#include "lib/cleanup.h"
+#include "lib/jread.h"
+#include "log.h"
+#include "proto.h"
+#include "store.h"
+#ifdef HAVE_KERNEL_BACKEND
+#include "kernel/kernel.h"
+#endif
+
+#define RECORD_PREFIX "record:"
+
+struct agent {
+	struct engine *engine;
+	struct backend *backends[4]; /* borrowed: the engine owns them */
+	size_t n_backends;
+	struct backend *record; /* the recording backend, or NULL */
+	char *record_path;
+	struct store *store;
+	bool in_effect; /* the persisted intent's last apply succeeded */
+	struct status status;
+	void (*notify_status)(const char *line);
+};
+
+static int agent_backends(struct agent *a, const char *spec, struct strbuf *err)
+{
+	if (!strncmp(spec, RECORD_PREFIX, strlen(RECORD_PREFIX))) {
+		const char *path = spec + strlen(RECORD_PREFIX);
+
+		if (!*path) {
+			strbuf_printf(err, "--backend record:PATH needs the state file's path");
+			return -EINVAL;
+		}
+		a->record_path = strdup(path);
+		a->record = a->record_path ? backend_record_new(path, NULL) : NULL;
+		if (!a->record)
+			return -ENOMEM;
+		a->backends[a->n_backends++] = a->record;
+		return 0;
+	}
+	if (!strcmp(spec, "kernel")) {
+#ifdef HAVE_KERNEL_BACKEND
+		struct backend *b = backend_kernel_new();
+
+		if (!b)
+			return -ENOMEM;
+		a->backends[a->n_backends++] = b;
+		return 0;
+#else
+		strbuf_printf(err, "this vrouterd was built without the kernel backend");
+		return -EOPNOTSUPP;
+#endif
+	}
+	strbuf_printf(err, "unknown backend \"%s\" (kernel, record:PATH)", spec);
+	return -EINVAL;
+}
+
+int agent_new(const struct agent_config *cfg, struct agent **ret, struct strbuf *err)
+{
+	struct agent *a = calloc(1, sizeof(*a));
+	const char *name;
+	size_t i;
+	int r;
+
+	if (!a)
+		return -ENOMEM;
+	a->notify_status = cfg->notify_status;
+	name = strncmp(cfg->backend, RECORD_PREFIX, strlen(RECORD_PREFIX)) ? cfg->backend
+									    : "record";
+	r = status_init(&a->status, name);
+	if (r >= 0)
+		r = store_open(cfg->state_dir, &a->store, err);
+	if (r >= 0)
+		r = agent_backends(a, cfg->backend, err);
+	if (r >= 0) {
+		a->engine = engine_new(a->backends, a->n_backends, cfg->confdir);
+		if (!a->engine) {
+			for (i = 0; i < a->n_backends; i++)
+				backend_free(a->backends[i]);
+			r = -ENOMEM;
+		}
+	}
+	if (r < 0) {
+		if (r == -ENOMEM && !err->len)
+			strbuf_printf(err, "out of memory");
+		a->n_backends = 0;
+		agent_free(a);
+		return r;
+	}
+	*ret = a;
+	return 0;
+}
+
+struct agent *agent_free(struct agent *a)
+{
+	if (!a)
+		return NULL;
+	engine_free(a->engine);
+	store_free(a->store);
+	status_done(&a->status);
+	free(a->record_path);
+	free(a);
+	return NULL;
+}
+
+/* After a successful apply with the recording backend: its state is the router, written
+ * like the intent (temporary file, fsync, rename), so that a restart sees it. */
+static int agent_write_router(struct agent *a, struct strbuf *err)
+{
+	struct strbuf tmp = {0};
+	int r;
+
+	if (!a->record)
+		return 0;
+	if (strbuf_printf(&tmp, "%s.tmp", a->record_path) < 0)
+		return -ENOMEM;
+	r = backend_record_write_state(a->record, tmp.s, err);
+	if (r >= 0)
+		r = store_commit_file(tmp.s, a->record_path, err);
+	strbuf_done(&tmp);
+	return r;
+}
+
+static void agent_notify(struct agent *a)
+{
+	char line[160];
+
+	if (!a->notify_status)
+		return;
+	if (!store_generation(a->store))
+		snprintf(line, sizeof(line), "no intent applied");
+	else
+		snprintf(line, sizeof(line), "generation %lld %s; last apply: %s",
+			 (long long)store_generation(a->store),
+			 a->in_effect ? "in effect" : "not in effect",
+			 a->status.last.present ? a->status.last.result : "none");
+	a->notify_status(line);
+}
+
+/* The engine ran and succeeded: persist, answer. */
+static char *agent_applied(struct agent *a, const char *id, const struct intent *in,
+			   const char *text, size_t len, const char *canonical, bool same,
+			   const struct apply_result *res)
+{
+	struct proto_applied ans = {
+		.generation = in->generation,
+		.changes = res->changes,
+		.duration_ms = res->duration_ms,
+	};
+	struct strbuf err = {0}, warning = {0};
+	char *answer;
+	int r;
+
+	r = agent_write_router(a, &err);
+	if (r >= 0 && !same)
+		r = store_save(a->store, in->generation, text, len, canonical, &err);
+	a->in_effect = r >= 0 || same;
+	if (r < 0) {
+		log_err("generation %lld is in effect but was not saved: %s",
+			(long long)in->generation, err.len ? strbuf_str(&err) : strerror(-r));
+		strbuf_printf(&warning, "the intent is in effect but was not saved: %s",
+			      err.len ? strbuf_str(&err) : strerror(-r));
+		ans.warning = strbuf_str(&warning);
+	}
+	log_info("generation %lld applied: %zu changes in %.1f ms", (long long)in->generation,
+		 res->changes, res->duration_ms);
+	answer = proto_answer_applied(id, &ans);
+	strbuf_done(&err);
+	strbuf_done(&warning);
+	return answer;
+}
+
+/*
+ * Applies a loaded intent under the generation rules: older is stale, the same with other
+ * content is refused, the same with the same content is a no-op once in effect. The answer
+ * (NULL: out of memory); *ret_ok tells whether the intent is in effect afterwards.
+ */
+static char *agent_apply(struct agent *a, const char *id, const struct intent *in,
+			 const char *text, size_t len, const char *canonical,
+			 enum status_origin origin, bool *ret_ok)
+{
+	struct apply_result res = {0};
+	struct strbuf msg = {0};
+	enum store_verdict v;
+	char *answer;
+
+	*ret_ok = false;
+	v = store_compare(a->store, in->generation, canonical, &msg);
+	if (v == STORE_STALE || v == STORE_CONFLICT) {
+		log_info("apply of generation %lld refused: %s", (long long)in->generation,
+			 strbuf_str(&msg));
+		status_record(&a->status, origin, RESULT_STALE, in->generation, NULL);
+		answer = proto_answer_error(id, APPLY_STALE, strbuf_str(&msg), true);
+		strbuf_done(&msg);
+		return answer;
+	}
+	if (v == STORE_SAME && a->in_effect) {
+		struct proto_applied ans = {.generation = in->generation, .unchanged = true};
+
+		status_record(&a->status, origin, RESULT_UNCHANGED, in->generation, NULL);
+		*ret_ok = true;
+		return proto_answer_applied(id, &ans);
+	}
+	if (engine_apply(a->engine, in, &res) < 0) {
+		apply_result_done(&res);
+		return NULL;
+	}
+	if (res.status == APPLY_OK) {
+		answer = agent_applied(a, id, in, text, len, canonical, v == STORE_SAME, &res);
+		status_record(&a->status, origin, RESULT_APPLIED, in->generation, &res);
+		*ret_ok = true;
+	} else {
+		const struct errlist *e = &res.errs;
+
+		if (res.undo_failed)
+			a->in_effect = false;
+		log_err("generation %lld failed%s: %s%s%s", (long long)in->generation,
+			res.undo_failed ? " and could not be fully undone" : ", undone",
+			e->n ? e->v[0].pointer : "", e->n ? ": " : "",
+			e->n ? e->v[0].message : apply_status_to_string(res.status));
+		status_record(&a->status, origin,
+			      res.status == APPLY_INVALID ? RESULT_INVALID : RESULT_FAILED,
+			      in->generation, &res);
+		answer = proto_answer_errors(id, res.status, e, true, res.undo_failed);
+	}
+	apply_result_done(&res);
+	agent_notify(a);
+	return answer;
+}
+
+static char *agent_plan(struct agent *a, const char *id, const struct intent *in,
+			const char *canonical)
+{
+	struct errlist errs = {0};
+	struct oplist ops = {0};
+	struct strbuf msg = {0};
+	enum store_verdict v;
+	char *answer;
+	int r;
+
+	v = store_compare(a->store, in->generation, canonical, &msg);
+	if (v == STORE_STALE || v == STORE_CONFLICT)
+		answer = proto_answer_error(id, APPLY_STALE, strbuf_str(&msg), false);
+	else if (v == STORE_SAME && a->in_effect)
+		answer = proto_answer_plan(id, &ops);
+	else if ((r = engine_plan(a->engine, in, &ops, &errs)) < 0 && r != -EINVAL && !errs.n)
+		answer = proto_answer_error(id, APPLY_FAILED, strerror(-r), false);
+	else if (r < 0)
+		answer = proto_answer_errors(id, APPLY_FAILED, &errs, false, false);
+	else
+		answer = proto_answer_plan(id, &ops);
+	oplist_done(&ops);
+	errlist_done(&errs);
+	strbuf_done(&msg);
+	return answer;
+}
+
+static char *agent_status(struct agent *a, const char *id)
+{
+	struct proto_status st;
+	char *answer;
+
+	if (status_build(&a->status, a->backends, a->n_backends, store_generation(a->store),
+			 a->in_effect, &st) < 0)
+		return NULL;
+	answer = proto_answer_status(id, &st);
+	proto_status_done(&st);
+	return answer;
+}
+
+/* apply, check, plan: load the intent, then the request's own part. */
+static char *agent_intent_request(struct agent *a, const struct proto_request *req,
+				  enum status_origin origin)
+{
+	struct errlist errs = {0};
+	struct intent *in = NULL;
+	char *answer;
+	bool ok;
+
+	if (intent_load(req->intent, req->intent_len, &in, &errs) < 0) {
+		if (req->kind == PROTO_APPLY) {
+			log_info("apply refused: invalid intent (%zu errors)",
+				 errs.n + errs.dropped);
+			status_record(&a->status, origin, RESULT_INVALID, 0, NULL);
+			a->status.last.errors = errs.n + errs.dropped;
+		}
+		answer = proto_answer_errors(req->id, APPLY_INVALID, &errs,
+					     req->kind == PROTO_APPLY, false);
+		errlist_done(&errs);
+		return answer;
+	}
+	switch (req->kind) {
+	case PROTO_APPLY:
+		answer = agent_apply(a, req->id, in, req->intent, req->intent_len,
+				     req->canonical, origin, &ok);
+		break;
+	case PROTO_PLAN:
+		answer = agent_plan(a, req->id, in, req->canonical);
+		break;
+	default:
+		answer = proto_answer_valid(req->id, in->generation);
+		break;
+	}
+	intent_free(in);
+	errlist_done(&errs);
+	return answer;
+}
+
+char *agent_handle(struct agent *a, const char *line, size_t len, enum status_origin origin)
+{
+	struct proto_request req;
+	struct strbuf err = {0};
+	const char *text;
+	char *answer;
+	size_t n;
+	int r;
+
+	r = proto_request_parse(line, len, &req, &err);
+	if (r == -ENOMEM)
+		answer = NULL;
+	else if (r < 0)
+		answer = proto_answer_error(req.id, PROTO_EXIT_BAD_REQUEST, strbuf_str(&err),
+					    false);
+	else if (proto_kind_has_intent(req.kind))
+		answer = agent_intent_request(a, &req, origin);
+	else if (req.kind == PROTO_SHOW)
+		answer = (text = store_text(a->store, &n))
+				 ? proto_answer_show(req.id, store_generation(a->store), text, n)
+				 : proto_answer_show(req.id, 0, NULL, 0);
+	else
+		answer = agent_status(a, req.id);
+	proto_request_done(&req);
+	strbuf_done(&err);
+	return answer;
+}
+
+/* ---- start ---- */
+
+/* A document read at start (the persisted intent, the boot payload), loaded. */
+struct boot_doc {
+	char *text;
+	size_t len;
+	char *canonical;
+	struct intent *in;
+};
+
+static void boot_doc_done(struct boot_doc *d)
+{
+	free(d->text);
+	free(d->canonical);
+	intent_free(d->in);
+	*d = (struct boot_doc){0};
+}
+
+/* Normalizes and loads a document. 0, or negative with the reason logged under `what`. */
+static int boot_doc_load(const char *what, const char *doc, size_t len, struct boot_doc *d)
+{
+	struct errlist errs = {0};
+	int r;
+
+	*d = (struct boot_doc){0};
+	r = proto_document_normalize(doc, len, &d->text, &d->len, &d->canonical);
+	if (r >= 0)
+		r = intent_load(d->text, d->len, &d->in, &errs);
+	else if (r == -EINVAL && intent_load(doc, len, &d->in, &errs) >= 0)
+		r = -EBADMSG; /* JSON that jansson refuses but jread takes: cannot happen */
+	if (r == -EINVAL)
+		log_err("%s is invalid (%zu errors; `vrouterctl check` shows them)", what,
+			errs.n + errs.dropped);
+	else if (r < 0)
+		log_err("%s cannot be loaded: %s", what, strerror(-r));
+	if (r < 0)
+		boot_doc_done(d);
+	errlist_done(&errs);
+	return r;
+}
+
+/* Loads the persisted intent into d, or sets an invalid one aside. */
+static void boot_persisted(struct agent *a, struct boot_doc *d)
+{
+	struct strbuf err = {0};
+	const char *doc;
+	char *canonical;
+	size_t len;
+
+	doc = store_text(a->store, &len);
+	if (!doc)
+		return;
+	if (boot_doc_load("the persisted intent", doc, len, d) < 0) {
+		if (store_reject(a->store, &err) < 0)
+			log_err("%s", strbuf_str(&err));
+		else
+			log_err("the persisted intent was set aside as intent.json.rejected");
+		strbuf_done(&err);
+		return;
+	}
+	canonical = strdup(d->canonical);
+	if (!canonical) {
+		log_err("out of memory");
+		boot_doc_done(d);
+		return;
+	}
+	store_set_loaded(a->store, d->in->generation, canonical);
+}
+
+/* Applies the payload when it is newer than the persisted intent. Whether it did. */
+static bool boot_payload(struct agent *a, const char *path)
+{
+	_cleanup_free_ char *doc = NULL, *answer = NULL;
+	struct boot_doc d;
+	int64_t gen = store_generation(a->store);
+	size_t len;
+	bool ok = false;
+	int r;
+
+	r = store_read_file(path, JR_DOCUMENT_MAX, &doc, &len);
+	if (r == -ENOENT)
+		return false;
+	if (r < 0) {
+		log_err("cannot read the boot payload %s: %s", path, strerror(-r));
+		return false;
+	}
+	if (boot_doc_load("the boot payload", doc, len, &d) < 0)
+		return false;
+	if (d.in->generation > gen) {
+		log_info("applying the boot payload, generation %lld", (long long)d.in->generation);
+		answer = agent_apply(a, NULL, d.in, d.text, d.len, d.canonical, ORIGIN_PAYLOAD,
+				     &ok);
+	} else if (d.in->generation == gen) {
+		struct strbuf msg = {0};
+
+		if (store_compare(a->store, gen, d.canonical, &msg) == STORE_CONFLICT)
+			log_warn("boot payload ignored: %s", strbuf_str(&msg));
+		strbuf_done(&msg);
+	} else {
+		log_info("boot payload ignored: generation %lld is older than the applied %lld",
+			 (long long)d.in->generation, (long long)gen);
+	}
+	boot_doc_done(&d);
+	return ok;
+}
+
+void agent_boot(struct agent *a, const char *payload)
+{
+	_cleanup_free_ char *answer = NULL;
+	struct boot_doc d = {0};
+	bool ok;
+
+	boot_persisted(a, &d);
+	if (payload && boot_payload(a, payload)) {
+		boot_doc_done(&d);
+		return;
+	}
+	if (!d.in) {
+		log_info("no intent applied yet");
+		agent_notify(a);
+		return;
+	}
+	log_info("re-applying the persisted intent, generation %lld", (long long)d.in->generation);
+	answer = agent_apply(a, NULL, d.in, d.text, d.len, d.canonical, ORIGIN_BOOT, &ok);
+	boot_doc_done(&d);
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The agent proper: answers one request at a time (apply, check, plan, show, status) with
+ * the engine, the persisted intent and the generation rules. Transport-free: server.c gives
+ * it request lines and sends back the answers. One request runs to its end before the next
+ * starts, so applies are serialized by construction.
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include "lib/strbuf.h"
+#include "status.h"
+
+struct agent_config {
+	/* "kernel", or "record:PATH" (the recording backend over the state file PATH, which it
+	 * rewrites after each successful apply: tests without root). */
+	const char *backend;
+	const char *state_dir;
+	const char *confdir;
+	/* Called with a one-line summary after each apply (sd_notify STATUS=), or NULL. */
+	void (*notify_status)(const char *line);
+};
+
+struct agent;
+
+int agent_new(const struct agent_config *cfg, struct agent **ret, struct strbuf *err);
+struct agent *agent_free(struct agent *a);
+
+/*
+ * At start: loads the persisted intent, applies the boot payload if it holds a newer
+ * generation (payload: the path, may not exist), and otherwise re-applies the persisted
+ * intent, so that a reboot converges. Logs what it does; never fails.
+ */
+void agent_boot(struct agent *a, const char *payload);
+
+/* The answer line (with its newline) to one request line; NULL only when out of memory. */
+char *agent_handle(struct agent *a, const char *line, size_t len, enum status_origin origin);

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vrouterd: the vrouter agent. Applies intents received on its UNIX socket and its serial
+ * port, persists the applied one and re-applies it at start.
+ *
+ * systemd: Type=notify. READY=1 once the socket listens and the persisted intent (or a newer
+ * boot payload) is applied; STATUS= after each apply; WATCHDOG=1 at half the WatchdogSec
+ * interval; STOPPING=1 on SIGTERM. Through libsystemd's sd_notify: it is in the image anyway
+ * (systemd's own library), and it gets the details right (abstract sockets, credentials,
+ * $WATCHDOG_PID) that a hand-made datagram sender would have to repeat.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "log.h"
+#include "serial.h"
+#include "server.h"
+
+#ifndef VROUTER_VERSION
+#define VROUTER_VERSION "unknown"
+#endif
+
+#define SOCKET_DEFAULT "/run/vrouter/agent.sock"
+#define SERIAL_DEFAULT "/dev/virtio-ports/org.vrouter.agent.0"
+#define STATE_DIR_DEFAULT "/var/lib/vrouter"
+#define CONFDIR_DEFAULT "/etc/vrouter"
+#define PAYLOAD_DEFAULT "/run/vrouter/payload-intent.json"
+
+struct args {
+	struct agent_config agent;
+	const char *socket;
+	const char *serial; /* NULL: the virtio port if it exists; "none": no serial port */
+	const char *payload;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vrouterd [OPTIONS]\n\n"
+		"  --backend kernel|record:PATH  where intents are applied (default: kernel);\n"
+		"                                record:PATH keeps the router as a JSON state file\n"
+		"  --socket PATH      the agent's socket (default: " SOCKET_DEFAULT ")\n"
+		"  --serial PATH|none the serial port to answer on as well (default: "
+		"" SERIAL_DEFAULT " when it exists)\n"
+		"  --state-dir DIR    where the applied intent is kept (default: " STATE_DIR_DEFAULT
+		")\n"
+		"  --confdir DIR      service configurations (default: " CONFDIR_DEFAULT ")\n"
+		"  --payload PATH     the boot payload intent (default: " PAYLOAD_DEFAULT ")\n"
+		"  --version\n");
+}
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	static const struct option options[] = {
+		{"backend", required_argument, NULL, 'b'},
+		{"socket", required_argument, NULL, 's'},
+		{"serial", required_argument, NULL, 'S'},
+		{"state-dir", required_argument, NULL, 'd'},
+		{"confdir", required_argument, NULL, 'c'},
+		{"payload", required_argument, NULL, 'p'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{},
+	};
+	int c;
+
+	*a = (struct args){
+		.agent = {.backend = "kernel",
+			  .state_dir = STATE_DIR_DEFAULT,
+			  .confdir = CONFDIR_DEFAULT},
+		.socket = SOCKET_DEFAULT,
+		.payload = PAYLOAD_DEFAULT,
+	};
+	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			a->agent.backend = optarg;
+			break;
+		case 's':
+			a->socket = optarg;
+			break;
+		case 'S':
+			a->serial = optarg;
+			break;
+		case 'd':
+			a->agent.state_dir = optarg;
+			break;
+		case 'c':
+			a->agent.confdir = optarg;
+			break;
+		case 'p':
+			a->payload = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("vrouterd %s\n", VROUTER_VERSION);
+			exit(0);
+		default:
+			return -EINVAL;
+		}
+	}
+	if (optind < argc || a->agent.confdir[0] != '/')
+		return -EINVAL;
+	return 0;
+}
+
+static void notify_status(const char *line)
+{
+	sd_notifyf(0, "STATUS=%s", line);
+}
+
+static void notify_watchdog(void)
+{
+	sd_notify(0, "WATCHDOG=1");
+}
+
+/* The serial port: the one given, or the virtio port when it exists; NULL for none. */
+static int open_serial(const char *arg, struct serial **ret)
+{
+	struct stat st;
+
+	*ret = NULL;
+	if (arg && !strcmp(arg, "none"))
+		return 0;
+	if (!arg && stat(SERIAL_DEFAULT, &st) < 0)
+		return 0;
+	*ret = serial_new(arg ? arg : SERIAL_DEFAULT);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* SIGTERM, SIGINT, SIGHUP through a signalfd (read in the poll loop: never in the middle of
+ * an apply); SIGPIPE ignored (a client that goes away is an error on its connection). */
+static int setup_signals(void)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+int main(int argc, char **argv)
+{
+	struct args a;
+	struct agent *agent = NULL;
+	struct server *server = NULL;
+	struct serial *serial = NULL;
+	struct strbuf err = {0};
+	uint64_t watchdog_usec = 0;
+	int sfd, r, ret = 1;
+
+	if (parse_args(argc, argv, &a) < 0) {
+		usage(stderr);
+		return 64;
+	}
+	log_init();
+	a.agent.notify_status = notify_status;
+	sfd = setup_signals();
+	if (sfd < 0) {
+		log_err("cannot set up signals: %s", strerror(-sfd));
+		return 1;
+	}
+	r = agent_new(&a.agent, &agent, &err);
+	if (r >= 0)
+		r = open_serial(a.serial, &serial);
+	if (r >= 0) {
+		struct server_config cfg = {
+			.socket_path = a.socket,
+			.serial = serial,
+			.agent = agent,
+			.signal_fd = sfd,
+			.tick = notify_watchdog,
+		};
+
+		if (sd_watchdog_enabled(0, &watchdog_usec) > 0)
+			cfg.tick_ms = watchdog_usec / 2000 ? watchdog_usec / 2000 : 1;
+		r = server_new(&cfg, &server, &err);
+	}
+	if (r < 0) {
+		log_err("%s", err.len ? strbuf_str(&err) : strerror(-r));
+		sd_notifyf(0, "STATUS=%s", err.len ? strbuf_str(&err) : strerror(-r));
+		goto out;
+	}
+	log_info("vrouterd %s: backend %s, socket %s%s%s", VROUTER_VERSION, a.agent.backend,
+		 a.socket, serial ? ", serial " : "", serial ? serial_path(serial) : "");
+	agent_boot(agent, a.payload);
+	sd_notify(0, "READY=1");
+	ret = server_run(server) < 0 ? 1 : 0;
+	sd_notify(0, "STOPPING=1");
+out:
+	server_free(server);
+	serial_free(serial);
+	agent_free(agent);
+	strbuf_done(&err);
+	close(sfd);
+	return ret;
+}

@@ -1,0 +1,765 @@
+/* SPDX-License-Identifier: MIT */
+/* The protocol's JSON: the one file of the daemon and the client that includes jansson. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/cleanup.h"
+#include "lib/jread.h"
+#include "proto.h"
+
+static inline void proto_json_unrefp(json_t **v)
+{
+	json_decref(*v);
+}
+#define _cleanup_json_ _cleanup_(proto_json_unrefp)
+
+/* Reals (duration_ms) at 10 significant digits: 4.2, not 4.2000000000000002. */
+#define DUMP_FLAGS (JSON_ENCODE_ANY | JSON_REAL_PRECISION(10))
+
+static const char *const kind_names[_PROTO_KIND_MAX] = {
+	[PROTO_APPLY] = "apply", [PROTO_CHECK] = "check", [PROTO_PLAN] = "plan",
+	[PROTO_SHOW] = "show",	 [PROTO_STATUS] = "status",
+};
+
+const char *proto_kind_to_string(enum proto_kind k)
+{
+	return (size_t)k < ELEMENTSOF(kind_names) ? kind_names[k] : NULL;
+}
+
+int proto_kind_from_string(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < ELEMENTSOF(kind_names); i++)
+		if (!strcmp(s, kind_names[i]))
+			return (int)i;
+	return -EINVAL;
+}
+
+bool proto_kind_has_intent(enum proto_kind k)
+{
+	return k == PROTO_APPLY || k == PROTO_CHECK || k == PROTO_PLAN;
+}
+
+/* Values in a document, counted before parsing (jread's rule): a line of a million empty
+ * arrays must not cost the daemon a million allocations. */
+static size_t count_values(const char *buf, size_t len)
+{
+	bool in_string = false;
+	size_t i, n = 1;
+
+	for (i = 0; i < len; i++) {
+		char c = buf[i];
+
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == ',' || c == '[' || c == '{') {
+			n++;
+		}
+	}
+	return n;
+}
+
+static int dump_pair(const json_t *v, char **ret_text, size_t *ret_len, char **ret_canonical)
+{
+	_cleanup_free_ char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *canonical = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+
+	if (!text || !canonical) {
+		free(canonical);
+		return -ENOMEM;
+	}
+	*ret_len = strlen(text);
+	*ret_text = TAKE_PTR(text);
+	*ret_canonical = canonical;
+	return 0;
+}
+
+static int request_id(const json_t *root, char **ret, struct strbuf *err)
+{
+	const json_t *id = json_object_get(root, "id");
+
+	if (!id)
+		return 0;
+	if (!(json_is_string(id) && json_string_length(id) <= PROTO_ID_MAX) &&
+	    !json_is_integer(id)) {
+		strbuf_printf(err, "\"id\" must be a string of at most %d bytes or an integer",
+			      PROTO_ID_MAX);
+		return -EINVAL;
+	}
+	*ret = json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY);
+	return *ret ? 0 : -ENOMEM;
+}
+
+int proto_request_parse(const char *line, size_t len, struct proto_request *ret,
+			struct strbuf *err)
+{
+	_cleanup_json_ json_t *root = NULL;
+	const json_t *kind, *intent;
+	const char *key;
+	json_t *v;
+	json_error_t e;
+	int r, k;
+
+	*ret = (struct proto_request){0};
+	if (count_values(line, len) > JR_VALUES_MAX) {
+		strbuf_printf(err, "request has more than %d values, the limit", JR_VALUES_MAX);
+		return -EINVAL;
+	}
+	root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &e);
+	if (!root) {
+		strbuf_printf(err, "request is not valid JSON: %s (column %d)", e.text, e.column);
+		return -EINVAL;
+	}
+	if (!json_is_object(root)) {
+		strbuf_printf(err, "a request is a JSON object, not %s", jr_type_name(root));
+		return -EINVAL;
+	}
+	r = request_id(root, &ret->id, err);
+	if (r < 0)
+		return r;
+	json_object_foreach(root, key, v)
+		if (strcmp(key, "request") && strcmp(key, "intent") && strcmp(key, "id")) {
+			strbuf_printf(err, "unknown key \"%.64s\" in the request", key);
+			return -EINVAL;
+		}
+	kind = json_object_get(root, "request");
+	if (!json_is_string(kind)) {
+		strbuf_printf(err, "%s", kind ? "\"request\" must be a string"
+					      : "missing \"request\" in the request");
+		return -EINVAL;
+	}
+	k = proto_kind_from_string(json_string_value(kind));
+	if (k < 0) {
+		strbuf_printf(err, "unknown request \"%.64s\" (apply, check, plan, show, status)",
+			      json_string_value(kind));
+		return -EINVAL;
+	}
+	ret->kind = (enum proto_kind)k;
+	intent = json_object_get(root, "intent");
+	if (proto_kind_has_intent(ret->kind) && !intent) {
+		strbuf_printf(err, "request \"%s\" needs an \"intent\"", kind_names[k]);
+		return -EINVAL;
+	}
+	if (!proto_kind_has_intent(ret->kind) && intent) {
+		strbuf_printf(err, "request \"%s\" takes no \"intent\"", kind_names[k]);
+		return -EINVAL;
+	}
+	if (intent)
+		return dump_pair(intent, &ret->intent, &ret->intent_len, &ret->canonical);
+	return 0;
+}
+
+void proto_request_done(struct proto_request *r)
+{
+	free(r->id);
+	free(r->intent);
+	free(r->canonical);
+	*r = (struct proto_request){0};
+}
+
+int proto_document_normalize(const char *doc, size_t len, char **ret_text, size_t *ret_len,
+			     char **ret_canonical)
+{
+	_cleanup_json_ json_t *v = NULL;
+
+	if (len > JR_DOCUMENT_MAX || count_values(doc, len) > JR_VALUES_MAX)
+		return -EINVAL;
+	v = json_loadb(doc, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
+	if (!v)
+		return -EINVAL;
+	return dump_pair(v, ret_text, ret_len, ret_canonical);
+}
+
+int proto_request_build(enum proto_kind kind, const char *doc, size_t len, const char *id,
+			char **ret, size_t *ret_len)
+{
+	_cleanup_json_ json_t *req = json_object();
+	char *line;
+	int r = 0;
+
+	if (!req)
+		return -ENOMEM;
+	r |= json_object_set_new(req, "request", json_string(proto_kind_to_string(kind)));
+	if (doc) {
+		json_t *intent;
+
+		if (len > JR_DOCUMENT_MAX || count_values(doc, len) > JR_VALUES_MAX)
+			return -EINVAL;
+		intent = json_loadb(doc, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
+		if (!intent)
+			return -EINVAL;
+		r |= json_object_set_new(req, "intent", intent);
+	}
+	if (id)
+		r |= json_object_set_new(req, "id", json_string(id));
+	if (r)
+		return -ENOMEM;
+	line = json_dumps(req, JSON_COMPACT);
+	if (!line)
+		return -ENOMEM;
+	*ret_len = strlen(line);
+	if (*ret_len > PROTO_LINE_MAX) {
+		free(line);
+		return -EINVAL;
+	}
+	/* One more byte for the newline: json_dumps leaves none spare. */
+	*ret = realloc(line, *ret_len + 2);
+	if (!*ret) {
+		free(line);
+		return -ENOMEM;
+	}
+	memcpy(*ret + *ret_len, "\n", 2);
+	(*ret_len)++;
+	return 0;
+}
+
+/* ---- answers ---- */
+
+/* Sets key (a new reference to v) and remembers a failure: one check at the end. */
+static void put(json_t *o, const char *key, json_t *v, bool *ok)
+{
+	if (json_object_set_new(o, key, v) < 0)
+		*ok = false;
+}
+
+static json_t *answer_new(int exit_code, bool *ok)
+{
+	json_t *o = json_object();
+
+	*ok = o != NULL;
+	if (o)
+		put(o, "exit", json_integer(exit_code), ok);
+	return o;
+}
+
+/* The answer's line: the id last, a newline. Frees the object. */
+static char *answer_finish(json_t *o, const char *id, bool ok)
+{
+	char *line = NULL, *s;
+	size_t n;
+
+	if (o && ok && id) {
+		json_t *v = json_loads(id, JSON_DECODE_ANY, NULL);
+
+		put(o, "id", v, &ok);
+	}
+	if (o && ok)
+		line = json_dumps(o, DUMP_FLAGS);
+	json_decref(o);
+	if (!line)
+		return NULL;
+	n = strlen(line);
+	s = realloc(line, n + 2);
+	if (!s) {
+		free(line);
+		return NULL;
+	}
+	memcpy(s + n, "\n", 2);
+	return s;
+}
+
+char *proto_answer_error(const char *id, int exit_code, const char *msg, bool applied)
+{
+	bool ok;
+	json_t *o = answer_new(exit_code, &ok);
+
+	if (o && applied)
+		put(o, "applied", json_false(), &ok);
+	if (o)
+		put(o, "error", json_string(msg), &ok);
+	return answer_finish(o, id, ok);
+}
+
+static json_t *error_object(const char *pointer, const char *message)
+{
+	return json_pack("{s:s, s:s}", "pointer", pointer, "message", message);
+}
+
+char *proto_answer_errors(const char *id, int exit_code, const struct errlist *errs,
+			  bool applied, bool undo_failed)
+{
+	bool ok;
+	json_t *o = answer_new(exit_code, &ok), *list = json_array();
+	size_t i;
+
+	if (!o || !list) {
+		json_decref(list);
+		return answer_finish(o, id, false);
+	}
+	for (i = 0; i < errs->n; i++)
+		if (json_array_append_new(list, error_object(errs->v[i].pointer,
+							     errs->v[i].message)) < 0)
+			ok = false;
+	if (errs->dropped) {
+		char msg[64];
+
+		snprintf(msg, sizeof(msg), "%zu more errors not shown", errs->dropped);
+		if (json_array_append_new(list, error_object("", msg)) < 0)
+			ok = false;
+	}
+	if (errs->oom && json_array_append_new(
+				 list, error_object("", "out of memory while collecting errors")) < 0)
+		ok = false;
+	if (applied)
+		put(o, "applied", json_false(), &ok);
+	put(o, "errors", list, &ok);
+	if (exit_code == 2)
+		put(o, "undo_failed", json_boolean(undo_failed), &ok);
+	return answer_finish(o, id, ok);
+}
+
+/* Milliseconds to the microsecond (durations are never negative). */
+static double round_ms(double ms)
+{
+	return (double)(long long)(ms * 1000.0 + 0.5) / 1000.0;
+}
+
+char *proto_answer_applied(const char *id, const struct proto_applied *a)
+{
+	bool ok;
+	json_t *o = answer_new(0, &ok);
+
+	if (o) {
+		put(o, "applied", json_true(), &ok);
+		put(o, "generation", json_integer(a->generation), &ok);
+		put(o, "changes", json_integer((json_int_t)a->changes), &ok);
+		put(o, "duration_ms", json_real(round_ms(a->duration_ms)), &ok);
+		if (a->unchanged)
+			put(o, "unchanged", json_true(), &ok);
+		if (a->warning)
+			put(o, "warning", json_string(a->warning), &ok);
+	}
+	return answer_finish(o, id, ok);
+}
+
+char *proto_answer_valid(const char *id, int64_t generation)
+{
+	bool ok;
+	json_t *o = answer_new(0, &ok);
+
+	if (o) {
+		put(o, "valid", json_true(), &ok);
+		put(o, "generation", json_integer(generation), &ok);
+	}
+	return answer_finish(o, id, ok);
+}
+
+char *proto_answer_plan(const char *id, const struct oplist *ops)
+{
+	bool ok;
+	json_t *o = answer_new(0, &ok), *list = json_array();
+	struct strbuf line = {0};
+	size_t i;
+
+	if (!o || !list) {
+		json_decref(list);
+		return answer_finish(o, id, false);
+	}
+	for (i = 0; i < ops->n && ok; i++) {
+		strbuf_truncate(&line, 0);
+		if (op_format(&ops->v[i], &line) < 0 ||
+		    json_array_append_new(list, json_string(strbuf_str(&line))) < 0)
+			ok = false;
+	}
+	strbuf_done(&line);
+	put(o, "operations", list, &ok);
+	return answer_finish(o, id, ok);
+}
+
+static void redact(json_t *obj, const char *key)
+{
+	if (json_is_string(json_object_get(obj, key)))
+		json_object_set_new(obj, key, json_string("<redacted>"));
+}
+
+/* The secrets of the intent, by place: /vpn/ipsec/NAME/psk, /vpn/wireguard/NAME/private_key,
+ * /vpn/wireguard/NAME/peers/PEER/preshared_key. (By place, not by key name: a DNS record or a
+ * host may well be called "psk".) */
+static void redact_secrets(json_t *intent)
+{
+	const json_t *vpn = json_object_get(intent, "vpn");
+	const char *name, *peer;
+	json_t *t, *p;
+
+	json_object_foreach(json_object_get(vpn, "ipsec"), name, t)
+		redact(t, "psk");
+	json_object_foreach(json_object_get(vpn, "wireguard"), name, t) {
+		redact(t, "private_key");
+		json_object_foreach(json_object_get(t, "peers"), peer, p)
+			redact(p, "preshared_key");
+	}
+}
+
+char *proto_answer_show(const char *id, int64_t generation, const char *doc, size_t len)
+{
+	bool ok;
+	json_t *o = answer_new(0, &ok), *intent = NULL;
+
+	if (!o)
+		return NULL;
+	if (doc) {
+		intent = json_loadb(doc, len, JSON_DECODE_ANY, NULL);
+		if (!intent)
+			return answer_finish(o, id, false);
+		redact_secrets(intent);
+	}
+	put(o, "generation", json_integer(doc ? generation : 0), &ok);
+	put(o, "intent", intent ? intent : json_null(), &ok);
+	return answer_finish(o, id, ok);
+}
+
+/* ---- status ---- */
+
+static json_t *status_links(const struct proto_status *st, bool *ok)
+{
+	json_t *list = json_array();
+	size_t i;
+
+	for (i = 0; list && i < st->n_links; i++) {
+		const struct proto_status_link *l = &st->links[i];
+		json_t *o = json_object();
+
+		if (!o || json_array_append_new(list, o) < 0) {
+			*ok = false;
+			break;
+		}
+		put(o, "name", json_string(l->name), ok);
+		if (l->mac)
+			put(o, "mac", json_string(l->mac), ok);
+		if (l->has_mtu)
+			put(o, "mtu", json_integer(l->mtu), ok);
+		put(o, "up", json_boolean(l->up), ok);
+		if (l->owner)
+			put(o, "owner", json_string(l->owner), ok);
+	}
+	return list;
+}
+
+static json_t *status_addrs(const struct proto_status *st, bool *ok)
+{
+	json_t *list = json_array();
+	size_t i;
+
+	for (i = 0; list && i < st->n_addrs; i++) {
+		const struct proto_status_address *a = &st->addrs[i];
+		json_t *o = json_object();
+
+		if (!o || json_array_append_new(list, o) < 0) {
+			*ok = false;
+			break;
+		}
+		put(o, "interface", json_string(a->interface), ok);
+		put(o, "address", json_string(a->address), ok);
+		if (a->owner)
+			put(o, "owner", json_string(a->owner), ok);
+	}
+	return list;
+}
+
+static json_t *status_routes(const struct proto_status *st, bool *ok)
+{
+	json_t *list = json_array();
+	size_t i;
+
+	for (i = 0; list && i < st->n_routes; i++) {
+		const struct proto_status_route *r = &st->routes[i];
+		json_t *o = json_object();
+
+		if (!o || json_array_append_new(list, o) < 0) {
+			*ok = false;
+			break;
+		}
+		put(o, "to", json_string(r->to), ok);
+		if (r->via)
+			put(o, "via", json_string(r->via), ok);
+		if (r->interface)
+			put(o, "interface", json_string(r->interface), ok);
+		put(o, "metric", json_integer(r->metric), ok);
+		if (r->owner)
+			put(o, "owner", json_string(r->owner), ok);
+	}
+	return list;
+}
+
+static json_t *status_last(const struct proto_status_apply *a, bool *ok)
+{
+	json_t *o;
+
+	if (!a->present)
+		return json_null();
+	o = json_object();
+	if (!o)
+		return NULL;
+	put(o, "generation", a->generation ? json_integer(a->generation) : json_null(), ok);
+	put(o, "when", json_string(a->when), ok);
+	put(o, "origin", json_string(a->origin), ok);
+	put(o, "result", json_string(a->result), ok);
+	put(o, "duration_ms", json_real(round_ms(a->duration_ms)), ok);
+	put(o, "changes", json_integer((json_int_t)a->changes), ok);
+	put(o, "errors", json_integer((json_int_t)a->errors), ok);
+	if (a->undo_failed)
+		put(o, "undo_failed", json_true(), ok);
+	return o;
+}
+
+char *proto_answer_status(const char *id, const struct proto_status *st)
+{
+	bool ok;
+	json_t *o = answer_new(0, &ok), *agent, *applied, *observed;
+
+	if (!o)
+		return NULL;
+	agent = json_pack("{s:s, s:I, s:s, s:s}", "version", st->version, "pid",
+			  (json_int_t)st->pid, "backend", st->backend, "started", st->started);
+	applied = st->applied_generation
+			  ? json_pack("{s:I, s:b}", "generation", (json_int_t)st->applied_generation,
+				      "in_effect", st->in_effect)
+			  : json_null();
+	observed = json_object();
+	if (observed && st->observe_error) {
+		put(observed, "error", json_string(st->observe_error), &ok);
+	} else if (observed) {
+		put(observed, "links", status_links(st, &ok), &ok);
+		put(observed, "addresses", status_addrs(st, &ok), &ok);
+		put(observed, "routes", status_routes(st, &ok), &ok);
+	}
+	put(o, "agent", agent, &ok);
+	put(o, "applied", applied, &ok);
+	put(o, "last_apply", status_last(&st->last, &ok), &ok);
+	put(o, "observed", observed, &ok);
+	return answer_finish(o, id, ok);
+}
+
+void proto_status_done(struct proto_status *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_links; i++) {
+		free(st->links[i].name);
+		free(st->links[i].mac);
+		free(st->links[i].owner);
+	}
+	for (i = 0; i < st->n_addrs; i++) {
+		free(st->addrs[i].interface);
+		free(st->addrs[i].address);
+		free(st->addrs[i].owner);
+	}
+	for (i = 0; i < st->n_routes; i++) {
+		free(st->routes[i].to);
+		free(st->routes[i].via);
+		free(st->routes[i].interface);
+		free(st->routes[i].owner);
+	}
+	free(st->links);
+	free(st->addrs);
+	free(st->routes);
+	free(st->version);
+	free(st->backend);
+	free(st->started);
+	free(st->observe_error);
+	free(st->last.when);
+	free(st->last.origin);
+	free(st->last.result);
+	*st = (struct proto_status){0};
+}
+
+/* ---- answers, client side ---- */
+
+/* A copy of a string member, NULL when absent or not a string; *ok false on OOM. */
+static char *get_str(const json_t *o, const char *key, bool *ok)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	char *c;
+
+	if (!s)
+		return NULL;
+	c = strdup(s);
+	if (!c)
+		*ok = false;
+	return c;
+}
+
+static int64_t get_int(const json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+/* Allocates n elements of size sz for an array member; NULL when empty. */
+static void *get_array(const json_t *list, size_t sz, size_t *ret_n, bool *ok)
+{
+	size_t n = json_array_size(list);
+	void *v;
+
+	*ret_n = 0;
+	if (!n)
+		return NULL;
+	v = calloc(n, sz);
+	if (!v) {
+		*ok = false;
+		return NULL;
+	}
+	*ret_n = n;
+	return v;
+}
+
+static void reply_observed(const json_t *obs, struct proto_status *st, bool *ok)
+{
+	const json_t *list, *v;
+	size_t i;
+
+	st->observe_error = get_str(obs, "error", ok);
+	list = json_object_get(obs, "links");
+	st->links = get_array(list, sizeof(*st->links), &st->n_links, ok);
+	json_array_foreach(list, i, v) {
+		if (i >= st->n_links)
+			break;
+		st->links[i].name = get_str(v, "name", ok);
+		st->links[i].mac = get_str(v, "mac", ok);
+		st->links[i].has_mtu = json_object_get(v, "mtu") != NULL;
+		st->links[i].mtu = (uint32_t)get_int(v, "mtu");
+		st->links[i].up = json_is_true(json_object_get(v, "up"));
+		st->links[i].owner = get_str(v, "owner", ok);
+	}
+	list = json_object_get(obs, "addresses");
+	st->addrs = get_array(list, sizeof(*st->addrs), &st->n_addrs, ok);
+	json_array_foreach(list, i, v) {
+		if (i >= st->n_addrs)
+			break;
+		st->addrs[i].interface = get_str(v, "interface", ok);
+		st->addrs[i].address = get_str(v, "address", ok);
+		st->addrs[i].owner = get_str(v, "owner", ok);
+	}
+	list = json_object_get(obs, "routes");
+	st->routes = get_array(list, sizeof(*st->routes), &st->n_routes, ok);
+	json_array_foreach(list, i, v) {
+		if (i >= st->n_routes)
+			break;
+		st->routes[i].to = get_str(v, "to", ok);
+		st->routes[i].via = get_str(v, "via", ok);
+		st->routes[i].interface = get_str(v, "interface", ok);
+		st->routes[i].metric = (uint32_t)get_int(v, "metric");
+		st->routes[i].owner = get_str(v, "owner", ok);
+	}
+}
+
+static void reply_status(const json_t *root, struct proto_status *st, bool *ok)
+{
+	const json_t *agent = json_object_get(root, "agent");
+	const json_t *applied = json_object_get(root, "applied");
+	const json_t *last = json_object_get(root, "last_apply");
+
+	st->version = get_str(agent, "version", ok);
+	st->pid = get_int(agent, "pid");
+	st->backend = get_str(agent, "backend", ok);
+	st->started = get_str(agent, "started", ok);
+	st->applied_generation = get_int(applied, "generation");
+	st->in_effect = json_is_true(json_object_get(applied, "in_effect"));
+	if (json_is_object(last)) {
+		st->last.present = true;
+		st->last.generation = get_int(last, "generation");
+		st->last.when = get_str(last, "when", ok);
+		st->last.origin = get_str(last, "origin", ok);
+		st->last.result = get_str(last, "result", ok);
+		st->last.duration_ms = json_number_value(json_object_get(last, "duration_ms"));
+		st->last.changes = (size_t)get_int(last, "changes");
+		st->last.errors = (size_t)get_int(last, "errors");
+		st->last.undo_failed = json_is_true(json_object_get(last, "undo_failed"));
+	}
+	reply_observed(json_object_get(root, "observed"), st, ok);
+}
+
+static void reply_lists(const json_t *root, struct proto_reply *r, bool *ok)
+{
+	const json_t *list, *v;
+	size_t i;
+
+	list = json_object_get(root, "errors");
+	r->errors = get_array(list, sizeof(*r->errors), &r->n_errors, ok);
+	json_array_foreach(list, i, v) {
+		if (i >= r->n_errors)
+			break;
+		r->errors[i].pointer = get_str(v, "pointer", ok);
+		r->errors[i].message = get_str(v, "message", ok);
+		if (!r->errors[i].pointer || !r->errors[i].message)
+			*ok = false;
+	}
+	list = json_object_get(root, "operations");
+	r->operations = get_array(list, sizeof(*r->operations), &r->n_operations, ok);
+	json_array_foreach(list, i, v) {
+		if (i >= r->n_operations)
+			break;
+		r->operations[i] = json_is_string(v) ? strdup(json_string_value(v)) : NULL;
+		if (!r->operations[i])
+			*ok = false;
+	}
+}
+
+int proto_reply_parse(const char *line, size_t len, struct proto_reply *ret)
+{
+	_cleanup_json_ json_t *root = NULL;
+	const json_t *exit_code, *id, *intent;
+	struct proto_reply r = {0};
+	bool ok = true;
+
+	*ret = r;
+	root = json_loadb(line, len, 0, NULL);
+	exit_code = json_object_get(root, "exit");
+	if (!json_is_integer(exit_code))
+		return -EINVAL;
+	r.exit_code = (int)json_integer_value(exit_code);
+	id = json_object_get(root, "id");
+	if (id && !(r.id = json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY)))
+		ok = false;
+	r.error = get_str(root, "error", &ok);
+	r.undo_failed = json_is_true(json_object_get(root, "undo_failed"));
+	reply_lists(root, &r, &ok);
+	intent = json_object_get(root, "intent");
+	if (intent) {
+		r.has_intent = true;
+		r.intent = json_dumps(intent, JSON_INDENT(2) | JSON_ENCODE_ANY);
+		if (!r.intent)
+			ok = false;
+	}
+	if (json_is_object(json_object_get(root, "agent"))) {
+		r.has_status = true;
+		reply_status(root, &r.status, &ok);
+	}
+	json_object_del(root, "id");
+	r.text = json_dumps(root, DUMP_FLAGS);
+	if (!r.text)
+		ok = false;
+	*ret = r;
+	if (!ok) {
+		proto_reply_done(ret);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void proto_reply_done(struct proto_reply *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_errors; i++) {
+		free(r->errors[i].pointer);
+		free(r->errors[i].message);
+	}
+	for (i = 0; i < r->n_operations; i++)
+		free(r->operations[i]);
+	free(r->errors);
+	free(r->operations);
+	free(r->id);
+	free(r->error);
+	free(r->intent);
+	free(r->text);
+	proto_status_done(&r->status);
+	*r = (struct proto_reply){0};
+}

@@ -1,0 +1,511 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "log.h"
+#include "proto.h"
+#include "server.h"
+
+#define MAX_CONNS 64
+#define READ_CHUNK (1u << 20)
+#define IDLE_MS (300 * 1000) /* a socket connection silent that long is closed */
+
+static const char oom_answer[] = "{\"exit\": 2, \"error\": \"out of memory\"}\n";
+
+struct conn {
+	int fd;
+	bool serial;
+	char *in;
+	size_t in_len, in_cap;
+	size_t scanned; /* in[0..scanned) holds no newline */
+	bool discarding; /* skipping the rest of an oversized line */
+	char *out;	 /* the answer being written */
+	size_t out_len, out_off;
+	bool eof;	 /* the client shut down its side */
+	bool dead;
+	uint64_t active_ms;
+};
+
+struct server {
+	struct server_config cfg;
+	char *socket_path;
+	int listen_fd;
+	struct conn *conns[MAX_CONNS];
+	size_t n_conns;
+	struct conn serial_conn; /* fd mirrors the serial port's */
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- the socket ---- */
+
+static int mkdir_parent(const char *path)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash;
+
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Whether a daemon answers on the socket file at path. */
+static bool socket_alive(const struct sockaddr_un *sa)
+{
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	return fd >= 0 && connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0;
+}
+
+static int server_listen(struct server *s, struct strbuf *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *path = s->socket_path;
+	mode_t old;
+	int r;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		strbuf_printf(err, "socket path %s is longer than %zu bytes", path,
+			      sizeof(sa.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	r = mkdir_parent(path);
+	if (r < 0) {
+		strbuf_printf(err, "cannot create the directory of %s: %s", path, strerror(-r));
+		return r;
+	}
+	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->listen_fd < 0)
+		goto fail;
+	old = umask(0177); /* the socket file is born 0600 */
+	r = bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (r < 0 && errno == EADDRINUSE) {
+		if (socket_alive(&sa)) {
+			umask(old);
+			strbuf_printf(err, "another vrouterd is listening on %s", path);
+			return -EADDRINUSE;
+		}
+		unlink(path);
+		r = bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa));
+	}
+	umask(old);
+	if (r < 0 || chmod(path, 0600) < 0 || listen(s->listen_fd, SOMAXCONN) < 0)
+		goto fail;
+	return 0;
+fail:
+	r = -errno;
+	strbuf_printf(err, "cannot listen on %s: %s", path, strerror(errno));
+	return r;
+}
+
+int server_new(const struct server_config *cfg, struct server **ret, struct strbuf *err)
+{
+	struct server *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	s->cfg = *cfg;
+	s->listen_fd = -1;
+	s->serial_conn = (struct conn){.fd = -1, .serial = true};
+	s->socket_path = strdup(cfg->socket_path);
+	if (!s->socket_path) {
+		free(s);
+		return -ENOMEM;
+	}
+	r = server_listen(s, err);
+	if (r < 0) {
+		if (s->listen_fd >= 0)
+			close(s->listen_fd);
+		free(s->socket_path);
+		free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+static void conn_reset(struct conn *c)
+{
+	free(c->in);
+	free(c->out);
+	c->in = c->out = NULL;
+	c->in_len = c->in_cap = c->scanned = 0;
+	c->out_len = c->out_off = 0;
+	c->discarding = c->eof = false;
+}
+
+static void conn_free(struct conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	conn_reset(c);
+	free(c);
+}
+
+struct server *server_free(struct server *s)
+{
+	size_t i;
+
+	if (!s)
+		return NULL;
+	for (i = 0; i < s->n_conns; i++)
+		conn_free(s->conns[i]);
+	conn_reset(&s->serial_conn);
+	if (s->listen_fd >= 0) {
+		close(s->listen_fd);
+		unlink(s->socket_path);
+	}
+	free(s->socket_path);
+	free(s);
+	return NULL;
+}
+
+/* ---- connections ---- */
+
+/* Writes what it can of the pending answer. 0, or negative errno (the peer is gone). */
+static int conn_flush(struct conn *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n < 0)
+			return -errno;
+		c->out_off += (size_t)n;
+	}
+	if (c->out != oom_answer)
+		free(c->out);
+	c->out = NULL;
+	c->out_len = c->out_off = 0;
+	return 0;
+}
+
+static void conn_queue(struct conn *c, char *answer)
+{
+	c->out = answer ? answer : (char *)oom_answer;
+	c->out_len = strlen(c->out);
+	c->out_off = 0;
+}
+
+static void conn_answer_line(struct server *s, struct conn *c, const char *line, size_t len)
+{
+	size_t i;
+
+	while (len && line[len - 1] == '\r')
+		len--;
+	for (i = 0; i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t')
+			break;
+	if (i == len)
+		return; /* blank: no answer */
+	conn_queue(c, agent_handle(s->cfg.agent, line, len,
+				   c->serial ? ORIGIN_SERIAL : ORIGIN_SOCKET));
+}
+
+static void conn_overflow(struct conn *c)
+{
+	char msg[96];
+
+	snprintf(msg, sizeof(msg), "request line longer than %u bytes", PROTO_LINE_MAX);
+	conn_queue(c, proto_answer_error(NULL, PROTO_EXIT_BAD_REQUEST, msg, false));
+	c->in_len = c->scanned = 0;
+	c->discarding = true;
+}
+
+/* Handles the complete lines in the buffer, one answer at a time. */
+static void conn_process(struct server *s, struct conn *c)
+{
+	while (!c->out && !c->dead) {
+		char *nl = memchr(c->in + c->scanned, '\n', c->in_len - c->scanned);
+		size_t len;
+
+		if (!nl) {
+			c->scanned = c->in_len;
+			if (c->in_len > PROTO_LINE_MAX)
+				conn_overflow(c);
+			else if (c->eof && c->in_len && !c->discarding) {
+				conn_answer_line(s, c, c->in, c->in_len);
+				c->in_len = c->scanned = 0;
+			} else {
+				break;
+			}
+		} else {
+			len = (size_t)(nl - c->in);
+			conn_answer_line(s, c, c->in, len);
+			c->in_len -= len + 1;
+			memmove(c->in, nl + 1, c->in_len);
+			c->scanned = 0;
+		}
+		if (c->out && conn_flush(c) < 0)
+			c->dead = !c->serial;
+	}
+}
+
+/* Appends n bytes read into a scratch area at the buffer's end (see conn_read). */
+static void conn_take(struct conn *c, size_t n)
+{
+	char *nl;
+
+	if (!c->discarding) {
+		c->in_len += n;
+		return;
+	}
+	/* Skipping an oversized line: everything up to its newline goes. */
+	nl = memchr(c->in + c->in_len, '\n', n);
+	if (!nl)
+		return;
+	c->discarding = false;
+	n -= (size_t)(nl + 1 - (c->in + c->in_len));
+	memmove(c->in, nl + 1, n);
+	c->in_len = n;
+	c->scanned = 0;
+}
+
+/* Reads once. >0 bytes, 0 end of file, negative errno (-EAGAIN: nothing now). */
+static ssize_t conn_read(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->in_cap - c->in_len < READ_CHUNK) {
+		size_t cap = c->in_len + READ_CHUNK;
+		char *in = realloc(c->in, cap);
+
+		if (!in)
+			return -ENOMEM;
+		c->in = in;
+		c->in_cap = cap;
+	}
+	do
+		n = read(c->fd, c->in + c->in_len, READ_CHUNK);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n > 0)
+		conn_take(c, (size_t)n);
+	return n;
+}
+
+static void socket_conn_io(struct server *s, struct conn *c, short revents)
+{
+	ssize_t n;
+
+	c->active_ms = now_ms();
+	if (c->out && (revents & (POLLOUT | POLLERR | POLLHUP)) && conn_flush(c) < 0) {
+		c->dead = true;
+		return;
+	}
+	if (!c->out && !c->eof && (revents & (POLLIN | POLLHUP | POLLERR))) {
+		n = conn_read(c);
+		if (n == 0)
+			c->eof = true;
+		else if (n < 0 && n != -EAGAIN) {
+			c->dead = true;
+			return;
+		}
+	}
+	conn_process(s, c);
+	if (c->eof && !c->out)
+		c->dead = true;
+	c->active_ms = now_ms();
+}
+
+static void serial_conn_io(struct server *s, short revents)
+{
+	struct conn *c = &s->serial_conn;
+	struct serial *port = s->cfg.serial;
+	ssize_t n = -EAGAIN;
+	int r;
+
+	if (c->out && (revents & POLLOUT) && (r = conn_flush(c)) < 0) {
+		n = r;
+		goto lost;
+	}
+	if (!c->out && (revents & (POLLIN | POLLHUP | POLLERR)))
+		n = conn_read(c);
+	if (n > 0) {
+		conn_process(s, c);
+	} else if (n == 0 || (n == -EAGAIN && (revents & POLLHUP))) {
+		/* No peer (virtio without a host side): drop what it left, wait a little. */
+		conn_reset(c);
+		serial_hangup(port, now_ms());
+	} else if (n != -EAGAIN) {
+		goto lost;
+	}
+	return;
+lost:
+	/* EIO: the pty's other side is gone. Open the path again later. */
+	conn_reset(c);
+	c->fd = -1;
+	serial_lost(port, now_ms(), (int)-n);
+}
+
+static void server_accept(struct server *s)
+{
+	while (s->n_conns < MAX_CONNS) {
+		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct conn *c;
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_warn("accept on %s: %s", s->socket_path, strerror(errno));
+			return;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			return;
+		}
+		c->fd = fd;
+		c->active_ms = now_ms();
+		s->conns[s->n_conns++] = c;
+	}
+}
+
+/* Frees the dead and the idle connections. */
+static void server_sweep(struct server *s, uint64_t now)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < s->n_conns; i++) {
+		struct conn *c = s->conns[i];
+
+		if (c->dead || now - c->active_ms > IDLE_MS)
+			conn_free(c);
+		else
+			s->conns[j++] = c;
+	}
+	s->n_conns = j;
+}
+
+/* Mirrors the serial port's descriptor in its connection (a new port: a clean slate). */
+static void server_serial_sync(struct server *s, uint64_t now)
+{
+	struct serial *port = s->cfg.serial;
+
+	if (!port)
+		return;
+	serial_try_open(port, now);
+	if (s->serial_conn.fd != serial_fd(port)) {
+		conn_reset(&s->serial_conn);
+		s->serial_conn.fd = serial_fd(port);
+	}
+}
+
+/* SIGTERM/SIGINT: 1 (stop). SIGHUP: reopen the serial port. */
+static int server_signal(struct server *s)
+{
+	struct signalfd_siginfo si;
+
+	while (read(s->cfg.signal_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			if (s->cfg.serial) {
+				log_info("SIGHUP: reopening the serial port");
+				serial_reopen(s->cfg.serial);
+			}
+		} else {
+			log_info("%s: stopping", strsignal((int)si.ssi_signo));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int poll_timeout(const struct server *s, uint64_t now, uint64_t next_tick)
+{
+	uint64_t next = next_tick;
+	size_t i;
+
+	if (s->cfg.serial && serial_next_event(s->cfg.serial, now) < next)
+		next = serial_next_event(s->cfg.serial, now);
+	for (i = 0; i < s->n_conns; i++)
+		if (s->conns[i]->active_ms + IDLE_MS < next)
+			next = s->conns[i]->active_ms + IDLE_MS + 1;
+	if (next == UINT64_MAX)
+		return -1;
+	return next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);
+}
+
+int server_run(struct server *s)
+{
+	struct pollfd pfd[MAX_CONNS + 3];
+	struct conn *polled[MAX_CONNS];
+	uint64_t now = now_ms(), next_tick = s->cfg.tick_ms ? now : UINT64_MAX;
+
+	for (;;) {
+		size_t n = 0, n_polled = 0, i;
+		int serial_slot = -1, listen_slot = -1, r;
+
+		now = now_ms();
+		if (now >= next_tick) {
+			s->cfg.tick();
+			next_tick = now + s->cfg.tick_ms;
+		}
+		server_serial_sync(s, now);
+		pfd[n++] = (struct pollfd){.fd = s->cfg.signal_fd, .events = POLLIN};
+		if (s->n_conns < MAX_CONNS) {
+			listen_slot = (int)n;
+			pfd[n++] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
+		}
+		if (s->cfg.serial && serial_pollable(s->cfg.serial, now)) {
+			serial_slot = (int)n;
+			pfd[n++] = (struct pollfd){.fd = s->serial_conn.fd,
+						   .events = s->serial_conn.out ? POLLOUT : POLLIN};
+		}
+		for (i = 0; i < s->n_conns; i++) {
+			struct conn *c = s->conns[i];
+
+			polled[n_polled++] = c;
+			pfd[n++] = (struct pollfd){.fd = c->fd,
+						   .events = c->out ? POLLOUT
+							     : c->eof ? 0
+								      : POLLIN};
+		}
+		r = poll(pfd, n, poll_timeout(s, now, next_tick));
+		if (r < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			return -errno;
+		}
+		if (r <= 0)
+			goto sweep;
+		if ((pfd[0].revents & POLLIN) && server_signal(s))
+			return 0;
+		if (serial_slot >= 0 && pfd[serial_slot].revents)
+			serial_conn_io(s, pfd[serial_slot].revents);
+		for (i = 0; i < n_polled; i++)
+			if (pfd[n - n_polled + i].revents)
+				socket_conn_io(s, polled[i], pfd[n - n_polled + i].revents);
+		if (listen_slot >= 0 && (pfd[listen_slot].revents & POLLIN))
+			server_accept(s);
+sweep:
+		server_sweep(s, now_ms());
+	}
+}

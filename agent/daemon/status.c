@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "plan/observed.h"
+#include "status.h"
+
+#ifndef VROUTER_VERSION
+#define VROUTER_VERSION "unknown"
+#endif
+
+const char *status_origin_to_string(enum status_origin o)
+{
+	static const char *const names[] = {
+		[ORIGIN_SOCKET] = "socket",
+		[ORIGIN_SERIAL] = "serial",
+		[ORIGIN_BOOT] = "boot",
+		[ORIGIN_PAYLOAD] = "payload",
+	};
+
+	return (size_t)o < ELEMENTSOF(names) ? names[o] : NULL;
+}
+
+const char *status_result_to_string(enum status_result r)
+{
+	static const char *const names[] = {
+		[RESULT_APPLIED] = "applied", [RESULT_UNCHANGED] = "unchanged",
+		[RESULT_INVALID] = "invalid", [RESULT_FAILED] = "failed",
+		[RESULT_STALE] = "stale",
+	};
+
+	return (size_t)r < ELEMENTSOF(names) ? names[r] : NULL;
+}
+
+char *status_now_iso8601(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[64], *s;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (asprintf(&s, "%s.%03ldZ", buf, ts.tv_nsec / 1000000) < 0)
+		return NULL;
+	return s;
+}
+
+int status_init(struct status *st, const char *backend)
+{
+	*st = (struct status){0};
+	st->backend = strdup(backend);
+	st->started = status_now_iso8601();
+	if (!st->backend || !st->started) {
+		status_done(st);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void apply_done(struct proto_status_apply *a)
+{
+	free(a->when);
+	free(a->origin);
+	free(a->result);
+	*a = (struct proto_status_apply){0};
+}
+
+void status_done(struct status *st)
+{
+	free(st->backend);
+	free(st->started);
+	apply_done(&st->last);
+}
+
+void status_record(struct status *st, enum status_origin origin, enum status_result result,
+		   int64_t generation, const struct apply_result *res)
+{
+	apply_done(&st->last);
+	st->last = (struct proto_status_apply){
+		.present = true,
+		.generation = generation,
+		.when = status_now_iso8601(),
+		.origin = strdup(status_origin_to_string(origin)),
+		.result = strdup(status_result_to_string(result)),
+	};
+	if (res) {
+		st->last.duration_ms = res->duration_ms;
+		st->last.changes = result == RESULT_APPLIED ? res->changes : 0;
+		st->last.errors = res->errs.n + res->errs.dropped;
+		st->last.undo_failed = res->undo_failed;
+	}
+	/* Out of memory: no record rather than half of one. */
+	if (!st->last.when || !st->last.origin || !st->last.result)
+		apply_done(&st->last);
+}
+
+static struct backend *first_handler(struct backend *const *bs, size_t n, enum object_kind k)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (backend_handles(bs[i], k))
+			return bs[i];
+	return NULL;
+}
+
+static char *dup_owner(const struct object *o, bool *ok)
+{
+	char *s;
+
+	if (!o->owner)
+		return NULL;
+	s = strdup(o->owner);
+	if (!s)
+		*ok = false;
+	return s;
+}
+
+static char *dup_str(const char *s, bool *ok)
+{
+	char *c = strdup(s);
+
+	if (!c)
+		*ok = false;
+	return c;
+}
+
+static void fill_links(const struct observed *obs, struct proto_status *ret, bool *ok)
+{
+	size_t i;
+
+	ret->links = calloc(obs->n_links ? obs->n_links : 1, sizeof(*ret->links));
+	if (!ret->links) {
+		*ok = false;
+		return;
+	}
+	for (i = 0; i < obs->n_links; i++) {
+		const struct obj_link *l = &obs->links[i]->link;
+		struct proto_status_link *d = &ret->links[ret->n_links++];
+		char mac[MAC_STRLEN];
+
+		d->name = dup_str(l->name, ok);
+		if (l->has & OBJ_LINK_HAS_MAC)
+			d->mac = dup_str(mac_format(l->mac, mac), ok);
+		d->has_mtu = l->has & OBJ_LINK_HAS_MTU;
+		d->mtu = l->mtu;
+		d->up = l->up;
+		d->owner = dup_owner(obs->links[i], ok);
+	}
+}
+
+static void fill_addrs(const struct observed *obs, struct proto_status *ret, bool *ok)
+{
+	const struct object *o;
+	size_t i;
+
+	ret->addrs = calloc(obs->addrs.n_live ? obs->addrs.n_live : 1, sizeof(*ret->addrs));
+	if (!ret->addrs) {
+		*ok = false;
+		return;
+	}
+	objset_foreach(&obs->addrs, i, o) {
+		struct proto_status_address *d = &ret->addrs[ret->n_addrs++];
+		char buf[PREFIX_STRLEN];
+
+		d->interface = dup_str(o->address.ifname, ok);
+		d->address = dup_str(prefix_format(&o->address.addr, buf), ok);
+		d->owner = dup_owner(o, ok);
+	}
+}
+
+static void fill_routes(const struct observed *obs, struct proto_status *ret, bool *ok)
+{
+	const struct object *o;
+	size_t i;
+
+	ret->routes = calloc(obs->routes.n_live ? obs->routes.n_live : 1, sizeof(*ret->routes));
+	if (!ret->routes) {
+		*ok = false;
+		return;
+	}
+	objset_foreach(&obs->routes, i, o) {
+		struct proto_status_route *d = &ret->routes[ret->n_routes++];
+		char buf[PREFIX_STRLEN];
+
+		d->to = dup_str(prefix_format(&o->route.to, buf), ok);
+		if (o->route.has & OBJ_ROUTE_HAS_VIA)
+			d->via = dup_str(addr_format(&o->route.via, buf), ok);
+		if (o->route.has & OBJ_ROUTE_HAS_DEV)
+			d->interface = dup_str(o->route.dev, ok);
+		d->metric = o->route.metric;
+		d->owner = dup_owner(o, ok);
+	}
+}
+
+/* Observes through the backend handling each of links, addresses and routes (each backend
+ * once) and fills the lists. A failure goes to ret->observe_error. */
+static void status_observe(struct backend *const *bs, size_t n, struct proto_status *ret,
+			   bool *ok)
+{
+	static const enum object_kind kinds[] = {OBJ_LINK, OBJ_ADDRESS, OBJ_ROUTE};
+	struct backend *seen[ELEMENTSOF(kinds)] = {0};
+	struct errlist errs = {0};
+	size_t k, j;
+
+	for (k = 0; k < ELEMENTSOF(kinds) && *ok && !ret->observe_error; k++) {
+		struct backend *b = first_handler(bs, n, kinds[k]);
+		struct observed obs = {0};
+		bool again = false;
+
+		for (j = 0; j < k; j++)
+			again |= seen[j] == b;
+		seen[k] = b;
+		if (!b || again)
+			continue;
+		if (backend_observe(b, &obs, &errs) < 0) {
+			if (asprintf(&ret->observe_error, "%s backend: %s%s%s", b->ops->name,
+				     errs.n ? errs.v[0].pointer : "", errs.n ? ": " : "",
+				     errs.n ? errs.v[0].message : "cannot observe") < 0) {
+				ret->observe_error = NULL;
+				*ok = false;
+			}
+		} else {
+			if (first_handler(bs, n, OBJ_LINK) == b)
+				fill_links(&obs, ret, ok);
+			if (first_handler(bs, n, OBJ_ADDRESS) == b)
+				fill_addrs(&obs, ret, ok);
+			if (first_handler(bs, n, OBJ_ROUTE) == b)
+				fill_routes(&obs, ret, ok);
+		}
+		observed_done(&obs);
+	}
+	errlist_done(&errs);
+}
+
+static void copy_apply(const struct proto_status_apply *a, struct proto_status_apply *d, bool *ok)
+{
+	*d = *a;
+	d->when = d->origin = d->result = NULL;
+	if (!a->present)
+		return;
+	d->when = dup_str(a->when, ok);
+	d->origin = dup_str(a->origin, ok);
+	d->result = dup_str(a->result, ok);
+}
+
+int status_build(const struct status *st, struct backend *const *backends, size_t n,
+		 int64_t applied_generation, bool in_effect, struct proto_status *ret)
+{
+	bool ok = true;
+
+	*ret = (struct proto_status){
+		.pid = getpid(),
+		.applied_generation = applied_generation,
+		.in_effect = in_effect,
+	};
+	ret->version = dup_str(VROUTER_VERSION, &ok);
+	ret->backend = dup_str(st->backend, &ok);
+	ret->started = dup_str(st->started, &ok);
+	copy_apply(&st->last, &ret->last, &ok);
+	if (ok)
+		status_observe(backends, n, ret, &ok);
+	if (!ok) {
+		proto_status_done(ret);
+		return -ENOMEM;
+	}
+	return 0;
+}

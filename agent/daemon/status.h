@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The data of `status`: the agent (version, backend, start), the applied generation, the last
+ * apply (when, how long, result, changes) and the router as the backends observe it (links,
+ * addresses, routes). Serialized by proto.c.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "plan/backend.h"
+#include "proto.h"
+
+/* Where an apply came from. */
+enum status_origin { ORIGIN_SOCKET, ORIGIN_SERIAL, ORIGIN_BOOT, ORIGIN_PAYLOAD };
+
+/* The result of an apply request, beyond the engine's: "unchanged" (same generation and
+ * content, nothing done). Stale covers both generation refusals. */
+enum status_result {
+	RESULT_APPLIED,
+	RESULT_UNCHANGED,
+	RESULT_INVALID,
+	RESULT_FAILED,
+	RESULT_STALE,
+};
+
+struct status {
+	char *backend;	/* name given at start ("record", "kernel") */
+	char *started;	/* ISO 8601 */
+	struct proto_status_apply last;
+};
+
+int status_init(struct status *st, const char *backend);
+void status_done(struct status *st);
+
+/* Records an apply (any result). generation 0: unknown. */
+void status_record(struct status *st, enum status_origin origin, enum status_result result,
+		   int64_t generation, const struct apply_result *res);
+
+/* Fills ret (released with proto_status_done). The router is observed through the backends
+ * (each part from the first backend that handles its kind); an observation failure is
+ * reported in ret->observe_error. 0 or -ENOMEM. */
+int status_build(const struct status *st, struct backend *const *backends, size_t n,
+		 int64_t applied_generation, bool in_effect, struct proto_status *ret);
+
+/* The current wall-clock time as ISO 8601 with milliseconds, UTC ("...T10:00:00.123Z"). */
+char *status_now_iso8601(void);
+const char *status_origin_to_string(enum status_origin o);
+const char *status_result_to_string(enum status_result r);

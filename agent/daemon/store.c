@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "lib/jread.h"
+#include "store.h"
+
+struct store {
+	char *dir;
+	char *path; /* dir/intent.json */
+	int lock_fd;
+	char *text;
+	size_t len;
+	char *canonical;
+	int64_t generation;
+};
+
+int store_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct strbuf b = {0};
+	char chunk[65536];
+
+	if (fd < 0)
+		return -errno;
+	strbuf_append(&b, "");
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int r = -errno;
+
+			strbuf_done(&b);
+			return r;
+		}
+		if (n == 0)
+			break;
+		strbuf_append_n(&b, chunk, (size_t)n);
+		if (b.len > max) {
+			strbuf_done(&b);
+			return -EFBIG;
+		}
+	}
+	*ret_len = b.len;
+	*ret = strbuf_steal(&b);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* The directory part of path ("." for a bare name). */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+static int fsync_dir(const char *path)
+{
+	_cleanup_free_ char *dir = dir_of(path);
+	_cleanup_close_ int fd = -1;
+
+	if (!dir)
+		return -ENOMEM;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		return -errno;
+	return 0;
+}
+
+int store_commit_file(const char *tmp, const char *path, struct strbuf *err)
+{
+	_cleanup_close_ int fd = open(tmp, O_RDONLY | O_CLOEXEC);
+	int r;
+
+	if (fd < 0 || fsync(fd) < 0) {
+		r = -errno;
+		strbuf_printf(err, "cannot sync %s: %s", tmp, strerror(errno));
+		return r;
+	}
+	if (rename(tmp, path) < 0) {
+		r = -errno;
+		strbuf_printf(err, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+		unlink(tmp);
+		return r;
+	}
+	r = fsync_dir(path);
+	if (r < 0)
+		strbuf_printf(err, "cannot sync the directory of %s: %s", path, strerror(-r));
+	return r;
+}
+
+int store_write_file(const char *path, const char *buf, size_t len, struct strbuf *err)
+{
+	_cleanup_close_ int fd = -1;
+	struct strbuf tmp = {0};
+	size_t off = 0;
+	int r = 0;
+
+	if (strbuf_printf(&tmp, "%s.tmp", path) < 0)
+		return -ENOMEM;
+	fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		r = -errno;
+		strbuf_printf(err, "cannot create %s: %s", tmp.s, strerror(errno));
+		goto out;
+	}
+	while (off < len) {
+		ssize_t n = write(fd, buf + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			strbuf_printf(err, "cannot write %s: %s", tmp.s, strerror(errno));
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) < 0) {
+		r = -errno;
+		strbuf_printf(err, "cannot sync %s: %s", tmp.s, strerror(errno));
+		goto out;
+	}
+	if (rename(tmp.s, path) < 0) {
+		r = -errno;
+		strbuf_printf(err, "cannot rename %s to %s: %s", tmp.s, path, strerror(errno));
+		goto out;
+	}
+	r = fsync_dir(path);
+	if (r < 0)
+		strbuf_printf(err, "cannot sync the directory of %s: %s", path, strerror(-r));
+out:
+	if (r < 0 && fd >= 0)
+		unlink(tmp.s);
+	strbuf_done(&tmp);
+	return r;
+}
+
+static int store_lock(struct store *s, struct strbuf *err)
+{
+	struct strbuf path = {0};
+	int r = 0;
+
+	if (strbuf_printf(&path, "%s/lock", s->dir) < 0)
+		return -ENOMEM;
+	s->lock_fd = open(path.s, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (s->lock_fd < 0) {
+		r = -errno;
+		strbuf_printf(err, "cannot open %s: %s", path.s, strerror(errno));
+	} else if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		strbuf_printf(err, "%s is in use by another vrouterd", s->dir);
+	}
+	strbuf_done(&path);
+	return r;
+}
+
+int store_open(const char *dir, struct store **ret, struct strbuf *err)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	s->lock_fd = -1;
+	s->dir = strdup(dir);
+	if (!s->dir || asprintf(&s->path, "%s/intent.json", dir) < 0) {
+		s->path = NULL;
+		store_free(s);
+		return -ENOMEM;
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		strbuf_printf(err, "cannot create %s: %s", dir, strerror(errno));
+		store_free(s);
+		return r;
+	}
+	r = store_lock(s, err);
+	if (r >= 0) {
+		r = store_read_file(s->path, JR_DOCUMENT_MAX, &s->text, &s->len);
+		if (r == -ENOENT)
+			r = 0;
+		else if (r < 0)
+			strbuf_printf(err, "cannot read %s: %s", s->path, strerror(-r));
+	}
+	if (r < 0) {
+		store_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+struct store *store_free(struct store *s)
+{
+	if (!s)
+		return NULL;
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	free(s->dir);
+	free(s->path);
+	free(s->text);
+	free(s->canonical);
+	free(s);
+	return NULL;
+}
+
+const char *store_text(const struct store *s, size_t *ret_len)
+{
+	*ret_len = s->len;
+	return s->text;
+}
+
+int64_t store_generation(const struct store *s)
+{
+	return s->text ? s->generation : 0;
+}
+
+void store_set_loaded(struct store *s, int64_t generation, char *canonical)
+{
+	free(s->canonical);
+	s->canonical = canonical;
+	s->generation = generation;
+}
+
+int store_reject(struct store *s, struct strbuf *err)
+{
+	struct strbuf aside = {0};
+	int r = 0;
+
+	if (strbuf_printf(&aside, "%s.rejected", s->path) < 0)
+		return -ENOMEM;
+	if (rename(s->path, aside.s) < 0) {
+		r = -errno;
+		strbuf_printf(err, "cannot rename %s to %s: %s", s->path, aside.s,
+			      strerror(errno));
+	}
+	strbuf_done(&aside);
+	free(s->text);
+	free(s->canonical);
+	s->text = s->canonical = NULL;
+	s->len = 0;
+	s->generation = 0;
+	return r;
+}
+
+enum store_verdict store_compare(const struct store *s, int64_t generation, const char *canonical,
+				 struct strbuf *msg)
+{
+	if (!s->text || generation > s->generation)
+		return STORE_NEWER;
+	if (generation < s->generation) {
+		strbuf_printf(msg, "stale generation: %lld < applied %lld", (long long)generation,
+			      (long long)s->generation);
+		return STORE_STALE;
+	}
+	if (s->canonical && !strcmp(s->canonical, canonical))
+		return STORE_SAME;
+	strbuf_printf(msg, "generation %lld was already applied with different content",
+		      (long long)generation);
+	return STORE_CONFLICT;
+}
+
+int store_save(struct store *s, int64_t generation, const char *text, size_t len,
+	       const char *canonical, struct strbuf *err)
+{
+	_cleanup_free_ char *t = malloc(len + 2), *c = strdup(canonical);
+	int r;
+
+	if (!t || !c)
+		return -ENOMEM;
+	memcpy(t, text, len);
+	t[len] = '\n';
+	t[len + 1] = '\0';
+	r = store_write_file(s->path, t, len + 1, err);
+	if (r < 0)
+		return r;
+	free(s->text);
+	free(s->canonical);
+	s->text = TAKE_PTR(t);
+	s->len = len + 1;
+	s->canonical = TAKE_PTR(c);
+	s->generation = generation;
+	return 0;
+}

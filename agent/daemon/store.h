@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The applied intent, persisted in the state directory (default /var/lib/vrouter):
+ *
+ *   intent.json   the last intent applied with success, as the agent received it (compact
+ *                 JSON, document order), mode 0600 (it holds secrets)
+ *   lock          held (flock) while a vrouterd uses the directory
+ *
+ * Writes are atomic: a temporary file in the same directory, fsync, rename, fsync of the
+ * directory. A crash leaves the previous or the new intent, never a mix.
+ *
+ * Contents are compared in canonical form (proto_canonical: compact, keys sorted): the same
+ * intent with other whitespace, another key order or other string escapes is the same
+ * content; a reordered array (rules!) is not.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/strbuf.h"
+
+struct store;
+
+/* Creates the directory if needed (0700), takes its lock and loads intent.json if present.
+ * 0, or a negative errno with the reason in err (another vrouterd holds the lock: -EBUSY). */
+int store_open(const char *dir, struct store **ret, struct strbuf *err);
+struct store *store_free(struct store *s);
+
+/* The persisted intent: text and length, or NULL when there is none. */
+const char *store_text(const struct store *s, size_t *ret_len);
+int64_t store_generation(const struct store *s); /* 0: none */
+
+/* Called once after store_open by the daemon (which knows how to validate and
+ * canonicalize): the persisted intent's generation and canonical form (taken). A persisted
+ * file that does not load is set aside by store_reject(). */
+void store_set_loaded(struct store *s, int64_t generation, char *canonical);
+/* Renames intent.json to intent.json.rejected and forgets it. 0 or negative errno (err). */
+int store_reject(struct store *s, struct strbuf *err);
+
+enum store_verdict {
+	STORE_NEWER,	 /* a newer generation (or nothing persisted): apply it */
+	STORE_SAME,	 /* same generation, same content */
+	STORE_STALE,	 /* older generation: refused */
+	STORE_CONFLICT,	 /* same generation, other content: refused */
+};
+
+/* Compares an intent with the persisted one. For STALE and CONFLICT, the answer's message
+ * ("stale generation: 4 < applied 7", "generation 7 was already applied with different
+ * content") is written to msg. */
+enum store_verdict store_compare(const struct store *s, int64_t generation, const char *canonical,
+				 struct strbuf *msg);
+
+/* Persists an applied intent (text as received, its canonical form; both copied).
+ * 0 or negative errno with the reason in err (the previous intent is still persisted). */
+int store_save(struct store *s, int64_t generation, const char *text, size_t len,
+	       const char *canonical, struct strbuf *err);
+
+/* Writes buf to path atomically (temporary file in the same directory, fsync, rename, fsync
+ * of the directory), mode 0600. Also used for the recording backend's state. */
+int store_write_file(const char *path, const char *buf, size_t len, struct strbuf *err);
+/* Makes a file written by someone else durable under path: fsync tmp, rename, fsync dir. */
+int store_commit_file(const char *tmp, const char *path, struct strbuf *err);
+/* Reads a whole file of at most max bytes. 0, -ENOENT, -EFBIG, or another negative errno. */
+int store_read_file(const char *path, size_t max, char **ret, size_t *ret_len);

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel backend's parts: observe (kernel-observe.c), links (kernel-link.c), addresses
+ * and routes (kernel-route.c), and what they share (backend-kernel.c).
+ */
+#pragma once
+
+#include "kernel.h"
+#include "netlink-msg.h"
+#include "netlink-sock.h"
+#include "plan/backend.h"
+
+/*
+ * A kernel object as it was before an operation of this apply displaced it: a foreign address
+ * or route the agent took over, or one that was in the way of an object the agent created
+ * (one the observed state did not show). Its dump message goes back to the kernel when the
+ * operation is undone, so that the undo is exact. For a tunnel link taken over, its group.
+ */
+struct saved {
+	enum object_kind kind;
+	int ifindex;	      /* address, link */
+	struct ip_prefix p;   /* address; route: its destination */
+	uint32_t metric;      /* route */
+	uint32_t group;	      /* link */
+	struct nlmsghdr *msg; /* address, route: malloc'd dump message */
+};
+
+struct ifname_cache {
+	int ifindex;
+	char name[OBJ_NAME_SIZE];
+};
+
+struct kernel {
+	struct backend b;
+	struct ksock *sock; /* opened on first use */
+	struct saved *saved;
+	size_t n_saved;
+	int *promoted; /* links whose promote_secondaries this apply has set */
+	size_t n_promoted;
+	struct ifname_cache *names; /* current names of links, until the next link operation */
+	size_t n_names;
+};
+
+/* The socket, opened on first use. 0 or negative errno with the reason in err. */
+int kernel_sock(struct kernel *k, struct strbuf *err);
+/* Appends "TYPE KIND KEY: " to err and returns r. */
+int kernel_fail(const struct op *op, int r, struct strbuf *err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The index of the link currently named `name` (cached until the next link operation).
+ * -ENODEV when there is none. */
+int kernel_ifindex(struct kernel *k, const char *name);
+/* The link currently named `name`. -ENODEV when there is none. */
+int kernel_link_get(struct kernel *k, const char *name, struct kmsg_link *ret);
+/* Forgets cached link names (after a link changed). */
+void kernel_names_forget(struct kernel *k);
+/* Sets net.ipv4.conf.<link>.promote_secondaries=1 once per apply. */
+int kernel_promote(struct kernel *k, int ifindex);
+
+/* Keeps s (and its message). 0 or -ENOMEM. */
+int kernel_save(struct kernel *k, const struct saved *s);
+/* The saved object of that identity (address: link, address and for IPv4 length; route:
+ * destination and metric; link: ifindex), or NULL. */
+struct saved *kernel_saved_find(struct kernel *k, enum object_kind kind, int ifindex,
+				const struct ip_prefix *p, uint32_t metric);
+void kernel_saved_drop(struct kernel *k, struct saved *s);
+void kernel_saved_clear(struct kernel *k);
+
+int kernel_observe(struct backend *b, struct observed *obs, struct errlist *errs);
+int kernel_link_apply(struct kernel *k, const struct op *op, struct strbuf *err);
+int kernel_addr_apply(struct kernel *k, const struct op *op, struct strbuf *err);
+int kernel_route_apply(struct kernel *k, const struct op *op, struct strbuf *err);
