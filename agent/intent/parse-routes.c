@@ -79,6 +79,12 @@ static bool gateway_on_link(const struct intent *in, const char *name, const str
 	return false;
 }
 
+/* The metric as the kernel keeps it: it stores an IPv6 metric of 0 as 1024. */
+static uint32_t route_metric(const struct route *rt)
+{
+	return rt->to.addr.family == AF_INET6 && rt->metric == 0 ? 1024 : rt->metric;
+}
+
 static int route_key_cmp(const void *x, const void *y)
 {
 	const struct route *a = *(const struct route *const *)x, *b = *(const struct route *const *)y;
@@ -88,8 +94,8 @@ static int route_key_cmp(const void *x, const void *y)
 		return c;
 	if (a->to.len != b->to.len)
 		return a->to.len < b->to.len ? -1 : 1;
-	if (a->metric != b->metric)
-		return a->metric < b->metric ? -1 : 1;
+	if (route_metric(a) != route_metric(b))
+		return route_metric(a) < route_metric(b) ? -1 : 1;
 	return a < b ? -1 : a > b; /* document order */
 }
 
@@ -112,10 +118,13 @@ static void check_route_duplicates(const struct intent *in, struct errlist *errs
 	qsort(v, in->n_routes, sizeof(*v), route_key_cmp);
 	for (i = 1; i < in->n_routes; i++) {
 		if (addr_equal(&v[i]->to.addr, &v[first]->to.addr) &&
-		    v[i]->to.len == v[first]->to.len && v[i]->metric == v[first]->metric)
+		    v[i]->to.len == v[first]->to.len && route_metric(v[i]) == route_metric(v[first]))
 			errlist_add_at(errs, v[i]->ptr, "/to",
-				       "duplicate route: same \"to\" and \"metric\" as %s",
-				       v[first]->ptr);
+				       "duplicate route: same \"to\" and \"metric\" as %s%s",
+				       v[first]->ptr,
+				       v[i]->metric != v[first]->metric
+					       ? " (the kernel stores an IPv6 metric of 0 as 1024)"
+					       : "");
 		else
 			first = i;
 	}

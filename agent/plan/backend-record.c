@@ -31,8 +31,10 @@ static int read_all(const char *path, char **ret, size_t *ret_len, struct errlis
 	ssize_t n;
 
 	if (fd < 0) {
-		errlist_add(errs, "", "%s", strerror(errno));
-		return -errno;
+		int r = -errno;
+
+		errlist_add(errs, "", "%s", strerror(-r));
+		return r;
 	}
 	strbuf_append(&b, "");
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
@@ -41,7 +43,7 @@ static int read_all(const char *path, char **ret, size_t *ret_len, struct errlis
 		if (n < 0) {
 			int r = -errno;
 
-			errlist_add(errs, "", "%s", strerror(errno));
+			errlist_add(errs, "", "%s", strerror(-r));
 			strbuf_done(&b);
 			return r;
 		}
@@ -154,9 +156,7 @@ static int record_set(struct observed *s, struct objset *set, const struct op *o
 		      struct strbuf *err)
 {
 	struct object *o = op->obj;
-	const char *dev = o->kind == OBJ_ADDRESS			? o->address.ifname
-			  : o->kind == OBJ_ROUTE && o->route.has & OBJ_ROUTE_HAS_DEV ? o->route.dev
-										     : NULL;
+	const char *dev = object_link_name(o);
 	int r;
 
 	if (op->type != OP_DELETE && dev && observed_find_link(s, dev) < 0) {

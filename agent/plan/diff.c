@@ -107,7 +107,7 @@ static int order_links(struct oplist *links, const struct objset *observed, stru
 {
 	_cleanup_free_ bool *done = NULL;
 	struct names held = {0};
-	/* Temporary names live as long as the plan is built. */
+	/* Temporary names ("vrtmpN"): `held` points to them while links are ordered. */
 	char(*tmp)[OBJ_NAME_SIZE] = NULL;
 	size_t i, left = links->n, n_tmp = 0;
 	const struct object *o;

@@ -166,6 +166,15 @@ int object_set_owner(struct object *o, const char *owner)
 	return 0;
 }
 
+const char *object_link_name(const struct object *o)
+{
+	if (o->kind == OBJ_ADDRESS)
+		return o->address.ifname;
+	if (o->kind == OBJ_ROUTE && o->route.has & OBJ_ROUTE_HAS_DEV)
+		return o->route.dev;
+	return NULL;
+}
+
 const char *object_prefix_text(const struct ip_prefix *p, char buf[PREFIX_STRLEN])
 {
 	if (p->len == addr_max_len(p->addr.family))

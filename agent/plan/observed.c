@@ -72,14 +72,6 @@ int observed_find_link(const struct observed *obs, const char *name)
 	return -ENOENT;
 }
 
-/* The link an address or a route is on (NULL: a route without a device). */
-static const char *object_link(const struct object *o)
-{
-	if (o->kind == OBJ_ADDRESS)
-		return o->address.ifname;
-	return o->route.has & OBJ_ROUTE_HAS_DEV ? o->route.dev : NULL;
-}
-
 /* Moves the objects of set from link `from` to link `to` (to NULL: removes them), keeping
  * the order of the set. */
 static int move_objects(struct objset *set, const char *from, const char *to)
@@ -90,7 +82,7 @@ static int move_objects(struct objset *set, const char *from, const char *to)
 	int r = 0;
 
 	objset_foreach(set, i, o) {
-		const char *dev = object_link(o);
+		const char *dev = object_link_name(o);
 		struct object *c;
 
 		if (!dev || strcmp(dev, from)) {
