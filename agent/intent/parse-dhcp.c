@@ -21,42 +21,17 @@ static const char *const static_route_keys[] = {"to", "via", NULL};
 static const char *const host_keys[] = {"mac", "address", NULL};
 static const char *const ipv6_keys[] = {"mode", "ranges", NULL};
 
-static const char *family_name(int family)
-{
-	return family == AF_INET ? "IPv4" : "IPv6";
-}
-
 /* ---- structure ---- */
-
-/* An address a client can be given or sent to: not unspecified, multicast or loopback. */
-static int read_unicast(struct jr *r, const struct json_t *v, void *ret)
-{
-	char buf[ADDR_STRLEN];
-	struct ip_addr a;
-
-	if (read_addr(r, v, &a) < 0)
-		return -1;
-	if (addr_is_unspecified(&a) || addr_is_multicast(&a)) {
-		jr_error(r, "%s is not a unicast address", addr_format(&a, buf));
-		return -1;
-	}
-	if (addr_is_loopback(&a)) {
-		jr_error(r, "%s is a loopback address", addr_format(&a, buf));
-		return -1;
-	}
-	*(struct ip_addr *)ret = a;
-	return 1;
-}
 
 static int read_unicast_of(struct jr *r, const struct json_t *v, int family, struct ip_addr *ret)
 {
 	char buf[ADDR_STRLEN];
 	struct ip_addr a;
 
-	if (read_unicast(r, v, &a) < 0)
+	if (read_unicast_addr(r, v, &a) < 0)
 		return -1;
 	if (a.family != family) {
-		jr_error(r, "%s is not an %s address", addr_format(&a, buf), family_name(family));
+		jr_error(r, "%s is not an %s address", addr_format(&a, buf), addr_family_name(family));
 		return -1;
 	}
 	*ret = a;
@@ -109,7 +84,7 @@ static int read_addr_list(struct jr *r, const struct json_t *obj, const char *ke
 			  struct ip_addr **ret, size_t *ret_n)
 {
 	int res = read_array(r, obj, key, false, LIMIT_SMALL, sizeof(struct ip_addr),
-			     read_unicast, ret, ret_n);
+			     read_unicast_addr, ret, ret_n);
 	size_t i, j;
 
 	if (res <= 0)
@@ -191,12 +166,12 @@ static void parse_host_addr(struct jr *r, const struct json_t *v, struct dhcp_ho
 	struct ip_addr a;
 	unsigned bit;
 
-	if (read_unicast(r, v, &a) < 0)
+	if (read_unicast_addr(r, v, &a) < 0)
 		return;
 	bit = a.family == AF_INET ? DHCP_HOST_HAS_V4 : DHCP_HOST_HAS_V6;
 	if (h->has & bit) {
 		jr_error(r, "%s is a second %s address: a host has at most one of each family",
-			 addr_format(&a, buf), family_name(a.family));
+			 addr_format(&a, buf), addr_family_name(a.family));
 		return;
 	}
 	h->has |= bit;

@@ -27,19 +27,10 @@ static int read_server(struct jr *r, const struct json_t *v, void *ret)
 	char buf[ADDR_STRLEN];
 	struct ip_addr a;
 
-	if (read_addr(r, v, &a) < 0)
+	if (read_unicast_addr(r, v, &a) < 0)
 		return -1;
-	addr_format(&a, buf);
-	if (addr_is_unspecified(&a) || addr_is_multicast(&a)) {
-		jr_error(r, "%s is not a unicast address", buf);
-		return -1;
-	}
-	if (addr_is_loopback(&a)) {
-		jr_error(r, "%s is a loopback address", buf);
-		return -1;
-	}
 	if (addr_is_ipv6_link_local(&a)) {
-		jr_error(r, "%s is a link-local address", buf);
+		jr_error(r, "%s is a link-local address", addr_format(&a, buf));
 		return -1;
 	}
 	*(struct ip_addr *)ret = a;

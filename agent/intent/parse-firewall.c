@@ -34,11 +34,6 @@ static const enum fw_policy default_policy[_FW_CHAIN_MAX] = {
 
 enum { PROTO_ICMP = 1, PROTO_TCP = 6, PROTO_UDP = 17, PROTO_ICMPV6 = 58, PROTO_SCTP = 132 };
 
-static const char *family_name(int family)
-{
-	return family == AF_INET6 ? "ipv6" : "ipv4";
-}
-
 /* A set element or rule address as written: bare address for a host prefix. */
 static const char *elem_format(const struct ip_prefix *p, char buf[PREFIX_STRLEN])
 {
@@ -251,8 +246,8 @@ static void parse_set_elements(struct jr *r, const struct json_t *v, struct fw_s
 				s->prefixes[s->n_prefixes++] = p;
 			else
 				jr_error(r, "%s is an %s %s, the set is %s", elem_format(&p, buf),
-					 family_name(p.addr.family), host ? "address" : "prefix",
-					 family_name(family));
+					 addr_family_name(p.addr.family), host ? "address" : "prefix",
+					 addr_family_name(family));
 		}
 		jr_pop(r, mark);
 	}
@@ -338,8 +333,8 @@ static bool rule_family(struct rule_ctx *c, int family, const char *why)
 static void rule_family_error(struct jr *r, const struct rule_ctx *c, const char *what,
 			      int family, const char *noun)
 {
-	jr_error(r, "%s %s%s, the rule is %s (%s)", what, family_name(family), noun,
-		 family_name(c->family), c->why);
+	jr_error(r, "%s %s%s, the rule is %s (%s)", what, addr_family_name(family), noun,
+		 addr_family_name(c->family), c->why);
 }
 
 /* "@name" at the current pointer: the set must exist and hold addresses (port = false) or

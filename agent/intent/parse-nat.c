@@ -18,11 +18,6 @@ static const char *const dest_keys[] = {
 };
 static const char *const one_keys[] = {"interface", "public", "private", "open_firewall", NULL};
 
-static const char *family_name(int family)
-{
-	return family == AF_INET6 ? "ipv6" : "ipv4";
-}
-
 static const char *ports_format(const struct port_range *pr, char buf[PORTS_STRLEN])
 {
 	if (pr->first == pr->last)
@@ -30,22 +25,6 @@ static const char *ports_format(const struct port_range *pr, char buf[PORTS_STRL
 	else
 		snprintf(buf, PORTS_STRLEN, "%u-%u", pr->first, pr->last);
 	return buf;
-}
-
-/* An address that can be translated to or from: not unspecified, multicast or loopback. */
-static int read_unicast(struct jr *r, const struct json_t *v, void *ret)
-{
-	char buf[ADDR_STRLEN];
-	struct ip_addr a;
-
-	if (read_addr(r, v, &a) < 0)
-		return -1;
-	if (addr_is_unspecified(&a) || addr_is_multicast(&a) || addr_is_loopback(&a)) {
-		jr_error(r, "%s is not a unicast address", addr_format(&a, buf));
-		return -1;
-	}
-	*(struct ip_addr *)ret = a;
-	return 1;
 }
 
 /* Reports that the address at member `key` is not of the family of `other` (member
@@ -56,8 +35,8 @@ static void family_error(struct jr *r, const char *key, const struct ip_addr *a,
 	char x[ADDR_STRLEN], y[ADDR_STRLEN];
 	size_t mark = jr_push_key(r, key);
 
-	jr_error(r, "%s is %s, \"%s\" %s is %s", addr_format(a, x), family_name(a->family),
-		 other_key, addr_format(other, y), family_name(other->family));
+	jr_error(r, "%s is %s, \"%s\" %s is %s", addr_format(a, x), addr_family_name(a->family),
+		 other_key, addr_format(other, y), addr_family_name(other->family));
 	jr_pop(r, mark);
 }
 
@@ -86,7 +65,7 @@ static int parse_source(struct jr *r, const struct json_t *v, void *ret)
 	} else if (src > 0) {
 		s->has |= NAT_SOURCE_HAS_SOURCE;
 	}
-	if (read_member(r, v, "to", false, read_unicast, &s->to) > 0)
+	if (read_member(r, v, "to", false, read_unicast_addr, &s->to) > 0)
 		s->has |= NAT_SOURCE_HAS_TO;
 	masq = jr_bool(r, v, "masquerade", false, &s->masquerade);
 	if (masq > 0)
@@ -104,8 +83,8 @@ static int parse_source(struct jr *r, const struct json_t *v, void *ret)
 			mark = jr_push_key(r, "source");
 			jr_push_index(r, i);
 			jr_error(r, "%s is %s, \"to\" %s is %s", prefix_format(&s->sources[i], x),
-				 family_name(s->sources[i].addr.family), addr_format(&s->to, y),
-				 family_name(s->to.family));
+				 addr_family_name(s->sources[i].addr.family), addr_format(&s->to, y),
+				 addr_family_name(s->to.family));
 			jr_pop(r, mark);
 		}
 	}
@@ -143,10 +122,10 @@ static int parse_dest(struct jr *r, const struct json_t *v, void *ret)
 	if (!jr_object(r, v, dest_keys))
 		return -1;
 	read_member(r, v, "in", true, read_name, &d->in);
-	dst = read_member(r, v, "destination", true, read_unicast, &d->destination);
+	dst = read_member(r, v, "destination", true, read_unicast_addr, &d->destination);
 	read_member(r, v, "protocol", true, read_nat_proto, &d->protocol);
 	ports = read_member(r, v, "ports", true, read_port_range, &d->ports);
-	to = read_member(r, v, "to", true, read_unicast, &d->to);
+	to = read_member(r, v, "to", true, read_unicast_addr, &d->to);
 	to_ports = read_member(r, v, "to_ports", false, read_port_range, &d->to_ports);
 	if (to_ports > 0)
 		d->has |= NAT_DEST_HAS_TO_PORTS;
@@ -188,8 +167,8 @@ static int parse_one(struct jr *r, const struct json_t *v, void *ret)
 	if (!jr_object(r, v, one_keys))
 		return -1;
 	read_member(r, v, "interface", true, read_name, &o->interface);
-	pub = read_member(r, v, "public", true, read_unicast, &o->public_addr);
-	priv = read_member(r, v, "private", true, read_unicast, &o->private_addr);
+	pub = read_member(r, v, "public", true, read_unicast_addr, &o->public_addr);
+	priv = read_member(r, v, "private", true, read_unicast_addr, &o->private_addr);
 	if (jr_bool(r, v, "open_firewall", false, &o->open_firewall) > 0)
 		o->has |= NAT_ONE_HAS_OPEN_FIREWALL;
 	if (pub > 0 && priv > 0 && o->public_addr.family != o->private_addr.family)

@@ -33,35 +33,6 @@ static const char *const peer_keys[] = {
 	"public_key", "preshared_key", "endpoint", "allowed_ips", "keepalive_seconds", NULL,
 };
 
-static const char *family_name(int family)
-{
-	return family == AF_INET6 ? "IPv6" : "IPv4";
-}
-
-static bool addr_is_unicast(const struct ip_addr *a)
-{
-	static const uint8_t bcast[4] = {255, 255, 255, 255};
-
-	return !addr_is_unspecified(a) && !addr_is_multicast(a) && !addr_is_loopback(a) &&
-	       !(a->family == AF_INET && !memcmp(a->bytes, bcast, 4));
-}
-
-/* A unicast address (a peer or an address of the router). */
-static int read_host_addr(struct jr *r, const struct json_t *v, void *ret)
-{
-	char buf[ADDR_STRLEN];
-	struct ip_addr a;
-
-	if (read_addr(r, v, &a) < 0)
-		return -1;
-	if (!addr_is_unicast(&a)) {
-		jr_error(r, "%s is not a unicast address", addr_format(&a, buf));
-		return -1;
-	}
-	*(struct ip_addr *)ret = a;
-	return 1;
-}
-
 /* ---- IPsec ---- */
 
 /* remote_address: a unicast address or "%any" (responder only). */
@@ -81,7 +52,7 @@ static int read_remote(struct jr *r, const struct json_t *v, void *ret)
 		jr_error(r, "\"%.64s\" is not an IPv4 or IPv6 address, nor \"%%any\"", s);
 		return -1;
 	}
-	return read_host_addr(r, v, &t->remote_address);
+	return read_unicast_addr(r, v, &t->remote_address);
 }
 
 /* The pre-shared key: a secret, never part of a message. */
@@ -246,15 +217,15 @@ static void parse_ipsec(struct jr *r, const char *name, const struct json_t *v,
 	t->dpd_seconds = IPSEC_DPD_DEFAULT;
 	if (!jr_object(r, v, ipsec_keys))
 		return;
-	local_ok = read_member(r, v, "local_address", true, read_host_addr, &t->local_address) > 0;
+	local_ok = read_member(r, v, "local_address", true, read_unicast_addr, &t->local_address) > 0;
 	remote_ok = read_member(r, v, "remote_address", true, read_remote, t) > 0;
 	if (local_ok && remote_ok && !t->remote_any &&
 	    t->local_address.family != t->remote_address.family)
 		jr_error_member(r, "remote_address", -1, "%s is %s but local_address %s is %s",
 			     addr_format(&t->remote_address, x),
-			     family_name(t->remote_address.family),
+			     addr_family_name(t->remote_address.family),
 			     addr_format(&t->local_address, y),
-			     family_name(t->local_address.family));
+			     addr_family_name(t->local_address.family));
 	read_member(r, v, "psk", true, read_psk, &t->psk);
 	if (read_member(r, v, "local_id", false, read_identity, &t->local_id) > 0)
 		t->has |= IPSEC_HAS_LOCAL_ID;

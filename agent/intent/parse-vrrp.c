@@ -21,29 +21,6 @@ static const char *const group_keys[] = {
 };
 static const char *const sync_keys[] = {"interface", "peer", NULL};
 
-static const char *family_name(int family)
-{
-	return family == AF_INET6 ? "IPv6" : "IPv4";
-}
-
-/* A unicast address: a peer router. */
-static int read_host_addr(struct jr *r, const struct json_t *v, void *ret)
-{
-	static const uint8_t bcast[4] = {255, 255, 255, 255};
-	char buf[ADDR_STRLEN];
-	struct ip_addr a;
-
-	if (read_addr(r, v, &a) < 0)
-		return -1;
-	if (addr_is_unspecified(&a) || addr_is_multicast(&a) || addr_is_loopback(&a) ||
-	    (a.family == AF_INET && !memcmp(a.bytes, bcast, 4))) {
-		jr_error(r, "%s is not a unicast address", addr_format(&a, buf));
-		return -1;
-	}
-	*(struct ip_addr *)ret = a;
-	return 1;
-}
-
 static void parse_group(struct jr *r, const char *name, const struct json_t *v,
 			struct vrrp_group *g)
 {
@@ -71,7 +48,7 @@ static void parse_group(struct jr *r, const char *name, const struct json_t *v,
 					     "%s is %s but the group's first virtual address is %s "
 					     "(one address family per group)",
 					     prefix_format(&g->vips[i], x),
-					     family_name(g->vips[i].addr.family), family_name(family));
+					     addr_family_name(g->vips[i].addr.family), addr_family_name(family));
 				continue;
 			}
 			for (j = 0; j < i; j++)
@@ -83,7 +60,7 @@ static void parse_group(struct jr *r, const char *name, const struct json_t *v,
 		}
 	}
 	if (read_array(r, v, "unicast_peers", false, LIMIT_SMALL, sizeof(struct ip_addr),
-		       read_host_addr, &g->unicast_peers, &g->n_unicast_peers) <= 0)
+		       read_unicast_addr, &g->unicast_peers, &g->n_unicast_peers) <= 0)
 		return;
 	for (i = 0; i < g->n_unicast_peers; i++) {
 		const struct ip_addr *a = &g->unicast_peers[i];
@@ -91,7 +68,7 @@ static void parse_group(struct jr *r, const char *name, const struct json_t *v,
 		if (family && a->family != family) {
 			jr_error_member(r, "unicast_peers", (long)i,
 				     "%s is %s but the group's virtual addresses are %s",
-				     addr_format(a, y), family_name(a->family), family_name(family));
+				     addr_format(a, y), addr_family_name(a->family), addr_family_name(family));
 			continue;
 		}
 		for (j = 0; j < i; j++)
@@ -134,7 +111,7 @@ static void parse_sync(struct jr *r, const struct json_t *v, struct vrrp *vr)
 	if (!jr_object(r, v, sync_keys))
 		return;
 	read_member(r, v, "interface", true, read_name, &vr->sync_interface);
-	read_member(r, v, "peer", true, read_host_addr, &vr->sync_peer);
+	read_member(r, v, "peer", true, read_unicast_addr, &vr->sync_peer);
 }
 
 void parse_vrrp(struct jr *r, const struct json_t *v, struct intent *in)

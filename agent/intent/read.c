@@ -158,6 +158,25 @@ int read_addr(struct jr *r, const struct json_t *v, void *ret)
 	return 1;
 }
 
+int read_unicast_addr(struct jr *r, const struct json_t *v, void *ret)
+{
+	char buf[ADDR_STRLEN];
+	struct ip_addr a;
+
+	if (read_addr(r, v, &a) < 0)
+		return -1;
+	if (addr_is_loopback(&a)) {
+		jr_error(r, "%s is a loopback address", addr_format(&a, buf));
+		return -1;
+	}
+	if (!addr_is_unicast(&a)) {
+		jr_error(r, "%s is not a unicast address", addr_format(&a, buf));
+		return -1;
+	}
+	*(struct ip_addr *)ret = a;
+	return 1;
+}
+
 static int read_prefix_any(struct jr *r, const struct json_t *v, struct ip_prefix *ret,
 			   bool host_ok)
 {

@@ -30,6 +30,8 @@ int read_names(struct jr *r, const struct json_t *obj, const char *key, char ***
 /* Value readers, usable as read_fn. */
 int read_name(struct jr *r, const struct json_t *v, void *ret /* char ** */);
 int read_addr(struct jr *r, const struct json_t *v, void *ret /* struct ip_addr * */);
+/* A unicast address (addr_is_unicast): a host, a peer, a server, a translation target. */
+int read_unicast_addr(struct jr *r, const struct json_t *v, void *ret /* struct ip_addr * */);
 /* A network prefix: host bits must be zero. */
 int read_prefix(struct jr *r, const struct json_t *v, void *ret /* struct ip_prefix * */);
 /* A prefix or a bare address (a host prefix). */

@@ -174,6 +174,19 @@ bool addr_is_loopback(const struct ip_addr *a)
 	return !memcmp(a->bytes, v6, 16);
 }
 
+bool addr_is_unicast(const struct ip_addr *a)
+{
+	static const uint8_t bcast[4] = {255, 255, 255, 255};
+
+	return !addr_is_unspecified(a) && !addr_is_multicast(a) && !addr_is_loopback(a) &&
+	       !(a->family == AF_INET && !memcmp(a->bytes, bcast, 4));
+}
+
+const char *addr_family_name(int family)
+{
+	return family == AF_INET6 ? "IPv6" : "IPv4";
+}
+
 bool addr_is_link_local(const struct ip_addr *a)
 {
 	if (a->family == AF_INET)

@@ -46,6 +46,10 @@ int addr_cmp(const struct ip_addr *a, const struct ip_addr *b); /* family first,
 bool addr_is_unspecified(const struct ip_addr *a);
 bool addr_is_multicast(const struct ip_addr *a);
 bool addr_is_loopback(const struct ip_addr *a);
+/* Not unspecified, multicast, loopback or the IPv4 limited broadcast 255.255.255.255. */
+bool addr_is_unicast(const struct ip_addr *a);
+/* "IPv4" or "IPv6". */
+const char *addr_family_name(int family);
 /* 169.254.0.0/16 or fe80::/10: meaningful on one link only. */
 bool addr_is_link_local(const struct ip_addr *a);
 /* fe80::/10 only: IPv6 link-local addresses need a scope (an interface) to be reached. */

@@ -174,32 +174,12 @@ static void test_objects(void **state)
 }
 
 /* Two intent elements that are one object on the router. */
-static void test_duplicates(void **state)
-{
-	_cleanup_free_ char *json = intent_with(
-		"'routes': [{'to': '::/0', 'via': 'fd00:1::fe'}, "
-		"{'to': '::/0', 'via': 'fd00:1::fd', 'metric': 1024}]");
-	struct intent *in = t_intent(json);
-	struct rendered none = {0};
-	struct errlist errs = {0};
-	struct objset set = {0};
-
-	assert_int_equal(desired_build(in, &none, &set, &errs), -22);
-	assert_int_equal(errs.n, 1);
-	assert_string_equal(errs.v[0].pointer, "/routes/1");
-	t_assert_text("error", errs.v[0].message,
-		      "same route as /routes/0 (the kernel stores an IPv6 metric of 0 as 1024)");
-	errlist_done(&errs);
-	intent_free(in);
-}
-
 int run_desired_tests(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rule_text),
 		cmocka_unit_test(test_nat_text),
 		cmocka_unit_test(test_objects),
-		cmocka_unit_test(test_duplicates),
 	};
 
 	return cmocka_run_group_tests_name("desired", tests, NULL, NULL);

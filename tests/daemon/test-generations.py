@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""vrouterd's generation rules: stale, same generation with other content, the same again,
+ten clients at once; a failed apply; plan through the agent.
+Usage: test-generations.py VROUTERD VROUTERCTL SOURCE_ROOT"""
+import json
+import os
+import subprocess
+import tempfile
+import threading
+
+from daemonlib import VROUTERCTL, Daemon, Results, check, intent, plan_offline
+
+res = Results()
+tmp = tempfile.mkdtemp(prefix="vrouterd-generations-")
+
+
+def intent_file(doc, name, indent=None, sort_keys=False):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=indent, sort_keys=sort_keys)
+    return path
+
+
+def snapshot(d):
+    with open(d.router, "rb") as f:
+        router = f.read()
+    with open(os.path.join(d.state, "intent.json"), "rb") as f:
+        persisted = f.read()
+    return router, persisted
+
+
+def test_rules():
+    os.mkdir(os.path.join(tmp, "rules"))
+    d = Daemon(os.path.join(tmp, "rules"))
+    d.start()
+    try:
+        rc, out, err = d.ctl("apply", intent_file(intent(5), "g5.json"))
+        check(rc == 0, "apply 5", out, err)
+        before = snapshot(d)
+        # Older: stale, exit 3, nothing changes.
+        rc, out, err = d.ctl("apply", intent_file(intent(4), "g4.json"))
+        check(rc == 3, "stale: exit %d" % rc, out, err)
+        check(json.loads(out) == {"exit": 3, "applied": False,
+                                  "error": "stale generation: 4 < applied 5"}, "answer", out)
+        check(err == "vrouterctl: stale generation: 4 < applied 5\n", "stderr", err)
+        check(snapshot(d) == before, "a stale intent changed something")
+        # The same generation with other content: refused, nothing changes.
+        rc, out, err = d.ctl("apply", intent_file(intent(5, variant=6), "g5b.json"))
+        check(rc == 3, "conflict: exit %d" % rc, out, err)
+        check(json.loads(out)["error"] ==
+              "generation 5 was already applied with different content", "answer", out)
+        check(snapshot(d) == before, "a conflicting intent changed something")
+        # The same content, formatted otherwise (keys sorted, indented): a no-op success.
+        rc, out, err = d.ctl("apply", intent_file(intent(5), "g5c.json", 3, True))
+        a = json.loads(out)
+        check(rc == 0 and a["applied"] and a["changes"] == 0 and a.get("unchanged"),
+              "same generation, same content", out, err)
+        check(snapshot(d) == before, "a no-op changed something")
+        # A reordered array is other content.
+        doc = intent(5)
+        doc["routes"].reverse()
+        rc, out, err = d.ctl("apply", intent_file(doc, "g5d.json"))
+        check(rc == 3, "reordered routes: exit %d" % rc, out)
+        # Stale plans and checks: plan refuses like apply, check only validates.
+        rc, out, err = d.ctl("plan", intent_file(intent(4), "g4.json"))
+        check(rc == 3 and "stale generation" in err, "plan of a stale intent", rc, err)
+        rc, out, err = d.ctl("status", "--json")
+        st = json.loads(out)
+        check(st["applied"]["generation"] == 5 and st["last_apply"]["result"] == "stale",
+              "status after refusals", out)
+    finally:
+        d.stop()
+
+
+def test_ten_clients():
+    """Ten clients push generations 1..10 at once: 10 ends up applied, and the router is
+    exactly intent 10's."""
+    os.mkdir(os.path.join(tmp, "ten"))
+    d = Daemon(os.path.join(tmp, "ten"))
+    d.start()
+    try:
+        paths = [intent_file(intent(g), "ten-%d.json" % g) for g in range(1, 11)]
+        barrier = threading.Barrier(10)
+        results = {}
+
+        def push(g):
+            barrier.wait()
+            p = subprocess.run([VROUTERCTL, "--socket", d.sock, "apply", paths[g - 1]],
+                               capture_output=True, timeout=120)
+            results[g] = (p.returncode, p.stdout.decode(), p.stderr.decode())
+
+        threads = [threading.Thread(target=push, args=(g,)) for g in range(1, 11)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for g, (rc, out, err) in sorted(results.items()):
+            check(rc in (0, 3), "generation %d: exit %d" % (g, rc), out, err)
+        check(results[10][0] == 0, "generation 10 was not applied", results[10])
+        rc, out, err = d.ctl("show", "--json")
+        check(json.loads(out)["generation"] == 10, "applied generation", out)
+        check(d.persisted() == intent(10), "the persisted intent is not generation 10's")
+        check(plan_offline(intent(10), d.router) == [], "the router is not intent 10's")
+    finally:
+        d.stop()
+
+
+def test_failed_apply():
+    """An intent that cannot be applied (a MAC the router does not have): exit 2, the errors,
+    nothing changes, the previous intent stays in effect."""
+    os.mkdir(os.path.join(tmp, "fail"))
+    d = Daemon(os.path.join(tmp, "fail"))
+    d.start()
+    try:
+        rc, out, err = d.ctl("apply", intent_file(intent(1), "f1.json"))
+        check(rc == 0, "apply 1", out, err)
+        before = snapshot(d)
+        doc = intent(2)
+        doc["interfaces"]["web"]["mac"] = "52:54:00:00:09:09"
+        rc, out, err = d.ctl("apply", intent_file(doc, "f2.json"))
+        a = json.loads(out)
+        check(rc == 2 and a["exit"] == 2 and a["applied"] is False and
+              a["undo_failed"] is False and a["errors"], "failed apply", out, err)
+        check(err.startswith("/interfaces/web"), "the error names the intent's element", err)
+        check(snapshot(d) == before, "a failed apply changed something")
+        rc, out, err = d.ctl("status", "--json")
+        st = json.loads(out)
+        check(st["applied"] == {"generation": 1, "in_effect": True} and
+              st["last_apply"]["result"] == "failed", "status after the failure", out)
+        # The same generation, fixed: applies (a failed generation was never applied).
+        rc, out, err = d.ctl("apply", intent_file(intent(2), "f2ok.json"))
+        check(rc == 0, "the fixed generation 2", out, err)
+    finally:
+        d.stop()
+
+
+def test_plan_through_agent():
+    """`vrouterctl plan FILE` asks the agent: the operations of the offline plan against the
+    same router."""
+    os.mkdir(os.path.join(tmp, "plan"))
+    d = Daemon(os.path.join(tmp, "plan"))
+    d.start()
+    try:
+        path = intent_file(intent(3), "p3.json")
+        rc, out, err = d.ctl("plan", path)
+        check(rc == 0 and out.splitlines() == plan_offline(intent(3), d.router),
+              "agent plan differs from the offline plan", out, err)
+        check(err == "%d operations\n" % len(out.splitlines()), "count on stderr", err)
+        rc, out, err = d.ctl("show", "--json")
+        check(json.loads(out)["generation"] == 0, "plan applied something", out)
+        rc, _, _ = d.ctl("apply", path)
+        rc, out, err = d.ctl("plan", path)
+        check(rc == 0 and out == "" and err == "0 operations\n", "plan once applied", out, err)
+        rc, out, err = d.ctl("plan", intent_file(intent(4), "p4.json"))
+        check(rc == 0 and len(out.splitlines()) > 0, "plan of the next generation", out, err)
+    finally:
+        d.stop()
+
+
+res.run("stale, conflicting, same generation", test_rules)
+res.run("ten clients, generations 1..10 at once", test_ten_clients)
+res.run("failed apply: exit 2, nothing changed", test_failed_apply)
+res.run("plan through the agent", test_plan_through_agent)
+res.finish()

@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""vrouterd's persistence: restarts re-apply the persisted intent, kill -9 in the middle of an
+apply converges to the last persisted intent, the boot payload, a corrupt persisted file,
+two daemons on one state directory or one socket.
+Usage: test-persistence.py VROUTERD VROUTERCTL SOURCE_ROOT"""
+import json
+import os
+import subprocess
+import tempfile
+import time
+
+from daemonlib import (SLOW, Daemon, Results, check, connect, intent, large_intent,
+                       large_router, plan_offline, read_line, write_json)
+
+res = Results()
+tmp = tempfile.mkdtemp(prefix="vrouterd-persistence-")
+
+
+def new_daemon(name, **kw):
+    os.mkdir(os.path.join(tmp, name))
+    return Daemon(os.path.join(tmp, name), **kw)
+
+
+def intent_file(doc, name):
+    path = os.path.join(tmp, name)
+    write_json(path, doc)
+    return path
+
+
+def status(d):
+    rc, out, err = d.ctl("status", "--json")
+    check(rc == 0, "status: exit %d" % rc, err)
+    return json.loads(out)
+
+
+def test_restart():
+    d = new_daemon("restart")
+    d.start()
+    rc, out, err = d.ctl("apply", intent_file(intent(3), "r3.json"))
+    check(rc == 0, "apply", out, err)
+    d.stop()
+    d.start()
+    st = status(d)
+    check(st["applied"] == {"generation": 3, "in_effect": True}, "after restart", st)
+    last = st["last_apply"]
+    check(last["origin"] == "boot" and last["result"] == "applied" and last["changes"] == 0,
+          "the re-apply at start found nothing to do", last)
+    d.stop()
+    # The router drifted while the agent was down (an address gone, a link renamed back):
+    # the re-apply at start repairs it.
+    router = d.router_state()
+    router["addresses"] = [a for a in router["addresses"] if a["interface"] != "web"]
+    write_json(d.router, router)
+    d.start()
+    last = status(d)["last_apply"]
+    check(last["origin"] == "boot" and last["changes"] > 0, "the drift was not repaired", last)
+    check(plan_offline(intent(3), d.router) == [], "the router does not match the intent")
+    d.stop()
+
+
+def apply_line(big_path):
+    with open(big_path, "rb") as f:
+        return b'{"request": "apply", "intent": ' + f.read().replace(b"\n", b" ") + b"}\n"
+
+
+def small_of(big):
+    return large_intent(1, rules=10, hosts=10, forwards=10)
+
+
+def time_apply(big_path, big):
+    """How long the daemon takes to answer the large apply (the kill points scale with it)."""
+    d = new_daemon("kill-timing", router=large_router(big))
+    d.start()
+    rc, out, err = d.ctl("apply", intent_file(small_of(big), "small.json"))
+    check(rc == 0, "apply generation 1", out, err)
+    with connect(d.sock) as s:
+        start = time.monotonic()
+        s.sendall(apply_line(big_path))
+        answer = json.loads(read_line(s))
+        took = time.monotonic() - start
+    check(answer["exit"] == 0, "the large apply", answer)
+    d.stop()
+    return took
+
+
+def kill_during_apply(big_path, big, delay, index, when_exists=None):
+    """Applies generation 1 (small), sends generation 2 (large), kills the daemon `delay`
+    seconds after the request is sent (or as soon as the file when_exists(d) appears),
+    restarts it. Returns whether the answer came first."""
+    small = small_of(big)
+    d = new_daemon("kill-%d" % index, router=large_router(big))
+    d.start()
+    rc, out, err = d.ctl("apply", intent_file(small, "small.json"))
+    check(rc == 0, "apply generation 1", out, err)
+    line = apply_line(big_path)
+    with connect(d.sock) as s:
+        start = time.monotonic()
+        s.sendall(line)
+        if when_exists:
+            path = when_exists(d)
+            while not os.path.exists(path) and time.monotonic() - start < delay:
+                time.sleep(0.0005)
+        else:
+            time.sleep(max(0, delay - (time.monotonic() - start)))
+        s.setblocking(False)
+        try:
+            answered = b"\n" in s.recv(4096)
+        except BlockingIOError:
+            answered = False
+        d.kill9()
+    # Where it was: writing the router's state, or persisting the intent.
+    phase = ("writing the router's state" if os.path.exists(d.router + ".tmp") else
+             "persisting the intent" if os.path.exists(os.path.join(d.state, "intent.json.tmp"))
+             else "answered" if answered else "reading, validating or applying")
+    check(os.path.exists(d.sock), "the socket file should be left by kill -9")
+    d.start()
+    st = status(d)
+    gen = st["applied"]["generation"]
+    check(gen in (1, 2) and st["applied"]["in_effect"], "applied after restart", st)
+    if answered:
+        check(gen == 2, "generation 2 was answered but is not persisted", st)
+    with open(d.router) as f:
+        json.load(f)  # the router's state file is whole
+    want = big if gen == 2 else small
+    check(d.persisted() == want, "the persisted intent is not generation %d's" % gen)
+    check(plan_offline(want, d.router) == [],
+          "the router did not converge to the persisted generation %d" % gen)
+    d.stop()
+    print("     killed %.2f s after sending (%s): converged to generation %d" %
+          (delay, phase, gen))
+    return answered
+
+
+def test_kill9():
+    big = large_intent(2)
+    big_path = intent_file(big, "big.json")
+    took = time_apply(big_path, big)
+    print("     the large apply takes %.2f s from request to answer" % took)
+    # Kill points spread over the apply (read, validate, apply, write the router's state,
+    # persist) and after it.
+    fractions = (0.05, 0.3, 0.6, 0.75, 0.85, 0.9, 0.95, 1.0, 2.0)
+    outcomes = [kill_during_apply(big_path, big, took * f, i)
+                for i, f in enumerate(fractions)]
+    check(not outcomes[0], "the first kill came after the answer")
+    check(outcomes[-1], "the last kill came before the answer")
+    # And right in the writes, as soon as their temporary files appear.
+    n = len(fractions)
+    kill_during_apply(big_path, big, took * 3, n, lambda d: d.router + ".tmp")
+    kill_during_apply(big_path, big, took * 3, n + 1,
+                      lambda d: os.path.join(d.state, "intent.json.tmp"))
+
+
+def test_payload():
+    d = new_daemon("payload")
+    write_json(d.payload, intent(3))
+    d.start()
+    st = status(d)
+    check(st["applied"]["generation"] == 3 and st["last_apply"]["origin"] == "payload",
+          "the payload was not applied at start", st)
+    d.stop()
+    d.start()
+    st = status(d)
+    check(st["last_apply"]["origin"] == "boot", "the same payload again", st)
+    d.stop()
+    write_json(d.payload, intent(2))
+    d.start()
+    st = status(d)
+    check(st["applied"]["generation"] == 3 and st["last_apply"]["origin"] == "boot",
+          "an older payload", st)
+    check("boot payload ignored: generation 2 is older than the applied 3" in d.log_text(),
+          "log of the older payload", d.log_text())
+    d.stop()
+    bad = intent(4)
+    bad["interfaces"]["web"]["mtu"] = 1
+    write_json(d.payload, bad)
+    d.start()
+    st = status(d)
+    check(st["applied"]["generation"] == 3 and st["last_apply"]["origin"] == "boot",
+          "an invalid payload", st)
+    check("the boot payload is invalid (1 errors" in d.log_text(), "log", d.log_text())
+    d.stop()
+    write_json(d.payload, intent(5, variant=3))
+    d.start()
+    st = status(d)
+    check(st["applied"]["generation"] == 5 and st["last_apply"]["origin"] == "payload",
+          "a newer payload", st)
+    d.stop()
+
+
+def test_corrupt_state():
+    d = new_daemon("corrupt")
+    d.start()
+    d.ctl("apply", intent_file(intent(2), "c2.json"))
+    d.stop()
+    with open(os.path.join(d.state, "intent.json"), "w") as f:
+        f.write('{"version": 1, "generation": 2, "interf')
+    d.start()
+    st = status(d)
+    check(st["applied"] is None, "a corrupt intent.json is not applied", st)
+    check(os.path.exists(os.path.join(d.state, "intent.json.rejected")),
+          "the corrupt file is set aside")
+    rc, out, err = d.ctl("apply", intent_file(intent(1), "c1.json"))
+    check(rc == 0, "a new intent applies afterwards", out, err)
+    d.stop()
+
+
+def test_one_daemon():
+    d = new_daemon("one")
+    d.start()
+    try:
+        # The same state directory, another socket: refused (the lock).
+        other = Daemon(os.path.join(tmp, "one"))
+        other.sock = os.path.join(tmp, "one", "other.sock")
+        p = subprocess.run(other.argv(), capture_output=True, timeout=30 * SLOW)
+        check(p.returncode == 1 and b"is in use by another vrouterd" in p.stderr,
+              "second daemon on the state directory", p.returncode, p.stderr)
+        # Another state directory, the same socket: refused, the socket kept.
+        os.mkdir(os.path.join(tmp, "two"))
+        two = Daemon(os.path.join(tmp, "two"))
+        two.sock = d.sock
+        p = subprocess.run(two.argv(), capture_output=True, timeout=30 * SLOW)
+        check(p.returncode == 1 and b"another vrouterd is listening" in p.stderr,
+              "second daemon on the socket", p.returncode, p.stderr)
+        check(status(d)["applied"] is None, "the first daemon still answers")
+    finally:
+        d.stop()
+    # The socket's mode.
+    d.start()
+    mode = os.stat(d.sock).st_mode & 0o777
+    check(mode == 0o600, "socket mode %o" % mode)
+    mode = os.stat(d.state).st_mode & 0o777
+    check(mode == 0o700, "state directory mode %o" % mode)
+    d.ctl("apply", intent_file(intent(1), "o1.json"))
+    mode = os.stat(os.path.join(d.state, "intent.json")).st_mode & 0o777
+    check(mode == 0o600, "intent.json mode %o" % mode)
+    d.stop()
+
+
+res.run("restart re-applies the persisted intent", test_restart)
+res.run("kill -9 during an apply, restart: converged", test_kill9)
+res.run("boot payload", test_payload)
+res.run("corrupt persisted intent", test_corrupt_state)
+res.run("one daemon per state directory and socket; modes", test_one_daemon)
+res.finish()
