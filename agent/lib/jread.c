@@ -9,55 +9,6 @@
 #include "cleanup.h"
 #include "jread.h"
 
-static void jr_report_long_string(struct jr *r, const json_t *v)
-{
-	jr_error(r, "string of %zu bytes is longer than the limit of %d", json_string_length(v),
-		 JR_STRING_MAX);
-}
-
-/* Reports keys and strings longer than JR_STRING_MAX, at their own pointers. The pointer is
- * only built for containers and for what is reported: documents may hold millions of
- * scalars. */
-static void jr_check_lengths(struct jr *r, const json_t *v)
-{
-	const char *key;
-	json_t *val;
-	size_t i, mark;
-
-	if (json_is_object(v)) {
-		json_object_foreach((json_t *)v, key, val) {
-			if (strlen(key) > JR_STRING_MAX) {
-				jr_error(r, "a key of %zu bytes is longer than the limit of %d",
-					 strlen(key), JR_STRING_MAX);
-				continue;
-			}
-			if (!json_is_object(val) && !json_is_array(val) &&
-			    (!json_is_string(val) || json_string_length(val) <= JR_STRING_MAX))
-				continue;
-			mark = jr_push_key(r, key);
-			if (json_is_string(val))
-				jr_report_long_string(r, val);
-			else
-				jr_check_lengths(r, val);
-			jr_pop(r, mark);
-		}
-	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, val) {
-			if (!json_is_object(val) && !json_is_array(val) &&
-			    (!json_is_string(val) || json_string_length(val) <= JR_STRING_MAX))
-				continue;
-			mark = jr_push_index(r, i);
-			if (json_is_string(val))
-				jr_report_long_string(r, val);
-			else
-				jr_check_lengths(r, val);
-			jr_pop(r, mark);
-		}
-	} else if (json_is_string(v) && json_string_length(v) > JR_STRING_MAX) {
-		jr_report_long_string(r, v);
-	}
-}
-
 /* An upper bound of the number of values in a document: one per comma and per container
  * outside strings, plus one. Linear and allocation-free, so that a document of millions of
  * tiny values is refused before a tree of millions of nodes is built. */
@@ -94,10 +45,8 @@ static int jr_error_text_len(const char *text)
 
 int jr_load(struct errlist *errs, const char *buf, size_t len, struct json_t **ret)
 {
-	struct jr r = {.errs = errs};
 	json_error_t e;
 	json_t *v;
-	size_t before = errs->n;
 
 	if (len > JR_DOCUMENT_MAX) {
 		errlist_add(errs, "", "document of %zu bytes is larger than the limit of %u bytes",
@@ -116,12 +65,6 @@ int jr_load(struct errlist *errs, const char *buf, size_t len, struct json_t **r
 		else
 			errlist_add(errs, "", "invalid JSON at line %d, column %d: %.*s", e.line,
 				    e.column, jr_error_text_len(e.text), e.text);
-		return -EINVAL;
-	}
-	jr_check_lengths(&r, v);
-	jr_done(&r);
-	if (errs->n != before) {
-		json_decref(v);
 		return -EINVAL;
 	}
 	*ret = v;
@@ -298,9 +241,15 @@ size_t jr_push_key(struct jr *r, const char *key)
 
 size_t jr_push_index(struct jr *r, size_t i)
 {
+	char buf[24], *p = buf + sizeof(buf);
 	size_t mark = r->ptr.len;
 
-	strbuf_printf(&r->ptr, "/%zu", i);
+	/* Called for every array element of a document: no printf. */
+	do
+		*--p = (char)('0' + i % 10);
+	while (i /= 10);
+	*--p = '/';
+	strbuf_append_n(&r->ptr, p, (size_t)(buf + sizeof(buf) - p));
 	return mark;
 }
 
@@ -422,6 +371,24 @@ static unsigned jr_distance(const char *a, const char *b)
 	return d[lb];
 }
 
+/* Keys are at most JR_STRING_MAX bytes too; one too long is reported at the object (a
+ * pointer holding it would be as long). */
+static bool jr_keys_fit(struct jr *r, const json_t *obj)
+{
+	const char *key;
+	json_t *val;
+	bool fit = true;
+
+	json_object_foreach((json_t *)obj, key, val) {
+		if (strlen(key) > JR_STRING_MAX) {
+			jr_error(r, "a key of %zu bytes is longer than the limit of %d", strlen(key),
+				 JR_STRING_MAX);
+			fit = false;
+		}
+	}
+	return fit;
+}
+
 bool jr_object(struct jr *r, const struct json_t *v, const char *const *allowed)
 {
 	const char *key;
@@ -431,6 +398,8 @@ bool jr_object(struct jr *r, const struct json_t *v, const char *const *allowed)
 		jr_error(r, "expected an object, got %s", jr_type_name(v));
 		return false;
 	}
+	if (!jr_keys_fit(r, v))
+		return false;
 	json_object_foreach((json_t *)v, key, val) {
 		const char *const *a, *hint = NULL;
 		unsigned best = 3;
@@ -470,7 +439,7 @@ bool jr_map(struct jr *r, const struct json_t *v, size_t max)
 		jr_error(r, "%zu members, more than the limit of %zu", json_object_size(v), max);
 		return false;
 	}
-	return true;
+	return jr_keys_fit(r, v);
 }
 
 const struct json_t *jr_member(const struct json_t *obj, const char *key)
@@ -525,6 +494,11 @@ int jr_string_ref(struct jr *r, const struct json_t *v, const char **ret)
 {
 	if (!json_is_string(v)) {
 		jr_error(r, "expected a string, got %s", jr_type_name(v));
+		return -1;
+	}
+	if (json_string_length(v) > JR_STRING_MAX) {
+		jr_error(r, "string of %zu bytes is longer than the limit of %d",
+			 json_string_length(v), JR_STRING_MAX);
 		return -1;
 	}
 	*ret = json_string_value(v);

@@ -30,8 +30,10 @@ struct jr {
 	struct strbuf ptr;
 };
 
-/* Parse a document: size limit, strict UTF-8, no NUL, no duplicate keys, integers that fit.
- * On failure reports one error at the root pointer "" and returns -EINVAL. */
+/* Parse a document: size limit, value count limit, strict UTF-8, no NUL, no duplicate keys,
+ * integers that fit. On failure reports one error at the root pointer "" and returns
+ * -EINVAL. String and key lengths are checked where they are read (jr_string_ref,
+ * jr_object, jr_map). */
 int jr_load(struct errlist *errs, const char *buf, size_t len, struct json_t **ret);
 void jr_unref(struct json_t *v);
 /* Set each error's document position from the pointers and sort the list in document order. */

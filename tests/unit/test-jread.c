@@ -49,17 +49,31 @@ static void test_load_errors(void **state)
 static void test_long_string(void **state)
 {
 	struct errlist errs = {0};
+	struct jr r = {.errs = &errs};
 	struct strbuf doc = {0};
+	struct json_t *v;
+	char *out = NULL;
 	size_t i;
 
-	strbuf_append(&doc, "{\"a\":[\"");
+	strbuf_append(&doc, "{\"a\":\"");
 	for (i = 0; i < JR_STRING_MAX + 1; i++)
 		strbuf_append(&doc, "x");
-	strbuf_append(&doc, "\"]}");
-	assert_null(load(strbuf_str(&doc), &errs));
-	assert_int_equal(errs.n, 1);
-	assert_string_equal(errs.v[0].pointer, "/a/0");
+	strbuf_append(&doc, "\",\"");
+	for (i = 0; i < JR_STRING_MAX + 1; i++)
+		strbuf_append(&doc, "k");
+	strbuf_append(&doc, "\":1}");
+	v = load(strbuf_str(&doc), &errs);
+	assert_non_null(v);
+	/* A long string is refused where it is read, a long key where its object is. */
+	assert_int_equal(jr_string(&r, v, "a", true, &out), -1);
+	assert_false(jr_map(&r, v, 10));
+	assert_int_equal(errs.n, 2);
+	assert_string_equal(errs.v[0].pointer, "/a");
 	assert_string_equal(errs.v[0].message, "string of 4097 bytes is longer than the limit of 4096");
+	assert_string_equal(errs.v[1].pointer, "");
+	assert_string_equal(errs.v[1].message, "a key of 4097 bytes is longer than the limit of 4096");
+	jr_unref(v);
+	jr_done(&r);
 	errlist_done(&errs);
 	strbuf_done(&doc);
 }
