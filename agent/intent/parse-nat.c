@@ -9,7 +9,6 @@
 #include "read.h"
 #include "sections.h"
 
-#define PORTS_STRLEN 12 /* "65535-65535" */
 
 static const char *const nat_keys[] = {"source", "destination", "one_to_one", NULL};
 static const char *const source_keys[] = {"out", "source", "to", "masquerade", NULL};
@@ -17,15 +16,6 @@ static const char *const dest_keys[] = {
 	"in", "destination", "protocol", "ports", "to", "to_ports", "open_firewall", NULL,
 };
 static const char *const one_keys[] = {"interface", "public", "private", "open_firewall", NULL};
-
-static const char *ports_format(const struct port_range *pr, char buf[PORTS_STRLEN])
-{
-	if (pr->first == pr->last)
-		snprintf(buf, PORTS_STRLEN, "%u", pr->first);
-	else
-		snprintf(buf, PORTS_STRLEN, "%u-%u", pr->first, pr->last);
-	return buf;
-}
 
 /* Reports that the address at member `key` is not of the family of `other` (member
  * `other_key`). */
@@ -135,7 +125,7 @@ static int parse_dest(struct jr *r, const struct json_t *v, void *ret)
 		d->has |= NAT_DEST_HAS_OPEN_FIREWALL;
 	if (ports > 0 && to_ports > 0 &&
 	    port_range_len(&d->ports) != port_range_len(&d->to_ports)) {
-		char buf[PORTS_STRLEN];
+		char buf[PORT_RANGE_STRLEN];
 
 		mark = jr_push_key(r, "to_ports");
 		if (d->to_ports.first == d->to_ports.last)
@@ -143,7 +133,7 @@ static int parse_dest(struct jr *r, const struct json_t *v, void *ret)
 				 port_range_len(&d->ports));
 		else
 			jr_error(r, "port range %s has %u ports, \"ports\" has %u",
-				 ports_format(&d->to_ports, buf), port_range_len(&d->to_ports),
+				 port_range_format(&d->to_ports, buf), port_range_len(&d->to_ports),
 				 port_range_len(&d->ports));
 		jr_pop(r, mark);
 	}
@@ -266,7 +256,7 @@ static void check_forward_overlaps(const struct nat *nat, struct errlist *errs)
 	qsort(k, n, sizeof(*k), fwd_key_cmp);
 	for (i = 1; i < n; i++) {
 		const struct fwd_key *at, *other;
-		char a[PORTS_STRLEN], b[PORTS_STRLEN], addr[ADDR_STRLEN];
+		char a[PORT_RANGE_STRLEN], b[PORT_RANGE_STRLEN], addr[ADDR_STRLEN];
 
 		if (!fwd_same_group(&k[i], &k[m])) {
 			m = i;
@@ -280,9 +270,9 @@ static void check_forward_overlaps(const struct nat *nat, struct errlist *errs)
 				reported[at->idx] = true;
 				errlist_add_at(errs, at->d->ptr, "/ports",
 					  "duplicate port forward: %s %s on %s overlaps %s of %s",
-					  l4_name[at->l4], ports_format(&at->d->ports, a),
+					  l4_name[at->l4], port_range_format(&at->d->ports, a),
 					  addr_format(&at->d->destination, addr),
-					  ports_format(&other->d->ports, b), other->d->ptr);
+					  port_range_format(&other->d->ports, b), other->d->ptr);
 			}
 		}
 		if (k[i].d->ports.last > k[m].d->ports.last)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The kernel backend: its state, the hostname, and what links, addresses and routes share. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -86,24 +88,55 @@ void kernel_names_forget(struct kernel *k)
 	k->n_names = 0;
 }
 
-int kernel_promote(struct kernel *k, int ifindex)
+static int promote(struct kernel *k, int ifindex)
 {
 	char buf[KMSG_BUF_SIZE];
-	size_t i;
-	int *v, r;
+	int r;
 
-	for (i = 0; i < k->n_promoted; i++)
-		if (k->promoted[i] == ifindex)
-			return 0;
-	v = realloc(k->promoted, (k->n_promoted + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	k->promoted = v;
 	r = ksock_talk(k->sock, kmsg_link_promote(buf, ifindex), NULL, NULL);
-	if (r == -EAFNOSUPPORT) /* IPv4 is off on this link: nothing to promote */
-		r = 0;
+	return r == -EAFNOSUPPORT ? 0 : r; /* IPv4 is off on this link: nothing to promote */
+}
+
+static int keep_addr_on_down(const char *name)
+{
+	_cleanup_free_ char *path = NULL;
+	int fd, r = 0;
+
+	if (asprintf(&path, "/proc/sys/net/ipv6/conf/%s/keep_addr_on_down", name) < 0)
+		return -ENOMEM;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno; /* IPv6 is off on this link */
+	if (write(fd, "1\n", 2) != 2)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int kernel_link_conf(struct kernel *k, int ifindex, const char *name, unsigned what)
+{
+	struct link_conf *c = NULL, *v;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < k->n_conf && !c; i++)
+		if (k->conf[i].ifindex == ifindex)
+			c = &k->conf[i];
+	if (!c) {
+		v = realloc(k->conf, (k->n_conf + 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		k->conf = v;
+		c = &v[k->n_conf++];
+		*c = (struct link_conf){.ifindex = ifindex};
+	}
+	what &= ~c->done;
+	if (what & KERNEL_CONF_PROMOTE)
+		r = promote(k, ifindex);
+	if (r >= 0 && what & KERNEL_CONF_KEEP)
+		r = keep_addr_on_down(name);
 	if (r >= 0)
-		v[k->n_promoted++] = ifindex;
+		c->done |= what;
 	return r;
 }
 
@@ -127,7 +160,7 @@ static bool saved_matches(const struct saved *s, enum object_kind kind, int ifin
 		return false;
 	switch (kind) {
 	case OBJ_LINK:
-		return s->ifindex == ifindex;
+		return s->ifindex == ifindex && !s->msg;
 	case OBJ_ADDRESS:
 		/* The kernel knows an IPv6 address by itself, an IPv4 one with its length. */
 		return s->ifindex == ifindex && addr_equal(&s->p.addr, &p->addr) &&
@@ -147,6 +180,29 @@ struct saved *kernel_saved_find(struct kernel *k, enum object_kind kind, int ifi
 		if (saved_matches(&k->saved[i - 1], kind, ifindex, p, metric))
 			return &k->saved[i - 1];
 	return NULL;
+}
+
+struct nlmsghdr *kernel_msg_dup(const struct nlmsghdr *nlh)
+{
+	struct nlmsghdr *c = malloc(NLMSG_ALIGN(nlh->nlmsg_len));
+
+	if (c)
+		memcpy(c, nlh, nlh->nlmsg_len);
+	return c;
+}
+
+int kernel_saved_send(struct kernel *k, const struct saved *s)
+{
+	size_t size = NLMSG_ALIGN(s->msg->nlmsg_len);
+	_cleanup_free_ void *buf = malloc(size);
+	struct nlmsghdr *nlh;
+
+	if (!buf)
+		return -ENOMEM;
+	nlh = kmsg_from_dump(buf, size, s->msg, NLM_F_CREATE | NLM_F_REPLACE);
+	if (!nlh)
+		return -EPROTO;
+	return ksock_talk(k->sock, nlh, NULL, NULL);
 }
 
 void kernel_saved_drop(struct kernel *k, struct saved *s)
@@ -174,9 +230,9 @@ static void kernel_reset(struct kernel *k)
 {
 	kernel_saved_clear(k);
 	kernel_names_forget(k);
-	free(k->promoted);
-	k->promoted = NULL;
-	k->n_promoted = 0;
+	free(k->conf);
+	k->conf = NULL;
+	k->n_conf = 0;
 }
 
 /* ---- the hostname ---- */

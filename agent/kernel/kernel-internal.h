@@ -14,7 +14,9 @@
  * A kernel object as it was before an operation of this apply displaced it: a foreign address
  * or route the agent took over, or one that was in the way of an object the agent created
  * (one the observed state did not show). Its dump message goes back to the kernel when the
- * operation is undone, so that the undo is exact. For a tunnel link taken over, its group.
+ * operation is undone, so that the undo is exact. For a tunnel link taken over, its group
+ * (kind OBJ_LINK, no message); for a link taken down, each route through it that the kernel
+ * dropped (kind OBJ_LINK with the route's message), put back when the link comes up.
  */
 struct saved {
 	enum object_kind kind;
@@ -23,6 +25,12 @@ struct saved {
 	uint32_t metric;      /* route */
 	uint32_t group;	      /* link */
 	struct nlmsghdr *msg; /* address, route: malloc'd dump message */
+};
+
+/* Per-link settings this apply has made (KERNEL_CONF_*). */
+struct link_conf {
+	int ifindex;
+	unsigned done;
 };
 
 struct ifname_cache {
@@ -35,15 +43,15 @@ struct kernel {
 	struct ksock *sock; /* opened on first use */
 	struct saved *saved;
 	size_t n_saved;
-	int *promoted; /* links whose promote_secondaries this apply has set */
-	size_t n_promoted;
+	struct link_conf *conf;
+	size_t n_conf;
 	struct ifname_cache *names; /* current names of links, until the next link operation */
 	size_t n_names;
 };
 
 /* The socket, opened on first use. 0 or negative errno with the reason in err. */
 int kernel_sock(struct kernel *k, struct strbuf *err);
-/* Appends "TYPE KIND KEY: " to err and returns r. */
+/* Appends "TYPE KIND KEY: " and the message to err; returns r. */
 int kernel_fail(const struct op *op, int r, struct strbuf *err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* The index of the link currently named `name` (cached until the next link operation).
@@ -53,16 +61,32 @@ int kernel_ifindex(struct kernel *k, const char *name);
 int kernel_link_get(struct kernel *k, const char *name, struct kmsg_link *ret);
 /* Forgets cached link names (after a link changed). */
 void kernel_names_forget(struct kernel *k);
-/* Sets net.ipv4.conf.<link>.promote_secondaries=1 once per apply. */
-int kernel_promote(struct kernel *k, int ifindex);
+/*
+ * Settings of the links the agent manages, made once per apply before the first change that
+ * needs them (a link replaced, an address added or deleted) and never taken back:
+ *   KERNEL_CONF_PROMOTE  net.ipv4.conf.<link>.promote_secondaries=1 (through rtnetlink):
+ *                        deleting a primary IPv4 address keeps the secondaries of its network
+ *   KERNEL_CONF_KEEP     net.ipv6.conf.<link>.keep_addr_on_down=1 (/proc/sys): a link taken
+ *                        down keeps its IPv6 addresses, as it keeps its IPv4 ones
+ * A link without IPv4 or IPv6 is left as it is. 0 or negative errno.
+ */
+enum {
+	KERNEL_CONF_PROMOTE = 1 << 0,
+	KERNEL_CONF_KEEP = 1 << 1,
+};
+int kernel_link_conf(struct kernel *k, int ifindex, const char *name, unsigned what);
 
 /* Keeps s (and its message). 0 or -ENOMEM. */
 int kernel_save(struct kernel *k, const struct saved *s);
 /* The saved object of that identity (address: link, address and for IPv4 length; route:
- * destination and metric; link: ifindex), or NULL. */
+ * destination and metric; link: ifindex, its group), or NULL. */
 struct saved *kernel_saved_find(struct kernel *k, enum object_kind kind, int ifindex,
 				const struct ip_prefix *p, uint32_t metric);
 void kernel_saved_drop(struct kernel *k, struct saved *s);
+/* Sends the kept object back to the kernel as it was (create or replace). */
+int kernel_saved_send(struct kernel *k, const struct saved *s);
+/* A malloc'd copy of a message, or NULL. */
+struct nlmsghdr *kernel_msg_dup(const struct nlmsghdr *nlh);
 void kernel_saved_clear(struct kernel *k);
 
 int kernel_observe(struct backend *b, struct observed *obs, struct errlist *errs);

@@ -7,9 +7,16 @@
  * A replace is a sequence of single changes (name, MTU, group, up), each taken back in
  * reverse order when a later one fails, so that a failed operation changes nothing. An up
  * link is renamed as it is (Linux 6.2 and later); an older kernel refuses with EBUSY, and then
- * the link goes down around the rename and up again (that kernel drops the routes through it).
+ * the link goes down around the rename and up again.
+ *
+ * The kernel drops the routes through a link that goes down (all but its own, which come back
+ * with the link). They are kept, and put back when the link comes up again in the same apply
+ * (the undo of a down, or the up after a rename on an older kernel). Its addresses stay:
+ * IPv4 ones always, IPv6 ones through keep_addr_on_down (kernel_link_conf).
  */
 #include <errno.h>
+#include <linux/rtnetlink.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernel-internal.h"
@@ -58,20 +65,83 @@ static int find_link(struct kernel *k, const struct op *op, const char *name,
 	return 0;
 }
 
+struct dropping {
+	struct kernel *k;
+	int ifindex;
+};
+
+/* A route through the link that the kernel will drop when it goes down: kept. */
+static int on_dropped(const struct nlmsghdr *nlh, void *data)
+{
+	struct dropping *d = data;
+	struct saved s = {.kind = OBJ_LINK, .ifindex = d->ifindex};
+	struct kmsg_route r;
+	int q;
+
+	if (kmsg_route_parse(nlh, &r) < 0 || r.table != RT_TABLE_MAIN || r.oif != d->ifindex ||
+	    r.proto == RTPROT_KERNEL || r.flags & RTM_F_CLONED || r.type != RTN_UNICAST)
+		return 0;
+	s.msg = kernel_msg_dup(nlh);
+	if (!s.msg)
+		return -ENOMEM;
+	q = kernel_save(d->k, &s);
+	if (q < 0)
+		free(s.msg);
+	return q;
+}
+
+/* Keeps the routes of the main table through the link (before it goes down). */
+static int keep_routes(struct kernel *k, int ifindex)
+{
+	struct dropping d = {k, ifindex};
+	char buf[KMSG_BUF_SIZE];
+
+	return ksock_talk(k->sock, kmsg_route_dump(buf, AF_UNSPEC, RT_TABLE_MAIN, 0, ifindex),
+			  on_dropped, &d);
+}
+
+/* Puts back the routes kept when the link went down (now that it is up), or only forgets
+ * them (send false: the link did not go down after all). */
+static int put_back_routes(struct kernel *k, int ifindex, bool send)
+{
+	size_t i = 0;
+	int r = 0;
+
+	while (i < k->n_saved) {
+		struct saved *s = &k->saved[i];
+
+		if (s->kind != OBJ_LINK || s->ifindex != ifindex || !s->msg) {
+			i++;
+			continue;
+		}
+		if (r >= 0 && send)
+			r = kernel_saved_send(k, s);
+		kernel_saved_drop(k, s);
+	}
+	return r;
+}
+
 static int link_send(struct kernel *k, int ifindex, const struct obj_link *l, unsigned what,
 		     uint32_t group)
 {
 	char buf[KMSG_BUF_SIZE];
+	int r;
 
-	return ksock_talk(k->sock, kmsg_link_change(buf, ifindex, l, what, group), NULL, NULL);
+	if (what == KMSG_LINK_UP && !l->up && (r = keep_routes(k, ifindex)) < 0)
+		return r;
+	r = ksock_talk(k->sock, kmsg_link_change(buf, ifindex, l, what, group), NULL, NULL);
+	if (what == KMSG_LINK_UP && l->up && r >= 0)
+		r = put_back_routes(k, ifindex, true);
+	else if (what == KMSG_LINK_UP && !l->up && r < 0)
+		put_back_routes(k, ifindex, false);
+	return r;
 }
 
 /* One change of a replace and how to take it back. */
 struct change {
-	unsigned what;
+	unsigned what; /* KMSG_LINK_* */
 	struct obj_link to, back;
 	uint32_t group_to, group_back;
-	const char *what_text;
 };
 
 /* Renames link `now` (up or not) to c->to.name. */
@@ -104,6 +174,14 @@ static int change_apply(struct kernel *k, const struct kmsg_link *now, const str
 	return link_send(k, now->ifindex, &c->to, c->what, c->group_to);
 }
 
+/* The group a tunnel gets: the agent's, or back the one it had before the agent took it. */
+static uint32_t group_to(struct kernel *k, const struct kmsg_link *now, const struct object *o)
+{
+	struct saved *s = kernel_saved_find(k, OBJ_LINK, now->ifindex, NULL, 0);
+
+	return o->owner && s ? s->group : tunnel_group(o);
+}
+
 /* The changes from `now` to o, in order: name, MTU, group (tunnels), up. */
 static size_t link_changes(struct kernel *k, const struct kmsg_link *now, const struct object *o,
 			   struct change c[4])
@@ -111,95 +189,99 @@ static size_t link_changes(struct kernel *k, const struct kmsg_link *now, const 
 	size_t n = 0, i;
 
 	if (strcmp(now->link.name, o->link.name))
-		c[n++] = (struct change){.what = KMSG_LINK_NAME, .what_text = "rename to"};
+		c[n++].what = KMSG_LINK_NAME;
 	if (o->link.has & OBJ_LINK_HAS_MTU && o->link.mtu != now->link.mtu)
-		c[n++] = (struct change){.what = KMSG_LINK_MTU, .what_text = "set the MTU to"};
-	if (is_tunnel(o) && tunnel_group(o) != now->group) {
-		struct saved *s = kernel_saved_find(k, OBJ_LINK, now->ifindex, NULL, 0);
-
-		c[n] = (struct change){.what = KMSG_LINK_GROUP, .what_text = "set the group to"};
-		c[n].group_back = now->group;
-		c[n].group_to = o->owner && s ? s->group : tunnel_group(o);
-		n++;
-	}
+		c[n++].what = KMSG_LINK_MTU;
+	if (is_tunnel(o) && group_to(k, now, o) != now->group)
+		c[n++].what = KMSG_LINK_GROUP;
 	if (o->link.up != now->link.up)
-		c[n++] = (struct change){.what = KMSG_LINK_UP, .what_text = "set up to"};
+		c[n++].what = KMSG_LINK_UP;
 	for (i = 0; i < n; i++) {
 		c[i].to = now->link;
 		c[i].back = now->link;
 		snprintf(c[i].to.name, OBJ_NAME_SIZE, "%s", o->link.name);
 		c[i].to.mtu = o->link.mtu;
 		c[i].to.up = o->link.up;
+		c[i].group_to = group_to(k, now, o);
+		c[i].group_back = now->group;
 	}
 	return n;
 }
 
-static void change_text(const struct change *c, struct strbuf *b)
+static void change_fail(const struct op *op, const struct kmsg_link *now, const struct change *c,
+			const char *why, int r, struct strbuf *err)
 {
-	strbuf_printf(b, "cannot %s ", c->what_text);
+	const char *name = now->link.name;
+
 	switch (c->what) {
 	case KMSG_LINK_NAME:
-		strbuf_printf(b, "%s", c->to.name);
+		kernel_fail(op, r, err, "cannot rename %s to %s: %s", name, c->to.name, why);
 		break;
 	case KMSG_LINK_MTU:
-		strbuf_printf(b, "%u", c->to.mtu);
+		kernel_fail(op, r, err, "cannot set the MTU of %s to %u: %s", name, c->to.mtu, why);
 		break;
 	case KMSG_LINK_GROUP:
-		strbuf_printf(b, "%u", c->group_to);
+		kernel_fail(op, r, err, "cannot set the group of %s to %u: %s", name, c->group_to,
+			    why);
 		break;
 	default:
-		strbuf_printf(b, "%s", c->to.up ? "true" : "false");
+		kernel_fail(op, r, err, "cannot bring %s %s: %s", name, c->to.up ? "up" : "down",
+			    why);
 		break;
 	}
+}
+
+/* A tunnel the agent takes over keeps its group, for the undo. */
+static int save_group(struct kernel *k, const struct op *op, const struct kmsg_link *now)
+{
+	struct saved s = {.kind = OBJ_LINK, .ifindex = now->ifindex, .group = now->group};
+
+	if (!is_tunnel(op->obj) || op->obj->owner || !op->old || !op->old->owner ||
+	    kernel_saved_find(k, OBJ_LINK, now->ifindex, NULL, 0))
+		return 0;
+	return kernel_save(k, &s) < 0 ? -ENOMEM : 1;
 }
 
 static int link_replace(struct kernel *k, const struct op *op, struct strbuf *err)
 {
 	const struct object *o = op->obj;
-	struct strbuf text = {0};
 	struct kmsg_link now;
 	struct change c[4];
+	struct saved *s;
 	size_t n, i;
-	int r;
+	int r, saved;
 
 	r = find_link(k, op, op->old ? op->old->link.name : o->link.name, &now, err);
 	if (r < 0)
 		return r;
 	/* Before any change, so that a failure changes nothing. */
-	if (!is_tunnel(o) && (r = kernel_promote(k, now.ifindex)) < 0)
-		return kernel_fail(op, r, err, "cannot set promote_secondaries on %s: %s",
-				   now.link.name, ksock_error(k->sock, r));
+	r = kernel_link_conf(k, now.ifindex, now.link.name, KERNEL_CONF_PROMOTE | KERNEL_CONF_KEEP);
+	if (r < 0)
+		return kernel_fail(op, r, err, "cannot configure link %s: %s", now.link.name,
+				   ksock_error(k->sock, r));
+	saved = save_group(k, op, &now);
+	if (saved < 0)
+		return kernel_fail(op, saved, err, "%s", strerror(-saved));
 	n = link_changes(k, &now, o, c);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && r >= 0; i++)
 		r = change_apply(k, &now, &c[i]);
-		if (r < 0)
-			break;
-	}
-	if (r < 0) {
-		change_text(&c[i], &text);
-		kernel_fail(op, r, err, "%s: %s", strbuf_str(&text), ksock_error(k->sock, r));
-		strbuf_done(&text);
-		while (i-- > 0) {
-			struct change back = c[i];
-
-			back.to = c[i].back;
-			back.group_to = c[i].group_back;
-			if (change_apply(k, &now, &back) < 0)
-				strbuf_append(err, " (and the link could not be restored)");
-		}
-		return r;
-	}
-	if (is_tunnel(o) && !o->owner && op->old && op->old->owner &&
-	    !kernel_saved_find(k, OBJ_LINK, now.ifindex, NULL, 0)) {
-		struct saved s = {.kind = OBJ_LINK, .ifindex = now.ifindex, .group = now.group};
-
-		r = kernel_save(k, &s);
-	} else if (is_tunnel(o) && o->owner) {
-		struct saved *s = kernel_saved_find(k, OBJ_LINK, now.ifindex, NULL, 0);
-
-		if (s)
+	s = kernel_saved_find(k, OBJ_LINK, now.ifindex, NULL, 0);
+	if (r >= 0) {
+		if (is_tunnel(o) && o->owner && s) /* given back */
 			kernel_saved_drop(k, s);
+		return 0;
 	}
+	change_fail(op, &now, &c[--i], ksock_error(k->sock, r), r, err);
+	while (i-- > 0) {
+		struct change back = c[i];
+
+		back.to = c[i].back;
+		back.group_to = c[i].group_back;
+		if (change_apply(k, &now, &back) < 0)
+			strbuf_append(err, " (and the link could not be restored)");
+	}
+	if (saved > 0 && s)
+		kernel_saved_drop(k, s);
 	return r;
 }
 

@@ -217,8 +217,31 @@ static int observe_once(struct kernel *k, struct observing *w, struct errlist *e
 	qsort(w->links, w->n_links, sizeof(*w->links), link_name_cmp);
 	r = dump(k, kmsg_addr_dump(buf, AF_UNSPEC, 0), on_addr, w, "addresses", errs);
 	if (r >= 0)
-		r = dump(k, kmsg_route_dump(buf, AF_UNSPEC, RT_TABLE_MAIN, 0), on_route, w, "routes", errs);
+		r = dump(k, kmsg_route_dump(buf, AF_UNSPEC, RT_TABLE_MAIN, 0, 0), on_route, w,
+			 "routes", errs);
 	return r;
+}
+
+/* Puts the parts of the kernel backend (hostname, links, addresses, routes) into obs, in
+ * place of what they held; the parts of other backends stay. */
+static void take_parts(struct observed *obs, struct observing *w)
+{
+	size_t i;
+
+	object_unref(obs->hostname);
+	for (i = 0; i < obs->n_links; i++)
+		object_unref(obs->links[i]);
+	free(obs->links);
+	objset_done(&obs->addrs);
+	objset_done(&obs->routes);
+	obs->hostname = w->obs.hostname;
+	obs->links = w->obs.links;
+	obs->n_links = w->obs.n_links;
+	obs->cap_links = w->obs.cap_links;
+	obs->addrs = w->obs.addrs;
+	obs->routes = w->obs.routes;
+	free(w->links);
+	*w = (struct observing){0};
 }
 
 int kernel_observe(struct backend *b, struct observed *obs, struct errlist *errs)
@@ -246,7 +269,6 @@ int kernel_observe(struct backend *b, struct observed *obs, struct errlist *errs
 		observing_done(&w);
 		return r;
 	}
-	*obs = w.obs;
-	free(w.links);
+	take_parts(obs, &w);
 	return 0;
 }

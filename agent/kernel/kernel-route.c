@@ -12,8 +12,8 @@
  *            exactly: protocol, lifetimes, flags, preferred source, nexthops.
  *   delete   RTM_DELADDR, or RTM_DELROUTE matching protocol, gateway, device and metric.
  *
- * IPv4 addresses: promote_secondaries is set on the link before an IPv4 address is added or
- * deleted, so that deleting a primary address keeps the secondaries of its network.
+ * Before the first address operation on a link, the link gets promote_secondaries (IPv4)
+ * or keep_addr_on_down (IPv6): see kernel_link_conf().
  */
 #include <errno.h>
 #include <linux/rtnetlink.h>
@@ -21,7 +21,6 @@
 #include <string.h>
 
 #include "kernel-internal.h"
-#include "lib/cleanup.h"
 
 /* ---- finding one object in a dump ---- */
 
@@ -55,11 +54,8 @@ static int on_candidate(const struct nlmsghdr *nlh, void *data)
 			return 0;
 		f->found = r.route.to;
 	}
-	f->msg = malloc(nlh->nlmsg_len);
-	if (!f->msg)
-		return -ENOMEM;
-	memcpy(f->msg, nlh, nlh->nlmsg_len);
-	return 0;
+	f->msg = kernel_msg_dup(nlh);
+	return f->msg ? 0 : -ENOMEM;
 }
 
 /* The kernel's object of that identity, kept in s. 0, -ENOENT, or another error. */
@@ -68,14 +64,14 @@ static int find_object(struct kernel *k, enum object_kind kind, int ifindex,
 {
 	struct finding f = {.kind = kind, .ifindex = ifindex, .p = p, .metric = metric};
 	char buf[KMSG_BUF_SIZE];
+	struct nlmsghdr *req;
 	int r;
 
 	if (kind == OBJ_ADDRESS)
-		r = ksock_talk(k->sock, kmsg_addr_dump(buf, p->addr.family, ifindex), on_candidate,
-			       &f);
+		req = kmsg_addr_dump(buf, p->addr.family, ifindex);
 	else
-		r = ksock_talk(k->sock, kmsg_route_dump(buf, p->addr.family, RT_TABLE_MAIN, proto),
-			       on_candidate, &f);
+		req = kmsg_route_dump(buf, p->addr.family, RT_TABLE_MAIN, proto, 0);
+	r = ksock_talk(k->sock, req, on_candidate, &f);
 	if (r >= 0 && !f.msg)
 		r = -ENOENT;
 	if (r < 0) {
@@ -87,28 +83,24 @@ static int find_object(struct kernel *k, enum object_kind kind, int ifindex,
 	return 0;
 }
 
-/* Sends a kept object back as it was. */
-static int send_saved(struct kernel *k, const struct saved *s)
+/* Keeps s for the undo, before the change that displaces its object. 1 kept, 0 nothing to
+ * keep (no message), or -ENOMEM. */
+static int keep(struct kernel *k, struct saved *s)
 {
-	size_t size = NLMSG_ALIGN(s->msg->nlmsg_len);
-	_cleanup_free_ void *buf = malloc(size);
-	struct nlmsghdr *nlh;
-
-	if (!buf)
+	if (!s->msg)
+		return 0;
+	if (kernel_save(k, s) < 0) {
+		free(s->msg);
 		return -ENOMEM;
-	nlh = kmsg_from_dump(buf, size, s->msg, NLM_F_CREATE | NLM_F_REPLACE);
-	if (!nlh)
-		return -EPROTO;
-	return ksock_talk(k->sock, nlh, NULL, NULL);
+	}
+	return 1;
 }
 
-/* Keeps s, or frees its message when r < 0. Returns r, or -ENOMEM. */
-static int keep(struct kernel *k, struct saved *s, int r)
+/* Forgets what keep() kept: the change failed. Returns r. */
+static int unkeep(struct kernel *k, int kept, int r)
 {
-	if (r >= 0 && s->msg)
-		r = kernel_save(k, s);
-	if (r < 0)
-		free(s->msg);
+	if (kept > 0)
+		kernel_saved_drop(k, &k->saved[k->n_saved - 1]);
 	return r;
 }
 
@@ -121,7 +113,7 @@ static int restore(struct kernel *k, enum object_kind kind, int ifindex,
 
 	if (!s)
 		return 0;
-	r = send_saved(k, s);
+	r = kernel_saved_send(k, s);
 	if (r >= 0)
 		kernel_saved_drop(k, s);
 	return r;
@@ -139,32 +131,34 @@ static int addr_send(struct kernel *k, uint16_t type, uint16_t flags, const stru
 /* Something holds the address: keep it, and put ours in its place. */
 static int addr_displace(struct kernel *k, const struct kmsg_addr *a)
 {
-	struct saved s;
 	struct kmsg_addr old = *a;
-	int r;
+	struct saved s;
+	int r, kept;
 
 	r = find_object(k, OBJ_ADDRESS, a->ifindex, &a->addr, 0, 0, &s);
 	if (r < 0)
 		return r == -ENOENT ? -EEXIST : r;
-	if (s.p.len == a->addr.len) {
-		r = addr_send(k, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, a);
-		return keep(k, &s, r);
-	}
+	kept = keep(k, &s);
+	if (kept < 0)
+		return kept;
+	if (s.p.len == a->addr.len)
+		return unkeep(k, kept, addr_send(k, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, a));
 	/* IPv6, another length: the kernel does not change the length in place. */
 	old.addr = s.p;
 	r = addr_send(k, RTM_DELADDR, 0, &old);
 	if (r >= 0) {
 		r = addr_send(k, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, a);
 		if (r < 0)
-			send_saved(k, &s);
+			kernel_saved_send(k, &s);
 	}
-	return keep(k, &s, r);
+	return r < 0 ? unkeep(k, kept, r) : 0;
 }
 
+/* Takes over a foreign address (keeping it for the undo), gives one back, or just sets it. */
 static int addr_replace(struct kernel *k, const struct op *op, const struct kmsg_addr *a)
 {
 	struct saved s = {.msg = NULL};
-	int r;
+	int r, kept;
 
 	if (op->obj->owner) {
 		if (kernel_saved_find(k, OBJ_ADDRESS, a->ifindex, &a->addr, 0))
@@ -177,14 +171,18 @@ static int addr_replace(struct kernel *k, const struct op *op, const struct kmsg
 		if (r < 0 && r != -ENOENT)
 			return r;
 	}
+	kept = keep(k, &s);
+	if (kept < 0)
+		return kept;
 	r = addr_send(k, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, a);
-	return keep(k, &s, r);
+	return r < 0 ? unkeep(k, kept, r) : 0;
 }
 
 int kernel_addr_apply(struct kernel *k, const struct op *op, struct strbuf *err)
 {
 	const struct object *o = op->obj;
 	struct kmsg_addr a = {.addr = o->address.addr, .proto = KMSG_PROTO_SELF};
+	unsigned conf;
 	int r;
 
 	a.ifindex = kernel_ifindex(k, o->address.ifname);
@@ -199,9 +197,11 @@ int kernel_addr_apply(struct kernel *k, const struct op *op, struct strbuf *err)
 			return kernel_fail(op, r, err, "unknown address protocol \"%s\"", o->owner);
 		a.proto = (uint8_t)r;
 	}
-	if (a.addr.addr.family == AF_INET && (r = kernel_promote(k, a.ifindex)) < 0)
-		return kernel_fail(op, r, err, "cannot set promote_secondaries on %s: %s",
-				   o->address.ifname, ksock_error(k->sock, r));
+	conf = a.addr.addr.family == AF_INET ? KERNEL_CONF_PROMOTE : KERNEL_CONF_KEEP;
+	r = kernel_link_conf(k, a.ifindex, o->address.ifname, conf);
+	if (r < 0)
+		return kernel_fail(op, r, err, "cannot configure link %s: %s", o->address.ifname,
+				   ksock_error(k->sock, r));
 	switch (op->type) {
 	case OP_CREATE:
 		r = addr_send(k, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &a);
@@ -231,24 +231,29 @@ static int route_send(struct kernel *k, uint16_t type, uint16_t flags, const str
 	return ksock_talk(k->sock, kmsg_route_build(buf, type, flags, r), NULL, NULL);
 }
 
+/* Something holds the route's place: keep it, and put ours there. */
 static int route_displace(struct kernel *k, const struct kmsg_route *rt)
 {
 	struct saved s;
-	int r;
+	int r, kept;
 
 	r = find_object(k, OBJ_ROUTE, 0, &rt->route.to, rt->route.metric, 0, &s);
 	if (r < 0)
 		return r == -ENOENT ? -EEXIST : r;
+	kept = keep(k, &s);
+	if (kept < 0)
+		return kept;
 	r = route_send(k, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, rt);
-	return keep(k, &s, r);
+	return r < 0 ? unkeep(k, kept, r) : 0;
 }
 
+/* Takes over a foreign route (keeping it for the undo), gives one back, or just sets it. */
 static int route_replace(struct kernel *k, const struct op *op, const struct kmsg_route *rt)
 {
 	const struct ip_prefix *to = &rt->route.to;
 	uint32_t metric = rt->route.metric;
 	struct saved s = {.msg = NULL};
-	int r, proto;
+	int r, proto, kept;
 
 	if (op->obj->owner) {
 		if (kernel_saved_find(k, OBJ_ROUTE, 0, to, metric))
@@ -261,8 +266,11 @@ static int route_replace(struct kernel *k, const struct op *op, const struct kms
 		if (r < 0 && r != -ENOENT)
 			return r;
 	}
+	kept = keep(k, &s);
+	if (kept < 0)
+		return kept;
 	r = route_send(k, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, rt);
-	return keep(k, &s, r);
+	return r < 0 ? unkeep(k, kept, r) : 0;
 }
 
 int kernel_route_apply(struct kernel *k, const struct op *op, struct strbuf *err)

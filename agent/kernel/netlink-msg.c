@@ -20,6 +20,12 @@ static size_t family_size(int family)
 	return family == AF_INET6 ? 16 : 4;
 }
 
+/* Whether the message holds a family header of hdr bytes. */
+static bool has_header(const struct nlmsghdr *nlh, size_t hdr)
+{
+	return nlh->nlmsg_len >= MNL_NLMSG_HDRLEN + hdr;
+}
+
 static struct nlmsghdr *put_header(void *buf, uint16_t type, uint16_t flags)
 {
 	struct nlmsghdr *nlh;
@@ -80,8 +86,8 @@ static void put_up(struct ifinfomsg *ifi, bool up)
 	ifi->ifi_flags = up ? IFF_UP : 0;
 }
 
-struct nlmsghdr *kmsg_link_change(void *buf, int ifindex, const struct obj_link *l,
-				  unsigned what, uint32_t group)
+struct nlmsghdr *kmsg_link_change(void *buf, int ifindex, const struct obj_link *l, unsigned what,
+				  uint32_t group)
 {
 	struct nlmsghdr *nlh = put_header(buf, RTM_NEWLINK, 0);
 	struct ifinfomsg *ifi = put_ifinfo(nlh, ifindex);
@@ -178,7 +184,7 @@ int kmsg_link_parse(const struct nlmsghdr *nlh, struct kmsg_link *ret)
 	const struct nlattr *a;
 	bool ok = true, named = false;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
+	if (nlh->nlmsg_type != RTM_NEWLINK || !has_header(nlh, sizeof(*ifi)))
 		return -EINVAL;
 	ifi = mnl_nlmsg_get_payload(nlh);
 	l.ifindex = ifi->ifi_index;
@@ -221,8 +227,7 @@ bool kmsg_link_parse_promote(const struct nlmsghdr *nlh)
 {
 	const struct nlattr *spec, *inet, *conf, *a;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK ||
-	    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct ifinfomsg))
+	if (nlh->nlmsg_type != RTM_NEWLINK || !has_header(nlh, sizeof(struct ifinfomsg)))
 		return false;
 	mnl_attr_for_each(spec, nlh, sizeof(struct ifinfomsg)) {
 		if (mnl_attr_get_type(spec) != IFLA_AF_SPEC)
@@ -284,7 +289,7 @@ int kmsg_addr_parse(const struct nlmsghdr *nlh, struct kmsg_addr *ret)
 	struct kmsg_addr r = {0};
 
 	if ((nlh->nlmsg_type != RTM_NEWADDR && nlh->nlmsg_type != RTM_DELADDR) ||
-	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
+	    !has_header(nlh, sizeof(*ifa)))
 		return -EINVAL;
 	ifa = mnl_nlmsg_get_payload(nlh);
 	if ((ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) ||
@@ -356,7 +361,7 @@ struct nlmsghdr *kmsg_route_build(void *buf, uint16_t type, uint16_t flags,
 	return nlh;
 }
 
-struct nlmsghdr *kmsg_route_dump(void *buf, int family, uint32_t table, uint8_t proto)
+struct nlmsghdr *kmsg_route_dump(void *buf, int family, uint32_t table, uint8_t proto, int oif)
 {
 	struct nlmsghdr *nlh = put_header(buf, RTM_GETROUTE, NLM_F_DUMP);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
@@ -364,6 +369,8 @@ struct nlmsghdr *kmsg_route_dump(void *buf, int family, uint32_t table, uint8_t 
 	rtm->rtm_family = (uint8_t)family;
 	rtm->rtm_protocol = proto;
 	mnl_attr_put_u32(nlh, RTA_TABLE, table);
+	if (oif > 0)
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
 	return nlh;
 }
 
@@ -426,10 +433,11 @@ int kmsg_route_parse(const struct nlmsghdr *nlh, struct kmsg_route *ret)
 	const struct rtmsg *rtm;
 	struct kmsg_route r = {0};
 	const struct nlattr *a;
+	bool has_dst = false;
 	int family;
 
 	if ((nlh->nlmsg_type != RTM_NEWROUTE && nlh->nlmsg_type != RTM_DELROUTE) ||
-	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
+	    !has_header(nlh, sizeof(*rtm)))
 		return -EINVAL;
 	rtm = mnl_nlmsg_get_payload(nlh);
 	family = rtm->rtm_family;
@@ -443,9 +451,13 @@ int kmsg_route_parse(const struct nlmsghdr *nlh, struct kmsg_route *ret)
 	r.tos = rtm->rtm_tos;
 	r.src_len = rtm->rtm_src_len;
 	r.flags = rtm->rtm_flags;
-	mnl_attr_for_each(a, nlh, sizeof(*rtm))
+	mnl_attr_for_each(a, nlh, sizeof(*rtm)) {
 		if (!parse_route_attr(a, family, &r))
 			return -EINVAL;
+		has_dst |= mnl_attr_get_type(a) == RTA_DST;
+	}
+	if (rtm->rtm_dst_len && !has_dst)
+		return -EINVAL;
 	if (rtm->rtm_src_len || rtm->rtm_tos || (r.type != RTN_UNICAST && r.type != RTN_UNSPEC))
 		r.opaque = true;
 	*ret = r;
@@ -471,7 +483,8 @@ static bool copy_route_attrs(struct nlmsghdr *nlh, size_t size, const struct nlm
 					mnl_attr_get_payload(a)))
 			return false;
 		if (t == RTA_MULTIPATH) {
-			char *p = mnl_attr_get_payload(copy), *end = p + mnl_attr_get_payload_len(copy);
+			char *p = mnl_attr_get_payload(copy);
+			char *end = p + mnl_attr_get_payload_len(copy);
 
 			while (p + sizeof(struct rtnexthop) <= end) {
 				struct rtnexthop *nh = (struct rtnexthop *)p;
@@ -495,7 +508,7 @@ struct nlmsghdr *kmsg_from_dump(void *buf, size_t size, const struct nlmsghdr *d
 	struct nlmsghdr *nlh;
 	const struct nlattr *a;
 
-	if (!hdr || mnl_nlmsg_get_payload_len(dumped) < hdr ||
+	if (!hdr || !has_header(dumped, hdr) ||
 	    size < MNL_NLMSG_HDRLEN + MNL_ALIGN(hdr))
 		return NULL;
 	memset(buf, 0, size);

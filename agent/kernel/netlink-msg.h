@@ -7,7 +7,8 @@
  * Builders write into a caller buffer of KMSG_BUF_SIZE bytes and return the message, with
  * NLM_F_REQUEST and the given flags set; the socket adds NLM_F_ACK and the sequence number.
  * Parsers return 0, or -EINVAL for a message that is not what they read (wrong type, short
- * header, malformed or missing attributes).
+ * header, malformed or missing attributes). They read nlmsg_len bytes rounded up to netlink's
+ * 4-byte alignment, as received messages are laid out.
  *
  * Ownership marks: the agent's routes carry rtm_protocol KMSG_PROTO_SELF, its addresses
  * IFA_PROTO KMSG_PROTO_SELF (the kernel keeps IFA_PROTO since Linux 6.1), its tunnel links
@@ -105,8 +106,8 @@ struct kmsg_route {
 struct nlmsghdr *kmsg_route_build(void *buf, uint16_t type, uint16_t flags,
 				  const struct kmsg_route *r);
 /* RTM_GETROUTE dump of one family (AF_UNSPEC: both) and table, of one protocol (proto > 0)
- * or all. */
-struct nlmsghdr *kmsg_route_dump(void *buf, int family, uint32_t table, uint8_t proto);
+ * or all, through one link (oif > 0) or all. */
+struct nlmsghdr *kmsg_route_dump(void *buf, int family, uint32_t table, uint8_t proto, int oif);
 int kmsg_route_parse(const struct nlmsghdr *nlh, struct kmsg_route *ret);
 
 /* ---- dumped messages sent back ---- */

@@ -16,6 +16,7 @@ struct ksock {
 	unsigned portid;
 	uint32_t seq;
 	char msg[KSOCK_MSG_SIZE]; /* extended ACK message of the last failed request */
+	int last;		  /* its error */
 	char *buf;		  /* KSOCK_RECV_SIZE */
 };
 
@@ -101,16 +102,19 @@ static int read_status(struct ksock *s, const struct nlmsghdr *nlh)
 
 int ksock_talk(struct ksock *s, struct nlmsghdr *nlh, ksock_fn fn, void *data)
 {
+	/* NLM_F_DUMP shares its bits with NLM_F_REPLACE and NLM_F_EXCL: only a get dumps. */
+	bool dump = (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP && (nlh->nlmsg_type & 3) == 2;
 	uint32_t seq = ++s->seq;
 	bool done = false, intr = false;
 	int r = 0, fn_r = 0;
 
 	s->msg[0] = '\0';
+	s->last = 0;
 	nlh->nlmsg_seq = seq;
-	if (!(nlh->nlmsg_flags & NLM_F_DUMP))
+	if (!dump)
 		nlh->nlmsg_flags |= NLM_F_ACK;
 	if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
+		return s->last = -errno;
 	while (!done) {
 		ssize_t n = mnl_socket_recvfrom(s->nl, s->buf, KSOCK_RECV_SIZE);
 		const struct nlmsghdr *m;
@@ -119,7 +123,7 @@ int ksock_talk(struct ksock *s, struct nlmsghdr *nlh, ksock_fn fn, void *data)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return -errno;
+			return s->last = -errno;
 		left = (int)n;
 		for (m = (const struct nlmsghdr *)s->buf; !done && mnl_nlmsg_ok(m, left);
 		     m = mnl_nlmsg_next(m, &left)) {
@@ -136,17 +140,17 @@ int ksock_talk(struct ksock *s, struct nlmsghdr *nlh, ksock_fn fn, void *data)
 		}
 	}
 	if (r < 0)
-		return r;
+		return s->last = r;
 	if (fn_r < 0)
-		return fn_r;
+		return s->last = fn_r;
 	if (intr) {
 		snprintf(s->msg, sizeof(s->msg), "dump interrupted by a concurrent change");
-		return -EINTR;
+		return s->last = -EINTR;
 	}
 	return 0;
 }
 
 const char *ksock_error(const struct ksock *s, int r)
 {
-	return s->msg[0] ? s->msg : strerror(-r);
+	return s->msg[0] && s->last == r ? s->msg : strerror(-r);
 }

@@ -119,6 +119,22 @@ const char *prefix_format(const struct ip_prefix *p, char buf[PREFIX_STRLEN])
 	return buf;
 }
 
+const char *prefix_format_short(const struct ip_prefix *p, char buf[PREFIX_STRLEN])
+{
+	if (p->len == addr_max_len(p->addr.family))
+		return addr_format(&p->addr, buf);
+	return prefix_format(p, buf);
+}
+
+const char *port_range_format(const struct port_range *r, char buf[PORT_RANGE_STRLEN])
+{
+	if (r->first == r->last)
+		snprintf(buf, PORT_RANGE_STRLEN, "%u", r->first);
+	else
+		snprintf(buf, PORT_RANGE_STRLEN, "%u-%u", r->first, r->last);
+	return buf;
+}
+
 const char *mac_format(const uint8_t mac[6], char buf[MAC_STRLEN])
 {
 	snprintf(buf, MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],

@@ -27,6 +27,7 @@ struct port_range {
 #define ADDR_STRLEN 46		/* INET6_ADDRSTRLEN */
 #define PREFIX_STRLEN (46 + 4)	/* address "/" length */
 #define MAC_STRLEN 18
+#define PORT_RANGE_STRLEN 12	/* "65535-65535" */
 
 /* Parsers return 0 or -EINVAL; they accept only the canonical spellings inet_pton takes. */
 int addr_parse(const char *s, struct ip_addr *ret);
@@ -39,6 +40,10 @@ int mac_parse(const char *s, uint8_t ret[6]);
 const char *addr_format(const struct ip_addr *a, char buf[ADDR_STRLEN]);
 const char *prefix_format(const struct ip_prefix *p, char buf[PREFIX_STRLEN]);
 const char *mac_format(const uint8_t mac[6], char buf[MAC_STRLEN]);
+/* A bare address for a host prefix (/32, /128), else the prefix: as set elements are written. */
+const char *prefix_format_short(const struct ip_prefix *p, char buf[PREFIX_STRLEN]);
+/* "80" or "8000-8010". */
+const char *port_range_format(const struct port_range *r, char buf[PORT_RANGE_STRLEN]);
 
 unsigned addr_max_len(int family); /* 32 or 128 */
 bool addr_equal(const struct ip_addr *a, const struct ip_addr *b);

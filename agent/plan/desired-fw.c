@@ -118,7 +118,7 @@ static void text_addrs(struct strbuf *b, int family, const char *dir,
 	strbuf_append(b, " ");
 	for (i = 0; i < m->n_prefixes; i++) {
 		list_sep(b, i, n);
-		strbuf_append(b, object_prefix_text(&m->prefixes[i], buf));
+		strbuf_append(b, prefix_format_short(&m->prefixes[i], buf));
 	}
 	text_sets(b, m->sets, m->n_sets, m->n_prefixes, n);
 }
@@ -244,7 +244,7 @@ static int desired_set(const struct fw_set *s, struct objset *set, struct strbuf
 		if (s->type == FW_SET_PORT)
 			text_port(key, &s->ports[i]);
 		else
-			strbuf_append(key, object_prefix_text(&s->prefixes[i], buf));
+			strbuf_append(key, prefix_format_short(&s->prefixes[i], buf));
 		strbuf_append(ptr, s->ptr);
 		strbuf_append(ptr, "/elements/");
 		append_uint(ptr, i);

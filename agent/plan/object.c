@@ -175,13 +175,6 @@ const char *object_link_name(const struct object *o)
 	return NULL;
 }
 
-const char *object_prefix_text(const struct ip_prefix *p, char buf[PREFIX_STRLEN])
-{
-	if (p->len == addr_max_len(p->addr.family))
-		return addr_format(&p->addr, buf);
-	return prefix_format(p, buf);
-}
-
 uint32_t object_content_hash(const char *s, size_t n)
 {
 	uint32_t h = 2166136261u;

@@ -149,8 +149,6 @@ bool object_matches(const struct object *desired, const struct object *observed)
 /* The name of the link an address or a route is on; NULL for a route without a device and
  * for other kinds. */
 const char *object_link_name(const struct object *o);
-/* The canonical text of an element of a set or rule: a bare address for a host prefix. */
-const char *object_prefix_text(const struct ip_prefix *p, char buf[PREFIX_STRLEN]);
 /* The FNV-1a 32-bit hash of a file's content, as shown in the attrs of a world-readable
  * file: a change of content that keeps the size still shows in the plan. */
 uint32_t object_content_hash(const char *s, size_t n);

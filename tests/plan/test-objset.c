@@ -143,7 +143,7 @@ static void test_object_text(void **state)
 		struct ip_prefix p;
 
 		assert_int_equal(prefix_parse(v[i].prefix, &p), 0);
-		assert_string_equal(object_prefix_text(&p, buf), v[i].text);
+		assert_string_equal(prefix_format_short(&p, buf), v[i].text);
 	}
 	/* A link's mtu shows only when set; a foreign owner shows in the attrs. */
 	o = object_new(OBJ_LINK);
