@@ -4,11 +4,12 @@
  * running system, over rtnetlink (agent/kernel/). It implements the backend interface of
  * plan/backend.h for OBJ_HOSTNAME, OBJ_LINK, OBJ_ADDRESS and OBJ_ROUTE.
  *
- * observe fills the hostname (uname), the links (name, MAC, MTU, up; WireGuard tunnels by
- * name), their addresses and the routes of the main table, IPv4 and IPv6, each with its owner:
- * the agent's carry the protocol number 86 ("vrouter": rtm_protocol of routes, IFA_PROTO of
- * addresses, device group of tunnels); anything else is foreign, named by its protocol
- * ("kernel", "static", "dhcp", "unspec", ...). Left out, as the agent never manages them: the
+ * observe fills its parts of the observed state (the others stay as they are): the hostname
+ * (uname), the links (name, MAC, MTU, up; WireGuard tunnels by name), their addresses and the
+ * routes of the main table, IPv4 and IPv6, each with its owner. The agent's carry the
+ * protocol number 86 ("vrouter": rtm_protocol of routes, IFA_PROTO of addresses, device group
+ * of tunnels); anything else is foreign, named by its protocol ("kernel", "static", "dhcp",
+ * "unspec", ...; "foreign" for a tunnel). Left out, as the agent never manages them: the
  * loopback and links without a MAC other than WireGuard (and what is on them), IPv6
  * link-local addresses the kernel made and their fe80::/10 routes, tables other than main,
  * cached routes.

@@ -3,7 +3,8 @@
  * A driver of the kernel backend for kernel-backend.sh (run it in a network and UTS
  * namespace of its own: it changes links, addresses, routes and the hostname):
  *
- *   kernel-driver observe [--time N]     the observed state as JSON (observed_to_json); with
+ *   kernel-driver observe [--time N]     the observed state as JSON (observed_to_json), checked
+ *                                        to read back (observed_from_json) to the same text; with
  *                                        --time, observe N times and print the median in ms
  *   kernel-driver apply [--undo] OP...   apply operations written as op_format() prints them
  *                                        (without "(was ...)"), e.g.
@@ -48,40 +49,89 @@ static int observe(struct backend *b, struct observed *obs)
 	return r;
 }
 
+static int double_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* Observes n times and prints the median time in ms. */
+static int observe_time(struct backend *b, const char *count)
+{
+	_cleanup_free_ double *ms = NULL;
+	struct observed obs = {0};
+	unsigned long n, i;
+	char *end;
+	int r = 0;
+
+	n = strtoul(count, &end, 10);
+	if (*end || n == 0 || n > 10000)
+		return 64;
+	ms = calloc(n, sizeof(*ms));
+	if (!ms)
+		return 1;
+	for (i = 0; i < n && r >= 0; i++) {
+		double start = now_ms();
+
+		r = observe(b, &obs);
+		ms[i] = now_ms() - start;
+		observed_done(&obs);
+	}
+	if (r < 0)
+		return 1;
+	qsort(ms, n, sizeof(*ms), double_cmp);
+	printf("%.2f\n", ms[n / 2]);
+	return 0;
+}
+
+/* The state as the recording backend would read it: the same text again. */
+static int check_round_trip(const struct strbuf *json)
+{
+	struct observed again = {0};
+	struct errlist errs = {0};
+	struct strbuf text = {0};
+	int r;
+
+	r = observed_from_json(json->s, json->len, &again, &errs);
+	if (r >= 0)
+		r = observed_to_json(&again, &text);
+	if (r >= 0 && strcmp(strbuf_str(json), strbuf_str(&text)))
+		r = -EPROTO;
+	if (r < 0) {
+		errlist_print(&errs, stderr);
+		fprintf(stderr, "error: the observed state does not read back:\n%s", strbuf_str(json));
+	}
+	observed_done(&again);
+	errlist_done(&errs);
+	strbuf_done(&text);
+	return r;
+}
+
 static int cmd_observe(struct backend *b, int argc, char **argv)
 {
 	struct observed obs = {0};
 	struct strbuf out = {0};
 	int r;
 
-	if (argc == 3 && !strcmp(argv[1], "--time")) {
-		int n = atoi(argv[2]), i;
-		double *ms = calloc((size_t)n + 1, sizeof(*ms)), t;
-
-		for (i = 0, r = 0; i < n && r >= 0 && ms; i++) {
-			struct timespec a, z;
-
-			clock_gettime(CLOCK_MONOTONIC, &a);
-			r = observe(b, &obs);
-			clock_gettime(CLOCK_MONOTONIC, &z);
-			ms[i] = (double)(z.tv_sec - a.tv_sec) * 1e3 + (double)(z.tv_nsec - a.tv_nsec) / 1e6;
-			if (r >= 0)
-				observed_done(&obs);
-		}
-		for (i = 1; i < n && r >= 0 && ms; i++) /* insertion sort: the median */
-			for (int j = i; j > 0 && ms[j] < ms[j - 1]; j--)
-				t = ms[j], ms[j] = ms[j - 1], ms[j - 1] = t;
-		if (r >= 0 && ms && n > 0)
-			printf("%.2f\n", ms[n / 2]);
-		free(ms);
-		return r < 0 || !ms || n <= 0;
-	}
+	if (argc == 3 && !strcmp(argv[1], "--time"))
+		return observe_time(b, argv[2]);
 	if (argc != 1)
 		return 64;
 	r = observe(b, &obs);
 	if (r < 0)
 		return 1;
 	r = observed_to_json(&obs, &out);
+	if (r >= 0)
+		r = check_round_trip(&out);
 	if (r >= 0)
 		fputs(strbuf_str(&out), stdout);
 	strbuf_done(&out);
@@ -128,7 +178,7 @@ static int parse_link(struct object *o, char **tok, size_t n)
 		else if (strncmp(tok[i], "owner=", 6))
 			return -EINVAL;
 	}
-	return o->link.name[0] ? 0 : -EINVAL;
+	return o->link.name[0] || o->link.has & OBJ_LINK_HAS_MAC ? 0 : -EINVAL;
 }
 
 static int parse_route(struct object *o, char **tok, size_t n)
@@ -175,14 +225,15 @@ static int parse_op(char *line, enum op_type *type, struct object **ret)
 	*type = (enum op_type)i;
 	switch (kind) {
 	case OBJ_HOSTNAME:
-		if (n == 3 && !strncmp(tok[2], "name=", 5) && (o->hostname = strdup(tok[2] + 5)))
-			r = 0;
+		if (n == 2 || (n == 3 && !strncmp(tok[2], "name=", 5)))
+			r = (o->hostname = strdup(n == 3 ? tok[2] + 5 : "")) ? 0 : -ENOMEM;
 		break;
 	case OBJ_LINK:
 		r = parse_link(o, tok + 2, n - 2);
 		break;
 	case OBJ_ADDRESS:
-		if (n >= 4 && strlen(tok[2]) < OBJ_NAME_SIZE && prefix_parse(tok[3], &o->address.addr) == 0) {
+		if (n >= 4 && strlen(tok[2]) < OBJ_NAME_SIZE &&
+		    prefix_parse(tok[3], &o->address.addr) == 0) {
 			snprintf(o->address.ifname, OBJ_NAME_SIZE, "%s", tok[2]);
 			r = n == 4 || (n == 5 && !strncmp(tok[4], "owner=", 6)) ? 0 : -EINVAL;
 		}
@@ -254,7 +305,9 @@ static int make_op(struct backend *b, const char *text, struct op *ret)
 	} else if (type == OP_DELETE && twin) {
 		*ret = (struct op){OP_DELETE, object_ref(twin), NULL};
 	} else {
-		*ret = (struct op){type, object_ref(o), type == OP_REPLACE ? object_ref(twin) : NULL};
+		*ret = (struct op){type, object_ref(o), NULL};
+		if (type == OP_REPLACE)
+			ret->old = object_ref(twin);
 	}
 	object_unref(o);
 	observed_done(&obs);
@@ -333,6 +386,7 @@ static int cmd_apply(struct backend *b, int argc, char **argv)
 		r = make_op(b, argv[i], &op);
 		if (r < 0) {
 			undo_all(b, &done);
+			backend_abort(b, &err);
 			break;
 		}
 		r = apply_one(b, &op, &done);

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -504,11 +505,81 @@ static void test_route_malformed(void **state)
 	put_attr(nlh, RTA_PRIORITY, "\x01", 1);
 	assert_int_equal(kmsg_route_parse(nlh, &p), -EINVAL);
 
-	nlh = kmsg_route_dump(buf, AF_UNSPEC, RT_TABLE_MAIN, KMSG_PROTO_SELF);
+	nlh = kmsg_route_dump(buf, AF_UNSPEC, RT_TABLE_MAIN, KMSG_PROTO_SELF, 0);
 	assert_int_equal(nlh->nlmsg_type, RTM_GETROUTE);
 	assert_true(nlh->nlmsg_flags & NLM_F_DUMP);
 	assert_int_equal(((struct rtmsg *)NLMSG_DATA(nlh))->rtm_protocol, KMSG_PROTO_SELF);
 	assert_int_equal(kmsg_route_parse(nlh, &p), -EINVAL);
+}
+
+/* ---- garbage ---- */
+
+/* Every truncation and every single-byte change of valid messages: the parsers answer, and
+ * read nothing outside the message (valgrind and ASan watch). */
+static void parse_any(const struct nlmsghdr *nlh)
+{
+	char out[KMSG_BUF_SIZE];
+	struct kmsg_link l;
+	struct kmsg_addr a;
+	struct kmsg_route r;
+
+	kmsg_link_parse(nlh, &l);
+	kmsg_link_parse_promote(nlh);
+	kmsg_addr_parse(nlh, &a);
+	kmsg_route_parse(nlh, &r);
+	kmsg_from_dump(out, sizeof(out), nlh, NLM_F_CREATE);
+}
+
+static void test_garbage(void **state)
+{
+	struct kmsg_addr a = {.ifindex = 4, .addr = prefix("fd00:1::1/64"), .proto = 86};
+	struct kmsg_route r = route("10.9.0.0/16", 7, "10.1.2.254", 3, KMSG_PROTO_SELF);
+	struct obj_link l = mklink("web", true, 1450, true);
+	char src[4][KMSG_BUF_SIZE];
+	const struct nlmsghdr *v[4];
+	size_t i, n, k;
+
+	v[0] = kmsg_link_create(src[0], &l, "wireguard", 86);
+	v[1] = kmsg_link_promote(src[1], 3);
+	v[2] = kmsg_addr_build(src[2], RTM_NEWADDR, 0, &a);
+	v[3] = kmsg_route_build(src[3], RTM_NEWROUTE, 0, &r);
+	for (i = 0; i < 4; i++) {
+		const struct nlmsghdr *m = v[i];
+
+		for (n = 0; n <= m->nlmsg_len; n++) {
+			/* A copy of n bytes claiming n (in a buffer padded to netlink's alignment,
+			 * as every received message is), then each byte changed. */
+			size_t len = n < NLMSG_HDRLEN ? NLMSG_HDRLEN : n;
+			struct nlmsghdr *c = calloc(1, NLMSG_ALIGN(len));
+
+			assert_non_null(c);
+			memcpy(c, m, len);
+			c->nlmsg_len = (uint32_t)len;
+			parse_any(c);
+			for (k = sizeof(*c); k < n; k++) {
+				((uint8_t *)c)[k] ^= 0xa5;
+				parse_any(c);
+				((uint8_t *)c)[k] ^= 0xa5;
+			}
+			free(c);
+		}
+	}
+	{
+		char mp[KMSG_BUF_SIZE];
+		const struct nlmsghdr *m = multipath_dump(mp);
+
+		for (k = sizeof(*m); k < m->nlmsg_len; k++) {
+			struct nlmsghdr *c = malloc(m->nlmsg_len);
+
+			assert_non_null(c);
+			memcpy(c, m, m->nlmsg_len);
+			((uint8_t *)c)[k] = 0xff;
+			parse_any(c);
+			((uint8_t *)c)[k] = 0x01;
+			parse_any(c);
+			free(c);
+		}
+	}
 }
 
 /* ---- names of protocols ---- */
@@ -572,6 +643,7 @@ int main(void)
 		cmocka_unit_test(test_route_opaque),
 		cmocka_unit_test(test_route_from_dump),
 		cmocka_unit_test(test_route_malformed),
+		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_proto_names),
 	};
 
