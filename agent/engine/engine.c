@@ -215,7 +215,9 @@ int engine_apply(struct engine *e, const struct intent *in, struct apply_result 
 			goto out;
 		}
 	for (i = 0; i < e->n_backends; i++) {
-		r = backend_begin(e->backends[i], &err);
+		r = backend_prepare(e->backends[i], in, &err);
+		if (r >= 0)
+			r = backend_begin(e->backends[i], &err);
 		if (r < 0) {
 			errlist_add(&res->errs, "", "%s backend: %s", e->backends[i]->ops->name,
 				    strbuf_str(&err));

@@ -25,6 +25,7 @@
 
 #include <stdio.h>
 
+#include "intent/intent.h"
 #include "lib/errlist.h"
 #include "lib/strbuf.h"
 #include "observed.h"
@@ -37,6 +38,10 @@ struct backend_ops {
 	unsigned kinds; /* BACKEND_KIND(k) of each object kind it handles */
 	/* Fills obs (the parts of its kinds). 0, or negative errno with errors reported. */
 	int (*observe)(struct backend *b, struct observed *obs, struct errlist *errs);
+	/* Optional (NULL: none): called before begin with the intent being applied, for a
+	 * backend that builds its transaction from the typed model rather than from the
+	 * operations' text (nftables compiles the firewall section into one batch). */
+	int (*prepare)(struct backend *b, const struct intent *in, struct strbuf *err);
 	int (*begin)(struct backend *b, struct strbuf *err);
 	int (*apply_op)(struct backend *b, const struct op *op, struct strbuf *err);
 	int (*commit)(struct backend *b, struct strbuf *err);
@@ -59,6 +64,12 @@ static inline bool backend_handles(const struct backend *b, enum object_kind k)
 static inline int backend_observe(struct backend *b, struct observed *obs, struct errlist *errs)
 {
 	return b->ops->observe(b, obs, errs);
+}
+
+static inline int backend_prepare(struct backend *b, const struct intent *in,
+				  struct strbuf *err)
+{
+	return b->ops->prepare ? b->ops->prepare(b, in, err) : 0;
 }
 
 static inline int backend_begin(struct backend *b, struct strbuf *err)
