@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A driver of the apply engine for fault-inject.sh (run it in network and UTS namespaces of
+ * its own: it changes links, addresses, routes and the hostname):
+ *
+ *   engine-driver INTENT RECORD.json [--fail-at N]
+ *
+ * applies INTENT through the engine with the kernel backend; the kinds the kernel backend does
+ * not handle (firewall, files) go to a recording backend whose state is the file RECORD.json
+ * (written back after an apply), so that the engine's undo of real kernel steps is what this
+ * tests. With --fail-at N, the N-th operation of the apply
+ * fails ("injected fault") as a kernel error would. Prints
+ * "status=NAME changes=N undo_failed=0|1" and the errors; exits with the status (0 applied, 2
+ * failed and undone).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "intent/parse.h"
+#include "kernel/kernel.h"
+#include "lib/cleanup.h"
+#include "lib/jread.h"
+
+/* Counts the operations of every wrapped backend; the fail_at-th one fails. */
+static long fail_at = -1, op_count;
+
+struct faulty {
+	struct backend b;
+	struct backend *inner;
+};
+
+static struct backend *inner_of(struct backend *b)
+{
+	return ((struct faulty *)b)->inner;
+}
+
+static int faulty_observe(struct backend *b, struct observed *obs, struct errlist *errs)
+{
+	return backend_observe(inner_of(b), obs, errs);
+}
+
+static int faulty_prepare(struct backend *b, const struct intent *in, struct strbuf *err)
+{
+	return backend_prepare(inner_of(b), in, err);
+}
+
+static int faulty_begin(struct backend *b, struct strbuf *err)
+{
+	return backend_begin(inner_of(b), err);
+}
+
+static int faulty_apply_op(struct backend *b, const struct op *op, struct strbuf *err)
+{
+	if (++op_count == fail_at) {
+		strbuf_append(err, "injected fault");
+		return -EIO;
+	}
+	return backend_apply_op(inner_of(b), op, err);
+}
+
+static int faulty_commit(struct backend *b, struct strbuf *err)
+{
+	return backend_commit(inner_of(b), err);
+}
+
+static int faulty_abort(struct backend *b, struct strbuf *err)
+{
+	return backend_abort(inner_of(b), err);
+}
+
+static void faulty_free(struct backend *b)
+{
+	backend_free(inner_of(b));
+	free((void *)b->ops);
+	free(b);
+}
+
+static struct backend *faulty_new(struct backend *inner)
+{
+	struct backend_ops *ops = calloc(1, sizeof(*ops));
+	struct faulty *f = calloc(1, sizeof(*f));
+
+	if (!ops || !f || !inner) {
+		free(ops);
+		free(f);
+		backend_free(inner);
+		return NULL;
+	}
+	*ops = (struct backend_ops){
+		.name = inner->ops->name,
+		.kinds = inner->ops->kinds,
+		.observe = faulty_observe,
+		.prepare = faulty_prepare,
+		.begin = faulty_begin,
+		.apply_op = faulty_apply_op,
+		.commit = faulty_commit,
+		.abort = faulty_abort,
+		.free = faulty_free,
+	};
+	f->b.ops = ops;
+	f->inner = inner;
+	return &f->b;
+}
+
+static struct intent *load_intent(const char *path)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "rb");
+	_cleanup_free_ char *buf = NULL;
+	struct errlist errs = {0};
+	struct intent *in = NULL;
+	size_t len;
+
+	if (!f)
+		return NULL;
+	buf = malloc(JR_DOCUMENT_MAX + 1);
+	if (!buf)
+		return NULL;
+	len = fread(buf, 1, JR_DOCUMENT_MAX + 1, f);
+	if (intent_load(buf, len, &in, &errs) < 0)
+		errlist_print(&errs, stderr);
+	errlist_done(&errs);
+	return in;
+}
+
+int main(int argc, char **argv)
+{
+	struct backend *backends[2];
+	struct apply_result res;
+	struct engine *e;
+	struct intent *in;
+	int r;
+
+	if (argc == 5 && !strcmp(argv[3], "--fail-at"))
+		fail_at = strtol(argv[4], NULL, 10);
+	else if (argc != 3) {
+		fprintf(stderr, "usage: engine-driver INTENT RECORD.json [--fail-at N]\n");
+		return 64;
+	}
+	in = load_intent(argv[1]);
+	if (!in)
+		return 1;
+	/* The kernel first: the engine gives each kind to the first backend that claims it. */
+	backends[0] = faulty_new(backend_kernel_new());
+	backends[1] = faulty_new(backend_record_new(argv[2], NULL));
+	e = engine_new(backends, 2, "/etc/vrouter");
+	if (!e || !backends[0] || !backends[1]) {
+		fprintf(stderr, "out of memory\n");
+		return 1;
+	}
+	r = engine_apply(e, in, &res);
+	if (r < 0) {
+		fprintf(stderr, "engine_apply: %s\n", strerror(-r));
+		return 1;
+	}
+	if (res.status == APPLY_OK) {
+		struct strbuf err = {0};
+
+		if (backend_record_write_state(inner_of(backends[1]), argv[2], &err) < 0)
+			fprintf(stderr, "%s: %s\n", argv[2], strbuf_str(&err));
+		strbuf_done(&err);
+	}
+	printf("status=%s changes=%zu undo_failed=%d\n", apply_status_to_string(res.status),
+	       res.changes, res.undo_failed);
+	errlist_print(&res.errs, stdout);
+	r = (int)res.status;
+	apply_result_done(&res);
+	engine_free(e);
+	intent_free(in);
+	return r;
+}
