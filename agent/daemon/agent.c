@@ -15,6 +15,9 @@
 #ifdef HAVE_KERNEL_BACKEND
 #include "kernel/kernel.h"
 #endif
+#ifdef HAVE_NFT_BACKEND
+#include "nft/nft.h"
+#endif
 
 #define RECORD_PREFIX "record:"
 
@@ -48,11 +51,16 @@ static int agent_backends(struct agent *a, const char *spec, struct strbuf *err)
 	}
 	if (!strcmp(spec, "kernel")) {
 #ifdef HAVE_KERNEL_BACKEND
-		struct backend *b = backend_kernel_new();
-
-		if (!b)
+		/* The running system: rtnetlink for links, addresses and routes, then nftables
+		 * (last: its one transaction commits after every other step succeeded). */
+		a->backends[a->n_backends] = backend_kernel_new();
+		if (!a->backends[a->n_backends++])
 			return -ENOMEM;
-		a->backends[a->n_backends++] = b;
+#ifdef HAVE_NFT_BACKEND
+		a->backends[a->n_backends] = backend_nft_new();
+		if (!a->backends[a->n_backends++])
+			return -ENOMEM;
+#endif
 		return 0;
 #else
 		strbuf_printf(err, "this vrouterd was built without the kernel backend");
@@ -82,12 +90,12 @@ int agent_new(const struct agent_config *cfg, struct agent **ret, struct strbuf 
 		r = agent_backends(a, cfg->backend, err);
 	if (r >= 0) {
 		a->engine = engine_new(a->backends, a->n_backends, cfg->confdir);
-		if (!a->engine) {
-			for (i = 0; i < a->n_backends; i++)
-				backend_free(a->backends[i]);
+		if (!a->engine)
 			r = -ENOMEM;
-		}
 	}
+	if (r < 0 && !a->engine)
+		for (i = 0; i < a->n_backends; i++)
+			backend_free(a->backends[i]);
 	if (r < 0) {
 		if (r == -ENOMEM && !err->len)
 			strbuf_printf(err, "out of memory");
@@ -219,13 +227,13 @@ static char *agent_apply(struct agent *a, const char *id, const struct intent *i
 		*ret_ok = true;
 	} else {
 		const struct errlist *e = &res.errs;
+		const char *ptr = e->n ? e->v[0].pointer : "";
 
 		if (res.undo_failed)
 			a->in_effect = false;
 		log_err("generation %lld failed%s: %s%s%s", (long long)in->generation,
-			res.undo_failed ? " and could not be fully undone" : ", undone",
-			e->n ? e->v[0].pointer : "", e->n ? ": " : "",
-			e->n ? e->v[0].message : apply_status_to_string(res.status));
+			res.undo_failed ? " and could not be fully undone" : ", undone", ptr,
+			*ptr ? ": " : "", e->n ? e->v[0].message : apply_status_to_string(res.status));
 		status_record(&a->status, origin,
 			      res.status == APPLY_INVALID ? RESULT_INVALID : RESULT_FAILED,
 			      in->generation, &res);
@@ -244,19 +252,23 @@ static char *agent_plan(struct agent *a, const char *id, const struct intent *in
 	struct strbuf msg = {0};
 	enum store_verdict v;
 	char *answer;
-	int r;
+	int r = 0;
 
 	v = store_compare(a->store, in->generation, canonical, &msg);
-	if (v == STORE_STALE || v == STORE_CONFLICT)
+	if (v == STORE_STALE || v == STORE_CONFLICT) {
 		answer = proto_answer_error(id, APPLY_STALE, strbuf_str(&msg), false);
-	else if (v == STORE_SAME && a->in_effect)
-		answer = proto_answer_plan(id, &ops);
-	else if ((r = engine_plan(a->engine, in, &ops, &errs)) < 0 && r != -EINVAL && !errs.n)
+		goto out;
+	}
+	/* The applied intent, in effect: an apply would do nothing. */
+	if (!(v == STORE_SAME && a->in_effect))
+		r = engine_plan(a->engine, in, &ops, &errs);
+	if (r < 0 && !errs.n)
 		answer = proto_answer_error(id, APPLY_FAILED, strerror(-r), false);
 	else if (r < 0)
 		answer = proto_answer_errors(id, APPLY_FAILED, &errs, false, false);
 	else
 		answer = proto_answer_plan(id, &ops);
+out:
 	oplist_done(&ops);
 	errlist_done(&errs);
 	strbuf_done(&msg);

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -38,7 +37,7 @@
 struct args {
 	struct agent_config agent;
 	const char *socket;
-	const char *serial; /* NULL: the virtio port if it exists; "none": no serial port */
+	const char *serial; /* NULL: the virtio port; "none": no serial port */
 	const char *payload;
 };
 
@@ -49,8 +48,8 @@ static void usage(FILE *f)
 		"  --backend kernel|record:PATH  where intents are applied (default: kernel);\n"
 		"                                record:PATH keeps the router as a JSON state file\n"
 		"  --socket PATH      the agent's socket (default: " SOCKET_DEFAULT ")\n"
-		"  --serial PATH|none the serial port to answer on as well (default: "
-		"" SERIAL_DEFAULT " when it exists)\n"
+		"  --serial PATH|none the serial port to answer on as well (default:\n"
+		"                     " SERIAL_DEFAULT ")\n"
 		"  --state-dir DIR    where the applied intent is kept (default: " STATE_DIR_DEFAULT
 		")\n"
 		"  --confdir DIR      service configurations (default: " CONFDIR_DEFAULT ")\n"
@@ -125,15 +124,12 @@ static void notify_watchdog(void)
 	sd_notify(0, "WATCHDOG=1");
 }
 
-/* The serial port: the one given, or the virtio port when it exists; NULL for none. */
+/* The serial port: the one given, or the virtio port (which may appear later); NULL for
+ * none. */
 static int open_serial(const char *arg, struct serial **ret)
 {
-	struct stat st;
-
 	*ret = NULL;
 	if (arg && !strcmp(arg, "none"))
-		return 0;
-	if (!arg && stat(SERIAL_DEFAULT, &st) < 0)
 		return 0;
 	*ret = serial_new(arg ? arg : SERIAL_DEFAULT);
 	return *ret ? 0 : -ENOMEM;

@@ -311,7 +311,7 @@ char *proto_answer_errors(const char *id, int exit_code, const struct errlist *e
 	if (applied)
 		put(o, "applied", json_false(), &ok);
 	put(o, "errors", list, &ok);
-	if (exit_code == 2)
+	if (applied && exit_code == 2)
 		put(o, "undo_failed", json_boolean(undo_failed), &ok);
 	return answer_finish(o, id, ok);
 }

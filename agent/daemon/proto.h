@@ -49,7 +49,7 @@ struct proto_request {
 	char *id; /* the request's id as JSON text (echoed in the answer), or NULL */
 	/* apply, check, plan: the intent re-serialized in document order (the input of
 	 * intent_load: pointers into it are pointers into the sent intent) and its canonical
-	 * form (see proto_canonical). */
+	 * form: compact, object keys sorted (JSON_SORT_KEYS), for comparing contents. */
 	char *intent;
 	size_t intent_len;
 	char *canonical;
@@ -86,7 +86,8 @@ int proto_request_build(enum proto_kind kind, const char *doc, size_t len, const
 /* {"exit": N, "error": msg} (PROTO_EXIT_BAD_REQUEST, stale generation, ...); applied: add
  * "applied": false (answers to apply). */
 char *proto_answer_error(const char *id, int exit_code, const char *msg, bool applied);
-/* {"exit": N, ["applied": false,] "errors": [{"pointer", "message"}...][, "undo_failed"]} */
+/* {"exit": N, ["applied": false,] "errors": [{"pointer", "message"}...]}; applied and exit 2:
+ * "undo_failed" too. */
 char *proto_answer_errors(const char *id, int exit_code, const struct errlist *errs,
 			  bool applied, bool undo_failed);
 

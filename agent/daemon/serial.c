@@ -10,6 +10,7 @@
 #include "serial.h"
 
 #define SERIAL_RETRY_MS 1000
+#define SERIAL_ABSENT_MAX_MS 30000 /* a port that does not exist: retries back off to this */
 #define SERIAL_HANGUP_MS 250
 
 struct serial {
@@ -17,6 +18,7 @@ struct serial {
 	int fd;
 	uint64_t retry_at; /* closed: when to open again */
 	uint64_t quiet_until; /* open, hung up: when to poll again */
+	uint64_t absent_ms;   /* current retry interval while the path does not exist */
 	int last_error;	      /* logged once per kind of failure */
 };
 
@@ -87,15 +89,21 @@ bool serial_try_open(struct serial *s, uint64_t now_ms)
 		if (fd >= 0)
 			close(fd);
 		if (r != s->last_error)
-			log_warn("serial port %s: %s (retrying every %d ms)", s->path,
-				 strerror(-r), SERIAL_RETRY_MS);
+			log_msg(r == -ENOENT ? LOG_INFO : LOG_WARNING, "serial port %s: %s (retrying)",
+				s->path, strerror(-r));
 		s->last_error = r;
-		s->retry_at = now_ms + SERIAL_RETRY_MS;
+		/* A port that is not there may come (hot plug): look less and less often. */
+		if (r == -ENOENT)
+			s->absent_ms = s->absent_ms ? s->absent_ms * 2 : SERIAL_RETRY_MS;
+		if (s->absent_ms > SERIAL_ABSENT_MAX_MS)
+			s->absent_ms = SERIAL_ABSENT_MAX_MS;
+		s->retry_at = now_ms + (r == -ENOENT ? s->absent_ms : SERIAL_RETRY_MS);
 		return false;
 	}
 	if (s->last_error)
 		log_info("serial port %s is open", s->path);
 	s->last_error = 0;
+	s->absent_ms = 0;
 	s->fd = fd;
 	s->quiet_until = 0;
 	return true;
@@ -123,6 +131,7 @@ void serial_reopen(struct serial *s)
 		close(s->fd);
 	s->fd = -1;
 	s->retry_at = 0;
+	s->absent_ms = 0;
 	s->last_error = 0;
 }
 

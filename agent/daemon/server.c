@@ -245,7 +245,9 @@ static void conn_overflow(struct conn *c)
 static void conn_process(struct server *s, struct conn *c)
 {
 	while (!c->out && !c->dead) {
-		char *nl = memchr(c->in + c->scanned, '\n', c->in_len - c->scanned);
+		char *nl = c->in_len > c->scanned
+				   ? memchr(c->in + c->scanned, '\n', c->in_len - c->scanned)
+				   : NULL;
 		size_t len;
 
 		if (!nl) {
@@ -267,6 +269,12 @@ static void conn_process(struct server *s, struct conn *c)
 		}
 		if (c->out && conn_flush(c) < 0)
 			c->dead = !c->serial;
+	}
+	/* Give back the memory of a large request once it is handled. */
+	if (!c->in_len && c->in_cap > 2 * READ_CHUNK) {
+		free(c->in);
+		c->in = NULL;
+		c->in_cap = 0;
 	}
 }
 
@@ -343,17 +351,20 @@ static void serial_conn_io(struct server *s, short revents)
 	struct conn *c = &s->serial_conn;
 	struct serial *port = s->cfg.serial;
 	ssize_t n = -EAGAIN;
-	int r;
 
-	if (c->out && (revents & POLLOUT) && (r = conn_flush(c)) < 0) {
-		n = r;
-		goto lost;
+	if (c->out && (revents & POLLOUT)) {
+		n = conn_flush(c);
+		if (n < 0)
+			goto lost;
+		if (!c->out)
+			conn_process(s, c); /* the next request, if one is waiting */
+		return;
 	}
 	if (!c->out && (revents & (POLLIN | POLLHUP | POLLERR)))
 		n = conn_read(c);
 	if (n > 0) {
 		conn_process(s, c);
-	} else if (n == 0 || (n == -EAGAIN && (revents & POLLHUP))) {
+	} else if (n == 0 || (n == -EAGAIN && (revents & (POLLHUP | POLLERR)))) {
 		/* No peer (virtio without a host side): drop what it left, wait a little. */
 		conn_reset(c);
 		serial_hangup(port, now_ms());

@@ -9,7 +9,7 @@
  * Writes are atomic: a temporary file in the same directory, fsync, rename, fsync of the
  * directory. A crash leaves the previous or the new intent, never a mix.
  *
- * Contents are compared in canonical form (proto_canonical: compact, keys sorted): the same
+ * Contents are compared in canonical form (proto.c: compact, object keys sorted): the same
  * intent with other whitespace, another key order or other string escapes is the same
  * content; a reordered array (rules!) is not.
  */

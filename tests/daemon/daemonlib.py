@@ -10,6 +10,7 @@ import os
 import pty
 import select
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -97,7 +98,12 @@ class Results:
             print("ok   %s" % name)
         sys.stdout.flush()
 
-    def finish(self):
+    def finish(self, tmp=None):
+        """The closing line; the temporary directory goes when everything passed."""
+        if tmp and not self.failed:
+            shutil.rmtree(tmp, ignore_errors=True)
+        elif tmp:
+            print("files kept in %s" % tmp)
         print("%d passed, %d failed" % (self.passed, self.failed))
         sys.exit(1 if self.failed else 0)
 

@@ -83,10 +83,10 @@ def time_apply(big_path, big):
     return took
 
 
-def kill_during_apply(big_path, big, delay, index, when_exists=None):
+def kill_during_apply(big_path, big, delay, index, when_exists=None, after_answer=False):
     """Applies generation 1 (small), sends generation 2 (large), kills the daemon `delay`
-    seconds after the request is sent (or as soon as the file when_exists(d) appears),
-    restarts it. Returns whether the answer came first."""
+    seconds after the request is sent (or as soon as the file when_exists(d) appears, or
+    once the answer is there), restarts it. Returns whether the answer came first."""
     small = small_of(big)
     d = new_daemon("kill-%d" % index, router=large_router(big))
     d.start()
@@ -96,15 +96,18 @@ def kill_during_apply(big_path, big, delay, index, when_exists=None):
     with connect(d.sock) as s:
         start = time.monotonic()
         s.sendall(line)
-        if when_exists:
+        if after_answer:
+            read_line(s)
+        elif when_exists:
             path = when_exists(d)
             while not os.path.exists(path) and time.monotonic() - start < delay:
                 time.sleep(0.0005)
         else:
             time.sleep(max(0, delay - (time.monotonic() - start)))
+        elapsed = time.monotonic() - start
         s.setblocking(False)
         try:
-            answered = b"\n" in s.recv(4096)
+            answered = after_answer or b"\n" in s.recv(4096)
         except BlockingIOError:
             answered = False
         d.kill9()
@@ -127,27 +130,27 @@ def kill_during_apply(big_path, big, delay, index, when_exists=None):
           "the router did not converge to the persisted generation %d" % gen)
     d.stop()
     print("     killed %.2f s after sending (%s): converged to generation %d" %
-          (delay, phase, gen))
+          (elapsed, phase, gen))
     return answered
 
 
 def test_kill9():
-    big = large_intent(2)
+    big = large_intent(2, rules=15000, hosts=6000, forwards=1000)
     big_path = intent_file(big, "big.json")
     took = time_apply(big_path, big)
     print("     the large apply takes %.2f s from request to answer" % took)
     # Kill points spread over the apply (read, validate, apply, write the router's state,
-    # persist) and after it.
-    fractions = (0.05, 0.3, 0.6, 0.75, 0.85, 0.9, 0.95, 1.0, 2.0)
+    # persist), right in the writes (as soon as their temporary files appear), and after the
+    # answer. Where a timed kill lands depends on the machine's load; each must converge.
+    fractions = (0.05, 0.5, 0.8, 0.95)
     outcomes = [kill_during_apply(big_path, big, took * f, i)
                 for i, f in enumerate(fractions)]
-    check(not outcomes[0], "the first kill came after the answer")
-    check(outcomes[-1], "the last kill came before the answer")
-    # And right in the writes, as soon as their temporary files appear.
+    check(not all(outcomes), "every kill came after the answer")
     n = len(fractions)
     kill_during_apply(big_path, big, took * 3, n, lambda d: d.router + ".tmp")
     kill_during_apply(big_path, big, took * 3, n + 1,
                       lambda d: os.path.join(d.state, "intent.json.tmp"))
+    kill_during_apply(big_path, big, 0, n + 2, after_answer=True)
 
 
 def test_payload():
@@ -241,4 +244,4 @@ res.run("kill -9 during an apply, restart: converged", test_kill9)
 res.run("boot payload", test_payload)
 res.run("corrupt persisted intent", test_corrupt_state)
 res.run("one daemon per state directory and socket; modes", test_one_daemon)
-res.finish()
+res.finish(tmp)

@@ -153,6 +153,26 @@ def test_serial_noise():
     check(rc == 0 and json.loads(out)["generation"] == 2, "show after SIGHUP", rc, out, err)
 
 
+def test_pipelined():
+    """Several requests in one write, on the socket and on the serial line: one answer
+    each, in order."""
+    reqs = b"".join(b'{"request": "%s", "id": "p-%d"}\n' % (k, i)
+                    for i, k in enumerate([b"show", b"status", b"nope", b"show"]))
+    for path in (d.sock, relay.sock_path):
+        with connect(path) as s:
+            s.sendall(b"\n" + reqs)
+            s.settimeout(30 * SLOW)
+            got = b""
+            while got.count(b"\n") < 4:
+                data = s.recv(1 << 16)
+                check(data, "connection closed", got)
+                got += data
+        answers = [json.loads(l) for l in got.decode().splitlines()]
+        check([a["id"] for a in answers] == ["p-0", "p-1", "p-2", "p-3"],
+              "answers out of order on %s" % path, answers)
+        check([a["exit"] for a in answers] == [0, 0, 64, 0], "exit codes", answers)
+
+
 def test_malformed():
     bad_lines = [b"not json\n", b"{}\n", b"[1, 2]\n", b'{"request": "nope"}\n',
                  b'{"request": "show", "intent": {}}\n', b'{"request": "apply"}\n',
@@ -180,9 +200,11 @@ def test_malformed():
 
 def test_huge_line_and_concurrent_apply():
     """A 20 MB line gets an error answer, the connection goes on, and an apply on another
-    connection completes meanwhile."""
+    connection completes while the line is half sent."""
     size = 20 * 1000 * 1000
     chunk = b"x" * (1 << 20)
+    half_sent = threading.Event()
+    applied = threading.Event()
     box = {}
 
     def sender():
@@ -191,10 +213,11 @@ def test_huge_line_and_concurrent_apply():
             sent = 0
             s.sendall(b'{"request": "show", "pad": "')
             while sent < size:
+                if sent >= size // 2 and not half_sent.is_set():
+                    half_sent.set()
+                    box["waited"] = applied.wait(120 * SLOW)
                 s.sendall(chunk)
                 sent += len(chunk)
-                time.sleep(0.05)
-            box["sent_at"] = time.monotonic()
             s.sendall(b'"}\n{"request": "show"}\n')
             got = b""
             while got.count(b"\n") < 2:
@@ -205,13 +228,13 @@ def test_huge_line_and_concurrent_apply():
 
     t = threading.Thread(target=sender)
     t.start()
-    time.sleep(0.3)
+    check(half_sent.wait(60 * SLOW), "the sender is stuck")
     path = intent_file(intent(4), "g4.json")
     rc, out, err = d.ctl("apply", path)
-    applied_at = time.monotonic()
+    applied.set()
     t.join()
     check(rc == 0 and json.loads(out)["generation"] == 4, "the concurrent apply", out, err)
-    check(applied_at < box["sent_at"], "the apply waited for the 20 MB line")
+    check(box["waited"], "the apply did not complete while the line was half sent")
     first = json.loads(box["lines"][0])
     check(first["exit"] == 64 and "longer than" in first["error"], "huge line answer", first)
     after = json.loads(box["lines"][1])
@@ -246,10 +269,11 @@ res.run("apply - (stdin, as over ssh)", test_stdin)
 res.run("invalid intent: the errors of check", test_invalid_like_check)
 res.run("socket, serial socket and serial tty answer the same", test_serial_same_answers)
 res.run("serial: noise on the line, SIGHUP", test_serial_noise)
+res.run("pipelined requests (socket, serial)", test_pipelined)
 res.run("malformed lines", test_malformed)
 res.run("20 MB line and a concurrent apply", test_huge_line_and_concurrent_apply)
 res.run("unreachable agent: exit 4", test_unreachable)
 res.run("no secrets in the log", test_no_secrets_in_log)
 res.run("clean stop", d.stop)
 relay.close()
-res.finish()
+res.finish(tmp)

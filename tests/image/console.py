@@ -60,12 +60,20 @@ class Console:
 
 
 def login(c, password, expect_refused):
+    # A prompt is whatever the console printed last. After a failed login, login(1) itself
+    # asks again and takes an empty name as a name: answer a stray password prompt with an
+    # empty password and wait for the next login prompt.
     c.send("\r")
-    if c.expect(rb"login: ")[0] != 0:
+    for _ in range(3):
+        i, _ = c.expect(rb"login: $", rb"Password: $")
+        if i != 1:
+            break
+        c.send("\r")
+    if i != 0:
         print("console: no login prompt", file=sys.stderr)
         return 1
     c.send("root\r")
-    if c.expect(rb"Password: ")[0] != 0:
+    if c.expect(rb"Password: $")[0] != 0:
         print("console: no password prompt", file=sys.stderr)
         return 1
     c.send(password + "\r")
@@ -75,8 +83,8 @@ def login(c, password, expect_refused):
     if i != 0:
         print("console: login failed", file=sys.stderr)
         return 1
-    # No echo and no line wrapping: a command's output is exactly what it prints.
-    c.send("stty -echo cols 1000\r")
+    # No echo, no line wrapping, no bracketed paste: a command's output is what it prints.
+    c.send("stty -echo cols 1000; bind 'set enable-bracketed-paste off'\r")
     return 0 if c.expect(PROMPT)[0] == 0 else 1
 
 
@@ -92,7 +100,8 @@ def run(c, command):
         print("console: command did not finish", file=sys.stderr)
         return 1
     status = int(re.match(rb"\d+", c.buf).group()) if re.match(rb"\d+", c.buf) else 0
-    sys.stdout.write(out.decode(errors="replace").replace("\r\n", "\n").lstrip("\n"))
+    out = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", out).replace(b"\r\n", b"\n").lstrip(b"\n")
+    sys.stdout.write(out.decode(errors="replace"))
     return status
 
 

@@ -47,7 +47,8 @@ stop_vm() {
 	[ -e "/run/netns/$ns" ] && ip netns del "$ns"
 	return 0
 }
-trap 'stop_vm; rm -rf "$tmp"' EXIT
+# KEEP=1 keeps the consoles' logs and the payloads.
+trap 'stop_vm; [ -n "${KEEP:-}" ] && echo "# kept $tmp" || rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
 console="$top/tests/image/console.py"
@@ -92,9 +93,9 @@ cat >"$tmp/intent.json" <<EOF
 EOF
 intent_sum=$(sha256sum "$tmp/intent.json" | cut -d' ' -f1)
 intent_b64=$(basenc --base64url -w0 "$tmp/intent.json" | tr -d '=')
-"$top/scripts/mkpayload" --authorized-keys "$tmp/key.pub" -o "$tmp/keys.iso" >/dev/null
+"$top/scripts/mkpayload" --authorized-keys "$tmp/key.pub" -o "$tmp/keys.iso" >/dev/null 2>&1
 "$top/scripts/mkpayload" --intent "$tmp/intent.json" --authorized-keys "$tmp/key.pub" \
-	--console-password-hash "$hash" -o "$tmp/full.iso" >/dev/null
+	--console-password-hash "$hash" -o "$tmp/full.iso" >/dev/null 2>&1
 
 # --- boot 1: no password hash; intent on the kernel command line (direct kernel boot)
 echo "# boot 1: no console password, intent on the kernel command line"

@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: MIT */
+/* The nftables backend: observe, queue, and one transaction per apply. */
+#include <errno.h>
+#include <linux/netfilter/nf_tables.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "lib/cleanup.h"
+#include "nft-compile.h"
+#include "nft-elem.h"
+#include "nft-observe.h"
+#include "nft.h"
+
+struct nft {
+	struct backend b;
+	struct nsock *sock;
+	/* observed */
+	bool exists;
+	char fingerprint[17];
+	/* prepared, and queued since begin */
+	struct nftd *desc;
+	bool full;
+	size_t n_ops;
+	struct nftd_elem_change *changes;
+	size_t n_changes, cap_changes;
+	struct nft_commit_stats last;
+};
+
+static struct nft *nft_of(struct backend *b)
+{
+	return (struct nft *)b;
+}
+
+static int nft_sock(struct nft *n, struct strbuf *err)
+{
+	return n->sock ? 0 : nsock_open(&n->sock, err);
+}
+
+/* ---- observe ---- */
+
+static int tag_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool has_tag(const struct nfto *o, const char *kind, const char *key)
+{
+	_cleanup_free_ char *tag = NULL;
+	const char *p;
+
+	if (asprintf(&tag, "%s %s", kind, key) < 0)
+		return false;
+	p = tag;
+	return bsearch(&p, o->tags, o->n_tags, sizeof(*o->tags), tag_cmp) != NULL;
+}
+
+static size_t sort_key_len;
+
+/* By key; an interval's end before a start at the same key (adjacent intervals). */
+static int elem_cmp(const void *a, const void *b)
+{
+	const struct nfto_elem *x = a, *y = b;
+	int c = memcmp(x->key, y->key, sort_key_len);
+
+	if (c)
+		return c;
+	return (int)(y->flags & NFT_SET_ELEM_INTERVAL_END) - (int)(x->flags & NFT_SET_ELEM_INTERVAL_END);
+}
+
+static int add_object(struct observed *obs, enum object_kind kind, const char *key,
+		      const char *attrs)
+{
+	struct object *o = object_new_text(kind, key, attrs);
+	int r;
+
+	if (!o)
+		return -ENOMEM;
+	r = objset_add(&obs->nft, o);
+	object_unref(o);
+	return r == -EEXIST ? 0 : r;
+}
+
+static int observe_catalog(const struct nfto *o, const struct nfto_set *cat,
+			   struct observed *obs)
+{
+	struct strbuf text = {0};
+	const char *p;
+	size_t i;
+	int r = 0;
+
+	sort_key_len = 4;
+	if (cat->n)
+		qsort(cat->elems, cat->n, sizeof(*cat->elems), elem_cmp);
+	for (i = 0; i < cat->n; i++)
+		if (cat->elems[i].comment)
+			strbuf_append(&text, cat->elems[i].comment);
+	if (text.oom) {
+		strbuf_done(&text);
+		return -ENOMEM;
+	}
+	p = strbuf_str(&text);
+	while (r >= 0) {
+		_cleanup_free_ char *kind = NULL, *key = NULL, *attrs = NULL;
+		int k;
+
+		r = nftc_record_next(&p, &kind, &key, &attrs);
+		if (r < 0)
+			break;
+		k = object_kind_from_string(kind);
+		if (k >= 0 && has_tag(o, kind, key))
+			r = add_object(obs, (enum object_kind)k, key, attrs);
+	}
+	strbuf_done(&text);
+	return r == -ENOENT ? 0 : r;
+}
+
+static int observe_elements(const struct nfto_set *s, struct observed *obs)
+{
+	int family = s->key_len == 4 ? AF_INET : s->key_len == 16 ? AF_INET6 : 0;
+	struct strbuf key = {0};
+	size_t i;
+	int r = 0;
+
+	if (s->key_len != 2 && !family)
+		return 0;
+	sort_key_len = s->key_len;
+	if (s->n)
+		qsort(s->elems, s->n, sizeof(*s->elems), elem_cmp);
+	for (i = 0; i < s->n && r >= 0; i++) {
+		uint8_t hi[16];
+
+		if (s->elems[i].flags & NFT_SET_ELEM_INTERVAL_END)
+			continue;
+		if (i + 1 < s->n && s->elems[i + 1].flags & NFT_SET_ELEM_INTERVAL_END) {
+			memcpy(hi, s->elems[i + 1].key, s->key_len);
+			nfte_dec(hi, s->key_len);
+		} else {
+			memset(hi, 0xff, s->key_len);
+		}
+		strbuf_truncate(&key, 0);
+		strbuf_printf(&key, "%s ", s->name);
+		nfte_format(family, s->elems[i].key, hi, &key);
+		r = key.oom ? -ENOMEM : add_object(obs, OBJ_FW_ELEMENT, strbuf_str(&key), "");
+	}
+	strbuf_done(&key);
+	return r;
+}
+
+static int nft_observe(struct backend *b, struct observed *obs, struct errlist *errs)
+{
+	struct nft *n = nft_of(b);
+	struct strbuf err = {0};
+	struct nfto o;
+	size_t i;
+	int r;
+
+	r = nft_sock(n, &err);
+	if (r >= 0)
+		r = nfto_read(n->sock, NFTC_CATALOG, &o, &err);
+	if (r < 0) {
+		errlist_add(errs, "", "%s", strbuf_str(&err));
+		strbuf_done(&err);
+		return r;
+	}
+	strbuf_done(&err);
+	n->exists = o.exists;
+	memcpy(n->fingerprint, o.fingerprint, sizeof(n->fingerprint));
+	if (o.n_tags)
+		qsort(o.tags, o.n_tags, sizeof(*o.tags), tag_cmp);
+	for (i = 0; i < o.n_sets && r >= 0; i++) {
+		const struct nfto_set *s = &o.sets[i];
+
+		if (!strcmp(s->name, NFTC_CATALOG))
+			r = observe_catalog(&o, s, obs);
+		else if (s->tag && !strncmp(s->tag, "fw-set ", 7))
+			r = observe_elements(s, obs);
+	}
+	nfto_done(&o);
+	if (r < 0)
+		errlist_add(errs, "", "cannot read table inet %s: %s", NFTD_TABLE, strerror(-r));
+	return r;
+}
+
+/* ---- apply ---- */
+
+static void queue_reset(struct nft *n)
+{
+	n->full = false;
+	n->n_ops = 0;
+	n->n_changes = 0;
+}
+
+static int nft_prepare(struct backend *b, const struct intent *in, struct strbuf *err)
+{
+	struct nft *n = nft_of(b);
+	int r;
+
+	n->desc = nftd_free(n->desc);
+	r = nftc_compile(in, &n->desc);
+	if (r < 0)
+		strbuf_printf(err, "cannot compile the firewall: %s", strerror(-r));
+	return r;
+}
+
+static int nft_begin(struct backend *b, struct strbuf *err)
+{
+	queue_reset(nft_of(b));
+	return 0;
+}
+
+static int queue_change(struct nft *n, const struct nftd_set *s, bool add, const uint8_t *key,
+			uint32_t flags, const char *ptr)
+{
+	struct nftd_elem_change *c;
+
+	if (n->n_changes == n->cap_changes) {
+		size_t cap = n->cap_changes ? 2 * n->cap_changes : 16;
+
+		c = realloc(n->changes, cap * sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		n->changes = c;
+		n->cap_changes = cap;
+	}
+	c = &n->changes[n->n_changes++];
+	*c = (struct nftd_elem_change){.set = s, .add = add, .flags = flags, .ptr = ptr};
+	memcpy(c->key, key, s->key_len);
+	return 0;
+}
+
+/* An element operation as its start and end elements; anything else makes the batch whole. */
+static int queue_element(struct nft *n, const struct op *op)
+{
+	const char *sp = strchr(op->obj->key, ' ');
+	_cleanup_free_ char *name = NULL;
+	const struct nftd_set *s;
+	struct nfte_interval iv;
+	int family, r;
+
+	if (op->type == OP_REPLACE || !sp || !n->desc)
+		return 1;
+	name = strndup(op->obj->key, (size_t)(sp - op->obj->key));
+	if (!name)
+		return -ENOMEM;
+	s = nftd_set_find(n->desc, name);
+	if (!s || !s->plan_elements)
+		return 1;
+	family = s->key_len == 4 ? AF_INET : s->key_len == 16 ? AF_INET6 : 0;
+	if (nfte_parse(family, sp + 1, &iv) < 0)
+		return 1;
+	r = queue_change(n, s, op->type == OP_CREATE, iv.lo, 0, op->obj->ptr);
+	if (r >= 0 && nfte_inc(iv.hi, s->key_len))
+		r = queue_change(n, s, op->type == OP_CREATE, iv.hi, NFT_SET_ELEM_INTERVAL_END,
+				 op->obj->ptr);
+	return r;
+}
+
+static int nft_apply_op(struct backend *b, const struct op *op, struct strbuf *err)
+{
+	struct nft *n = nft_of(b);
+	int r = 1;
+
+	n->n_ops++;
+	if (op->obj->kind == OBJ_FW_ELEMENT)
+		r = queue_element(n, op);
+	if (r > 0)
+		n->full = true;
+	if (r < 0)
+		strbuf_printf(err, "out of memory");
+	return r < 0 ? r : 0;
+}
+
+struct batch_errors {
+	const struct nftd_batch *batch;
+	struct strbuf *err;
+};
+
+static void batch_error(uint32_t seq, int error, const char *msg, void *data)
+{
+	struct batch_errors *e = data;
+	const char *ptr = nftd_batch_ptr(e->batch, seq);
+
+	if (e->err->len)
+		strbuf_append(e->err, "; ");
+	strbuf_printf(e->err, "%s: %s", ptr ? ptr : "", msg[0] ? msg : strerror(-error));
+}
+
+static int nft_commit(struct backend *b, struct strbuf *err)
+{
+	struct nft *n = nft_of(b);
+	struct nftd_batch batch;
+	struct batch_errors e = {.batch = &batch, .err = err};
+	char fp[17];
+	bool same;
+	int r;
+
+	n->last = (struct nft_commit_stats){0};
+	if (!n->desc)
+		return 0;
+	r = nftd_fingerprint(n->desc, fp);
+	if (r < 0)
+		goto oom;
+	same = n->exists && !strcmp(fp, n->fingerprint);
+	if (same && !n->full && !n->n_changes) {
+		queue_reset(n);
+		return 0;
+	}
+	r = nft_sock(n, err);
+	if (r < 0)
+		return r;
+	if (same && !n->full)
+		r = nftd_batch_elems(n->changes, n->n_changes, nsock_seq(n->sock, n->n_changes + 2),
+				     &batch);
+	else
+		r = nftd_batch_full(n->desc, nsock_seq(n->sock, 0), &batch);
+	if (r < 0)
+		goto oom;
+	/* Sequence numbers: the full batch counts its messages only once built. */
+	nsock_seq(n->sock, batch.n_msgs + 2);
+	r = nsock_batch(n->sock, batch.buf, batch.len, batch_error, &e);
+	if (r >= 0) {
+		n->exists = true;
+		memcpy(n->fingerprint, fp, sizeof(fp));
+		n->last = (struct nft_commit_stats){
+			.batches = 1,
+			.messages = batch.n_msgs - 1, /* END */
+			.elem_msgs = batch.n_elem_msgs,
+			.full = !(same && !n->full),
+		};
+	} else if (!err->len) {
+		strbuf_printf(err, "%s", strerror(-r));
+	}
+	nftd_batch_done(&batch);
+	queue_reset(n);
+	return r;
+oom:
+	strbuf_printf(err, "out of memory");
+	return -ENOMEM;
+}
+
+static int nft_abort(struct backend *b, struct strbuf *err)
+{
+	struct nft *n = nft_of(b);
+
+	queue_reset(n);
+	n->desc = nftd_free(n->desc);
+	return 0;
+}
+
+static void nft_free(struct backend *b)
+{
+	struct nft *n = nft_of(b);
+
+	nsock_close(n->sock);
+	nftd_free(n->desc);
+	free(n->changes);
+	free(n);
+}
+
+static const struct backend_ops nft_ops = {
+	.name = "nftables",
+	.kinds = BACKEND_KIND(OBJ_FW_SET) | BACKEND_KIND(OBJ_FW_ELEMENT) |
+		 BACKEND_KIND(OBJ_FW_CHAIN) | BACKEND_KIND(OBJ_FW_RULE) |
+		 BACKEND_KIND(OBJ_NAT_RULE),
+	.observe = nft_observe,
+	.prepare = nft_prepare,
+	.begin = nft_begin,
+	.apply_op = nft_apply_op,
+	.commit = nft_commit,
+	.abort = nft_abort,
+	.free = nft_free,
+};
+
+struct backend *backend_nft_new(void)
+{
+	struct nft *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	n->b.ops = &nft_ops;
+	return &n->b;
+}
+
+void backend_nft_last_commit(struct backend *b, struct nft_commit_stats *ret)
+{
+	*ret = nft_of(b)->last;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* What the two halves of the compiler share (nft-compile.c, nft-compile-nat.c). */
+#pragma once
+
+#include <linux/netfilter/nf_tables.h>
+#include <net/if.h>
+
+#include "nft-compile.h"
+#include "nft-elem.h"
+
+/* The n-th 32-bit register. */
+#define REG(n) ((uint32_t)NFT_REG32_00 + (n))
+
+struct nftc {
+	const struct intent *in;
+	struct nftd *d;
+};
+
+void nftc_match_nfproto(struct nftd_rule *r, int family);
+void nftc_match_l4proto(struct nftd_rule *r, uint8_t proto);
+void nftc_ifname(const char *name, uint8_t out[IFNAMSIZ]);
+/* meta key (IIFNAME/OIFNAME) in names (n > 0). */
+void nftc_match_ifnames(struct nftc *c, struct nftd_rule *r, uint32_t key, char *const *names,
+			size_t n);
+/* Loads the source or destination address of the family into REG(0). */
+void nftc_load_addr(struct nftd_rule *r, int family, bool source);
+/* REG(0) (an address of the family) in prefixes (n > 0). */
+void nftc_match_prefixes(struct nftc *c, struct nftd_rule *r, int family,
+			 const struct ip_prefix *prefixes, size_t n);
+/* An interval of a single-field interval set: its start and end elements. */
+void nftc_interval_elem(struct nftd *d, struct nftd_set *s, const struct nfte_interval *iv);
+
+/* nft-compile-nat.c: the forward chain's accept of port-forwarded and one-to-one traffic,
+ * then the nat chains. */
+void nftc_forward_open(struct nftc *c);
+void nftc_compile_nat(struct nftc *c);

@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The compiler, NAT part. Keys of concatenations are laid out as the kernel loads them into
+ * registers: each field padded to 4 bytes (address, protocol byte, port).
+ *
+ * Port forwards are maps, so that their number does not change the cost of a packet:
+ *   _pf4/_pf6   daddr . l4proto . dport -> address . port, one element per port: a map
+ *              gives each key one value, so a range forwarded to other ports (8000-8010 to
+ *              9000-9010) becomes one element per port (the kernel's NAT can map a range
+ *              to a range only by load-balancing, not by shifting).
+ *   _pfr4/_pfr6 the same key as intervals -> address only, for ranges forwarded to the same
+ *              ports (the port is kept): one element per forward however wide.
+ * Neither map looks at the input interface: a guest inside that connects to the public
+ * address is forwarded too (hairpin), and its reply comes back through the router because
+ * the hairpin rule masquerades traffic that was DNATed and leaves on the subnet it came from
+ * (set _lan4/_lan6: interface prefix . interface name).
+ */
+#include <netinet/in.h> /* before the kernel's headers */
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_nat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "nft-compile-internal.h"
+
+#define KEY_SPACE 40 /* an IPv6 address, a protocol and a port, or an address and a name */
+
+static size_t addr_len(int family)
+{
+	return family == AF_INET6 ? 16 : 4;
+}
+
+static uint32_t addr_type(int family)
+{
+	return family == AF_INET6 ? NFTD_TYPE_IP6ADDR : NFTD_TYPE_IPADDR;
+}
+
+static uint32_t concat_type(const uint32_t *t, size_t n)
+{
+	uint32_t v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v = v << NFTD_TYPE_BITS | t[i];
+	return v;
+}
+
+/* "4" or "6" appended to a base name. */
+static const char *set_name(char buf[16], const char *base, int family)
+{
+	snprintf(buf, 16, "%s%c", base, family == AF_INET6 ? '6' : '4');
+	return buf;
+}
+
+/* The key address . protocol . port (size alen + 8). */
+static void key_app(uint8_t *k, const struct ip_addr *a, uint8_t proto, uint16_t port)
+{
+	size_t alen = addr_len(a->family);
+
+	memset(k, 0, alen + 8);
+	memcpy(k, a->bytes, alen);
+	k[alen] = proto;
+	nfte_port(port, k + alen + 4);
+}
+
+static struct nftd_set *app_set(struct nftc *c, const char *base, int family, uint32_t flags,
+				uint32_t data_type, uint32_t data_len)
+{
+	const uint32_t t[] = {addr_type(family), NFTD_TYPE_INET_PROTOCOL, NFTD_TYPE_INET_SERVICE};
+	uint8_t fields[] = {(uint8_t)addr_len(family), 1, 2};
+	bool interval = flags & NFT_SET_INTERVAL;
+	char name[16];
+
+	return nftd_set(c->d, set_name(name, base, family), flags | (interval ? NFT_SET_CONCAT : 0),
+			concat_type(t, 3), (uint32_t)addr_len(family) + 8, data_type, data_len,
+			interval ? fields : NULL, interval ? 3 : 0, NULL, NULL);
+}
+
+static size_t n_protos(enum nat_proto p, uint8_t out[2])
+{
+	if (p == NAT_TCP_UDP) {
+		out[0] = IPPROTO_TCP;
+		out[1] = IPPROTO_UDP;
+		return 2;
+	}
+	out[0] = p == NAT_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+	return 1;
+}
+
+/* ---- the forward chain: what NAT opens ---- */
+
+void nftc_forward_open(struct nftc *c)
+{
+	const struct nat *nat = &c->in->nat;
+	int family;
+
+	for (family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
+		size_t alen = addr_len(family), i, j;
+		struct nftd_set *s = NULL;
+		struct nftd_rule *r;
+		char tag[48];
+
+		for (i = 0; i < nat->n_destination; i++) {
+			const struct nat_dest *d = &nat->destination[i];
+			uint8_t protos[2], lo[KEY_SPACE], hi[KEY_SPACE];
+
+			if (d->destination.family != family || !d->open_firewall)
+				continue;
+			if (!s)
+				s = app_set(c, "_open", family, NFT_SET_INTERVAL, 0, 0);
+			snprintf(tag, sizeof(tag), "nat-rule dnat/%zu", i);
+			for (j = 0; s && j < n_protos(d->protocol, protos); j++) {
+				key_app(lo, &d->destination, protos[j], d->ports.first);
+				key_app(hi, &d->destination, protos[j], d->ports.last);
+				nftd_elem(c->d, s, lo, hi, NULL, 0, tag);
+			}
+		}
+		for (i = 0; i < nat->n_one_to_one; i++) {
+			const struct nat_one_to_one *o = &nat->one_to_one[i];
+			uint8_t lo[KEY_SPACE], hi[KEY_SPACE];
+
+			if (o->public_addr.family != family || !o->open_firewall)
+				continue;
+			if (!s)
+				s = app_set(c, "_open", family, NFT_SET_INTERVAL, 0, 0);
+			snprintf(tag, sizeof(tag), "nat-rule one-to-one/%zu", i);
+			key_app(lo, &o->public_addr, 0, 0);
+			key_app(hi, &o->public_addr, 255, 65535);
+			if (s)
+				nftd_elem(c->d, s, lo, hi, NULL, 0, tag);
+		}
+		if (!s)
+			continue;
+		/* ct original daddr . l4proto . ct original proto-dst: the public side. */
+		r = nftd_rule(c->d, "forward", NULL, NULL);
+		nftc_match_nfproto(r, family);
+		nftd_ct(r, family == AF_INET6 ? NFT_CT_DST_IP6 : NFT_CT_DST_IP, IP_CT_DIR_ORIGINAL,
+			REG(0));
+		nftd_meta(r, NFT_META_L4PROTO, REG(alen / 4));
+		nftd_ct(r, NFT_CT_PROTO_DST, IP_CT_DIR_ORIGINAL, REG(alen / 4 + 1));
+		nftd_lookup(r, s, REG(0), 0, false);
+		nftd_counter(r);
+		nftd_verdict(r, NF_ACCEPT);
+	}
+}
+
+/* ---- prerouting: port forwards and one-to-one ---- */
+
+static void dnat_rule(struct nftc *c, int family, const struct nftd_set *map, bool ports)
+{
+	size_t alen = addr_len(family);
+	struct nftd_rule *r = nftd_rule(c->d, "dstnat", NULL, NULL);
+
+	nftc_match_nfproto(r, family);
+	nftc_load_addr(r, family, false);
+	if (ports) {
+		nftd_meta(r, NFT_META_L4PROTO, REG(alen / 4));
+		nftd_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, REG(alen / 4 + 1));
+	}
+	nftd_lookup(r, map, REG(0), REG(0), false);
+	nftd_nat(r, NFT_NAT_DNAT, family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4, REG(0),
+		 map->data_len > alen ? REG(alen / 4) : 0);
+}
+
+static void compile_forwards(struct nftc *c, int family)
+{
+	const struct nat *nat = &c->in->nat;
+	size_t alen = addr_len(family), i, j;
+	const uint32_t dt[] = {addr_type(family), NFTD_TYPE_INET_SERVICE};
+	struct nftd_set *pf = NULL, *pfr = NULL;
+	char tag[48];
+
+	for (i = 0; i < nat->n_destination; i++) {
+		const struct nat_dest *d = &nat->destination[i];
+		bool same = d->ports.first == d->to_ports.first;
+		uint8_t protos[2], lo[KEY_SPACE], hi[KEY_SPACE], data[KEY_SPACE];
+		unsigned p;
+
+		if (d->destination.family != family)
+			continue;
+		snprintf(tag, sizeof(tag), "nat-rule dnat/%zu", i);
+		if (same && !pfr)
+			pfr = app_set(c, "_pfr", family, NFT_SET_MAP | NFT_SET_INTERVAL,
+				      addr_type(family), (uint32_t)alen);
+		if (!same && !pf)
+			pf = app_set(c, "_pf", family, NFT_SET_MAP, concat_type(dt, 2),
+				     (uint32_t)alen + 4);
+		memset(data, 0, sizeof(data));
+		memcpy(data, d->to.bytes, alen);
+		for (j = 0; j < n_protos(d->protocol, protos); j++) {
+			if (same) {
+				key_app(lo, &d->destination, protos[j], d->ports.first);
+				key_app(hi, &d->destination, protos[j], d->ports.last);
+				if (pfr)
+					nftd_elem(c->d, pfr, lo, hi, data, 0, tag);
+				continue;
+			}
+			for (p = d->ports.first; pf && p <= d->ports.last; p++) {
+				key_app(lo, &d->destination, protos[j], (uint16_t)p);
+				nfte_port((uint16_t)(d->to_ports.first + (p - d->ports.first)),
+					  data + alen);
+				nftd_elem(c->d, pf, lo, NULL, data, 0, tag);
+			}
+		}
+	}
+	if (pf)
+		dnat_rule(c, family, pf, true);
+	if (pfr)
+		dnat_rule(c, family, pfr, true);
+}
+
+/* _o2od: public -> private (prerouting); _o2os: private . oifname -> public (postrouting). */
+static struct nftd_set *compile_one_to_one(struct nftc *c, int family)
+{
+	const struct nat *nat = &c->in->nat;
+	size_t alen = addr_len(family), i;
+	const uint32_t kt[] = {addr_type(family), NFTD_TYPE_IFNAME};
+	struct nftd_set *od = NULL, *os = NULL;
+	char name[16], tag[48];
+
+	for (i = 0; i < nat->n_one_to_one; i++) {
+		const struct nat_one_to_one *o = &nat->one_to_one[i];
+		uint8_t key[KEY_SPACE] = {0};
+
+		if (o->public_addr.family != family)
+			continue;
+		if (!od) {
+			od = nftd_set(c->d, set_name(name, "_o2od", family), NFT_SET_MAP,
+				      addr_type(family), (uint32_t)alen, addr_type(family),
+				      (uint32_t)alen, NULL, 0, NULL, NULL);
+			os = nftd_set(c->d, set_name(name, "_o2os", family), NFT_SET_MAP,
+				      concat_type(kt, 2), (uint32_t)alen + IFNAMSIZ,
+				      addr_type(family), (uint32_t)alen, NULL, 0, NULL, NULL);
+		}
+		if (!od || !os)
+			return NULL;
+		snprintf(tag, sizeof(tag), "nat-rule one-to-one/%zu", i);
+		nftd_elem(c->d, od, o->public_addr.bytes, NULL, o->private_addr.bytes, 0, tag);
+		memcpy(key, o->private_addr.bytes, alen);
+		nftc_ifname(o->interface, key + alen);
+		nftd_elem(c->d, os, key, NULL, o->public_addr.bytes, 0, tag);
+	}
+	if (od)
+		dnat_rule(c, family, od, false);
+	return os;
+}
+
+/* ---- postrouting ---- */
+
+/* Traffic between an IPsec tunnel's local and remote subnets keeps its addresses. */
+static void compile_nonat(struct nftc *c, int family)
+{
+	const struct vpn *vpn = &c->in->vpn;
+	size_t alen = addr_len(family), i, j, k;
+	uint8_t fields[] = {(uint8_t)alen, (uint8_t)alen};
+	const uint32_t t[] = {addr_type(family), addr_type(family)};
+	struct nftd_set *s = NULL;
+	struct nftd_rule *r;
+	char name[16];
+
+	for (i = 0; i < vpn->n_ipsec; i++) {
+		const struct ipsec_tunnel *t_ = &vpn->ipsec[i];
+
+		for (j = 0; j < t_->n_local_subnets; j++)
+			for (k = 0; k < t_->n_remote_subnets; k++) {
+				const struct ip_prefix *l = &t_->local_subnets[j];
+				const struct ip_prefix *rm = &t_->remote_subnets[k];
+				struct nfte_interval a, b;
+				uint8_t lo[KEY_SPACE], hi[KEY_SPACE];
+
+				if (l->addr.family != family || rm->addr.family != family)
+					continue;
+				if (!s)
+					s = nftd_set(c->d, set_name(name, "_nonat", family),
+						     NFT_SET_INTERVAL | NFT_SET_CONCAT,
+						     concat_type(t, 2), (uint32_t)(2 * alen), 0, 0,
+						     fields, 2, NULL, NULL);
+				if (!s)
+					return;
+				nfte_prefix_bounds(l, a.lo, a.hi);
+				nfte_prefix_bounds(rm, b.lo, b.hi);
+				memcpy(lo, a.lo, alen);
+				memcpy(lo + alen, b.lo, alen);
+				memcpy(hi, a.hi, alen);
+				memcpy(hi + alen, b.hi, alen);
+				nftd_elem(c->d, s, lo, hi, NULL, 0, NULL);
+			}
+	}
+	if (!s)
+		return;
+	r = nftd_rule(c->d, "srcnat", NULL, NULL);
+	nftc_match_nfproto(r, family);
+	nftc_load_addr(r, family, true);
+	if (family == AF_INET6)
+		nftd_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 24, 16, REG(alen / 4));
+	else
+		nftd_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, REG(alen / 4));
+	nftd_lookup(r, s, REG(0), 0, false);
+	nftd_verdict(r, NF_ACCEPT);
+}
+
+static bool has_dnat(const struct nat *nat, int family)
+{
+	size_t i;
+
+	for (i = 0; i < nat->n_destination; i++)
+		if (nat->destination[i].destination.family == family)
+			return true;
+	for (i = 0; i < nat->n_one_to_one; i++)
+		if (nat->one_to_one[i].public_addr.family == family)
+			return true;
+	return false;
+}
+
+/* DNATed traffic that leaves on the subnet it came from gets the router's address. */
+static void compile_hairpin(struct nftc *c, int family)
+{
+	size_t alen = addr_len(family), i, j;
+	uint8_t fields[] = {(uint8_t)alen, IFNAMSIZ};
+	const uint32_t t[] = {addr_type(family), NFTD_TYPE_IFNAME};
+	uint32_t dnat_bit = IPS_DST_NAT, zero = 0;
+	struct nftd_set *s = NULL;
+	struct nftd_rule *r;
+	char name[16];
+
+	if (!has_dnat(&c->in->nat, family))
+		return;
+	for (i = 0; i < c->in->n_ifaces; i++) {
+		const struct iface *f = &c->in->ifaces[i];
+
+		for (j = 0; j < f->n_addrs; j++) {
+			struct nfte_interval iv;
+			uint8_t lo[KEY_SPACE], hi[KEY_SPACE];
+
+			if (f->addrs[j].addr.family != family)
+				continue;
+			if (!s)
+				s = nftd_set(c->d, set_name(name, "_lan", family),
+					     NFT_SET_INTERVAL | NFT_SET_CONCAT, concat_type(t, 2),
+					     (uint32_t)alen + IFNAMSIZ, 0, 0, fields, 2, NULL, NULL);
+			if (!s)
+				return;
+			nfte_prefix_bounds(&f->addrs[j], iv.lo, iv.hi);
+			memcpy(lo, iv.lo, alen);
+			memcpy(hi, iv.hi, alen);
+			nftc_ifname(f->name, lo + alen);
+			nftc_ifname(f->name, hi + alen);
+			nftd_elem(c->d, s, lo, hi, NULL, 0, NULL);
+		}
+	}
+	if (!s)
+		return;
+	r = nftd_rule(c->d, "srcnat", NULL, NULL);
+	nftd_ct(r, NFT_CT_STATUS, -1, REG(0));
+	nftd_bitwise(r, REG(0), 4, &dnat_bit);
+	nftd_cmp(r, NFT_CMP_NEQ, REG(0), &zero, 4);
+	nftc_match_nfproto(r, family);
+	nftc_load_addr(r, family, true);
+	nftd_meta(r, NFT_META_OIFNAME, REG(alen / 4));
+	nftd_lookup(r, s, REG(0), 0, false);
+	nftd_counter(r);
+	nftd_masq(r);
+}
+
+static void snat_one_to_one(struct nftc *c, int family, const struct nftd_set *os)
+{
+	size_t alen = addr_len(family);
+	struct nftd_rule *r = nftd_rule(c->d, "srcnat", NULL, NULL);
+
+	nftc_match_nfproto(r, family);
+	nftc_load_addr(r, family, true);
+	nftd_meta(r, NFT_META_OIFNAME, REG(alen / 4));
+	nftd_lookup(r, os, REG(0), REG(0), false);
+	nftd_nat(r, NFT_NAT_SNAT, family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4, REG(0), 0);
+}
+
+static void compile_source(struct nftc *c, size_t i)
+{
+	const struct nat_source *s = &c->in->nat.source[i];
+	int family = s->has & NAT_SOURCE_HAS_TO ? s->to.family
+		     : s->n_sources		    ? s->sources[0].addr.family
+						    : 0;
+	struct nftd_rule *r;
+	char tag[48];
+
+	snprintf(tag, sizeof(tag), "nat-rule snat/%zu", i);
+	r = nftd_rule(c->d, "srcnat", tag, s->ptr);
+	nftc_match_nfproto(r, family);
+	nftc_match_ifnames(c, r, NFT_META_OIFNAME, &s->out, 1);
+	if (s->n_sources) {
+		nftc_load_addr(r, family, true);
+		nftc_match_prefixes(c, r, family, s->sources, s->n_sources);
+	}
+	nftd_counter(r);
+	if (s->masquerade) {
+		nftd_masq(r);
+		return;
+	}
+	nftd_immediate(r, REG(0), s->to.bytes, (uint32_t)addr_len(family));
+	nftd_nat(r, NFT_NAT_SNAT, family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4, REG(0), 0);
+}
+
+void nftc_compile_nat(struct nftc *c)
+{
+	struct nftd_set *os[2] = {NULL, NULL};
+	size_t i;
+
+	nftd_chain(c->d, "dstnat", "nat", NF_INET_PRE_ROUTING, -100, -1, NULL, NULL);
+	nftd_chain(c->d, "srcnat", "nat", NF_INET_POST_ROUTING, 100, -1, NULL, NULL);
+	compile_forwards(c, AF_INET);
+	compile_forwards(c, AF_INET6);
+	os[0] = compile_one_to_one(c, AF_INET);
+	os[1] = compile_one_to_one(c, AF_INET6);
+	compile_nonat(c, AF_INET);
+	compile_nonat(c, AF_INET6);
+	compile_hairpin(c, AF_INET);
+	compile_hairpin(c, AF_INET6);
+	if (os[0])
+		snat_one_to_one(c, AF_INET, os[0]);
+	if (os[1])
+		snat_one_to_one(c, AF_INET6, os[1]);
+	for (i = 0; i < c->in->nat.n_source; i++)
+		compile_source(c, i);
+}

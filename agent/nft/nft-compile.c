@@ -1,0 +1,563 @@
+/* SPDX-License-Identifier: MIT */
+/* The compiler, filter part: the base chains, the always-on rules, the intent's sets and
+ * rules, and the catalog of plan objects. */
+#include <errno.h>
+#include <netinet/in.h> /* before the kernel's headers */
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter_ipv4.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "lib/cleanup.h"
+#include "nft-compile-internal.h"
+#include "nft-elem.h"
+#include "plan/desired.h"
+
+#define LOG_RATE 10 /* per second, per rule */
+#define LOG_BURST 5
+
+static const char *const chain_name[_FW_CHAIN_MAX] = {
+	[FW_INPUT] = "input",
+	[FW_FORWARD] = "forward",
+	[FW_OUTPUT] = "output",
+};
+static const int chain_hook[_FW_CHAIN_MAX] = {
+	[FW_INPUT] = NF_INET_LOCAL_IN,
+	[FW_FORWARD] = NF_INET_FORWARD,
+	[FW_OUTPUT] = NF_INET_LOCAL_OUT,
+};
+
+/* ---- matches ---- */
+
+void nftc_match_nfproto(struct nftd_rule *r, int family)
+{
+	uint8_t v = family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+
+	if (!family)
+		return;
+	nftd_meta(r, NFT_META_NFPROTO, REG(0));
+	nftd_cmp(r, NFT_CMP_EQ, REG(0), &v, 1);
+}
+
+void nftc_match_l4proto(struct nftd_rule *r, uint8_t proto)
+{
+	nftd_meta(r, NFT_META_L4PROTO, REG(0));
+	nftd_cmp(r, NFT_CMP_EQ, REG(0), &proto, 1);
+}
+
+void nftc_ifname(const char *name, uint8_t out[IFNAMSIZ])
+{
+	memset(out, 0, IFNAMSIZ);
+	strncpy((char *)out, name, IFNAMSIZ - 1);
+}
+
+void nftc_match_ifnames(struct nftc *c, struct nftd_rule *r, uint32_t key, char *const *names,
+			size_t n)
+{
+	uint8_t v[IFNAMSIZ];
+	struct nftd_set *s;
+	size_t i;
+
+	if (!n)
+		return;
+	nftd_meta(r, key, REG(0));
+	if (n == 1) {
+		nftc_ifname(names[0], v);
+		nftd_cmp(r, NFT_CMP_EQ, REG(0), v, IFNAMSIZ);
+		return;
+	}
+	s = nftd_set(c->d, NULL, 0, NFTD_TYPE_IFNAME, IFNAMSIZ, 0, 0, NULL, 0, NULL, NULL);
+	for (i = 0; s && i < n; i++) {
+		nftc_ifname(names[i], v);
+		nftd_elem(c->d, s, v, NULL, NULL, 0, NULL);
+	}
+	nftd_lookup(r, s, REG(0), 0, false);
+}
+
+/* An anonymous interval set of single-field keys (len bytes) holding the intervals. */
+static struct nftd_set *interval_set(struct nftc *c, uint32_t type, size_t len,
+				     struct nfte_interval *v, size_t n)
+{
+	struct nftd_set *s = nftd_set(c->d, NULL, NFT_SET_INTERVAL, type, (uint32_t)len, 0, 0,
+				      NULL, 0, NULL, NULL);
+	size_t i;
+
+	n = nfte_merge(v, n, len);
+	for (i = 0; s && i < n; i++)
+		nftc_interval_elem(c->d, s, &v[i]);
+	return s;
+}
+
+void nftc_interval_elem(struct nftd *d, struct nftd_set *s, const struct nfte_interval *iv)
+{
+	uint8_t end[16];
+
+	nftd_elem(d, s, iv->lo, NULL, NULL, 0, NULL);
+	memcpy(end, iv->hi, s->key_len);
+	if (nfte_inc(end, s->key_len))
+		nftd_elem(d, s, end, NULL, NULL, NFT_SET_ELEM_INTERVAL_END, NULL);
+}
+
+/* Loads the source or destination address of the family into REG(0). */
+void nftc_load_addr(struct nftd_rule *r, int family, bool source)
+{
+	if (family == AF_INET6)
+		nftd_payload(r, NFT_PAYLOAD_NETWORK_HEADER, source ? 8 : 24, 16, REG(0));
+	else
+		nftd_payload(r, NFT_PAYLOAD_NETWORK_HEADER, source ? 12 : 16, 4, REG(0));
+}
+
+void nftc_match_prefixes(struct nftc *c, struct nftd_rule *r, int family,
+			 const struct ip_prefix *prefixes, size_t n)
+{
+	size_t len = family == AF_INET6 ? 16 : 4, i;
+	struct nfte_interval *v;
+
+	if (n == 1) {
+		struct nfte_interval iv;
+		uint8_t mask[16];
+
+		nfte_prefix_bounds(&prefixes[0], iv.lo, iv.hi);
+		if (prefixes[0].len < 8 * len) {
+			for (i = 0; i < len; i++)
+				mask[i] = (uint8_t)~(iv.lo[i] ^ iv.hi[i]);
+			nftd_bitwise(r, REG(0), (uint32_t)len, mask);
+		}
+		nftd_cmp(r, NFT_CMP_EQ, REG(0), iv.lo, (uint32_t)len);
+		return;
+	}
+	v = calloc(n, sizeof(*v));
+	if (!v) {
+		c->d->oom = true;
+		return;
+	}
+	for (i = 0; i < n; i++)
+		nfte_prefix_bounds(&prefixes[i], v[i].lo, v[i].hi);
+	nftd_lookup(r, interval_set(c, family == AF_INET6 ? NFTD_TYPE_IP6ADDR : NFTD_TYPE_IPADDR,
+				    len, v, n),
+		    REG(0), 0, false);
+	free(v);
+}
+
+/* prefixes (n > 0) or the named set `set`. */
+static void match_addrs(struct nftc *c, struct nftd_rule *r, int family, bool source,
+			const struct ip_prefix *prefixes, size_t n, const char *set)
+{
+	nftc_load_addr(r, family, source);
+	if (set)
+		nftd_lookup(r, nftd_set_find(c->d, set), REG(0), 0, false);
+	else
+		nftc_match_prefixes(c, r, family, prefixes, n);
+}
+
+static void match_ports(struct nftc *c, struct nftd_rule *r, bool source,
+			const struct port_range *ranges, size_t n, const char *set)
+{
+	struct nfte_interval *v;
+	uint8_t a[2], b[2];
+	size_t i;
+
+	nftd_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, source ? 0 : 2, 2, REG(0));
+	if (set) {
+		nftd_lookup(r, nftd_set_find(c->d, set), REG(0), 0, false);
+		return;
+	}
+	if (n == 1) {
+		nfte_port(ranges[0].first, a);
+		nfte_port(ranges[0].last, b);
+		if (ranges[0].first == ranges[0].last) {
+			nftd_cmp(r, NFT_CMP_EQ, REG(0), a, 2);
+		} else {
+			nftd_cmp(r, NFT_CMP_GTE, REG(0), a, 2);
+			nftd_cmp(r, NFT_CMP_LTE, REG(0), b, 2);
+		}
+		return;
+	}
+	v = calloc(n, sizeof(*v));
+	if (!v) {
+		c->d->oom = true;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		nfte_port(ranges[i].first, v[i].lo);
+		nfte_port(ranges[i].last, v[i].hi);
+	}
+	nftd_lookup(r, interval_set(c, NFTD_TYPE_INET_SERVICE, 2, v, n), REG(0), 0, false);
+	free(v);
+}
+
+static void match_icmp_types(struct nftc *c, struct nftd_rule *r, bool v6, const uint8_t *t,
+			     size_t n)
+{
+	struct nftd_set *s;
+	size_t i;
+
+	nftd_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, REG(0));
+	if (n == 1) {
+		nftd_cmp(r, NFT_CMP_EQ, REG(0), t, 1);
+		return;
+	}
+	s = nftd_set(c->d, NULL, 0, v6 ? NFTD_TYPE_ICMP6_TYPE : NFTD_TYPE_ICMP_TYPE, 1, 0, 0, NULL,
+		     0, NULL, NULL);
+	for (i = 0; s && i < n; i++)
+		nftd_elem(c->d, s, &t[i], NULL, NULL, 0, NULL);
+	nftd_lookup(r, s, REG(0), 0, false);
+}
+
+/* ---- the always-on rules ---- */
+
+static void rule_ct_state(struct nftc *c, const char *chain, uint32_t bits, int verdict)
+{
+	struct nftd_rule *r = nftd_rule(c->d, chain, NULL, NULL);
+	uint32_t zero = 0;
+
+	nftd_ct(r, NFT_CT_STATE, -1, REG(0));
+	nftd_bitwise(r, REG(0), 4, &bits);
+	nftd_cmp(r, NFT_CMP_NEQ, REG(0), &zero, 4);
+	nftd_verdict(r, verdict);
+}
+
+static void always_on(struct nftc *c, enum fw_chain_kind k)
+{
+	static const uint8_t nd[] = {133, 134, 135, 136, 137};
+	static const uint8_t frag_needed[2] = {3, 4}, too_big = 2;
+	const char *chain = chain_name[k];
+	uint8_t lo[IFNAMSIZ];
+	struct nftd_rule *r;
+	size_t i, n_mgmt = 0;
+
+	rule_ct_state(c, chain, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED),
+		      NF_ACCEPT);
+	rule_ct_state(c, chain, NF_CT_STATE_INVALID_BIT, NF_DROP);
+	if (k != FW_FORWARD) {
+		r = nftd_rule(c->d, chain, NULL, NULL);
+		nftc_ifname("lo", lo);
+		nftd_meta(r, k == FW_INPUT ? NFT_META_IIFNAME : NFT_META_OIFNAME, REG(0));
+		nftd_cmp(r, NFT_CMP_EQ, REG(0), lo, IFNAMSIZ);
+		nftd_verdict(r, NF_ACCEPT);
+
+		r = nftd_rule(c->d, chain, NULL, NULL);
+		nftc_match_l4proto(r, IPPROTO_ICMPV6);
+		match_icmp_types(c, r, true, nd, ELEMENTSOF(nd));
+		nftd_verdict(r, NF_ACCEPT);
+	}
+	r = nftd_rule(c->d, chain, NULL, NULL);
+	nftc_match_l4proto(r, IPPROTO_ICMP);
+	nftd_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, REG(0));
+	nftd_cmp(r, NFT_CMP_EQ, REG(0), frag_needed, 2);
+	nftd_verdict(r, NF_ACCEPT);
+	r = nftd_rule(c->d, chain, NULL, NULL);
+	nftc_match_l4proto(r, IPPROTO_ICMPV6);
+	nftd_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, REG(0));
+	nftd_cmp(r, NFT_CMP_EQ, REG(0), &too_big, 1);
+	nftd_verdict(r, NF_ACCEPT);
+
+	if (k != FW_INPUT)
+		return;
+	/* SSH to a management interface: the orchestrator cannot be locked out. */
+	for (i = 0; i < c->in->n_ifaces; i++)
+		n_mgmt += c->in->ifaces[i].management;
+	if (!n_mgmt)
+		return;
+	{
+		_cleanup_free_ char **names = calloc(n_mgmt, sizeof(*names));
+		uint8_t ssh[2];
+
+		if (!names) {
+			c->d->oom = true;
+			return;
+		}
+		n_mgmt = 0;
+		for (i = 0; i < c->in->n_ifaces; i++)
+			if (c->in->ifaces[i].management)
+				names[n_mgmt++] = c->in->ifaces[i].name;
+		r = nftd_rule(c->d, chain, NULL, NULL);
+		nftc_match_ifnames(c, r, NFT_META_IIFNAME, names, n_mgmt);
+		nftc_match_l4proto(r, IPPROTO_TCP);
+		nfte_port(22, ssh);
+		nftd_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, REG(0));
+		nftd_cmp(r, NFT_CMP_EQ, REG(0), ssh, 2);
+		nftd_counter(r);
+		nftd_verdict(r, NF_ACCEPT);
+	}
+}
+
+/* ---- the intent's rules ---- */
+
+/*
+ * A match written "{ literals, @a, @b }" is one of several alternatives: the literals (as
+ * one anonymous set), or set a, or set b. A rule is compiled into one kernel rule per
+ * combination of alternatives of its lists.
+ */
+static size_t n_alts(size_t n_literals, size_t n_sets)
+{
+	return (n_literals ? 1 : 0) + n_sets;
+}
+
+/* The set name of alternative i, or NULL for the literals. */
+static const char *alt_set(size_t i, size_t n_literals, char *const *sets)
+{
+	if (n_literals)
+		return i ? sets[i - 1] : NULL;
+	return sets[i];
+}
+
+struct combo {
+	size_t src, dst, sport, dport;
+};
+
+static void rule_matches(struct nftc *c, struct nftd_rule *r, const struct fw_rule *fr,
+			 const struct combo *k)
+{
+	int family = fr->family;
+
+	nftc_match_nfproto(r, family);
+	nftc_match_ifnames(c, r, NFT_META_IIFNAME, fr->in, fr->n_in);
+	nftc_match_ifnames(c, r, NFT_META_OIFNAME, fr->out, fr->n_out);
+	if (n_alts(fr->source.n_prefixes, fr->source.n_sets)) {
+		const char *s = alt_set(k->src, fr->source.n_prefixes, fr->source.sets);
+
+		match_addrs(c, r, family, true, fr->source.prefixes, fr->source.n_prefixes, s);
+	}
+	if (n_alts(fr->destination.n_prefixes, fr->destination.n_sets)) {
+		const char *s = alt_set(k->dst, fr->destination.n_prefixes, fr->destination.sets);
+
+		match_addrs(c, r, family, false, fr->destination.prefixes,
+			    fr->destination.n_prefixes, s);
+	}
+	if (!(fr->has & FW_RULE_HAS_PROTOCOL))
+		return;
+	nftc_match_l4proto(r, fr->protocol);
+	if (n_alts(fr->source_ports.n_ranges, fr->source_ports.n_sets))
+		match_ports(c, r, true, fr->source_ports.ranges, fr->source_ports.n_ranges,
+			    alt_set(k->sport, fr->source_ports.n_ranges, fr->source_ports.sets));
+	if (n_alts(fr->ports.n_ranges, fr->ports.n_sets))
+		match_ports(c, r, false, fr->ports.ranges, fr->ports.n_ranges,
+			    alt_set(k->dport, fr->ports.n_ranges, fr->ports.sets));
+	if (fr->has & FW_RULE_HAS_ICMP_TYPES && fr->n_icmp_types)
+		match_icmp_types(c, r, fr->protocol == IPPROTO_ICMPV6, fr->icmp_types,
+				 fr->n_icmp_types);
+}
+
+static void rule_action(struct nftd_rule *r, const struct fw_rule *fr)
+{
+	switch (fr->action) {
+	case FW_ACCEPT:
+		nftd_verdict(r, NF_ACCEPT);
+		break;
+	case FW_DROP:
+		nftd_verdict(r, NF_DROP);
+		break;
+	default:
+		if (fr->has & FW_RULE_HAS_PROTOCOL && fr->protocol == IPPROTO_TCP)
+			nftd_reject(r, NFT_REJECT_TCP_RST, 0);
+		else
+			nftd_reject(r, NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
+		break;
+	}
+}
+
+static void compile_rule(struct nftc *c, const char *chain, const struct fw_rule *fr,
+			 const char *tag)
+{
+	size_t n_src = n_alts(fr->source.n_prefixes, fr->source.n_sets);
+	size_t n_dst = n_alts(fr->destination.n_prefixes, fr->destination.n_sets);
+	size_t n_sp = n_alts(fr->source_ports.n_ranges, fr->source_ports.n_sets);
+	size_t n_dp = n_alts(fr->ports.n_ranges, fr->ports.n_sets);
+	struct combo k;
+
+	for (k.src = 0; k.src < (n_src ? n_src : 1); k.src++)
+		for (k.dst = 0; k.dst < (n_dst ? n_dst : 1); k.dst++)
+			for (k.sport = 0; k.sport < (n_sp ? n_sp : 1); k.sport++)
+				for (k.dport = 0; k.dport < (n_dp ? n_dp : 1); k.dport++) {
+					struct nftd_rule *r;
+
+					/* Logging is rate-limited; the verdict is not. */
+					if (fr->has & FW_RULE_HAS_LOG && fr->log) {
+						r = nftd_rule(c->d, chain, tag, fr->ptr);
+						rule_matches(c, r, fr, &k);
+						nftd_limit(r, LOG_RATE, LOG_BURST);
+						nftd_log(r, fr->log_prefix);
+					}
+					r = nftd_rule(c->d, chain, tag, fr->ptr);
+					rule_matches(c, r, fr, &k);
+					nftd_counter(r);
+					rule_action(r, fr);
+				}
+}
+
+static void compile_sets(struct nftc *c)
+{
+	const struct firewall *fw = &c->in->firewall;
+	struct strbuf tag = {0};
+	size_t i, j;
+
+	for (i = 0; i < fw->n_sets; i++) {
+		const struct fw_set *s = &fw->sets[i];
+		bool port = s->type == FW_SET_PORT;
+		size_t len = port ? 2 : s->type == FW_SET_IPV6 ? 16 : 4;
+		uint32_t type = port ? NFTD_TYPE_INET_SERVICE
+			      : s->type == FW_SET_IPV6 ? NFTD_TYPE_IP6ADDR
+						       : NFTD_TYPE_IPADDR;
+		struct nftd_set *ks;
+
+		strbuf_truncate(&tag, 0);
+		strbuf_printf(&tag, "fw-set %s", s->name);
+		ks = nftd_set(c->d, s->name, NFT_SET_INTERVAL, type, (uint32_t)len, 0, 0, NULL, 0,
+			      strbuf_str(&tag), s->ptr);
+		if (!ks)
+			break;
+		ks->plan_elements = true;
+		for (j = 0; j < (port ? s->n_ports : s->n_prefixes); j++) {
+			struct nfte_interval iv;
+
+			memset(&iv, 0, sizeof(iv));
+			if (port) {
+				nfte_port(s->ports[j].first, iv.lo);
+				nfte_port(s->ports[j].last, iv.hi);
+			} else {
+				nfte_prefix_bounds(&s->prefixes[j], iv.lo, iv.hi);
+			}
+			nftc_interval_elem(c->d, ks, &iv);
+		}
+	}
+	if (tag.oom)
+		c->d->oom = true;
+	strbuf_done(&tag);
+}
+
+static void compile_filter(struct nftc *c, const struct objset *objs)
+{
+	struct strbuf tag = {0};
+	int k;
+
+	for (k = 0; k < _FW_CHAIN_MAX; k++) {
+		const struct fw_chain *ch = &c->in->firewall.chains[k];
+		const struct object *o = objset_get(objs, OBJ_FW_CHAIN, chain_name[k]);
+		size_t i;
+
+		strbuf_truncate(&tag, 0);
+		strbuf_printf(&tag, "fw-chain %s", chain_name[k]);
+		nftd_chain(c->d, chain_name[k], "filter", chain_hook[k], 0,
+			   o && strstr(o->attrs, "policy=drop") ? NF_DROP : NF_ACCEPT,
+			   strbuf_str(&tag), o ? o->ptr : NULL);
+		always_on(c, (enum fw_chain_kind)k);
+		if (k == FW_FORWARD)
+			nftc_forward_open(c);
+		for (i = 0; i < ch->n_rules; i++) {
+			strbuf_truncate(&tag, 0);
+			strbuf_printf(&tag, "fw-rule %s/%zu", chain_name[k], i);
+			compile_rule(c, chain_name[k], &ch->rules[i], strbuf_str(&tag));
+		}
+	}
+	if (tag.oom)
+		c->d->oom = true;
+	strbuf_done(&tag);
+}
+
+/* ---- the catalog ---- */
+
+int nftc_record(const char *kind, const char *key, const char *attrs, struct strbuf *out)
+{
+	return strbuf_printf(out, "%s %zu:%s%zu:%s", kind, strlen(key), key, strlen(attrs),
+			     attrs);
+}
+
+static int read_counted(const char **p, char **ret)
+{
+	char *end;
+	unsigned long n;
+
+	n = strtoul(*p, &end, 10);
+	if (end == *p || *end != ':' || strnlen(end + 1, n) < n)
+		return -EINVAL;
+	*ret = strndup(end + 1, n);
+	if (!*ret)
+		return -ENOMEM;
+	*p = end + 1 + n;
+	return 0;
+}
+
+int nftc_record_next(const char **p, char **ret_kind, char **ret_key, char **ret_attrs)
+{
+	_cleanup_free_ char *kind = NULL, *key = NULL, *attrs = NULL;
+	const char *sp;
+	int r;
+
+	if (!**p)
+		return -ENOENT;
+	sp = strchr(*p, ' ');
+	if (!sp)
+		return -EINVAL;
+	kind = strndup(*p, (size_t)(sp - *p));
+	if (!kind)
+		return -ENOMEM;
+	*p = sp + 1;
+	r = read_counted(p, &key);
+	if (r >= 0)
+		r = read_counted(p, &attrs);
+	if (r < 0)
+		return r;
+	*ret_kind = TAKE_PTR(kind);
+	*ret_key = TAKE_PTR(key);
+	*ret_attrs = TAKE_PTR(attrs);
+	return 0;
+}
+
+/* Every plan object but the set elements (observe reads those from the sets). */
+static void compile_catalog(struct nftc *c, const struct objset *objs)
+{
+	struct strbuf text = {0};
+	struct nftd_set *s;
+	struct object *o;
+	size_t i, off;
+
+	objset_foreach(objs, i, o)
+		if (o->kind != OBJ_FW_ELEMENT)
+			nftc_record(object_kind_to_string(o->kind), o->key, o->attrs, &text);
+	s = nftd_set(c->d, NFTC_CATALOG, 0, NFTD_TYPE_MARK, 4, 0, 0, NULL, 0, NULL, NULL);
+	for (off = 0; s && off < text.len; off += NFTC_CHUNK) {
+		char chunk[NFTC_CHUNK + 1];
+		uint32_t idx = (uint32_t)(off / NFTC_CHUNK);
+		uint8_t key[4] = {(uint8_t)(idx >> 24), (uint8_t)(idx >> 16), (uint8_t)(idx >> 8),
+				  (uint8_t)idx};
+
+		snprintf(chunk, sizeof(chunk), "%s", strbuf_str(&text) + off);
+		nftd_elem(c->d, s, key, NULL, NULL, 0, chunk);
+	}
+	if (text.oom)
+		c->d->oom = true;
+	strbuf_done(&text);
+}
+
+int nftc_compile(const struct intent *in, struct nftd **ret)
+{
+	struct objset objs = {0};
+	struct nftc c = {.in = in};
+	int r;
+
+	c.d = nftd_new();
+	if (!c.d)
+		return -ENOMEM;
+	r = desired_firewall(in, &objs);
+	if (r >= 0)
+		r = desired_nat(in, &objs);
+	if (r >= 0) {
+		compile_sets(&c);
+		compile_filter(&c, &objs);
+		nftc_compile_nat(&c);
+		compile_catalog(&c, &objs);
+		r = nftd_oom(c.d);
+	}
+	objset_done(&objs);
+	if (r < 0) {
+		nftd_free(c.d);
+		return r;
+	}
+	*ret = c.d;
+	return 0;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The compiler: the typed intent's firewall and nat sections as the description of the whole
+ * table `inet vrouter` (nft-desc.h). Pure: it builds messages, it sends nothing.
+ *
+ *   chain input/forward/output  filter, priority 0, the intent's policy:
+ *       ct state established,related accept; ct state invalid drop; loopback accept;
+ *       ICMPv6 neighbour discovery accept; ICMP fragmentation-needed / ICMPv6 packet-too-big
+ *       accept; (input) tcp dport 22 on a management interface accept; (forward) what port
+ *       forwards and one-to-one NAT open (set _open4/_open6); then the intent's rules.
+ *   chain dstnat  nat, prerouting -100: port forwards (maps _pf4/_pf6 per port, _pfr4/_pfr6
+ *       for ranges forwarded to the same ports), one-to-one (maps _o2od4/_o2od6)
+ *   chain srcnat  nat, postrouting 100: IPsec subnets exempt (_nonat4/_nonat6),
+ *       hairpin masquerade (_lan4/_lan6), one-to-one (_o2os4/_o2os6), the intent's source rules
+ *   set _objects  the plan objects' text (the catalog read back by observe)
+ *
+ * The intent's sets are named sets of the same name (elements are plan objects); the table's
+ * own sets start with '_', which intent names cannot.
+ */
+#pragma once
+
+#include "intent/intent.h"
+#include "nft-desc.h"
+
+#define NFTC_CATALOG "_objects"
+#define NFTC_CHUNK 240 /* bytes of catalog text per element */
+
+/* The description of the table for the intent. 0 or -ENOMEM. */
+int nftc_compile(const struct intent *in, struct nftd **ret);
+
+/* The catalog's record of one object: "KIND KEYLEN:KEYATTRSLEN:ATTRS". */
+int nftc_record(const char *kind, const char *key, const char *attrs, struct strbuf *out);
+/* Reads one record at *p, advancing it. 0, -ENOENT at the end, -EINVAL if malformed. The
+ * strings returned are malloc'd. */
+int nftc_record_next(const char **p, char **ret_kind, char **ret_key, char **ret_attrs);

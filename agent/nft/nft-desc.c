@@ -1,0 +1,814 @@
+/* SPDX-License-Identifier: MIT */
+/* The table's description and its batches: the agent's one use of libnftnl's builders. */
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nft-desc.h"
+
+#define MSG_SCRATCH (256 * 1024)
+#define ELEMS_PER_MSG 64
+
+static char *dup_or_null(struct nftd *d, const char *s)
+{
+	char *c;
+
+	if (!s)
+		return NULL;
+	c = strdup(s);
+	if (!c)
+		d->oom = true;
+	return c;
+}
+
+struct nftd *nftd_new(void)
+{
+	struct nftd *d = calloc(1, sizeof(*d));
+
+	if (d)
+		d->next_set_id = 1;
+	return d;
+}
+
+static void set_free(struct nftd_set *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	if (s->comments)
+		for (i = 0; i < s->n; i++)
+			free(s->comments[i]);
+	free(s->comments);
+	free(s->eflags);
+	free(s->bytes);
+	free(s->name);
+	free(s->tag);
+	free(s->ptr);
+	free(s);
+}
+
+struct nftd *nftd_free(struct nftd *d)
+{
+	size_t i;
+
+	if (!d)
+		return NULL;
+	for (i = 0; i < d->n_chains; i++) {
+		free(d->chains[i].name);
+		free(d->chains[i].type);
+		free(d->chains[i].tag);
+		free(d->chains[i].ptr);
+	}
+	free(d->chains);
+	for (i = 0; i < d->n_sets; i++)
+		set_free(d->sets[i]);
+	free(d->sets);
+	for (i = 0; i < d->n_rules; i++) {
+		nftnl_rule_free(d->rules[i]->r);
+		free(d->rules[i]->chain);
+		free(d->rules[i]->tag);
+		free(d->rules[i]->ptr);
+		free(d->rules[i]);
+	}
+	free(d->rules);
+	free(d);
+	return NULL;
+}
+
+int nftd_oom(const struct nftd *d)
+{
+	return d->oom ? -ENOMEM : 0;
+}
+
+/* Grows an array of n elements of size to hold one more; false (oom remembered) on failure. */
+static bool grow(struct nftd *d, void *pp, size_t n, size_t size)
+{
+	void **p = pp;
+	void *v;
+
+	if (n & (n - 1) && n)
+		return true; /* capacity is the next power of two */
+	v = realloc(*p, (n ? 2 * n : 4) * size);
+	if (!v) {
+		d->oom = true;
+		return false;
+	}
+	*p = v;
+	return true;
+}
+
+void nftd_chain(struct nftd *d, const char *name, const char *type, int hook, int prio,
+		int policy, const char *tag, const char *ptr)
+{
+	struct nftd_chain *c;
+
+	if (!grow(d, &d->chains, d->n_chains, sizeof(*c)))
+		return;
+	c = &d->chains[d->n_chains++];
+	*c = (struct nftd_chain){
+		.name = dup_or_null(d, name),
+		.type = dup_or_null(d, type),
+		.hook = hook,
+		.prio = prio,
+		.policy = policy,
+		.tag = dup_or_null(d, tag),
+		.ptr = dup_or_null(d, ptr),
+	};
+}
+
+struct nftd_set *nftd_set(struct nftd *d, const char *name, uint32_t flags, uint32_t key_type,
+			  uint32_t key_len, uint32_t data_type, uint32_t data_len,
+			  const uint8_t *fields, unsigned n_fields, const char *tag, const char *ptr)
+{
+	struct nftd_set *s;
+
+	if (n_fields > NFTD_MAX_FIELDS || key_len > NFTD_KEY_MAX || data_len > NFTD_KEY_MAX ||
+	    !grow(d, &d->sets, d->n_sets, sizeof(*d->sets)))
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		d->oom = true;
+		return NULL;
+	}
+	s->name = dup_or_null(d, name ? name : "__set%d");
+	s->id = d->next_set_id++;
+	s->flags = flags | (name ? 0 : NFT_SET_ANONYMOUS | NFT_SET_CONSTANT);
+	s->key_type = key_type;
+	s->key_len = key_len;
+	s->data_type = data_type;
+	s->data_len = data_len;
+	if (n_fields)
+		memcpy(s->fields, fields, n_fields);
+	s->n_fields = n_fields;
+	s->tag = dup_or_null(d, tag);
+	s->ptr = dup_or_null(d, ptr);
+	d->sets[d->n_sets++] = s;
+	return s;
+}
+
+struct nftd_set *nftd_set_find(const struct nftd *d, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_sets; i++)
+		if (!(d->sets[i]->flags & NFT_SET_ANONYMOUS) && !strcmp(d->sets[i]->name, name))
+			return d->sets[i];
+	return NULL;
+}
+
+size_t nftd_set_stride(const struct nftd_set *s)
+{
+	return 2 * s->key_len + s->data_len;
+}
+
+void nftd_elem(struct nftd *d, struct nftd_set *s, const void *key, const void *key_end,
+	       const void *data, uint32_t flags, const char *comment)
+{
+	size_t stride = nftd_set_stride(s);
+	uint8_t *p;
+
+	if (!s)
+		return;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 8;
+		uint8_t *b = realloc(s->bytes, cap * stride);
+		uint32_t *f;
+		char **c;
+
+		if (b)
+			s->bytes = b;
+		f = b ? realloc(s->eflags, cap * sizeof(*f)) : NULL;
+		if (f)
+			s->eflags = f;
+		c = f ? realloc(s->comments, cap * sizeof(*c)) : NULL;
+		if (!c) {
+			d->oom = true;
+			return;
+		}
+		s->comments = c;
+		s->cap = cap;
+	}
+	p = s->bytes + s->n * stride;
+	memset(p, 0, stride);
+	memcpy(p, key, s->key_len);
+	if (key_end)
+		memcpy(p + s->key_len, key_end, s->key_len);
+	if (data)
+		memcpy(p + 2 * s->key_len, data, s->data_len);
+	s->eflags[s->n] = flags;
+	s->comments[s->n] = dup_or_null(d, comment);
+	s->n++;
+}
+
+/* ---- rules ---- */
+
+static void *udata_comment(uint8_t type, const char *text, uint32_t *ret_len)
+{
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFTD_USERDATA_MAX);
+	void *copy = NULL;
+
+	if (!u)
+		return NULL;
+	if (nftnl_udata_put_strz(u, type, text)) {
+		*ret_len = nftnl_udata_buf_len(u);
+		copy = malloc(*ret_len);
+		if (copy)
+			memcpy(copy, nftnl_udata_buf_data(u), *ret_len);
+	}
+	nftnl_udata_buf_free(u);
+	return copy;
+}
+
+struct nftd_rule *nftd_rule(struct nftd *d, const char *chain, const char *tag, const char *ptr)
+{
+	struct nftd_rule *r;
+
+	if (!grow(d, &d->rules, d->n_rules, sizeof(*d->rules)))
+		return NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r || !(r->r = nftnl_rule_alloc())) {
+		free(r);
+		d->oom = true;
+		return NULL;
+	}
+	r->d = d;
+	r->chain = dup_or_null(d, chain);
+	r->tag = dup_or_null(d, tag);
+	r->ptr = dup_or_null(d, ptr);
+	nftnl_rule_set_u32(r->r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nftnl_rule_set_str(r->r, NFTNL_RULE_TABLE, NFTD_TABLE);
+	nftnl_rule_set_str(r->r, NFTNL_RULE_CHAIN, chain);
+	if (tag) {
+		uint32_t len;
+		void *u = udata_comment(NFTNL_UDATA_RULE_COMMENT, tag, &len);
+
+		if (!u || nftnl_rule_set_data(r->r, NFTNL_RULE_USERDATA, u, len) < 0)
+			d->oom = true;
+		free(u);
+	}
+	d->rules[d->n_rules++] = r;
+	return r;
+}
+
+/* A new expression of that name, added to the rule; NULL (oom remembered) on failure. */
+static struct nftnl_expr *expr(struct nftd_rule *r, const char *name)
+{
+	struct nftnl_expr *e;
+
+	if (!r)
+		return NULL;
+	e = nftnl_expr_alloc(name);
+	if (!e) {
+		r->d->oom = true;
+		return NULL;
+	}
+	nftnl_rule_add_expr(r->r, e);
+	return e;
+}
+
+void nftd_meta(struct nftd_rule *r, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = expr(r, "meta");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+}
+
+void nftd_cmp(struct nftd_rule *r, uint32_t op, uint32_t sreg, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = expr(r, "cmp");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+}
+
+void nftd_payload(struct nftd_rule *r, uint32_t base, uint32_t offset, uint32_t len,
+		  uint32_t dreg)
+{
+	struct nftnl_expr *e = expr(r, "payload");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+}
+
+void nftd_bitwise(struct nftd_rule *r, uint32_t reg, uint32_t len, const void *mask)
+{
+	struct nftnl_expr *e = expr(r, "bitwise");
+	static const uint8_t zero[NFTD_KEY_MAX];
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+}
+
+void nftd_ct(struct nftd_rule *r, uint32_t key, int dir, uint32_t dreg)
+{
+	struct nftnl_expr *e = expr(r, "ct");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
+	if (dir >= 0)
+		nftnl_expr_set_u8(e, NFTNL_EXPR_CT_DIR, (uint8_t)dir);
+}
+
+void nftd_lookup(struct nftd_rule *r, const struct nftd_set *s, uint32_t sreg, uint32_t dreg,
+		 bool invert)
+{
+	struct nftnl_expr *e = s ? expr(r, "lookup") : NULL;
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+	if (dreg)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, dreg);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, s->name);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, s->id);
+	if (invert)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+}
+
+void nftd_counter(struct nftd_rule *r)
+{
+	expr(r, "counter");
+}
+
+void nftd_limit(struct nftd_rule *r, uint64_t rate_per_second, uint32_t burst)
+{
+	struct nftnl_expr *e = expr(r, "limit");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, rate_per_second);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, burst);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+}
+
+void nftd_log(struct nftd_rule *r, const char *prefix)
+{
+	struct nftnl_expr *e = expr(r, "log");
+
+	if (e && prefix)
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix);
+}
+
+void nftd_verdict(struct nftd_rule *r, int verdict)
+{
+	struct nftnl_expr *e = expr(r, "immediate");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
+}
+
+void nftd_immediate(struct nftd_rule *r, uint32_t dreg, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = expr(r, "immediate");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, dreg);
+	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
+}
+
+void nftd_reject(struct nftd_rule *r, uint32_t type, uint8_t code)
+{
+	struct nftnl_expr *e = expr(r, "reject");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, type);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, code);
+}
+
+void nftd_nat(struct nftd_rule *r, uint32_t type, int family, uint32_t reg_addr,
+	      uint32_t reg_proto)
+{
+	struct nftnl_expr *e = expr(r, "nat");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, type);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, (uint32_t)family);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, reg_addr);
+	if (reg_proto)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, reg_proto);
+}
+
+void nftd_masq(struct nftd_rule *r)
+{
+	expr(r, "masq");
+}
+
+/* ---- batches ---- */
+
+void nftd_batch_done(struct nftd_batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n_msgs; i++)
+		free(b->ptrs[i]);
+	free(b->ptrs);
+	free(b->buf);
+	*b = (struct nftd_batch){0};
+}
+
+const char *nftd_batch_ptr(const struct nftd_batch *b, uint32_t seq)
+{
+	uint32_t i = seq - b->first_seq - 1; /* the first message is BEGIN */
+
+	return seq > b->first_seq && i < b->n_msgs ? b->ptrs[i] : NULL;
+}
+
+/* FNV-1a 64. */
+static uint64_t hash_bytes(uint64_t h, const uint8_t *p, size_t n)
+{
+	while (n--)
+		h = (h ^ *p++) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Builds messages into a scratch buffer, then appends them with their pointers. */
+struct builder {
+	struct nftd_batch *b;
+	char *scratch;
+	uint32_t seq;
+	uint64_t hash;
+	bool counted; /* the batch's BEGIN was written: messages after it get pointers */
+};
+
+static struct nlmsghdr *msg_start(struct builder *w, uint16_t type, uint16_t flags)
+{
+	return nftnl_nlmsg_build_hdr(w->scratch, type, NFPROTO_INET, flags, w->seq);
+}
+
+/* Appends the message in scratch; hashed: whether it counts in the fingerprint. */
+static void msg_end(struct builder *w, const char *ptr, bool hashed, bool elems)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)w->scratch;
+	struct nftd_batch *b = w->b;
+	size_t len = NLMSG_ALIGN(nlh->nlmsg_len);
+
+	w->seq++;
+	if (b->oom)
+		return;
+	/* Padding bytes keep what the scratch held (libmnl before 1.0.5 does not clear them):
+	 * the scratch is kept zeroed so that equal messages are equal bytes (fingerprint). */
+	if (hashed)
+		w->hash = hash_bytes(w->hash, (const uint8_t *)NLMSG_DATA(nlh),
+				     nlh->nlmsg_len - NLMSG_HDRLEN);
+	if (b->len + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 65536;
+		uint8_t *v;
+
+		while (cap < b->len + len)
+			cap *= 2;
+		v = realloc(b->buf, cap);
+		if (!v) {
+			b->oom = true;
+			return;
+		}
+		b->buf = v;
+		b->cap = cap;
+	}
+	memcpy(b->buf + b->len, nlh, len);
+	b->len += len;
+	memset(w->scratch, 0, len);
+	if (!w->counted) {
+		w->counted = true;
+		return;
+	}
+	if ((b->n_msgs & (b->n_msgs - 1)) == 0) {
+		char **v = realloc(b->ptrs, (b->n_msgs ? 2 * b->n_msgs : 4) * sizeof(*v));
+
+		if (!v) {
+			b->oom = true;
+			return;
+		}
+		b->ptrs = v;
+	}
+	b->ptrs[b->n_msgs] = ptr ? strdup(ptr) : NULL;
+	if (ptr && !b->ptrs[b->n_msgs])
+		b->oom = true;
+	b->n_msgs++;
+	if (elems)
+		b->n_elem_msgs++;
+}
+
+static void build_begin(struct builder *w)
+{
+	nftnl_batch_begin(w->scratch, w->seq);
+	msg_end(w, NULL, false, false);
+}
+
+static void build_end(struct builder *w)
+{
+	nftnl_batch_end(w->scratch, w->seq);
+	msg_end(w, NULL, false, false);
+}
+
+static void build_table(struct builder *w, uint16_t type, const char *fingerprint)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!t) {
+		w->b->oom = true;
+		return;
+	}
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFTD_TABLE);
+	if (fingerprint) {
+		char text[32];
+		uint32_t len;
+		void *u;
+
+		snprintf(text, sizeof(text), "vrouter %s", fingerprint);
+		u = udata_comment(NFTNL_UDATA_TABLE_COMMENT, text, &len);
+		if (!u || nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, u, len) < 0)
+			w->b->oom = true;
+		free(u);
+	}
+	nlh = msg_start(w, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	msg_end(w, NULL, false, false);
+}
+
+static void build_chain(struct builder *w, const struct nftd_chain *c)
+{
+	struct nftnl_chain *ch = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!ch) {
+		w->b->oom = true;
+		return;
+	}
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, NFTD_TABLE);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, c->name);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, c->type);
+	nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, (uint32_t)c->hook);
+	nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, c->prio);
+	if (c->policy >= 0)
+		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, (uint32_t)c->policy);
+	if (c->tag) {
+		uint32_t len;
+		void *u = udata_comment(NFTNL_UDATA_CHAIN_COMMENT, c->tag, &len);
+
+		if (!u || nftnl_chain_set_data(ch, NFTNL_CHAIN_USERDATA, u, len) < 0)
+			w->b->oom = true;
+		free(u);
+	}
+	nlh = msg_start(w, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
+	nftnl_chain_nlmsg_build_payload(nlh, ch);
+	nftnl_chain_free(ch);
+	msg_end(w, c->ptr, true, false);
+}
+
+static struct nftnl_set *set_alloc(const struct nftd_set *s, bool by_id)
+{
+	struct nftnl_set *n = nftnl_set_alloc();
+
+	if (!n)
+		return NULL;
+	nftnl_set_set_str(n, NFTNL_SET_TABLE, NFTD_TABLE);
+	nftnl_set_set_str(n, NFTNL_SET_NAME, s->name);
+	nftnl_set_set_u32(n, NFTNL_SET_FAMILY, NFPROTO_INET);
+	if (by_id)
+		nftnl_set_set_u32(n, NFTNL_SET_ID, s->id);
+	return n;
+}
+
+static void build_set(struct builder *w, const struct nftd_set *s)
+{
+	struct nftnl_set *n = set_alloc(s, true);
+	struct nlmsghdr *nlh;
+
+	if (!n) {
+		w->b->oom = true;
+		return;
+	}
+	nftnl_set_set_u32(n, NFTNL_SET_FLAGS, s->flags);
+	nftnl_set_set_u32(n, NFTNL_SET_KEY_TYPE, s->key_type);
+	nftnl_set_set_u32(n, NFTNL_SET_KEY_LEN, s->key_len);
+	if (s->flags & NFT_SET_MAP) {
+		nftnl_set_set_u32(n, NFTNL_SET_DATA_TYPE, s->data_type);
+		nftnl_set_set_u32(n, NFTNL_SET_DATA_LEN, s->data_len);
+	}
+	if (s->n_fields)
+		nftnl_set_set_data(n, NFTNL_SET_DESC_CONCAT, s->fields, s->n_fields);
+	if (s->flags & NFT_SET_ANONYMOUS)
+		nftnl_set_set_u32(n, NFTNL_SET_DESC_SIZE, (uint32_t)s->n);
+	if (s->tag) {
+		uint32_t len;
+		void *u = udata_comment(NFTNL_UDATA_SET_COMMENT, s->tag, &len);
+
+		if (!u || nftnl_set_set_data(n, NFTNL_SET_USERDATA, u, len) < 0)
+			w->b->oom = true;
+		free(u);
+	}
+	nlh = msg_start(w, NFT_MSG_NEWSET, NLM_F_CREATE);
+	nftnl_set_nlmsg_build_payload(nlh, n);
+	nftnl_set_free(n);
+	msg_end(w, s->ptr, true, false);
+}
+
+/* Adds one element to n; false on OOM. */
+static bool elem_add(struct nftnl_set *n, const struct nftd_set *s, const uint8_t *key,
+		     const uint8_t *key_end, const uint8_t *data, uint32_t flags,
+		     const char *comment)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+	if (!e)
+		return false;
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, s->key_len);
+	if (key_end)
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key_end, s->key_len);
+	if (data && s->flags & NFT_SET_MAP)
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, s->data_len);
+	if (flags)
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, flags);
+	if (comment) {
+		uint32_t len;
+		void *u = udata_comment(NFTNL_UDATA_SET_ELEM_COMMENT, comment, &len);
+
+		if (!u) {
+			nftnl_set_elem_free(e);
+			return false;
+		}
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, u, len);
+		free(u);
+	}
+	nftnl_set_elem_add(n, e);
+	return true;
+}
+
+static void build_elems(struct builder *w, const struct nftd_set *s)
+{
+	size_t stride = nftd_set_stride(s), i, j;
+	bool concat_interval = s->n_fields && s->flags & NFT_SET_INTERVAL;
+
+	for (i = 0; i < s->n; i += ELEMS_PER_MSG) {
+		struct nftnl_set *n = set_alloc(s, true);
+		struct nlmsghdr *nlh;
+
+		if (!n) {
+			w->b->oom = true;
+			return;
+		}
+		for (j = i; j < s->n && j < i + ELEMS_PER_MSG; j++) {
+			const uint8_t *p = s->bytes + j * stride;
+
+			if (!elem_add(n, s, p, concat_interval ? p + s->key_len : NULL,
+				      p + 2 * s->key_len, s->eflags[j], s->comments[j]))
+				w->b->oom = true;
+		}
+		nlh = msg_start(w, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+		nftnl_set_elems_nlmsg_build_payload(nlh, n);
+		nftnl_set_free(n);
+		msg_end(w, s->ptr, !s->plan_elements, true);
+	}
+}
+
+static void build_rule(struct builder *w, const struct nftd_rule *r)
+{
+	struct nlmsghdr *nlh = msg_start(w, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+
+	nftnl_rule_nlmsg_build_payload(nlh, r->r);
+	msg_end(w, r->ptr, true, false);
+}
+
+/* Chains, sets with their elements, rules. */
+static void build_body(const struct nftd *d, struct builder *w)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_chains; i++)
+		build_chain(w, &d->chains[i]);
+	for (i = 0; i < d->n_sets; i++) {
+		build_set(w, d->sets[i]);
+		if (d->sets[i]->n)
+			build_elems(w, d->sets[i]);
+	}
+	for (i = 0; i < d->n_rules; i++)
+		build_rule(w, d->rules[i]);
+}
+
+static int builder_init(struct builder *w, struct nftd_batch *b, uint32_t seq)
+{
+	*b = (struct nftd_batch){.first_seq = seq};
+	*w = (struct builder){.b = b, .seq = seq, .hash = 0xcbf29ce484222325ULL};
+	w->scratch = calloc(1, MSG_SCRATCH);
+	return w->scratch ? 0 : -ENOMEM;
+}
+
+static int builder_finish(struct builder *w, struct nftd_batch *ret)
+{
+	free(w->scratch);
+	if (w->b->oom) {
+		nftd_batch_done(w->b);
+		return -ENOMEM;
+	}
+	*ret = *w->b;
+	return 0;
+}
+
+int nftd_fingerprint(const struct nftd *d, char ret[17])
+{
+	struct nftd_batch b;
+	struct builder w;
+	int r;
+
+	if (d->oom)
+		return -ENOMEM;
+	r = builder_init(&w, &b, 0);
+	if (r < 0)
+		return r;
+	w.counted = true;
+	build_body(d, &w);
+	snprintf(ret, 17, "%016llx", (unsigned long long)w.hash);
+	r = builder_finish(&w, &b);
+	if (r >= 0)
+		nftd_batch_done(&b);
+	return r;
+}
+
+int nftd_batch_full(const struct nftd *d, uint32_t seq, struct nftd_batch *ret)
+{
+	struct nftd_batch b;
+	struct builder w;
+	char fp[17];
+	int r;
+
+	r = nftd_fingerprint(d, fp);
+	if (r >= 0)
+		r = builder_init(&w, &b, seq);
+	if (r < 0)
+		return r;
+	build_begin(&w);
+	build_table(&w, NFT_MSG_NEWTABLE, NULL);
+	build_table(&w, NFT_MSG_DELTABLE, NULL);
+	build_table(&w, NFT_MSG_NEWTABLE, fp);
+	build_body(d, &w);
+	build_end(&w);
+	return builder_finish(&w, ret);
+}
+
+int nftd_batch_elems(const struct nftd_elem_change *c, size_t n, uint32_t seq,
+		     struct nftd_batch *ret)
+{
+	struct nftd_batch b;
+	struct builder w;
+	size_t i;
+	int r;
+
+	r = builder_init(&w, &b, seq);
+	if (r < 0)
+		return r;
+	build_begin(&w);
+	for (i = 0; i < n; i++) {
+		struct nftnl_set *s = set_alloc(c[i].set, false);
+		struct nlmsghdr *nlh;
+
+		if (!s || !elem_add(s, c[i].set, c[i].key, NULL, NULL, c[i].flags, NULL)) {
+			nftnl_set_free(s);
+			b.oom = true;
+			break;
+		}
+		nlh = msg_start(&w, c[i].add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+				c[i].add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		nftnl_set_free(s);
+		msg_end(&w, c[i].ptr, false, true);
+	}
+	build_end(&w);
+	return builder_finish(&w, ret);
+}

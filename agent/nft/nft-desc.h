@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The description of the agent's nftables table, `inet vrouter`, in memory: its chains,
+ * sets (with their elements) and rules, each with the JSON Pointer of the intent element
+ * that produced it. nft-compile.c fills it from the typed intent; nft-desc.c (the one file of
+ * the agent, with nft-observe.c, that includes libnftnl) turns it into one batch.
+ *
+ * Rules are built expression by expression with the nftd_* calls below, which mirror the
+ * kernel's expressions (meta, payload, cmp, lookup, ...). Registers are the 32-bit ones
+ * (NFT_REG32_00 + n); a concatenation is loaded into consecutive registers, each field
+ * padded to 4 bytes. An allocation failure is remembered by the description (nftd_oom) and
+ * reported once, so the builders return nothing.
+ *
+ * Every chain, set and rule carries a tag, "KIND KEY" of the plan object it came from
+ * ("fw-rule forward/3", NULL for the table's own plumbing), stored as its comment (user
+ * data): observe finds the plan objects by these tags.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/strbuf.h"
+
+#define NFTD_TABLE "vrouter"
+#define NFTD_KEY_MAX 64	     /* NFT_DATA_VALUE_MAXLEN */
+#define NFTD_USERDATA_MAX 256 /* NFT_USERDATA_MAXLEN */
+#define NFTD_MAX_FIELDS 16
+
+/* nft's data type numbers (for `nft list`; the kernel does not use them). */
+enum {
+	NFTD_TYPE_INTEGER = 4,
+	NFTD_TYPE_IPADDR = 7,
+	NFTD_TYPE_IP6ADDR = 8,
+	NFTD_TYPE_INET_PROTOCOL = 12,
+	NFTD_TYPE_INET_SERVICE = 13,
+	NFTD_TYPE_ICMP_TYPE = 14,
+	NFTD_TYPE_MARK = 19,
+	NFTD_TYPE_ICMP6_TYPE = 29,
+	NFTD_TYPE_IFNAME = 41,
+	NFTD_TYPE_BITS = 6, /* concatenations: (type << 6 | next) for each field */
+};
+
+struct nftd_chain {
+	char *name;
+	char *type; /* "filter", "nat" */
+	int hook;   /* NF_INET_* */
+	int prio;
+	int policy; /* NF_ACCEPT / NF_DROP; -1: none (nat chains) */
+	char *tag;
+	char *ptr;
+};
+
+struct nftd_set {
+	char *name; /* "__set%d" for anonymous sets (the kernel numbers them) */
+	uint32_t id;
+	uint32_t flags; /* NFT_SET_* */
+	uint32_t key_type, key_len, data_type, data_len;
+	uint8_t fields[NFTD_MAX_FIELDS]; /* concatenations: each field's length */
+	unsigned n_fields;
+	bool plan_elements; /* elements are fw-element objects: not in the fingerprint */
+	char *tag;
+	char *ptr;
+	/* elements: key, key_end (concatenated intervals), data, each of stride bytes */
+	size_t n, cap;
+	uint8_t *bytes;
+	uint32_t *eflags; /* NFT_SET_ELEM_* */
+	char **comments;  /* NULL or one per element (NULL: none) */
+};
+
+struct nftd_rule {
+	char *chain;
+	struct nftnl_rule *r;
+	char *tag;
+	char *ptr;
+	struct nftd *d;
+};
+
+struct nftd {
+	struct nftd_chain *chains;
+	size_t n_chains;
+	struct nftd_set **sets;
+	size_t n_sets;
+	struct nftd_rule **rules;
+	size_t n_rules;
+	uint32_t next_set_id;
+	bool oom;
+};
+
+struct nftd *nftd_new(void);
+struct nftd *nftd_free(struct nftd *d);
+/* -ENOMEM when a builder failed to allocate, else 0. */
+int nftd_oom(const struct nftd *d);
+
+void nftd_chain(struct nftd *d, const char *name, const char *type, int hook, int prio,
+		int policy, const char *tag, const char *ptr);
+/* A named set (name) or an anonymous constant one (name NULL). fields: the length of each
+ * field of a concatenation (n_fields 0: a single field of key_len). Returns the set or NULL
+ * (out of memory, remembered). */
+struct nftd_set *nftd_set(struct nftd *d, const char *name, uint32_t flags, uint32_t key_type,
+			  uint32_t key_len, uint32_t data_type, uint32_t data_len,
+			  const uint8_t *fields, unsigned n_fields, const char *tag, const char *ptr);
+struct nftd_set *nftd_set_find(const struct nftd *d, const char *name);
+size_t nftd_set_stride(const struct nftd_set *s);
+/* Appends an element: key (key_len bytes), key_end (concatenated intervals, else NULL),
+ * data (maps, else NULL), flags NFT_SET_ELEM_*, comment (NULL: none). */
+void nftd_elem(struct nftd *d, struct nftd_set *s, const void *key, const void *key_end,
+	       const void *data, uint32_t flags, const char *comment);
+
+/* Rules: nftd_rule() starts one at the end of chain; the builders append expressions. */
+struct nftd_rule *nftd_rule(struct nftd *d, const char *chain, const char *tag, const char *ptr);
+void nftd_meta(struct nftd_rule *r, uint32_t key, uint32_t dreg);
+void nftd_cmp(struct nftd_rule *r, uint32_t op, uint32_t sreg, const void *data, uint32_t len);
+void nftd_payload(struct nftd_rule *r, uint32_t base, uint32_t offset, uint32_t len,
+		  uint32_t dreg);
+void nftd_bitwise(struct nftd_rule *r, uint32_t reg, uint32_t len, const void *mask);
+/* dir: IP_CT_DIR_ORIGINAL/REPLY, or -1 for keys without a direction (state, status). */
+void nftd_ct(struct nftd_rule *r, uint32_t key, int dir, uint32_t dreg);
+/* dreg 0: a set lookup; else a map's data into dreg. */
+void nftd_lookup(struct nftd_rule *r, const struct nftd_set *s, uint32_t sreg, uint32_t dreg,
+		 bool invert);
+void nftd_counter(struct nftd_rule *r);
+void nftd_limit(struct nftd_rule *r, uint64_t rate_per_second, uint32_t burst);
+void nftd_log(struct nftd_rule *r, const char *prefix);
+void nftd_verdict(struct nftd_rule *r, int verdict);
+/* Loads data (len bytes) into dreg. */
+void nftd_immediate(struct nftd_rule *r, uint32_t dreg, const void *data, uint32_t len);
+void nftd_reject(struct nftd_rule *r, uint32_t type, uint8_t code);
+/* type NFT_NAT_SNAT/DNAT; reg_proto 0: addresses only. */
+void nftd_nat(struct nftd_rule *r, uint32_t type, int family, uint32_t reg_addr,
+	      uint32_t reg_proto);
+void nftd_masq(struct nftd_rule *r);
+
+/*
+ * One batch of messages, ready to send, with the JSON Pointer of the intent element behind
+ * each message (by sequence number) for the kernel's errors.
+ */
+struct nftd_batch {
+	uint8_t *buf;
+	size_t len, cap;
+	uint32_t first_seq;
+	char **ptrs; /* per message after BEGIN: its pointer (NULL: none) */
+	size_t n_msgs;
+	size_t n_elem_msgs; /* NEWSETELEM/DELSETELEM messages */
+	bool oom;
+};
+
+void nftd_batch_done(struct nftd_batch *b);
+/* The pointer of the message with sequence number seq, or NULL. */
+const char *nftd_batch_ptr(const struct nftd_batch *b, uint32_t seq);
+
+/* The fingerprint of a description: a hash of every message except the elements of the
+ * intent's own sets, as 16 hex digits. */
+int nftd_fingerprint(const struct nftd *d, char ret[17]);
+/* Replaces the table with the whole description: BEGIN, NEWTABLE (so that the delete finds
+ * it), DELTABLE, NEWTABLE carrying the fingerprint as user data, chains, sets, elements,
+ * rules, END. */
+int nftd_batch_full(const struct nftd *d, uint32_t seq, struct nftd_batch *ret);
+
+/* An element change, for element-only batches. */
+struct nftd_elem_change {
+	const struct nftd_set *set;
+	bool add;
+	uint8_t key[NFTD_KEY_MAX];
+	uint32_t flags;
+	const char *ptr;
+};
+/* BEGIN, one NEWSETELEM/DELSETELEM per change, END. */
+int nftd_batch_elems(const struct nftd_elem_change *c, size_t n, uint32_t seq,
+		     struct nftd_batch *ret);

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/* Reading the table back: dumps of the table, chains, sets, rules and set elements. */
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nft-observe.h"
+
+#define REQ_SIZE 1024
+
+struct comment_find {
+	uint8_t type;
+	const char *found;
+};
+
+static int comment_cb(const struct nftnl_udata *attr, void *data)
+{
+	struct comment_find *f = data;
+	const char *v = nftnl_udata_get(attr);
+	uint8_t len = nftnl_udata_len(attr);
+
+	if (nftnl_udata_type(attr) == f->type && len && v[len - 1] == '\0')
+		f->found = v;
+	return 0;
+}
+
+/* The comment (type) in user data, or NULL. */
+static const char *udata_comment(const void *data, uint32_t len, uint8_t type)
+{
+	struct comment_find f = {.type = type};
+
+	if (!data || !len || nftnl_udata_parse(data, len, comment_cb, &f) < 0)
+		return NULL;
+	return f.found;
+}
+
+static int add_tag(struct nfto *o, const char *tag)
+{
+	if (!tag)
+		return 0;
+	if (o->n_tags == o->cap_tags) {
+		size_t cap = o->cap_tags ? 2 * o->cap_tags : 16;
+		char **v = realloc(o->tags, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		o->tags = v;
+		o->cap_tags = cap;
+	}
+	o->tags[o->n_tags] = strdup(tag);
+	return o->tags[o->n_tags++] ? 0 : -ENOMEM;
+}
+
+static int table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nfto *o = data;
+	struct nftnl_table *t = nftnl_table_alloc();
+	const char *c;
+	uint32_t len = 0;
+	const void *u;
+
+	if (!t)
+		return -ENOMEM;
+	if (nftnl_table_nlmsg_parse(nlh, t) < 0) {
+		nftnl_table_free(t);
+		return -EPROTO;
+	}
+	o->exists = true;
+	u = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
+	c = udata_comment(u, len, NFTNL_UDATA_TABLE_COMMENT);
+	if (c && !strncmp(c, "vrouter ", 8))
+		snprintf(o->fingerprint, sizeof(o->fingerprint), "%s", c + 8);
+	nftnl_table_free(t);
+	return 0;
+}
+
+static int chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	uint32_t len = 0;
+	const void *u;
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	if (nftnl_chain_nlmsg_parse(nlh, c) < 0) {
+		nftnl_chain_free(c);
+		return -EPROTO;
+	}
+	r = 0;
+	if (!strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), NFTD_TABLE)) {
+		u = nftnl_chain_get_data(c, NFTNL_CHAIN_USERDATA, &len);
+		r = add_tag(data, udata_comment(u, len, NFTNL_UDATA_CHAIN_COMMENT));
+	}
+	nftnl_chain_free(c);
+	return r;
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_rule *rl = nftnl_rule_alloc();
+	uint32_t len = 0;
+	const void *u;
+	int r = 0;
+
+	if (!rl)
+		return -ENOMEM;
+	if (nftnl_rule_nlmsg_parse(nlh, rl) < 0) {
+		nftnl_rule_free(rl);
+		return -EPROTO;
+	}
+	if (!strcmp(nftnl_rule_get_str(rl, NFTNL_RULE_TABLE), NFTD_TABLE)) {
+		u = nftnl_rule_get_data(rl, NFTNL_RULE_USERDATA, &len);
+		r = add_tag(data, udata_comment(u, len, NFTNL_UDATA_RULE_COMMENT));
+	}
+	nftnl_rule_free(rl);
+	return r;
+}
+
+static int set_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nfto *o = data;
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nfto_set *v;
+	const char *tag;
+	uint32_t len = 0;
+	const void *u;
+	int r = 0;
+
+	if (!s)
+		return -ENOMEM;
+	if (nftnl_set_nlmsg_parse(nlh, s) < 0) {
+		nftnl_set_free(s);
+		return -EPROTO;
+	}
+	if (strcmp(nftnl_set_get_str(s, NFTNL_SET_TABLE), NFTD_TABLE) ||
+	    nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS)
+		goto out;
+	u = nftnl_set_get_data(s, NFTNL_SET_USERDATA, &len);
+	tag = udata_comment(u, len, NFTNL_UDATA_SET_COMMENT);
+	r = add_tag(o, tag);
+	if (r >= 0 && o->n_sets == o->cap_sets) {
+		size_t cap = o->cap_sets ? 2 * o->cap_sets : 8;
+
+		v = realloc(o->sets, cap * sizeof(*v));
+		if (!v) {
+			r = -ENOMEM;
+			goto out;
+		}
+		o->sets = v;
+		o->cap_sets = cap;
+	}
+	if (r < 0)
+		goto out;
+	v = &o->sets[o->n_sets++];
+	*v = (struct nfto_set){
+		.name = strdup(nftnl_set_get_str(s, NFTNL_SET_NAME)),
+		.tag = tag ? strdup(tag) : NULL,
+		.flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS),
+		.key_len = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN),
+	};
+	if (!v->name || (tag && !v->tag))
+		r = -ENOMEM;
+out:
+	nftnl_set_free(s);
+	return r;
+}
+
+static int elem_cb(struct nftnl_set_elem *e, void *data)
+{
+	struct nfto_set *s = data;
+	struct nfto_elem *x;
+	const void *p, *u;
+	uint32_t len = 0, ulen = 0;
+	const char *c;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+
+		x = realloc(s->elems, cap * sizeof(*x));
+		if (!x)
+			return -ENOMEM;
+		s->elems = x;
+		s->cap = cap;
+	}
+	x = &s->elems[s->n];
+	memset(x, 0, sizeof(*x));
+	p = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+	if (p && len <= NFTD_KEY_MAX)
+		memcpy(x->key, p, len);
+	p = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &len);
+	if (p && len <= NFTD_KEY_MAX) {
+		memcpy(x->key_end, p, len);
+		x->has_key_end = true;
+	}
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
+		x->flags = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS);
+	u = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &ulen);
+	c = udata_comment(u, ulen, NFTNL_UDATA_SET_ELEM_COMMENT);
+	if (c && !(x->comment = strdup(c)))
+		return -ENOMEM;
+	s->n++;
+	return 0;
+}
+
+static int elems_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	r = nftnl_set_elems_nlmsg_parse(nlh, s) < 0 ? -EPROTO : 0;
+	if (r >= 0)
+		r = nftnl_set_elem_foreach(s, elem_cb, data);
+	nftnl_set_free(s);
+	return r;
+}
+
+/* A request for the table's objects of one type (a dump, or the table itself). The table,
+ * chain, set and rule requests all name the table with attribute 1 (NFTA_*_TABLE). */
+static struct nlmsghdr *request(char *buf, struct nsock *s, uint16_t type, const char *set)
+{
+	struct nlmsghdr *nlh;
+	uint16_t flags = type == NFT_MSG_GETTABLE ? NLM_F_ACK : NLM_F_DUMP;
+
+	memset(buf, 0, REQ_SIZE); /* attribute padding */
+	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, nsock_seq(s, 1));
+	mnl_attr_put_strz(nlh, type == NFT_MSG_GETTABLE ? NFTA_TABLE_NAME : NFTA_SET_TABLE,
+			  NFTD_TABLE);
+	if (set)
+		mnl_attr_put_strz(nlh, NFTA_SET_NAME, set);
+	return nlh;
+}
+
+static int read_once(struct nsock *s, struct nfto *o)
+{
+	char buf[REQ_SIZE];
+	size_t i;
+	int r;
+
+	r = nsock_dump(s, request(buf, s, NFT_MSG_GETTABLE, NULL), table_cb, o);
+	if (r == -ENOENT)
+		return 0;
+	if (r >= 0)
+		r = nsock_dump(s, request(buf, s, NFT_MSG_GETCHAIN, NULL), chain_cb, o);
+	if (r >= 0)
+		r = nsock_dump(s, request(buf, s, NFT_MSG_GETSET, NULL), set_cb, o);
+	if (r >= 0)
+		r = nsock_dump(s, request(buf, s, NFT_MSG_GETRULE, NULL), rule_cb, o);
+	for (i = 0; i < o->n_sets && r >= 0; i++) {
+		struct nlmsghdr *nlh;
+
+		memset(buf, 0, sizeof(buf));
+		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP,
+					    nsock_seq(s, 1));
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, NFTD_TABLE);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, o->sets[i].name);
+		r = nsock_dump(s, nlh, elems_cb, &o->sets[i]);
+	}
+	return r;
+}
+
+int nfto_read(struct nsock *s, const char *catalog, struct nfto *ret, struct strbuf *err)
+{
+	struct nfto o;
+	size_t i, j;
+	int r, tries;
+
+	for (tries = 0; tries < 5; tries++) {
+		o = (struct nfto){0};
+		r = read_once(s, &o);
+		if (r != -EINTR)
+			break;
+		nfto_done(&o);
+	}
+	/* Elements tag the plan objects they came from too (maps of port forwards). */
+	for (i = 0; i < o.n_sets && r >= 0; i++)
+		for (j = 0; j < o.sets[i].n && r >= 0; j++)
+			if (strcmp(o.sets[i].name, catalog))
+				r = add_tag(&o, o.sets[i].elems[j].comment);
+	if (r < 0) {
+		strbuf_printf(err, "cannot read table inet %s: %s", NFTD_TABLE, strerror(-r));
+		nfto_done(&o);
+		return r;
+	}
+	*ret = o;
+	return 0;
+}
+
+void nfto_done(struct nfto *o)
+{
+	size_t i, j;
+
+	for (i = 0; i < o->n_tags; i++)
+		free(o->tags[i]);
+	free(o->tags);
+	for (i = 0; i < o->n_sets; i++) {
+		for (j = 0; j < o->sets[i].n; j++)
+			free(o->sets[i].elems[j].comment);
+		free(o->sets[i].elems);
+		free(o->sets[i].name);
+		free(o->sets[i].tag);
+	}
+	free(o->sets);
+	*o = (struct nfto){0};
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the kernel holds of the table `inet vrouter`, read back (nft-observe.c): whether it
+ * exists, its fingerprint, the tags of its chains, sets, rules and elements, and every named
+ * set with its elements.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nft-desc.h"
+#include "nft-sock.h"
+
+struct nfto_elem {
+	uint8_t key[NFTD_KEY_MAX];
+	uint8_t key_end[NFTD_KEY_MAX];
+	bool has_key_end;
+	uint32_t flags;
+	char *comment;
+};
+
+struct nfto_set {
+	char *name;
+	char *tag;
+	uint32_t flags, key_len;
+	struct nfto_elem *elems;
+	size_t n, cap;
+};
+
+struct nfto {
+	bool exists;
+	char fingerprint[17]; /* "" when the table has none */
+	char **tags;
+	size_t n_tags, cap_tags;
+	struct nfto_set *sets;
+	size_t n_sets, cap_sets;
+};
+
+/* 0, or negative errno with the reason in err. An absent table is no error. The comments of
+ * elements are tags too, except in the set named catalog (they hold text). */
+int nfto_read(struct nsock *s, const char *catalog, struct nfto *ret, struct strbuf *err);
+void nfto_done(struct nfto *o);

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The nftables backend: the firewall and NAT as the agent's own table `inet vrouter`
+ * (agent/nft/). It implements the backend interface of plan/backend.h for OBJ_FW_SET,
+ * OBJ_FW_ELEMENT, OBJ_FW_CHAIN, OBJ_FW_RULE and OBJ_NAT_RULE, and touches nothing else.
+ *
+ * prepare compiles the intent (nft-compile.h) into the description of the whole table.
+ * apply_op only queues. commit sends one transaction: only the element additions and
+ * removals when every operation is a set element and the rest of the table is as the intent
+ * wants it (same fingerprint); otherwise the table deleted and recreated whole. Nothing is
+ * sent when there is nothing to change. A message the kernel refuses is reported as
+ * "POINTER: kernel message", the pointer of the intent element behind it; the kernel then
+ * drops the whole batch, so abort has nothing to undo.
+ *
+ * observe reads the table back: plan objects from the catalog set (each kept only if the
+ * chain, set, rule or element it tagged is still there) and the intent's set elements from
+ * the kernel's sets.
+ *
+ * Put it last in the engine's list: its transaction commits after every other step
+ * succeeded.
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include "plan/backend.h"
+
+/* NULL on OOM. The nfnetlink socket is opened on first use. */
+struct backend *backend_nft_new(void);
+
+/* What the last commit sent, for tests and logs. */
+struct nft_commit_stats {
+	size_t batches;	  /* 0 (nothing to change) or 1 */
+	size_t messages;  /* in the batch, BEGIN and END excluded */
+	size_t elem_msgs; /* NEWSETELEM/DELSETELEM among them */
+	bool full;	  /* the table was replaced whole */
+};
+void backend_nft_last_commit(struct backend *b, struct nft_commit_stats *ret);

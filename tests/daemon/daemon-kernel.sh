@@ -1,0 +1,125 @@
+#!/bin/bash
+# vrouterd on the real system's backends (rtnetlink, nftables), in a network and UTS namespace
+# that the script makes for itself and that disappears with it: apply through the socket, the
+# links renamed, addresses, routes and the nftables table in place, a restart converging with
+# no change, a stale generation refused.
+#
+# Usage: daemon-kernel.sh VROUTERD VROUTERCTL
+# Exit 77 only when namespaces cannot be made (not root) or vrouterd has no kernel backend.
+set -u
+vrouterd=$(realpath "${1:?usage: daemon-kernel.sh VROUTERD VROUTERCTL}")
+ctl=$(realpath "${2:?usage: daemon-kernel.sh VROUTERD VROUTERCTL}")
+
+if [ -z "${VRTEST_DAEMON_NS:-}" ]; then
+	if ! unshare --net --uts true 2>/dev/null; then
+		echo "skip: cannot make network namespaces (needs root)"
+		exit 77
+	fi
+	exec unshare --net --uts -- env VRTEST_DAEMON_NS=1 bash "$0" "$vrouterd" "$ctl"
+fi
+# Inside: namespaces of our own, not init's, and nothing but the loopback. Refuse anything else.
+for ns in net uts; do
+	if [ "$(readlink /proc/self/ns/$ns)" = "$(readlink /proc/1/ns/$ns)" ]; then
+		echo "error: in the $ns namespace of init; refusing to change it" >&2
+		exit 99
+	fi
+done
+if [ "$(ip -o link show | wc -l)" != 1 ]; then
+	echo "error: not in a fresh network namespace; refusing to touch links" >&2
+	exit 99
+fi
+
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+passed=0
+failed=0
+pass() {
+	passed=$((passed + 1))
+	echo "ok   $1"
+}
+fail() {
+	failed=$((failed + 1))
+	echo "FAIL $1"
+}
+
+start() {
+	"$vrouterd" --backend kernel --socket "$tmp/agent.sock" --state-dir "$tmp/state" \
+		--confdir "$tmp/etc" --payload "$tmp/payload.json" --serial none 2>>"$tmp/log" &
+	pid=$!
+	for _ in $(seq 100); do
+		[ -S "$tmp/agent.sock" ] && "$ctl" --socket "$tmp/agent.sock" status >/dev/null 2>&1 &&
+			return 0
+		sleep 0.1
+	done
+	return 1
+}
+stop() {
+	kill "$pid" && wait "$pid"
+	local rc=$?
+	pid=
+	return $rc
+}
+ctl() {
+	"$ctl" --socket "$tmp/agent.sock" "$@"
+}
+
+ip link add eth0 address 52:54:00:aa:00:01 type veth peer name peer0
+ip link add eth1 address 52:54:00:aa:00:02 type veth peer name peer1
+cat >"$tmp/intent.json" <<'EOF'
+{"version": 1, "generation": 1, "hostname": "r-daemon",
+ "interfaces": {
+   "mgmt": {"mac": "52:54:00:aa:00:01", "addresses": ["192.168.100.10/24"], "management": true},
+   "web": {"mac": "52:54:00:aa:00:02", "addresses": ["10.1.1.1/24", "fd00:1::1/64"], "mtu": 1450}},
+ "routes": [{"to": "10.9.0.0/16", "via": "10.1.1.254"}],
+ "firewall": {"input": {"policy": "drop", "rules": [
+   {"action": "accept", "in": "web", "protocol": "udp", "ports": [53]}]}}}
+EOF
+
+if ! start; then
+	if grep -q "built without the kernel backend" "$tmp/log"; then
+		echo "skip: this vrouterd has no kernel backend"
+		exit 77
+	fi
+	fail "vrouterd starts"
+	cat "$tmp/log"
+	echo "$passed passed, $((failed)) failed"
+	exit 1
+fi
+pass "vrouterd starts on the kernel backend"
+
+out=$(ctl apply "$tmp/intent.json" 2>&1) && [[ $out == *'"applied": true'* ]] &&
+	pass "apply" || fail "apply: $out"
+[ "$(hostname)" = r-daemon ] && pass "hostname" || fail "hostname is $(hostname)"
+ip -br link show web | grep -q '^web@peer1' && ip link show web | grep -q 'mtu 1450' &&
+	pass "links renamed by MAC, MTU" || fail "links: $(ip -br link)"
+ip -br addr show web | grep -q '10.1.1.1/24 fd00:1::1/64' && pass "addresses" ||
+	fail "addresses: $(ip -br addr)"
+ip route show 10.9.0.0/16 | grep -q 'via 10.1.1.254 dev web proto 86' && pass "route" ||
+	fail "routes: $(ip route)"
+nft list table inet vrouter >/dev/null 2>&1 && pass "nftables table" || fail "no nftables table"
+
+stop && pass "stops on SIGTERM" || fail "exit code on SIGTERM"
+start || fail "restart"
+out=$(ctl status --json)
+[[ $out == *'"origin": "boot", "result": "applied"'*'"changes": 0'* ]] &&
+	pass "restart: re-applied, nothing to change" || fail "restart: $out"
+out=$(ctl plan "$tmp/intent.json" 2>&1) && [ "$out" = "0 operations" ] &&
+	pass "plan of the applied intent: nothing" || fail "plan: $out"
+sed 's/"generation": 1/"generation": 2/; s/r-daemon/r-daemon-2/' "$tmp/intent.json" >"$tmp/g2.json"
+out=$(ctl apply "$tmp/g2.json" 2>&1) && [[ $out == *'"changes": 1,'* ]] &&
+	[ "$(hostname)" = r-daemon-2 ] && pass "generation 2: one change" || fail "generation 2: $out"
+out=$(ctl apply "$tmp/intent.json" 2>&1)
+[ $? -eq 3 ] && [ "$(hostname)" = r-daemon-2 ] && pass "stale generation refused" ||
+	fail "stale: $out"
+stop && pass "clean stop" || fail "exit code on SIGTERM"
+if [ "$failed" -ne 0 ]; then
+	echo "--- vrouterd's log"
+	cat "$tmp/log"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/* The nftables backend without a kernel: element encoding, catalog records, and the
+ * compiler's description of small intents (chains, sets, rules, fingerprints, batches). */
+#include <errno.h>
+#include <linux/netfilter/nf_tables.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "intent/parse.h"
+#include "lib/cleanup.h"
+#include "nft/nft-compile.h"
+#include "nft/nft-elem.h"
+
+/* ---- elements ---- */
+
+static void assert_round_trip(int family, const char *text)
+{
+	struct nfte_interval iv;
+	struct strbuf out = {0};
+	size_t len = family == AF_INET6 ? 16 : family ? 4 : 2;
+
+	assert_int_equal(nfte_parse(family, text, &iv), 0);
+	assert_int_equal(nfte_format(family, iv.lo, iv.hi, &out), 0);
+	assert_string_equal(strbuf_str(&out), text);
+	(void)len;
+	strbuf_done(&out);
+}
+
+static void test_elem_text(void **state)
+{
+	static const struct {
+		int family;
+		const char *text;
+	} v[] = {
+		{AF_INET, "10.0.0.0/8"},	{AF_INET, "192.0.2.7"},	   {AF_INET, "0.0.0.0/0"},
+		{AF_INET6, "fd00::/8"},		{AF_INET6, "2001:db8::1"}, {0, "22"},
+		{0, "8000-8010"},		{0, "1-65535"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		assert_round_trip(v[i].family, v[i].text);
+	assert_int_equal(nfte_parse(AF_INET, "fd00::1", &(struct nfte_interval){0}), -EINVAL);
+	assert_int_equal(nfte_parse(0, "80-", &(struct nfte_interval){0}), -EINVAL);
+}
+
+static void test_elem_range_not_prefix(void **state)
+{
+	uint8_t lo[4] = {10, 0, 0, 1}, hi[4] = {10, 0, 0, 6};
+	struct strbuf out = {0};
+
+	nfte_format(AF_INET, lo, hi, &out);
+	assert_string_equal(strbuf_str(&out), "10.0.0.1-10.0.0.6");
+	strbuf_done(&out);
+}
+
+static void test_elem_inc_dec(void **state)
+{
+	uint8_t v[2] = {0x00, 0xff}, max[2] = {0xff, 0xff}, zero[2] = {0, 0};
+
+	assert_true(nfte_inc(v, 2));
+	assert_int_equal(v[0], 1);
+	assert_int_equal(v[1], 0);
+	assert_false(nfte_inc(max, 2));
+	assert_false(nfte_dec(zero, 2));
+	assert_int_equal(zero[0], 0xff);
+}
+
+static void test_elem_merge(void **state)
+{
+	struct nfte_interval v[4];
+	struct ip_prefix p;
+	const char *in[] = {"10.1.0.0/16", "10.0.0.0/8", "192.168.1.0/24", "192.168.0.0/24"};
+	struct strbuf out = {0};
+	size_t i, n;
+
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(prefix_parse(in[i], &p), 0);
+		nfte_prefix_bounds(&p, v[i].lo, v[i].hi);
+	}
+	n = nfte_merge(v, 4, 4);
+	assert_int_equal(n, 2); /* 10/8 swallows 10.1/16; the two /24 are adjacent: one /23 */
+	for (i = 0; i < n; i++) {
+		nfte_format(AF_INET, v[i].lo, v[i].hi, &out);
+		strbuf_append(&out, " ");
+	}
+	assert_string_equal(strbuf_str(&out), "10.0.0.0/8 192.168.0.0/23 ");
+	strbuf_done(&out);
+}
+
+/* ---- catalog records ---- */
+
+static void test_records(void **state)
+{
+	struct strbuf text = {0};
+	char *kind, *key, *attrs;
+	const char *p;
+
+	nftc_record("fw-rule", "input/0", "tcp dport 22 accept comment \"a:b 3:x\"", &text);
+	nftc_record("fw-chain", "output", "", &text);
+	p = strbuf_str(&text);
+	assert_int_equal(nftc_record_next(&p, &kind, &key, &attrs), 0);
+	assert_string_equal(kind, "fw-rule");
+	assert_string_equal(key, "input/0");
+	assert_string_equal(attrs, "tcp dport 22 accept comment \"a:b 3:x\"");
+	free(kind), free(key), free(attrs);
+	assert_int_equal(nftc_record_next(&p, &kind, &key, &attrs), 0);
+	assert_string_equal(kind, "fw-chain");
+	assert_string_equal(attrs, "");
+	free(kind), free(key), free(attrs);
+	assert_int_equal(nftc_record_next(&p, &kind, &key, &attrs), -ENOENT);
+	p = "fw-rule 99:short";
+	assert_int_equal(nftc_record_next(&p, &kind, &key, &attrs), -EINVAL);
+	strbuf_done(&text);
+}
+
+/* ---- the compiler ---- */
+
+static const char base[] =
+	"{\"version\": 1, \"generation\": 1, \"interfaces\": {"
+	" \"mgmt\": {\"mac\": \"02:00:00:00:01:03\", \"addresses\": [\"192.168.100.1/24\"],"
+	"  \"management\": true},"
+	" \"public\": {\"mac\": \"02:00:00:00:01:01\", \"addresses\": [\"203.0.113.1/24\","
+	"  \"203.0.113.11/24\", \"fd00:1::1/64\"]},"
+	" \"lan\": {\"mac\": \"02:00:00:00:01:02\", \"addresses\": [\"10.1.1.1/24\", \"fd00:2::1/64\"]}},"
+	"\"firewall\": {\"sets\": {\"blocked\": {\"type\": \"ipv4\", \"elements\": [%s]}},"
+	" \"input\": {\"policy\": \"drop\", \"rules\": ["
+	"  {\"action\": \"drop\", \"source\": [\"10.9.0.0/16\", \"@blocked\"], \"log\": true},"
+	"  {\"action\": \"reject\", \"protocol\": \"tcp\", \"ports\": [23, \"2000-2001\"]}]}},"
+	"\"nat\": {\"source\": [{\"out\": \"public\", \"masquerade\": true}],"
+	" \"destination\": [{\"in\": \"public\", \"destination\": \"203.0.113.11\","
+	"  \"protocol\": \"tcp_udp\", \"ports\": \"8000-8009\", \"to\": \"10.1.1.5\","
+	"  \"to_ports\": \"9000-9009\"}]}}";
+
+static struct nftd *compile(const char *elements)
+{
+	_cleanup_free_ char *doc = NULL;
+	struct errlist errs = {0};
+	struct intent *in = NULL;
+	struct nftd *d = NULL;
+
+	assert_true(asprintf(&doc, base, elements) > 0);
+	assert_int_equal(intent_load(doc, strlen(doc), &in, &errs), 0);
+	errlist_done(&errs);
+	assert_int_equal(nftc_compile(in, &d), 0);
+	intent_free(in);
+	return d;
+}
+
+static size_t rules_in(const struct nftd *d, const char *chain)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < d->n_rules; i++)
+		n += !strcmp(d->rules[i]->chain, chain);
+	return n;
+}
+
+static void test_compile_table(void **state)
+{
+	struct nftd *d = compile("\"192.0.2.7\", \"198.51.100.0/24\"");
+	const struct nftd_set *s;
+	size_t i;
+
+	assert_int_equal(d->n_chains, 5);
+	assert_string_equal(d->chains[0].name, "input");
+	assert_int_equal(d->chains[0].policy, 0 /* NF_DROP */);
+	assert_string_equal(d->chains[0].tag, "fw-chain input");
+	assert_string_equal(d->chains[4].name, "srcnat");
+	/* input: 7 always-on (with ssh on mgmt); rule 0 has two alternatives (the literal
+	 * prefix, the set), each a log rule and a verdict rule; rule 1 one rule */
+	assert_int_equal(rules_in(d, "input"), 7 + 4 + 1);
+	assert_string_equal(d->rules[7]->tag, "fw-rule input/0");
+	assert_string_equal(d->rules[7]->ptr, "/firewall/input/rules/0");
+	assert_int_equal(rules_in(d, "dstnat"), 1); /* one map lookup for every forward */
+	assert_int_equal(rules_in(d, "srcnat"), 2); /* hairpin, masquerade */
+	s = nftd_set_find(d, "blocked");
+	assert_non_null(s);
+	assert_true(s->plan_elements);
+	assert_int_equal(s->n, 4); /* two intervals: start and end elements */
+	s = nftd_set_find(d, "_pf4");
+	assert_non_null(s);
+	assert_int_equal(s->n, 20); /* 10 ports, tcp and udp, one element each */
+	assert_int_equal(s->key_len, 12);
+	assert_int_equal(s->data_len, 8);
+	s = nftd_set_find(d, "_open4");
+	assert_non_null(s);
+	assert_int_equal(s->n, 2);
+	assert_null(nftd_set_find(d, "_pf6"));
+	assert_non_null(nftd_set_find(d, "_lan4"));
+	assert_null(nftd_set_find(d, "_lan6")); /* no IPv6 DNAT, no IPv6 hairpin */
+	s = nftd_set_find(d, NFTC_CATALOG);
+	assert_non_null(s);
+	for (i = 0; i < s->n; i++)
+		assert_true(strlen(s->comments[i]) <= NFTC_CHUNK);
+	nftd_free(d);
+}
+
+static void test_fingerprint(void **state)
+{
+	struct nftd *a = compile("\"192.0.2.7\""), *b = compile("\"192.0.2.8\", \"192.0.2.64/26\"");
+	struct nftd *c = compile("\"192.0.2.7\"");
+	char fa[17], fb[17], fc[17];
+
+	assert_int_equal(nftd_fingerprint(a, fa), 0);
+	assert_int_equal(nftd_fingerprint(b, fb), 0);
+	assert_int_equal(nftd_fingerprint(c, fc), 0);
+	assert_string_equal(fa, fc); /* deterministic */
+	assert_string_equal(fa, fb); /* the intent's set elements do not count */
+	nftd_free(a);
+	nftd_free(b);
+	nftd_free(c);
+}
+
+static void test_batches(void **state)
+{
+	struct nftd *d = compile("\"192.0.2.7\"");
+	struct nftd_elem_change ch[2] = {0};
+	struct nftd_batch b;
+	size_t i, n_rule_ptrs = 0;
+
+	assert_int_equal(nftd_batch_full(d, 100, &b), 0);
+	/* NEWTABLE, DELTABLE, NEWTABLE, then the body, END: each with its pointer */
+	assert_null(nftd_batch_ptr(&b, 100)); /* BEGIN */
+	assert_null(nftd_batch_ptr(&b, 101)); /* NEWTABLE */
+	for (i = 0; i < b.n_msgs; i++)
+		n_rule_ptrs += b.ptrs[i] && !strcmp(b.ptrs[i], "/firewall/input/rules/1");
+	assert_int_equal(n_rule_ptrs, 1);
+	assert_null(nftd_batch_ptr(&b, (uint32_t)(100 + b.n_msgs + 5)));
+	nftd_batch_done(&b);
+
+	ch[0].set = ch[1].set = nftd_set_find(d, "blocked");
+	ch[0].add = true;
+	ch[0].ptr = "/firewall/sets/blocked/elements/1";
+	ch[1].flags = NFT_SET_ELEM_INTERVAL_END;
+	ch[1].ptr = "/firewall/sets/blocked/elements/1";
+	assert_int_equal(nftd_batch_elems(ch, 2, 500, &b), 0);
+	assert_int_equal(b.n_msgs, 3); /* two element messages, END */
+	assert_int_equal(b.n_elem_msgs, 2);
+	assert_string_equal(nftd_batch_ptr(&b, 502), "/firewall/sets/blocked/elements/1");
+	nftd_batch_done(&b);
+	nftd_free(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_elem_text),     cmocka_unit_test(test_elem_range_not_prefix),
+		cmocka_unit_test(test_elem_inc_dec),  cmocka_unit_test(test_elem_merge),
+		cmocka_unit_test(test_records),	      cmocka_unit_test(test_compile_table),
+		cmocka_unit_test(test_fingerprint),   cmocka_unit_test(test_batches),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
