@@ -25,11 +25,8 @@ int kernel_fail(const struct op *op, int r, struct strbuf *err, const char *fmt,
 {
 	va_list ap;
 
-	strbuf_printf(err, "%s %s", op_type_to_string(op->type),
-		      object_kind_to_string(op->obj->kind));
-	if (op->obj->key[0])
-		strbuf_printf(err, " %s", op->obj->key);
-	strbuf_append(err, ": ");
+	/* The caller names the operation (the engine prints it before this message). */
+	(void)op;
 	va_start(ap, fmt);
 	strbuf_vprintf(err, fmt, ap);
 	va_end(ap);

@@ -51,7 +51,7 @@ struct kernel {
 
 /* The socket, opened on first use. 0 or negative errno with the reason in err. */
 int kernel_sock(struct kernel *k, struct strbuf *err);
-/* Appends "TYPE KIND KEY: " and the message to err; returns r. */
+/* Appends the message (the kernel's own, or what failed) to err; returns r. */
 int kernel_fail(const struct op *op, int r, struct strbuf *err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* The index of the link currently named `name` (cached until the next link operation).

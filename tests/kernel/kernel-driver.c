@@ -21,7 +21,9 @@
  *                                        observed state; with --apply, apply them (undo all
  *                                        on a failure)
  *
- * Operations go to stderr as "apply: LINE" and "undo: LINE", errors as "error: TEXT".
+ * Operations go to stderr as "apply: LINE" and "undo: LINE", errors as
+ * "error: TYPE KIND KEY: TEXT" (the backend gives TEXT; the operation is named here, as the
+ * engine names it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -362,7 +364,9 @@ static int apply_one(struct backend *b, const struct op *op, struct oplist *done
 	if (r >= 0)
 		r = oplist_append(done, op);
 	else
-		fprintf(stderr, "error: %s\n", err.len ? strbuf_str(&err) : strerror(-r));
+		fprintf(stderr, "error: %s %s%s%s: %s\n", op_type_to_string(op->type),
+			object_kind_to_string(op->obj->kind), op->obj->key[0] ? " " : "",
+			op->obj->key, err.len ? strbuf_str(&err) : strerror(-r));
 	strbuf_done(&err);
 	if (r < 0) {
 		undo_all(b, done);
