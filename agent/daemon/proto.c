@@ -43,30 +43,6 @@ bool proto_kind_has_intent(enum proto_kind k)
 	return k == PROTO_APPLY || k == PROTO_CHECK || k == PROTO_PLAN;
 }
 
-/* Values in a document, counted before parsing (jread's rule): a line of a million empty
- * arrays must not cost the daemon a million allocations. */
-static size_t count_values(const char *buf, size_t len)
-{
-	bool in_string = false;
-	size_t i, n = 1;
-
-	for (i = 0; i < len; i++) {
-		char c = buf[i];
-
-		if (in_string) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = false;
-		} else if (c == '"') {
-			in_string = true;
-		} else if (c == ',' || c == '[' || c == '{') {
-			n++;
-		}
-	}
-	return n;
-}
-
 static int dump_pair(const json_t *v, char **ret_text, size_t *ret_len, char **ret_canonical)
 {
 	_cleanup_free_ char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -109,7 +85,7 @@ int proto_request_parse(const char *line, size_t len, struct proto_request *ret,
 	int r, k;
 
 	*ret = (struct proto_request){0};
-	if (count_values(line, len) > JR_VALUES_MAX) {
+	if (jr_count_values(line, len) > JR_VALUES_MAX) {
 		strbuf_printf(err, "request has more than %d values, the limit", JR_VALUES_MAX);
 		return -EINVAL;
 	}
@@ -170,7 +146,7 @@ int proto_document_normalize(const char *doc, size_t len, char **ret_text, size_
 {
 	_cleanup_json_ json_t *v = NULL;
 
-	if (len > JR_DOCUMENT_MAX || count_values(doc, len) > JR_VALUES_MAX)
+	if (len > JR_DOCUMENT_MAX || jr_count_values(doc, len) > JR_VALUES_MAX)
 		return -EINVAL;
 	v = json_loadb(doc, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
 	if (!v)
@@ -191,7 +167,7 @@ int proto_request_build(enum proto_kind kind, const char *doc, size_t len, const
 	if (doc) {
 		json_t *intent;
 
-		if (len > JR_DOCUMENT_MAX || count_values(doc, len) > JR_VALUES_MAX)
+		if (len > JR_DOCUMENT_MAX || jr_count_values(doc, len) > JR_VALUES_MAX)
 			return -EINVAL;
 		intent = json_loadb(doc, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
 		if (!intent)

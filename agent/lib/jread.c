@@ -12,7 +12,7 @@
 /* An upper bound of the number of values in a document: one per comma and per container
  * outside strings, plus one. Linear and allocation-free, so that a document of millions of
  * tiny values is refused before a tree of millions of nodes is built. */
-static size_t jr_count_values(const char *buf, size_t len)
+size_t jr_count_values(const char *buf, size_t len)
 {
 	bool in_string = false;
 	size_t i, n = 1;

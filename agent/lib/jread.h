@@ -36,6 +36,9 @@ struct jr {
  * jr_object, jr_map). */
 int jr_load(struct errlist *errs, const char *buf, size_t len, struct json_t **ret);
 void jr_unref(struct json_t *v);
+/* An upper bound of the number of JSON values in buf (one per comma and per container outside
+ * strings, plus one), counted without parsing: compare it with JR_VALUES_MAX before parsing. */
+size_t jr_count_values(const char *buf, size_t len);
 /* Set each error's document position from the pointers and sort the list in document order. */
 void jr_sort_errors(struct errlist *errs, const struct json_t *root);
 
