@@ -177,6 +177,26 @@ static bool parse_linkinfo(const struct nlattr *info, struct kmsg_link *l)
 	return true;
 }
 
+/* The counters of IFLA_STATS64 (struct rtnl_link_stats64, possibly a shorter older one). */
+static void parse_stats(const struct nlattr *a, struct kmsg_link *l)
+{
+	struct rtnl_link_stats64 st = {0};
+	size_t len = mnl_attr_get_payload_len(a);
+
+	memcpy(&st, mnl_attr_get_payload(a), len < sizeof(st) ? len : sizeof(st));
+	if (len < offsetof(struct rtnl_link_stats64, tx_dropped) + sizeof(st.tx_dropped))
+		return;
+	l->has_stats = true;
+	l->rx_packets = st.rx_packets;
+	l->rx_bytes = st.rx_bytes;
+	l->rx_errors = st.rx_errors;
+	l->rx_dropped = st.rx_dropped;
+	l->tx_packets = st.tx_packets;
+	l->tx_bytes = st.tx_bytes;
+	l->tx_errors = st.tx_errors;
+	l->tx_dropped = st.tx_dropped;
+}
+
 int kmsg_link_parse(const struct nlmsghdr *nlh, struct kmsg_link *ret)
 {
 	const struct ifinfomsg *ifi;
@@ -210,6 +230,9 @@ int kmsg_link_parse(const struct nlmsghdr *nlh, struct kmsg_link *ret)
 			break;
 		case IFLA_LINKINFO:
 			ok = parse_linkinfo(a, &l);
+			break;
+		case IFLA_STATS64:
+			parse_stats(a, &l);
 			break;
 		default:
 			break;

@@ -36,6 +36,9 @@ struct kmsg_link {
 	unsigned type;		     /* ARPHRD_* */
 	uint32_t group;
 	char kind[KMSG_KIND_SIZE]; /* IFLA_INFO_KIND; "" when none */
+	bool has_stats;		     /* IFLA_STATS64 was there */
+	uint64_t rx_packets, rx_bytes, rx_errors, rx_dropped;
+	uint64_t tx_packets, tx_bytes, tx_errors, tx_dropped;
 };
 
 /* What kmsg_link_change() changes. */

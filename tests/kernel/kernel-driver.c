@@ -17,6 +17,8 @@
  *                                        undone in reverse order through their inverses, as
  *                                        the engine does, and it exits 1. With --undo, all of
  *                                        them are undone at the end.
+ *   kernel-driver counters               the traffic counters of every link, one line each:
+ *                                        NAME RX_PACKETS RX_BYTES TX_PACKETS TX_BYTES
  *   kernel-driver plan [--apply] INTENT  the kernel operations of the intent's plan against the
  *                                        observed state; with --apply, apply them (undo all
  *                                        on a failure)
@@ -478,13 +480,32 @@ static int cmd_plan(struct backend *b, int argc, char **argv)
 	return r < 0;
 }
 
+static int cmd_counters(struct backend *b)
+{
+	struct link_counters *v = NULL;
+	struct strbuf err = {0};
+	size_t i, n = 0;
+	int r;
+
+	r = backend_kernel_counters(b, &v, &n, &err);
+	if (r < 0)
+		fprintf(stderr, "error: %s\n", strbuf_str(&err));
+	for (i = 0; i < n; i++)
+		printf("%s %llu %llu %llu %llu\n", v[i].name, (unsigned long long)v[i].rx_packets,
+		       (unsigned long long)v[i].rx_bytes, (unsigned long long)v[i].tx_packets,
+		       (unsigned long long)v[i].tx_bytes);
+	free(v);
+	strbuf_done(&err);
+	return r < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct backend *b;
 	int r = 64;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: kernel-driver observe [--time N] | apply [--undo] OP... | "
+		fprintf(stderr, "usage: kernel-driver observe [--time N] | apply [--undo] OP... | counters | "
 				"plan [--apply] INTENT\n");
 		return 64;
 	}
@@ -495,6 +516,8 @@ int main(int argc, char **argv)
 		r = cmd_observe(b, argc - 1, argv + 1);
 	else if (!strcmp(argv[1], "apply"))
 		r = cmd_apply(b, argc - 1, argv + 1);
+	else if (!strcmp(argv[1], "counters"))
+		r = cmd_counters(b);
 	else if (!strcmp(argv[1], "plan"))
 		r = cmd_plan(b, argc - 1, argv + 1);
 	backend_free(b);
