@@ -272,10 +272,34 @@ static int kernel_apply(struct backend *b, const struct op *op, struct strbuf *e
 	}
 }
 
+/* A router forwards: IPv4 and IPv6 forwarding on, in the agent's network namespace. Set at
+ * every apply (cheap, and it repairs a change made by hand); never taken back. */
+static int kernel_forwarding(struct strbuf *err)
+{
+	static const char *const paths[] = {
+		"/proc/sys/net/ipv4/ip_forward",
+		"/proc/sys/net/ipv6/conf/all/forwarding",
+	};
+	size_t i;
+
+	for (i = 0; i < ELEMENTSOF(paths); i++) {
+		_cleanup_close_ int fd = open(paths[i], O_WRONLY | O_CLOEXEC);
+
+		if (fd < 0 || write(fd, "1\n", 2) != 2) {
+			int r = -errno;
+
+			strbuf_printf(err, "cannot turn forwarding on (%s): %s", paths[i],
+				      strerror(errno));
+			return r;
+		}
+	}
+	return 0;
+}
+
 static int kernel_begin(struct backend *b, struct strbuf *err)
 {
 	kernel_reset(kernel_of(b));
-	return 0;
+	return kernel_forwarding(err);
 }
 
 static int kernel_commit(struct backend *b, struct strbuf *err)
