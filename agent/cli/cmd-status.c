@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vrouterctl status [--json]: the agent's state. Human-readable by default: the agent, the
- * applied generation, the last apply, and the router's links, addresses and routes as the
- * agent observes them (foreign ones with their owner). --json prints the agent's answer.
+ * applied generation, the last apply, the router's links, addresses and routes as the agent
+ * observes them (foreign ones with their owner), and the packets and bytes each firewall and
+ * source NAT rule has counted (by the rule's JSON Pointer, with its comment). --json prints
+ * the agent's answer.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -70,6 +72,18 @@ static void print_observed(const struct proto_status *st)
 		printf(" metric %" PRIu32, r->metric);
 		if (r->owner)
 			printf(" (%s)", r->owner);
+		printf("\n");
+	}
+	if (!st->has_rules)
+		return;
+	printf("rules\n");
+	for (i = 0; i < st->n_rules; i++) {
+		const struct proto_status_rule *c = &st->rules[i];
+
+		printf("  %-28s %12" PRIu64 " packets %14" PRIu64 " bytes",
+		       c->pointer ? c->pointer : "-", c->packets, c->bytes);
+		if (c->comment)
+			printf("  %s", c->comment);
 		printf("\n");
 	}
 }

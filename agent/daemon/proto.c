@@ -465,6 +465,28 @@ static json_t *status_routes(const struct proto_status *st, bool *ok)
 	return list;
 }
 
+static json_t *status_rules(const struct proto_status *st, bool *ok)
+{
+	json_t *list = json_array();
+	size_t i;
+
+	for (i = 0; list && i < st->n_rules; i++) {
+		const struct proto_status_rule *c = &st->rules[i];
+		json_t *o = json_object();
+
+		if (!o || json_array_append_new(list, o) < 0) {
+			*ok = false;
+			break;
+		}
+		put(o, "pointer", json_string(c->pointer), ok);
+		if (c->comment)
+			put(o, "comment", json_string(c->comment), ok);
+		put(o, "packets", json_integer((json_int_t)c->packets), ok);
+		put(o, "bytes", json_integer((json_int_t)c->bytes), ok);
+	}
+	return list;
+}
+
 static json_t *status_last(const struct proto_status_apply *a, bool *ok)
 {
 	json_t *o;
@@ -506,6 +528,8 @@ char *proto_answer_status(const char *id, const struct proto_status *st)
 		put(observed, "links", status_links(st, &ok), &ok);
 		put(observed, "addresses", status_addrs(st, &ok), &ok);
 		put(observed, "routes", status_routes(st, &ok), &ok);
+		if (st->has_rules)
+			put(observed, "rules", status_rules(st, &ok), &ok);
 	}
 	put(o, "agent", agent, &ok);
 	put(o, "applied", applied, &ok);
@@ -534,9 +558,14 @@ void proto_status_done(struct proto_status *st)
 		free(st->routes[i].interface);
 		free(st->routes[i].owner);
 	}
+	for (i = 0; i < st->n_rules; i++) {
+		free(st->rules[i].pointer);
+		free(st->rules[i].comment);
+	}
 	free(st->links);
 	free(st->addrs);
 	free(st->routes);
+	free(st->rules);
 	free(st->version);
 	free(st->backend);
 	free(st->started);
@@ -623,6 +652,17 @@ static void reply_observed(const json_t *obs, struct proto_status *st, bool *ok)
 		st->routes[i].interface = get_str(v, "interface", ok);
 		st->routes[i].metric = (uint32_t)get_int(v, "metric");
 		st->routes[i].owner = get_str(v, "owner", ok);
+	}
+	list = json_object_get(obs, "rules");
+	st->has_rules = json_is_array(list);
+	st->rules = get_array(list, sizeof(*st->rules), &st->n_rules, ok);
+	json_array_foreach(list, i, v) {
+		if (i >= st->n_rules)
+			break;
+		st->rules[i].pointer = get_str(v, "pointer", ok);
+		st->rules[i].comment = get_str(v, "comment", ok);
+		st->rules[i].packets = (uint64_t)get_int(v, "packets");
+		st->rules[i].bytes = (uint64_t)get_int(v, "bytes");
 	}
 }
 

@@ -132,6 +132,14 @@ struct proto_status_route {
 	char *owner;
 };
 
+/* The counter of an intent rule (firewall, source NAT), from the nftables backend. */
+struct proto_status_rule {
+	char *pointer; /* the rule's JSON Pointer */
+	char *comment; /* NULL: none */
+	uint64_t packets;
+	uint64_t bytes;
+};
+
 struct proto_status_apply {
 	bool present;
 	int64_t generation; /* 0: unknown (the intent did not parse) */
@@ -159,6 +167,9 @@ struct proto_status {
 	size_t n_addrs;
 	struct proto_status_route *routes;
 	size_t n_routes;
+	bool has_rules; /* the backend counts rules ("rules" in "observed") */
+	struct proto_status_rule *rules;
+	size_t n_rules;
 };
 
 char *proto_answer_status(const char *id, const struct proto_status *st);

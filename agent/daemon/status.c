@@ -9,6 +9,9 @@
 #include "lib/cleanup.h"
 #include "plan/observed.h"
 #include "status.h"
+#ifdef HAVE_NFT_BACKEND
+#include "nft/nft.h"
+#endif
 
 #ifndef VROUTER_VERSION
 #define VROUTER_VERSION "unknown"
@@ -239,6 +242,51 @@ static void status_observe(struct backend *const *bs, size_t n, struct proto_sta
 	errlist_done(&errs);
 }
 
+#ifdef HAVE_NFT_BACKEND
+/* The rules' counters, from the backend of firewall rules when it counts them (nftables). */
+static void status_counters(struct backend *const *bs, size_t n, struct proto_status *ret,
+			    bool *ok)
+{
+	struct backend *b = first_handler(bs, n, OBJ_FW_RULE);
+	struct nft_counter *v = NULL;
+	struct strbuf err = {0};
+	size_t nv = 0, i;
+	int r;
+
+	if (!b)
+		return;
+	r = backend_nft_counters(b, &v, &nv, &err);
+	if (r == -EOPNOTSUPP) {
+		strbuf_done(&err);
+		return;
+	}
+	if (r < 0) {
+		if (asprintf(&ret->observe_error, "%s backend: %s", b->ops->name,
+			     err.len ? strbuf_str(&err) : strerror(-r)) < 0) {
+			ret->observe_error = NULL;
+			*ok = false;
+		}
+		strbuf_done(&err);
+		return;
+	}
+	strbuf_done(&err);
+	ret->has_rules = true;
+	ret->rules = calloc(nv ? nv : 1, sizeof(*ret->rules));
+	if (!ret->rules)
+		*ok = false;
+	for (i = 0; ret->rules && i < nv; i++) {
+		struct proto_status_rule *d = &ret->rules[ret->n_rules++];
+
+		d->pointer = dup_str(v[i].pointer, ok);
+		if (v[i].comment)
+			d->comment = dup_str(v[i].comment, ok);
+		d->packets = v[i].packets;
+		d->bytes = v[i].bytes;
+	}
+	nft_counters_free(v, nv);
+}
+#endif
+
 static void copy_apply(const struct proto_status_apply *a, struct proto_status_apply *d, bool *ok)
 {
 	*d = *a;
@@ -266,6 +314,10 @@ int status_build(const struct status *st, struct backend *const *backends, size_
 	copy_apply(&st->last, &ret->last, &ok);
 	if (ok)
 		status_observe(backends, n, ret, &ok);
+#ifdef HAVE_NFT_BACKEND
+	if (ok && !ret->observe_error)
+		status_counters(backends, n, ret, &ok);
+#endif
 	if (!ok) {
 		proto_status_done(ret);
 		return -ENOMEM;

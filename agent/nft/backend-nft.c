@@ -8,6 +8,7 @@
 
 #include "lib/cleanup.h"
 #include "nft-compile.h"
+#include "nft-diff.h"
 #include "nft-elem.h"
 #include "nft-observe.h"
 #include "nft.h"
@@ -15,15 +16,14 @@
 struct nft {
 	struct backend b;
 	struct nsock *sock;
-	/* observed */
-	bool exists;
-	char fingerprint[17];
+	/* observed (seen is valid from observe to the next commit) */
+	bool observed;
+	struct nfto seen;
 	/* prepared, and queued since begin */
 	struct nftd *desc;
 	bool full;
 	size_t n_ops;
-	struct nftd_elem_change *changes;
-	size_t n_changes, cap_changes;
+	struct nftdiff changes;
 	struct nft_commit_stats last;
 };
 
@@ -89,7 +89,7 @@ static int observe_catalog(const struct nfto *o, const struct nfto_set *cat,
 	size_t i;
 	int r = 0;
 
-	sort_key_len = 4;
+	sort_key_len = NFTC_CATALOG_KEY;
 	if (cat->n)
 		qsort(cat->elems, cat->n, sizeof(*cat->elems), elem_cmp);
 	for (i = 0; i < cat->n; i++)
@@ -159,13 +159,12 @@ static int nft_observe(struct backend *b, struct observed *obs, struct errlist *
 	if (r >= 0)
 		r = nfto_read(n->sock, NFTC_CATALOG, &o, &err);
 	if (r < 0) {
+		n->observed = false;
 		errlist_add(errs, "", "%s", strbuf_str(&err));
 		strbuf_done(&err);
 		return r;
 	}
 	strbuf_done(&err);
-	n->exists = o.exists;
-	memcpy(n->fingerprint, o.fingerprint, sizeof(n->fingerprint));
 	if (o.n_tags)
 		qsort(o.tags, o.n_tags, sizeof(*o.tags), tag_cmp);
 	for (i = 0; i < o.n_sets && r >= 0; i++) {
@@ -176,7 +175,10 @@ static int nft_observe(struct backend *b, struct observed *obs, struct errlist *
 		else if (s->tag && !strncmp(s->tag, "fw-set ", 7))
 			r = observe_elements(s, obs);
 	}
-	nfto_done(&o);
+	/* Kept for commit: the elements of the table's own sets, and its structure. */
+	nfto_done(&n->seen);
+	n->seen = o;
+	n->observed = r >= 0;
 	if (r < 0)
 		errlist_add(errs, "", "cannot read table inet %s: %s", NFTD_TABLE, strerror(-r));
 	return r;
@@ -188,7 +190,7 @@ static void queue_reset(struct nft *n)
 {
 	n->full = false;
 	n->n_ops = 0;
-	n->n_changes = 0;
+	nftdiff_reset(&n->changes);
 }
 
 static int nft_prepare(struct backend *b, const struct intent *in, struct strbuf *err)
@@ -212,21 +214,10 @@ static int nft_begin(struct backend *b, struct strbuf *err)
 static int queue_change(struct nft *n, const struct nftd_set *s, bool add, const uint8_t *key,
 			uint32_t flags, const char *ptr)
 {
-	struct nftd_elem_change *c;
+	struct nftd_elem_change c = {.set = s, .add = add, .flags = flags, .ptr = ptr};
 
-	if (n->n_changes == n->cap_changes) {
-		size_t cap = n->cap_changes ? 2 * n->cap_changes : 16;
-
-		c = realloc(n->changes, cap * sizeof(*c));
-		if (!c)
-			return -ENOMEM;
-		n->changes = c;
-		n->cap_changes = cap;
-	}
-	c = &n->changes[n->n_changes++];
-	*c = (struct nftd_elem_change){.set = s, .add = add, .flags = flags, .ptr = ptr};
-	memcpy(c->key, key, s->key_len);
-	return 0;
+	memcpy(c.key, key, s->key_len);
+	return nftdiff_push(&n->changes, &c);
 }
 
 /* An element operation as its start and end elements; anything else makes the batch whole. */
@@ -256,6 +247,15 @@ static int queue_element(struct nft *n, const struct op *op)
 	return r;
 }
 
+/* Port forwards and one-to-one NAT are map elements: commit finds what changed in the maps. */
+static bool is_map_entry(const struct op *op)
+{
+	const char *key = op->obj->key;
+
+	return op->obj->kind == OBJ_NAT_RULE &&
+	       (!strncmp(key, "dnat/", 5) || !strncmp(key, "one-to-one/", 11));
+}
+
 static int nft_apply_op(struct backend *b, const struct op *op, struct strbuf *err)
 {
 	struct nft *n = nft_of(b);
@@ -264,6 +264,8 @@ static int nft_apply_op(struct backend *b, const struct op *op, struct strbuf *e
 	n->n_ops++;
 	if (op->obj->kind == OBJ_FW_ELEMENT)
 		r = queue_element(n, op);
+	else if (is_map_entry(op))
+		r = 0;
 	if (r > 0)
 		n->full = true;
 	if (r < 0)
@@ -286,13 +288,53 @@ static void batch_error(uint32_t seq, int error, const char *msg, void *data)
 	strbuf_printf(e->err, "%s: %s", ptr ? ptr : "", msg[0] ? msg : strerror(-error));
 }
 
+/* Whether the kernel's table has the structure of the description, as far as observe saw it:
+ * the fingerprint it was made with, as many chains and rules, the same named sets. */
+static bool same_structure(const struct nft *n, const char *fp)
+{
+	const struct nfto *o = &n->seen;
+	size_t i, n_named = 0;
+
+	if (!n->observed || !o->exists || strcmp(fp, o->fingerprint) ||
+	    o->n_chains != n->desc->n_chains || o->n_rules != n->desc->n_rules)
+		return false;
+	for (i = 0; i < n->desc->n_sets; i++) {
+		const struct nftd_set *s = n->desc->sets[i];
+		const struct nfto_set *k;
+
+		if (s->flags & NFT_SET_ANONYMOUS)
+			continue;
+		n_named++;
+		k = nfto_set_find(o, s->name);
+		if (!k || k->key_len != s->key_len || k->data_len != s->data_len)
+			return false;
+	}
+	return n_named == o->n_sets;
+}
+
+/* The element changes of the table's own named sets (the intent's sets change through their
+ * fw-element operations), after the queued ones. */
+static int diff_own_sets(struct nft *n)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < n->desc->n_sets && r >= 0; i++) {
+		const struct nftd_set *s = n->desc->sets[i];
+
+		if (!(s->flags & NFT_SET_ANONYMOUS) && !s->plan_elements)
+			r = nftdiff_set(s, nfto_set_find(&n->seen, s->name), &n->changes);
+	}
+	return r;
+}
+
 static int nft_commit(struct backend *b, struct strbuf *err)
 {
 	struct nft *n = nft_of(b);
 	struct nftd_batch batch;
 	struct batch_errors e = {.batch = &batch, .err = err};
 	char fp[17];
-	bool same;
+	bool elems;
 	int r;
 
 	n->last = (struct nft_commit_stats){0};
@@ -301,17 +343,20 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 	r = nftd_fingerprint(n->desc, fp);
 	if (r < 0)
 		goto oom;
-	same = n->exists && !strcmp(fp, n->fingerprint);
-	if (same && !n->full && !n->n_changes) {
+	elems = !n->full && same_structure(n, fp);
+	if (elems && diff_own_sets(n) < 0)
+		goto oom;
+	n->observed = false; /* what observe saw is about to change */
+	if (elems && !n->changes.n) {
 		queue_reset(n);
 		return 0;
 	}
 	r = nft_sock(n, err);
 	if (r < 0)
 		return r;
-	if (same && !n->full)
-		r = nftd_batch_elems(n->changes, n->n_changes, nsock_seq(n->sock, n->n_changes + 2),
-				     &batch);
+	if (elems)
+		r = nftd_batch_elems(n->changes.v, n->changes.n,
+				     nsock_seq(n->sock, n->changes.n + 2), &batch);
 	else
 		r = nftd_batch_full(n->desc, nsock_seq(n->sock, 0), &batch);
 	if (r < 0)
@@ -320,13 +365,11 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 	nsock_seq(n->sock, batch.n_msgs + 2);
 	r = nsock_batch(n->sock, batch.buf, batch.len, batch_error, &e);
 	if (r >= 0) {
-		n->exists = true;
-		memcpy(n->fingerprint, fp, sizeof(fp));
 		n->last = (struct nft_commit_stats){
 			.batches = 1,
 			.messages = batch.n_msgs - 1, /* END */
 			.elem_msgs = batch.n_elem_msgs,
-			.full = !(same && !n->full),
+			.full = !elems,
 		};
 	} else if (!err->len) {
 		strbuf_printf(err, "%s", strerror(-r));
@@ -335,6 +378,7 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 	queue_reset(n);
 	return r;
 oom:
+	queue_reset(n);
 	strbuf_printf(err, "out of memory");
 	return -ENOMEM;
 }
@@ -354,7 +398,8 @@ static void nft_free(struct backend *b)
 
 	nsock_close(n->sock);
 	nftd_free(n->desc);
-	free(n->changes);
+	nftdiff_done(&n->changes);
+	nfto_done(&n->seen);
 	free(n);
 }
 
@@ -385,4 +430,16 @@ struct backend *backend_nft_new(void)
 void backend_nft_last_commit(struct backend *b, struct nft_commit_stats *ret)
 {
 	*ret = nft_of(b)->last;
+}
+
+int backend_nft_counters(struct backend *b, struct nft_counter **ret, size_t *ret_n,
+			 struct strbuf *err)
+{
+	struct nft *n = nft_of(b);
+	int r;
+
+	if (b->ops != &nft_ops)
+		return -EOPNOTSUPP;
+	r = nft_sock(n, err);
+	return r < 0 ? r : nfto_counters(n->sock, ret, ret_n, err);
 }

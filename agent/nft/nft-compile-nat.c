@@ -116,6 +116,7 @@ void nftc_forward_open(struct nftc *c)
 				key_app(lo, &d->destination, protos[j], d->ports.first);
 				key_app(hi, &d->destination, protos[j], d->ports.last);
 				nftd_elem(c->d, s, lo, hi, NULL, 0, tag);
+				nftd_elem_ptr(c->d, s, d->ptr);
 			}
 		}
 		for (i = 0; i < nat->n_one_to_one; i++) {
@@ -129,8 +130,8 @@ void nftc_forward_open(struct nftc *c)
 			snprintf(tag, sizeof(tag), "nat-rule one-to-one/%zu", i);
 			key_app(lo, &o->public_addr, 0, 0);
 			key_app(hi, &o->public_addr, 255, 65535);
-			if (s)
-				nftd_elem(c->d, s, lo, hi, NULL, 0, tag);
+			nftd_elem(c->d, s, lo, hi, NULL, 0, tag);
+			nftd_elem_ptr(c->d, s, o->ptr);
 		}
 		if (!s)
 			continue;
@@ -194,8 +195,8 @@ static void compile_forwards(struct nftc *c, int family)
 			if (same) {
 				key_app(lo, &d->destination, protos[j], d->ports.first);
 				key_app(hi, &d->destination, protos[j], d->ports.last);
-				if (pfr)
-					nftd_elem(c->d, pfr, lo, hi, data, 0, tag);
+				nftd_elem(c->d, pfr, lo, hi, data, 0, tag);
+				nftd_elem_ptr(c->d, pfr, d->ptr);
 				continue;
 			}
 			for (p = d->ports.first; pf && p <= d->ports.last; p++) {
@@ -203,6 +204,7 @@ static void compile_forwards(struct nftc *c, int family)
 				nfte_port((uint16_t)(d->to_ports.first + (p - d->ports.first)),
 					  data + alen);
 				nftd_elem(c->d, pf, lo, NULL, data, 0, tag);
+				nftd_elem_ptr(c->d, pf, d->ptr);
 			}
 		}
 	}
@@ -239,9 +241,11 @@ static struct nftd_set *compile_one_to_one(struct nftc *c, int family)
 			return NULL;
 		snprintf(tag, sizeof(tag), "nat-rule one-to-one/%zu", i);
 		nftd_elem(c->d, od, o->public_addr.bytes, NULL, o->private_addr.bytes, 0, tag);
+		nftd_elem_ptr(c->d, od, o->ptr);
 		memcpy(key, o->private_addr.bytes, alen);
 		nftc_ifname(o->interface, key + alen);
 		nftd_elem(c->d, os, key, NULL, o->public_addr.bytes, 0, tag);
+		nftd_elem_ptr(c->d, os, o->ptr);
 	}
 	if (od)
 		dnat_rule(c, family, od, false);
@@ -287,6 +291,7 @@ static void compile_nonat(struct nftc *c, int family)
 				memcpy(hi, a.hi, alen);
 				memcpy(hi + alen, b.hi, alen);
 				nftd_elem(c->d, s, lo, hi, NULL, 0, NULL);
+				nftd_elem_ptr(c->d, s, t_->ptr);
 			}
 	}
 	if (!s)
@@ -349,6 +354,7 @@ static void compile_hairpin(struct nftc *c, int family)
 			nftc_ifname(f->name, lo + alen);
 			nftc_ifname(f->name, hi + alen);
 			nftd_elem(c->d, s, lo, hi, NULL, 0, NULL);
+			nftd_elem_ptr(c->d, s, f->ptr);
 		}
 	}
 	if (!s)

@@ -379,11 +379,15 @@ static void compile_rule(struct nftc *c, const char *chain, const struct fw_rule
 					/* Logging is rate-limited; the verdict is not. */
 					if (fr->has & FW_RULE_HAS_LOG && fr->log) {
 						r = nftd_rule(c->d, chain, tag, fr->ptr);
+						if (fr->has & FW_RULE_HAS_COMMENT)
+							nftd_rule_note(r, fr->comment);
 						rule_matches(c, r, fr, &k);
 						nftd_limit(r, LOG_RATE, LOG_BURST);
 						nftd_log(r, fr->log_prefix);
 					}
 					r = nftd_rule(c->d, chain, tag, fr->ptr);
+					if (fr->has & FW_RULE_HAS_COMMENT)
+						nftd_rule_note(r, fr->comment);
 					rule_matches(c, r, fr, &k);
 					nftd_counter(r);
 					rule_action(r, fr);
@@ -508,27 +512,103 @@ int nftc_record_next(const char **p, char **ret_kind, char **ret_key, char **ret
 	return 0;
 }
 
-/* Every plan object but the set elements (observe reads those from the sets). */
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* FNV-1a, 32 bits. */
+static uint32_t record_hash(const char *p, size_t n)
+{
+	uint32_t h = 0x811c9dc5u;
+
+	while (n--)
+		h = (h ^ (uint8_t)*p++) * 0x01000193u;
+	return h;
+}
+
+struct record_key {
+	uint32_t hash;
+	size_t off, len; /* in the catalog's text */
+};
+
+static int record_key_cmp(const void *a, const void *b)
+{
+	const struct record_key *x = a, *y = b;
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* Makes the hashes unique (ascending, each one more than the one before when they collide).
+ * On the unlikely wrap-around past the largest hash, every record is numbered instead. */
+static void record_keys_unique(struct record_key *v, size_t n)
+{
+	size_t i;
+
+	qsort(v, n, sizeof(*v), record_key_cmp);
+	for (i = 1; i < n; i++) {
+		if (v[i].hash > v[i - 1].hash)
+			continue;
+		if (v[i - 1].hash == UINT32_MAX)
+			break;
+		v[i].hash = v[i - 1].hash + 1;
+	}
+	if (i < n)
+		for (i = 0; i < n; i++)
+			v[i].hash = (uint32_t)i;
+}
+
+/*
+ * Every plan object but the set elements (observe reads those from the sets), one record
+ * each, in elements of NFTC_CHUNK bytes keyed by the hash of the record and the chunk's
+ * number: a changed record changes its own elements only, so that an element-only batch can
+ * bring the catalog up to date.
+ */
 static void compile_catalog(struct nftc *c, const struct objset *objs)
 {
+	const uint32_t t[] = {NFTD_TYPE_MARK, NFTD_TYPE_MARK};
+	_cleanup_free_ struct record_key *keys = NULL;
 	struct strbuf text = {0};
 	struct nftd_set *s;
 	struct object *o;
-	size_t i, off;
+	size_t i, n = 0, off;
 
-	objset_foreach(objs, i, o)
-		if (o->kind != OBJ_FW_ELEMENT)
-			nftc_record(object_kind_to_string(o->kind), o->key, o->attrs, &text);
-	s = nftd_set(c->d, NFTC_CATALOG, 0, NFTD_TYPE_MARK, 4, 0, 0, NULL, 0, NULL, NULL);
-	for (off = 0; s && off < text.len; off += NFTC_CHUNK) {
-		char chunk[NFTC_CHUNK + 1];
-		uint32_t idx = (uint32_t)(off / NFTC_CHUNK);
-		uint8_t key[4] = {(uint8_t)(idx >> 24), (uint8_t)(idx >> 16), (uint8_t)(idx >> 8),
-				  (uint8_t)idx};
-
-		snprintf(chunk, sizeof(chunk), "%s", strbuf_str(&text) + off);
-		nftd_elem(c->d, s, key, NULL, NULL, 0, chunk);
+	keys = calloc(objset_size(objs) + 1, sizeof(*keys));
+	if (!keys) {
+		c->d->oom = true;
+		return;
 	}
+	objset_foreach(objs, i, o) {
+		if (o->kind == OBJ_FW_ELEMENT)
+			continue;
+		keys[n].off = text.len;
+		nftc_record(object_kind_to_string(o->kind), o->key, o->attrs, &text);
+		keys[n].len = text.len - keys[n].off;
+		keys[n].hash = record_hash(strbuf_str(&text) + keys[n].off, keys[n].len);
+		n++;
+	}
+	record_keys_unique(keys, n);
+	s = nftd_set(c->d, NFTC_CATALOG, 0, t[0] << NFTD_TYPE_BITS | t[1], NFTC_CATALOG_KEY, 0, 0,
+		     NULL, 0, NULL, NULL);
+	for (i = 0; s && !text.oom && i < n; i++)
+		for (off = 0; off < keys[i].len; off += NFTC_CHUNK) {
+			size_t len = keys[i].len - off;
+			char chunk[NFTC_CHUNK + 1];
+			uint8_t key[NFTC_CATALOG_KEY];
+
+			if (len > NFTC_CHUNK)
+				len = NFTC_CHUNK;
+			put_be32(key, keys[i].hash);
+			put_be32(key + 4, (uint32_t)(off / NFTC_CHUNK));
+			memcpy(chunk, strbuf_str(&text) + keys[i].off + off, len);
+			chunk[len] = '\0';
+			nftd_elem(c->d, s, key, NULL, NULL, 0, chunk);
+		}
 	if (text.oom)
 		c->d->oom = true;
 	strbuf_done(&text);

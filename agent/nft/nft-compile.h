@@ -12,7 +12,8 @@
  *       for ranges forwarded to the same ports), one-to-one (maps _o2od4/_o2od6)
  *   chain srcnat  nat, postrouting 100: IPsec subnets exempt (_nonat4/_nonat6),
  *       hairpin masquerade (_lan4/_lan6), one-to-one (_o2os4/_o2os6), the intent's source rules
- *   set _objects  the plan objects' text (the catalog read back by observe)
+ *   set _objects  the plan objects' text (the catalog read back by observe), one record
+ *       per object keyed by its hash, so that changing one object changes its elements only
  *
  * The intent's sets are named sets of the same name (elements are plan objects); the table's
  * own sets start with '_', which intent names cannot.
@@ -24,6 +25,7 @@
 
 #define NFTC_CATALOG "_objects"
 #define NFTC_CHUNK 240 /* bytes of catalog text per element */
+#define NFTC_CATALOG_KEY 8 /* a record's hash . the chunk's number */
 
 /* The description of the table for the intent. 0 or -ENOMEM. */
 int nftc_compile(const struct intent *in, struct nftd **ret);

@@ -47,10 +47,12 @@ static void set_free(struct nftd_set *s)
 
 	if (!s)
 		return;
-	if (s->comments)
-		for (i = 0; i < s->n; i++)
-			free(s->comments[i]);
+	for (i = 0; i < s->n; i++) {
+		free(s->comments[i]);
+		free(s->eptrs[i]);
+	}
 	free(s->comments);
+	free(s->eptrs);
 	free(s->eflags);
 	free(s->bytes);
 	free(s->name);
@@ -80,6 +82,7 @@ struct nftd *nftd_free(struct nftd *d)
 		free(d->rules[i]->chain);
 		free(d->rules[i]->tag);
 		free(d->rules[i]->ptr);
+		free(d->rules[i]->note);
 		free(d->rules[i]);
 	}
 	free(d->rules);
@@ -176,16 +179,17 @@ size_t nftd_set_stride(const struct nftd_set *s)
 void nftd_elem(struct nftd *d, struct nftd_set *s, const void *key, const void *key_end,
 	       const void *data, uint32_t flags, const char *comment)
 {
-	size_t stride = nftd_set_stride(s);
+	size_t stride;
 	uint8_t *p;
 
 	if (!s)
 		return;
+	stride = nftd_set_stride(s);
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 8;
 		uint8_t *b = realloc(s->bytes, cap * stride);
 		uint32_t *f;
-		char **c;
+		char **c, **e = NULL;
 
 		if (b)
 			s->bytes = b;
@@ -193,11 +197,15 @@ void nftd_elem(struct nftd *d, struct nftd_set *s, const void *key, const void *
 		if (f)
 			s->eflags = f;
 		c = f ? realloc(s->comments, cap * sizeof(*c)) : NULL;
-		if (!c) {
+		if (c) {
+			s->comments = c;
+			e = realloc(s->eptrs, cap * sizeof(*e));
+		}
+		if (!e) {
 			d->oom = true;
 			return;
 		}
-		s->comments = c;
+		s->eptrs = e;
 		s->cap = cap;
 	}
 	p = s->bytes + s->n * stride;
@@ -209,7 +217,21 @@ void nftd_elem(struct nftd *d, struct nftd_set *s, const void *key, const void *
 		memcpy(p + 2 * s->key_len, data, s->data_len);
 	s->eflags[s->n] = flags;
 	s->comments[s->n] = dup_or_null(d, comment);
+	s->eptrs[s->n] = NULL;
 	s->n++;
+}
+
+void nftd_elem_ptr(struct nftd *d, struct nftd_set *s, const char *ptr)
+{
+	if (!s || !s->n)
+		return;
+	free(s->eptrs[s->n - 1]);
+	s->eptrs[s->n - 1] = dup_or_null(d, ptr);
+}
+
+bool nftd_set_concat_interval(const struct nftd_set *s)
+{
+	return s->n_fields && s->flags & NFT_SET_INTERVAL;
 }
 
 /* ---- rules ---- */
@@ -231,6 +253,33 @@ static void *udata_comment(uint8_t type, const char *text, uint32_t *ret_len)
 	return copy;
 }
 
+/* The rule's comment: its label "TAG[ POINTER[ NOTE]]". */
+static void rule_label(struct nftd_rule *r)
+{
+	struct strbuf label = {0};
+	uint32_t len;
+	void *u;
+
+	strbuf_append(&label, r->tag);
+	if (r->ptr)
+		strbuf_printf(&label, " %s", r->ptr);
+	if (r->ptr && r->note)
+		strbuf_printf(&label, " %s", r->note);
+	u = label.oom ? NULL : udata_comment(NFTNL_UDATA_RULE_COMMENT, strbuf_str(&label), &len);
+	if (!u || nftnl_rule_set_data(r->r, NFTNL_RULE_USERDATA, u, len) < 0)
+		r->d->oom = true;
+	free(u);
+	strbuf_done(&label);
+}
+
+size_t nftd_label_tag_len(const char *label)
+{
+	const char *sp = strchr(label, ' ');
+
+	sp = sp ? strchr(sp + 1, ' ') : NULL;
+	return sp ? (size_t)(sp - label) : strlen(label);
+}
+
 struct nftd_rule *nftd_rule(struct nftd *d, const char *chain, const char *tag, const char *ptr)
 {
 	struct nftd_rule *r;
@@ -250,16 +299,20 @@ struct nftd_rule *nftd_rule(struct nftd *d, const char *chain, const char *tag, 
 	nftnl_rule_set_u32(r->r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	nftnl_rule_set_str(r->r, NFTNL_RULE_TABLE, NFTD_TABLE);
 	nftnl_rule_set_str(r->r, NFTNL_RULE_CHAIN, chain);
-	if (tag) {
-		uint32_t len;
-		void *u = udata_comment(NFTNL_UDATA_RULE_COMMENT, tag, &len);
-
-		if (!u || nftnl_rule_set_data(r->r, NFTNL_RULE_USERDATA, u, len) < 0)
-			d->oom = true;
-		free(u);
-	}
+	if (tag)
+		rule_label(r);
 	d->rules[d->n_rules++] = r;
 	return r;
+}
+
+void nftd_rule_note(struct nftd_rule *r, const char *note)
+{
+	if (!r || !r->tag || !note)
+		return;
+	free(r->note);
+	r->note = dup_or_null(r->d, note);
+	if (r->note)
+		rule_label(r);
 }
 
 /* A new expression of that name, added to the rule; NULL (oom remembered) on failure. */
@@ -671,10 +724,12 @@ static bool elem_add(struct nftnl_set *n, const struct nftd_set *s, const uint8_
 	return true;
 }
 
+/* The elements of s in messages of up to ELEMS_PER_MSG, each with the pointer of its first
+ * element. Only the anonymous sets' count in the fingerprint. */
 static void build_elems(struct builder *w, const struct nftd_set *s)
 {
 	size_t stride = nftd_set_stride(s), i, j;
-	bool concat_interval = s->n_fields && s->flags & NFT_SET_INTERVAL;
+	bool concat_interval = nftd_set_concat_interval(s);
 
 	for (i = 0; i < s->n; i += ELEMS_PER_MSG) {
 		struct nftnl_set *n = set_alloc(s, true);
@@ -694,7 +749,7 @@ static void build_elems(struct builder *w, const struct nftd_set *s)
 		nlh = msg_start(w, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
 		nftnl_set_elems_nlmsg_build_payload(nlh, n);
 		nftnl_set_free(n);
-		msg_end(w, s->ptr, !s->plan_elements, true);
+		msg_end(w, s->eptrs[i] ? s->eptrs[i] : s->ptr, s->flags & NFT_SET_ANONYMOUS, true);
 	}
 }
 
@@ -798,7 +853,9 @@ int nftd_batch_elems(const struct nftd_elem_change *c, size_t n, uint32_t seq,
 		struct nftnl_set *s = set_alloc(c[i].set, false);
 		struct nlmsghdr *nlh;
 
-		if (!s || !elem_add(s, c[i].set, c[i].key, NULL, NULL, c[i].flags, NULL)) {
+		if (!s || !elem_add(s, c[i].set, c[i].key, c[i].has_key_end ? c[i].key_end : NULL,
+				    c[i].add && c[i].has_data ? c[i].data : NULL, c[i].flags,
+				    c[i].add ? c[i].comment : NULL)) {
 			nftnl_set_free(s);
 			b.oom = true;
 			break;

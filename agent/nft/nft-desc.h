@@ -13,7 +13,10 @@
  *
  * Every chain, set and rule carries a tag, "KIND KEY" of the plan object it came from
  * ("fw-rule forward/3", NULL for the table's own plumbing), stored as its comment (user
- * data): observe finds the plan objects by these tags.
+ * data): observe finds the plan objects by these tags. A rule's comment is its label: the tag,
+ * then the JSON Pointer of its intent element, then the intent's own comment, if any
+ * ("fw-rule forward/3 /firewall/forward/rules/3 web egress"), which `status` shows beside
+ * the rule's counter (tags and pointers have no spaces).
  */
 #pragma once
 
@@ -59,7 +62,7 @@ struct nftd_set {
 	uint32_t key_type, key_len, data_type, data_len;
 	uint8_t fields[NFTD_MAX_FIELDS]; /* concatenations: each field's length */
 	unsigned n_fields;
-	bool plan_elements; /* elements are fw-element objects: not in the fingerprint */
+	bool plan_elements; /* elements are fw-element objects, changed by their operations */
 	char *tag;
 	char *ptr;
 	/* elements: key, key_end (concatenated intervals), data, each of stride bytes */
@@ -67,6 +70,7 @@ struct nftd_set {
 	uint8_t *bytes;
 	uint32_t *eflags; /* NFT_SET_ELEM_* */
 	char **comments;  /* NULL or one per element (NULL: none) */
+	char **eptrs;	  /* the JSON Pointer behind each element (NULL: the set's) */
 };
 
 struct nftd_rule {
@@ -74,6 +78,7 @@ struct nftd_rule {
 	struct nftnl_rule *r;
 	char *tag;
 	char *ptr;
+	char *note; /* the intent's comment, or NULL */
 	struct nftd *d;
 };
 
@@ -107,9 +112,17 @@ size_t nftd_set_stride(const struct nftd_set *s);
  * data (maps, else NULL), flags NFT_SET_ELEM_*, comment (NULL: none). */
 void nftd_elem(struct nftd *d, struct nftd_set *s, const void *key, const void *key_end,
 	       const void *data, uint32_t flags, const char *comment);
+/* The JSON Pointer of the intent element behind the last element appended to s. */
+void nftd_elem_ptr(struct nftd *d, struct nftd_set *s, const char *ptr);
+/* Whether the elements of s are as concatenated intervals (key and key_end each). */
+bool nftd_set_concat_interval(const struct nftd_set *s);
 
 /* Rules: nftd_rule() starts one at the end of chain; the builders append expressions. */
 struct nftd_rule *nftd_rule(struct nftd *d, const char *chain, const char *tag, const char *ptr);
+/* Adds the intent's comment to the rule's label (after its tag and pointer). */
+void nftd_rule_note(struct nftd_rule *r, const char *note);
+/* The tag at the start of a rule's label: its length ("KIND KEY": up to the second space). */
+size_t nftd_label_tag_len(const char *label);
 void nftd_meta(struct nftd_rule *r, uint32_t key, uint32_t dreg);
 void nftd_cmp(struct nftd_rule *r, uint32_t op, uint32_t sreg, const void *data, uint32_t len);
 void nftd_payload(struct nftd_rule *r, uint32_t base, uint32_t offset, uint32_t len,
@@ -150,20 +163,27 @@ void nftd_batch_done(struct nftd_batch *b);
 /* The pointer of the message with sequence number seq, or NULL. */
 const char *nftd_batch_ptr(const struct nftd_batch *b, uint32_t seq);
 
-/* The fingerprint of a description: a hash of every message except the elements of the
- * intent's own sets, as 16 hex digits. */
+/* The fingerprint of a description: a hash of every message except the elements of named
+ * sets (the table's structure: chains, sets, rules and their anonymous sets), as 16 hex
+ * digits. Two descriptions with the same fingerprint differ at most in the elements of their
+ * named sets, which an element-only batch can change. */
 int nftd_fingerprint(const struct nftd *d, char ret[17]);
 /* Replaces the table with the whole description: BEGIN, NEWTABLE (so that the delete finds
  * it), DELTABLE, NEWTABLE carrying the fingerprint as user data, chains, sets, elements,
  * rules, END. */
 int nftd_batch_full(const struct nftd *d, uint32_t seq, struct nftd_batch *ret);
 
-/* An element change, for element-only batches. */
+/* An element change, for element-only batches. A deletion needs only the key (and key_end
+ * in a set of concatenated intervals). */
 struct nftd_elem_change {
 	const struct nftd_set *set;
 	bool add;
+	bool has_key_end, has_data;
 	uint8_t key[NFTD_KEY_MAX];
+	uint8_t key_end[NFTD_KEY_MAX];
+	uint8_t data[NFTD_KEY_MAX];
 	uint32_t flags;
+	const char *comment; /* additions: the element's comment, or NULL */
 	const char *ptr;
 };
 /* BEGIN, one NEWSETELEM/DELSETELEM per change, END. */

@@ -4,6 +4,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
+#include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -98,6 +99,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	r = 0;
 	if (!strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), NFTD_TABLE)) {
+		((struct nfto *)data)->n_chains++;
 		u = nftnl_chain_get_data(c, NFTNL_CHAIN_USERDATA, &len);
 		r = add_tag(data, udata_comment(u, len, NFTNL_UDATA_CHAIN_COMMENT));
 	}
@@ -105,22 +107,46 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	return r;
 }
 
-static int rule_cb(const struct nlmsghdr *nlh, void *data)
+/* A rule of the table parsed from a message (NULL: not ours), with its label (or NULL). */
+static int rule_parse(const struct nlmsghdr *nlh, struct nftnl_rule **ret, const char **label)
 {
 	struct nftnl_rule *rl = nftnl_rule_alloc();
 	uint32_t len = 0;
 	const void *u;
-	int r = 0;
 
+	*ret = NULL;
 	if (!rl)
 		return -ENOMEM;
 	if (nftnl_rule_nlmsg_parse(nlh, rl) < 0) {
 		nftnl_rule_free(rl);
 		return -EPROTO;
 	}
-	if (!strcmp(nftnl_rule_get_str(rl, NFTNL_RULE_TABLE), NFTD_TABLE)) {
-		u = nftnl_rule_get_data(rl, NFTNL_RULE_USERDATA, &len);
-		r = add_tag(data, udata_comment(u, len, NFTNL_UDATA_RULE_COMMENT));
+	if (strcmp(nftnl_rule_get_str(rl, NFTNL_RULE_TABLE), NFTD_TABLE)) {
+		nftnl_rule_free(rl);
+		return 0;
+	}
+	u = nftnl_rule_get_data(rl, NFTNL_RULE_USERDATA, &len);
+	*label = udata_comment(u, len, NFTNL_UDATA_RULE_COMMENT);
+	*ret = rl;
+	return 0;
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nfto *o = data;
+	struct nftnl_rule *rl;
+	const char *label = NULL;
+	char *tag;
+	int r;
+
+	r = rule_parse(nlh, &rl, &label);
+	if (r < 0 || !rl)
+		return r;
+	o->n_rules++;
+	if (label) {
+		tag = strndup(label, nftd_label_tag_len(label));
+		r = tag ? add_tag(o, tag) : -ENOMEM;
+		free(tag);
 	}
 	nftnl_rule_free(rl);
 	return r;
@@ -167,6 +193,9 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 		.tag = tag ? strdup(tag) : NULL,
 		.flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS),
 		.key_len = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN),
+		.data_len = nftnl_set_is_set(s, NFTNL_SET_DATA_LEN)
+				    ? nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN)
+				    : 0,
 	};
 	if (!v->name || (tag && !v->tag))
 		r = -ENOMEM;
@@ -201,6 +230,11 @@ static int elem_cb(struct nftnl_set_elem *e, void *data)
 	if (p && len <= NFTD_KEY_MAX) {
 		memcpy(x->key_end, p, len);
 		x->has_key_end = true;
+	}
+	p = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len);
+	if (p && len <= NFTD_KEY_MAX) {
+		memcpy(x->data, p, len);
+		x->has_data = true;
 	}
 	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
 		x->flags = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS);
@@ -313,4 +347,129 @@ void nfto_done(struct nfto *o)
 	}
 	free(o->sets);
 	*o = (struct nfto){0};
+}
+
+struct nfto_set *nfto_set_find(const struct nfto *o, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < o->n_sets; i++)
+		if (!strcmp(o->sets[i].name, name))
+			return &o->sets[i];
+	return NULL;
+}
+
+/* ---- counters ---- */
+
+struct counters {
+	struct nft_counter *v;
+	size_t n, cap;
+};
+
+struct rule_count {
+	bool found;
+	uint64_t packets, bytes;
+};
+
+static int counter_expr_cb(struct nftnl_expr *e, void *data)
+{
+	struct rule_count *c = data;
+
+	if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter"))
+		return 0;
+	c->found = true;
+	c->packets += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+	c->bytes += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+	return 0;
+}
+
+/* A counter from a rule's label "TAG POINTER[ COMMENT]". */
+static int counter_new(struct counters *cs, const char *label, const struct rule_count *rc)
+{
+	size_t t = nftd_label_tag_len(label);
+	const char *ptr = label + t + 1, *sp = strchr(ptr, ' ');
+	struct nft_counter *c;
+
+	if (cs->n == cs->cap) {
+		size_t cap = cs->cap ? 2 * cs->cap : 16;
+
+		c = realloc(cs->v, cap * sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		cs->v = c;
+		cs->cap = cap;
+	}
+	c = &cs->v[cs->n++];
+	*c = (struct nft_counter){.packets = rc->packets, .bytes = rc->bytes};
+	c->tag = strndup(label, t);
+	c->pointer = sp ? strndup(ptr, (size_t)(sp - ptr)) : strdup(ptr);
+	if (sp && sp[1])
+		c->comment = strdup(sp + 1);
+	return !c->tag || !c->pointer || (sp && sp[1] && !c->comment) ? -ENOMEM : 0;
+}
+
+/* Each rule labelled with a pointer that has a counter; the kernel rules of one intent rule
+ * are consecutive, and their counters are added up. */
+static int counter_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct counters *cs = data;
+	const struct nft_counter *last = cs->n ? &cs->v[cs->n - 1] : NULL;
+	struct rule_count rc = {0};
+	struct nftnl_rule *rl;
+	const char *label = NULL;
+	size_t t;
+	int r;
+
+	r = rule_parse(nlh, &rl, &label);
+	if (r < 0 || !rl)
+		return r;
+	t = label ? nftd_label_tag_len(label) : 0;
+	if (label && label[t] == ' ')
+		nftnl_expr_foreach(rl, counter_expr_cb, &rc);
+	if (rc.found && last && strlen(last->tag) == t && !strncmp(last->tag, label, t)) {
+		cs->v[cs->n - 1].packets += rc.packets;
+		cs->v[cs->n - 1].bytes += rc.bytes;
+	} else if (rc.found) {
+		r = counter_new(cs, label, &rc);
+	}
+	nftnl_rule_free(rl);
+	return r;
+}
+
+int nfto_counters(struct nsock *s, struct nft_counter **ret, size_t *ret_n, struct strbuf *err)
+{
+	struct counters cs = {0};
+	char buf[REQ_SIZE];
+	int r, tries;
+
+	for (tries = 0; tries < 5; tries++) {
+		r = nsock_dump(s, request(buf, s, NFT_MSG_GETRULE, NULL), counter_cb, &cs);
+		if (r != -EINTR)
+			break;
+		nft_counters_free(cs.v, cs.n);
+		cs = (struct counters){0};
+	}
+	if (r == -ENOENT)
+		r = 0;
+	if (r < 0) {
+		strbuf_printf(err, "cannot read the counters of table inet %s: %s", NFTD_TABLE,
+			      strerror(-r));
+		nft_counters_free(cs.v, cs.n);
+		return r;
+	}
+	*ret = cs.v;
+	*ret_n = cs.n;
+	return 0;
+}
+
+void nft_counters_free(struct nft_counter *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].tag);
+		free(v[i].pointer);
+		free(v[i].comment);
+	}
+	free(v);
 }

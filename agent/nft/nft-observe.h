@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the kernel holds of the table `inet vrouter`, read back (nft-observe.c): whether it
- * exists, its fingerprint, the tags of its chains, sets, rules and elements, and every named
- * set with its elements.
+ * exists, its fingerprint, the tags of its chains, sets, rules and elements, how many chains
+ * and rules it has, and every named set with its elements. And the counters of its rules.
  */
 #pragma once
 
@@ -12,11 +12,13 @@
 
 #include "nft-desc.h"
 #include "nft-sock.h"
+#include "nft.h"
 
 struct nfto_elem {
 	uint8_t key[NFTD_KEY_MAX];
 	uint8_t key_end[NFTD_KEY_MAX];
-	bool has_key_end;
+	uint8_t data[NFTD_KEY_MAX]; /* maps: the value */
+	bool has_key_end, has_data;
 	uint32_t flags;
 	char *comment;
 };
@@ -24,7 +26,7 @@ struct nfto_elem {
 struct nfto_set {
 	char *name;
 	char *tag;
-	uint32_t flags, key_len;
+	uint32_t flags, key_len, data_len;
 	struct nfto_elem *elems;
 	size_t n, cap;
 };
@@ -32,6 +34,7 @@ struct nfto_set {
 struct nfto {
 	bool exists;
 	char fingerprint[17]; /* "" when the table has none */
+	size_t n_chains, n_rules;
 	char **tags;
 	size_t n_tags, cap_tags;
 	struct nfto_set *sets;
@@ -42,3 +45,9 @@ struct nfto {
  * elements are tags too, except in the set named catalog (they hold text). */
 int nfto_read(struct nsock *s, const char *catalog, struct nfto *ret, struct strbuf *err);
 void nfto_done(struct nfto *o);
+/* The set of that name, or NULL. */
+struct nfto_set *nfto_set_find(const struct nfto *o, const char *name);
+
+/* The counters of the table's tagged rules (see backend_nft_counters). An absent table has
+ * none. 0, or negative errno with the reason in err. */
+int nfto_counters(struct nsock *s, struct nft_counter **ret, size_t *ret_n, struct strbuf *err);

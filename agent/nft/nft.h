@@ -5,10 +5,13 @@
  * OBJ_FW_ELEMENT, OBJ_FW_CHAIN, OBJ_FW_RULE and OBJ_NAT_RULE, and touches nothing else.
  *
  * prepare compiles the intent (nft-compile.h) into the description of the whole table.
- * apply_op only queues. commit sends one transaction: only the element additions and
- * removals when every operation is a set element and the rest of the table is as the intent
- * wants it (same fingerprint); otherwise the table deleted and recreated whole. Nothing is
- * sent when there is nothing to change. A message the kernel refuses is reported as
+ * apply_op only queues. commit sends one transaction: only element additions and removals
+ * when the table's structure (chains, set declarations, rules: the fingerprint) is as the
+ * intent wants it and every operation is a set element, a port forward or a one-to-one NAT
+ * (map contents); otherwise the table deleted and recreated whole. The element changes are
+ * the queued fw-element operations plus, for the table's other named sets (NAT maps, the
+ * catalog, ...), the difference between the elements observed and the description's.
+ * Nothing is sent when there is nothing to change. A message the kernel refuses is reported as
  * "POINTER: kernel message", the pointer of the intent element behind it; the kernel then
  * drops the whole batch, so abort has nothing to undo.
  *
@@ -22,7 +25,9 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
+#include "lib/strbuf.h"
 #include "plan/backend.h"
 
 /* NULL on OOM. The nfnetlink socket is opened on first use. */
@@ -36,3 +41,19 @@ struct nft_commit_stats {
 	bool full;	  /* the table was replaced whole */
 };
 void backend_nft_last_commit(struct backend *b, struct nft_commit_stats *ret);
+
+/* The counter of an intent rule (a firewall rule, a source NAT rule), summed over the kernel
+ * rules compiled from it. */
+struct nft_counter {
+	char *tag;     /* "fw-rule input/0", "nat-rule snat/1" */
+	char *pointer; /* "/firewall/input/rules/0" */
+	char *comment; /* the rule's comment, or NULL */
+	uint64_t packets;
+	uint64_t bytes;
+};
+/* The counters of the rules in the table, in chain and rule order (none when there is no
+ * table). 0; -EOPNOTSUPP when b is not the nftables backend; another negative errno with the
+ * reason in err. ret is released with nft_counters_free. */
+int backend_nft_counters(struct backend *b, struct nft_counter **ret, size_t *ret_n,
+			 struct strbuf *err);
+void nft_counters_free(struct nft_counter *v, size_t n);

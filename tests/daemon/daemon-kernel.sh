@@ -1,8 +1,8 @@
 #!/bin/bash
 # vrouterd on the real system's backends (rtnetlink, nftables), in a network and UTS namespace
 # that the script makes for itself and that disappears with it: apply through the socket, the
-# links renamed, addresses, routes and the nftables table in place, a restart converging with
-# no change, a stale generation refused.
+# links renamed, addresses, routes and the nftables table in place, a rule's counter in
+# `status` growing with pings, a restart converging with no change, a stale generation refused.
 #
 # Usage: daemon-kernel.sh VROUTERD VROUTERCTL
 # Exit 77 only when namespaces cannot be made (not root) or vrouterd has no kernel backend.
@@ -31,8 +31,10 @@ fi
 
 tmp=$(mktemp -d)
 pid=
+pinger=
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid"
+	[ -n "$pinger" ] && kill "$pinger" 2>/dev/null && wait "$pinger"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -77,7 +79,9 @@ cat >"$tmp/intent.json" <<'EOF'
    "web": {"mac": "52:54:00:aa:00:02", "addresses": ["10.1.1.1/24", "fd00:1::1/64"], "mtu": 1450}},
  "routes": [{"to": "10.9.0.0/16", "via": "10.1.1.254"}],
  "firewall": {"input": {"policy": "drop", "rules": [
-   {"action": "accept", "in": "web", "protocol": "udp", "ports": [53]}]}}}
+   {"action": "accept", "in": "web", "protocol": "udp", "ports": [53]},
+   {"action": "accept", "in": "web", "protocol": "icmp", "icmp_types": ["echo-request"],
+    "comment": "ping from web"}]}}}
 EOF
 
 if ! start; then
@@ -102,6 +106,35 @@ ip -br addr show web | grep -q '10.1.1.1/24 fd00:1::1/64' && pass "addresses" ||
 ip route show 10.9.0.0/16 | grep -q 'via 10.1.1.254 dev web proto 86' && pass "route" ||
 	fail "routes: $(ip route)"
 nft list table inet vrouter >/dev/null 2>&1 && pass "nftables table" || fail "no nftables table"
+
+# Counters: a host on web (peer1, lent to a namespace of its own) pings the router twice, two
+# ping processes: two new ICMP flows (the second echo of one ping is already established).
+counter() { # packets of the rule at pointer $1, and its comment, from `status --json`
+	ctl status --json | python3 -c 'import json, sys
+for c in json.load(sys.stdin)["observed"].get("rules", []):
+    if c["pointer"] == sys.argv[1]: print(c["packets"], c.get("comment", ""))' "$1"
+}
+unshare --net sleep 120 &
+pinger=$!
+sleep 0.2
+ip link set peer1 netns $pinger
+nsenter -t $pinger -n ip link set peer1 up
+nsenter -t $pinger -n ip addr add 10.1.1.2/24 dev peer1
+before=$(counter /firewall/input/rules/1)
+nsenter -t $pinger -n ping -c1 -W1 10.1.1.1 >/dev/null 2>&1
+nsenter -t $pinger -n ping -c1 -W1 10.1.1.1 >/dev/null 2>&1
+after=$(counter /firewall/input/rules/1)
+if [ "${after#* }" = "ping from web" ] && [ "${after%% *}" -ge $((${before%% *} + 2)) ]; then
+	pass "status --json: rule /firewall/input/rules/1 counted ${before%% *} -> ${after%% *} packets"
+else
+	fail "counters: before '$before', after '$after'"
+fi
+ctl status | grep -Eq '^  /firewall/input/rules/1 +[0-9]+ packets +[0-9]+ bytes  ping from web$' &&
+	pass "status shows the counters" || fail "status: $(ctl status | sed -n '/^rules/,$p')"
+# peer1 back into this script's namespace (the end of web), then the pinger goes
+nsenter -t $pinger -n ip link set peer1 netns $$
+kill $pinger && wait $pinger
+pinger=
 
 stop && pass "stops on SIGTERM" || fail "exit code on SIGTERM"
 start || fail "restart"

@@ -1,22 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A driver of the engine with the kernel and nftables backends, for nft-traffic.sh (run it in
- * a network namespace of its own: it changes links, addresses, routes and the firewall):
+ * A driver of the engine with the kernel and nftables backends, for nft-traffic.sh and
+ * nft-golden.sh (run it in a network namespace of its own: it changes links, addresses,
+ * routes and the firewall):
  *
- *   nft-driver plan INTENT             the operations of the intent's plan, one per line
- *   nft-driver apply [--fail] INTENT   apply it; prints "applied CHANGES nft=B/M/E/F" (B
+ *   nft-driver plan [OPTIONS] INTENT   the operations of the intent's plan, one per line
+ *   nft-driver apply [OPTIONS] INTENT  apply it; prints "applied CHANGES nft=B/M/E/F" (B
  *                                      batches, M messages, E of them element messages, F
  *                                      1 when the table was replaced whole), or the errors
- *                                      on stderr and exits with the apply status. --fail puts
- *                                      a backend that fails its commit between the kernel and
- *                                      nftables backends: the nftables transaction is
- *                                      prepared, then dropped.
+ *                                      on stderr and exits with the apply status.
  *   nft-driver errmap INTENT           the intent's table plus one rule, at the pointer
  *                                      /firewall/input/rules/0, that looks up a set the
  *                                      kernel does not have, sent as one batch: prints each
  *                                      error as the backend reports it, "POINTER: message"
+ *   nft-driver counters                the counters of the table's rules, one per line:
+ *                                      "TAG POINTER PACKETS BYTES[ COMMENT]"
+ *
+ * Options: --fail puts a backend that fails its commit between the kernel and nftables
+ * backends: the nftables transaction is prepared, then dropped. --record STATE gives the
+ * hostname and the service files (DHCP, VRRP, IPsec) to a recording backend whose state is
+ * the JSON file STATE (it must exist; "{}" to start), written back after an apply; without
+ * it they go to a recording backend that starts empty every time. The hostname never reaches
+ * the kernel: the namespace of the test is a network namespace only.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,34 +146,146 @@ static int load(const char *path, struct intent **ret)
 	return r;
 }
 
+/* The recording backend, for the hostname and the service files only: its operations with
+ * fewer kinds (the original ones are put back to write its state). */
+static struct backend_ops files_ops;
+static const struct backend_ops *record_ops;
+
+static struct backend *files_new(const char *state)
+{
+	struct backend *b = backend_record_new(state, NULL);
+
+	if (!b)
+		return NULL;
+	record_ops = b->ops;
+	files_ops = *b->ops;
+	files_ops.kinds = BACKEND_KIND(OBJ_HOSTNAME) | BACKEND_KIND(OBJ_FILE);
+	b->ops = &files_ops;
+	return b;
+}
+
+static int files_write(struct backend *b, const char *state, struct strbuf *err)
+{
+	int r;
+
+	b->ops = record_ops;
+	r = backend_record_write_state(b, state, err);
+	b->ops = &files_ops;
+	return r;
+}
+
+static int counters(void)
+{
+	struct backend *b = backend_nft_new();
+	struct strbuf err = {0};
+	struct nft_counter *v = NULL;
+	size_t n = 0, i;
+	int r;
+
+	if (!b)
+		return 1;
+	r = backend_nft_counters(b, &v, &n, &err);
+	if (r < 0)
+		fprintf(stderr, "%s\n", strbuf_str(&err));
+	for (i = 0; r >= 0 && i < n; i++)
+		printf("%s %s %" PRIu64 " %" PRIu64 "%s%s\n", v[i].tag, v[i].pointer, v[i].packets,
+		       v[i].bytes, v[i].comment ? " " : "", v[i].comment ? v[i].comment : "");
+	nft_counters_free(v, n);
+	strbuf_done(&err);
+	backend_free(b);
+	return r < 0;
+}
+
+static int plan(struct engine *e, const struct intent *in)
+{
+	struct oplist ops = {0};
+	struct errlist errs = {0};
+	struct strbuf line = {0};
+	size_t i;
+	int r;
+
+	r = engine_plan(e, in, &ops, &errs);
+	for (i = 0; r >= 0 && i < ops.n; i++) {
+		strbuf_truncate(&line, 0);
+		op_format(&ops.v[i], &line);
+		printf("%s\n", strbuf_str(&line));
+	}
+	if (r < 0)
+		errlist_print(&errs, stderr);
+	strbuf_done(&line);
+	oplist_done(&ops);
+	errlist_done(&errs);
+	return r < 0;
+}
+
+static int apply(struct engine *e, const struct intent *in, struct backend *nft,
+		 struct backend *files, const char *state)
+{
+	struct apply_result res;
+	struct nft_commit_stats st;
+	struct strbuf err = {0};
+	int status = 0;
+
+	if (engine_apply(e, in, &res) < 0)
+		return 1;
+	if (res.status == APPLY_OK) {
+		backend_nft_last_commit(nft, &st);
+		printf("applied %zu nft=%zu/%zu/%zu/%d\n", res.changes, st.batches, st.messages,
+		       st.elem_msgs, st.full);
+		if (state && files_write(files, state, &err) < 0) {
+			fprintf(stderr, "%s: %s\n", state, strbuf_str(&err));
+			status = 1;
+		}
+	} else {
+		errlist_print(&res.errs, stderr);
+		status = (int)res.status;
+	}
+	strbuf_done(&err);
+	apply_result_done(&res);
+	return status;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: nft-driver plan|apply [--fail] [--record STATE] INTENT\n"
+			"       nft-driver errmap INTENT\n"
+			"       nft-driver counters\n");
+	return 64;
+}
+
 int main(int argc, char **argv)
 {
-	struct backend *backends[3];
+	struct backend *backends[4], *files, *nft;
+	const char *cmd = argc > 1 ? argv[1] : "", *state = NULL, *path = NULL;
 	struct intent *in = NULL;
 	struct engine *e;
-	bool fail = false, plan;
+	bool fail = false;
 	size_t n = 0;
-	int r, status = 0;
+	int i, status;
 
-	if (argc >= 3 && !strcmp(argv[2], "--fail")) {
-		fail = true;
-		argv[2] = argv[1];
-		argv++;
-		argc--;
+	if (!strcmp(cmd, "counters"))
+		return argc == 2 ? counters() : usage();
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--fail"))
+			fail = true;
+		else if (!strcmp(argv[i], "--record") && i + 1 < argc)
+			state = argv[++i];
+		else if (!path && argv[i][0] != '-')
+			path = argv[i];
+		else
+			return usage();
 	}
-	if (argc != 3 || (strcmp(argv[1], "plan") && strcmp(argv[1], "apply") &&
-			  strcmp(argv[1], "errmap"))) {
-		fprintf(stderr, "usage: nft-driver plan|apply|errmap [--fail] INTENT\n");
-		return 64;
-	}
-	plan = !strcmp(argv[1], "plan");
-	if (load(argv[2], &in) < 0)
+	if (!path || (strcmp(cmd, "plan") && strcmp(cmd, "apply") && strcmp(cmd, "errmap")))
+		return usage();
+	if (load(path, &in) < 0)
 		return 1;
-	if (!strcmp(argv[1], "errmap")) {
+	if (!strcmp(cmd, "errmap")) {
 		status = errmap(in);
 		intent_free(in);
 		return status;
 	}
+	/* The engine gives each kind to the first backend that claims it; nftables last. */
+	backends[n++] = files = files_new(state);
 	backends[n++] = backend_kernel_new();
 	if (fail) {
 		backends[n] = calloc(1, sizeof(struct backend));
@@ -173,48 +293,23 @@ int main(int argc, char **argv)
 			backends[n]->ops = &fail_ops;
 		n++;
 	}
-	backends[n++] = backend_nft_new();
+	backends[n++] = nft = backend_nft_new();
+	for (i = 0; i < (int)n; i++)
+		if (!backends[i]) {
+			while (n--)
+				backend_free(backends[n]);
+			intent_free(in);
+			return 1;
+		}
 	e = engine_new(backends, n, "/nonexistent");
 	if (!e) {
 		intent_free(in);
 		return 1;
 	}
-	if (plan) {
-		struct oplist ops = {0};
-		struct errlist errs = {0};
-		struct strbuf line = {0};
-		size_t i;
-
-		r = engine_plan(e, in, &ops, &errs);
-		for (i = 0; r >= 0 && i < ops.n; i++) {
-			strbuf_truncate(&line, 0);
-			op_format(&ops.v[i], &line);
-			printf("%s\n", strbuf_str(&line));
-		}
-		if (r < 0)
-			errlist_print(&errs, stderr);
-		status = r < 0;
-		strbuf_done(&line);
-		oplist_done(&ops);
-		errlist_done(&errs);
-	} else {
-		struct apply_result res;
-		struct nft_commit_stats st;
-
-		r = engine_apply(e, in, &res);
-		if (r < 0) {
-			status = 1;
-		} else if (res.status == APPLY_OK) {
-			backend_nft_last_commit(backends[n - 1], &st);
-			printf("applied %zu nft=%zu/%zu/%zu/%d\n", res.changes, st.batches,
-			       st.messages, st.elem_msgs, st.full);
-		} else {
-			errlist_print(&res.errs, stderr);
-			status = (int)res.status;
-		}
-		if (r >= 0)
-			apply_result_done(&res);
-	}
+	if (!strcmp(cmd, "plan"))
+		status = plan(e, in);
+	else
+		status = apply(e, in, nft, files, state);
 	engine_free(e);
 	intent_free(in);
 	return status;

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-# Traffic helper for nft-traffic.sh (runs inside the test's namespaces).
+# Traffic helper for nft-traffic.sh (runs inside the test's namespaces). IPv4 and IPv6: the
+# servers listen on both (peers printed as plain IPv4 or IPv6 addresses), HOST is either.
 #   peer.py serve PORT...           accept TCP on each port; answer "port=P peer=ADDR"
 #   peer.py ask HOST PORT           connect, print the answer; exit 2 refused, 3 timeout,
 #                                   4 unreachable
@@ -8,17 +9,25 @@
 #   peer.py stream HOST PORT SECS   send a line every 50 ms for SECS, check each echo
 import errno, socket, sys, threading, time
 
+def listener(port, backlog):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind(("::", int(port)))
+    s.listen(backlog)
+    return s
+
+def plain(addr):
+    return addr[7:] if addr.startswith("::ffff:") and "." in addr else addr
+
 def serve(ports):
     def loop(s):
         while True:
             c, a = s.accept()
-            c.sendall(f"port={c.getsockname()[1]} peer={a[0]}\n".encode())
+            c.sendall(f"port={c.getsockname()[1]} peer={plain(a[0])}\n".encode())
             c.close()
     for p in ports:
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("0.0.0.0", int(p)))
-        s.listen(16)
+        s = listener(p, 16)
         threading.Thread(target=loop, args=(s,), daemon=True).start()
     while True:
         time.sleep(3600)
@@ -37,7 +46,7 @@ def ask(host, port):
         return 4 if e.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH) else 1
 
 def udp(host, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(1)
     s.connect((host, int(port)))
     try:
@@ -51,10 +60,7 @@ def udp(host, port):
     return 0
 
 def echo(port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", int(port)))
-    s.listen(4)
+    s = listener(port, 4)
     while True:
         c, _ = s.accept()
         f = c.makefile("rb")

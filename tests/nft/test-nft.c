@@ -16,6 +16,7 @@
 #include "intent/parse.h"
 #include "lib/cleanup.h"
 #include "nft/nft-compile.h"
+#include "nft/nft-diff.h"
 #include "nft/nft-elem.h"
 
 /* ---- elements ---- */
@@ -139,19 +140,41 @@ static const char base[] =
 	"  \"protocol\": \"tcp_udp\", \"ports\": \"8000-8009\", \"to\": \"10.1.1.5\","
 	"  \"to_ports\": \"9000-9009\"}]}}";
 
-static struct nftd *compile(const char *elements)
+/* The base intent with the set's elements, a forward's destination port instead of 8000-8009
+ * (NULL: as is), and more at the end of the firewall section (NULL: nothing). */
+static struct nftd *compile_with(const char *elements, const char *ports, const char *more)
 {
 	_cleanup_free_ char *doc = NULL;
 	struct errlist errs = {0};
 	struct intent *in = NULL;
 	struct nftd *d = NULL;
+	char *p;
 
 	assert_true(asprintf(&doc, base, elements) > 0);
+	if (ports) {
+		p = strstr(doc, "\"8000-8009\"");
+		assert_non_null(p);
+		memcpy(p + 1, ports, 9);
+	}
+	if (more) {
+		char *with;
+
+		p = strstr(doc, "]}},\"nat\"");
+		assert_non_null(p);
+		assert_true(asprintf(&with, "%.*s, %s%s", (int)(p - doc), doc, more, p) > 0);
+		free(doc);
+		doc = with;
+	}
 	assert_int_equal(intent_load(doc, strlen(doc), &in, &errs), 0);
 	errlist_done(&errs);
 	assert_int_equal(nftc_compile(in, &d), 0);
 	intent_free(in);
 	return d;
+}
+
+static struct nftd *compile(const char *elements)
+{
+	return compile_with(elements, NULL, NULL);
 }
 
 static size_t rules_in(const struct nftd *d, const char *chain)
@@ -217,6 +240,115 @@ static void test_fingerprint(void **state)
 	nftd_free(a);
 	nftd_free(b);
 	nftd_free(c);
+	/* A forward's ports: map elements, not the structure. A new rule: the structure. */
+	a = compile_with("\"192.0.2.7\"", "6000-6009", NULL);
+	b = compile_with("\"192.0.2.7\"", NULL,
+			 "{\"action\": \"accept\", \"protocol\": \"udp\", \"ports\": [53]}");
+	assert_int_equal(nftd_fingerprint(a, fb), 0);
+	assert_string_equal(fa, fb);
+	assert_int_equal(nftd_fingerprint(b, fb), 0);
+	assert_string_not_equal(fa, fb);
+	nftd_free(a);
+	nftd_free(b);
+}
+
+static void test_rule_labels(void **state)
+{
+	struct nftd *d = compile_with(
+		"\"192.0.2.7\"", NULL,
+		"{\"action\": \"accept\", \"protocol\": \"udp\", \"comment\": \"dns and more\"}");
+	const struct nftd_rule *r = NULL;
+	size_t i;
+
+	for (i = 0; i < d->n_rules; i++)
+		if (d->rules[i]->tag && !strcmp(d->rules[i]->tag, "fw-rule input/2"))
+			r = d->rules[i];
+	assert_non_null(r);
+	assert_string_equal(r->ptr, "/firewall/input/rules/2");
+	assert_string_equal(r->note, "dns and more");
+	assert_int_equal(nftd_label_tag_len("fw-rule input/2 /firewall/input/rules/2 dns and more"),
+			 15);
+	assert_int_equal(nftd_label_tag_len("fw-chain input"), 14);
+	assert_int_equal(nftd_label_tag_len("nothing"), 7);
+	nftd_free(d);
+}
+
+/* The kernel's view of a described set: its elements as observe reads them. */
+static void observe_as_is(const struct nftd_set *s, struct nfto_set *ret)
+{
+	size_t i, stride = nftd_set_stride(s);
+
+	*ret = (struct nfto_set){.key_len = s->key_len, .data_len = s->data_len, .n = s->n};
+	ret->elems = calloc(s->n ? s->n : 1, sizeof(*ret->elems));
+	assert_non_null(ret->elems);
+	for (i = 0; i < s->n; i++) {
+		struct nfto_elem *e = &ret->elems[i];
+		const uint8_t *p = s->bytes + i * stride;
+
+		memcpy(e->key, p, s->key_len);
+		memcpy(e->key_end, p + s->key_len, s->key_len);
+		e->has_key_end = nftd_set_concat_interval(s);
+		memcpy(e->data, p + 2 * s->key_len, s->data_len);
+		e->has_data = s->data_len > 0;
+		e->flags = s->eflags[i];
+		e->comment = s->comments[i] ? strdup(s->comments[i]) : NULL;
+	}
+}
+
+static void observed_free(struct nfto_set *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->n; i++)
+		free(o->elems[i].comment);
+	free(o->elems);
+}
+
+static void test_diff(void **state)
+{
+	struct nftd *a = compile("\"192.0.2.7\"");
+	struct nftd *b = compile_with("\"192.0.2.7\"", "6000-6009", NULL);
+	struct nfto_set have;
+	struct nftdiff l = {0};
+	size_t i, adds = 0;
+
+	/* Same set: nothing to do. */
+	observe_as_is(nftd_set_find(a, "_pf4"), &have);
+	assert_int_equal(nftdiff_set(nftd_set_find(a, "_pf4"), &have, &l), 0);
+	assert_int_equal(l.n, 0);
+	/* 8000-8009 -> 6000-6009: 20 elements out (first), 20 in, with their values. */
+	assert_int_equal(nftdiff_set(nftd_set_find(b, "_pf4"), &have, &l), 0);
+	assert_int_equal(l.n, 40);
+	for (i = 0; i < l.n; i++) {
+		assert_int_equal(l.v[i].add, i >= 20);
+		adds += l.v[i].add && l.v[i].has_data && l.v[i].comment &&
+			!strcmp(l.v[i].comment, "nat-rule dnat/0") &&
+			!strcmp(l.v[i].ptr, "/nat/destination/0");
+	}
+	assert_int_equal(adds, 20);
+	observed_free(&have);
+	/* A comment changed (the catalog's record of the forward): out and in again. */
+	nftdiff_reset(&l);
+	observe_as_is(nftd_set_find(a, NFTC_CATALOG), &have);
+	assert_int_equal(nftdiff_set(nftd_set_find(b, NFTC_CATALOG), &have, &l), 0);
+	assert_int_equal(l.n, 2); /* one record of one chunk: deleted, added */
+	assert_false(l.v[0].add);
+	assert_true(l.v[1].add);
+	assert_non_null(strstr(l.v[1].comment, "dport 6000-6009"));
+	observed_free(&have);
+	/* An empty kernel set: everything added; the same element twice: once. */
+	nftdiff_reset(&l);
+	assert_int_equal(nftdiff_set(nftd_set_find(a, "_open4"), NULL, &l), 0);
+	assert_int_equal(l.n, 2); /* tcp and udp, each an interval of ports */
+	assert_true(l.v[0].has_key_end);
+	nftdiff_reset(&l);
+	/* _lan4: mgmt, lan and public twice (two addresses in 203.0.113.0/24) */
+	assert_int_equal(nftd_set_find(a, "_lan4")->n, 4);
+	assert_int_equal(nftdiff_set(nftd_set_find(a, "_lan4"), NULL, &l), 0);
+	assert_int_equal(l.n, 3);
+	nftdiff_done(&l);
+	nftd_free(a);
+	nftd_free(b);
 }
 
 static void test_batches(void **state)
@@ -256,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_elem_inc_dec),  cmocka_unit_test(test_elem_merge),
 		cmocka_unit_test(test_records),	      cmocka_unit_test(test_compile_table),
 		cmocka_unit_test(test_fingerprint),   cmocka_unit_test(test_batches),
+		cmocka_unit_test(test_rule_labels),   cmocka_unit_test(test_diff),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
