@@ -51,6 +51,11 @@ static void print_observed(const struct proto_status *st)
 			printf(" mtu %" PRIu32, l->mtu);
 		if (l->owner)
 			printf(" (%s)", l->owner);
+		if (l->has_counters)
+			printf("  rx %" PRIu64 " pkts %" PRIu64 " B, tx %" PRIu64 " pkts %" PRIu64
+			       " B, errors %" PRIu64 ", dropped %" PRIu64,
+			       l->rx_packets, l->rx_bytes, l->tx_packets, l->tx_bytes,
+			       l->rx_errors + l->tx_errors, l->rx_dropped + l->tx_dropped);
 		printf("\n");
 	}
 	printf("addresses\n");

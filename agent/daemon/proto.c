@@ -415,6 +415,16 @@ static json_t *status_links(const struct proto_status *st, bool *ok)
 		put(o, "up", json_boolean(l->up), ok);
 		if (l->owner)
 			put(o, "owner", json_string(l->owner), ok);
+		if (l->has_counters)
+			put(o, "counters",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rx_packets",
+				      (json_int_t)l->rx_packets, "rx_bytes", (json_int_t)l->rx_bytes,
+				      "rx_errors", (json_int_t)l->rx_errors, "rx_dropped",
+				      (json_int_t)l->rx_dropped, "tx_packets",
+				      (json_int_t)l->tx_packets, "tx_bytes", (json_int_t)l->tx_bytes,
+				      "tx_errors", (json_int_t)l->tx_errors, "tx_dropped",
+				      (json_int_t)l->tx_dropped),
+			    ok);
 	}
 	return list;
 }
@@ -617,7 +627,7 @@ static void *get_array(const json_t *list, size_t sz, size_t *ret_n, bool *ok)
 
 static void reply_observed(const json_t *obs, struct proto_status *st, bool *ok)
 {
-	const json_t *list, *v;
+	const json_t *list, *v, *c;
 	size_t i;
 
 	st->observe_error = get_str(obs, "error", ok);
@@ -632,6 +642,16 @@ static void reply_observed(const json_t *obs, struct proto_status *st, bool *ok)
 		st->links[i].mtu = (uint32_t)get_int(v, "mtu");
 		st->links[i].up = json_is_true(json_object_get(v, "up"));
 		st->links[i].owner = get_str(v, "owner", ok);
+		c = json_object_get(v, "counters");
+		st->links[i].has_counters = json_is_object(c);
+		st->links[i].rx_packets = (uint64_t)get_int(c, "rx_packets");
+		st->links[i].rx_bytes = (uint64_t)get_int(c, "rx_bytes");
+		st->links[i].rx_errors = (uint64_t)get_int(c, "rx_errors");
+		st->links[i].rx_dropped = (uint64_t)get_int(c, "rx_dropped");
+		st->links[i].tx_packets = (uint64_t)get_int(c, "tx_packets");
+		st->links[i].tx_bytes = (uint64_t)get_int(c, "tx_bytes");
+		st->links[i].tx_errors = (uint64_t)get_int(c, "tx_errors");
+		st->links[i].tx_dropped = (uint64_t)get_int(c, "tx_dropped");
 	}
 	list = json_object_get(obs, "addresses");
 	st->addrs = get_array(list, sizeof(*st->addrs), &st->n_addrs, ok);

@@ -116,6 +116,9 @@ struct proto_status_link {
 	uint32_t mtu;
 	bool up;
 	char *owner; /* NULL: the agent's or nobody's */
+	bool has_counters; /* the backend counts traffic ("counters" of the link) */
+	uint64_t rx_packets, rx_bytes, rx_errors, rx_dropped;
+	uint64_t tx_packets, tx_bytes, tx_errors, tx_dropped;
 };
 
 struct proto_status_address {

@@ -9,6 +9,9 @@
 #include "lib/cleanup.h"
 #include "plan/observed.h"
 #include "status.h"
+#ifdef HAVE_KERNEL_BACKEND
+#include "kernel/kernel.h"
+#endif
 #ifdef HAVE_NFT_BACKEND
 #include "nft/nft.h"
 #endif
@@ -287,6 +290,39 @@ static void status_counters(struct backend *const *bs, size_t n, struct proto_st
 }
 #endif
 
+#ifdef HAVE_KERNEL_BACKEND
+/* The links' traffic counters, from the backend of links when it counts them (the kernel). */
+static void status_link_counters(struct backend *const *bs, size_t n, struct proto_status *ret)
+{
+	struct backend *b = first_handler(bs, n, OBJ_LINK);
+	struct link_counters *v = NULL;
+	struct strbuf err = {0};
+	size_t nv = 0, i, j;
+
+	/* Counters are extra information: without them status still answers. */
+	if (b && backend_kernel_counters(b, &v, &nv, &err) >= 0)
+		for (i = 0; i < ret->n_links; i++)
+			for (j = 0; j < nv; j++) {
+				struct proto_status_link *l = &ret->links[i];
+
+				if (strcmp(l->name, v[j].name))
+					continue;
+				l->has_counters = true;
+				l->rx_packets = v[j].rx_packets;
+				l->rx_bytes = v[j].rx_bytes;
+				l->rx_errors = v[j].rx_errors;
+				l->rx_dropped = v[j].rx_dropped;
+				l->tx_packets = v[j].tx_packets;
+				l->tx_bytes = v[j].tx_bytes;
+				l->tx_errors = v[j].tx_errors;
+				l->tx_dropped = v[j].tx_dropped;
+				break;
+			}
+	free(v);
+	strbuf_done(&err);
+}
+#endif
+
 static void copy_apply(const struct proto_status_apply *a, struct proto_status_apply *d, bool *ok)
 {
 	*d = *a;
@@ -314,6 +350,10 @@ int status_build(const struct status *st, struct backend *const *backends, size_
 	copy_apply(&st->last, &ret->last, &ok);
 	if (ok)
 		status_observe(backends, n, ret, &ok);
+#ifdef HAVE_KERNEL_BACKEND
+	if (ok && !ret->observe_error)
+		status_link_counters(backends, n, ret);
+#endif
 #ifdef HAVE_NFT_BACKEND
 	if (ok && !ret->observe_error)
 		status_counters(backends, n, ret, &ok);

@@ -335,6 +335,11 @@ static const struct backend_ops kernel_ops = {
 	.free = kernel_free,
 };
 
+bool backend_is_kernel(const struct backend *b)
+{
+	return b->ops == &kernel_ops;
+}
+
 struct backend *backend_kernel_new(void)
 {
 	struct kernel *k = calloc(1, sizeof(*k));

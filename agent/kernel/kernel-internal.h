@@ -49,6 +49,8 @@ struct kernel {
 	size_t n_names;
 };
 
+/* Whether b is a kernel backend. */
+bool backend_is_kernel(const struct backend *b);
 /* The socket, opened on first use. 0 or negative errno with the reason in err. */
 int kernel_sock(struct kernel *k, struct strbuf *err);
 /* Appends the message (the kernel's own, or what failed) to err; returns r. */

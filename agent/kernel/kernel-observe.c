@@ -320,6 +320,8 @@ int backend_kernel_counters(struct backend *b, struct link_counters **ret, size_
 	char buf[KMSG_BUF_SIZE];
 	int r;
 
+	if (!backend_is_kernel(b))
+		return -EOPNOTSUPP;
 	r = kernel_sock(k, err);
 	if (r < 0)
 		return r;

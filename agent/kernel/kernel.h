@@ -35,7 +35,7 @@ struct link_counters {
 	uint64_t tx_packets, tx_bytes, tx_errors, tx_dropped;
 };
 
-/* The counters of every link but the loopback, in kernel order: 0, or a negative errno with
- * the reason in err. The caller frees *ret. */
+/* The counters of every link but the loopback, in kernel order: 0, -EOPNOTSUPP when b is not a
+ * kernel backend, or a negative errno with the reason in err. The caller frees *ret. */
 int backend_kernel_counters(struct backend *b, struct link_counters **ret, size_t *ret_n,
 			    struct strbuf *err);
