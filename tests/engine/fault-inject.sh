@@ -10,19 +10,8 @@ set -u
 driver=$(realpath "${1:?usage: fault-inject.sh ENGINE-DRIVER INTENT}")
 intent=$(realpath "$2")
 
-if [ -z "${VRTEST_ENGINE_NS:-}" ]; then
-	if ! unshare --net --uts true 2>/dev/null; then
-		echo "skip: cannot make network namespaces (needs root)"
-		exit 77
-	fi
-	exec unshare --net --uts -- env VRTEST_ENGINE_NS=1 bash "$0" "$driver" "$intent"
-fi
-for ns in net uts; do
-	if [ "$(readlink /proc/self/ns/$ns)" = "$(readlink /proc/1/ns/$ns)" ]; then
-		echo "error: in the $ns namespace of init; refusing to change it" >&2
-		exit 99
-	fi
-done
+. "$(dirname "$0")/../lib/netns.sh"
+vr_own_namespaces VRTEST_ENGINE_NS "$0" "$driver" "$intent"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -12,20 +12,8 @@
 set -u
 driver=$(realpath "${1:?usage: kernel-backend.sh KERNEL-DRIVER}")
 
-if [ -z "${VRTEST_KERNEL_NS:-}" ]; then
-	if ! unshare --net --uts true 2>/dev/null; then
-		echo "skip: cannot make network namespaces (needs root)"
-		exit 77
-	fi
-	exec unshare --net --uts -- env VRTEST_KERNEL_NS=1 bash "$0" "$driver"
-fi
-# Inside: namespaces of our own, not init's, and nothing but the loopback. Refuse anything else.
-for ns in net uts; do
-	if [ "$(readlink /proc/self/ns/$ns)" = "$(readlink /proc/1/ns/$ns)" ]; then
-		echo "error: in the $ns namespace of init; refusing to change it" >&2
-		exit 99
-	fi
-done
+. "$(dirname "$0")/../lib/netns.sh"
+vr_own_namespaces VRTEST_KERNEL_NS "$0" "$driver"
 if [ "$(ip -o link show | wc -l)" != 1 ]; then
 	echo "error: not in a fresh network namespace; refusing to touch links" >&2
 	exit 99

@@ -1,0 +1,25 @@
+# Sourced by the tests that change network and UTS state. vr_own_namespaces re-executes the
+# calling script in network and UTS namespaces of its own (unshare), so that nothing it does
+# reaches this machine, and refuses to go on in init's namespaces.
+#
+#   . "$(dirname "$0")/../lib/netns.sh"
+#   vr_own_namespaces VRTEST_MARKER "$0" ARGS...
+#
+# Exits 77 (skip) when namespaces cannot be made (not root), 99 when it finds itself in init's.
+vr_own_namespaces() {
+	local marker=$1 ns
+	shift
+	if [ -z "${!marker:-}" ]; then
+		if ! unshare --net --uts true 2>/dev/null; then
+			echo "skip: cannot make network namespaces (needs root)"
+			exit 77
+		fi
+		exec unshare --net --uts -- env "$marker=1" bash "$@"
+	fi
+	for ns in net uts; do
+		if [ "$(readlink /proc/self/ns/$ns)" = "$(readlink /proc/1/ns/$ns)" ]; then
+			echo "error: in the $ns namespace of init; refusing to change it" >&2
+			exit 99
+		fi
+	done
+}
