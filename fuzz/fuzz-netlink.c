@@ -39,8 +39,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *buf;
 	size_t off = 0;
 
-	/* A copy, aligned as a receive buffer is, that the harness may write. */
-	buf = malloc(size + NLMSG_ALIGNTO);
+	/* A copy, aligned as a receive buffer is, that the harness may write; zeroed, since the
+	 * attribute walk reads up to the aligned end of a message, as in a kernel buffer. */
+	buf = calloc(1, size + NLMSG_ALIGNTO);
 	if (!buf)
 		return 0;
 	memcpy(buf, data, size);
