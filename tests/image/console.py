@@ -36,13 +36,15 @@ class Console:
         self.sock.sendall(text.encode())
 
     def expect(self, *patterns, timeout=TIMEOUT):
-        """Waits for the first of PATTERNS (regexes); returns (index, text before the match)."""
+        """Waits for the first of PATTERNS (regexes); returns (index, text before the match).
+        The match itself is in self.match."""
         end = time.monotonic() + timeout
         regexes = [re.compile(p) if isinstance(p, bytes) else p for p in patterns]
         while True:
             for i, r in enumerate(regexes):
                 m = r.search(self.buf)
                 if m:
+                    self.match = m
                     before = self.buf[: m.start()]
                     self.buf = self.buf[m.end():]
                     return i, before
@@ -99,7 +101,7 @@ def run(c, command):
     if i != 0:
         print("console: command did not finish", file=sys.stderr)
         return 1
-    status = int(re.match(rb"\d+", c.buf).group()) if re.match(rb"\d+", c.buf) else 0
+    status = int(c.match.group(1))
     out = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", out).replace(b"\r\n", b"\n").lstrip(b"\n")
     sys.stdout.write(out.decode(errors="replace"))
     return status
