@@ -18,8 +18,9 @@
 #include "lib/cleanup.h"
 #include "lib/jread.h"
 
-/* A document that cannot travel (not JSON, too large): the local validator says why, with the
- * errors `vrouterctl check` prints. */
+/* A document that cannot travel (not a JSON object or array, too large) or that the agent
+ * could not read as JSON: the local validator says why, with the errors `vrouterctl check`
+ * prints. */
 static int intent_request_refused(const char *buf, size_t len)
 {
 	struct errlist errs = {0};
@@ -34,6 +35,17 @@ static int intent_request_refused(const char *buf, size_t len)
 	}
 	errlist_done(&errs);
 	return EXIT_INVALID;
+}
+
+static bool intent_invalid_here(const char *buf, size_t len)
+{
+	struct errlist errs = {0};
+	struct intent *in = NULL;
+	int r = intent_load(buf, len, &in, &errs);
+
+	intent_free(in);
+	errlist_done(&errs);
+	return r < 0;
 }
 
 int cli_intent_request(enum proto_kind kind, const char *path, struct proto_reply *ret)
@@ -52,7 +64,15 @@ int cli_intent_request(enum proto_kind kind, const char *path, struct proto_repl
 		fprintf(stderr, "vrouterctl: out of memory\n");
 		return EXIT_FAILED;
 	}
-	return client_call(line, line_len, id, ret) < 0 ? EXIT_UNREACHABLE : 0;
+	if (client_call(line, line_len, id, ret) < 0)
+		return EXIT_UNREACHABLE;
+	/* The document is sent as read, not parsed here: when it is not JSON, the agent refuses
+	 * the request as a whole, and the local validator gives the exact errors. */
+	if (ret->exit_code == PROTO_EXIT_BAD_REQUEST && intent_invalid_here(buf, len)) {
+		proto_reply_done(ret);
+		return intent_request_refused(buf, len);
+	}
+	return 0;
 }
 
 int cli_simple_request(enum proto_kind kind, struct proto_reply *ret)

@@ -28,10 +28,36 @@ struct agent {
 	struct backend *record; /* the recording backend, or NULL */
 	char *record_path;
 	struct store *store;
+	/* The persisted intent: its tree, for comparing contents, and its text, which a request
+	 * carrying the same text byte for byte is recognised by without a parse. */
+	struct json_t *applied_doc;
+	char *applied_raw;
+	size_t applied_raw_len;
 	bool in_effect; /* the persisted intent's last apply succeeded */
 	struct status status;
 	void (*notify_status)(const char *line);
 };
+
+/* An intent as it arrived: its tree and, when known, its text (see proto_request). */
+struct agent_doc {
+	struct json_t *tree;
+	const char *raw; /* NULL: not known */
+	size_t raw_len;
+};
+
+/* Remembers text as the persisted intent's, for recognising it in later requests. */
+static void agent_remember_raw(struct agent *a, const char *text, size_t len)
+{
+	char *copy = malloc(len + 1);
+
+	if (!copy)
+		return; /* only the fast path is lost */
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	free(a->applied_raw);
+	a->applied_raw = copy;
+	a->applied_raw_len = len;
+}
 
 static int agent_backends(struct agent *a, const char *spec, struct strbuf *err)
 {
@@ -113,6 +139,8 @@ struct agent *agent_free(struct agent *a)
 		return NULL;
 	engine_free(a->engine);
 	store_free(a->store);
+	proto_document_unref(a->applied_doc);
+	free(a->applied_raw);
 	status_done(&a->status);
 	free(a->record_path);
 	free(a);
@@ -154,9 +182,32 @@ static void agent_notify(struct agent *a)
 }
 
 /* The engine ran and succeeded: persist, answer. */
+/* Persists doc as the applied intent: its text as it arrived (when known: one line, as the
+ * protocol carries it) or re-serialized; its tree and text are kept for later comparisons. */
+static int agent_save(struct agent *a, const struct intent *in, const struct agent_doc *doc,
+		      struct strbuf *err)
+{
+	_cleanup_free_ char *dumped = NULL;
+	const char *text = doc->raw;
+	size_t len = doc->raw_len;
+	int r = 0;
+
+	if (!text) {
+		r = proto_document_dump(doc->tree, &dumped, &len);
+		text = dumped;
+	}
+	if (r >= 0)
+		r = store_save(a->store, in->generation, text, len, err);
+	if (r >= 0) {
+		proto_document_unref(a->applied_doc);
+		a->applied_doc = proto_document_ref(doc->tree);
+		agent_remember_raw(a, text, len);
+	}
+	return r;
+}
+
 static char *agent_applied(struct agent *a, const char *id, const struct intent *in,
-			   const char *text, size_t len, const char *canonical, bool same,
-			   const struct apply_result *res)
+			   const struct agent_doc *doc, bool same, const struct apply_result *res)
 {
 	struct proto_applied ans = {
 		.generation = in->generation,
@@ -169,7 +220,7 @@ static char *agent_applied(struct agent *a, const char *id, const struct intent 
 
 	r = agent_write_router(a, &err);
 	if (r >= 0 && !same)
-		r = store_save(a->store, in->generation, text, len, canonical, &err);
+		r = agent_save(a, in, doc, &err);
 	a->in_effect = r >= 0 || same;
 	if (r < 0) {
 		log_err("generation %lld is in effect but was not saved: %s",
@@ -186,14 +237,21 @@ static char *agent_applied(struct agent *a, const char *id, const struct intent 
 	return answer;
 }
 
+/* Whether doc is the persisted intent's content (only asked for the same generation). */
+static bool agent_same_content(const struct agent *a, const struct intent *in,
+			       const struct agent_doc *doc)
+{
+	return in->generation == store_generation(a->store) && a->applied_doc &&
+	       proto_document_equal(a->applied_doc, doc->tree);
+}
+
 /*
  * Applies a loaded intent under the generation rules: older is stale, the same with other
  * content is refused, the same with the same content is a no-op once in effect. The answer
  * (NULL: out of memory); *ret_ok tells whether the intent is in effect afterwards.
  */
 static char *agent_apply(struct agent *a, const char *id, const struct intent *in,
-			 const char *text, size_t len, const char *canonical,
-			 enum status_origin origin, bool *ret_ok)
+			 const struct agent_doc *doc, enum status_origin origin, bool *ret_ok)
 {
 	struct apply_result res = {0};
 	struct strbuf msg = {0};
@@ -201,7 +259,7 @@ static char *agent_apply(struct agent *a, const char *id, const struct intent *i
 	char *answer;
 
 	*ret_ok = false;
-	v = store_compare(a->store, in->generation, canonical, &msg);
+	v = store_compare(a->store, in->generation, agent_same_content(a, in, doc), &msg);
 	if (v == STORE_STALE || v == STORE_CONFLICT) {
 		log_info("apply of generation %lld refused: %s", (long long)in->generation,
 			 strbuf_str(&msg));
@@ -214,6 +272,8 @@ static char *agent_apply(struct agent *a, const char *id, const struct intent *i
 		struct proto_applied ans = {.generation = in->generation, .unchanged = true};
 
 		status_record(&a->status, origin, RESULT_UNCHANGED, in->generation, NULL);
+		if (doc->raw)
+			agent_remember_raw(a, doc->raw, doc->raw_len);
 		*ret_ok = true;
 		return proto_answer_applied(id, &ans);
 	}
@@ -222,7 +282,7 @@ static char *agent_apply(struct agent *a, const char *id, const struct intent *i
 		return NULL;
 	}
 	if (res.status == APPLY_OK) {
-		answer = agent_applied(a, id, in, text, len, canonical, v == STORE_SAME, &res);
+		answer = agent_applied(a, id, in, doc, v == STORE_SAME, &res);
 		status_record(&a->status, origin, RESULT_APPLIED, in->generation, &res);
 		*ret_ok = true;
 	} else {
@@ -245,7 +305,7 @@ static char *agent_apply(struct agent *a, const char *id, const struct intent *i
 }
 
 static char *agent_plan(struct agent *a, const char *id, const struct intent *in,
-			const char *canonical)
+			const struct agent_doc *doc)
 {
 	struct errlist errs = {0};
 	struct oplist ops = {0};
@@ -254,7 +314,7 @@ static char *agent_plan(struct agent *a, const char *id, const struct intent *in
 	char *answer;
 	int r = 0;
 
-	v = store_compare(a->store, in->generation, canonical, &msg);
+	v = store_compare(a->store, in->generation, agent_same_content(a, in, doc), &msg);
 	if (v == STORE_STALE || v == STORE_CONFLICT) {
 		answer = proto_answer_error(id, APPLY_STALE, strbuf_str(&msg), false);
 		goto out;
@@ -288,16 +348,42 @@ static char *agent_status(struct agent *a, const char *id)
 	return answer;
 }
 
+/* The intent in effect sent again (recognised by its text, or equal in content): answered
+ * without validating or planning it again: it was valid, and applying it would do nothing. */
+static char *agent_in_effect_again(struct agent *a, const struct proto_request *req,
+				   enum status_origin origin)
+{
+	int64_t gen = store_generation(a->store);
+	struct proto_applied ans = {.generation = gen, .unchanged = true};
+	struct oplist none = {0};
+
+	if (!req->known && req->raw)
+		agent_remember_raw(a, req->raw, req->raw_len);
+	switch (req->kind) {
+	case PROTO_APPLY:
+		status_record(&a->status, origin, RESULT_UNCHANGED, gen, NULL);
+		return proto_answer_applied(req->id, &ans);
+	case PROTO_PLAN:
+		return proto_answer_plan(req->id, &none);
+	default:
+		return proto_answer_valid(req->id, gen);
+	}
+}
+
 /* apply, check, plan: load the intent, then the request's own part. */
 static char *agent_intent_request(struct agent *a, const struct proto_request *req,
 				  enum status_origin origin)
 {
+	struct agent_doc doc = {req->intent, req->raw, req->raw_len};
 	struct errlist errs = {0};
 	struct intent *in = NULL;
 	char *answer;
 	bool ok;
 
-	if (intent_load(req->intent, req->intent_len, &in, &errs) < 0) {
+	if (a->in_effect && (req->known || (a->applied_doc &&
+					    proto_document_equal(a->applied_doc, req->intent))))
+		return agent_in_effect_again(a, req, origin);
+	if (intent_load_tree(req->intent, &in, &errs) < 0) {
 		if (req->kind == PROTO_APPLY) {
 			log_info("apply refused: invalid intent (%zu errors)",
 				 errs.n + errs.dropped);
@@ -311,11 +397,10 @@ static char *agent_intent_request(struct agent *a, const struct proto_request *r
 	}
 	switch (req->kind) {
 	case PROTO_APPLY:
-		answer = agent_apply(a, req->id, in, req->intent, req->intent_len,
-				     req->canonical, origin, &ok);
+		answer = agent_apply(a, req->id, in, &doc, origin, &ok);
 		break;
 	case PROTO_PLAN:
-		answer = agent_plan(a, req->id, in, req->canonical);
+		answer = agent_plan(a, req->id, in, &doc);
 		break;
 	default:
 		answer = proto_answer_valid(req->id, in->generation);
@@ -335,7 +420,8 @@ char *agent_handle(struct agent *a, const char *line, size_t len, enum status_or
 	size_t n;
 	int r;
 
-	r = proto_request_parse(line, len, &req, &err);
+	r = proto_request_parse(line, len, a->in_effect ? a->applied_raw : NULL,
+				a->applied_raw_len, &req, &err);
 	if (r == -ENOMEM)
 		answer = NULL;
 	else if (r < 0)
@@ -358,16 +444,13 @@ char *agent_handle(struct agent *a, const char *line, size_t len, enum status_or
 
 /* A document read at start (the persisted intent, the boot payload), loaded. */
 struct boot_doc {
-	char *text;
-	size_t len;
-	char *canonical;
+	struct json_t *doc;
 	struct intent *in;
 };
 
 static void boot_doc_done(struct boot_doc *d)
 {
-	free(d->text);
-	free(d->canonical);
+	proto_document_unref(d->doc);
 	intent_free(d->in);
 	*d = (struct boot_doc){0};
 }
@@ -379,9 +462,9 @@ static int boot_doc_load(const char *what, const char *doc, size_t len, struct b
 	int r;
 
 	*d = (struct boot_doc){0};
-	r = proto_document_normalize(doc, len, &d->text, &d->len, &d->canonical);
+	r = proto_document_load(doc, len, &d->doc);
 	if (r >= 0)
-		r = intent_load(d->text, d->len, &d->in, &errs);
+		r = intent_load_tree(d->doc, &d->in, &errs);
 	else if (r == -EINVAL && intent_load(doc, len, &d->in, &errs) >= 0)
 		r = -EBADMSG; /* JSON that jansson refuses but jread takes: cannot happen */
 	if (r == -EINVAL)
@@ -400,7 +483,6 @@ static void boot_persisted(struct agent *a, struct boot_doc *d)
 {
 	struct strbuf err = {0};
 	const char *doc;
-	char *canonical;
 	size_t len;
 
 	doc = store_text(a->store, &len);
@@ -414,13 +496,10 @@ static void boot_persisted(struct agent *a, struct boot_doc *d)
 		strbuf_done(&err);
 		return;
 	}
-	canonical = strdup(d->canonical);
-	if (!canonical) {
-		log_err("out of memory");
-		boot_doc_done(d);
-		return;
-	}
-	store_set_loaded(a->store, d->in->generation, canonical);
+	store_set_loaded(a->store, d->in->generation);
+	a->applied_doc = proto_document_ref(d->doc);
+	/* The text as persisted, without its newline: what vrouterctl sent, when it was. */
+	agent_remember_raw(a, doc, len && doc[len - 1] == '\n' ? len - 1 : len);
 }
 
 /* Applies the payload when it is newer than the persisted intent. Whether it did. */
@@ -444,12 +523,16 @@ static bool boot_payload(struct agent *a, const char *path)
 		return false;
 	if (d.in->generation > gen) {
 		log_info("applying the boot payload, generation %lld", (long long)d.in->generation);
-		answer = agent_apply(a, NULL, d.in, d.text, d.len, d.canonical, ORIGIN_PAYLOAD,
-				     &ok);
+		struct agent_doc payload = {d.doc, NULL, 0};
+
+		answer = agent_apply(a, NULL, d.in, &payload, ORIGIN_PAYLOAD, &ok);
 	} else if (d.in->generation == gen) {
 		struct strbuf msg = {0};
 
-		if (store_compare(a->store, gen, d.canonical, &msg) == STORE_CONFLICT)
+		struct agent_doc payload = {d.doc, NULL, 0};
+
+		if (store_compare(a->store, gen, agent_same_content(a, d.in, &payload), &msg) ==
+		    STORE_CONFLICT)
 			log_warn("boot payload ignored: %s", strbuf_str(&msg));
 		strbuf_done(&msg);
 	} else {
@@ -477,6 +560,51 @@ void agent_boot(struct agent *a, const char *payload)
 		return;
 	}
 	log_info("re-applying the persisted intent, generation %lld", (long long)d.in->generation);
-	answer = agent_apply(a, NULL, d.in, d.text, d.len, d.canonical, ORIGIN_BOOT, &ok);
+	answer = agent_apply(a, NULL, d.in, &(struct agent_doc){d.doc, NULL, 0}, ORIGIN_BOOT, &ok);
 	boot_doc_done(&d);
+}
+
+int agent_boot_missing_links(struct agent *a, const char *payload, int64_t *ret_generation,
+			     struct strbuf *macs)
+{
+	static const char no_link[] = "no link with MAC ";
+	_cleanup_free_ char *text = NULL;
+	struct intent *in = NULL, *newer = NULL;
+	struct errlist errs = {0};
+	struct oplist ops = {0};
+	const char *doc;
+	size_t len, i;
+	int n = 0, r = 0;
+
+	/* What agent_boot() would apply now. Quiet: agent_boot() reports bad documents. */
+	doc = store_text(a->store, &len);
+	if (doc)
+		intent_load(doc, len, &in, &errs);
+	if (payload && store_read_file(payload, JR_DOCUMENT_MAX, &text, &len) >= 0 &&
+	    intent_load(text, len, &newer, &errs) >= 0 &&
+	    newer->generation > (in ? in->generation : 0)) {
+		intent_free(in);
+		in = TAKE_PTR(newer);
+	} else if (a->in_effect) {
+		in = intent_free(in);
+	}
+	errlist_done(&errs);
+	if (in)
+		r = engine_plan(a->engine, in, &ops, &errs);
+	for (i = 0; i < errs.n; i++) {
+		const char *m = errs.v[i].message;
+
+		if (strncmp(m, no_link, sizeof(no_link) - 1))
+			continue;
+		m += sizeof(no_link) - 1;
+		strbuf_printf(macs, "%s%.*s", n++ ? " " : "", (int)strcspn(m, " "), m);
+	}
+	*ret_generation = in ? in->generation : 0;
+	if (r == -EINVAL || macs->oom)
+		r = macs->oom ? -ENOMEM : 0;
+	intent_free(in);
+	intent_free(newer);
+	oplist_done(&ops);
+	errlist_done(&errs);
+	return r < 0 ? r : n;
 }

@@ -36,3 +36,14 @@ void agent_boot(struct agent *a, const char *payload);
 
 /* The answer line (with its newline) to one request line; NULL only when out of memory. */
 char *agent_handle(struct agent *a, const char *line, size_t len, enum status_origin origin);
+
+/*
+ * For the wait for late links (linkwait.c): the intent agent_boot() would apply if it ran now
+ * (the boot payload when its generation is newer than the persisted intent's, otherwise the
+ * persisted intent unless it is in effect), planned against the router. Returns how many of
+ * its links the router lacks ("no link with MAC"), their MACs appended to macs (separated by
+ * spaces), and its generation in *ret_generation (0: no such intent). Negative errno. Logs
+ * nothing; callable before agent_boot() too.
+ */
+int agent_boot_missing_links(struct agent *a, const char *payload, int64_t *ret_generation,
+			     struct strbuf *macs);

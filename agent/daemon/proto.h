@@ -44,33 +44,49 @@ bool proto_kind_has_intent(enum proto_kind k);
 
 /* ---- requests (daemon side) ---- */
 
+/* An intent document as the agent received it: its JSON tree, opaque outside proto.c (given
+ * to intent_load_tree, compared, persisted). */
+struct json_t;
+
 struct proto_request {
 	enum proto_kind kind;
 	char *id; /* the request's id as JSON text (echoed in the answer), or NULL */
-	/* apply, check, plan: the intent re-serialized in document order (the input of
-	 * intent_load: pointers into it are pointers into the sent intent) and its canonical
-	 * form: compact, object keys sorted (JSON_SORT_KEYS), for comparing contents. */
-	char *intent;
-	size_t intent_len;
-	char *canonical;
+	/* apply, check, plan: the intent (a reference); NULL when `known`. */
+	struct json_t *intent;
+	/* The intent's text within the line, when it is the request's last member (as
+	 * vrouterctl sends it), or NULL: what the agent remembers of an applied intent. */
+	const char *raw;
+	size_t raw_len;
+	/* The intent's text is `known` byte for byte: the intent was not parsed. */
+	bool known;
 };
 
 /*
  * Parses one request line. 0, or -EINVAL with the reason in err (the answer's "error") and,
  * when the line was JSON with a valid id, that id in ret->id (so that the error answer
  * carries it); -ENOMEM. The request must be released with proto_request_done() either way.
+ *
+ * known (NULL: none): the text of the intent in effect, as it arrived. A line whose intent is
+ * that text byte for byte (the last member) is recognised without parsing the intent: an
+ * orchestrator re-sending the same intent costs a comparison, not a parse.
  */
-int proto_request_parse(const char *line, size_t len, struct proto_request *ret,
-			struct strbuf *err);
+int proto_request_parse(const char *line, size_t len, const char *known, size_t known_len,
+			struct proto_request *ret, struct strbuf *err);
 void proto_request_done(struct proto_request *r);
 
 /*
- * A document (an intent file, as persisted or as written by the boot script) as a request
- * would carry it: the compact text in document order and the canonical form. -EINVAL when it
- * is not one JSON value (the caller then runs intent_load on the original for the errors).
+ * A document read from a file (the persisted intent, the boot payload) as a request would
+ * carry it. -EINVAL when it is not one JSON value within the limits (the caller then runs
+ * intent_load on the text for the errors).
  */
-int proto_document_normalize(const char *doc, size_t len, char **ret_text, size_t *ret_len,
-			     char **ret_canonical);
+int proto_document_load(const char *doc, size_t len, struct json_t **ret);
+/* Same content: equal values, whatever the whitespace, the order of object members or the
+ * escapes of strings; a reordered array (rules!) is other content. */
+bool proto_document_equal(const struct json_t *a, const struct json_t *b);
+/* Compact text in document order, as persisted (0 or -ENOMEM). */
+int proto_document_dump(const struct json_t *doc, char **ret, size_t *ret_len);
+struct json_t *proto_document_ref(struct json_t *doc);
+void proto_document_unref(struct json_t *doc);
 
 /* ---- requests (client side) ---- */
 

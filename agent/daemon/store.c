@@ -19,7 +19,6 @@ struct store {
 	int lock_fd;
 	char *text;
 	size_t len;
-	char *canonical;
 	int64_t generation;
 };
 
@@ -214,7 +213,6 @@ struct store *store_free(struct store *s)
 	free(s->dir);
 	free(s->path);
 	free(s->text);
-	free(s->canonical);
 	free(s);
 	return NULL;
 }
@@ -230,10 +228,8 @@ int64_t store_generation(const struct store *s)
 	return s->text ? s->generation : 0;
 }
 
-void store_set_loaded(struct store *s, int64_t generation, char *canonical)
+void store_set_loaded(struct store *s, int64_t generation)
 {
-	free(s->canonical);
-	s->canonical = canonical;
 	s->generation = generation;
 }
 
@@ -251,14 +247,13 @@ int store_reject(struct store *s, struct strbuf *err)
 	}
 	strbuf_done(&aside);
 	free(s->text);
-	free(s->canonical);
-	s->text = s->canonical = NULL;
+	s->text = NULL;
 	s->len = 0;
 	s->generation = 0;
 	return r;
 }
 
-enum store_verdict store_compare(const struct store *s, int64_t generation, const char *canonical,
+enum store_verdict store_compare(const struct store *s, int64_t generation, bool same_content,
 				 struct strbuf *msg)
 {
 	if (!s->text || generation > s->generation)
@@ -268,7 +263,7 @@ enum store_verdict store_compare(const struct store *s, int64_t generation, cons
 			      (long long)s->generation);
 		return STORE_STALE;
 	}
-	if (s->canonical && !strcmp(s->canonical, canonical))
+	if (same_content)
 		return STORE_SAME;
 	strbuf_printf(msg, "generation %lld was already applied with different content",
 		      (long long)generation);
@@ -276,12 +271,12 @@ enum store_verdict store_compare(const struct store *s, int64_t generation, cons
 }
 
 int store_save(struct store *s, int64_t generation, const char *text, size_t len,
-	       const char *canonical, struct strbuf *err)
+	       struct strbuf *err)
 {
-	_cleanup_free_ char *t = malloc(len + 2), *c = strdup(canonical);
+	_cleanup_free_ char *t = malloc(len + 2);
 	int r;
 
-	if (!t || !c)
+	if (!t)
 		return -ENOMEM;
 	memcpy(t, text, len);
 	t[len] = '\n';
@@ -290,10 +285,8 @@ int store_save(struct store *s, int64_t generation, const char *text, size_t len
 	if (r < 0)
 		return r;
 	free(s->text);
-	free(s->canonical);
 	s->text = TAKE_PTR(t);
 	s->len = len + 1;
-	s->canonical = TAKE_PTR(c);
 	s->generation = generation;
 	return 0;
 }

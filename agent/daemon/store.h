@@ -9,9 +9,9 @@
  * Writes are atomic: a temporary file in the same directory, fsync, rename, fsync of the
  * directory. A crash leaves the previous or the new intent, never a mix.
  *
- * Contents are compared in canonical form (proto.c: compact, object keys sorted): the same
- * intent with other whitespace, another key order or other string escapes is the same
- * content; a reordered array (rules!) is not.
+ * Contents are compared by the daemon (proto_document_equal): the same intent with other
+ * whitespace, another key order or other string escapes is the same content; a reordered
+ * array (rules!) is not.
  */
 #pragma once
 
@@ -32,10 +32,9 @@ struct store *store_free(struct store *s);
 const char *store_text(const struct store *s, size_t *ret_len);
 int64_t store_generation(const struct store *s); /* 0: none */
 
-/* Called once after store_open by the daemon (which knows how to validate and
- * canonicalize): the persisted intent's generation and canonical form (taken). A persisted
- * file that does not load is set aside by store_reject(). */
-void store_set_loaded(struct store *s, int64_t generation, char *canonical);
+/* Called once after store_open by the daemon (which knows how to validate): the persisted
+ * intent's generation. A persisted file that does not load is set aside by store_reject(). */
+void store_set_loaded(struct store *s, int64_t generation);
 /* Renames intent.json to intent.json.rejected and forgets it. 0 or negative errno (err). */
 int store_reject(struct store *s, struct strbuf *err);
 
@@ -46,16 +45,17 @@ enum store_verdict {
 	STORE_CONFLICT,	 /* same generation, other content: refused */
 };
 
-/* Compares an intent with the persisted one. For STALE and CONFLICT, the answer's message
+/* Compares an intent with the persisted one (same_content: the daemon found the contents
+ * equal; it matters only for the same generation). For STALE and CONFLICT, the answer's message
  * ("stale generation: 4 < applied 7", "generation 7 was already applied with different
  * content") is written to msg. */
-enum store_verdict store_compare(const struct store *s, int64_t generation, const char *canonical,
+enum store_verdict store_compare(const struct store *s, int64_t generation, bool same_content,
 				 struct strbuf *msg);
 
-/* Persists an applied intent (text as received, its canonical form; both copied).
+/* Persists an applied intent (compact text in document order; copied).
  * 0 or negative errno with the reason in err (the previous intent is still persisted). */
 int store_save(struct store *s, int64_t generation, const char *text, size_t len,
-	       const char *canonical, struct strbuf *err);
+	       struct strbuf *err);
 
 /* Writes buf to path atomically (temporary file in the same directory, fsync, rename, fsync
  * of the directory), mode 0600. Also used for the recording backend's state. */

@@ -61,29 +61,34 @@ static void parse_top(struct jr *r, const struct json_t *root, struct intent *in
 	}
 }
 
-int intent_load(const char *buf, size_t len, struct intent **ret, struct errlist *errs)
+int intent_load_tree(const struct json_t *root, struct intent **ret, struct errlist *errs)
 {
-	_cleanup_(intent_freep) struct intent *in = NULL;
-	struct json_t *root = NULL;
+	_cleanup_(intent_freep) struct intent *in = calloc(1, sizeof(*in));
 	struct jr r = {.errs = errs};
 	size_t before = errs->n, i;
 
-	if (jr_load(errs, buf, len, &root) < 0)
-		return -EINVAL;
-	in = calloc(1, sizeof(*in));
-	if (!in) {
-		jr_unref(root);
+	if (!in)
 		return -ENOMEM;
-	}
 	parse_top(&r, root, in);
 	jr_done(&r);
 	if (errs->n == before && !errs->oom)
 		for (i = 0; i < ELEMENTSOF(sections); i++)
 			sections[i].check(in, errs);
 	jr_sort_errors(errs, root);
-	jr_unref(root);
 	if (errs->n != before || errs->oom || errs->dropped)
 		return -EINVAL;
 	*ret = TAKE_PTR(in);
 	return 0;
+}
+
+int intent_load(const char *buf, size_t len, struct intent **ret, struct errlist *errs)
+{
+	struct json_t *root = NULL;
+	int r;
+
+	if (jr_load(errs, buf, len, &root) < 0)
+		return -EINVAL;
+	r = intent_load_tree(root, ret, errs);
+	jr_unref(root);
+	return r;
 }

@@ -14,3 +14,8 @@
  * order. Returns 0 and the model, or -EINVAL (nothing returned).
  */
 int intent_load(const char *buf, size_t len, struct intent **ret, struct errlist *errs);
+
+/* The same for a document already parsed (with jansson's JSON_REJECT_DUPLICATES, within
+ * JR_DOCUMENT_MAX and JR_VALUES_MAX, as jr_load does): the agent parses a request once. */
+struct json_t;
+int intent_load_tree(const struct json_t *root, struct intent **ret, struct errlist *errs);

@@ -228,14 +228,7 @@ static int observe_once(struct kernel *k, struct observing *w, struct errlist *e
  * place of what they held; the parts of other backends stay. */
 static void take_parts(struct observed *obs, struct observing *w)
 {
-	size_t i;
-
-	object_unref(obs->hostname);
-	for (i = 0; i < obs->n_links; i++)
-		object_unref(obs->links[i]);
-	free(obs->links);
-	objset_done(&obs->addrs);
-	objset_done(&obs->routes);
+	observed_drop_net(obs);
 	obs->hostname = w->obs.hostname;
 	obs->links = w->obs.links;
 	obs->n_links = w->obs.n_links;

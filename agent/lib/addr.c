@@ -104,18 +104,108 @@ int mac_parse(const char *s, uint8_t ret[6])
 	return 0;
 }
 
+/*
+ * Formatting without printf: observing a router formats every address and route it holds,
+ * and inet_ntop (sprintf inside) was most of that. The text is inet_ntop's exactly.
+ */
+static char *format_dec(char *p, unsigned v)
+{
+	char d[10];
+	int n = 0;
+
+	do
+		d[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	while (n)
+		*p++ = d[--n];
+	return p;
+}
+
+static char *format_hex16(char *p, unsigned v)
+{
+	static const char hex[] = "0123456789abcdef";
+	int shift = 12;
+
+	while (shift > 0 && !(v >> shift & 0xf))
+		shift -= 4;
+	for (; shift >= 0; shift -= 4)
+		*p++ = hex[v >> shift & 0xf];
+	return p;
+}
+
+static char *format_ipv4(char *p, const uint8_t b[4])
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (i)
+			*p++ = '.';
+		p = format_dec(p, b[i]);
+	}
+	return p;
+}
+
+/* RFC 5952 as inet_ntop writes it: the longest run of two or more zero words (the first of
+ * equal ones) as "::", and ::a.b.c.d / ::ffff:a.b.c.d for IPv4-compatible and -mapped. */
+static char *format_ipv6(char *p, const uint8_t b[16])
+{
+	unsigned w[8];
+	int i, base = -1, len = 0, cur = -1, cur_len = 0;
+
+	for (i = 0; i < 8; i++)
+		w[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+	for (i = 0; i <= 8; i++) {
+		if (i < 8 && !w[i]) {
+			if (cur < 0)
+				cur = i, cur_len = 0;
+			cur_len++;
+		} else if (cur >= 0) {
+			if (cur_len > len)
+				base = cur, len = cur_len;
+			cur = -1;
+		}
+	}
+	if (len < 2)
+		base = -1;
+	for (i = 0; i < 8; i++) {
+		if (base >= 0 && i >= base && i < base + len) {
+			if (i == base)
+				*p++ = ':';
+			continue;
+		}
+		if (i)
+			*p++ = ':';
+		if (i == 6 && base == 0 && (len == 6 || (len == 5 && w[5] == 0xffff)))
+			return format_ipv4(p, b + 12);
+		p = format_hex16(p, w[i]);
+	}
+	if (base >= 0 && base + len == 8)
+		*p++ = ':';
+	return p;
+}
+
+static char *format_addr(char *p, const struct ip_addr *a)
+{
+	if (a->family == AF_INET)
+		return format_ipv4(p, a->bytes);
+	if (a->family == AF_INET6)
+		return format_ipv6(p, a->bytes);
+	*p++ = '?';
+	return p;
+}
+
 const char *addr_format(const struct ip_addr *a, char buf[ADDR_STRLEN])
 {
-	if (!inet_ntop(a->family, a->bytes, buf, ADDR_STRLEN))
-		snprintf(buf, ADDR_STRLEN, "?");
+	*format_addr(buf, a) = '\0';
 	return buf;
 }
 
 const char *prefix_format(const struct ip_prefix *p, char buf[PREFIX_STRLEN])
 {
-	char a[ADDR_STRLEN];
+	char *end = format_addr(buf, &p->addr);
 
-	snprintf(buf, PREFIX_STRLEN, "%s/%u", addr_format(&p->addr, a), p->len);
+	*end++ = '/';
+	*format_dec(end, p->len) = '\0';
 	return buf;
 }
 
@@ -246,13 +336,13 @@ bool prefix_has_host_bits(const struct ip_prefix *p)
 
 bool prefix_contains(const struct ip_prefix *p, const struct ip_addr *a)
 {
-	struct ip_addr x, y;
+	unsigned whole = p->len / 8, rest = p->len % 8;
 
-	if (p->addr.family != a->family)
+	if (p->addr.family != a->family || p->len > addr_size(a->family) * 8)
 		return false;
-	x = addr_mask(&p->addr, p->len, false);
-	y = addr_mask(a, p->len, false);
-	return addr_equal(&x, &y);
+	if (memcmp(p->addr.bytes, a->bytes, whole))
+		return false;
+	return !rest || !((p->addr.bytes[whole] ^ a->bytes[whole]) & (uint8_t)(0xff << (8 - rest)));
 }
 
 bool prefix_overlaps(const struct ip_prefix *a, const struct ip_prefix *b)

@@ -6,7 +6,7 @@
 
 #include "strbuf.h"
 
-static int strbuf_reserve(struct strbuf *b, size_t extra)
+int strbuf_reserve(struct strbuf *b, size_t extra)
 {
 	size_t need, cap;
 	char *s;
@@ -46,16 +46,33 @@ int strbuf_append(struct strbuf *b, const char *s)
 	return strbuf_append_n(b, s, strlen(s));
 }
 
+int strbuf_append_uint(struct strbuf *b, uint64_t v)
+{
+	char d[20];
+	size_t n = sizeof(d);
+
+	do
+		d[--n] = (char)('0' + v % 10);
+	while ((v /= 10));
+	return strbuf_append_n(b, d + n, sizeof(d) - n);
+}
+
 int strbuf_vprintf(struct strbuf *b, const char *fmt, va_list ap)
 {
+	size_t room = b->cap > b->len ? b->cap - b->len : 0;
 	va_list aq;
 	int n, r;
 
+	/* Once into the room there is, and a second time only when it did not fit. */
 	va_copy(aq, ap);
-	n = vsnprintf(NULL, 0, fmt, aq);
+	n = vsnprintf(room ? b->s + b->len : NULL, room, fmt, aq);
 	va_end(aq);
 	if (n < 0)
 		return -EINVAL;
+	if ((size_t)n < room && !b->oom) {
+		b->len += (size_t)n;
+		return 0;
+	}
 	r = strbuf_reserve(b, (size_t)n);
 	if (r < 0)
 		return r;

@@ -16,11 +16,18 @@
 struct nft {
 	struct backend b;
 	struct nsock *sock;
-	/* observed (seen is valid from observe to the next commit) */
-	bool observed;
+	/* What the kernel holds at generation seen.genid: the table as observe read it, or as
+	 * the last commit left it (its description), and the plan objects in it. While the
+	 * ruleset's generation has not moved (no transaction since, ours or anybody's), observe
+	 * takes it from here instead of reading 10,000 rules back. */
+	bool seen_valid;
 	struct nfto seen;
+	struct objset seen_objs;
+	bool observed; /* this apply's plan was made against seen */
+	bool cached;   /* ... which observe did not read again */
 	/* prepared, and queued since begin */
 	struct nftd *desc;
+	struct objset objs; /* the plan objects of desc */
 	bool full;
 	size_t n_ops;
 	struct nftdiff changes;
@@ -44,31 +51,22 @@ static int tag_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static bool has_tag(const struct nfto *o, const char *kind, const char *key)
+/* Whether the table has the tag "KIND KEY" (tag: a buffer to build it in). */
+static bool has_tag(const struct nfto *o, const char *kind, const char *key, struct strbuf *tag)
 {
-	_cleanup_free_ char *tag = NULL;
 	const char *p;
 
-	if (asprintf(&tag, "%s %s", kind, key) < 0)
+	strbuf_truncate(tag, 0);
+	strbuf_append(tag, kind);
+	strbuf_append(tag, " ");
+	strbuf_append(tag, key);
+	if (tag->oom)
 		return false;
-	p = tag;
+	p = strbuf_str(tag);
 	return bsearch(&p, o->tags, o->n_tags, sizeof(*o->tags), tag_cmp) != NULL;
 }
 
-static size_t sort_key_len;
-
-/* By key; an interval's end before a start at the same key (adjacent intervals). */
-static int elem_cmp(const void *a, const void *b)
-{
-	const struct nfto_elem *x = a, *y = b;
-	int c = memcmp(x->key, y->key, sort_key_len);
-
-	if (c)
-		return c;
-	return (int)(y->flags & NFT_SET_ELEM_INTERVAL_END) - (int)(x->flags & NFT_SET_ELEM_INTERVAL_END);
-}
-
-static int add_object(struct observed *obs, enum object_kind kind, const char *key,
+static int add_object(struct objset *objs, enum object_kind kind, const char *key,
 		      const char *attrs)
 {
 	struct object *o = object_new_text(kind, key, attrs);
@@ -76,22 +74,19 @@ static int add_object(struct observed *obs, enum object_kind kind, const char *k
 
 	if (!o)
 		return -ENOMEM;
-	r = objset_add(&obs->nft, o);
+	r = objset_add(objs, o);
 	object_unref(o);
 	return r == -EEXIST ? 0 : r;
 }
 
-static int observe_catalog(const struct nfto *o, const struct nfto_set *cat,
-			   struct observed *obs)
+static int observe_catalog(const struct nfto *o, struct nfto_set *cat, struct objset *objs)
 {
-	struct strbuf text = {0};
+	struct strbuf text = {0}, tag = {0};
 	const char *p;
 	size_t i;
 	int r = 0;
 
-	sort_key_len = NFTC_CATALOG_KEY;
-	if (cat->n)
-		qsort(cat->elems, cat->n, sizeof(*cat->elems), elem_cmp);
+	nfto_sort(cat);
 	for (i = 0; i < cat->n; i++)
 		if (cat->elems[i].comment)
 			strbuf_append(&text, cat->elems[i].comment);
@@ -108,14 +103,15 @@ static int observe_catalog(const struct nfto *o, const struct nfto_set *cat,
 		if (r < 0)
 			break;
 		k = object_kind_from_string(kind);
-		if (k >= 0 && has_tag(o, kind, key))
-			r = add_object(obs, (enum object_kind)k, key, attrs);
+		if (k >= 0 && has_tag(o, kind, key, &tag))
+			r = add_object(objs, (enum object_kind)k, key, attrs);
 	}
 	strbuf_done(&text);
+	strbuf_done(&tag);
 	return r == -ENOENT ? 0 : r;
 }
 
-static int observe_elements(const struct nfto_set *s, struct observed *obs)
+static int observe_elements(struct nfto_set *s, struct objset *objs)
 {
 	int family = s->key_len == 4 ? AF_INET : s->key_len == 16 ? AF_INET6 : 0;
 	struct strbuf key = {0};
@@ -124,9 +120,7 @@ static int observe_elements(const struct nfto_set *s, struct observed *obs)
 
 	if (s->key_len != 2 && !family)
 		return 0;
-	sort_key_len = s->key_len;
-	if (s->n)
-		qsort(s->elems, s->n, sizeof(*s->elems), elem_cmp);
+	nfto_sort(s);
 	for (i = 0; i < s->n && r >= 0; i++) {
 		uint8_t hi[16];
 
@@ -141,46 +135,86 @@ static int observe_elements(const struct nfto_set *s, struct observed *obs)
 		strbuf_truncate(&key, 0);
 		strbuf_printf(&key, "%s ", s->name);
 		nfte_format(family, s->elems[i].key, hi, &key);
-		r = key.oom ? -ENOMEM : add_object(obs, OBJ_FW_ELEMENT, strbuf_str(&key), "");
+		r = key.oom ? -ENOMEM : add_object(objs, OBJ_FW_ELEMENT, strbuf_str(&key), "");
 	}
 	strbuf_done(&key);
 	return r;
+}
+
+/* Reads the table: n->seen and n->seen_objs. */
+static int observe_read(struct nft *n, struct strbuf *err)
+{
+	struct objset objs = {0};
+	struct nfto o;
+	size_t i;
+	int r;
+
+	r = nfto_read(n->sock, NFTC_CATALOG, &o, err);
+	if (r < 0)
+		return r;
+	if (o.n_tags)
+		qsort(o.tags, o.n_tags, sizeof(*o.tags), tag_cmp);
+	for (i = 0; i < o.n_sets && r >= 0; i++) {
+		struct nfto_set *s = &o.sets[i];
+
+		if (!strcmp(s->name, NFTC_CATALOG))
+			r = observe_catalog(&o, s, &objs);
+		else if (s->tag && !strncmp(s->tag, "fw-set ", 7))
+			r = observe_elements(s, &objs);
+	}
+	if (r < 0) {
+		strbuf_printf(err, "cannot read table inet %s: %s", NFTD_TABLE, strerror(-r));
+		objset_done(&objs);
+		nfto_done(&o);
+		return r;
+	}
+	nfto_done(&n->seen);
+	objset_done(&n->seen_objs);
+	n->seen = o;
+	n->seen_objs = objs;
+	n->seen_valid = true;
+	return 0;
 }
 
 static int nft_observe(struct backend *b, struct observed *obs, struct errlist *errs)
 {
 	struct nft *n = nft_of(b);
 	struct strbuf err = {0};
-	struct nfto o;
+	struct object *o;
+	uint32_t genid;
 	size_t i;
 	int r;
 
+	n->observed = false;
+	n->cached = n->seen_valid;
 	r = nft_sock(n, &err);
-	if (r >= 0)
-		r = nfto_read(n->sock, NFTC_CATALOG, &o, &err);
+	if (r >= 0 && n->seen_valid) {
+		r = nfto_genid(n->sock, &genid);
+		if (r < 0)
+			strbuf_printf(&err, "cannot read the generation of the ruleset: %s",
+				      strerror(-r));
+		else if (genid != n->seen.genid)
+			n->seen_valid = false;
+	}
+	if (r >= 0 && !n->seen_valid) {
+		n->cached = false;
+		r = observe_read(n, &err);
+	}
+	objset_foreach(&n->seen_objs, i, o) {
+		if (r < 0)
+			break;
+		r = objset_add(&obs->nft, o);
+		if (r == -EEXIST)
+			r = 0;
+		if (r == -ENOMEM)
+			strbuf_printf(&err, "out of memory");
+	}
 	if (r < 0) {
-		n->observed = false;
+		n->seen_valid = false;
 		errlist_add(errs, "", "%s", strbuf_str(&err));
-		strbuf_done(&err);
-		return r;
 	}
 	strbuf_done(&err);
-	if (o.n_tags)
-		qsort(o.tags, o.n_tags, sizeof(*o.tags), tag_cmp);
-	for (i = 0; i < o.n_sets && r >= 0; i++) {
-		const struct nfto_set *s = &o.sets[i];
-
-		if (!strcmp(s->name, NFTC_CATALOG))
-			r = observe_catalog(&o, s, obs);
-		else if (s->tag && !strncmp(s->tag, "fw-set ", 7))
-			r = observe_elements(s, obs);
-	}
-	/* Kept for commit: the elements of the table's own sets, and its structure. */
-	nfto_done(&n->seen);
-	n->seen = o;
 	n->observed = r >= 0;
-	if (r < 0)
-		errlist_add(errs, "", "cannot read table inet %s: %s", NFTD_TABLE, strerror(-r));
 	return r;
 }
 
@@ -199,7 +233,8 @@ static int nft_prepare(struct backend *b, const struct intent *in, struct strbuf
 	int r;
 
 	n->desc = nftd_free(n->desc);
-	r = nftc_compile(in, &n->desc);
+	objset_done(&n->objs);
+	r = nftc_compile(in, &n->desc, &n->objs);
 	if (r < 0)
 		strbuf_printf(err, "cannot compile the firewall: %s", strerror(-r));
 	return r;
@@ -285,6 +320,9 @@ static void batch_error(uint32_t seq, int error, const char *msg, void *data)
 
 	if (e->err->len)
 		strbuf_append(e->err, "; ");
+	if (error == -ERESTART)
+		msg = "the ruleset changed since it was read (another program's transaction); "
+		      "the firewall was not changed";
 	strbuf_printf(e->err, "%s: %s", ptr ? ptr : "", msg[0] ? msg : strerror(-error));
 }
 
@@ -295,7 +333,7 @@ static bool same_structure(const struct nft *n, const char *fp)
 	const struct nfto *o = &n->seen;
 	size_t i, n_named = 0;
 
-	if (!n->observed || !o->exists || strcmp(fp, o->fingerprint) ||
+	if (!n->observed || !n->seen_valid || !o->exists || strcmp(fp, o->fingerprint) ||
 	    o->n_chains != n->desc->n_chains || o->n_rules != n->desc->n_rules)
 		return false;
 	for (i = 0; i < n->desc->n_sets; i++) {
@@ -328,11 +366,34 @@ static int diff_own_sets(struct nft *n)
 	return r;
 }
 
+/* After a commit planned at generation genid: the kernel holds the description, at the next
+ * generation (there is no generation 0). */
+static void remember(struct nft *n, const char *fp, uint32_t genid)
+{
+	struct object *o, *c;
+	size_t i;
+	int r;
+
+	genid = genid + 1 ? genid + 1 : 1;
+	nfto_done(&n->seen);
+	objset_done(&n->seen_objs);
+	r = nfto_assume(n->desc, fp, genid, &n->seen);
+	objset_foreach(&n->objs, i, o) {
+		if (r < 0)
+			break;
+		c = object_new_text(o->kind, o->key, o->attrs); /* as observe makes them */
+		r = c ? objset_add(&n->seen_objs, c) : -ENOMEM;
+		object_unref(c);
+	}
+	n->seen_valid = r >= 0; /* else the next observe reads the table */
+}
+
 static int nft_commit(struct backend *b, struct strbuf *err)
 {
 	struct nft *n = nft_of(b);
 	struct nftd_batch batch;
 	struct batch_errors e = {.batch = &batch, .err = err};
+	uint32_t genid = n->observed ? n->seen.genid : 0;
 	char fp[17];
 	bool elems;
 	int r;
@@ -346,19 +407,22 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 	elems = !n->full && same_structure(n, fp);
 	if (elems && diff_own_sets(n) < 0)
 		goto oom;
-	n->observed = false; /* what observe saw is about to change */
+	n->observed = false;
 	if (elems && !n->changes.n) {
-		queue_reset(n);
+		queue_reset(n); /* the table is as wanted: what was seen stays true */
 		return 0;
 	}
+	n->seen_valid = false; /* what observe saw is about to change */
 	r = nft_sock(n, err);
 	if (r < 0)
 		return r;
+	/* The batch carries the generation the plan was made against: if another transaction
+	 * came in between, the kernel refuses it whole. */
 	if (elems)
 		r = nftd_batch_elems(n->changes.v, n->changes.n,
-				     nsock_seq(n->sock, n->changes.n + 2), &batch);
+				     nsock_seq(n->sock, n->changes.n + 2), genid, &batch);
 	else
-		r = nftd_batch_full(n->desc, nsock_seq(n->sock, 0), &batch);
+		r = nftd_batch_full(n->desc, nsock_seq(n->sock, 0), genid, &batch);
 	if (r < 0)
 		goto oom;
 	/* Sequence numbers: the full batch counts its messages only once built. */
@@ -371,6 +435,8 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 			.elem_msgs = batch.n_elem_msgs,
 			.full = !elems,
 		};
+		if (genid)
+			remember(n, fp, genid);
 	} else if (!err->len) {
 		strbuf_printf(err, "%s", strerror(-r));
 	}
@@ -389,6 +455,7 @@ static int nft_abort(struct backend *b, struct strbuf *err)
 
 	queue_reset(n);
 	n->desc = nftd_free(n->desc);
+	objset_done(&n->objs);
 	return 0;
 }
 
@@ -398,8 +465,10 @@ static void nft_free(struct backend *b)
 
 	nsock_close(n->sock);
 	nftd_free(n->desc);
+	objset_done(&n->objs);
 	nftdiff_done(&n->changes);
 	nfto_done(&n->seen);
+	objset_done(&n->seen_objs);
 	free(n);
 }
 
@@ -430,6 +499,11 @@ struct backend *backend_nft_new(void)
 void backend_nft_last_commit(struct backend *b, struct nft_commit_stats *ret)
 {
 	*ret = nft_of(b)->last;
+}
+
+bool backend_nft_last_observe_cached(struct backend *b)
+{
+	return nft_of(b)->cached;
 }
 
 int backend_nft_counters(struct backend *b, struct nft_counter **ret, size_t *ret_n,

@@ -30,6 +30,11 @@ void nftc_match_prefixes(struct nftc *c, struct nftd_rule *r, int family,
 /* An interval of a single-field interval set: its start and end elements. */
 void nftc_interval_elem(struct nftd *d, struct nftd_set *s, const struct nfte_interval *iv);
 
+/* nft-compile-admit.c: the router's own services (IKE, ESP, WireGuard, VRRP, conntrackd's
+ * sync), accepted at the end of the input chain's always-on rules (input true) or of the
+ * output chain's. */
+void nftc_admit_services(struct nftc *c, bool input);
+
 /* nft-compile-nat.c: the forward chain's accept of port-forwarded and one-to-one traffic,
  * then the nat chains. */
 void nftc_forward_open(struct nftc *c);

@@ -14,6 +14,10 @@
  * address is forwarded too (hairpin), and its reply comes back through the router because
  * the hairpin rule masquerades traffic that was DNATed and leaves on the subnet it came from
  * (set _lan4/_lan6: interface prefix . interface name).
+ *
+ * Each element's comment is the tag of the forward or one-to-one entry it comes from, whose
+ * key is its content (desired_dnat_key): inserting a forward adds its own elements and
+ * leaves every other element as it was.
  */
 #include <netinet/in.h> /* before the kernel's headers */
 #include <linux/netfilter.h>
@@ -25,6 +29,7 @@
 #include <sys/socket.h>
 
 #include "nft-compile-internal.h"
+#include "plan/desired.h"
 
 #define KEY_SPACE 40 /* an IPv6 address, a protocol and a port, or an address and a name */
 
@@ -79,6 +84,28 @@ static struct nftd_set *app_set(struct nftc *c, const char *base, int family, ui
 			interval ? fields : NULL, interval ? 3 : 0, NULL, NULL);
 }
 
+/* The tag of the elements of a forward or a one-to-one entry: its plan object's, "nat-rule
+ * dnat/public/203.0.113.11/tcp/8000", "nat-rule one-to-one/203.0.113.12" (keys by content:
+ * another entry inserted before it changes neither its tag nor its elements). */
+static const char *tag_dnat(struct nftc *c, struct strbuf *b, const struct nat_dest *d)
+{
+	strbuf_truncate(b, 0);
+	strbuf_append(b, "nat-rule ");
+	if (desired_dnat_key(d, b) < 0)
+		c->d->oom = true;
+	return strbuf_str(b);
+}
+
+static const char *tag_one_to_one(struct nftc *c, struct strbuf *b,
+				  const struct nat_one_to_one *o)
+{
+	strbuf_truncate(b, 0);
+	strbuf_append(b, "nat-rule ");
+	if (desired_one_to_one_key(o, b) < 0)
+		c->d->oom = true;
+	return strbuf_str(b);
+}
+
 static size_t n_protos(enum nat_proto p, uint8_t out[2])
 {
 	if (p == NAT_TCP_UDP) {
@@ -95,13 +122,13 @@ static size_t n_protos(enum nat_proto p, uint8_t out[2])
 void nftc_forward_open(struct nftc *c)
 {
 	const struct nat *nat = &c->in->nat;
+	struct strbuf tag = {0};
 	int family;
 
 	for (family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
 		size_t alen = addr_len(family), i, j;
 		struct nftd_set *s = NULL;
 		struct nftd_rule *r;
-		char tag[48];
 
 		for (i = 0; i < nat->n_destination; i++) {
 			const struct nat_dest *d = &nat->destination[i];
@@ -111,11 +138,11 @@ void nftc_forward_open(struct nftc *c)
 				continue;
 			if (!s)
 				s = app_set(c, "_open", family, NFT_SET_INTERVAL, 0, 0);
-			snprintf(tag, sizeof(tag), "nat-rule dnat/%zu", i);
+			tag_dnat(c, &tag, d);
 			for (j = 0; s && j < n_protos(d->protocol, protos); j++) {
 				key_app(lo, &d->destination, protos[j], d->ports.first);
 				key_app(hi, &d->destination, protos[j], d->ports.last);
-				nftd_elem(c->d, s, lo, hi, NULL, 0, tag);
+				nftd_elem(c->d, s, lo, hi, NULL, 0, strbuf_str(&tag));
 				nftd_elem_ptr(c->d, s, d->ptr);
 			}
 		}
@@ -127,10 +154,9 @@ void nftc_forward_open(struct nftc *c)
 				continue;
 			if (!s)
 				s = app_set(c, "_open", family, NFT_SET_INTERVAL, 0, 0);
-			snprintf(tag, sizeof(tag), "nat-rule one-to-one/%zu", i);
 			key_app(lo, &o->public_addr, 0, 0);
 			key_app(hi, &o->public_addr, 255, 65535);
-			nftd_elem(c->d, s, lo, hi, NULL, 0, tag);
+			nftd_elem(c->d, s, lo, hi, NULL, 0, tag_one_to_one(c, &tag, o));
 			nftd_elem_ptr(c->d, s, o->ptr);
 		}
 		if (!s)
@@ -146,6 +172,7 @@ void nftc_forward_open(struct nftc *c)
 		nftd_counter(r);
 		nftd_verdict(r, NF_ACCEPT);
 	}
+	strbuf_done(&tag);
 }
 
 /* ---- prerouting: port forwards and one-to-one ---- */
@@ -172,7 +199,7 @@ static void compile_forwards(struct nftc *c, int family)
 	size_t alen = addr_len(family), i, j;
 	const uint32_t dt[] = {addr_type(family), NFTD_TYPE_INET_SERVICE};
 	struct nftd_set *pf = NULL, *pfr = NULL;
-	char tag[48];
+	struct strbuf tag = {0};
 
 	for (i = 0; i < nat->n_destination; i++) {
 		const struct nat_dest *d = &nat->destination[i];
@@ -182,7 +209,7 @@ static void compile_forwards(struct nftc *c, int family)
 
 		if (d->destination.family != family)
 			continue;
-		snprintf(tag, sizeof(tag), "nat-rule dnat/%zu", i);
+		tag_dnat(c, &tag, d);
 		if (same && !pfr)
 			pfr = app_set(c, "_pfr", family, NFT_SET_MAP | NFT_SET_INTERVAL,
 				      addr_type(family), (uint32_t)alen);
@@ -195,7 +222,7 @@ static void compile_forwards(struct nftc *c, int family)
 			if (same) {
 				key_app(lo, &d->destination, protos[j], d->ports.first);
 				key_app(hi, &d->destination, protos[j], d->ports.last);
-				nftd_elem(c->d, pfr, lo, hi, data, 0, tag);
+				nftd_elem(c->d, pfr, lo, hi, data, 0, strbuf_str(&tag));
 				nftd_elem_ptr(c->d, pfr, d->ptr);
 				continue;
 			}
@@ -203,11 +230,12 @@ static void compile_forwards(struct nftc *c, int family)
 				key_app(lo, &d->destination, protos[j], (uint16_t)p);
 				nfte_port((uint16_t)(d->to_ports.first + (p - d->ports.first)),
 					  data + alen);
-				nftd_elem(c->d, pf, lo, NULL, data, 0, tag);
+				nftd_elem(c->d, pf, lo, NULL, data, 0, strbuf_str(&tag));
 				nftd_elem_ptr(c->d, pf, d->ptr);
 			}
 		}
 	}
+	strbuf_done(&tag);
 	if (pf)
 		dnat_rule(c, family, pf, true);
 	if (pfr)
@@ -221,7 +249,8 @@ static struct nftd_set *compile_one_to_one(struct nftc *c, int family)
 	size_t alen = addr_len(family), i;
 	const uint32_t kt[] = {addr_type(family), NFTD_TYPE_IFNAME};
 	struct nftd_set *od = NULL, *os = NULL;
-	char name[16], tag[48];
+	struct strbuf tag = {0};
+	char name[16];
 
 	for (i = 0; i < nat->n_one_to_one; i++) {
 		const struct nat_one_to_one *o = &nat->one_to_one[i];
@@ -238,17 +267,20 @@ static struct nftd_set *compile_one_to_one(struct nftc *c, int family)
 				      addr_type(family), (uint32_t)alen, NULL, 0, NULL, NULL);
 		}
 		if (!od || !os)
-			return NULL;
-		snprintf(tag, sizeof(tag), "nat-rule one-to-one/%zu", i);
-		nftd_elem(c->d, od, o->public_addr.bytes, NULL, o->private_addr.bytes, 0, tag);
+			break;
+		tag_one_to_one(c, &tag, o);
+		nftd_elem(c->d, od, o->public_addr.bytes, NULL, o->private_addr.bytes, 0,
+			  strbuf_str(&tag));
 		nftd_elem_ptr(c->d, od, o->ptr);
 		memcpy(key, o->private_addr.bytes, alen);
 		nftc_ifname(o->interface, key + alen);
-		nftd_elem(c->d, os, key, NULL, o->public_addr.bytes, 0, tag);
+		nftd_elem(c->d, os, key, NULL, o->public_addr.bytes, 0, strbuf_str(&tag));
 		nftd_elem_ptr(c->d, os, o->ptr);
 	}
-	if (od)
-		dnat_rule(c, family, od, false);
+	strbuf_done(&tag);
+	if (!od || !os)
+		return NULL;
+	dnat_rule(c, family, od, false);
 	return os;
 }
 

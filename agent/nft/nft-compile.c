@@ -221,6 +221,33 @@ static void rule_ct_state(struct nftc *c, const char *chain, uint32_t bits, int 
 	nftd_verdict(r, verdict);
 }
 
+/* SSH to a management interface: the orchestrator cannot be locked out. */
+static void accept_ssh(struct nftc *c)
+{
+	_cleanup_free_ char **names = calloc(c->in->n_ifaces + 1, sizeof(*names));
+	struct nftd_rule *r;
+	size_t i, n = 0;
+	uint8_t ssh[2];
+
+	if (!names) {
+		c->d->oom = true;
+		return;
+	}
+	for (i = 0; i < c->in->n_ifaces; i++)
+		if (c->in->ifaces[i].management)
+			names[n++] = c->in->ifaces[i].name;
+	if (!n)
+		return;
+	r = nftd_rule(c->d, "input", NULL, NULL);
+	nftc_match_ifnames(c, r, NFT_META_IIFNAME, names, n);
+	nftc_match_l4proto(r, IPPROTO_TCP);
+	nfte_port(22, ssh);
+	nftd_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, REG(0));
+	nftd_cmp(r, NFT_CMP_EQ, REG(0), ssh, 2);
+	nftd_counter(r);
+	nftd_verdict(r, NF_ACCEPT);
+}
+
 static void always_on(struct nftc *c, enum fw_chain_kind k)
 {
 	static const uint8_t nd[] = {133, 134, 135, 136, 137};
@@ -228,7 +255,6 @@ static void always_on(struct nftc *c, enum fw_chain_kind k)
 	const char *chain = chain_name[k];
 	uint8_t lo[IFNAMSIZ];
 	struct nftd_rule *r;
-	size_t i, n_mgmt = 0;
 
 	rule_ct_state(c, chain, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED),
 		      NF_ACCEPT);
@@ -256,34 +282,10 @@ static void always_on(struct nftc *c, enum fw_chain_kind k)
 	nftd_cmp(r, NFT_CMP_EQ, REG(0), &too_big, 1);
 	nftd_verdict(r, NF_ACCEPT);
 
-	if (k != FW_INPUT)
-		return;
-	/* SSH to a management interface: the orchestrator cannot be locked out. */
-	for (i = 0; i < c->in->n_ifaces; i++)
-		n_mgmt += c->in->ifaces[i].management;
-	if (!n_mgmt)
-		return;
-	{
-		_cleanup_free_ char **names = calloc(n_mgmt, sizeof(*names));
-		uint8_t ssh[2];
-
-		if (!names) {
-			c->d->oom = true;
-			return;
-		}
-		n_mgmt = 0;
-		for (i = 0; i < c->in->n_ifaces; i++)
-			if (c->in->ifaces[i].management)
-				names[n_mgmt++] = c->in->ifaces[i].name;
-		r = nftd_rule(c->d, chain, NULL, NULL);
-		nftc_match_ifnames(c, r, NFT_META_IIFNAME, names, n_mgmt);
-		nftc_match_l4proto(r, IPPROTO_TCP);
-		nfte_port(22, ssh);
-		nftd_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, REG(0));
-		nftd_cmp(r, NFT_CMP_EQ, REG(0), ssh, 2);
-		nftd_counter(r);
-		nftd_verdict(r, NF_ACCEPT);
-	}
+	if (k == FW_INPUT)
+		accept_ssh(c);
+	if (k != FW_FORWARD)
+		nftc_admit_services(c, k == FW_INPUT);
 }
 
 /* ---- the intent's rules ---- */
@@ -434,6 +436,18 @@ static void compile_sets(struct nftc *c)
 	strbuf_done(&tag);
 }
 
+/* printf is slow for what is built ten thousand times over. */
+static void append_decimal(struct strbuf *b, size_t n)
+{
+	char num[24];
+	size_t k = sizeof(num);
+
+	do
+		num[--k] = (char)('0' + n % 10);
+	while (n /= 10);
+	strbuf_append_n(b, num + k, sizeof(num) - k);
+}
+
 static void compile_filter(struct nftc *c, const struct objset *objs)
 {
 	struct strbuf tag = {0};
@@ -454,7 +468,10 @@ static void compile_filter(struct nftc *c, const struct objset *objs)
 			nftc_forward_open(c);
 		for (i = 0; i < ch->n_rules; i++) {
 			strbuf_truncate(&tag, 0);
-			strbuf_printf(&tag, "fw-rule %s/%zu", chain_name[k], i);
+			strbuf_append(&tag, "fw-rule ");
+			strbuf_append(&tag, chain_name[k]);
+			strbuf_append(&tag, "/");
+			append_decimal(&tag, i);
 			compile_rule(c, chain_name[k], &ch->rules[i], strbuf_str(&tag));
 		}
 	}
@@ -467,8 +484,17 @@ static void compile_filter(struct nftc *c, const struct objset *objs)
 
 int nftc_record(const char *kind, const char *key, const char *attrs, struct strbuf *out)
 {
-	return strbuf_printf(out, "%s %zu:%s%zu:%s", kind, strlen(key), key, strlen(attrs),
-			     attrs);
+	size_t n_key = strlen(key), n_attrs = strlen(attrs);
+
+	strbuf_append(out, kind);
+	strbuf_append(out, " ");
+	append_decimal(out, n_key);
+	strbuf_append(out, ":");
+	strbuf_append_n(out, key, n_key);
+	append_decimal(out, n_attrs);
+	strbuf_append(out, ":");
+	strbuf_append_n(out, attrs, n_attrs);
+	return out->oom ? -ENOMEM : 0;
 }
 
 static int read_counted(const char **p, char **ret)
@@ -614,7 +640,7 @@ static void compile_catalog(struct nftc *c, const struct objset *objs)
 	strbuf_done(&text);
 }
 
-int nftc_compile(const struct intent *in, struct nftd **ret)
+int nftc_compile(const struct intent *in, struct nftd **ret, struct objset *ret_objs)
 {
 	struct objset objs = {0};
 	struct nftc c = {.in = in};
@@ -633,11 +659,15 @@ int nftc_compile(const struct intent *in, struct nftd **ret)
 		compile_catalog(&c, &objs);
 		r = nftd_oom(c.d);
 	}
-	objset_done(&objs);
 	if (r < 0) {
+		objset_done(&objs);
 		nftd_free(c.d);
 		return r;
 	}
 	*ret = c.d;
+	if (ret_objs)
+		*ret_objs = objs;
+	else
+		objset_done(&objs);
 	return 0;
 }

@@ -6,8 +6,10 @@
  *   chain input/forward/output  filter, priority 0, the intent's policy:
  *       ct state established,related accept; ct state invalid drop; loopback accept;
  *       ICMPv6 neighbour discovery accept; ICMP fragmentation-needed / ICMPv6 packet-too-big
- *       accept; (input) tcp dport 22 on a management interface accept; (forward) what port
- *       forwards and one-to-one NAT open (set _open4/_open6); then the intent's rules.
+ *       accept; (input) tcp dport 22 on a management interface accept; (input, output)
+ *       the router's own services: IKE, ESP, WireGuard, VRRP, conntrackd's sync
+ *       (nft-compile-admit.c, sets _ike4/_ike6, _wg); (forward) what port forwards and
+ *       one-to-one NAT open (set _open4/_open6); then the intent's rules.
  *   chain dstnat  nat, prerouting -100: port forwards (maps _pf4/_pf6 per port, _pfr4/_pfr6
  *       for ranges forwarded to the same ports), one-to-one (maps _o2od4/_o2od6)
  *   chain srcnat  nat, postrouting 100: IPsec subnets exempt (_nonat4/_nonat6),
@@ -22,13 +24,15 @@
 
 #include "intent/intent.h"
 #include "nft-desc.h"
+#include "plan/objset.h"
 
 #define NFTC_CATALOG "_objects"
 #define NFTC_CHUNK 240 /* bytes of catalog text per element */
 #define NFTC_CATALOG_KEY 8 /* a record's hash . the chunk's number */
 
-/* The description of the table for the intent. 0 or -ENOMEM. */
-int nftc_compile(const struct intent *in, struct nftd **ret);
+/* The description of the table for the intent, and (ret_objs, unless NULL) the plan objects
+ * it holds: the desired firewall and NAT objects. 0 or -ENOMEM. */
+int nftc_compile(const struct intent *in, struct nftd **ret, struct objset *ret_objs);
 
 /* The catalog's record of one object: "KIND KEYLEN:KEYATTRSLEN:ATTRS". */
 int nftc_record(const char *kind, const char *key, const char *attrs, struct strbuf *out);

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The table's description and its batches: the agent's one use of libnftnl's builders. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
-#include <libnftnl/expr.h>
-#include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
@@ -18,6 +17,7 @@
 #include "nft-desc.h"
 
 #define MSG_SCRATCH (256 * 1024)
+#define BYTEORDER_HOST 1 /* nft's byte order of a set's key, in its user data */
 #define ELEMS_PER_MSG 64
 
 static char *dup_or_null(struct nftd *d, const char *s)
@@ -78,7 +78,7 @@ struct nftd *nftd_free(struct nftd *d)
 		set_free(d->sets[i]);
 	free(d->sets);
 	for (i = 0; i < d->n_rules; i++) {
-		nftnl_rule_free(d->rules[i]->r);
+		free(d->rules[i]->exprs);
 		free(d->rules[i]->chain);
 		free(d->rules[i]->tag);
 		free(d->rules[i]->ptr);
@@ -253,23 +253,25 @@ static void *udata_comment(uint8_t type, const char *text, uint32_t *ret_len)
 	return copy;
 }
 
-/* The rule's comment: its label "TAG[ POINTER[ NOTE]]". */
-static void rule_label(struct nftd_rule *r)
+/* The rule's label "TAG[ POINTER[ NOTE]]" (its comment), as user data; NULL (oom) on failure. */
+static void *rule_label(const struct nftd_rule *r, uint32_t *ret_len)
 {
 	struct strbuf label = {0};
-	uint32_t len;
-	void *u;
+	void *u = NULL;
 
 	strbuf_append(&label, r->tag);
-	if (r->ptr)
-		strbuf_printf(&label, " %s", r->ptr);
-	if (r->ptr && r->note)
-		strbuf_printf(&label, " %s", r->note);
-	u = label.oom ? NULL : udata_comment(NFTNL_UDATA_RULE_COMMENT, strbuf_str(&label), &len);
-	if (!u || nftnl_rule_set_data(r->r, NFTNL_RULE_USERDATA, u, len) < 0)
-		r->d->oom = true;
-	free(u);
+	if (r->ptr) {
+		strbuf_append(&label, " ");
+		strbuf_append(&label, r->ptr);
+	}
+	if (r->ptr && r->note) {
+		strbuf_append(&label, " ");
+		strbuf_append(&label, r->note);
+	}
+	if (!label.oom)
+		u = udata_comment(NFTNL_UDATA_RULE_COMMENT, strbuf_str(&label), ret_len);
 	strbuf_done(&label);
+	return u;
 }
 
 size_t nftd_label_tag_len(const char *label)
@@ -287,8 +289,7 @@ struct nftd_rule *nftd_rule(struct nftd *d, const char *chain, const char *tag, 
 	if (!grow(d, &d->rules, d->n_rules, sizeof(*d->rules)))
 		return NULL;
 	r = calloc(1, sizeof(*r));
-	if (!r || !(r->r = nftnl_rule_alloc())) {
-		free(r);
+	if (!r) {
 		d->oom = true;
 		return NULL;
 	}
@@ -296,11 +297,6 @@ struct nftd_rule *nftd_rule(struct nftd *d, const char *chain, const char *tag, 
 	r->chain = dup_or_null(d, chain);
 	r->tag = dup_or_null(d, tag);
 	r->ptr = dup_or_null(d, ptr);
-	nftnl_rule_set_u32(r->r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	nftnl_rule_set_str(r->r, NFTNL_RULE_TABLE, NFTD_TABLE);
-	nftnl_rule_set_str(r->r, NFTNL_RULE_CHAIN, chain);
-	if (tag)
-		rule_label(r);
 	d->rules[d->n_rules++] = r;
 	return r;
 }
@@ -311,174 +307,6 @@ void nftd_rule_note(struct nftd_rule *r, const char *note)
 		return;
 	free(r->note);
 	r->note = dup_or_null(r->d, note);
-	if (r->note)
-		rule_label(r);
-}
-
-/* A new expression of that name, added to the rule; NULL (oom remembered) on failure. */
-static struct nftnl_expr *expr(struct nftd_rule *r, const char *name)
-{
-	struct nftnl_expr *e;
-
-	if (!r)
-		return NULL;
-	e = nftnl_expr_alloc(name);
-	if (!e) {
-		r->d->oom = true;
-		return NULL;
-	}
-	nftnl_rule_add_expr(r->r, e);
-	return e;
-}
-
-void nftd_meta(struct nftd_rule *r, uint32_t key, uint32_t dreg)
-{
-	struct nftnl_expr *e = expr(r, "meta");
-
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
-}
-
-void nftd_cmp(struct nftd_rule *r, uint32_t op, uint32_t sreg, const void *data, uint32_t len)
-{
-	struct nftnl_expr *e = expr(r, "cmp");
-
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
-	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
-}
-
-void nftd_payload(struct nftd_rule *r, uint32_t base, uint32_t offset, uint32_t len,
-		  uint32_t dreg)
-{
-	struct nftnl_expr *e = expr(r, "payload");
-
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
-}
-
-void nftd_bitwise(struct nftd_rule *r, uint32_t reg, uint32_t len, const void *mask)
-{
-	struct nftnl_expr *e = expr(r, "bitwise");
-	static const uint8_t zero[NFTD_KEY_MAX];
-
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
-}
-
-void nftd_ct(struct nftd_rule *r, uint32_t key, int dir, uint32_t dreg)
-{
-	struct nftnl_expr *e = expr(r, "ct");
-
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
-	if (dir >= 0)
-		nftnl_expr_set_u8(e, NFTNL_EXPR_CT_DIR, (uint8_t)dir);
-}
-
-void nftd_lookup(struct nftd_rule *r, const struct nftd_set *s, uint32_t sreg, uint32_t dreg,
-		 bool invert)
-{
-	struct nftnl_expr *e = s ? expr(r, "lookup") : NULL;
-
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
-	if (dreg)
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, dreg);
-	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, s->name);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, s->id);
-	if (invert)
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
-}
-
-void nftd_counter(struct nftd_rule *r)
-{
-	expr(r, "counter");
-}
-
-void nftd_limit(struct nftd_rule *r, uint64_t rate_per_second, uint32_t burst)
-{
-	struct nftnl_expr *e = expr(r, "limit");
-
-	if (!e)
-		return;
-	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, rate_per_second);
-	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, burst);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
-}
-
-void nftd_log(struct nftd_rule *r, const char *prefix)
-{
-	struct nftnl_expr *e = expr(r, "log");
-
-	if (e && prefix)
-		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix);
-}
-
-void nftd_verdict(struct nftd_rule *r, int verdict)
-{
-	struct nftnl_expr *e = expr(r, "immediate");
-
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
-}
-
-void nftd_immediate(struct nftd_rule *r, uint32_t dreg, const void *data, uint32_t len)
-{
-	struct nftnl_expr *e = expr(r, "immediate");
-
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, dreg);
-	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
-}
-
-void nftd_reject(struct nftd_rule *r, uint32_t type, uint8_t code)
-{
-	struct nftnl_expr *e = expr(r, "reject");
-
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, type);
-	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, code);
-}
-
-void nftd_nat(struct nftd_rule *r, uint32_t type, int family, uint32_t reg_addr,
-	      uint32_t reg_proto)
-{
-	struct nftnl_expr *e = expr(r, "nat");
-
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, type);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, (uint32_t)family);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, reg_addr);
-	if (reg_proto)
-		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, reg_proto);
-}
-
-void nftd_masq(struct nftd_rule *r)
-{
-	expr(r, "masq");
 }
 
 /* ---- batches ---- */
@@ -501,9 +329,16 @@ const char *nftd_batch_ptr(const struct nftd_batch *b, uint32_t seq)
 	return seq > b->first_seq && i < b->n_msgs ? b->ptrs[i] : NULL;
 }
 
-/* FNV-1a 64. */
+/* FNV-1a 64 over 8-byte words (then the bytes left): the fingerprint hashes megabytes. */
 static uint64_t hash_bytes(uint64_t h, const uint8_t *p, size_t n)
 {
+	uint64_t v;
+
+	for (; n >= 8; n -= 8, p += 8) {
+		memcpy(&v, p, 8);
+		h = (h ^ v) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
 	while (n--)
 		h = (h ^ *p++) * 0x100000001b3ULL;
 	return h;
@@ -515,7 +350,8 @@ struct builder {
 	char *scratch;
 	uint32_t seq;
 	uint64_t hash;
-	bool counted; /* the batch's BEGIN was written: messages after it get pointers */
+	bool counted;	/* the batch's BEGIN was written: messages after it get pointers */
+	bool hash_only; /* the fingerprint: messages hashed, not kept */
 };
 
 static struct nlmsghdr *msg_start(struct builder *w, uint16_t type, uint16_t flags)
@@ -538,6 +374,10 @@ static void msg_end(struct builder *w, const char *ptr, bool hashed, bool elems)
 	if (hashed)
 		w->hash = hash_bytes(w->hash, (const uint8_t *)NLMSG_DATA(nlh),
 				     nlh->nlmsg_len - NLMSG_HDRLEN);
+	if (w->hash_only) {
+		memset(w->scratch, 0, len);
+		return;
+	}
 	if (b->len + len > b->cap) {
 		size_t cap = b->cap ? b->cap : 65536;
 		uint8_t *v;
@@ -576,9 +416,14 @@ static void msg_end(struct builder *w, const char *ptr, bool hashed, bool elems)
 		b->n_elem_msgs++;
 }
 
-static void build_begin(struct builder *w)
+/* genid (0: none): the kernel refuses the batch (ERESTART) unless the ruleset is still at
+ * that generation, and holds it there while it runs the batch. */
+static void build_begin(struct builder *w, uint32_t genid)
 {
-	nftnl_batch_begin(w->scratch, w->seq);
+	struct nlmsghdr *nlh = nftnl_batch_begin(w->scratch, w->seq);
+
+	if (genid)
+		mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(genid));
 	msg_end(w, NULL, false, false);
 }
 
@@ -679,13 +524,18 @@ static void build_set(struct builder *w, const struct nftd_set *s)
 		nftnl_set_set_data(n, NFTNL_SET_DESC_CONCAT, s->fields, s->n_fields);
 	if (s->flags & NFT_SET_ANONYMOUS)
 		nftnl_set_set_u32(n, NFTNL_SET_DESC_SIZE, (uint32_t)s->n);
-	if (s->tag) {
-		uint32_t len;
-		void *u = udata_comment(NFTNL_UDATA_SET_COMMENT, s->tag, &len);
+	if (s->tag || s->key_type == NFTD_TYPE_IFNAME) {
+		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFTD_USERDATA_MAX);
 
-		if (!u || nftnl_set_set_data(n, NFTNL_SET_USERDATA, u, len) < 0)
+		/* Interface names are strings in host order: without saying so, `nft list`
+		 * shows them empty. */
+		if (!u || (s->key_type == NFTD_TYPE_IFNAME &&
+			   !nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, BYTEORDER_HOST)) ||
+		    (s->tag && !nftnl_udata_put_strz(u, NFTNL_UDATA_SET_COMMENT, s->tag)) ||
+		    nftnl_set_set_data(n, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u),
+				       nftnl_udata_buf_len(u)) < 0)
 			w->b->oom = true;
-		free(u);
+		nftnl_udata_buf_free(u);
 	}
 	nlh = msg_start(w, NFT_MSG_NEWSET, NLM_F_CREATE);
 	nftnl_set_nlmsg_build_payload(nlh, n);
@@ -756,8 +606,25 @@ static void build_elems(struct builder *w, const struct nftd_set *s)
 static void build_rule(struct builder *w, const struct nftd_rule *r)
 {
 	struct nlmsghdr *nlh = msg_start(w, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+	struct nlattr *nest;
+	uint32_t len = 0;
+	void *u = NULL;
 
-	nftnl_rule_nlmsg_build_payload(nlh, r->r);
+	if (r->tag && !(u = rule_label(r, &len)))
+		w->b->oom = true;
+	if (nlh->nlmsg_len + r->len + len + 512 > MSG_SCRATCH)
+		w->b->oom = true; /* no rule is that long: its lists are sets */
+	if (!w->b->oom) {
+		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, NFTD_TABLE);
+		mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, r->chain);
+		nest = mnl_attr_nest_start(nlh, NFTA_RULE_EXPRESSIONS);
+		memcpy(mnl_nlmsg_get_payload_tail(nlh), r->exprs, r->len);
+		nlh->nlmsg_len += (uint32_t)r->len;
+		mnl_attr_nest_end(nlh, nest);
+		if (u)
+			mnl_attr_put(nlh, NFTA_RULE_USERDATA, len, u);
+	}
+	free(u);
 	msg_end(w, r->ptr, true, false);
 }
 
@@ -769,9 +636,11 @@ static void build_body(const struct nftd *d, struct builder *w)
 	for (i = 0; i < d->n_chains; i++)
 		build_chain(w, &d->chains[i]);
 	for (i = 0; i < d->n_sets; i++) {
-		build_set(w, d->sets[i]);
-		if (d->sets[i]->n)
-			build_elems(w, d->sets[i]);
+		const struct nftd_set *s = d->sets[i];
+
+		build_set(w, s);
+		if (s->n && (!w->hash_only || s->flags & NFT_SET_ANONYMOUS))
+			build_elems(w, s);
 	}
 	for (i = 0; i < d->n_rules; i++)
 		build_rule(w, d->rules[i]);
@@ -808,6 +677,7 @@ int nftd_fingerprint(const struct nftd *d, char ret[17])
 	if (r < 0)
 		return r;
 	w.counted = true;
+	w.hash_only = true;
 	build_body(d, &w);
 	snprintf(ret, 17, "%016llx", (unsigned long long)w.hash);
 	r = builder_finish(&w, &b);
@@ -816,28 +686,43 @@ int nftd_fingerprint(const struct nftd *d, char ret[17])
 	return r;
 }
 
-int nftd_batch_full(const struct nftd *d, uint32_t seq, struct nftd_batch *ret)
+int nftd_batch_full(const struct nftd *d, uint32_t seq, uint32_t genid, struct nftd_batch *ret)
 {
+	static const char placeholder[] = "0000000000000000";
 	struct nftd_batch b;
 	struct builder w;
-	char fp[17];
+	size_t table_at;
+	uint8_t *fp;
 	int r;
 
-	r = nftd_fingerprint(d, fp);
-	if (r >= 0)
-		r = builder_init(&w, &b, seq);
+	if (d->oom)
+		return -ENOMEM;
+	r = builder_init(&w, &b, seq);
 	if (r < 0)
 		return r;
-	build_begin(&w);
+	build_begin(&w, genid);
 	build_table(&w, NFT_MSG_NEWTABLE, NULL);
 	build_table(&w, NFT_MSG_DELTABLE, NULL);
-	build_table(&w, NFT_MSG_NEWTABLE, fp);
+	/* The fingerprint is the hash of the body built below: written in its place after. */
+	table_at = b.len;
+	build_table(&w, NFT_MSG_NEWTABLE, placeholder);
 	build_body(d, &w);
 	build_end(&w);
+	if (!b.oom) {
+		fp = memmem(b.buf + table_at, b.len - table_at, placeholder, 16);
+		if (fp) {
+			char text[17];
+
+			snprintf(text, sizeof(text), "%016llx", (unsigned long long)w.hash);
+			memcpy(fp, text, 16);
+		} else {
+			b.oom = true;
+		}
+	}
 	return builder_finish(&w, ret);
 }
 
-int nftd_batch_elems(const struct nftd_elem_change *c, size_t n, uint32_t seq,
+int nftd_batch_elems(const struct nftd_elem_change *c, size_t n, uint32_t seq, uint32_t genid,
 		     struct nftd_batch *ret)
 {
 	struct nftd_batch b;
@@ -848,7 +733,7 @@ int nftd_batch_elems(const struct nftd_elem_change *c, size_t n, uint32_t seq,
 	r = builder_init(&w, &b, seq);
 	if (r < 0)
 		return r;
-	build_begin(&w);
+	build_begin(&w, genid);
 	for (i = 0; i < n; i++) {
 		struct nftnl_set *s = set_alloc(c[i].set, false);
 		struct nlmsghdr *nlh;

@@ -6,7 +6,9 @@
  * the agent, with nft-observe.c, that includes libnftnl) turns it into one batch.
  *
  * Rules are built expression by expression with the nftd_* calls below, which mirror the
- * kernel's expressions (meta, payload, cmp, lookup, ...). Registers are the 32-bit ones
+ * kernel's expressions (meta, payload, cmp, lookup, ...) and write each one at once as the
+ * netlink attributes the kernel reads (nft-expr.c: a rule is serialised once, however many
+ * batches and fingerprints use it). Registers are the 32-bit ones
  * (NFT_REG32_00 + n); a concatenation is loaded into consecutive registers, each field
  * padded to 4 bytes. An allocation failure is remembered by the description (nftd_oom) and
  * reported once, so the builders return nothing.
@@ -75,7 +77,8 @@ struct nftd_set {
 
 struct nftd_rule {
 	char *chain;
-	struct nftnl_rule *r;
+	uint8_t *exprs; /* its expressions, the content of NFTA_RULE_EXPRESSIONS */
+	size_t len, cap;
 	char *tag;
 	char *ptr;
 	char *note; /* the intent's comment, or NULL */
@@ -170,8 +173,9 @@ const char *nftd_batch_ptr(const struct nftd_batch *b, uint32_t seq);
 int nftd_fingerprint(const struct nftd *d, char ret[17]);
 /* Replaces the table with the whole description: BEGIN, NEWTABLE (so that the delete finds
  * it), DELTABLE, NEWTABLE carrying the fingerprint as user data, chains, sets, elements,
- * rules, END. */
-int nftd_batch_full(const struct nftd *d, uint32_t seq, struct nftd_batch *ret);
+ * rules, END. genid (0: none): the ruleset's generation the batch was planned against; the
+ * kernel refuses the batch (ERESTART) if another transaction came in between. */
+int nftd_batch_full(const struct nftd *d, uint32_t seq, uint32_t genid, struct nftd_batch *ret);
 
 /* An element change, for element-only batches. A deletion needs only the key (and key_end
  * in a set of concatenated intervals). */
@@ -186,6 +190,6 @@ struct nftd_elem_change {
 	const char *comment; /* additions: the element's comment, or NULL */
 	const char *ptr;
 };
-/* BEGIN, one NEWSETELEM/DELSETELEM per change, END. */
-int nftd_batch_elems(const struct nftd_elem_change *c, size_t n, uint32_t seq,
+/* BEGIN, one NEWSETELEM/DELSETELEM per change, END; genid as for nftd_batch_full. */
+int nftd_batch_elems(const struct nftd_elem_change *c, size_t n, uint32_t seq, uint32_t genid,
 		     struct nftd_batch *ret);

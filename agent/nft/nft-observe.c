@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Reading the table back: dumps of the table, chains, sets, rules and set elements. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -11,8 +12,10 @@
 #include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "nft-observe.h"
 
@@ -131,24 +134,51 @@ static int rule_parse(const struct nlmsghdr *nlh, struct nftnl_rule **ret, const
 	return 0;
 }
 
+struct rule_attrs {
+	const struct nlattr *table, *userdata;
+};
+
+static int rule_attr_cb(const struct nlattr *a, void *data)
+{
+	struct rule_attrs *ra = data;
+
+	switch (mnl_attr_get_type(a)) {
+	case NFTA_RULE_TABLE:
+		if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0)
+			return MNL_CB_ERROR;
+		ra->table = a;
+		break;
+	case NFTA_RULE_USERDATA:
+		ra->userdata = a;
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+/* Observe needs of a rule only its table and label: read from its message's attributes, not
+ * parsed whole by libnftnl (its expressions cost ten times the rest). */
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
 {
+	struct rule_attrs ra = {0};
 	struct nfto *o = data;
-	struct nftnl_rule *rl;
-	const char *label = NULL;
+	const char *label;
 	char *tag;
 	int r;
 
-	r = rule_parse(nlh, &rl, &label);
-	if (r < 0 || !rl)
-		return r;
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), rule_attr_cb, &ra) < 0 || !ra.table)
+		return -EPROTO;
+	if (strcmp(mnl_attr_get_str(ra.table), NFTD_TABLE))
+		return 0;
 	o->n_rules++;
-	if (label) {
-		tag = strndup(label, nftd_label_tag_len(label));
-		r = tag ? add_tag(o, tag) : -ENOMEM;
-		free(tag);
-	}
-	nftnl_rule_free(rl);
+	label = ra.userdata ? udata_comment(mnl_attr_get_payload(ra.userdata),
+					    mnl_attr_get_payload_len(ra.userdata),
+					    NFTNL_UDATA_RULE_COMMENT)
+			    : NULL;
+	if (!label)
+		return 0;
+	tag = strndup(label, nftd_label_tag_len(label));
+	r = tag ? add_tag(o, tag) : -ENOMEM;
+	free(tag);
 	return r;
 }
 
@@ -304,15 +334,47 @@ static int read_once(struct nsock *s, struct nfto *o)
 	return r;
 }
 
+static int gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFTA_GEN_ID &&
+		    mnl_attr_validate(a, MNL_TYPE_U32) >= 0) {
+			*(uint32_t *)data = ntohl(mnl_attr_get_u32(a));
+			return 0;
+		}
+	return -EPROTO;
+}
+
+int nfto_genid(struct nsock *s, uint32_t *ret)
+{
+	char buf[REQ_SIZE];
+	struct nlmsghdr *nlh;
+
+	memset(buf, 0, sizeof(buf));
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, nsock_seq(s, 1));
+	return nsock_dump(s, nlh, gen_cb, ret);
+}
+
 int nfto_read(struct nsock *s, const char *catalog, struct nfto *ret, struct strbuf *err)
 {
 	struct nfto o;
+	uint32_t after;
 	size_t i, j;
 	int r, tries;
 
+	/* Read between two looks at the ruleset's generation: a commit in between (a dump
+	 * interrupted, or generations that differ) reads again. */
 	for (tries = 0; tries < 5; tries++) {
 		o = (struct nfto){0};
-		r = read_once(s, &o);
+		r = nfto_genid(s, &o.genid);
+		if (r >= 0)
+			r = read_once(s, &o);
+		if (r >= 0)
+			r = nfto_genid(s, &after);
+		if (r >= 0 && after != o.genid)
+			r = -EINTR;
 		if (r != -EINTR)
 			break;
 		nfto_done(&o);
@@ -347,6 +409,104 @@ void nfto_done(struct nfto *o)
 	}
 	free(o->sets);
 	*o = (struct nfto){0};
+}
+
+/* ---- what a committed description leaves ---- */
+
+/* By key; an interval's end before a start at the same key (adjacent intervals). */
+static int elem_cmp(const void *a, const void *b, void *key_len)
+{
+	const struct nfto_elem *x = a, *y = b;
+	int c = memcmp(x->key, y->key, *(const uint32_t *)key_len);
+
+	if (c)
+		return c;
+	return (int)(y->flags & NFT_SET_ELEM_INTERVAL_END) -
+	       (int)(x->flags & NFT_SET_ELEM_INTERVAL_END);
+}
+
+void nfto_sort(struct nfto_set *s)
+{
+	if (s->n)
+		qsort_r(s->elems, s->n, sizeof(*s->elems), elem_cmp, &s->key_len);
+}
+
+static int assume_set(const struct nftd_set *s, struct nfto_set *ret)
+{
+	size_t stride = nftd_set_stride(s), i, n = 0;
+	bool concat_interval = nftd_set_concat_interval(s);
+
+	*ret = (struct nfto_set){
+		.name = strdup(s->name),
+		.tag = s->tag ? strdup(s->tag) : NULL,
+		.flags = s->flags,
+		.key_len = s->key_len,
+		.data_len = s->flags & NFT_SET_MAP ? s->data_len : 0,
+		.elems = calloc(s->n ? s->n : 1, sizeof(*ret->elems)),
+		.cap = s->n,
+	};
+	if (!ret->name || (s->tag && !ret->tag) || !ret->elems)
+		return -ENOMEM;
+	for (i = 0; i < s->n; i++) {
+		struct nfto_elem *e = &ret->elems[i];
+		const uint8_t *p = s->bytes + i * stride;
+
+		memcpy(e->key, p, s->key_len);
+		if (concat_interval) {
+			memcpy(e->key_end, p + s->key_len, s->key_len);
+			e->has_key_end = true;
+		}
+		if (s->flags & NFT_SET_MAP) {
+			memcpy(e->data, p + 2 * s->key_len, s->data_len);
+			e->has_data = true;
+		}
+		e->flags = s->eflags[i];
+		ret->n++;
+		if (s->comments[i] && !(e->comment = strdup(s->comments[i])))
+			return -ENOMEM;
+	}
+	/* The kernel holds an element added twice once. */
+	nfto_sort(ret);
+	for (i = 0; i < ret->n; i++) {
+		if (n && !elem_cmp(&ret->elems[n - 1], &ret->elems[i], &ret->key_len)) {
+			free(ret->elems[i].comment);
+			continue;
+		}
+		ret->elems[n++] = ret->elems[i];
+	}
+	ret->n = n;
+	return 0;
+}
+
+int nfto_assume(const struct nftd *d, const char *fingerprint, uint32_t genid,
+		struct nfto *ret)
+{
+	struct nfto o = {
+		.exists = true,
+		.genid = genid,
+		.n_chains = d->n_chains,
+		.n_rules = d->n_rules,
+	};
+	size_t i;
+	int r = 0;
+
+	snprintf(o.fingerprint, sizeof(o.fingerprint), "%s", fingerprint);
+	for (i = 0; i < d->n_sets; i++)
+		o.n_sets += !(d->sets[i]->flags & NFT_SET_ANONYMOUS);
+	o.sets = calloc(o.n_sets ? o.n_sets : 1, sizeof(*o.sets));
+	if (!o.sets)
+		return -ENOMEM;
+	o.cap_sets = o.n_sets;
+	o.n_sets = 0;
+	for (i = 0; i < d->n_sets && r >= 0; i++)
+		if (!(d->sets[i]->flags & NFT_SET_ANONYMOUS))
+			r = assume_set(d->sets[i], &o.sets[o.n_sets++]);
+	if (r < 0) {
+		nfto_done(&o);
+		return r;
+	}
+	*ret = o;
+	return 0;
 }
 
 struct nfto_set *nfto_set_find(const struct nfto *o, const char *name)

@@ -32,6 +32,7 @@ struct nfto_set {
 };
 
 struct nfto {
+	uint32_t genid; /* the ruleset's generation (NFT_MSG_GETGEN) it was read at */
 	bool exists;
 	char fingerprint[17]; /* "" when the table has none */
 	size_t n_chains, n_rules;
@@ -42,9 +43,20 @@ struct nfto {
 };
 
 /* 0, or negative errno with the reason in err. An absent table is no error. The comments of
- * elements are tags too, except in the set named catalog (they hold text). */
+ * elements are tags too, except in the set named catalog (they hold text). The table is read
+ * as of one generation of the ruleset (ret->genid). */
 int nfto_read(struct nsock *s, const char *catalog, struct nfto *ret, struct strbuf *err);
+/* The ruleset's generation: every committed transaction (anybody's) moves it on by one. */
+int nfto_genid(struct nsock *s, uint32_t *ret);
+/* What the kernel holds once the description d, of that fingerprint, is committed, as
+ * nfto_read would read it at generation genid (but without tags, which only observe's own
+ * check of the catalog needs). 0 or -ENOMEM. */
+int nfto_assume(const struct nftd *d, const char *fingerprint, uint32_t genid,
+		struct nfto *ret);
 void nfto_done(struct nfto *o);
+/* Sorts a set's elements by key, an interval's end before a start at the same key (the
+ * order in which a single-field interval set's elements pair up into intervals). */
+void nfto_sort(struct nfto_set *s);
 /* The set of that name, or NULL. */
 struct nfto_set *nfto_set_find(const struct nfto *o, const char *name);
 

@@ -17,7 +17,11 @@
  *
  * observe reads the table back: plan objects from the catalog set (each kept only if the
  * chain, set, rule or element it tagged is still there) and the intent's set elements from
- * the kernel's sets.
+ * the kernel's sets. After a commit the backend keeps what the table then holds (its
+ * description) with the ruleset's generation number; while the generation has not moved (no
+ * transaction since, of the agent or anybody), observe takes that instead of reading the
+ * table again. Every batch carries the generation its plan was made against, so the kernel
+ * refuses it (ERESTART) if another transaction came in between.
  *
  * Put it last in the engine's list: its transaction commits after every other step
  * succeeded.
@@ -41,6 +45,9 @@ struct nft_commit_stats {
 	bool full;	  /* the table was replaced whole */
 };
 void backend_nft_last_commit(struct backend *b, struct nft_commit_stats *ret);
+/* Whether the last observe took the table from what the last commit left (no transaction
+ * since, by the ruleset's generation) instead of reading it back. */
+bool backend_nft_last_observe_cached(struct backend *b);
 
 /* The counter of an intent rule (a firewall rule, a source NAT rule), summed over the kernel
  * rules compiled from it. */

@@ -375,6 +375,39 @@ static void text_one_to_one(struct strbuf *b, const struct nat_one_to_one *o)
 		strbuf_append(b, " open-firewall");
 }
 
+/*
+ * Source NAT rules are ordered (the first match wins): their keys are their indices. Port
+ * forwards and one-to-one entries are not: their keys are what the validator keeps unique
+ * (check_nat), so that inserting or removing one leaves the others' keys alone. Forwards on
+ * one interface, address and transport protocol do not overlap, so the first port tells
+ * them apart (a tcp_udp forward overlaps any tcp or udp one there; the interface is in the
+ * key because one address may be on two interfaces); a public address is used by one
+ * one-to-one entry only.
+ */
+int desired_dnat_key(const struct nat_dest *d, struct strbuf *out)
+{
+	char buf[ADDR_STRLEN];
+
+	strbuf_append(out, "dnat/");
+	strbuf_append(out, d->in);
+	strbuf_append(out, "/");
+	strbuf_append(out, addr_format(&d->destination, buf));
+	strbuf_append(out, "/");
+	strbuf_append(out, nat_proto_to_string(d->protocol));
+	strbuf_append(out, "/");
+	append_uint(out, d->ports.first);
+	return out->oom ? -ENOMEM : 0;
+}
+
+int desired_one_to_one_key(const struct nat_one_to_one *o, struct strbuf *out)
+{
+	char buf[ADDR_STRLEN];
+
+	strbuf_append(out, "one-to-one/");
+	strbuf_append(out, addr_format(&o->public_addr, buf));
+	return out->oom ? -ENOMEM : 0;
+}
+
 int desired_nat(const struct intent *in, struct objset *set)
 {
 	const struct nat *nat = &in->nat;
@@ -392,13 +425,13 @@ int desired_nat(const struct intent *in, struct objset *set)
 			text_snat(&text, &nat->source[i]);
 			ptr = nat->source[i].ptr;
 		} else if (i < nat->n_source + nat->n_destination) {
-			strbuf_printf(&key, "dnat/%zu", i - nat->n_source);
+			desired_dnat_key(&nat->destination[i - nat->n_source], &key);
 			text_dnat(&text, &nat->destination[i - nat->n_source]);
 			ptr = nat->destination[i - nat->n_source].ptr;
 		} else {
 			size_t j = i - nat->n_source - nat->n_destination;
 
-			strbuf_printf(&key, "one-to-one/%zu", j);
+			desired_one_to_one_key(&nat->one_to_one[j], &key);
 			text_one_to_one(&text, &nat->one_to_one[j]);
 			ptr = nat->one_to_one[j].ptr;
 		}

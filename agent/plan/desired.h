@@ -25,5 +25,10 @@ int desired_build(const struct intent *in, const struct rendered *files, struct 
 /* desired-fw.c: firewall sets, elements, chains and rules, then NAT rules. */
 int desired_firewall(const struct intent *in, struct objset *set);
 int desired_nat(const struct intent *in, struct objset *set);
+/* The keys of a port forward ("dnat/public/203.0.113.11/tcp/8000": interface, public
+ * address, protocol, first port) and of a one-to-one entry ("one-to-one/203.0.113.12"),
+ * appended to out: their content, not their place in the list. 0 or -ENOMEM. */
+int desired_dnat_key(const struct nat_dest *d, struct strbuf *out);
+int desired_one_to_one_key(const struct nat_one_to_one *o, struct strbuf *out);
 /* The canonical text of a rule (its attrs). */
 int desired_rule_text(const struct fw_rule *rule, struct strbuf *out);

@@ -187,31 +187,45 @@ uint32_t object_content_hash(const char *s, size_t n)
 	return h;
 }
 
+/* Keys and attributes are built with appends, not printf: routes come by the ten thousand and
+ * observing a router formats every one. */
 static void object_format_link(const struct object *o, struct strbuf *key, struct strbuf *attrs)
 {
 	char mac[MAC_STRLEN];
 
 	if (o->flags & OBJ_TUNNEL) {
-		strbuf_printf(key, "wg:%s", o->link.name);
+		strbuf_append(key, "wg:");
+		strbuf_append(key, o->link.name);
 	} else {
 		strbuf_append(key, o->link.has & OBJ_LINK_HAS_MAC ? mac_format(o->link.mac, mac)
 								  : o->link.name);
-		strbuf_printf(attrs, "name=%s ", o->link.name);
+		strbuf_append(attrs, "name=");
+		strbuf_append(attrs, o->link.name);
+		strbuf_append(attrs, " ");
 	}
-	if (o->link.has & OBJ_LINK_HAS_MTU)
-		strbuf_printf(attrs, "mtu=%u ", o->link.mtu);
-	strbuf_printf(attrs, "up=%s", o->link.up ? "true" : "false");
+	if (o->link.has & OBJ_LINK_HAS_MTU) {
+		strbuf_append(attrs, "mtu=");
+		strbuf_append_uint(attrs, o->link.mtu);
+		strbuf_append(attrs, " ");
+	}
+	strbuf_append(attrs, o->link.up ? "up=true" : "up=false");
 }
 
 static void object_format_route(const struct object *o, struct strbuf *key, struct strbuf *attrs)
 {
 	char buf[PREFIX_STRLEN];
 
-	strbuf_printf(key, "%s metric=%u", prefix_format(&o->route.to, buf), o->route.metric);
-	if (o->route.has & OBJ_ROUTE_HAS_VIA)
-		strbuf_printf(attrs, "via=%s", addr_format(&o->route.via, buf));
-	if (o->route.has & OBJ_ROUTE_HAS_DEV)
-		strbuf_printf(attrs, "%sdev=%s", attrs->len ? " " : "", o->route.dev);
+	strbuf_append(key, prefix_format(&o->route.to, buf));
+	strbuf_append(key, " metric=");
+	strbuf_append_uint(key, o->route.metric);
+	if (o->route.has & OBJ_ROUTE_HAS_VIA) {
+		strbuf_append(attrs, "via=");
+		strbuf_append(attrs, addr_format(&o->route.via, buf));
+	}
+	if (o->route.has & OBJ_ROUTE_HAS_DEV) {
+		strbuf_append(attrs, attrs->len ? " dev=" : "dev=");
+		strbuf_append(attrs, o->route.dev);
+	}
 }
 
 /* "mode=0644 size=812 hash=1a2b3c4d", without printf: files come by the ten thousand. */
@@ -254,14 +268,16 @@ int object_finish(struct object *o)
 		return 0;
 	switch (o->kind) {
 	case OBJ_HOSTNAME:
-		strbuf_printf(&attrs, "name=%s", o->hostname);
+		strbuf_append(&attrs, "name=");
+		strbuf_append(&attrs, o->hostname);
 		break;
 	case OBJ_LINK:
 		object_format_link(o, &key, &attrs);
 		break;
 	case OBJ_ADDRESS:
-		strbuf_printf(&key, "%s %s", o->address.ifname,
-			      prefix_format(&o->address.addr, buf));
+		strbuf_append(&key, o->address.ifname);
+		strbuf_append(&key, " ");
+		strbuf_append(&key, prefix_format(&o->address.addr, buf));
 		break;
 	case OBJ_ROUTE:
 		object_format_route(o, &key, &attrs);
@@ -273,8 +289,10 @@ int object_finish(struct object *o)
 	default:
 		break;
 	}
-	if (o->owner)
-		strbuf_printf(&attrs, "%sowner=%s", attrs.len ? " " : "", o->owner);
+	if (o->owner) {
+		strbuf_append(&attrs, attrs.len ? " owner=" : "owner=");
+		strbuf_append(&attrs, o->owner);
+	}
 	free(o->key);
 	free(o->attrs);
 	o->key = strbuf_steal(&key);

@@ -7,7 +7,7 @@
 #include "lib/cleanup.h"
 #include "observed.h"
 
-void observed_done(struct observed *obs)
+void observed_drop_net(struct observed *obs)
 {
 	size_t i;
 
@@ -17,6 +17,14 @@ void observed_done(struct observed *obs)
 	free(obs->links);
 	objset_done(&obs->addrs);
 	objset_done(&obs->routes);
+	obs->hostname = NULL;
+	obs->links = NULL;
+	obs->n_links = obs->cap_links = 0;
+}
+
+void observed_done(struct observed *obs)
+{
+	observed_drop_net(obs);
 	objset_done(&obs->nft);
 	objset_done(&obs->files);
 	*obs = (struct observed){0};

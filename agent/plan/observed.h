@@ -29,6 +29,8 @@ struct observed {
 };
 
 void observed_done(struct observed *obs);
+/* Empties the hostname, links, addresses and routes (what the kernel backend observes). */
+void observed_drop_net(struct observed *obs);
 /* A copy sharing the (immutable) objects. */
 int observed_copy(const struct observed *obs, struct observed *ret);
 /* Appends a link (takes a new reference). */

@@ -16,7 +16,6 @@
 
 #define CONNTRACKD_CTL "/run/vrouter/conntrackd.ctl"
 #define CONNTRACKD_LOCK "/run/vrouter/conntrackd.lock"
-#define CONNTRACKD_PORT 3780
 
 static const char *family_key(int family)
 {
@@ -93,7 +92,7 @@ int render_conntrackd(const struct intent *in, struct rendered *out)
 			      addr_format(&local->addr, a));
 	strbuf_printf(&b, "\t\t%s_Destination_Address %s\n", family_key(family),
 		      addr_format(&vr->sync_peer, a));
-	strbuf_printf(&b, "\t\tPort %u\n", CONNTRACKD_PORT);
+	strbuf_printf(&b, "\t\tPort %u\n", RENDER_CONNTRACKD_PORT);
 	strbuf_printf(&b, "\t\tInterface %s\n", vr->sync_interface);
 	strbuf_append(&b, "\t\tSndSocketBuffer 1249280\n\t\tRcvSocketBuffer 1249280\n");
 	strbuf_append(&b, "\t\tChecksum On\n\t}\n}\n\n");

@@ -11,6 +11,10 @@
 
 #include "intent/intent.h"
 
+/* conntrackd's sync port (FTFW over UDP on vrrp.sync's link): written in its configuration,
+ * admitted by the firewall from the sync peer. */
+#define RENDER_CONNTRACKD_PORT 3780
+
 /* What a daemon needs when its file changes. */
 enum change_class {
 	CHANGE_NONE,	/* read on demand (a watched directory): nothing to do */

@@ -157,7 +157,57 @@ def test_plan_through_agent():
         d.stop()
 
 
+def test_known_text():
+    """The intent in effect sent again byte for byte is recognised without a parse; a line
+    that only ends like it is still read as a whole (and refused when it is not a request)."""
+    os.mkdir(os.path.join(tmp, "known"))
+    d = Daemon(os.path.join(tmp, "known"))
+    d.start()
+    try:
+        rc, out, err = d.ctl("apply", intent_file(intent(7), "g7.json", 2))
+        check(rc == 0, "apply 7", out, err)
+        with open(os.path.join(d.state, "intent.json")) as f:
+            text = f.read().rstrip("\n")
+        check(json.loads(text) == intent(7) and "\n" not in text,
+              "persisted as sent (one line)", text[:200])
+        before = snapshot(d)
+        a = d.request('{"request":"apply","id":"k1","intent":%s}\n' % text)
+        check(a == {"exit": 0, "id": "k1", "applied": True, "generation": 7, "changes": 0,
+                    "duration_ms": 0.0, "unchanged": True}, "the same text again", a)
+        a = d.request('{"request":"check","intent":%s}\n' % text)
+        check(a == {"exit": 0, "valid": True, "generation": 7}, "check of the same text", a)
+        a = d.request('{"request":"plan","intent":%s}\n' % text)
+        check(a == {"exit": 0, "operations": []}, "plan of the same text", a)
+        bad = ['{"request":"apply","intent":%s,"intent":%s}\n' % (text, text),
+               '{"request":"apply","extra":1,"intent":%s}\n' % text,
+               '{"request":"show","intent":%s}\n' % text,
+               '{"request":"apply","id":[1],"intent":%s}\n' % text,
+               '["request","apply","intent":%s}\n' % text,
+               '{"request":"apply" "intent":%s}\n' % text,
+               '{,"intent":%s}\n' % text,
+               '{"request":"apply",,"intent":%s}\n' % text,
+               '"intent":%s}\n' % text]
+        for line in bad:
+            a = d.request(line)
+            check(a["exit"] == 64 and "applied" not in a, "refused: %s" % line[:60], a)
+        # Other content with the same text as a prefix of the intent is not the same intent.
+        other = intent(7, variant=3)
+        a = d.request(json.dumps({"request": "apply", "intent": other}) + "\n")
+        check(a["exit"] == 3, "same generation, other content", a)
+        check(snapshot(d) == before, "a recognised or refused line changed something")
+        # After a restart, the persisted text is recognised too.
+        d.stop()
+        d.start()
+        a = d.request('{"request":"apply","intent":%s}\n' % text)
+        check(a["exit"] == 0 and a.get("unchanged"), "the same text after a restart", a)
+        rc, out, err = d.ctl("status", "--json")
+        check(json.loads(out)["last_apply"]["result"] == "unchanged", "status", out)
+    finally:
+        d.stop()
+
+
 res.run("stale, conflicting, same generation", test_rules)
+res.run("the intent in effect recognised by its text", test_known_text)
 res.run("ten clients, generations 1..10 at once", test_ten_clients)
 res.run("failed apply: exit 2, nothing changed", test_failed_apply)
 res.run("plan through the agent", test_plan_through_agent)

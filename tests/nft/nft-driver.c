@@ -5,7 +5,9 @@
  * routes and the firewall):
  *
  *   nft-driver plan [OPTIONS] INTENT   the operations of the intent's plan, one per line
- *   nft-driver apply [OPTIONS] INTENT  apply it; prints "applied CHANGES nft=B/M/E/F" (B
+ *   nft-driver apply [OPTIONS] INTENT...
+ *                                      apply each in turn (one engine, as in the daemon);
+ *                                      prints "applied CHANGES nft=B/M/E/F" for each (B
  *                                      batches, M messages, E of them element messages, F
  *                                      1 when the table was replaced whole), or the errors
  *                                      on stderr and exits with the apply status.
@@ -17,14 +19,26 @@
  *                                      "TAG POINTER PACKETS BYTES[ COMMENT]"
  *
  * Options: --fail puts a backend that fails its commit between the kernel and nftables
- * backends: the nftables transaction is prepared, then dropped. --record STATE gives the
+ * backends: the nftables transaction is prepared, then dropped. --foreign puts there instead
+ * a backend whose commit is another program's nftables transaction (a table made and
+ * deleted): the ruleset changes between the nftables backend's observe and its commit.
+ * --pause (apply): before each intent after the first, prints "ready" and waits for a line
+ * on standard input (the test changes the ruleset meanwhile). --record STATE gives the
  * hostname and the service files (DHCP, VRRP, IPsec) to a recording backend whose state is
  * the JSON file STATE (it must exist; "{}" to start), written back after an apply; without
- * it they go to a recording backend that starts empty every time. The hostname never reaches
+ * it they go to a recording backend that starts empty every time. --check-cache (apply): after
+ * the applies, observes through the engine's nftables backend and through a new one, which
+ * reads the table back, and prints "cache: used|not used, N objects as read" when both see
+ * the same objects (used: the first took them from what its last commit left), else each
+ * difference (exit 1). The hostname never reaches
  * the kernel: the namespace of the test is a network namespace only.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,13 +78,57 @@ static void fail_free(struct backend *b)
 	free(b);
 }
 
-static const struct backend_ops fail_ops = {
-	.name = "failing",
+
+/* --foreign: another program's transaction (a table made and deleted) in the commit of a
+ * backend placed before nftables, so that the ruleset's generation moves between the
+ * nftables backend's observe and its commit. */
+static int foreign_commit(struct backend *b, struct strbuf *err)
+{
+	static const uint16_t types[] = {NFT_MSG_NEWTABLE, NFT_MSG_DELTABLE};
+	char buf[4096] = {0};
+	struct nsock *s = NULL;
+	struct nlmsghdr *nlh;
+	size_t len, i;
+	uint32_t seq;
+	int r;
+
+	r = nsock_open(&s, err);
+	if (r < 0)
+		return r;
+	seq = nsock_seq(s, 4);
+	nlh = nftnl_batch_begin(buf, seq++);
+	len = nlh->nlmsg_len;
+	for (i = 0; i < ELEMENTSOF(types); i++) {
+		nlh = nftnl_nlmsg_build_hdr(buf + len, types[i], NFPROTO_INET,
+					    i ? 0 : NLM_F_CREATE, seq++);
+		mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, "vrouter-foreign");
+		len += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	nlh = nftnl_batch_end(buf + len, seq);
+	len += nlh->nlmsg_len;
+	r = nsock_batch(s, buf, len, NULL, NULL);
+	if (r < 0)
+		strbuf_printf(err, "foreign transaction: %s", strerror(-r));
+	nsock_close(s);
+	return r;
+}
+
+/* The backend that --fail or --foreign puts before nftables: it handles no kind; its commit
+ * fails, or is another program's transaction. */
+static bool inject_foreign;
+
+static int inject_commit(struct backend *b, struct strbuf *err)
+{
+	return inject_foreign ? foreign_commit(b, err) : fail_commit(b, err);
+}
+
+static const struct backend_ops inject_ops = {
+	.name = "injected",
 	.kinds = 0,
 	.observe = fail_observe,
 	.begin = fail_nothing,
 	.apply_op = fail_apply_op,
-	.commit = fail_commit,
+	.commit = inject_commit,
 	.abort = fail_nothing,
 	.free = fail_free,
 };
@@ -92,7 +150,7 @@ static int errmap(const struct intent *in)
 	struct nftd_rule *rule;
 	int r;
 
-	r = nftc_compile(in, &d);
+	r = nftc_compile(in, &d, NULL);
 	if (r >= 0) {
 		rule = nftd_rule(d, "input", "fw-rule input/0", "/firewall/input/rules/0");
 		nftc_load_addr(rule, AF_INET, true);
@@ -102,7 +160,7 @@ static int errmap(const struct intent *in)
 	if (r >= 0)
 		r = nsock_open(&s, &err);
 	if (r >= 0)
-		r = nftd_batch_full(d, nsock_seq(s, 100000), &batch);
+		r = nftd_batch_full(d, nsock_seq(s, 100000), 0, &batch);
 	if (r >= 0) {
 		r = nsock_batch(s, batch.buf, batch.len, print_error, &batch);
 		nftd_batch_done(&batch);
@@ -245,9 +303,52 @@ static int apply(struct engine *e, const struct intent *in, struct backend *nft,
 	return status;
 }
 
+/* Whether the nftables backend's view of the table, kept from its last commit (observe takes
+ * it instead of reading the table back while no transaction came since), is what a new
+ * backend reads from the kernel. */
+static int check_cache(struct backend *nft)
+{
+	struct backend *fresh = backend_nft_new();
+	struct observed a = {0}, b = {0};
+	struct errlist errs = {0};
+	const struct object *o, *p;
+	size_t i, n_diff = 0;
+	bool cached;
+	int r;
+
+	if (!fresh)
+		return 1;
+	r = backend_observe(nft, &a, &errs);
+	cached = backend_nft_last_observe_cached(nft);
+	if (r >= 0)
+		r = backend_observe(fresh, &b, &errs);
+	if (r < 0)
+		errlist_print(&errs, stderr);
+	objset_foreach(&a.nft, i, o) {
+		p = r < 0 ? NULL : objset_get(&b.nft, o->kind, o->key);
+		if (r >= 0 && (!p || strcmp(p->attrs, o->attrs)) && ++n_diff)
+			printf("cache: %s %s %s, read: %s\n", object_kind_to_string(o->kind), o->key,
+			       o->attrs, p ? p->attrs : "(none)");
+	}
+	objset_foreach(&b.nft, i, o)
+		if (r >= 0 && !objset_get(&a.nft, o->kind, o->key) && ++n_diff)
+			printf("cache: (none), read: %s %s %s\n", object_kind_to_string(o->kind),
+			       o->key, o->attrs);
+	if (r >= 0 && !n_diff)
+		printf("cache: %s, %zu objects as read\n", cached ? "used" : "not used",
+		       objset_size(&a.nft));
+	observed_done(&a);
+	observed_done(&b);
+	errlist_done(&errs);
+	backend_free(fresh);
+	return r < 0 || n_diff;
+}
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: nft-driver plan|apply [--fail] [--record STATE] INTENT\n"
+	fprintf(stderr, "usage: nft-driver plan [--record STATE] INTENT\n"
+			"       nft-driver apply [--fail|--foreign] [--record STATE] [--pause]\n"
+			"                        [--check-cache] INTENT...\n"
 			"       nft-driver errmap INTENT\n"
 			"       nft-driver counters\n");
 	return 64;
@@ -256,30 +357,41 @@ static int usage(void)
 int main(int argc, char **argv)
 {
 	struct backend *backends[4], *files, *nft;
-	const char *cmd = argc > 1 ? argv[1] : "", *state = NULL, *path = NULL;
+	const char *cmd = argc > 1 ? argv[1] : "", *state = NULL;
+	_cleanup_free_ const char **paths = calloc(argc > 2 ? (size_t)argc : 1, sizeof(*paths));
 	struct intent *in = NULL;
+	bool fail = false, foreign = false, check = false, pause = false;
+	size_t n = 0, n_paths = 0, k;
 	struct engine *e;
-	bool fail = false;
-	size_t n = 0;
-	int i, status;
+	int i, status = 0;
 
+	if (!paths)
+		return 1;
 	if (!strcmp(cmd, "counters"))
 		return argc == 2 ? counters() : usage();
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--fail"))
 			fail = true;
+		else if (!strcmp(argv[i], "--foreign"))
+			foreign = true;
+		else if (!strcmp(argv[i], "--pause"))
+			pause = true;
+		else if (!strcmp(argv[i], "--check-cache"))
+			check = true;
 		else if (!strcmp(argv[i], "--record") && i + 1 < argc)
 			state = argv[++i];
-		else if (!path && argv[i][0] != '-')
-			path = argv[i];
+		else if (argv[i][0] != '-')
+			paths[n_paths++] = argv[i];
 		else
 			return usage();
 	}
-	if (!path || (strcmp(cmd, "plan") && strcmp(cmd, "apply") && strcmp(cmd, "errmap")))
+	if (!n_paths || (strcmp(cmd, "plan") && strcmp(cmd, "apply") && strcmp(cmd, "errmap")) ||
+	    (strcmp(cmd, "apply") && (n_paths > 1 || check || pause || fail || foreign)) ||
+	    (fail && foreign))
 		return usage();
-	if (load(path, &in) < 0)
-		return 1;
 	if (!strcmp(cmd, "errmap")) {
+		if (load(paths[0], &in) < 0)
+			return 1;
 		status = errmap(in);
 		intent_free(in);
 		return status;
@@ -287,10 +399,11 @@ int main(int argc, char **argv)
 	/* The engine gives each kind to the first backend that claims it; nftables last. */
 	backends[n++] = files = files_new(state);
 	backends[n++] = backend_kernel_new();
-	if (fail) {
+	if (fail || foreign) {
+		inject_foreign = foreign;
 		backends[n] = calloc(1, sizeof(struct backend));
 		if (backends[n])
-			backends[n]->ops = &fail_ops;
+			backends[n]->ops = &inject_ops;
 		n++;
 	}
 	backends[n++] = nft = backend_nft_new();
@@ -298,19 +411,34 @@ int main(int argc, char **argv)
 		if (!backends[i]) {
 			while (n--)
 				backend_free(backends[n]);
-			intent_free(in);
 			return 1;
 		}
 	e = engine_new(backends, n, "/nonexistent");
-	if (!e) {
-		intent_free(in);
+	if (!e)
 		return 1;
+	/* One engine for all the intents: from the second on, observe may take the table from
+	 * what the commit before left (the daemon's case). */
+	for (k = 0; k < n_paths && !status; k++) {
+		if (pause && k) {
+			char line[16];
+
+			printf("ready\n");
+			fflush(stdout);
+			if (!fgets(line, sizeof(line), stdin))
+				break;
+		}
+		if (load(paths[k], &in) < 0) {
+			status = 1;
+			break;
+		}
+		if (!strcmp(cmd, "plan"))
+			status = plan(e, in);
+		else
+			status = apply(e, in, nft, files, state);
+		in = intent_free(in);
 	}
-	if (!strcmp(cmd, "plan"))
-		status = plan(e, in);
-	else
-		status = apply(e, in, nft, files, state);
+	if (check && !status)
+		status = check_cache(nft);
 	engine_free(e);
-	intent_free(in);
 	return status;
 }

@@ -2,10 +2,13 @@
 # The nftables backend against the real kernel with real traffic: one transaction per apply,
 # the table read back (a second apply changes nothing), accept/drop/reject as clients see
 # them, port forwards, SNAT, one-to-one NAT, hairpin, counters, SSH to the management
-# interface, a TCP stream across 20 applies, a failed apply leaving the ruleset as it was,
+# interface, a TCP stream across 50 applies and a failed one (the ruleset left as it was),
 # element-only batches (set elements; port forwards and one-to-one NAT, with a TCP stream
 # through another forward alive across them), kernel errors mapped to JSON Pointers, the
-# same over IPv6, and the IPsec exemption from source NAT (by routes: no IKE involved).
+# same over IPv6, the IPsec exemption from source NAT (by routes: no IKE involved), and the
+# router's own services admitted without a rule (IKE, ESP, VRRP, conntrackd's sync), and
+# one engine for many applies (the table kept from the last commit, a foreign change seen,
+# a transaction between observe and commit refused).
 #
 # Usage: nft-traffic.sh NFT-DRIVER TESTDIR
 #
@@ -182,36 +185,57 @@ expect "ssh to the management interface still accepted" "port=22 peer=192.168.10
 expect "ping now dropped" no check_ping
 expect "back to the base intent" "applied 5 nft=1/64/13/1" drv apply "$dir/intent-base.json"
 
-# ---- a TCP stream across 20 applies that change unrelated rules ----
-in_ns $SRV $peer stream 203.0.113.100 7100 6 >"$tmp/stream" 2>&1 &
+# ---- a TCP stream across 50 applies that change unrelated rules, and a failed apply ----
+# Each apply adds an input rule (the table replaced whole); after the 25th, an apply that
+# changes rules, a set and an address fails at the end (a backend that fails its commit
+# after the kernel steps) and is rolled back: the ruleset and the addresses stay those of the
+# 25th. The stream (server -> public, through the forward chain and SNAT) runs until every
+# apply is done and must not break.
+# (not through in_ns: $! must be the stream's own PID, for the SIGTERM that ends it)
+ip netns exec $SRV $peer stream 203.0.113.100 7100 0 >"$tmp/stream" 2>&1 &
 spid=$!
 sleep 0.5
 ok=1
-for n in $(seq 1 20); do
-	variant v$n "i['firewall']['input']['rules'].append({'action': 'accept', 'protocol': 'udp', 'ports': [$((10000 + n))], 'comment': 'n$n'})"
+rolled_back=no
+rules=
+for n in $(seq 1 50); do
+	rules="$rules
+i['firewall']['input']['rules'].append({'action': 'accept', 'protocol': 'udp', 'ports': [$((10000 + n))], 'comment': 'n$n'})"
+	variant v$n "$rules"
 	drv apply "$tmp/v$n.json" >"$tmp/out" 2>"$tmp/err" || ok=0
 	grep -q "nft=1/.*/1$" "$tmp/out" || ok=0
+	[ $n = 25 ] || continue
+	table_json >"$tmp/before.json"
+	in_ns $R ip -br addr >"$tmp/addr-before"
+	variant failing "$rules"'
+i["firewall"]["input"]["rules"].pop(0); i["interfaces"]["lan"]["addresses"].append("10.1.2.1/24"); i["firewall"]["sets"]["blocked"]["elements"].append("192.0.2.99")'
+	drv apply --fail "$tmp/failing.json" >"$tmp/fail-out" 2>"$tmp/fail-err"
+	rc=$?
+	table_json >"$tmp/after.json"
+	in_ns $R ip -br addr >"$tmp/addr-after"
+	if [ $rc = 2 ] && grep -q "injected failure" "$tmp/fail-err" &&
+		cmp -s "$tmp/before.json" "$tmp/after.json" &&
+		cmp -s "$tmp/addr-before" "$tmp/addr-after"; then
+		rolled_back=yes
+	else
+		diff -u "$tmp/before.json" "$tmp/after.json" >>"$tmp/fail-err"
+	fi
 done
-if [ $ok = 1 ]; then pass "20 applies, each replacing the table"; else fail "20 applies"; fi
-wait $spid
-if grep -q '^lines=' "$tmp/stream"; then pass "tcp stream survived: $(cat "$tmp/stream")"; else
-	cp "$tmp/stream" "$tmp/err"; fail "tcp stream survived"; fi
-
-# ---- a failed apply leaves the ruleset and the addresses unchanged ----
-drv apply "$dir/intent-base.json" >/dev/null 2>&1
-table_json >"$tmp/before.json"
-in_ns $R ip -br addr >"$tmp/addr-before"
-variant failing 'i["firewall"]["input"]["rules"].pop(0); i["interfaces"]["lan"]["addresses"].append("10.1.2.1/24"); i["firewall"]["sets"]["blocked"]["elements"].append("192.0.2.99")'
-drv apply --fail "$tmp/failing.json" >"$tmp/out" 2>"$tmp/err"
-rc=$?
-table_json >"$tmp/after.json"
-in_ns $R ip -br addr >"$tmp/addr-after"
-if [ $rc = 2 ] && grep -q "injected failure" "$tmp/err" && cmp -s "$tmp/before.json" "$tmp/after.json" &&
-	cmp -s "$tmp/addr-before" "$tmp/addr-after"; then
-	pass "failed apply (exit 2): ruleset and addresses unchanged"
+if [ $ok = 1 ]; then pass "50 applies, each replacing the table"; else fail "50 applies"; fi
+if [ $rolled_back = yes ]; then
+	pass "failed apply (exit 2) amid them: ruleset and addresses unchanged"
 else
-	diff -u "$tmp/before.json" "$tmp/after.json" >>"$tmp/err"; fail "failed apply leaves everything unchanged (rc=$rc)"
+	cp "$tmp/fail-err" "$tmp/err"; : >"$tmp/out"; fail "failed apply leaves everything unchanged (rc=$rc)"
 fi
+if kill -0 $spid 2>/dev/null; then alive=1; else alive=0; fi
+kill $spid 2>/dev/null
+wait $spid
+if [ $alive = 1 ] && grep -q '^lines=' "$tmp/stream"; then
+	pass "tcp stream open across the 51 applies survived: $(cat "$tmp/stream")"
+else
+	cp "$tmp/stream" "$tmp/err"; fail "tcp stream survived (open to the end: $alive)"
+fi
+drv apply "$dir/intent-base.json" >/dev/null 2>&1
 
 # ---- element-only changes send only elements ----
 variant elems 'i["firewall"]["sets"]["blocked"]["elements"] = ["198.51.100.0/24", "192.0.2.9", "192.0.2.64/26"]; i["firewall"]["sets"]["webports"]["elements"] = [80, 443, "8000-8010"]'
@@ -263,23 +287,22 @@ expect "a rule's comment comes with its counter" \
 	sh -c "ip netns exec $R '$driver' counters | grep '^fw-rule input/0 ' | cut -d' ' -f1-3,6-"
 
 # ---- port forwards and one-to-one NAT: only map elements change ----
-# dnat/2 (appended): tcp 7100 -> the server's echo on 7100, which carries a TCP stream while
-# the other forwards and one-to-one entries change. Each change: one batch of element
+# A forward appended (tcp 7100 -> the server's echo on 7100) carries a TCP stream while the
+# other forwards and one-to-one entries change. Each change: one batch of element
 # messages only (nft monitor: no table, chain, set or rule; the rules keep their handles),
 # read back as applied (the next plan is empty), and the stream through dnat/2 survives all
 # of them. (`nft monitor` of elements is not used: nft 1.0.6 crashes on the deletion of an
 # element of a concatenated interval set.)
 in_ns $SRV $peer echo 7100 &
 variant nat-a 'i["nat"]["destination"].append({"in": "public", "destination": "203.0.113.11", "protocol": "tcp", "ports": 7100, "to": "10.1.1.5"})'
-# nat-b: + dnat/3, tcp 8100 -> the guest's 7001 (a port map, _pf4)
+# nat-b: + tcp 8100 -> the guest's 7001 (a port map, _pf4)
 variant nat-b 'i["nat"]["destination"].append({"in": "public", "destination": "203.0.113.11", "protocol": "tcp", "ports": 7100, "to": "10.1.1.5"}); i["nat"]["destination"].append({"in": "public", "destination": "203.0.113.11", "protocol": "tcp", "ports": 8100, "to": "10.1.1.6", "to_ports": 7001})'
-# nat-c: nat-b with one-to-one/0 moved from the guest to the server
+# nat-c: nat-b with the one-to-one entry moved from the guest to the server
 variant nat-c 'i["nat"]["destination"].append({"in": "public", "destination": "203.0.113.11", "protocol": "tcp", "ports": 7100, "to": "10.1.1.5"}); i["nat"]["destination"].append({"in": "public", "destination": "203.0.113.11", "protocol": "tcp", "ports": 8100, "to": "10.1.1.6", "to_ports": 7001}); i["nat"]["one_to_one"][0]["private"] = "10.1.1.5"'
-# nat-d: nat-c without dnat/3
+# nat-d: nat-c without the forward of 8100
 variant nat-d 'i["nat"]["destination"].append({"in": "public", "destination": "203.0.113.11", "protocol": "tcp", "ports": 7100, "to": "10.1.1.5"}); i["nat"]["one_to_one"][0]["private"] = "10.1.1.5"'
-# nat-e: nat-d with a forward inserted first (tcp 8200 -> the guest's 7001): keys are
-# indices, so every forward after it is renumbered (a replace each) and its elements, whose
-# comments are the keys, are deleted and added again.
+# nat-e: nat-d with a forward inserted first (tcp 8200 -> the guest's 7001): keys are the
+# forwards' content, not their places, so the others' objects and elements stay as they are.
 variant nat-e 'i["nat"]["destination"].insert(0, {"in": "public", "destination": "203.0.113.11", "protocol": "tcp", "ports": 8200, "to": "10.1.1.6", "to_ports": 7001}); i["nat"]["destination"].append({"in": "public", "destination": "203.0.113.11", "protocol": "tcp", "ports": 7100, "to": "10.1.1.5"}); i["nat"]["one_to_one"][0]["private"] = "10.1.1.5"'
 drv apply "$dir/intent-base.json" >/dev/null 2>&1
 expect "forward appended (base -> nat-a): elements only" "applied 1 nft=1/3/3/0" \
@@ -311,12 +334,10 @@ expect "one-to-one now reaches the server" "port=80 peer=203.0.113.100" in_ns $P
 expect "forward removed (nat-d): 3 element messages" "applied 1 nft=1/3/3/0" drv apply "$tmp/nat-d.json"
 expect "removed forward 8100 no longer forwards" timeout in_ns $PUB $peer ask 203.0.113.11 8100
 drv plan "$tmp/nat-e.json" >"$tmp/plan-e"
-expect "forward inserted first: the plan renumbers every forward (4 operations)" \
-	"replace replace replace create" sh -c "cut -d' ' -f1 '$tmp/plan-e' | xargs"
-# + 8200: _pf4, _open4, catalog (3); renumbered dnat/1 (8000-8002: 3 _pf4, 1 _open4),
-# dnat/2 (80 tcp and udp: 2 _pfr4, 2 _open4), dnat/3 (7100: 1 _pfr4, 1 _open4): 10
-# elements deleted and added again (20); catalog: dnat/0-2 changed (6), dnat/3 new (1)
-expect "forward inserted first (nat-e): elements only, 29 messages" "applied 4 nft=1/29/29/0" \
+expect "forward inserted first: one operation, creating it" \
+	"create nat-rule dnat/public/203.0.113.11/tcp/8200" cut -d' ' -f1-3 "$tmp/plan-e"
+# + 8200: _pf4, _open4, catalog
+expect "forward inserted first (nat-e): 3 element messages" "applied 1 nft=1/3/3/0" \
 	drv apply "$tmp/nat-e.json"
 expect "nat-e read back: nothing to do" "" drv plan "$tmp/nat-e.json"
 expect "inserted forward 8200 -> guest 7001" "port=7001 peer=203.0.113.100" in_ns $PUB $peer ask 203.0.113.11 8200
@@ -324,14 +345,13 @@ expect "renumbered forward 8001 -> 9001" "port=9001 peer=203.0.113.100" in_ns $P
 if kill -0 $spid 2>/dev/null; then alive=1; else alive=0; fi
 wait $spid
 if [ $alive = 1 ] && grep -q '^lines=' "$tmp/stream"; then
-	pass "tcp stream through dnat/2, open across these changes, survived: $(cat "$tmp/stream")"
+	pass "tcp stream through the forward of 7100, open across these changes, survived: $(cat "$tmp/stream")"
 else
-	cp "$tmp/stream" "$tmp/err"; fail "tcp stream through dnat/2 survived (open to the end: $alive)"
+	cp "$tmp/stream" "$tmp/err"; fail "tcp stream through the forward of 7100 survived (open to the end: $alive)"
 fi
-# catalog: dnat/0, dnat/1, one-to-one/0 changed (6), dnat/2, dnat/3 gone (2); 8200 and 7100
-# gone (_pf4, _pfr4, 2 _open4); renumbered 8000-8002 (6 + 2) and 80 (4 + 4); one-to-one
-# back (_o2od4, _o2os4: 4)
-expect "back to the base intent: elements only, 32 messages" "applied 5 nft=1/32/32/0" \
+# 8200 and 7100 gone (catalog 2, _pf4, _pfr4, _open4 2); the one-to-one entry back (catalog,
+# _o2od4, _o2os4: out and in again, 6)
+expect "back to the base intent: elements only, 12 messages" "applied 3 nft=1/12/12/0" \
 	drv apply "$dir/intent-base.json"
 expect "one-to-one back on the guest" "port=7001 peer=203.0.113.100" in_ns $PUB $peer ask 203.0.113.12 7001
 kill $mpids 2>/dev/null
@@ -348,6 +368,56 @@ if cmp -s "$tmp/handles-before" "$tmp/handles-after"; then
 else
 	diff -u "$tmp/handles-before" "$tmp/handles-after" >"$tmp/err"; fail "handles kept"
 fi
+
+# ---- one engine for many applies (the daemon's case) ----
+# After a commit the backend keeps what the table holds; while the ruleset's generation does
+# not move, observe takes it from there instead of reading the table back. The same changes
+# in one process send the same messages as in a process each, and at the end the kept view
+# is what a new backend reads from the kernel.
+expect "the NAT changes in one process: same batches, the kept view as read" \
+	"applied 0 nft=0/0/0/0
+applied 1 nft=1/3/3/0
+applied 1 nft=1/3/3/0
+applied 1 nft=1/6/6/0
+applied 1 nft=1/3/3/0
+applied 1 nft=1/3/3/0
+applied 3 nft=1/12/12/0
+cache: used, 18 objects as read" \
+	drv apply --check-cache "$dir/intent-base.json" "$tmp/nat-a.json" "$tmp/nat-b.json" \
+	"$tmp/nat-c.json" "$tmp/nat-d.json" "$tmp/nat-e.json" "$dir/intent-base.json"
+# Another program changes the table between two applies (an element of the intent's set
+# deleted): the generation moved, so the second apply reads the table and puts it back.
+coproc DRV { in_ns $R "${vg[@]}" "$driver" apply --pause --check-cache "$dir/intent-base.json" \
+	"$dir/intent-base.json" --record "$tmp/record.json" 2>"$tmp/err"; }
+read -r l1 <&"${DRV[0]}"
+read -r l2 <&"${DRV[0]}"
+in_ns $R nft delete element inet vrouter blocked '{ 192.0.2.7 }'
+echo go >&"${DRV[1]}"
+read -r l3 <&"${DRV[0]}"
+read -r l4 <&"${DRV[0]}"
+wait $DRV_PID 2>/dev/null
+printf '%s\n' "$l1" "$l2" "$l3" "$l4" >"$tmp/out"
+if [ "$l1 / $l2 / $l3" = "applied 0 nft=0/0/0/0 / ready / applied 1 nft=1/2/2/0" ] &&
+	[ "${l4%%,*}" = "cache: used" ]; then
+	pass "a foreign change between two applies is seen and undone"
+else
+	fail "a foreign change between two applies is seen and undone"
+fi
+# Another program's transaction between this apply's observe and its commit: the kernel
+# refuses the batch (it was planned against an older generation); nothing changes.
+table_json >"$tmp/before.json"
+drv apply --foreign "$tmp/nat-a.json" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+table_json >"$tmp/after.json"
+if [ $rc = 2 ] && grep -q "the ruleset changed since it was read" "$tmp/err" &&
+	cmp -s "$tmp/before.json" "$tmp/after.json"; then
+	pass "a transaction between observe and commit: batch refused (exit 2), table unchanged"
+else
+	diff -u "$tmp/before.json" "$tmp/after.json" >>"$tmp/err"
+	fail "a transaction between observe and commit: batch refused (rc=$rc)"
+fi
+expect "applied again: elements only" "applied 1 nft=1/3/3/0" drv apply "$tmp/nat-a.json"
+drv apply "$dir/intent-base.json" >/dev/null 2>&1
 
 # ---- IPv6: filter, port forward, one-to-one, source NAT, hairpin ----
 V6='
@@ -409,6 +479,97 @@ expect "tunnel's remote subnet changed: elements only" "applied 1 nft=1/2/2/0" \
 expect "10.50.0.0/16 no longer exempt: SNATed" "port=7000 peer=203.0.113.1" \
 	in_ns $SRV $peer ask 10.50.0.1 7000
 expect "fd50::/64 still exempt" "port=7000 peer=fd00:1::5" in_ns $SRV $peer ask fd50::1 7000
+
+# ---- the router's own services, admitted without a rule ----
+# IKE and ESP to the IPsec tunnel's local address, VRRP on the groups' interfaces (multicast
+# on lan, v4 and v6; unicast from the peer on public), conntrackd's sync from the peer on
+# mgmt, and WireGuard's listen port when the kernel has WireGuard links; input policy drop
+# and a first rule that drops all UDP, which they come before. With an output policy of
+# drop, the same services leave the router and others do not.
+ADMIT='
+i["interfaces"]["lan"]["addresses"].append("fd00:1::1/64")
+i["firewall"]["input"]["rules"].insert(0, {"action": "drop", "protocol": "udp"})
+i["vpn"] = {"ipsec": {"to-dc": {"local_address": "203.0.113.1", "remote_address": "203.0.113.100", "psk": "a-long-shared-secret", "local_subnets": ["10.1.1.0/24"], "remote_subnets": ["10.50.0.0/16"]}}}
+i["vrrp"] = {"groups": {
+  "lan": {"interface": "lan", "vrid": 1, "virtual_addresses": ["10.1.1.254/24"]},
+  "lan6": {"interface": "lan", "vrid": 2, "virtual_addresses": ["fd00:1::fe/64"]},
+  "public": {"interface": "public", "vrid": 3, "virtual_addresses": ["203.0.113.20/24"], "unicast_peers": ["203.0.113.100"]}},
+  "sync": {"interface": "mgmt", "peer": "192.168.100.2"}}
+'
+wg=no
+if ip -n $R link add wgprobe type wireguard 2>/dev/null; then
+	ip -n $R link del wgprobe
+	wg=yes
+	ADMIT="$ADMIT"'
+i["vpn"]["wireguard"] = {"wg0": {"private_key": "oK56DE9Ue9zK76rAc8pBl6opph+1v36lm7cXXsQKrQM=", "listen_port": 51820, "addresses": ["10.99.0.1/24"]}}
+'
+fi
+variant admit "$ADMIT"
+variant admit-out "$ADMIT"'i["firewall"]["output"] = {"policy": "drop"}'
+drv apply "$tmp/admit.json" >"$tmp/out" 2>"$tmp/err"
+if grep -q '^applied .* nft=1/.*/1$' "$tmp/out"; then pass "IPsec, VRRP and sync intent applied"; else fail "IPsec, VRRP and sync intent applied"; fi
+expect "read back: nothing to do" "" drv plan "$tmp/admit.json"
+in_ns $R $peer udpecho 500 4500 501 3780 3781 51820 51821 &
+in_ns $M $peer udpecho 3780 3781 &
+in_ns $R $peer rawlisten 50 "$tmp/esp" public &
+in_ns $R $peer rawlisten 112 "$tmp/vrrp" lan public &
+ip -n $PUB addr add 203.0.113.101/24 dev eth0
+ip -n $M addr add 192.168.100.3/24 dev eth0
+sleep 1
+# seen FILE TOKEN: whether the listener wrote TOKEN within a second
+seen() {
+	local i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		grep -q "^$2 " "$1" 2>/dev/null && { echo yes; return; }
+		sleep 0.1
+	done
+	echo no
+}
+# raw DEST PROTO TOKEN SRC|- IFNAME|- FROM-NS FILE: sends, then whether it was seen
+raw() {
+	local dev=$5
+	[ "$dev" = - ] && dev=
+	in_ns $6 $peer rawsend $1 $2 $3 $4 $dev >/dev/null
+	seen "$7" $3
+}
+expect "IKE: udp 500 to the tunnel's local address" reply in_ns $PUB $peer udp 203.0.113.1 500
+expect "IKE: udp 4500 (NAT traversal) to it" reply in_ns $PUB $peer udp 203.0.113.1 4500
+expect "udp 501 to it: dropped" timeout in_ns $PUB $peer udp 203.0.113.1 501
+expect "udp 500 to another address of the router: dropped" timeout \
+	in_ns $PUB $peer udp 203.0.113.11 500
+expect "ESP to the tunnel's local address" yes raw 203.0.113.1 50 esp1 - - $PUB "$tmp/esp"
+expect "ESP to another address of the router: dropped" no \
+	raw 203.0.113.11 50 esp2 - - $PUB "$tmp/esp"
+expect "VRRP to 224.0.0.18 on lan" yes raw 224.0.0.18 112 vrrp1 - eth0 $G "$tmp/vrrp"
+expect "VRRP to ff02::12 on lan" yes raw ff02::12 112 vrrp2 - eth0 $G "$tmp/vrrp"
+expect "VRRP from the unicast peer on public" yes \
+	raw 203.0.113.1 112 vrrp3 203.0.113.100 - $PUB "$tmp/vrrp"
+expect "VRRP from another host on public: dropped" no \
+	raw 203.0.113.1 112 vrrp4 203.0.113.101 - $PUB "$tmp/vrrp"
+expect "VRRP to 224.0.0.18 on public (a unicast group), not from the peer: dropped" no \
+	raw 224.0.0.18 112 vrrp5 203.0.113.101 eth0 $PUB "$tmp/vrrp"
+expect "sync: udp 3780 from the peer on mgmt" reply in_ns $M $peer udp 192.168.100.1 3780
+expect "sync: udp 3781 from the peer: dropped" timeout in_ns $M $peer udp 192.168.100.1 3781
+expect "sync: udp 3780 from another address: dropped" timeout \
+	in_ns $M $peer udp 192.168.100.1 3780 192.168.100.3
+if [ $wg = yes ]; then
+	expect "WireGuard: udp 51820 to any address" reply in_ns $PUB $peer udp 203.0.113.11 51820
+	expect "udp 51821: dropped" timeout in_ns $PUB $peer udp 203.0.113.11 51821
+else
+	echo "skip: WireGuard port admission in traffic (the kernel has no wireguard links; the compiler's unit test covers it)"
+fi
+drv apply "$tmp/admit-out.json" >"$tmp/out" 2>"$tmp/err"
+if grep -q '^applied 1 nft=1/.*/1$' "$tmp/out"; then pass "output policy drop applied"; else fail "output policy drop applied"; fi
+expect "output: sync to the peer" reply in_ns $R $peer udp 192.168.100.2 3780
+expect "output: udp 3781 to the peer: dropped" "error Operation not permitted" \
+	in_ns $R $peer udp 192.168.100.2 3781
+expect "output: VRRP to 224.0.0.18 on lan" sent in_ns $R $peer rawsend 224.0.0.18 112 x - lan
+expect "output: VRRP to 224.0.0.18 on mgmt: dropped" "error Operation not permitted" \
+	in_ns $R $peer rawsend 224.0.0.18 112 x - mgmt
+expect "output: ESP from the tunnel's local address" sent \
+	in_ns $R $peer rawsend 203.0.113.100 50 x 203.0.113.1
+expect "output: ESP from another address: dropped" "error Operation not permitted" \
+	in_ns $R $peer rawsend 203.0.113.100 50 x 203.0.113.11
 
 echo "passed: $passed, failed: $failed"
 [ $failed = 0 ]

@@ -167,7 +167,7 @@ static struct nftd *compile_with(const char *elements, const char *ports, const 
 	}
 	assert_int_equal(intent_load(doc, strlen(doc), &in, &errs), 0);
 	errlist_done(&errs);
-	assert_int_equal(nftc_compile(in, &d), 0);
+	assert_int_equal(nftc_compile(in, &d, NULL), 0);
 	intent_free(in);
 	return d;
 }
@@ -273,17 +273,33 @@ static void test_rule_labels(void **state)
 	nftd_free(d);
 }
 
+/* Whether element i of s repeats an earlier one (the kernel holds it once). */
+static bool repeated(const struct nftd_set *s, size_t i)
+{
+	size_t j, stride = nftd_set_stride(s);
+
+	for (j = 0; j < i; j++)
+		if (!memcmp(s->bytes + j * stride, s->bytes + i * stride, stride) &&
+		    s->eflags[j] == s->eflags[i])
+			return true;
+	return false;
+}
+
 /* The kernel's view of a described set: its elements as observe reads them. */
 static void observe_as_is(const struct nftd_set *s, struct nfto_set *ret)
 {
 	size_t i, stride = nftd_set_stride(s);
 
-	*ret = (struct nfto_set){.key_len = s->key_len, .data_len = s->data_len, .n = s->n};
+	*ret = (struct nfto_set){.key_len = s->key_len, .data_len = s->data_len};
 	ret->elems = calloc(s->n ? s->n : 1, sizeof(*ret->elems));
 	assert_non_null(ret->elems);
 	for (i = 0; i < s->n; i++) {
-		struct nfto_elem *e = &ret->elems[i];
+		struct nfto_elem *e = &ret->elems[ret->n];
 		const uint8_t *p = s->bytes + i * stride;
+
+		if (repeated(s, i))
+			continue;
+		ret->n++;
 
 		memcpy(e->key, p, s->key_len);
 		memcpy(e->key_end, p + s->key_len, s->key_len);
@@ -322,7 +338,7 @@ static void test_diff(void **state)
 	for (i = 0; i < l.n; i++) {
 		assert_int_equal(l.v[i].add, i >= 20);
 		adds += l.v[i].add && l.v[i].has_data && l.v[i].comment &&
-			!strcmp(l.v[i].comment, "nat-rule dnat/0") &&
+			!strcmp(l.v[i].comment, "nat-rule dnat/public/203.0.113.11/tcp_udp/6000") &&
 			!strcmp(l.v[i].ptr, "/nat/destination/0");
 	}
 	assert_int_equal(adds, 20);
@@ -351,6 +367,112 @@ static void test_diff(void **state)
 	nftd_free(b);
 }
 
+/* A forward inserted before the others: its own elements are added, nothing else changes in
+ * any of the table's own named sets (keys by content, not by place). */
+static void test_forward_inserted(void **state)
+{
+	static const char fwd[] = " \"destination\": [";
+	static const char first[] =
+		"{\"in\": \"public\", \"destination\": \"203.0.113.11\", \"protocol\": \"tcp\","
+		" \"ports\": 443, \"to\": \"10.1.1.6\", \"to_ports\": 8443}, ";
+	_cleanup_free_ char *doc = NULL, *with = NULL;
+	struct errlist errs = {0};
+	struct intent *in = NULL;
+	struct nftd *a = compile("\"192.0.2.7\""), *b = NULL;
+	struct nftdiff l = {0};
+	size_t i, j, adds = 0;
+	char *p;
+
+	assert_true(asprintf(&doc, base, "\"192.0.2.7\"") > 0);
+	p = strstr(doc, fwd);
+	assert_non_null(p);
+	p += strlen(fwd);
+	assert_true(asprintf(&with, "%.*s%s%s", (int)(p - doc), doc, first, p) > 0);
+	assert_int_equal(intent_load(with, strlen(with), &in, &errs), 0);
+	errlist_done(&errs);
+	assert_int_equal(nftc_compile(in, &b, NULL), 0);
+	intent_free(in);
+	for (i = 0; i < b->n_sets; i++) {
+		const struct nftd_set *s = b->sets[i];
+		struct nfto_set have;
+
+		if (s->flags & NFT_SET_ANONYMOUS || s->plan_elements)
+			continue;
+		observe_as_is(nftd_set_find(a, s->name), &have);
+		nftdiff_reset(&l);
+		assert_int_equal(nftdiff_set(s, &have, &l), 0);
+		for (j = 0; j < l.n; j++) {
+			assert_true(l.v[j].add);
+			if (strcmp(s->name, NFTC_CATALOG))
+				assert_string_equal(l.v[j].comment,
+						    "nat-rule dnat/public/203.0.113.11/tcp/443");
+		}
+		adds += l.n;
+		observed_free(&have);
+	}
+	assert_int_equal(adds, 3); /* _pf4 (one port), _open4, the catalog's record */
+	nftdiff_done(&l);
+	nftd_free(a);
+	nftd_free(b);
+}
+
+/* The router's own services: IKE and ESP to the tunnels' local addresses, WireGuard's port,
+ * VRRP (multicast and unicast groups), conntrackd's sync; in input and in output. */
+static void test_admit(void **state)
+{
+	static const char doc[] =
+		"{\"version\": 1, \"generation\": 1, \"interfaces\": {"
+		" \"public\": {\"mac\": \"02:00:00:00:01:01\", \"addresses\": [\"203.0.113.1/24\","
+		"  \"2001:db8::1/64\"]},"
+		" \"lan\": {\"mac\": \"02:00:00:00:01:02\", \"addresses\": [\"10.1.1.1/24\"]},"
+		" \"sync\": {\"mac\": \"02:00:00:00:01:03\", \"addresses\": [\"169.254.0.1/30\"]}},"
+		"\"vpn\": {\"ipsec\": {"
+		"  \"a\": {\"local_address\": \"203.0.113.1\", \"remote_address\": \"198.51.100.5\","
+		"   \"psk\": \"a-long-shared-secret\", \"local_subnets\": [\"10.1.1.0/24\"],"
+		"   \"remote_subnets\": [\"10.50.0.0/16\"]},"
+		"  \"b\": {\"local_address\": \"2001:db8::1\", \"remote_address\": \"%any\","
+		"   \"psk\": \"a-long-shared-secret\", \"local_subnets\": [\"fd00::/64\"],"
+		"   \"remote_subnets\": [\"fd50::/64\"]}},"
+		" \"wireguard\": {\"wg0\": {\"private_key\":"
+		"  \"oK56DE9Ue9zK76rAc8pBl6opph+1v36lm7cXXsQKrQM=\", \"listen_port\": 51820}}},"
+		"\"vrrp\": {\"groups\": {"
+		"  \"lan\": {\"interface\": \"lan\", \"vrid\": 1, \"virtual_addresses\": [\"10.1.1.254/24\"]},"
+		"  \"public\": {\"interface\": \"public\", \"vrid\": 2,"
+		"   \"virtual_addresses\": [\"203.0.113.20/24\"], \"unicast_peers\": [\"203.0.113.3\"]}},"
+		" \"sync\": {\"interface\": \"sync\", \"peer\": \"169.254.0.2\"}}}";
+	struct errlist errs = {0};
+	struct intent *in = NULL;
+	struct nftd *d = NULL, *none = compile("\"192.0.2.7\"");
+	const struct nftd_set *s;
+	uint8_t port[2];
+
+	assert_int_equal(intent_load(doc, strlen(doc), &in, &errs), 0);
+	errlist_done(&errs);
+	assert_int_equal(nftc_compile(in, &d, NULL), 0);
+	intent_free(in);
+	s = nftd_set_find(d, "_ike4");
+	assert_non_null(s);
+	assert_int_equal(s->n, 1);
+	assert_memory_equal(s->bytes, ((uint8_t[]){203, 0, 113, 1}), 4);
+	assert_string_equal(s->eptrs[0], "/vpn/ipsec/a");
+	assert_int_equal(nftd_set_find(d, "_ike6")->n, 1);
+	s = nftd_set_find(d, "_wg");
+	assert_non_null(s);
+	assert_int_equal(s->n, 1);
+	nfte_port(51820, port);
+	assert_memory_equal(s->bytes, port, 2);
+	/* 6 always-on (no management interface); IKE and ESP per family (4), WireGuard,
+	 * VRRP multicast (lan) and unicast (public), sync: 14, the same in output but ssh */
+	assert_int_equal(rules_in(d, "input"), 6 + 4 + 1 + 2 + 1);
+	assert_int_equal(rules_in(d, "output"), 6 + 4 + 1 + 2 + 1);
+	/* Without tunnels or VRRP: no such set, no such rule. */
+	assert_null(nftd_set_find(none, "_ike4"));
+	assert_null(nftd_set_find(none, "_wg"));
+	assert_int_equal(rules_in(none, "output"), 6);
+	nftd_free(d);
+	nftd_free(none);
+}
+
 static void test_batches(void **state)
 {
 	struct nftd *d = compile("\"192.0.2.7\"");
@@ -358,7 +480,13 @@ static void test_batches(void **state)
 	struct nftd_batch b;
 	size_t i, n_rule_ptrs = 0;
 
-	assert_int_equal(nftd_batch_full(d, 100, &b), 0);
+	char fp[17], text[32];
+
+	assert_int_equal(nftd_batch_full(d, 100, 0, &b), 0);
+	/* The table carries the fingerprint that nftd_fingerprint computes alone. */
+	assert_int_equal(nftd_fingerprint(d, fp), 0);
+	snprintf(text, sizeof(text), "vrouter %s", fp);
+	assert_non_null(memmem(b.buf, b.len, text, strlen(text)));
 	/* NEWTABLE, DELTABLE, NEWTABLE, then the body, END: each with its pointer */
 	assert_null(nftd_batch_ptr(&b, 100)); /* BEGIN */
 	assert_null(nftd_batch_ptr(&b, 101)); /* NEWTABLE */
@@ -373,7 +501,7 @@ static void test_batches(void **state)
 	ch[0].ptr = "/firewall/sets/blocked/elements/1";
 	ch[1].flags = NFT_SET_ELEM_INTERVAL_END;
 	ch[1].ptr = "/firewall/sets/blocked/elements/1";
-	assert_int_equal(nftd_batch_elems(ch, 2, 500, &b), 0);
+	assert_int_equal(nftd_batch_elems(ch, 2, 500, 0, &b), 0);
 	assert_int_equal(b.n_msgs, 3); /* two element messages, END */
 	assert_int_equal(b.n_elem_msgs, 2);
 	assert_string_equal(nftd_batch_ptr(&b, 502), "/firewall/sets/blocked/elements/1");
@@ -389,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_records),	      cmocka_unit_test(test_compile_table),
 		cmocka_unit_test(test_fingerprint),   cmocka_unit_test(test_batches),
 		cmocka_unit_test(test_rule_labels),   cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_forward_inserted), cmocka_unit_test(test_admit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -111,12 +111,12 @@ static void test_nat_text(void **state)
 		{"'destination': [{'in': 'public', 'destination': '203.0.113.10', "
 		 "'protocol': 'udp', 'ports': '5000-5009', 'to': '10.1.1.5', 'to_ports': "
 		 "'6000-6009', 'open_firewall': false}]",
-		 "dnat/0",
+		 "dnat/public/203.0.113.10/udp/5000",
 		 "meta nfproto ipv4 iifname 'public' ip daddr 203.0.113.10 udp dport 5000-5009 "
 		 "dnat ip to 10.1.1.5:6000-6009"},
 		{"'one_to_one': [{'interface': 'public', 'public': '203.0.113.10', "
 		 "'private': '10.1.1.7'}]",
-		 "one-to-one/0",
+		 "one-to-one/203.0.113.10",
 		 "meta nfproto ipv4 iifname 'public' ip daddr 203.0.113.10 dnat ip to 10.1.1.7; "
 		 "oifname 'public' ip saddr 10.1.1.7 snat ip to 203.0.113.10 open-firewall"},
 	};

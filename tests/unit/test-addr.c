@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Table-driven tests of lib/addr.c. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -199,6 +201,64 @@ static void test_port_range(void **state)
 	}
 }
 
+/* addr_format writes what inet_ntop writes: every zero-run shape of IPv6 (each word zero or
+ * not: all 256 patterns, with small and large values), IPv4-mapped and -compatible forms,
+ * and random addresses of both families. */
+static void check_like_inet_ntop(const struct ip_addr *a)
+{
+	char want[ADDR_STRLEN], got[ADDR_STRLEN];
+
+	assert_non_null(inet_ntop(a->family, a->bytes, want, sizeof(want)));
+	assert_string_equal(addr_format(a, got), want);
+}
+
+static void test_format_like_inet_ntop(void **state)
+{
+	struct ip_addr a = {.family = AF_INET6};
+	unsigned mask, i, j;
+
+	(void)state;
+	srand(5952);
+	for (mask = 0; mask < 256; mask++)
+		for (j = 0; j < 3; j++) {
+			for (i = 0; i < 8; i++) {
+				unsigned w = mask >> i & 1 ? (j == 0 ? 1 : j == 1 ? 0xabc : 0xffff) : 0;
+
+				a.bytes[2 * i] = (uint8_t)(w >> 8);
+				a.bytes[2 * i + 1] = (uint8_t)w;
+			}
+			check_like_inet_ntop(&a);
+		}
+	memset(a.bytes, 0, 16);
+	a.bytes[10] = a.bytes[11] = 0xff; /* ::ffff:0.0.0.0 */
+	check_like_inet_ntop(&a);
+	a.bytes[12] = 192, a.bytes[15] = 1;
+	check_like_inet_ntop(&a);
+	a.bytes[10] = a.bytes[11] = 0; /* ::192.0.0.1 */
+	check_like_inet_ntop(&a);
+	for (j = 0; j < 20000; j++) {
+		a.family = j % 2 ? AF_INET6 : AF_INET;
+		for (i = 0; i < 16; i++)
+			a.bytes[i] = (uint8_t)(rand() % 4 ? 0 : rand());
+		check_like_inet_ntop(&a);
+	}
+}
+
+static void test_prefix_format(void **state)
+{
+	struct ip_prefix p;
+	char buf[PREFIX_STRLEN];
+
+	(void)state;
+	assert_int_equal(prefix_parse("2001:db8::/32", &p), 0);
+	assert_string_equal(prefix_format(&p, buf), "2001:db8::/32");
+	assert_int_equal(prefix_parse("10.0.0.0/8", &p), 0);
+	assert_string_equal(prefix_format(&p, buf), "10.0.0.0/8");
+	assert_string_equal(prefix_format_short(&p, buf), "10.0.0.0/8");
+	assert_int_equal(prefix_parse("0.0.0.0/0", &p), 0);
+	assert_string_equal(prefix_format(&p, buf), "0.0.0.0/0");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_prefix_or_host),	  cmocka_unit_test(test_contains_overlaps),
 		cmocka_unit_test(test_network_broadcast), cmocka_unit_test(test_mac),
 		cmocka_unit_test(test_port_range),
+		cmocka_unit_test(test_format_like_inet_ntop), cmocka_unit_test(test_prefix_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

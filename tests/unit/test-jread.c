@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Tests of lib/jread.c: loading, pointers, unknown keys, document order of errors. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -185,6 +186,50 @@ static void test_errlist_cap(void **state)
 	errlist_done(&errs);
 }
 
+static void test_compact(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t len;	 /* 0: strlen(in) */
+		const char *out; /* NULL: refused */
+	} v[] = {
+		{"{ \"a\" : [ 1 , 2 ],\n\t\"b\": \"x y\\\" z\" }\r\n", 0,
+		 "{\"a\":[1,2],\"b\":\"x y\\\" z\"}"},
+		{"  [ ]  ", 0, "[]"},
+		{"{\"a\":\"\\\\\"}", 0, "{\"a\":\"\\\\\"}"},
+		{"{\"a\": true , \"b\": -1.5e3}", 0, "{\"a\":true,\"b\":-1.5e3}"},
+		{"{\"a\": [1 2]}", 0, NULL},	   /* would become 12 */
+		{"{\"a\": tr ue}", 0, NULL},	   /* would become true */
+		{"{\"a\": \"x\ny\"}", 0, NULL},   /* a newline in a string */
+		{"{\"a\": \"x\\\ny\"}", 0, NULL}, /* an escaped newline too */
+		{"{\"a\": \"x", 0, NULL},
+		{"{\"a\": 1", 0, NULL},
+		{"{} {}", 0, NULL},
+		{"{}x", 0, NULL},
+		{"1", 0, NULL},
+		{"\"s\"", 0, NULL},
+		{"", 0, NULL},
+		{" \n ", 0, NULL},
+		{"{\"a\":\0}", 7, NULL},
+		{"{\"a\":\"\0\"}", 9, NULL},
+	};
+	char out[128];
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < ELEMENTSOF(v); i++) {
+		int r = jr_compact(v[i].in, v[i].len ? v[i].len : strlen(v[i].in), out, &n);
+
+		if (!v[i].out) {
+			assert_int_equal(r, -EINVAL);
+			continue;
+		}
+		assert_int_equal(r, 0);
+		assert_int_equal(n, strlen(v[i].out));
+		assert_memory_equal(out, v[i].out, n);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_pointer_escape), cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_document_order), cmocka_unit_test(test_int_ranges),
 		cmocka_unit_test(test_errlist_cap),
+		cmocka_unit_test(test_compact),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
