@@ -497,6 +497,7 @@ static void boot_persisted(struct agent *a, struct boot_doc *d)
 		return;
 	}
 	store_set_loaded(a->store, d->in->generation);
+	proto_document_unref(a->applied_doc); /* agent_boot() runs again after a wait for links */
 	a->applied_doc = proto_document_ref(d->doc);
 	/* The text as persisted, without its newline: what vrouterctl sent, when it was. */
 	agent_remember_raw(a, doc, len && doc[len - 1] == '\n' ? len - 1 : len);

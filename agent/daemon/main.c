@@ -4,10 +4,11 @@
  * port, persists the applied one and re-applies it at start.
  *
  * systemd: Type=notify. READY=1 once the socket listens and the persisted intent (or a newer
- * boot payload) is applied; STATUS= after each apply; WATCHDOG=1 at half the WatchdogSec
- * interval; STOPPING=1 on SIGTERM. Through libsystemd's sd_notify: it is in the image anyway
- * (systemd's own library), and it gets the details right (abstract sockets, credentials,
- * $WATCHDOG_PID) that a hand-made datagram sender would have to repeat.
+ * boot payload) is applied, or waits for its links (linkwait.h); STATUS= after each apply;
+ * WATCHDOG=1 at half the WatchdogSec interval; STOPPING=1 on SIGTERM. Through libsystemd's
+ * sd_notify: it is in the image anyway (systemd's own library), and it gets the details right
+ * (abstract sockets, credentials, $WATCHDOG_PID) that a hand-made datagram sender would have
+ * to repeat.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "linkwait.h"
 #include "log.h"
 #include "serial.h"
 #include "server.h"
@@ -33,12 +35,15 @@
 #define STATE_DIR_DEFAULT "/var/lib/vrouter"
 #define CONFDIR_DEFAULT "/etc/vrouter"
 #define PAYLOAD_DEFAULT "/run/vrouter/payload-intent.json"
+#define LINK_WAIT_DEFAULT 60
+#define LINK_WAIT_MAX 86400
 
 struct args {
 	struct agent_config agent;
 	const char *socket;
 	const char *serial; /* NULL: the virtio port; "none": no serial port */
 	const char *payload;
+	unsigned link_wait; /* seconds; 0: no wait for late links */
 };
 
 static void usage(FILE *f)
@@ -54,7 +59,11 @@ static void usage(FILE *f)
 		")\n"
 		"  --confdir DIR      service configurations (default: " CONFDIR_DEFAULT ")\n"
 		"  --payload PATH     the boot payload intent (default: " PAYLOAD_DEFAULT ")\n"
-		"  --version\n");
+		"  --link-wait SECONDS  when the intent applied at start names links the router\n"
+		"                     lacks, apply it once they appear, for up to SECONDS after\n"
+		"                     the start (default: %u; 0: no wait; kernel backend only)\n"
+		"  --version\n",
+		LINK_WAIT_DEFAULT);
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -66,10 +75,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"state-dir", required_argument, NULL, 'd'},
 		{"confdir", required_argument, NULL, 'c'},
 		{"payload", required_argument, NULL, 'p'},
+		{"link-wait", required_argument, NULL, 'w'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{},
 	};
+	unsigned long ul;
+	char *end;
 	int c;
 
 	*a = (struct args){
@@ -78,6 +90,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 			  .confdir = CONFDIR_DEFAULT},
 		.socket = SOCKET_DEFAULT,
 		.payload = PAYLOAD_DEFAULT,
+		.link_wait = LINK_WAIT_DEFAULT,
 	};
 	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		switch (c) {
@@ -98,6 +111,18 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case 'p':
 			a->payload = optarg;
+			break;
+		case 'w':
+			errno = 0;
+			ul = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' ||
+			    ul > LINK_WAIT_MAX) {
+				fprintf(stderr,
+					"vrouterd: --link-wait %s: not a number of seconds from 0 "
+					"to %u\n", optarg, LINK_WAIT_MAX);
+				return -EINVAL;
+			}
+			a->link_wait = (unsigned)ul;
 			break;
 		case 'h':
 			usage(stdout);
@@ -135,6 +160,22 @@ static int open_serial(const char *arg, struct serial **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
+/* The wait for late links, with the kernel backend unless --link-wait 0. Subscribed before the
+ * start's apply; NULL when no link is missing (or the wait cannot be set up: logged). */
+static struct linkwait *open_linkwait(const struct args *a, struct agent *agent)
+{
+	struct linkwait *w = NULL;
+	struct strbuf err = {0};
+
+	if (!a->link_wait || strcmp(a->agent.backend, "kernel"))
+		return NULL;
+	if (linkwait_new(agent, a->payload, a->link_wait, &w, &err) < 0)
+		log_warn("no wait for late links: %s",
+			 err.len ? strbuf_str(&err) : "out of memory");
+	strbuf_done(&err);
+	return w;
+}
+
 /* SIGTERM, SIGINT, SIGHUP through a signalfd (read in the poll loop: never in the middle of
  * an apply); SIGPIPE ignored (a client that goes away is an error on its connection). */
 static int setup_signals(void)
@@ -157,6 +198,7 @@ int main(int argc, char **argv)
 	struct agent *agent = NULL;
 	struct server *server = NULL;
 	struct serial *serial = NULL;
+	struct linkwait *linkwait = NULL;
 	struct strbuf err = {0};
 	uint64_t watchdog_usec = 0;
 	int sfd, r, ret = 1;
@@ -175,6 +217,8 @@ int main(int argc, char **argv)
 	r = agent_new(&a.agent, &agent, &err);
 	if (r >= 0)
 		r = open_serial(a.serial, &serial);
+	if (r >= 0)
+		linkwait = open_linkwait(&a, agent);
 	if (r >= 0) {
 		struct server_config cfg = {
 			.socket_path = a.socket,
@@ -182,6 +226,7 @@ int main(int argc, char **argv)
 			.agent = agent,
 			.signal_fd = sfd,
 			.tick = notify_watchdog,
+			.linkwait = linkwait,
 		};
 
 		if (sd_watchdog_enabled(0, &watchdog_usec) > 0)
@@ -196,11 +241,13 @@ int main(int argc, char **argv)
 	log_info("vrouterd %s: backend %s, socket %s%s%s", VROUTER_VERSION, a.agent.backend,
 		 a.socket, serial ? ", serial " : "", serial ? serial_path(serial) : "");
 	agent_boot(agent, a.payload);
+	linkwait_start(linkwait);
 	sd_notify(0, "READY=1");
 	ret = server_run(server) < 0 ? 1 : 0;
 	sd_notify(0, "STOPPING=1");
 out:
 	server_free(server);
+	linkwait_free(linkwait);
 	serial_free(serial);
 	agent_free(agent);
 	strbuf_done(&err);

@@ -455,6 +455,9 @@ static int poll_timeout(const struct server *s, uint64_t now, uint64_t next_tick
 	uint64_t next = next_tick;
 	size_t i;
 
+	if (linkwait_deadline(s->cfg.linkwait) < next)
+		next = linkwait_deadline(s->cfg.linkwait);
+
 	if (s->cfg.serial && serial_next_event(s->cfg.serial, now) < next)
 		next = serial_next_event(s->cfg.serial, now);
 	for (i = 0; i < s->n_conns; i++)
@@ -467,13 +470,13 @@ static int poll_timeout(const struct server *s, uint64_t now, uint64_t next_tick
 
 int server_run(struct server *s)
 {
-	struct pollfd pfd[MAX_CONNS + 3];
+	struct pollfd pfd[MAX_CONNS + 4];
 	struct conn *polled[MAX_CONNS];
 	uint64_t now = now_ms(), next_tick = s->cfg.tick_ms ? now : UINT64_MAX;
 
 	for (;;) {
 		size_t n = 0, n_polled = 0, i;
-		int serial_slot = -1, listen_slot = -1, r;
+		int serial_slot = -1, listen_slot = -1, linkwait_slot = -1, r;
 
 		now = now_ms();
 		if (now >= next_tick) {
@@ -485,6 +488,11 @@ int server_run(struct server *s)
 		if (s->n_conns < MAX_CONNS) {
 			listen_slot = (int)n;
 			pfd[n++] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
+		}
+		if (linkwait_fd(s->cfg.linkwait) >= 0) {
+			linkwait_slot = (int)n;
+			pfd[n++] = (struct pollfd){.fd = linkwait_fd(s->cfg.linkwait),
+						   .events = POLLIN};
 		}
 		if (s->cfg.serial && serial_pollable(s->cfg.serial, now)) {
 			serial_slot = (int)n;
@@ -517,6 +525,11 @@ int server_run(struct server *s)
 		if (listen_slot >= 0 && (pfd[listen_slot].revents & POLLIN))
 			server_accept(s);
 sweep:
-		server_sweep(s, now_ms());
+		now = now_ms();
+		server_sweep(s, now);
+		/* The wait for late links: its events (they may start an apply), its deadline. */
+		if ((r > 0 && linkwait_slot >= 0 && pfd[linkwait_slot].revents) ||
+		    now >= linkwait_deadline(s->cfg.linkwait))
+			linkwait_run(s->cfg.linkwait, now);
 	}
 }

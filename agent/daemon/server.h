@@ -17,6 +17,7 @@
 
 #include "agent.h"
 #include "lib/strbuf.h"
+#include "linkwait.h"
 #include "serial.h"
 
 struct server_config {
@@ -26,6 +27,7 @@ struct server_config {
 	int signal_fd;	      /* signalfd: SIGTERM, SIGINT end the loop; SIGHUP reopens serial */
 	uint64_t tick_ms;     /* 0: no tick */
 	void (*tick)(void);   /* called every tick_ms (the systemd watchdog) */
+	struct linkwait *linkwait; /* the wait for late links, or NULL (not owned) */
 };
 
 struct server;

@@ -216,7 +216,8 @@ static int observe_once(struct kernel *k, struct observing *w, struct errlist *e
 	r = dump(k, kmsg_link_dump(buf), on_link, w, "links", errs);
 	if (r < 0)
 		return r;
-	qsort(w->links, w->n_links, sizeof(*w->links), link_name_cmp);
+	if (w->n_links) /* qsort's array may not be NULL, even empty */
+		qsort(w->links, w->n_links, sizeof(*w->links), link_name_cmp);
 	r = dump(k, kmsg_addr_dump(buf, AF_UNSPEC, 0), on_addr, w, "addresses", errs);
 	if (r >= 0)
 		r = dump(k, kmsg_route_dump(buf, AF_UNSPEC, RT_TABLE_MAIN, 0, 0), on_route, w,

@@ -20,7 +20,7 @@
  *   fw-element  admins 198.51.100.0/24       (none)
  *   fw-chain    forward                      policy=drop
  *   fw-rule     forward/0                    iifname "web" oifname "public" accept
- *   nat-rule    dnat/0                       meta nfproto ipv4 iifname "public" ... dnat ...
+ *   nat-rule    dnat/public/203.0.113.11/tcp/8000  meta nfproto ipv4 iifname "public" ... dnat ...
  *   file        dnsmasq/vrouter.conf         mode=0644 size=812 hash=1a2b3c4d
  *               (hash: FNV-1a 32 of the content, only for world-readable files)
  *

@@ -1,25 +1,41 @@
 #!/bin/bash
-# VM tests of the built image: boots it twice under QEMU (TCG) in network namespaces made by
-# scripts/run-vm, drives the serial console (console.py) and SSH inside the namespace.
+# VM tests of the built image (the acceptance of docs/image.md): boots it under QEMU (TCG) in
+# network namespaces made by scripts/run-vm, and drives it over the serial console
+# (console.py), the agent's virtio-serial port (vrouterctl --serial) and SSH.
 #
 #   boot 1: payload with keys only, intent on the kernel command line, no password hash:
 #           the console says login is disabled and offers no prompt; the intent arrives.
-#   boot 2: from the disk's own boot loader, payload with intent, keys and a password hash:
-#           console login works (and refuses a wrong password); SSH with the payload's key
-#           works, with a password it is refused; the payload's files are in place.
+#   boot 2: from the disk's own boot loader, three NICs (management, lan1, lan2 on bridges
+#           vrbr0..2), payload with intent, keys and a password hash:
+#           - console login refuses a wrong password and takes the right one;
+#           - over the agent's serial port, status shows the payload's generation in effect;
+#           - SSH with the payload's key works, with a password it is refused;
+#           - generation 2 pushed over the serial port: lan1's and lan2's addresses appear and
+#             host A (a namespace on vrbr1) pings host B (a namespace on vrbr2) through the
+#             VM, which it could not before;
+#           - generation 3 pushed over SSH: a third subnet's address appears on lan2 and host A
+#             pings host B's address there, which it could not before;
+#           - after a reboot of the VM (same disk), generation 3 is in force again: applied by
+#             the agent at start, addresses in place, the pings go through.
 #
-# Usage: tests/image/run.sh IMAGE      (exit 77 when IMAGE does not exist)
+# Usage: tests/image/run.sh [IMAGE]   (default: out/vrouter-<meson.build's version>.qcow2)
+# Exit 77 (skip, with the reason) when IMAGE does not exist, without root, or without tools.
+# Uses the host's vrouterctl ($VROUTERCTL, else build/agent/cli/vrouterctl, else the PATH's).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 
-[ $# -eq 1 ] || { echo "usage: tests/image/run.sh IMAGE" >&2; exit 64; }
-image=$1
+[ $# -le 1 ] || { echo "usage: tests/image/run.sh [IMAGE]" >&2; exit 64; }
+image=${1:-$top/out/vrouter-$(sed -n "s/^ *version: *'\([^']*\)'.*/\1/p" "$top/meson.build" | head -n 1).qcow2}
 [ -f "$image" ] || { echo "skip: no image $image (scripts/build-image builds it)"; exit 77; }
 [ "$(id -u)" -eq 0 ] || { echo "skip: needs root (network namespaces)"; exit 77; }
-for t in qemu-system-x86_64 qemu-img mcopy xorriso ssh python3; do
+[ -c /dev/net/tun ] || { echo "skip: no /dev/net/tun (the VM's NICs are taps)"; exit 77; }
+for t in qemu-system-x86_64 qemu-img mcopy xorriso ssh python3 ping; do
 	command -v "$t" >/dev/null || { echo "skip: $t missing"; exit 77; }
 done
+vrouterctl=${VROUTERCTL:-$top/build/agent/cli/vrouterctl}
+[ -x "$vrouterctl" ] || vrouterctl=$(command -v vrouterctl) ||
+	{ echo "skip: no vrouterctl on this host (meson setup build && ninja -C build)"; exit 77; }
 
 passed=0 failed=0
 check() { # NAME COMMAND...
@@ -37,6 +53,7 @@ check() { # NAME COMMAND...
 tmp=$(mktemp -d /tmp/vrouter-image-test.XXXXXX)
 vm_pid=
 ns=vrimg-$$
+hosts=("$ns-a" "$ns-b")
 stop_vm() {
 	if [ -n "$vm_pid" ]; then
 		kill "$vm_pid" 2>/dev/null
@@ -44,7 +61,10 @@ stop_vm() {
 		vm_pid=
 	fi
 	# run-vm removes its namespace; make sure even if it was killed harder.
-	[ -e "/run/netns/$ns" ] && ip netns del "$ns"
+	local n
+	for n in "$ns" "${hosts[@]}"; do
+		[ -e "/run/netns/$n" ] && ip netns del "$n"
+	done
 	return 0
 }
 # KEEP=1 keeps the consoles' logs and the payloads.
@@ -75,22 +95,77 @@ ssh_vm() { # SSH-ARGS...
 	ip netns exec "$ns" ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
 		-o ConnectTimeout=20 -o LogLevel=ERROR "$@"
 }
+ssh_root() { ssh_vm -i "$tmp/key" -o BatchMode=yes "root@$mgmt_addr" "$@"; }
+agent() { "$vrouterctl" --serial "$tmp/agent.sock" --timeout 60 "$@"; }
+# The agent's state over the serial port, as "GENERATION IN_EFFECT ORIGIN RESULT" (e.g.
+# "2 true serial applied"), then the observed addresses ("lan1=10.1.0.1/24 ...").
+agent_state() {
+	agent status --json 2>/dev/null | python3 -c 'import json, sys
+try:
+    s = json.load(sys.stdin)
+except ValueError:
+    sys.exit(1)
+a, l = s.get("applied") or {}, s.get("last_apply") or {}
+print(a.get("generation"), str(a.get("in_effect", False)).lower(), l.get("origin"),
+      l.get("result"),
+      " ".join(x["interface"] + "=" + x["address"] for x in s["observed"].get("addresses", [])))'
+}
+# Waits up to $2 seconds for agent_state to match the regex $1.
+agent_until() {
+	local end=$((SECONDS + $2))
+	while [ $SECONDS -lt $end ]; do
+		agent_state >"$tmp/state" && grep -qE "$1" "$tmp/state" && return 0
+		sleep 1
+	done
+	echo "# agent state: $(cat "$tmp/state" 2>/dev/null)"
+	return 1
+}
+# host A pings an address through the VM (for up to 15 s: neighbours, the first packet). On
+# failure, what the hosts and the VM know, for the log.
+ping_from_a() {
+	local end=$((SECONDS + 15))
+	# One packet at a time: a failed neighbour entry left by the checks before ends a ping
+	# at once ("Destination Host Unreachable"), then host A resolves the router again.
+	while [ $SECONDS -lt $end ]; do
+		ip netns exec "${hosts[0]}" ping -c 1 -W 2 "$1" >/dev/null 2>&1 && return 0
+		sleep 1
+	done
+	echo "# host A: $(ip -n "${hosts[0]}" -br addr show eth0) / $(ip -n "${hosts[0]}" neigh | paste -sd';')"
+	echo "# host B: $(ip -n "${hosts[1]}" -br addr show eth0) / $(ip -n "${hosts[1]}" neigh | paste -sd';')"
+	ssh_root 'ip -br addr; ip neigh; ip route; sysctl net.ipv4.ip_forward' 2>&1 | sed 's/^/# vm: /'
+	return 1
+}
+no_ping_from_a() { ! ip netns exec "${hosts[0]}" ping -c 2 -W 1 "$1" >/dev/null 2>&1; }
 
 # The payload's contents: a key, a password, an intent naming the management NIC.
 ssh-keygen -q -t ed25519 -N '' -C vrouter-test -f "$tmp/key"
 password=vrouter-test-$$
 hash=$(python3 "$console" hash "$password")
 mgmt_mac=52:54:00:00:00:01 mgmt_addr=169.254.3.10 host_addr=169.254.0.1
-cat >"$tmp/intent.json" <<EOF
+intent() { # GENERATION [LAN1-ADDR LAN2-ADDRS-JSON]
+	local lans= fw=
+	if [ $# -gt 1 ]; then
+		lans=",
+    \"lan1\": { \"mac\": \"52:54:00:00:00:02\", \"addresses\": [\"$2\"] },
+    \"lan2\": { \"mac\": \"52:54:00:00:00:03\", \"addresses\": $3 }"
+		fw=',
+  "firewall": { "forward": { "rules": [
+    { "action": "accept", "in": "lan1", "out": "lan2", "comment": "host A to B" } ] } }'
+	fi
+	cat <<EOF
 {
   "version": 1,
-  "generation": 1,
+  "generation": $1,
   "hostname": "r-test",
   "interfaces": {
-    "mgmt": { "mac": "$mgmt_mac", "addresses": ["$mgmt_addr/16"], "management": true }
-  }
+    "mgmt": { "mac": "$mgmt_mac", "addresses": ["$mgmt_addr/16"], "management": true }$lans
+  }$fw
 }
 EOF
+}
+intent 1 >"$tmp/intent.json"
+intent 2 10.1.0.1/24 '["10.2.0.1/24"]' >"$tmp/g2.json"
+intent 3 10.1.0.1/24 '["10.2.0.1/24", "10.3.0.1/24"]' >"$tmp/g3.json"
 intent_sum=$(sha256sum "$tmp/intent.json" | cut -d' ' -f1)
 intent_b64=$(basenc --base64url -w0 "$tmp/intent.json" | tr -d '=')
 "$top/scripts/mkpayload" --authorized-keys "$tmp/key.pub" -o "$tmp/keys.iso" >/dev/null 2>&1
@@ -109,61 +184,85 @@ check "intent from the kernel command line (sha256 matches)" \
 	"$tmp/console1.log"
 stop_vm
 
-# --- boot 2: the disk's boot loader; intent, keys and password hash on the payload volume
-echo "# boot 2: console password, intent and keys on the payload volume"
-boot "$tmp/console2.log" --payload "$tmp/full.iso" --host-addr "$host_addr/16"
-if wait_for "$tmp/console2.log" 'login: ' 300; then
-	echo "# boot to login prompt: $((SECONDS - boot_start)) s (TCG)"
+# --- boot 2: the disk's boot loader; intent, keys and password hash on the payload volume;
+# three NICs, and a host namespace on the bridges of lan1 and lan2
+echo "# boot 2: console password, intent and keys on the payload volume, three NICs"
+boot "$tmp/console2.log" --payload "$tmp/full.iso" --host-addr "$host_addr/16" --nics 3
+for _ in $(seq 100); do
+	ip -n "$ns" link show vrbr2 >/dev/null 2>&1 && break
+	sleep 0.1
+done
+for i in 0 1; do
+	h=${hosts[$i]}
+	ip netns add "$h"
+	ip -n "$h" link set lo up
+	ip -n "$ns" link add "vrh$i" type veth peer name eth0 netns "$h"
+	ip -n "$ns" link set "vrh$i" master "vrbr$((i + 1))" up
+	ip -n "$h" link set eth0 up
+done
+ip -n "${hosts[0]}" addr add 10.1.0.2/24 dev eth0
+ip -n "${hosts[0]}" route add default via 10.1.0.1
+ip -n "${hosts[1]}" addr add 10.2.0.2/24 dev eth0
+ip -n "${hosts[1]}" addr add 10.3.0.2/24 dev eth0
+ip -n "${hosts[1]}" route add default via 10.2.0.1
+
+if wait_for "$tmp/console2.log" 'vrouterd\[[0-9]+\]: generation 1 applied' 300; then
+	echo "# boot to applied: $((SECONDS - boot_start)) s (TCG)"
 fi
+wait_for "$tmp/console2.log" 'login: ' 120
 check "console refuses a wrong password" con login wrong-password --expect-refused
 check "console login with the payload's password" con login "$password"
-
-# The management address: vrouterd applies the payload's intent. Without the agent in the
-# image, or if it failed, the test sets the address over the console (as an orchestrator
-# could), so that the SSH checks still test the image.
-has_addr="ip -o addr show | grep -q ' $mgmt_addr/'"
-if con run 'systemctl is-enabled -q vrouterd.service' >/dev/null 2>&1; then
-	check "vrouterd applied the payload's intent (management address up)" \
-		env CONSOLE_TIMEOUT=240 python3 "$console" "$tmp/console.sock" run \
-		"for i in \$(seq 60); do $has_addr && break; sleep 1; done; $has_addr"
-else
-	echo "# no vrouterd in the image"
-fi
-if ! con run "$has_addr" >/dev/null 2>&1; then
-	echo "# setting the management address over the console"
-	con run "d=\$(grep -l '$mgmt_mac' /sys/class/net/*/address | cut -d/ -f5); ip link set \"\$d\" up && ip addr add $mgmt_addr/16 dev \"\$d\"" >/dev/null
-fi
+check "agent messages on the console (generation 1 applied)" \
+	grep -qaE 'vrouterd\[[0-9]+\]: generation 1 applied' "$tmp/console2.log"
+check "over the serial port, status shows the payload's generation 1 in effect" \
+	agent_until "^1 true payload applied .*mgmt=$mgmt_addr/16" 120
 check "payload intent in /run/vrouter (same content, mode 600)" \
 	con run "[ \"\$(stat -c %a /run/vrouter/payload-intent.json)\" = 600 ] && sha256sum /run/vrouter/payload-intent.json | grep -q $intent_sum"
-check "agent port /dev/virtio-ports/org.vrouter.agent.0 exists" \
-	con run 'test -e /dev/virtio-ports/org.vrouter.agent.0'
-vrouterctl=$(command -v vrouterctl || echo "$top/build/agent/cli/vrouterctl")
-if [ -x "$vrouterctl" ]; then
-	"$vrouterctl" --serial "$tmp/agent.sock" --timeout 60 status >"$tmp/status.out" 2>&1
-	check "the agent answers on its virtio-serial port (vrouterctl --serial SOCKET status)" \
-		test $? -eq 0
-else
-	echo "# no vrouterctl on the host (meson setup build && ninja -C build): agent port not tried"
-fi
 
-check "ssh with the payload's key" ssh_vm -i "$tmp/key" -o BatchMode=yes "root@$mgmt_addr" true
+check "ssh with the payload's key" ssh_root true
 ssh_vm -o PreferredAuthentications=password -o PubkeyAuthentication=no -o BatchMode=yes \
 	"root@$mgmt_addr" true >"$tmp/ssh-password.out" 2>&1
 check "ssh with a password is refused (server offers publickey only)" \
 	grep -q 'Permission denied (publickey)' "$tmp/ssh-password.out"
-ssh_vm -i "$tmp/key" -o BatchMode=yes "root@$mgmt_addr" 'sshd -T' >"$tmp/sshd-T.out" 2>&1
+ssh_root 'sshd -T' >"$tmp/sshd-T.out" 2>&1
 check "sshd: no password authentication" grep -qx 'passwordauthentication no' "$tmp/sshd-T.out"
 check "sshd: no keyboard-interactive authentication" \
 	grep -qx 'kbdinteractiveauthentication no' "$tmp/sshd-T.out"
 check "sshd: root by key only" grep -qx 'permitrootlogin without-password' "$tmp/sshd-T.out"
 check "ssh host keys generated at this boot, not shipped" \
-	ssh_vm -i "$tmp/key" -o BatchMode=yes "root@$mgmt_addr" \
-	'systemctl is-active -q sshd-keygen.service && ls /etc/ssh/ssh_host_ed25519_key >/dev/null'
+	ssh_root 'systemctl is-active -q sshd-keygen.service && ls /etc/ssh/ssh_host_ed25519_key >/dev/null'
 check "authorized_keys from the payload, mode 600" \
-	ssh_vm -i "$tmp/key" -o BatchMode=yes "root@$mgmt_addr" \
-	"[ \"\$(stat -c %a /root/.ssh/authorized_keys)\" = 600 ] && grep -q vrouter-test /root/.ssh/authorized_keys"
-ssh_vm -i "$tmp/key" -o BatchMode=yes "root@$mgmt_addr" \
-	'systemd-analyze time; systemd-analyze blame | head -n 8' 2>/dev/null | sed 's/^/# /'
+	ssh_root "[ \"\$(stat -c %a /root/.ssh/authorized_keys)\" = 600 ] && grep -q vrouter-test /root/.ssh/authorized_keys"
+ssh_root 'systemd-analyze time; systemd-analyze blame | head -n 8' 2>/dev/null | sed 's/^/# /'
+
+# Generation 2 over the serial port: lan1 and lan2 get their addresses, A reaches B.
+check "before generation 2, host A cannot reach host B" no_ping_from_a 10.2.0.2
+agent apply "$tmp/g2.json" >"$tmp/apply2.out" 2>&1
+check "generation 2 applied over the serial port" grep -q '"applied": true' "$tmp/apply2.out"
+check "generation 2: lan1 and lan2 addresses appear (status over the serial port)" \
+	agent_until "^2 true serial applied .*lan1=10.1.0.1/24.*lan2=10.2.0.1/24" 10
+check "generation 2: host A pings host B through the VM" ping_from_a 10.2.0.2
+
+# Generation 3 over SSH with the payload's key: a third subnet on lan2.
+check "before generation 3, host A cannot reach 10.3.0.2" no_ping_from_a 10.3.0.2
+ssh_root 'vrouterctl apply -' <"$tmp/g3.json" >"$tmp/apply3.out" 2>&1
+check "generation 3 applied over SSH" grep -q '"applied": true' "$tmp/apply3.out"
+check "generation 3: the address 10.3.0.1/24 appears on lan2 (ip over SSH)" \
+	ssh_root "ip -br addr show lan2 | grep -q ' 10.3.0.1/24'"
+check "generation 3: host A pings 10.3.0.2 through the VM" ping_from_a 10.3.0.2
+
+# A reboot: the same disk, the payload (generation 1) still attached. Generation 3 is in force.
+boots=$(grep -ac 'SYSLINUX' "$tmp/console2.log")
+ssh_root 'systemctl reboot' >/dev/null 2>&1
+for _ in $(seq 120); do
+	[ "$(grep -ac 'SYSLINUX' "$tmp/console2.log")" -gt "$boots" ] && break
+	sleep 1
+done
+check "after a reboot, generation 3 is in force (applied at start; status over the serial port)" \
+	agent_until "^3 true boot applied .*lan2=10.2.0.1/24.*lan2=10.3.0.1/24" 300
+check "after a reboot, the payload's older generation 1 was left alone" \
+	grep -qa 'boot payload ignored: generation 1 is older than the applied 3' "$tmp/console2.log"
+check "after a reboot, host A pings host B through the VM" ping_from_a 10.3.0.2
 stop_vm
 
 echo "$passed passed, $failed failed"

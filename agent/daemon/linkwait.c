@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/* The wait for late links: rtnetlink link events (libmnl), the missing MACs, the deadline. */
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/addr.h"
+#include "lib/cleanup.h"
+#include "linkwait.h"
+#include "log.h"
+
+#define LINKWAIT_RECV_SIZE 32768
+
+struct linkwait {
+	struct agent *agent;
+	const char *payload;
+	unsigned timeout_s;
+	uint64_t deadline;
+	struct mnl_socket *nl; /* NULL: not waiting */
+	char *buf;	       /* LINKWAIT_RECV_SIZE */
+	int64_t generation;    /* of the intent that waits */
+	struct strbuf missing; /* its missing MACs, as agent_boot_missing_links wrote them */
+	uint8_t (*macs)[6];    /* the same, parsed */
+	size_t n_macs;
+	char *announced;       /* the missing MACs last logged */
+	bool hit;	       /* an event brought a missing MAC */
+};
+
+static uint64_t linkwait_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Ends the wait: no more events, no deadline. */
+static void linkwait_stop(struct linkwait *w)
+{
+	if (w->nl)
+		mnl_socket_close(w->nl);
+	w->nl = NULL;
+}
+
+struct linkwait *linkwait_free(struct linkwait *w)
+{
+	if (!w)
+		return NULL;
+	linkwait_stop(w);
+	free(w->buf);
+	strbuf_done(&w->missing);
+	free(w->macs);
+	free(w->announced);
+	free(w);
+	return NULL;
+}
+
+/* Plans the start's intent: how many links it lacks (w->missing, w->macs), or negative errno. */
+static int linkwait_query(struct linkwait *w)
+{
+	const char *p;
+	size_t i;
+	int n;
+
+	strbuf_truncate(&w->missing, 0);
+	n = agent_boot_missing_links(w->agent, w->payload, &w->generation, &w->missing);
+	if (n <= 0)
+		return n;
+	free(w->macs);
+	w->macs = calloc((size_t)n, sizeof(*w->macs));
+	if (!w->macs)
+		return -ENOMEM;
+	w->n_macs = 0;
+	for (p = strbuf_str(&w->missing), i = 0; *p && i < (size_t)n; i++) {
+		char mac[MAC_STRLEN];
+		size_t len = strcspn(p, " ");
+
+		if (len < sizeof(mac)) {
+			memcpy(mac, p, len);
+			mac[len] = '\0';
+			if (mac_parse(mac, w->macs[w->n_macs]) == 0)
+				w->n_macs++;
+		}
+		p += len;
+		p += *p == ' ';
+	}
+	return n;
+}
+
+static int linkwait_event(const struct nlmsghdr *nlh, void *data)
+{
+	struct linkwait *w = data;
+	const struct nlattr *attr;
+	size_t i;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK ||
+	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+		return MNL_CB_OK;
+	mnl_attr_for_each(attr, nlh, sizeof(struct ifinfomsg)) {
+		if (mnl_attr_get_type(attr) != IFLA_ADDRESS || mnl_attr_get_payload_len(attr) != 6)
+			continue;
+		for (i = 0; i < w->n_macs; i++)
+			if (!memcmp(mnl_attr_get_payload(attr), w->macs[i], 6))
+				w->hit = true;
+	}
+	return MNL_CB_OK;
+}
+
+/* Reads every queued event. Sets w->hit when one may bring a missing link (events lost
+ * count as such). 0 or negative errno. */
+static int linkwait_read(struct linkwait *w)
+{
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(w->nl, w->buf, LINKWAIT_RECV_SIZE);
+
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == ENOBUFS || errno == ENOSPC)) {
+			w->hit = true; /* the socket overflowed, or a message was cut: look again */
+			continue;
+		}
+		if (n < 0)
+			return -errno;
+		if (mnl_cb_run(w->buf, (size_t)n, 0, 0, linkwait_event, w) < 0)
+			w->hit = true; /* a message it could not walk: look again */
+	}
+}
+
+int linkwait_new(struct agent *a, const char *payload, unsigned timeout_s, struct linkwait **ret,
+		 struct strbuf *err)
+{
+	struct linkwait *w = calloc(1, sizeof(*w));
+	int n;
+
+	*ret = NULL;
+	if (!w || !(w->buf = malloc(LINKWAIT_RECV_SIZE))) {
+		linkwait_free(w);
+		return -ENOMEM;
+	}
+	w->agent = a;
+	w->payload = payload;
+	w->timeout_s = timeout_s;
+	w->deadline = linkwait_now() + (uint64_t)timeout_s * 1000;
+	w->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (!w->nl || mnl_socket_bind(w->nl, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0) {
+		n = -errno;
+		strbuf_printf(err, "cannot subscribe to link events: %s", strerror(errno));
+		linkwait_free(w);
+		return n;
+	}
+	n = linkwait_query(w);
+	if (n < 0) {
+		strbuf_printf(err, "cannot plan the start's intent: %s", strerror(-n));
+		linkwait_free(w);
+		return n;
+	}
+	if (n == 0) {
+		linkwait_free(w);
+		return 0;
+	}
+	*ret = w;
+	return 0;
+}
+
+int linkwait_fd(const struct linkwait *w)
+{
+	return w && w->nl ? mnl_socket_get_fd(w->nl) : -1;
+}
+
+uint64_t linkwait_deadline(const struct linkwait *w)
+{
+	return w && w->nl ? w->deadline : UINT64_MAX;
+}
+
+enum linkwait_moment { AT_START, AT_EVENT, AT_DEADLINE };
+
+/* Plans again and acts on what is missing now. */
+static void linkwait_check(struct linkwait *w, enum linkwait_moment when)
+{
+	_cleanup_free_ char *before = strdup(strbuf_str(&w->missing));
+	const char *was = before ? before : "";
+	int n;
+
+	w->hit = false;
+	n = linkwait_query(w);
+	if (n < 0) {
+		log_err("no longer waiting for links with MAC %s: cannot plan generation %lld: %s",
+			was, (long long)w->generation, strerror(-n));
+		linkwait_stop(w);
+	} else if (!w->generation) {
+		/* In effect: the start's apply got its links after all, or a request applied an
+		 * intent since. */
+		if (when != AT_START)
+			log_info("no longer waiting for links with MAC %s: an intent applied since "
+				 "is in effect", was);
+		linkwait_stop(w);
+	} else if (n == 0) {
+		log_info("links with MAC %s appeared%s: applying generation %lld again", was,
+			 when == AT_START ? " during the start's apply" : "",
+			 (long long)w->generation);
+		linkwait_stop(w);
+		agent_boot(w->agent, w->payload);
+	} else if (when == AT_DEADLINE) {
+		log_err("gave up waiting for links with MAC %s after %u s: generation %lld is not "
+			"applied", strbuf_str(&w->missing), w->timeout_s, (long long)w->generation);
+		linkwait_stop(w);
+	} else if (!w->announced) {
+		log_info("generation %lld waits for links with MAC %s: it is applied once they "
+			 "appear (for up to %u s after the start)", (long long)w->generation,
+			 strbuf_str(&w->missing), w->timeout_s);
+		w->announced = strdup(strbuf_str(&w->missing));
+	} else if (strcmp(w->announced, strbuf_str(&w->missing))) {
+		log_info("generation %lld still waits for links with MAC %s",
+			 (long long)w->generation, strbuf_str(&w->missing));
+		free(w->announced);
+		w->announced = strdup(strbuf_str(&w->missing));
+	}
+}
+
+void linkwait_start(struct linkwait *w)
+{
+	int r;
+
+	if (!w || !w->nl)
+		return;
+	/* The events since the subscription: whatever came during agent_boot() is in effect or
+	 * is seen by the plan below. */
+	r = linkwait_read(w);
+	if (r < 0) {
+		log_err("cannot read link events: %s; not waiting for links", strerror(-r));
+		linkwait_stop(w);
+		return;
+	}
+	linkwait_check(w, AT_START);
+}
+
+void linkwait_run(struct linkwait *w, uint64_t now)
+{
+	int r;
+
+	if (!w || !w->nl)
+		return;
+	r = linkwait_read(w);
+	if (r < 0) {
+		log_err("cannot read link events: %s; no longer waiting for links with MAC %s",
+			strerror(-r), strbuf_str(&w->missing));
+		linkwait_stop(w);
+		return;
+	}
+	if (now >= w->deadline)
+		linkwait_check(w, AT_DEADLINE);
+	else if (w->hit)
+		linkwait_check(w, AT_EVENT);
+}
