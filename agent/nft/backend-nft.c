@@ -282,7 +282,8 @@ static int queue_element(struct nft *n, const struct op *op)
 	return r;
 }
 
-/* Port forwards and one-to-one NAT are map elements: commit finds what changed in the maps. */
+/* Port forwards and one-to-one NAT are map elements, and so are the rules of access-list maps
+ * (nft-compile-acl.c): commit finds what changed in the maps. */
 static bool is_map_entry(const struct op *op)
 {
 	const char *key = op->obj->key;
@@ -299,8 +300,9 @@ static int nft_apply_op(struct backend *b, const struct op *op, struct strbuf *e
 	n->n_ops++;
 	if (op->obj->kind == OBJ_FW_ELEMENT)
 		r = queue_element(n, op);
-	else if (is_map_entry(op))
-		r = 0;
+	else if (is_map_entry(op) || op->obj->kind == OBJ_FW_RULE)
+		r = 0; /* map elements, which commit diffs; a rule of its own changes the table's
+			* fingerprint, and with it the batch is whole */
 	if (r > 0)
 		n->full = true;
 	if (r < 0)

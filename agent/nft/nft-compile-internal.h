@@ -14,6 +14,7 @@
 struct nftc {
 	const struct intent *in;
 	struct nftd *d;
+	bool reject_chains; /* the chains access-list maps reject with are made */
 };
 
 void nftc_match_nfproto(struct nftd_rule *r, int family);
@@ -29,6 +30,14 @@ void nftc_match_prefixes(struct nftc *c, struct nftd_rule *r, int family,
 			 const struct ip_prefix *prefixes, size_t n);
 /* An interval of a single-field interval set: its start and end elements. */
 void nftc_interval_elem(struct nftd *d, struct nftd_set *s, const struct nfte_interval *iv);
+
+/* The tag of rule i of a chain, "fw-rule forward/3", into b. */
+void nftc_rule_tag(struct strbuf *b, const char *chain, size_t i);
+/* Rule i of a chain as kernel rules (one per combination of its alternatives). */
+void nftc_compile_rule(struct nftc *c, const char *chain, const struct fw_rule *rules, size_t i);
+
+/* nft-compile-acl.c: a chain's rules, runs of them as verdict maps. */
+void nftc_compile_rules(struct nftc *c, const char *chain, const struct fw_rule *rules, size_t n);
 
 /* nft-compile-admit.c: the router's own services (IKE, ESP, WireGuard, VRRP, conntrackd's
  * sync), accepted at the end of the input chain's always-on rules (input true) or of the

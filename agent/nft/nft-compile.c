@@ -396,6 +396,39 @@ static void compile_rule(struct nftc *c, const char *chain, const struct fw_rule
 				}
 }
 
+/* printf is slow for what is built ten thousand times over. */
+static void append_decimal(struct strbuf *b, size_t n)
+{
+	char num[24];
+	size_t k = sizeof(num);
+
+	do
+		num[--k] = (char)('0' + n % 10);
+	while (n /= 10);
+	strbuf_append_n(b, num + k, sizeof(num) - k);
+}
+
+void nftc_rule_tag(struct strbuf *b, const char *chain, size_t i)
+{
+	strbuf_truncate(b, 0);
+	strbuf_append(b, "fw-rule ");
+	strbuf_append(b, chain);
+	strbuf_append(b, "/");
+	append_decimal(b, i);
+}
+
+void nftc_compile_rule(struct nftc *c, const char *chain, const struct fw_rule *rules, size_t i)
+{
+	struct strbuf tag = {0};
+
+	nftc_rule_tag(&tag, chain, i);
+	if (tag.oom)
+		c->d->oom = true;
+	else
+		compile_rule(c, chain, &rules[i], strbuf_str(&tag));
+	strbuf_done(&tag);
+}
+
 static void compile_sets(struct nftc *c)
 {
 	const struct firewall *fw = &c->in->firewall;
@@ -436,18 +469,6 @@ static void compile_sets(struct nftc *c)
 	strbuf_done(&tag);
 }
 
-/* printf is slow for what is built ten thousand times over. */
-static void append_decimal(struct strbuf *b, size_t n)
-{
-	char num[24];
-	size_t k = sizeof(num);
-
-	do
-		num[--k] = (char)('0' + n % 10);
-	while (n /= 10);
-	strbuf_append_n(b, num + k, sizeof(num) - k);
-}
-
 static void compile_filter(struct nftc *c, const struct objset *objs)
 {
 	struct strbuf tag = {0};
@@ -456,7 +477,6 @@ static void compile_filter(struct nftc *c, const struct objset *objs)
 	for (k = 0; k < _FW_CHAIN_MAX; k++) {
 		const struct fw_chain *ch = &c->in->firewall.chains[k];
 		const struct object *o = objset_get(objs, OBJ_FW_CHAIN, chain_name[k]);
-		size_t i;
 
 		strbuf_truncate(&tag, 0);
 		strbuf_printf(&tag, "fw-chain %s", chain_name[k]);
@@ -466,14 +486,7 @@ static void compile_filter(struct nftc *c, const struct objset *objs)
 		always_on(c, (enum fw_chain_kind)k);
 		if (k == FW_FORWARD)
 			nftc_forward_open(c);
-		for (i = 0; i < ch->n_rules; i++) {
-			strbuf_truncate(&tag, 0);
-			strbuf_append(&tag, "fw-rule ");
-			strbuf_append(&tag, chain_name[k]);
-			strbuf_append(&tag, "/");
-			append_decimal(&tag, i);
-			compile_rule(c, chain_name[k], &ch->rules[i], strbuf_str(&tag));
-		}
+		nftc_compile_rules(c, chain_name[k], ch->rules, ch->n_rules);
 	}
 	if (tag.oom)
 		c->d->oom = true;

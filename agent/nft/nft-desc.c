@@ -5,6 +5,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
+#include <libnftnl/expr.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
@@ -471,10 +472,12 @@ static void build_chain(struct builder *w, const struct nftd_chain *c)
 	}
 	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, NFTD_TABLE);
 	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, c->name);
-	nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, c->type);
-	nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, (uint32_t)c->hook);
-	nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, c->prio);
-	if (c->policy >= 0)
+	if (c->type) {
+		nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, c->type);
+		nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, (uint32_t)c->hook);
+		nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, c->prio);
+	}
+	if (c->type && c->policy >= 0)
 		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, (uint32_t)c->policy);
 	if (c->tag) {
 		uint32_t len;
@@ -522,6 +525,14 @@ static void build_set(struct builder *w, const struct nftd_set *s)
 	}
 	if (s->n_fields)
 		nftnl_set_set_data(n, NFTNL_SET_DESC_CONCAT, s->fields, s->n_fields);
+	if (s->counters) {
+		struct nftnl_expr *e = nftnl_expr_alloc("counter");
+
+		if (e)
+			nftnl_set_add_expr(n, e);
+		else
+			w->b->oom = true;
+	}
 	if (s->flags & NFT_SET_ANONYMOUS)
 		nftnl_set_set_u32(n, NFTNL_SET_DESC_SIZE, (uint32_t)s->n);
 	if (s->tag || s->key_type == NFTD_TYPE_IFNAME) {
@@ -555,8 +566,17 @@ static bool elem_add(struct nftnl_set *n, const struct nftd_set *s, const uint8_
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, s->key_len);
 	if (key_end)
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key_end, s->key_len);
-	if (data && s->flags & NFT_SET_MAP)
+	if (data && s->flags & NFT_SET_MAP && s->data_type == NFT_DATA_VERDICT) {
+		uint32_t verdict;
+
+		memcpy(&verdict, data, sizeof(verdict));
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, verdict);
+		if (data[sizeof(verdict)])
+			nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN,
+					       (const char *)data + sizeof(verdict));
+	} else if (data && s->flags & NFT_SET_MAP) {
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, s->data_len);
+	}
 	if (flags)
 		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, flags);
 	if (comment) {

@@ -32,6 +32,12 @@
 #define NFTD_KEY_MAX 64	     /* NFT_DATA_VALUE_MAXLEN */
 #define NFTD_USERDATA_MAX 256 /* NFT_USERDATA_MAXLEN */
 #define NFTD_MAX_FIELDS 16
+/* Verdict maps of runs of access-list rules (nft-compile-acl.c): "_aclforward_0". Their
+ * elements' comments are rule labels, and each element has a counter. */
+#define NFTD_ACL_PREFIX "_acl"
+/* A verdict map's value (NFT_DATA_VERDICT), as the description and observe hold it: the
+ * verdict code (int32, host order), then for a jump or goto the chain's name, NUL-padded. */
+#define NFTD_VERDICT_LEN 32
 
 /* nft's data type numbers (for `nft list`; the kernel does not use them). */
 enum {
@@ -49,7 +55,7 @@ enum {
 
 struct nftd_chain {
 	char *name;
-	char *type; /* "filter", "nat" */
+	char *type; /* "filter", "nat"; NULL: a regular chain (no hook), for gotos */
 	int hook;   /* NF_INET_* */
 	int prio;
 	int policy; /* NF_ACCEPT / NF_DROP; -1: none (nat chains) */
@@ -61,10 +67,12 @@ struct nftd_set {
 	char *name; /* "__set%d" for anonymous sets (the kernel numbers them) */
 	uint32_t id;
 	uint32_t flags; /* NFT_SET_* */
-	uint32_t key_type, key_len, data_type, data_len;
+	uint32_t key_type, key_len, data_type, data_len; /* verdict maps: NFT_DATA_VERDICT,
+							   * NFTD_VERDICT_LEN */
 	uint8_t fields[NFTD_MAX_FIELDS]; /* concatenations: each field's length */
 	unsigned n_fields;
 	bool plan_elements; /* elements are fw-element objects, changed by their operations */
+	bool counters;	    /* each element has a counter (the set's counter expression) */
 	char *tag;
 	char *ptr;
 	/* elements: key, key_end (concatenated intervals), data, each of stride bytes */
@@ -136,6 +144,8 @@ void nftd_ct(struct nftd_rule *r, uint32_t key, int dir, uint32_t dreg);
 /* dreg 0: a set lookup; else a map's data into dreg. */
 void nftd_lookup(struct nftd_rule *r, const struct nftd_set *s, uint32_t sreg, uint32_t dreg,
 		 bool invert);
+/* The verdict of the verdict map s for the key in sreg. */
+void nftd_vmap(struct nftd_rule *r, const struct nftd_set *s, uint32_t sreg);
 void nftd_counter(struct nftd_rule *r);
 void nftd_limit(struct nftd_rule *r, uint64_t rate_per_second, uint32_t burst);
 void nftd_log(struct nftd_rule *r, const char *prefix);

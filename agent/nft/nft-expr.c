@@ -192,6 +192,19 @@ void nftd_lookup(struct nftd_rule *r, const struct nftd_set *s, uint32_t sreg, u
 	expr_end(r, &n);
 }
 
+void nftd_vmap(struct nftd_rule *r, const struct nftd_set *s, uint32_t sreg)
+{
+	struct expr_nest n;
+
+	if (!s || !expr_begin(r, "lookup", &n))
+		return;
+	put_u32(r, NFTA_LOOKUP_SREG, sreg);
+	put_u32(r, NFTA_LOOKUP_DREG, NFT_REG_VERDICT);
+	put_str(r, NFTA_LOOKUP_SET, s->name);
+	put_u32(r, NFTA_LOOKUP_SET_ID, s->id);
+	expr_end(r, &n);
+}
+
 void nftd_counter(struct nftd_rule *r)
 {
 	struct expr_nest n;

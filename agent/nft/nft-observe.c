@@ -47,7 +47,8 @@ static const char *udata_comment(const void *data, uint32_t len, uint8_t type)
 	return f.found;
 }
 
-static int add_tag(struct nfto *o, const char *tag)
+/* The first n bytes of tag as a tag (NULL: none). */
+static int add_tag_n(struct nfto *o, const char *tag, size_t n)
 {
 	if (!tag)
 		return 0;
@@ -60,8 +61,19 @@ static int add_tag(struct nfto *o, const char *tag)
 		o->tags = v;
 		o->cap_tags = cap;
 	}
-	o->tags[o->n_tags] = strdup(tag);
+	o->tags[o->n_tags] = strndup(tag, n);
 	return o->tags[o->n_tags++] ? 0 : -ENOMEM;
+}
+
+static int add_tag(struct nfto *o, const char *tag)
+{
+	return add_tag_n(o, tag, tag ? strlen(tag) : 0);
+}
+
+/* The tag at the start of a label "TAG POINTER[ COMMENT]" (NULL: none). */
+static int add_label_tag(struct nfto *o, const char *label)
+{
+	return add_tag_n(o, label, label ? nftd_label_tag_len(label) : 0);
 }
 
 static int table_cb(const struct nlmsghdr *nlh, void *data)
@@ -162,8 +174,6 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	struct rule_attrs ra = {0};
 	struct nfto *o = data;
 	const char *label;
-	char *tag;
-	int r;
 
 	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), rule_attr_cb, &ra) < 0 || !ra.table)
 		return -EPROTO;
@@ -174,12 +184,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 					    mnl_attr_get_payload_len(ra.userdata),
 					    NFTNL_UDATA_RULE_COMMENT)
 			    : NULL;
-	if (!label)
-		return 0;
-	tag = strndup(label, nftd_label_tag_len(label));
-	r = tag ? add_tag(o, tag) : -ENOMEM;
-	free(tag);
-	return r;
+	return add_label_tag(o, label);
 }
 
 static int set_cb(const struct nlmsghdr *nlh, void *data)
@@ -227,6 +232,10 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 				    ? nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN)
 				    : 0,
 	};
+	/* A verdict map's value as the description holds it (NFTD_VERDICT_LEN). */
+	if (nftnl_set_is_set(s, NFTNL_SET_DATA_TYPE) &&
+	    nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE) == NFT_DATA_VERDICT)
+		v->data_len = NFTD_VERDICT_LEN;
 	if (!v->name || (tag && !v->tag))
 		r = -ENOMEM;
 out:
@@ -266,6 +275,16 @@ static int elem_cb(struct nftnl_set_elem *e, void *data)
 		memcpy(x->data, p, len);
 		x->has_data = true;
 	}
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT)) {
+		uint32_t verdict = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT);
+
+		memcpy(x->data, &verdict, sizeof(verdict));
+		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN))
+			strncpy((char *)x->data + sizeof(verdict),
+				nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN),
+				NFTD_VERDICT_LEN - sizeof(verdict) - 1);
+		x->has_data = true;
+	}
 	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
 		x->flags = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS);
 	u = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &ulen);
@@ -276,7 +295,9 @@ static int elem_cb(struct nftnl_set_elem *e, void *data)
 	return 0;
 }
 
-static int elems_cb(const struct nlmsghdr *nlh, void *data)
+/* cb for each element of a message of a set elements dump. */
+static int parse_elems(const struct nlmsghdr *nlh, int (*cb)(struct nftnl_set_elem *, void *),
+		       void *data)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 	int r;
@@ -285,9 +306,14 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
 		return -ENOMEM;
 	r = nftnl_set_elems_nlmsg_parse(nlh, s) < 0 ? -EPROTO : 0;
 	if (r >= 0)
-		r = nftnl_set_elem_foreach(s, elem_cb, data);
+		r = nftnl_set_elem_foreach(s, cb, data);
 	nftnl_set_free(s);
 	return r;
+}
+
+static int elems_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return parse_elems(nlh, elem_cb, data);
 }
 
 /* A request for the table's objects of one type (a dump, or the table itself). The table,
@@ -379,11 +405,12 @@ int nfto_read(struct nsock *s, const char *catalog, struct nfto *ret, struct str
 			break;
 		nfto_done(&o);
 	}
-	/* Elements tag the plan objects they came from too (maps of port forwards). */
+	/* Elements tag the plan objects they came from too (maps of port forwards; the
+	 * access-list maps' comments are rule labels, their tag first). */
 	for (i = 0; i < o.n_sets && r >= 0; i++)
 		for (j = 0; j < o.sets[i].n && r >= 0; j++)
 			if (strcmp(o.sets[i].name, catalog))
-				r = add_tag(&o, o.sets[i].elems[j].comment);
+				r = add_label_tag(&o, o.sets[i].elems[j].comment);
 	if (r < 0) {
 		strbuf_printf(err, "cannot read table inet %s: %s", NFTD_TABLE, strerror(-r));
 		nfto_done(&o);
@@ -521,21 +548,38 @@ struct nfto_set *nfto_set_find(const struct nfto *o, const char *name)
 
 /* ---- counters ---- */
 
+/* A verdict map of access-list rules, looked up by the rule before counter at in the list. */
+struct acl_map {
+	char *name;
+	size_t at;
+};
+
 struct counters {
 	struct nft_counter *v;
 	size_t n, cap;
+	struct acl_map *maps;
+	size_t n_maps, cap_maps;
 };
 
 struct rule_count {
 	bool found;
 	uint64_t packets, bytes;
+	const char *acl_map; /* a lookup in an access-list map: its name */
 };
 
 static int counter_expr_cb(struct nftnl_expr *e, void *data)
 {
 	struct rule_count *c = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 
-	if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter"))
+	if (!strcmp(name, "lookup")) {
+		const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
+
+		if (set && !strncmp(set, NFTD_ACL_PREFIX, strlen(NFTD_ACL_PREFIX)))
+			c->acl_map = set;
+		return 0;
+	}
+	if (strcmp(name, "counter"))
 		return 0;
 	c->found = true;
 	c->packets += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
@@ -543,11 +587,8 @@ static int counter_expr_cb(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
-/* A counter from a rule's label "TAG POINTER[ COMMENT]". */
-static int counter_new(struct counters *cs, const char *label, const struct rule_count *rc)
+static struct nft_counter *counter_push(struct counters *cs)
 {
-	size_t t = nftd_label_tag_len(label);
-	const char *ptr = label + t + 1, *sp = strchr(ptr, ' ');
 	struct nft_counter *c;
 
 	if (cs->n == cs->cap) {
@@ -555,12 +596,26 @@ static int counter_new(struct counters *cs, const char *label, const struct rule
 
 		c = realloc(cs->v, cap * sizeof(*c));
 		if (!c)
-			return -ENOMEM;
+			return NULL;
 		cs->v = c;
 		cs->cap = cap;
 	}
 	c = &cs->v[cs->n++];
-	*c = (struct nft_counter){.packets = rc->packets, .bytes = rc->bytes};
+	memset(c, 0, sizeof(*c));
+	return c;
+}
+
+/* A counter from a rule's label "TAG POINTER[ COMMENT]". */
+static int counter_new(struct counters *cs, const char *label, const struct rule_count *rc)
+{
+	size_t t = nftd_label_tag_len(label);
+	const char *ptr = label + t + (label[t] ? 1 : 0), *sp = strchr(ptr, ' ');
+	struct nft_counter *c = counter_push(cs);
+
+	if (!c)
+		return -ENOMEM;
+	c->packets = rc->packets;
+	c->bytes = rc->bytes;
 	c->tag = strndup(label, t);
 	c->pointer = sp ? strndup(ptr, (size_t)(sp - ptr)) : strdup(ptr);
 	if (sp && sp[1])
@@ -568,12 +623,27 @@ static int counter_new(struct counters *cs, const char *label, const struct rule
 	return !c->tag || !c->pointer || (sp && sp[1] && !c->comment) ? -ENOMEM : 0;
 }
 
+/* Adds rc to the last counter when it has the label's tag, else appends one. */
+static int counter_add(struct counters *cs, const char *label, const struct rule_count *rc)
+{
+	struct nft_counter *last = cs->n ? &cs->v[cs->n - 1] : NULL;
+	size_t t = nftd_label_tag_len(label);
+
+	if (last && strlen(last->tag) == t && !strncmp(last->tag, label, t)) {
+		last->packets += rc->packets;
+		last->bytes += rc->bytes;
+		return 0;
+	}
+	return counter_new(cs, label, rc);
+}
+
 /* Each rule labelled with a pointer that has a counter; the kernel rules of one intent rule
- * are consecutive, and their counters are added up. */
+ * are consecutive, and their counters are added up. A rule that looks up an access-list map
+ * stands for the rules of the map's elements: their place is noted, their counters read
+ * after (acl_counters). */
 static int counter_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct counters *cs = data;
-	const struct nft_counter *last = cs->n ? &cs->v[cs->n - 1] : NULL;
 	struct rule_count rc = {0};
 	struct nftnl_rule *rl;
 	const char *label = NULL;
@@ -584,16 +654,152 @@ static int counter_cb(const struct nlmsghdr *nlh, void *data)
 	if (r < 0 || !rl)
 		return r;
 	t = label ? nftd_label_tag_len(label) : 0;
-	if (label && label[t] == ' ')
+	if (!label || label[t] == ' ')
 		nftnl_expr_foreach(rl, counter_expr_cb, &rc);
-	if (rc.found && last && strlen(last->tag) == t && !strncmp(last->tag, label, t)) {
-		cs->v[cs->n - 1].packets += rc.packets;
-		cs->v[cs->n - 1].bytes += rc.bytes;
-	} else if (rc.found) {
-		r = counter_new(cs, label, &rc);
+	if (rc.found && label) {
+		r = counter_add(cs, label, &rc);
+	} else if (!label && rc.acl_map) {
+		if (cs->n_maps == cs->cap_maps) {
+			size_t cap = cs->cap_maps ? 2 * cs->cap_maps : 4;
+			struct acl_map *v = realloc(cs->maps, cap * sizeof(*v));
+
+			if (!v) {
+				nftnl_rule_free(rl);
+				return -ENOMEM;
+			}
+			cs->maps = v;
+			cs->cap_maps = cap;
+		}
+		cs->maps[cs->n_maps] = (struct acl_map){.name = strdup(rc.acl_map), .at = cs->n};
+		r = cs->maps[cs->n_maps++].name ? 0 : -ENOMEM;
 	}
 	nftnl_rule_free(rl);
 	return r;
+}
+
+/* An element's counter, with its label: one access-list rule's share. */
+struct elem_count {
+	char *label;
+	size_t rule; /* the rule's index in its chain, from its tag "fw-rule forward/3" */
+	struct rule_count rc;
+};
+
+struct elem_counts {
+	struct elem_count *v;
+	size_t n, cap;
+};
+
+static int elem_count_cb(struct nftnl_set_elem *e, void *data)
+{
+	struct elem_counts *ec = data;
+	struct elem_count *x;
+	uint32_t ulen = 0;
+	const void *u = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &ulen);
+	const char *label = udata_comment(u, ulen, NFTNL_UDATA_SET_ELEM_COMMENT), *slash;
+	size_t t;
+
+	if (!label)
+		return 0;
+	if (ec->n == ec->cap) {
+		size_t cap = ec->cap ? 2 * ec->cap : 64;
+
+		x = realloc(ec->v, cap * sizeof(*x));
+		if (!x)
+			return -ENOMEM;
+		ec->v = x;
+		ec->cap = cap;
+	}
+	x = &ec->v[ec->n];
+	memset(x, 0, sizeof(*x));
+	t = nftd_label_tag_len(label);
+	slash = memchr(label, '/', t);
+	x->rule = slash ? strtoul(slash + 1, NULL, 10) : 0;
+	nftnl_set_elem_expr_foreach(e, counter_expr_cb, &x->rc);
+	x->label = strdup(label);
+	if (!x->label)
+		return -ENOMEM;
+	ec->n++;
+	return 0;
+}
+
+static int elem_counts_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return parse_elems(nlh, elem_count_cb, data);
+}
+
+static int elem_count_cmp(const void *a, const void *b)
+{
+	const struct elem_count *x = a, *y = b;
+
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+static void elem_counts_done(struct elem_counts *ec)
+{
+	size_t i;
+
+	for (i = 0; i < ec->n; i++)
+		free(ec->v[i].label);
+	free(ec->v);
+	*ec = (struct elem_counts){0};
+}
+
+/* Puts the counters of the access-list maps' rules where their maps are looked up, in rule
+ * order (the maps of one run, looked up one after the other, together). */
+static int acl_counters(struct nsock *s, struct counters *cs)
+{
+	struct counters out = {0};
+	char buf[REQ_SIZE];
+	size_t m = 0, i, from = 0;
+	int r = 0;
+
+	while (r >= 0) {
+		size_t to = m < cs->n_maps ? cs->maps[m].at : cs->n;
+		struct elem_counts ec = {0};
+
+		for (; from < to && r >= 0; from++) {
+			struct nft_counter *c = counter_push(&out);
+
+			if (!c) {
+				r = -ENOMEM;
+				break;
+			}
+			*c = cs->v[from];
+			cs->v[from] = (struct nft_counter){0};
+		}
+		if (r < 0 || m == cs->n_maps)
+			break;
+		for (i = m; i < cs->n_maps && cs->maps[i].at == to && r >= 0; i++)
+			r = nsock_dump(s, request(buf, s, NFT_MSG_GETSETELEM, cs->maps[i].name),
+				       elem_counts_cb, &ec);
+		m = i;
+		if (r >= 0)
+			qsort(ec.v, ec.n, sizeof(*ec.v), elem_count_cmp);
+		for (i = 0; i < ec.n && r >= 0; i++)
+			r = counter_add(&out, ec.v[i].label, &ec.v[i].rc);
+		elem_counts_done(&ec);
+	}
+	nft_counters_free(cs->v, cs->n);
+	cs->v = out.v;
+	cs->n = out.n;
+	cs->cap = out.cap;
+	if (r < 0) {
+		nft_counters_free(cs->v, cs->n);
+		cs->v = NULL;
+		cs->n = cs->cap = 0;
+	}
+	return r;
+}
+
+static void counters_done(struct counters *cs)
+{
+	size_t i;
+
+	nft_counters_free(cs->v, cs->n);
+	for (i = 0; i < cs->n_maps; i++)
+		free(cs->maps[i].name);
+	free(cs->maps);
+	*cs = (struct counters){0};
 }
 
 int nfto_counters(struct nsock *s, struct nft_counter **ret, size_t *ret_n, struct strbuf *err)
@@ -604,21 +810,25 @@ int nfto_counters(struct nsock *s, struct nft_counter **ret, size_t *ret_n, stru
 
 	for (tries = 0; tries < 5; tries++) {
 		r = nsock_dump(s, request(buf, s, NFT_MSG_GETRULE, NULL), counter_cb, &cs);
+		if (r >= 0 && cs.n_maps)
+			r = acl_counters(s, &cs);
 		if (r != -EINTR)
 			break;
-		nft_counters_free(cs.v, cs.n);
-		cs = (struct counters){0};
+		counters_done(&cs);
 	}
 	if (r == -ENOENT)
 		r = 0;
 	if (r < 0) {
 		strbuf_printf(err, "cannot read the counters of table inet %s: %s", NFTD_TABLE,
 			      strerror(-r));
-		nft_counters_free(cs.v, cs.n);
+		counters_done(&cs);
 		return r;
 	}
 	*ret = cs.v;
 	*ret_n = cs.n;
+	cs.v = NULL;
+	cs.n = 0;
+	counters_done(&cs);
 	return 0;
 }
 

@@ -571,5 +571,53 @@ expect "output: ESP from the tunnel's local address" sent \
 expect "output: ESP from another address: dropped" "error Operation not permitted" \
 	in_ns $R $peer rawsend 203.0.113.100 50 x 203.0.113.11
 
+# ---- access lists as verdict maps (nft-compile-acl.c) ----
+# Input rules 0-3 are disjoint (sources) and of one shape, with the same input interface and
+# protocol: one verdict map keyed by source and port. Rule 4 overlaps rule 0 (203.0.113.100 is in
+# 203.0.113.0/24): it must stay after the map, a rule of its own, so that rule 0 decides.
+acl='i["firewall"]["input"]["rules"][0:0] = [
+ {"action": "drop", "in": "public", "source": ["203.0.113.100/32"], "protocol": "tcp", "ports": [5555], "comment": "acl zero"},
+ {"action": "accept", "in": "public", "source": ["198.18.0.0/16"], "protocol": "tcp", "ports": [5555]},
+ {"action": "accept", "in": "public", "source": ["198.19.0.0/16", "198.20.0.0/16"], "protocol": "tcp", "ports": [22, "5000-5999"]},
+ {"action": "reject", "in": "public", "source": ["198.21.0.0/16"], "protocol": "tcp", "ports": ["1-100"]},
+ {"action": "accept", "in": "public", "source": ["203.0.113.0/24"], "protocol": "tcp", "ports": [5555]}]'
+variant acl "$acl"
+variant acl-accept "$acl"'; i["firewall"]["input"]["rules"][0]["action"] = "accept"'
+variant acl-reject "$acl"'; i["firewall"]["input"]["rules"][0]["action"] = "reject"'
+variant acl-port "$acl"'; i["firewall"]["input"]["rules"][1]["ports"] = [5556]'
+drv apply "$tmp/acl.json" >"$tmp/out" 2>"$tmp/err"
+if grep -q '^applied .* nft=1/.*/1$' "$tmp/out"; then pass "access list applied"; else fail "access list applied"; fi
+expect "access list: rules 0-3 are one map of 7 elements" "7 accept drop goto" \
+	sh -c "ip netns exec $R nft -j list map inet vrouter _aclinput_0 | python3 -c '
+import json, sys
+for x in json.load(sys.stdin)[\"nftables\"]:
+    if \"map\" in x:
+        e = x[\"map\"][\"elem\"]
+        print(len(e), \" \".join(sorted(set(list(v[1].keys())[0] for v in e))))'"
+expect "access list: the overlapping rule 4 stays a rule" 1 \
+	sh -c "ip netns exec $R nft list chain inet vrouter input | grep -c 'fw-rule input/4 '"
+expect "access list: tcp 5555 dropped by rule 0 (in the map), not accepted by rule 4" timeout \
+	in_ns $PUB $peer ask 203.0.113.1 5555
+expect "access list read back: nothing to do" "" drv plan "$tmp/acl.json"
+acl_counter() { # the driver's counter line of rule $1, its packets as yes/no
+	in_ns $R "${vg[@]}" "$driver" counters |
+		awk -v t="$1" '$1 " " $2 == t { print $1, $2, $3, ($4 > 0 ? "yes" : "no"), $6, $7 }'
+}
+expect "access list: rule 0 counted, with its pointer and comment" \
+	"fw-rule input/0 /firewall/input/rules/0 yes acl zero" acl_counter "fw-rule input/0"
+# A rule changed: its element out and in, its catalog record out and in.
+expect "access list: rule 0 to accept: elements only" "applied 1 nft=1/4/4/0" \
+	drv apply "$tmp/acl-accept.json"
+expect "access list: tcp 5555 now accepted by rule 0" "port=5555 peer=203.0.113.100" \
+	in_ns $PUB $peer ask 203.0.113.1 5555
+expect "access list: rule 0 to reject: elements only" "applied 1 nft=1/4/4/0" \
+	drv apply "$tmp/acl-reject.json"
+expect "access list: tcp 5555 now rejected with a reset" refused \
+	in_ns $PUB $peer ask 203.0.113.1 5555
+expect "access list: rule 0 back to drop, rule 1's port changed: elements only" \
+	"applied 2 nft=1/8/8/0" drv apply "$tmp/acl-port.json"
+expect "access list changed read back: nothing to do" "" drv plan "$tmp/acl-port.json"
+expect "access list: tcp 5555 dropped by rule 0 again" timeout in_ns $PUB $peer ask 203.0.113.1 5555
+
 echo "passed: $passed, failed: $failed"
 [ $failed = 0 ]

@@ -2,6 +2,8 @@
 /* The nftables backend without a kernel: element encoding, catalog records, and the
  * compiler's description of small intents (chains, sets, rules, fingerprints, batches). */
 #include <errno.h>
+#include <netinet/in.h> /* before the kernel's headers */
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -416,6 +418,104 @@ static void test_forward_inserted(void **state)
 	nftd_free(b);
 }
 
+/* ---- access lists as verdict maps ---- */
+
+#define ACL_RULES(action3)                                                                        \
+	"{\"action\": \"drop\", \"in\": \"public\", \"source\": [\"192.0.2.0/28\"],"             \
+	" \"protocol\": \"tcp\", \"ports\": [22], \"comment\": \"two\"},"                         \
+	"{\"action\": \"" action3 "\", \"in\": \"public\", \"source\": [\"192.0.2.16/28\"],"      \
+	" \"protocol\": \"tcp\", \"ports\": [22, 80]},"                                           \
+	"{\"action\": \"accept\", \"in\": \"public\", \"source\": [\"192.0.2.32/28\"],"          \
+	" \"protocol\": \"udp\", \"ports\": [53]},"                                               \
+	"{\"action\": \"reject\", \"in\": \"lan\", \"source\": [\"192.0.2.48/28\"],"             \
+	" \"protocol\": \"tcp\", \"ports\": [22]},"                                               \
+	"{\"action\": \"drop\", \"in\": \"public\", \"source\": [\"192.0.2.0/24\"],"             \
+	" \"protocol\": \"tcp\", \"ports\": [22]},"                                               \
+	"{\"action\": \"accept\", \"in\": \"public\", \"source\": [\"10.0.0.0/8\", \"10.1.0.0/16\"]," \
+	" \"protocol\": \"tcp\", \"ports\": [80]},"                                               \
+	"{\"action\": \"accept\", \"in\": \"public\", \"source\": [\"10.2.0.0/16\"],"            \
+	" \"protocol\": \"tcp\", \"ports\": [80]}"
+
+static const struct nftd_rule *rule_tagged(const struct nftd *d, const char *tag, size_t *at)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_rules; i++)
+		if (d->rules[i]->tag && !strcmp(d->rules[i]->tag, tag)) {
+			if (at)
+				*at = i;
+			return d->rules[i];
+		}
+	return NULL;
+}
+
+/* Input rules 2-5 (after the base's 0 and 1) are disjoint and of one shape: maps by input
+ * interface and protocol (public/tcp: 2 and 3, public/udp: 4, lan/tcp: 5). Rule 6 overlaps
+ * rule 2 and ends the run; rule 7 overlaps itself and stays a rule; rule 8 alone is too short
+ * a run. A changed action changes an element only. */
+static void test_acl_maps(void **state)
+{
+	struct nftd *d = compile_with("\"192.0.2.7\"", NULL, ACL_RULES("accept"));
+	struct nftd *drop = compile_with("\"192.0.2.7\"", NULL, ACL_RULES("drop"));
+	const struct nftd_set *s;
+	char fp[17], fp_drop[17];
+	int32_t code;
+	size_t i, n, at6 = 0;
+
+	s = nftd_set_find(d, "_aclinput_0");
+	assert_non_null(s);
+	assert_true(s->counters);
+	assert_int_equal(s->data_type, NFT_DATA_VERDICT);
+	assert_int_equal(s->n, 3); /* rule 2, rule 3's two ports */
+	assert_string_equal(s->comments[0], "fw-rule input/2 /firewall/input/rules/2 two");
+	memcpy(&code, s->bytes + 2 * s->key_len, sizeof(code));
+	assert_int_equal(code, NF_DROP);
+	assert_string_equal(s->comments[1], "fw-rule input/3 /firewall/input/rules/3");
+	assert_string_equal(s->eptrs[1], "/firewall/input/rules/3");
+	assert_int_equal(s->key_len, 8); /* saddr . dport: interfaces and protocol matched before */
+	s = nftd_set_find(d, "_aclinput_1");
+	assert_non_null(s);
+	assert_int_equal(s->n, 1);
+	assert_string_equal(s->comments[0], "fw-rule input/4 /firewall/input/rules/4");
+	s = nftd_set_find(d, "_aclinput_2");
+	assert_non_null(s);
+	assert_int_equal(s->n, 1);
+	memcpy(&code, s->bytes + 2 * s->key_len, sizeof(code));
+	assert_int_equal(code, NFT_GOTO);
+	assert_string_equal((const char *)s->bytes + 2 * s->key_len + 4, "_reject_tcp");
+	assert_null(nftd_set_find(d, "_aclinput_3"));
+	for (i = 2; i <= 5; i++) {
+		char tag[32];
+
+		snprintf(tag, sizeof(tag), "fw-rule input/%zu", i);
+		assert_null(rule_tagged(d, tag, NULL));
+	}
+	/* the three map rules, then rule 6, 7 and 8 as rules */
+	assert_non_null(rule_tagged(d, "fw-rule input/6", &at6));
+	assert_non_null(rule_tagged(d, "fw-rule input/7", NULL));
+	assert_non_null(rule_tagged(d, "fw-rule input/8", NULL));
+	assert_true(at6 >= 3);
+	for (i = at6 - 3; i < at6; i++) {
+		assert_string_equal(d->rules[i]->chain, "input");
+		assert_null(d->rules[i]->tag);
+	}
+	assert_non_null(rule_tagged(d, "fw-rule input/1", &i));
+	for (n = 0, i++; i < at6; i++)
+		n += !strcmp(d->rules[i]->chain, "input");
+	assert_int_equal(n, 3);
+	assert_int_equal(rules_in(d, "_reject_tcp"), 1);
+	assert_int_equal(rules_in(d, "_reject"), 1);
+	/* rule 3 accept -> drop: the same structure, other elements */
+	assert_int_equal(nftd_fingerprint(d, fp), 0);
+	assert_int_equal(nftd_fingerprint(drop, fp_drop), 0);
+	assert_string_equal(fp, fp_drop);
+	s = nftd_set_find(drop, "_aclinput_0");
+	memcpy(&code, s->bytes + nftd_set_stride(s) + 2 * s->key_len, sizeof(code));
+	assert_int_equal(code, NF_DROP);
+	nftd_free(d);
+	nftd_free(drop);
+}
+
 /* The router's own services: IKE and ESP to the tunnels' local addresses, WireGuard's port,
  * VRRP (multicast and unicast groups), conntrackd's sync; in input and in output. */
 static void test_admit(void **state)
@@ -518,6 +618,7 @@ int main(void)
 		cmocka_unit_test(test_fingerprint),   cmocka_unit_test(test_batches),
 		cmocka_unit_test(test_rule_labels),   cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_forward_inserted), cmocka_unit_test(test_admit),
+		cmocka_unit_test(test_acl_maps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
