@@ -105,10 +105,9 @@ static struct layout layout_of(const struct shape *s, bool map)
 	static const uint32_t addr_types[2] = {NFTD_TYPE_IPADDR, NFTD_TYPE_IP6ADDR};
 	bool v6 = s->family == AF_INET6, ports = s->has[F_SPORT] || s->has[F_DPORT];
 	const unsigned len[F_MAX] = {IFNAMSIZ, IFNAMSIZ, v6 ? 16 : 4, v6 ? 16 : 4, 1, 2, 2};
-	const uint32_t type[F_MAX] = {NFTD_TYPE_IFNAME,	       NFTD_TYPE_IFNAME,
-				      addr_types[v6],	       addr_types[v6],
-				      NFTD_TYPE_INET_PROTOCOL, NFTD_TYPE_INET_SERVICE,
-				      NFTD_TYPE_INET_SERVICE};
+	const uint32_t type[F_MAX] = {
+	    NFTD_TYPE_IFNAME,	     NFTD_TYPE_IFNAME,	     addr_types[v6],	    addr_types[v6],
+	    NFTD_TYPE_INET_PROTOCOL, NFTD_TYPE_INET_SERVICE, NFTD_TYPE_INET_SERVICE};
 	struct layout l = {0};
 	int f;
 
@@ -191,8 +190,7 @@ static void put_ports(struct elem *x, const struct layout *l, int f, const struc
 
 /* The elements of rule i (a qualifying rule of the layout's shape): every combination of its
  * lists in the layout's fields, the k-th counted in mixed radix over them. */
-static bool rule_elems(const struct fw_rule *fr, size_t i, const struct layout *l,
-		       struct elems *e)
+static bool rule_elems(const struct fw_rule *fr, size_t i, const struct layout *l, struct elems *e)
 {
 	size_t n[F_MAX], total = 1, k;
 	int f;
@@ -343,8 +341,9 @@ static void reject_chains(struct nftc *c)
 /* The map value of the rule's action (as rule_action in nft-compile.c decides a reject). */
 static void verdict(const struct fw_rule *fr, uint8_t v[NFTD_VERDICT_LEN])
 {
-	int32_t code = fr->action == FW_ACCEPT ? NF_ACCEPT : fr->action == FW_DROP ? NF_DROP
-										    : NFT_GOTO;
+	int32_t code = fr->action == FW_ACCEPT ? NF_ACCEPT
+		       : fr->action == FW_DROP ? NF_DROP
+					       : NFT_GOTO;
 
 	memset(v, 0, NFTD_VERDICT_LEN);
 	memcpy(v, &code, sizeof(code));
@@ -352,7 +351,7 @@ static void verdict(const struct fw_rule *fr, uint8_t v[NFTD_VERDICT_LEN])
 		return;
 	strcpy((char *)v + sizeof(code),
 	       fr->has & FW_RULE_HAS_PROTOCOL && fr->protocol == IPPROTO_TCP ? REJECT_TCP_CHAIN
-									    : REJECT_CHAIN);
+									     : REJECT_CHAIN);
 }
 
 /* Loads the packet's key of the layout into the registers from REG(0). */
@@ -400,8 +399,8 @@ static bool same_map(const struct fw_rule *a, const struct fw_rule *b, const str
 }
 
 /* The map of the rules of [first, end) that go with rule m (the first of them), and its rule. */
-static void compile_map(struct nftc *c, const char *chain, const struct fw_rule *rules,
-			size_t m, size_t end, const struct layout *l, unsigned *n_maps)
+static void compile_map(struct nftc *c, const char *chain, const struct fw_rule *rules, size_t m,
+			size_t end, const struct layout *l, unsigned *n_maps)
 {
 	const struct fw_rule *fr0 = &rules[m];
 	struct strbuf name = {0}, tag = {0}, lab = {0};
@@ -412,11 +411,11 @@ static void compile_map(struct nftc *c, const char *chain, const struct fw_rule 
 	size_t i, j;
 
 	strbuf_printf(&name, "%s%s_%u", NFTD_ACL_PREFIX, chain, (*n_maps)++);
-	s = name.oom ? NULL
-		     : nftd_set(c->d, strbuf_str(&name),
-				NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT, l->key_type,
-				l->key_len, NFT_DATA_VERDICT, NFTD_VERDICT_LEN, l->fields,
-				l->n_fields, NULL, fr0->ptr);
+	s = name.oom
+		? NULL
+		: nftd_set(c->d, strbuf_str(&name), NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT,
+			   l->key_type, l->key_len, NFT_DATA_VERDICT, NFTD_VERDICT_LEN, l->fields,
+			   l->n_fields, NULL, fr0->ptr);
 	if (!s) {
 		c->d->oom = true;
 		goto out;
@@ -532,7 +531,8 @@ void nftc_compile_rules(struct nftc *c, const char *chain, const struct fw_rule 
 			nftc_compile_rule(c, chain, rules, i++);
 			continue;
 		}
-		for (j = i + 1; j < n && qualifies(&rules[j]) && same_run(&rules[i], &rules[j]); j++)
+		for (j = i + 1; j < n && qualifies(&rules[j]) && same_run(&rules[i], &rules[j]);
+		     j++)
 			;
 		compile_candidates(c, chain, rules, i, j, &n_maps);
 		i = j;

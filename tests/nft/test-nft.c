@@ -516,6 +516,190 @@ static void test_acl_maps(void **state)
 	nftd_free(drop);
 }
 
+/*
+ * First match kept, on random access lists: rules drawn from a small space (overlaps
+ * frequent; some with log or without a source, which stay rules), compiled; then for every
+ * two rules that some packet matches both of (decided here from the rules themselves, not by
+ * the compiler's code), the earlier one must be looked at first: its kernel rule, or the rule
+ * that looks up its map, comes before the later one's (the same map would have no order).
+ */
+struct rand_rule {
+	int action, in, proto, log; /* in: none, public, lan, both (rand_ifs); proto: -, tcp, udp */
+	int src[2], n_src, dst, port[2], n_port; /* indexes in the tables below; dst -1: none */
+};
+
+static const struct {
+	const char *text;
+	uint32_t lo, hi; /* offsets from 10.0.0.0 */
+} rand_prefixes[] = {{"10.0.0.0/30", 0, 3}, {"10.0.0.0/31", 0, 1}, {"10.0.0.1/32", 1, 1},
+		     {"10.0.0.2/32", 2, 2}, {"10.0.0.4/30", 4, 7},  {"10.0.0.0/29", 0, 7},
+		     {"10.0.0.8/32", 8, 8}, {"10.0.0.9/32", 9, 9},  {"10.0.0.10/31", 10, 11},
+		     {"10.0.0.12/32", 12, 12}, {"10.0.0.13/32", 13, 13}, {"10.0.0.14/32", 14, 14},
+		     {"10.0.0.15/32", 15, 15}, {"10.0.0.16/30", 16, 19}, {"10.0.0.20/30", 20, 23},
+		     {"10.0.0.24/29", 24, 31}, {"10.0.0.17/32", 17, 17}};
+static const struct {
+	const char *text;
+	unsigned lo, hi;
+} rand_ports[] = {{"22", 22, 22}, {"80", 80, 80}, {"\"20-25\"", 20, 25}, {"\"80-81\"", 80, 81}};
+
+static bool ranges_meet(uint32_t a, uint32_t b, uint32_t c, uint32_t d)
+{
+	return a <= d && c <= b;
+}
+
+/* The interfaces of "in" choice k (0: any). */
+static unsigned rand_ifs(int k)
+{
+	static const unsigned bits[] = {3, 1, 2, 3}; /* public 1, lan 2 */
+
+	return bits[k];
+}
+
+static bool rand_overlap(const struct rand_rule *x, const struct rand_rule *y)
+{
+	bool src = !x->n_src || !y->n_src, port = !x->n_port || !y->n_port;
+	int i, j;
+
+	if (!(rand_ifs(x->in) & rand_ifs(y->in)))
+		return false;
+	if (x->proto && y->proto && x->proto != y->proto)
+		return false;
+	if (x->dst >= 0 && y->dst >= 0 &&
+	    !ranges_meet(rand_prefixes[x->dst].lo, rand_prefixes[x->dst].hi,
+			 rand_prefixes[y->dst].lo, rand_prefixes[y->dst].hi))
+		return false;
+	for (i = 0; i < x->n_src; i++)
+		for (j = 0; j < y->n_src; j++)
+			src |= ranges_meet(rand_prefixes[x->src[i]].lo, rand_prefixes[x->src[i]].hi,
+					   rand_prefixes[y->src[j]].lo, rand_prefixes[y->src[j]].hi);
+	for (i = 0; i < x->n_port; i++)
+		for (j = 0; j < y->n_port; j++)
+			port |= ranges_meet(rand_ports[x->port[i]].lo, rand_ports[x->port[i]].hi,
+					    rand_ports[y->port[j]].lo, rand_ports[y->port[j]].hi);
+	return src && port;
+}
+
+static void rand_rule_json(const struct rand_rule *r, struct strbuf *b)
+{
+	static const char *const actions[] = {"accept", "drop", "reject"};
+	static const char *const ins[] = {NULL, "\"public\"", "\"lan\"", "[\"public\", \"lan\"]"};
+	static const char *const protos[] = {NULL, "tcp", "udp"};
+	int i;
+
+	strbuf_printf(b, "{\"action\": \"%s\"", actions[r->action]);
+	if (r->in)
+		strbuf_printf(b, ", \"in\": %s", ins[r->in]);
+	if (r->n_src) {
+		strbuf_append(b, ", \"source\": [");
+		for (i = 0; i < r->n_src; i++)
+			strbuf_printf(b, "%s\"%s\"", i ? ", " : "", rand_prefixes[r->src[i]].text);
+		strbuf_append(b, "]");
+	}
+	if (r->dst >= 0)
+		strbuf_printf(b, ", \"destination\": [\"%s\"]", rand_prefixes[r->dst].text);
+	if (r->proto)
+		strbuf_printf(b, ", \"protocol\": \"%s\"", protos[r->proto]);
+	if (r->n_port) {
+		strbuf_append(b, ", \"ports\": [");
+		for (i = 0; i < r->n_port; i++)
+			strbuf_printf(b, "%s%s", i ? ", " : "", rand_ports[r->port[i]].text);
+		strbuf_append(b, "]");
+	}
+	if (r->log)
+		strbuf_append(b, ", \"log\": true");
+	strbuf_append(b, "}");
+}
+
+/* Where rule i of the input chain is looked at: its first kernel rule, or its map's rule. */
+static size_t rand_position(const struct nftd *d, size_t i)
+{
+	char tag[32], ptr[48];
+	size_t k, j, at = SIZE_MAX;
+
+	snprintf(tag, sizeof(tag), "fw-rule input/%zu", i);
+	snprintf(ptr, sizeof(ptr), "/firewall/input/rules/%zu", i);
+	if (rule_tagged(d, tag, &at))
+		return at;
+	for (k = 0; k < d->n_sets; k++) {
+		const struct nftd_set *s = d->sets[k];
+
+		if (strncmp(s->name, NFTD_ACL_PREFIX, strlen(NFTD_ACL_PREFIX)))
+			continue;
+		for (j = 0; j < s->n; j++)
+			if (!strcmp(s->eptrs[j], ptr))
+				break;
+		if (j == s->n)
+			continue;
+		for (j = 0; j < d->n_rules; j++)
+			if (!d->rules[j]->tag && d->rules[j]->ptr && !strcmp(d->rules[j]->ptr, s->ptr))
+				return j;
+	}
+	fail_msg("rule %zu is neither a rule nor in a map", i);
+	return at;
+}
+
+static void test_acl_first_match(void **state)
+{
+	unsigned seed = 1, round, maps = 0;
+
+	for (round = 0; round < 300; round++) {
+		struct rand_rule r[24];
+		struct strbuf more = {0};
+		size_t n = 4 + rand_r(&seed) % 20, i, j;
+		struct nftd *d;
+
+		/* Most rules of a round share its shape (which fields they have), so that runs
+		 * form; the rest are drawn freely. */
+		struct rand_rule shape = {
+			.in = (int)(rand_r(&seed) % 4),
+			.proto = 1 + (int)(rand_r(&seed) % 2),
+			.dst = rand_r(&seed) % 4 == 0 ? 6 : -1,
+			.n_port = (int)(rand_r(&seed) % 2),
+		};
+
+		for (i = 0; i < n; i++) {
+			struct rand_rule *x = &r[i];
+			bool free_shape = rand_r(&seed) % 5 == 0;
+
+			memset(x, 0, sizeof(*x));
+			x->action = (int)(rand_r(&seed) % 3);
+			x->in = free_shape ? (int)(rand_r(&seed) % 4) : shape.in;
+			x->proto = free_shape ? (int)(rand_r(&seed) % 3)
+					      : rand_r(&seed) % 2 ? shape.proto : 3 - shape.proto;
+			x->log = rand_r(&seed) % 16 == 0;
+			x->n_src = free_shape && rand_r(&seed) % 4 == 0 ? 0 : 1 + (int)(rand_r(&seed) % 2);
+			for (j = 0; j < (size_t)x->n_src; j++)
+				x->src[j] = (int)(rand_r(&seed) % (sizeof(rand_prefixes) /
+								   sizeof(*rand_prefixes)));
+			x->dst = free_shape && rand_r(&seed) % 4 == 0 ? (int)(rand_r(&seed) % 3) + 6
+								       : shape.dst;
+			x->n_port = x->proto && (free_shape ? rand_r(&seed) % 2 : shape.n_port)
+					    ? 1 + (int)(rand_r(&seed) % 2)
+					    : 0;
+			for (j = 0; j < (size_t)x->n_port; j++)
+				x->port[j] = (int)(rand_r(&seed) % 4);
+			if (i)
+				strbuf_append(&more, ", ");
+			rand_rule_json(x, &more);
+		}
+		assert_false(more.oom);
+		d = compile_with("\"192.0.2.7\"", NULL, strbuf_str(&more));
+		for (i = 0; i < d->n_sets; i++)
+			maps += !strncmp(d->sets[i]->name, NFTD_ACL_PREFIX, strlen(NFTD_ACL_PREFIX));
+		/* the base's input rules 0 and 1 come first; the random ones are 2.. */
+		for (i = 0; i < n; i++)
+			for (j = i + 1; j < n; j++)
+				if (rand_overlap(&r[i], &r[j]) &&
+				    rand_position(d, i + 2) >= rand_position(d, j + 2))
+					fail_msg("round %u: rules %zu and %zu overlap, but %zu is not "
+						 "looked at first:\n%s",
+						 round, i + 2, j + 2, i + 2, strbuf_str(&more));
+		nftd_free(d);
+		strbuf_done(&more);
+	}
+	assert_true(maps > 50); /* the maps were tried, not only rules */
+}
+
 /* The router's own services: IKE and ESP to the tunnels' local addresses, WireGuard's port,
  * VRRP (multicast and unicast groups), conntrackd's sync; in input and in output. */
 static void test_admit(void **state)
@@ -618,7 +802,7 @@ int main(void)
 		cmocka_unit_test(test_fingerprint),   cmocka_unit_test(test_batches),
 		cmocka_unit_test(test_rule_labels),   cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_forward_inserted), cmocka_unit_test(test_admit),
-		cmocka_unit_test(test_acl_maps),
+		cmocka_unit_test(test_acl_maps), cmocka_unit_test(test_acl_first_match),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
