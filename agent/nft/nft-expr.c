@@ -175,15 +175,16 @@ void nftd_ct(struct nftd_rule *r, uint32_t key, int dir, uint32_t dreg)
 	expr_end(r, &n);
 }
 
-void nftd_lookup(struct nftd_rule *r, const struct nftd_set *s, uint32_t sreg, uint32_t dreg,
-		 bool invert)
+/* A lookup, with a destination register when with_dreg (NFT_REG_VERDICT is 0). */
+static void lookup(struct nftd_rule *r, const struct nftd_set *s, uint32_t sreg, bool with_dreg,
+		   uint32_t dreg, bool invert)
 {
 	struct expr_nest n;
 
 	if (!s || !expr_begin(r, "lookup", &n))
 		return;
 	put_u32(r, NFTA_LOOKUP_SREG, sreg);
-	if (dreg)
+	if (with_dreg)
 		put_u32(r, NFTA_LOOKUP_DREG, dreg);
 	put_str(r, NFTA_LOOKUP_SET, s->name);
 	put_u32(r, NFTA_LOOKUP_SET_ID, s->id);
@@ -192,17 +193,15 @@ void nftd_lookup(struct nftd_rule *r, const struct nftd_set *s, uint32_t sreg, u
 	expr_end(r, &n);
 }
 
+void nftd_lookup(struct nftd_rule *r, const struct nftd_set *s, uint32_t sreg, uint32_t dreg,
+		 bool invert)
+{
+	lookup(r, s, sreg, dreg != 0, dreg, invert);
+}
+
 void nftd_vmap(struct nftd_rule *r, const struct nftd_set *s, uint32_t sreg)
 {
-	struct expr_nest n;
-
-	if (!s || !expr_begin(r, "lookup", &n))
-		return;
-	put_u32(r, NFTA_LOOKUP_SREG, sreg);
-	put_u32(r, NFTA_LOOKUP_DREG, NFT_REG_VERDICT);
-	put_str(r, NFTA_LOOKUP_SET, s->name);
-	put_u32(r, NFTA_LOOKUP_SET_ID, s->id);
-	expr_end(r, &n);
+	lookup(r, s, sreg, true, NFT_REG_VERDICT, false);
 }
 
 void nftd_counter(struct nftd_rule *r)
