@@ -24,7 +24,8 @@
  * the map rules, where the run's first rule would be, pick the rule the linear walk would
  * have picked. A rule whose elements
  * overlap an element of an earlier rule of the run starts a new run; one whose elements
- * overlap each other stays a rule.
+ * overlap each other stays a rule. The check is a sweep along the source (or, when that
+ * leaves too much open, the destination port, destination or source port).
  *
  * A rule takes part when it does not log, it has source prefixes (so a family), no set
  * references and no ICMP types, and its map's key fits in NFTD_KEY_MAX bytes; the rules of
@@ -41,7 +42,7 @@
 
 #define ACL_MIN_RUN 4
 #define ACL_MAX_ELEMS_PER_RULE 64
-#define ACL_MAX_COMPARES (1u << 22) /* overlap checks of one run before giving up on it */
+#define ACL_MAX_COMPARES (1u << 22) /* overlap checks of one sweep before giving up on it */
 #define ACL_MAX_MAPS 64		    /* maps of one run (else its rules stay rules) */
 #define REJECT_TCP_CHAIN "_reject_tcp"
 #define REJECT_CHAIN "_reject"
@@ -254,31 +255,40 @@ static bool overlap(const struct elem *x, const struct elem *y, const struct lay
 	return true;
 }
 
-/* Source order (the sweep's), by the start of the source field. */
-static int by_source(const void *a, const void *b, void *layout)
-{
-	const struct layout *l = layout;
+/* The field a sweep goes along, for qsort_r. */
+struct sweep {
+	unsigned off, len;
+};
 
-	return memcmp(((const struct elem *)a)->lo + l->off[F_SRC],
-		      ((const struct elem *)b)->lo + l->off[F_SRC], l->len[F_SRC]);
+/* Order along the sweep's field, by the start of its intervals. */
+static int by_start(const void *a, const void *b, void *sweep)
+{
+	const struct sweep *w = sweep;
+
+	return memcmp(((const struct elem *)a)->lo + w->off, ((const struct elem *)b)->lo + w->off,
+		      w->len);
 }
 
 /*
  * The conflicts among the elements of rules [first, end): conflict[j - first] is the last
  * rule before j whose elements overlap j's (first - 1: none), or j itself when j's own
- * elements overlap. A sweep in source order compares an element only with those whose
- * source interval is still open. false: out of memory or too many comparisons.
+ * elements overlap. A sweep along field f compares an element only with those whose
+ * interval in f is still open. false: out of memory or too many comparisons (rules that all
+ * share one source, say, leave every source interval open: try another field).
  */
-static bool conflicts(struct elems *e, const struct layout *l, size_t first, size_t *conflict)
+static bool conflicts(struct elems *e, const struct layout *l, int f, size_t first,
+		      size_t *conflict)
 {
+	struct sweep w = {l->off[f], l->len[f]};
 	size_t *open, n_open = 0, i, k;
 	unsigned long compares = 0;
-	unsigned src = l->off[F_SRC], alen = l->len[F_SRC];
 
+	for (i = 0; i < e->n; i++)
+		conflict[e->v[i].rule - first] = first - 1;
 	open = malloc((e->n ? e->n : 1) * sizeof(*open));
 	if (!open)
 		return false;
-	qsort_r(e->v, e->n, sizeof(*e->v), by_source, (void *)l);
+	qsort_r(e->v, e->n, sizeof(*e->v), by_start, &w);
 	for (i = 0; i < e->n; i++) {
 		const struct elem *x = &e->v[i];
 		size_t kept = 0;
@@ -286,7 +296,7 @@ static bool conflicts(struct elems *e, const struct layout *l, size_t first, siz
 		for (k = 0; k < n_open; k++) {
 			const struct elem *y = &e->v[open[k]];
 
-			if (memcmp(y->hi + src, x->lo + src, alen) < 0)
+			if (memcmp(y->hi + w.off, x->lo + w.off, w.len) < 0)
 				continue; /* closed before x: overlaps nothing after it either */
 			open[kept++] = open[k];
 			if (++compares > ACL_MAX_COMPARES) {
@@ -493,12 +503,16 @@ static void compile_candidates(struct nftc *c, const char *chain, const struct f
 		conflict = malloc((end - first) * sizeof(*conflict));
 		ok = conflict != NULL;
 	}
-	for (i = first; ok && i < end; i++) {
-		conflict[i - first] = first - 1;
+	for (i = first; ok && i < end; i++)
 		ok = rule_elems(&rules[i], i, &l, &e);
+	if (ok) {
+		static const int fields[] = {F_SRC, F_DPORT, F_DST, F_SPORT};
+		bool found = false;
+
+		for (i = 0; !found && i < sizeof(fields) / sizeof(*fields); i++)
+			found = l.len[fields[i]] && conflicts(&e, &l, fields[i], first, conflict);
+		ok = found;
 	}
-	if (ok)
-		ok = conflicts(&e, &l, first, conflict);
 	free(e.v);
 	for (i = first, start = first; i <= end; i++) {
 		bool alone = ok && i < end && conflict[i - first] == i;

@@ -700,6 +700,35 @@ static void test_acl_first_match(void **state)
 	assert_true(maps > 50); /* the maps were tried, not only rules */
 }
 
+/* 3,000 rules from one source, each to its own port, but the 1,501st to the first's: every
+ * source interval stays open, more comparisons than a sweep along the source may make; the
+ * sweep along the port finds the one overlap. Two maps, split where it is. */
+static void test_acl_one_source(void **state)
+{
+	struct strbuf more = {0};
+	const struct nftd_set *s;
+	struct nftd *d;
+	size_t i;
+
+	for (i = 0; i < 3000; i++)
+		strbuf_printf(&more,
+			      "%s{\"action\": \"accept\", \"source\": [\"10.0.0.0/8\"],"
+			      " \"protocol\": \"tcp\", \"ports\": [%zu]}",
+			      i ? ", " : "", i == 1500 ? (size_t)1 : 1 + i);
+	assert_false(more.oom);
+	d = compile_with("\"192.0.2.7\"", NULL, strbuf_str(&more));
+	s = nftd_set_find(d, "_aclinput_0");
+	assert_non_null(s);
+	assert_int_equal(s->n, 1500);
+	s = nftd_set_find(d, "_aclinput_1");
+	assert_non_null(s);
+	assert_int_equal(s->n, 1500);
+	assert_string_equal(s->eptrs[0], "/firewall/input/rules/1502");
+	assert_null(nftd_set_find(d, "_aclinput_2"));
+	nftd_free(d);
+	strbuf_done(&more);
+}
+
 /* The router's own services: IKE and ESP to the tunnels' local addresses, WireGuard's port,
  * VRRP (multicast and unicast groups), conntrackd's sync; in input and in output. */
 static void test_admit(void **state)
@@ -803,6 +832,7 @@ int main(void)
 		cmocka_unit_test(test_rule_labels),   cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_forward_inserted), cmocka_unit_test(test_admit),
 		cmocka_unit_test(test_acl_maps), cmocka_unit_test(test_acl_first_match),
+		cmocka_unit_test(test_acl_one_source),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
