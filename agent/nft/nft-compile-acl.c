@@ -364,7 +364,7 @@ static void verdict(const struct fw_rule *fr, uint8_t v[NFTD_VERDICT_LEN])
 									     : REJECT_CHAIN);
 }
 
-/* Loads the packet's key of the layout into the registers from REG(0). */
+/* Loads the packet's key of a map's layout (no interfaces) into the registers from REG(0). */
 static void load_key(struct nftd_rule *r, const struct layout *l, int family)
 {
 	int f;
@@ -374,9 +374,7 @@ static void load_key(struct nftd_rule *r, const struct layout *l, int family)
 
 		if (!l->len[f])
 			continue;
-		if (f == F_IIF || f == F_OIF)
-			nftd_meta(r, f == F_IIF ? NFT_META_IIFNAME : NFT_META_OIFNAME, reg);
-		else if (f == F_SRC || f == F_DST)
+		if (f == F_SRC || f == F_DST)
 			nftd_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
 				     (family == AF_INET6 ? 8 : 12) + (f == F_DST) * l->len[f],
 				     l->len[f], reg);
