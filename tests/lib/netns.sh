@@ -5,7 +5,8 @@
 #   . "$(dirname "$0")/../lib/netns.sh"
 #   vr_own_namespaces VRTEST_MARKER "$0" ARGS...
 #
-# Exits 77 (skip) when namespaces cannot be made (not root), 99 when it finds itself in init's.
+# Exits 77 (skip) when namespaces cannot be made (not root), 99 when it finds itself in init's
+# or in a network namespace that is not fresh (links besides lo: not one it made).
 vr_own_namespaces() {
 	local marker=$1 ns
 	shift
@@ -22,4 +23,8 @@ vr_own_namespaces() {
 			exit 99
 		fi
 	done
+	if [ "$(ip -o link show | wc -l)" != 1 ]; then
+		echo "error: not in a fresh network namespace; refusing to touch links" >&2
+		exit 99
+	fi
 }
