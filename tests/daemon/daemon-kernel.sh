@@ -14,7 +14,7 @@ ctl=$(realpath "${2:?usage: daemon-kernel.sh VROUTERD VROUTERCTL}")
 vr_own_namespaces VRTEST_DAEMON_NS "$0" "$vrouterd" "$ctl"
 
 tmp=$(mktemp -d)
-pid=
+. "$(dirname "$0")/../lib/agent.sh"
 pinger=
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid"
@@ -22,37 +22,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-passed=0
-failed=0
-pass() {
-	passed=$((passed + 1))
-	echo "ok   $1"
-}
-fail() {
-	failed=$((failed + 1))
-	echo "FAIL $1"
-}
-
-start() {
-	"$vrouterd" --backend kernel --socket "$tmp/agent.sock" --state-dir "$tmp/state" \
-		--confdir "$tmp/etc" --payload "$tmp/payload.json" --serial none 2>>"$tmp/log" &
-	pid=$!
-	for _ in $(seq 100); do
-		[ -S "$tmp/agent.sock" ] && "$ctl" --socket "$tmp/agent.sock" status >/dev/null 2>&1 &&
-			return 0
-		sleep 0.1
-	done
-	return 1
-}
-stop() {
-	kill "$pid" && wait "$pid"
-	local rc=$?
-	pid=
-	return $rc
-}
-ctl() {
-	"$ctl" --socket "$tmp/agent.sock" "$@"
-}
 
 ip link add eth0 address 52:54:00:aa:00:01 type veth peer name peer0
 ip link add eth1 address 52:54:00:aa:00:02 type veth peer name peer1

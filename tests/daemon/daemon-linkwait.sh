@@ -16,42 +16,16 @@ ctl=$(realpath "${2:?usage: daemon-linkwait.sh VROUTERD VROUTERCTL}")
 vr_own_namespaces VRTEST_LINKWAIT_NS "$0" "$vrouterd" "$ctl"
 
 tmp=$(mktemp -d)
-pid=
+. "$(dirname "$0")/../lib/agent.sh"
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-passed=0 failed=0
-pass() {
-	passed=$((passed + 1))
-	echo "ok   $1"
-}
-fail() {
-	failed=$((failed + 1))
-	echo "FAIL $1"
-}
-
-start() { # EXTRA-ARGS...
+# Each start has a log of its own.
+start_logged() { # EXTRA-ARGS...
 	: >"$tmp/log"
-	"$vrouterd" --backend kernel --socket "$tmp/agent.sock" --state-dir "$tmp/state" \
-		--confdir "$tmp/etc" --payload "$tmp/payload.json" --serial none "$@" \
-		2>>"$tmp/log" &
-	pid=$!
-	for _ in $(seq 100); do
-		[ -S "$tmp/agent.sock" ] && ctl status >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-stop() {
-	kill "$pid" && wait "$pid"
-	local rc=$?
-	pid=
-	return $rc
-}
-ctl() {
-	"$ctl" --socket "$tmp/agent.sock" "$@"
+	start "$@"
 }
 # Waits up to $2 seconds for the log to match $1.
 log_has() {
@@ -83,7 +57,7 @@ mac1=52:54:00:bb:00:01 mac2=52:54:00:bb:00:02
 
 # 1. The boot payload names a NIC that appears 2 s after the start.
 intent 1 $mac1 >"$tmp/payload.json"
-if ! start; then
+if ! start_logged; then
 	if grep -q "built without the kernel backend" "$tmp/log"; then
 		echo "skip: this vrouterd has no kernel backend"
 		exit 77
@@ -110,7 +84,7 @@ stop || fail "stop"
 
 # 2. After a restart without the NIC: the persisted intent waits for it, then is applied.
 ip link del eth0 2>/dev/null || ip link del mgmt
-start || fail "restart"
+start_logged || fail "restart"
 log_has "generation 1 waits for links with MAC $mac1:" 5 &&
 	pass "persisted: the daemon waits for $mac1" || fail "persisted: $(cat "$tmp/log")"
 sleep 2
@@ -124,7 +98,7 @@ stop || fail "stop"
 # with another MAC changes nothing.
 intent 2 $mac1 $mac2 >"$tmp/payload.json"
 ip link del mgmt
-start || fail "restart"
+start_logged || fail "restart"
 log_has "generation 2 waits for links with MAC $mac1 $mac2:" 5 &&
 	pass "two links: the daemon waits for both" || fail "two links: $(cat "$tmp/log")"
 ip link add other0 address 52:54:00:bb:00:99 type veth peer name otherpeer0
@@ -139,7 +113,7 @@ stop || fail "stop"
 
 # 4. The deadline: the daemon gives up, says so, and goes on answering.
 intent 3 $mac1 52:54:00:bb:00:03 >"$tmp/payload.json"
-start --link-wait 2 || fail "restart"
+start_logged --link-wait 2 || fail "restart"
 log_has "gave up waiting for links with MAC 52:54:00:bb:00:03 after 2 s: generation 3 is not applied" 8 &&
 	pass "deadline: gave up after 2 s" || fail "deadline: $(cat "$tmp/log")"
 out=$(state)
@@ -148,7 +122,7 @@ out=$(state)
 stop || fail "stop"
 
 # 5. A request that applies an intent during the wait ends it.
-start || fail "restart"
+start_logged || fail "restart"
 log_has "generation 3 waits for links with MAC 52:54:00:bb:00:03:" 5 || fail "5: $(cat "$tmp/log")"
 intent 4 $mac1 >"$tmp/g4.json"
 out=$(ctl apply "$tmp/g4.json" 2>&1) && [[ $out == *'"applied": true'* ]] ||
@@ -161,7 +135,7 @@ stop || fail "stop"
 
 # 6. --link-wait 0: no wait.
 intent 5 52:54:00:bb:00:05 >"$tmp/payload.json"
-start --link-wait 0 || fail "restart"
+start_logged --link-wait 0 || fail "restart"
 sleep 1
 grep -q "waits for links" "$tmp/log" && fail "--link-wait 0 still waits" ||
 	pass "--link-wait 0: no wait"
