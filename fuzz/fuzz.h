@@ -7,5 +7,6 @@
 #include "intent/intent.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-/* Plan the intent against an empty observed state and against the state it describes. */
-void fuzz_plan(const struct intent *in);
+/* Plan in against an empty observed state, then again (the same intent, read another way)
+ * against the state in describes. */
+void fuzz_plan(const struct intent *in, const struct intent *again);

@@ -29,10 +29,11 @@ struct agent {
 	char *record_path;
 	struct store *store;
 	/* The persisted intent: its tree, for comparing contents, and its text, which a request
-	 * carrying the same text byte for byte is recognised by without a parse. */
+	 * carrying the same text byte for byte is recognised by without a parse, and a request
+	 * carrying much of it read against (proto-request.c). */
 	struct json_t *applied_doc;
-	char *applied_raw;
-	size_t applied_raw_len;
+	struct intent *applied_in; /* its model, when it came in a request, or NULL */
+	struct proto_known *known; /* NULL: none, or out of memory */
 	bool in_effect; /* the persisted intent's last apply succeeded */
 	struct status status;
 	void (*notify_status)(const char *line);
@@ -43,20 +44,34 @@ struct agent_doc {
 	struct json_t *tree;
 	const char *raw; /* NULL: not known */
 	size_t raw_len;
+	struct proto_index **index; /* the index of raw, when the request brought one */
+	struct intent **model;	    /* the intent read from tree, when the caller gives it up */
 };
 
-/* Remembers text as the persisted intent's, for recognising it in later requests. */
-static void agent_remember_raw(struct agent *a, const char *text, size_t len)
+/* Remembers text as the persisted intent's text, for recognising it in later requests;
+ * index: the text's index when the request brought one (taken). */
+static void agent_remember_text(struct agent *a, const char *text, size_t len,
+				struct proto_index **index)
 {
-	char *copy = malloc(len + 1);
+	proto_known_free(a->known);
+	/* NULL when out of memory: only the fast paths are lost. */
+	a->known = proto_known_new(text, len, a->applied_doc, index ? TAKE_PTR(*index) : NULL);
+}
 
-	if (!copy)
-		return; /* only the fast path is lost */
-	memcpy(copy, text, len);
-	copy[len] = '\0';
-	free(a->applied_raw);
-	a->applied_raw = copy;
-	a->applied_raw_len = len;
+/* Remembers tree, with its text, as the persisted intent's, and its model when the caller
+ * gives it (taken): the next request's intent is read against them. */
+static void agent_remember(struct agent *a, const char *text, size_t len, struct json_t *tree,
+			   struct proto_index **index, struct intent **model)
+{
+	struct intent *old = a->applied_in;
+
+	proto_document_unref(a->applied_doc);
+	a->applied_doc = proto_document_ref(tree);
+	a->applied_in = model ? TAKE_PTR(*model) : NULL;
+	if (a->applied_in && old)
+		intent_adopt(a->applied_in, old);
+	intent_free(old);
+	agent_remember_text(a, text, len, index);
 }
 
 static int agent_backends(struct agent *a, const char *spec, struct strbuf *err)
@@ -140,7 +155,8 @@ struct agent *agent_free(struct agent *a)
 	engine_free(a->engine);
 	store_free(a->store);
 	proto_document_unref(a->applied_doc);
-	free(a->applied_raw);
+	intent_free(a->applied_in);
+	proto_known_free(a->known);
 	status_done(&a->status);
 	free(a->record_path);
 	free(a);
@@ -198,11 +214,8 @@ static int agent_save(struct agent *a, const struct intent *in, const struct age
 	}
 	if (r >= 0)
 		r = store_save(a->store, in->generation, text, len, err);
-	if (r >= 0) {
-		proto_document_unref(a->applied_doc);
-		a->applied_doc = proto_document_ref(doc->tree);
-		agent_remember_raw(a, text, len);
-	}
+	if (r >= 0)
+		agent_remember(a, text, len, doc->tree, doc->index, doc->model);
 	return r;
 }
 
@@ -273,7 +286,7 @@ static char *agent_apply(struct agent *a, const char *id, const struct intent *i
 
 		status_record(&a->status, origin, RESULT_UNCHANGED, in->generation, NULL);
 		if (doc->raw)
-			agent_remember_raw(a, doc->raw, doc->raw_len);
+			agent_remember_text(a, doc->raw, doc->raw_len, doc->index);
 		*ret_ok = true;
 		return proto_answer_applied(id, &ans);
 	}
@@ -350,7 +363,7 @@ static char *agent_status(struct agent *a, const char *id)
 
 /* The intent in effect sent again (recognised by its text, or equal in content): answered
  * without validating or planning it again: it was valid, and applying it would do nothing. */
-static char *agent_in_effect_again(struct agent *a, const struct proto_request *req,
+static char *agent_in_effect_again(struct agent *a, struct proto_request *req,
 				   enum status_origin origin)
 {
 	int64_t gen = store_generation(a->store);
@@ -358,7 +371,7 @@ static char *agent_in_effect_again(struct agent *a, const struct proto_request *
 	struct oplist none = {0};
 
 	if (!req->known && req->raw)
-		agent_remember_raw(a, req->raw, req->raw_len);
+		agent_remember_text(a, req->raw, req->raw_len, &req->index);
 	switch (req->kind) {
 	case PROTO_APPLY:
 		status_record(&a->status, origin, RESULT_UNCHANGED, gen, NULL);
@@ -371,19 +384,19 @@ static char *agent_in_effect_again(struct agent *a, const struct proto_request *
 }
 
 /* apply, check, plan: load the intent, then the request's own part. */
-static char *agent_intent_request(struct agent *a, const struct proto_request *req,
+static char *agent_intent_request(struct agent *a, struct proto_request *req,
 				  enum status_origin origin)
 {
-	struct agent_doc doc = {req->intent, req->raw, req->raw_len};
-	struct errlist errs = {0};
 	struct intent *in = NULL;
+	struct agent_doc doc = {req->intent, req->raw, req->raw_len, &req->index, &in};
+	struct errlist errs = {0};
 	char *answer;
 	bool ok;
 
 	if (a->in_effect && (req->known || (a->applied_doc &&
 					    proto_document_equal(a->applied_doc, req->intent))))
 		return agent_in_effect_again(a, req, origin);
-	if (intent_load_tree(req->intent, &in, &errs) < 0) {
+	if (intent_load_tree_from(req->intent, a->applied_doc, a->applied_in, &in, &errs) < 0) {
 		if (req->kind == PROTO_APPLY) {
 			log_info("apply refused: invalid intent (%zu errors)",
 				 errs.n + errs.dropped);
@@ -420,8 +433,7 @@ char *agent_handle(struct agent *a, const char *line, size_t len, enum status_or
 	size_t n;
 	int r;
 
-	r = proto_request_parse(line, len, a->in_effect ? a->applied_raw : NULL,
-				a->applied_raw_len, &req, &err);
+	r = proto_request_parse(line, len, a->known, a->in_effect, &req, &err);
 	if (r == -ENOMEM)
 		answer = NULL;
 	else if (r < 0)
@@ -497,10 +509,9 @@ static void boot_persisted(struct agent *a, struct boot_doc *d)
 		return;
 	}
 	store_set_loaded(a->store, d->in->generation);
-	proto_document_unref(a->applied_doc); /* agent_boot() runs again after a wait for links */
-	a->applied_doc = proto_document_ref(d->doc);
-	/* The text as persisted, without its newline: what vrouterctl sent, when it was. */
-	agent_remember_raw(a, doc, len && doc[len - 1] == '\n' ? len - 1 : len);
+	/* The text as persisted, without its newline: what vrouterctl sent, when it was.
+	 * (agent_boot() runs again after a wait for links: this replaces the first.) */
+	agent_remember(a, doc, len && doc[len - 1] == '\n' ? len - 1 : len, d->doc, NULL, NULL);
 }
 
 /* Applies the payload when it is newer than the persisted intent. Whether it did. */
@@ -524,13 +535,13 @@ static bool boot_payload(struct agent *a, const char *path)
 		return false;
 	if (d.in->generation > gen) {
 		log_info("applying the boot payload, generation %lld", (long long)d.in->generation);
-		struct agent_doc payload = {d.doc, NULL, 0};
+		struct agent_doc payload = {.tree = d.doc};
 
 		answer = agent_apply(a, NULL, d.in, &payload, ORIGIN_PAYLOAD, &ok);
 	} else if (d.in->generation == gen) {
 		struct strbuf msg = {0};
 
-		struct agent_doc payload = {d.doc, NULL, 0};
+		struct agent_doc payload = {.tree = d.doc};
 
 		if (store_compare(a->store, gen, agent_same_content(a, d.in, &payload), &msg) ==
 		    STORE_CONFLICT)
@@ -561,7 +572,7 @@ void agent_boot(struct agent *a, const char *payload)
 		return;
 	}
 	log_info("re-applying the persisted intent, generation %lld", (long long)d.in->generation);
-	answer = agent_apply(a, NULL, d.in, &(struct agent_doc){d.doc, NULL, 0}, ORIGIN_BOOT, &ok);
+	answer = agent_apply(a, NULL, d.in, &(struct agent_doc){.tree = d.doc}, ORIGIN_BOOT, &ok);
 	boot_doc_done(&d);
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The protocol's JSON: the one file of the daemon and the client that includes jansson. */
+/* The protocol's JSON, but for the daemon's reading of requests (proto-request.c). */
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -7,6 +7,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/jread.h"
+#include "lib/jtext.h"
 #include "proto.h"
 
 static inline void proto_json_unrefp(json_t **v)
@@ -43,190 +44,9 @@ bool proto_kind_has_intent(enum proto_kind k)
 	return k == PROTO_APPLY || k == PROTO_CHECK || k == PROTO_PLAN;
 }
 
-static int request_id(const json_t *root, char **ret, struct strbuf *err)
-{
-	const json_t *id = json_object_get(root, "id");
-
-	if (!id)
-		return 0;
-	if (!(json_is_string(id) && json_string_length(id) <= PROTO_ID_MAX) &&
-	    !json_is_integer(id)) {
-		strbuf_printf(err, "\"id\" must be a string of at most %d bytes or an integer",
-			      PROTO_ID_MAX);
-		return -EINVAL;
-	}
-	*ret = json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY);
-	return *ret ? 0 : -ENOMEM;
-}
-
-/* The members of a request object, checked; intent: the intent's value (the root's, or the
- * one a fast path found; NULL: none). */
-static int request_members(const json_t *root, const json_t *intent, struct proto_request *ret,
-			   struct strbuf *err)
-{
-	const json_t *kind;
-	const char *key;
-	json_t *v;
-	int r, k;
-
-	if (!json_is_object(root)) {
-		strbuf_printf(err, "a request is a JSON object, not %s", jr_type_name(root));
-		return -EINVAL;
-	}
-	r = request_id(root, &ret->id, err);
-	if (r < 0)
-		return r;
-	json_object_foreach((json_t *)root, key, v)
-		if (strcmp(key, "request") && strcmp(key, "intent") && strcmp(key, "id")) {
-			strbuf_printf(err, "unknown key \"%.64s\" in the request", key);
-			return -EINVAL;
-		}
-	kind = json_object_get(root, "request");
-	if (!json_is_string(kind)) {
-		strbuf_printf(err, "%s", kind ? "\"request\" must be a string"
-					      : "missing \"request\" in the request");
-		return -EINVAL;
-	}
-	k = proto_kind_from_string(json_string_value(kind));
-	if (k < 0) {
-		strbuf_printf(err, "unknown request \"%.64s\" (apply, check, plan, show, status)",
-			      json_string_value(kind));
-		return -EINVAL;
-	}
-	ret->kind = (enum proto_kind)k;
-	if (proto_kind_has_intent(ret->kind) && !intent) {
-		strbuf_printf(err, "request \"%s\" needs an \"intent\"", kind_names[k]);
-		return -EINVAL;
-	}
-	if (!proto_kind_has_intent(ret->kind) && intent) {
-		strbuf_printf(err, "request \"%s\" takes no \"intent\"", kind_names[k]);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-#define INTENT_KEY "\"intent\":"
-
-/*
- * A line {MEMBERS,"intent":TEXT} with the intent last, as vrouterctl sends it: the members
- * before the intent, parsed alone as {MEMBERS}. at: where INTENT_KEY starts, TEXT runs from
- * after it to the final "}". NULL when the members do not parse as an object of their own, or
- * hold an "intent" themselves. Sound: members that parse alone end at a member boundary, so
- * the rest is the member "intent" whose value is TEXT.
- */
-static json_t *request_members_before(const char *line, size_t len, size_t at)
-{
-	_cleanup_free_ char *head = NULL;
-	json_t *root;
-	size_t n = at;
-
-	if (len < at + strlen(INTENT_KEY) + 2 || line[len - 1] != '}' ||
-	    memcmp(line + at, INTENT_KEY, strlen(INTENT_KEY)))
-		return NULL;
-	/* "{" alone, or members and the comma that ends them. */
-	if (n > 1 && line[n - 1] != ',')
-		return NULL;
-	if (n > 1)
-		n--;
-	head = malloc(n + 1);
-	if (!head)
-		return NULL;
-	memcpy(head, line, n);
-	head[n] = '}';
-	root = json_loadb(head, n + 1, JSON_REJECT_DUPLICATES, NULL);
-	if (root && (!json_is_object(root) || json_object_get(root, "intent") ||
-		     (n > 1) != (json_object_size(root) > 0))) {
-		json_decref(root);
-		return NULL;
-	}
-	return root;
-}
-
-/* After a whole parse: where the intent's text is in the line, when it is the last member. */
-static void request_find_raw(const char *line, size_t len, const json_t *root,
-			     struct proto_request *ret)
-{
-	const char *p = memmem(line, len, INTENT_KEY, strlen(INTENT_KEY));
-	_cleanup_json_ json_t *head = NULL;
-	size_t at;
-
-	if (!p)
-		return;
-	at = (size_t)(p - line);
-	head = request_members_before(line, len, at);
-	if (!head || json_object_size(head) + 1 != json_object_size(root))
-		return;
-	ret->raw = line + at + strlen(INTENT_KEY);
-	ret->raw_len = len - 1 - (at + strlen(INTENT_KEY));
-}
-
-/* The fast path: the line ends with "intent":KNOWN} and its other members are a request. */
-static bool request_is_known(const char *line, size_t len, const char *known, size_t known_len,
-			     struct proto_request *ret)
-{
-	_cleanup_json_ json_t *head = NULL;
-	struct strbuf err = {0};
-	size_t at;
-	bool ok;
-
-	if (!known || len < known_len + strlen(INTENT_KEY) + 1 ||
-	    memcmp(line + len - 1 - known_len, known, known_len))
-		return false;
-	at = len - 1 - known_len - strlen(INTENT_KEY);
-	head = request_members_before(line, len, at);
-	if (!head)
-		return false;
-	ok = request_members(head, json_true(), ret, &err) >= 0;
-	strbuf_done(&err);
-	if (!ok) {
-		proto_request_done(ret);
-		return false;
-	}
-	ret->known = true;
-	ret->raw = line + len - 1 - known_len;
-	ret->raw_len = known_len;
-	return true;
-}
-
-int proto_request_parse(const char *line, size_t len, const char *known, size_t known_len,
-			struct proto_request *ret, struct strbuf *err)
-{
-	_cleanup_json_ json_t *root = NULL;
-	const json_t *intent;
-	json_error_t e;
-	int r;
-
-	*ret = (struct proto_request){0};
-	if (request_is_known(line, len, known, known_len, ret))
-		return 0;
-	if (jr_count_values(line, len) > JR_VALUES_MAX) {
-		strbuf_printf(err, "request has more than %d values, the limit", JR_VALUES_MAX);
-		return -EINVAL;
-	}
-	root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &e);
-	if (!root) {
-		strbuf_printf(err, "request is not valid JSON: %s (column %d)", e.text, e.column);
-		return -EINVAL;
-	}
-	intent = json_is_object(root) ? json_object_get(root, "intent") : NULL;
-	r = request_members(root, intent, ret, err);
-	if (r < 0 || !intent)
-		return r;
-	ret->intent = json_incref((json_t *)intent);
-	request_find_raw(line, len, root, ret);
-	return 0;
-}
-
-void proto_request_done(struct proto_request *r)
-{
-	free(r->id);
-	json_decref(r->intent);
-	*r = (struct proto_request){0};
-}
-
 int proto_document_load(const char *doc, size_t len, json_t **ret)
 {
-	if (len > JR_DOCUMENT_MAX || jr_count_values(doc, len) > JR_VALUES_MAX)
+	if (len > JR_DOCUMENT_MAX || jtext_count_values(doc, len) > JR_VALUES_MAX)
 		return -EINVAL;
 	*ret = json_loadb(doc, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
 	return *ret ? 0 : -EINVAL;
@@ -256,7 +76,7 @@ void proto_document_unref(json_t *doc)
 	json_decref(doc);
 }
 
-/* The intent goes into the line as the client read it, compacted (jr_compact) but not parsed:
+/* The intent goes into the line as the client read it, compacted (jtext_compact) but not parsed:
  * the agent parses it once. A document that is not JSON reaches the agent, which refuses the
  * request; vrouterctl then validates it locally for the exact errors. */
 int proto_request_build(enum proto_kind kind, const char *doc, size_t len, const char *id,
@@ -285,7 +105,7 @@ int proto_request_build(enum proto_kind kind, const char *doc, size_t len, const
 		if (r >= 0)
 			r = strbuf_reserve(&line, len + 2);
 		if (r >= 0)
-			r = jr_compact(doc, len, line.s + at, &n);
+			r = jtext_compact(doc, len, line.s + at, &n);
 		if (r >= 0) {
 			line.len = at + n;
 			line.s[line.len] = '\0';

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The agent's protocol: one JSON object per line, over the UNIX socket or the serial port
- * (docs/protocol.md). proto.c is the only file of the daemon and of the client that knows
- * jansson; everything else sees the C types below.
+ * (docs/protocol.md). proto.c and, for the daemon's reading of requests, proto-request.c are
+ * the only files of the daemon and of the client that know jansson; everything else sees the
+ * C types below.
  *
  *   request  {"request": "apply"|"check"|"plan", "intent": {...}, "id": ...}
  *            {"request": "show"|"status", "id": ...}
@@ -44,9 +45,23 @@ bool proto_kind_has_intent(enum proto_kind k);
 
 /* ---- requests (daemon side) ---- */
 
-/* An intent document as the agent received it: its JSON tree, opaque outside proto.c (given
+/* An intent document as the agent received it: its JSON tree, opaque outside proto*.c (given
  * to intent_load_tree, compared, persisted). */
 struct json_t;
+
+/* The intent in effect as the request parser knows it: its text, its tree and where each
+ * top-level member lies in the text (proto-request.c). */
+struct proto_known;
+struct proto_index;
+
+/* A copy of text, a reference to tree (the parse of text, or equal to it) and the index a
+ * request read against the previous known intent brought (taken; NULL: made when needed).
+ * NULL on ENOMEM (index released). */
+struct proto_known *proto_known_new(const char *text, size_t len, struct json_t *tree,
+				    struct proto_index *index);
+struct proto_known *proto_known_free(struct proto_known *k);
+const char *proto_known_text(const struct proto_known *k, size_t *ret_len);
+struct json_t *proto_known_tree(const struct proto_known *k);
 
 struct proto_request {
 	enum proto_kind kind;
@@ -59,6 +74,9 @@ struct proto_request {
 	size_t raw_len;
 	/* The intent's text is `known` byte for byte: the intent was not parsed. */
 	bool known;
+	/* The intent was read against the known one: the members whose text is the same are the
+	 * known tree's values; this is the index of raw (for proto_known_new), owned. */
+	struct proto_index *index;
 };
 
 /*
@@ -66,11 +84,13 @@ struct proto_request {
  * when the line was JSON with a valid id, that id in ret->id (so that the error answer
  * carries it); -ENOMEM. The request must be released with proto_request_done() either way.
  *
- * known (NULL: none): the text of the intent in effect, as it arrived. A line whose intent is
- * that text byte for byte (the last member) is recognised without parsing the intent: an
- * orchestrator re-sending the same intent costs a comparison, not a parse.
+ * known (NULL: none): the last intent applied. in_effect: it is in effect, and a line whose
+ * intent is its text byte for byte (the last member) is recognised without parsing the intent:
+ * an orchestrator re-sending the same intent costs a comparison, not a parse. Otherwise an
+ * intent sent last is read against known: only its top-level members whose text changed are
+ * parsed.
  */
-int proto_request_parse(const char *line, size_t len, const char *known, size_t known_len,
+int proto_request_parse(const char *line, size_t len, struct proto_known *known, bool in_effect,
 			struct proto_request *ret, struct strbuf *err);
 void proto_request_done(struct proto_request *r);
 

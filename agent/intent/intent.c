@@ -20,16 +20,34 @@ struct intent *intent_free(struct intent *in)
 	if (!in)
 		return NULL;
 	free_interfaces(in);
-	free_routes(in);
-	free_firewall(in);
-	free_nat(in);
-	free_dhcp(in);
+	if (!(in->shared & INTENT_SHARES_ROUTES))
+		free_routes(in);
+	if (!(in->shared & INTENT_SHARES_FIREWALL))
+		free_firewall(in);
+	if (!(in->shared & INTENT_SHARES_NAT))
+		free_nat(in);
+	if (!(in->shared & INTENT_SHARES_DHCP))
+		free_dhcp(in);
 	free_dns(in);
 	free_vpn(in);
 	free_vrrp(in);
 	free(in->hostname);
 	free(in);
 	return NULL;
+}
+
+struct intent_memo *intent_memo_free(struct intent_memo *m)
+{
+	if (m && m->data)
+		m->release(m->data);
+	free(m);
+	return NULL;
+}
+
+void intent_adopt(struct intent *in, struct intent *prev)
+{
+	prev->shared |= in->shared;
+	in->shared = 0;
 }
 
 const struct iface *intent_iface(const struct intent *in, const char *name)

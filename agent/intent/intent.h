@@ -136,11 +136,22 @@ struct fw_chain {
 	size_t n_rules;
 };
 
+/* What a later step derives from a section alone, kept with the section, which never changes
+ * once read and goes along when shared: that step fills data (and release), and the section's
+ * owner releases it with the section. */
+struct intent_memo {
+	void *data;
+	void (*release)(void *data);
+};
+
+struct intent_memo *intent_memo_free(struct intent_memo *m);
+
 struct firewall {
 	bool present;
 	struct fw_set *sets;
 	size_t n_sets;
 	struct fw_chain chains[_FW_CHAIN_MAX];
+	struct intent_memo *memo; /* NULL when absent (or out of memory) */
 };
 
 /* ---- nat ---- */
@@ -201,6 +212,7 @@ struct nat {
 	size_t n_destination;
 	struct nat_one_to_one *one_to_one;
 	size_t n_one_to_one;
+	struct intent_memo *memo; /* NULL when absent (or out of memory) */
 };
 
 /* ---- dhcp ---- */
@@ -431,8 +443,18 @@ enum {
 	INTENT_HAS_ROUTES = 1 << 1,
 };
 
+/* Sections an intent read against another (intent_load_tree_from) shares with it: the other's
+ * until intent_adopt(). */
+enum {
+	INTENT_SHARES_ROUTES = 1 << 0,
+	INTENT_SHARES_FIREWALL = 1 << 1,
+	INTENT_SHARES_NAT = 1 << 2,
+	INTENT_SHARES_DHCP = 1 << 3,
+};
+
 struct intent {
 	unsigned has;
+	unsigned shared; /* INTENT_SHARES_*: not freed with this intent */
 	int64_t version;
 	int64_t generation;
 	char *hostname;
@@ -450,6 +472,8 @@ struct intent {
 };
 
 struct intent *intent_free(struct intent *in);
+/* in takes over the sections it shares with prev, which keeps them only until it is freed. */
+void intent_adopt(struct intent *in, struct intent *prev);
 
 /* Look-ups by name; NULL when absent. */
 const struct iface *intent_iface(const struct intent *in, const char *name);

@@ -11,19 +11,47 @@
 
 DEFINE_PTR_CLEANUP(struct intent, intent_free)
 
+/* A section read against a previous intent takes its parts from it (see parse.h). */
+static void share_routes(struct intent *in, const struct intent *prev)
+{
+	in->routes = prev->routes;
+	in->n_routes = prev->n_routes;
+	in->has |= prev->has & INTENT_HAS_ROUTES;
+}
+
+static void share_firewall(struct intent *in, const struct intent *prev)
+{
+	in->firewall = prev->firewall;
+}
+
+static void share_nat(struct intent *in, const struct intent *prev)
+{
+	in->nat = prev->nat;
+}
+
+static void share_dhcp(struct intent *in, const struct intent *prev)
+{
+	in->dhcp = prev->dhcp;
+	in->n_dhcp = prev->n_dhcp;
+}
+
+/* share: for the sections whose reading uses their own value only (their checks may look at
+ * other sections: they run on every load). */
 static const struct {
 	const char *key;
 	void (*parse)(struct jr *r, const struct json_t *v, struct intent *in);
 	void (*check)(const struct intent *in, struct errlist *errs);
+	void (*share)(struct intent *in, const struct intent *prev);
+	unsigned shares;
 } sections[] = {
-	{"interfaces", parse_interfaces, check_interfaces},
-	{"routes", parse_routes, check_routes},
-	{"firewall", parse_firewall, check_firewall},
-	{"nat", parse_nat, check_nat},
-	{"dhcp", parse_dhcp, check_dhcp},
-	{"dns", parse_dns, check_dns},
-	{"vpn", parse_vpn, check_vpn},
-	{"vrrp", parse_vrrp, check_vrrp},
+	{"interfaces", parse_interfaces, check_interfaces, NULL, 0},
+	{"routes", parse_routes, check_routes, share_routes, INTENT_SHARES_ROUTES},
+	{"firewall", parse_firewall, check_firewall, share_firewall, INTENT_SHARES_FIREWALL},
+	{"nat", parse_nat, check_nat, share_nat, INTENT_SHARES_NAT},
+	{"dhcp", parse_dhcp, check_dhcp, share_dhcp, INTENT_SHARES_DHCP},
+	{"dns", parse_dns, check_dns, NULL, 0},
+	{"vpn", parse_vpn, check_vpn, NULL, 0},
+	{"vrrp", parse_vrrp, check_vrrp, NULL, 0},
 };
 
 static const char *const top_keys[] = {
@@ -31,7 +59,8 @@ static const char *const top_keys[] = {
 	"nat",	   "dhcp",	 "dns",	     "vpn",	   "vrrp",   NULL,
 };
 
-static void parse_top(struct jr *r, const struct json_t *root, struct intent *in)
+static void parse_top(struct jr *r, const struct json_t *root, const struct json_t *prev_root,
+		      const struct intent *prev, struct intent *in)
 {
 	size_t i;
 
@@ -55,13 +84,19 @@ static void parse_top(struct jr *r, const struct json_t *root, struct intent *in
 
 		if (!v)
 			continue;
+		if (prev && sections[i].share && v == jr_member(prev_root, sections[i].key)) {
+			sections[i].share(in, prev);
+			in->shared |= sections[i].shares;
+			continue;
+		}
 		mark = jr_push_key(r, sections[i].key);
 		sections[i].parse(r, v, in);
 		jr_pop(r, mark);
 	}
 }
 
-int intent_load_tree(const struct json_t *root, struct intent **ret, struct errlist *errs)
+int intent_load_tree_from(const struct json_t *root, const struct json_t *prev_root,
+			  const struct intent *prev, struct intent **ret, struct errlist *errs)
 {
 	_cleanup_(intent_freep) struct intent *in = calloc(1, sizeof(*in));
 	struct jr r = {.errs = errs};
@@ -69,7 +104,8 @@ int intent_load_tree(const struct json_t *root, struct intent **ret, struct errl
 
 	if (!in)
 		return -ENOMEM;
-	parse_top(&r, root, in);
+	parse_top(&r, root, prev_root, prev && prev_root && jr_is_object(prev_root) ? prev : NULL,
+		  in);
 	jr_done(&r);
 	if (errs->n == before && !errs->oom)
 		for (i = 0; i < ELEMENTSOF(sections); i++)
@@ -79,6 +115,11 @@ int intent_load_tree(const struct json_t *root, struct intent **ret, struct errl
 		return -EINVAL;
 	*ret = TAKE_PTR(in);
 	return 0;
+}
+
+int intent_load_tree(const struct json_t *root, struct intent **ret, struct errlist *errs)
+{
+	return intent_load_tree_from(root, NULL, NULL, ret, errs);
 }
 
 int intent_load(const char *buf, size_t len, struct intent **ret, struct errlist *errs)

@@ -19,3 +19,13 @@ int intent_load(const char *buf, size_t len, struct intent **ret, struct errlist
  * JR_DOCUMENT_MAX and JR_VALUES_MAX, as jr_load does): the agent parses a request once. */
 struct json_t;
 int intent_load_tree(const struct json_t *root, struct intent **ret, struct errlist *errs);
+
+/*
+ * The same, read against prev, the intent of prev_root: a section whose value in root is
+ * prev_root's own (the same address: the daemon's request reader shares the values of the
+ * members whose text did not change) and whose reading depends on nothing else is prev's,
+ * shared instead of read again (INTENT_SHARES_*); every check still runs on the whole intent.
+ * prev must outlive the result, or give it its sections with intent_adopt().
+ */
+int intent_load_tree_from(const struct json_t *root, const struct json_t *prev_root,
+			  const struct intent *prev, struct intent **ret, struct errlist *errs);

@@ -8,80 +8,7 @@
 
 #include "cleanup.h"
 #include "jread.h"
-
-/* An upper bound of the number of values in a document: one per comma and per container
- * outside strings, plus one. Linear and allocation-free, so that a document of millions of
- * tiny values is refused before a tree of millions of nodes is built. */
-size_t jr_count_values(const char *buf, size_t len)
-{
-	bool in_string = false;
-	size_t i, n = 1;
-
-	for (i = 0; i < len; i++) {
-		char c = buf[i];
-
-		if (in_string) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = false;
-		} else if (c == '"') {
-			in_string = true;
-		} else if (c == ',' || c == '[' || c == '{') {
-			n++;
-		}
-	}
-	return n;
-}
-
-static bool jr_word_char(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       c == '.' || c == '+' || c == '-';
-}
-
-int jr_compact(const char *buf, size_t len, char *out, size_t *ret_len)
-{
-	bool in_string = false, skipped = false;
-	size_t i, n = 0, depth = 0;
-
-	for (i = 0; i < len; i++) {
-		char c = buf[i];
-
-		if (in_string) {
-			if ((unsigned char)c < 0x20)
-				return -EINVAL;
-			out[n++] = c;
-			if (c == '\\' && i + 1 < len && (unsigned char)buf[i + 1] >= 0x20)
-				out[n++] = buf[++i];
-			else if (c == '"')
-				in_string = false;
-			continue;
-		}
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-			skipped = n > 0;
-			continue;
-		}
-		if (n == 0 ? c != '{' && c != '[' : depth == 0)
-			return -EINVAL; /* not a container, or text after it */
-		if (skipped && jr_word_char(out[n - 1]) && jr_word_char(c))
-			return -EINVAL;
-		skipped = false;
-		if (c == '{' || c == '[')
-			depth++;
-		else if (c == '}' || c == ']')
-			depth--;
-		else if (c == '"')
-			in_string = true;
-		else if (c == '\0')
-			return -EINVAL;
-		out[n++] = c;
-	}
-	if (in_string || depth || n == 0)
-		return -EINVAL;
-	*ret_len = n;
-	return 0;
-}
+#include "jtext.h"
 
 /* jansson's message without its "near '...'" quote of the document: the quote may hold part
  * of a secret (a psk with a bad escape), and the line and column say where anyway. */
@@ -102,7 +29,7 @@ int jr_load(struct errlist *errs, const char *buf, size_t len, struct json_t **r
 			    len, JR_DOCUMENT_MAX);
 		return -EINVAL;
 	}
-	if (jr_count_values(buf, len) > JR_VALUES_MAX) {
+	if (jtext_count_values(buf, len) > JR_VALUES_MAX) {
 		errlist_add(errs, "", "document has more than %d values, the limit", JR_VALUES_MAX);
 		return -EINVAL;
 	}

@@ -36,18 +36,6 @@ struct jr {
  * jr_object, jr_map). */
 int jr_load(struct errlist *errs, const char *buf, size_t len, struct json_t **ret);
 void jr_unref(struct json_t *v);
-/* An upper bound of the number of JSON values in buf (one per comma and per container outside
- * strings, plus one), counted without parsing: compare it with JR_VALUES_MAX before parsing. */
-size_t jr_count_values(const char *buf, size_t len);
-/*
- * A JSON object or array on one line, without parsing it: copies buf to out (at least len
- * bytes) without the whitespace outside strings, and sets *ret_len. -EINVAL when that could
- * change what the text means or put a newline in it: not an object or array, brackets that do
- * not match, text after the top-level value, an unterminated string, a control character or
- * NUL in a string, whitespace between two parts of what would become one number or literal
- * ("1 2"). Every other mistake is left to the parser that reads the line.
- */
-int jr_compact(const char *buf, size_t len, char *out, size_t *ret_len);
 /* Set each error's document position from the pointers and sort the list in document order. */
 void jr_sort_errors(struct errlist *errs, const struct json_t *root);
 

@@ -2,6 +2,7 @@
 """vrouterd's generation rules: stale, same generation with other content, the same again,
 ten clients at once; a failed apply; plan through the agent.
 Usage: test-generations.py VROUTERD VROUTERCTL SOURCE_ROOT"""
+import copy
 import json
 import os
 import subprocess
@@ -206,7 +207,72 @@ def test_known_text():
         d.stop()
 
 
+def sections_intent(gen, fw_port=22, dnat_port=8080, routes_variant=None):
+    """intent(gen) with a firewall and NAT whose contents the arguments vary."""
+    d = intent(gen, variant=routes_variant)
+    d["hostname"] = "r"
+    d["firewall"] = {"sets": {"admins": {"type": "ipv4", "elements": ["198.51.100.0/24"]}},
+                     "forward": {"policy": "drop", "rules": [
+                         {"action": "accept", "in": "web", "out": "public",
+                          "protocol": "tcp", "ports": [80, 443]},
+                         {"action": "accept", "source": ["@admins"], "protocol": "tcp",
+                          "ports": [fw_port]}]}}
+    d["nat"] = {"destination": [{"in": "public", "destination": "203.0.113.2",
+                                 "protocol": "tcp", "ports": 80, "to": "10.1.1.5",
+                                 "to_ports": dnat_port}]}
+    return d
+
+
+def test_sections_read_again():
+    """Each request's intent is read against the applied one, its unchanged sections shared:
+    an agent that got a sequence of intents, each changing other sections (and some refused),
+    is in the state of an agent that got the last one alone."""
+    os.mkdir(os.path.join(tmp, "sections"))
+    os.mkdir(os.path.join(tmp, "sections-fresh"))
+    d = Daemon(os.path.join(tmp, "sections"))
+    d.start()
+    steps = [sections_intent(1), sections_intent(2, fw_port=2222),
+             sections_intent(3, fw_port=2222, dnat_port=8081),
+             sections_intent(4, fw_port=2222, dnat_port=8081, routes_variant=9),
+             sections_intent(5, fw_port=23, dnat_port=8080, routes_variant=9)]
+    try:
+        for doc in steps:
+            rc, out, err = d.ctl("apply", intent_file(doc, "s%d.json" % doc["generation"]))
+            check(rc == 0 and json.loads(out)["changes"] > 0, "apply %d" % doc["generation"],
+                  out, err)
+            # A refused intent in a changed section, then a valid one only checked and
+            # planned: nothing of them stays.
+            bad = copy.deepcopy(doc)
+            bad["generation"] += 100
+            bad["nat"]["destination"][0]["to_ports"] = 70000
+            rc, out, err = d.ctl("apply", intent_file(bad, "bad.json"))
+            check(rc == 1 and json.loads(out)["errors"][0]["pointer"] ==
+                  "/nat/destination/0/to_ports", "refused", out, err)
+            other = sections_intent(doc["generation"] + 50, fw_port=99)
+            rc, out, err = d.ctl("check", intent_file(other, "other.json"))
+            check(rc == 0, "check", out, err)
+            rc, out, err = d.ctl("plan", intent_file(other, "other.json"))
+            check(rc == 0 and "fw-rule" in out, "plan of another firewall", out, err)
+        last = steps[-1]
+        fresh = Daemon(os.path.join(tmp, "sections-fresh"))
+        fresh.start()
+        try:
+            rc, out, err = fresh.ctl("apply", intent_file(last, "last.json"))
+            check(rc == 0, "fresh apply", out, err)
+            check(fresh.router_state() == d.router_state(),
+                  "the state after the sequence is not that of the last intent alone")
+        finally:
+            fresh.stop()
+        again = copy.deepcopy(last)
+        again["generation"] += 1
+        rc, out, err = d.ctl("plan", intent_file(again, "last-again.json", 1))
+        check(rc == 0 and out == "", "nothing left to do", out, err)
+    finally:
+        d.stop()
+
+
 res.run("stale, conflicting, same generation", test_rules)
+res.run("sections read again against the applied intent", test_sections_read_again)
 res.run("the intent in effect recognised by its text", test_known_text)
 res.run("ten clients, generations 1..10 at once", test_ten_clients)
 res.run("failed apply: exit 2, nothing changed", test_failed_apply)

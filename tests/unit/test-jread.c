@@ -4,12 +4,14 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "lib/cleanup.h"
 #include "lib/jread.h"
+#include "lib/jtext.h"
 
 static struct json_t *load(const char *s, struct errlist *errs)
 {
@@ -218,7 +220,7 @@ static void test_compact(void **state)
 
 	(void)state;
 	for (i = 0; i < ELEMENTSOF(v); i++) {
-		int r = jr_compact(v[i].in, v[i].len ? v[i].len : strlen(v[i].in), out, &n);
+		int r = jtext_compact(v[i].in, v[i].len ? v[i].len : strlen(v[i].in), out, &n);
 
 		if (!v[i].out) {
 			assert_int_equal(r, -EINVAL);
@@ -230,6 +232,82 @@ static void test_compact(void **state)
 	}
 }
 
+/* Walking an object's members: "key=value;" for each, or NULL where the walk refuses. */
+static void test_object_walk(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} v[] = {
+		{"{}", ""},
+		{" { } \n", ""},
+		{"{\"a\":1}", "a=1;"},
+		{"{ \"a\" : 1 , \"b\" :[1, {\"c\": \"]}\"}] }", "a=1;b=[1, {\"c\": \"]}\"}];"},
+		{"{\"a\":\"x\\\"y\",\"b\":{}}", "a=\"x\\\"y\";b={};"},
+		{"{\"a\":-1.5e3,\"b\":true,\"c\":null}", "a=-1.5e3;b=true;c=null;"},
+		{"{\"\":0}", "=0;"},
+		{"{\"a\":1", NULL},		   /* no end */
+		{"{\"a\":1}x", NULL},		   /* text after it */
+		{"{\"a\" 1}", NULL},		   /* no colon */
+		{"{\"a\":1 \"b\":2}", NULL},	   /* no comma */
+		{"{,\"a\":1}", NULL},		   /* a comma first */
+		{"{\"a\":1,}", NULL},		   /* a comma last */
+		{"{\"a\":}", NULL},		   /* no value */
+		{"{\"a\":[1}", NULL},		   /* unbalanced */
+		{"{\"a\":\"x}", NULL},		   /* unterminated string */
+		{"{\"a\\u0062\":1}", NULL},	   /* an escape in a key */
+		{"{\"a\tb\":1}", NULL},	   /* a control character in a key */
+		{"[1]", NULL},
+		{"", NULL},
+	};
+	char out[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ELEMENTSOF(v); i++) {
+		struct jtext_object o;
+		const char *key, *val;
+		size_t key_len, val_len, n = 0;
+		int r = jtext_object_open(&o, v[i].in, strlen(v[i].in));
+
+		while (r >= 0 && (r = jtext_object_next(&o, &key, &key_len)) > 0) {
+			r = jtext_object_skip(&o, &val, &val_len);
+			if (r >= 0)
+				n += (size_t)snprintf(out + n, sizeof(out) - n, "%.*s=%.*s;",
+						      (int)key_len, key, (int)val_len, val);
+		}
+		out[n] = '\0';
+		if (!v[i].out) {
+			assert_int_equal(r, -EINVAL);
+			continue;
+		}
+		assert_int_equal(r, 0);
+		assert_string_equal(out, v[i].out);
+	}
+}
+
+/* take: the same bytes, ending where they end; the walk goes on after them. */
+static void test_object_take(void **state)
+{
+	static const char text[] = "{\"a\":12,\"b\":{\"c\":1},\"d\":true}";
+	struct jtext_object o;
+	const char *key;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(jtext_object_open(&o, text, strlen(text)), 0);
+	assert_int_equal(jtext_object_next(&o, &key, &n), 1);
+	assert_false(jtext_object_take(&o, "1", 1)); /* 12 goes on */
+	assert_false(jtext_object_take(&o, "13", 2));
+	assert_true(jtext_object_take(&o, "12", 2));
+	assert_int_equal(jtext_object_next(&o, &key, &n), 1);
+	assert_memory_equal(key, "b", 1);
+	assert_false(jtext_object_take(&o, "{\"c\":2}", 7));
+	assert_true(jtext_object_take(&o, "{\"c\":1}", 7));
+	assert_int_equal(jtext_object_next(&o, &key, &n), 1);
+	/* a value neither taken nor skipped stops the walk */
+	assert_int_equal(jtext_object_next(&o, &key, &n), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_document_order), cmocka_unit_test(test_int_ranges),
 		cmocka_unit_test(test_errlist_cap),
 		cmocka_unit_test(test_compact),
+		cmocka_unit_test(test_object_walk),    cmocka_unit_test(test_object_take),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/* JSON as text (jtext.h): lexical walks only, no tree, no allocation. */
+#include <errno.h>
+#include <string.h>
+
+#include "jtext.h"
+
+/* An upper bound of the number of values in a document: one per comma and per container
+ * outside strings, plus one. Linear and allocation-free, so that a document of millions of
+ * tiny values is refused before a tree of millions of nodes is built. */
+size_t jtext_count_values(const char *buf, size_t len)
+{
+	bool in_string = false;
+	size_t i, n = 1;
+
+	for (i = 0; i < len; i++) {
+		char c = buf[i];
+
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == ',' || c == '[' || c == '{') {
+			n++;
+		}
+	}
+	return n;
+}
+
+static bool jtext_word_char(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       c == '.' || c == '+' || c == '-';
+}
+
+int jtext_compact(const char *buf, size_t len, char *out, size_t *ret_len)
+{
+	bool in_string = false, skipped = false;
+	size_t i, n = 0, depth = 0;
+
+	for (i = 0; i < len; i++) {
+		char c = buf[i];
+
+		if (in_string) {
+			if ((unsigned char)c < 0x20)
+				return -EINVAL;
+			out[n++] = c;
+			if (c == '\\' && i + 1 < len && (unsigned char)buf[i + 1] >= 0x20)
+				out[n++] = buf[++i];
+			else if (c == '"')
+				in_string = false;
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			skipped = n > 0;
+			continue;
+		}
+		if (n == 0 ? c != '{' && c != '[' : depth == 0)
+			return -EINVAL; /* not a container, or text after it */
+		if (skipped && jtext_word_char(out[n - 1]) && jtext_word_char(c))
+			return -EINVAL;
+		skipped = false;
+		if (c == '{' || c == '[')
+			depth++;
+		else if (c == '}' || c == ']')
+			depth--;
+		else if (c == '"')
+			in_string = true;
+		else if (c == '\0')
+			return -EINVAL;
+		out[n++] = c;
+	}
+	if (in_string || depth || n == 0)
+		return -EINVAL;
+	*ret_len = n;
+	return 0;
+}
+
+static bool jtext_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static void jtext_skip_space(struct jtext_object *o)
+{
+	while (o->pos < o->len && jtext_space(o->buf[o->pos]))
+		o->pos++;
+}
+
+/* The end of the string whose opening quote is at i (after its closing quote), or 0. */
+static size_t jtext_string_end(const char *buf, size_t len, size_t i)
+{
+	for (i++; i < len; i++) {
+		if (buf[i] == '\\')
+			i++;
+		else if (buf[i] == '"')
+			return i + 1;
+	}
+	return 0;
+}
+
+int jtext_object_open(struct jtext_object *o, const char *buf, size_t len)
+{
+	*o = (struct jtext_object){.buf = buf, .len = len};
+	jtext_skip_space(o);
+	if (o->pos >= len || buf[o->pos] != '{')
+		return -EINVAL;
+	o->pos++;
+	return 0;
+}
+
+int jtext_object_next(struct jtext_object *o, const char **ret_key, size_t *ret_len)
+{
+	size_t start, i;
+
+	if (o->value)
+		return -EINVAL;
+	jtext_skip_space(o);
+	if (o->pos >= o->len)
+		return -EINVAL;
+	if (o->buf[o->pos] == '}') {
+		o->pos++;
+		jtext_skip_space(o);
+		return o->pos == o->len ? 0 : -EINVAL;
+	}
+	if (o->members) {
+		if (o->buf[o->pos] != ',')
+			return -EINVAL;
+		o->pos++;
+		jtext_skip_space(o);
+	}
+	if (o->pos >= o->len || o->buf[o->pos] != '"')
+		return -EINVAL;
+	start = ++o->pos;
+	for (i = start; i < o->len && o->buf[i] != '"'; i++)
+		if (o->buf[i] == '\\' || (unsigned char)o->buf[i] < 0x20 || i - start >= JTEXT_KEY_MAX)
+			return -EINVAL;
+	if (i >= o->len)
+		return -EINVAL;
+	o->pos = i + 1;
+	jtext_skip_space(o);
+	if (o->pos >= o->len || o->buf[o->pos] != ':')
+		return -EINVAL;
+	o->pos++;
+	jtext_skip_space(o);
+	o->members++;
+	o->value = true;
+	*ret_key = o->buf + start;
+	*ret_len = i - start;
+	return 1;
+}
+
+bool jtext_object_take(struct jtext_object *o, const char *value, size_t len)
+{
+	size_t end = o->pos + len;
+
+	if (!o->value || len == 0 || len > o->len - o->pos || memcmp(o->buf + o->pos, value, len))
+		return false;
+	/* A string or container ends with its last byte; a number or literal only where a
+	 * delimiter follows it. */
+	if (end < o->len && jtext_word_char(o->buf[end]))
+		return false;
+	o->pos = end;
+	o->value = false;
+	return true;
+}
+
+int jtext_object_skip(struct jtext_object *o, const char **ret_value, size_t *ret_len)
+{
+	size_t i = o->pos, depth = 0;
+
+	if (!o->value)
+		return -EINVAL;
+	while (i < o->len) {
+		char c = o->buf[i];
+
+		if (c == '"') {
+			i = jtext_string_end(o->buf, o->len, i);
+			if (!i)
+				return -EINVAL;
+		} else if (c == '{' || c == '[') {
+			depth++;
+			i++;
+		} else if (c == '}' || c == ']') {
+			if (!depth)
+				break; /* the end of the object around the value */
+			depth--;
+			i++;
+		} else if (!depth && (c == ',' || jtext_space(c))) {
+			break;
+		} else {
+			i++;
+		}
+		if (!depth && (c == '"' || c == '}' || c == ']'))
+			break; /* a string or a container ended */
+	}
+	if (depth || i == o->pos)
+		return -EINVAL;
+	*ret_value = o->buf + o->pos;
+	*ret_len = i - o->pos;
+	o->pos = i;
+	o->value = false;
+	return 0;
+}

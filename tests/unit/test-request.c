@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/* The daemon's reading of requests against the intent in effect (daemon/proto-request.c). */
+#include <errno.h>
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "daemon/proto.h"
+#include "lib/cleanup.h"
+
+#define KNOWN                                                                                      \
+	"{\"version\":1,\"generation\":1,\"interfaces\":{\"a\":[1,2]},"                           \
+	"\"firewall\":{\"forward\":{\"rules\":[{\"x\":\"y,}]\\\"\"}]}},\"nat\":{\"n\":true}}"
+
+struct reading {
+	struct proto_request req;
+	struct strbuf err;
+	int r;
+};
+
+static void read_line(struct proto_known *k, bool in_effect, const char *line, struct reading *ret)
+{
+	*ret = (struct reading){0};
+	ret->r = proto_request_parse(line, strlen(line), k, in_effect, &ret->req, &ret->err);
+}
+
+static void reading_done(struct reading *x)
+{
+	proto_request_done(&x->req);
+	strbuf_done(&x->err);
+}
+
+static struct proto_known *known_of(const char *text)
+{
+	json_t *tree = json_loads(text, 0, NULL);
+	struct proto_known *k;
+
+	assert_non_null(tree);
+	k = proto_known_new(text, strlen(text), tree, NULL);
+	json_decref(tree);
+	assert_non_null(k);
+	return k;
+}
+
+/* Whether the request's intent holds key with the known tree's own value (not a copy). */
+static bool shares(const struct proto_request *req, const struct proto_known *k, const char *key)
+{
+	const json_t *v = json_object_get(req->intent, key);
+
+	return v && v == json_object_get(proto_known_tree(k), key);
+}
+
+/* The intent read against the known one equals a whole parse's, and is read from it. */
+static void assert_read_like_whole(const char *line, struct reading *x)
+{
+	struct reading whole;
+
+	read_line(NULL, false, line, &whole);
+	assert_int_equal(x->r, 0);
+	assert_int_equal(whole.r, 0);
+	assert_true(json_equal(x->req.intent, whole.req.intent));
+	assert_ptr_equal(x->req.raw, whole.req.raw);
+	assert_int_equal(x->req.raw_len, whole.req.raw_len);
+	reading_done(&whole);
+}
+
+static void test_unchanged_members_shared(void **state)
+{
+	static const char line[] =
+		"{\"request\":\"apply\",\"id\":3,\"intent\":{\"version\":1,\"generation\":2,"
+		"\"interfaces\":{\"a\":[1,2,3]},\"firewall\":{\"forward\":{\"rules\":[{\"x\":"
+		"\"y,}]\\\"\"}]}},\"nat\":{\"n\":true}}}";
+	struct proto_known *k = known_of(KNOWN);
+	struct reading x;
+
+	(void)state;
+	read_line(k, true, line, &x);
+	assert_read_like_whole(line, &x);
+	assert_non_null(x.req.index);
+	assert_int_equal(x.req.kind, PROTO_APPLY);
+	assert_string_equal(x.req.id, "3");
+	assert_true(shares(&x.req, k, "firewall"));
+	assert_true(shares(&x.req, k, "nat"));
+	assert_true(shares(&x.req, k, "version"));
+	assert_false(shares(&x.req, k, "generation"));
+	assert_false(shares(&x.req, k, "interfaces"));
+	reading_done(&x);
+	proto_known_free(k);
+}
+
+/* The index a reading brings serves the next one: a known intent made with it. */
+static void test_index_handed_on(void **state)
+{
+	static const char line[] = "{\"request\":\"plan\",\"intent\": {\"generation\":2, "
+				   "\"nat\":{\"n\":false},\"version\":1,\"firewall\":{}}}";
+	static const char next[] = "{\"request\":\"check\",\"intent\":{\"version\":1,"
+				   "\"generation\":3,\"nat\":{\"n\":false},\"firewall\":{}}}";
+	struct proto_known *k = known_of(KNOWN), *k2;
+	struct reading x, y;
+
+	(void)state;
+	read_line(k, false, line, &x);
+	assert_read_like_whole(line, &x);
+	assert_non_null(x.req.index);
+	assert_true(shares(&x.req, k, "version"));
+	k2 = proto_known_new(x.req.raw, x.req.raw_len, x.req.intent, x.req.index);
+	x.req.index = NULL;
+	assert_non_null(k2);
+	read_line(k2, false, next, &y);
+	assert_read_like_whole(next, &y);
+	assert_non_null(y.req.index);
+	assert_true(shares(&y.req, k2, "nat"));
+	assert_true(shares(&y.req, k2, "firewall"));
+	assert_true(shares(&y.req, k2, "version"));
+	assert_false(shares(&y.req, k2, "generation"));
+	reading_done(&x);
+	reading_done(&y);
+	proto_known_free(k2);
+	proto_known_free(k);
+}
+
+/* A number that goes on where the known one ended is another number. */
+static void test_longer_number(void **state)
+{
+	static const char line[] =
+		"{\"request\":\"apply\",\"intent\":{\"version\":12,\"nat\":{\"n\":true}}}";
+	struct proto_known *k = known_of(KNOWN);
+	struct reading x;
+
+	(void)state;
+	read_line(k, true, line, &x);
+	assert_read_like_whole(line, &x);
+	assert_non_null(x.req.index);
+	assert_false(shares(&x.req, k, "version"));
+	assert_int_equal(json_integer_value(json_object_get(x.req.intent, "version")), 12);
+	assert_true(shares(&x.req, k, "nat"));
+	reading_done(&x);
+	proto_known_free(k);
+}
+
+/* Lines the reading leaves to a whole parse: the same answer as without a known intent. */
+static void test_left_to_whole_parse(void **state)
+{
+	static const char *const lines[] = {
+		/* a member twice */
+		"{\"request\":\"apply\",\"intent\":{\"version\":1,\"version\":1,\"nat\":{\"n\":true}}}",
+		/* a changed member that is not JSON */
+		"{\"request\":\"apply\",\"intent\":{\"version\":1,\"generation\":[1,}}",
+		/* an escape in a key */
+		"{\"request\":\"apply\",\"intent\":{\"versio\\u006e\":1,\"nat\":{\"n\":true}}}",
+		/* nothing in common */
+		"{\"request\":\"apply\",\"intent\":{\"generation\":5}}",
+		/* text after the intent */
+		"{\"request\":\"apply\",\"intent\":{\"version\":1} x}",
+		/* not an object */
+		"{\"request\":\"apply\",\"intent\":[1]}",
+		/* an unknown request member before it */
+		"{\"request\":\"apply\",\"x\":1,\"intent\":{\"version\":1}}",
+		/* a show with an intent */
+		"{\"request\":\"show\",\"intent\":{\"version\":1}}",
+	};
+	struct proto_known *k = known_of(KNOWN);
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ELEMENTSOF(lines); i++) {
+		struct reading x, whole;
+
+		read_line(k, true, lines[i], &x);
+		read_line(NULL, false, lines[i], &whole);
+		assert_null(x.req.index);
+		assert_int_equal(x.r, whole.r);
+		assert_string_equal(strbuf_str(&x.err), strbuf_str(&whole.err));
+		if (whole.r == 0 && whole.req.intent)
+			assert_true(json_equal(x.req.intent, whole.req.intent));
+		reading_done(&x);
+		reading_done(&whole);
+	}
+	proto_known_free(k);
+}
+
+/* The intent in effect sent again is recognised whole; not in effect, it is read. */
+static void test_same_text(void **state)
+{
+	static const char line[] = "{\"request\":\"apply\",\"intent\":" KNOWN "}";
+	struct proto_known *k = known_of(KNOWN);
+	struct reading x;
+
+	(void)state;
+	read_line(k, true, line, &x);
+	assert_int_equal(x.r, 0);
+	assert_true(x.req.known);
+	assert_null(x.req.intent);
+	reading_done(&x);
+	read_line(k, false, line, &x);
+	assert_read_like_whole(line, &x);
+	assert_false(x.req.known);
+	assert_true(shares(&x.req, k, "firewall"));
+	assert_true(shares(&x.req, k, "generation"));
+	reading_done(&x);
+	proto_known_free(k);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unchanged_members_shared),
+		cmocka_unit_test(test_index_handed_on),
+		cmocka_unit_test(test_longer_number),
+		cmocka_unit_test(test_left_to_whole_parse),
+		cmocka_unit_test(test_same_text),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
