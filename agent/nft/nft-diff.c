@@ -66,6 +66,17 @@ static int have_cmp(const void *a, const void *b, void *arg)
 	return key_cmp(x->key, x->flags, y->key, y->flags, *(const uint32_t *)arg);
 }
 
+static bool sorted(const void *v, size_t n, size_t size,
+		   int (*cmp)(const void *, const void *, void *), void *arg)
+{
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		if (cmp((const char *)v + (i - 1) * size, (const char *)v + i * size, arg) > 0)
+			return false;
+	return true;
+}
+
 static bool same_comment(const char *a, const char *b)
 {
 	return a && b ? !strcmp(a, b) : a == b;
@@ -136,9 +147,11 @@ int nftdiff_set(const struct nftd_set *want, struct nfto_set *have, struct nftdi
 	}
 	for (i = 0; i < want->n; i++)
 		idx[i] = i;
-	if (want->n)
+	/* Sets built in key order (the catalog's), and what the kernel holds of them, need no
+	 * sort: a look costs n comparisons, a sort n log n. */
+	if (!sorted(idx, want->n, sizeof(*idx), want_cmp, (void *)want))
 		qsort_r(idx, want->n, sizeof(*idx), want_cmp, (void *)want);
-	if (n_have)
+	if (!sorted(have ? have->elems : NULL, n_have, sizeof(*have->elems), have_cmp, &key_len))
 		qsort_r(have->elems, n_have, sizeof(*have->elems), have_cmp, &key_len);
 	/* Both sorted by key: deletions now, additions after them. */
 	for (i = 0, j = 0; (i < want->n || j < n_have) && r >= 0;) {
