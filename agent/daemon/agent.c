@@ -48,8 +48,9 @@ struct agent_doc {
 	struct intent **model;	    /* the intent read from tree, when the caller gives it up */
 };
 
-/* Remembers text as the persisted intent's text, for recognising it in later requests;
- * index: the text's index when the request brought one (taken). */
+/* Remembers text as the persisted intent's text (applied_doc is its content), for recognising
+ * it in later requests; index: the text's index when the request whose tree is applied_doc
+ * brought one (taken). An index of another tree is not given: its values are that tree's. */
 static void agent_remember_text(struct agent *a, const char *text, size_t len,
 				struct proto_index **index)
 {
@@ -286,7 +287,7 @@ static char *agent_apply(struct agent *a, const char *id, const struct intent *i
 
 		status_record(&a->status, origin, RESULT_UNCHANGED, in->generation, NULL);
 		if (doc->raw)
-			agent_remember_text(a, doc->raw, doc->raw_len, doc->index);
+			agent_remember_text(a, doc->raw, doc->raw_len, NULL);
 		*ret_ok = true;
 		return proto_answer_applied(id, &ans);
 	}
@@ -371,7 +372,7 @@ static char *agent_in_effect_again(struct agent *a, struct proto_request *req,
 	struct oplist none = {0};
 
 	if (!req->known && req->raw)
-		agent_remember_text(a, req->raw, req->raw_len, &req->index);
+		agent_remember_text(a, req->raw, req->raw_len, NULL);
 	switch (req->kind) {
 	case PROTO_APPLY:
 		status_record(&a->status, origin, RESULT_UNCHANGED, gen, NULL);

@@ -29,6 +29,10 @@ static inline void proto_json_unrefp(json_t **v)
 
 /* An intent has 11 top-level keys at most; a text with more is left to the parser. */
 #define MEMBERS_MAX 16
+/* A member nested deeper is left to the whole parse, whose depth limit (jansson's 2048)
+ * counts the request and the intent around it: parsed alone, it would pass where that fails.
+ * An intent nests 5 deep at most. */
+#define MEMBER_DEPTH_MAX 64
 
 struct proto_member {
 	char key[JTEXT_KEY_MAX + 1];
@@ -188,7 +192,7 @@ static int known_read(struct proto_known *k, const char *text, size_t len, json_
 			value = json_incref(was->value);
 			reused++;
 		} else {
-			if (jtext_object_skip(&o, &v, &m->len) < 0)
+			if (jtext_object_skip(&o, &v, &m->len) < 0 || o.depth > MEMBER_DEPTH_MAX)
 				return 0;
 			m->values = jtext_count_values(v, m->len);
 			value = json_loadb(v, m->len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,

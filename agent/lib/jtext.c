@@ -174,6 +174,7 @@ int jtext_object_skip(struct jtext_object *o, const char **ret_value, size_t *re
 
 	if (!o->value)
 		return -EINVAL;
+	o->depth = 0;
 	while (i < o->len) {
 		char c = o->buf[i];
 
@@ -182,7 +183,8 @@ int jtext_object_skip(struct jtext_object *o, const char **ret_value, size_t *re
 			if (!i)
 				return -EINVAL;
 		} else if (c == '{' || c == '[') {
-			depth++;
+			if (++depth > o->depth)
+				o->depth = depth;
 			i++;
 		} else if (c == '}' || c == ']') {
 			if (!depth)

@@ -42,6 +42,7 @@ struct jtext_object {
 	size_t len;
 	size_t pos;
 	size_t members; /* keys read so far */
+	size_t depth;	/* how deep the last value skipped nests (0: neither array nor object) */
 	bool value;	/* next() read a key: the cursor is at its value */
 };
 

@@ -253,7 +253,25 @@ def test_sections_read_again():
             check(rc == 0, "check", out, err)
             rc, out, err = d.ctl("plan", intent_file(other, "other.json"))
             check(rc == 0 and "fw-rule" in out, "plan of another firewall", out, err)
+        # The intent in effect again, a member spaced otherwise: the same content (nothing
+        # applied), and its text is what the next request is read against.
         last = steps[-1]
+        text = json.dumps(last, separators=(",", ":"))
+        spaced = text.replace('"destination":[', '"destination": [')
+        a = d.request('{"request":"apply","intent":%s}\n' % spaced)
+        check(a.get("unchanged"), "the same content, spaced otherwise", a)
+        nxt = copy.deepcopy(last)
+        nxt["generation"] += 1
+        nxt["firewall"]["forward"]["rules"][1]["ports"] = [24]
+        a = d.request('{"request":"apply","intent":%s}\n' %
+                      json.dumps(nxt, separators=(",", ":")).replace('"destination":[', '"destination": ['))
+        check(a["exit"] == 0 and a["changes"] > 0, "the next one, read against it", a)
+        a = d.request('{"request":"apply","intent":%s}\n' %
+                      json.dumps(last | {"generation": nxt["generation"] + 1},
+                                 separators=(",", ":")).replace('"destination":[', '"destination": ['))
+        check(a["exit"] == 0 and a["changes"] > 0, "and back", a)
+        last = copy.deepcopy(last)
+        last["generation"] = nxt["generation"] + 1
         fresh = Daemon(os.path.join(tmp, "sections-fresh"))
         fresh.start()
         try:

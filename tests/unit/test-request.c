@@ -160,6 +160,10 @@ static void test_left_to_whole_parse(void **state)
 		"{\"request\":\"apply\",\"intent\":[1]}",
 		/* an unknown request member before it */
 		"{\"request\":\"apply\",\"x\":1,\"intent\":{\"version\":1}}",
+		/* a changed member nested deeper (65) than the reading takes (64) */
+		"{\"request\":\"apply\",\"intent\":{\"version\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+		"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+		"]]]]]]]]]]]]]]]]],\"nat\":{\"n\":true}}}",
 		/* a show with an intent */
 		"{\"request\":\"show\",\"intent\":{\"version\":1}}",
 	};
