@@ -200,14 +200,21 @@ static int nft_observe(struct backend *b, struct observed *obs, struct errlist *
 		n->cached = false;
 		r = observe_read(n, &err);
 	}
-	objset_foreach(&n->seen_objs, i, o) {
+	if (r >= 0 && !obs->nft.cap) {
+		/* Into an untouched set: a copy, no object hashed again. */
+		r = objset_copy(&n->seen_objs, &obs->nft);
 		if (r < 0)
-			break;
-		r = objset_add(&obs->nft, o);
-		if (r == -EEXIST)
-			r = 0;
-		if (r == -ENOMEM)
 			strbuf_printf(&err, "out of memory");
+	} else {
+		objset_foreach(&n->seen_objs, i, o) {
+			if (r < 0)
+				break;
+			r = objset_add(&obs->nft, o);
+			if (r == -EEXIST)
+				r = 0;
+			if (r == -ENOMEM)
+				strbuf_printf(&err, "out of memory");
+		}
 	}
 	if (r < 0) {
 		n->seen_valid = false;
@@ -372,21 +379,27 @@ static int diff_own_sets(struct nft *n)
  * generation (there is no generation 0). */
 static void remember(struct nft *n, const char *fp, uint32_t genid)
 {
+	struct objset old;
 	struct object *o, *c;
 	size_t i;
 	int r;
 
 	genid = genid + 1 ? genid + 1 : 1;
 	nfto_done(&n->seen);
-	objset_done(&n->seen_objs);
+	old = n->seen_objs;
+	n->seen_objs = (struct objset){0};
 	r = nfto_assume(n->desc, fp, genid, &n->seen);
 	objset_foreach(&n->objs, i, o) {
 		if (r < 0)
 			break;
-		c = object_new_text(o->kind, o->key, o->attrs); /* as observe makes them */
+		/* As observe makes them (no pointer), the one kept before when it is the same. */
+		c = objset_get(&old, o->kind, o->key);
+		c = c && !strcmp(c->attrs, o->attrs) ? object_ref(c)
+						     : object_new_text(o->kind, o->key, o->attrs);
 		r = c ? objset_add(&n->seen_objs, c) : -ENOMEM;
 		object_unref(c);
 	}
+	objset_done(&old);
 	n->seen_valid = r >= 0; /* else the next observe reads the table */
 }
 

@@ -170,16 +170,26 @@ int objset_remove(struct objset *s, enum object_kind kind, const char *key)
 int objset_copy(const struct objset *s, struct objset *ret)
 {
 	struct objset c = {0};
-	struct object *o;
 	size_t i;
-	int r;
 
-	objset_foreach(s, i, o) {
-		r = objset_add(&c, o);
-		if (r < 0) {
-			objset_done(&c);
-			return r;
+	/* The same arrays, removed places and all: no object is hashed again. */
+	if (s->cap) {
+		c.v = malloc(s->cap * sizeof(*c.v));
+		c.index = malloc(s->index_cap * sizeof(*c.index));
+		if (!c.v || !c.index) {
+			free(c.v);
+			free(c.index);
+			return -ENOMEM;
 		}
+		memcpy(c.v, s->v, s->n * sizeof(*c.v));
+		memcpy(c.index, s->index, s->index_cap * sizeof(*c.index));
+		c.n = s->n;
+		c.cap = s->cap;
+		c.n_live = s->n_live;
+		c.index_cap = s->index_cap;
+		for (i = 0; i < c.n; i++)
+			if (c.v[i])
+				object_ref(c.v[i]);
 	}
 	*ret = c;
 	return 0;

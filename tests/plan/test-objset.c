@@ -79,7 +79,7 @@ static void test_objset_basic(void **state)
 static void test_objset_many(void **state)
 {
 	enum { N = 50000 };
-	struct objset s = {0};
+	struct objset s = {0}, c;
 	struct object *o;
 	char key[32];
 	size_t i, n = 0;
@@ -121,6 +121,22 @@ static void test_objset_many(void **state)
 			assert_int_equal(v, (n - N / 2) * 4);
 		n++;
 	}
+	/* A copy (removed places and all) answers the same, and goes its own way. */
+	assert_int_equal(objset_copy(&s, &c), 0);
+	for (i = 0; i < N; i++) {
+		snprintf(key, sizeof(key), "set %zu", i);
+		assert_ptr_equal(objset_get(&c, OBJ_FW_ELEMENT, key),
+				 objset_get(&s, OBJ_FW_ELEMENT, key));
+	}
+	o = text_obj(OBJ_FW_ELEMENT, "set 2", "copy");
+	assert_int_equal(objset_add(&c, o), 0);
+	object_unref(o);
+	assert_int_equal(objset_remove(&c, OBJ_FW_ELEMENT, "set 1"), 0);
+	assert_null(objset_get(&s, OBJ_FW_ELEMENT, "set 2"));
+	assert_non_null(objset_get(&s, OBJ_FW_ELEMENT, "set 1"));
+	assert_string_equal(objset_get(&c, OBJ_FW_ELEMENT, "set 2")->attrs, "copy");
+	assert_int_equal(objset_size(&c), objset_size(&s));
+	objset_done(&c);
 	objset_done(&s);
 }
 
