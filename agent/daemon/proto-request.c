@@ -31,7 +31,7 @@ static inline void proto_json_unrefp(json_t **v)
 #define MEMBERS_MAX 16
 /* A member nested deeper is left to the whole parse, whose depth limit (jansson's 2048)
  * counts the request and the intent around it: parsed alone, it would pass where that fails.
- * An intent nests 5 deep at most. */
+ * A valid intent nests a few levels deep. */
 #define MEMBER_DEPTH_MAX 64
 
 struct proto_member {

@@ -393,7 +393,7 @@ static void remember(struct nft *n, const char *fp, uint32_t genid)
 		if (r < 0)
 			break;
 		/* As observe makes them (no pointer), the one kept before when it is the same. */
-		c = objset_get(&old, o->kind, o->key);
+		c = objset_find(&old, o);
 		c = c && !strcmp(c->attrs, o->attrs) ? object_ref(c)
 						     : object_new_text(o->kind, o->key, o->attrs);
 		r = c ? objset_add(&n->seen_objs, c) : -ENOMEM;

@@ -161,7 +161,7 @@ int plan_diff(const struct objset *desired, const struct objset *observed, struc
 	int r = 0, k;
 
 	objset_foreach(desired, i, d) {
-		o = objset_get(observed, d->kind, d->key);
+		o = objset_find(observed, d);
 		if (!o)
 			r = oplist_add(d->kind == OBJ_LINK ? &links : &changes, OP_CREATE, d, NULL);
 		else if (o->owner || !object_matches(d, o))
@@ -183,7 +183,7 @@ int plan_diff(const struct objset *desired, const struct objset *observed, struc
 	for (k = _OBJ_KIND_MAX - 1; k >= 0 && r >= 0; k--)
 		objset_foreach(observed, i, o) {
 			if (o->kind != (enum object_kind)k || !object_sweepable(o) ||
-			    objset_get(desired, o->kind, o->key))
+			    objset_find(desired, o))
 				continue;
 			r = oplist_add(&out, OP_DELETE, o, NULL);
 			if (r < 0)

@@ -297,6 +297,7 @@ int object_finish(struct object *o)
 	free(o->attrs);
 	o->key = strbuf_steal(&key);
 	o->attrs = strbuf_steal(&attrs);
+	o->hashed = false;
 	return o->key && o->attrs ? 0 : -ENOMEM;
 }
 

@@ -114,6 +114,10 @@ struct object {
 	char *attrs;
 	char *ptr;   /* JSON Pointer of its origin: the intent (desired) or the state (observed) */
 	char *owner; /* NULL: the agent's own */
+	/* The hash of kind and key, once an object set computed it (objset.c); object_finish()
+	 * forgets it with the key. */
+	uint32_t hash;
+	bool hashed;
 	union {
 		char *hostname;
 		struct obj_link link;

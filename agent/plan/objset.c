@@ -20,6 +20,16 @@ static uint32_t objset_hash(enum object_kind kind, const char *key)
 	return (uint32_t)(h ^ (h >> 32));
 }
 
+/* An object's hash, computed once (its key does not change while it is in a set). */
+static uint32_t objset_object_hash(struct object *o)
+{
+	if (!o->hashed) {
+		o->hash = objset_hash(o->kind, o->key);
+		o->hashed = true;
+	}
+	return o->hash;
+}
+
 /* The index slot of (kind, key), or of the place to insert it (*found tells which). */
 static size_t objset_slot(const struct objset *s, enum object_kind kind, const char *key,
 			  uint32_t hash, bool *found)
@@ -49,33 +59,47 @@ static size_t objset_slot(const struct objset *s, enum object_kind kind, const c
 	}
 }
 
-/* Compacts v (drops removed slots) and rebuilds the index for at least `want` objects. */
+/* Compacts v (drops removed slots) and rebuilds the index for at least `want` objects, with
+ * the hashes the old index holds. */
 static int objset_rehash(struct objset *s, size_t want)
 {
-	size_t cap = 16, i, j;
+	size_t cap = 16, i, j, mask;
 	struct objset_slot *index;
+	uint32_t *moved = NULL;
 
 	while (cap < want * 2)
 		cap *= 2;
 	if (want >= OBJSET_GONE / 2)
 		return -ENOMEM;
 	index = calloc(cap, sizeof(*index));
-	if (!index)
+	if (s->n)
+		moved = malloc(s->n * sizeof(*moved));
+	if (!index || (s->n && !moved)) {
+		free(index);
+		free(moved);
 		return -ENOMEM;
+	}
+	for (i = 0, j = 0; i < s->n; i++)
+		if (s->v[i]) {
+			moved[i] = (uint32_t)j;
+			s->v[j++] = s->v[i];
+		}
+	mask = cap - 1;
+	for (i = 0; i < s->index_cap; i++) {
+		const struct objset_slot *e = &s->index[i];
+		size_t k;
+
+		if (e->pos == 0 || e->pos == OBJSET_GONE)
+			continue;
+		for (k = e->hash & mask; index[k].pos; k = (k + 1) & mask)
+			;
+		index[k] = (struct objset_slot){moved[e->pos - 1] + 1, e->hash};
+	}
+	free(moved);
 	free(s->index);
 	s->index = index;
 	s->index_cap = cap;
-	for (i = 0, j = 0; i < s->n; i++)
-		if (s->v[i])
-			s->v[j++] = s->v[i];
 	s->n = j;
-	for (i = 0; i < s->n; i++) {
-		uint32_t hash = objset_hash(s->v[i]->kind, s->v[i]->key);
-		bool found;
-		size_t slot = objset_slot(s, s->v[i]->kind, s->v[i]->key, hash, &found);
-
-		s->index[slot] = (struct objset_slot){(uint32_t)(i + 1), hash};
-	}
 	return 0;
 }
 
@@ -103,7 +127,7 @@ static int objset_grow(struct objset *s)
 
 static int objset_insert(struct objset *s, struct object *o, bool replace)
 {
-	uint32_t hash = objset_hash(o->kind, o->key);
+	uint32_t hash = objset_object_hash(o);
 	size_t slot;
 	bool found;
 	int r;
@@ -146,6 +170,17 @@ struct object *objset_get(const struct objset *s, enum object_kind kind, const c
 	if (!s->index_cap)
 		return NULL;
 	slot = objset_slot(s, kind, key, objset_hash(kind, key), &found);
+	return found ? s->v[s->index[slot].pos - 1] : NULL;
+}
+
+struct object *objset_find(const struct objset *s, struct object *o)
+{
+	size_t slot;
+	bool found;
+
+	if (!s->index_cap)
+		return NULL;
+	slot = objset_slot(s, o->kind, o->key, objset_object_hash(o), &found);
 	return found ? s->v[s->index[slot].pos - 1] : NULL;
 }
 

@@ -30,6 +30,8 @@ int objset_add(struct objset *s, struct object *o);
 /* Adds o, or puts it in the place of the object with its kind and key. */
 int objset_put(struct objset *s, struct object *o);
 struct object *objset_get(const struct objset *s, enum object_kind kind, const char *key);
+/* The object of o's kind and key (o's hash is kept in o: the cheaper look-up). */
+struct object *objset_find(const struct objset *s, struct object *o);
 /* Removes (and unrefs) the object of that kind and key; -ENOENT if absent. */
 int objset_remove(struct objset *s, enum object_kind kind, const char *key);
 /* Another set holding the same objects, in the same order. */
