@@ -16,7 +16,7 @@
 #
 # Usage: bench/firewall.sh [BUILD_DIR]  (default: build; RUNS=7 fresh namespaces per measurement,
 #        CHANGES=6 one-forward changes per run, SAMPLE=500 `nft add rule` commands, ROUNDS=3
-#        throughput rounds, SECONDS_PER_TEST=3 per iperf3 run)
+#        throughput rounds, SECONDS_PER_TEST=3 per iperf3 run, SETTLE=1 s of pause before each)
 # Needs root. Everything happens in namespaces this script makes and removes (vrb-<pid>-*), the
 # agent also in its own UTS namespace; traffic stays between those namespaces.
 set -euo pipefail
@@ -30,6 +30,7 @@ changes=${CHANGES:-6}
 sample=${SAMPLE:-500}
 rounds=${ROUNDS:-3}
 secs=${SECONDS_PER_TEST:-3}
+settle=${SETTLE:-1}
 [ -d "$build" ] || meson setup "$build" >/dev/null
 ninja -C "$build" >/dev/null
 [ "$(id -u)" -eq 0 ] || { echo "bench/firewall.sh: needs root (network namespaces)" >&2; exit 77; }
@@ -272,8 +273,10 @@ pids+=("$!")
 start_agent tp
 gen=0
 
-# One iperf3 run; appends Gbit/s to OUT-FILE.
+# One iperf3 run; appends Gbit/s to OUT-FILE. It starts after a pause: the kernel frees a
+# replaced or flushed ruleset after the transaction (deferred work, RCU), on the same CPUs.
 throughput() { # TARGET PORT OUT-FILE
+	sleep "$settle"
 	ip netns exec "$c" iperf3 -c "$1" -p "$2" -t "$secs" -O 1 -J >"$tmp/iperf3.json" || {
 		cat "$tmp/iperf3.json" >&2
 		exit 1
