@@ -151,9 +151,10 @@ static const struct proto_member *index_find(const struct proto_index *x, const 
 
 /*
  * An intent's text read against the known one: 1 with its tree, its index and the count
- * jtext_count_values() gives for text; 0 when the text is left to a whole parse (not an object
- * this reading takes, a member that does not parse, a key twice: the whole parse then says
- * what is wrong); -ENOMEM.
+ * jtext_count_values() gives for text (a text that shares nothing with the known one is read
+ * so too: its members are parsed once); 0 when the text is left to a whole parse (not an
+ * object this reading takes, a member that does not parse, a key twice: the whole parse then
+ * says what is wrong); -ENOMEM.
  */
 static int known_read(struct proto_known *k, const char *text, size_t len, json_t **ret_tree,
 		      struct proto_index **ret_index, size_t *ret_values)
@@ -163,7 +164,7 @@ static int known_read(struct proto_known *k, const char *text, size_t len, json_
 	const struct proto_index *old = known_index(k);
 	struct jtext_object o;
 	const char *key, *v;
-	size_t key_len, values = 1, reused = 0;
+	size_t key_len, values = 1;
 	int r;
 
 	if (!old)
@@ -190,7 +191,6 @@ static int known_read(struct proto_known *k, const char *text, size_t len, json_
 			m->len = was->len;
 			m->values = was->values;
 			value = json_incref(was->value);
-			reused++;
 		} else {
 			if (jtext_object_skip(&o, &v, &m->len) < 0 || o.depth > MEMBER_DEPTH_MAX)
 				return 0;
@@ -206,7 +206,7 @@ static int known_read(struct proto_known *k, const char *text, size_t len, json_
 		values += m->values - 1 + (x->n > 0); /* its commas and containers, and a comma */
 		x->n++;
 	}
-	if (r < 0 || !reused)
+	if (r < 0)
 		return 0;
 	*ret_values = values + 1; /* the object's own brace */
 	*ret_tree = TAKE_PTR(root);

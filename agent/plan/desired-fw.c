@@ -249,7 +249,14 @@ static int memo_add(const struct intent_memo *m, struct objset *set)
 	return 1;
 }
 
-/* Keeps the objects the set got since it had `from` slots in the memo (out of memory: not). */
+/* Where a section's objects will start in set: its end, when no removed place before it can
+ * move them (SIZE_MAX: the set has such places, nothing is kept). */
+static size_t memo_from(const struct objset *set)
+{
+	return set->n == set->n_live ? set->n : SIZE_MAX;
+}
+
+/* Keeps the objects the set got since memo_from() in the memo (out of memory: not). */
 static void memo_keep(struct intent_memo *m, const struct objset *set, size_t from)
 {
 	struct built *b;
@@ -339,7 +346,7 @@ static int desired_chain(const struct intent *in, enum fw_chain_kind k, struct o
 int desired_firewall(const struct intent *in, struct objset *set)
 {
 	struct strbuf a = {0}, b = {0};
-	size_t i, from = set->n;
+	size_t i, from = memo_from(set);
 	int r, k;
 
 	r = memo_add(in->firewall.memo, set);
@@ -474,7 +481,8 @@ int desired_nat(const struct intent *in, struct objset *set)
 {
 	const struct nat *nat = &in->nat;
 	struct strbuf key = {0}, text = {0};
-	size_t i, n = nat->n_source + nat->n_destination + nat->n_one_to_one, from = set->n;
+	size_t i, n = nat->n_source + nat->n_destination + nat->n_one_to_one;
+	size_t from = memo_from(set);
 	int r;
 
 	r = memo_add(nat->memo, set);
