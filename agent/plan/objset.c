@@ -162,26 +162,26 @@ int objset_put(struct objset *s, struct object *o)
 	return objset_insert(s, o, true);
 }
 
-struct object *objset_get(const struct objset *s, enum object_kind kind, const char *key)
+static struct object *objset_lookup(const struct objset *s, enum object_kind kind,
+				    const char *key, uint32_t hash)
 {
 	size_t slot;
 	bool found;
 
 	if (!s->index_cap)
 		return NULL;
-	slot = objset_slot(s, kind, key, objset_hash(kind, key), &found);
+	slot = objset_slot(s, kind, key, hash, &found);
 	return found ? s->v[s->index[slot].pos - 1] : NULL;
+}
+
+struct object *objset_get(const struct objset *s, enum object_kind kind, const char *key)
+{
+	return objset_lookup(s, kind, key, objset_hash(kind, key));
 }
 
 struct object *objset_find(const struct objset *s, struct object *o)
 {
-	size_t slot;
-	bool found;
-
-	if (!s->index_cap)
-		return NULL;
-	slot = objset_slot(s, o->kind, o->key, objset_object_hash(o), &found);
-	return found ? s->v[s->index[slot].pos - 1] : NULL;
+	return objset_lookup(s, o->kind, o->key, objset_object_hash(o));
 }
 
 int objset_remove(struct objset *s, enum object_kind kind, const char *key)
