@@ -38,8 +38,11 @@ struct intent *intent_free(struct intent *in)
 
 struct intent_memo *intent_memo_free(struct intent_memo *m)
 {
-	if (m && m->data)
-		m->release(m->data);
+	size_t i;
+
+	for (i = 0; m && i < _INTENT_MEMO_MAX; i++)
+		if (m->slot[i].data)
+			m->slot[i].release(m->slot[i].data);
 	free(m);
 	return NULL;
 }

@@ -136,12 +136,20 @@ struct fw_chain {
 	size_t n_rules;
 };
 
-/* What a later step derives from a section alone, kept with the section, which never changes
- * once read and goes along when shared: that step fills data (and release), and the section's
- * owner releases it with the section. */
+/* What later steps derive from a section alone, kept with the section, which never changes
+ * once read and goes along when shared: each step fills its own slot's data (and release), and
+ * the section's owner releases them with the section. */
+enum intent_memo_slot {
+	INTENT_MEMO_OBJECTS, /* the plan objects (plan/desired-fw.c) */
+	INTENT_MEMO_NFT,     /* the section's part of the nftables table (nft/nft-compile.c) */
+	_INTENT_MEMO_MAX,
+};
+
 struct intent_memo {
-	void *data;
-	void (*release)(void *data);
+	struct {
+		void *data;
+		void (*release)(void *data);
+	} slot[_INTENT_MEMO_MAX];
 };
 
 struct intent_memo *intent_memo_free(struct intent_memo *m);

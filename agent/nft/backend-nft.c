@@ -157,7 +157,7 @@ static int observe_read(struct nft *n, struct strbuf *err)
 	for (i = 0; i < o.n_sets && r >= 0; i++) {
 		struct nfto_set *s = &o.sets[i];
 
-		if (!strcmp(s->name, NFTC_CATALOG))
+		if (!strncmp(s->name, NFTC_CATALOG, strlen(NFTC_CATALOG)))
 			r = observe_catalog(&o, s, &objs);
 		else if (s->tag && !strncmp(s->tag, "fw-set ", 7))
 			r = observe_elements(s, &objs);
@@ -360,7 +360,8 @@ static bool same_structure(const struct nft *n, const char *fp)
 }
 
 /* The element changes of the table's own named sets (the intent's sets change through their
- * fw-element operations), after the queued ones. */
+ * fw-element operations), after the queued ones. A set the last commit left as it is in the
+ * description (the same set: a part included again) has none. */
 static int diff_own_sets(struct nft *n)
 {
 	size_t i;
@@ -368,9 +369,13 @@ static int diff_own_sets(struct nft *n)
 
 	for (i = 0; i < n->desc->n_sets && r >= 0; i++) {
 		const struct nftd_set *s = n->desc->sets[i];
+		struct nfto_set *k;
 
-		if (!(s->flags & NFT_SET_ANONYMOUS) && !s->plan_elements)
-			r = nftdiff_set(s, nfto_set_find(&n->seen, s->name), &n->changes);
+		if (s->flags & NFT_SET_ANONYMOUS || s->plan_elements)
+			continue;
+		k = nfto_set_find(&n->seen, s->name);
+		if (!k || k->from != s)
+			r = nftdiff_set(s, k, &n->changes);
 	}
 	return r;
 }
@@ -379,16 +384,20 @@ static int diff_own_sets(struct nft *n)
  * generation (there is no generation 0). */
 static void remember(struct nft *n, const char *fp, uint32_t genid)
 {
+	struct nfto prev;
 	struct objset old;
 	struct object *o, *c;
 	size_t i;
 	int r;
 
 	genid = genid + 1 ? genid + 1 : 1;
-	nfto_done(&n->seen);
+	prev = n->seen;
+	n->seen = (struct nfto){0};
 	old = n->seen_objs;
 	n->seen_objs = (struct objset){0};
-	r = nfto_assume(n->desc, fp, genid, &n->seen);
+	/* The sets of what was seen that the commit left as they were move over. */
+	r = nfto_assume(n->desc, fp, genid, &prev, &n->seen);
+	nfto_done(&prev);
 	objset_foreach(&n->objs, i, o) {
 		if (r < 0)
 			break;

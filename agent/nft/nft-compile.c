@@ -475,7 +475,6 @@ static void compile_filter(struct nftc *c, const struct objset *objs)
 	int k;
 
 	for (k = 0; k < _FW_CHAIN_MAX; k++) {
-		const struct fw_chain *ch = &c->in->firewall.chains[k];
 		const struct object *o = objset_get(objs, OBJ_FW_CHAIN, chain_name[k]);
 
 		strbuf_truncate(&tag, 0);
@@ -486,7 +485,6 @@ static void compile_filter(struct nftc *c, const struct objset *objs)
 		always_on(c, (enum fw_chain_kind)k);
 		if (k == FW_FORWARD)
 			nftc_forward_open(c);
-		nftc_compile_rules(c, chain_name[k], ch->rules, ch->n_rules);
 	}
 	if (tag.oom)
 		c->d->oom = true;
@@ -602,13 +600,21 @@ static void record_keys_unique(struct record_key *v, size_t n)
 			v[i].hash = (uint32_t)i;
 }
 
+/* The plan objects of the firewall section: the firewall's part of the table keeps their
+ * records. */
+static bool firewall_kind(enum object_kind k)
+{
+	return k == OBJ_FW_SET || k == OBJ_FW_CHAIN || k == OBJ_FW_RULE;
+}
+
 /*
- * Every plan object but the set elements (observe reads those from the sets), one record
- * each, in elements of NFTC_CHUNK bytes keyed by the hash of the record and the chunk's
- * number: a changed record changes its own elements only, so that an element-only batch can
- * bring the catalog up to date.
+ * Plan objects but the set elements (observe reads those from the sets), one record each, in
+ * elements of NFTC_CHUNK bytes keyed by the hash of the record and the chunk's number: a
+ * changed record changes its own elements only, so that an element-only batch can bring the
+ * catalog up to date. Two catalogs: the firewall section's objects (firewall true) in its part
+ * of the table, the others in the set NFTC_CATALOG.
  */
-static void compile_catalog(struct nftc *c, const struct objset *objs)
+static void compile_catalog(struct nftc *c, const struct objset *objs, bool firewall)
 {
 	const uint32_t t[] = {NFTD_TYPE_MARK, NFTD_TYPE_MARK};
 	_cleanup_free_ struct record_key *keys = NULL;
@@ -623,7 +629,7 @@ static void compile_catalog(struct nftc *c, const struct objset *objs)
 		return;
 	}
 	objset_foreach(objs, i, o) {
-		if (o->kind == OBJ_FW_ELEMENT)
+		if (o->kind == OBJ_FW_ELEMENT || firewall_kind(o->kind) != firewall)
 			continue;
 		keys[n].off = text.len;
 		nftc_record(object_kind_to_string(o->kind), o->key, o->attrs, &text);
@@ -632,8 +638,8 @@ static void compile_catalog(struct nftc *c, const struct objset *objs)
 		n++;
 	}
 	record_keys_unique(keys, n);
-	s = nftd_set(c->d, NFTC_CATALOG, 0, t[0] << NFTD_TYPE_BITS | t[1], NFTC_CATALOG_KEY, 0, 0,
-		     NULL, 0, NULL, NULL);
+	s = nftd_set(c->d, firewall ? NFTC_CATALOG_FW : NFTC_CATALOG, 0,
+		     t[0] << NFTD_TYPE_BITS | t[1], NFTC_CATALOG_KEY, 0, 0, NULL, 0, NULL, NULL);
 	for (i = 0; s && !text.oom && i < n; i++)
 		for (off = 0; off < keys[i].len; off += NFTC_CHUNK) {
 			size_t len = keys[i].len - off;
@@ -653,6 +659,51 @@ static void compile_catalog(struct nftc *c, const struct objset *objs)
 	strbuf_done(&text);
 }
 
+static void part_release(void *data)
+{
+	nftd_free(data);
+}
+
+/*
+ * The firewall section's part of the table: the intent's sets, the chains' rules (with their
+ * access-list maps) and the catalog of its objects. Built once per reading of the section and
+ * kept in its memo: an apply that does not change the section includes the same sets and
+ * rules, which the backend then neither compares nor copies again (backend-nft.c). Included
+ * in d (its rules after the always-on ones of each chain); NULL-safe on out of memory.
+ */
+static void include_firewall(struct nftc *c, const struct objset *objs)
+{
+	struct intent_memo *m = c->in->firewall.memo;
+	struct nftd *part = m ? m->slot[INTENT_MEMO_NFT].data : NULL;
+	struct nftc pc = {.in = c->in};
+	int k;
+
+	if (part) {
+		nftd_include(c->d, part);
+		return;
+	}
+	part = nftd_new_part(NFTC_PART_IDS);
+	if (!part) {
+		c->d->oom = true;
+		return;
+	}
+	pc.d = part;
+	compile_sets(&pc);
+	for (k = 0; k < _FW_CHAIN_MAX; k++) {
+		const struct fw_chain *ch = &c->in->firewall.chains[k];
+
+		nftc_compile_rules(&pc, chain_name[k], ch->rules, ch->n_rules);
+	}
+	compile_catalog(&pc, objs, true);
+	nftd_include(c->d, part);
+	if (m && !part->oom) {
+		m->slot[INTENT_MEMO_NFT].data = part;
+		m->slot[INTENT_MEMO_NFT].release = part_release;
+	} else {
+		nftd_free(part); /* d holds what it included */
+	}
+}
+
 int nftc_compile(const struct intent *in, struct nftd **ret, struct objset *ret_objs)
 {
 	struct objset objs = {0};
@@ -666,10 +717,10 @@ int nftc_compile(const struct intent *in, struct nftd **ret, struct objset *ret_
 	if (r >= 0)
 		r = desired_nat(in, &objs);
 	if (r >= 0) {
-		compile_sets(&c);
 		compile_filter(&c, &objs);
 		nftc_compile_nat(&c);
-		compile_catalog(&c, &objs);
+		compile_catalog(&c, &objs, false);
+		include_firewall(&c, &objs);
 		r = nftd_oom(c.d);
 	}
 	if (r < 0) {

@@ -14,8 +14,12 @@
  *       for ranges forwarded to the same ports), one-to-one (maps _o2od4/_o2od6)
  *   chain srcnat  nat, postrouting 100: IPsec subnets exempt (_nonat4/_nonat6),
  *       hairpin masquerade (_lan4/_lan6), one-to-one (_o2os4/_o2os6), the intent's source rules
- *   set _objects  the plan objects' text (the catalog read back by observe), one record
- *       per object keyed by its hash, so that changing one object changes its elements only
+ set _objects  the plan objects' text (the catalog read back by observe), one record
+ *       per object keyed by its hash, so that changing one object changes its elements only;
+ *       _objects_fw holds the firewall section's objects
+ *
+ * The firewall section's part (its sets, the chains' rules after the always-on ones, its
+ * catalog) is built once per reading of the section and kept with it (include_firewall).
  *
  * The intent's sets are named sets of the same name (elements are plan objects); the table's
  * own sets start with '_', which intent names cannot.
@@ -26,7 +30,10 @@
 #include "nft-desc.h"
 #include "plan/objset.h"
 
-#define NFTC_CATALOG "_objects"
+#define NFTC_CATALOG "_objects"	     /* and every set whose name starts so: */
+#define NFTC_CATALOG_FW "_objects_fw" /* the firewall section's objects */
+/* The firewall section's part of the table numbers its sets from here (nftd_new_part). */
+#define NFTC_PART_IDS (1u << 24)
 #define NFTC_CHUNK 240 /* bytes of catalog text per element */
 #define NFTC_CATALOG_KEY 8 /* a record's hash . the chunk's number */
 

@@ -42,11 +42,27 @@ struct nftd *nftd_new(void)
 	return d;
 }
 
-static void set_free(struct nftd_set *s)
+struct nftd *nftd_new_part(uint32_t id_base)
+{
+	struct nftd *d = nftd_new();
+
+	if (d)
+		d->next_set_id = id_base;
+	return d;
+}
+
+struct nftd_set *nftd_set_ref(struct nftd_set *s)
+{
+	if (s)
+		s->refs++;
+	return s;
+}
+
+void nftd_set_unref(struct nftd_set *s)
 {
 	size_t i;
 
-	if (!s)
+	if (!s || --s->refs)
 		return;
 	for (i = 0; i < s->n; i++) {
 		free(s->comments[i]);
@@ -60,6 +76,18 @@ static void set_free(struct nftd_set *s)
 	free(s->tag);
 	free(s->ptr);
 	free(s);
+}
+
+static void rule_unref(struct nftd_rule *r)
+{
+	if (!r || --r->refs)
+		return;
+	free(r->exprs);
+	free(r->chain);
+	free(r->tag);
+	free(r->ptr);
+	free(r->note);
+	free(r);
 }
 
 struct nftd *nftd_free(struct nftd *d)
@@ -76,16 +104,10 @@ struct nftd *nftd_free(struct nftd *d)
 	}
 	free(d->chains);
 	for (i = 0; i < d->n_sets; i++)
-		set_free(d->sets[i]);
+		nftd_set_unref(d->sets[i]);
 	free(d->sets);
-	for (i = 0; i < d->n_rules; i++) {
-		free(d->rules[i]->exprs);
-		free(d->rules[i]->chain);
-		free(d->rules[i]->tag);
-		free(d->rules[i]->ptr);
-		free(d->rules[i]->note);
-		free(d->rules[i]);
-	}
+	for (i = 0; i < d->n_rules; i++)
+		rule_unref(d->rules[i]);
 	free(d->rules);
 	free(d);
 	return NULL;
@@ -132,6 +154,31 @@ void nftd_chain(struct nftd *d, const char *name, const char *type, int hook, in
 	};
 }
 
+void nftd_include(struct nftd *d, struct nftd *part)
+{
+	size_t i;
+
+	if (part->oom)
+		d->oom = true;
+	for (i = 0; i < part->n_chains; i++) {
+		const struct nftd_chain *c = &part->chains[i];
+
+		nftd_chain(d, c->name, c->type, c->hook, c->prio, c->policy, c->tag, c->ptr);
+	}
+	for (i = 0; i < part->n_sets; i++) {
+		if (!grow(d, &d->sets, d->n_sets, sizeof(*d->sets)))
+			return;
+		d->sets[d->n_sets++] = nftd_set_ref(part->sets[i]);
+	}
+	for (i = 0; i < part->n_rules; i++) {
+		if (!grow(d, &d->rules, d->n_rules, sizeof(*d->rules)))
+			return;
+		part->rules[i]->d = NULL;
+		part->rules[i]->refs++;
+		d->rules[d->n_rules++] = part->rules[i];
+	}
+}
+
 struct nftd_set *nftd_set(struct nftd *d, const char *name, uint32_t flags, uint32_t key_type,
 			  uint32_t key_len, uint32_t data_type, uint32_t data_len,
 			  const uint8_t *fields, unsigned n_fields, const char *tag, const char *ptr)
@@ -146,6 +193,7 @@ struct nftd_set *nftd_set(struct nftd *d, const char *name, uint32_t flags, uint
 		d->oom = true;
 		return NULL;
 	}
+	s->refs = 1;
 	s->name = dup_or_null(d, name ? name : "__set%d");
 	s->id = d->next_set_id++;
 	s->flags = flags | (name ? 0 : NFT_SET_ANONYMOUS | NFT_SET_CONSTANT);
@@ -294,6 +342,7 @@ struct nftd_rule *nftd_rule(struct nftd *d, const char *chain, const char *tag, 
 		d->oom = true;
 		return NULL;
 	}
+	r->refs = 1;
 	r->d = d;
 	r->chain = dup_or_null(d, chain);
 	r->tag = dup_or_null(d, tag);

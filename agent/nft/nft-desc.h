@@ -64,6 +64,7 @@ struct nftd_chain {
 };
 
 struct nftd_set {
+	unsigned refs; /* the descriptions (nftd_include) and observed views that hold it */
 	char *name; /* "__set%d" for anonymous sets (the kernel numbers them) */
 	uint32_t id;
 	uint32_t flags; /* NFT_SET_* */
@@ -84,13 +85,14 @@ struct nftd_set {
 };
 
 struct nftd_rule {
+	unsigned refs; /* the descriptions that hold it (nftd_include) */
 	char *chain;
 	uint8_t *exprs; /* its expressions, the content of NFTA_RULE_EXPRESSIONS */
 	size_t len, cap;
 	char *tag;
 	char *ptr;
 	char *note; /* the intent's comment, or NULL */
-	struct nftd *d;
+	struct nftd *d; /* the description building it; NULL once it is included elsewhere */
 };
 
 struct nftd {
@@ -106,6 +108,19 @@ struct nftd {
 
 struct nftd *nftd_new(void);
 struct nftd *nftd_free(struct nftd *d);
+/*
+ * Parts: a description built on its own, once, and included in the descriptions of later
+ * applies (a section's part of the table, kept with the section: nft-compile.c). Its set ids
+ * start at id_base, apart from the including description's, so that its rules, serialised
+ * once, stay right wherever it is included.
+ */
+struct nftd *nftd_new_part(uint32_t id_base);
+/* Appends the part's chains (copies), sets and rules (shared: counted references) to d, after
+ * d's own: in each chain, the part's rules come after d's. The part is complete: no builder
+ * touches it after. */
+void nftd_include(struct nftd *d, struct nftd *part);
+struct nftd_set *nftd_set_ref(struct nftd_set *s);
+void nftd_set_unref(struct nftd_set *s);
 /* -ENOMEM when a builder failed to allocate, else 0. */
 int nftd_oom(const struct nftd *d);
 

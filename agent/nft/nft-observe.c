@@ -409,7 +409,7 @@ int nfto_read(struct nsock *s, const char *catalog, struct nfto *ret, struct str
 	 * access-list maps' comments are rule labels, their tag first). */
 	for (i = 0; i < o.n_sets && r >= 0; i++)
 		for (j = 0; j < o.sets[i].n && r >= 0; j++)
-			if (strcmp(o.sets[i].name, catalog))
+			if (strncmp(o.sets[i].name, catalog, strlen(catalog)))
 				r = add_label_tag(&o, o.sets[i].elems[j].comment);
 	if (r < 0) {
 		strbuf_printf(err, "cannot read table inet %s: %s", NFTD_TABLE, strerror(-r));
@@ -433,6 +433,7 @@ void nfto_done(struct nfto *o)
 		free(o->sets[i].elems);
 		free(o->sets[i].name);
 		free(o->sets[i].tag);
+		nftd_set_unref(o->sets[i].from);
 	}
 	free(o->sets);
 	*o = (struct nfto){0};
@@ -458,7 +459,7 @@ void nfto_sort(struct nfto_set *s)
 		qsort_r(s->elems, s->n, sizeof(*s->elems), elem_cmp, &s->key_len);
 }
 
-static int assume_set(const struct nftd_set *s, struct nfto_set *ret)
+static int assume_set(struct nftd_set *s, struct nfto_set *ret)
 {
 	size_t stride = nftd_set_stride(s), i, n = 0;
 	bool concat_interval = nftd_set_concat_interval(s);
@@ -471,6 +472,7 @@ static int assume_set(const struct nftd_set *s, struct nfto_set *ret)
 		.data_len = s->flags & NFT_SET_MAP ? s->data_len : 0,
 		.elems = calloc(s->n ? s->n : 1, sizeof(*ret->elems)),
 		.cap = s->n,
+		.from = nftd_set_ref(s),
 	};
 	if (!ret->name || (s->tag && !ret->tag) || !ret->elems)
 		return -ENOMEM;
@@ -505,8 +507,20 @@ static int assume_set(const struct nftd_set *s, struct nfto_set *ret)
 	return 0;
 }
 
+/* Moves prev's set assumed from s into ret: true, or false when there is none. */
+static bool assume_again(const struct nftd_set *s, struct nfto *prev, struct nfto_set *ret)
+{
+	struct nfto_set *k = prev ? nfto_set_find(prev, s->name) : NULL;
+
+	if (!k || k->from != s)
+		return false;
+	*ret = *k;
+	*k = (struct nfto_set){0};
+	return true;
+}
+
 int nfto_assume(const struct nftd *d, const char *fingerprint, uint32_t genid,
-		struct nfto *ret)
+		struct nfto *prev, struct nfto *ret)
 {
 	struct nfto o = {
 		.exists = true,
@@ -526,8 +540,9 @@ int nfto_assume(const struct nftd *d, const char *fingerprint, uint32_t genid,
 	o.cap_sets = o.n_sets;
 	o.n_sets = 0;
 	for (i = 0; i < d->n_sets && r >= 0; i++)
-		if (!(d->sets[i]->flags & NFT_SET_ANONYMOUS))
-			r = assume_set(d->sets[i], &o.sets[o.n_sets++]);
+		if (!(d->sets[i]->flags & NFT_SET_ANONYMOUS) &&
+		    !assume_again(d->sets[i], prev, &o.sets[o.n_sets++]))
+			r = assume_set(d->sets[i], &o.sets[o.n_sets - 1]);
 	if (r < 0) {
 		nfto_done(&o);
 		return r;
@@ -541,7 +556,7 @@ struct nfto_set *nfto_set_find(const struct nfto *o, const char *name)
 	size_t i;
 
 	for (i = 0; i < o->n_sets; i++)
-		if (!strcmp(o->sets[i].name, name))
+		if (o->sets[i].name && !strcmp(o->sets[i].name, name))
 			return &o->sets[i];
 	return NULL;
 }

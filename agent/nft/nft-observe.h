@@ -29,6 +29,9 @@ struct nfto_set {
 	uint32_t flags, key_len, data_len;
 	struct nfto_elem *elems;
 	size_t n, cap;
+	/* Assumed (nfto_assume): the description's set it holds the elements of (a reference);
+	 * NULL when read from the kernel. */
+	struct nftd_set *from;
 };
 
 struct nfto {
@@ -43,21 +46,23 @@ struct nfto {
 };
 
 /* 0, or negative errno with the reason in err. An absent table is no error. The comments of
- * elements are tags too, except in the set named catalog (they hold text). The table is read
+ * elements are tags too, except in the sets whose names start with catalog (they hold text).
+ * The table is read
  * as of one generation of the ruleset (ret->genid). */
 int nfto_read(struct nsock *s, const char *catalog, struct nfto *ret, struct strbuf *err);
 /* The ruleset's generation: every committed transaction (anybody's) moves it on by one. */
 int nfto_genid(struct nsock *s, uint32_t *ret);
 /* What the kernel holds once the description d, of that fingerprint, is committed, as
  * nfto_read would read it at generation genid (but without tags, which only observe's own
- * check of the catalog needs). 0 or -ENOMEM. */
+ * check of the catalog needs). A set of prev (NULL: none) assumed from the same description
+ * set as one of d's (a part included again) is moved over instead of copied. 0 or -ENOMEM. */
 int nfto_assume(const struct nftd *d, const char *fingerprint, uint32_t genid,
-		struct nfto *ret);
+		struct nfto *prev, struct nfto *ret);
 void nfto_done(struct nfto *o);
 /* Sorts a set's elements by key, an interval's end before a start at the same key (the
  * order in which a single-field interval set's elements pair up into intervals). */
 void nfto_sort(struct nfto_set *s);
-/* The set of that name, or NULL. */
+/* The set of that name, or NULL (sets moved away by nfto_assume have none). */
 struct nfto_set *nfto_set_find(const struct nfto *o, const char *name);
 
 /* The counters of the table's tagged rules (see backend_nft_counters). An absent table has

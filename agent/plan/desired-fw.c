@@ -235,7 +235,7 @@ static void built_release(void *data)
 /* Adds what the memo keeps to set: 1 when it keeps something, 0, or negative. */
 static int memo_add(const struct intent_memo *m, struct objset *set)
 {
-	const struct built *b = m ? m->data : NULL;
+	const struct built *b = m ? m->slot[INTENT_MEMO_OBJECTS].data : NULL;
 	size_t i;
 	int r;
 
@@ -262,7 +262,7 @@ static void memo_keep(struct intent_memo *m, const struct objset *set, size_t fr
 	struct built *b;
 	size_t i;
 
-	if (!m || m->data || from > set->n)
+	if (!m || m->slot[INTENT_MEMO_OBJECTS].data || from > set->n)
 		return;
 	b = malloc(sizeof(*b) + (set->n - from) * sizeof(b->v[0]));
 	if (!b)
@@ -271,8 +271,8 @@ static void memo_keep(struct intent_memo *m, const struct objset *set, size_t fr
 	for (i = from; i < set->n; i++)
 		if (set->v[i])
 			b->v[b->n++] = object_ref(set->v[i]);
-	m->data = b;
-	m->release = built_release;
+	m->slot[INTENT_MEMO_OBJECTS].data = b;
+	m->slot[INTENT_MEMO_OBJECTS].release = built_release;
 }
 
 /* Adds a text object; the set keeps the only reference. */

@@ -179,6 +179,67 @@ static struct nftd *compile(const char *elements)
 	return compile_with(elements, NULL, NULL);
 }
 
+/* The n-th rule of a chain, in the order the batch appends them. */
+static const struct nftd_rule *nth_rule(const struct nftd *d, const char *chain, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_rules; i++)
+		if (!strcmp(d->rules[i]->chain, chain) && !n--)
+			return d->rules[i];
+	return NULL;
+}
+
+/* The firewall section's part is built once per reading of the section: a second compile of
+ * the same intent includes its sets and rules again (the same ones), builds the rest anew,
+ * and describes the same table; what the first commit left moves over to the second. */
+static void test_firewall_part_kept(void **state)
+{
+	_cleanup_free_ char *doc = NULL;
+	struct errlist errs = {0};
+	struct intent *in = NULL;
+	struct nftd *a = NULL, *b = NULL;
+	struct nfto seen = {0}, again = {0};
+	const char *kept[] = {"blocked", NFTC_CATALOG_FW};
+	char fa[17], fb[17];
+	size_t i;
+
+	assert_true(asprintf(&doc, base, "\"192.0.2.7\"") > 0);
+	assert_int_equal(intent_load(doc, strlen(doc), &in, &errs), 0);
+	assert_int_equal(nftc_compile(in, &a, NULL), 0);
+	assert_int_equal(nftc_compile(in, &b, NULL), 0);
+	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		assert_non_null(nftd_set_find(a, kept[i]));
+		assert_ptr_equal(nftd_set_find(a, kept[i]), nftd_set_find(b, kept[i]));
+	}
+	assert_ptr_not_equal(nftd_set_find(a, "_pf4"), nftd_set_find(b, "_pf4"));
+	assert_ptr_not_equal(nftd_set_find(a, NFTC_CATALOG), nftd_set_find(b, NFTC_CATALOG));
+	assert_ptr_equal(nth_rule(a, "input", 7), nth_rule(b, "input", 7));
+	assert_int_equal(nftd_fingerprint(a, fa), 0);
+	assert_int_equal(nftd_fingerprint(b, fb), 0);
+	assert_string_equal(fa, fb);
+	/* the intent goes; its part lives on in the descriptions that include it */
+	intent_free(in);
+	assert_int_equal(nfto_assume(a, fa, 7, NULL, &seen), 0);
+	assert_ptr_equal(nfto_set_find(&seen, "blocked")->from, nftd_set_find(a, "blocked"));
+	nftd_free(a);
+	{
+		const struct nfto_elem *elems = nfto_set_find(&seen, NFTC_CATALOG_FW)->elems;
+		const struct nfto_elem *nat = nfto_set_find(&seen, "_pf4")->elems;
+
+		assert_int_equal(nfto_assume(b, fb, 8, &seen, &again), 0);
+		assert_ptr_equal(nfto_set_find(&again, NFTC_CATALOG_FW)->elems, elems);
+		assert_ptr_not_equal(nfto_set_find(&again, "_pf4")->elems, nat);
+		assert_int_equal(nfto_set_find(&again, "_pf4")->n, 20);
+	}
+	assert_null(nfto_set_find(&seen, NFTC_CATALOG_FW));
+	nfto_done(&seen);
+	nftd_free(b);
+	assert_int_equal(nfto_set_find(&again, "blocked")->n, 2); /* still there */
+	nfto_done(&again);
+	errlist_done(&errs);
+}
+
 static size_t rules_in(const struct nftd *d, const char *chain)
 {
 	size_t i, n = 0;
@@ -202,8 +263,9 @@ static void test_compile_table(void **state)
 	/* input: 7 always-on (with ssh on mgmt); rule 0 has two alternatives (the literal
 	 * prefix, the set), each a log rule and a verdict rule; rule 1 one rule */
 	assert_int_equal(rules_in(d, "input"), 7 + 4 + 1);
-	assert_string_equal(d->rules[7]->tag, "fw-rule input/0");
-	assert_string_equal(d->rules[7]->ptr, "/firewall/input/rules/0");
+	assert_non_null(nth_rule(d, "input", 7));
+	assert_string_equal(nth_rule(d, "input", 7)->tag, "fw-rule input/0");
+	assert_string_equal(nth_rule(d, "input", 7)->ptr, "/firewall/input/rules/0");
 	assert_int_equal(rules_in(d, "dstnat"), 1); /* one map lookup for every forward */
 	assert_int_equal(rules_in(d, "srcnat"), 2); /* hairpin, masquerade */
 	s = nftd_set_find(d, "blocked");
@@ -832,7 +894,7 @@ int main(void)
 		cmocka_unit_test(test_rule_labels),   cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_forward_inserted), cmocka_unit_test(test_admit),
 		cmocka_unit_test(test_acl_maps), cmocka_unit_test(test_acl_first_match),
-		cmocka_unit_test(test_acl_one_source),
+		cmocka_unit_test(test_acl_one_source), cmocka_unit_test(test_firewall_part_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
