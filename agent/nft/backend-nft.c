@@ -385,30 +385,18 @@ static int diff_own_sets(struct nft *n)
 static void remember(struct nft *n, const char *fp, uint32_t genid)
 {
 	struct nfto prev;
-	struct objset old;
-	struct object *o, *c;
-	size_t i;
 	int r;
 
 	genid = genid + 1 ? genid + 1 : 1;
 	prev = n->seen;
 	n->seen = (struct nfto){0};
-	old = n->seen_objs;
-	n->seen_objs = (struct objset){0};
+	objset_done(&n->seen_objs);
 	/* The sets of what was seen that the commit left as they were move over. */
 	r = nfto_assume(n->desc, fp, genid, &prev, &n->seen);
 	nfto_done(&prev);
-	objset_foreach(&n->objs, i, o) {
-		if (r < 0)
-			break;
-		/* As observe makes them (no pointer), the one kept before when it is the same. */
-		c = objset_find(&old, o);
-		c = c && !strcmp(c->attrs, o->attrs) ? object_ref(c)
-						     : object_new_text(o->kind, o->key, o->attrs);
-		r = c ? objset_add(&n->seen_objs, c) : -ENOMEM;
-		object_unref(c);
-	}
-	objset_done(&old);
+	/* The plan objects as observe makes them (no pointer). */
+	if (r >= 0)
+		r = objset_copy_as(&n->objs, object_as_observed, &n->seen_objs);
 	n->seen_valid = r >= 0; /* else the next observe reads the table */
 }
 

@@ -241,6 +241,9 @@ static int memo_add(const struct intent_memo *m, struct objset *set)
 
 	if (!b)
 		return 0;
+	r = objset_reserve(set, b->n);
+	if (r < 0)
+		return r;
 	for (i = 0; i < b->n; i++) {
 		r = objset_add(set, b->v[i]);
 		if (r < 0)

@@ -126,10 +126,18 @@ struct object *object_ref(struct object *o)
 	return o;
 }
 
+struct object *object_as_observed(struct object *o)
+{
+	if (!o->observed)
+		o->observed = object_new_text(o->kind, o->key, o->attrs);
+	return object_ref(o->observed);
+}
+
 struct object *object_unref(struct object *o)
 {
 	if (!o || --o->n_ref > 0)
 		return NULL;
+	object_unref(o->observed);
 	free(o->key);
 	free(o->attrs);
 	free(o->ptr);

@@ -118,6 +118,7 @@ struct object {
 	 * forgets it with the key. */
 	uint32_t hash;
 	bool hashed;
+	struct object *observed; /* object_as_observed(), once made (a reference) */
 	union {
 		char *hostname;
 		struct obj_link link;
@@ -139,6 +140,10 @@ struct object *object_new_text(enum object_kind kind, const char *key, const cha
 /* A copy with one reference (payload, ptr and owner copied, key/attrs too). */
 struct object *object_dup(const struct object *o);
 struct object *object_ref(struct object *o);
+/* A text object as observe reads it back (kind, key and attrs: no pointer, flags or owner),
+ * made once and kept with o: a new reference, or NULL on OOM. A backend that remembers what it
+ * committed keeps these; a kept section's objects bring theirs along. */
+struct object *object_as_observed(struct object *o);
 /* Drops a reference; frees on the last. Accepts NULL; returns NULL. */
 struct object *object_unref(struct object *o);
 int object_set_ptr(struct object *o, const char *ptr);

@@ -125,6 +125,30 @@ static int objset_grow(struct objset *s)
 	return 0;
 }
 
+int objset_reserve(struct objset *s, size_t n)
+{
+	size_t want = s->n + n, cap;
+	struct object **v;
+	int r;
+
+	if ((want + 1) * 2 > s->index_cap) {
+		r = objset_rehash(s, s->n_live + n + 1);
+		if (r < 0)
+			return r;
+		want = s->n + n;
+	}
+	if (want <= s->cap)
+		return 0;
+	for (cap = s->cap ? s->cap : 16; cap < want; cap *= 2)
+		;
+	v = realloc(s->v, cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->v = v;
+	s->cap = cap;
+	return 0;
+}
+
 static int objset_insert(struct objset *s, struct object *o, bool replace)
 {
 	uint32_t hash = objset_object_hash(o);
@@ -228,6 +252,31 @@ int objset_copy(const struct objset *s, struct objset *ret)
 	}
 	*ret = c;
 	return 0;
+}
+
+int objset_copy_as(const struct objset *s, struct object *(*twin)(struct object *o),
+		   struct objset *ret)
+{
+	struct objset c;
+	struct object *t;
+	size_t i;
+	int r;
+
+	r = objset_copy(s, &c);
+	for (i = 0; r >= 0 && i < c.n; i++) {
+		if (!c.v[i])
+			continue;
+		t = twin(c.v[i]);
+		if (!t) {
+			objset_done(&c);
+			return -ENOMEM;
+		}
+		object_unref(c.v[i]);
+		c.v[i] = t;
+	}
+	if (r >= 0)
+		*ret = c;
+	return r;
 }
 
 size_t objset_size(const struct objset *s)

@@ -34,8 +34,15 @@ struct object *objset_get(const struct objset *s, enum object_kind kind, const c
 struct object *objset_find(const struct objset *s, struct object *o);
 /* Removes (and unrefs) the object of that kind and key; -ENOENT if absent. */
 int objset_remove(struct objset *s, enum object_kind kind, const char *key);
+/* Makes room for n more objects, so that adding them grows nothing. 0 or -ENOMEM. */
+int objset_reserve(struct objset *s, size_t n);
 /* Another set holding the same objects, in the same order. */
 int objset_copy(const struct objset *s, struct objset *ret);
+/* Another set holding twin(o) for each object o of s, in the same order: twin returns a new
+ * reference to an object of o's kind and key (NULL: out of memory). No object is hashed again.
+ * 0 or -ENOMEM. */
+int objset_copy_as(const struct objset *s, struct object *(*twin)(struct object *o),
+		   struct objset *ret);
 size_t objset_size(const struct objset *s);
 void objset_done(struct objset *s);
 

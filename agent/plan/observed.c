@@ -294,6 +294,9 @@ static int add_all(struct objset *ret, const struct objset *s)
 	size_t i;
 	int r;
 
+	r = objset_reserve(ret, objset_size(s));
+	if (r < 0)
+		return r;
 	objset_foreach(s, i, o) {
 		r = objset_add(ret, o);
 		if (r < 0)

@@ -140,6 +140,52 @@ static void test_objset_many(void **state)
 	objset_done(&s);
 }
 
+/* Room made first: the adds grow nothing. A copy of twins: the same keys, other objects, found
+ * by the copied index. */
+static void test_objset_reserve_twins(void **state)
+{
+	enum { N = 1000 };
+	struct objset s = {0}, c = {0};
+	struct object *o, **v, *twin;
+	struct objset_slot *index;
+	char key[32];
+	size_t i;
+
+	o = text_obj(OBJ_FW_RULE, "first", "");
+	assert_int_equal(objset_add(&s, o), 0);
+	object_unref(o);
+	assert_int_equal(objset_reserve(&s, N), 0);
+	v = s.v;
+	index = s.index;
+	for (i = 0; i < N; i++) {
+		snprintf(key, sizeof(key), "input/%zu", i);
+		o = text_obj(OBJ_FW_RULE, key, "accept");
+		assert_int_equal(object_set_ptr(o, "/firewall/input/rules/0"), 0);
+		assert_int_equal(objset_add(&s, o), 0);
+		object_unref(o);
+	}
+	assert_ptr_equal(s.v, v);
+	assert_ptr_equal(s.index, index);
+	assert_int_equal(objset_remove(&s, OBJ_FW_RULE, "first"), 0);
+
+	assert_int_equal(objset_copy_as(&s, object_as_observed, &c), 0);
+	assert_int_equal(objset_size(&c), N);
+	for (i = 0; i < N; i++) {
+		snprintf(key, sizeof(key), "input/%zu", i);
+		o = objset_get(&s, OBJ_FW_RULE, key);
+		twin = objset_get(&c, OBJ_FW_RULE, key);
+		assert_non_null(twin);
+		assert_ptr_not_equal(twin, o);
+		assert_ptr_equal(twin, o->observed); /* made once, kept with o */
+		assert_null(twin->ptr);
+		assert_string_equal(twin->attrs, "accept");
+	}
+	assert_null(objset_get(&c, OBJ_FW_RULE, "first"));
+	objset_done(&s); /* the twins live on in c */
+	assert_string_equal(objset_get(&c, OBJ_FW_RULE, "input/7")->key, "input/7");
+	objset_done(&c);
+}
+
 static void test_object_text(void **state)
 {
 	static const struct {
@@ -188,6 +234,7 @@ int run_objset_tests(void)
 		cmocka_unit_test(test_kind_tables),
 		cmocka_unit_test(test_objset_basic),
 		cmocka_unit_test(test_objset_many),
+		cmocka_unit_test(test_objset_reserve_twins),
 		cmocka_unit_test(test_object_text),
 	};
 
