@@ -11,13 +11,22 @@
 
 #include "lib/cleanup.h"
 #include "lib/jread.h"
+#include "store-log.h"
 #include "store.h"
+
+/* The log may grow to the snapshot's size (then the next save writes a snapshot): replaying
+ * it costs at most about twice reading the snapshot. */
+#define LOG_MAX (JR_DOCUMENT_MAX + 4096)
 
 struct store {
 	char *dir;
-	char *path; /* dir/intent.json */
+	char *path;	/* dir/intent.json, the snapshot */
+	char *log_path; /* dir/intent.log, the intents applied since */
 	int lock_fd;
-	char *text;
+	int log_fd;	 /* appending; -1 while there is no snapshot to follow */
+	size_t log_len;	 /* its valid length (0: empty, the next record brings the header) */
+	size_t base_len; /* the snapshot's */
+	char *text;	 /* the persisted intent: the snapshot's text with the log replayed */
 	size_t len;
 	int64_t generation;
 };
@@ -168,6 +177,86 @@ static int store_lock(struct store *s, struct strbuf *err)
 	return r;
 }
 
+/* Stops using the log (its end is not known): the next save writes a snapshot, which opens
+ * and empties it again. */
+static void log_drop(struct store *s)
+{
+	if (s->log_fd >= 0)
+		close(s->log_fd);
+	s->log_fd = -1;
+}
+
+/* Opens the log for appending, its valid beginning kept (the rest: a record cut short by a
+ * crash, or a log that follows another snapshot). A new log file's name is made durable. */
+static int log_open(struct store *s, size_t valid, struct strbuf *err)
+{
+	bool created = access(s->log_path, F_OK) < 0;
+	struct stat st;
+	int r = 0;
+
+	s->log_fd = open(s->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			 0600);
+	if (s->log_fd < 0 || fstat(s->log_fd, &st) < 0) {
+		r = -errno;
+		strbuf_printf(err, "cannot open %s: %s", s->log_path, strerror(errno));
+		log_drop(s);
+		return r;
+	}
+	if ((size_t)st.st_size != valid &&
+	    (ftruncate(s->log_fd, (off_t)valid) < 0 || fdatasync(s->log_fd) < 0)) {
+		r = -errno;
+		strbuf_printf(err, "cannot truncate %s: %s", s->log_path, strerror(errno));
+		log_drop(s);
+		return r;
+	}
+	s->log_len = valid;
+	if (created) {
+		r = fsync_dir(s->log_path);
+		if (r < 0) {
+			strbuf_printf(err, "cannot sync the directory of %s: %s", s->log_path,
+				      strerror(-r));
+			log_drop(s);
+		}
+	}
+	return r;
+}
+
+/* Reads the snapshot and replays the log over it. */
+static int store_load(struct store *s, struct strbuf *err)
+{
+	_cleanup_free_ char *base = NULL, *log = NULL;
+	size_t log_len = 0, valid = 0;
+	int64_t generation;
+	int r;
+
+	r = store_read_file(s->path, JR_DOCUMENT_MAX, &base, &s->base_len);
+	if (r == -ENOENT)
+		return 0; /* nothing persisted: a log, if any, follows nothing */
+	if (r < 0) {
+		strbuf_printf(err, "cannot read %s: %s", s->path, strerror(-r));
+		return r;
+	}
+	r = store_read_file(s->log_path, LOG_MAX, &log, &log_len);
+	if (r < 0 && r != -ENOENT && r != -EFBIG) {
+		strbuf_printf(err, "cannot read %s: %s", s->log_path, strerror(-r));
+		return r;
+	}
+	r = storelog_replay(base, s->base_len, log ? log : "", r < 0 ? 0 : log_len,
+			    JR_DOCUMENT_MAX + 1, &s->text, &s->len, &generation, &valid);
+	if (r < 0)
+		return r;
+	/* A log that cannot be opened or cut at its valid end is not used (the next save writes
+	 * a snapshot); the intent it made is the persisted one all the same. */
+	{
+		struct strbuf ignored = {0};
+
+		if (log_open(s, valid, &ignored) < 0)
+			log_drop(s);
+		strbuf_done(&ignored);
+	}
+	return 0;
+}
+
 int store_open(const char *dir, struct store **ret, struct strbuf *err)
 {
 	struct store *s = calloc(1, sizeof(*s));
@@ -176,9 +265,15 @@ int store_open(const char *dir, struct store **ret, struct strbuf *err)
 	if (!s)
 		return -ENOMEM;
 	s->lock_fd = -1;
+	s->log_fd = -1;
 	s->dir = strdup(dir);
 	if (!s->dir || asprintf(&s->path, "%s/intent.json", dir) < 0) {
 		s->path = NULL;
+		store_free(s);
+		return -ENOMEM;
+	}
+	if (asprintf(&s->log_path, "%s/intent.log", dir) < 0) {
+		s->log_path = NULL;
 		store_free(s);
 		return -ENOMEM;
 	}
@@ -189,13 +284,8 @@ int store_open(const char *dir, struct store **ret, struct strbuf *err)
 		return r;
 	}
 	r = store_lock(s, err);
-	if (r >= 0) {
-		r = store_read_file(s->path, JR_DOCUMENT_MAX, &s->text, &s->len);
-		if (r == -ENOENT)
-			r = 0;
-		else if (r < 0)
-			strbuf_printf(err, "cannot read %s: %s", s->path, strerror(-r));
-	}
+	if (r >= 0)
+		r = store_load(s, err);
 	if (r < 0) {
 		store_free(s);
 		return r;
@@ -210,8 +300,11 @@ struct store *store_free(struct store *s)
 		return NULL;
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
+	if (s->log_fd >= 0)
+		close(s->log_fd);
 	free(s->dir);
 	free(s->path);
+	free(s->log_path);
 	free(s->text);
 	free(s);
 	return NULL;
@@ -233,19 +326,43 @@ void store_set_loaded(struct store *s, int64_t generation)
 	s->generation = generation;
 }
 
+/* Empties the log: the next record brings a header. */
+static int log_reset(struct store *s, struct strbuf *err)
+{
+	int r = 0;
+
+	if (s->log_fd >= 0 && (ftruncate(s->log_fd, 0) < 0 || fdatasync(s->log_fd) < 0)) {
+		r = -errno;
+		strbuf_printf(err, "cannot truncate %s: %s", s->log_path, strerror(errno));
+	}
+	s->log_len = 0;
+	return r;
+}
+
 int store_reject(struct store *s, struct strbuf *err)
 {
-	struct strbuf aside = {0};
+	struct strbuf aside = {0}, ignored = {0};
 	int r = 0;
 
 	if (strbuf_printf(&aside, "%s.rejected", s->path) < 0)
 		return -ENOMEM;
-	if (rename(s->path, aside.s) < 0) {
+	/* The text set aside is the one the snapshot and the log made. */
+	if (s->text)
+		r = store_write_file(aside.s, s->text, s->len, err);
+	if (r >= 0 && unlink(s->path) < 0) {
 		r = -errno;
-		strbuf_printf(err, "cannot rename %s to %s: %s", s->path, aside.s,
-			      strerror(errno));
+		strbuf_printf(err, "cannot remove %s: %s", s->path, strerror(errno));
+	}
+	if (r >= 0 && log_reset(s, &ignored) < 0)
+		log_drop(s);
+	if (r >= 0) {
+		r = fsync_dir(s->path);
+		if (r < 0)
+			strbuf_printf(err, "cannot sync the directory of %s: %s", s->path,
+				      strerror(-r));
 	}
 	strbuf_done(&aside);
+	strbuf_done(&ignored);
 	free(s->text);
 	s->text = NULL;
 	s->len = 0;
@@ -270,10 +387,67 @@ enum store_verdict store_compare(const struct store *s, int64_t generation, bool
 	return STORE_CONFLICT;
 }
 
+/* The whole text as the snapshot, then an empty log that follows it. The log is emptied only
+ * once the snapshot's rename is durable: until then it names the old snapshot, and after,
+ * it names none that exists (stale: ignored), so a crash leaves the old intent or the new. */
+static int save_snapshot(struct store *s, const char *t, size_t len, struct strbuf *err)
+{
+	struct strbuf ignored = {0};
+	int r;
+
+	r = store_write_file(s->path, t, len, err);
+	if (r < 0)
+		return r;
+	s->base_len = len;
+	/* The intent is persisted. A log that cannot be emptied is not used: the next save
+	 * writes a snapshot again (and tries again). */
+	if ((s->log_fd < 0 ? log_open(s, 0, &ignored) : log_reset(s, &ignored)) < 0)
+		log_drop(s);
+	strbuf_done(&ignored);
+	return 0;
+}
+
+/* Appends the record and syncs it; on failure the log is cut back to where it was (if that
+ * fails too, the log is dropped: the next save writes a snapshot). */
+static int save_record(struct store *s, const char *rec, size_t rec_len, struct strbuf *err)
+{
+	struct strbuf head = {0};
+	size_t off = 0;
+	int r = 0;
+
+	if (!s->log_len && storelog_header(s->text, s->base_len, &head) < 0)
+		return -ENOMEM;
+	while (r >= 0 && off < head.len + rec_len) {
+		const char *p = off < head.len ? head.s + off : rec + (off - head.len);
+		size_t n = off < head.len ? head.len - off : rec_len - (off - head.len);
+		ssize_t w = write(s->log_fd, p, n);
+
+		if (w < 0 && errno != EINTR)
+			r = -errno;
+		else if (w == 0)
+			r = -EIO;
+		else if (w > 0)
+			off += (size_t)w;
+	}
+	if (r >= 0 && fdatasync(s->log_fd) < 0)
+		r = -errno;
+	if (r < 0) {
+		strbuf_printf(err, "cannot write %s: %s", s->log_path, strerror(-r));
+		if (ftruncate(s->log_fd, (off_t)s->log_len) < 0)
+			log_drop(s);
+	} else {
+		s->log_len += head.len + rec_len;
+	}
+	strbuf_done(&head);
+	return r;
+}
+
 int store_save(struct store *s, int64_t generation, const char *text, size_t len,
-	       struct strbuf *err)
+	       const struct storelog_copy *copies, size_t n_copies, struct strbuf *err)
 {
 	_cleanup_free_ char *t = malloc(len + 2);
+	struct strbuf rec = {0};
+	ssize_t copied = 0;
 	int r;
 
 	if (!t)
@@ -281,7 +455,20 @@ int store_save(struct store *s, int64_t generation, const char *text, size_t len
 	memcpy(t, text, len);
 	t[len] = '\n';
 	t[len + 1] = '\0';
-	r = store_write_file(s->path, t, len + 1, err);
+	/* A record when the log follows the snapshot of the persisted text (or will, with its
+	 * header) and stays within the snapshot's size; else a snapshot. */
+	if (s->text && s->log_fd >= 0 && n_copies)
+		copied = storelog_record(s->text, s->len, t, len + 1, generation, copies, n_copies,
+					 &rec);
+	if (copied < 0) {
+		strbuf_done(&rec);
+		return -ENOMEM;
+	}
+	if (copied > 0 && s->log_len + rec.len + 128 <= s->base_len)
+		r = save_record(s, rec.s, rec.len, err);
+	else
+		r = save_snapshot(s, t, len + 1, err);
+	strbuf_done(&rec);
 	if (r < 0)
 		return r;
 	free(s->text);

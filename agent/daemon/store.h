@@ -2,12 +2,16 @@
 /*
  * The applied intent, persisted in the state directory (default /var/lib/vrouter):
  *
- *   intent.json   the last intent applied with success, as the agent received it (compact
- *                 JSON, document order), mode 0600 (it holds secrets)
+ *   intent.json   a snapshot: an intent applied with success, as the agent received it
+ *                 (compact JSON, document order), mode 0600 (it holds secrets)
+ *   intent.log    the intents applied since, each a record that builds its text from the
+ *                 one before (store-log.h), mode 0600; the last one is the persisted intent
  *   lock          held (flock) while a vrouterd uses the directory
  *
- * Writes are atomic: a temporary file in the same directory, fsync, rename, fsync of the
- * directory. A crash leaves the previous or the new intent, never a mix.
+ * An intent that shares text with the persisted one is a record appended to the log and
+ * synced (fdatasync), while the log stays smaller than the snapshot; else a new snapshot:
+ * a temporary file in the same directory, fsync, rename, fsync of the directory, then the log
+ * emptied. A crash leaves the previous or the new intent, never a mix.
  *
  * Contents are compared by the daemon (proto_document_equal): the same intent with other
  * whitespace, another key order or other string escapes is the same content; a reordered
@@ -20,6 +24,7 @@
 #include <stdint.h>
 
 #include "lib/strbuf.h"
+#include "store-log.h"
 
 struct store;
 
@@ -52,10 +57,12 @@ enum store_verdict {
 enum store_verdict store_compare(const struct store *s, int64_t generation, bool same_content,
 				 struct strbuf *msg);
 
-/* Persists an applied intent (compact text in document order; copied).
+/* Persists an applied intent (compact text in document order; copied). copies (n_copies,
+ * sorted): spans of text that are the persisted text's (store_text) byte for byte, which the
+ * log's record then refers to instead of holding them (each is checked); none: a snapshot.
  * 0 or negative errno with the reason in err (the previous intent is still persisted). */
 int store_save(struct store *s, int64_t generation, const char *text, size_t len,
-	       struct strbuf *err);
+	       const struct storelog_copy *copies, size_t n_copies, struct strbuf *err);
 
 /* Writes buf to path atomically (temporary file in the same directory, fsync, rename, fsync
  * of the directory), mode 0600. Also used for the recording backend's state. */

@@ -25,8 +25,11 @@ def intent_file(doc, name, indent=None, sort_keys=False):
 def snapshot(d):
     with open(d.router, "rb") as f:
         router = f.read()
-    with open(os.path.join(d.state, "intent.json"), "rb") as f:
-        persisted = f.read()
+    persisted = b""
+    for name in ("intent.json", "intent.log"):
+        if os.path.exists(os.path.join(d.state, name)):
+            with open(os.path.join(d.state, name), "rb") as f:
+                persisted += f.read()
     return router, persisted
 
 

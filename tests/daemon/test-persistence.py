@@ -153,6 +153,57 @@ def test_kill9():
     kill_during_apply(big_path, big, 0, n + 2, after_answer=True)
 
 
+def test_change_log():
+    """Intents that share most of their text with the persisted one are records in
+    intent.log (the snapshot stays); a restart, and a kill -9 right after an answer, come
+    back with the last one; a corrupt log record is where the log ends."""
+    d = new_daemon("log")
+    snapshot = os.path.join(d.state, "intent.json")
+    log = os.path.join(d.state, "intent.log")
+    docs = {}
+    for gen in range(1, 5):
+        doc = large_intent(gen, rules=2000, hosts=500, forwards=200)
+        doc["nat"]["destination"][7]["to_ports"] = 9000 + gen  # one forward changed
+        docs[gen] = doc
+    write_json(d.router, large_router(docs[1]))
+    d.start()
+    rc, out, err = d.ctl("apply", intent_file(docs[1], "l1.json"))
+    check(rc == 0, "apply 1", out, err)
+    with open(snapshot, "rb") as f:
+        first = f.read()
+    for gen in (2, 3):
+        rc, out, err = d.ctl("apply", intent_file(docs[gen], "l%d.json" % gen))
+        check(rc == 0, "apply %d" % gen, out, err)
+    with open(snapshot, "rb") as f:
+        check(f.read() == first, "the snapshot was written again")
+    size = os.path.getsize(log)
+    check(0 < size < len(first) / 4, "the log holds two small records: %d bytes" % size)
+    check(d.persisted() == docs[3], "the persisted intent is not generation 3's")
+    d.stop()
+    d.start()
+    st = status(d)
+    check(st["applied"]["generation"] == 3 and st["last_apply"]["changes"] == 0,
+          "restart: generation 3 again, nothing to change", st)
+    rc, out, err = d.ctl("apply", intent_file(docs[4], "l4.json"))
+    check(rc == 0, "apply 4", out, err)
+    d.kill9()
+    d.start()
+    st = status(d)
+    check(st["applied"]["generation"] == 4, "kill -9 after the answer: generation 4", st)
+    d.stop()
+    # generation 4's record damaged (its last byte): the log ends before it
+    with open(log, "r+b") as f:
+        f.seek(-1, os.SEEK_END)
+        last = f.read(1)
+        f.seek(-1, os.SEEK_END)
+        f.write(b"x" if last != b"x" else b"y")
+    d.start()
+    st = status(d)
+    check(st["applied"]["generation"] == 3, "a damaged record: generation 3", st)
+    check(d.persisted() == docs[3], "the persisted intent is not generation 3's")
+    d.stop()
+
+
 def test_payload():
     d = new_daemon("payload")
     write_json(d.payload, intent(3))
@@ -241,6 +292,7 @@ def test_one_daemon():
 
 res.run("restart re-applies the persisted intent", test_restart)
 res.run("kill -9 during an apply, restart: converged", test_kill9)
+res.run("the change log: records, restarts, a damaged record", test_change_log)
 res.run("boot payload", test_payload)
 res.run("corrupt persisted intent", test_corrupt_state)
 res.run("one daemon per state directory and socket; modes", test_one_daemon)
