@@ -6,7 +6,8 @@
  * LOG is replayed over BASE: the text it builds is at most the limit, and replaying only the
  * valid beginning it reports builds the same text, generation and beginning (the store cuts
  * the log there and appends after it). With NEXT, a record of NEXT is written over that text
- * (sharing its common beginning and end) and appended: the replay then builds NEXT.
+ * (pairs of spans of both, whose common ends it copies) and appended: the replay then builds
+ * NEXT.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@ static void fail(const char *what)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *base = (const char *)data, *log, *next = NULL, *z;
-	size_t base_len, log_len, next_len = 0, len, len2, valid, valid2, pre, suf;
+	size_t base_len, log_len, next_len = 0, len, len2, valid, valid2;
 	char *text = NULL, *text2 = NULL;
 	int64_t gen, gen2;
 	struct strbuf b = {0};
@@ -61,17 +62,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	strbuf_append_n(&b, log, valid);
 	if (!valid)
 		storelog_header(base, base_len, &b);
-	for (pre = 0; pre < len && pre < next_len && text[pre] == next[pre]; pre++)
-		;
-	for (suf = 0; suf < len - pre && suf < next_len - pre &&
-		      text[len - 1 - suf] == next[next_len - 1 - suf];
-	     suf++)
-		;
+	/* the whole of NEXT where the whole text stood, or (NEXT ending in an odd byte) two
+	 * pairs from its last bytes (bounds not checked here: the writer must) */
 	{
-		const struct storelog_copy c[] = {{0, 0, pre},
-						  {next_len - suf, len - suf, suf}};
+		struct storelog_pair p[2] = {{0, next_len, 0, len}};
+		size_t n = 1;
 
-		if (storelog_record(text, len, next, next_len, 9, c, 2, &b) < 0)
+		if (next_len >= 4 && next[next_len - 1] & 1) {
+			const uint8_t *q = (const uint8_t *)next + next_len - 4;
+
+			p[0] = (struct storelog_pair){q[0], q[1], q[2], q[3]};
+			p[1] = (struct storelog_pair){q[0] + (size_t)q[1], next_len, q[2], len};
+			n = 2;
+		}
+		if (storelog_record(text, len, next, next_len, 9, p, n, &b) < 0)
 			goto out;
 	}
 	if (b.oom ||

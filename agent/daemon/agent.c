@@ -205,20 +205,20 @@ static int agent_save(struct agent *a, const struct intent *in, const struct age
 		      struct strbuf *err)
 {
 	_cleanup_free_ char *dumped = NULL;
-	struct storelog_copy copies[PROTO_MEMBERS_MAX];
+	struct storelog_pair pairs[PROTO_MEMBERS_MAX];
 	const char *text = doc->raw;
-	size_t len = doc->raw_len, n_copies = 0;
+	size_t len = doc->raw_len, n_pairs = 0;
 	int r = 0;
 
 	if (!text) {
 		r = proto_document_dump(doc->tree, &dumped, &len);
 		text = dumped;
 	}
-	/* What the text shares with the persisted one, for the store's log. */
+	/* Where the text stands where the persisted one stood, for the store's log. */
 	if (r >= 0 && doc->raw && doc->index && *doc->index && a->known)
-		n_copies = proto_known_shared(a->known, *doc->index, copies, PROTO_MEMBERS_MAX);
+		n_pairs = proto_known_pairs(a->known, *doc->index, pairs, PROTO_MEMBERS_MAX);
 	if (r >= 0)
-		r = store_save(a->store, in->generation, text, len, copies, n_copies, err);
+		r = store_save(a->store, in->generation, text, len, pairs, n_pairs, err);
 	if (r >= 0)
 		agent_remember(a, text, len, doc->tree, doc->index, doc->model);
 	return r;

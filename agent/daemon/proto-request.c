@@ -86,8 +86,8 @@ struct proto_known *proto_known_free(struct proto_known *k)
 	return NULL;
 }
 
-size_t proto_known_shared(const struct proto_known *k, const struct proto_index *index,
-			  struct storelog_copy *ret, size_t max)
+size_t proto_known_pairs(const struct proto_known *k, const struct proto_index *index,
+			 struct storelog_pair *ret, size_t max)
 {
 	size_t i, j, n = 0;
 
@@ -99,8 +99,8 @@ size_t proto_known_shared(const struct proto_known *k, const struct proto_index 
 		for (j = 0; j < k->index->n; j++) {
 			const struct proto_member *km = &k->index->m[j];
 
-			if (km->value == m->value && km->len == m->len && !strcmp(km->key, m->key)) {
-				ret[n++] = (struct storelog_copy){m->off, km->off, m->len};
+			if (!strcmp(km->key, m->key)) {
+				ret[n++] = (struct storelog_pair){m->off, m->len, km->off, km->len};
 				break;
 			}
 		}
@@ -172,6 +172,127 @@ static const struct proto_member *index_find(const struct proto_index *x, const 
 	return NULL;
 }
 
+/* A changed member is read against the known one's value this deep (the member, its members
+ * or elements, theirs): a port forward changed in a list of a thousand is one element parsed.
+ * A container smaller than NESTED_MIN bytes is parsed whole, which costs less. */
+#define NESTED_LEVELS 3
+#ifndef NESTED_MIN
+#define NESTED_MIN 4096 /* the fuzzer's build makes it small, to reach the nested reading */
+#endif
+
+/* A member (key, key_len) or element (key NULL) of a container's text. */
+struct span {
+	const char *key;
+	size_t key_len, off, len;
+};
+
+static json_t *parse_value(const char *text, size_t len)
+{
+	return json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
+}
+
+/* The members (or elements) of the container text holds, in order. -EINVAL when the walk does
+ * not read it, -ENOMEM. */
+static int spans_of(const char *text, size_t len, bool array, struct span **ret, size_t *ret_n)
+{
+	_cleanup_free_ struct span *v = NULL;
+	struct jtext_object o;
+	const char *key, *value;
+	size_t key_len, n = 0, cap = 0, value_len;
+	int r;
+
+	r = array ? jtext_array_open(&o, text, len) : jtext_object_open(&o, text, len);
+	while (r >= 0 && (r = jtext_object_next(&o, &key, &key_len)) > 0) {
+		if (n == cap) {
+			struct span *g = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*g));
+
+			if (!g)
+				return -ENOMEM;
+			v = g;
+		}
+		if (jtext_object_skip(&o, &value, &value_len) < 0)
+			return -EINVAL;
+		v[n++] = (struct span){key, key_len, (size_t)(value - text), value_len};
+	}
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(v);
+	*ret_n = n;
+	return 0;
+}
+
+static const struct span *span_find(const struct span *v, size_t n, size_t hint, const char *key,
+				    size_t key_len)
+{
+	size_t i;
+
+	if (hint < n && v[hint].key_len == key_len && !memcmp(v[hint].key, key, key_len))
+		return &v[hint]; /* the same place: keys seldom move */
+	for (i = 0; i < n; i++)
+		if (v[i].key_len == key_len && !memcmp(v[i].key, key, key_len))
+			return &v[i];
+	return NULL;
+}
+
+/*
+ * A changed value (text) read against the known one (old, whose text is old_text): a member
+ * or element whose text did not change is old's own value, the others are read so in turn
+ * (level: how deep this is) or parsed. The value a whole parse gives, or NULL when the text is
+ * not read so (the caller then parses it whole, which says what is wrong, if anything).
+ */
+static json_t *read_changed(const char *text, size_t len, const char *old_text, size_t old_len,
+			    json_t *old, int level)
+{
+	_cleanup_json_ json_t *ret = NULL;
+	_cleanup_free_ struct span *was = NULL;
+	struct jtext_object o;
+	size_t n_was, i = 0, key_len;
+	const char *key;
+	bool array = json_is_array(old);
+	int r;
+
+	if (level >= NESTED_LEVELS || len < NESTED_MIN || (!array && !json_is_object(old)) ||
+	    spans_of(old_text, old_len, array, &was, &n_was) < 0 ||
+	    (array ? jtext_array_open(&o, text, len) : jtext_object_open(&o, text, len)) < 0)
+		return parse_value(text, len);
+	ret = array ? json_array() : json_object();
+	if (!ret)
+		return NULL;
+	while ((r = jtext_object_next(&o, &key, &key_len)) > 0) {
+		const struct span *w = array ? (key_len < n_was ? &was[key_len] : NULL)
+					     : span_find(was, n_was, i, key, key_len);
+		char name[JTEXT_KEY_MAX + 1] = "";
+		json_t *value, *was_value = NULL;
+		const char *v;
+		size_t n;
+
+		i++;
+		if (!array) {
+			memcpy(name, key, key_len);
+			name[key_len] = '\0';
+			if (json_object_get(ret, name))
+				return NULL; /* a key twice */
+		}
+		if (w)
+			was_value = array ? json_array_get(old, (size_t)(w - was))
+					  : json_object_get(old, name);
+		if (was_value && jtext_object_take(&o, old_text + w->off, w->len)) {
+			value = json_incref(was_value);
+		} else {
+			if (jtext_object_skip(&o, &v, &n) < 0)
+				return NULL;
+			value = read_changed(v, n, w ? old_text + w->off : NULL, w ? w->len : 0,
+					     was_value, level + 1);
+			if (!value)
+				return NULL;
+		}
+		if (array ? json_array_append_new(ret, value) < 0
+			  : json_object_set_new(ret, name, value) < 0)
+			return NULL; /* not UTF-8 (the value was released) */
+	}
+	return r < 0 ? NULL : TAKE_PTR(ret);
+}
+
 /*
  * An intent's text read against the known one: 1 with its tree, its index and the count
  * jtext_count_values() gives for text (a text that shares nothing with the known one is read
@@ -218,8 +339,11 @@ static int known_read(struct proto_known *k, const char *text, size_t len, json_
 			if (jtext_object_skip(&o, &v, &m->len) < 0 || o.depth > MEMBER_DEPTH_MAX)
 				return 0;
 			m->values = jtext_count_values(v, m->len);
-			value = json_loadb(v, m->len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-					   NULL);
+			value = was ? read_changed(v, m->len, k->text + was->off, was->len,
+						   was->value, 0)
+				    : NULL;
+			if (!value)
+				value = parse_value(v, m->len);
 			if (!value)
 				return 0;
 		}

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,25 +35,56 @@ static void put_insert(struct strbuf *out, const char *p, size_t n)
 	strbuf_append_n(out, p, n);
 }
 
+/* How many bytes a and b share at their start (step: 1) or end (step: -1), at most n. */
+static size_t common(const char *a, const char *b, size_t n, int step)
+{
+	size_t i = 0;
+
+	/* A block at a time first: members are megabytes that mostly match. */
+	while (n - i >= 256 && !memcmp(step > 0 ? a + i : a - i - 256, step > 0 ? b + i : b - i - 256,
+				       256))
+		i += 256;
+	while (i < n && (step > 0 ? a[i] == b[i] : a[-1 - (ptrdiff_t)i] == b[-1 - (ptrdiff_t)i]))
+		i++;
+	return i;
+}
+
+static void put_copy(struct strbuf *out, size_t from, size_t n)
+{
+	strbuf_printf(out, "C %zu %zu\n", from, n);
+}
+
 ssize_t storelog_record(const char *prev, size_t prev_len, const char *text, size_t len,
-			int64_t generation, const struct storelog_copy *copies, size_t n_copies,
+			int64_t generation, const struct storelog_pair *pairs, size_t n_pairs,
 			struct strbuf *out)
 {
 	struct strbuf payload = {0};
-	size_t at = 0, copied = 0, i;
+	size_t at = 0, copied = 0, i, pre, suf, n;
 	int r;
 
-	for (i = 0; i < n_copies; i++) {
-		const struct storelog_copy *c = &copies[i];
+	for (i = 0; i < n_pairs; i++) {
+		const struct storelog_pair *p = &pairs[i];
 
-		if (c->at < at || c->at > len || c->len > len - c->at || c->from > prev_len ||
-		    c->len > prev_len - c->from || memcmp(text + c->at, prev + c->from, c->len))
-			continue; /* out of order or not the same bytes: inserted with the rest */
-		put_insert(&payload, text + at, c->at - at);
-		if (c->len)
-			strbuf_printf(&payload, "C %zu %zu\n", c->from, c->len);
-		at = c->at + c->len;
-		copied += c->len;
+		if (p->at < at || p->at > len || p->len > len - p->at || p->from > prev_len ||
+		    p->from_len > prev_len - p->from)
+			continue; /* out of order or out of bounds: inserted with the rest */
+		n = p->len < p->from_len ? p->len : p->from_len;
+		pre = common(text + p->at, prev + p->from, n, 1);
+		suf = pre == n ? 0
+			       : common(text + p->at + p->len, prev + p->from + p->from_len,
+					n - pre, -1);
+		if (pre < STORELOG_COPY_MIN)
+			pre = 0;
+		if (suf < STORELOG_COPY_MIN)
+			suf = 0;
+		put_insert(&payload, text + at, p->at - at);
+		if (pre)
+			put_copy(&payload, p->from, pre);
+		put_insert(&payload, text + p->at + pre, p->len - pre - suf);
+		if (suf)
+			put_copy(&payload, p->from + p->from_len - suf, suf);
+		at = p->at + p->len;
+		copied += pre + suf;
 	}
 	put_insert(&payload, text + at, len - at);
 	strbuf_printf(out, "R %" PRId64 " %zu %016" PRIx64 "\n", generation, payload.len,

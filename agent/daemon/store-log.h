@@ -24,9 +24,11 @@
 
 #include "lib/strbuf.h"
 
-/* Bytes [at, at + len) of a new text are the previous text's [from, from + len). */
-struct storelog_copy {
-	size_t at, from, len;
+/* Bytes [at, at + len) of a new text stand where the previous text's [from, from + from_len)
+ * stood (a member of the intent, changed or not): a record copies the bytes they share at
+ * both ends. */
+struct storelog_pair {
+	size_t at, len, from, from_len;
 };
 
 /* FNV-1a, 64 bits. */
@@ -35,11 +37,13 @@ uint64_t storelog_hash(const char *p, size_t n);
 /* Appends the header of a log following the snapshot base. 0 or -ENOMEM. */
 int storelog_header(const char *base, size_t base_len, struct strbuf *out);
 
-/* Appends the record of text (generation), built from prev: the copies (sorted by at, not
- * overlapping; each checked against both texts, one that does not match is inserted) and
- * the rest inserted. Returns the number of bytes copied (>= 0) or -ENOMEM. */
+/* Appends the record of text (generation), built from prev: of each pair (sorted by at, not
+ * overlapping; one out of order or out of bounds is ignored), the bytes both ends share are
+ * copied (runs of STORELOG_COPY_MIN bytes or more), the rest is inserted. Returns the number
+ * of bytes copied (>= 0) or -ENOMEM. */
+#define STORELOG_COPY_MIN 16
 ssize_t storelog_record(const char *prev, size_t prev_len, const char *text, size_t len,
-			int64_t generation, const struct storelog_copy *copies, size_t n_copies,
+			int64_t generation, const struct storelog_pair *pairs, size_t n_pairs,
 			struct strbuf *out);
 
 /*

@@ -443,7 +443,7 @@ static int save_record(struct store *s, const char *rec, size_t rec_len, struct 
 }
 
 int store_save(struct store *s, int64_t generation, const char *text, size_t len,
-	       const struct storelog_copy *copies, size_t n_copies, struct strbuf *err)
+	       const struct storelog_pair *pairs, size_t n_pairs, struct strbuf *err)
 {
 	_cleanup_free_ char *t = malloc(len + 2);
 	struct strbuf rec = {0};
@@ -457,8 +457,8 @@ int store_save(struct store *s, int64_t generation, const char *text, size_t len
 	t[len + 1] = '\0';
 	/* A record when the log follows the snapshot of the persisted text (or will, with its
 	 * header) and stays within the snapshot's size; else a snapshot. */
-	if (s->text && s->log_fd >= 0 && n_copies)
-		copied = storelog_record(s->text, s->len, t, len + 1, generation, copies, n_copies,
+	if (s->text && s->log_fd >= 0 && n_pairs)
+		copied = storelog_record(s->text, s->len, t, len + 1, generation, pairs, n_pairs,
 					 &rec);
 	if (copied < 0) {
 		strbuf_done(&rec);

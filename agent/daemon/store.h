@@ -57,12 +57,13 @@ enum store_verdict {
 enum store_verdict store_compare(const struct store *s, int64_t generation, bool same_content,
 				 struct strbuf *msg);
 
-/* Persists an applied intent (compact text in document order; copied). copies (n_copies,
- * sorted): spans of text that are the persisted text's (store_text) byte for byte, which the
- * log's record then refers to instead of holding them (each is checked); none: a snapshot.
+/* Persists an applied intent (compact text in document order; copied). pairs (n_pairs,
+ * sorted): spans of text that stand where spans of the persisted text (store_text) stood,
+ * whose shared bytes the log's record then refers to instead of holding them; none: a
+ * snapshot.
  * 0 or negative errno with the reason in err (the previous intent is still persisted). */
 int store_save(struct store *s, int64_t generation, const char *text, size_t len,
-	       const struct storelog_copy *copies, size_t n_copies, struct strbuf *err);
+	       const struct storelog_pair *pairs, size_t n_pairs, struct strbuf *err);
 
 /* Writes buf to path atomically (temporary file in the same directory, fsync, rename, fsync
  * of the directory), mode 0600. Also used for the recording backend's state. */

@@ -102,14 +102,24 @@ static size_t jtext_string_end(const char *buf, size_t len, size_t i)
 	return 0;
 }
 
-int jtext_object_open(struct jtext_object *o, const char *buf, size_t len)
+static int jtext_open(struct jtext_object *o, const char *buf, size_t len, bool array)
 {
-	*o = (struct jtext_object){.buf = buf, .len = len};
+	*o = (struct jtext_object){.buf = buf, .len = len, .array = array};
 	jtext_skip_space(o);
-	if (o->pos >= len || buf[o->pos] != '{')
+	if (o->pos >= len || buf[o->pos] != (array ? '[' : '{'))
 		return -EINVAL;
 	o->pos++;
 	return 0;
+}
+
+int jtext_object_open(struct jtext_object *o, const char *buf, size_t len)
+{
+	return jtext_open(o, buf, len, false);
+}
+
+int jtext_array_open(struct jtext_object *o, const char *buf, size_t len)
+{
+	return jtext_open(o, buf, len, true);
 }
 
 int jtext_object_next(struct jtext_object *o, const char **ret_key, size_t *ret_len)
@@ -121,7 +131,7 @@ int jtext_object_next(struct jtext_object *o, const char **ret_key, size_t *ret_
 	jtext_skip_space(o);
 	if (o->pos >= o->len)
 		return -EINVAL;
-	if (o->buf[o->pos] == '}') {
+	if (o->buf[o->pos] == (o->array ? ']' : '}')) {
 		o->pos++;
 		jtext_skip_space(o);
 		return o->pos == o->len ? 0 : -EINVAL;
@@ -131,6 +141,14 @@ int jtext_object_next(struct jtext_object *o, const char **ret_key, size_t *ret_
 			return -EINVAL;
 		o->pos++;
 		jtext_skip_space(o);
+	}
+	if (o->array) {
+		if (o->pos >= o->len)
+			return -EINVAL;
+		*ret_key = NULL;
+		*ret_len = o->members++;
+		o->value = true;
+		return 1;
 	}
 	if (o->pos >= o->len || o->buf[o->pos] != '"')
 		return -EINVAL;

@@ -41,9 +41,10 @@ struct jtext_object {
 	const char *buf;
 	size_t len;
 	size_t pos;
-	size_t members; /* keys read so far */
+	size_t members; /* keys (or an array's elements) read so far */
 	size_t depth;	/* how deep the last value skipped nests (0: neither array nor object) */
 	bool value;	/* next() read a key: the cursor is at its value */
+	bool array;	/* an array's elements, walked the same way (jtext_array_open) */
 };
 
 /* 0, or -EINVAL when buf does not start (after whitespace) with '{'. */
@@ -52,6 +53,10 @@ int jtext_object_open(struct jtext_object *o, const char *buf, size_t len);
  * the object ended and only whitespace follows; -EINVAL otherwise (and after a value that
  * was neither taken nor skipped). */
 int jtext_object_next(struct jtext_object *o, const char **ret_key, size_t *ret_len);
+/* The same walk through the elements of the array buf holds (`[ value, ... ]`): next() then
+ * reads no key (1 with *ret_key NULL and *ret_len the element's number) and take() and skip()
+ * move past the element. */
+int jtext_array_open(struct jtext_object *o, const char *buf, size_t len);
 /* Whether the value at the cursor is these bytes, ending where they end (a number or literal
  * that goes on is not); moves past it when it is. */
 bool jtext_object_take(struct jtext_object *o, const char *value, size_t len);

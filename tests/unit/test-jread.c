@@ -285,6 +285,51 @@ static void test_object_walk(void **state)
 	}
 }
 
+/* The same walk through an array's elements: numbered, no keys. */
+static void test_array_walk(void **state)
+{
+	static const struct {
+		const char *in;
+		const char *out; /* "N=value;" per element, NULL: -EINVAL */
+	} v[] = {
+		{"[]", ""},
+		{" [ ] ", ""},
+		{"[1, \"a,]\" , {\"x\":[2]}]", "0=1;1=\"a,]\";2={\"x\":[2]};"},
+		{"[[],[[]]]", "0=[];1=[[]];"},
+		{"[1,]", NULL},
+		{"[,1]", NULL},
+		{"[1 2]", NULL},
+		{"[1", NULL},
+		{"[1]x", NULL},
+		{"{}", NULL},
+	};
+	char out[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ELEMENTSOF(v); i++) {
+		struct jtext_object o;
+		const char *key, *val;
+		size_t idx, val_len, n = 0;
+		int r = jtext_array_open(&o, v[i].in, strlen(v[i].in));
+
+		while (r >= 0 && (r = jtext_object_next(&o, &key, &idx)) > 0) {
+			assert_null(key);
+			r = jtext_object_skip(&o, &val, &val_len);
+			if (r >= 0)
+				n += (size_t)snprintf(out + n, sizeof(out) - n, "%zu=%.*s;", idx,
+						      (int)val_len, val);
+		}
+		out[n] = '\0';
+		if (!v[i].out) {
+			assert_int_equal(r, -EINVAL);
+			continue;
+		}
+		assert_int_equal(r, 0);
+		assert_string_equal(out, v[i].out);
+	}
+}
+
 /* take: the same bytes, ending where they end; the walk goes on after them. */
 static void test_object_take(void **state)
 {
@@ -317,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_errlist_cap),
 		cmocka_unit_test(test_compact),
 		cmocka_unit_test(test_object_walk),    cmocka_unit_test(test_object_take),
+		cmocka_unit_test(test_array_walk),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

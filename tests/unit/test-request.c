@@ -201,6 +201,79 @@ static void test_left_to_whole_parse(void **state)
 }
 
 /* The intent in effect sent again is recognised whole; not in effect, it is read. */
+/* An intent with a list of n port forwards (to_port of forward `changed` is 9999, -1: none),
+ * in a request line when line is true. */
+static char *forwards(int n, int changed, bool line)
+{
+	struct strbuf b = {0};
+	int i;
+
+	if (line)
+		strbuf_append(&b, "{\"request\":\"apply\",\"intent\":");
+	strbuf_append(&b, "{\"version\":1,\"generation\":2,\"nat\":{\"source\":[],"
+			  "\"destination\":[");
+	for (i = 0; i < n; i++)
+		strbuf_printf(&b, "%s{\"in\":\"public\",\"protocol\":\"tcp\",\"ports\":%d,"
+			      "\"to\":\"10.1.1.5\",\"to_ports\":%d}",
+			      i ? "," : "", 1000 + i, i == changed ? 9999 : 80);
+	strbuf_append(&b, "]}}");
+	if (line)
+		strbuf_append(&b, "}");
+	assert_false(b.oom);
+	return strbuf_steal(&b);
+}
+
+/* A large member changed in one place: read against the known one down to its elements, the
+ * unchanged ones the known tree's own; the tree is the whole parse's. A list that grew, or
+ * an element whose type changed, is read so too. */
+static void test_nested_members(void **state)
+{
+	_cleanup_free_ char *known = forwards(200, -1, false), *line = forwards(200, 17, true),
+			    *longer = forwards(201, 17, true), *shorter = forwards(150, -1, true);
+	struct proto_known *k = known_of(known);
+	const json_t *was, *now;
+	struct reading x;
+	size_t i;
+
+	read_against(k, true, line, &x);
+	was = json_object_get(json_object_get(proto_known_tree(k), "nat"), "destination");
+	now = json_object_get(json_object_get(x.req.intent, "nat"), "destination");
+	assert_ptr_not_equal(was, now);
+	assert_int_equal(json_array_size(now), 200);
+	for (i = 0; i < 200; i++)
+		if (i == 17)
+			assert_ptr_not_equal(json_array_get(now, i), json_array_get(was, i));
+		else
+			assert_ptr_equal(json_array_get(now, i), json_array_get(was, i));
+	assert_ptr_equal(json_object_get(json_object_get(x.req.intent, "nat"), "source"),
+			 json_object_get(json_object_get(proto_known_tree(k), "nat"), "source"));
+	reading_done(&x);
+	read_against(k, true, longer, &x);
+	now = json_object_get(json_object_get(x.req.intent, "nat"), "destination");
+	assert_int_equal(json_array_size(now), 201);
+	assert_ptr_equal(json_array_get(now, 199), json_array_get(was, 199));
+	reading_done(&x);
+	read_against(k, true, shorter, &x);
+	reading_done(&x);
+	/* a duplicate key inside a changed member: the whole parse refuses it, and so does this */
+	{
+		_cleanup_free_ char *dup = forwards(200, 3, true);
+		char *p = strstr(dup, "\"to_ports\":9999");
+		struct reading whole;
+
+		assert_non_null(p);
+		memcpy(p, "\"to\":\"1.2.3.44\"", 15); /* "to" again, in place of "to_ports" */
+		read_line(k, true, dup, &x);
+		read_line(NULL, false, dup, &whole);
+		assert_int_equal(x.r, whole.r);
+		assert_int_not_equal(x.r, 0);
+		assert_string_equal(strbuf_str(&x.err), strbuf_str(&whole.err));
+		reading_done(&x);
+		reading_done(&whole);
+	}
+	proto_known_free(k);
+}
+
 static void test_same_text(void **state)
 {
 	static const char line[] = "{\"request\":\"apply\",\"intent\":" KNOWN "}";
@@ -230,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_longer_number),
 		cmocka_unit_test(test_left_to_whole_parse),
 		cmocka_unit_test(test_same_text),
+		cmocka_unit_test(test_nested_members),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,9 +26,9 @@ static const char next[] = "{\"version\":1,\"generation\":5,\"firewall\":{\"a\":
 			   "\"nat\":{\"b\":22}}\n";
 
 /* The spans of next that are prev's: "{\"version\":1,\"generation\":" and the firewall. */
-static const struct storelog_copy copies[] = {
-	{0, 0, 26},
-	{28, 28, 24},
+static const struct storelog_pair copies[] = {
+	{0, 26, 0, 26},
+	{28, 24, 28, 24},
 };
 
 /* The header and one record building next from prev. */
@@ -65,7 +65,7 @@ static void test_record_round_trip(void **state)
 	nl = strchr(log.s, '\n');
 	/* a copy whose bytes differ is inserted instead: the record still builds next */
 	{
-		struct storelog_copy wrong[] = {{0, 0, 26}, {28, 29, 24}};
+		struct storelog_pair wrong[] = {{0, 26, 0, 26}, {28, 24, 29, 24}};
 		struct strbuf other = {0};
 
 		assert_int_equal(storelog_header(prev, strlen(prev), &other), 0);
@@ -76,6 +76,23 @@ static void test_record_round_trip(void **state)
 		strbuf_done(&other);
 	}
 	replay(prev, log.s, log.len, next, 5, log.len);
+	/* one pair for all of a text changed in its middle: both ends copied, the middle inserted
+	 * (a common end shorter than STORELOG_COPY_MIN is inserted too) */
+	{
+		_cleanup_free_ char *a = NULL, *b = NULL;
+		struct strbuf w = {0};
+		struct storelog_pair all;
+
+		assert_true(asprintf(&a, "{\"x\":\"%0100d\",\"n\":1,\"y\":\"%0100d\"}", 0, 0) > 0);
+		assert_true(asprintf(&b, "{\"x\":\"%0100d\",\"n\":22,\"y\":\"%0100d\"}", 0, 0) > 0);
+		all = (struct storelog_pair){0, strlen(b), 0, strlen(a)};
+		assert_int_equal(storelog_header(a, strlen(a), &w), 0);
+		assert_int_equal(storelog_record(a, strlen(a), b, strlen(b), 2, &all, 1, &w),
+				 strlen(a) - 1);
+		replay(a, w.s, w.len, b, 2, w.len);
+		assert_non_null(strstr(w.s, "\nI 2\n22"));
+		strbuf_done(&w);
+	}
 	/* no log, or a header alone: the snapshot */
 	replay(prev, "", 0, prev, 0, 0);
 	replay(prev, log.s, (size_t)(nl + 1 - log.s), prev, 0, (size_t)(nl + 1 - log.s));
@@ -119,7 +136,7 @@ static void test_record_damaged(void **state)
 	/* two records: the second builds from the first's text */
 	strbuf_append_n(&two, log.s, log.len);
 	{
-		const struct storelog_copy all[] = {{0, 0, strlen(next)}};
+		const struct storelog_pair all[] = {{0, strlen(next), 0, strlen(next)}};
 
 		assert_int_equal(storelog_record(next, strlen(next), next, strlen(next), 6, all, 1,
 						 &two),
@@ -187,7 +204,7 @@ static void assert_text(struct store *s, const char *want)
 }
 
 static void save(struct store *s, int64_t generation, const char *text,
-		 const struct storelog_copy *c, size_t n)
+		 const struct storelog_pair *c, size_t n)
 {
 	struct strbuf err = {0};
 
@@ -208,7 +225,7 @@ static char *big(int n, size_t *ret_big)
 
 static void test_store_files(void **state)
 {
-	const struct storelog_copy shared[] = {{0, 0, 4009}}; /* {"big":"000...0" */
+	const struct storelog_pair shared[] = {{0, 4009, 0, 4009}}; /* {"big":"000...0" */
 	_cleanup_free_ char *a = NULL, *b = NULL, *c = NULL, *rejected = NULL;
 	struct strbuf err = {0};
 	struct store *s;
@@ -291,7 +308,7 @@ static void write_snapshot(const char *path, const char *text)
  * after it. */
 static void test_store_crashes(void **state)
 {
-	const struct storelog_copy shared[] = {{0, 0, 4009}};
+	const struct storelog_pair shared[] = {{0, 4009, 0, 4009}};
 	_cleanup_free_ char *a = NULL, *b = NULL, *c = NULL, *json = path_in("intent.json"),
 			    *log = path_in("intent.log"), *log_text = NULL;
 	struct strbuf err = {0};
