@@ -41,8 +41,8 @@ static size_t common(const char *a, const char *b, size_t n, int step)
 	size_t i = 0;
 
 	/* A block at a time first: members are megabytes that mostly match. */
-	while (n - i >= 256 && !memcmp(step > 0 ? a + i : a - i - 256, step > 0 ? b + i : b - i - 256,
-				       256))
+	while (n - i >= 256 &&
+	       !memcmp(step > 0 ? a + i : a - i - 256, step > 0 ? b + i : b - i - 256, 256))
 		i += 256;
 	while (i < n && (step > 0 ? a[i] == b[i] : a[-1 - (ptrdiff_t)i] == b[-1 - (ptrdiff_t)i]))
 		i++;
@@ -98,8 +98,7 @@ ssize_t storelog_record(const char *prev, size_t prev_len, const char *text, siz
 /* ---- replay ---- */
 
 /* A decimal number at *p (digits only, up to max), then the byte stop. */
-static bool read_number(const char **p, const char *end, uint64_t max, char stop,
-			uint64_t *ret)
+static bool read_number(const char **p, const char *end, uint64_t max, char stop, uint64_t *ret)
 {
 	const char *q = *p;
 	uint64_t v = 0;
@@ -128,7 +127,9 @@ static bool read_hash(const char **p, const char *end, uint64_t *ret)
 	if (end - q < 17 || q[16] != '\n')
 		return false;
 	for (i = 0; i < 16; i++, q++) {
-		int d = *q >= '0' && *q <= '9' ? *q - '0' : *q >= 'a' && *q <= 'f' ? *q - 'a' + 10 : -1;
+		int d = *q >= '0' && *q <= '9'	 ? *q - '0'
+			: *q >= 'a' && *q <= 'f' ? *q - 'a' + 10
+						 : -1;
 
 		if (d < 0)
 			return false;
@@ -179,9 +180,8 @@ static int build(const char *prev, size_t prev_len, const char *p, const char *e
 	return 0;
 }
 
-int storelog_replay(const char *base, size_t base_len, const char *log, size_t log_len,
-		    size_t max, char **ret_text, size_t *ret_len, int64_t *ret_generation,
-		    size_t *ret_valid)
+int storelog_replay(const char *base, size_t base_len, const char *log, size_t log_len, size_t max,
+		    char **ret_text, size_t *ret_len, int64_t *ret_generation, size_t *ret_valid)
 {
 	struct strbuf cur = {0}, next = {0}, tmp;
 	const char *p = log, *end = log + log_len;

@@ -53,6 +53,5 @@ ssize_t storelog_record(const char *prev, size_t prev_len, const char *text, siz
  * the header is missing, damaged or names another snapshot: the log is stale). No text grows
  * past max bytes. 0, or -ENOMEM.
  */
-int storelog_replay(const char *base, size_t base_len, const char *log, size_t log_len,
-		    size_t max, char **ret_text, size_t *ret_len, int64_t *ret_generation,
-		    size_t *ret_valid);
+int storelog_replay(const char *base, size_t base_len, const char *log, size_t log_len, size_t max,
+		    char **ret_text, size_t *ret_len, int64_t *ret_generation, size_t *ret_valid);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The model's destructor and look-ups. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,6 +136,62 @@ bool intent_iface_owns_addr(const struct intent *in, const char *name, const str
 			return true;
 	}
 	return false;
+}
+
+static int owned_cmp(const void *x, const void *y)
+{
+	const struct owned_addr *a = x, *b = y;
+	int c = addr_cmp(&a->a, &b->a);
+
+	return c ? c : strcmp(a->name, b->name);
+}
+
+static void owned_add(struct owned_addrs *o, const char *name, const struct ip_prefix *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		o->v[o->n++] = (struct owned_addr){p[i].addr, name};
+}
+
+int intent_owned_addrs(const struct intent *in, struct owned_addrs *ret)
+{
+	struct owned_addrs o = {0};
+	size_t i, n = 0;
+
+	for (i = 0; i < in->n_ifaces; i++)
+		n += in->ifaces[i].n_addrs;
+	for (i = 0; i < in->vpn.n_wireguard; i++)
+		n += in->vpn.wireguard[i].n_addrs;
+	for (i = 0; i < in->vrrp.n_groups; i++)
+		n += in->vrrp.groups[i].n_vips;
+	o.v = malloc((n ? n : 1) * sizeof(*o.v));
+	if (!o.v)
+		return -ENOMEM;
+	for (i = 0; i < in->n_ifaces; i++)
+		owned_add(&o, in->ifaces[i].name, in->ifaces[i].addrs, in->ifaces[i].n_addrs);
+	for (i = 0; i < in->vpn.n_wireguard; i++)
+		owned_add(&o, in->vpn.wireguard[i].name, in->vpn.wireguard[i].addrs,
+			  in->vpn.wireguard[i].n_addrs);
+	for (i = 0; i < in->vrrp.n_groups; i++)
+		owned_add(&o, in->vrrp.groups[i].interface, in->vrrp.groups[i].vips,
+			  in->vrrp.groups[i].n_vips);
+	qsort(o.v, o.n, sizeof(*o.v), owned_cmp);
+	*ret = o;
+	return 0;
+}
+
+bool owned_addrs_has(const struct owned_addrs *o, const char *name, const struct ip_addr *a)
+{
+	const struct owned_addr key = {*a, name};
+
+	return o->n && bsearch(&key, o->v, o->n, sizeof(*o->v), owned_cmp);
+}
+
+void owned_addrs_done(struct owned_addrs *o)
+{
+	free(o->v);
+	*o = (struct owned_addrs){0};
 }
 
 bool intent_owns_addr(const struct intent *in, const struct ip_addr *a)

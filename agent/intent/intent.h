@@ -492,6 +492,21 @@ const struct dhcp_pool *intent_dhcp(const struct intent *in, const char *iface);
 /* Whether a name is an interface or a tunnel (the one link namespace). */
 bool intent_has_link(const struct intent *in, const char *name);
 
+/* The addresses each link owns (an interface's, a WireGuard tunnel's, the VRRP virtual
+ * addresses on an interface), sorted by address: for questions asked many times. */
+struct owned_addr {
+	struct ip_addr a;
+	const char *name; /* the link's (borrowed from the intent) */
+};
+struct owned_addrs {
+	struct owned_addr *v;
+	size_t n;
+};
+int intent_owned_addrs(const struct intent *in, struct owned_addrs *ret); /* 0 or -ENOMEM */
+/* Whether link `name` owns a (the intent o was built from). */
+bool owned_addrs_has(const struct owned_addrs *o, const char *name, const struct ip_addr *a);
+void owned_addrs_done(struct owned_addrs *o);
+
 /* Enum tables (intent-enums.c); _from_string returns -EINVAL for unknown strings. */
 const char *fw_action_to_string(enum fw_action v);
 int fw_action_from_string(const char *s);

@@ -185,10 +185,11 @@ void parse_nat(struct jr *r, const struct json_t *v, struct intent *in)
 /* ---- cross-field checks ---- */
 
 /* The link named at ptr/key must be an interface or a WireGuard tunnel; the public address
- * (if any) must be one of its addresses or a VRRP virtual address on it. */
-static void check_link(const struct intent *in, struct errlist *errs, const char *ptr,
-		       const char *key, const char *name, const char *addr_key,
-		       const struct ip_addr *a)
+ * (if any) must be one of its addresses or a VRRP virtual address on it (owned: the links'
+ * addresses, NULL: asked of the intent). */
+static void check_link(const struct intent *in, const struct owned_addrs *owned,
+		       struct errlist *errs, const char *ptr, const char *key, const char *name,
+		       const char *addr_key, const struct ip_addr *a)
 {
 	char buf[ADDR_STRLEN];
 
@@ -196,7 +197,7 @@ static void check_link(const struct intent *in, struct errlist *errs, const char
 		errlist_add_member(errs, ptr, key, -1, "unknown interface \"%s\"", name);
 		return;
 	}
-	if (a && !intent_iface_owns_addr(in, name, a))
+	if (a && !(owned ? owned_addrs_has(owned, name, a) : intent_iface_owns_addr(in, name, a)))
 		errlist_add_member(errs, ptr, addr_key, -1, "%s is not an address of interface \"%s\"",
 			  addr_format(a, buf), name);
 }
@@ -376,20 +377,26 @@ out:
 void check_nat(const struct intent *in, struct errlist *errs)
 {
 	const struct nat *nat = &in->nat;
+	struct owned_addrs owned = {0};
+	/* Thousands of forwards on an interface of hundreds of addresses: looked up, not scanned
+	 * (out of memory: scanned). */
+	const struct owned_addrs *known = intent_owned_addrs(in, &owned) < 0 ? NULL : &owned;
 	size_t i;
 
 	for (i = 0; i < nat->n_source; i++)
-		check_link(in, errs, nat->source[i].ptr, "out", nat->source[i].out, NULL, NULL);
+		check_link(in, known, errs, nat->source[i].ptr, "out", nat->source[i].out, NULL, NULL);
 	for (i = 0; i < nat->n_destination; i++) {
 		const struct nat_dest *d = &nat->destination[i];
 
-		check_link(in, errs, d->ptr, "in", d->in, "destination", &d->destination);
+		check_link(in, known, errs, d->ptr, "in", d->in, "destination", &d->destination);
 	}
 	for (i = 0; i < nat->n_one_to_one; i++) {
 		const struct nat_one_to_one *o = &nat->one_to_one[i];
 
-		check_link(in, errs, o->ptr, "interface", o->interface, "public", &o->public_addr);
+		check_link(in, known, errs, o->ptr, "interface", o->interface, "public",
+			   &o->public_addr);
 	}
+	owned_addrs_done(&owned);
 	check_forward_overlaps(nat, errs);
 	check_one_to_one_addrs(nat, errs);
 }

@@ -186,8 +186,8 @@ int objset_put(struct objset *s, struct object *o)
 	return objset_insert(s, o, true);
 }
 
-static struct object *objset_lookup(const struct objset *s, enum object_kind kind,
-				    const char *key, uint32_t hash)
+static struct object *objset_lookup(const struct objset *s, enum object_kind kind, const char *key,
+				    uint32_t hash)
 {
 	size_t slot;
 	bool found;

@@ -23,50 +23,29 @@ static const char *family_key(int family)
 }
 
 /* One "IPvX_address A" line per address, each address once (seen: the list so far). */
-static void ignore_addr(struct strbuf *b, const struct ip_addr *a, struct ip_addr *seen,
-			size_t *n_seen)
+/* The router's own addresses (each once, in address order): conntrackd leaves their flows out.
+ * Link-local addresses are all covered by fe80::/10. */
+static int render_filter(struct strbuf *b, const struct intent *in)
 {
+	struct owned_addrs owned;
 	char buf[ADDR_STRLEN];
 	size_t i;
 
-	/* Link-local addresses are all covered by fe80::/10. */
-	if (render_addr_is_link_local(a))
-		return;
-	for (i = 0; i < *n_seen; i++)
-		if (addr_equal(&seen[i], a))
-			return;
-	seen[(*n_seen)++] = *a;
-	strbuf_printf(b, "\t\t\t%s_address %s\n", family_key(a->family), addr_format(a, buf));
-}
-
-static int render_filter(struct strbuf *b, const struct intent *in)
-{
-	struct ip_addr *seen;
-	size_t i, j, n = 0, max = 0;
-
-	for (i = 0; i < in->n_ifaces; i++)
-		max += in->ifaces[i].n_addrs;
-	for (i = 0; i < in->vrrp.n_groups; i++)
-		max += in->vrrp.groups[i].n_vips;
-	for (i = 0; i < in->vpn.n_wireguard; i++)
-		max += in->vpn.wireguard[i].n_addrs;
-	seen = calloc(max ? max : 1, sizeof(*seen));
-	if (!seen)
+	if (intent_owned_addrs(in, &owned) < 0)
 		return -ENOMEM;
 	strbuf_append(b, "\tFilter From Userspace {\n\t\tAddress Ignore {\n");
 	strbuf_append(b, "\t\t\tIPv4_address 127.0.0.0/8\n\t\t\tIPv6_address ::1\n");
 	strbuf_append(b, "\t\t\tIPv6_address fe80::/10\n");
-	for (i = 0; i < in->n_ifaces; i++)
-		for (j = 0; j < in->ifaces[i].n_addrs; j++)
-			ignore_addr(b, &in->ifaces[i].addrs[j].addr, seen, &n);
-	for (i = 0; i < in->vrrp.n_groups; i++)
-		for (j = 0; j < in->vrrp.groups[i].n_vips; j++)
-			ignore_addr(b, &in->vrrp.groups[i].vips[j].addr, seen, &n);
-	for (i = 0; i < in->vpn.n_wireguard; i++)
-		for (j = 0; j < in->vpn.wireguard[i].n_addrs; j++)
-			ignore_addr(b, &in->vpn.wireguard[i].addrs[j].addr, seen, &n);
+	for (i = 0; i < owned.n; i++) {
+		const struct ip_addr *a = &owned.v[i].a;
+
+		if (render_addr_is_link_local(a) || (i && addr_equal(&owned.v[i - 1].a, a)))
+			continue;
+		strbuf_printf(b, "\t\t\t%s_address %s\n", family_key(a->family),
+			      addr_format(a, buf));
+	}
 	strbuf_append(b, "\t\t}\n\t}\n");
-	free(seen);
+	owned_addrs_done(&owned);
 	return 0;
 }
 
