@@ -32,7 +32,7 @@ struct agent {
 	 * carrying the same text byte for byte is recognised by without a parse, and a request
 	 * carrying much of it read against (proto-request.c). */
 	struct json_t *applied_doc;
-	struct intent *applied_in; /* its model, when it came in a request, or NULL */
+	struct intent *applied_in; /* its model (from a request, or re-applied at start), or NULL */
 	struct proto_known *known; /* NULL: none, or out of memory */
 	bool in_effect; /* the persisted intent's last apply succeeded */
 	struct status status;
@@ -239,6 +239,10 @@ static char *agent_applied(struct agent *a, const char *id, const struct intent 
 	r = agent_write_router(a, &err);
 	if (r >= 0 && !same)
 		r = agent_save(a, in, doc, &err);
+	/* The persisted intent applied again (at start): its model is the applied one, so that
+	 * the next intent shares its unchanged sections with it as after any other apply. */
+	if (same && doc->model && *doc->model && doc->tree == a->applied_doc && !a->applied_in)
+		a->applied_in = TAKE_PTR(*doc->model);
 	a->in_effect = r >= 0 || same;
 	if (r < 0) {
 		log_err("generation %lld is in effect but was not saved: %s",
@@ -577,7 +581,8 @@ void agent_boot(struct agent *a, const char *payload)
 		return;
 	}
 	log_info("re-applying the persisted intent, generation %lld", (long long)d.in->generation);
-	answer = agent_apply(a, NULL, d.in, &(struct agent_doc){.tree = d.doc}, ORIGIN_BOOT, &ok);
+	answer = agent_apply(a, NULL, d.in, &(struct agent_doc){.tree = d.doc, .model = &d.in},
+			     ORIGIN_BOOT, &ok);
 	boot_doc_done(&d);
 }
 
