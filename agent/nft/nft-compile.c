@@ -669,7 +669,9 @@ static void part_release(void *data)
  * access-list maps) and the catalog of its objects. Built once per reading of the section and
  * kept in its memo: an apply that does not change the section includes the same sets and
  * rules, which the backend then neither compares nor copies again (backend-nft.c). Included
- * in d (its rules after the always-on ones of each chain); NULL-safe on out of memory.
+ * in d (its rules after the always-on ones of each chain); NULL-safe on out of memory. What it
+ * compiles (compile_sets, nftc_compile_rules) must read nothing of the intent but its
+ * firewall section: another intent that shares the section includes the same part.
  */
 static void include_firewall(struct nftc *c, const struct objset *objs)
 {
