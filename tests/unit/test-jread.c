@@ -232,12 +232,48 @@ static void test_compact(void **state)
 	}
 }
 
-/* Walking an object's members: "key=value;" for each, or NULL where the walk refuses. */
+/* A walk and what it reads: "key=value;" per member (an array's: "N=value;" per element), or
+ * NULL where the walk refuses the text. */
+struct walk_case {
+	const char *in, *out;
+};
+
+static void assert_walks(const struct walk_case *v, size_t n_cases, bool array)
+{
+	char out[256];
+	size_t i;
+
+	for (i = 0; i < n_cases; i++) {
+		struct jtext_object o;
+		const char *key, *val;
+		size_t key_len, val_len, n = 0;
+		int r = array ? jtext_array_open(&o, v[i].in, strlen(v[i].in))
+			      : jtext_object_open(&o, v[i].in, strlen(v[i].in));
+
+		while (r >= 0 && (r = jtext_object_next(&o, &key, &key_len)) > 0) {
+			assert_true(array == !key);
+			r = jtext_object_skip(&o, &val, &val_len);
+			if (r >= 0 && array)
+				n += (size_t)snprintf(out + n, sizeof(out) - n, "%zu=%.*s;", key_len,
+						      (int)val_len, val);
+			else if (r >= 0)
+				n += (size_t)snprintf(out + n, sizeof(out) - n, "%.*s=%.*s;",
+						      (int)key_len, key, (int)val_len, val);
+		}
+		out[n] = '\0';
+		if (!v[i].out) {
+			assert_int_equal(r, -EINVAL);
+			continue;
+		}
+		assert_int_equal(r, 0);
+		assert_string_equal(out, v[i].out);
+	}
+}
+
+/* Walking an object's members. */
 static void test_object_walk(void **state)
 {
-	static const struct {
-		const char *in, *out;
-	} v[] = {
+	static const struct walk_case v[] = {
 		{"{}", ""},
 		{" { } \n", ""},
 		{"{\"a\":1}", "a=1;"},
@@ -259,39 +295,15 @@ static void test_object_walk(void **state)
 		{"[1]", NULL},
 		{"", NULL},
 	};
-	char out[256];
-	size_t i;
 
 	(void)state;
-	for (i = 0; i < ELEMENTSOF(v); i++) {
-		struct jtext_object o;
-		const char *key, *val;
-		size_t key_len, val_len, n = 0;
-		int r = jtext_object_open(&o, v[i].in, strlen(v[i].in));
-
-		while (r >= 0 && (r = jtext_object_next(&o, &key, &key_len)) > 0) {
-			r = jtext_object_skip(&o, &val, &val_len);
-			if (r >= 0)
-				n += (size_t)snprintf(out + n, sizeof(out) - n, "%.*s=%.*s;",
-						      (int)key_len, key, (int)val_len, val);
-		}
-		out[n] = '\0';
-		if (!v[i].out) {
-			assert_int_equal(r, -EINVAL);
-			continue;
-		}
-		assert_int_equal(r, 0);
-		assert_string_equal(out, v[i].out);
-	}
+	assert_walks(v, ELEMENTSOF(v), false);
 }
 
 /* The same walk through an array's elements: numbered, no keys. */
 static void test_array_walk(void **state)
 {
-	static const struct {
-		const char *in;
-		const char *out; /* "N=value;" per element, NULL: -EINVAL */
-	} v[] = {
+	static const struct walk_case v[] = { /* out: "N=value;" per element */
 		{"[]", ""},
 		{" [ ] ", ""},
 		{"[1, \"a,]\" , {\"x\":[2]}]", "0=1;1=\"a,]\";2={\"x\":[2]};"},
@@ -303,31 +315,9 @@ static void test_array_walk(void **state)
 		{"[1]x", NULL},
 		{"{}", NULL},
 	};
-	char out[256];
-	size_t i;
 
 	(void)state;
-	for (i = 0; i < ELEMENTSOF(v); i++) {
-		struct jtext_object o;
-		const char *key, *val;
-		size_t idx, val_len, n = 0;
-		int r = jtext_array_open(&o, v[i].in, strlen(v[i].in));
-
-		while (r >= 0 && (r = jtext_object_next(&o, &key, &idx)) > 0) {
-			assert_null(key);
-			r = jtext_object_skip(&o, &val, &val_len);
-			if (r >= 0)
-				n += (size_t)snprintf(out + n, sizeof(out) - n, "%zu=%.*s;", idx,
-						      (int)val_len, val);
-		}
-		out[n] = '\0';
-		if (!v[i].out) {
-			assert_int_equal(r, -EINVAL);
-			continue;
-		}
-		assert_int_equal(r, 0);
-		assert_string_equal(out, v[i].out);
-	}
+	assert_walks(v, ELEMENTSOF(v), true);
 }
 
 /* take: the same bytes, ending where they end; the walk goes on after them. */
