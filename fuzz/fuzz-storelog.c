@@ -27,7 +27,7 @@ static void fail(const char *what)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *base = (const char *)data, *log, *next = NULL, *z;
-	size_t base_len, log_len, next_len = 0, len, len2, valid, valid2;
+	size_t base_len, log_len, next_len = 0, len, len2, valid, valid2, records, records2;
 	char *text = NULL, *text2 = NULL;
 	int64_t gen, gen2;
 	struct strbuf b = {0};
@@ -46,13 +46,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (base_len > LIMIT)
 		return 0;
-	if (storelog_replay(base, base_len, log, log_len, LIMIT, &text, &len, &gen, &valid) < 0)
+	if (storelog_replay(base, base_len, log, log_len, LIMIT, &text, &len, &gen, &valid, &records) < 0)
 		return 0;
 	if (len > LIMIT || valid > log_len || strlen(text) > len)
 		fail("out of bounds");
-	if (storelog_replay(base, base_len, log, valid, LIMIT, &text2, &len2, &gen2, &valid2) < 0)
+	if (storelog_replay(base, base_len, log, valid, LIMIT, &text2, &len2, &gen2, &valid2, &records2) < 0)
 		goto out;
-	if (len2 != len || memcmp(text, text2, len) || gen2 != gen || valid2 != valid)
+	if (len2 != len || memcmp(text, text2, len) || gen2 != gen || valid2 != valid ||
+	    records2 != records)
 		fail("the valid beginning replays otherwise");
 	free(text2);
 	text2 = NULL;
@@ -79,9 +80,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			goto out;
 	}
 	if (b.oom ||
-	    storelog_replay(base, base_len, b.s, b.len, LIMIT, &text2, &len2, &gen2, &valid2) < 0)
+	    storelog_replay(base, base_len, b.s, b.len, LIMIT, &text2, &len2, &gen2, &valid2, &records2) < 0)
 		goto out;
-	if (len2 != next_len || memcmp(text2, next, next_len) || gen2 != 9 || valid2 != b.len)
+	if (len2 != next_len || memcmp(text2, next, next_len) || gen2 != 9 || valid2 != b.len ||
+	    records2 != records + 1)
 		fail("a record appended does not build its text");
 out:
 	strbuf_done(&b);

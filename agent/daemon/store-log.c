@@ -181,12 +181,13 @@ static int build(const char *prev, size_t prev_len, const char *p, const char *e
 }
 
 int storelog_replay(const char *base, size_t base_len, const char *log, size_t log_len, size_t max,
-		    char **ret_text, size_t *ret_len, int64_t *ret_generation, size_t *ret_valid)
+		    char **ret_text, size_t *ret_len, int64_t *ret_generation, size_t *ret_valid,
+		    size_t *ret_records)
 {
 	struct strbuf cur = {0}, next = {0}, tmp;
 	const char *p = log, *end = log + log_len;
 	uint64_t n, hash, generation = 0;
-	size_t valid = 0;
+	size_t valid = 0, records = 0;
 	int r = 0;
 
 	strbuf_append_n(&cur, base, base_len);
@@ -211,6 +212,7 @@ int storelog_replay(const char *base, size_t base_len, const char *log, size_t l
 		p += n;
 		valid = (size_t)(p - log);
 		generation = g;
+		records++;
 	}
 	strbuf_done(&next);
 	if (r >= 0 && cur.oom)
@@ -225,5 +227,6 @@ int storelog_replay(const char *base, size_t base_len, const char *log, size_t l
 	*ret_text = strbuf_steal(&cur);
 	*ret_generation = (int64_t)generation;
 	*ret_valid = valid;
+	*ret_records = records;
 	return 0;
 }

@@ -50,8 +50,10 @@ ssize_t storelog_record(const char *prev, size_t prev_len, const char *text, siz
  * Replays log over the snapshot base: *ret_text (malloc'd, NUL-terminated) is the last
  * intent the log builds, or a copy of base when it builds none; *ret_generation that
  * record's generation (0: none); *ret_valid the length of the log's valid beginning (0 when
- * the header is missing, damaged or names another snapshot: the log is stale). No text grows
- * past max bytes. 0, or -ENOMEM.
+ * the header is missing, damaged or names another snapshot: the log is stale) and
+ * *ret_records how many records that beginning holds (each costs a copy of a text to replay).
+ * No text grows past max bytes. 0, or -ENOMEM.
  */
 int storelog_replay(const char *base, size_t base_len, const char *log, size_t log_len, size_t max,
-		    char **ret_text, size_t *ret_len, int64_t *ret_generation, size_t *ret_valid);
+		    char **ret_text, size_t *ret_len, int64_t *ret_generation, size_t *ret_valid,
+		    size_t *ret_records);

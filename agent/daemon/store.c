@@ -14,9 +14,10 @@
 #include "store-log.h"
 #include "store.h"
 
-/* The log may grow to the snapshot's size (then the next save writes a snapshot): replaying
- * it costs at most about twice reading the snapshot. */
+/* The log grows to the snapshot's size at most, and to LOG_RECORDS records (each costs a copy
+ * of the whole text to replay at start): then the next save writes a snapshot. */
 #define LOG_MAX (JR_DOCUMENT_MAX + 4096)
+#define LOG_RECORDS 32
 
 struct store {
 	char *dir;
@@ -25,6 +26,7 @@ struct store {
 	int lock_fd;
 	int log_fd;	 /* appending; -1 while there is no snapshot to follow */
 	size_t log_len;	 /* its valid length (0: empty, the next record brings the header) */
+	size_t log_records; /* how many records it holds */
 	size_t base_len; /* the snapshot's */
 	char *text;	 /* the persisted intent: the snapshot's text with the log replayed */
 	size_t len;
@@ -242,7 +244,8 @@ static int store_load(struct store *s, struct strbuf *err)
 		return r;
 	}
 	r = storelog_replay(base, s->base_len, log ? log : "", r < 0 ? 0 : log_len,
-			    JR_DOCUMENT_MAX + 1, &s->text, &s->len, &generation, &valid);
+			    JR_DOCUMENT_MAX + 1, &s->text, &s->len, &generation, &valid,
+			    &s->log_records);
 	if (r < 0)
 		return r;
 	/* A log that cannot be opened or cut at its valid end is not used (the next save writes
@@ -336,6 +339,7 @@ static int log_reset(struct store *s, struct strbuf *err)
 		strbuf_printf(err, "cannot truncate %s: %s", s->log_path, strerror(errno));
 	}
 	s->log_len = 0;
+	s->log_records = 0;
 	return r;
 }
 
@@ -399,6 +403,7 @@ static int save_snapshot(struct store *s, const char *t, size_t len, struct strb
 	if (r < 0)
 		return r;
 	s->base_len = len;
+	s->log_records = 0;
 	/* The intent is persisted. A log that cannot be emptied is not used: the next save
 	 * writes a snapshot again (and tries again). */
 	if ((s->log_fd < 0 ? log_open(s, 0, &ignored) : log_reset(s, &ignored)) < 0)
@@ -437,6 +442,7 @@ static int save_record(struct store *s, const char *rec, size_t rec_len, struct 
 			log_drop(s);
 	} else {
 		s->log_len += head.len + rec_len;
+		s->log_records++;
 	}
 	strbuf_done(&head);
 	return r;
@@ -464,7 +470,8 @@ int store_save(struct store *s, int64_t generation, const char *text, size_t len
 		strbuf_done(&rec);
 		return -ENOMEM;
 	}
-	if (copied > 0 && s->log_len + rec.len + 128 <= s->base_len)
+	if (copied > 0 && s->log_len + rec.len + 128 <= s->base_len &&
+	    s->log_records < LOG_RECORDS)
 		r = save_record(s, rec.s, rec.len, err);
 	else
 		r = save_snapshot(s, t, len + 1, err);

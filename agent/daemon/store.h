@@ -9,7 +9,8 @@
  *   lock          held (flock) while a vrouterd uses the directory
  *
  * An intent that shares text with the persisted one is a record appended to the log and
- * synced (fdatasync), while the log stays smaller than the snapshot; else a new snapshot:
+ * synced (fdatasync), while the log stays smaller than the snapshot and holds fewer than
+ * 32 records (each costs a copy of the text to replay at start); else a new snapshot:
  * a temporary file in the same directory, fsync, rename, fsync of the directory, then the log
  * emptied. A crash leaves the previous or the new intent, never a mix.
  *

@@ -40,15 +40,16 @@ static void make_log(struct strbuf *log)
 }
 
 static void replay(const char *base, const char *log, size_t len, const char *want,
-		   int64_t want_generation, size_t want_valid)
+		   int64_t want_generation, size_t want_valid, size_t want_records)
 {
 	char *text;
-	size_t n, valid;
+	size_t n, valid, records;
 	int64_t generation;
 
 	assert_int_equal(storelog_replay(base, strlen(base), log, len, MAX, &text, &n, &generation,
-					 &valid),
+					 &valid, &records),
 			 0);
+	assert_int_equal(records, want_records);
 	assert_string_equal(text, want);
 	assert_int_equal(n, strlen(want));
 	assert_int_equal(generation, want_generation);
@@ -72,10 +73,10 @@ static void test_record_round_trip(void **state)
 		assert_int_equal(storelog_record(prev, strlen(prev), next, strlen(next), 5, wrong, 2,
 						 &other),
 				 26);
-		replay(prev, other.s, other.len, next, 5, other.len);
+		replay(prev, other.s, other.len, next, 5, other.len, 1);
 		strbuf_done(&other);
 	}
-	replay(prev, log.s, log.len, next, 5, log.len);
+	replay(prev, log.s, log.len, next, 5, log.len, 1);
 	/* one pair for all of a text changed in its middle: both ends copied, the middle inserted
 	 * (a common end shorter than STORELOG_COPY_MIN is inserted too) */
 	{
@@ -89,13 +90,13 @@ static void test_record_round_trip(void **state)
 		assert_int_equal(storelog_header(a, strlen(a), &w), 0);
 		assert_int_equal(storelog_record(a, strlen(a), b, strlen(b), 2, &all, 1, &w),
 				 strlen(a) - 1);
-		replay(a, w.s, w.len, b, 2, w.len);
+		replay(a, w.s, w.len, b, 2, w.len, 1);
 		assert_non_null(strstr(w.s, "\nI 2\n22"));
 		strbuf_done(&w);
 	}
 	/* no log, or a header alone: the snapshot */
-	replay(prev, "", 0, prev, 0, 0);
-	replay(prev, log.s, (size_t)(nl + 1 - log.s), prev, 0, (size_t)(nl + 1 - log.s));
+	replay(prev, "", 0, prev, 0, 0, 0);
+	replay(prev, log.s, (size_t)(nl + 1 - log.s), prev, 0, (size_t)(nl + 1 - log.s), 0);
 	strbuf_done(&log);
 }
 
@@ -108,10 +109,10 @@ static void test_record_cut_short(void **state)
 	make_log(&log);
 	header = (size_t)(strchr(log.s, '\n') + 1 - log.s);
 	for (cut = header; cut < log.len; cut++)
-		replay(prev, log.s, cut, prev, 0, header);
+		replay(prev, log.s, cut, prev, 0, header, 0);
 	/* a header cut short: the log is stale */
 	for (cut = 0; cut < header; cut++)
-		replay(prev, log.s, cut, prev, 0, 0);
+		replay(prev, log.s, cut, prev, 0, 0, 0);
 	strbuf_done(&log);
 }
 
@@ -128,11 +129,11 @@ static void test_record_damaged(void **state)
 
 		assert_non_null(copy);
 		copy[i] ^= 0x20;
-		replay(prev, copy, log.len, prev, 0, header);
+		replay(prev, copy, log.len, prev, 0, header, 0);
 		free(copy);
 	}
 	/* a log that follows another snapshot is stale */
-	replay(next, log.s, log.len, next, 0, 0);
+	replay(next, log.s, log.len, next, 0, 0, 0);
 	/* two records: the second builds from the first's text */
 	strbuf_append_n(&two, log.s, log.len);
 	{
@@ -142,7 +143,7 @@ static void test_record_damaged(void **state)
 						 &two),
 				 (ssize_t)strlen(next));
 	}
-	replay(prev, two.s, two.len, next, 6, two.len);
+	replay(prev, two.s, two.len, next, 6, two.len, 2);
 	/* a record whose copy reaches past the text, with a good hash: the log ends before it */
 	{
 		struct strbuf bad = {0};
@@ -151,7 +152,7 @@ static void test_record_damaged(void **state)
 		strbuf_append_n(&bad, log.s, log.len);
 		strbuf_printf(&bad, "R 7 %zu %016llx\n%s", strlen(payload),
 			      (unsigned long long)storelog_hash(payload, strlen(payload)), payload);
-		replay(prev, bad.s, bad.len, next, 5, log.len);
+		replay(prev, bad.s, bad.len, next, 5, log.len, 1);
 		strbuf_done(&bad);
 	}
 	strbuf_done(&log);
@@ -260,17 +261,43 @@ static void test_store_files(void **state)
 	store_free(s);
 	s = open_store();
 	assert_text(s, b);
-	/* until the log would outgrow the snapshot: then a snapshot again */
-	for (i = 5; i < 200 && size_of("intent.log") < (off_t)strlen(a) / 2; i++)
-		save(s, i, i % 2 ? a : b, shared, 1);
-	assert_true(size_of("intent.log") >= (off_t)strlen(a) / 2);
-	for (; i < 200 && size_of("intent.log") > 0; i++)
-		save(s, i, i % 2 ? a : b, shared, 1);
+	/* at most 32 records (each is a copy of the text to replay at start): then a snapshot */
+	save(s, 5, a, NULL, 0);
+	for (i = 0; i < 32; i++)
+		save(s, 6 + i, i % 2 ? a : b, shared, 1);
+	assert_in_range(size_of("intent.log"), 32 * 10, (off_t)strlen(a) / 2);
+	save(s, 40, b, shared, 1);
 	assert_int_equal(size_of("intent.log"), 0);
-	assert_text(s, i % 2 ? b : a);
 	store_free(s);
 	s = open_store();
-	assert_text(s, i % 2 ? b : a);
+	assert_text(s, b);
+	for (i = 0; i < 31; i++)
+		save(s, 41 + i, i % 2 ? b : a, shared, 1);
+	store_free(s);
+	s = open_store(); /* 31 records replayed: one more fits */
+	save(s, 80, a, shared, 1);
+	assert_true(size_of("intent.log") > 0);
+	save(s, 81, b, shared, 1);
+	assert_int_equal(size_of("intent.log"), 0);
+	/* until the log would outgrow the snapshot: then a snapshot again (records of 1,500
+	 * changed bytes each: the third would pass the 4 kB snapshot) */
+	{
+		_cleanup_free_ char *mid = strdup(a);
+		const struct storelog_pair whole = {0, strlen(a), 0, strlen(a)};
+
+		assert_non_null(mid);
+		memset(mid + 1000, '1', 1500);
+		save(s, 82, a, NULL, 0);
+		save(s, 83, mid, &whole, 1);
+		save(s, 84, a, &whole, 1);
+		assert_in_range(size_of("intent.log"), 3000, 3900);
+		save(s, 85, mid, &whole, 1);
+		assert_int_equal(size_of("intent.log"), 0);
+		assert_text(s, mid);
+		store_free(s);
+		s = open_store();
+		assert_text(s, mid);
+	}
 	/* set aside: the text the log made, nothing persisted after */
 	save(s, 300, c, shared, 1);
 	assert_int_equal(store_reject(s, &err), 0);
