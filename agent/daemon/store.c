@@ -462,16 +462,16 @@ int store_save(struct store *s, int64_t generation, const char *text, size_t len
 	t[len] = '\n';
 	t[len + 1] = '\0';
 	/* A record when the log follows the snapshot of the persisted text (or will, with its
-	 * header) and stays within the snapshot's size; else a snapshot. */
-	if (s->text && s->log_fd >= 0 && n_pairs)
+	 * header), has room for one more record and stays within the snapshot's size (128:
+	 * room for the header); else a snapshot. */
+	if (s->text && s->log_fd >= 0 && n_pairs && s->log_records < LOG_RECORDS)
 		copied = storelog_record(s->text, s->len, t, len + 1, generation, pairs, n_pairs,
 					 &rec);
 	if (copied < 0) {
 		strbuf_done(&rec);
 		return -ENOMEM;
 	}
-	if (copied > 0 && s->log_len + rec.len + 128 <= s->base_len &&
-	    s->log_records < LOG_RECORDS)
+	if (copied > 0 && s->log_len + rec.len + 128 <= s->base_len)
 		r = save_record(s, rec.s, rec.len, err);
 	else
 		r = save_snapshot(s, t, len + 1, err);
