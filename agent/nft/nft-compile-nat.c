@@ -119,6 +119,28 @@ static size_t n_protos(enum nat_proto p, uint8_t out[2])
 
 /* ---- the forward chain: what NAT opens ---- */
 
+/* ct original daddr . l4proto . ct original proto-dst (the public side) looked up in s. */
+static void open_rule(struct nftc *c, int family, const struct nftd_set *s)
+{
+	size_t alen = addr_len(family);
+	struct nftd_rule *r = nftd_rule(c->d, "forward", NULL, NULL);
+
+	nftc_match_nfproto(r, family);
+	nftd_ct(r, family == AF_INET6 ? NFT_CT_DST_IP6 : NFT_CT_DST_IP, IP_CT_DIR_ORIGINAL, REG(0));
+	nftd_meta(r, NFT_META_L4PROTO, REG(alen / 4));
+	nftd_ct(r, NFT_CT_PROTO_DST, IP_CT_DIR_ORIGINAL, REG(alen / 4 + 1));
+	nftd_lookup(r, s, REG(0), 0, false);
+	nftd_counter(r);
+	nftd_verdict(r, NF_ACCEPT);
+}
+
+/*
+ * What port forwards and one-to-one entries open: forwards of one port in the hash set
+ * _open4/_open6, port ranges and one-to-one entries (every protocol and port of the address)
+ * in the interval set _openr4/_openr6. Not one interval set for all: its elements share the
+ * address, and inserting each one into the kernel's concatenated-interval set looks it up
+ * among all those before it (thousands of forwards on one public address: tens of ms).
+ */
 void nftc_forward_open(struct nftc *c)
 {
 	const struct nat *nat = &c->in->nat;
@@ -126,23 +148,41 @@ void nftc_forward_open(struct nftc *c)
 	int family;
 
 	for (family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
-		size_t alen = addr_len(family), i, j;
-		struct nftd_set *s = NULL;
-		struct nftd_rule *r;
+		struct nftd_set *exact = NULL, *ranges = NULL;
+		bool need_exact = false, need_ranges = false;
+		size_t i, j;
 
+		/* The sets in a fixed order, whatever the order of the entries: an entry of the
+		 * other kind inserted first must not change the table's structure. */
 		for (i = 0; i < nat->n_destination; i++) {
 			const struct nat_dest *d = &nat->destination[i];
+
+			if (d->destination.family == family && d->open_firewall) {
+				need_exact |= d->ports.first == d->ports.last;
+				need_ranges |= d->ports.first != d->ports.last;
+			}
+		}
+		for (i = 0; i < nat->n_one_to_one; i++)
+			need_ranges |= nat->one_to_one[i].public_addr.family == family &&
+				       nat->one_to_one[i].open_firewall;
+		if (need_exact)
+			exact = app_set(c, "_open", family, 0, 0, 0);
+		if (need_ranges)
+			ranges = app_set(c, "_openr", family, NFT_SET_INTERVAL, 0, 0);
+		for (i = 0; i < nat->n_destination; i++) {
+			const struct nat_dest *d = &nat->destination[i];
+			bool range = d->ports.first != d->ports.last;
 			uint8_t protos[2], lo[KEY_SPACE], hi[KEY_SPACE];
+			struct nftd_set *s = range ? ranges : exact;
 
 			if (d->destination.family != family || !d->open_firewall)
 				continue;
-			if (!s)
-				s = app_set(c, "_open", family, NFT_SET_INTERVAL, 0, 0);
 			tag_dnat(c, &tag, d);
 			for (j = 0; s && j < n_protos(d->protocol, protos); j++) {
 				key_app(lo, &d->destination, protos[j], d->ports.first);
 				key_app(hi, &d->destination, protos[j], d->ports.last);
-				nftd_elem(c->d, s, lo, hi, NULL, 0, strbuf_str(&tag));
+				nftd_elem(c->d, s, lo, range ? hi : NULL, NULL, 0,
+					  strbuf_str(&tag));
 				nftd_elem_ptr(c->d, s, d->ptr);
 			}
 		}
@@ -152,25 +192,15 @@ void nftc_forward_open(struct nftc *c)
 
 			if (o->public_addr.family != family || !o->open_firewall)
 				continue;
-			if (!s)
-				s = app_set(c, "_open", family, NFT_SET_INTERVAL, 0, 0);
 			key_app(lo, &o->public_addr, 0, 0);
 			key_app(hi, &o->public_addr, 255, 65535);
-			nftd_elem(c->d, s, lo, hi, NULL, 0, tag_one_to_one(c, &tag, o));
-			nftd_elem_ptr(c->d, s, o->ptr);
+			nftd_elem(c->d, ranges, lo, hi, NULL, 0, tag_one_to_one(c, &tag, o));
+			nftd_elem_ptr(c->d, ranges, o->ptr);
 		}
-		if (!s)
-			continue;
-		/* ct original daddr . l4proto . ct original proto-dst: the public side. */
-		r = nftd_rule(c->d, "forward", NULL, NULL);
-		nftc_match_nfproto(r, family);
-		nftd_ct(r, family == AF_INET6 ? NFT_CT_DST_IP6 : NFT_CT_DST_IP, IP_CT_DIR_ORIGINAL,
-			REG(0));
-		nftd_meta(r, NFT_META_L4PROTO, REG(alen / 4));
-		nftd_ct(r, NFT_CT_PROTO_DST, IP_CT_DIR_ORIGINAL, REG(alen / 4 + 1));
-		nftd_lookup(r, s, REG(0), 0, false);
-		nftd_counter(r);
-		nftd_verdict(r, NF_ACCEPT);
+		if (exact)
+			open_rule(c, family, exact);
+		if (ranges)
+			open_rule(c, family, ranges);
 	}
 	strbuf_done(&tag);
 }
@@ -199,8 +229,23 @@ static void compile_forwards(struct nftc *c, int family)
 	size_t alen = addr_len(family), i, j;
 	const uint32_t dt[] = {addr_type(family), NFTD_TYPE_INET_SERVICE};
 	struct nftd_set *pf = NULL, *pfr = NULL;
+	bool need_pf = false, need_pfr = false;
 	struct strbuf tag = {0};
 
+	/* The maps in a fixed order (as the sets of nftc_forward_open). */
+	for (i = 0; i < nat->n_destination; i++) {
+		const struct nat_dest *d = &nat->destination[i];
+
+		if (d->destination.family == family) {
+			need_pf |= d->ports.first != d->to_ports.first;
+			need_pfr |= d->ports.first == d->to_ports.first;
+		}
+	}
+	if (need_pf)
+		pf = app_set(c, "_pf", family, NFT_SET_MAP, concat_type(dt, 2), (uint32_t)alen + 4);
+	if (need_pfr)
+		pfr = app_set(c, "_pfr", family, NFT_SET_MAP | NFT_SET_INTERVAL, addr_type(family),
+			      (uint32_t)alen);
 	for (i = 0; i < nat->n_destination; i++) {
 		const struct nat_dest *d = &nat->destination[i];
 		bool same = d->ports.first == d->to_ports.first;
@@ -210,12 +255,6 @@ static void compile_forwards(struct nftc *c, int family)
 		if (d->destination.family != family)
 			continue;
 		tag_dnat(c, &tag, d);
-		if (same && !pfr)
-			pfr = app_set(c, "_pfr", family, NFT_SET_MAP | NFT_SET_INTERVAL,
-				      addr_type(family), (uint32_t)alen);
-		if (!same && !pf)
-			pf = app_set(c, "_pf", family, NFT_SET_MAP, concat_type(dt, 2),
-				     (uint32_t)alen + 4);
 		memset(data, 0, sizeof(data));
 		memcpy(data, d->to.bytes, alen);
 		for (j = 0; j < n_protos(d->protocol, protos); j++) {

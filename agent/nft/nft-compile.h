@@ -9,7 +9,8 @@
  *       accept; (input) tcp dport 22 on a management interface accept; (input, output)
  *       the router's own services: IKE, ESP, WireGuard, VRRP, conntrackd's sync
  *       (nft-compile-admit.c, sets _ike4/_ike6, _wg); (forward) what port forwards and
- *       one-to-one NAT open (set _open4/_open6); then the intent's rules.
+ *       one-to-one NAT open (sets _open4/_open6: forwards of one port, hashed;
+ *       _openr4/_openr6: port ranges and one-to-one, intervals); then the intent's rules.
  *   chain dstnat  nat, prerouting -100: port forwards (maps _pf4/_pf6 per port, _pfr4/_pfr6
  *       for ranges forwarded to the same ports), one-to-one (maps _o2od4/_o2od6)
  *   chain srcnat  nat, postrouting 100: IPsec subnets exempt (_nonat4/_nonat6),

@@ -111,7 +111,7 @@ PY
 table_json() { in_ns $R nft -j list table inet vrouter | python3 "$dir/table-json.py"; }
 
 # ---- the first apply: one transaction, read back, golden ----
-expect "first apply: one batch replacing the table" "applied 26 nft=1/66/14/1" \
+expect "first apply: one batch replacing the table" "applied 26 nft=1/69/15/1" \
 	drv apply "$dir/intent-base.json"
 expect "second plan: nothing to do" "" drv plan "$dir/intent-base.json"
 expect "second apply: no batch" "applied 0 nft=0/0/0/0" drv apply "$dir/intent-base.json"
@@ -179,11 +179,11 @@ if [ "$after" -ge $((before + 2)) ]; then pass "counters: fw-rule input/0 counte
 
 # ---- SSH to a management interface cannot be blocked ----
 variant nossh 'i["firewall"]["input"]["rules"].insert(0, {"action": "drop", "in": "mgmt", "protocol": "tcp", "ports": [22]}); i["firewall"]["input"]["rules"].insert(0, {"action": "drop"})'
-expect "apply: input drops everything, ssh on mgmt too" "applied 5 nft=1/68/14/1" drv apply "$tmp/nossh.json"
+expect "apply: input drops everything, ssh on mgmt too" "applied 5 nft=1/71/15/1" drv apply "$tmp/nossh.json"
 expect "ssh to the management interface still accepted" "port=22 peer=192.168.100.2" \
 	in_ns $M $peer ask 192.168.100.1 22
 expect "ping now dropped" no check_ping
-expect "back to the base intent" "applied 5 nft=1/66/14/1" drv apply "$dir/intent-base.json"
+expect "back to the base intent" "applied 5 nft=1/69/15/1" drv apply "$dir/intent-base.json"
 
 # ---- a TCP stream across 50 applies that change unrelated rules, and a failed apply ----
 # Each apply adds an input rule (the table replaced whole); after the 25th, an apply that

@@ -277,7 +277,8 @@ static void test_compile_table(void **state)
 	assert_int_equal(s->n, 20); /* 10 ports, tcp and udp, one element each */
 	assert_int_equal(s->key_len, 12);
 	assert_int_equal(s->data_len, 8);
-	s = nftd_set_find(d, "_open4");
+	assert_null(nftd_set_find(d, "_open4")); /* no forward of a single port */
+	s = nftd_set_find(d, "_openr4");
 	assert_non_null(s);
 	assert_int_equal(s->n, 2);
 	assert_null(nftd_set_find(d, "_pf6"));
@@ -418,7 +419,7 @@ static void test_diff(void **state)
 	observed_free(&have);
 	/* An empty kernel set: everything added; the same element twice: once. */
 	nftdiff_reset(&l);
-	assert_int_equal(nftdiff_set(nftd_set_find(a, "_open4"), NULL, &l), 0);
+	assert_int_equal(nftdiff_set(nftd_set_find(a, "_openr4"), NULL, &l), 0);
 	assert_int_equal(l.n, 2); /* tcp and udp, each an interval of ports */
 	assert_true(l.v[0].has_key_end);
 	nftdiff_reset(&l);
@@ -438,7 +439,7 @@ static void test_forward_inserted(void **state)
 	static const char fwd[] = " \"destination\": [";
 	static const char first[] =
 		"{\"in\": \"public\", \"destination\": \"203.0.113.11\", \"protocol\": \"tcp\","
-		" \"ports\": 443, \"to\": \"10.1.1.6\", \"to_ports\": 8443}, ";
+		" \"ports\": \"443-444\", \"to\": \"10.1.1.6\", \"to_ports\": \"8443-8444\"}, ";
 	_cleanup_free_ char *doc = NULL, *with = NULL;
 	struct errlist errs = {0};
 	struct intent *in = NULL;
@@ -474,8 +475,67 @@ static void test_forward_inserted(void **state)
 		adds += l.n;
 		observed_free(&have);
 	}
-	assert_int_equal(adds, 3); /* _pf4 (one port), _open4, the catalog's record */
+	/* _pf4 (two ports), _openr4 (the range), the catalog's record */
+	assert_int_equal(adds, 4);
 	nftdiff_done(&l);
+	nftd_free(a);
+	nftd_free(b);
+}
+
+/* The base intent with a forward of one port to the same port (_pfr4, _open4) put first or
+ * last among the forwards (the base's is a range to other ports: _pf4, _openr4). */
+static struct nftd *compile_forward_at(bool first)
+{
+	static const char fwd[] = " \"destination\": [";
+	static const char one[] =
+	    "{\"in\": \"public\", \"destination\": \"203.0.113.11\", \"protocol\": \"tcp\","
+	    " \"ports\": 443, \"to\": \"10.1.1.6\"}";
+	_cleanup_free_ char *doc = NULL, *with = NULL;
+	struct errlist errs = {0};
+	struct intent *in = NULL;
+	struct nftd *d = NULL;
+	char *p;
+
+	assert_true(asprintf(&doc, base, "\"192.0.2.7\"") > 0);
+	p = strstr(doc, fwd);
+	assert_non_null(p);
+	p += strlen(fwd);
+	if (!first) {
+		p = strchr(p, '}');
+		assert_non_null(p);
+		p++;
+	}
+	assert_true(asprintf(&with, "%.*s%s%s%s%s", (int)(p - doc), doc, first ? "" : ", ", one,
+			     first ? ", " : "", p) > 0);
+	assert_int_equal(intent_load(with, strlen(with), &in, &errs), 0);
+	errlist_done(&errs);
+	assert_int_equal(nftc_compile(in, &d, NULL), 0);
+	intent_free(in);
+	return d;
+}
+
+/* A forward of the other kind inserted first: the same sets in the same order, the same
+ * structure (an element-only batch), whatever the order of the entries. */
+static void test_nat_sets_order(void **state)
+{
+	static const char *const names[] = {"_open4", "_openr4", "_pf4", "_pfr4"};
+	struct nftd *a = compile_forward_at(false), *b = compile_forward_at(true);
+	char fa[17], fb[17];
+	size_t i, k;
+
+	(void)state;
+	assert_int_equal(a->n_sets, b->n_sets);
+	for (i = 0; i < a->n_sets; i++)
+		assert_string_equal(a->sets[i]->name, b->sets[i]->name);
+	for (k = 0; k < sizeof(names) / sizeof(*names); k++) {
+		assert_non_null(nftd_set_find(a, names[k]));
+		assert_int_equal(nftd_set_find(a, names[k])->n, nftd_set_find(b, names[k])->n);
+	}
+	assert_int_equal(nftd_set_find(a, "_open4")->n, 1); /* tcp 443 */
+	assert_int_equal(nftd_set_find(a, "_openr4")->n, 2); /* 8000-8009, tcp and udp */
+	assert_int_equal(nftd_fingerprint(a, fa), 0);
+	assert_int_equal(nftd_fingerprint(b, fb), 0);
+	assert_string_equal(fa, fb);
 	nftd_free(a);
 	nftd_free(b);
 }
@@ -892,7 +952,8 @@ int main(void)
 		cmocka_unit_test(test_records),	      cmocka_unit_test(test_compile_table),
 		cmocka_unit_test(test_fingerprint),   cmocka_unit_test(test_batches),
 		cmocka_unit_test(test_rule_labels),   cmocka_unit_test(test_diff),
-		cmocka_unit_test(test_forward_inserted), cmocka_unit_test(test_admit),
+		cmocka_unit_test(test_forward_inserted), cmocka_unit_test(test_nat_sets_order),
+		cmocka_unit_test(test_admit),
 		cmocka_unit_test(test_acl_maps), cmocka_unit_test(test_acl_first_match),
 		cmocka_unit_test(test_acl_one_source), cmocka_unit_test(test_firewall_part_kept),
 	};
