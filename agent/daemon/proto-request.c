@@ -18,6 +18,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/jread.h"
+#include "jsplit.h"
 #include "lib/jtext.h"
 #include "proto.h"
 #include "store-log.h"
@@ -188,7 +189,7 @@ struct span {
 
 static json_t *parse_value(const char *text, size_t len)
 {
-	return json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
+	return jsplit_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, JSPLIT_MIN);
 }
 
 /* The members (or elements) of the container text holds, in order. -EINVAL when the walk does
@@ -251,7 +252,10 @@ static json_t *read_changed(const char *text, size_t len, const char *old_text, 
 	bool array = json_is_array(old);
 	int r;
 
-	if (level >= NESTED_LEVELS || len < NESTED_MIN || (!array && !json_is_object(old)) ||
+	/* A large value that shares little with the known one (old's text is a quarter of
+	 * its size or less) is parsed whole, on two threads. */
+	if (level >= NESTED_LEVELS || len < NESTED_MIN ||
+	    (len >= JSPLIT_MIN && old_len <= len / 4) || (!array && !json_is_object(old)) ||
 	    spans_of(old_text, old_len, array, &was, &n_was) < 0 ||
 	    (array ? jtext_array_open(&o, text, len) : jtext_object_open(&o, text, len)) < 0)
 		return parse_value(text, len);
@@ -568,7 +572,9 @@ int proto_request_parse(const char *line, size_t len, struct proto_known *known,
 		strbuf_printf(err, "request has more than %d values, the limit", JR_VALUES_MAX);
 		return -EINVAL;
 	}
-	root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &e);
+	root = jsplit_loadb(line, len, JSON_REJECT_DUPLICATES, JSPLIT_MIN);
+	if (!root) /* again in one call, which says what is wrong */
+		root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &e);
 	if (!root) {
 		strbuf_printf(err, "request is not valid JSON: %s (column %d)", e.text, e.column);
 		return -EINVAL;

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: MIT */
+/* A large JSON text parsed on two threads (jsplit.h). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsplit.h"
+#include "lib/cleanup.h"
+#include "lib/jtext.h"
+
+/* Containers descended to find the one to cut. */
+#define DEPTH_MAX 16
+/* The moved members nest at most this deep: with the DEPTH_MAX containers around them, still
+ * within jansson's limit (2048), so that one call would not refuse what the halves accept. */
+#define MOVED_DEPTH_MAX 2000
+
+struct step {
+	const char *key; /* NULL: an array's element */
+	size_t key_len, index;
+};
+
+/* Where the text is cut: the members of the container at path, from the one starting at
+ * rest_start, go to the second part. */
+struct cut {
+	struct step path[DEPTH_MAX];
+	size_t depth;
+	bool array;
+	const char *keep_end;	/* after the value of the last member kept */
+	const char *rest_start; /* the first moved member: its key's quote, or the element */
+	const char *rest_end;	/* after the value of the container's last member */
+};
+
+struct member {
+	const char *key, *start, *value;
+	size_t key_len, value_len, depth;
+};
+
+static const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* The members of the object or array at text, in order: 0, or -EINVAL (not a container the
+ * walk reads), -ENOMEM. */
+static int members_of(const char *text, size_t len, struct member **ret, size_t *ret_n)
+{
+	_cleanup_free_ struct member *v = NULL;
+	const char *p = skip_ws(text, text + len);
+	struct jtext_object o;
+	size_t n = 0, cap = 0, key_len;
+	const char *key;
+	int r;
+
+	if (p == text + len)
+		return -EINVAL;
+	r = *p == '[' ? jtext_array_open(&o, text, len) : jtext_object_open(&o, text, len);
+	while (r >= 0 && (r = jtext_object_next(&o, &key, &key_len)) > 0) {
+		struct member *m;
+
+		if (n == cap) {
+			struct member *g = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*g));
+
+			if (!g)
+				return -ENOMEM;
+			v = g;
+		}
+		m = &v[n++];
+		m->key = key;
+		m->key_len = key ? key_len : 0;
+		if (jtext_object_skip(&o, &m->value, &m->value_len) < 0)
+			return -EINVAL;
+		m->start = key ? key - 1 : m->value;
+		m->depth = o.depth;
+	}
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(v);
+	*ret_n = n;
+	return 0;
+}
+
+/* The cut of text (len bytes): true when found. Descends into the member that holds half of
+ * the text while there is one, then cuts that container where the members after the cut are
+ * nearest to half of the text. */
+static bool find_cut(const char *text, size_t len, struct cut *c)
+{
+	const char *p = text;
+	size_t n = len;
+
+	c->depth = 0;
+	while (c->depth < DEPTH_MAX) {
+		_cleanup_free_ struct member *m = NULL;
+		const char *open = skip_ws(p, p + n), *end, *at;
+		size_t n_m, i, k, d;
+
+		if (members_of(p, n, &m, &n_m) < 0 || n_m == 0)
+			return false;
+		for (i = 0; i < n_m; i++)
+			if (m[i].value_len >= len / 2 && m[i].depth > 0) {
+				c->path[c->depth++] = (struct step){m[i].key, m[i].key_len, i};
+				p = m[i].value;
+				n = m[i].value_len;
+				break;
+			}
+		if (i < n_m)
+			continue;
+		if (n_m < 2)
+			return false;
+		/* The second part: from the first member that starts after the place that leaves
+		 * half of the text after it within this container (or the one before if nearer). */
+		end = m[n_m - 1].value + m[n_m - 1].value_len;
+		at = end - (end - open > (ptrdiff_t)(len / 2) ? (ptrdiff_t)(len / 2) : end - open);
+		for (k = 1; k < n_m - 1 && m[k].start < at; k++)
+			;
+		if (k > 1 && m[k].start - at > at - m[k - 1].start)
+			k--;
+		for (d = k; d < n_m; d++)
+			if (m[d].depth > MOVED_DEPTH_MAX)
+				return false;
+		c->array = *open == '[';
+		c->keep_end = m[k - 1].value + m[k - 1].value_len;
+		c->rest_start = m[k].start;
+		c->rest_end = end;
+		return true;
+	}
+	return false;
+}
+
+struct part {
+	char *text;
+	size_t len, flags;
+	json_t *value;
+};
+
+static void *parse_part(void *data)
+{
+	struct part *p = data;
+
+	p->value = json_loadb(p->text, p->len, p->flags, NULL);
+	return NULL;
+}
+
+/* The container the cut is in, within the first part's tree. */
+static json_t *container_at(json_t *root, const struct cut *c)
+{
+	json_t *v = root;
+	size_t i;
+
+	for (i = 0; v && i < c->depth; i++)
+		v = c->path[i].key ? json_object_getn(v, c->path[i].key, c->path[i].key_len)
+				   : json_array_get(v, c->path[i].index);
+	return v;
+}
+
+/* The second part's members appended to the first's container: false when a key is in both
+ * (the caller then parses the text in one call) or memory ran out. */
+static bool join(json_t *into, json_t *rest, bool array)
+{
+	const char *key;
+	json_t *value;
+
+	if (array)
+		return json_is_array(into) && json_array_extend(into, rest) == 0;
+	if (!json_is_object(into))
+		return false;
+	json_object_foreach(rest, key, value)
+	{
+		if (json_object_get(into, key) || json_object_set(into, key, value) < 0)
+			return false;
+	}
+	return true;
+}
+
+json_t *jsplit_loadb(const char *text, size_t len, size_t flags, size_t min)
+{
+	struct part first = {.flags = flags}, rest = {.flags = flags};
+	json_t *ret = NULL;
+	struct cut c;
+	pthread_t t;
+	bool threaded;
+	size_t keep, tail;
+
+	if (len < min || len < 2 || !find_cut(text, len, &c))
+		return json_loadb(text, len, flags, NULL);
+	keep = (size_t)(c.keep_end - text);
+	tail = len - (size_t)(c.rest_end - text);
+	first.len = keep + tail;
+	rest.len = (size_t)(c.rest_end - c.rest_start) + 2;
+	first.text = malloc(first.len);
+	rest.text = malloc(rest.len);
+	if (!first.text || !rest.text)
+		goto out;
+	memcpy(first.text, text, keep);
+	memcpy(first.text + keep, c.rest_end, tail);
+	rest.text[0] = c.array ? '[' : '{';
+	memcpy(rest.text + 1, c.rest_start, rest.len - 2);
+	rest.text[rest.len - 1] = c.array ? ']' : '}';
+	threaded = pthread_create(&t, NULL, parse_part, &rest) == 0;
+	parse_part(&first);
+	if (threaded)
+		pthread_join(t, NULL);
+	else
+		parse_part(&rest);
+	if (first.value && rest.value) {
+		if (join(container_at(first.value, &c), rest.value, c.array))
+			ret = json_incref(first.value);
+		else /* a key in both parts, or out of memory: one call says which */
+			ret = json_loadb(text, len, flags, NULL);
+	}
+out:
+	json_decref(first.value);
+	json_decref(rest.value);
+	free(first.text);
+	free(rest.text);
+	return ret;
+}
