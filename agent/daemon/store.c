@@ -448,6 +448,17 @@ static int save_record(struct store *s, const char *rec, size_t rec_len, struct 
 	return r;
 }
 
+/* The fewest bytes a record of text (len bytes) can insert: what no pair can copy. A record
+ * copies within the pairs only, at most the shorter of each pair's two spans. */
+static size_t record_inserts_at_least(size_t len, const struct storelog_pair *pairs, size_t n_pairs)
+{
+	size_t i, copy = 0;
+
+	for (i = 0; i < n_pairs; i++)
+		copy += pairs[i].len < pairs[i].from_len ? pairs[i].len : pairs[i].from_len;
+	return copy < len ? len - copy : 0;
+}
+
 int store_save(struct store *s, int64_t generation, const char *text, size_t len,
 	       const struct storelog_pair *pairs, size_t n_pairs, struct strbuf *err)
 {
@@ -463,8 +474,10 @@ int store_save(struct store *s, int64_t generation, const char *text, size_t len
 	t[len + 1] = '\0';
 	/* A record when the log follows the snapshot of the persisted text (or will, with its
 	 * header), has room for one more record and stays within the snapshot's size (128:
-	 * room for the header); else a snapshot. */
-	if (s->text && s->log_fd >= 0 && n_pairs && s->log_records < LOG_RECORDS)
+	 * room for the header); else a snapshot. A record that cannot fit is not built (a
+	 * full apply shares little with the intent before it). */
+	if (s->text && s->log_fd >= 0 && n_pairs && s->log_records < LOG_RECORDS &&
+	    s->log_len + record_inserts_at_least(len + 1, pairs, n_pairs) + 128 <= s->base_len)
 		copied = storelog_record(s->text, s->len, t, len + 1, generation, pairs, n_pairs,
 					 &rec);
 	if (copied < 0) {

@@ -556,6 +556,15 @@ static struct nftnl_set *set_alloc(const struct nftd_set *s, bool by_id)
 	return n;
 }
 
+uint32_t nftd_hash_size(size_t n)
+{
+	uint32_t z = NFTD_HASH_SIZE_MIN;
+
+	while (z < n && z <= UINT32_MAX / 4)
+		z *= 2;
+	return z < n ? UINT32_MAX : 2 * z;
+}
+
 static void build_set(struct builder *w, const struct nftd_set *s)
 {
 	struct nftnl_set *n = set_alloc(s, true);
@@ -584,6 +593,8 @@ static void build_set(struct builder *w, const struct nftd_set *s)
 	}
 	if (s->flags & NFT_SET_ANONYMOUS)
 		nftnl_set_set_u32(n, NFTNL_SET_DESC_SIZE, (uint32_t)s->n);
+	else if (!(s->flags & NFT_SET_INTERVAL))
+		nftnl_set_set_u32(n, NFTNL_SET_DESC_SIZE, nftd_hash_size(s->n));
 	if (s->tag || s->key_type == NFTD_TYPE_IFNAME) {
 		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFTD_USERDATA_MAX);
 

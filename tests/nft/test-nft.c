@@ -540,6 +540,20 @@ static void test_nat_sets_order(void **state)
 	nftd_free(b);
 }
 
+/* Named hash sets are declared with room for twice the next power of two of their elements:
+ * the size moves only when the count crosses a power of two. */
+static void test_hash_size(void **state)
+{
+	(void)state;
+	assert_int_equal(nftd_hash_size(0), 128);
+	assert_int_equal(nftd_hash_size(64), 128);
+	assert_int_equal(nftd_hash_size(65), 256);
+	assert_int_equal(nftd_hash_size(128), 256);
+	assert_int_equal(nftd_hash_size(1000), 2048);
+	assert_int_equal(nftd_hash_size(12012), 32768);
+	assert_int_equal(nftd_hash_size((size_t)UINT32_MAX), UINT32_MAX);
+}
+
 /* ---- access lists as verdict maps ---- */
 
 #define ACL_RULES(action3)                                                                        \
@@ -953,6 +967,7 @@ int main(void)
 		cmocka_unit_test(test_fingerprint),   cmocka_unit_test(test_batches),
 		cmocka_unit_test(test_rule_labels),   cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_forward_inserted), cmocka_unit_test(test_nat_sets_order),
+		cmocka_unit_test(test_hash_size),
 		cmocka_unit_test(test_admit),
 		cmocka_unit_test(test_acl_maps), cmocka_unit_test(test_acl_first_match),
 		cmocka_unit_test(test_acl_one_source), cmocka_unit_test(test_firewall_part_kept),
