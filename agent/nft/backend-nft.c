@@ -112,6 +112,35 @@ static int observe_catalog(const struct nfto *o, struct nfto_set *cat, struct ob
 	return r == -ENOENT ? 0 : r;
 }
 
+/* The records an access-list map's elements carry after their labels (nft-desc.h). A record
+ * that does not read is left out: its object is then missing, and the plan makes it again. */
+static int observe_carried(const struct nfto *o, const struct nfto_set *s, struct objset *objs)
+{
+	struct strbuf tag = {0};
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < s->n && r >= 0; i++) {
+		const char *c = s->elems[i].comment, *p = c ? strchr(c, NFTD_RECORD_SEP) : NULL;
+		_cleanup_free_ char *kind = NULL, *key = NULL, *attrs = NULL;
+		int k;
+
+		if (!p)
+			continue;
+		p++;
+		r = nftc_record_next(&p, &kind, &key, &attrs);
+		if (r == -EINVAL || r == -ENOENT) {
+			r = 0;
+			continue;
+		}
+		k = r < 0 ? -1 : object_kind_from_string(kind);
+		if (k >= 0 && has_tag(o, kind, key, &tag))
+			r = add_object(objs, (enum object_kind)k, key, attrs);
+	}
+	strbuf_done(&tag);
+	return r;
+}
+
 static int observe_elements(struct nfto_set *s, struct objset *objs)
 {
 	int family = s->key_len == 4 ? AF_INET : s->key_len == 16 ? AF_INET6 : 0;
@@ -162,6 +191,8 @@ static int observe_read(struct nft *n, struct strbuf *err)
 			r = observe_catalog(&o, s, &objs);
 		else if (s->tag && !strncmp(s->tag, "fw-set ", 7))
 			r = observe_elements(s, &objs);
+		else if (!strncmp(s->name, NFTD_ACL_PREFIX, strlen(NFTD_ACL_PREFIX)))
+			r = observe_carried(&o, s, &objs);
 	}
 	if (r < 0) {
 		strbuf_printf(err, "cannot read table inet %s: %s", NFTD_TABLE, strerror(-r));

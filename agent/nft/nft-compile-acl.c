@@ -411,7 +411,7 @@ static void compile_map(struct nftc *c, const char *chain, const struct fw_rule 
 			size_t end, const struct layout *l, unsigned *n_maps)
 {
 	const struct fw_rule *fr0 = &rules[m];
-	struct strbuf name = {0}, tag = {0}, lab = {0};
+	struct strbuf name = {0}, tag = {0}, lab = {0}, first = {0};
 	uint8_t value[NFTD_VERDICT_LEN];
 	struct elems e = {0};
 	struct nftd_set *s;
@@ -442,9 +442,12 @@ static void compile_map(struct nftc *c, const char *chain, const struct fw_rule 
 		}
 		nftc_rule_tag(&tag, chain, i);
 		label(&lab, strbuf_str(&tag), fr);
+		nftc_elem_label(c, &first, strbuf_str(&tag), strbuf_str(&lab));
 		verdict(fr, value);
 		for (j = 0; j < e.n; j++) {
-			nftd_elem(c->d, s, e.v[j].lo, e.v[j].hi, value, 0, strbuf_str(&lab));
+			/* The rule's record with its first element. */
+			nftd_elem(c->d, s, e.v[j].lo, e.v[j].hi, value, 0,
+				  strbuf_str(j ? &lab : &first));
 			nftd_elem_ptr(c->d, s, fr->ptr);
 		}
 	}
@@ -457,12 +460,13 @@ static void compile_map(struct nftc *c, const char *chain, const struct fw_rule 
 	load_key(r, l, fr0->family);
 	nftd_vmap(r, s, REG(0));
 out:
-	if (tag.oom || lab.oom)
+	if (tag.oom || lab.oom || first.oom)
 		c->d->oom = true;
 	free(e.v);
 	strbuf_done(&name);
 	strbuf_done(&tag);
 	strbuf_done(&lab);
+	strbuf_done(&first);
 }
 
 /* Rules [start, end), disjoint, as maps: false (nothing compiled) when they would need more

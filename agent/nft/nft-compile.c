@@ -600,6 +600,58 @@ static void record_keys_unique(struct record_key *v, size_t n)
 			v[i].hash = (uint32_t)i;
 }
 
+void nftc_elem_label(struct nftc *c, struct strbuf *b, const char *tag, const char *label)
+{
+	const char *key = strchr(tag, ' ');
+	struct object *o = c->objs && key ? objset_get(c->objs, OBJ_FW_RULE, key + 1) : NULL;
+	size_t at;
+
+	strbuf_truncate(b, 0);
+	strbuf_append(b, label);
+	if (!o)
+		return;
+	at = b->len;
+	strbuf_append_n(b, (const char[]){NFTD_RECORD_SEP}, 1);
+	nftc_record(object_kind_to_string(o->kind), o->key, o->attrs, b);
+	if (b->oom || !nftd_elem_fits(label, strbuf_str(b) + at + 1)) {
+		strbuf_truncate(b, at); /* the record stays in the catalog */
+		return;
+	}
+	if (c->n_carried == c->cap_carried) {
+		size_t cap = c->cap_carried ? 2 * c->cap_carried : 64;
+		char **v = realloc(c->carried, cap * sizeof(*v));
+
+		if (!v) {
+			c->carried_oom = true;
+			strbuf_truncate(b, at);
+			return;
+		}
+		c->carried = v;
+		c->cap_carried = cap;
+	}
+	c->carried[c->n_carried] = strdup(o->key);
+	if (!c->carried[c->n_carried]) {
+		c->carried_oom = true;
+		strbuf_truncate(b, at);
+		return;
+	}
+	c->n_carried++;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether the record of object o is carried by an access-list map's element. */
+static bool carried(const struct nftc *c, const struct object *o)
+{
+	const char *key = o->key;
+
+	return o->kind == OBJ_FW_RULE && c->n_carried &&
+	       bsearch(&key, c->carried, c->n_carried, sizeof(*c->carried), str_cmp);
+}
+
 /* The plan objects of the firewall section: the firewall's part of the table keeps their
  * records. */
 static bool firewall_kind(enum object_kind k)
@@ -608,7 +660,8 @@ static bool firewall_kind(enum object_kind k)
 }
 
 /*
- * Plan objects but the set elements (observe reads those from the sets), one record each, in
+ * Plan objects but the set elements (observe reads those from the sets) and the rules whose
+ * records the access-list maps' elements carry, one record each, in
  * elements of NFTC_CHUNK bytes keyed by the hash of the record and the chunk's number: a
  * changed record changes its own elements only, so that an element-only batch can bring the
  * catalog up to date. Two catalogs: the firewall section's objects (firewall true) in its part
@@ -628,8 +681,11 @@ static void compile_catalog(struct nftc *c, const struct objset *objs, bool fire
 		c->d->oom = true;
 		return;
 	}
+	if (c->n_carried)
+		qsort(c->carried, c->n_carried, sizeof(*c->carried), str_cmp);
 	objset_foreach(objs, i, o) {
-		if (o->kind == OBJ_FW_ELEMENT || firewall_kind(o->kind) != firewall)
+		if (o->kind == OBJ_FW_ELEMENT || firewall_kind(o->kind) != firewall ||
+		    carried(c, o))
 			continue;
 		keys[n].off = text.len;
 		nftc_record(object_kind_to_string(o->kind), o->key, o->attrs, &text);
@@ -677,7 +733,8 @@ static void include_firewall(struct nftc *c, const struct objset *objs)
 {
 	struct intent_memo *m = c->in->firewall.memo;
 	struct nftd *part = m ? m->slot[INTENT_MEMO_NFT].data : NULL;
-	struct nftc pc = {.in = c->in};
+	struct nftc pc = {.in = c->in, .objs = objs};
+	size_t i;
 	int k;
 
 	if (part) {
@@ -697,6 +754,11 @@ static void include_firewall(struct nftc *c, const struct objset *objs)
 		nftc_compile_rules(&pc, chain_name[k], ch->rules, ch->n_rules);
 	}
 	compile_catalog(&pc, objs, true);
+	for (i = 0; i < pc.n_carried; i++)
+		free(pc.carried[i]);
+	free(pc.carried);
+	if (pc.carried_oom)
+		part->oom = true;
 	nftd_include(c->d, part);
 	if (m && !part->oom) {
 		m->slot[INTENT_MEMO_NFT].data = part;

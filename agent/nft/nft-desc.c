@@ -302,6 +302,38 @@ static void *udata_comment(uint8_t type, const char *text, uint32_t *ret_len)
 	return copy;
 }
 
+/* An element's comment as user data: the label as its comment, and the record after
+ * NFTD_RECORD_SEP (if any) as an entry of its own. NULL on failure (out of memory, or more
+ * than NFTD_USERDATA_MAX bytes: nftd_elem_fits() says beforehand). */
+static void *udata_elem(const char *comment, uint32_t *ret_len)
+{
+	const char *sep = strchr(comment, NFTD_RECORD_SEP);
+	struct nftnl_udata_buf *u;
+	void *copy = NULL;
+	char *label;
+
+	if (!sep)
+		return udata_comment(NFTNL_UDATA_SET_ELEM_COMMENT, comment, ret_len);
+	u = nftnl_udata_buf_alloc(NFTD_USERDATA_MAX);
+	label = strndup(comment, (size_t)(sep - comment));
+	if (u && label && nftnl_udata_put_strz(u, NFTNL_UDATA_SET_ELEM_COMMENT, label) &&
+	    nftnl_udata_put_strz(u, NFTD_UDATA_RECORD, sep + 1)) {
+		*ret_len = nftnl_udata_buf_len(u);
+		copy = malloc(*ret_len);
+		if (copy)
+			memcpy(copy, nftnl_udata_buf_data(u), *ret_len);
+	}
+	free(label);
+	nftnl_udata_buf_free(u);
+	return copy;
+}
+
+bool nftd_elem_fits(const char *label, const char *record)
+{
+	/* Each entry: type and length bytes, the string and its NUL. */
+	return 2 + strlen(label) + 1 + 2 + strlen(record) + 1 <= NFTD_USERDATA_MAX;
+}
+
 /* The rule's label "TAG[ POINTER[ NOTE]]" (its comment), as user data; NULL (oom) on failure. */
 static void *rule_label(const struct nftd_rule *r, uint32_t *ret_len)
 {
@@ -325,10 +357,11 @@ static void *rule_label(const struct nftd_rule *r, uint32_t *ret_len)
 
 size_t nftd_label_tag_len(const char *label)
 {
-	const char *sp = strchr(label, ' ');
+	size_t n = strcspn(label, (const char[]){NFTD_RECORD_SEP, '\0'}); /* the label's end */
+	const char *sp = memchr(label, ' ', n);
 
-	sp = sp ? strchr(sp + 1, ' ') : NULL;
-	return sp ? (size_t)(sp - label) : strlen(label);
+	sp = sp ? memchr(sp + 1, ' ', n - (size_t)(sp + 1 - label)) : NULL;
+	return sp ? (size_t)(sp - label) : n;
 }
 
 struct nftd_rule *nftd_rule(struct nftd *d, const char *chain, const char *tag, const char *ptr)
@@ -641,7 +674,7 @@ static bool elem_add(struct nftnl_set *n, const struct nftd_set *s, const uint8_
 		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, flags);
 	if (comment) {
 		uint32_t len;
-		void *u = udata_comment(NFTNL_UDATA_SET_ELEM_COMMENT, comment, &len);
+		void *u = udata_elem(comment, &len);
 
 		if (!u) {
 			nftnl_set_elem_free(e);

@@ -35,6 +35,16 @@
 /* Verdict maps of runs of access-list rules (nft-compile-acl.c): "_aclforward_0". Their
  * elements' comments are rule labels, and each element has a counter. */
 #define NFTD_ACL_PREFIX "_acl"
+/*
+ * An element's comment may carry, after NFTD_RECORD_SEP (a byte no label has: labels are
+ * printable), the catalog record of the plan object the element comes from (nft-compile.h):
+ * the element's user data then holds the label as its comment and the record as an entry of
+ * its own (NFTD_UDATA_RECORD, which nft neither shows nor minds), and observe reads the two
+ * back into the same string. The access-list maps' elements carry their rule's record so: the
+ * catalog then needs no element of its own for it.
+ */
+#define NFTD_RECORD_SEP '\x1e'
+#define NFTD_UDATA_RECORD 0x76
 /* A verdict map's value (NFT_DATA_VERDICT), as the description and observe hold it: the
  * verdict code (int32, host order), then for a jump or goto the chain's name, NUL-padded. */
 #define NFTD_VERDICT_LEN 32
@@ -138,6 +148,8 @@ size_t nftd_set_stride(const struct nftd_set *s);
  * data (maps, else NULL), flags NFT_SET_ELEM_*, comment (NULL: none). */
 void nftd_elem(struct nftd *d, struct nftd_set *s, const void *key, const void *key_end,
 	       const void *data, uint32_t flags, const char *comment);
+/* Whether an element's user data holds the label and the record (NFTD_RECORD_SEP). */
+bool nftd_elem_fits(const char *label, const char *record);
 /* The JSON Pointer of the intent element behind the last element appended to s. */
 void nftd_elem_ptr(struct nftd *d, struct nftd_set *s, const char *ptr);
 /*

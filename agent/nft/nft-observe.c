@@ -13,6 +13,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -249,7 +250,7 @@ static int elem_cb(struct nftnl_set_elem *e, void *data)
 	struct nfto_elem *x;
 	const void *p, *u;
 	uint32_t len = 0, ulen = 0;
-	const char *c;
+	const char *c, *rec;
 
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 16;
@@ -289,8 +290,13 @@ static int elem_cb(struct nftnl_set_elem *e, void *data)
 		x->flags = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS);
 	u = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &ulen);
 	c = udata_comment(u, ulen, NFTNL_UDATA_SET_ELEM_COMMENT);
-	if (c && !(x->comment = strdup(c)))
+	rec = c ? udata_comment(u, ulen, NFTD_UDATA_RECORD) : NULL;
+	/* The label and the record, as the description holds them (nft-desc.h). */
+	if (rec ? asprintf(&x->comment, "%s%c%s", c, NFTD_RECORD_SEP, rec) < 0
+		: c && !(x->comment = strdup(c))) {
+		x->comment = NULL;
 		return -ENOMEM;
+	}
 	s->n++;
 	return 0;
 }

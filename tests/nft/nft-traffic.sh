@@ -605,17 +605,17 @@ acl_counter() { # the driver's counter line of rule $1, its packets as yes/no
 }
 expect "access list: rule 0 counted, with its pointer and comment" \
 	"fw-rule input/0 /firewall/input/rules/0 yes acl zero" acl_counter "fw-rule input/0"
-# A rule changed: its element out and in, its catalog record out and in.
-expect "access list: rule 0 to accept: elements only" "applied 1 nft=1/4/4/0" \
+# A rule changed: its element out and in (with the rule's catalog record, which it carries).
+expect "access list: rule 0 to accept: elements only" "applied 1 nft=1/2/2/0" \
 	drv apply "$tmp/acl-accept.json"
 expect "access list: tcp 5555 now accepted by rule 0" "port=5555 peer=203.0.113.100" \
 	in_ns $PUB $peer ask 203.0.113.1 5555
-expect "access list: rule 0 to reject: elements only" "applied 1 nft=1/4/4/0" \
+expect "access list: rule 0 to reject: elements only" "applied 1 nft=1/2/2/0" \
 	drv apply "$tmp/acl-reject.json"
 expect "access list: tcp 5555 now rejected with a reset" refused \
 	in_ns $PUB $peer ask 203.0.113.1 5555
 expect "access list: rule 0 back to drop, rule 1's port changed: elements only" \
-	"applied 2 nft=1/8/8/0" drv apply "$tmp/acl-port.json"
+	"applied 2 nft=1/4/4/0" drv apply "$tmp/acl-port.json"
 expect "access list changed read back: nothing to do" "" drv plan "$tmp/acl-port.json"
 expect "access list: tcp 5555 dropped by rule 0 again" timeout in_ns $PUB $peer ask 203.0.113.1 5555
 

@@ -585,6 +585,40 @@ static const struct nftd_rule *rule_tagged(const struct nftd *d, const char *tag
 	return NULL;
 }
 
+/* An access-list map element's comment: its rule's label, then (key not NULL) that rule's
+ * catalog record (nft-desc.h), whose key is key. */
+static void assert_label(const char *comment, const char *label, const char *key)
+{
+	const char *sep = strchr(comment, NFTD_RECORD_SEP), *p;
+	_cleanup_free_ char *kind = NULL, *k = NULL, *attrs = NULL;
+
+	assert_int_equal(sep ? (size_t)(sep - comment) : strlen(comment), strlen(label));
+	assert_memory_equal(comment, label, strlen(label));
+	if (!key) {
+		assert_null(sep);
+		return;
+	}
+	assert_non_null(sep);
+	p = sep + 1;
+	assert_int_equal(nftc_record_next(&p, &kind, &k, &attrs), 0);
+	assert_string_equal(kind, "fw-rule");
+	assert_string_equal(k, key);
+	assert_non_null(strstr(attrs, "ip saddr 192.0.2."));
+	assert_string_equal(p, "");
+}
+
+/* Whether the firewall's catalog has text (within one of its elements). */
+static bool catalog_has(const struct nftd *d, const char *text)
+{
+	const struct nftd_set *s = nftd_set_find(d, NFTC_CATALOG_FW);
+	size_t i;
+
+	for (i = 0; s && i < s->n; i++)
+		if (s->comments[i] && strstr(s->comments[i], text))
+			return true;
+	return false;
+}
+
 /* Input rules 2-5 (after the base's 0 and 1) are disjoint and of one shape: maps by input
  * interface and protocol (public/tcp: 2 and 3, public/udp: 4, lan/tcp: 5). Rule 6 overlaps
  * rule 2 and ends the run; rule 7 overlaps itself and stays a rule; rule 8 alone is too short
@@ -603,16 +637,18 @@ static void test_acl_maps(void **state)
 	assert_true(s->counters);
 	assert_int_equal(s->data_type, NFT_DATA_VERDICT);
 	assert_int_equal(s->n, 3); /* rule 2, rule 3's two ports */
-	assert_string_equal(s->comments[0], "fw-rule input/2 /firewall/input/rules/2 two");
+	assert_label(s->comments[0], "fw-rule input/2 /firewall/input/rules/2 two", "input/2");
 	memcpy(&code, s->bytes + 2 * s->key_len, sizeof(code));
 	assert_int_equal(code, NF_DROP);
-	assert_string_equal(s->comments[1], "fw-rule input/3 /firewall/input/rules/3");
+	/* rule 3's record with its first element only */
+	assert_label(s->comments[1], "fw-rule input/3 /firewall/input/rules/3", "input/3");
+	assert_label(s->comments[2], "fw-rule input/3 /firewall/input/rules/3", NULL);
 	assert_string_equal(s->eptrs[1], "/firewall/input/rules/3");
 	assert_int_equal(s->key_len, 8); /* saddr . dport: interfaces and protocol matched before */
 	s = nftd_set_find(d, "_aclinput_1");
 	assert_non_null(s);
 	assert_int_equal(s->n, 1);
-	assert_string_equal(s->comments[0], "fw-rule input/4 /firewall/input/rules/4");
+	assert_label(s->comments[0], "fw-rule input/4 /firewall/input/rules/4", "input/4");
 	s = nftd_set_find(d, "_aclinput_2");
 	assert_non_null(s);
 	assert_int_equal(s->n, 1);
@@ -620,11 +656,15 @@ static void test_acl_maps(void **state)
 	assert_int_equal(code, NFT_GOTO);
 	assert_string_equal((const char *)s->bytes + 2 * s->key_len + 4, "_reject_tcp");
 	assert_null(nftd_set_find(d, "_aclinput_3"));
-	for (i = 2; i <= 5; i++) {
-		char tag[32];
+	for (i = 2; i <= 8; i++) {
+		char tag[32], rec[32];
 
 		snprintf(tag, sizeof(tag), "fw-rule input/%zu", i);
-		assert_null(rule_tagged(d, tag, NULL));
+		if (i <= 5)
+			assert_null(rule_tagged(d, tag, NULL));
+		/* The catalog holds the records the maps' elements do not carry. */
+		snprintf(rec, sizeof(rec), "fw-rule 7:input/%zu", i);
+		assert_int_equal(catalog_has(d, rec), i > 5);
 	}
 	/* the three map rules, then rule 6, 7 and 8 as rules */
 	assert_non_null(rule_tagged(d, "fw-rule input/6", &at6));
