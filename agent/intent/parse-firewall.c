@@ -7,6 +7,7 @@
  * complete when parsing ends. The check pass only resolves "in"/"out", which name links of
  * other sections.
  */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "fw.h"
@@ -73,11 +74,67 @@ int fw_read_keyword(struct jr *r, const struct json_t *obj, const char *key,
 
 /* ---- chains and the section ---- */
 
+/* A chain of this many rules or more is read in two halves at once. */
+#ifndef RULES_SPLIT_MIN
+#define RULES_SPLIT_MIN 2048
+#endif
+
+/* Rules [from, to) of a chain, each read by parse_rule() at its own pointer. */
+struct rule_run {
+	const struct json_t *rules;
+	struct fw_rule *out;
+	size_t from, to;
+	struct jr *r;
+	struct rule_ctx c;
+};
+
+static void *parse_rule_run(void *data)
+{
+	struct rule_run *run = data;
+	size_t i;
+
+	for (i = run->from; i < run->to; i++) {
+		size_t im = jr_push_index(run->r, i);
+
+		parse_rule(run->r, jr_at(run->rules, i), &run->c, &run->out[i]);
+		jr_pop(run->r, im);
+	}
+	return NULL;
+}
+
+/*
+ * A chain's rules: a long list (RULES_SPLIT_MIN or more) in two halves at once, the second
+ * on a thread with errors of its own, appended after the first half's as if read in order
+ * (each rule is read on its own: the sets and the chain's kind are only looked at).
+ */
+static void parse_rules(struct jr *r, const struct json_t *rules, struct rule_ctx *c,
+			struct fw_rule *out, size_t n)
+{
+	struct errlist errs = {0};
+	struct jr r2 = {.errs = &errs};
+	struct rule_run first = {rules, out, 0, n, r, *c}, second = {rules, out, n / 2, n, &r2, *c};
+	bool threaded = false;
+	pthread_t t;
+
+	if (n >= RULES_SPLIT_MIN) {
+		strbuf_append(&r2.ptr, jr_ptr(r));
+		threaded = !r2.ptr.oom && pthread_create(&t, NULL, parse_rule_run, &second) == 0;
+	}
+	if (threaded)
+		first.to = n / 2;
+	parse_rule_run(&first);
+	if (threaded) {
+		pthread_join(t, NULL);
+		errlist_move(r->errs, &errs);
+	}
+	jr_done(&r2);
+}
+
 static void parse_chain(struct jr *r, const struct json_t *v, struct rule_ctx *c,
 			struct fw_chain *ch)
 {
 	const struct json_t *rules;
-	size_t mark, i;
+	size_t mark;
 	int policy;
 
 	ch->present = true;
@@ -93,11 +150,9 @@ static void parse_chain(struct jr *r, const struct json_t *v, struct rule_ctx *c
 	mark = jr_push_key(r, "rules");
 	if (jr_array(r, rules, LIMIT_MANY) && jr_size(rules)) {
 		ch->rules = fw_alloc_array(r, jr_size(rules), sizeof(*ch->rules));
-		for (i = 0; ch->rules && i < jr_size(rules); i++) {
-			size_t im = jr_push_index(r, i);
-
-			parse_rule(r, jr_at(rules, i), c, &ch->rules[ch->n_rules++]);
-			jr_pop(r, im);
+		if (ch->rules) {
+			parse_rules(r, rules, c, ch->rules, jr_size(rules));
+			ch->n_rules = jr_size(rules);
 		}
 	}
 	jr_pop(r, mark);

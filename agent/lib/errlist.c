@@ -1,10 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "errlist.h"
 #include "strbuf.h"
+
+/* Room for one more entry: false (oom set) when there is none. */
+static bool grow(struct errlist *l)
+{
+	size_t cap = l->cap ? l->cap * 2 : 16;
+	struct errlist_entry *v = realloc(l->v, cap * sizeof(*v));
+
+	if (!v) {
+		l->oom = 1;
+		return false;
+	}
+	l->v = v;
+	l->cap = cap;
+	return true;
+}
 
 static void errlist_vadd(struct errlist *l, const char *pointer, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
@@ -56,17 +72,8 @@ static void errlist_vadd(struct errlist *l, const char *pointer, const char *fmt
 		l->dropped++;
 		return;
 	}
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct errlist_entry *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v) {
-			l->oom = 1;
-			return;
-		}
-		l->v = v;
-		l->cap = cap;
-	}
+	if (l->n == l->cap && !grow(l))
+		return;
 	strbuf_vprintf(&msg, fmt, ap);
 	e = &l->v[l->n];
 	*e = (struct errlist_entry){
@@ -81,6 +88,31 @@ static void errlist_vadd(struct errlist *l, const char *pointer, const char *fmt
 		return;
 	}
 	l->n++;
+}
+
+void errlist_move(struct errlist *l, struct errlist *from)
+{
+	size_t i;
+
+	for (i = 0; i < from->n; i++) {
+		struct errlist_entry *e = &from->v[i];
+
+		if (l->n >= ERRLIST_MAX) {
+			l->dropped++;
+		} else if (l->n < l->cap || grow(l)) {
+			l->v[l->n] = *e;
+			l->v[l->n].seq = l->n;
+			l->n++;
+			continue;
+		}
+		free(e->pointer);
+		free(e->message);
+		free(e->position);
+	}
+	l->dropped += from->dropped;
+	l->oom |= from->oom;
+	free(from->v);
+	*from = (struct errlist){0};
 }
 
 static int errlist_entry_cmp(const void *a, const void *b)
