@@ -112,8 +112,9 @@ static int observe_catalog(const struct nfto *o, struct nfto_set *cat, struct ob
 	return r == -ENOENT ? 0 : r;
 }
 
-/* The records an access-list map's elements carry after their labels (nft-desc.h). A record
- * that does not read is left out: its object is then missing, and the plan makes it again. */
+/* The records a set's elements carry after their labels (access-list rules, port forwards,
+ * one-to-one entries: nft-desc.h). A record that does not read is left out: its object is
+ * then missing, and the plan makes it again. */
 static int observe_carried(const struct nfto *o, const struct nfto_set *s, struct objset *objs)
 {
 	struct strbuf tag = {0};
@@ -191,7 +192,7 @@ static int observe_read(struct nft *n, struct strbuf *err)
 			r = observe_catalog(&o, s, &objs);
 		else if (s->tag && !strncmp(s->tag, "fw-set ", 7))
 			r = observe_elements(s, &objs);
-		else if (!strncmp(s->name, NFTD_ACL_PREFIX, strlen(NFTD_ACL_PREFIX)))
+		else
 			r = observe_carried(&o, s, &objs);
 	}
 	if (r < 0) {

@@ -15,16 +15,16 @@ struct nftc {
 	const struct intent *in;
 	struct nftd *d;
 	bool reject_chains; /* the chains access-list maps reject with are made */
-	/* The firewall's part: its plan objects, and the keys of the fw-rule objects whose
-	 * catalog records the access-list maps' elements carry (not the catalog, then). */
+	/* The plan objects, and the tags of those whose catalog records map elements carry
+	 * (not the catalog, then): access-list rules, port forwards, one-to-one entries. */
 	const struct objset *objs;
 	char **carried;
 	size_t n_carried, cap_carried;
 	bool carried_oom;
 };
 
-/* The label of an element of rule (tag) and, when they fit in its user data, its plan
- * object's catalog record after NFTD_RECORD_SEP (the key then carried): into b. */
+/* The label of an element of the plan object tag and, when they fit in its user data, the
+ * object's catalog record after NFTD_RECORD_SEP (the tag then carried): into b. */
 void nftc_elem_label(struct nftc *c, struct strbuf *b, const char *tag, const char *label);
 
 void nftc_match_nfproto(struct nftd_rule *r, int family);

@@ -230,7 +230,8 @@ static void compile_forwards(struct nftc *c, int family)
 	const uint32_t dt[] = {addr_type(family), NFTD_TYPE_INET_SERVICE};
 	struct nftd_set *pf = NULL, *pfr = NULL;
 	bool need_pf = false, need_pfr = false;
-	struct strbuf tag = {0};
+	struct strbuf tag = {0}, first = {0};
+	const char *label;
 
 	/* The maps in a fixed order (as the sets of nftc_forward_open). */
 	for (i = 0; i < nat->n_destination; i++) {
@@ -255,25 +256,33 @@ static void compile_forwards(struct nftc *c, int family)
 		if (d->destination.family != family)
 			continue;
 		tag_dnat(c, &tag, d);
+		/* The forward's first element carries its catalog record (nft-desc.h). */
+		nftc_elem_label(c, &first, strbuf_str(&tag), strbuf_str(&tag));
+		label = strbuf_str(&first);
 		memset(data, 0, sizeof(data));
 		memcpy(data, d->to.bytes, alen);
 		for (j = 0; j < n_protos(d->protocol, protos); j++) {
 			if (same) {
 				key_app(lo, &d->destination, protos[j], d->ports.first);
 				key_app(hi, &d->destination, protos[j], d->ports.last);
-				nftd_elem(c->d, pfr, lo, hi, data, 0, strbuf_str(&tag));
+				nftd_elem(c->d, pfr, lo, hi, data, 0, label);
 				nftd_elem_ptr(c->d, pfr, d->ptr);
+				label = strbuf_str(&tag);
 				continue;
 			}
 			for (p = d->ports.first; pf && p <= d->ports.last; p++) {
 				key_app(lo, &d->destination, protos[j], (uint16_t)p);
 				nfte_port((uint16_t)(d->to_ports.first + (p - d->ports.first)),
 					  data + alen);
-				nftd_elem(c->d, pf, lo, NULL, data, 0, strbuf_str(&tag));
+				nftd_elem(c->d, pf, lo, NULL, data, 0, label);
 				nftd_elem_ptr(c->d, pf, d->ptr);
+				label = strbuf_str(&tag);
 			}
 		}
 	}
+	if (first.oom)
+		c->d->oom = true;
+	strbuf_done(&first);
 	strbuf_done(&tag);
 	if (pf)
 		dnat_rule(c, family, pf, true);
@@ -288,7 +297,7 @@ static struct nftd_set *compile_one_to_one(struct nftc *c, int family)
 	size_t alen = addr_len(family), i;
 	const uint32_t kt[] = {addr_type(family), NFTD_TYPE_IFNAME};
 	struct nftd_set *od = NULL, *os = NULL;
-	struct strbuf tag = {0};
+	struct strbuf tag = {0}, first = {0};
 	char name[16];
 
 	for (i = 0; i < nat->n_one_to_one; i++) {
@@ -308,14 +317,18 @@ static struct nftd_set *compile_one_to_one(struct nftc *c, int family)
 		if (!od || !os)
 			break;
 		tag_one_to_one(c, &tag, o);
+		nftc_elem_label(c, &first, strbuf_str(&tag), strbuf_str(&tag));
 		nftd_elem(c->d, od, o->public_addr.bytes, NULL, o->private_addr.bytes, 0,
-			  strbuf_str(&tag));
+			  strbuf_str(&first));
 		nftd_elem_ptr(c->d, od, o->ptr);
 		memcpy(key, o->private_addr.bytes, alen);
 		nftc_ifname(o->interface, key + alen);
 		nftd_elem(c->d, os, key, NULL, o->public_addr.bytes, 0, strbuf_str(&tag));
 		nftd_elem_ptr(c->d, os, o->ptr);
 	}
+	if (first.oom)
+		c->d->oom = true;
+	strbuf_done(&first);
 	strbuf_done(&tag);
 	if (!od || !os)
 		return NULL;

@@ -602,17 +602,25 @@ static void record_keys_unique(struct record_key *v, size_t n)
 
 void nftc_elem_label(struct nftc *c, struct strbuf *b, const char *tag, const char *label)
 {
-	const char *key = strchr(tag, ' ');
-	struct object *o = c->objs && key ? objset_get(c->objs, OBJ_FW_RULE, key + 1) : NULL;
+	const char *sp = strchr(tag, ' ');
+	char kind[32];
+	struct object *o = NULL;
 	size_t at;
+	int k;
 
 	strbuf_truncate(b, 0);
 	strbuf_append(b, label);
+	if (c->objs && sp && (size_t)(sp - tag) < sizeof(kind)) {
+		memcpy(kind, tag, (size_t)(sp - tag));
+		kind[sp - tag] = '\0';
+		k = object_kind_from_string(kind);
+		o = k >= 0 ? objset_get(c->objs, (enum object_kind)k, sp + 1) : NULL;
+	}
 	if (!o)
 		return;
 	at = b->len;
 	strbuf_append_n(b, (const char[]){NFTD_RECORD_SEP}, 1);
-	nftc_record(object_kind_to_string(o->kind), o->key, o->attrs, b);
+	nftc_record(kind, o->key, o->attrs, b);
 	if (b->oom || !nftd_elem_fits(label, strbuf_str(b) + at + 1)) {
 		strbuf_truncate(b, at); /* the record stays in the catalog */
 		return;
@@ -629,7 +637,7 @@ void nftc_elem_label(struct nftc *c, struct strbuf *b, const char *tag, const ch
 		c->carried = v;
 		c->cap_carried = cap;
 	}
-	c->carried[c->n_carried] = strdup(o->key);
+	c->carried[c->n_carried] = strdup(tag);
 	if (!c->carried[c->n_carried]) {
 		c->carried_oom = true;
 		strbuf_truncate(b, at);
@@ -643,13 +651,31 @@ static int str_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Whether the record of object o is carried by an access-list map's element. */
-static bool carried(const struct nftc *c, const struct object *o)
+/* Whether the record of object o is carried by a map's element (its tag, tag: a buffer). */
+static bool carried(const struct nftc *c, const struct object *o, struct strbuf *tag)
 {
-	const char *key = o->key;
+	const char *t;
 
-	return o->kind == OBJ_FW_RULE && c->n_carried &&
-	       bsearch(&key, c->carried, c->n_carried, sizeof(*c->carried), str_cmp);
+	if (!c->n_carried || (o->kind != OBJ_FW_RULE && o->kind != OBJ_NAT_RULE))
+		return false;
+	strbuf_truncate(tag, 0);
+	strbuf_printf(tag, "%s %s", object_kind_to_string(o->kind), o->key);
+	t = strbuf_str(tag);
+	return !tag->oom && bsearch(&t, c->carried, c->n_carried, sizeof(*c->carried), str_cmp);
+}
+
+/* The tags nftc_elem_label() carried, released. */
+static void carried_done(struct nftc *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_carried; i++)
+		free(c->carried[i]);
+	free(c->carried);
+	if (c->carried_oom)
+		c->d->oom = true;
+	c->carried = NULL;
+	c->n_carried = c->cap_carried = 0;
 }
 
 /* The plan objects of the firewall section: the firewall's part of the table keeps their
@@ -671,7 +697,7 @@ static void compile_catalog(struct nftc *c, const struct objset *objs, bool fire
 {
 	const uint32_t t[] = {NFTD_TYPE_MARK, NFTD_TYPE_MARK};
 	_cleanup_free_ struct record_key *keys = NULL;
-	struct strbuf text = {0};
+	struct strbuf text = {0}, tag = {0};
 	struct nftd_set *s;
 	struct object *o;
 	size_t i, n = 0, off;
@@ -685,7 +711,7 @@ static void compile_catalog(struct nftc *c, const struct objset *objs, bool fire
 		qsort(c->carried, c->n_carried, sizeof(*c->carried), str_cmp);
 	objset_foreach(objs, i, o) {
 		if (o->kind == OBJ_FW_ELEMENT || firewall_kind(o->kind) != firewall ||
-		    carried(c, o))
+		    carried(c, o, &tag))
 			continue;
 		keys[n].off = text.len;
 		nftc_record(object_kind_to_string(o->kind), o->key, o->attrs, &text);
@@ -713,6 +739,7 @@ static void compile_catalog(struct nftc *c, const struct objset *objs, bool fire
 	if (text.oom)
 		c->d->oom = true;
 	strbuf_done(&text);
+	strbuf_done(&tag);
 }
 
 static void part_release(void *data)
@@ -734,7 +761,6 @@ static void include_firewall(struct nftc *c, const struct objset *objs)
 	struct intent_memo *m = c->in->firewall.memo;
 	struct nftd *part = m ? m->slot[INTENT_MEMO_NFT].data : NULL;
 	struct nftc pc = {.in = c->in, .objs = objs};
-	size_t i;
 	int k;
 
 	if (part) {
@@ -754,11 +780,7 @@ static void include_firewall(struct nftc *c, const struct objset *objs)
 		nftc_compile_rules(&pc, chain_name[k], ch->rules, ch->n_rules);
 	}
 	compile_catalog(&pc, objs, true);
-	for (i = 0; i < pc.n_carried; i++)
-		free(pc.carried[i]);
-	free(pc.carried);
-	if (pc.carried_oom)
-		part->oom = true;
+	carried_done(&pc);
 	nftd_include(c->d, part);
 	if (m && !part->oom) {
 		m->slot[INTENT_MEMO_NFT].data = part;
@@ -781,9 +803,11 @@ int nftc_compile(const struct intent *in, struct nftd **ret, struct objset *ret_
 	if (r >= 0)
 		r = desired_nat(in, &objs);
 	if (r >= 0) {
+		c.objs = &objs;
 		compile_filter(&c, &objs);
 		nftc_compile_nat(&c);
 		compile_catalog(&c, &objs, false);
+		carried_done(&c);
 		include_firewall(&c, &objs);
 		r = nftd_oom(c.d);
 	}

@@ -17,8 +17,9 @@
  *       hairpin masquerade (_lan4/_lan6), one-to-one (_o2os4/_o2os6), the intent's source rules
  set _objects  the plan objects' text (the catalog read back by observe), one record
  *       per object keyed by its hash, so that changing one object changes its elements only;
- *       _objects_fw holds the firewall section's objects, but for the rules whose records
- *       their access-list maps' elements carry (nft-desc.h, NFTD_RECORD_SEP)
+ *       _objects_fw holds the firewall section's objects; neither holds the records that
+ *       map elements carry (access-list rules, port forwards, one-to-one entries:
+ *       nft-desc.h, NFTD_RECORD_SEP)
  *
  * The firewall section's part (its sets, the chains' rules after the always-on ones, its
  * catalog) is built once per reading of the section and kept with it (include_firewall).

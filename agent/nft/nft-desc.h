@@ -40,8 +40,9 @@
  * printable), the catalog record of the plan object the element comes from (nft-compile.h):
  * the element's user data then holds the label as its comment and the record as an entry of
  * its own (NFTD_UDATA_RECORD, which nft neither shows nor minds), and observe reads the two
- * back into the same string. The access-list maps' elements carry their rule's record so: the
- * catalog then needs no element of its own for it.
+ * back into the same string. The first element of each access-list rule, port forward and
+ * one-to-one entry carries its object's record so: the catalog then needs no element of its
+ * own for it (a record that does not fit stays in the catalog).
  */
 #define NFTD_RECORD_SEP '\x1e'
 #define NFTD_UDATA_RECORD 0x76

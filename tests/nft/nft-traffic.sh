@@ -305,7 +305,7 @@ variant nat-d 'i["nat"]["destination"].append({"in": "public", "destination": "2
 # forwards' content, not their places, so the others' objects and elements stay as they are.
 variant nat-e 'i["nat"]["destination"].insert(0, {"in": "public", "destination": "203.0.113.11", "protocol": "tcp", "ports": 8200, "to": "10.1.1.6", "to_ports": 7001}); i["nat"]["destination"].append({"in": "public", "destination": "203.0.113.11", "protocol": "tcp", "ports": 7100, "to": "10.1.1.5"}); i["nat"]["one_to_one"][0]["private"] = "10.1.1.5"'
 drv apply "$dir/intent-base.json" >/dev/null 2>&1
-expect "forward appended (base -> nat-a): elements only" "applied 1 nft=1/3/3/0" \
+expect "forward appended (base -> nat-a): elements only" "applied 1 nft=1/2/2/0" \
 	drv apply "$tmp/nat-a.json"
 # the handles of the table's chains, sets and rules, in listing order
 handles() { in_ns $R nft -a list table inet vrouter | grep -o '# handle [0-9]*$'; }
@@ -321,23 +321,23 @@ sleep 0.5
 in_ns $PUB $peer stream 203.0.113.11 7100 $secs >"$tmp/stream" 2>&1 &
 spid=$!
 sleep 0.5
-# + _pf4, _open4, catalog
-expect "forward added (nat-b): 3 element messages" "applied 1 nft=1/3/3/0" drv apply "$tmp/nat-b.json"
+# + _pf4 (its first element with the forward's catalog record), _open4
+expect "forward added (nat-b): 2 element messages" "applied 1 nft=1/2/2/0" drv apply "$tmp/nat-b.json"
 expect "nat-b read back: nothing to do" "" drv plan "$tmp/nat-b.json"
 expect "new forward 8100 -> guest 7001" "port=7001 peer=203.0.113.100" in_ns $PUB $peer ask 203.0.113.11 8100
-# _o2od4 and _o2os4 replaced (delete + add each), the catalog's record too
-expect "one-to-one changed (nat-c): 6 element messages" "applied 1 nft=1/6/6/0" \
+# _o2od4 (with the entry's record) and _o2os4 replaced (delete + add each)
+expect "one-to-one changed (nat-c): 4 element messages" "applied 1 nft=1/4/4/0" \
 	drv apply "$tmp/nat-c.json"
 expect "nat-c read back: nothing to do" "" drv plan "$tmp/nat-c.json"
 expect "one-to-one now reaches the server" "port=80 peer=203.0.113.100" in_ns $PUB $peer ask 203.0.113.12 80
-# - _pf4, _open4, catalog
-expect "forward removed (nat-d): 3 element messages" "applied 1 nft=1/3/3/0" drv apply "$tmp/nat-d.json"
+# - _pf4, _open4
+expect "forward removed (nat-d): 2 element messages" "applied 1 nft=1/2/2/0" drv apply "$tmp/nat-d.json"
 expect "removed forward 8100 no longer forwards" timeout in_ns $PUB $peer ask 203.0.113.11 8100
 drv plan "$tmp/nat-e.json" >"$tmp/plan-e"
 expect "forward inserted first: one operation, creating it" \
 	"create nat-rule dnat/public/203.0.113.11/tcp/8200" cut -d' ' -f1-3 "$tmp/plan-e"
-# + 8200: _pf4, _open4, catalog
-expect "forward inserted first (nat-e): 3 element messages" "applied 1 nft=1/3/3/0" \
+# + 8200: _pf4, _open4
+expect "forward inserted first (nat-e): 2 element messages" "applied 1 nft=1/2/2/0" \
 	drv apply "$tmp/nat-e.json"
 expect "nat-e read back: nothing to do" "" drv plan "$tmp/nat-e.json"
 expect "inserted forward 8200 -> guest 7001" "port=7001 peer=203.0.113.100" in_ns $PUB $peer ask 203.0.113.11 8200
@@ -349,9 +349,9 @@ if [ $alive = 1 ] && grep -q '^lines=' "$tmp/stream"; then
 else
 	cp "$tmp/stream" "$tmp/err"; fail "tcp stream through the forward of 7100 survived (open to the end: $alive)"
 fi
-# 8200 and 7100 gone (catalog 2, _pf4, _pfr4, _open4 2); the one-to-one entry back (catalog,
-# _o2od4, _o2os4: out and in again, 6)
-expect "back to the base intent: elements only, 12 messages" "applied 3 nft=1/12/12/0" \
+# 8200 and 7100 gone (_pf4, _pfr4, _open4 2); the one-to-one entry back (_o2od4 with its
+# record, _o2os4: out and in again, 4)
+expect "back to the base intent: elements only, 8 messages" "applied 3 nft=1/8/8/0" \
 	drv apply "$dir/intent-base.json"
 expect "one-to-one back on the guest" "port=7001 peer=203.0.113.100" in_ns $PUB $peer ask 203.0.113.12 7001
 kill $mpids 2>/dev/null
@@ -376,12 +376,12 @@ fi
 # is what a new backend reads from the kernel.
 expect "the NAT changes in one process: same batches, the kept view as read" \
 	"applied 0 nft=0/0/0/0
-applied 1 nft=1/3/3/0
-applied 1 nft=1/3/3/0
-applied 1 nft=1/6/6/0
-applied 1 nft=1/3/3/0
-applied 1 nft=1/3/3/0
-applied 3 nft=1/12/12/0
+applied 1 nft=1/2/2/0
+applied 1 nft=1/2/2/0
+applied 1 nft=1/4/4/0
+applied 1 nft=1/2/2/0
+applied 1 nft=1/2/2/0
+applied 3 nft=1/8/8/0
 cache: used, 18 objects as read" \
 	drv apply --check-cache "$dir/intent-base.json" "$tmp/nat-a.json" "$tmp/nat-b.json" \
 	"$tmp/nat-c.json" "$tmp/nat-d.json" "$tmp/nat-e.json" "$dir/intent-base.json"
@@ -416,7 +416,7 @@ else
 	diff -u "$tmp/before.json" "$tmp/after.json" >>"$tmp/err"
 	fail "a transaction between observe and commit: batch refused (rc=$rc)"
 fi
-expect "applied again: elements only" "applied 1 nft=1/3/3/0" drv apply "$tmp/nat-a.json"
+expect "applied again: elements only" "applied 1 nft=1/2/2/0" drv apply "$tmp/nat-a.json"
 drv apply "$dir/intent-base.json" >/dev/null 2>&1
 
 # ---- IPv6: filter, port forward, one-to-one, source NAT, hairpin ----
@@ -457,8 +457,8 @@ expect "v6 one-to-one inbound: 2001:db8:1::12 reaches fd00:1::6" "port=7001 peer
 expect "v6 hairpin: guest -> forwarded public address" "port=80 peer=fd00:1::1" \
 	in_ns $G $peer ask 2001:db8:1::11 8080
 expect "IPv4 still forwarded beside IPv6" "port=9001 peer=203.0.113.100" in_ns $PUB $peer ask 203.0.113.11 8001
-# + _pf6, _open6, catalog
-expect "v6 forward added: 3 element messages" "applied 1 nft=1/3/3/0" drv apply "$tmp/v6-fwd.json"
+# + _pf6 (with the record), _open6
+expect "v6 forward added: 2 element messages" "applied 1 nft=1/2/2/0" drv apply "$tmp/v6-fwd.json"
 expect "v6 new forward 8081 -> [fd00:1::6]:7001" "port=7001 peer=2001:db8:1::100" \
 	in_ns $PUB $peer ask 2001:db8:1::11 8081
 

@@ -391,7 +391,7 @@ static void test_diff(void **state)
 	struct nftd *b = compile_with("\"192.0.2.7\"", "6000-6009", NULL);
 	struct nfto_set have;
 	struct nftdiff l = {0};
-	size_t i, adds = 0;
+	size_t i, adds = 0, records = 0;
 
 	/* Same set: nothing to do. */
 	observe_as_is(nftd_set_find(a, "_pf4"), &have);
@@ -401,21 +401,24 @@ static void test_diff(void **state)
 	assert_int_equal(nftdiff_set(nftd_set_find(b, "_pf4"), &have, &l), 0);
 	assert_int_equal(l.n, 40);
 	for (i = 0; i < l.n; i++) {
+		const char *c = l.v[i].comment, *sep = c ? strchr(c, NFTD_RECORD_SEP) : NULL;
+
 		assert_int_equal(l.v[i].add, i >= 20);
-		adds += l.v[i].add && l.v[i].has_data && l.v[i].comment &&
-			!strcmp(l.v[i].comment, "nat-rule dnat/public/203.0.113.11/tcp_udp/6000") &&
+		adds += l.v[i].add && l.v[i].has_data && c &&
+			!strncmp(c, "nat-rule dnat/public/203.0.113.11/tcp_udp/6000",
+				 sep ? (size_t)(sep - c) : strlen(c)) &&
 			!strcmp(l.v[i].ptr, "/nat/destination/0");
+		/* the forward's record, with its first element */
+		records += l.v[i].add && sep && strstr(sep, "dport 6000-6009");
 	}
 	assert_int_equal(adds, 20);
+	assert_int_equal(records, 1);
 	observed_free(&have);
-	/* A comment changed (the catalog's record of the forward): out and in again. */
+	/* The forward's record is its first element's: the catalog does not change. */
 	nftdiff_reset(&l);
 	observe_as_is(nftd_set_find(a, NFTC_CATALOG), &have);
 	assert_int_equal(nftdiff_set(nftd_set_find(b, NFTC_CATALOG), &have, &l), 0);
-	assert_int_equal(l.n, 2); /* one record of one chunk: deleted, added */
-	assert_false(l.v[0].add);
-	assert_true(l.v[1].add);
-	assert_non_null(strstr(l.v[1].comment, "dport 6000-6009"));
+	assert_int_equal(l.n, 0);
 	observed_free(&have);
 	/* An empty kernel set: everything added; the same element twice: once. */
 	nftdiff_reset(&l);
@@ -467,16 +470,21 @@ static void test_forward_inserted(void **state)
 		nftdiff_reset(&l);
 		assert_int_equal(nftdiff_set(s, &have, &l), 0);
 		for (j = 0; j < l.n; j++) {
+			const char *c = l.v[j].comment;
+
 			assert_true(l.v[j].add);
-			if (strcmp(s->name, NFTC_CATALOG))
-				assert_string_equal(l.v[j].comment,
-						    "nat-rule dnat/public/203.0.113.11/tcp/443");
+			assert_non_null(c);
+			assert_int_equal(strcspn(c, (const char[]){NFTD_RECORD_SEP, '\0'}),
+					 strlen("nat-rule dnat/public/203.0.113.11/tcp/443"));
+			assert_memory_equal(c, "nat-rule dnat/public/203.0.113.11/tcp/443",
+					    strlen("nat-rule dnat/public/203.0.113.11/tcp/443"));
 		}
 		adds += l.n;
 		observed_free(&have);
 	}
-	/* _pf4 (two ports), _openr4 (the range), the catalog's record */
-	assert_int_equal(adds, 4);
+	/* _pf4 (two ports, the first with the forward's record), _openr4 (the range); nothing in
+	 * the catalog */
+	assert_int_equal(adds, 3);
 	nftdiff_done(&l);
 	nftd_free(a);
 	nftd_free(b);
@@ -552,6 +560,64 @@ static void test_hash_size(void **state)
 	assert_int_equal(nftd_hash_size(1000), 2048);
 	assert_int_equal(nftd_hash_size(12012), 32768);
 	assert_int_equal(nftd_hash_size((size_t)UINT32_MAX), UINT32_MAX);
+}
+
+/* The first element of a forward and of a one-to-one entry carries the object's catalog
+ * record; a record that does not fit in the element's user data stays in the catalog (an IPv6
+ * one-to-one entry of long addresses). */
+static void test_nat_records_carried(void **state)
+{
+	static const char o2o[] =
+	    "], \"one_to_one\": [{\"interface\": \"public\", \"public\": \"203.0.113.12\","
+	    " \"private\": \"10.1.1.6\"}, {\"interface\": \"public\","
+	    " \"public\": \"fd00:1::aaaa:bbbb:cccc:dddd\","
+	    " \"private\": \"fd00:2::aaaa:bbbb:cccc:dddd\"}]}}";
+	static const char addrs[] = ", \"203.0.113.12/24\", \"fd00:1::aaaa:bbbb:cccc:dddd/64\"";
+	_cleanup_free_ char *doc = NULL, *with = NULL, *more = NULL;
+	const struct nftd_set *pf, *od4, *od6, *cat;
+	struct errlist errs = {0};
+	struct intent *in = NULL;
+	struct nftd *d = NULL;
+	size_t i, carried = 0;
+	char *p;
+
+	(void)state;
+	assert_true(asprintf(&doc, base, "\"192.0.2.7\"") > 0);
+	p = doc + strlen(doc) - strlen("]}}");
+	assert_string_equal(p, "]}}");
+	assert_true(asprintf(&with, "%.*s%s", (int)(p - doc), doc, o2o) > 0);
+	/* the public addresses on the interface */
+	p = strstr(with, "\"fd00:1::1/64\"");
+	assert_non_null(p);
+	p += strlen("\"fd00:1::1/64\"");
+	assert_true(asprintf(&more, "%.*s%s%s", (int)(p - with), with, addrs, p) > 0);
+	assert_int_equal(intent_load(more, strlen(more), &in, &errs), 0);
+	errlist_done(&errs);
+	assert_int_equal(nftc_compile(in, &d, NULL), 0);
+	intent_free(in);
+	pf = nftd_set_find(d, "_pf4");
+	od4 = nftd_set_find(d, "_o2od4");
+	od6 = nftd_set_find(d, "_o2od6");
+	cat = nftd_set_find(d, NFTC_CATALOG);
+	assert_non_null(pf);
+	assert_non_null(od4);
+	assert_non_null(od6);
+	assert_non_null(cat);
+	for (i = 0; i < pf->n; i++)
+		carried += strchr(pf->comments[i], NFTD_RECORD_SEP) != NULL;
+	assert_int_equal(carried, 1); /* the forward's first element only */
+	assert_non_null(strchr(pf->comments[0], NFTD_RECORD_SEP));
+	assert_non_null(strstr(od4->comments[0], "\x1enat-rule 23:one-to-one/203.0.113.12"));
+	assert_null(strchr(od6->comments[0], NFTD_RECORD_SEP));
+	carried = 0;
+	for (i = 0; i < cat->n; i++) {
+		assert_null(strstr(cat->comments[i], "one-to-one/203.0.113.12"));
+		assert_null(strstr(cat->comments[i], ":dnat/public/"));
+		carried +=
+		    strstr(cat->comments[i], ":one-to-one/fd00:1::aaaa:bbbb:cccc:dddd") != NULL;
+	}
+	assert_int_equal(carried, 1); /* the IPv6 entry's record, in the catalog */
+	nftd_free(d);
 }
 
 /* ---- access lists as verdict maps ---- */
@@ -1007,10 +1073,10 @@ int main(void)
 		cmocka_unit_test(test_fingerprint),   cmocka_unit_test(test_batches),
 		cmocka_unit_test(test_rule_labels),   cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_forward_inserted), cmocka_unit_test(test_nat_sets_order),
-		cmocka_unit_test(test_hash_size),
-		cmocka_unit_test(test_admit),
-		cmocka_unit_test(test_acl_maps), cmocka_unit_test(test_acl_first_match),
-		cmocka_unit_test(test_acl_one_source), cmocka_unit_test(test_firewall_part_kept),
+		cmocka_unit_test(test_hash_size),     cmocka_unit_test(test_nat_records_carried),
+		cmocka_unit_test(test_admit),	      cmocka_unit_test(test_acl_maps),
+		cmocka_unit_test(test_acl_first_match), cmocka_unit_test(test_acl_one_source),
+		cmocka_unit_test(test_firewall_part_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
