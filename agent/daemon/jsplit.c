@@ -157,7 +157,7 @@ static json_t *container_at(json_t *root, const struct cut *c)
 }
 
 /* The second part's members appended to the first's container: false when a key is in both
- * (the caller then parses the text in one call) or memory ran out. */
+ * (the caller then parses the text in one call, which refuses it) or memory ran out. */
 static bool join(json_t *into, json_t *rest, bool array)
 {
 	const char *key;
@@ -184,7 +184,9 @@ json_t *jsplit_loadb(const char *text, size_t len, size_t flags, size_t min)
 	bool threaded;
 	size_t keep, tail;
 
-	if (len < min || len < 2 || !find_cut(text, len, &c))
+	/* Without JSON_REJECT_DUPLICATES, a key twice keeps its last value: the container the
+	 * cut found in the first could be thrown away. */
+	if (len < min || len < 2 || !(flags & JSON_REJECT_DUPLICATES) || !find_cut(text, len, &c))
 		return json_loadb(text, len, flags, NULL);
 	keep = (size_t)(c.keep_end - text);
 	tail = len - (size_t)(c.rest_end - text);

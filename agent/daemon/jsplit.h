@@ -9,7 +9,8 @@
  * by json_loadb(), the second on a thread, and its members are then appended to the first's
  * container. Every byte of the text goes to one of the two parsers except the container's own
  * punctuation around the cut, which the walk that finds it checks (lib/jtext.h); a key in both
- * parts is refused as a whole parse refuses it (JSON_REJECT_DUPLICATES).
+ * parts is refused as a whole parse refuses it. Only with JSON_REJECT_DUPLICATES: without it,
+ * a key twice keeps its last value, and the cut could be in the value thrown away.
  */
 #pragma once
 
@@ -23,7 +24,8 @@
 
 /*
  * The value json_loadb(text, len, flags, NULL) returns, on two threads when the text is at
- * least min bytes and has a place to cut (else in one call). NULL when the text is not valid
+ * least min bytes, flags refuse duplicate keys and the text has a place to cut (else in one
+ * call). NULL when the text is not valid
  * JSON or memory ran out, as json_loadb(): the caller that wants the reason parses it again
  * in one call. flags: those of json_loadb (JSON_REJECT_DUPLICATES, JSON_DECODE_ANY).
  */

@@ -80,6 +80,10 @@ static void test_key_in_both_halves(void **state)
 	(void)state;
 	assert_int_equal(check(text, flags), 0);
 	assert_int_equal(check(text, 0), 1);
+	/* The member the cut goes into, twice: without JSON_REJECT_DUPLICATES the last value is
+	 * kept (the text is not cut then). */
+	assert_int_equal(check("{\"a\":[1,2,3,4,5,6,7,8,9,10,11,12],\"a\":[0]}", 0), 1);
+	assert_int_equal(check("{\"a\":[1,2,3,4,5,6,7,8,9,10,11,12],\"a\":[0]}", flags), 0);
 	assert_int_equal(check("{\"k\":{\"a\":1,\"b\":2,\"c\":3,\"a\":4}}", flags), 0);
 	assert_int_equal(check("{\"k\":{\"a\":[1],\"b\":[2],\"c\":[3],\"\\u0061\":[4]}}", flags),
 			 0);
