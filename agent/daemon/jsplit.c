@@ -32,11 +32,6 @@ struct cut {
 	const char *rest_end;	/* after the value of the container's last member */
 };
 
-struct member {
-	const char *key, *start, *value;
-	size_t key_len, value_len, depth;
-};
-
 static const char *skip_ws(const char *p, const char *end)
 {
 	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
@@ -44,43 +39,10 @@ static const char *skip_ws(const char *p, const char *end)
 	return p;
 }
 
-/* The members of the object or array at text, in order: 0, or -EINVAL (not a container the
- * walk reads), -ENOMEM. */
-static int members_of(const char *text, size_t len, struct member **ret, size_t *ret_n)
+/* Where a member starts: its key's quote (an element: its value). */
+static const char *member_start(const struct jtext_member *m)
 {
-	_cleanup_free_ struct member *v = NULL;
-	const char *p = skip_ws(text, text + len);
-	struct jtext_object o;
-	size_t n = 0, cap = 0, key_len;
-	const char *key;
-	int r;
-
-	if (p == text + len)
-		return -EINVAL;
-	r = *p == '[' ? jtext_array_open(&o, text, len) : jtext_object_open(&o, text, len);
-	while (r >= 0 && (r = jtext_object_next(&o, &key, &key_len)) > 0) {
-		struct member *m;
-
-		if (n == cap) {
-			struct member *g = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*g));
-
-			if (!g)
-				return -ENOMEM;
-			v = g;
-		}
-		m = &v[n++];
-		m->key = key;
-		m->key_len = key ? key_len : 0;
-		if (jtext_object_skip(&o, &m->value, &m->value_len) < 0)
-			return -EINVAL;
-		m->start = key ? key - 1 : m->value;
-		m->depth = o.depth;
-	}
-	if (r < 0)
-		return r;
-	*ret = TAKE_PTR(v);
-	*ret_n = n;
-	return 0;
+	return m->key ? m->key - 1 : m->value;
 }
 
 /* The cut of text (len bytes): true when found. Descends into the member that holds half of
@@ -93,11 +55,11 @@ static bool find_cut(const char *text, size_t len, struct cut *c)
 
 	c->depth = 0;
 	while (c->depth < DEPTH_MAX) {
-		_cleanup_free_ struct member *m = NULL;
+		_cleanup_free_ struct jtext_member *m = NULL;
 		const char *open = skip_ws(p, p + n), *end, *at;
 		size_t n_m, i, k, d;
 
-		if (members_of(p, n, &m, &n_m) < 0 || n_m == 0)
+		if (open == p + n || jtext_members(p, n, *open == '[', &m, &n_m) < 0 || n_m == 0)
 			return false;
 		for (i = 0; i < n_m; i++)
 			if (m[i].value_len >= len / 2 && m[i].depth > 0) {
@@ -114,16 +76,16 @@ static bool find_cut(const char *text, size_t len, struct cut *c)
 		 * half of the text after it within this container (or the one before if nearer). */
 		end = m[n_m - 1].value + m[n_m - 1].value_len;
 		at = end - (end - open > (ptrdiff_t)(len / 2) ? (ptrdiff_t)(len / 2) : end - open);
-		for (k = 1; k < n_m - 1 && m[k].start < at; k++)
+		for (k = 1; k < n_m - 1 && member_start(&m[k]) < at; k++)
 			;
-		if (k > 1 && m[k].start - at > at - m[k - 1].start)
+		if (k > 1 && member_start(&m[k]) - at > at - member_start(&m[k - 1]))
 			k--;
 		for (d = k; d < n_m; d++)
 			if (m[d].depth > MOVED_DEPTH_MAX)
 				return false;
 		c->array = *open == '[';
 		c->keep_end = m[k - 1].value + m[k - 1].value_len;
-		c->rest_start = m[k].start;
+		c->rest_start = member_start(&m[k]);
 		c->rest_end = end;
 		return true;
 	}

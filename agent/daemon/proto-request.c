@@ -181,49 +181,13 @@ static const struct proto_member *index_find(const struct proto_index *x, const 
 #define NESTED_MIN 4096 /* the fuzzer's build makes it small, to reach the nested reading */
 #endif
 
-/* A member (key, key_len) or element (key NULL) of a container's text. */
-struct span {
-	const char *key;
-	size_t key_len, off, len;
-};
-
 static json_t *parse_value(const char *text, size_t len)
 {
 	return jsplit_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, JSPLIT_MIN);
 }
 
-/* The members (or elements) of the container text holds, in order. -EINVAL when the walk does
- * not read it, -ENOMEM. */
-static int spans_of(const char *text, size_t len, bool array, struct span **ret, size_t *ret_n)
-{
-	_cleanup_free_ struct span *v = NULL;
-	struct jtext_object o;
-	const char *key, *value;
-	size_t key_len, n = 0, cap = 0, value_len;
-	int r;
-
-	r = array ? jtext_array_open(&o, text, len) : jtext_object_open(&o, text, len);
-	while (r >= 0 && (r = jtext_object_next(&o, &key, &key_len)) > 0) {
-		if (n == cap) {
-			struct span *g = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*g));
-
-			if (!g)
-				return -ENOMEM;
-			v = g;
-		}
-		if (jtext_object_skip(&o, &value, &value_len) < 0)
-			return -EINVAL;
-		v[n++] = (struct span){key, key_len, (size_t)(value - text), value_len};
-	}
-	if (r < 0)
-		return r;
-	*ret = TAKE_PTR(v);
-	*ret_n = n;
-	return 0;
-}
-
-static const struct span *span_find(const struct span *v, size_t n, size_t hint, const char *key,
-				    size_t key_len)
+static const struct jtext_member *member_find(const struct jtext_member *v, size_t n, size_t hint,
+					      const char *key, size_t key_len)
 {
 	size_t i;
 
@@ -245,7 +209,7 @@ static json_t *read_changed(const char *text, size_t len, const char *old_text, 
 			    json_t *old, int level)
 {
 	_cleanup_json_ json_t *ret = NULL;
-	_cleanup_free_ struct span *was = NULL;
+	_cleanup_free_ struct jtext_member *was = NULL;
 	struct jtext_object o;
 	size_t n_was, i = 0, key_len;
 	const char *key;
@@ -256,15 +220,15 @@ static json_t *read_changed(const char *text, size_t len, const char *old_text, 
 	 * its size or less) is parsed whole, on two threads. */
 	if (level >= NESTED_LEVELS || len < NESTED_MIN ||
 	    (len >= JSPLIT_MIN && old_len <= len / 4) || (!array && !json_is_object(old)) ||
-	    spans_of(old_text, old_len, array, &was, &n_was) < 0 ||
+	    jtext_members(old_text, old_len, array, &was, &n_was) < 0 ||
 	    (array ? jtext_array_open(&o, text, len) : jtext_object_open(&o, text, len)) < 0)
 		return parse_value(text, len);
 	ret = array ? json_array() : json_object();
 	if (!ret)
 		return NULL;
 	while ((r = jtext_object_next(&o, &key, &key_len)) > 0) {
-		const struct span *w = array ? (key_len < n_was ? &was[key_len] : NULL)
-					     : span_find(was, n_was, i, key, key_len);
+		const struct jtext_member *w = array ? (key_len < n_was ? &was[key_len] : NULL)
+						     : member_find(was, n_was, i, key, key_len);
 		char name[JTEXT_KEY_MAX + 1] = "";
 		json_t *value, *was_value = NULL;
 		const char *v;
@@ -280,12 +244,12 @@ static json_t *read_changed(const char *text, size_t len, const char *old_text, 
 		if (w)
 			was_value = array ? json_array_get(old, (size_t)(w - was))
 					  : json_object_get(old, name);
-		if (was_value && jtext_object_take(&o, old_text + w->off, w->len)) {
+		if (was_value && jtext_object_take(&o, w->value, w->value_len)) {
 			value = json_incref(was_value);
 		} else {
 			if (jtext_object_skip(&o, &v, &n) < 0)
 				return NULL;
-			value = read_changed(v, n, w ? old_text + w->off : NULL, w ? w->len : 0,
+			value = read_changed(v, n, w ? w->value : NULL, w ? w->value_len : 0,
 					     was_value, level + 1);
 			if (!value)
 				return NULL;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* JSON as text (jtext.h): lexical walks only, no tree, no allocation. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jtext.h"
@@ -223,5 +224,46 @@ int jtext_object_skip(struct jtext_object *o, const char **ret_value, size_t *re
 	*ret_len = i - o->pos;
 	o->pos = i;
 	o->value = false;
+	return 0;
+}
+
+int jtext_members(const char *text, size_t len, bool array, struct jtext_member **ret,
+		  size_t *ret_n)
+{
+	struct jtext_member *v = NULL;
+	struct jtext_object o;
+	size_t n = 0, cap = 0, key_len;
+	const char *key;
+	int r;
+
+	r = array ? jtext_array_open(&o, text, len) : jtext_object_open(&o, text, len);
+	while (r >= 0 && (r = jtext_object_next(&o, &key, &key_len)) > 0) {
+		struct jtext_member *m;
+
+		if (n == cap) {
+			struct jtext_member *g =
+			    realloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*g));
+
+			if (!g) {
+				r = -ENOMEM;
+				break;
+			}
+			v = g;
+		}
+		m = &v[n++];
+		m->key = key;
+		m->key_len = key ? key_len : 0;
+		if (jtext_object_skip(&o, &m->value, &m->value_len) < 0) {
+			r = -EINVAL;
+			break;
+		}
+		m->depth = o.depth;
+	}
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
 	return 0;
 }

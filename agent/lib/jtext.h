@@ -63,3 +63,18 @@ bool jtext_object_take(struct jtext_object *o, const char *value, size_t len);
 /* The value at the cursor, skipped: 0 with its text, or -EINVAL when it does not end before
  * the text does (an unterminated string, unbalanced brackets) or is empty. */
 int jtext_object_skip(struct jtext_object *o, const char **ret_value, size_t *ret_len);
+
+/* A member (key, key_len) or an element (key NULL) of a container's text: where its value
+ * lies and how deep the value nests (as jtext_object's depth). */
+struct jtext_member {
+	const char *key;
+	size_t key_len;
+	const char *value;
+	size_t value_len, depth;
+};
+
+/* The members of the object (array true: the elements of the array) text holds, in order:
+ * 0 with a malloc'd vector (NULL when there are none), -EINVAL when the walk does not read
+ * it, -ENOMEM. */
+int jtext_members(const char *text, size_t len, bool array, struct jtext_member **ret,
+		  size_t *ret_n);

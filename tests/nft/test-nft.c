@@ -142,14 +142,47 @@ static const char base[] =
 	"  \"protocol\": \"tcp_udp\", \"ports\": \"8000-8009\", \"to\": \"10.1.1.5\","
 	"  \"to_ports\": \"9000-9009\"}]}}";
 
+/* A valid intent's text, compiled. */
+static struct nftd *compile_doc(const char *doc)
+{
+	struct errlist errs = {0};
+	struct intent *in = NULL;
+	struct nftd *d = NULL;
+
+	assert_int_equal(intent_load(doc, strlen(doc), &in, &errs), 0);
+	errlist_done(&errs);
+	assert_int_equal(nftc_compile(in, &d, NULL), 0);
+	intent_free(in);
+	return d;
+}
+
+/* The base intent (set elements 192.0.2.7) with a forward (its text) put first or last
+ * among the forwards, compiled. */
+static struct nftd *compile_with_forward(const char *forward, bool first)
+{
+	static const char fwd[] = " \"destination\": [";
+	_cleanup_free_ char *doc = NULL, *with = NULL;
+	char *p;
+
+	assert_true(asprintf(&doc, base, "\"192.0.2.7\"") > 0);
+	p = strstr(doc, fwd);
+	assert_non_null(p);
+	p += strlen(fwd);
+	if (!first) {
+		p = strchr(p, '}');
+		assert_non_null(p);
+		p++;
+	}
+	assert_true(asprintf(&with, "%.*s%s%s%s%s", (int)(p - doc), doc, first ? "" : ", ", forward,
+			     first ? ", " : "", p) > 0);
+	return compile_doc(with);
+}
+
 /* The base intent with the set's elements, a forward's destination port instead of 8000-8009
  * (NULL: as is), and more at the end of the firewall section (NULL: nothing). */
 static struct nftd *compile_with(const char *elements, const char *ports, const char *more)
 {
 	_cleanup_free_ char *doc = NULL;
-	struct errlist errs = {0};
-	struct intent *in = NULL;
-	struct nftd *d = NULL;
 	char *p;
 
 	assert_true(asprintf(&doc, base, elements) > 0);
@@ -167,11 +200,7 @@ static struct nftd *compile_with(const char *elements, const char *ports, const 
 		free(doc);
 		doc = with;
 	}
-	assert_int_equal(intent_load(doc, strlen(doc), &in, &errs), 0);
-	errlist_done(&errs);
-	assert_int_equal(nftc_compile(in, &d, NULL), 0);
-	intent_free(in);
-	return d;
+	return compile_doc(doc);
 }
 
 static struct nftd *compile(const char *elements)
@@ -439,27 +468,15 @@ static void test_diff(void **state)
  * any of the table's own named sets (keys by content, not by place). */
 static void test_forward_inserted(void **state)
 {
-	static const char fwd[] = " \"destination\": [";
-	static const char first[] =
-		"{\"in\": \"public\", \"destination\": \"203.0.113.11\", \"protocol\": \"tcp\","
-		" \"ports\": \"443-444\", \"to\": \"10.1.1.6\", \"to_ports\": \"8443-8444\"}, ";
-	_cleanup_free_ char *doc = NULL, *with = NULL;
-	struct errlist errs = {0};
-	struct intent *in = NULL;
-	struct nftd *a = compile("\"192.0.2.7\""), *b = NULL;
+	struct nftd *a = compile("\"192.0.2.7\""), *b;
 	struct nftdiff l = {0};
 	size_t i, j, adds = 0;
-	char *p;
 
-	assert_true(asprintf(&doc, base, "\"192.0.2.7\"") > 0);
-	p = strstr(doc, fwd);
-	assert_non_null(p);
-	p += strlen(fwd);
-	assert_true(asprintf(&with, "%.*s%s%s", (int)(p - doc), doc, first, p) > 0);
-	assert_int_equal(intent_load(with, strlen(with), &in, &errs), 0);
-	errlist_done(&errs);
-	assert_int_equal(nftc_compile(in, &b, NULL), 0);
-	intent_free(in);
+	b = compile_with_forward(
+	    "{\"in\": \"public\", \"destination\": \"203.0.113.11\","
+	    " \"protocol\": \"tcp\", \"ports\": \"443-444\", \"to\": \"10.1.1.6\","
+	    " \"to_ports\": \"8443-8444\"}",
+	    true);
 	for (i = 0; i < b->n_sets; i++) {
 		const struct nftd_set *s = b->sets[i];
 		struct nfto_set have;
@@ -494,32 +511,9 @@ static void test_forward_inserted(void **state)
  * last among the forwards (the base's is a range to other ports: _pf4, _openr4). */
 static struct nftd *compile_forward_at(bool first)
 {
-	static const char fwd[] = " \"destination\": [";
-	static const char one[] =
-	    "{\"in\": \"public\", \"destination\": \"203.0.113.11\", \"protocol\": \"tcp\","
-	    " \"ports\": 443, \"to\": \"10.1.1.6\"}";
-	_cleanup_free_ char *doc = NULL, *with = NULL;
-	struct errlist errs = {0};
-	struct intent *in = NULL;
-	struct nftd *d = NULL;
-	char *p;
-
-	assert_true(asprintf(&doc, base, "\"192.0.2.7\"") > 0);
-	p = strstr(doc, fwd);
-	assert_non_null(p);
-	p += strlen(fwd);
-	if (!first) {
-		p = strchr(p, '}');
-		assert_non_null(p);
-		p++;
-	}
-	assert_true(asprintf(&with, "%.*s%s%s%s%s", (int)(p - doc), doc, first ? "" : ", ", one,
-			     first ? ", " : "", p) > 0);
-	assert_int_equal(intent_load(with, strlen(with), &in, &errs), 0);
-	errlist_done(&errs);
-	assert_int_equal(nftc_compile(in, &d, NULL), 0);
-	intent_free(in);
-	return d;
+	return compile_with_forward("{\"in\": \"public\", \"destination\": \"203.0.113.11\","
+				    " \"protocol\": \"tcp\", \"ports\": 443, \"to\": \"10.1.1.6\"}",
+				    first);
 }
 
 /* A forward of the other kind inserted first: the same sets in the same order, the same
@@ -575,9 +569,7 @@ static void test_nat_records_carried(void **state)
 	static const char addrs[] = ", \"203.0.113.12/24\", \"fd00:1::aaaa:bbbb:cccc:dddd/64\"";
 	_cleanup_free_ char *doc = NULL, *with = NULL, *more = NULL;
 	const struct nftd_set *pf, *od4, *od6, *cat;
-	struct errlist errs = {0};
-	struct intent *in = NULL;
-	struct nftd *d = NULL;
+	struct nftd *d;
 	size_t i, carried = 0;
 	char *p;
 
@@ -591,10 +583,7 @@ static void test_nat_records_carried(void **state)
 	assert_non_null(p);
 	p += strlen("\"fd00:1::1/64\"");
 	assert_true(asprintf(&more, "%.*s%s%s", (int)(p - with), with, addrs, p) > 0);
-	assert_int_equal(intent_load(more, strlen(more), &in, &errs), 0);
-	errlist_done(&errs);
-	assert_int_equal(nftc_compile(in, &d, NULL), 0);
-	intent_free(in);
+	d = compile_doc(more);
 	pf = nftd_set_find(d, "_pf4");
 	od4 = nftd_set_find(d, "_o2od4");
 	od6 = nftd_set_find(d, "_o2od6");
@@ -995,16 +984,10 @@ static void test_admit(void **state)
 		"  \"public\": {\"interface\": \"public\", \"vrid\": 2,"
 		"   \"virtual_addresses\": [\"203.0.113.20/24\"], \"unicast_peers\": [\"203.0.113.3\"]}},"
 		" \"sync\": {\"interface\": \"sync\", \"peer\": \"169.254.0.2\"}}}";
-	struct errlist errs = {0};
-	struct intent *in = NULL;
-	struct nftd *d = NULL, *none = compile("\"192.0.2.7\"");
+	struct nftd *d = compile_doc(doc), *none = compile("\"192.0.2.7\"");
 	const struct nftd_set *s;
 	uint8_t port[2];
 
-	assert_int_equal(intent_load(doc, strlen(doc), &in, &errs), 0);
-	errlist_done(&errs);
-	assert_int_equal(nftc_compile(in, &d, NULL), 0);
-	intent_free(in);
 	s = nftd_set_find(d, "_ike4");
 	assert_non_null(s);
 	assert_int_equal(s->n, 1);
