@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,16 +93,45 @@ static int fsync_dir(const char *path)
 	return 0;
 }
 
-int store_commit_file(const char *tmp, const char *path, struct strbuf *err)
+/* Writes buf to tmp (created, or emptied) and syncs it. On failure tmp is removed. */
+static int write_synced(const char *tmp, const char *buf, size_t len, struct strbuf *err)
 {
-	_cleanup_close_ int fd = open(tmp, O_RDONLY | O_CLOEXEC);
-	int r;
+	_cleanup_close_ int fd = -1;
+	size_t off = 0;
+	int r = 0;
 
-	if (fd < 0 || fsync(fd) < 0) {
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
 		r = -errno;
-		strbuf_printf(err, "cannot sync %s: %s", tmp, strerror(errno));
+		strbuf_printf(err, "cannot create %s: %s", tmp, strerror(errno));
 		return r;
 	}
+	while (off < len) {
+		ssize_t n = write(fd, buf + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			strbuf_printf(err, "cannot write %s: %s", tmp, strerror(errno));
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (r >= 0 && fsync(fd) < 0) {
+		r = -errno;
+		strbuf_printf(err, "cannot sync %s: %s", tmp, strerror(errno));
+	}
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+/* Renames a synced tmp to path and syncs the directory. */
+static int rename_synced(const char *tmp, const char *path, struct strbuf *err)
+{
+	int r;
+
 	if (rename(tmp, path) < 0) {
 		r = -errno;
 		strbuf_printf(err, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
@@ -115,49 +146,29 @@ int store_commit_file(const char *tmp, const char *path, struct strbuf *err)
 
 int store_write_file(const char *path, const char *buf, size_t len, struct strbuf *err)
 {
-	_cleanup_close_ int fd = -1;
 	struct strbuf tmp = {0};
-	size_t off = 0;
-	int r = 0;
+	int r;
 
 	if (strbuf_printf(&tmp, "%s.tmp", path) < 0)
 		return -ENOMEM;
-	fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		r = -errno;
-		strbuf_printf(err, "cannot create %s: %s", tmp.s, strerror(errno));
-		goto out;
-	}
-	while (off < len) {
-		ssize_t n = write(fd, buf + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			strbuf_printf(err, "cannot write %s: %s", tmp.s, strerror(errno));
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	if (fsync(fd) < 0) {
-		r = -errno;
-		strbuf_printf(err, "cannot sync %s: %s", tmp.s, strerror(errno));
-		goto out;
-	}
-	if (rename(tmp.s, path) < 0) {
-		r = -errno;
-		strbuf_printf(err, "cannot rename %s to %s: %s", tmp.s, path, strerror(errno));
-		goto out;
-	}
-	r = fsync_dir(path);
-	if (r < 0)
-		strbuf_printf(err, "cannot sync the directory of %s: %s", path, strerror(-r));
-out:
-	if (r < 0 && fd >= 0)
-		unlink(tmp.s);
+	r = write_synced(tmp.s, buf, len, err);
+	if (r >= 0)
+		r = rename_synced(tmp.s, path, err);
 	strbuf_done(&tmp);
 	return r;
+}
+
+int store_commit_file(const char *tmp, const char *path, struct strbuf *err)
+{
+	_cleanup_close_ int fd = open(tmp, O_RDONLY | O_CLOEXEC);
+	int r;
+
+	if (fd < 0 || fsync(fd) < 0) {
+		r = -errno;
+		strbuf_printf(err, "cannot sync %s: %s", tmp, strerror(errno));
+		return r;
+	}
+	return rename_synced(tmp, path, err);
 }
 
 static int store_lock(struct store *s, struct strbuf *err)
@@ -391,15 +402,16 @@ enum store_verdict store_compare(const struct store *s, int64_t generation, bool
 	return STORE_CONFLICT;
 }
 
-/* The whole text as the snapshot, then an empty log that follows it. The log is emptied only
- * once the snapshot's rename is durable: until then it names the old snapshot, and after,
- * it names none that exists (stale: ignored), so a crash leaves the old intent or the new. */
-static int save_snapshot(struct store *s, const char *t, size_t len, struct strbuf *err)
+/* The whole text as the snapshot (written to tmp and synced by the stage), then an empty log
+ * that follows it. The log is emptied only once the snapshot's rename is durable: until then
+ * it names the old snapshot, and after, it names none that exists (stale: ignored), so a
+ * crash leaves the old intent or the new. */
+static int save_snapshot(struct store *s, const char *tmp, size_t len, struct strbuf *err)
 {
 	struct strbuf ignored = {0};
 	int r;
 
-	r = store_write_file(s->path, t, len, err);
+	r = rename_synced(tmp, s->path, err);
 	if (r < 0)
 		return r;
 	s->base_len = len;
@@ -459,41 +471,153 @@ static size_t record_inserts_at_least(size_t len, const struct storelog_pair *pa
 	return copy < len ? len - copy : 0;
 }
 
-int store_save(struct store *s, int64_t generation, const char *text, size_t len,
-	       const struct storelog_pair *pairs, size_t n_pairs, struct strbuf *err)
-{
-	_cleanup_free_ char *t = malloc(len + 2);
-	struct strbuf rec = {0};
-	ssize_t copied = 0;
+struct store_stage {
+	struct store *s;
+	int64_t generation;
+	const char *text; /* the caller's, until store_stage_end() */
+	size_t len;
+	struct storelog_pair *pairs;
+	size_t n_pairs;
+	/* made by stage_run() */
+	char *t;	   /* text, its newline and a NUL */
+	struct strbuf rec; /* the log's record; empty: a snapshot */
+	struct strbuf tmp; /* the snapshot's temporary file, written and synced */
+	struct strbuf err;
 	int r;
+	pthread_t thread;
+	bool threaded;
+};
 
-	if (!t)
-		return -ENOMEM;
-	memcpy(t, text, len);
-	t[len] = '\n';
-	t[len + 1] = '\0';
+/* Everything of a save that the persisted intent does not see: the copy, the record or the
+ * snapshot's temporary file. Reads the store, changes nothing in it. */
+static void *stage_run(void *data)
+{
+	struct store_stage *st = data;
+	struct store *s = st->s;
+	size_t len = st->len;
+	ssize_t copied = 0;
+
+	st->t = malloc(len + 2);
+	if (!st->t) {
+		st->r = -ENOMEM;
+		return NULL;
+	}
+	memcpy(st->t, st->text, len);
+	st->t[len] = '\n';
+	st->t[len + 1] = '\0';
 	/* A record when the log follows the snapshot of the persisted text (or will, with its
 	 * header), has room for one more record and stays within the snapshot's size (128:
 	 * room for the header); else a snapshot. A record that cannot fit is not built (a
 	 * full apply shares little with the intent before it). */
-	if (s->text && s->log_fd >= 0 && n_pairs && s->log_records < LOG_RECORDS &&
-	    s->log_len + record_inserts_at_least(len + 1, pairs, n_pairs) + 128 <= s->base_len)
-		copied = storelog_record(s->text, s->len, t, len + 1, generation, pairs, n_pairs,
-					 &rec);
+	if (s->text && s->log_fd >= 0 && st->n_pairs && s->log_records < LOG_RECORDS &&
+	    s->log_len + record_inserts_at_least(len + 1, st->pairs, st->n_pairs) + 128 <=
+		s->base_len)
+		copied = storelog_record(s->text, s->len, st->t, len + 1, st->generation, st->pairs,
+					 st->n_pairs, &st->rec);
 	if (copied < 0) {
-		strbuf_done(&rec);
+		st->r = -ENOMEM;
+		return NULL;
+	}
+	if (copied > 0 && s->log_len + st->rec.len + 128 <= s->base_len)
+		return NULL;
+	strbuf_truncate(&st->rec, 0);
+	if (strbuf_printf(&st->tmp, "%s.tmp", s->path) < 0)
+		st->r = -ENOMEM;
+	else
+		st->r = write_synced(st->tmp.s, st->t, len + 1, &st->err);
+	if (st->r < 0)
+		strbuf_truncate(&st->tmp, 0); /* removed, or never made */
+	return NULL;
+}
+
+/* A thread that runs when a CPU is idle (SCHED_IDLE): the stage waits while the apply it
+ * goes with takes both CPUs, and takes a CPU the apply does not use (store_stage_end() makes
+ * it an ordinary thread again before it waits for it). */
+static bool start_idle(pthread_t *t, void *(*fn)(void *), void *data)
+{
+	struct sched_param param = {0};
+	pthread_attr_t attr;
+	bool ok;
+
+	if (pthread_attr_init(&attr) != 0)
+		return false;
+	ok = pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED) == 0 &&
+	     pthread_attr_setschedpolicy(&attr, SCHED_IDLE) == 0 &&
+	     pthread_attr_setschedparam(&attr, &param) == 0 &&
+	     pthread_create(t, &attr, fn, data) == 0;
+	pthread_attr_destroy(&attr);
+	return ok || pthread_create(t, NULL, fn, data) == 0;
+}
+
+int store_stage(struct store *s, int64_t generation, const char *text, size_t len,
+		const struct storelog_pair *pairs, size_t n_pairs, struct store_stage **ret)
+{
+	struct store_stage *st = calloc(1, sizeof(*st));
+
+	if (st && n_pairs)
+		st->pairs = malloc(n_pairs * sizeof(*pairs));
+	if (!st || (n_pairs && !st->pairs)) {
+		free(st);
 		return -ENOMEM;
 	}
-	if (copied > 0 && s->log_len + rec.len + 128 <= s->base_len)
-		r = save_record(s, rec.s, rec.len, err);
-	else
-		r = save_snapshot(s, t, len + 1, err);
-	strbuf_done(&rec);
-	if (r < 0)
-		return r;
-	free(s->text);
-	s->text = TAKE_PTR(t);
-	s->len = len + 1;
-	s->generation = generation;
+	st->s = s;
+	st->generation = generation;
+	st->text = text;
+	st->len = len;
+	if (n_pairs)
+		memcpy(st->pairs, pairs, n_pairs * sizeof(*pairs));
+	st->n_pairs = n_pairs;
+	st->threaded = start_idle(&st->thread, stage_run, st);
+	if (!st->threaded)
+		stage_run(st);
+	*ret = st;
 	return 0;
+}
+
+int store_stage_end(struct store_stage *st, bool commit, struct strbuf *err)
+{
+	struct store *s;
+	int r;
+
+	if (!st)
+		return 0;
+	s = st->s;
+	if (st->threaded) {
+		struct sched_param param = {0};
+
+		/* Waited for now: no longer only in idle time. */
+		pthread_setschedparam(st->thread, SCHED_OTHER, &param);
+		pthread_join(st->thread, NULL);
+	}
+	r = st->r;
+	if (r < 0 && commit)
+		strbuf_printf(err, "%s", st->err.len ? strbuf_str(&st->err) : strerror(-r));
+	if (r >= 0 && !commit && st->tmp.len)
+		unlink(st->tmp.s);
+	if (r >= 0 && commit)
+		r = st->tmp.len ? save_snapshot(s, st->tmp.s, st->len + 1, err)
+				: save_record(s, st->rec.s, st->rec.len, err);
+	if (r >= 0 && commit) {
+		free(s->text);
+		s->text = TAKE_PTR(st->t);
+		s->len = st->len + 1;
+		s->generation = st->generation;
+	}
+	free(st->t);
+	free(st->pairs);
+	strbuf_done(&st->rec);
+	strbuf_done(&st->tmp);
+	strbuf_done(&st->err);
+	free(st);
+	return commit ? r : 0;
+}
+
+int store_save(struct store *s, int64_t generation, const char *text, size_t len,
+	       const struct storelog_pair *pairs, size_t n_pairs, struct strbuf *err)
+{
+	struct store_stage *st;
+	int r;
+
+	r = store_stage(s, generation, text, len, pairs, n_pairs, &st);
+	return r < 0 ? r : store_stage_end(st, true, err);
 }

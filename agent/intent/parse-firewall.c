@@ -7,10 +7,11 @@
  * complete when parsing ends. The check pass only resolves "in"/"out", which name links of
  * other sections.
  */
-#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "fw.h"
+#include "lib/halves.h"
 #include "read.h"
 #include "sections.h"
 
@@ -79,54 +80,43 @@ int fw_read_keyword(struct jr *r, const struct json_t *obj, const char *key,
 #define RULES_SPLIT_MIN 2048
 #endif
 
-/* Rules [from, to) of a chain, each read by parse_rule() at its own pointer. */
+/* A chain's rules, read by parse_rule() each at its own pointer. */
 struct rule_run {
 	const struct json_t *rules;
 	struct fw_rule *out;
-	size_t from, to;
 	struct jr *r;
 	struct rule_ctx c;
 };
 
-static void *parse_rule_run(void *data)
+static void parse_rule_run(void *data, size_t from, size_t to)
 {
 	struct rule_run *run = data;
 	size_t i;
 
-	for (i = run->from; i < run->to; i++) {
+	for (i = from; i < to; i++) {
 		size_t im = jr_push_index(run->r, i);
 
 		parse_rule(run->r, jr_at(run->rules, i), &run->c, &run->out[i]);
 		jr_pop(run->r, im);
 	}
-	return NULL;
 }
 
 /*
  * A chain's rules: a long list (RULES_SPLIT_MIN or more) in two halves at once, the second
- * on a thread with errors of its own, appended after the first half's as if read in order
- * (each rule is read on its own: the sets and the chain's kind are only looked at).
+ * with errors of its own, appended after the first half's as if read in order (each rule is
+ * read on its own: the sets and the chain's kind are only looked at).
  */
 static void parse_rules(struct jr *r, const struct json_t *rules, struct rule_ctx *c,
 			struct fw_rule *out, size_t n)
 {
 	struct errlist errs = {0};
 	struct jr r2 = {.errs = &errs};
-	struct rule_run first = {rules, out, 0, n, r, *c}, second = {rules, out, n / 2, n, &r2, *c};
-	bool threaded = false;
-	pthread_t t;
+	struct rule_run first = {rules, out, r, *c}, second = {rules, out, &r2, *c};
 
-	if (n >= RULES_SPLIT_MIN) {
+	if (n >= RULES_SPLIT_MIN)
 		strbuf_append(&r2.ptr, jr_ptr(r));
-		threaded = !r2.ptr.oom && pthread_create(&t, NULL, parse_rule_run, &second) == 0;
-	}
-	if (threaded)
-		first.to = n / 2;
-	parse_rule_run(&first);
-	if (threaded) {
-		pthread_join(t, NULL);
+	if (halves_run(n, r2.ptr.oom ? SIZE_MAX : RULES_SPLIT_MIN, parse_rule_run, &first, &second))
 		errlist_move(r->errs, &errs);
-	}
 	jr_done(&r2);
 }
 

@@ -38,6 +38,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lib/cleanup.h"
+#include "lib/halves.h"
 #include "nft-compile-internal.h"
 
 #define ACL_MIN_RUN 4
@@ -406,12 +408,97 @@ static bool same_map(const struct fw_rule *a, const struct fw_rule *b, const str
 	       (l->len[F_PROTO] || a->protocol == b->protocol);
 }
 
-/* The map of the rules of [first, end) that go with rule m (the first of them), and its rule. */
-static void compile_map(struct nftc *c, const char *chain, const struct fw_rule *rules, size_t m,
-			size_t end, const struct layout *l, unsigned *n_maps)
+/*
+ * What each rule of a run writes with its elements: its label, and its first element's label
+ * with the rule's catalog record when that fits (nftc_elem_record), made for a long run in two
+ * halves at once; the records' objects are carried (nftc_carry) as the maps take the rules.
+ */
+struct rule_label {
+	size_t lab, first;	      /* offsets in the labels' text */
+	const struct object *carried; /* NULL: the record stays in the catalog */
+};
+
+#define LABEL_GUESS 256 /* bytes of a rule's two labels, for the text's first allocation */
+
+struct labels {
+	const struct nftc *c;
+	const char *chain;
+	const struct fw_rule *rules; /* the run's, rules[0] its first */
+	size_t first;		     /* ... whose index in the chain */
+	struct rule_label *v;
+	struct strbuf text; /* each label NUL-terminated */
+};
+
+static void make_labels(void *data, size_t from, size_t to)
+{
+	struct labels *h = data;
+	struct strbuf tag = {0}, lab = {0}, first = {0};
+	size_t i;
+
+	/* Room for labels and records of a usual length: the text is not copied as it grows. */
+	strbuf_reserve(&h->text, (to - from) * LABEL_GUESS);
+	for (i = from; i < to; i++) {
+		struct rule_label *rl = &h->v[i];
+
+		nftc_rule_tag(&tag, h->chain, h->first + i);
+		label(&lab, strbuf_str(&tag), &h->rules[i]);
+		rl->carried = nftc_elem_record(h->c, &first, strbuf_str(&tag), strbuf_str(&lab));
+		rl->lab = h->text.len;
+		strbuf_append_n(&h->text, strbuf_str(&lab), lab.len + 1);
+		rl->first = h->text.len;
+		strbuf_append_n(&h->text, strbuf_str(&first), first.len + 1);
+	}
+	if (tag.oom || lab.oom || first.oom)
+		h->text.oom = true;
+	strbuf_done(&tag);
+	strbuf_done(&lab);
+	strbuf_done(&first);
+}
+
+/* The labels of rules [first, end) of a chain (NULL: out of memory; else free() v and
+ * strbuf_done() the text). */
+#define LABELS_SPLIT_MIN 2048
+
+static struct rule_label *rule_labels(const struct nftc *c, const char *chain,
+				      const struct fw_rule *rules, size_t first, size_t end,
+				      struct strbuf *ret_text)
+{
+	size_t n = end - first, i, shift;
+	struct labels one = {c, chain, rules + first, first, NULL, {0}}, two;
+
+	one.v = calloc(n, sizeof(*one.v));
+	if (!one.v)
+		return NULL;
+	two = one;
+	if (halves_run(n, LABELS_SPLIT_MIN, make_labels, &one, &two)) {
+		shift = one.text.len;
+		strbuf_append_n(&one.text, strbuf_str(&two.text), two.text.len);
+		if (two.text.oom)
+			one.text.oom = true;
+		for (i = n / 2; i < n; i++) {
+			one.v[i].lab += shift;
+			one.v[i].first += shift;
+		}
+		strbuf_done(&two.text);
+	}
+	if (one.text.oom) {
+		strbuf_done(&one.text);
+		free(one.v);
+		return NULL;
+	}
+	*ret_text = one.text;
+	return one.v;
+}
+
+/* The map (the k-th of the run's maps: map_of[i - first] == k) of the rules of [first, end)
+ * that go with rule m (the first of them), and its rule. */
+static void compile_map(struct nftc *c, const char *chain, const struct fw_rule *rules,
+			size_t first, size_t end, size_t m, unsigned k, const uint8_t *map_of,
+			const struct rule_label *labels, const char *text, const struct layout *l,
+			unsigned *n_maps)
 {
 	const struct fw_rule *fr0 = &rules[m];
-	struct strbuf name = {0}, tag = {0}, lab = {0}, first = {0};
+	struct strbuf name = {0};
 	uint8_t value[NFTD_VERDICT_LEN];
 	struct elems e = {0};
 	struct nftd_set *s;
@@ -432,22 +519,22 @@ static void compile_map(struct nftc *c, const char *chain, const struct fw_rule 
 	reject_chains(c);
 	for (i = m; i < end; i++) {
 		const struct fw_rule *fr = &rules[i];
+		const struct rule_label *rl = &labels[i - first];
+		const char *lab = text + rl->lab, *lab1 = text + rl->first;
 
-		if (i > m && !same_map(fr0, fr, l))
+		if (map_of[i - first] != k)
 			continue;
 		e.n = 0;
 		if (!rule_elems(fr, i, l, &e)) {
 			c->d->oom = true;
 			break;
 		}
-		nftc_rule_tag(&tag, chain, i);
-		label(&lab, strbuf_str(&tag), fr);
-		nftc_elem_label(c, &first, strbuf_str(&tag), strbuf_str(&lab));
+		if (rl->carried && !nftc_carry(c, rl->carried))
+			lab1 = lab; /* the record stays in the catalog */
 		verdict(fr, value);
 		for (j = 0; j < e.n; j++) {
 			/* The rule's record with its first element. */
-			nftd_elem(c->d, s, e.v[j].lo, e.v[j].hi, value, 0,
-				  strbuf_str(j ? &lab : &first));
+			nftd_elem(c->d, s, e.v[j].lo, e.v[j].hi, value, 0, j ? lab : lab1);
 			nftd_elem_ptr(c->d, s, fr->ptr);
 		}
 	}
@@ -460,13 +547,8 @@ static void compile_map(struct nftc *c, const char *chain, const struct fw_rule 
 	load_key(r, l, fr0->family);
 	nftd_vmap(r, s, REG(0));
 out:
-	if (tag.oom || lab.oom || first.oom)
-		c->d->oom = true;
 	free(e.v);
 	strbuf_done(&name);
-	strbuf_done(&tag);
-	strbuf_done(&lab);
-	strbuf_done(&first);
 }
 
 /* Rules [start, end), disjoint, as maps: false (nothing compiled) when they would need more
@@ -476,18 +558,33 @@ static bool compile_maps(struct nftc *c, const char *chain, const struct fw_rule
 {
 	struct layout l = layout_of(sh, true);
 	size_t reps[ACL_MAX_MAPS], n_reps = 0, m, k;
+	_cleanup_free_ uint8_t *map_of = malloc(end - start);
+	_cleanup_free_ struct rule_label *labels = NULL;
+	struct strbuf text = {0};
 
+	if (!map_of) {
+		c->d->oom = true;
+		return true;
+	}
 	for (m = start; m < end; m++) {
 		for (k = 0; k < n_reps && !same_map(&rules[reps[k]], &rules[m], &l); k++)
 			;
+		map_of[m - start] = (uint8_t)k;
 		if (k < n_reps)
 			continue;
 		if (n_reps == ACL_MAX_MAPS)
 			return false;
 		reps[n_reps++] = m;
 	}
+	labels = rule_labels(c, chain, rules, start, end, &text);
+	if (!labels) {
+		c->d->oom = true;
+		return true;
+	}
 	for (k = 0; k < n_reps; k++)
-		compile_map(c, chain, rules, reps[k], end, &l, n_maps);
+		compile_map(c, chain, rules, start, end, reps[k], (unsigned)k, map_of, labels,
+			    strbuf_str(&text), &l, n_maps);
+	strbuf_done(&text);
 	return true;
 }
 

@@ -15,17 +15,24 @@ struct nftc {
 	const struct intent *in;
 	struct nftd *d;
 	bool reject_chains; /* the chains access-list maps reject with are made */
-	/* The plan objects, and the tags of those whose catalog records map elements carry
-	 * (not the catalog, then): access-list rules, port forwards, one-to-one entries. */
+	/* The plan objects, and those of them whose catalog records map elements carry (not
+	 * the catalog, then): access-list rules, port forwards, one-to-one entries. */
 	const struct objset *objs;
-	char **carried;
+	const struct object **carried;
 	size_t n_carried, cap_carried;
 	bool carried_oom;
 };
 
 /* The label of an element of the plan object tag and, when they fit in its user data, the
- * object's catalog record after NFTD_RECORD_SEP (the tag then carried): into b. */
+ * object's catalog record after NFTD_RECORD_SEP (the object then carried): into b. */
 void nftc_elem_label(struct nftc *c, struct strbuf *b, const char *tag, const char *label);
+/* nftc_elem_label() in two steps, the first of which reads c only (for labels made on two
+ * threads at once): the label, and the record when it fits, into b, and the object whose
+ * record it is (NULL: none). Then nftc_carry() of that object: false when it could not
+ * (out of memory: b must lose the record again, its first strlen(label) bytes kept). */
+const struct object *nftc_elem_record(const struct nftc *c, struct strbuf *b, const char *tag,
+				      const char *label);
+bool nftc_carry(struct nftc *c, const struct object *o);
 
 void nftc_match_nfproto(struct nftd_rule *r, int family);
 void nftc_match_l4proto(struct nftd_rule *r, uint8_t proto);

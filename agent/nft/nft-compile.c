@@ -600,7 +600,8 @@ static void record_keys_unique(struct record_key *v, size_t n)
 			v[i].hash = (uint32_t)i;
 }
 
-void nftc_elem_label(struct nftc *c, struct strbuf *b, const char *tag, const char *label)
+const struct object *nftc_elem_record(const struct nftc *c, struct strbuf *b, const char *tag,
+				      const char *label)
 {
 	const char *sp = strchr(tag, ' ');
 	char kind[32];
@@ -617,60 +618,62 @@ void nftc_elem_label(struct nftc *c, struct strbuf *b, const char *tag, const ch
 		o = k >= 0 ? objset_get(c->objs, (enum object_kind)k, sp + 1) : NULL;
 	}
 	if (!o)
-		return;
+		return NULL;
 	at = b->len;
 	strbuf_append_n(b, (const char[]){NFTD_RECORD_SEP}, 1);
 	nftc_record(kind, o->key, o->attrs, b);
 	if (b->oom || !nftd_elem_fits(label, strbuf_str(b) + at + 1)) {
 		strbuf_truncate(b, at); /* the record stays in the catalog */
-		return;
+		return NULL;
 	}
+	return o;
+}
+
+bool nftc_carry(struct nftc *c, const struct object *o)
+{
+	if (!o)
+		return false;
 	if (c->n_carried == c->cap_carried) {
 		size_t cap = c->cap_carried ? 2 * c->cap_carried : 64;
-		char **v = realloc(c->carried, cap * sizeof(*v));
+		const struct object **v = realloc(c->carried, cap * sizeof(*v));
 
 		if (!v) {
 			c->carried_oom = true;
-			strbuf_truncate(b, at);
-			return;
+			return false;
 		}
 		c->carried = v;
 		c->cap_carried = cap;
 	}
-	c->carried[c->n_carried] = strdup(tag);
-	if (!c->carried[c->n_carried]) {
-		c->carried_oom = true;
-		strbuf_truncate(b, at);
-		return;
-	}
-	c->n_carried++;
+	c->carried[c->n_carried++] = o;
+	return true;
 }
 
-static int str_cmp(const void *a, const void *b)
+void nftc_elem_label(struct nftc *c, struct strbuf *b, const char *tag, const char *label)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const struct object *o = nftc_elem_record(c, b, tag, label);
+
+	if (o && !nftc_carry(c, o))
+		strbuf_truncate(b, strlen(label));
 }
 
-/* Whether the record of object o is carried by a map's element (its tag, tag: a buffer). */
-static bool carried(const struct nftc *c, const struct object *o, struct strbuf *tag)
+static int ptr_cmp(const void *a, const void *b)
 {
-	const char *t;
+	uintptr_t x = (uintptr_t) * (const struct object *const *)a;
+	uintptr_t y = (uintptr_t) * (const struct object *const *)b;
 
-	if (!c->n_carried || (o->kind != OBJ_FW_RULE && o->kind != OBJ_NAT_RULE))
-		return false;
-	strbuf_truncate(tag, 0);
-	strbuf_printf(tag, "%s %s", object_kind_to_string(o->kind), o->key);
-	t = strbuf_str(tag);
-	return !tag->oom && bsearch(&t, c->carried, c->n_carried, sizeof(*c->carried), str_cmp);
+	return x < y ? -1 : x > y;
 }
 
-/* The tags nftc_elem_label() carried, released. */
+/* Whether the record of object o (one of c->objs) is carried by a map's element. */
+static bool carried(const struct nftc *c, const struct object *o)
+{
+	return c->n_carried && (o->kind == OBJ_FW_RULE || o->kind == OBJ_NAT_RULE) &&
+	       bsearch(&o, c->carried, c->n_carried, sizeof(*c->carried), ptr_cmp);
+}
+
+/* The objects nftc_elem_label() carried, forgotten. */
 static void carried_done(struct nftc *c)
 {
-	size_t i;
-
-	for (i = 0; i < c->n_carried; i++)
-		free(c->carried[i]);
 	free(c->carried);
 	if (c->carried_oom)
 		c->d->oom = true;
@@ -697,7 +700,7 @@ static void compile_catalog(struct nftc *c, const struct objset *objs, bool fire
 {
 	const uint32_t t[] = {NFTD_TYPE_MARK, NFTD_TYPE_MARK};
 	_cleanup_free_ struct record_key *keys = NULL;
-	struct strbuf text = {0}, tag = {0};
+	struct strbuf text = {0};
 	struct nftd_set *s;
 	struct object *o;
 	size_t i, n = 0, off;
@@ -708,10 +711,10 @@ static void compile_catalog(struct nftc *c, const struct objset *objs, bool fire
 		return;
 	}
 	if (c->n_carried)
-		qsort(c->carried, c->n_carried, sizeof(*c->carried), str_cmp);
+		qsort(c->carried, c->n_carried, sizeof(*c->carried), ptr_cmp);
 	objset_foreach(objs, i, o) {
 		if (o->kind == OBJ_FW_ELEMENT || firewall_kind(o->kind) != firewall ||
-		    carried(c, o, &tag))
+		    carried(c, o))
 			continue;
 		keys[n].off = text.len;
 		nftc_record(object_kind_to_string(o->kind), o->key, o->attrs, &text);
@@ -739,7 +742,6 @@ static void compile_catalog(struct nftc *c, const struct objset *objs, bool fire
 	if (text.oom)
 		c->d->oom = true;
 	strbuf_done(&text);
-	strbuf_done(&tag);
 }
 
 static void part_release(void *data)

@@ -5,6 +5,7 @@
 #include <netinet/in.h> /* before the kernel's headers */
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,10 @@
 #include <sys/socket.h>
 
 #include <cmocka.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
+#include <libnftnl/set.h>
+#include <libnftnl/udata.h>
 
 #include "intent/parse.h"
 #include "lib/cleanup.h"
@@ -641,8 +646,9 @@ static const struct nftd_rule *rule_tagged(const struct nftd *d, const char *tag
 }
 
 /* An access-list map element's comment: its rule's label, then (key not NULL) that rule's
- * catalog record (nft-desc.h), whose key is key. */
-static void assert_label(const char *comment, const char *label, const char *key)
+ * catalog record (nft-desc.h), whose key is key and whose attributes have source in them. */
+static void assert_record(const char *comment, const char *label, const char *key,
+			  const char *source)
 {
 	const char *sep = strchr(comment, NFTD_RECORD_SEP), *p;
 	_cleanup_free_ char *kind = NULL, *k = NULL, *attrs = NULL;
@@ -658,8 +664,14 @@ static void assert_label(const char *comment, const char *label, const char *key
 	assert_int_equal(nftc_record_next(&p, &kind, &k, &attrs), 0);
 	assert_string_equal(kind, "fw-rule");
 	assert_string_equal(k, key);
-	assert_non_null(strstr(attrs, "ip saddr 192.0.2."));
+	assert_non_null(strstr(attrs, source));
 	assert_string_equal(p, "");
+}
+
+/* assert_record() of the rules of test_acl_maps (sources in 192.0.2.0/24). */
+static void assert_label(const char *comment, const char *label, const char *key)
+{
+	assert_record(comment, label, key, "ip saddr 192.0.2.");
 }
 
 /* Whether the firewall's catalog has text (within one of its elements). */
@@ -745,6 +757,90 @@ static void test_acl_maps(void **state)
 	assert_int_equal(code, NF_DROP);
 	nftd_free(d);
 	nftd_free(drop);
+}
+
+/* A forward chain of 5,000 disjoint rules, every other one in by lan (two maps), every third
+ * with two ports (two elements): long enough that the rules' objects and labels are made in
+ * two halves at once. Every rule's elements are in its map in order, each with its own label,
+ * the first with its own record; its plan object is its own; the catalog holds none of them. */
+static void test_acl_long_run(void **state)
+{
+	enum { N = 5000 };
+	struct strbuf rules = {0};
+	struct objset objs = {0};
+	struct errlist errs = {0};
+	_cleanup_free_ char *doc = NULL;
+	struct intent *in = NULL;
+	struct nftd *d = NULL;
+	size_t i, r;
+	int m;
+
+	(void)state;
+	strbuf_append(&rules, "\"forward\": {\"policy\": \"drop\", \"rules\": [");
+	for (i = 0; i < N; i++)
+		strbuf_printf(&rules,
+			      "%s{\"action\": \"accept\", \"in\": \"%s\", \"source\": "
+			      "[\"10.%zu.%zu.1\"], \"protocol\": \"tcp\", \"ports\": [%zu%s]}",
+			      i ? ", " : "", i % 2 ? "lan" : "public", i / 250, i % 250,
+			      1000 + i % 1000, i % 3 ? "" : ", 5000");
+	strbuf_append(&rules, "]}");
+	assert_false(rules.oom);
+	assert_true(asprintf(&doc, base, "\"192.0.2.7\"") > 0);
+	{
+		char *p = strstr(doc, "},\"nat\""), *with; /* the firewall section's end */
+
+		assert_non_null(p);
+		assert_true(
+		    asprintf(&with, "%.*s, %s%s", (int)(p - doc), doc, strbuf_str(&rules), p) > 0);
+		free(doc);
+		doc = with;
+	}
+	if (intent_load(doc, strlen(doc), &in, &errs) < 0)
+		errlist_print(&errs, stderr);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(nftc_compile(in, &d, &objs), 0);
+	for (m = 0; m < 2; m++) {
+		char name[32], addr[64];
+		const struct nftd_set *s;
+
+		snprintf(name, sizeof(name), "_aclforward_%d", m);
+		s = nftd_set_find(d, name);
+		assert_non_null(s);
+		/* rules m, m + 2, ...: one element each, two for every third rule */
+		for (i = 0, r = (size_t)m; r < N; r += 2) {
+			char label[96], key[32];
+			size_t e, n = r % 3 ? 1 : 2;
+
+			snprintf(label, sizeof(label),
+				 "fw-rule forward/%zu /firewall/forward/rules/%zu", r, r);
+			snprintf(key, sizeof(key), "forward/%zu", r);
+			snprintf(addr, sizeof(addr), "ip saddr 10.%zu.%zu.1 ", r / 250, r % 250);
+			for (e = 0; e < n; e++, i++) {
+				assert_true(i < s->n);
+				assert_record(s->comments[i], label, e ? NULL : key, addr);
+			}
+		}
+		assert_int_equal(i, s->n);
+	}
+	for (i = 0; i < N; i++) {
+		char key[32], addr[64], ptr[48], rec[64];
+		const struct object *o;
+
+		snprintf(key, sizeof(key), "forward/%zu", i);
+		snprintf(addr, sizeof(addr), "ip saddr 10.%zu.%zu.1 ", i / 250, i % 250);
+		snprintf(ptr, sizeof(ptr), "/firewall/forward/rules/%zu", i);
+		o = objset_get(&objs, OBJ_FW_RULE, key);
+		assert_non_null(o);
+		assert_non_null(strstr(o->attrs, addr));
+		assert_string_equal(o->ptr, ptr);
+		snprintf(rec, sizeof(rec), "fw-rule %zu:%s", strlen(key), key);
+		assert_false(catalog_has(d, rec));
+	}
+	objset_done(&objs);
+	nftd_free(d);
+	intent_free(in);
+	errlist_done(&errs);
+	strbuf_done(&rules);
 }
 
 /*
@@ -1011,6 +1107,176 @@ static void test_admit(void **state)
 	nftd_free(none);
 }
 
+/* An element through libnftnl's objects, as nft-desc.c wrote them before it wrote the
+ * attributes itself: the oracle of test_elems_as_libnftnl. */
+static void libnftnl_elem(struct nftnl_set *n, const struct nftd_set *s, const uint8_t *key,
+			  const uint8_t *key_end, const uint8_t *data, uint32_t flags,
+			  const char *comment)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+	assert_non_null(e);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, s->key_len);
+	if (key_end)
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key_end, s->key_len);
+	if (data && s->flags & NFT_SET_MAP && s->data_type == NFT_DATA_VERDICT) {
+		uint32_t verdict;
+
+		memcpy(&verdict, data, sizeof(verdict));
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, verdict);
+		if (data[sizeof(verdict)])
+			nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN,
+					       (const char *)data + sizeof(verdict));
+	} else if (data && s->flags & NFT_SET_MAP) {
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, s->data_len);
+	}
+	if (flags)
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, flags);
+	if (comment) {
+		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFTD_USERDATA_MAX);
+		const char *sep = strchr(comment, NFTD_RECORD_SEP);
+		_cleanup_free_ char *label =
+		    strndup(comment, sep ? (size_t)(sep - comment) : strlen(comment));
+
+		assert_non_null(u);
+		assert_true(nftnl_udata_put_strz(u, NFTNL_UDATA_SET_ELEM_COMMENT, label));
+		if (sep)
+			assert_true(nftnl_udata_put_strz(u, NFTD_UDATA_RECORD, sep + 1));
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(u),
+				   nftnl_udata_buf_len(u));
+		nftnl_udata_buf_free(u);
+	}
+	nftnl_set_elem_add(n, e);
+}
+
+/* Whether nlh is byte for byte what libnftnl writes for n's elements. */
+static void assert_as_libnftnl(const struct nlmsghdr *nlh, struct nftnl_set *n)
+{
+	_cleanup_free_ char *again = calloc(1, 1 << 20);
+	struct nlmsghdr *re;
+
+	assert_non_null(again);
+	re = nftnl_nlmsg_build_hdr(again, NFNL_MSG_TYPE(nlh->nlmsg_type), NFPROTO_INET,
+				   nlh->nlmsg_flags, nlh->nlmsg_seq);
+	nftnl_set_elems_nlmsg_build_payload(re, n);
+	assert_int_equal(re->nlmsg_len, nlh->nlmsg_len);
+	assert_memory_equal(re, nlh, nlh->nlmsg_len);
+	nftnl_set_free(n);
+}
+
+static struct nftnl_set *libnftnl_set(const struct nftd_set *s, bool by_id)
+{
+	struct nftnl_set *n = nftnl_set_alloc();
+
+	assert_non_null(n);
+	nftnl_set_set_str(n, NFTNL_SET_TABLE, NFTD_TABLE);
+	nftnl_set_set_str(n, NFTNL_SET_NAME, s->name);
+	nftnl_set_set_u32(n, NFTNL_SET_FAMILY, NFPROTO_INET);
+	if (by_id)
+		nftnl_set_set_u32(n, NFTNL_SET_ID, s->id);
+	return n;
+}
+
+/* The element messages of a whole batch of d, each against libnftnl's of the same elements:
+ * how many there were. */
+static size_t assert_elems_as_libnftnl(const struct nftd *d, const struct nftd_batch *b)
+{
+	size_t off, n_msgs = 0, *done = calloc(d->n_sets, sizeof(*done));
+
+	assert_non_null(done);
+	for (off = 0; off < b->len;) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)(b->buf + off);
+		const struct nlattr *a, *list = NULL;
+		const char *name = NULL;
+		uint32_t id = 0;
+		size_t i, k, count = 0;
+		struct nftnl_set *n;
+
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+		if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFT_MSG_NEWSETELEM)
+			continue;
+		mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		{
+			if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_SET)
+				name = mnl_attr_get_str(a);
+			if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_SET_ID)
+				id = ntohl(mnl_attr_get_u32(a));
+			if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_ELEMENTS)
+				list = a;
+		}
+		assert_non_null(name);
+		assert_non_null(list);
+		mnl_attr_for_each_nested(a, list) count++;
+		/* by id: anonymous sets share a name */
+		for (i = 0;
+		     i < d->n_sets && (d->sets[i]->id != id || strcmp(d->sets[i]->name, name)); i++)
+			;
+		assert_true(i < d->n_sets);
+		n = libnftnl_set(d->sets[i], true);
+		for (k = done[i]; k < done[i] + count; k++) {
+			const struct nftd_set *s = d->sets[i];
+			const uint8_t *p = s->bytes + k * nftd_set_stride(s);
+
+			assert_true(k < s->n);
+			libnftnl_elem(n, s, p, nftd_set_concat_interval(s) ? p + s->key_len : NULL,
+				      p + 2 * s->key_len, s->eflags[k], s->comments[k]);
+		}
+		done[i] += count;
+		assert_as_libnftnl(nlh, n);
+		n_msgs++;
+	}
+	free(done);
+	return n_msgs;
+}
+
+/* Elements of every kind (intervals and their ends, concatenations, verdicts with a chain,
+ * data, labels with and without records, additions and removals), written as libnftnl would. */
+static void test_elems_as_libnftnl(void **state)
+{
+	struct nftd *d =
+	    compile_with("\"192.0.2.7\", \"198.51.100.0/24\"", NULL, ACL_RULES("reject"));
+	struct nftd_elem_change ch[3] = {0};
+	const struct nftd_set *acl = nftd_set_find(d, "_aclinput_0");
+	struct nftd_batch b;
+	size_t off, i;
+
+	(void)state;
+	assert_non_null(acl);
+	assert_int_equal(nftd_batch_full(d, 100, 7, &b), 0);
+	assert_true(assert_elems_as_libnftnl(d, &b) >= 4);
+	nftd_batch_done(&b);
+	ch[0].set = ch[1].set = nftd_set_find(d, "blocked");
+	ch[0].add = true;
+	ch[0].comment = "fw-element blocked 192.0.2.9";
+	ch[1].flags = NFT_SET_ELEM_INTERVAL_END;
+	ch[2].set = acl;
+	ch[2].add = ch[2].has_key_end = ch[2].has_data = true;
+	memcpy(ch[2].key, acl->bytes, acl->key_len);
+	memcpy(ch[2].key_end, acl->bytes + acl->key_len, acl->key_len);
+	memcpy(ch[2].data, acl->bytes + 2 * acl->key_len, acl->data_len);
+	ch[2].comment = acl->comments[0];
+	assert_int_equal(nftd_batch_elems(ch, 3, 500, 0, &b), 0);
+	for (off = 0, i = 0; off < b.len;) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)(b.buf + off);
+		uint16_t type = NFNL_MSG_TYPE(nlh->nlmsg_type);
+		struct nftnl_set *n;
+
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+		if (type != NFT_MSG_NEWSETELEM && type != NFT_MSG_DELSETELEM)
+			continue;
+		assert_true(i < 3);
+		n = libnftnl_set(ch[i].set, false);
+		libnftnl_elem(n, ch[i].set, ch[i].key, ch[i].has_key_end ? ch[i].key_end : NULL,
+			      ch[i].add && ch[i].has_data ? ch[i].data : NULL, ch[i].flags,
+			      ch[i].add ? ch[i].comment : NULL);
+		assert_as_libnftnl(nlh, n);
+		i++;
+	}
+	assert_int_equal(i, 3);
+	nftd_batch_done(&b);
+	nftd_free(d);
+}
+
 static void test_batches(void **state)
 {
 	struct nftd *d = compile("\"192.0.2.7\"");
@@ -1050,16 +1316,27 @@ static void test_batches(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_elem_text),     cmocka_unit_test(test_elem_range_not_prefix),
-		cmocka_unit_test(test_elem_inc_dec),  cmocka_unit_test(test_elem_merge),
-		cmocka_unit_test(test_records),	      cmocka_unit_test(test_compile_table),
-		cmocka_unit_test(test_fingerprint),   cmocka_unit_test(test_batches),
-		cmocka_unit_test(test_rule_labels),   cmocka_unit_test(test_diff),
-		cmocka_unit_test(test_forward_inserted), cmocka_unit_test(test_nat_sets_order),
-		cmocka_unit_test(test_hash_size),     cmocka_unit_test(test_nat_records_carried),
-		cmocka_unit_test(test_admit),	      cmocka_unit_test(test_acl_maps),
-		cmocka_unit_test(test_acl_first_match), cmocka_unit_test(test_acl_one_source),
-		cmocka_unit_test(test_firewall_part_kept),
+	    cmocka_unit_test(test_elem_text),
+	    cmocka_unit_test(test_elem_range_not_prefix),
+	    cmocka_unit_test(test_elem_inc_dec),
+	    cmocka_unit_test(test_elem_merge),
+	    cmocka_unit_test(test_records),
+	    cmocka_unit_test(test_compile_table),
+	    cmocka_unit_test(test_fingerprint),
+	    cmocka_unit_test(test_batches),
+	    cmocka_unit_test(test_rule_labels),
+	    cmocka_unit_test(test_diff),
+	    cmocka_unit_test(test_forward_inserted),
+	    cmocka_unit_test(test_nat_sets_order),
+	    cmocka_unit_test(test_hash_size),
+	    cmocka_unit_test(test_nat_records_carried),
+	    cmocka_unit_test(test_admit),
+	    cmocka_unit_test(test_acl_maps),
+	    cmocka_unit_test(test_acl_first_match),
+	    cmocka_unit_test(test_acl_one_source),
+	    cmocka_unit_test(test_firewall_part_kept),
+	    cmocka_unit_test(test_acl_long_run),
+	    cmocka_unit_test(test_elems_as_libnftnl),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

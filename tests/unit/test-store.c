@@ -318,6 +318,53 @@ static void test_store_files(void **state)
 	strbuf_done(&err);
 }
 
+/* A save in two steps (store_stage, store_stage_end): nothing persisted or remembered until it
+ * ends with commit; thrown away, it leaves the store as it was and no temporary file. */
+static void test_store_stage(void **state)
+{
+	const struct storelog_pair shared[] = {{0, 4009, 0, 4009}};
+	_cleanup_free_ char *a = NULL, *b = NULL;
+	struct strbuf err = {0};
+	struct store_stage *st;
+	struct store *s;
+	size_t n;
+
+	a = big(1, &n);
+	b = big(2, &n);
+	s = open_store(); /* test_store_files left nothing persisted */
+	assert_text(s, NULL);
+	/* a snapshot: written to its temporary file, thrown away */
+	assert_int_equal(store_stage(s, 1, a, strlen(a), NULL, 0, &st), 0);
+	assert_int_equal(store_stage_end(st, false, &err), 0);
+	assert_int_equal(size_of("intent.json"), -1);
+	assert_int_equal(size_of("intent.json.tmp"), -1);
+	assert_text(s, NULL);
+	/* kept */
+	assert_int_equal(store_stage(s, 1, a, strlen(a), NULL, 0, &st), 0);
+	assert_int_equal(store_stage_end(st, true, &err), 0);
+	assert_int_equal(size_of("intent.json"), strlen(a) + 1);
+	assert_int_equal(size_of("intent.json.tmp"), -1);
+	assert_text(s, a);
+	assert_int_equal(store_generation(s), 1);
+	/* a record: not appended until kept */
+	assert_int_equal(store_stage(s, 2, b, strlen(b), shared, 1, &st), 0);
+	assert_int_equal(store_stage_end(st, false, &err), 0);
+	assert_int_equal(size_of("intent.log"), 0);
+	assert_text(s, a);
+	assert_int_equal(store_stage(s, 2, b, strlen(b), shared, 1, &st), 0);
+	assert_int_equal(store_stage_end(st, true, &err), 0);
+	assert_in_range(size_of("intent.log"), 1, 200);
+	assert_text(s, b);
+	assert_int_equal(store_generation(s), 2);
+	store_free(s);
+	s = open_store();
+	assert_text(s, b);
+	assert_int_equal(store_stage_end(NULL, true, &err), 0);
+	assert_int_equal(store_reject(s, &err), 0);
+	store_free(s);
+	strbuf_done(&err);
+}
+
 /* A snapshot as the store writes it: the text and a newline. */
 static void write_snapshot(const char *path, const char *text)
 {
@@ -383,11 +430,9 @@ static void test_store_crashes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_record_round_trip),
-		cmocka_unit_test(test_record_cut_short),
-		cmocka_unit_test(test_record_damaged),
-		cmocka_unit_test(test_store_files),
-		cmocka_unit_test(test_store_crashes),
+	    cmocka_unit_test(test_record_round_trip), cmocka_unit_test(test_record_cut_short),
+	    cmocka_unit_test(test_record_damaged),    cmocka_unit_test(test_store_files),
+	    cmocka_unit_test(test_store_stage),	      cmocka_unit_test(test_store_crashes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
