@@ -31,6 +31,7 @@
  * references and no ICMP types, and its map's key fits in NFTD_KEY_MAX bytes; the rules of
  * a run have the same fields. Runs of fewer than ACL_MIN_RUN rules stay rules.
  */
+#include <errno.h>
 #include <netinet/in.h> /* before the kernel's headers */
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -191,11 +192,11 @@ static void put_ports(struct elem *x, const struct layout *l, int f, const struc
 	put_field(x, l, f, lo, hi);
 }
 
-/* The elements of rule i (a qualifying rule of the layout's shape): every combination of its
- * lists in the layout's fields, the k-th counted in mixed radix over them. */
-static bool rule_elems(const struct fw_rule *fr, size_t i, const struct layout *l, struct elems *e)
+/* How many values each of the layout's fields takes in the rule's elements (0: not in the
+ * layout), and how many elements that makes. */
+static size_t layout_counts(const struct fw_rule *fr, const struct layout *l, size_t n[F_MAX])
 {
-	size_t n[F_MAX], total = 1, k;
+	size_t total = 1;
 	int f;
 
 	field_counts(fr, n);
@@ -204,6 +205,16 @@ static bool rule_elems(const struct fw_rule *fr, size_t i, const struct layout *
 			n[f] = 0;
 		total *= n[f] ? n[f] : 1;
 	}
+	return total;
+}
+
+/* The elements of rule i (a qualifying rule of the layout's shape): every combination of its
+ * lists in the layout's fields, the k-th counted in mixed radix over them. */
+static bool rule_elems(const struct fw_rule *fr, size_t i, const struct layout *l, struct elems *e)
+{
+	size_t n[F_MAX], total = layout_counts(fr, l, n), k;
+	int f;
+
 	for (k = 0; k < total; k++) {
 		uint8_t lo[IFNAMSIZ], hi[IFNAMSIZ];
 		size_t rem = k, at[F_MAX];
@@ -409,135 +420,126 @@ static bool same_map(const struct fw_rule *a, const struct fw_rule *b, const str
 }
 
 /*
- * What each rule of a run writes with its elements: its label, and its first element's label
- * with the rule's catalog record when that fits (nftc_elem_record), made for a long run in two
- * halves at once; the records' objects are carried (nftc_carry) as the maps take the rules.
+ * A map's rules fill it in two halves at once when there are many of them: the first half's
+ * elements into the map, the second's into a set of a description of its own, moved after
+ * them (nftd_elems_move). Each rule's elements carry its label, the first also its catalog
+ * record when that fits (nftc_elem_record); the records' objects are carried (nftc_carry)
+ * once the halves are done.
  */
-struct rule_label {
-	size_t lab, first;	      /* offsets in the labels' text */
-	const struct object *carried; /* NULL: the record stays in the catalog */
-};
+#define MAP_SPLIT_MIN 2048
+#define ELEMS_SPLIT_MIN 2048
 
-#define LABEL_GUESS 256 /* bytes of a rule's two labels, for the text's first allocation */
-
-struct labels {
+struct map_half {
+	struct nftd *d; /* s's */
+	struct nftd_set *s;
 	const struct nftc *c;
 	const char *chain;
-	const struct fw_rule *rules; /* the run's, rules[0] its first */
-	size_t first;		     /* ... whose index in the chain */
-	struct rule_label *v;
-	struct strbuf text; /* each label NUL-terminated */
+	const struct fw_rule *rules;
+	const size_t *idx;	       /* the map's rules, by index in the chain */
+	const struct layout *l;	       /* the map's */
+	const struct object **carried; /* per rule of idx (shared by the halves) */
 };
 
-static void make_labels(void *data, size_t from, size_t to)
+static void fill_map(void *data, size_t from, size_t to)
 {
-	struct labels *h = data;
+	struct map_half *h = data;
 	struct strbuf tag = {0}, lab = {0}, first = {0};
-	size_t i;
+	uint8_t value[NFTD_VERDICT_LEN];
+	struct elems e = {0};
+	size_t i, j;
 
-	/* Room for labels and records of a usual length: the text is not copied as it grows. */
-	strbuf_reserve(&h->text, (to - from) * LABEL_GUESS);
 	for (i = from; i < to; i++) {
-		struct rule_label *rl = &h->v[i];
+		size_t r = h->idx[i];
+		const struct fw_rule *fr = &h->rules[r];
 
-		nftc_rule_tag(&tag, h->chain, h->first + i);
-		label(&lab, strbuf_str(&tag), &h->rules[i]);
-		rl->carried = nftc_elem_record(h->c, &first, strbuf_str(&tag), strbuf_str(&lab));
-		rl->lab = h->text.len;
-		strbuf_append_n(&h->text, strbuf_str(&lab), lab.len + 1);
-		rl->first = h->text.len;
-		strbuf_append_n(&h->text, strbuf_str(&first), first.len + 1);
+		e.n = 0;
+		if (!rule_elems(fr, r, h->l, &e)) {
+			h->d->oom = true;
+			break;
+		}
+		nftc_rule_tag(&tag, h->chain, r);
+		label(&lab, strbuf_str(&tag), fr);
+		h->carried[i] = nftc_elem_record(h->c, &first, strbuf_str(&tag), strbuf_str(&lab));
+		verdict(fr, value);
+		for (j = 0; j < e.n; j++) {
+			/* The rule's record with its first element. */
+			nftd_elem(h->d, h->s, e.v[j].lo, e.v[j].hi, value, 0,
+				  strbuf_str(j ? &lab : &first));
+			nftd_elem_ptr(h->d, h->s, fr->ptr);
+		}
 	}
 	if (tag.oom || lab.oom || first.oom)
-		h->text.oom = true;
+		h->d->oom = true;
+	free(e.v);
 	strbuf_done(&tag);
 	strbuf_done(&lab);
 	strbuf_done(&first);
 }
 
-/* The labels of rules [first, end) of a chain (NULL: out of memory; else free() v and
- * strbuf_done() the text). */
-#define LABELS_SPLIT_MIN 2048
-
-static struct rule_label *rule_labels(const struct nftc *c, const char *chain,
-				      const struct fw_rule *rules, size_t first, size_t end,
-				      struct strbuf *ret_text)
+/* The elements of rules idx (n) in s. */
+static void fill_map_halves(struct nftc *c, const char *chain, const struct fw_rule *rules,
+			    const size_t *idx, size_t n, const struct layout *l, struct nftd_set *s)
 {
-	size_t n = end - first, i, shift;
-	struct labels one = {c, chain, rules + first, first, NULL, {0}}, two;
+	_cleanup_free_ const struct object **carried = calloc(n ? n : 1, sizeof(*carried));
+	struct map_half one = {c->d, s, c, chain, rules, idx, l, carried}, two = one;
+	struct nftd *aside = NULL;
+	size_t i;
 
-	one.v = calloc(n, sizeof(*one.v));
-	if (!one.v)
-		return NULL;
-	two = one;
-	if (halves_run(n, LABELS_SPLIT_MIN, make_labels, &one, &two)) {
-		shift = one.text.len;
-		strbuf_append_n(&one.text, strbuf_str(&two.text), two.text.len);
-		if (two.text.oom)
-			one.text.oom = true;
-		for (i = n / 2; i < n; i++) {
-			one.v[i].lab += shift;
-			one.v[i].first += shift;
-		}
-		strbuf_done(&two.text);
+	if (!carried) {
+		c->d->oom = true;
+		return;
 	}
-	if (one.text.oom) {
-		strbuf_done(&one.text);
-		free(one.v);
-		return NULL;
+	if (n >= MAP_SPLIT_MIN) {
+		aside = nftd_new();
+		two.d = aside;
+		two.s =
+		    aside ? nftd_set(aside, s->name, s->flags, s->key_type, s->key_len,
+				     s->data_type, s->data_len, s->fields, s->n_fields, NULL, NULL)
+			  : NULL;
 	}
-	*ret_text = one.text;
-	return one.v;
+	halves_run(n, two.s ? MAP_SPLIT_MIN : SIZE_MAX, fill_map, &one, &two);
+	if (aside) {
+		if (aside->oom)
+			c->d->oom = true;
+		if (two.s)
+			nftd_elems_move(c->d, s, two.s);
+		nftd_free(aside);
+	}
+	for (i = 0; i < n; i++)
+		if (carried[i])
+			nftc_carry(c, carried[i]); /* out of memory: the compile fails */
 }
 
 /* The map (the k-th of the run's maps: map_of[i - first] == k) of the rules of [first, end)
  * that go with rule m (the first of them), and its rule. */
 static void compile_map(struct nftc *c, const char *chain, const struct fw_rule *rules,
 			size_t first, size_t end, size_t m, unsigned k, const uint8_t *map_of,
-			const struct rule_label *labels, const char *text, const struct layout *l,
-			unsigned *n_maps)
+			const struct layout *l, unsigned *n_maps)
 {
 	const struct fw_rule *fr0 = &rules[m];
+	_cleanup_free_ size_t *idx = malloc((end - m) * sizeof(*idx));
 	struct strbuf name = {0};
-	uint8_t value[NFTD_VERDICT_LEN];
-	struct elems e = {0};
 	struct nftd_set *s;
 	struct nftd_rule *r;
-	size_t i, j;
+	size_t i, n = 0;
 
 	strbuf_printf(&name, "%s%s_%u", NFTD_ACL_PREFIX, chain, (*n_maps)++);
-	s = name.oom
+	s = name.oom || !idx
 		? NULL
 		: nftd_set(c->d, strbuf_str(&name), NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT,
 			   l->key_type, l->key_len, NFT_DATA_VERDICT, NFTD_VERDICT_LEN, l->fields,
 			   l->n_fields, NULL, fr0->ptr);
+	strbuf_done(&name);
 	if (!s) {
 		c->d->oom = true;
-		goto out;
+		return;
 	}
 	s->counters = true;
 	reject_chains(c);
-	for (i = m; i < end; i++) {
-		const struct fw_rule *fr = &rules[i];
-		const struct rule_label *rl = &labels[i - first];
-		const char *lab = text + rl->lab, *lab1 = text + rl->first;
-
-		if (map_of[i - first] != k)
-			continue;
-		e.n = 0;
-		if (!rule_elems(fr, i, l, &e)) {
-			c->d->oom = true;
-			break;
-		}
-		if (rl->carried && !nftc_carry(c, rl->carried))
-			lab1 = lab; /* the record stays in the catalog */
-		verdict(fr, value);
-		for (j = 0; j < e.n; j++) {
-			/* The rule's record with its first element. */
-			nftd_elem(c->d, s, e.v[j].lo, e.v[j].hi, value, 0, j ? lab : lab1);
-			nftd_elem_ptr(c->d, s, fr->ptr);
-		}
-	}
+	for (i = m; i < end; i++)
+		if (map_of[i - first] == k)
+			idx[n++] = i;
+	fill_map_halves(c, chain, rules, idx, n, l, s);
 	r = nftd_rule(c->d, chain, NULL, fr0->ptr);
 	nftc_match_nfproto(r, fr0->family);
 	nftc_match_ifnames(c, r, NFT_META_IIFNAME, fr0->in, fr0->n_in);
@@ -546,9 +548,6 @@ static void compile_map(struct nftc *c, const char *chain, const struct fw_rule 
 		nftc_match_l4proto(r, fr0->protocol);
 	load_key(r, l, fr0->family);
 	nftd_vmap(r, s, REG(0));
-out:
-	free(e.v);
-	strbuf_done(&name);
 }
 
 /* Rules [start, end), disjoint, as maps: false (nothing compiled) when they would need more
@@ -559,8 +558,6 @@ static bool compile_maps(struct nftc *c, const char *chain, const struct fw_rule
 	struct layout l = layout_of(sh, true);
 	size_t reps[ACL_MAX_MAPS], n_reps = 0, m, k;
 	_cleanup_free_ uint8_t *map_of = malloc(end - start);
-	_cleanup_free_ struct rule_label *labels = NULL;
-	struct strbuf text = {0};
 
 	if (!map_of) {
 		c->d->oom = true;
@@ -576,16 +573,51 @@ static bool compile_maps(struct nftc *c, const char *chain, const struct fw_rule
 			return false;
 		reps[n_reps++] = m;
 	}
-	labels = rule_labels(c, chain, rules, start, end, &text);
-	if (!labels) {
-		c->d->oom = true;
-		return true;
-	}
 	for (k = 0; k < n_reps; k++)
-		compile_map(c, chain, rules, start, end, reps[k], (unsigned)k, map_of, labels,
-			    strbuf_str(&text), &l, n_maps);
-	strbuf_done(&text);
+		compile_map(c, chain, rules, start, end, reps[k], (unsigned)k, map_of, &l, n_maps);
 	return true;
+}
+
+/* The elements of rules [first, end) in layout l (the whole key: for the overlaps), made in
+ * two halves at once for a long run, each into its own part of one array (counted first). */
+struct elems_half {
+	const struct fw_rule *rules;
+	size_t first;
+	const struct layout *l;
+	struct elems e; /* its part of the array */
+	bool oom;
+};
+
+static void make_elems(void *data, size_t from, size_t to)
+{
+	struct elems_half *h = data;
+	size_t i;
+
+	for (i = from; i < to && !h->oom; i++)
+		h->oom = !rule_elems(&h->rules[h->first + i], h->first + i, h->l, &h->e);
+}
+
+static bool run_elems(const struct fw_rule *rules, size_t first, size_t end, const struct layout *l,
+		      struct elems *ret)
+{
+	struct elems_half one = {rules, first, l, {0}, false}, two = one;
+	size_t n = end - first, counts[F_MAX], i, in_first = 0, total = 0;
+	bool split;
+
+	/* rule_elems() makes layout_counts() elements: neither half grows its part */
+	for (i = 0; i < n; i++) {
+		total += layout_counts(&rules[first + i], l, counts);
+		if (i + 1 == n / 2)
+			in_first = total;
+	}
+	one.e.v = malloc((total ? total : 1) * sizeof(*one.e.v));
+	if (!one.e.v)
+		return false;
+	one.e.cap = total; /* alone, it makes all of them */
+	two.e = (struct elems){one.e.v + in_first, 0, total - in_first};
+	split = halves_run(n, ELEMS_SPLIT_MIN, make_elems, &one, &two);
+	*ret = (struct elems){one.e.v, one.e.n + (split ? two.e.n : 0), total};
+	return !one.oom && !(split && two.oom) && ret->n == total;
 }
 
 /* Rules [first, end) of one shape: maps for the runs of disjoint rules, rules for the rest. */
@@ -602,8 +634,8 @@ static void compile_candidates(struct nftc *c, const char *chain, const struct f
 		conflict = malloc((end - first) * sizeof(*conflict));
 		ok = conflict != NULL;
 	}
-	for (i = first; ok && i < end; i++)
-		ok = rule_elems(&rules[i], i, &l, &e);
+	if (ok)
+		ok = run_elems(rules, first, end, &l, &e);
 	if (ok) {
 		static const int fields[] = {F_SRC, F_DPORT, F_DST, F_SPORT};
 		bool found = false;

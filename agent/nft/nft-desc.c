@@ -225,38 +225,47 @@ size_t nftd_set_stride(const struct nftd_set *s)
 	return 2 * s->key_len + s->data_len;
 }
 
+/* Room for more elements in s; false (oom remembered) on failure. */
+static bool elems_reserve(struct nftd *d, struct nftd_set *s, size_t more)
+{
+	size_t stride = nftd_set_stride(s), cap = s->cap ? s->cap : 8;
+	uint8_t *b;
+	uint32_t *f;
+	char **c, **e = NULL;
+
+	if (s->n + more <= s->cap)
+		return true;
+	while (cap < s->n + more)
+		cap *= 2;
+	b = realloc(s->bytes, cap * stride);
+	if (b)
+		s->bytes = b;
+	f = b ? realloc(s->eflags, cap * sizeof(*f)) : NULL;
+	if (f)
+		s->eflags = f;
+	c = f ? realloc(s->comments, cap * sizeof(*c)) : NULL;
+	if (c) {
+		s->comments = c;
+		e = realloc(s->eptrs, cap * sizeof(*e));
+	}
+	if (!e) {
+		d->oom = true;
+		return false;
+	}
+	s->eptrs = e;
+	s->cap = cap;
+	return true;
+}
+
 void nftd_elem(struct nftd *d, struct nftd_set *s, const void *key, const void *key_end,
 	       const void *data, uint32_t flags, const char *comment)
 {
 	size_t stride;
 	uint8_t *p;
 
-	if (!s)
+	if (!s || !elems_reserve(d, s, 1))
 		return;
 	stride = nftd_set_stride(s);
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 8;
-		uint8_t *b = realloc(s->bytes, cap * stride);
-		uint32_t *f;
-		char **c, **e = NULL;
-
-		if (b)
-			s->bytes = b;
-		f = b ? realloc(s->eflags, cap * sizeof(*f)) : NULL;
-		if (f)
-			s->eflags = f;
-		c = f ? realloc(s->comments, cap * sizeof(*c)) : NULL;
-		if (c) {
-			s->comments = c;
-			e = realloc(s->eptrs, cap * sizeof(*e));
-		}
-		if (!e) {
-			d->oom = true;
-			return;
-		}
-		s->eptrs = e;
-		s->cap = cap;
-	}
 	p = s->bytes + s->n * stride;
 	memset(p, 0, stride);
 	memcpy(p, key, s->key_len);
@@ -268,6 +277,20 @@ void nftd_elem(struct nftd *d, struct nftd_set *s, const void *key, const void *
 	s->comments[s->n] = dup_or_null(d, comment);
 	s->eptrs[s->n] = NULL;
 	s->n++;
+}
+
+void nftd_elems_move(struct nftd *d, struct nftd_set *to, struct nftd_set *from)
+{
+	size_t stride = nftd_set_stride(to);
+
+	if (!to || !from->n || !elems_reserve(d, to, from->n))
+		return;
+	memcpy(to->bytes + to->n * stride, from->bytes, from->n * stride);
+	memcpy(to->eflags + to->n, from->eflags, from->n * sizeof(*from->eflags));
+	memcpy(to->comments + to->n, from->comments, from->n * sizeof(*from->comments));
+	memcpy(to->eptrs + to->n, from->eptrs, from->n * sizeof(*from->eptrs));
+	to->n += from->n;
+	from->n = 0; /* its strings are to's now */
 }
 
 void nftd_elem_ptr(struct nftd *d, struct nftd_set *s, const char *ptr)
