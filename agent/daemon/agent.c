@@ -208,8 +208,8 @@ struct agent_save {
 };
 
 /* Starts persisting doc as the applied intent: its text as it arrived (when known: one line,
- * as the protocol carries it) or re-serialized. The store writes it while the engine applies
- * it; agent_save_end() then keeps it or throws it away. */
+ * as the protocol carries it) or re-serialized. The store writes it while the backends commit
+ * it (agent_save_go); agent_save_end() then keeps it or throws it away. */
 static void agent_save_begin(struct agent *a, const struct intent *in, const struct agent_doc *doc,
 			     struct agent_save *sv)
 {
@@ -227,6 +227,14 @@ static void agent_save_begin(struct agent *a, const struct intent *in, const str
 	if (sv->r >= 0)
 		sv->r = store_stage(a->store, in->generation, sv->text, sv->len, pairs, n_pairs,
 				    &sv->stage);
+}
+
+/* The engine's hook: the backends commit, the CPU is the kernel's (and the store's). */
+static void agent_save_go(void *data)
+{
+	struct agent_save *sv = data;
+
+	store_stage_go(sv->stage);
 }
 
 /* The engine ran: persists the staged intent (commit) and keeps its tree and text for later
@@ -303,6 +311,7 @@ static char *agent_apply(struct agent *a, const char *id, const struct intent *i
 {
 	struct apply_result res = {0};
 	struct agent_save sv = {0};
+	struct engine_hooks hooks = {agent_save_go, &sv};
 	struct strbuf msg = {0};
 	enum store_verdict v;
 	char *answer;
@@ -326,10 +335,10 @@ static char *agent_apply(struct agent *a, const char *id, const struct intent *i
 		*ret_ok = true;
 		return proto_answer_applied(id, &ans);
 	}
-	/* The store writes the intent while the engine applies it. */
+	/* The store writes the intent while the backends commit it. */
 	if (v != STORE_SAME)
 		agent_save_begin(a, in, doc, &sv);
-	if (engine_apply(a->engine, in, &res) < 0) {
+	if (engine_apply(a->engine, in, &hooks, &res) < 0) {
 		agent_save_end(a, doc, &sv, false, NULL);
 		apply_result_done(&res);
 		return NULL;

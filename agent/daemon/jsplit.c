@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A large JSON text parsed on two threads (jsplit.h). */
 #include <errno.h>
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +9,7 @@
 #include "jsplit.h"
 #include "lib/cleanup.h"
 #include "lib/jtext.h"
+#include "lib/worker.h"
 
 /* Containers descended to find the one to cut. */
 #define DEPTH_MAX 16
@@ -92,18 +93,32 @@ static bool find_cut(const char *text, size_t len, struct cut *c)
 	return false;
 }
 
+/* The other work (jsplit_loadb_also): done by the part that is parsed first. */
+struct also {
+	void (*fn)(void *data);
+	void *data;
+	atomic_flag taken;
+};
+
 struct part {
 	char *text;
 	size_t len, flags;
 	json_t *value;
+	struct also *also;
 };
 
-static void *parse_part(void *data)
+static void also_run(struct also *a)
+{
+	if (a->fn && !atomic_flag_test_and_set(&a->taken))
+		a->fn(a->data);
+}
+
+static void parse_part(void *data)
 {
 	struct part *p = data;
 
 	p->value = json_loadb(p->text, p->len, p->flags, NULL);
-	return NULL;
+	also_run(p->also);
 }
 
 /* The container the cut is in, within the first part's tree. */
@@ -139,34 +154,45 @@ static bool join(json_t *into, json_t *rest, bool array)
 
 json_t *jsplit_loadb(const char *text, size_t len, size_t flags, size_t min)
 {
-	struct part first = {.flags = flags}, rest = {.flags = flags};
+	return jsplit_loadb_also(text, len, flags, min, NULL, NULL);
+}
+
+json_t *jsplit_loadb_also(const char *text, size_t len, size_t flags, size_t min,
+			  void (*also)(void *data), void *data)
+{
+	struct also a = {also, data, ATOMIC_FLAG_INIT};
+	struct part first = {.flags = flags, .also = &a}, rest = {.flags = flags, .also = &a};
 	json_t *ret = NULL;
 	struct cut c;
-	pthread_t t;
 	bool threaded;
 	size_t keep, tail;
 
 	/* Without JSON_REJECT_DUPLICATES, a key twice keeps its last value: the container the
 	 * cut found in the first could be thrown away. */
-	if (len < min || len < 2 || !(flags & JSON_REJECT_DUPLICATES) || !find_cut(text, len, &c))
-		return json_loadb(text, len, flags, NULL);
+	if (len < min || len < 2 || !(flags & JSON_REJECT_DUPLICATES) || !find_cut(text, len, &c)) {
+		ret = json_loadb(text, len, flags, NULL);
+		also_run(&a);
+		return ret;
+	}
 	keep = (size_t)(c.keep_end - text);
 	tail = len - (size_t)(c.rest_end - text);
 	first.len = keep + tail;
 	rest.len = (size_t)(c.rest_end - c.rest_start) + 2;
 	first.text = malloc(first.len);
 	rest.text = malloc(rest.len);
-	if (!first.text || !rest.text)
+	if (!first.text || !rest.text) {
+		also_run(&a);
 		goto out;
+	}
 	memcpy(first.text, text, keep);
 	memcpy(first.text + keep, c.rest_end, tail);
 	rest.text[0] = c.array ? '[' : '{';
 	memcpy(rest.text + 1, c.rest_start, rest.len - 2);
 	rest.text[rest.len - 1] = c.array ? ']' : '}';
-	threaded = pthread_create(&t, NULL, parse_part, &rest) == 0;
+	threaded = worker_submit(parse_part, &rest);
 	parse_part(&first);
 	if (threaded)
-		pthread_join(t, NULL);
+		worker_wait();
 	else
 		parse_part(&rest);
 	if (first.value && rest.value) {

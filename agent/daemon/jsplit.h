@@ -30,3 +30,9 @@
  * in one call. flags: those of json_loadb (JSON_REJECT_DUPLICATES, JSON_DECODE_ANY).
  */
 json_t *jsplit_loadb(const char *text, size_t len, size_t flags, size_t min);
+
+/* jsplit_loadb(), and also(data), once in any case: by whichever of the two threads is done
+ * with its part first (else after the whole parse). For other work that is short beside the
+ * text's: the two parts end about together, and a thread starts late at times. */
+json_t *jsplit_loadb_also(const char *text, size_t len, size_t flags, size_t min,
+			  void (*also)(void *data), void *data);

@@ -486,6 +486,10 @@ struct store_stage {
 	int r;
 	pthread_t thread;
 	bool threaded;
+	/* The thread waits for store_stage_go() (or store_stage_end()) before it starts. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool go;
 };
 
 /* Everything of a save that the persisted intent does not see: the copy, the record or the
@@ -496,6 +500,11 @@ static void *stage_run(void *data)
 	struct store *s = st->s;
 	size_t len = st->len;
 	ssize_t copied = 0;
+
+	pthread_mutex_lock(&st->lock);
+	while (!st->go)
+		pthread_cond_wait(&st->cond, &st->lock);
+	pthread_mutex_unlock(&st->lock);
 
 	st->t = malloc(len + 2);
 	if (!st->t) {
@@ -567,11 +576,21 @@ int store_stage(struct store *s, int64_t generation, const char *text, size_t le
 	if (n_pairs)
 		memcpy(st->pairs, pairs, n_pairs * sizeof(*pairs));
 	st->n_pairs = n_pairs;
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_cond_init(&st->cond, NULL);
 	st->threaded = start_idle(&st->thread, stage_run, st);
-	if (!st->threaded)
-		stage_run(st);
 	*ret = st;
 	return 0;
+}
+
+void store_stage_go(struct store_stage *st)
+{
+	if (!st || !st->threaded)
+		return;
+	pthread_mutex_lock(&st->lock);
+	st->go = true;
+	pthread_cond_signal(&st->cond);
+	pthread_mutex_unlock(&st->lock);
 }
 
 int store_stage_end(struct store_stage *st, bool commit, struct strbuf *err)
@@ -587,7 +606,11 @@ int store_stage_end(struct store_stage *st, bool commit, struct strbuf *err)
 
 		/* Waited for now: no longer only in idle time. */
 		pthread_setschedparam(st->thread, SCHED_OTHER, &param);
+		store_stage_go(st);
 		pthread_join(st->thread, NULL);
+	} else {
+		st->go = true;
+		stage_run(st);
 	}
 	r = st->r;
 	if (r < 0 && commit)
@@ -608,6 +631,8 @@ int store_stage_end(struct store_stage *st, bool commit, struct strbuf *err)
 	strbuf_done(&st->rec);
 	strbuf_done(&st->tmp);
 	strbuf_done(&st->err);
+	pthread_mutex_destroy(&st->lock);
+	pthread_cond_destroy(&st->cond);
 	free(st);
 	return commit ? r : 0;
 }

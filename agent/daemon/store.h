@@ -66,15 +66,17 @@ enum store_verdict store_compare(const struct store *s, int64_t generation, bool
 int store_save(struct store *s, int64_t generation, const char *text, size_t len,
 	       const struct storelog_pair *pairs, size_t n_pairs, struct strbuf *err);
 
-/* store_save() in two steps, for an intent that is being applied: store_stage() starts, on a
- * thread of its own, everything the persisted intent does not see yet (the copy of text, the
- * log's record, or the snapshot written to a temporary file and synced); text must stay as it
- * is until store_stage_end(), and the store must not be used in between. store_stage_end()
- * then persists it (commit: as store_save() does, the same result) or throws it away, and
- * frees the stage (NULL: nothing). store_stage: 0 or -ENOMEM. */
+/* store_save() in steps, for an intent that is being applied: store_stage() makes a thread
+ * that, from store_stage_go() on, does everything the persisted intent does not see yet (the
+ * copy of text, the log's record, or the snapshot written to a temporary file and synced) in
+ * the CPU time the apply leaves (SCHED_IDLE); text must stay as it is until store_stage_end(),
+ * and the store must not be used in between. store_stage_end() then persists it (commit: as
+ * store_save() does, the same result) or throws it away, and frees the stage (NULL: nothing).
+ * store_stage: 0 or -ENOMEM. */
 struct store_stage;
 int store_stage(struct store *s, int64_t generation, const char *text, size_t len,
 		const struct storelog_pair *pairs, size_t n_pairs, struct store_stage **ret);
+void store_stage_go(struct store_stage *st);
 int store_stage_end(struct store_stage *st, bool commit, struct strbuf *err);
 
 /* Writes buf to path atomically (temporary file in the same directory, fsync, rename, fsync

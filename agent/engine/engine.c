@@ -187,7 +187,8 @@ static void engine_undo(struct engine *e, const struct oplist *ops, size_t n,
 	strbuf_done(&err);
 }
 
-int engine_apply(struct engine *e, const struct intent *in, struct apply_result *res)
+int engine_apply(struct engine *e, const struct intent *in, const struct engine_hooks *hooks,
+		 struct apply_result *res)
 {
 	struct oplist ops = {0};
 	struct strbuf err = {0};
@@ -237,6 +238,8 @@ int engine_apply(struct engine *e, const struct intent *in, struct apply_result 
 			goto out;
 		}
 	}
+	if (hooks && hooks->committing)
+		hooks->committing(hooks->data);
 	for (i = 0; i < e->n_backends; i++) {
 		r = backend_commit(e->backends[i], &err);
 		if (r < 0) {

@@ -51,9 +51,18 @@ struct engine *engine_free(struct engine *e);
 int engine_plan(struct engine *e, const struct intent *in, struct oplist *ret,
 		struct errlist *errs);
 
+/* What the caller does alongside an apply: committing(data) once every operation is in place,
+ * as the backends start committing (what is left is mostly the kernel's work). */
+struct engine_hooks {
+	void (*committing)(void *data);
+	void *data;
+};
+
 /* Observes, plans and applies. Returns 0 with res filled (whatever the status), or a
- * negative errno when not even the result could be built (out of memory). */
-int engine_apply(struct engine *e, const struct intent *in, struct apply_result *res);
+ * negative errno when not even the result could be built (out of memory). hooks: NULL, or
+ * see struct engine_hooks. */
+int engine_apply(struct engine *e, const struct intent *in, const struct engine_hooks *hooks,
+		 struct apply_result *res);
 
 void apply_result_done(struct apply_result *res);
 const char *apply_status_to_string(enum apply_status s);

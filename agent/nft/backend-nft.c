@@ -2,12 +2,12 @@
 /* The nftables backend: observe, queue, and one transaction per apply. */
 #include <errno.h>
 #include <linux/netfilter/nf_tables.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "lib/cleanup.h"
+#include "lib/worker.h"
 #include "nft-compile.h"
 #include "nft-diff.h"
 #include "nft-elem.h"
@@ -461,12 +461,11 @@ struct sender {
 	int r;
 };
 
-static void *send_batch(void *data)
+static void send_batch(void *data)
 {
 	struct sender *s = data;
 
 	s->r = nsock_batch(s->sock, s->batch->buf, s->batch->len, batch_error, s->errors);
-	return NULL;
 }
 
 static int nft_commit(struct backend *b, struct strbuf *err)
@@ -477,7 +476,6 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 	struct sender s = {.batch = &batch, .errors = &e};
 	uint32_t genid = n->observed ? n->seen.genid : 0;
 	struct kept k;
-	pthread_t t;
 	char fp[17];
 	bool elems, threaded;
 	int r;
@@ -511,17 +509,17 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 		goto oom;
 	/* Sequence numbers: the full batch counts its messages only once built. */
 	nsock_seq(n->sock, batch.n_msgs + 2);
-	/* The kernel works through the batch on a thread of its own (the kernel's time is the
+	/* The kernel works through the batch on the worker thread (the kernel's time is the
 	 * sender's) while this one makes the view the commit will leave: the two take about as
 	 * long for a large batch. Neither touches what the other does. */
 	s.sock = n->sock;
-	threaded = genid && pthread_create(&t, NULL, send_batch, &s) == 0;
+	threaded = genid && worker_submit(send_batch, &s);
 	if (!threaded)
 		send_batch(&s);
 	if (genid)
 		remember_prepare(n, fp, genid, &k);
 	if (threaded)
-		pthread_join(t, NULL);
+		worker_wait();
 	r = s.r;
 	if (genid)
 		remember(n, &k, r >= 0);
