@@ -208,8 +208,8 @@ struct agent_save {
 };
 
 /* Starts persisting doc as the applied intent: its text as it arrived (when known: one line,
- * as the protocol carries it) or re-serialized. The store writes it while the backends commit
- * it (agent_save_go); agent_save_end() then keeps it or throws it away. */
+ * as the protocol carries it) or re-serialized. The store writes it while the kernel commits
+ * it (agent_save_go, else at the end); agent_save_end() then keeps it or throws it away. */
 static void agent_save_begin(struct agent *a, const struct intent *in, const struct agent_doc *doc,
 			     struct agent_save *sv)
 {
@@ -229,7 +229,7 @@ static void agent_save_begin(struct agent *a, const struct intent *in, const str
 				    &sv->stage);
 }
 
-/* The engine's hook: the backends commit, the CPU is the kernel's (and the store's). */
+/* The engine's hook: the kernel works through the batch, the CPU is the store's too. */
 static void agent_save_go(void *data)
 {
 	struct agent_save *sv = data;
@@ -335,7 +335,7 @@ static char *agent_apply(struct agent *a, const char *id, const struct intent *i
 		*ret_ok = true;
 		return proto_answer_applied(id, &ans);
 	}
-	/* The store writes the intent while the backends commit it. */
+	/* The store writes the intent while the kernel commits it. */
 	if (v != STORE_SAME)
 		agent_save_begin(a, in, doc, &sv);
 	if (engine_apply(a->engine, in, &hooks, &res) < 0) {

@@ -17,15 +17,10 @@
  * within jansson's limit (2048), so that one call would not refuse what the halves accept. */
 #define MOVED_DEPTH_MAX 2000
 
-struct step {
-	const char *key; /* NULL: an array's element */
-	size_t key_len, index;
-};
-
 /* Where the text is cut: the members of the container at path, from the one starting at
  * rest_start, go to the second part. */
 struct cut {
-	struct step path[DEPTH_MAX];
+	struct jtext_step path[DEPTH_MAX];
 	size_t depth;
 	bool array;
 	const char *keep_end;	/* after the value of the last member kept */
@@ -33,67 +28,42 @@ struct cut {
 	const char *rest_end;	/* after the value of the container's last member */
 };
 
-static const char *skip_ws(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
 /* Where a member starts: its key's quote (an element: its value). */
 static const char *member_start(const struct jtext_member *m)
 {
 	return m->key ? m->key - 1 : m->value;
 }
 
-/* The cut of text (len bytes): true when found. Descends into the member that holds half of
- * the text while there is one, then cuts that container where the members after the cut are
- * nearest to half of the text. */
+/* The cut of text (len bytes): true when found. The container it cuts is the deepest that
+ * holds half of the text (jtext_deepest, one walk); its members (a second walk, of it alone)
+ * are cut where the members after the cut are nearest to half of the text. */
 static bool find_cut(const char *text, size_t len, struct cut *c)
 {
-	const char *p = text;
-	size_t n = len;
+	_cleanup_free_ struct jtext_member *m = NULL;
+	const char *open, *end, *at;
+	size_t n, n_m, k, d;
 
-	c->depth = 0;
-	while (c->depth < DEPTH_MAX) {
-		_cleanup_free_ struct jtext_member *m = NULL;
-		const char *open = skip_ws(p, p + n), *end, *at;
-		size_t n_m, i, k, d;
-
-		if (open == p + n || jtext_members(p, n, *open == '[', &m, &n_m) < 0 || n_m == 0)
+	if (jtext_deepest(text, len, len / 2, DEPTH_MAX - 1, c->path, &c->depth, &open, &n) < 0 ||
+	    jtext_members(open, n, *open == '[', &m, &n_m) < 0 || n_m < 2)
+		return false;
+	/* The second part: from the first member that starts after the place that leaves half
+	 * of the text after it within this container (or the one before if nearer). */
+	end = m[n_m - 1].value + m[n_m - 1].value_len;
+	at = end - (end - open > (ptrdiff_t)(len / 2) ? (ptrdiff_t)(len / 2) : end - open);
+	for (k = 1; k < n_m - 1 && member_start(&m[k]) < at; k++)
+		;
+	if (k > 1 && member_start(&m[k]) - at > at - member_start(&m[k - 1]))
+		k--;
+	for (d = k; d < n_m; d++)
+		if (m[d].depth > MOVED_DEPTH_MAX)
 			return false;
-		for (i = 0; i < n_m; i++)
-			if (m[i].value_len >= len / 2 && m[i].depth > 0) {
-				c->path[c->depth++] = (struct step){m[i].key, m[i].key_len, i};
-				p = m[i].value;
-				n = m[i].value_len;
-				break;
-			}
-		if (i < n_m)
-			continue;
-		if (n_m < 2)
-			return false;
-		/* The second part: from the first member that starts after the place that leaves
-		 * half of the text after it within this container (or the one before if nearer). */
-		end = m[n_m - 1].value + m[n_m - 1].value_len;
-		at = end - (end - open > (ptrdiff_t)(len / 2) ? (ptrdiff_t)(len / 2) : end - open);
-		for (k = 1; k < n_m - 1 && member_start(&m[k]) < at; k++)
-			;
-		if (k > 1 && member_start(&m[k]) - at > at - member_start(&m[k - 1]))
-			k--;
-		for (d = k; d < n_m; d++)
-			if (m[d].depth > MOVED_DEPTH_MAX)
-				return false;
-		c->array = *open == '[';
-		c->keep_end = m[k - 1].value + m[k - 1].value_len;
-		c->rest_start = member_start(&m[k]);
-		c->rest_end = end;
-		return true;
-	}
-	return false;
+	c->array = *open == '[';
+	c->keep_end = m[k - 1].value + m[k - 1].value_len;
+	c->rest_start = member_start(&m[k]);
+	c->rest_end = end;
+	return true;
 }
 
-/* The other work (jsplit_loadb_also): done by the part that is parsed first. */
 struct also {
 	void (*fn)(void *data);
 	void *data;

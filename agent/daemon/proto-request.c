@@ -147,7 +147,7 @@ static const struct proto_index *known_index(struct proto_known *k)
 		m->key[key_len] = '\0';
 		m->off = (size_t)(v - k->text);
 		m->len = n;
-		m->values = jtext_count_values(v, n);
+		m->values = o.values;
 		m->value = json_object_get(k->tree, m->key);
 		if (!m->value)
 			r = -EINVAL;
@@ -360,7 +360,7 @@ static int known_read(struct proto_known *k, const char *text, size_t len, json_
 		} else {
 			if (jtext_object_skip(&o, &v, &m->len) < 0 || o.depth > MEMBER_DEPTH_MAX)
 				goto out;
-			m->values = jtext_count_values(v, m->len);
+			m->values = o.values;
 			values[x->n] = was ? read_changed(v, m->len, k->text + was->off, was->len,
 							  was->value, 0)
 					   : NULL;

@@ -51,10 +51,11 @@ struct engine *engine_free(struct engine *e);
 int engine_plan(struct engine *e, const struct intent *in, struct oplist *ret,
 		struct errlist *errs);
 
-/* What the caller does alongside an apply: committing(data) once every operation is in place,
- * as the backends start committing (what is left is mostly the kernel's work). */
+/* What the caller does alongside an apply: kernel_busy(data), at most once, when a backend's
+ * commit has handed the kernel its long piece of work (the nftables batch): the CPU is then
+ * mostly idle until the commit ends. */
 struct engine_hooks {
-	void (*committing)(void *data);
+	void (*kernel_busy)(void *data);
 	void *data;
 };
 

@@ -43,6 +43,7 @@ struct jtext_object {
 	size_t pos;
 	size_t members; /* keys (or an array's elements) read so far */
 	size_t depth;	/* how deep the last value skipped nests (0: neither array nor object) */
+	size_t values;	/* jtext_count_values() of the last value skipped */
 	bool value;	/* next() read a key: the cursor is at its value */
 	bool array;	/* an array's elements, walked the same way (jtext_array_open) */
 };
@@ -78,3 +79,20 @@ struct jtext_member {
  * it, -ENOMEM. */
 int jtext_members(const char *text, size_t len, bool array, struct jtext_member **ret,
 		  size_t *ret_n);
+
+/* A step down into a container: the member's key (key_len bytes, between its quotes), or
+ * for an array's element key NULL and its index. */
+struct jtext_step {
+	const char *key;
+	size_t key_len, index;
+};
+
+/* The deepest container of text (one JSON value) whose own text is min bytes long or more:
+ * 0 with its text and the steps down to it (text's own container: level 0, no step; steps:
+ * room for max_depth), -ENOENT when there is none, it is more than max_depth levels down or
+ * the text nests JTEXT_DEPTH_MAX levels deep. One walk; the text's syntax is not checked
+ * beyond strings and brackets (the caller's parser does that). */
+#define JTEXT_DEPTH_MAX 32
+int jtext_deepest(const char *text, size_t len, size_t min, size_t max_depth,
+		  struct jtext_step *steps, size_t *ret_depth, const char **ret_value,
+		  size_t *ret_len);

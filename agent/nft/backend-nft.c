@@ -514,6 +514,8 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 	 * long for a large batch. Neither touches what the other does. */
 	s.sock = n->sock;
 	threaded = genid && worker_submit(send_batch, &s);
+	if (b->kernel_busy)
+		b->kernel_busy(b->kernel_busy_data);
 	if (!threaded)
 		send_batch(&s);
 	if (genid)
