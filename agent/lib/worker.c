@@ -2,6 +2,8 @@
 /* The process's second thread (worker.h). */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "worker.h"
 
@@ -9,7 +11,8 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	pthread_t thread;
-	bool started, failed, stop;
+	pid_t owner; /* the process that started it (not a child forked since) */
+	bool started, failed, stop, at_exit;
 	bool busy; /* a job handed over and not yet waited for */
 	bool done; /* ... and it ran */
 	void (*fn)(void *data);
@@ -53,6 +56,10 @@ static int start_locked(void)
 		return -r;
 	}
 	w.started = true;
+	w.owner = getpid();
+	/* Joined at exit too, for whoever does not stop it (tests): nothing left running. */
+	if (!w.at_exit)
+		w.at_exit = atexit(worker_stop) == 0;
 	return 0;
 }
 
@@ -94,13 +101,14 @@ void worker_wait(void)
 
 void worker_stop(void)
 {
-	bool started;
+	bool join;
 
 	pthread_mutex_lock(&w.lock);
-	started = w.started;
+	join = w.started && w.owner == getpid();
+	w.started = false;
 	w.stop = true;
 	pthread_cond_broadcast(&w.cond);
 	pthread_mutex_unlock(&w.lock);
-	if (started)
+	if (join)
 		pthread_join(w.thread, NULL);
 }

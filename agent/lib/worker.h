@@ -17,5 +17,6 @@ int worker_init(void);
 bool worker_submit(void (*fn)(void *data), void *data);
 /* Waits for the job worker_submit() handed over. */
 void worker_wait(void);
-/* Stops and joins the thread (at exit). */
+/* Stops and joins the thread: at exit (registered with atexit() when it starts, and safe to
+ * call before), after which no job is taken. */
 void worker_stop(void);
