@@ -504,7 +504,7 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 		r = nftd_batch_elems(n->changes.v, n->changes.n,
 				     nsock_seq(n->sock, n->changes.n + 2), genid, &batch);
 	else
-		r = nftd_batch_full(n->desc, nsock_seq(n->sock, 0), genid, &batch);
+		r = nftd_batch_full(n->desc, fp, nsock_seq(n->sock, 0), genid, &batch);
 	if (r < 0)
 		goto oom;
 	/* Sequence numbers: the full batch counts its messages only once built. */

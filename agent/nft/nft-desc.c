@@ -902,21 +902,25 @@ static void build_sets_part(void *data)
 /* Sets with this many elements or more are built in two parts at once. */
 #define BATCH_SPLIT_MIN 4096
 
-int nftd_batch_full(const struct nftd *d, uint32_t seq, uint32_t genid, struct nftd_batch *ret)
+int nftd_batch_full(const struct nftd *d, const char *fp, uint32_t seq, uint32_t genid,
+		    struct nftd_batch *ret)
 {
 	struct sets_part part = {.d = d};
 	struct nftd_batch b;
 	struct builder w;
 	size_t i, k, elems = 0, half = 0;
-	char fp[17];
+	char own_fp[17];
 	bool split = false;
 	int r;
 
 	if (d->oom)
 		return -ENOMEM;
-	r = nftd_fingerprint(d, fp);
-	if (r < 0)
-		return r;
+	if (!fp) {
+		r = nftd_fingerprint(d, own_fp);
+		if (r < 0)
+			return r;
+		fp = own_fp;
+	}
 	r = builder_init(&w, &b, seq);
 	if (r < 0)
 		return r;

@@ -225,10 +225,12 @@ const char *nftd_batch_ptr(const struct nftd_batch *b, uint32_t seq);
  * named sets, which an element-only batch can change. */
 int nftd_fingerprint(const struct nftd *d, char ret[17]);
 /* Replaces the table with the whole description: BEGIN, NEWTABLE (so that the delete finds
- * it), DELTABLE, NEWTABLE carrying the fingerprint as user data, chains, sets, elements,
- * rules, END. genid (0: none): the ruleset's generation the batch was planned against; the
- * kernel refuses the batch (ERESTART) if another transaction came in between. */
-int nftd_batch_full(const struct nftd *d, uint32_t seq, uint32_t genid, struct nftd_batch *ret);
+ * it), DELTABLE, NEWTABLE carrying the fingerprint as user data (fp: nftd_fingerprint()'s,
+ * when the caller has it; NULL: computed here), chains, sets, elements, rules, END. genid (0:
+ * none): the ruleset's generation the batch was planned against; the kernel refuses the
+ * batch (ERESTART) if another transaction came in between. */
+int nftd_batch_full(const struct nftd *d, const char *fp, uint32_t seq, uint32_t genid,
+		    struct nftd_batch *ret);
 
 /* An element change, for element-only batches. A deletion needs only the key (and key_end
  * in a set of concatenated intervals). */

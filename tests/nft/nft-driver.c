@@ -160,7 +160,7 @@ static int errmap(const struct intent *in)
 	if (r >= 0)
 		r = nsock_open(&s, &err);
 	if (r >= 0)
-		r = nftd_batch_full(d, nsock_seq(s, 100000), 0, &batch);
+		r = nftd_batch_full(d, NULL, nsock_seq(s, 100000), 0, &batch);
 	if (r >= 0) {
 		r = nsock_batch(s, batch.buf, batch.len, print_error, &batch);
 		nftd_batch_done(&batch);

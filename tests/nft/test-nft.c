@@ -778,10 +778,10 @@ static void assert_batch_split_same(const struct nftd *d)
 	size_t i;
 
 	assert_int_equal(worker_init(), 0);
-	assert_int_equal(nftd_batch_full(d, 100, 7, &two), 0);
+	assert_int_equal(nftd_batch_full(d, NULL, 100, 7, &two), 0);
 	pthread_mutex_lock(&hold);
 	assert_true(worker_submit(hold_worker, &hold)); /* busy: the batch is built in one */
-	assert_int_equal(nftd_batch_full(d, 100, 7, &one), 0);
+	assert_int_equal(nftd_batch_full(d, NULL, 100, 7, &one), 0);
 	pthread_mutex_unlock(&hold);
 	worker_wait();
 	assert_true(one.n_msgs > 100);
@@ -1289,7 +1289,7 @@ static void test_elems_as_libnftnl(void **state)
 
 	(void)state;
 	assert_non_null(acl);
-	assert_int_equal(nftd_batch_full(d, 100, 7, &b), 0);
+	assert_int_equal(nftd_batch_full(d, NULL, 100, 7, &b), 0);
 	assert_true(assert_elems_as_libnftnl(d, &b) >= 4);
 	nftd_batch_done(&b);
 	ch[0].set = ch[1].set = nftd_set_find(d, "blocked");
@@ -1333,7 +1333,7 @@ static void test_batches(void **state)
 
 	char fp[17], text[32];
 
-	assert_int_equal(nftd_batch_full(d, 100, 0, &b), 0);
+	assert_int_equal(nftd_batch_full(d, NULL, 100, 0, &b), 0);
 	/* The table carries the fingerprint that nftd_fingerprint computes alone. */
 	assert_int_equal(nftd_fingerprint(d, fp), 0);
 	snprintf(text, sizeof(text), "vrouter %s", fp);
