@@ -75,11 +75,6 @@ int fw_read_keyword(struct jr *r, const struct json_t *obj, const char *key,
 
 /* ---- chains and the section ---- */
 
-/* A chain of this many rules or more is read in two halves at once. */
-#ifndef RULES_SPLIT_MIN
-#define RULES_SPLIT_MIN 2048
-#endif
-
 /* A chain's rules, read by parse_rule() each at its own pointer. */
 struct rule_run {
 	const struct json_t *rules;
@@ -102,7 +97,7 @@ static void parse_rule_run(void *data, size_t from, size_t to)
 }
 
 /*
- * A chain's rules: a long list (RULES_SPLIT_MIN or more) in two halves at once, the second
+ * A chain's rules: a long list (HALVES_MIN or more) in two halves at once, the second
  * with errors of its own, appended after the first half's as if read in order (each rule is
  * read on its own: the sets and the chain's kind are only looked at).
  */
@@ -113,9 +108,9 @@ static void parse_rules(struct jr *r, const struct json_t *rules, struct rule_ct
 	struct jr r2 = {.errs = &errs};
 	struct rule_run first = {rules, out, r, *c}, second = {rules, out, &r2, *c};
 
-	if (n >= RULES_SPLIT_MIN)
+	if (n >= HALVES_MIN)
 		strbuf_append(&r2.ptr, jr_ptr(r));
-	if (halves_run(n, r2.ptr.oom ? SIZE_MAX : RULES_SPLIT_MIN, parse_rule_run, &first, &second))
+	if (halves_run(n, r2.ptr.oom ? SIZE_MAX : HALVES_MIN, parse_rule_run, &first, &second))
 		errlist_move(r->errs, &errs);
 	jr_done(&r2);
 }

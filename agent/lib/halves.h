@@ -9,6 +9,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* How long a list of independent items is worth splitting (an item being a rule, a rule's
+ * object or its map elements: about a microsecond of work each; handing the half over and
+ * waiting for it costs some tens of microseconds). */
+#define HALVES_MIN 2048
+
 /* Items [from, to) of the list, with the half's own data. */
 typedef void (*halves_fn)(void *data, size_t from, size_t to);
 

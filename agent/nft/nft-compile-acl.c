@@ -426,8 +426,6 @@ static bool same_map(const struct fw_rule *a, const struct fw_rule *b, const str
  * record when that fits (nftc_elem_record); the records' objects are carried (nftc_carry)
  * once the halves are done.
  */
-#define MAP_SPLIT_MIN 2048
-#define ELEMS_SPLIT_MIN 2048
 
 struct map_half {
 	struct nftd *d; /* s's */
@@ -489,7 +487,7 @@ static void fill_map_halves(struct nftc *c, const char *chain, const struct fw_r
 		c->d->oom = true;
 		return;
 	}
-	if (n >= MAP_SPLIT_MIN) {
+	if (n >= HALVES_MIN) {
 		aside = nftd_new();
 		two.d = aside;
 		two.s =
@@ -497,7 +495,7 @@ static void fill_map_halves(struct nftc *c, const char *chain, const struct fw_r
 				     s->data_type, s->data_len, s->fields, s->n_fields, NULL, NULL)
 			  : NULL;
 	}
-	halves_run(n, two.s ? MAP_SPLIT_MIN : SIZE_MAX, fill_map, &one, &two);
+	halves_run(n, two.s ? HALVES_MIN : SIZE_MAX, fill_map, &one, &two);
 	if (aside) {
 		if (aside->oom)
 			c->d->oom = true;
@@ -615,7 +613,7 @@ static bool run_elems(const struct fw_rule *rules, size_t first, size_t end, con
 		return false;
 	one.e.cap = total; /* alone, it makes all of them */
 	two.e = (struct elems){one.e.v + in_first, 0, total - in_first};
-	split = halves_run(n, ELEMS_SPLIT_MIN, make_elems, &one, &two);
+	split = halves_run(n, HALVES_MIN, make_elems, &one, &two);
 	*ret = (struct elems){one.e.v, one.e.n + (split ? two.e.n : 0), total};
 	return !one.oom && !(split && two.oom) && ret->n == total;
 }

@@ -321,9 +321,6 @@ static int desired_set(const struct fw_set *s, struct objset *set, struct strbuf
 	return r;
 }
 
-/* A chain of this many rules or more has its rules' objects made in two halves at once. */
-#define RULE_OBJECTS_SPLIT_MIN 2048
-
 /* The objects of a chain's rules, made by rule_objects() into v (one per rule). */
 struct rule_objects {
 	const char *name; /* the chain's */
@@ -383,7 +380,7 @@ static int desired_chain(const struct intent *in, enum fw_chain_kind k, struct o
 	second = first;
 	/* The rules' texts and objects (most of the work) in two halves at once; the set takes
 	 * them in order. */
-	halves_run(ch->n_rules, RULE_OBJECTS_SPLIT_MIN, rule_objects, &first, &second);
+	halves_run(ch->n_rules, HALVES_MIN, rule_objects, &first, &second);
 	r = first.r < 0 ? first.r : second.r;
 	for (i = 0; i < ch->n_rules; i++) {
 		if (r >= 0 && first.v[i])
