@@ -6,8 +6,10 @@
 #   1. Apply, end to end (`vrouterctl apply`: reading and sending the JSON, the agent's parsing,
 #      planning and nftables transaction), on a router whose links and addresses are already in
 #      place (the apply adds the firewall and NAT), and from scratch on a fresh router; against
-#      `nft -f` of the policy as linear rules, `nft -f` with maps and sets, iptables-nft-restore
-#      and iptables-legacy-restore, and one `nft add rule` per rule (a sample, extrapolated).
+#      `nft -f` of the policy as linear rules, `nft -f` with maps and sets (one interval map per
+#      ACL map, and the agent's layout: single-port entries in hash maps beside it),
+#      iptables-nft-restore and iptables-legacy-restore, and one `nft add rule` per rule (a
+#      sample, extrapolated).
 #   2. One port forward changed (the next generation), end to end; against `nft -f` of the
 #      element changes over the set-based ruleset.
 #   3. TCP throughput (iperf3, one stream) from a client namespace through the router to a server
@@ -71,6 +73,7 @@ for k in $(seq "$changes"); do
 done
 gen --nft-linear >"$tmp/linear.nft"
 gen --nft-sets >"$tmp/sets.nft"
+gen --nft-sets-split >"$tmp/sets-split.nft"
 gen --nft-change 998 >"$tmp/sets-change.nft"
 gen --iptables >"$tmp/rules.ipt"
 gen --nft-commands >"$tmp/commands"
@@ -182,7 +185,7 @@ for i in $(seq "$runs"); do
 	stop_agent
 	remove_router "s$i"
 
-	for b in linear sets ipt-nft ipt-legacy; do
+	for b in linear sets sets-split ipt-nft ipt-legacy; do
 		ip netns add "$prefix-$b$i"
 		case $b in
 		linear) ns_timed "$prefix-$b$i" "$tmp/$b" nft -f "$tmp/linear.nft" ;;
@@ -190,6 +193,7 @@ for i in $(seq "$runs"); do
 			ns_timed "$prefix-$b$i" "$tmp/$b" nft -f "$tmp/sets.nft"
 			ns_timed "$prefix-$b$i" "$tmp/sets-change" nft -f "$tmp/sets-change.nft"
 			;;
+		sets-split) ns_timed "$prefix-$b$i" "$tmp/$b" nft -f "$tmp/sets-split.nft" ;;
 		ipt-nft) ns_timed "$prefix-$b$i" "$tmp/$b" iptables-nft-restore "$tmp/rules.ipt" ;;
 		ipt-legacy) ns_timed "$prefix-$b$i" "$tmp/$b" iptables-legacy-restore "$tmp/rules.ipt" ;;
 		esac
@@ -233,6 +237,7 @@ print("   whole intent on a fresh router, wall:           %s; %d changes" %
 print("   the same, agent duration_ms:                    %s" % fmt(col("scratch", 1)))
 print("   baseline nft -f, linear rules:                  %s" % fmt(col("linear")))
 print("   baseline nft -f, sets and maps:                 %s" % fmt(sets))
+print("   baseline nft -f, sets, the agent's ACL layout:  %s" % fmt(col("sets-split")))
 print("   baseline iptables-nft-restore:                  %s" % fmt(col("ipt-nft")))
 print("   baseline iptables-legacy-restore:               %s" % fmt(col("ipt-legacy")))
 per = col("per-rule")[0] / sample
@@ -241,6 +246,8 @@ print("   baseline nft add rule, one per rule:            %.1f ms each over a sa
       (per, sample, n_linear // 2, n_linear, per * n_linear / 1000))
 print("   apply / nft -f with sets (medians):             %.2f" %
       (statistics.median(fw) / statistics.median(sets)))
+print("   apply / nft -f, the agent's ACL layout:         %.2f" %
+      (statistics.median(fw) / statistics.median(col("sets-split"))))
 print("2. one port forward changed, vrouterctl wall:      %s; %s changes" %
       (fmt(col("change")), "/".join("%d" % c for c in sorted(set(col("change", 2))))))
 print("   the same, agent duration_ms:                    %s" % fmt(col("change", 1)))

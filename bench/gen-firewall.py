@@ -11,6 +11,9 @@ static NATs (500), on a router with three NICs (public, web, db).
                                   and one-to-one (the way iptables would)
   gen-firewall.py --nft-sets      the same policy for `nft -f` with a verdict map for the ACL
                                   and maps for the NATs, counters on every element
+  gen-firewall.py --nft-sets-split  the same with the agent's layout of the ACL: the entries
+                                  of one address and one port in a hash verdict map, those
+                                  with a port range in an interval map beside it
   gen-firewall.py --nft-change K  for `nft -f` over --nft-sets: forward K to port 8081
   gen-firewall.py --iptables      the same policy for `iptables-restore` (IPv4 only, linear)
   gen-firewall.py --nft-commands  the linear policy as one `nft` command per line (a file
@@ -36,7 +39,8 @@ ap.add_argument("--generation", type=int, default=1)
 ap.add_argument("--base", action="store_true")
 ap.add_argument("--change", type=int, default=-1)
 mode = ap.add_mutually_exclusive_group()
-for m in ("nics", "nft-linear", "nft-sets", "iptables", "nft-commands", "flow"):
+for m in ("nics", "nft-linear", "nft-sets", "nft-sets-split", "iptables", "nft-commands",
+          "flow"):
     mode.add_argument("--" + m, action="store_true")
 mode.add_argument("--nft-change", type=int, default=-1)
 a = ap.parse_args()
@@ -185,10 +189,13 @@ def nft_linear():
     return "".join(out)
 
 
-def nft_sets():
+def nft_sets(split=False):
+    """split: each ACL map as two, `_x` (hash: the entries of a single port) and `_r` (the
+    entries with a range; flags interval), as the agent lays them out."""
     groups = {}
     for action, out, src, proto, p in acl():
-        groups.setdefault((out, proto), []).append(
+        kind = ("_x" if p[0] == p[1] else "_r") if split else ""
+        groups.setdefault((out, proto + kind), []).append(
             "%s . %s : %s" % (src, ports(p), verdict(action, False)))
     pf = {}
     for protos, _, port, to, to_port in forwards():
@@ -198,8 +205,9 @@ def nft_sets():
     out = [NFT_HEAD]
     for (o, proto), elems in sorted(groups.items()):
         out.append("\tmap acl_%s_%s {\n\t\ttype ipv4_addr . inet_service : verdict\n"
-                   "\t\tflags interval\n\t\tcounter\n\t\telements = { %s }\n\t}\n" %
-                   (o, proto, ", ".join(elems)))
+                   "%s\t\tcounter\n\t\telements = { %s }\n\t}\n" %
+                   (o, proto, "" if proto.endswith("_x") else "\t\tflags interval\n",
+                    ", ".join(elems)))
     for proto, elems in sorted(pf.items()):
         out.append("\tmap pf_%s {\n\t\ttype ipv4_addr . inet_service : ipv4_addr . inet_service\n"
                    "\t\telements = { %s }\n\t}\n" % (proto, ", ".join(elems)))
@@ -215,7 +223,7 @@ def nft_sets():
     fwd = list(FWD_HEAD)
     for (o, proto) in sorted(groups):
         fwd.append('iifname "web" oifname "%s" ip saddr . %s dport vmap @acl_%s_%s' %
-                   (o, proto, o, proto))
+                   (o, proto.split("_")[0], o, proto))
     fwd.append('iifname "public" ct status dnat ip daddr . meta l4proto . th dport @open accept')
     out.append("\tchain forward {\n\t\ttype filter hook forward priority filter; policy drop;\n")
     out.extend("\t\t%s\n" % r for r in fwd)
@@ -299,6 +307,8 @@ elif a.nft_linear:
     sys.stdout.write(nft_linear())
 elif a.nft_sets:
     sys.stdout.write(nft_sets())
+elif a.nft_sets_split:
+    sys.stdout.write(nft_sets(split=True))
 elif a.nft_change >= 0:
     sys.stdout.write(nft_change())
 elif a.iptables:

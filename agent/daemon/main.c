@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "heap.h"
 #include "lib/worker.h"
 #include "linkwait.h"
 #include "log.h"
@@ -45,6 +46,7 @@ struct args {
 	const char *serial; /* NULL: the virtio port; "none": no serial port */
 	const char *payload;
 	unsigned link_wait; /* seconds; 0: no wait for late links */
+	unsigned heap_mib;
 };
 
 static void usage(FILE *f)
@@ -63,8 +65,28 @@ static void usage(FILE *f)
 		"  --link-wait SECONDS  when the intent applied at start names links the router\n"
 		"                     lacks, apply it once they appear, for up to SECONDS after\n"
 		"                     the start (default: %u; 0: no wait; kernel backend only)\n"
+		"  --heap MIB         memory each of the agent's two threads keeps ready on its\n"
+		"                     heap: touched at start, kept after an apply (default: %u;\n"
+		"                     0: the C library's defaults)\n"
 		"  --version\n",
-		LINK_WAIT_DEFAULT);
+		LINK_WAIT_DEFAULT, HEAP_DEFAULT_MIB);
+}
+
+/* optarg as a whole decimal number from 0 to max, or an error naming the option. */
+static int parse_uint(const char *option, const char *unit, unsigned max, unsigned *ret)
+{
+	unsigned long ul;
+	char *end;
+
+	errno = 0;
+	ul = strtoul(optarg, &end, 10);
+	if (errno || end == optarg || *end || optarg[0] == '-' || ul > max) {
+		fprintf(stderr, "vrouterd: %s %s: not a number of %s from 0 to %u\n", option, optarg,
+			unit, max);
+		return -EINVAL;
+	}
+	*ret = (unsigned)ul;
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -77,12 +99,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"confdir", required_argument, NULL, 'c'},
 		{"payload", required_argument, NULL, 'p'},
 		{"link-wait", required_argument, NULL, 'w'},
+		{"heap", required_argument, NULL, 'H'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{},
 	};
-	unsigned long ul;
-	char *end;
 	int c;
 
 	*a = (struct args){
@@ -92,6 +113,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		.socket = SOCKET_DEFAULT,
 		.payload = PAYLOAD_DEFAULT,
 		.link_wait = LINK_WAIT_DEFAULT,
+		.heap_mib = HEAP_DEFAULT_MIB,
 	};
 	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		switch (c) {
@@ -114,16 +136,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->payload = optarg;
 			break;
 		case 'w':
-			errno = 0;
-			ul = strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || optarg[0] == '-' ||
-			    ul > LINK_WAIT_MAX) {
-				fprintf(stderr,
-					"vrouterd: --link-wait %s: not a number of seconds from 0 "
-					"to %u\n", optarg, LINK_WAIT_MAX);
+			if (parse_uint("--link-wait", "seconds", LINK_WAIT_MAX, &a->link_wait) < 0)
 				return -EINVAL;
-			}
-			a->link_wait = (unsigned)ul;
+			break;
+		case 'H':
+			if (parse_uint("--heap", "MiB", HEAP_MAX_MIB, &a->heap_mib) < 0)
+				return -EINVAL;
 			break;
 		case 'h':
 			usage(stdout);
@@ -220,6 +238,7 @@ int main(int argc, char **argv)
 	if (r < 0)
 		log_warn("cannot start the worker thread (applies use one thread): %s",
 			 strerror(-r));
+	heap_setup(a.heap_mib);
 	r = agent_new(&a.agent, &agent, &err);
 	if (r >= 0)
 		r = open_serial(a.serial, &serial);

@@ -587,13 +587,20 @@ variant acl-reject "$acl"'; i["firewall"]["input"]["rules"][0]["action"] = "reje
 variant acl-port "$acl"'; i["firewall"]["input"]["rules"][1]["ports"] = [5556]'
 drv apply "$tmp/acl.json" >"$tmp/out" 2>"$tmp/err"
 if grep -q '^applied .* nft=1/.*/1$' "$tmp/out"; then pass "access list applied"; else fail "access list applied"; fi
-expect "access list: rules 0-3 are one map of 7 elements" "7 accept drop goto" \
-	sh -c "ip netns exec $R nft -j list map inet vrouter _aclinput_0 | python3 -c '
+# Rule 0's only element is a single key (a /32 and one port): a hash map of its own; rules
+# 1-3 have prefixes and ranges: a map of concatenated intervals (the kernel's pipapo).
+expect "access list: rules 0-3 are two maps, 1 exact element and 6 intervals" \
+	"_aclinput_0 1 hash drop; _aclinput_1 6 interval accept goto" \
+	sh -c "ip netns exec $R nft -j list table inet vrouter | python3 -c '
 import json, sys
+out = []
 for x in json.load(sys.stdin)[\"nftables\"]:
-    if \"map\" in x:
-        e = x[\"map\"][\"elem\"]
-        print(len(e), \" \".join(sorted(set(list(v[1].keys())[0] for v in e))))'"
+    m = x.get(\"map\")
+    if m and m[\"name\"].startswith(\"_aclinput_\"):
+        e = m[\"elem\"]
+        kind = \"interval\" if \"interval\" in m.get(\"flags\", []) else \"hash\"
+        out.append(\" \".join([m[\"name\"], str(len(e)), kind] + sorted(set(list(v[1].keys())[0] for v in e))))
+print(\"; \".join(sorted(out)))'"
 expect "access list: the overlapping rule 4 stays a rule" 1 \
 	sh -c "ip netns exec $R nft list chain inet vrouter input | grep -c 'fw-rule input/4 '"
 expect "access list: tcp 5555 dropped by rule 0 (in the map), not accepted by rule 4" timeout \

@@ -1103,6 +1103,81 @@ static void test_acl_one_source(void **state)
 	strbuf_done(&more);
 }
 
+/* A run's rules whose elements are all single keys (a whole address, one port, the protocol
+ * given) go to a hash map, the others to a map of intervals beside it; a rule without a
+ * protocol in a key with the protocol is a range (0-255). */
+static void test_acl_exact_maps(void **state)
+{
+	static const char more[] =
+	    "{\"action\": \"accept\", \"in\": \"public\", \"source\": [\"10.0.0.1\"],"
+	    " \"protocol\": \"tcp\", \"ports\": [80]},"
+	    "{\"action\": \"drop\", \"in\": \"public\", \"source\": [\"10.0.0.2/32\"],"
+	    " \"protocol\": \"tcp\", \"ports\": [81, 82]},"
+	    "{\"action\": \"accept\", \"in\": \"public\", \"source\": [\"10.0.1.0/24\"],"
+	    " \"protocol\": \"tcp\", \"ports\": [80]},"
+	    "{\"action\": \"reject\", \"in\": \"public\", \"source\": [\"10.0.0.3\"],"
+	    " \"protocol\": \"tcp\", \"ports\": [\"90-91\"]},"
+	    "{\"action\": \"accept\", \"in\": \"public\", \"source\": [\"10.0.0.4\"],"
+	    " \"protocol\": \"tcp\", \"ports\": [83]},"
+	    "{\"action\": \"accept\", \"in\": \"lan\", \"source\": [\"10.3.0.1\"]},"
+	    "{\"action\": \"accept\", \"in\": \"lan\", \"source\": [\"10.3.0.2\"]},"
+	    "{\"action\": \"accept\", \"in\": \"lan\", \"source\": [\"10.3.0.3\"]},"
+	    "{\"action\": \"accept\", \"in\": \"lan\", \"source\": [\"10.3.0.4\"]}";
+	static const char *const exact[] = {"input/2", "input/3", "input/3", "input/6"};
+	struct nftd *d = compile_with("\"192.0.2.7\"", NULL, more);
+	const struct nftd_set *s;
+	size_t i, j, lookups = 0, at[3] = {0};
+
+	(void)state;
+	s = nftd_set_find(d, "_aclinput_0");
+	assert_non_null(s);
+	assert_int_equal(s->flags, NFT_SET_MAP);
+	assert_int_equal(s->n_fields, 0);
+	assert_false(nftd_set_concat_interval(s));
+	assert_true(s->counters);
+	assert_int_equal(s->n, 4);
+	for (i = 0; i < s->n; i++) {
+		char label[64];
+		const uint8_t *key_end = s->bytes + i * nftd_set_stride(s) + s->key_len;
+
+		snprintf(label, sizeof(label), "fw-rule %s /firewall/input/rules/%s", exact[i],
+			 exact[i] + strlen("input/"));
+		assert_record(s->comments[i], label, i == 2 ? NULL : exact[i], "ip saddr 10.0.0.");
+		/* no interval end: what the kernel gives back for a hash element */
+		for (j = 0; j < s->key_len; j++)
+			assert_int_equal(key_end[j], 0);
+	}
+	s = nftd_set_find(d, "_aclinput_1");
+	assert_non_null(s);
+	assert_int_equal(s->flags, NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT);
+	assert_true(nftd_set_concat_interval(s));
+	assert_int_equal(s->n, 2);
+	assert_record(s->comments[0], "fw-rule input/4 /firewall/input/rules/4", "input/4",
+		      "ip saddr 10.0.1.0/24");
+	assert_record(s->comments[1], "fw-rule input/5 /firewall/input/rules/5", "input/5",
+		      "ip saddr 10.0.0.3");
+	s = nftd_set_find(d, "_aclinput_2"); /* saddr . l4proto, the protocol 0-255 */
+	assert_non_null(s);
+	assert_true(nftd_set_concat_interval(s));
+	assert_int_equal(s->n, 4);
+	assert_null(nftd_set_find(d, "_aclinput_3"));
+	/* one rule per map, the hash map's first (the run's elements are disjoint: any order
+	 * would do; a hash lookup costs less) */
+	for (i = 0; i < 3; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "_aclinput_%zu", i);
+		for (j = 0; j < d->n_rules; j++)
+			if (memmem(d->rules[j]->exprs, d->rules[j]->len, name, strlen(name) + 1)) {
+				assert_true(!i || j > at[i - 1]);
+				at[i] = j;
+				lookups++;
+			}
+	}
+	assert_int_equal(lookups, 3);
+	nftd_free(d);
+}
+
 /* The router's own services: IKE and ESP to the tunnels' local addresses, WireGuard's port,
  * VRRP (multicast and unicast groups), conntrackd's sync; in input and in output. */
 static void test_admit(void **state)
@@ -1381,6 +1456,7 @@ int main(void)
 	    cmocka_unit_test(test_acl_maps),
 	    cmocka_unit_test(test_acl_first_match),
 	    cmocka_unit_test(test_acl_one_source),
+	    cmocka_unit_test(test_acl_exact_maps),
 	    cmocka_unit_test(test_firewall_part_kept),
 	    cmocka_unit_test(test_acl_long_run),
 	    cmocka_unit_test(test_elems_as_libnftnl),
