@@ -585,22 +585,24 @@ variant acl "$acl"
 variant acl-accept "$acl"'; i["firewall"]["input"]["rules"][0]["action"] = "accept"'
 variant acl-reject "$acl"'; i["firewall"]["input"]["rules"][0]["action"] = "reject"'
 variant acl-port "$acl"'; i["firewall"]["input"]["rules"][1]["ports"] = [5556]'
+variant acl-range "$acl"'; i["firewall"]["input"]["rules"][0]["ports"] = ["5555-5556"]'
 drv apply "$tmp/acl.json" >"$tmp/out" 2>"$tmp/err"
 if grep -q '^applied .* nft=1/.*/1$' "$tmp/out"; then pass "access list applied"; else fail "access list applied"; fi
 # Rule 0's only element is a single key (a /32 and one port): a hash map of its own; rules
 # 1-3 have prefixes and ranges: a map of concatenated intervals (the kernel's pipapo).
-expect "access list: rules 0-3 are two maps, 1 exact element and 6 intervals" \
-	"_aclinput_0 1 hash drop; _aclinput_1 6 interval accept goto" \
-	sh -c "ip netns exec $R nft -j list table inet vrouter | python3 -c '
+acl_maps='
 import json, sys
 out = []
-for x in json.load(sys.stdin)[\"nftables\"]:
-    m = x.get(\"map\")
-    if m and m[\"name\"].startswith(\"_aclinput_\"):
-        e = m[\"elem\"]
-        kind = \"interval\" if \"interval\" in m.get(\"flags\", []) else \"hash\"
-        out.append(\" \".join([m[\"name\"], str(len(e)), kind] + sorted(set(list(v[1].keys())[0] for v in e))))
-print(\"; \".join(sorted(out)))'"
+for x in json.load(sys.stdin)["nftables"]:
+    m = x.get("map")
+    if m and m["name"].startswith("_aclinput_"):
+        e = m["elem"]
+        kind = "interval" if "interval" in m.get("flags", []) else "hash"
+        out.append(" ".join([m["name"], str(len(e)), kind] + sorted(set(list(v[1].keys())[0] for v in e))))
+print("; ".join(sorted(out)))'
+expect "access list: rules 0-3 are two maps, 1 exact element and 6 intervals" \
+	"_aclinput_0 1 hash drop; _aclinput_1 6 interval accept goto" \
+	sh -c "ip netns exec $R nft -j list table inet vrouter | python3 -c '$acl_maps'"
 expect "access list: the overlapping rule 4 stays a rule" 1 \
 	sh -c "ip netns exec $R nft list chain inet vrouter input | grep -c 'fw-rule input/4 '"
 expect "access list: tcp 5555 dropped by rule 0 (in the map), not accepted by rule 4" timeout \
@@ -625,6 +627,15 @@ expect "access list: rule 0 back to drop, rule 1's port changed: elements only" 
 	"applied 2 nft=1/4/4/0" drv apply "$tmp/acl-port.json"
 expect "access list changed read back: nothing to do" "" drv plan "$tmp/acl-port.json"
 expect "access list: tcp 5555 dropped by rule 0 again" timeout in_ns $PUB $peer ask 203.0.113.1 5555
+# Rule 0 with a port range: no single keys left, the hash map goes and the run is one map of
+# intervals (a new table structure: the whole table replaced in the one transaction).
+drv apply "$tmp/acl-range.json" >"$tmp/out" 2>"$tmp/err"
+if grep -q '^applied .* nft=1/' "$tmp/out"; then pass "access list: rule 0 to a range applied"; else fail "access list: rule 0 to a range applied: $(cat "$tmp/out" "$tmp/err")"; fi
+expect "access list: one map of intervals left" "_aclinput_0 7 interval accept drop goto" \
+	sh -c "ip netns exec $R nft -j list table inet vrouter | python3 -c '$acl_maps'"
+expect "access list: tcp 5555 still dropped by rule 0, now an interval" timeout \
+	in_ns $PUB $peer ask 203.0.113.1 5555
+expect "access list with a range read back: nothing to do" "" drv plan "$tmp/acl-range.json"
 
 echo "passed: $passed, failed: $failed"
 [ $failed = 0 ]
