@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The heaps kept ready (heap.h). */
+#include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>
 
@@ -13,7 +14,7 @@
 /* *(size_t *)bytes of the calling thread's heap allocated in chunks, each page written
  * (volatile: neither turned into a calloc, which leaves fresh pages untouched, nor left out
  * before the free), and freed; the chunks are chained by their first word. */
-static void warm(void *bytes)
+static void warm_thread(void *bytes)
 {
 	size_t n = *(const size_t *)bytes / WARM_CHUNK, off;
 	void *last = NULL;
@@ -36,20 +37,27 @@ static void warm(void *bytes)
 	}
 }
 
-void heap_setup(unsigned mib)
+int heap_setup(unsigned mib)
+{
+	if (!mib)
+		return 0;
+	if (!mallopt(M_TOP_PAD, (int)((size_t)mib << 20))) {
+		log_warn("cannot set the heap's growth step (M_TOP_PAD)");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+void heap_warm(unsigned mib)
 {
 	size_t bytes = (size_t)mib << 20;
 
 	if (!mib)
 		return;
-	if (!mallopt(M_TOP_PAD, (int)bytes)) {
-		log_warn("cannot set the heap's growth step (M_TOP_PAD)");
-		return;
-	}
-	if (worker_submit(warm, &bytes)) {
-		warm(&bytes);
+	if (worker_submit(warm_thread, &bytes)) {
+		warm_thread(&bytes);
 		worker_wait();
 	} else {
-		warm(&bytes);
+		warm_thread(&bytes);
 	}
 }

@@ -66,7 +66,7 @@ static void usage(FILE *f)
 		"                     lacks, apply it once they appear, for up to SECONDS after\n"
 		"                     the start (default: %u; 0: no wait; kernel backend only)\n"
 		"  --heap MIB         memory each of the agent's two threads keeps ready on its\n"
-		"                     heap: touched at start, kept after an apply (default: %u;\n"
+		"                     heap: touched once started, kept after an apply (default: %u;\n"
 		"                     0: the C library's defaults)\n"
 		"  --version\n",
 		LINK_WAIT_DEFAULT, HEAP_DEFAULT_MIB);
@@ -233,12 +233,13 @@ int main(int argc, char **argv)
 		log_err("cannot set up signals: %s", strerror(-sfd));
 		return 1;
 	}
+	if (heap_setup(a.heap_mib) < 0)
+		a.heap_mib = 0;
 	/* The second thread, asleep until an apply has work for two (signals blocked as here). */
 	r = worker_init();
 	if (r < 0)
 		log_warn("cannot start the worker thread (applies use one thread): %s",
 			 strerror(-r));
-	heap_setup(a.heap_mib);
 	r = agent_new(&a.agent, &agent, &err);
 	if (r >= 0)
 		r = open_serial(a.serial, &serial);
@@ -268,6 +269,7 @@ int main(int argc, char **argv)
 	agent_boot(agent, a.payload);
 	linkwait_start(linkwait);
 	sd_notify(0, "READY=1");
+	heap_warm(a.heap_mib); /* requests wait in the socket's backlog meanwhile */
 	ret = server_run(server) < 0 ? 1 : 0;
 	sd_notify(0, "STOPPING=1");
 out:
