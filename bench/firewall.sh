@@ -17,7 +17,7 @@
 #      server's own address), and with the linear ruleset.
 #
 # Usage: bench/firewall.sh [BUILD_DIR]  (default: build; RUNS=7 fresh namespaces per measurement,
-#        CHANGES=6 one-forward changes per run, SAMPLE=500 `nft add rule` commands, ROUNDS=5
+#        CHANGES=6 one-forward changes per run, SAMPLE=500 `nft add rule` commands, ROUNDS=15
 #        throughput rounds, SECONDS_PER_TEST=3 per iperf3 run, SETTLE=1 s of pause before each)
 # Needs root. Everything happens in namespaces this script makes and removes (vrb-<pid>-*), the
 # agent also in its own UTS namespace; traffic stays between those namespaces.
@@ -30,7 +30,7 @@ agentd=$build/agent/daemon/vrouterd
 runs=${RUNS:-7}
 changes=${CHANGES:-6}
 sample=${SAMPLE:-500}
-rounds=${ROUNDS:-5}
+rounds=${ROUNDS:-15}
 secs=${SECONDS_PER_TEST:-3}
 settle=${SETTLE:-1}
 [ -d "$build" ] || meson setup "$build" >/dev/null
