@@ -181,9 +181,12 @@ static const struct proto_member *index_find(const struct proto_index *x, const 
 #define NESTED_MIN 4096 /* the fuzzer's build makes it small, to reach the nested reading */
 #endif
 
+/* How a member's value is parsed, on whichever path. */
+#define MEMBER_FLAGS (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY)
+
 static json_t *parse_value(const char *text, size_t len)
 {
-	return jsplit_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, JSPLIT_MIN);
+	return jsplit_loadb(text, len, MEMBER_FLAGS, JSPLIT_MIN);
 }
 
 static const struct jtext_member *member_find(const struct jtext_member *v, size_t n, size_t hint,
@@ -280,8 +283,7 @@ static void parse_others(void *data)
 
 	for (i = 0; i < p->n; i++)
 		if (i != p->big)
-			*p->value[i] = json_loadb(p->text[i], p->len[i],
-						  JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
+			*p->value[i] = json_loadb(p->text[i], p->len[i], MEMBER_FLAGS, NULL);
 }
 
 static void parse_pending(struct pending *p)
@@ -296,8 +298,7 @@ static void parse_pending(struct pending *p)
 	for (i = 0; i < p->n; i++)
 		others += i == p->big ? 0 : p->len[i];
 	if (others <= p->len[p->big] / 4) {
-		*p->value[p->big] = jsplit_loadb_also(p->text[p->big], p->len[p->big],
-						      JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+		*p->value[p->big] = jsplit_loadb_also(p->text[p->big], p->len[p->big], MEMBER_FLAGS,
 						      JSPLIT_MIN, parse_others, p);
 		return;
 	}
