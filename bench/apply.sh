@@ -20,8 +20,8 @@ ctl=$build/agent/cli/vrouterctl
 agentd=$build/agent/daemon/vrouterd
 runs=${RUNS:-11}
 noops=${NOOPS:-5}
-[ -d "$build" ] || meson setup "$build" >/dev/null
-ninja -C "$build" >/dev/null
+. scripts/lib/build.sh
+vr_build "$build"
 [ "$(id -u)" -eq 0 ] || { echo "bench/apply.sh: needs root (network namespaces)" >&2; exit 77; }
 
 tmp=$(mktemp -d)

@@ -8,7 +8,8 @@ scripts/deps build bench
 build=${1:-build}
 ctl=$build/agent/cli/vrouterctl
 runs=${RUNS:-21}
-[ -x "$ctl" ] || { meson setup "$build" >/dev/null; ninja -C "$build" >/dev/null; }
+. scripts/lib/build.sh
+vr_build "$build"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

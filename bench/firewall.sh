@@ -33,8 +33,8 @@ sample=${SAMPLE:-500}
 rounds=${ROUNDS:-15}
 secs=${SECONDS_PER_TEST:-3}
 settle=${SETTLE:-1}
-[ -d "$build" ] || meson setup "$build" >/dev/null
-ninja -C "$build" >/dev/null
+. scripts/lib/build.sh
+vr_build "$build"
 [ "$(id -u)" -eq 0 ] || { echo "bench/firewall.sh: needs root (network namespaces)" >&2; exit 77; }
 for t in nft iptables-nft-restore iptables-legacy-restore iperf3; do
 	command -v $t >/dev/null || {
