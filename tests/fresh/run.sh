@@ -38,7 +38,7 @@ mkdir -p "$cache"
 if [ -z "$(find "$base" -mtime -7 2>/dev/null)" ]; then
 	step "mmdebstrap: trixie minbase with git and ca-certificates (cached in $base)"
 	rm -f "$cache"/trixie-minbase-*.tar
-	mmdebstrap --quiet --variant=minbase --include=git,ca-certificates trixie "$base.new" \
+	mmdebstrap --quiet --format=tar --variant=minbase --include=git,ca-certificates trixie "$base.new" \
 		"${sources[@]}"
 	mv "$base.new" "$base"
 fi
