@@ -36,6 +36,12 @@ vr_build() { # DIR ARGS...
 		vr_step "out/log/$(basename "$dir")-setup.log" meson setup --reconfigure "$dir" "$@"
 	else
 		vr_step "out/log/$(basename "$dir")-setup.log" meson setup "$dir" "$@"
-	fi || return
+	fi || {
+		local rc=$? log=$dir/meson-logs/meson-log.txt
+		# meson's own summary can hide the compiler's reason (a missing libc6-dev says only
+		# "cannot compile programs"): the end of its log has it.
+		[ -f "$log" ] && { echo "end of $log:"; tail -n 25 "$log"; } >&2
+		return $rc
+	}
 	vr_step "out/log/$(basename "$dir")-ninja.log" ninja -C "$dir"
 }

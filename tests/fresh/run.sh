@@ -16,10 +16,12 @@
 # Debian mirror ($MIRROR, default deb.debian.org).
 #
 # Usage: tests/fresh/run.sh [COMMIT]   (default HEAD: what is committed is what is cloned)
+# VR_FRESH_SUITES: meson test's suite options for step 2 (default --suite unit; empty: all)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$PWD
 commit=${1:-HEAD}
+suites=${VR_FRESH_SUITES---suite unit}
 [ "$(id -u)" -eq 0 ] || { echo "fresh: SKIPPED: needs root (chroot, mount namespace)"; exit 77; }
 command -v mmdebstrap >/dev/null || { echo "fresh: needs mmdebstrap (scripts/deps test)" >&2; exit 1; }
 
@@ -112,8 +114,8 @@ step "in the fresh root: scripts/deps build test, a build with the tests, the un
 if in_root '. scripts/lib/build.sh
 	scripts/deps build test
 	vr_build build -Dwerror=true -Dtests=enabled
-	meson test -C build --print-errorlogs --suite unit'; then
-	echo "ok   the test groups install, build and pass the unit tests"
+	meson test -C build --print-errorlogs '"$suites"; then
+	echo "ok   the test groups install, build and pass ${suites:-every test}"
 else
 	echo "FAIL the test groups' install, build or unit tests (above)"
 	failed=1
