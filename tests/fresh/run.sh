@@ -117,7 +117,12 @@ if in_root '. scripts/lib/build.sh
 	meson test -C build --print-errorlogs '"$suites"; then
 	echo "ok   the test groups install, build and pass ${suites:-every test}"
 else
-	echo "FAIL the test groups' install, build or unit tests (above)"
+	echo "FAIL the test groups' install, build or tests (above)"
+	if [ -f "$root/root/vrouter/build/meson-logs/testlog.txt" ]; then
+		mkdir -p out/log
+		cp "$root/root/vrouter/build/meson-logs/testlog.txt" out/log/fresh-testlog.txt
+		echo "     the whole test log: out/log/fresh-testlog.txt"
+	fi
 	failed=1
 fi
 
