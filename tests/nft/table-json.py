@@ -4,7 +4,7 @@
 # nft versions (Debian 12's 1.0.6, 13's 1.1.3) and says nothing of the ruleset is evened out:
 # objects in the order table, sets and maps, chains, rules (each kind in listing order), and the
 # table's and chains' comments dropped (1.0.6 does not print them), a set's or map's
-# concatenated type as one "a . b" string (1.1 prints a list), and ICMP codes by name (1.1
+# concatenated key or data type as a list (1.0.6 prints a map's as one "a . b" string), and ICMP codes by name (1.1
 # prints the number of those its parser would not take back).
 import json, sys
 
@@ -26,8 +26,8 @@ def norm(v):
             icmp_code(v["match"])
         if ("set" in v or "map" in v) and "table" in v:
             for k in ("type", "map"):
-                if isinstance(v.get(k), list):
-                    v[k] = " . ".join(v[k])
+                if isinstance(v.get(k), str) and " . " in v[k]:
+                    v[k] = v[k].split(" . ")
         return {k: norm(x) for k, x in v.items()}
     if isinstance(v, list):
         return [norm(x) for x in v if not (isinstance(x, dict) and "metainfo" in x)]
