@@ -37,7 +37,6 @@ static struct nlmsghdr *put_header(void *buf, uint16_t type, uint16_t flags)
 	return nlh;
 }
 
-#ifndef KMSG_PARSE_LIBNL
 /* An address attribute of the right family into ret (zeroed); false if malformed. */
 static bool get_addr(const struct nlattr *a, int family, struct ip_addr *ret)
 {
@@ -69,8 +68,6 @@ static bool get_str(const struct nlattr *a, char *ret, size_t size)
 	memcpy(ret, s, len + 1);
 	return true;
 }
-
-#endif
 
 /* ---- links ---- */
 
@@ -167,7 +164,6 @@ struct nlmsghdr *kmsg_link_dump(void *buf)
 	return nlh;
 }
 
-#ifndef KMSG_PARSE_LIBNL
 static bool parse_linkinfo(const struct nlattr *info, struct kmsg_link *l)
 {
 	const struct nlattr *a;
@@ -250,8 +246,6 @@ int kmsg_link_parse(const struct nlmsghdr *nlh, struct kmsg_link *ret)
 	return 0;
 }
 
-#endif
-
 bool kmsg_link_parse_promote(const struct nlmsghdr *nlh)
 {
 	const struct nlattr *spec, *inet, *conf, *a;
@@ -311,7 +305,6 @@ struct nlmsghdr *kmsg_addr_dump(void *buf, int family, int ifindex)
 	return nlh;
 }
 
-#ifndef KMSG_PARSE_LIBNL
 int kmsg_addr_parse(const struct nlmsghdr *nlh, struct kmsg_addr *ret)
 {
 	const struct ifaddrmsg *ifa;
@@ -357,8 +350,6 @@ int kmsg_addr_parse(const struct nlmsghdr *nlh, struct kmsg_addr *ret)
 	*ret = r;
 	return 0;
 }
-
-#endif
 
 /* ---- routes ---- */
 
@@ -406,7 +397,6 @@ struct nlmsghdr *kmsg_route_dump(void *buf, int family, uint32_t table, uint8_t 
 	return nlh;
 }
 
-#ifndef KMSG_PARSE_LIBNL
 /* The first nexthop of RTA_MULTIPATH: its device and gateway. */
 static bool parse_multipath(const struct nlattr *mp, int family, struct kmsg_route *r)
 {
@@ -496,8 +486,6 @@ int kmsg_route_parse(const struct nlmsghdr *nlh, struct kmsg_route *ret)
 	*ret = r;
 	return 0;
 }
-
-#endif
 
 /* ---- dumped messages sent back ---- */
 
