@@ -1,28 +1,26 @@
 /* SPDX-License-Identifier: MIT */
-/* The wait for late links: rtnetlink link events (libmnl), the missing MACs, the deadline. */
+/* The wait for late links: rtnetlink link events (agent/kernel/), the missing MACs, the
+ * deadline. */
 #include <errno.h>
-#include <libmnl/libmnl.h>
-#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "kernel/netlink-msg.h"
+#include "kernel/netlink-sock.h"
 #include "lib/addr.h"
 #include "lib/cleanup.h"
 #include "linkwait.h"
 #include "log.h"
-
-#define LINKWAIT_RECV_SIZE 32768
 
 struct linkwait {
 	struct agent *agent;
 	const char *payload;
 	unsigned timeout_s;
 	uint64_t deadline;
-	struct mnl_socket *nl; /* NULL: not waiting */
-	char *buf;	       /* LINKWAIT_RECV_SIZE */
+	struct ksock *events;  /* NULL: not waiting */
 	int64_t generation;    /* of the intent that waits */
 	struct strbuf missing; /* its missing MACs, as agent_boot_missing_links wrote them */
 	uint8_t (*macs)[6];    /* the same, parsed */
@@ -42,9 +40,7 @@ static uint64_t linkwait_now(void)
 /* Ends the wait: no more events, no deadline. */
 static void linkwait_stop(struct linkwait *w)
 {
-	if (w->nl)
-		mnl_socket_close(w->nl);
-	w->nl = NULL;
+	w->events = ksock_close(w->events);
 }
 
 struct linkwait *linkwait_free(struct linkwait *w)
@@ -52,7 +48,6 @@ struct linkwait *linkwait_free(struct linkwait *w)
 	if (!w)
 		return NULL;
 	linkwait_stop(w);
-	free(w->buf);
 	strbuf_done(&w->missing);
 	free(w->macs);
 	free(w->announced);
@@ -92,45 +87,35 @@ static int linkwait_query(struct linkwait *w)
 	return n;
 }
 
+/* A link that is new or changed: a hit when it has one of the missing MACs, or when the
+ * message does not read as a link (look again). */
 static int linkwait_event(const struct nlmsghdr *nlh, void *data)
 {
 	struct linkwait *w = data;
-	const struct nlattr *attr;
+	struct kmsg_link l;
 	size_t i;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK ||
-	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
-		return MNL_CB_OK;
-	mnl_attr_for_each(attr, nlh, sizeof(struct ifinfomsg)) {
-		if (mnl_attr_get_type(attr) != IFLA_ADDRESS || mnl_attr_get_payload_len(attr) != 6)
-			continue;
-		for (i = 0; i < w->n_macs; i++)
-			if (!memcmp(mnl_attr_get_payload(attr), w->macs[i], 6))
-				w->hit = true;
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return 0;
+	if (kmsg_link_parse(nlh, &l) < 0) {
+		w->hit = true;
+		return 0;
 	}
-	return MNL_CB_OK;
+	for (i = 0; i < w->n_macs && l.link.has & OBJ_LINK_HAS_MAC; i++)
+		if (!memcmp(l.link.mac, w->macs[i], 6))
+			w->hit = true;
+	return 0;
 }
 
 /* Reads every queued event. Sets w->hit when one may bring a missing link (events lost
  * count as such). 0 or negative errno. */
 static int linkwait_read(struct linkwait *w)
 {
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(w->nl, w->buf, LINKWAIT_RECV_SIZE);
+	int r = ksock_read(w->events, linkwait_event, w);
 
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == ENOBUFS || errno == ENOSPC)) {
-			w->hit = true; /* the socket overflowed, or a message was cut: look again */
-			continue;
-		}
-		if (n < 0)
-			return -errno;
-		if (mnl_cb_run(w->buf, (size_t)n, 0, 0, linkwait_event, w) < 0)
-			w->hit = true; /* a message it could not walk: look again */
-	}
+	if (r > 0)
+		w->hit = true;
+	return r < 0 ? r : 0;
 }
 
 int linkwait_new(struct agent *a, const char *payload, unsigned timeout_s, struct linkwait **ret,
@@ -140,18 +125,14 @@ int linkwait_new(struct agent *a, const char *payload, unsigned timeout_s, struc
 	int n;
 
 	*ret = NULL;
-	if (!w || !(w->buf = malloc(LINKWAIT_RECV_SIZE))) {
-		linkwait_free(w);
+	if (!w)
 		return -ENOMEM;
-	}
 	w->agent = a;
 	w->payload = payload;
 	w->timeout_s = timeout_s;
 	w->deadline = linkwait_now() + (uint64_t)timeout_s * 1000;
-	w->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (!w->nl || mnl_socket_bind(w->nl, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0) {
-		n = -errno;
-		strbuf_printf(err, "cannot subscribe to link events: %s", strerror(errno));
+	n = ksock_subscribe(&w->events, NETLINK_ROUTE, RTMGRP_LINK, err);
+	if (n < 0) {
 		linkwait_free(w);
 		return n;
 	}
@@ -171,12 +152,12 @@ int linkwait_new(struct agent *a, const char *payload, unsigned timeout_s, struc
 
 int linkwait_fd(const struct linkwait *w)
 {
-	return w && w->nl ? mnl_socket_get_fd(w->nl) : -1;
+	return w && w->events ? ksock_fd(w->events) : -1;
 }
 
 uint64_t linkwait_deadline(const struct linkwait *w)
 {
-	return w && w->nl ? w->deadline : UINT64_MAX;
+	return w && w->events ? w->deadline : UINT64_MAX;
 }
 
 enum linkwait_moment { AT_START, AT_EVENT, AT_DEADLINE };
@@ -228,7 +209,7 @@ void linkwait_start(struct linkwait *w)
 {
 	int r;
 
-	if (!w || !w->nl)
+	if (!w || !w->events)
 		return;
 	/* The events since the subscription: whatever came during agent_boot() is in effect or
 	 * is seen by the plan below. */
@@ -245,7 +226,7 @@ void linkwait_run(struct linkwait *w, uint64_t now)
 {
 	int r;
 
-	if (!w || !w->nl)
+	if (!w || !w->events)
 		return;
 	r = linkwait_read(w);
 	if (r < 0) {

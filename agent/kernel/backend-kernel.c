@@ -18,7 +18,7 @@ static struct kernel *kernel_of(struct backend *b)
 
 int kernel_sock(struct kernel *k, struct strbuf *err)
 {
-	return k->sock ? 0 : ksock_open(&k->sock, err);
+	return k->sock ? 0 : ksock_open(&k->sock, NETLINK_ROUTE, err);
 }
 
 int kernel_fail(const struct op *op, int r, struct strbuf *err, const char *fmt, ...)

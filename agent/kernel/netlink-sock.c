@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* The rtnetlink socket: requests, ACKs with the kernel's extended ACK message, dumps. */
+/* The netlink socket: requests with the kernel's extended ACK message, dumps, batches, events. */
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "netlink-sock.h"
 
+/* One datagram of the kernel: a dump's part is at most 32 KiB, an ACK is capped, an event is
+ * one message. */
 #define KSOCK_RECV_SIZE 65536
 #define KSOCK_MSG_SIZE 256
 
@@ -41,8 +44,10 @@ static int set_option(struct ksock *s, int opt, const char *name, struct strbuf 
 	return -errno;
 }
 
-int ksock_open(struct ksock **ret, struct strbuf *err)
+static int open_sock(struct ksock **ret, int protocol, int flags, unsigned groups,
+		     struct strbuf *err)
 {
+	const char *what = groups ? "subscribe to netlink events" : "open a netlink socket";
 	struct ksock *s = calloc(1, sizeof(*s));
 	int r;
 
@@ -50,19 +55,10 @@ int ksock_open(struct ksock **ret, struct strbuf *err)
 		ksock_close(s);
 		return -ENOMEM;
 	}
-	s->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	if (!s->nl || mnl_socket_bind(s->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	s->nl = mnl_socket_open2(protocol, flags | SOCK_CLOEXEC);
+	if (!s->nl || mnl_socket_bind(s->nl, groups, MNL_SOCKET_AUTOPID) < 0) {
 		r = -errno;
-		strbuf_printf(err, "cannot open a netlink socket: %s", strerror(errno));
-		ksock_close(s);
-		return r;
-	}
-	r = set_option(s, NETLINK_EXT_ACK, "extended ACKs", err);
-	if (r >= 0)
-		r = set_option(s, NETLINK_GET_STRICT_CHK, "strict checking", err);
-	if (r >= 0)
-		r = set_option(s, NETLINK_CAP_ACK, "capped ACKs", err);
-	if (r < 0) {
+		strbuf_printf(err, "cannot %s: %s", what, strerror(errno));
 		ksock_close(s);
 		return r;
 	}
@@ -72,13 +68,46 @@ int ksock_open(struct ksock **ret, struct strbuf *err)
 	return 0;
 }
 
-/* The error of an NLMSG_ERROR or NLMSG_DONE message, and its extended ACK message. */
-static int read_status(struct ksock *s, const struct nlmsghdr *nlh)
+int ksock_open(struct ksock **ret, int protocol, struct strbuf *err)
+{
+	struct ksock *s;
+	int r;
+
+	r = open_sock(&s, protocol, 0, 0, err);
+	if (r < 0)
+		return r;
+	r = set_option(s, NETLINK_EXT_ACK, "extended ACKs", err);
+	if (r >= 0)
+		r = set_option(s, NETLINK_GET_STRICT_CHK, "strict checking", err);
+	if (r >= 0)
+		r = set_option(s, NETLINK_CAP_ACK, "capped ACKs", err);
+	if (r < 0) {
+		ksock_close(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+int ksock_subscribe(struct ksock **ret, int protocol, unsigned groups, struct strbuf *err)
+{
+	return open_sock(ret, protocol, SOCK_NONBLOCK, groups, err);
+}
+
+int ksock_fd(const struct ksock *s)
+{
+	return mnl_socket_get_fd(s->nl);
+}
+
+/* The error of an NLMSG_ERROR or NLMSG_DONE message and its extended ACK message (msg, size
+ * n); ret_seq: the sequence number of the message it answers. */
+static int read_status(const struct nlmsghdr *nlh, uint32_t *ret_seq, char *msg, size_t n)
 {
 	size_t len = mnl_nlmsg_get_payload_len(nlh), off = sizeof(int);
 	const struct nlattr *a;
 	int error;
 
+	*ret_seq = nlh->nlmsg_seq;
 	if (len < sizeof(int))
 		return nlh->nlmsg_type == NLMSG_DONE ? 0 : -EPROTO;
 	memcpy(&error, mnl_nlmsg_get_payload(nlh), sizeof(error));
@@ -87,32 +116,30 @@ static int read_status(struct ksock *s, const struct nlmsghdr *nlh)
 
 		if (len < sizeof(*e))
 			return -EPROTO;
+		*ret_seq = e->msg.nlmsg_seq;
 		off = nlh->nlmsg_flags & NLM_F_CAPPED ? sizeof(*e) : sizeof(int) + e->msg.nlmsg_len;
 	}
 	if (error < 0 && nlh->nlmsg_flags & NLM_F_ACK_TLVS && off <= len)
 		mnl_attr_for_each(a, nlh, off) {
 			const char *m = mnl_attr_get_payload(a);
-			size_t n = mnl_attr_get_payload_len(a);
+			size_t l = mnl_attr_get_payload_len(a);
 
-			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG && n && strnlen(m, n) < n)
-				snprintf(s->msg, sizeof(s->msg), "%s", m);
+			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG && l && strnlen(m, l) < l)
+				snprintf(msg, n, "%s", m);
 		}
 	return error > 0 ? -error : error;
 }
 
 int ksock_talk(struct ksock *s, struct nlmsghdr *nlh, ksock_fn fn, void *data)
 {
-	/* NLM_F_DUMP shares its bits with NLM_F_REPLACE and NLM_F_EXCL: only a get dumps. */
-	bool dump = (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP && (nlh->nlmsg_type & 3) == 2;
-	uint32_t seq = ++s->seq;
+	uint32_t seq = ++s->seq, eseq;
 	bool done = false, intr = false;
 	int r = 0, fn_r = 0;
 
 	s->msg[0] = '\0';
 	s->last = 0;
 	nlh->nlmsg_seq = seq;
-	if (!dump)
-		nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_flags |= NLM_F_ACK;
 	if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0)
 		return s->last = -errno;
 	while (!done) {
@@ -132,7 +159,7 @@ int ksock_talk(struct ksock *s, struct nlmsghdr *nlh, ksock_fn fn, void *data)
 			if (m->nlmsg_flags & NLM_F_DUMP_INTR)
 				intr = true;
 			if (m->nlmsg_type == NLMSG_ERROR || m->nlmsg_type == NLMSG_DONE) {
-				r = read_status(s, m);
+				r = read_status(m, &eseq, s->msg, sizeof(s->msg));
 				done = true;
 			} else if (m->nlmsg_type >= NLMSG_MIN_TYPE && fn && fn_r >= 0) {
 				fn_r = fn(m, data);
@@ -153,4 +180,98 @@ int ksock_talk(struct ksock *s, struct nlmsghdr *nlh, ksock_fn fn, void *data)
 const char *ksock_error(const struct ksock *s, int r)
 {
 	return s->msg[0] && s->last == r ? s->msg : strerror(-r);
+}
+
+uint32_t ksock_seq(struct ksock *s, size_t n)
+{
+	uint32_t seq = s->seq + 1;
+
+	s->seq += (uint32_t)n + 1;
+	return seq;
+}
+
+/* The socket's send buffer must hold the whole batch (the kernel reads it as one message). */
+static void size_buffers(struct ksock *s, size_t len)
+{
+	int fd = mnl_socket_get_fd(s->nl), size = (int)(len + 65536);
+	socklen_t sl = sizeof(size);
+	int cur;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cur, &sl) == 0 && (size_t)cur >= len + 65536)
+		return;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
+int ksock_batch(struct ksock *s, const void *buf, size_t len, ksock_err_fn fn, void *data)
+{
+	int fd = mnl_socket_get_fd(s->nl), first = 0;
+
+	size_buffers(s, len);
+	if (mnl_socket_sendto(s->nl, buf, len) < 0)
+		return -errno;
+	/* The kernel processes a batch while we send it: its errors are queued by now. */
+	for (;;) {
+		ssize_t n = recv(fd, s->buf, KSOCK_RECV_SIZE, MSG_DONTWAIT);
+		const struct nlmsghdr *m;
+		int left;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < 0)
+			return first ? first : -errno;
+		left = (int)n;
+		for (m = (const struct nlmsghdr *)s->buf; mnl_nlmsg_ok(m, left);
+		     m = mnl_nlmsg_next(m, &left)) {
+			char msg[KSOCK_MSG_SIZE] = "";
+			uint32_t seq;
+			int r;
+
+			if (m->nlmsg_type != NLMSG_ERROR)
+				continue;
+			r = read_status(m, &seq, msg, sizeof(msg));
+			if (r >= 0)
+				continue;
+			if (!first)
+				first = r;
+			if (fn)
+				fn(seq, r, msg, data);
+		}
+	}
+	return first;
+}
+
+int ksock_read(struct ksock *s, ksock_fn fn, void *data)
+{
+	int lost = 0, r;
+
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(s->nl, s->buf, KSOCK_RECV_SIZE);
+		const struct nlmsghdr *m;
+		int left;
+
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return lost;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == ENOBUFS || errno == ENOSPC)) {
+			lost = 1; /* the socket overflowed, or a message was cut */
+			continue;
+		}
+		if (n < 0)
+			return -errno;
+		left = (int)n;
+		for (m = (const struct nlmsghdr *)s->buf; mnl_nlmsg_ok(m, left);
+		     m = mnl_nlmsg_next(m, &left)) {
+			if (m->nlmsg_type < NLMSG_MIN_TYPE || !fn)
+				continue;
+			r = fn(m, data);
+			if (r < 0)
+				return r;
+		}
+		if (left)
+			lost = 1; /* a message it could not walk */
+	}
 }

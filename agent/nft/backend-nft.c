@@ -16,7 +16,7 @@
 
 struct nft {
 	struct backend b;
-	struct nsock *sock;
+	struct ksock *sock;
 	/* What the kernel holds at generation seen.genid: the table as observe read it, or as
 	 * the last commit left it (its description), and the plan objects in it. While the
 	 * ruleset's generation has not moved (no transaction since, ours or anybody's), observe
@@ -42,7 +42,7 @@ static struct nft *nft_of(struct backend *b)
 
 static int nft_sock(struct nft *n, struct strbuf *err)
 {
-	return n->sock ? 0 : nsock_open(&n->sock, err);
+	return n->sock ? 0 : ksock_open(&n->sock, NETLINK_NETFILTER, err);
 }
 
 /* ---- observe ---- */
@@ -455,7 +455,7 @@ static void remember(struct nft *n, struct kept *k, bool ok)
 }
 
 struct sender {
-	struct nsock *sock;
+	struct ksock *sock;
 	const struct nftd_batch *batch;
 	struct batch_errors *errors;
 	int r;
@@ -465,7 +465,7 @@ static void send_batch(void *data)
 {
 	struct sender *s = data;
 
-	s->r = nsock_batch(s->sock, s->batch->buf, s->batch->len, batch_error, s->errors);
+	s->r = ksock_batch(s->sock, s->batch->buf, s->batch->len, batch_error, s->errors);
 }
 
 static int nft_commit(struct backend *b, struct strbuf *err)
@@ -502,13 +502,13 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 	 * came in between, the kernel refuses it whole. */
 	if (elems)
 		r = nftd_batch_elems(n->changes.v, n->changes.n,
-				     nsock_seq(n->sock, n->changes.n + 2), genid, &batch);
+				     ksock_seq(n->sock, n->changes.n + 2), genid, &batch);
 	else
-		r = nftd_batch_full(n->desc, fp, nsock_seq(n->sock, 0), genid, &batch);
+		r = nftd_batch_full(n->desc, fp, ksock_seq(n->sock, 0), genid, &batch);
 	if (r < 0)
 		goto oom;
 	/* Sequence numbers: the full batch counts its messages only once built. */
-	nsock_seq(n->sock, batch.n_msgs + 2);
+	ksock_seq(n->sock, batch.n_msgs + 2);
 	/* The kernel works through the batch on the worker thread (the kernel's time is the
 	 * sender's) while this one makes the view the commit will leave: the two take about as
 	 * long for a large batch. Neither touches what the other does. */
@@ -558,7 +558,7 @@ static void nft_free(struct backend *b)
 {
 	struct nft *n = nft_of(b);
 
-	nsock_close(n->sock);
+	ksock_close(n->sock);
 	nftd_free(n->desc);
 	objset_done(&n->objs);
 	nftdiff_done(&n->changes);

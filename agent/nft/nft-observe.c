@@ -324,13 +324,13 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
 
 /* A request for the table's objects of one type (a dump, or the table itself). The table,
  * chain, set and rule requests all name the table with attribute 1 (NFTA_*_TABLE). */
-static struct nlmsghdr *request(char *buf, struct nsock *s, uint16_t type, const char *set)
+static struct nlmsghdr *request(char *buf, uint16_t type, const char *set)
 {
 	struct nlmsghdr *nlh;
 	uint16_t flags = type == NFT_MSG_GETTABLE ? NLM_F_ACK : NLM_F_DUMP;
 
 	memset(buf, 0, REQ_SIZE); /* attribute padding */
-	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, nsock_seq(s, 1));
+	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, 0); /* numbered when sent */
 	mnl_attr_put_strz(nlh, type == NFT_MSG_GETTABLE ? NFTA_TABLE_NAME : NFTA_SET_TABLE,
 			  NFTD_TABLE);
 	if (set)
@@ -338,30 +338,29 @@ static struct nlmsghdr *request(char *buf, struct nsock *s, uint16_t type, const
 	return nlh;
 }
 
-static int read_once(struct nsock *s, struct nfto *o)
+static int read_once(struct ksock *s, struct nfto *o)
 {
 	char buf[REQ_SIZE];
 	size_t i;
 	int r;
 
-	r = nsock_dump(s, request(buf, s, NFT_MSG_GETTABLE, NULL), table_cb, o);
+	r = ksock_talk(s, request(buf, NFT_MSG_GETTABLE, NULL), table_cb, o);
 	if (r == -ENOENT)
 		return 0;
 	if (r >= 0)
-		r = nsock_dump(s, request(buf, s, NFT_MSG_GETCHAIN, NULL), chain_cb, o);
+		r = ksock_talk(s, request(buf, NFT_MSG_GETCHAIN, NULL), chain_cb, o);
 	if (r >= 0)
-		r = nsock_dump(s, request(buf, s, NFT_MSG_GETSET, NULL), set_cb, o);
+		r = ksock_talk(s, request(buf, NFT_MSG_GETSET, NULL), set_cb, o);
 	if (r >= 0)
-		r = nsock_dump(s, request(buf, s, NFT_MSG_GETRULE, NULL), rule_cb, o);
+		r = ksock_talk(s, request(buf, NFT_MSG_GETRULE, NULL), rule_cb, o);
 	for (i = 0; i < o->n_sets && r >= 0; i++) {
 		struct nlmsghdr *nlh;
 
 		memset(buf, 0, sizeof(buf));
-		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP,
-					    nsock_seq(s, 1));
+		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP, 0);
 		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, NFTD_TABLE);
 		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, o->sets[i].name);
-		r = nsock_dump(s, nlh, elems_cb, &o->sets[i]);
+		r = ksock_talk(s, nlh, elems_cb, &o->sets[i]);
 	}
 	return r;
 }
@@ -379,17 +378,17 @@ static int gen_cb(const struct nlmsghdr *nlh, void *data)
 	return -EPROTO;
 }
 
-int nfto_genid(struct nsock *s, uint32_t *ret)
+int nfto_genid(struct ksock *s, uint32_t *ret)
 {
 	char buf[REQ_SIZE];
 	struct nlmsghdr *nlh;
 
 	memset(buf, 0, sizeof(buf));
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, nsock_seq(s, 1));
-	return nsock_dump(s, nlh, gen_cb, ret);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, 0, 0);
+	return ksock_talk(s, nlh, gen_cb, ret);
 }
 
-int nfto_read(struct nsock *s, const char *catalog, struct nfto *ret, struct strbuf *err)
+int nfto_read(struct ksock *s, const char *catalog, struct nfto *ret, struct strbuf *err)
 {
 	struct nfto o;
 	uint32_t after;
@@ -767,7 +766,7 @@ static void elem_counts_done(struct elem_counts *ec)
 
 /* Puts the counters of the access-list maps' rules where their maps are looked up, in rule
  * order (the maps of one run, looked up one after the other, together). */
-static int acl_counters(struct nsock *s, struct counters *cs)
+static int acl_counters(struct ksock *s, struct counters *cs)
 {
 	struct counters out = {0};
 	char buf[REQ_SIZE];
@@ -791,7 +790,7 @@ static int acl_counters(struct nsock *s, struct counters *cs)
 		if (r < 0 || m == cs->n_maps)
 			break;
 		for (i = m; i < cs->n_maps && cs->maps[i].at == to && r >= 0; i++)
-			r = nsock_dump(s, request(buf, s, NFT_MSG_GETSETELEM, cs->maps[i].name),
+			r = ksock_talk(s, request(buf, NFT_MSG_GETSETELEM, cs->maps[i].name),
 				       elem_counts_cb, &ec);
 		m = i;
 		if (r >= 0)
@@ -823,14 +822,14 @@ static void counters_done(struct counters *cs)
 	*cs = (struct counters){0};
 }
 
-int nfto_counters(struct nsock *s, struct nft_counter **ret, size_t *ret_n, struct strbuf *err)
+int nfto_counters(struct ksock *s, struct nft_counter **ret, size_t *ret_n, struct strbuf *err)
 {
 	struct counters cs = {0};
 	char buf[REQ_SIZE];
 	int r, tries;
 
 	for (tries = 0; tries < 5; tries++) {
-		r = nsock_dump(s, request(buf, s, NFT_MSG_GETRULE, NULL), counter_cb, &cs);
+		r = ksock_talk(s, request(buf, NFT_MSG_GETRULE, NULL), counter_cb, &cs);
 		if (r >= 0 && cs.n_maps)
 			r = acl_counters(s, &cs);
 		if (r != -EINTR)

@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/netlink-sock.h"
 #include "nft-desc.h"
-#include "nft-sock.h"
 #include "nft.h"
 
 struct nfto_elem {
@@ -49,9 +49,9 @@ struct nfto {
  * elements are tags too, except in the sets whose names start with catalog (they hold text).
  * The table is read
  * as of one generation of the ruleset (ret->genid). */
-int nfto_read(struct nsock *s, const char *catalog, struct nfto *ret, struct strbuf *err);
+int nfto_read(struct ksock *s, const char *catalog, struct nfto *ret, struct strbuf *err);
 /* The ruleset's generation: every committed transaction (anybody's) moves it on by one. */
-int nfto_genid(struct nsock *s, uint32_t *ret);
+int nfto_genid(struct ksock *s, uint32_t *ret);
 /* What the kernel holds once the description d, of that fingerprint, is committed, as
  * nfto_read would read it at generation genid (but without tags, which only observe's own
  * check of the catalog needs). A set of prev (NULL: none) assumed from the same description
@@ -67,4 +67,4 @@ struct nfto_set *nfto_set_find(const struct nfto *o, const char *name);
 
 /* The counters of the table's tagged rules (see backend_nft_counters). An absent table has
  * none. 0, or negative errno with the reason in err. */
-int nfto_counters(struct nsock *s, struct nft_counter **ret, size_t *ret_n, struct strbuf *err);
+int nfto_counters(struct ksock *s, struct nft_counter **ret, size_t *ret_n, struct strbuf *err);

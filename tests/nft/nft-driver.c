@@ -47,9 +47,9 @@
 #include "engine/engine.h"
 #include "intent/parse.h"
 #include "kernel/kernel.h"
+#include "kernel/netlink-sock.h"
 #include "lib/cleanup.h"
 #include "nft/nft-compile-internal.h"
-#include "nft/nft-sock.h"
 #include "nft/nft.h"
 
 static int fail_observe(struct backend *b, struct observed *obs, struct errlist *errs)
@@ -86,16 +86,16 @@ static int foreign_commit(struct backend *b, struct strbuf *err)
 {
 	static const uint16_t types[] = {NFT_MSG_NEWTABLE, NFT_MSG_DELTABLE};
 	char buf[4096] = {0};
-	struct nsock *s = NULL;
+	struct ksock *s = NULL;
 	struct nlmsghdr *nlh;
 	size_t len, i;
 	uint32_t seq;
 	int r;
 
-	r = nsock_open(&s, err);
+	r = ksock_open(&s, NETLINK_NETFILTER, err);
 	if (r < 0)
 		return r;
-	seq = nsock_seq(s, 4);
+	seq = ksock_seq(s, 4);
 	nlh = nftnl_batch_begin(buf, seq++);
 	len = nlh->nlmsg_len;
 	for (i = 0; i < ELEMENTSOF(types); i++) {
@@ -106,10 +106,10 @@ static int foreign_commit(struct backend *b, struct strbuf *err)
 	}
 	nlh = nftnl_batch_end(buf + len, seq);
 	len += nlh->nlmsg_len;
-	r = nsock_batch(s, buf, len, NULL, NULL);
+	r = ksock_batch(s, buf, len, NULL, NULL);
 	if (r < 0)
 		strbuf_printf(err, "foreign transaction: %s", strerror(-r));
-	nsock_close(s);
+	ksock_close(s);
 	return r;
 }
 
@@ -145,7 +145,7 @@ static int errmap(const struct intent *in)
 	struct nftd_set missing = {.name = (char *)"nosuch", .id = 999999};
 	struct strbuf err = {0};
 	struct nftd_batch batch;
-	struct nsock *s = NULL;
+	struct ksock *s = NULL;
 	struct nftd *d = NULL;
 	struct nftd_rule *rule;
 	int r;
@@ -158,14 +158,14 @@ static int errmap(const struct intent *in)
 		r = nftd_oom(d);
 	}
 	if (r >= 0)
-		r = nsock_open(&s, &err);
+		r = ksock_open(&s, NETLINK_NETFILTER, &err);
 	if (r >= 0)
-		r = nftd_batch_full(d, NULL, nsock_seq(s, 100000), 0, &batch);
+		r = nftd_batch_full(d, NULL, ksock_seq(s, 100000), 0, &batch);
 	if (r >= 0) {
-		r = nsock_batch(s, batch.buf, batch.len, print_error, &batch);
+		r = ksock_batch(s, batch.buf, batch.len, print_error, &batch);
 		nftd_batch_done(&batch);
 	}
-	nsock_close(s);
+	ksock_close(s);
 	nftd_free(d);
 	strbuf_done(&err);
 	return r < 0 ? 0 : 1; /* the batch must fail */
