@@ -200,7 +200,6 @@ static void test_left_to_whole_parse(void **state)
 	proto_known_free(k);
 }
 
-/* The intent in effect sent again is recognised whole; not in effect, it is read. */
 /* An intent with a list of n port forwards (to_port of forward `changed` is 9999, -1: none),
  * in a request line when line is true. */
 static char *forwards(int n, int changed, bool line)
@@ -309,6 +308,7 @@ static void test_not_json(void **state)
 	proto_known_free(k);
 }
 
+/* The intent in effect sent again is recognised whole; not in effect, it is read. */
 static void test_same_text(void **state)
 {
 	static const char line[] = "{\"request\":\"apply\",\"intent\":" KNOWN "}";
