@@ -6,9 +6,9 @@
  */
 #pragma once
 
+#include "intent.h"
 #include "lib/errlist.h"
 #include "lib/jread.h"
-#include "intent.h"
 
 /* A pool's "hosts" map, its pointer pushed on r: fills pool->hosts. */
 void parse_dhcp_hosts(struct jr *r, const struct json_t *v, struct dhcp_pool *pool);

@@ -6,9 +6,9 @@
  */
 #pragma once
 
-#include "../lib/errlist.h"
-#include "../lib/jread.h"
 #include "intent.h"
+#include "lib/errlist.h"
+#include "lib/jread.h"
 
 /* One tunnel of a map, its pointer pushed on r: fills t (name, ptr, defaults, fields). */
 void parse_ipsec(struct jr *r, const char *name, const struct json_t *v, struct ipsec_tunnel *t);
