@@ -582,6 +582,23 @@ static int request_read_known(const char *line, size_t len, struct proto_known *
 	return 1;
 }
 
+/* A line jansson refused: a duplicate key or a number out of range named by its pointer into
+ * the request ("/intent/dhcp/web: duplicate key \"mtu\""), any other error by its column. */
+static int request_not_json(const char *line, size_t len, const json_error_t *e, struct strbuf *err)
+{
+	_cleanup_free_ char *pointer = NULL, *message = NULL;
+	int r = jr_error_locate(line, len, e, &pointer, &message);
+
+	if (r == -ENOMEM)
+		return r;
+	if (r > 0)
+		strbuf_printf(err, "request is not valid JSON: %s%s%s", pointer,
+			      *pointer ? ": " : "", message);
+	else
+		strbuf_printf(err, "request is not valid JSON: %s (column %d)", e->text, e->column);
+	return -EINVAL;
+}
+
 int proto_request_parse(const char *line, size_t len, struct proto_known *known, bool in_effect,
 			struct proto_request *ret, struct strbuf *err)
 {
@@ -603,10 +620,8 @@ int proto_request_parse(const char *line, size_t len, struct proto_known *known,
 	root = jsplit_loadb(line, len, JSON_REJECT_DUPLICATES, JSPLIT_MIN);
 	if (!root) /* again in one call, which says what is wrong */
 		root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &e);
-	if (!root) {
-		strbuf_printf(err, "request is not valid JSON: %s (column %d)", e.text, e.column);
-		return -EINVAL;
-	}
+	if (!root)
+		return request_not_json(line, len, &e, err);
 	intent = json_is_object(root) ? json_object_get(root, "intent") : NULL;
 	r = request_members(root, intent, ret, err);
 	if (r < 0 || !intent)

@@ -21,7 +21,8 @@
 #include "plan/backend.h"
 #include "plan/op.h"
 
-/* The exit codes of the spec ("The agent's answer"). */
+/* The exit codes of the spec ("The agent's answer"), defined here only: an apply's status, the
+ * "exit" of the agent's answers and vrouterctl's exit status (cli.h adds vrouterctl's own). */
 enum apply_status {
 	APPLY_OK = 0,	   /* applied, or nothing to do */
 	APPLY_INVALID = 1, /* the intent is invalid: nothing changed */

@@ -103,6 +103,56 @@ static size_t jtext_string_end(const char *buf, size_t len, size_t i)
 	return 0;
 }
 
+int jtext_levels(const char *text, size_t len, size_t pos, struct jtext_level **ret, size_t *ret_n)
+{
+	struct jtext_level *v = NULL, *top;
+	size_t n = 0, cap = 0, i, end;
+	bool expect_key = false; /* the innermost is an object and its next string is a key */
+
+	for (i = 0; i < pos && i < len; i++) {
+		char c = text[i];
+
+		top = n ? &v[n - 1] : NULL;
+		if (c == '"') {
+			end = jtext_string_end(text, len, i);
+			if (!end)
+				break;
+			if (expect_key) {
+				top->key = text + i + 1;
+				top->key_len = end - i - 2;
+				expect_key = false;
+			}
+			i = end - 1;
+		} else if (c == '{' || c == '[') {
+			if (n == cap) {
+				struct jtext_level *g =
+				    realloc(v, (cap = cap ? 2 * cap : 16) * sizeof(*g));
+
+				if (!g) {
+					free(v);
+					return -ENOMEM;
+				}
+				v = g;
+			}
+			v[n++] = (struct jtext_level){.array = c == '['};
+			expect_key = c == '{';
+		} else if ((c == '}' || c == ']') && n) {
+			n--;
+			expect_key = false;
+		} else if (c == ',' && top) {
+			top->index++;
+			expect_key = !top->array;
+		}
+	}
+	if (!n) {
+		free(v);
+		v = NULL;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
 static int jtext_open(struct jtext_object *o, const char *buf, size_t len, bool array)
 {
 	*o = (struct jtext_object){.buf = buf, .len = len, .array = array};

@@ -22,6 +22,20 @@ size_t jtext_count_values(const char *buf, size_t len);
  */
 int jtext_compact(const char *buf, size_t len, char *out, size_t *ret_len);
 
+/* A container open at a place of a JSON text and where that place is in it: an object's last
+ * key read before it (key_len bytes between its quotes, escapes as written; NULL before the
+ * first key) or an array's element (its index). */
+struct jtext_level {
+	bool array;
+	const char *key;
+	size_t key_len, index;
+};
+
+/* The containers open at byte pos of text, outermost first: 0 with a malloc'd vector (NULL
+ * when pos is in none), -ENOMEM. The text before pos is taken as a parser read it (strings
+ * skipped, brackets counted): nothing is checked, so the answer is only as good as that. */
+int jtext_levels(const char *text, size_t len, size_t pos, struct jtext_level **ret, size_t *ret_n);
+
 /*
  * A walk through the members of the object that buf holds: `{ "key": value, ... }`, JSON
  * whitespace allowed between the parts and around the object, nothing else after it.

@@ -5,9 +5,12 @@
  *
  *   record   (backend-record.c) a JSON state file in, one text line per operation out; for
  *            `vrouterctl plan`, dry runs and golden tests
- *   netlink  links, addresses, routes, hostname          (later)
- *   nftables fw-set, fw-element, fw-chain, fw-rule, nat-rule: one transaction   (later)
- *   services files, with their change class (reload/restart)                   (later)
+ *   kernel   (kernel/backend-kernel.c) links, addresses, routes, hostname over rtnetlink
+ *   nftables (nft/backend-nft.c) fw-set, fw-element, fw-chain, fw-rule, nat-rule: one
+ *            transaction
+ *
+ * The service files (file objects) have no backend yet: an intent that needs one is refused
+ * before anything is touched (engine.h).
  *
  * An apply is: observe (every backend fills its part of one struct observed), plan, then
  * begin on every backend, apply_op for each operation in plan order (on the backend of its

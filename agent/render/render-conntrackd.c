@@ -22,7 +22,6 @@ static const char *family_key(int family)
 	return family == AF_INET ? "IPv4" : "IPv6";
 }
 
-/* One "IPvX_address A" line per address, each address once (seen: the list so far). */
 /* The router's own addresses (each once, in address order): conntrackd leaves their flows out.
  * Link-local addresses are all covered by fe80::/10. */
 static int render_filter(struct strbuf *b, const struct intent *in)
