@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "lib/worker.h"
 #include "linkwait.h"
 #include "log.h"
 #include "serial.h"
@@ -222,11 +221,6 @@ int main(int argc, char **argv)
 		log_err("cannot set up signals: %s", strerror(-sfd));
 		return 1;
 	}
-	/* The second thread, asleep until an apply has work for two (signals blocked as here). */
-	r = worker_init();
-	if (r < 0)
-		log_warn("cannot start the worker thread (applies use one thread): %s",
-			 strerror(-r));
 	r = agent_new(&a.agent, &agent, &err);
 	if (r >= 0)
 		r = open_serial(a.serial, &serial);
@@ -263,7 +257,6 @@ out:
 	linkwait_free(linkwait);
 	serial_free(serial);
 	agent_free(agent);
-	worker_stop();
 	strbuf_done(&err);
 	close(sfd);
 	return ret;
