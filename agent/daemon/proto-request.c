@@ -20,7 +20,6 @@
 #include "lib/jread.h"
 #include "lib/jtext.h"
 #include "proto.h"
-#include "store-log.h"
 
 static inline void proto_json_unrefp(json_t **v)
 {
@@ -29,7 +28,7 @@ static inline void proto_json_unrefp(json_t **v)
 #define _cleanup_json_ _cleanup_(proto_json_unrefp)
 
 /* An intent has 11 top-level keys at most; a text with more is left to the parser. */
-#define MEMBERS_MAX PROTO_MEMBERS_MAX
+#define MEMBERS_MAX 16
 /* A member nested deeper is left to the whole parse, whose depth limit (jansson's 2048)
  * counts the request and the intent around it: parsed alone, it would pass where that fails.
  * A valid intent nests a few levels deep. */
@@ -84,28 +83,6 @@ struct proto_known *proto_known_free(struct proto_known *k)
 	free(k->text);
 	free(k);
 	return NULL;
-}
-
-size_t proto_known_pairs(const struct proto_known *k, const struct proto_index *index,
-			 struct storelog_pair *ret, size_t max)
-{
-	size_t i, j, n = 0;
-
-	if (!k->index)
-		return 0;
-	for (i = 0; i < index->n && n < max; i++) {
-		const struct proto_member *m = &index->m[i];
-
-		for (j = 0; j < k->index->n; j++) {
-			const struct proto_member *km = &k->index->m[j];
-
-			if (!strcmp(km->key, m->key)) {
-				ret[n++] = (struct storelog_pair){m->off, m->len, km->off, km->len};
-				break;
-			}
-		}
-	}
-	return n;
 }
 
 const char *proto_known_text(const struct proto_known *k, size_t *ret_len)

@@ -471,8 +471,6 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 		goto oom;
 	/* Sequence numbers: the full batch counts its messages only once built. */
 	nsock_seq(n->sock, batch.n_msgs + 2);
-	if (b->kernel_busy)
-		b->kernel_busy(b->kernel_busy_data);
 	r = nsock_batch(n->sock, batch.buf, batch.len, batch_error, &e);
 	if (r >= 0) {
 		n->last = (struct nft_commit_stats){
