@@ -11,13 +11,9 @@
 #include "lib/jread.h"
 #include "log.h"
 #include "proto.h"
-#include "store.h"
-#ifdef HAVE_KERNEL_BACKEND
 #include "kernel/kernel.h"
-#endif
-#ifdef HAVE_NFT_BACKEND
 #include "nft/nft.h"
-#endif
+#include "store.h"
 
 #define RECORD_PREFIX "record:"
 
@@ -92,22 +88,15 @@ static int agent_backends(struct agent *a, const char *spec, struct strbuf *err)
 		return 0;
 	}
 	if (!strcmp(spec, "kernel")) {
-#ifdef HAVE_KERNEL_BACKEND
 		/* The running system: rtnetlink for links, addresses and routes, then nftables
 		 * (last: its one transaction commits after every other step succeeded). */
 		a->backends[a->n_backends] = backend_kernel_new();
 		if (!a->backends[a->n_backends++])
 			return -ENOMEM;
-#ifdef HAVE_NFT_BACKEND
 		a->backends[a->n_backends] = backend_nft_new();
 		if (!a->backends[a->n_backends++])
 			return -ENOMEM;
-#endif
 		return 0;
-#else
-		strbuf_printf(err, "this vrouterd was built without the kernel backend");
-		return -EOPNOTSUPP;
-#endif
 	}
 	strbuf_printf(err, "unknown backend \"%s\" (kernel, record:PATH)", spec);
 	return -EINVAL;
