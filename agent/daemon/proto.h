@@ -60,13 +60,6 @@ struct proto_index;
 struct proto_known *proto_known_new(const char *text, size_t len, struct json_t *tree,
 				    struct proto_index *index);
 struct proto_known *proto_known_free(struct proto_known *k);
-/* Where a text read against k (index: the reading's) stands where k's text stood: the values
- * of the members both have, as spans of both texts, in document order. At most max written
- * to ret; returns how many. */
-#define PROTO_MEMBERS_MAX 16
-struct storelog_pair;
-size_t proto_known_pairs(const struct proto_known *k, const struct proto_index *index,
-			 struct storelog_pair *ret, size_t max);
 const char *proto_known_text(const struct proto_known *k, size_t *ret_len);
 struct json_t *proto_known_tree(const struct proto_known *k);
 

@@ -6,15 +6,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kernel/kernel.h"
 #include "lib/cleanup.h"
+#include "nft/nft.h"
 #include "plan/observed.h"
 #include "status.h"
-#ifdef HAVE_KERNEL_BACKEND
-#include "kernel/kernel.h"
-#endif
-#ifdef HAVE_NFT_BACKEND
-#include "nft/nft.h"
-#endif
 
 #ifndef VROUTER_VERSION
 #define VROUTER_VERSION "unknown"
@@ -245,7 +241,6 @@ static void status_observe(struct backend *const *bs, size_t n, struct proto_sta
 	errlist_done(&errs);
 }
 
-#ifdef HAVE_NFT_BACKEND
 /* The rules' counters, from the backend of firewall rules when it counts them (nftables). */
 static void status_counters(struct backend *const *bs, size_t n, struct proto_status *ret,
 			    bool *ok)
@@ -288,9 +283,7 @@ static void status_counters(struct backend *const *bs, size_t n, struct proto_st
 	}
 	nft_counters_free(v, nv);
 }
-#endif
 
-#ifdef HAVE_KERNEL_BACKEND
 /* The links' traffic counters, from the backend of links when it counts them (the kernel). */
 static void status_link_counters(struct backend *const *bs, size_t n, struct proto_status *ret)
 {
@@ -321,7 +314,6 @@ static void status_link_counters(struct backend *const *bs, size_t n, struct pro
 	free(v);
 	strbuf_done(&err);
 }
-#endif
 
 static void copy_apply(const struct proto_status_apply *a, struct proto_status_apply *d, bool *ok)
 {
@@ -350,14 +342,10 @@ int status_build(const struct status *st, struct backend *const *backends, size_
 	copy_apply(&st->last, &ret->last, &ok);
 	if (ok)
 		status_observe(backends, n, ret, &ok);
-#ifdef HAVE_KERNEL_BACKEND
 	if (ok && !ret->observe_error)
 		status_link_counters(backends, n, ret);
-#endif
-#ifdef HAVE_NFT_BACKEND
 	if (ok && !ret->observe_error)
 		status_counters(backends, n, ret, &ok);
-#endif
 	if (!ok) {
 		proto_status_done(ret);
 		return -ENOMEM;

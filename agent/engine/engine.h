@@ -52,19 +52,9 @@ struct engine *engine_free(struct engine *e);
 int engine_plan(struct engine *e, const struct intent *in, struct oplist *ret,
 		struct errlist *errs);
 
-/* What the caller does alongside an apply: kernel_busy(data), at most once, when a backend's
- * commit has handed the kernel its long piece of work (the nftables batch): the CPU is then
- * mostly idle until the commit ends. */
-struct engine_hooks {
-	void (*kernel_busy)(void *data);
-	void *data;
-};
-
 /* Observes, plans and applies. Returns 0 with res filled (whatever the status), or a
- * negative errno when not even the result could be built (out of memory). hooks: NULL, or
- * see struct engine_hooks. */
-int engine_apply(struct engine *e, const struct intent *in, const struct engine_hooks *hooks,
-		 struct apply_result *res);
+ * negative errno when not even the result could be built (out of memory). */
+int engine_apply(struct engine *e, const struct intent *in, struct apply_result *res);
 
 void apply_result_done(struct apply_result *res);
 const char *apply_status_to_string(enum apply_status s);

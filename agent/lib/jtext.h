@@ -80,12 +80,12 @@ bool jtext_object_take(struct jtext_object *o, const char *value, size_t len);
 int jtext_object_skip(struct jtext_object *o, const char **ret_value, size_t *ret_len);
 
 /* A member (key, key_len) or an element (key NULL) of a container's text: where its value
- * lies and how deep the value nests (as jtext_object's depth). */
+ * lies. */
 struct jtext_member {
 	const char *key;
 	size_t key_len;
 	const char *value;
-	size_t value_len, depth;
+	size_t value_len;
 };
 
 /* The members of the object (array true: the elements of the array) text holds, in order:
@@ -93,20 +93,3 @@ struct jtext_member {
  * it, -ENOMEM. */
 int jtext_members(const char *text, size_t len, bool array, struct jtext_member **ret,
 		  size_t *ret_n);
-
-/* A step down into a container: the member's key (key_len bytes, between its quotes), or
- * for an array's element key NULL and its index. */
-struct jtext_step {
-	const char *key;
-	size_t key_len, index;
-};
-
-/* The deepest container of text (one JSON value) whose own text is min bytes long or more:
- * 0 with its text and the steps down to it (text's own container: level 0, no step; steps:
- * room for max_depth), -ENOENT when there is none, it is more than max_depth levels down or
- * the text nests JTEXT_DEPTH_MAX levels deep. One walk; the text's syntax is not checked
- * beyond strings and brackets (the caller's parser does that). */
-#define JTEXT_DEPTH_MAX 32
-int jtext_deepest(const char *text, size_t len, size_t min, size_t max_depth,
-		  struct jtext_step *steps, size_t *ret_depth, const char **ret_value,
-		  size_t *ret_len);

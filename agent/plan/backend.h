@@ -55,11 +55,6 @@ struct backend_ops {
 
 struct backend {
 	const struct backend_ops *ops;
-	/* Set by the engine around commit (NULL: none): a backend whose commit hands the kernel
-	 * a long piece of work calls it once it has, so that what the caller does alongside
-	 * takes no CPU from the commit's own work before. */
-	void (*kernel_busy)(void *data);
-	void *kernel_busy_data;
 };
 
 #define BACKEND_KIND(k) (1u << (k))

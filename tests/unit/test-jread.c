@@ -419,59 +419,9 @@ static void test_object_take(void **state)
 	assert_int_equal(jtext_object_next(&o, &key, &n), -EINVAL);
 }
 
-/* The deepest container of at least min bytes, and the steps down to it. */
-static void test_jtext_deepest(void **state)
-{
-	static const struct {
-		const char *in;
-		size_t min, max_depth;
-		const char *want;  /* NULL: none */
-		const char *steps; /* "key/index;" per step */
-	} v[] = {
-	    {"{\"a\":1,\"b\":{\"c\":[1,2,3,4,5,6,7,8,9,10]}}", 20, 15, "[1,2,3,4,5,6,7,8,9,10]",
-	     "b;c;"},
-	    {"{\"a\":1,\"b\":{\"c\":[1,2,3,4,5,6,7,8,9,10]}}", 25, 15,
-	     "{\"c\":[1,2,3,4,5,6,7,8,9,10]}", "b;"},
-	    {"{\"a\":1,\"b\":{\"c\":[1,2,3,4,5,6,7,8,9,10]}}", 20, 1, NULL, NULL},
-	    {"[0, [1], [2, [3, 4, 5, 6, 7, 8, 9]]]", 22, 15, "[2, [3, 4, 5, 6, 7, 8, 9]]", "2;"},
-	    {"{\"a\":\"[[[[{{\", \"b\\\"\":[1,2,3,4,5,6,7,8,9,10,11,12]}", 20, 15,
-	     "[1,2,3,4,5,6,7,8,9,10,11,12]", "b\\\";"},
-	    {"{\"a\":1}", 100, 15, NULL, NULL},
-	    {"{\"a\":\"x}", 1, 15, NULL, NULL},
-	    {"]", 1, 15, NULL, NULL},
-	};
-	struct jtext_step steps[16];
-	size_t i, j, depth, len;
-	const char *at;
-
-	(void)state;
-	for (i = 0; i < ELEMENTSOF(v); i++) {
-		int r = jtext_deepest(v[i].in, strlen(v[i].in), v[i].min, v[i].max_depth, steps,
-				      &depth, &at, &len);
-		char got[128];
-		size_t n = 0;
-
-		if (!v[i].want) {
-			assert_int_equal(r, -ENOENT);
-			continue;
-		}
-		assert_int_equal(r, 0);
-		assert_int_equal(len, strlen(v[i].want));
-		assert_memory_equal(at, v[i].want, len);
-		for (j = 0; j < depth; j++)
-			n += (size_t)(steps[j].key ? snprintf(got + n, sizeof(got) - n, "%.*s;",
-							      (int)steps[j].key_len, steps[j].key)
-						   : snprintf(got + n, sizeof(got) - n, "%zu;",
-							      steps[j].index));
-		got[n] = '\0';
-		assert_string_equal(got, v[i].steps);
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_jtext_deepest),
 	    cmocka_unit_test(test_load_errors),
 	    cmocka_unit_test(test_long_string),
 	    cmocka_unit_test(test_pointer_escape),
