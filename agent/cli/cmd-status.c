@@ -93,6 +93,27 @@ static void print_observed(const struct proto_status *st)
 	}
 }
 
+/* "services": one line per daemon. */
+static void print_services(const struct proto_status *st)
+{
+	size_t i;
+
+	if (!st->n_services)
+		return;
+	printf("services\n");
+	for (i = 0; i < st->n_services; i++) {
+		const struct proto_status_service *c = &st->services[i];
+
+		printf("  %-12s %-8s", c->name, c->state ? c->state : "-");
+		if (c->pid)
+			printf(" pid %" PRId64, c->pid);
+		printf(" restarts %" PRId64 " since %s", c->restarts, c->since ? c->since : "-");
+		if (c->last_error)
+			printf("  last error: %s", c->last_error);
+		printf("\n");
+	}
+}
+
 static void print_status(const struct proto_status *st)
 {
 	printf("agent       vrouterd %s (pid %" PRId64 "), backend %s, started %s\n", st->version,
@@ -104,6 +125,7 @@ static void print_status(const struct proto_status *st)
 		printf("applied     nothing yet\n");
 	print_last(&st->last);
 	print_observed(st);
+	print_services(st);
 }
 
 int cmd_status(int argc, char **argv)

@@ -13,6 +13,7 @@
 #include "proto.h"
 #include "kernel/kernel.h"
 #include "nft/nft.h"
+#include "services/services.h"
 #include "store.h"
 
 #define RECORD_PREFIX "record:"
@@ -21,7 +22,8 @@ struct agent {
 	struct engine *engine;
 	struct backend *backends[4]; /* borrowed: the engine owns them */
 	size_t n_backends;
-	struct backend *record; /* the recording backend, or NULL */
+	struct backend *record;	  /* the recording backend, or NULL */
+	struct backend *services; /* the services backend, or NULL */
 	char *record_path;
 	struct store *store;
 	/* The persisted intent: its tree, for comparing contents, and its text, which a request
@@ -71,8 +73,10 @@ static void agent_remember(struct agent *a, const char *text, size_t len, struct
 	agent_remember_text(a, text, len, index);
 }
 
-static int agent_backends(struct agent *a, const char *spec, struct strbuf *err)
+static int agent_backends(struct agent *a, const struct agent_config *cfg, struct strbuf *err)
 {
+	const char *spec = cfg->backend;
+
 	if (!strncmp(spec, RECORD_PREFIX, strlen(RECORD_PREFIX))) {
 		const char *path = spec + strlen(RECORD_PREFIX);
 
@@ -88,12 +92,18 @@ static int agent_backends(struct agent *a, const char *spec, struct strbuf *err)
 		return 0;
 	}
 	if (!strcmp(spec, "kernel")) {
-		/* The running system: rtnetlink for links, addresses and routes, then nftables
-		 * (last: its one transaction commits after every other step succeeded). */
+		/* The running system: rtnetlink for links, addresses and routes, nftables (its one
+		 * transaction commits after every kernel step succeeded), then the services (their
+		 * files and daemons change once the firewall admits them; reverted with the rest
+		 * when they fail). */
 		a->backends[a->n_backends] = backend_kernel_new();
 		if (!a->backends[a->n_backends++])
 			return -ENOMEM;
 		a->backends[a->n_backends] = backend_nft_new();
+		if (!a->backends[a->n_backends++])
+			return -ENOMEM;
+		a->backends[a->n_backends] = backend_services_new(cfg->confdir, cfg->state_dir);
+		a->services = a->backends[a->n_backends];
 		if (!a->backends[a->n_backends++])
 			return -ENOMEM;
 		return 0;
@@ -118,7 +128,7 @@ int agent_new(const struct agent_config *cfg, struct agent **ret, struct strbuf 
 	if (r >= 0)
 		r = store_open(cfg->state_dir, &a->store, err);
 	if (r >= 0)
-		r = agent_backends(a, cfg->backend, err);
+		r = agent_backends(a, cfg, err);
 	if (r >= 0) {
 		a->engine = engine_new(a->backends, a->n_backends, cfg->confdir);
 		if (!a->engine)
@@ -614,4 +624,29 @@ int agent_boot_missing_links(struct agent *a, const char *payload, int64_t *ret_
 	oplist_done(&ops);
 	errlist_done(&errs);
 	return r < 0 ? r : n;
+}
+
+uint64_t agent_supervise(struct agent *a)
+{
+	struct strbuf log = {0};
+	uint64_t next;
+	char *line, *nl;
+
+	if (!a->services)
+		return UINT64_MAX;
+	next = backend_services_supervise(a->services, &log);
+	for (line = log.s; line && *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		log_warn("%s", line);
+	}
+	strbuf_done(&log);
+	return next;
+}
+
+size_t agent_supervise_fds(struct agent *a, int *ret, size_t max)
+{
+	return a->services ? backend_services_fds(a->services, ret, max) : 0;
 }

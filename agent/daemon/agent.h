@@ -8,6 +8,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/strbuf.h"
 #include "status.h"
@@ -36,6 +37,14 @@ void agent_boot(struct agent *a, const char *payload);
 
 /* The answer line (with its newline) to one request line; NULL only when out of memory. */
 char *agent_handle(struct agent *a, const char *line, size_t len, enum status_origin origin);
+
+/* Supervision of the daemons the agent drives (services/services.h): call it when one of
+ * agent_supervise_fds() is readable and when the returned ms have passed (UINT64_MAX: no
+ * need). Logs each event. */
+uint64_t agent_supervise(struct agent *a);
+#define AGENT_SUPERVISE_FDS 4
+/* The pidfds of the running daemons (at most max). */
+size_t agent_supervise_fds(struct agent *a, int *ret, size_t max);
 
 /*
  * For the wait for late links (linkwait.c): the intent agent_boot() would apply if it ran now

@@ -424,6 +424,28 @@ static json_t *status_rules(const struct proto_status *st, bool *ok)
 	return list;
 }
 
+static json_t *status_services(const struct proto_status *st, bool *ok)
+{
+	json_t *all = json_object();
+	size_t i;
+
+	for (i = 0; all && i < st->n_services; i++) {
+		const struct proto_status_service *c = &st->services[i];
+		json_t *o = json_object();
+
+		if (!o || json_object_set_new(all, c->name, o) < 0) {
+			*ok = false;
+			break;
+		}
+		put(o, "state", json_string(c->state), ok);
+		put(o, "pid", c->pid ? json_integer((json_int_t)c->pid) : json_null(), ok);
+		put(o, "restarts", json_integer((json_int_t)c->restarts), ok);
+		put(o, "since", json_string(c->since), ok);
+		put(o, "last_error", c->last_error ? json_string(c->last_error) : json_null(), ok);
+	}
+	return all;
+}
+
 static json_t *status_last(const struct proto_status_apply *a, bool *ok)
 {
 	json_t *o;
@@ -472,6 +494,7 @@ char *proto_answer_status(const char *id, const struct proto_status *st)
 	put(o, "applied", applied, &ok);
 	put(o, "last_apply", status_last(&st->last, &ok), &ok);
 	put(o, "observed", observed, &ok);
+	put(o, "services", status_services(st, &ok), &ok);
 	return answer_finish(o, id, ok);
 }
 
@@ -499,10 +522,17 @@ void proto_status_done(struct proto_status *st)
 		free(st->rules[i].pointer);
 		free(st->rules[i].comment);
 	}
+	for (i = 0; i < st->n_services; i++) {
+		free(st->services[i].name);
+		free(st->services[i].state);
+		free(st->services[i].since);
+		free(st->services[i].last_error);
+	}
 	free(st->links);
 	free(st->addrs);
 	free(st->routes);
 	free(st->rules);
+	free(st->services);
 	free(st->version);
 	free(st->backend);
 	free(st->started);
@@ -613,6 +643,32 @@ static void reply_observed(const json_t *obs, struct proto_status *st, bool *ok)
 	}
 }
 
+static void reply_services(const json_t *all, struct proto_status *st, bool *ok)
+{
+	const char *name;
+	json_t *v;
+
+	if (!json_is_object(all) || !json_object_size(all))
+		return;
+	st->services = calloc(json_object_size(all), sizeof(*st->services));
+	if (!st->services) {
+		*ok = false;
+		return;
+	}
+	json_object_foreach((json_t *)all, name, v) {
+		struct proto_status_service *c = &st->services[st->n_services++];
+
+		c->name = strdup(name);
+		if (!c->name)
+			*ok = false;
+		c->state = get_str(v, "state", ok);
+		c->pid = get_int(v, "pid");
+		c->restarts = get_int(v, "restarts");
+		c->since = get_str(v, "since", ok);
+		c->last_error = get_str(v, "last_error", ok);
+	}
+}
+
 static void reply_status(const json_t *root, struct proto_status *st, bool *ok)
 {
 	const json_t *agent = json_object_get(root, "agent");
@@ -637,6 +693,7 @@ static void reply_status(const json_t *root, struct proto_status *st, bool *ok)
 		st->last.undo_failed = json_is_true(json_object_get(last, "undo_failed"));
 	}
 	reply_observed(json_object_get(root, "observed"), st, ok);
+	reply_services(json_object_get(root, "services"), st, ok);
 }
 
 static void reply_lists(const json_t *root, struct proto_reply *r, bool *ok)

@@ -191,6 +191,16 @@ struct proto_status_apply {
 	bool undo_failed;
 };
 
+/* A daemon the agent drives ("services", keyed by name). */
+struct proto_status_service {
+	char *name;
+	char *state; /* "running", "stopped", "failed" */
+	int64_t pid; /* 0: none */
+	int64_t restarts;
+	char *since;	  /* ISO 8601: the last change of state */
+	char *last_error; /* NULL: none */
+};
+
 struct proto_status {
 	char *version;
 	int64_t pid;
@@ -209,6 +219,8 @@ struct proto_status {
 	bool has_rules; /* the backend counts rules ("rules" in "observed") */
 	struct proto_status_rule *rules;
 	size_t n_rules;
+	struct proto_status_service *services; /* "services": empty without a services backend */
+	size_t n_services;
 };
 
 char *proto_answer_status(const char *id, const struct proto_status *st);

@@ -450,11 +450,14 @@ static int server_signal(struct server *s)
 	return 0;
 }
 
-static int poll_timeout(const struct server *s, uint64_t now, uint64_t next_tick)
+static int poll_timeout(const struct server *s, uint64_t now, uint64_t next_tick,
+			uint64_t supervise_ms)
 {
 	uint64_t next = next_tick;
 	size_t i;
 
+	if (supervise_ms != UINT64_MAX && now + supervise_ms < next)
+		next = now + supervise_ms;
 	if (linkwait_deadline(s->cfg.linkwait) < next)
 		next = linkwait_deadline(s->cfg.linkwait);
 
@@ -470,14 +473,18 @@ static int poll_timeout(const struct server *s, uint64_t now, uint64_t next_tick
 
 int server_run(struct server *s)
 {
-	struct pollfd pfd[MAX_CONNS + 4];
+	struct pollfd pfd[MAX_CONNS + 4 + AGENT_SUPERVISE_FDS];
+	int sup_fds[AGENT_SUPERVISE_FDS];
 	struct conn *polled[MAX_CONNS];
 	uint64_t now = now_ms(), next_tick = s->cfg.tick_ms ? now : UINT64_MAX;
 
 	for (;;) {
-		size_t n = 0, n_polled = 0, i;
+		size_t n = 0, n_polled = 0, n_sup, i;
 		int serial_slot = -1, listen_slot = -1, linkwait_slot = -1, r;
+		uint64_t supervise_ms;
 
+		/* The daemons: one that died is noticed through its pidfd, started again when due. */
+		supervise_ms = agent_supervise(s->cfg.agent);
 		now = now_ms();
 		if (now >= next_tick) {
 			s->cfg.tick();
@@ -499,6 +506,9 @@ int server_run(struct server *s)
 			pfd[n++] = (struct pollfd){.fd = s->serial_conn.fd,
 						   .events = s->serial_conn.out ? POLLOUT : POLLIN};
 		}
+		n_sup = agent_supervise_fds(s->cfg.agent, sup_fds, AGENT_SUPERVISE_FDS);
+		for (i = 0; i < n_sup; i++)
+			pfd[n++] = (struct pollfd){.fd = sup_fds[i], .events = POLLIN};
 		for (i = 0; i < s->n_conns; i++) {
 			struct conn *c = s->conns[i];
 
@@ -508,7 +518,7 @@ int server_run(struct server *s)
 							     : c->eof ? 0
 								      : POLLIN};
 		}
-		r = poll(pfd, n, poll_timeout(s, now, next_tick));
+		r = poll(pfd, n, poll_timeout(s, now, next_tick, supervise_ms));
 		if (r < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			return -errno;

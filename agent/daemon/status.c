@@ -9,6 +9,7 @@
 #include "kernel/kernel.h"
 #include "lib/cleanup.h"
 #include "nft/nft.h"
+#include "services/services.h"
 #include "plan/observed.h"
 #include "status.h"
 
@@ -326,6 +327,33 @@ static void copy_apply(const struct proto_status_apply *a, struct proto_status_a
 	d->result = dup_str(a->result, ok);
 }
 
+/* The daemons of the services backend, when there is one. */
+static void status_services(struct backend *const *bs, size_t n, struct proto_status *ret,
+			    bool *ok)
+{
+	struct backend *b = first_handler(bs, n, OBJ_FILE);
+	struct services_status v[8];
+	size_t nv, i;
+
+	nv = b ? backend_services_status(b, v, ELEMENTSOF(v)) : 0;
+	ret->services = calloc(nv ? nv : 1, sizeof(*ret->services));
+	if (!ret->services) {
+		*ok = false;
+		return;
+	}
+	for (i = 0; i < nv; i++) {
+		struct proto_status_service *d = &ret->services[ret->n_services++];
+
+		d->name = dup_str(v[i].name, ok);
+		d->state = dup_str(v[i].state, ok);
+		d->pid = v[i].pid;
+		d->restarts = v[i].restarts;
+		d->since = dup_str(v[i].since, ok);
+		if (v[i].last_error)
+			d->last_error = dup_str(v[i].last_error, ok);
+	}
+}
+
 int status_build(const struct status *st, struct backend *const *backends, size_t n,
 		 int64_t applied_generation, bool in_effect, struct proto_status *ret)
 {
@@ -346,6 +374,8 @@ int status_build(const struct status *st, struct backend *const *backends, size_
 		status_link_counters(backends, n, ret);
 	if (ok && !ret->observe_error)
 		status_counters(backends, n, ret, &ok);
+	if (ok)
+		status_services(backends, n, ret, &ok);
 	if (!ok) {
 		proto_status_done(ret);
 		return -ENOMEM;

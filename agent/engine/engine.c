@@ -158,6 +158,33 @@ static void engine_report(struct errlist *errs, const struct op *op, const char 
 	strbuf_done(&line);
 }
 
+/* The backend that takes object o, or NULL. */
+static struct backend *engine_backend_of(const struct engine *e, const struct object *o)
+{
+	size_t i;
+
+	for (i = 0; i < e->n_backends; i++)
+		if (backend_handles(e->backends[i], o->kind))
+			return backend_accepts(e->backends[i], o) ? e->backends[i] : NULL;
+	return NULL;
+}
+
+/* Reverts the committed backends [0..n) in reverse order. */
+static void engine_revert(struct engine *e, size_t n, struct apply_result *res)
+{
+	struct strbuf err = {0};
+
+	while (n-- > 0) {
+		if (backend_revert(e->backends[n], &err) < 0) {
+			errlist_add(&res->errs, "", "%s backend: revert failed: %s",
+				    e->backends[n]->ops->name, err.len ? strbuf_str(&err) : "failed");
+			res->undo_failed = true;
+		}
+		strbuf_truncate(&err, 0);
+	}
+	strbuf_done(&err);
+}
+
 /* Undoes ops[0..n) in reverse order, then aborts every backend. */
 static void engine_undo(struct engine *e, const struct oplist *ops, size_t n,
 			struct apply_result *res)
@@ -204,11 +231,16 @@ int engine_apply(struct engine *e, const struct intent *in, struct apply_result 
 	}
 	/* Refuse what no backend can apply, before touching anything. */
 	for (i = 0; i < ops.n; i++)
-		if (!engine_backend(e, ops.v[i].obj->kind)) {
+		if (!engine_backend_of(e, ops.v[i].obj)) {
+			const struct object *o = ops.v[i].obj;
 			struct strbuf msg = {0};
 
-			strbuf_printf(&msg, "this agent has no backend for %s objects yet",
-				      object_kind_to_string(ops.v[i].obj->kind));
+			if (o->kind == OBJ_FILE && o->file.service)
+				strbuf_printf(&msg, "this agent has no backend for %s files yet",
+					      o->file.service);
+			else
+				strbuf_printf(&msg, "this agent has no backend for %s objects yet",
+					      object_kind_to_string(o->kind));
 			engine_report(&res->errs, &ops.v[i], "", &msg);
 			strbuf_done(&msg);
 			res->status = APPLY_FAILED;
@@ -237,11 +269,28 @@ int engine_apply(struct engine *e, const struct intent *in, struct apply_result 
 			goto out;
 		}
 	}
+	/* Every backend checks what it holds before any of them commits. */
+	for (i = 0; i < e->n_backends; i++) {
+		size_t before = res->errs.n;
+
+		r = backend_check(e->backends[i], &res->errs);
+		if (r < 0) {
+			if (res->errs.n == before)
+				errlist_add(&res->errs, "", "%s backend: check failed: %s",
+					    e->backends[i]->ops->name, strerror(-r));
+			engine_undo(e, &ops, applied, res);
+			res->status = APPLY_FAILED;
+			goto out;
+		}
+	}
+	/* In the backends' order (nftables, then services): a failed commit takes back its own
+	 * part, and the backends committed before it are reverted. */
 	for (i = 0; i < e->n_backends; i++) {
 		r = backend_commit(e->backends[i], &err);
 		if (r < 0) {
 			errlist_add(&res->errs, "", "%s backend: commit failed: %s",
 				    e->backends[i]->ops->name, strbuf_str(&err));
+			engine_revert(e, i, res);
 			engine_undo(e, &ops, applied, res);
 			res->status = APPLY_FAILED;
 			goto out;

@@ -32,6 +32,16 @@ struct nft {
 	size_t n_ops;
 	struct nftdiff changes;
 	struct nft_commit_stats last;
+	/* The description the kernel's table was last made from (moved from desc by a commit),
+	 * and what revert puts back after this apply's commit: */
+	struct nftd *applied;
+	enum {
+		UNDO_NONE,    /* the commit sent nothing */
+		UNDO_TABLE,   /* the table of undo */
+		UNDO_DELETE,  /* there was no table: remove it */
+		UNDO_UNKNOWN, /* a table this agent did not make (its first commit since start) */
+	} undo_kind;
+	struct nftd *undo;
 };
 
 static struct nft *nft_of(struct backend *b)
@@ -443,6 +453,8 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 	int r;
 
 	n->last = (struct nft_commit_stats){0};
+	n->undo_kind = UNDO_NONE;
+	n->undo = nftd_free(n->undo);
 	if (!n->desc)
 		return 0;
 	r = nftd_fingerprint(n->desc, fp);
@@ -454,8 +466,16 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 	n->observed = false;
 	if (elems && !n->changes.n) {
 		queue_reset(n); /* the table is as wanted: what was seen stays true */
+		nftd_free(n->applied);
+		n->applied = TAKE_PTR(n->desc);
 		return 0;
 	}
+	/* What revert would put back: the table as this agent last made it, none, or unknown. */
+	if (n->applied)
+		n->undo_kind = UNDO_TABLE;
+	else
+		n->undo_kind = n->observed && n->seen_valid && !n->seen.exists ? UNDO_DELETE
+										  : UNDO_UNKNOWN;
 	n->seen_valid = false; /* what observe saw is about to change */
 	r = nft_sock(n, err);
 	if (r < 0)
@@ -481,8 +501,12 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 		};
 		if (genid)
 			remember(n, fp, genid);
-	} else if (!err->len) {
-		strbuf_printf(err, "%s", strerror(-r));
+		n->undo = TAKE_PTR(n->applied);
+		n->applied = TAKE_PTR(n->desc);
+	} else {
+		n->undo_kind = UNDO_NONE; /* the kernel dropped the batch whole */
+		if (!err->len)
+			strbuf_printf(err, "%s", strerror(-r));
 	}
 	nftd_batch_done(&batch);
 	queue_reset(n);
@@ -491,6 +515,52 @@ oom:
 	queue_reset(n);
 	strbuf_printf(err, "out of memory");
 	return -ENOMEM;
+}
+
+/* After this apply's commit: the previous table sent again whole (or the table removed when
+ * there was none), in a transaction of its own, whatever the generation. */
+static int nft_revert(struct backend *b, struct strbuf *err)
+{
+	struct nft *n = nft_of(b);
+	struct nftd_batch batch;
+	struct batch_errors e = {.batch = &batch, .err = err};
+	int r;
+
+	switch (n->undo_kind) {
+	case UNDO_NONE:
+		return 0;
+	case UNDO_UNKNOWN:
+		strbuf_printf(err, "the table before this apply was not made by this agent since "
+				   "it started: it cannot be sent again");
+		return -EOPNOTSUPP;
+	case UNDO_TABLE:
+	case UNDO_DELETE:
+		break;
+	}
+	n->seen_valid = false; /* the next observe reads the table */
+	r = nft_sock(n, err);
+	if (r < 0)
+		return r;
+	if (n->undo_kind == UNDO_TABLE)
+		r = nftd_batch_full(n->undo, NULL, ksock_seq(n->sock, 0), 0, &batch);
+	else
+		r = nftd_batch_delete(ksock_seq(n->sock, 0), &batch);
+	if (r < 0) {
+		strbuf_printf(err, "out of memory");
+		return r;
+	}
+	ksock_seq(n->sock, batch.n_msgs + 2);
+	r = ksock_batch(n->sock, batch.buf, batch.len, batch_error, &e);
+	nftd_batch_done(&batch);
+	if (r < 0) {
+		if (!err->len)
+			strbuf_printf(err, "%s", strerror(-r));
+		return r;
+	}
+	nftd_free(n->applied);
+	n->applied = TAKE_PTR(n->undo);
+	n->undo_kind = UNDO_NONE;
+	return 0;
 }
 
 static int nft_abort(struct backend *b, struct strbuf *err)
@@ -509,6 +579,8 @@ static void nft_free(struct backend *b)
 
 	ksock_close(n->sock);
 	nftd_free(n->desc);
+	nftd_free(n->applied);
+	nftd_free(n->undo);
 	objset_done(&n->objs);
 	nftdiff_done(&n->changes);
 	nfto_done(&n->seen);
@@ -526,6 +598,7 @@ static const struct backend_ops nft_ops = {
 	.begin = nft_begin,
 	.apply_op = nft_apply_op,
 	.commit = nft_commit,
+	.revert = nft_revert,
 	.abort = nft_abort,
 	.free = nft_free,
 };

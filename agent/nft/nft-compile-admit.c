@@ -13,9 +13,13 @@
  *   conntrackd's sync (udp RENDER_CONNTRACKD_PORT, as its configuration says) on
  *       vrrp.sync's interface from (to) the sync peer
  *
+ *   DHCP (udp 67) on each interface with a pool, and DHCPv6 (udp 547) on those whose pool
+ *       has ipv6 stateless or stateful
+ *   DNS (udp and tcp 53) on the interfaces the resolver listens on (dns.listen, by default
+ *       the pools' interfaces, as render-dnsmasq.c configures dnsmasq)
+ *
  * The address and port lists are named sets: a tunnel added, changed or removed is an
- * element change, sent alone. DHCP and DNS are not admitted here: the spec leaves them to the
- * intent's rules (its examples write them).
+ * element change, sent alone.
  */
 #include <netinet/in.h> /* before the kernel's headers */
 #include <linux/netfilter.h>
@@ -254,6 +258,53 @@ static void admit_sync(struct nftc *c, const struct dir *d)
 	counted_accept(r);
 }
 
+/* ---- DHCP and DNS ---- */
+
+/* Protocol proto to the router's port (from it, in output) on the interfaces names. */
+static void admit_port(struct nftc *c, const struct dir *d, char *const *names, size_t n,
+		       uint8_t proto, uint16_t port)
+{
+	struct nftd_rule *r;
+	uint8_t p[2];
+
+	if (!n)
+		return;
+	r = nftd_rule(c->d, d->chain, NULL, NULL);
+	nftc_match_ifnames(c, r, d->ifkey, names, n);
+	nftc_match_l4proto(r, proto);
+	load_local_port(r, d);
+	nfte_port(port, p);
+	nftd_cmp(r, NFT_CMP_EQ, REG(0), p, 2);
+	counted_accept(r);
+}
+
+static void admit_dhcp_dns(struct nftc *c, const struct dir *d)
+{
+	const struct intent *in = c->in;
+	_cleanup_free_ char **pools = calloc(in->n_dhcp + 1, sizeof(*pools));
+	_cleanup_free_ char **pools6 = calloc(in->n_dhcp + 1, sizeof(*pools6));
+	size_t i, n6 = 0;
+
+	if (!pools || !pools6) {
+		c->d->oom = true;
+		return;
+	}
+	for (i = 0; i < in->n_dhcp; i++) {
+		pools[i] = in->dhcp[i].interface;
+		if (in->dhcp[i].has & DHCP_HAS_IPV6 && in->dhcp[i].ipv6_mode != DHCP6_SLAAC)
+			pools6[n6++] = in->dhcp[i].interface;
+	}
+	admit_port(c, d, pools, in->n_dhcp, IPPROTO_UDP, 67);
+	admit_port(c, d, pools6, n6, IPPROTO_UDP, 547);
+	if (in->dns.has & DNS_HAS_LISTEN) {
+		admit_port(c, d, in->dns.listen, in->dns.n_listen, IPPROTO_UDP, 53);
+		admit_port(c, d, in->dns.listen, in->dns.n_listen, IPPROTO_TCP, 53);
+	} else {
+		admit_port(c, d, pools, in->n_dhcp, IPPROTO_UDP, 53);
+		admit_port(c, d, pools, in->n_dhcp, IPPROTO_TCP, 53);
+	}
+}
+
 void nftc_admit_services(struct nftc *c, bool input)
 {
 	const struct dir d = {
@@ -271,4 +322,5 @@ void nftc_admit_services(struct nftc *c, bool input)
 		admit_vrrp_unicast(c, &d, family);
 	}
 	admit_sync(c, &d);
+	admit_dhcp_dns(c, &d);
 }

@@ -838,6 +838,22 @@ int nftd_batch_full(const struct nftd *d, const char *fp, uint32_t seq, uint32_t
 	return builder_finish(&w, ret);
 }
 
+int nftd_batch_delete(uint32_t seq, struct nftd_batch *ret)
+{
+	struct nftd_batch b;
+	struct builder w;
+	int r;
+
+	r = builder_init(&w, &b, seq);
+	if (r < 0)
+		return r;
+	build_begin(&w, 0);
+	build_table(&w, NFT_MSG_NEWTABLE, NULL);
+	build_table(&w, NFT_MSG_DELTABLE, NULL);
+	build_end(&w);
+	return builder_finish(&w, ret);
+}
+
 int nftd_batch_elems(const struct nftd_elem_change *c, size_t n, uint32_t seq, uint32_t genid,
 		     struct nftd_batch *ret)
 {

@@ -227,6 +227,8 @@ int nftd_fingerprint(const struct nftd *d, char ret[17]);
  * batch (ERESTART) if another transaction came in between. */
 int nftd_batch_full(const struct nftd *d, const char *fp, uint32_t seq, uint32_t genid,
 		    struct nftd_batch *ret);
+/* Removes the table: BEGIN, NEWTABLE (so that the delete finds it), DELTABLE, END. */
+int nftd_batch_delete(uint32_t seq, struct nftd_batch *ret);
 
 /* An element change, for element-only batches. A deletion needs only the key (and key_end
  * in a set of concatenated intervals). */

@@ -8,24 +8,30 @@
  *   kernel   (kernel/backend-kernel.c) links, addresses, routes, hostname over rtnetlink
  *   nftables (nft/backend-nft.c) fw-set, fw-element, fw-chain, fw-rule, nat-rule: one
  *            transaction
+ *   services (services/backend-services.c) the files of the daemons it drives (dnsmasq),
+ *            the daemons themselves
  *
- * The service files (file objects) have no backend yet: an intent that needs one is refused
- * before anything is touched (engine.h).
+ * An object of a kind that no backend accepts (today: keepalived, conntrackd, strongSwan and
+ * WireGuard files) is refused before anything is touched (engine.h).
  *
  * An apply is: observe (every backend fills its part of one struct observed), plan, then
  * begin on every backend, apply_op for each operation in plan order (on the backend of its
- * kind), commit on every backend. Backends without transactions (rtnetlink, record) apply
- * each operation at once; a transactional backend (nftables) queues in apply_op and sends
- * in commit. When a step fails, the caller undoes the operations already applied with
- * op_inverse(), in reverse order, then calls abort on every backend, which drops what is
- * still queued (abort itself never undoes what was applied).
+ * kind), check on every backend, commit on every backend in the engine's order. Backends
+ * without transactions (rtnetlink, record) apply each operation at once; a transactional
+ * backend (nftables, services) queues in apply_op and makes the change in commit, all of it
+ * or nothing. When a step fails, the caller reverts the backends already committed (in
+ * reverse order), undoes the operations already applied with op_inverse(), in reverse order,
+ * then calls abort on every backend, which drops what is still queued (abort itself never
+ * undoes what was applied).
  *
- * Errors: observe reports into an error list (pointers into what it read, when it read a
- * document); apply_op/commit/abort return a negative errno and append the system's own
- * message (the kernel's extended ACK, a daemon's output) to err. Backends do not log.
+ * Errors: observe and check report into an error list (pointers into what they read, or the
+ * intent's); apply_op/commit/revert/abort return a negative errno and append the system's
+ * own message (the kernel's extended ACK, a daemon's output) to err. Backends do not log.
  */
 #pragma once
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "intent/intent.h"
@@ -39,6 +45,8 @@ struct backend;
 struct backend_ops {
 	const char *name;
 	unsigned kinds; /* BACKEND_KIND(k) of each object kind it handles */
+	/* Optional (NULL: all of them): whether it takes this object of one of its kinds. */
+	bool (*accepts)(const struct backend *b, const struct object *o);
 	/* Fills obs (the parts of its kinds). 0, or negative errno with errors reported. */
 	int (*observe)(struct backend *b, struct observed *obs, struct errlist *errs);
 	/* Optional (NULL: none): called before begin with the intent being applied, for a
@@ -47,7 +55,15 @@ struct backend_ops {
 	int (*prepare)(struct backend *b, const struct intent *in, struct strbuf *err);
 	int (*begin)(struct backend *b, struct strbuf *err);
 	int (*apply_op)(struct backend *b, const struct op *op, struct strbuf *err);
+	/* Optional (NULL: nothing to check): after every operation went through apply_op and
+	 * before any backend commits, checks what is queued (a daemon's own checker on the
+	 * staged files). A refusal is reported at the intent's pointer where it can be. */
+	int (*check)(struct backend *b, struct errlist *errs);
 	int (*commit)(struct backend *b, struct strbuf *err);
+	/* Optional (NULL: its commit changes nothing by itself; the inverse operations undo
+	 * what apply_op did): after a successful commit, puts back what the router had before
+	 * it, when a later step of the same apply fails. */
+	int (*revert)(struct backend *b, struct strbuf *err);
 	/* Drops what is queued since begin (nothing for a backend without transactions). */
 	int (*abort)(struct backend *b, struct strbuf *err);
 	void (*free)(struct backend *b);
@@ -62,6 +78,11 @@ struct backend {
 static inline bool backend_handles(const struct backend *b, enum object_kind k)
 {
 	return b->ops->kinds & BACKEND_KIND(k);
+}
+
+static inline bool backend_accepts(const struct backend *b, const struct object *o)
+{
+	return backend_handles(b, o->kind) && (!b->ops->accepts || b->ops->accepts(b, o));
 }
 
 static inline int backend_observe(struct backend *b, struct observed *obs, struct errlist *errs)
@@ -88,6 +109,16 @@ static inline int backend_apply_op(struct backend *b, const struct op *op, struc
 static inline int backend_commit(struct backend *b, struct strbuf *err)
 {
 	return b->ops->commit(b, err);
+}
+
+static inline int backend_check(struct backend *b, struct errlist *errs)
+{
+	return b->ops->check ? b->ops->check(b, errs) : 0;
+}
+
+static inline int backend_revert(struct backend *b, struct strbuf *err)
+{
+	return b->ops->revert ? b->ops->revert(b, err) : 0;
 }
 
 static inline int backend_abort(struct backend *b, struct strbuf *err)

@@ -172,6 +172,7 @@ static void render_pool_v4(struct strbuf *b, const struct intent *in, const stru
 {
 	const char *tag = pool->interface;
 	const struct ip_addr *router = pool_router(in, pool), *self;
+	const struct ip_prefix *net;
 	char a[ADDR_STRLEN];
 
 	render_ranges4(b, in, pool);
@@ -188,8 +189,17 @@ static void render_pool_v4(struct strbuf *b, const struct intent *in, const stru
 			strbuf_printf(b, "dhcp-option=tag:%s,option:dns-server,%s\n", tag,
 				      addr_format(self, a));
 	}
-	if (pool->has & DHCP_HAS_DOMAIN)
+	if (pool->has & DHCP_HAS_DOMAIN) {
 		strbuf_printf(b, "dhcp-option=tag:%s,option:domain-name,%s\n", tag, pool->domain);
+		/* Clients' own names on this network answer as NAME.domain too. */
+		net = render_iface_addr(in, pool->interface, AF_INET);
+		if (net) {
+			struct ip_prefix nw = prefix_network(net);
+			char p[PREFIX_STRLEN];
+
+			strbuf_printf(b, "domain=%s,%s\n", pool->domain, prefix_format(&nw, p));
+		}
+	}
 	if (pool->has & DHCP_HAS_NTP_SERVERS) {
 		struct strbuf ntp = {0};
 
@@ -318,8 +328,8 @@ static int render_main(const struct intent *in, const char *confdir, bool dns_on
 
 	strbuf_append(&b, RENDER_HEADER);
 	strbuf_append(&b, "no-resolv\nno-hosts\nbind-dynamic\n");
-	/* The agent runs dnsmasq in the foreground and supervises it: no pid file. */
-	strbuf_append(&b, "pid-file=\n");
+	/* The pid file and the leases (in the state directory) are on the command line that
+	 * the services backend runs it with (agent/services/svc-dnsmasq.c). */
 	dns_listen(in, &listen, &n, &from_dhcp);
 	for (i = 0; i < n; i++)
 		strbuf_printf(&b, "interface=%s\n", dns_listen_name(in, listen, i));

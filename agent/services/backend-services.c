@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: MIT */
+/* The services backend: files written atomically, daemons driven and supervised (services.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "files.h"
+#include "lib/cleanup.h"
+#include "runner.h"
+#include "services.h"
+
+#define SVC_CHECK_TIMEOUT_MS 10000
+
+static const struct svcd_def *const svc_defs[] = {&svcd_dnsmasq};
+#define N_DEFS ELEMENTSOF(svc_defs)
+
+/* A file as it was before this apply's commit (old NULL: it did not exist). */
+struct svc_undo {
+	char *rel;
+	struct object *old;
+};
+
+struct svc_backend {
+	struct backend b;
+	char *confdir;
+	struct svcd daemons[N_DEFS];
+	/* What the files are after the last commit, while the directories' stamps hold. */
+	bool view_valid;
+	struct objset view;
+	uint64_t stamps[N_DEFS];
+	/* Queued since begin; staged once check wrote them. */
+	struct oplist pending;
+	bool staged;
+	/* This apply's commit, for revert. */
+	bool committed;
+	struct svc_undo *undo;
+	size_t n_undo;
+	struct {
+		bool running, want;
+		uint32_t hash;
+	} before[N_DEFS];
+};
+
+static struct svc_backend *svc_of(struct backend *b)
+{
+	return (struct svc_backend *)b;
+}
+
+/* The daemon whose directory holds rel, or -1. */
+static int def_of(const char *rel)
+{
+	size_t i, n;
+
+	for (i = 0; i < N_DEFS; i++) {
+		n = strlen(svc_defs[i]->dir);
+		if (!strncmp(rel, svc_defs[i]->dir, n) && rel[n] == '/')
+			return (int)i;
+	}
+	return -1;
+}
+
+static bool svc_accepts(const struct backend *b, const struct object *o)
+{
+	size_t i;
+
+	for (i = 0; o->file.service && i < N_DEFS; i++)
+		if (!strcmp(o->file.service, svc_defs[i]->name))
+			return def_of(o->key) == (int)i;
+	return false;
+}
+
+/* ---- observe ---- */
+
+static int svc_observe(struct backend *b, struct observed *obs, struct errlist *errs)
+{
+	struct svc_backend *s = svc_of(b);
+	struct strbuf err = {0};
+	struct objset read = {0};
+	uint64_t stamps[N_DEFS];
+	bool same = s->view_valid;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < N_DEFS; i++) {
+		stamps[i] = svcfile_tree_stamp(s->confdir, svc_defs[i]->dir);
+		same = same && stamps[i] == s->stamps[i];
+	}
+	if (!same) {
+		for (i = 0; i < N_DEFS && r >= 0; i++)
+			r = svcfile_read_tree(s->confdir, svc_defs[i]->dir, svc_defs[i]->name,
+					      &read, &err);
+		if (r < 0) {
+			errlist_add(errs, "", "%s", err.len ? strbuf_str(&err) : strerror(-r));
+			objset_done(&read);
+			strbuf_done(&err);
+			return r;
+		}
+		objset_done(&s->view);
+		s->view = read;
+		memcpy(s->stamps, stamps, sizeof(stamps));
+		s->view_valid = true;
+	}
+	strbuf_done(&err);
+	objset_done(&obs->files);
+	r = objset_copy(&s->view, &obs->files);
+	if (r < 0)
+		errlist_add(errs, "", "out of memory");
+	return r;
+}
+
+/* ---- apply ---- */
+
+static void drop_staged(struct svc_backend *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->pending.n; i++)
+		if (s->pending.v[i].type != OP_DELETE)
+			svcfile_drop_tmp(s->confdir, s->pending.v[i].obj->key);
+	s->staged = false;
+}
+
+static void undo_clear(struct svc_backend *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_undo; i++) {
+		free(s->undo[i].rel);
+		object_unref(s->undo[i].old);
+	}
+	free(s->undo);
+	s->undo = NULL;
+	s->n_undo = 0;
+	s->committed = false;
+}
+
+static int svc_begin(struct backend *b, struct strbuf *err)
+{
+	struct svc_backend *s = svc_of(b);
+
+	oplist_done(&s->pending);
+	s->staged = false;
+	undo_clear(s);
+	return 0;
+}
+
+static int svc_apply_op(struct backend *b, const struct op *op, struct strbuf *err)
+{
+	int r = oplist_append(&svc_of(b)->pending, op);
+
+	if (r < 0)
+		strbuf_printf(err, "out of memory");
+	return r;
+}
+
+/* The daemon's own checker on its staged main file. */
+static int check_main(struct svc_backend *s, const struct svcd_def *def, const struct object *o,
+		      struct errlist *errs)
+{
+	struct strbuf tmp = {0}, out = {0};
+	char *argv[16], buf[4096];
+	int r;
+
+	r = svcfile_tmp_path(s->confdir, def->main, &tmp);
+	if (r >= 0)
+		r = def->check_argv(tmp.s, argv, buf, sizeof(buf));
+	if (r >= 0)
+		r = runner_run(argv, SVC_CHECK_TIMEOUT_MS, &out);
+	if (r != 0)
+		errlist_add(errs, o->ptr ? o->ptr : "", "%s refuses its configuration: %s",
+			    def->name,
+			    out.len ? strbuf_str(&out) : r < 0 ? strerror(-r) : "check failed");
+	strbuf_done(&tmp);
+	strbuf_done(&out);
+	return r == 0 ? 0 : -EINVAL;
+}
+
+static int svc_check(struct backend *b, struct errlist *errs)
+{
+	struct svc_backend *s = svc_of(b);
+	struct strbuf err = {0};
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < s->pending.n && r >= 0; i++) {
+		const struct object *o = s->pending.v[i].obj;
+
+		if (s->pending.v[i].type == OP_DELETE)
+			continue;
+		r = svcfile_stage(s->confdir, o->key, o->file.content, o->file.size, o->file.mode,
+				  &err);
+		if (r < 0)
+			errlist_add(errs, o->ptr ? o->ptr : "", "%s", strbuf_str(&err));
+	}
+	s->staged = true;
+	for (i = 0; i < s->pending.n && r >= 0; i++) {
+		const struct object *o = s->pending.v[i].obj;
+		int d = def_of(o->key);
+
+		if (s->pending.v[i].type != OP_DELETE && d >= 0 && !strcmp(o->key, svc_defs[d]->main))
+			r = check_main(s, svc_defs[d], o, errs);
+	}
+	if (r < 0)
+		drop_staged(s);
+	strbuf_done(&err);
+	return r;
+}
+
+/* Puts the files of the journal back, then each daemon in its state before the commit. */
+static int put_back(struct svc_backend *s, struct strbuf *err)
+{
+	size_t i;
+	int r = 0, q;
+
+	s->view_valid = false;
+	for (i = s->n_undo; i-- > 0;) {
+		const struct object *old = s->undo[i].old;
+
+		svcfile_drop_tmp(s->confdir, s->undo[i].rel);
+		q = old ? svcfile_write(s->confdir, s->undo[i].rel, old->file.content,
+					old->file.size, old->file.mode, err)
+			: svcfile_remove(s->confdir, s->undo[i].rel, err);
+		if (q < 0)
+			r = q;
+	}
+	for (i = 0; i < N_DEFS; i++) {
+		struct svcd *d = &s->daemons[i];
+		struct strbuf ignored = {0};
+		bool running = svcd_running(d);
+
+		d->want = s->before[i].want;
+		if (running && (!s->before[i].running || d->conf_hash != s->before[i].hash))
+			q = svcd_stop(d, err);
+		else
+			q = 0;
+		if (q >= 0 && s->before[i].running && !svcd_running(d))
+			q = svcd_start(d, err);
+		if (q >= 0 && !s->before[i].running && d->state == SVCD_FAILED) {
+			/* It did not run before: stopped, not failed by this apply. */
+			svcd_stop(d, &ignored);
+		}
+		strbuf_done(&ignored);
+		if (q < 0)
+			r = q;
+	}
+	undo_clear(s);
+	return r;
+}
+
+static int journal(struct svc_backend *s, const struct op *op)
+{
+	struct svc_undo *u = &s->undo[s->n_undo];
+
+	u->rel = strdup(op->obj->key);
+	if (!u->rel)
+		return -ENOMEM;
+	u->old = object_ref(op->type == OP_REPLACE ? op->old
+			    : op->type == OP_DELETE ? op->obj
+						    : NULL);
+	s->n_undo++;
+	return 0;
+}
+
+/* What each daemon needs after the files changed: its smallest change. */
+static int drive(struct svc_backend *s, const bool reload[N_DEFS], struct strbuf *err)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < N_DEFS && r >= 0; i++) {
+		struct svcd *d = &s->daemons[i];
+		bool exists, running = svcd_running(d);
+		uint32_t hash = svcd_file_hash(d, &exists);
+
+		d->want = exists;
+		d->next_start_ms = 0;
+		d->window_restarts = 0;
+		if (!exists)
+			r = running ? svcd_stop(d, err) : 0;
+		else if (!running)
+			r = svcd_start(d, err);
+		else if (hash != d->conf_hash)
+			r = svcd_stop(d, err) < 0 ? -EIO : svcd_start(d, err);
+		else if (reload[i])
+			r = svcd_signal(d, d->def->reload_signal, err);
+	}
+	return r;
+}
+
+static int svc_commit(struct backend *b, struct strbuf *err)
+{
+	struct svc_backend *s = svc_of(b);
+	bool reload[N_DEFS] = {false};
+	const char *synced[8] = {NULL};
+	size_t i, j, n_synced = 0;
+	int r = 0;
+
+	for (i = 0; i < N_DEFS; i++) {
+		s->before[i].running = svcd_running(&s->daemons[i]);
+		s->before[i].want = s->daemons[i].want;
+		s->before[i].hash = s->daemons[i].conf_hash;
+	}
+	s->undo = calloc(s->pending.n ? s->pending.n : 1, sizeof(*s->undo));
+	if (!s->undo) {
+		strbuf_printf(err, "out of memory");
+		return -ENOMEM;
+	}
+	for (i = 0; i < s->pending.n && r >= 0; i++) {
+		const struct op *op = &s->pending.v[i];
+		const char *rel = op->obj->key;
+		int d = def_of(rel);
+
+		r = journal(s, op);
+		if (r >= 0)
+			r = op->type == OP_DELETE ? svcfile_remove(s->confdir, rel, err)
+						  : svcfile_install(s->confdir, rel, err);
+		/* A watched file changed or gone is re-read on the reload signal; a new one the
+		 * daemon finds by itself; the main file restarts the daemon (drive). */
+		if (d >= 0 && op->type != OP_CREATE && strcmp(rel, svc_defs[d]->main) &&
+		    (op->type == OP_DELETE || op->obj->file.change == CHANGE_RELOAD ||
+		     op->obj->file.change == CHANGE_RESTART))
+			reload[d] = true;
+		for (j = 0; r >= 0 && j < n_synced; j++)
+			if (!strncmp(synced[j], rel, strrchr(rel, '/') - rel + 1))
+				break;
+		if (r >= 0 && j == n_synced && n_synced < ELEMENTSOF(synced))
+			synced[n_synced++] = rel;
+	}
+	/* The renames are durable before any daemon reads the files. */
+	for (j = 0; r >= 0 && j < n_synced; j++)
+		svcfile_sync_dir(s->confdir, synced[j]);
+	s->staged = false;
+	if (r >= 0)
+		r = drive(s, reload, err);
+	if (r < 0) {
+		put_back(s, err);
+		oplist_done(&s->pending);
+		return r;
+	}
+	/* The view observe would read: the files as they are now. */
+	for (i = 0; s->view_valid && i < s->pending.n; i++) {
+		const struct op *op = &s->pending.v[i];
+
+		if ((op->type == OP_DELETE
+			     ? objset_remove(&s->view, OBJ_FILE, op->obj->key)
+			     : objset_put(&s->view, op->obj)) == -ENOMEM)
+			s->view_valid = false;
+	}
+	for (i = 0; i < N_DEFS; i++)
+		s->stamps[i] = svcfile_tree_stamp(s->confdir, svc_defs[i]->dir);
+	oplist_done(&s->pending);
+	s->committed = true;
+	return 0;
+}
+
+static int svc_revert(struct backend *b, struct strbuf *err)
+{
+	struct svc_backend *s = svc_of(b);
+
+	return s->committed ? put_back(s, err) : 0;
+}
+
+static int svc_abort(struct backend *b, struct strbuf *err)
+{
+	struct svc_backend *s = svc_of(b);
+
+	if (s->staged)
+		drop_staged(s);
+	oplist_done(&s->pending);
+	return 0;
+}
+
+static void svc_free(struct backend *b)
+{
+	struct svc_backend *s = svc_of(b);
+	size_t i;
+
+	oplist_done(&s->pending);
+	undo_clear(s);
+	objset_done(&s->view);
+	for (i = 0; i < N_DEFS; i++)
+		svcd_done(&s->daemons[i]);
+	free(s->confdir);
+	free(s);
+}
+
+static const struct backend_ops svc_ops = {
+	.name = "services",
+	.kinds = BACKEND_KIND(OBJ_FILE),
+	.accepts = svc_accepts,
+	.observe = svc_observe,
+	.begin = svc_begin,
+	.apply_op = svc_apply_op,
+	.check = svc_check,
+	.commit = svc_commit,
+	.revert = svc_revert,
+	.abort = svc_abort,
+	.free = svc_free,
+};
+
+struct backend *backend_services_new(const char *confdir, const char *state_dir)
+{
+	struct svc_backend *s = calloc(1, sizeof(*s));
+	size_t i;
+
+	if (!s)
+		return NULL;
+	s->b.ops = &svc_ops;
+	s->confdir = strdup(confdir);
+	for (i = 0; i < N_DEFS; i++)
+		s->daemons[i].pidfd = -1;
+	for (i = 0; s->confdir && i < N_DEFS; i++) {
+		if (svcd_init(&s->daemons[i], svc_defs[i], confdir, state_dir) < 0)
+			break;
+		svcd_adopt(&s->daemons[i]);
+	}
+	if (!s->confdir || i < N_DEFS) {
+		svc_free(&s->b);
+		return NULL;
+	}
+	return &s->b;
+}
+
+uint64_t backend_services_supervise(struct backend *b, struct strbuf *log)
+{
+	struct svc_backend *s = svc_of(b);
+	uint64_t now = svcd_now_ms(), next = UINT64_MAX, t;
+	size_t i;
+
+	if (b->ops != &svc_ops)
+		return UINT64_MAX;
+	for (i = 0; i < N_DEFS; i++) {
+		t = svcd_supervise(&s->daemons[i], now, log);
+		if (t < next)
+			next = t;
+	}
+	return next;
+}
+
+size_t backend_services_status(struct backend *b, struct services_status *ret, size_t max)
+{
+	struct svc_backend *s = svc_of(b);
+	size_t i;
+
+	if (b->ops != &svc_ops)
+		return 0;
+	for (i = 0; i < N_DEFS && i < max; i++) {
+		struct svcd *d = &s->daemons[i];
+
+		ret[i] = (struct services_status){
+			.name = d->def->name,
+			.state = svcd_state_to_string(d->state),
+			.pid = d->state == SVCD_RUNNING ? (int)d->pid : 0,
+			.restarts = d->restarts,
+			.since = d->since,
+			.last_error = d->last_error,
+		};
+	}
+	return i;
+}
+
+size_t backend_services_fds(struct backend *b, int *ret, size_t max)
+{
+	struct svc_backend *s = svc_of(b);
+	size_t i, n = 0;
+
+	if (b->ops != &svc_ops)
+		return 0;
+	for (i = 0; i < N_DEFS && n < max; i++)
+		if (s->daemons[i].state == SVCD_RUNNING && s->daemons[i].pidfd >= 0)
+			ret[n++] = s->daemons[i].pidfd;
+	return n;
+}

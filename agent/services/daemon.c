@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "lib/cleanup.h"
+#include "plan/object.h"
+#include "runner.h"
+
+/* The next restart's delay after the n-th death within a minute (n from 1). */
+static const unsigned restart_delay_ms[] = {0, 500, 1000, 2000, 2000};
+
+const char *svcd_state_to_string(enum svcd_state s)
+{
+	static const char *const names[] = {
+		[SVCD_STOPPED] = "stopped",
+		[SVCD_RUNNING] = "running",
+		[SVCD_FAILED] = "failed",
+	};
+
+	return (size_t)s < ELEMENTSOF(names) ? names[s] : NULL;
+}
+
+uint64_t svcd_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static void set_state(struct svcd *d, enum svcd_state s)
+{
+	struct timespec t;
+	struct tm tm;
+
+	d->state = s;
+	clock_gettime(CLOCK_REALTIME, &t);
+	gmtime_r(&t.tv_sec, &tm);
+	snprintf(d->since, sizeof(d->since), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 t.tv_nsec / 1000000);
+}
+
+static void set_error(struct svcd *d, const char *msg)
+{
+	free(d->last_error);
+	d->last_error = msg ? strdup(msg) : NULL;
+}
+
+static char *path2(const char *a, const char *b, const char *c)
+{
+	char *s;
+
+	return asprintf(&s, "%s/%s%s", a, b, c) < 0 ? NULL : s;
+}
+
+int svcd_init(struct svcd *d, const struct svcd_def *def, const char *confdir,
+	      const char *state_dir)
+{
+	*d = (struct svcd){.def = def, .pidfd = -1};
+	d->confdir = strdup(confdir);
+	d->state_dir = path2(state_dir, "services", "");
+	d->conf_path = path2(confdir, def->main, "");
+	d->pid_path = d->state_dir ? path2(d->state_dir, def->name, ".pid") : NULL;
+	d->hash_path = d->state_dir ? path2(d->state_dir, def->name, ".conf-hash") : NULL;
+	set_state(d, SVCD_STOPPED);
+	if (!d->confdir || !d->state_dir || !d->conf_path || !d->pid_path || !d->hash_path) {
+		svcd_done(d);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void svcd_done(struct svcd *d)
+{
+	if (d->pidfd >= 0)
+		close(d->pidfd);
+	free(d->confdir);
+	free(d->state_dir);
+	free(d->conf_path);
+	free(d->pid_path);
+	free(d->hash_path);
+	free(d->last_error);
+	*d = (struct svcd){.pidfd = -1};
+}
+
+/* Reads a small file whole (NUL-terminated; NUL bytes inside kept). */
+static ssize_t read_small(const char *path, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return n;
+}
+
+static int read_number(const char *path, unsigned long *ret, int base)
+{
+	char buf[32], *end;
+	unsigned long v;
+
+	if (read_small(path, buf, sizeof(buf)) <= 0)
+		return -ENOENT;
+	errno = 0;
+	v = strtoul(buf, &end, base);
+	if (errno || end == buf || (*end && *end != '\n'))
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+/* Replaces path with s (a state file: losing it only costs a restart of the daemon). */
+static void write_small(const char *path, const char *s)
+{
+	int fd;
+
+	unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		unlink(path);
+	close(fd);
+}
+
+uint32_t svcd_file_hash(const struct svcd *d, bool *exists)
+{
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_close_ int fd = open(d->conf_path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	ssize_t n;
+
+	*exists = false;
+	if (fd < 0 || fstat(fd, &st) < 0 || !(buf = malloc((size_t)st.st_size + 1)))
+		return 0;
+	n = read(fd, buf, (size_t)st.st_size);
+	if (n < 0)
+		return 0;
+	*exists = true;
+	return object_content_hash(buf, (size_t)n);
+}
+
+/* Whether pid's command line has this daemon's "--conf-file=PATH" (pid files outlive their
+ * processes, and pids are reused). */
+static bool is_ours(const struct svcd *d, pid_t pid)
+{
+	char path[64], buf[4096], want[4096];
+	ssize_t n, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	n = read_small(path, buf, sizeof(buf));
+	if (snprintf(want, sizeof(want), "--conf-file=%s", d->conf_path) >= (int)sizeof(want))
+		return false;
+	for (i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1)
+		if (!strcmp(buf + i, want))
+			return true;
+	return false;
+}
+
+/* Takes pid as the running daemon: a pidfd, then its identity checked (after the pidfd is
+ * open, the pid cannot be reused under it). */
+static int take_pid(struct svcd *d, pid_t pid)
+{
+	int fd = runner_pidfd_open(pid);
+
+	if (fd < 0)
+		return fd;
+	if (!is_ours(d, pid) || runner_pidfd_exited(fd, 0)) {
+		close(fd);
+		return -ESRCH;
+	}
+	if (d->pidfd >= 0)
+		close(d->pidfd);
+	d->pidfd = fd;
+	d->pid = pid;
+	set_state(d, SVCD_RUNNING);
+	return 0;
+}
+
+int svcd_adopt(struct svcd *d)
+{
+	unsigned long pid, hash;
+
+	if (read_number(d->pid_path, &pid, 10) < 0 || pid == 0 || pid > INT32_MAX ||
+	    take_pid(d, (pid_t)pid) < 0)
+		return 0;
+	d->conf_hash = read_number(d->hash_path, &hash, 16) < 0 ? 0 : (uint32_t)hash;
+	d->want = true;
+	return 1;
+}
+
+bool svcd_running(struct svcd *d)
+{
+	return d->state == SVCD_RUNNING && d->pidfd >= 0 && !runner_pidfd_exited(d->pidfd, 0);
+}
+
+static void forget_pid(struct svcd *d)
+{
+	if (d->pidfd >= 0)
+		close(d->pidfd);
+	d->pidfd = -1;
+	d->pid = 0;
+}
+
+int svcd_start(struct svcd *d, struct strbuf *err)
+{
+	char *argv[16], buf[4096], hash[16];
+	struct strbuf out = {0};
+	unsigned long pid;
+	bool exists;
+	int r;
+
+	d->conf_hash = svcd_file_hash(d, &exists);
+	if (mkdir(d->state_dir, 0755) < 0 && errno != EEXIST) {
+		r = -errno;
+		strbuf_printf(&out, "cannot make %s: %s", d->state_dir, strerror(-r));
+		goto fail;
+	}
+	unlink(d->pid_path);
+	r = d->def->start_argv(d->conf_path, d->pid_path, d->state_dir, argv, buf, sizeof(buf));
+	if (r >= 0)
+		r = runner_run(argv, SVCD_START_TIMEOUT_MS, &out);
+	if (r == -ETIMEDOUT)
+		strbuf_printf(&out, "%sdid not start within %d ms", out.len ? "; " : "",
+			      SVCD_START_TIMEOUT_MS);
+	else if (r < 0 && !out.len)
+		strbuf_printf(&out, "cannot run %s: %s", d->def->program, strerror(-r));
+	else if (r > 0 && !out.len)
+		strbuf_printf(&out, "exited with status %d", r);
+	if (r != 0) {
+		r = r > 0 ? -EIO : r;
+		goto fail;
+	}
+	/* It exited 0: the daemon is up and its pid file written. */
+	r = read_number(d->pid_path, &pid, 10);
+	if (r >= 0)
+		r = pid && pid <= INT32_MAX ? take_pid(d, (pid_t)pid) : -EINVAL;
+	if (r < 0) {
+		strbuf_printf(&out, "started, but no live process in its pid file %s", d->pid_path);
+		goto fail;
+	}
+	/* For the agent that adopts it after a restart: what it runs with. */
+	snprintf(hash, sizeof(hash), "%08x\n", d->conf_hash);
+	write_small(d->hash_path, hash);
+	set_error(d, NULL);
+	strbuf_done(&out);
+	return 0;
+fail:
+	forget_pid(d);
+	set_error(d, out.len ? strbuf_str(&out) : "failed");
+	set_state(d, SVCD_FAILED);
+	strbuf_printf(err, "%s: %s", d->def->name, d->last_error ? d->last_error : "failed");
+	strbuf_done(&out);
+	return r < 0 ? r : -EIO;
+}
+
+int svcd_stop(struct svcd *d, struct strbuf *err)
+{
+	int r = 0;
+
+	if (d->pidfd >= 0)
+		r = runner_pidfd_stop(d->pidfd, SVCD_STOP_TIMEOUT_MS);
+	if (r < 0) {
+		strbuf_printf(err, "%s: cannot stop pid %d: %s", d->def->name, (int)d->pid,
+			      strerror(-r));
+		return r;
+	}
+	forget_pid(d);
+	unlink(d->pid_path);
+	unlink(d->hash_path);
+	set_error(d, NULL);
+	set_state(d, SVCD_STOPPED);
+	return 0;
+}
+
+int svcd_signal(struct svcd *d, int sig, struct strbuf *err)
+{
+	int r = d->pidfd >= 0 ? runner_pidfd_signal(d->pidfd, sig) : -ESRCH;
+
+	if (r >= 0 && !svcd_running(d))
+		r = -ESRCH;
+	if (r < 0)
+		strbuf_printf(err, "%s: cannot signal pid %d: %s", d->def->name, (int)d->pid,
+			      strerror(-r));
+	return r;
+}
+
+uint64_t svcd_supervise(struct svcd *d, uint64_t now_ms, struct strbuf *log)
+{
+	struct strbuf err = {0};
+	unsigned delay;
+
+	if (d->state == SVCD_RUNNING && d->pidfd >= 0 && runner_pidfd_exited(d->pidfd, 0)) {
+		strbuf_printf(log, "%s (pid %d) exited\n", d->def->name, (int)d->pid);
+		forget_pid(d);
+		unlink(d->pid_path);
+		set_error(d, "exited");
+		set_state(d, SVCD_FAILED);
+		if (!d->want)
+			return UINT64_MAX;
+		if (now_ms - d->window_ms > 60000) {
+			d->window_ms = now_ms;
+			d->window_restarts = 0;
+		}
+		if (d->window_restarts >= SVCD_RESTART_LIMIT) {
+			strbuf_printf(log, "%s: %u restarts within a minute: not started again until "
+					   "the next apply\n", d->def->name, d->window_restarts);
+			set_error(d, "exited too often: left stopped until the next apply");
+			d->next_start_ms = 0;
+			return UINT64_MAX;
+		}
+		delay = restart_delay_ms[d->window_restarts];
+		d->window_restarts++;
+		d->next_start_ms = now_ms + delay;
+	}
+	if (!d->next_start_ms || !d->want)
+		return UINT64_MAX;
+	if (now_ms < d->next_start_ms)
+		return d->next_start_ms - now_ms;
+	d->next_start_ms = 0;
+	if (svcd_start(d, &err) >= 0) {
+		d->restarts++;
+		strbuf_printf(log, "%s started again (pid %d)\n", d->def->name, (int)d->pid);
+	} else {
+		strbuf_printf(log, "%s could not be started again: %s\n", d->def->name,
+			      strbuf_str(&err));
+		if (d->window_restarts < SVCD_RESTART_LIMIT) {
+			d->next_start_ms = now_ms + restart_delay_ms[d->window_restarts];
+			d->window_restarts++;
+		}
+	}
+	strbuf_done(&err);
+	return d->next_start_ms ? d->next_start_ms - now_ms : UINT64_MAX;
+}

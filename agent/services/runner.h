@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Programs run by the services backend: execve of an argument vector (never a shell), with
+ * nothing of the agent inherited: no file descriptor but stdin (/dev/null) and stdout/stderr
+ * (a pipe the runner reads), an empty signal mask and default dispositions, a fixed PATH, and
+ * a session of its own (setsid), so that neither the agent's exit nor a signal to its process
+ * group reaches a daemon started from it.
+ *
+ * The pidfd helpers work for processes that are not the agent's children (a daemon that
+ * double-forked, or one a previous agent started): a pidfd names one process for good, so a
+ * reused pid is never signalled by mistake.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "lib/strbuf.h"
+
+/* Runs argv[0] (an absolute path) with argv, waits at most timeout_ms for it to exit and
+ * appends what it wrote (stdout and stderr, at most 4 KiB, trailing newlines dropped) to out.
+ * Returns its exit status (0-255; 128+N when killed by signal N), -ETIMEDOUT (it was killed
+ * at the deadline) or another negative errno (it could not be started). */
+int runner_run(char *const argv[], int timeout_ms, struct strbuf *out);
+
+/* pidfd_open(2) of pid: a new descriptor (close-on-exec) or a negative errno. */
+int runner_pidfd_open(pid_t pid);
+/* pidfd_send_signal(2). 0 or a negative errno (-ESRCH: it has exited). */
+int runner_pidfd_signal(int pidfd, int sig);
+/* Whether the process of pidfd has exited, waiting at most timeout_ms (0: just look). */
+bool runner_pidfd_exited(int pidfd, int timeout_ms);
+/* SIGTERM, then SIGKILL if it has not exited after term_ms. 0 once it has exited, or a
+ * negative errno. */
+int runner_pidfd_stop(int pidfd, int term_ms);

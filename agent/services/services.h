@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The services backend (agent/services/): the files of the daemons the agent drives (today
+ * dnsmasq; svcd_def of daemon.h describes one) and the daemons themselves. It implements
+ * plan/backend.h for file objects of those daemons (accepts: other services' files are
+ * refused by the engine before anything is touched).
+ *
+ *   observe  the files under each daemon's directory of the configuration directory (kept
+ *            after a commit while the directories' modification times do not move: only
+ *            the agent writes there)
+ *   apply_op queues
+ *   check    writes each new or changed file beside its place (".NAME.vrtmp", fsync) and runs
+ *            the daemon's own checker on a staged main file (dnsmasq --test); a refusal is
+ *            reported at the intent's pointer of the file
+ *   commit   renames the staged files into place, removes the deleted ones, then each daemon's
+ *            smallest change: stop when its main file went, start when it is not running,
+ *            restart when its main file changed, the reload signal when a watched file
+ *            changed or went (a new one is read by the daemon itself), nothing otherwise; a
+ *            started daemon's health check is its start (daemon.h), a signalled one must be
+ *            alive after it. A failure puts back the files and the daemons' state as they were
+ *            (a daemon that ran runs again with its previous files), and commit fails.
+ *   revert   the same, after a successful commit, when a later step of the apply fails
+ *
+ * The daemons run in sessions of their own and outlive the agent; a new backend adopts the
+ * ones that run (daemon.h). backend_services_supervise() restarts those that die.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/strbuf.h"
+#include "plan/backend.h"
+
+/* confdir: the service files; state_dir: the daemons' pid files and state (leases), in its
+ * subdirectory "services". Adopts the daemons that run. NULL on OOM. */
+struct backend *backend_services_new(const char *confdir, const char *state_dir);
+
+/* Supervision, to be called when it asks (and after an apply): notices dead daemons and
+ * starts them again (daemon.h). Appends one line per event to log (for the caller to log).
+ * Returns the ms until it wants to be called again (UINT64_MAX: no need). */
+uint64_t backend_services_supervise(struct backend *b, struct strbuf *log);
+
+/* The pidfds of the running daemons (readable when one exits), at most max: for the caller's
+ * poll, which then calls backend_services_supervise(). Returns how many. */
+size_t backend_services_fds(struct backend *b, int *ret, size_t max);
+
+struct services_status {
+	const char *name;
+	const char *state; /* "running", "stopped", "failed" */
+	int pid;	   /* 0: none */
+	unsigned restarts;
+	const char *since;	/* ISO 8601 */
+	const char *last_error; /* NULL: none */
+};
+
+/* The daemons' status, valid until the next call on b. Returns how many (at most max). */
+size_t backend_services_status(struct backend *b, struct services_status *ret, size_t max);

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dnsmasq as the services backend runs it: one daemon for the router, its configuration
+ * rendered by agent/render/render-dnsmasq.c (the main file, and the watched directories of
+ * reservations and their names). It forks, and its first process exits only once the
+ * daemon has bound its sockets, with the reason on stderr when it could not; its leases
+ * are kept in the state directory, so that a restart of it, of the agent or of the router
+ * keeps them; SIGHUP re-reads the watched directories without a restart.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "daemon.h"
+
+/* Appends "OPTIONVALUESUFFIX" to buf as the next argument. */
+static char *arg(char **buf, size_t *left, const char *option, const char *value,
+		 const char *suffix)
+{
+	int n = snprintf(*buf, *left, "%s%s%s", option, value, suffix);
+	char *r = *buf;
+
+	if (n < 0 || (size_t)n >= *left)
+		return NULL;
+	*buf += n + 1;
+	*left -= (size_t)n + 1;
+	return r;
+}
+
+static int dnsmasq_start_argv(const char *conf, const char *pid_path, const char *state_dir,
+			      char *argv[16], char *buf, size_t size)
+{
+	argv[0] = (char *)svcd_dnsmasq.program;
+	argv[1] = arg(&buf, &size, "--conf-file=", conf, "");
+	argv[2] = arg(&buf, &size, "--pid-file=", pid_path, "");
+	argv[3] = arg(&buf, &size, "--dhcp-leasefile=", state_dir, "/dnsmasq.leases");
+	argv[4] = NULL;
+	return argv[1] && argv[2] && argv[3] ? 0 : -ENAMETOOLONG;
+}
+
+static int dnsmasq_check_argv(const char *conf, char *argv[16], char *buf, size_t size)
+{
+	argv[0] = (char *)svcd_dnsmasq.program;
+	argv[1] = (char *)"--test";
+	argv[2] = arg(&buf, &size, "--conf-file=", conf, "");
+	argv[3] = NULL;
+	return argv[2] ? 0 : -ENAMETOOLONG;
+}
+
+const struct svcd_def svcd_dnsmasq = {
+	.name = "dnsmasq",
+	.dir = "dnsmasq",
+	.main = "dnsmasq/vrouter.conf",
+	.program = "/usr/sbin/dnsmasq",
+	.reload_signal = SIGHUP,
+	.start_argv = dnsmasq_start_argv,
+	.check_argv = dnsmasq_check_argv,
+};
