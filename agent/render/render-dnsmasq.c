@@ -3,11 +3,16 @@
  * dnsmasq: DNS resolver, DHCPv4, DHCPv6 and router advertisements.
  *
  * dnsmasq/vrouter.conf   the daemon's configuration (restart when it changes)
- * dnsmasq/hosts/<i>.<h>  one DHCP reservation per file, in dhcp-hostsdir (watched; dnsmasq
- *                        adds new entries by itself but keeps changed or deleted ones until
- *                        SIGHUP, which re-reads them without a restart and keeps the leases)
- * dnsmasq/dns/<i>.<h>    the reservation's names, in hostsdir (watched; changed and deleted
- *                        files are taken into account by themselves)
+ * dnsmasq/hosts/<i>.<h>  one DHCP reservation per file, in a dhcp-hostsfile directory
+ * dnsmasq/dns/<i>.<h>    the reservation's names, in an addn-hosts directory
+ * dnsmasq/records/<name> one DNS record per file, in an addn-hosts directory
+ *
+ * dnsmasq reads these directories at start and again on SIGHUP (without a restart; leases
+ * kept), so that adding, changing or removing a reservation or a record is a SIGHUP, never a
+ * restart. Not the watched dhcp-hostsdir and hostsdir: dnsmasq 2.90 crashes (a double free,
+ * or a segfault) when it handles a watched file's change and a SIGHUP in the same turn of its
+ * loop, and a reservation changed or removed needs the SIGHUP (a watched directory only ever
+ * adds entries).
  *
  * <i> is the pool's interface and <h> the host's name; '.' cannot occur in either, so the
  * file names are unique ('-' can: "a-b" + "c" and "a" + "b-c").
@@ -307,15 +312,10 @@ static void render_dns(struct strbuf *b, const struct intent *in, const char *co
 		if (!seen)
 			strbuf_printf(b, "local=/%s/\n", pool->domain);
 	}
-	for (i = 0; i < in->dns.n_records; i++) {
-		const struct dns_record *rec = &in->dns.records[i];
-
-		for (j = 0; j < rec->n_addrs; j++)
-			strbuf_printf(b, "host-record=%s,%s\n", rec->name,
-				      addr_format(&rec->addrs[j], a));
-	}
-	if (in->n_dhcp)
-		strbuf_printf(b, "hostsdir=%s/dnsmasq/dns\n", confdir);
+	/* Always there (the services backend makes the directories): the first record or
+	 * reservation is then a SIGHUP, not a restart. */
+	strbuf_printf(b, "addn-hosts=%s/dnsmasq/dns\n", confdir);
+	strbuf_printf(b, "addn-hosts=%s/dnsmasq/records\n", confdir);
 }
 
 static int render_main(const struct intent *in, const char *confdir, bool dns_on,
@@ -348,7 +348,7 @@ static int render_main(const struct intent *in, const char *confdir, bool dns_on
 		strbuf_append(&b, "port=0\n");
 	if (in->n_dhcp) {
 		strbuf_append(&b, "dhcp-authoritative\n");
-		strbuf_printf(&b, "dhcp-hostsdir=%s/dnsmasq/hosts\n", confdir);
+		strbuf_printf(&b, "dhcp-hostsfile=%s/dnsmasq/hosts\n", confdir);
 	}
 	for (i = 0; i < in->n_dhcp; i++)
 		ra = ra || in->dhcp[i].has & DHCP_HAS_IPV6;
@@ -403,8 +403,21 @@ static int render_host(const struct dhcp_pool *pool, const struct dhcp_host *h, 
 		append_hosts_line(&b, &h->v4, pool, h);
 	if (h->has & DHCP_HOST_HAS_V6)
 		append_hosts_line(&b, &h->v6, pool, h);
-	return rendered_add(out, &b, 0644, "dnsmasq", CHANGE_NONE, h->ptr, "dnsmasq/dns/%s.%s",
+	return rendered_add(out, &b, 0644, "dnsmasq", CHANGE_RELOAD, h->ptr, "dnsmasq/dns/%s.%s",
 			    pool->interface, h->name);
+}
+
+/* A record as hosts(5) lines: its name for each of its addresses. */
+static int render_record(const struct dns_record *rec, struct rendered *out)
+{
+	char a[ADDR_STRLEN];
+	struct strbuf b = {0};
+	size_t i;
+
+	for (i = 0; i < rec->n_addrs; i++)
+		strbuf_printf(&b, "%s %s\n", addr_format(&rec->addrs[i], a), rec->name);
+	return rendered_add(out, &b, 0644, "dnsmasq", CHANGE_RELOAD, rec->ptr,
+			    "dnsmasq/records/%s", rec->name);
 }
 
 int render_dnsmasq(const struct intent *in, const char *confdir, struct rendered *out)
@@ -422,5 +435,7 @@ int render_dnsmasq(const struct intent *in, const char *confdir, struct rendered
 	for (i = 0; r >= 0 && i < in->n_dhcp; i++)
 		for (j = 0; r >= 0 && j < in->dhcp[i].n_hosts; j++)
 			r = render_host(&in->dhcp[i], &in->dhcp[i].hosts[j], dns_on, out);
+	for (i = 0; r >= 0 && dns_on && i < in->dns.n_records; i++)
+		r = render_record(&in->dns.records[i], out);
 	return r;
 }

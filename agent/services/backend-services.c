@@ -166,7 +166,7 @@ static int check_main(struct svc_backend *s, const struct svcd_def *def, const s
 	if (r >= 0)
 		r = def->check_argv(tmp.s, argv, buf, sizeof(buf));
 	if (r >= 0)
-		r = runner_run(argv, SVC_CHECK_TIMEOUT_MS, &out);
+		r = runner_run(argv, SVC_CHECK_TIMEOUT_MS, NULL, &out);
 	if (r != 0)
 		errlist_add(errs, o->ptr ? o->ptr : "", "%s refuses its configuration: %s",
 			    def->name,
@@ -315,11 +315,10 @@ static int svc_commit(struct backend *b, struct strbuf *err)
 		if (r >= 0)
 			r = op->type == OP_DELETE ? svcfile_remove(s->confdir, rel, err)
 						  : svcfile_install(s->confdir, rel, err);
-		/* A watched file changed or gone is re-read on the reload signal; a new one the
-		 * daemon finds by itself; the main file restarts the daemon (drive). */
-		if (d >= 0 && op->type != OP_CREATE && strcmp(rel, svc_defs[d]->main) &&
-		    (op->type == OP_DELETE || op->obj->file.change == CHANGE_RELOAD ||
-		     op->obj->file.change == CHANGE_RESTART))
+		/* The reload signal re-reads every file but the main one (which restarts the
+		 * daemon, drive()). */
+		if (d >= 0 && strcmp(rel, svc_defs[d]->main) &&
+		    (op->type == OP_DELETE || op->obj->file.change != CHANGE_NONE))
 			reload[d] = true;
 		for (j = 0; r >= 0 && j < n_synced; j++)
 			if (!strncmp(synced[j], rel, strrchr(rel, '/') - rel + 1))

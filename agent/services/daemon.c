@@ -70,8 +70,10 @@ int svcd_init(struct svcd *d, const struct svcd_def *def, const char *confdir,
 	d->conf_path = path2(confdir, def->main, "");
 	d->pid_path = d->state_dir ? path2(d->state_dir, def->name, ".pid") : NULL;
 	d->hash_path = d->state_dir ? path2(d->state_dir, def->name, ".conf-hash") : NULL;
+	d->out_path = d->state_dir ? path2(d->state_dir, def->name, ".out") : NULL;
 	set_state(d, SVCD_STOPPED);
-	if (!d->confdir || !d->state_dir || !d->conf_path || !d->pid_path || !d->hash_path) {
+	if (!d->confdir || !d->state_dir || !d->conf_path || !d->pid_path || !d->hash_path ||
+	    !d->out_path) {
 		svcd_done(d);
 		return -ENOMEM;
 	}
@@ -87,6 +89,7 @@ void svcd_done(struct svcd *d)
 	free(d->conf_path);
 	free(d->pid_path);
 	free(d->hash_path);
+	free(d->out_path);
 	free(d->last_error);
 	*d = (struct svcd){.pidfd = -1};
 }
@@ -189,13 +192,30 @@ static int take_pid(struct svcd *d, pid_t pid)
 	return 0;
 }
 
+/* A process being killed has closed nothing yet and already lost its command line: wait
+ * for it to be gone, so that a daemon started in its place finds its ports free. */
+static void wait_exiting(pid_t pid)
+{
+	char path[64], buf[16];
+	int fd = runner_pidfd_open(pid);
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	if (fd >= 0 && read_small(path, buf, sizeof(buf)) == 0)
+		runner_pidfd_exited(fd, SVCD_STOP_TIMEOUT_MS);
+	if (fd >= 0)
+		close(fd);
+}
+
 int svcd_adopt(struct svcd *d)
 {
 	unsigned long pid, hash;
 
-	if (read_number(d->pid_path, &pid, 10) < 0 || pid == 0 || pid > INT32_MAX ||
-	    take_pid(d, (pid_t)pid) < 0)
+	if (read_number(d->pid_path, &pid, 10) < 0 || pid == 0 || pid > INT32_MAX)
 		return 0;
+	if (take_pid(d, (pid_t)pid) < 0) {
+		wait_exiting((pid_t)pid);
+		return 0;
+	}
 	d->conf_hash = read_number(d->hash_path, &hash, 16) < 0 ? 0 : (uint32_t)hash;
 	d->want = true;
 	return 1;
@@ -214,24 +234,49 @@ static void forget_pid(struct svcd *d)
 	d->pid = 0;
 }
 
+/* mkdir of path and of its missing parents, 0755. */
+static int make_dir(const char *path, struct strbuf *err)
+{
+	_cleanup_free_ char *p = strdup(path);
+	char *s;
+
+	if (!p)
+		return -ENOMEM;
+	for (s = strchr(p + 1, '/');; s = strchr(s + 1, '/')) {
+		if (s)
+			*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+			strbuf_printf(err, "cannot make %s: %s", p, strerror(errno));
+			return -errno;
+		}
+		if (!s)
+			return 0;
+		*s = '/';
+	}
+}
+
 int svcd_start(struct svcd *d, struct strbuf *err)
 {
 	char *argv[16], buf[4096], hash[16];
 	struct strbuf out = {0};
 	unsigned long pid;
 	bool exists;
+	size_t i;
 	int r;
 
 	d->conf_hash = svcd_file_hash(d, &exists);
-	if (mkdir(d->state_dir, 0755) < 0 && errno != EEXIST) {
-		r = -errno;
-		strbuf_printf(&out, "cannot make %s: %s", d->state_dir, strerror(-r));
-		goto fail;
+	r = make_dir(d->state_dir, &out);
+	for (i = 0; r >= 0 && d->def->dirs && d->def->dirs[i]; i++) {
+		_cleanup_free_ char *dir = path2(d->confdir, d->def->dirs[i], "");
+
+		r = dir ? make_dir(dir, &out) : -ENOMEM;
 	}
+	if (r < 0)
+		goto fail;
 	unlink(d->pid_path);
 	r = d->def->start_argv(d->conf_path, d->pid_path, d->state_dir, argv, buf, sizeof(buf));
 	if (r >= 0)
-		r = runner_run(argv, SVCD_START_TIMEOUT_MS, &out);
+		r = runner_run(argv, SVCD_START_TIMEOUT_MS, d->out_path, &out);
 	if (r == -ETIMEDOUT)
 		strbuf_printf(&out, "%sdid not start within %d ms", out.len ? "; " : "",
 			      SVCD_START_TIMEOUT_MS);

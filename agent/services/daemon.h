@@ -37,7 +37,8 @@ struct svcd_def {
 	const char *dir;     /* its files under the configuration directory: "dnsmasq" */
 	const char *main;    /* its main file: "dnsmasq/vrouter.conf" */
 	const char *program; /* absolute path */
-	int reload_signal;   /* re-reads its watched files in place */
+	const char *const *dirs; /* made (0755) before it starts: the directories it reads */
+	int reload_signal;   /* re-reads its files (but the main one) in place */
 	/* argv (NULL-terminated, at most 15 entries) to start it as a daemon with the main file
 	 * conf, writing pid_path, keeping its state (leases) under state_dir; and to check the
 	 * configuration file conf. Strings are written into buf (size). */
@@ -50,6 +51,7 @@ struct svcd {
 	const struct svcd_def *def;
 	char *confdir, *state_dir;
 	char *conf_path, *pid_path, *hash_path;
+	char *out_path; /* its stdout and stderr (state directory) */
 	enum svcd_state state;
 	pid_t pid;
 	int pidfd;	    /* -1: none */

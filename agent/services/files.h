@@ -3,8 +3,8 @@
  * The services' files under the configuration directory: written atomically (a temporary
  * sibling ".NAME.vrtmp", fsync, rename, fsync of the directory), and read back as file
  * objects for observe. Paths are relative to the configuration directory ("dnsmasq/x.conf").
- * A name that starts with '.' is never a service's file: dnsmasq's watched directories skip
- * such names, so a temporary file is never read half written.
+ * A name that starts with '.' is never a service's file: dnsmasq skips such names in the
+ * directories it reads, so a temporary file is never read half written.
  */
 #pragma once
 

@@ -91,17 +91,28 @@ static int runner_read(int fd, struct strbuf *buf)
 	return 1;
 }
 
-int runner_run(char *const argv[], int timeout_ms, struct strbuf *out)
+int runner_run(char *const argv[], int timeout_ms, const char *out_path, struct strbuf *out)
 {
 	_cleanup_close_ int pidfd = -1;
 	struct strbuf buf = {0};
 	long deadline = now_ms() + timeout_ms;
 	int fds[2], status = 0, r;
-	bool open_out = true;
+	bool open_out = !out_path;
 	pid_t pid;
 
-	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
+	if (out_path) {
+		/* A file: a daemon keeps writing to it after its first process exited. */
+		fds[0] = open(out_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+		fds[1] = fds[0] < 0 ? -1 : dup(fds[0]);
+		if (fds[1] < 0) {
+			r = -errno;
+			if (fds[0] >= 0)
+				close(fds[0]);
+			return r;
+		}
+	} else if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) {
 		return -errno;
+	}
 	pid = fork();
 	if (pid == 0)
 		runner_exec(argv, fds[1]);
@@ -126,8 +137,11 @@ int runner_run(char *const argv[], int timeout_ms, struct strbuf *out)
 		if (poll(p, 2, (int)left) > 0 && p[1].revents)
 			open_out = runner_read(fds[0], &buf) >= 0;
 	}
-	/* What it wrote before it exited is in the pipe. */
-	while (open_out && runner_read(fds[0], &buf) > 0 && buf.len < RUNNER_OUTPUT_MAX)
+	/* What it wrote before it exited is in the pipe, or at the file's start. */
+	if (out_path)
+		lseek(fds[0], 0, SEEK_SET);
+	while ((open_out || out_path) && runner_read(fds[0], &buf) > 0 &&
+	       buf.len < RUNNER_OUTPUT_MAX)
 		;
 	close(fds[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

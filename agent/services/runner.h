@@ -2,9 +2,10 @@
 /*
  * Programs run by the services backend: execve of an argument vector (never a shell), with
  * nothing of the agent inherited: no file descriptor but stdin (/dev/null) and stdout/stderr
- * (a pipe the runner reads), an empty signal mask and default dispositions, a fixed PATH, and
- * a session of its own (setsid), so that neither the agent's exit nor a signal to its process
- * group reaches a daemon started from it.
+ * (a pipe the runner reads, or a file for a daemon: a pipe closed once its first process
+ * exited would kill the daemon with SIGPIPE at its next message), an empty signal mask and
+ * default dispositions, a fixed PATH, and a session of its own (setsid), so that neither the
+ * agent's exit nor a signal to its process group reaches a daemon started from it.
  *
  * The pidfd helpers work for processes that are not the agent's children (a daemon that
  * double-forked, or one a previous agent started): a pidfd names one process for good, so a
@@ -19,9 +20,10 @@
 
 /* Runs argv[0] (an absolute path) with argv, waits at most timeout_ms for it to exit and
  * appends what it wrote (stdout and stderr, at most 4 KiB, trailing newlines dropped) to out.
- * Returns its exit status (0-255; 128+N when killed by signal N), -ETIMEDOUT (it was killed
- * at the deadline) or another negative errno (it could not be started). */
-int runner_run(char *const argv[], int timeout_ms, struct strbuf *out);
+ * out_path: stdout and stderr go to that file (emptied first) rather than a pipe. Returns its
+ * exit status (0-255; 128+N when killed by signal N), -ETIMEDOUT (it was killed at the
+ * deadline) or another negative errno (it could not be started). */
+int runner_run(char *const argv[], int timeout_ms, const char *out_path, struct strbuf *out);
 
 /* pidfd_open(2) of pid: a new descriptor (close-on-exec) or a negative errno. */
 int runner_pidfd_open(pid_t pid);

@@ -14,8 +14,8 @@
  *            reported at the intent's pointer of the file
  *   commit   renames the staged files into place, removes the deleted ones, then each daemon's
  *            smallest change: stop when its main file went, start when it is not running,
- *            restart when its main file changed, the reload signal when a watched file
- *            changed or went (a new one is read by the daemon itself), nothing otherwise; a
+ *            restart when its main file changed, the reload signal when another of its
+ *            files came, changed or went, nothing otherwise; a
  *            started daemon's health check is its start (daemon.h), a signalled one must be
  *            alive after it. A failure puts back the files and the daemons' state as they were
  *            (a daemon that ran runs again with its previous files), and commit fails.

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * dnsmasq as the services backend runs it: one daemon for the router, its configuration
- * rendered by agent/render/render-dnsmasq.c (the main file, and the watched directories of
+ * rendered by agent/render/render-dnsmasq.c (the main file, and the directories of
  * reservations and their names). It forks, and its first process exits only once the
  * daemon has bound its sockets, with the reason on stderr when it could not; its leases
  * are kept in the state directory, so that a restart of it, of the agent or of the router
- * keeps them; SIGHUP re-reads the watched directories without a restart.
+ * keeps them; SIGHUP re-reads the reservations and the names without a restart.
  */
 #include <errno.h>
 #include <signal.h>
@@ -47,11 +47,15 @@ static int dnsmasq_check_argv(const char *conf, char *argv[16], char *buf, size_
 	return argv[2] ? 0 : -ENAMETOOLONG;
 }
 
+static const char *const dnsmasq_dirs[] = {"dnsmasq/hosts", "dnsmasq/dns", "dnsmasq/records",
+					   NULL};
+
 const struct svcd_def svcd_dnsmasq = {
 	.name = "dnsmasq",
 	.dir = "dnsmasq",
 	.main = "dnsmasq/vrouter.conf",
 	.program = "/usr/sbin/dnsmasq",
+	.dirs = dnsmasq_dirs,
 	.reload_signal = SIGHUP,
 	.start_argv = dnsmasq_start_argv,
 	.check_argv = dnsmasq_check_argv,

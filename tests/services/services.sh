@@ -36,6 +36,8 @@ cleanup() {
 	if [ $failed -ne 0 ]; then
 		echo "--- the agent's log"
 		tail -40 "$tmp/log"
+		echo "--- dnsmasq's output"
+		tail -20 "$tmp/state/services/dnsmasq.out"
 		echo "--- the clients' log"
 		tail -20 "$tmp/clients.log"
 	fi
@@ -199,15 +201,16 @@ got=$(in_ns other dig +short +time=1 +tries=1 @10.30.0.1 nas.lan.example 2>&1)
 ra() { in_ns lan rdisc6 -1 -r 3 -w 1000 eth0 2>/dev/null; }
 # dhclient -6 once (ARGS: -S for an information request); what it got in $tmp/lan6.env. It
 # stays as a daemon once bound: stopped by its pid file.
-cat >"$tmp/dh6.sh" <<'SH'
+# (dhclient runs its script with an environment of its own: the path is written in.)
+cat >"$tmp/dh6.sh" <<SH
 #!/bin/sh
-case $reason in BOUND6|INFORM6|RENEW6|REBIND6) env | grep '^new_' | sort >"$OUT" ;; esac
+case \$reason in BOUND6|INFORM6|RENEW6|REBIND6) env | grep '^new_' | sort >"$tmp/lan6.env" ;; esac
 exit 0
 SH
 chmod +x "$tmp/dh6.sh"
 dhcp6() {
 	rm -f "$tmp/lan6.env" "$tmp/dh6.leases"
-	in_ns lan env OUT="$tmp/lan6.env" timeout 15 dhclient -6 "$@" -1 -sf "$tmp/dh6.sh" \
+	in_ns lan timeout 15 dhclient -6 "$@" -1 -sf "$tmp/dh6.sh" \
 		-lf "$tmp/dh6.leases" -pf "$tmp/dh6.pid" eth0 >>"$tmp/clients.log" 2>&1
 	[ -s "$tmp/dh6.pid" ] && kill "$(cat "$tmp/dh6.pid")" 2>/dev/null
 	rm -f "$tmp/dh6.pid"
