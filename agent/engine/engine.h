@@ -4,9 +4,15 @@
  * effect afterwards or the router is back in the observed state.
  *
  * The engine owns an ordered list of backends; each object kind is handled by the first
- * backend that claims it. An intent whose plan needs a kind that no backend handles is
- * refused before anything is touched (status APPLY_FAILED): the agent never pretends to
- * apply what it cannot.
+ * backend that claims it (and accepts the object). An intent whose plan needs an object that
+ * no backend takes is refused before anything is touched (status APPLY_FAILED): the agent
+ * never pretends to apply what it cannot.
+ *
+ * An apply: observe, plan, every backend's prepare and begin, the operations in plan order
+ * (the kernel's applied at once, the others queued), every backend's check (nothing is
+ * committed yet), then every backend's commit in the list's order (nftables, then the
+ * services with their health check). A failure anywhere reverts the backends already
+ * committed, in reverse order, undoes the applied operations and aborts every backend.
  *
  * The engine does no I/O of its own (everything goes through the backends) and does not
  * log; the caller logs the result once.
