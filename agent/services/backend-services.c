@@ -189,11 +189,17 @@ static int svc_check(struct backend *b, struct errlist *errs)
 		if (s->pending.v[i].type == OP_DELETE)
 			continue;
 		r = svcfile_stage(s->confdir, o->key, o->file.content, o->file.size, o->file.mode,
-				  &err);
+				  false, &err);
 		if (r < 0)
 			errlist_add(errs, o->ptr ? o->ptr : "", "%s", strbuf_str(&err));
 	}
 	s->staged = true;
+	/* The staged files are on disk before any rename makes them the daemon's. */
+	if (r >= 0 && s->pending.n) {
+		r = svcfile_sync_all(s->confdir, &err);
+		if (r < 0)
+			errlist_add(errs, "", "%s", strbuf_str(&err));
+	}
 	for (i = 0; i < s->pending.n && r >= 0; i++) {
 		const struct object *o = s->pending.v[i].obj;
 		int d = def_of(o->key);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -63,7 +64,7 @@ static int write_all(int fd, const char *s, size_t n)
 }
 
 int svcfile_stage(const char *confdir, const char *rel, const char *content, size_t size,
-		  unsigned mode, struct strbuf *err)
+		  unsigned mode, bool sync, struct strbuf *err)
 {
 	struct strbuf tmp = {0};
 	int fd = -1, r;
@@ -79,7 +80,7 @@ int svcfile_stage(const char *confdir, const char *rel, const char *content, siz
 		r = -errno;
 	if (r >= 0)
 		r = write_all(fd, content, size);
-	if (r >= 0 && fsync(fd) < 0)
+	if (r >= 0 && sync && fsync(fd) < 0)
 		r = -errno;
 	if (fd >= 0 && close(fd) < 0 && r >= 0)
 		r = -errno;
@@ -135,9 +136,22 @@ void svcfile_drop_tmp(const char *confdir, const char *rel)
 int svcfile_write(const char *confdir, const char *rel, const char *content, size_t size,
 		  unsigned mode, struct strbuf *err)
 {
-	int r = svcfile_stage(confdir, rel, content, size, mode, err);
+	int r = svcfile_stage(confdir, rel, content, size, mode, true, err);
 
 	return r < 0 ? r : svcfile_install(confdir, rel, err);
+}
+
+int svcfile_sync_all(const char *confdir, struct strbuf *err)
+{
+	int fd = open(confdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
+
+	if (fd < 0 || syncfs(fd) < 0) {
+		r = -errno;
+		strbuf_printf(err, "cannot sync %s: %s", confdir, strerror(-r));
+	}
+	if (fd >= 0)
+		close(fd);
+	return r;
 }
 
 int svcfile_sync_dir(const char *confdir, const char *rel)

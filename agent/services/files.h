@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "lib/strbuf.h"
@@ -16,9 +17,12 @@
 /* The temporary sibling of rel: "CONFDIR/dir/.name.vrtmp". */
 int svcfile_tmp_path(const char *confdir, const char *rel, struct strbuf *ret);
 /* Writes content to rel's temporary sibling with mode (parent directories made 0755), and
- * fsyncs it. 0 or a negative errno, with the reason in err. */
+ * fsyncs it when sync (else svcfile_sync_all() after a batch of them: one syncfs rather than
+ * thousands of fsyncs). 0 or a negative errno, with the reason in err. */
 int svcfile_stage(const char *confdir, const char *rel, const char *content, size_t size,
-		  unsigned mode, struct strbuf *err);
+		  unsigned mode, bool sync, struct strbuf *err);
+/* syncfs of the configuration directory's file system. */
+int svcfile_sync_all(const char *confdir, struct strbuf *err);
 /* Renames the staged temporary file into place. */
 int svcfile_install(const char *confdir, const char *rel, struct strbuf *err);
 /* Removes rel (absent already is fine). */
