@@ -78,7 +78,7 @@ ms() { echo $((($(date +%s%N) - $1) / 1000000)); }
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 served() { nsenter --net=/proc/$client/ns/net dig +short +time=1 +tries=1 @10.60.0.1 "$1" A 2>/dev/null; }
 stats() { sort -n | awk '{v[NR] = $1} END {printf "median %s (min %s, max %s)\n", v[int((NR + 1) / 2)], v[1], v[NR]}'; }
-: >"$tmp/full" >"$tmp/full_agent" >"$tmp/hand_ms" >"$tmp/one" >"$tmp/one_served" >"$tmp/rss_dnsmasq" >"$tmp/rss_agent"
+: >"$tmp/full" >"$tmp/full_agent" >"$tmp/hand_ms" >"$tmp/one" >"$tmp/one_agent" >"$tmp/one_served" >"$tmp/rss_dnsmasq" >"$tmp/rss_agent"
 for run in $(seq "$runs"); do
 	rm -rf "$tmp/state" "$tmp/etc" "$tmp/agent.sock"
 	"$agentd" --backend kernel --socket "$tmp/agent.sock" --state-dir "$tmp/state" \
@@ -97,6 +97,7 @@ for run in $(seq "$runs"); do
 	t=$(date +%s%N)
 	"$ctl" --socket "$tmp/agent.sock" apply "$tmp/plus1.json" >"$tmp/out" || { cat "$tmp/out"; exit 1; }
 	ms "$t" >>"$tmp/one"
+	jq '.duration_ms' "$tmp/out" >>"$tmp/one_agent"
 	until [ "$(served "h$hosts.lan.bench")" = "10.60.$((hosts / 250 + 1)).$((hosts % 250 + 2))" ]; do
 		[ "$(ms "$t")" -lt 5000 ] || { echo "the new reservation is not served"; exit 1; }
 		sleep 0.002
@@ -123,6 +124,7 @@ echo "full apply, end to end (ms):     $(stats <"$tmp/full")"
 echo "full apply, agent's duration:    $(stats <"$tmp/full_agent")"
 echo "by hand: cp + dnsmasq start (ms): $(stats <"$tmp/hand_ms")"
 echo "one reservation added (ms):      $(stats <"$tmp/one")"
+echo "one added, agent's duration:    $(stats <"$tmp/one_agent")"
 echo "... until its name is served:    $(stats <"$tmp/one_served")"
 echo "dnsmasq resident (kB):           $(stats <"$tmp/rss_dnsmasq")"
 echo "vrouterd resident (kB):          $(stats <"$tmp/rss_agent")"
