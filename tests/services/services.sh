@@ -267,6 +267,7 @@ in_ns lan2 ip link set eth0 address 02:00:00:00:00:42
 in_ns lan2 ip addr flush dev eth0
 
 # kill -9 of dnsmasq: started again, serving within 2 s.
+pid1=$(dnsmasq_pid)
 kill -9 "$pid1"
 t0=$(date +%s%N)
 ok=
