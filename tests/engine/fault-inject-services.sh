@@ -62,7 +62,8 @@ intent 1 3600 "" "" 22 "" >"$tmp/base.json"
 intent 2 600 ', "10.51.0.1/24"' ', {"to": "10.9.0.0/16", "via": "10.50.0.254"}' 443 \
 	', "b": {"mac": "02:00:00:00:0f:0b", "address": "10.50.0.11"}' >"$tmp/next.json"
 
-run() { "$driver" "$1" --services "$tmp/etc" "$tmp/state" "${@:2}"; }
+# ENGINE_DRIVER_WRAPPER: a command to run the driver under (valgrind).
+run() { ${ENGINE_DRIVER_WRAPPER:-} "$driver" "$1" --services "$tmp/etc" "$tmp/state" "${@:2}"; }
 state() {
 	local kernel_made='walk(if type == "object" then del(.qdisc, .label) else . end)
 		| map(if .addr_info then .addr_info |= map(select(.local | startswith("fe80:") | not))
