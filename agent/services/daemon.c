@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,7 +260,7 @@ int svcd_start(struct svcd *d, struct strbuf *err)
 {
 	char *argv[16], buf[4096], hash[16];
 	struct strbuf out = {0};
-	unsigned long pid;
+	unsigned long pid = 0;
 	bool exists;
 	size_t i;
 	int r;
@@ -293,7 +294,11 @@ int svcd_start(struct svcd *d, struct strbuf *err)
 	if (r >= 0)
 		r = pid && pid <= INT32_MAX ? take_pid(d, (pid_t)pid) : -EINVAL;
 	if (r < 0) {
-		strbuf_printf(&out, "started, but no live process in its pid file %s", d->pid_path);
+		strbuf_printf(&out, "started, but no live process in its pid file %s (%s)",
+			      d->pid_path, strerror(-r));
+		/* Not left running untracked (a kernel without pidfds). */
+		if (pid && pid <= INT32_MAX && is_ours(d, (pid_t)pid))
+			kill((pid_t)pid, SIGKILL);
 		goto fail;
 	}
 	/* For the agent that adopts it after a restart: what it runs with. */
