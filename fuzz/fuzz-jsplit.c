@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/jsplit.h"
+#include "proto/jsplit.h"
 #include "fuzz.h"
 
 static void fail(const char *what)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer harness: the agent's request parser (daemon/proto-request.c), differential. The
+ * libFuzzer harness: the agent's request parser (proto/proto-request.c), differential. The
  * input is KNOWN "\n" LINE ["\n" NEXT]: KNOWN stands for the text of the intent in effect (used
  * when it is one JSON value, as it always is in the agent).
  *
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/proto.h"
+#include "proto/proto.h"
 #include "fuzz.h"
 
 static void fail(const char *what)

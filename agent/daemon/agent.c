@@ -10,7 +10,7 @@
 #include "lib/cleanup.h"
 #include "lib/jread.h"
 #include "log.h"
-#include "proto.h"
+#include "proto/proto.h"
 #include "store.h"
 #ifdef HAVE_KERNEL_BACKEND
 #include "kernel/kernel.h"

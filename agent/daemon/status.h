@@ -12,7 +12,7 @@
 
 #include "engine/engine.h"
 #include "plan/backend.h"
-#include "proto.h"
+#include "proto/proto.h"
 
 /* Where an apply came from. */
 enum status_origin { ORIGIN_SOCKET, ORIGIN_SERIAL, ORIGIN_BOOT, ORIGIN_PAYLOAD };

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/jsplit.h"
+#include "proto/jsplit.h"
 #include "lib/strbuf.h"
 
 static const size_t flags = JSON_REJECT_DUPLICATES;

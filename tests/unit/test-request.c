@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The daemon's reading of requests against the intent in effect (daemon/proto-request.c). */
+/* The daemon's reading of requests against the intent in effect (proto/proto-request.c). */
 #include <errno.h>
 #include <jansson.h>
 #include <setjmp.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/proto.h"
+#include "proto/proto.h"
 #include "lib/cleanup.h"
 
 #define KNOWN                                                                                      \

@@ -21,7 +21,7 @@
 #include "jsplit.h"
 #include "lib/jtext.h"
 #include "proto.h"
-#include "store-log.h"
+#include "daemon/store-log.h"
 
 static inline void proto_json_unrefp(json_t **v)
 {
