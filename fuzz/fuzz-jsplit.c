@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer harness: the parse on two threads (daemon/jsplit.c), differential. The input is a
+ * libFuzzer harness: the parse on two threads (proto/jsplit.c), differential. The input is a
  * JSON text, cut wherever the cut would go however short it is (min 0), and parsed with the
  * flags the agent uses and without them: the value must be the one json_loadb() returns, with
  * its keys in the same order, or NULL when that is NULL.

@@ -175,18 +175,24 @@ static const struct proto_member *index_find(const struct proto_index *x, const 
 
 /* A changed member is read against the known one's value this deep (the member, its members
  * or elements, theirs): a port forward changed in a list of a thousand is one element parsed.
- * A container smaller than NESTED_MIN bytes is parsed whole, which costs less. */
+ * A container smaller than nested_min bytes is parsed whole, which costs less. A text of
+ * split_min bytes or more is parsed on two threads. The request fuzzer makes both small
+ * (proto_request_tune) so that its short inputs reach those readings. */
 #define NESTED_LEVELS 3
-#ifndef NESTED_MIN
-#define NESTED_MIN 4096 /* the fuzzer's build makes it small, to reach the nested reading */
-#endif
+static size_t nested_min = 4096, split_min = JSPLIT_MIN;
+
+void proto_request_tune(size_t nested, size_t split)
+{
+	nested_min = nested;
+	split_min = split;
+}
 
 /* How a member's value is parsed, on whichever path. */
 #define MEMBER_FLAGS (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY)
 
 static json_t *parse_value(const char *text, size_t len)
 {
-	return jsplit_loadb(text, len, MEMBER_FLAGS, JSPLIT_MIN);
+	return jsplit_loadb(text, len, MEMBER_FLAGS, split_min);
 }
 
 static const struct jtext_member *member_find(const struct jtext_member *v, size_t n, size_t hint,
@@ -221,8 +227,8 @@ static json_t *read_changed(const char *text, size_t len, const char *old_text, 
 
 	/* A large value that shares little with the known one (old's text is a quarter of
 	 * its size or less) is parsed whole, on two threads. */
-	if (level >= NESTED_LEVELS || len < NESTED_MIN ||
-	    (len >= JSPLIT_MIN && old_len <= len / 4) || (!array && !json_is_object(old)) ||
+	if (level >= NESTED_LEVELS || len < nested_min ||
+	    (len >= split_min && old_len <= len / 4) || (!array && !json_is_object(old)) ||
 	    jtext_members(old_text, old_len, array, &was, &n_was) < 0 ||
 	    (array ? jtext_array_open(&o, text, len) : jtext_object_open(&o, text, len)) < 0)
 		return parse_value(text, len);
@@ -299,7 +305,7 @@ static void parse_pending(struct pending *p)
 		others += i == p->big ? 0 : p->len[i];
 	if (others <= p->len[p->big] / 4) {
 		*p->value[p->big] = jsplit_loadb_also(p->text[p->big], p->len[p->big], MEMBER_FLAGS,
-						      JSPLIT_MIN, parse_others, p);
+						      split_min, parse_others, p);
 		return;
 	}
 	for (i = 0; i < p->n; i++)
@@ -600,7 +606,7 @@ int proto_request_parse(const char *line, size_t len, struct proto_known *known,
 		strbuf_printf(err, "request has more than %d values, the limit", JR_VALUES_MAX);
 		return -EINVAL;
 	}
-	root = jsplit_loadb(line, len, JSON_REJECT_DUPLICATES, JSPLIT_MIN);
+	root = jsplit_loadb(line, len, JSON_REJECT_DUPLICATES, split_min);
 	if (!root) /* again in one call, which says what is wrong */
 		root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &e);
 	if (!root) {

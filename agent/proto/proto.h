@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The agent's protocol: one JSON object per line, over the UNIX socket or the serial port
- * (docs/protocol.md). proto.c and, for the daemon's reading of requests, proto-request.c are
- * the only files of the daemon and of the client that know jansson; everything else sees the
- * C types below.
+ * (docs/protocol.md). Pure: lines in, lines out; the socket and the serial port are the
+ * daemon's (agent/daemon/server.c, serial.c) and the client's (agent/cli/client.c). proto.c
+ * and, for the daemon's reading of requests, proto-request.c are the only files of the daemon
+ * and of the client that know jansson; everything else sees the C types below.
  *
  *   request  {"request": "apply"|"check"|"plan", "intent": {...}, "id": ...}
  *            {"request": "show"|"status", "id": ...}
@@ -100,6 +101,11 @@ struct proto_request {
 int proto_request_parse(const char *line, size_t len, struct proto_known *known, bool in_effect,
 			struct proto_request *ret, struct strbuf *err);
 void proto_request_done(struct proto_request *r);
+/* The sizes from which proto_request_parse takes a text apart: a changed member of nested
+ * bytes or more is read member by member against the known one (4096), a text of split bytes
+ * or more is parsed on two threads (JSPLIT_MIN). For the request fuzzer, whose inputs are
+ * short; the agent keeps the defaults. */
+void proto_request_tune(size_t nested, size_t split);
 
 /*
  * A document read from a file (the persisted intent, the boot payload) as a request would

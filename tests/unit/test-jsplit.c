@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* A large JSON text parsed on two threads (daemon/jsplit.c): the value json_loadb() returns. */
+/* A large JSON text parsed on two threads (proto/jsplit.c): the value json_loadb() returns. */
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
