@@ -403,8 +403,7 @@ static char *agent_status(struct agent *a, const char *id)
 	struct proto_status st;
 	char *answer;
 
-	if (status_build(&a->status, a->backends, a->n_backends, store_generation(a->store),
-			 a->in_effect, &st) < 0)
+	if (status_build(&a->status, a->engine, store_generation(a->store), a->in_effect, &st) < 0)
 		return NULL;
 	answer = proto_answer_status(id, &st);
 	proto_status_done(&st);

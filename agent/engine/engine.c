@@ -102,7 +102,7 @@ static int engine_merge(const struct engine *e, const struct backend *b, struct 
 	return 0;
 }
 
-static int engine_observe(struct engine *e, struct observed *ret, struct errlist *errs)
+int engine_observe(struct engine *e, struct observed *ret, struct errlist *errs)
 {
 	struct observed obs = {0};
 	size_t i;
@@ -121,6 +121,33 @@ static int engine_observe(struct engine *e, struct observed *ret, struct errlist
 		return r;
 	}
 	*ret = obs;
+	return 0;
+}
+
+int engine_counters(struct engine *e, struct counterlist *ret, struct strbuf *err)
+{
+	struct counterlist all = {0};
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < e->n_backends && r >= 0; i++) {
+		struct counterlist part = {0};
+		struct strbuf msg = {0};
+
+		r = backend_counters(e->backends[i], &part, &msg);
+		if (r < 0)
+			strbuf_printf(err, "%s backend: %s", e->backends[i]->ops->name,
+				      msg.len ? strbuf_str(&msg) : strerror(-r));
+		else
+			r = counterlist_move(&all, &part);
+		counterlist_done(&part);
+		strbuf_done(&msg);
+	}
+	if (r < 0) {
+		counterlist_done(&all);
+		return r;
+	}
+	*ret = all;
 	return 0;
 }
 

@@ -332,13 +332,9 @@ static const struct backend_ops kernel_ops = {
 	.apply_op = kernel_apply,
 	.commit = kernel_commit,
 	.abort = kernel_abort,
+	.counters = kernel_counters,
 	.free = kernel_free,
 };
-
-bool backend_is_kernel(const struct backend *b)
-{
-	return b->ops == &kernel_ops;
-}
 
 struct backend *backend_kernel_new(void)
 {

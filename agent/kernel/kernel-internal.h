@@ -49,8 +49,6 @@ struct kernel {
 	size_t n_names;
 };
 
-/* Whether b is a kernel backend. */
-bool backend_is_kernel(const struct backend *b);
 /* The socket, opened on first use. 0 or negative errno with the reason in err. */
 int kernel_sock(struct kernel *k, struct strbuf *err);
 /* Appends the message (the kernel's own, or what failed) to err; returns r. */
@@ -92,6 +90,8 @@ struct nlmsghdr *kernel_msg_dup(const struct nlmsghdr *nlh);
 void kernel_saved_clear(struct kernel *k);
 
 int kernel_observe(struct backend *b, struct observed *obs, struct errlist *errs);
+/* The traffic counters of every link but the loopback (IFLA_STATS64), in kernel order. */
+int kernel_counters(struct backend *b, struct counterlist *list, struct strbuf *err);
 int kernel_link_apply(struct kernel *k, const struct op *op, struct strbuf *err);
 int kernel_addr_apply(struct kernel *k, const struct op *op, struct strbuf *err);
 int kernel_route_apply(struct kernel *k, const struct op *op, struct strbuf *err);

@@ -271,61 +271,38 @@ int kernel_observe(struct backend *b, struct observed *obs, struct errlist *errs
 
 /* ---- counters for status ---- */
 
-struct counting {
-	struct link_counters *v;
-	size_t n, cap;
-};
-
 static int on_link_counters(const struct nlmsghdr *nlh, void *data)
 {
-	struct counting *c = data;
-	struct link_counters *lc;
+	struct counterlist *list = data;
+	struct counter *c;
 	struct kmsg_link l;
 
 	if (kmsg_link_parse(nlh, &l) < 0)
 		return -EPROTO;
 	if (l.type == ARPHRD_LOOPBACK || !l.has_stats)
 		return 0;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 8;
-		struct link_counters *v = realloc(c->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		c->v = v;
-		c->cap = cap;
-	}
-	lc = &c->v[c->n++];
-	*lc = (struct link_counters){
-		.rx_packets = l.rx_packets, .rx_bytes = l.rx_bytes,
-		.rx_errors = l.rx_errors, .rx_dropped = l.rx_dropped,
-		.tx_packets = l.tx_packets, .tx_bytes = l.tx_bytes,
-		.tx_errors = l.tx_errors, .tx_dropped = l.tx_dropped,
-	};
-	snprintf(lc->name, sizeof(lc->name), "%s", l.link.name);
+	c = counterlist_push(list, OBJ_LINK, l.link.name, strlen(l.link.name));
+	if (!c)
+		return -ENOMEM;
+	c->rx = (struct counts){l.rx_packets, l.rx_bytes, l.rx_errors, l.rx_dropped};
+	c->tx = (struct counts){l.tx_packets, l.tx_bytes, l.tx_errors, l.tx_dropped};
 	return 0;
 }
 
-int backend_kernel_counters(struct backend *b, struct link_counters **ret, size_t *ret_n,
-			    struct strbuf *err)
+int kernel_counters(struct backend *b, struct counterlist *list, struct strbuf *err)
 {
 	struct kernel *k = (struct kernel *)b;
-	struct counting c = {0};
 	char buf[KMSG_BUF_SIZE];
 	int r;
 
-	if (!backend_is_kernel(b))
-		return -EOPNOTSUPP;
 	r = kernel_sock(k, err);
 	if (r < 0)
 		return r;
-	r = ksock_talk(k->sock, kmsg_link_dump(buf), on_link_counters, &c);
+	r = ksock_talk(k->sock, kmsg_link_dump(buf), on_link_counters, list);
 	if (r < 0) {
 		strbuf_printf(err, "cannot read the links: %s", ksock_error(k->sock, r));
-		free(c.v);
 		return r;
 	}
-	*ret = c.v;
-	*ret_n = c.n;
+	list->kinds |= BACKEND_KIND(OBJ_LINK);
 	return 0;
 }

@@ -567,6 +567,19 @@ static void nft_free(struct backend *b)
 	free(n);
 }
 
+static int nft_counters(struct backend *b, struct counterlist *list, struct strbuf *err)
+{
+	struct nft *n = nft_of(b);
+	int r;
+
+	r = nft_sock(n, err);
+	if (r >= 0)
+		r = nfto_counters(n->sock, list, err);
+	if (r >= 0)
+		list->kinds |= BACKEND_KIND(OBJ_FW_RULE) | BACKEND_KIND(OBJ_NAT_RULE);
+	return r;
+}
+
 static const struct backend_ops nft_ops = {
 	.name = "nftables",
 	.kinds = BACKEND_KIND(OBJ_FW_SET) | BACKEND_KIND(OBJ_FW_ELEMENT) |
@@ -578,6 +591,7 @@ static const struct backend_ops nft_ops = {
 	.apply_op = nft_apply_op,
 	.commit = nft_commit,
 	.abort = nft_abort,
+	.counters = nft_counters,
 	.free = nft_free,
 };
 
@@ -599,16 +613,4 @@ void backend_nft_last_commit(struct backend *b, struct nft_commit_stats *ret)
 bool backend_nft_last_observe_cached(struct backend *b)
 {
 	return nft_of(b)->cached;
-}
-
-int backend_nft_counters(struct backend *b, struct nft_counter **ret, size_t *ret_n,
-			 struct strbuf *err)
-{
-	struct nft *n = nft_of(b);
-	int r;
-
-	if (b->ops != &nft_ops)
-		return -EOPNOTSUPP;
-	r = nft_sock(n, err);
-	return r < 0 ? r : nfto_counters(n->sock, ret, ret_n, err);
 }

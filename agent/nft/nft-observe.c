@@ -575,8 +575,7 @@ struct acl_map {
 };
 
 struct counters {
-	struct nft_counter *v;
-	size_t n, cap;
+	struct counterlist list;
 	struct acl_map *maps;
 	size_t n_maps, cap_maps;
 };
@@ -607,51 +606,66 @@ static int counter_expr_cb(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
-static struct nft_counter *counter_push(struct counters *cs)
+/* The kind named by the len bytes at s ("fw-rule"), or -EINVAL. */
+static int label_kind(const char *s, size_t len)
 {
-	struct nft_counter *c;
+	int k;
 
-	if (cs->n == cs->cap) {
-		size_t cap = cs->cap ? 2 * cs->cap : 16;
+	for (k = 0; k < _OBJ_KIND_MAX; k++) {
+		const char *name = object_kind_to_string((enum object_kind)k);
 
-		c = realloc(cs->v, cap * sizeof(*c));
-		if (!c)
-			return NULL;
-		cs->v = c;
-		cs->cap = cap;
+		if (strlen(name) == len && !memcmp(name, s, len))
+			return k;
 	}
-	c = &cs->v[cs->n++];
-	memset(c, 0, sizeof(*c));
-	return c;
+	return -EINVAL;
 }
 
-/* A counter from a rule's label "TAG POINTER[ COMMENT]". */
-static int counter_new(struct counters *cs, const char *label, const struct rule_count *rc)
+/* A rule label's tag "KIND KEY": its kind, and its key at *key (*key_len bytes). */
+static int label_tag(const char *label, const char **key, size_t *key_len)
 {
 	size_t t = nftd_label_tag_len(label);
-	const char *ptr = label + t + (label[t] ? 1 : 0), *sp = strchr(ptr, ' ');
-	struct nft_counter *c = counter_push(cs);
+	const char *sp = memchr(label, ' ', t);
 
+	if (!sp)
+		return -EINVAL;
+	*key = sp + 1;
+	*key_len = t - (size_t)(sp + 1 - label);
+	return label_kind(label, (size_t)(sp - label));
+}
+
+/* A counter from a rule's label "TAG POINTER[ COMMENT]" (a label of another shape: none). */
+static int counter_new(struct counterlist *cs, const char *label, const struct rule_count *rc)
+{
+	size_t t = nftd_label_tag_len(label), key_len;
+	const char *ptr = label + t + (label[t] ? 1 : 0), *sp = strchr(ptr, ' '), *key;
+	int kind = label_tag(label, &key, &key_len);
+	struct counter *c;
+
+	if (kind < 0)
+		return 0;
+	c = counterlist_push(cs, (enum object_kind)kind, key, key_len);
 	if (!c)
 		return -ENOMEM;
-	c->packets = rc->packets;
-	c->bytes = rc->bytes;
-	c->tag = strndup(label, t);
+	c->rx.packets = rc->packets;
+	c->rx.bytes = rc->bytes;
 	c->pointer = sp ? strndup(ptr, (size_t)(sp - ptr)) : strdup(ptr);
 	if (sp && sp[1])
 		c->comment = strdup(sp + 1);
-	return !c->tag || !c->pointer || (sp && sp[1] && !c->comment) ? -ENOMEM : 0;
+	return !c->pointer || (sp && sp[1] && !c->comment) ? -ENOMEM : 0;
 }
 
 /* Adds rc to the last counter when it has the label's tag, else appends one. */
-static int counter_add(struct counters *cs, const char *label, const struct rule_count *rc)
+static int counter_add(struct counterlist *cs, const char *label, const struct rule_count *rc)
 {
-	struct nft_counter *last = cs->n ? &cs->v[cs->n - 1] : NULL;
-	size_t t = nftd_label_tag_len(label);
+	struct counter *last = cs->n ? &cs->v[cs->n - 1] : NULL;
+	size_t key_len;
+	const char *key;
+	int kind = label_tag(label, &key, &key_len);
 
-	if (last && strlen(last->tag) == t && !strncmp(last->tag, label, t)) {
-		last->packets += rc->packets;
-		last->bytes += rc->bytes;
+	if (last && kind >= 0 && last->kind == (enum object_kind)kind &&
+	    strlen(last->name) == key_len && !memcmp(last->name, key, key_len)) {
+		last->rx.packets += rc->packets;
+		last->rx.bytes += rc->bytes;
 		return 0;
 	}
 	return counter_new(cs, label, rc);
@@ -677,7 +691,7 @@ static int counter_cb(const struct nlmsghdr *nlh, void *data)
 	if (!label || label[t] == ' ')
 		nftnl_expr_foreach(rl, counter_expr_cb, &rc);
 	if (rc.found && label) {
-		r = counter_add(cs, label, &rc);
+		r = counter_add(&cs->list, label, &rc);
 	} else if (!label && rc.acl_map) {
 		if (cs->n_maps == cs->cap_maps) {
 			size_t cap = cs->cap_maps ? 2 * cs->cap_maps : 4;
@@ -690,7 +704,8 @@ static int counter_cb(const struct nlmsghdr *nlh, void *data)
 			cs->maps = v;
 			cs->cap_maps = cap;
 		}
-		cs->maps[cs->n_maps] = (struct acl_map){.name = strdup(rc.acl_map), .at = cs->n};
+		cs->maps[cs->n_maps] =
+			(struct acl_map){.name = strdup(rc.acl_map), .at = cs->list.n};
 		r = cs->maps[cs->n_maps++].name ? 0 : -ENOMEM;
 	}
 	nftnl_rule_free(rl);
@@ -768,25 +783,17 @@ static void elem_counts_done(struct elem_counts *ec)
  * order (the maps of one run, looked up one after the other, together). */
 static int acl_counters(struct ksock *s, struct counters *cs)
 {
-	struct counters out = {0};
+	struct counterlist out = {0};
 	char buf[REQ_SIZE];
 	size_t m = 0, i, from = 0;
 	int r = 0;
 
 	while (r >= 0) {
-		size_t to = m < cs->n_maps ? cs->maps[m].at : cs->n;
+		size_t to = m < cs->n_maps ? cs->maps[m].at : cs->list.n;
 		struct elem_counts ec = {0};
 
-		for (; from < to && r >= 0; from++) {
-			struct nft_counter *c = counter_push(&out);
-
-			if (!c) {
-				r = -ENOMEM;
-				break;
-			}
-			*c = cs->v[from];
-			cs->v[from] = (struct nft_counter){0};
-		}
+		for (; from < to && r >= 0; from++)
+			r = counterlist_take(&out, &cs->list.v[from]);
 		if (r < 0 || m == cs->n_maps)
 			break;
 		for (i = m; i < cs->n_maps && cs->maps[i].at == to && r >= 0; i++)
@@ -799,15 +806,10 @@ static int acl_counters(struct ksock *s, struct counters *cs)
 			r = counter_add(&out, ec.v[i].label, &ec.v[i].rc);
 		elem_counts_done(&ec);
 	}
-	nft_counters_free(cs->v, cs->n);
-	cs->v = out.v;
-	cs->n = out.n;
-	cs->cap = out.cap;
-	if (r < 0) {
-		nft_counters_free(cs->v, cs->n);
-		cs->v = NULL;
-		cs->n = cs->cap = 0;
-	}
+	counterlist_done(&cs->list);
+	cs->list = out;
+	if (r < 0)
+		counterlist_done(&cs->list);
 	return r;
 }
 
@@ -815,14 +817,14 @@ static void counters_done(struct counters *cs)
 {
 	size_t i;
 
-	nft_counters_free(cs->v, cs->n);
+	counterlist_done(&cs->list);
 	for (i = 0; i < cs->n_maps; i++)
 		free(cs->maps[i].name);
 	free(cs->maps);
 	*cs = (struct counters){0};
 }
 
-int nfto_counters(struct ksock *s, struct nft_counter **ret, size_t *ret_n, struct strbuf *err)
+int nfto_counters(struct ksock *s, struct counterlist *list, struct strbuf *err)
 {
 	struct counters cs = {0};
 	char buf[REQ_SIZE];
@@ -838,28 +840,11 @@ int nfto_counters(struct ksock *s, struct nft_counter **ret, size_t *ret_n, stru
 	}
 	if (r == -ENOENT)
 		r = 0;
-	if (r < 0) {
+	if (r >= 0)
+		r = counterlist_move(list, &cs.list);
+	if (r < 0)
 		strbuf_printf(err, "cannot read the counters of table inet %s: %s", NFTD_TABLE,
 			      strerror(-r));
-		counters_done(&cs);
-		return r;
-	}
-	*ret = cs.v;
-	*ret_n = cs.n;
-	cs.v = NULL;
-	cs.n = 0;
 	counters_done(&cs);
-	return 0;
-}
-
-void nft_counters_free(struct nft_counter *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(v[i].tag);
-		free(v[i].pointer);
-		free(v[i].comment);
-	}
-	free(v);
+	return r;
 }

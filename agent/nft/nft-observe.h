@@ -65,6 +65,7 @@ void nfto_sort(struct nfto_set *s);
 /* The set of that name, or NULL (sets moved away by nfto_assume have none). */
 struct nfto_set *nfto_set_find(const struct nfto *o, const char *name);
 
-/* The counters of the table's tagged rules (see backend_nft_counters). An absent table has
- * none. 0, or negative errno with the reason in err. */
-int nfto_counters(struct ksock *s, struct nft_counter **ret, size_t *ret_n, struct strbuf *err);
+/* Appends to list the counter of each intent rule (a firewall rule, a source NAT rule) in the
+ * table, summed over the kernel rules compiled from it, in chain and rule order. An absent
+ * table has none. 0, or negative errno with the reason in err (list as it was). */
+int nfto_counters(struct ksock *s, struct counterlist *list, struct strbuf *err);

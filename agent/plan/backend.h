@@ -25,6 +25,7 @@
 
 #include <stdio.h>
 
+#include "counter.h"
 #include "intent/intent.h"
 #include "lib/errlist.h"
 #include "lib/strbuf.h"
@@ -47,6 +48,11 @@ struct backend_ops {
 	int (*commit)(struct backend *b, struct strbuf *err);
 	/* Drops what is queued since begin (nothing for a backend without transactions). */
 	int (*abort)(struct backend *b, struct strbuf *err);
+	/* Optional (NULL: counts nothing): appends to list what the backend counts of its
+	 * objects as they are now (the kernel: each link's traffic; nftables: what each intent
+	 * rule matched), and marks each kind it counts in list->kinds. 0, or a negative errno
+	 * with the reason in err. */
+	int (*counters)(struct backend *b, struct counterlist *list, struct strbuf *err);
 	void (*free)(struct backend *b);
 };
 
@@ -95,6 +101,12 @@ static inline int backend_commit(struct backend *b, struct strbuf *err)
 static inline int backend_abort(struct backend *b, struct strbuf *err)
 {
 	return b->ops->abort(b, err);
+}
+
+/* See backend_ops.counters; a backend without the op appends nothing. */
+static inline int backend_counters(struct backend *b, struct counterlist *list, struct strbuf *err)
+{
+	return b->ops->counters ? b->ops->counters(b, list, err) : 0;
 }
 
 /* Accepts NULL; returns NULL. */

@@ -236,19 +236,23 @@ static int counters(void)
 {
 	struct backend *b = backend_nft_new();
 	struct strbuf err = {0};
-	struct nft_counter *v = NULL;
-	size_t n = 0, i;
+	struct counterlist v = {0};
+	size_t i;
 	int r;
 
 	if (!b)
 		return 1;
-	r = backend_nft_counters(b, &v, &n, &err);
+	r = backend_counters(b, &v, &err);
 	if (r < 0)
 		fprintf(stderr, "%s\n", strbuf_str(&err));
-	for (i = 0; r >= 0 && i < n; i++)
-		printf("%s %s %" PRIu64 " %" PRIu64 "%s%s\n", v[i].tag, v[i].pointer, v[i].packets,
-		       v[i].bytes, v[i].comment ? " " : "", v[i].comment ? v[i].comment : "");
-	nft_counters_free(v, n);
+	for (i = 0; r >= 0 && i < v.n; i++) {
+		const struct counter *c = &v.v[i];
+
+		printf("%s %s %s %" PRIu64 " %" PRIu64 "%s%s\n", object_kind_to_string(c->kind),
+		       c->name, c->pointer, c->rx.packets, c->rx.bytes, c->comment ? " " : "",
+		       c->comment ? c->comment : "");
+	}
+	counterlist_done(&v);
 	strbuf_done(&err);
 	backend_free(b);
 	return r < 0;

@@ -137,5 +137,6 @@ int main(void)
 	failed += run_desired_tests();
 	failed += run_diff_tests();
 	failed += run_record_tests();
+	failed += run_engine_tests();
 	return failed ? 1 : 0;
 }
