@@ -51,7 +51,7 @@ static int fuzz_plan_apply(const struct intent *in, struct backend *b)
 
 	r = backend_observe(b, &obs, &errs);
 	if (r >= 0)
-		r = plan_build(in, &obs, "/etc/vrouter", &ops, &errs);
+		r = plan_build(in, &obs, "/etc/vrouter", &ops, NULL, &errs);
 	if (r >= 0)
 		r = backend_begin(b, &err);
 	for (i = 0; r >= 0 && i < ops.n; i++)

@@ -384,7 +384,7 @@ static char *agent_plan(struct agent *a, const char *id, const struct intent *in
 	}
 	/* The applied intent, in effect: an apply would do nothing. */
 	if (!(v == STORE_SAME && a->in_effect))
-		r = engine_plan(a->engine, in, &ops, &errs);
+		r = engine_plan(a->engine, in, &ops, NULL, &errs);
 	if (r < 0 && !errs.n)
 		answer = proto_answer_error(id, APPLY_FAILED, strerror(-r), false);
 	else if (r < 0)
@@ -627,16 +627,16 @@ void agent_boot(struct agent *a, const char *payload)
 }
 
 int agent_boot_missing_links(struct agent *a, const char *payload, int64_t *ret_generation,
-			     struct strbuf *macs)
+			     struct missing_links *ret)
 {
-	static const char no_link[] = "no link with MAC ";
 	_cleanup_free_ char *text = NULL;
 	struct intent *in = NULL, *newer = NULL;
+	struct missing_links missing = {0};
 	struct errlist errs = {0};
 	struct oplist ops = {0};
 	const char *doc;
-	size_t len, i;
-	int n = 0, r = 0;
+	size_t len;
+	int r = 0;
 
 	/* What agent_boot() would apply now. Quiet: agent_boot() reports bad documents. */
 	doc = store_text(a->store, &len);
@@ -652,21 +652,17 @@ int agent_boot_missing_links(struct agent *a, const char *payload, int64_t *ret_
 	}
 	errlist_done(&errs);
 	if (in)
-		r = engine_plan(a->engine, in, &ops, &errs);
-	for (i = 0; i < errs.n; i++) {
-		const char *m = errs.v[i].message;
-
-		if (strncmp(m, no_link, sizeof(no_link) - 1))
-			continue;
-		m += sizeof(no_link) - 1;
-		strbuf_printf(macs, "%s%.*s", n++ ? " " : "", (int)strcspn(m, " "), m);
+		r = engine_plan(a->engine, in, &ops, &missing, &errs);
+	if (r >= 0 || r == -EINVAL) { /* a plan that fails for its missing links too */
+		*ret_generation = in ? in->generation : 0;
+		*ret = missing;
+		missing = (struct missing_links){0};
+		r = (int)ret->n;
 	}
-	*ret_generation = in ? in->generation : 0;
-	if (r == -EINVAL || macs->oom)
-		r = macs->oom ? -ENOMEM : 0;
 	intent_free(in);
 	intent_free(newer);
 	oplist_done(&ops);
 	errlist_done(&errs);
-	return r < 0 ? r : n;
+	missing_links_done(&missing);
+	return r;
 }

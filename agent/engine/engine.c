@@ -152,14 +152,14 @@ int engine_counters(struct engine *e, struct counterlist *ret, struct strbuf *er
 }
 
 int engine_plan(struct engine *e, const struct intent *in, struct oplist *ret,
-		struct errlist *errs)
+		struct missing_links *missing, struct errlist *errs)
 {
 	struct observed obs = {0};
 	int r;
 
 	r = engine_observe(e, &obs, errs);
 	if (r >= 0)
-		r = plan_build(in, &obs, e->confdir, ret, errs);
+		r = plan_build(in, &obs, e->confdir, ret, missing, errs);
 	observed_done(&obs);
 	return r;
 }
@@ -241,7 +241,7 @@ int engine_apply(struct engine *e, const struct intent *in, const struct engine_
 
 	*res = (struct apply_result){0};
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	r = engine_plan(e, in, &ops, &res->errs);
+	r = engine_plan(e, in, &ops, NULL, &res->errs);
 	if (r < 0) {
 		res->status = APPLY_FAILED;
 		goto out;

@@ -57,9 +57,10 @@ int engine_observe(struct engine *e, struct observed *ret, struct errlist *errs)
 int engine_counters(struct engine *e, struct counterlist *ret, struct strbuf *err);
 
 /* Observes through every backend and plans the intent. 0, -EINVAL (errors reported: the
- * observed state, or a plan error at the intent's pointers), or another negative errno. */
+ * observed state, or a plan error at the intent's pointers), or another negative errno.
+ * missing (NULL: not wanted): see plan_build. */
 int engine_plan(struct engine *e, const struct intent *in, struct oplist *ret,
-		struct errlist *errs);
+		struct missing_links *missing, struct errlist *errs);
 
 /* What the caller does alongside an apply: kernel_busy(data), at most once, when a backend's
  * commit has handed the kernel its long piece of work (the nftables batch): the CPU is then

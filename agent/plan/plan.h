@@ -30,7 +30,8 @@ int plan_diff(const struct objset *desired, const struct objset *observed, struc
 /*
  * The whole plan of an intent against an observed state; confdir is where the service files
  * will live (render_services). Returns 0, -EINVAL (plan errors in errs, at the intent's
- * pointers) or -ENOMEM.
+ * pointers) or -ENOMEM. missing (NULL: not wanted): the MACs of the intent's NICs that the
+ * router lacks are appended to it, as data, besides their errors (see observed_objects).
  */
 int plan_build(const struct intent *in, const struct observed *obs, const char *confdir,
-	       struct oplist *ret, struct errlist *errs);
+	       struct oplist *ret, struct missing_links *missing, struct errlist *errs);

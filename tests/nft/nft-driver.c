@@ -266,7 +266,7 @@ static int plan(struct engine *e, const struct intent *in)
 	size_t i;
 	int r;
 
-	r = engine_plan(e, in, &ops, &errs);
+	r = engine_plan(e, in, &ops, NULL, &errs);
 	for (i = 0; r >= 0 && i < ops.n; i++) {
 		strbuf_truncate(&line, 0);
 		op_format(&ops.v[i], &line);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Tests of the engine's observe and counters (engine/engine.c), through the recording backend
- * and a backend made here: each part of the observed state comes from the first backend that
- * handles its kind, and the counters from every backend that counts.
+ * Tests of the engine's observe, counters and plan (engine/engine.c), through the recording
+ * backend and a backend made here: each part of the observed state comes from the first
+ * backend that handles its kind, the counters from every backend that counts, the missing
+ * links from the plan.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -197,12 +198,50 @@ static void test_counters_fail(void **state)
 	engine_free(e);
 }
 
+/* The MACs of the intent's NICs that the router lacks come from the plan as data, in the
+ * order of the intent's links (not by name, not by MAC), besides their errors. */
+static void test_missing_links(void **state)
+{
+	static const uint8_t nine[6] = {0x52, 0x54, 0, 0, 0, 9}, ten[6] = {0x52, 0x54, 0, 0, 0, 10};
+	struct backend *bs[] = {record_new()};
+	struct engine *e = engine_new(bs, 1, "/etc/vrouter");
+	struct intent *lacks = t_intent(
+		"{'version': 1, 'generation': 1, 'interfaces': {"
+		"'a': {'mac': '52:54:00:00:00:01'}, 'late': {'mac': '52:54:00:00:00:0a'},"
+		"'b': {'mac': '52:54:00:00:00:02'}, 'early': {'mac': '52:54:00:00:00:09'}}}");
+	struct intent *has = t_intent("{'version': 1, 'generation': 2, 'interfaces': {"
+				      "'a': {'mac': '52:54:00:00:00:01'}}}");
+	struct missing_links missing = {0};
+	struct errlist errs = {0};
+	struct oplist ops = {0};
+
+	assert_non_null(e);
+	assert_int_equal(engine_plan(e, lacks, &ops, &missing, &errs), -EINVAL);
+	assert_int_equal(missing.n, 2);
+	assert_memory_equal(missing.mac[0], ten, 6);
+	assert_memory_equal(missing.mac[1], nine, 6);
+	assert_int_equal(errs.n, 2);
+	missing_links_done(&missing);
+	errlist_done(&errs);
+	oplist_done(&ops);
+	assert_int_equal(engine_plan(e, has, &ops, &missing, &errs), 0);
+	assert_int_equal(missing.n, 0);
+	assert_int_equal(errs.n, 0);
+	missing_links_done(&missing);
+	errlist_done(&errs);
+	oplist_done(&ops);
+	intent_free(lacks);
+	intent_free(has);
+	engine_free(e);
+}
+
 int run_engine_tests(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_alone),
 		cmocka_unit_test(test_first_handler),
 		cmocka_unit_test(test_counters_fail),
+		cmocka_unit_test(test_missing_links),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
