@@ -5,13 +5,15 @@
  * the first tree's top-level values (chosen by the input's bytes) and copies the others, as
  * the daemon does with a request's unchanged members: it must be valid too and plan to
  * nothing over what the first applied (fuzz-plan.c); then it takes the shared sections over
- * (intent_adopt) and is rendered after the first is gone.
+ * (intent_adopt) and is rendered after the first is gone. A duplicate key or a number out of
+ * range that jansson refuses must be found at a pointer (jr_error_locate).
  */
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fuzz.h"
 #include "intent/parse.h"
@@ -39,6 +41,58 @@ static json_t *fuzz_mixed_copy(json_t *root, unsigned mask)
 	return copy;
 }
 
+/* Whether the text with the number that ends at end replaced by 0 reads on past the 0: the
+ * number stood where a value goes. */
+static bool fuzz_number_is_value(const char *text, size_t size, size_t end)
+{
+	char *copy = malloc(size ? size : 1);
+	size_t i = end;
+	json_error_t e;
+	json_t *v;
+
+	if (!copy)
+		abort();
+	memcpy(copy, text, size);
+	while (i > 0 && strchr("0123456789.eE+-", text[i - 1]) && text[i - 1])
+		i--;
+	copy[i] = '0';
+	memset(copy + i + 1, ' ', end - i - 1);
+	v = json_loadb(copy, size, JSON_REJECT_DUPLICATES, &e);
+	free(copy);
+	json_decref(v);
+	return v || (size_t)e.position > i + 1;
+}
+
+/* Every duplicate key jansson refuses is located, and a number out of range exactly when it
+ * stands where a value goes. */
+static void fuzz_locate(const char *text, size_t size)
+{
+	char *pointer = NULL, *message = NULL;
+	json_error_t e;
+	json_t *v = json_loadb(text, size, JSON_REJECT_DUPLICATES, &e);
+	bool want;
+	int r;
+
+	if (v) {
+		json_decref(v);
+		return;
+	}
+	if (json_error_code(&e) == json_error_duplicate_key)
+		want = true;
+	else if (json_error_code(&e) == json_error_numeric_overflow)
+		want = fuzz_number_is_value(text, size, (size_t)e.position);
+	else
+		return;
+	r = jr_error_locate(text, size, &e, &pointer, &message);
+	if (r != (want ? 1 : 0)) {
+		fprintf(stderr, "jansson's error %s: %s\n", want ? "not located" : "located",
+			e.text);
+		abort();
+	}
+	free(pointer);
+	free(message);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct errlist errs = {0};
@@ -50,6 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	for (i = 0; i < size; i++)
 		mask = mask * 31 + data[i];
+	fuzz_locate((const char *)data, size);
 	if (jr_load(&errs, (const char *)data, size, &root) == 0 &&
 	    intent_load_tree(root, &in, &errs) == 0) {
 		if (render_services(in, "/etc/vrouter", &rd) == 0)

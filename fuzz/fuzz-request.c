@@ -89,9 +89,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *line = buf;
 	size_t len = size, next_len = 0;
 
-	/* Changed members read member by member, and texts cut in two for two threads, from a
-	 * few bytes on: the fuzzer's short inputs reach those readings too. */
-	proto_request_tune(8, 16);
+	/* Changed members read member by member from a few bytes on: the fuzzer's short inputs
+	 * reach that reading too. */
+	proto_request_tune(8);
 	if (nl) {
 		if (proto_document_load(buf, (size_t)(nl - buf), &known_doc) >= 0)
 			known = proto_known_new(buf, (size_t)(nl - buf), known_doc, NULL);

@@ -4,13 +4,13 @@
 
 #include <stddef.h>
 
-/* Exit codes of the spec ("The agent's answer"). */
+#include "engine/engine.h"
+
+/* vrouterctl exits with the exit codes of the spec ("The agent's answer"): 0-3 are an apply's
+ * status (enum apply_status, APPLY_OK ... APPLY_STALE), the agent's answers carry them; these
+ * are vrouterctl's own. */
 enum {
-	EXIT_APPLIED = 0,
-	EXIT_INVALID = 1,
-	EXIT_FAILED = 2,
-	EXIT_STALE = 3,
-	EXIT_UNREACHABLE = 4,
+	EXIT_UNREACHABLE = 4, /* the agent could not be reached or did not answer in time */
 	EXIT_USAGE = 64,
 };
 

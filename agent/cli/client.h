@@ -41,7 +41,7 @@ int client_call(const char *line, size_t len, const char *id, struct proto_reply
 /* ---- for the subcommands (cmd-apply.c) ---- */
 
 /* Sends the intent at path ("-": stdin) as a request of that kind. 0 with the answer, or the
- * exit code when there is none (errors printed): EXIT_INVALID (unreadable, or not something
+ * exit code when there is none (errors printed): APPLY_INVALID (unreadable, or not something
  * the agent could receive: the local validator's errors), EXIT_UNREACHABLE. */
 int cli_intent_request(enum proto_kind kind, const char *path, struct proto_reply *ret);
 /* show, status. 0 with the answer, or the exit code (EXIT_UNREACHABLE). */

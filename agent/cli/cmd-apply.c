@@ -34,7 +34,7 @@ static int intent_request_refused(const char *buf, size_t len)
 		intent_free(in);
 	}
 	errlist_done(&errs);
-	return EXIT_INVALID;
+	return APPLY_INVALID;
 }
 
 static bool intent_invalid_here(const char *buf, size_t len)
@@ -56,13 +56,13 @@ int cli_intent_request(enum proto_kind kind, const char *path, struct proto_repl
 	int r;
 
 	if (cli_read_input(path, JR_DOCUMENT_MAX, &buf, &len) < 0)
-		return EXIT_INVALID;
+		return APPLY_INVALID;
 	r = proto_request_build(kind, buf, len, id, &line, &line_len);
 	if (r == -EINVAL)
 		return intent_request_refused(buf, len);
 	if (r < 0) {
 		fprintf(stderr, "vrouterctl: out of memory\n");
-		return EXIT_FAILED;
+		return APPLY_FAILED;
 	}
 	if (client_call(line, line_len, id, ret) < 0)
 		return EXIT_UNREACHABLE;
@@ -83,7 +83,7 @@ int cli_simple_request(enum proto_kind kind, struct proto_reply *ret)
 
 	if (proto_request_build(kind, NULL, 0, id, &line, &line_len) < 0) {
 		fprintf(stderr, "vrouterctl: out of memory\n");
-		return EXIT_FAILED;
+		return APPLY_FAILED;
 	}
 	return client_call(line, line_len, id, ret) < 0 ? EXIT_UNREACHABLE : 0;
 }
@@ -100,7 +100,7 @@ void cli_print_reply_errors(const struct proto_reply *r)
 
 int cli_reply_exit(const struct proto_reply *r)
 {
-	return r->exit_code >= 0 && r->exit_code <= 255 ? r->exit_code : EXIT_FAILED;
+	return r->exit_code >= 0 && r->exit_code <= 255 ? r->exit_code : APPLY_FAILED;
 }
 
 int cmd_apply(int argc, char **argv)

@@ -21,7 +21,7 @@ int cmd_check(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (cli_read_input(argv[1], JR_DOCUMENT_MAX, &buf, &len) < 0)
-		return EXIT_INVALID;
+		return APPLY_INVALID;
 	r = intent_load(buf, len, &in, &errs);
 	if (r < 0) {
 		if (errs.n == 0)
@@ -29,10 +29,10 @@ int cmd_check(int argc, char **argv)
 		errlist_print(&errs, stderr);
 		printf("{\"valid\": false, \"errors\": %zu}\n", errs.n + errs.dropped);
 		errlist_done(&errs);
-		return EXIT_INVALID;
+		return APPLY_INVALID;
 	}
 	printf("{\"valid\": true, \"generation\": %lld}\n", (long long)in->generation);
 	intent_free(in);
 	errlist_done(&errs);
-	return EXIT_APPLIED;
+	return APPLY_OK;
 }

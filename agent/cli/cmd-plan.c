@@ -146,7 +146,7 @@ static int plan_run(const struct plan_args *a, struct intent *in, struct backend
 	struct errlist errs = {0};
 	struct oplist ops = {0};
 	struct strbuf err = {0};
-	int r, ret = EXIT_FAILED;
+	int r, ret = APPLY_FAILED;
 
 	r = backend_observe(b, &obs, &errs);
 	if (r < 0) {
@@ -171,7 +171,7 @@ static int plan_run(const struct plan_args *a, struct intent *in, struct backend
 		fprintf(stderr, "vrouterctl: %s\n", strbuf_str(&err));
 		goto out;
 	}
-	ret = EXIT_APPLIED;
+	ret = APPLY_OK;
 out:
 	strbuf_done(&err);
 	oplist_done(&ops);
@@ -191,12 +191,12 @@ int cmd_plan(int argc, char **argv)
 		return plan_usage();
 	in = plan_load_intent(a.intent);
 	if (!in)
-		return EXIT_INVALID;
+		return APPLY_INVALID;
 	b = backend_record_new(a.observed, stdout);
 	if (!b) {
 		fprintf(stderr, "vrouterctl: out of memory\n");
 		intent_free(in);
-		return EXIT_FAILED;
+		return APPLY_FAILED;
 	}
 	ret = plan_run(&a, in, b);
 	backend_free(b);

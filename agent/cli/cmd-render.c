@@ -98,7 +98,7 @@ int cmd_render(int argc, char **argv)
 	struct strbuf top = {0};
 	struct errlist errs = {0};
 	struct intent *in = NULL;
-	int i, r, ret = EXIT_APPLIED;
+	int i, r, ret = APPLY_OK;
 	size_t len, k;
 
 	for (i = 1; i < argc; i++) {
@@ -126,21 +126,21 @@ int cmd_render(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (cli_read_input(input, JR_DOCUMENT_MAX, &buf, &len) < 0)
-		return EXIT_INVALID;
+		return APPLY_INVALID;
 	r = intent_load(buf, len, &in, &errs);
 	if (r < 0) {
 		if (errs.n == 0)
 			fprintf(stderr, ": %s\n", strerror(-r));
 		errlist_print(&errs, stderr);
 		errlist_done(&errs);
-		return EXIT_INVALID;
+		return APPLY_INVALID;
 	}
 	errlist_done(&errs);
 	r = render_services(in, confdir, &out);
 	intent_free(in);
 	if (r < 0) {
 		fprintf(stderr, "vrouterctl: rendering failed: %s\n", strerror(-r));
-		return EXIT_FAILED;
+		return APPLY_FAILED;
 	}
 	/* DIR itself, even when there is no file to write. */
 	strbuf_printf(&top, "%s/", dir);
@@ -148,13 +148,13 @@ int cmd_render(int argc, char **argv)
 	strbuf_done(&top);
 	if (r < 0) {
 		fprintf(stderr, "vrouterctl: %s: %s\n", dir, strerror(-r));
-		ret = EXIT_FAILED;
+		ret = APPLY_FAILED;
 	}
-	for (k = 0; ret == EXIT_APPLIED && k < out.n; k++) {
+	for (k = 0; ret == APPLY_OK && k < out.n; k++) {
 		const struct rendered_file *f = &out.files[k];
 
 		if (write_file(dir, f) < 0) {
-			ret = EXIT_FAILED;
+			ret = APPLY_FAILED;
 			break;
 		}
 		printf("%s %04o %s %s %s\n", f->path, f->mode, f->service,

@@ -15,10 +15,12 @@ static const struct {
 	const char *usage;
 } commands[] = {
 	{"check", cmd_check, "check FILE|-              validate an intent (no agent needed)"},
-	{"plan", cmd_plan_any, "plan FILE|- --observed STATE.json   print the operations an apply would do"},
+	{"plan", cmd_plan_any,
+	 "plan FILE|- [--observed STATE.json]\n"
+	 "                            the operations an apply would do: asked of the agent, or\n"
+	 "                            offline against a recorded state (no agent needed)"},
 	{"render", cmd_render, "render FILE|- DIR         write the service configurations to DIR"},
 	{"apply", cmd_apply, "apply FILE|-              apply an intent through the agent"},
-	{"plan", cmd_plan_any, "plan FILE|-               ask the agent what an apply would change"},
 	{"show", cmd_show, "show [--json]             print the applied intent (secrets redacted)"},
 	{"status", cmd_status, "status [--json]           the agent and the router's state"},
 };

@@ -10,14 +10,10 @@
 #include "lib/cleanup.h"
 #include "lib/jread.h"
 #include "log.h"
+#include "kernel/kernel.h"
+#include "nft/nft.h"
 #include "proto/proto.h"
 #include "store.h"
-#ifdef HAVE_KERNEL_BACKEND
-#include "kernel/kernel.h"
-#endif
-#ifdef HAVE_NFT_BACKEND
-#include "nft/nft.h"
-#endif
 
 #define RECORD_PREFIX "record:"
 
@@ -92,22 +88,15 @@ static int agent_backends(struct agent *a, const char *spec, struct strbuf *err)
 		return 0;
 	}
 	if (!strcmp(spec, "kernel")) {
-#ifdef HAVE_KERNEL_BACKEND
 		/* The running system: rtnetlink for links, addresses and routes, then nftables
 		 * (last: its one transaction commits after every other step succeeded). */
 		a->backends[a->n_backends] = backend_kernel_new();
 		if (!a->backends[a->n_backends++])
 			return -ENOMEM;
-#ifdef HAVE_NFT_BACKEND
 		a->backends[a->n_backends] = backend_nft_new();
 		if (!a->backends[a->n_backends++])
 			return -ENOMEM;
-#endif
 		return 0;
-#else
-		strbuf_printf(err, "this vrouterd was built without the kernel backend");
-		return -EOPNOTSUPP;
-#endif
 	}
 	strbuf_printf(err, "unknown backend \"%s\" (kernel, record:PATH)", spec);
 	return -EINVAL;
@@ -198,67 +187,30 @@ static void agent_notify(struct agent *a)
 	a->notify_status(line);
 }
 
-/* The persisting of an intent while it is applied (store_stage). */
-struct agent_save {
-	struct store_stage *stage;
-	char *dumped; /* the text staged when re-serialized */
-	const char *text;
-	size_t len;
-	int r; /* what went wrong before the stage */
-};
-
-/* Starts persisting doc as the applied intent: its text as it arrived (when known: one line,
- * as the protocol carries it) or re-serialized. The store writes it while the kernel commits
- * it (agent_save_go, else at the end); agent_save_end() then keeps it or throws it away. */
-static void agent_save_begin(struct agent *a, const struct intent *in, const struct agent_doc *doc,
-			     struct agent_save *sv)
+/* Persists doc as the applied intent: its text as it arrived (when known: one line, as the
+ * protocol carries it) or re-serialized; its tree and text are kept for later comparisons. */
+static int agent_save(struct agent *a, const struct intent *in, const struct agent_doc *doc,
+		      struct strbuf *err)
 {
-	struct storelog_pair pairs[PROTO_MEMBERS_MAX];
-	size_t n_pairs = 0;
+	_cleanup_free_ char *dumped = NULL;
+	const char *text = doc->raw;
+	size_t len = doc->raw_len;
+	int r = 0;
 
-	*sv = (struct agent_save){.text = doc->raw, .len = doc->raw_len};
-	if (!sv->text) {
-		sv->r = proto_document_dump(doc->tree, &sv->dumped, &sv->len);
-		sv->text = sv->dumped;
+	if (!text) {
+		r = proto_document_dump(doc->tree, &dumped, &len);
+		text = dumped;
 	}
-	/* Where the text stands where the persisted one stood, for the store's log. */
-	if (sv->r >= 0 && doc->raw && doc->index && *doc->index && a->known)
-		n_pairs = proto_known_pairs(a->known, *doc->index, pairs, PROTO_MEMBERS_MAX);
-	if (sv->r >= 0)
-		sv->r = store_stage(a->store, in->generation, sv->text, sv->len, pairs, n_pairs,
-				    &sv->stage);
-}
-
-/* The engine's hook: the kernel works through the batch, the CPU is the store's too. */
-static void agent_save_go(void *data)
-{
-	struct agent_save *sv = data;
-
-	store_stage_go(sv->stage);
-}
-
-/* The engine ran: persists the staged intent (commit) and keeps its tree and text for later
- * comparisons, or throws the stage away. 0 or negative errno (err) when commit failed. */
-static int agent_save_end(struct agent *a, const struct agent_doc *doc, struct agent_save *sv,
-			  bool commit, struct strbuf *err)
-{
-	int r = sv->r;
-
-	if (r < 0 && commit)
-		strbuf_printf(err, "%s", strerror(-r));
 	if (r >= 0)
-		r = store_stage_end(sv->stage, commit, err);
-	if (r >= 0 && commit)
-		agent_remember(a, sv->text, sv->len, doc->tree, doc->index, doc->model);
-	free(sv->dumped);
-	*sv = (struct agent_save){0};
+		r = store_save(a->store, in->generation, text, len, err);
+	if (r >= 0)
+		agent_remember(a, text, len, doc->tree, doc->index, doc->model);
 	return r;
 }
 
-/* The engine ran and succeeded: persist (what sv staged), answer. */
+/* The engine ran and succeeded: persist, answer. */
 static char *agent_applied(struct agent *a, const char *id, const struct intent *in,
-			   const struct agent_doc *doc, bool same, const struct apply_result *res,
-			   struct agent_save *sv)
+			   const struct agent_doc *doc, bool same, const struct apply_result *res)
 {
 	struct proto_applied ans = {
 		.generation = in->generation,
@@ -270,9 +222,8 @@ static char *agent_applied(struct agent *a, const char *id, const struct intent 
 	int r;
 
 	r = agent_write_router(a, &err);
-	if (!same && r >= 0)
-		r = agent_save_end(a, doc, sv, true, &err);
-	agent_save_end(a, doc, sv, false, &err); /* what is left: nothing, or a failure's stage */
+	if (r >= 0 && !same)
+		r = agent_save(a, in, doc, &err);
 	/* The persisted intent applied again (at start): its model is the applied one, so that
 	 * the next intent shares its unchanged sections with it as after any other apply. */
 	if (same && doc->model && *doc->model && doc->tree == a->applied_doc && !a->applied_in)
@@ -310,8 +261,6 @@ static char *agent_apply(struct agent *a, const char *id, const struct intent *i
 			 const struct agent_doc *doc, enum status_origin origin, bool *ret_ok)
 {
 	struct apply_result res = {0};
-	struct agent_save sv = {0};
-	struct engine_hooks hooks = {agent_save_go, &sv};
 	struct strbuf msg = {0};
 	enum store_verdict v;
 	char *answer;
@@ -335,16 +284,12 @@ static char *agent_apply(struct agent *a, const char *id, const struct intent *i
 		*ret_ok = true;
 		return proto_answer_applied(id, &ans);
 	}
-	/* The store writes the intent while the kernel commits it. */
-	if (v != STORE_SAME)
-		agent_save_begin(a, in, doc, &sv);
-	if (engine_apply(a->engine, in, &hooks, &res) < 0) {
-		agent_save_end(a, doc, &sv, false, NULL);
+	if (engine_apply(a->engine, in, &res) < 0) {
 		apply_result_done(&res);
 		return NULL;
 	}
 	if (res.status == APPLY_OK) {
-		answer = agent_applied(a, id, in, doc, v == STORE_SAME, &res, &sv);
+		answer = agent_applied(a, id, in, doc, v == STORE_SAME, &res);
 		status_record(&a->status, origin, RESULT_APPLIED, in->generation, &res);
 		*ret_ok = true;
 	} else {
@@ -360,7 +305,6 @@ static char *agent_apply(struct agent *a, const char *id, const struct intent *i
 			      res.status == APPLY_INVALID ? RESULT_INVALID : RESULT_FAILED,
 			      in->generation, &res);
 		answer = proto_answer_errors(id, res.status, e, true, res.undo_failed);
-		agent_save_end(a, doc, &sv, false, NULL);
 	}
 	apply_result_done(&res);
 	agent_notify(a);

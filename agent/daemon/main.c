@@ -21,8 +21,6 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "heap.h"
-#include "lib/worker.h"
 #include "linkwait.h"
 #include "log.h"
 #include "serial.h"
@@ -46,7 +44,6 @@ struct args {
 	const char *serial; /* NULL: the virtio port; "none": no serial port */
 	const char *payload;
 	unsigned link_wait; /* seconds; 0: no wait for late links */
-	unsigned heap_mib;
 };
 
 static void usage(FILE *f)
@@ -65,11 +62,8 @@ static void usage(FILE *f)
 		"  --link-wait SECONDS  when the intent applied at start names links the router\n"
 		"                     lacks, apply it once they appear, for up to SECONDS after\n"
 		"                     the start (default: %u; 0: no wait; kernel backend only)\n"
-		"  --heap MIB         memory each of the agent's two threads keeps ready on its\n"
-		"                     heap: touched once started, kept after an apply (default: %u;\n"
-		"                     0: the C library's defaults)\n"
 		"  --version\n",
-		LINK_WAIT_DEFAULT, HEAP_DEFAULT_MIB);
+		LINK_WAIT_DEFAULT);
 }
 
 /* optarg as a whole decimal number from 0 to max, or an error naming the option. */
@@ -99,7 +93,6 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"confdir", required_argument, NULL, 'c'},
 		{"payload", required_argument, NULL, 'p'},
 		{"link-wait", required_argument, NULL, 'w'},
-		{"heap", required_argument, NULL, 'H'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{},
@@ -113,7 +106,6 @@ static int parse_args(int argc, char **argv, struct args *a)
 		.socket = SOCKET_DEFAULT,
 		.payload = PAYLOAD_DEFAULT,
 		.link_wait = LINK_WAIT_DEFAULT,
-		.heap_mib = HEAP_DEFAULT_MIB,
 	};
 	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		switch (c) {
@@ -137,10 +129,6 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case 'w':
 			if (parse_uint("--link-wait", "seconds", LINK_WAIT_MAX, &a->link_wait) < 0)
-				return -EINVAL;
-			break;
-		case 'H':
-			if (parse_uint("--heap", "MiB", HEAP_MAX_MIB, &a->heap_mib) < 0)
 				return -EINVAL;
 			break;
 		case 'h':
@@ -233,13 +221,6 @@ int main(int argc, char **argv)
 		log_err("cannot set up signals: %s", strerror(-sfd));
 		return 1;
 	}
-	if (heap_setup(a.heap_mib) < 0)
-		a.heap_mib = 0;
-	/* The second thread, asleep until an apply has work for two (signals blocked as here). */
-	r = worker_init();
-	if (r < 0)
-		log_warn("cannot start the worker thread (applies use one thread): %s",
-			 strerror(-r));
 	r = agent_new(&a.agent, &agent, &err);
 	if (r >= 0)
 		r = open_serial(a.serial, &serial);
@@ -269,7 +250,6 @@ int main(int argc, char **argv)
 	agent_boot(agent, a.payload);
 	linkwait_start(linkwait);
 	sd_notify(0, "READY=1");
-	heap_warm(a.heap_mib); /* requests wait in the socket's backlog meanwhile */
 	ret = server_run(server) < 0 ? 1 : 0;
 	sd_notify(0, "STOPPING=1");
 out:
@@ -277,7 +257,6 @@ out:
 	linkwait_free(linkwait);
 	serial_free(serial);
 	agent_free(agent);
-	worker_stop();
 	strbuf_done(&err);
 	close(sfd);
 	return ret;

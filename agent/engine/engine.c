@@ -214,25 +214,8 @@ static void engine_undo(struct engine *e, const struct oplist *ops, size_t n,
 	strbuf_done(&err);
 }
 
-/* The caller's kernel_busy hook, called once whichever backends call it. */
-struct busy_once {
-	const struct engine_hooks *hooks;
-	bool called;
-};
-
-static void kernel_busy_once(void *data)
+int engine_apply(struct engine *e, const struct intent *in, struct apply_result *res)
 {
-	struct busy_once *b = data;
-
-	if (!b->called && b->hooks->kernel_busy)
-		b->hooks->kernel_busy(b->hooks->data);
-	b->called = true;
-}
-
-int engine_apply(struct engine *e, const struct intent *in, const struct engine_hooks *hooks,
-		 struct apply_result *res)
-{
-	struct busy_once busy = {hooks, false};
 	struct oplist ops = {0};
 	struct strbuf err = {0};
 	struct timespec start;
@@ -281,10 +264,6 @@ int engine_apply(struct engine *e, const struct intent *in, const struct engine_
 			goto out;
 		}
 	}
-	for (i = 0; hooks && i < e->n_backends; i++) {
-		e->backends[i]->kernel_busy = kernel_busy_once;
-		e->backends[i]->kernel_busy_data = &busy;
-	}
 	for (i = 0; i < e->n_backends; i++) {
 		r = backend_commit(e->backends[i], &err);
 		if (r < 0) {
@@ -298,8 +277,6 @@ int engine_apply(struct engine *e, const struct intent *in, const struct engine_
 	res->status = APPLY_OK;
 	res->changes = ops.n;
 out:
-	for (i = 0; i < e->n_backends; i++)
-		e->backends[i]->kernel_busy = NULL;
 	res->duration_ms = engine_ms_since(&start);
 	strbuf_done(&err);
 	oplist_done(&ops);

@@ -21,7 +21,8 @@
 #include "plan/backend.h"
 #include "plan/op.h"
 
-/* The exit codes of the spec ("The agent's answer"). */
+/* The exit codes of the spec ("The agent's answer"), defined here only: an apply's status, the
+ * "exit" of the agent's answers and vrouterctl's exit status (cli.h adds vrouterctl's own). */
 enum apply_status {
 	APPLY_OK = 0,	   /* applied, or nothing to do */
 	APPLY_INVALID = 1, /* the intent is invalid: nothing changed */
@@ -62,19 +63,9 @@ int engine_counters(struct engine *e, struct counterlist *ret, struct strbuf *er
 int engine_plan(struct engine *e, const struct intent *in, struct oplist *ret,
 		struct missing_links *missing, struct errlist *errs);
 
-/* What the caller does alongside an apply: kernel_busy(data), at most once, when a backend's
- * commit has handed the kernel its long piece of work (the nftables batch): the CPU is then
- * mostly idle until the commit ends. */
-struct engine_hooks {
-	void (*kernel_busy)(void *data);
-	void *data;
-};
-
 /* Observes, plans and applies. Returns 0 with res filled (whatever the status), or a
- * negative errno when not even the result could be built (out of memory). hooks: NULL, or
- * see struct engine_hooks. */
-int engine_apply(struct engine *e, const struct intent *in, const struct engine_hooks *hooks,
-		 struct apply_result *res);
+ * negative errno when not even the result could be built (out of memory). */
+int engine_apply(struct engine *e, const struct intent *in, struct apply_result *res);
 
 void apply_result_done(struct apply_result *res);
 const char *apply_status_to_string(enum apply_status s);

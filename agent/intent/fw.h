@@ -9,9 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../lib/addr.h"
-#include "../lib/jread.h"
 #include "intent.h"
+#include "lib/addr.h"
+#include "lib/jread.h"
 
 /* What a rule's parse needs to know besides the rule. */
 struct rule_ctx {

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../lib/cleanup.h"
 #include "intent.h"
+#include "lib/cleanup.h"
 
 static int table_lookup(const char *const *table, size_t n, const char *s)
 {

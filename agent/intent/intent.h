@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../lib/addr.h"
+#include "lib/addr.h"
 
 #define INTENT_VERSION 1
 #define NAME_MAX_LEN 15

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* "dhcp": per interface, a DHCPv4 pool, reservations, and router advertisements / DHCPv6.
- * The structure and the destructor; check-dhcp.c has the cross-field rules. */
+/* "dhcp": per interface, a DHCPv4 pool and router advertisements / DHCPv6: the structure, the
+ * cross-field rules (pools against their interface, its addresses, networks and MTU, and the
+ * DNS section) and the destructor. parse-dhcp-hosts.c reads and checks the reservations. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "dhcp.h"
 #include "read.h"
 #include "sections.h"
 
@@ -17,7 +19,6 @@ static const char *const pool_keys[] = {
 };
 static const char *const range_keys[] = {"start", "end", NULL};
 static const char *const static_route_keys[] = {"to", "via", NULL};
-static const char *const host_keys[] = {"mac", "address", NULL};
 static const char *const ipv6_keys[] = {"mode", "ranges", NULL};
 
 static int read_unicast_of(struct jr *r, const struct json_t *v, int family, struct ip_addr *ret)
@@ -151,88 +152,6 @@ static void parse_static_routes(struct jr *r, const struct json_t *v, struct dhc
 		}
 }
 
-/* One address of a reservation: at most one per family. */
-static void parse_host_addr(struct jr *r, const struct json_t *v, struct dhcp_host *h)
-{
-	char buf[ADDR_STRLEN];
-	struct ip_addr a;
-	unsigned bit;
-
-	if (read_unicast_addr(r, v, &a) < 0)
-		return;
-	bit = a.family == AF_INET ? DHCP_HOST_HAS_V4 : DHCP_HOST_HAS_V6;
-	if (h->has & bit) {
-		jr_error(r, "%s is a second %s address: a host has at most one of each family",
-			 addr_format(&a, buf), addr_family_name(a.family));
-		return;
-	}
-	h->has |= bit;
-	if (a.family == AF_INET)
-		h->v4 = a;
-	else
-		h->v6 = a;
-}
-
-static void parse_host(struct jr *r, const char *name, const struct json_t *v,
-		       struct dhcp_host *h)
-{
-	const struct json_t *addr;
-	size_t mark, i;
-
-	h->name = strdup(name);
-	h->ptr = jr_ptr_dup(r);
-	if (!jr_object(r, v, host_keys))
-		return;
-	read_member(r, v, "mac", true, read_mac, h->mac);
-	if (!jr_require(r, v, "address"))
-		return;
-	addr = jr_member(v, "address");
-	mark = jr_push_key(r, "address");
-	if (jr_is_array(addr)) {
-		if (jr_size(addr) == 0)
-			jr_error(r, "must not be empty");
-		else if (jr_size(addr) > 2)
-			jr_error(r,
-				 "%zu addresses: a host has at most one IPv4 and one IPv6 address",
-				 jr_size(addr));
-		else
-			for (i = 0; i < jr_size(addr); i++) {
-				size_t m = jr_push_index(r, i);
-
-				parse_host_addr(r, jr_at(addr, i), h);
-				jr_pop(r, m);
-			}
-	} else if (jr_is_string(addr)) {
-		parse_host_addr(r, addr, h);
-	} else {
-		jr_error(r, "expected an address or an array of addresses, got %s",
-			 jr_type_name(addr));
-	}
-	jr_pop(r, mark);
-}
-
-static void parse_hosts(struct jr *r, const struct json_t *v, struct dhcp_pool *pool)
-{
-	const struct json_t *val;
-	const char *key;
-
-	pool->has |= DHCP_HAS_HOSTS;
-	if (!jr_map(r, v, LIMIT_MANY) || jr_size(v) == 0)
-		return;
-	pool->hosts = calloc(jr_size(v), sizeof(*pool->hosts));
-	if (!pool->hosts) {
-		jr_error(r, "out of memory");
-		return;
-	}
-	jr_object_foreach(v, key, val) {
-		size_t mark = jr_push_key(r, key);
-
-		if (check_map_name(r, key))
-			parse_host(r, key, val, &pool->hosts[pool->n_hosts++]);
-		jr_pop(r, mark);
-	}
-}
-
 static void parse_ipv6(struct jr *r, const struct json_t *v, struct dhcp_pool *pool)
 {
 	const struct json_t *ranges;
@@ -319,7 +238,7 @@ static void parse_pool(struct jr *r, const char *name, const struct json_t *v,
 	if (hosts) {
 		size_t mark = jr_push_key(r, "hosts");
 
-		parse_hosts(r, hosts, pool);
+		parse_dhcp_hosts(r, hosts, pool);
 		jr_pop(r, mark);
 	}
 	ipv6 = jr_member(v, "ipv6");
@@ -353,6 +272,262 @@ void parse_dhcp(struct jr *r, const struct json_t *v, struct intent *in)
 			parse_pool(r, key, val, &in->dhcp[in->n_dhcp++]);
 		jr_pop(r, mark);
 	}
+}
+
+/* ---- cross-field rules ---- */
+
+/* The first network of the interface that holds a (IPv6 link-local ones do not count). */
+static const struct ip_prefix *iface_network(const struct iface *ifc, const struct ip_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < ifc->n_addrs; i++)
+		if (!addr_is_ipv6_link_local(&ifc->addrs[i].addr) &&
+		    prefix_contains(&ifc->addrs[i], a))
+			return &ifc->addrs[i];
+	return NULL;
+}
+
+static bool addr_in_range(const struct addr_range *rg, const struct ip_addr *a)
+{
+	return a->family == rg->start.family && addr_cmp(&rg->start, a) <= 0 &&
+	       addr_cmp(a, &rg->end) <= 0;
+}
+
+/* Whether the interface has an address of the family (len != 0: of that prefix length). */
+static bool iface_has(const struct iface *ifc, int family, unsigned len)
+{
+	size_t i;
+
+	for (i = 0; i < ifc->n_addrs; i++)
+		if (ifc->addrs[i].addr.family == family &&
+		    !addr_is_ipv6_link_local(&ifc->addrs[i].addr) &&
+		    (!len || ifc->addrs[i].len == len))
+			return true;
+	return false;
+}
+
+/* Whether a is a usable host address on a network of the interface; reports otherwise. */
+static bool check_on_iface(struct errlist *errs, const struct iface *ifc, const struct ip_addr *a,
+			   const char *ptr, const char *suffix)
+{
+	char buf[ADDR_STRLEN], nbuf[PREFIX_STRLEN];
+	const struct ip_prefix *net = iface_network(ifc, a);
+	struct ip_prefix host, n;
+
+	if (!net) {
+		errlist_add_at(errs, ptr, suffix, "%s is outside the networks of interface \"%s\"",
+			       addr_format(a, buf), ifc->name);
+		return false;
+	}
+	host = (struct ip_prefix){.addr = *a, .len = net->len};
+	if (prefix_is_network_or_broadcast(&host)) {
+		n = prefix_network(net);
+		errlist_add_at(errs, ptr, suffix, "%s is the %s address of %s", addr_format(a, buf),
+			       addr_equal(&n.addr, a) ? "network" : "broadcast",
+			       prefix_format(&n, nbuf));
+		return false;
+	}
+	return true;
+}
+
+/* The first address of the interface (its own or a VRRP virtual one) inside rg, or NULL. */
+static const struct ip_addr *range_owned_addr(const struct intent *in, const struct iface *ifc,
+					      const struct addr_range *rg)
+{
+	size_t i, j;
+
+	for (i = 0; i < ifc->n_addrs; i++)
+		if (addr_in_range(rg, &ifc->addrs[i].addr))
+			return &ifc->addrs[i].addr;
+	for (i = 0; i < in->vrrp.n_groups; i++) {
+		const struct vrrp_group *g = &in->vrrp.groups[i];
+
+		if (strcmp(g->interface, ifc->name))
+			continue;
+		for (j = 0; j < g->n_vips; j++)
+			if (addr_in_range(rg, &g->vips[j].addr))
+				return &g->vips[j].addr;
+	}
+	return NULL;
+}
+
+/* Ranges of one family: ends on the interface, in one of its networks, no overlaps. */
+static void check_ranges(const struct intent *in, struct errlist *errs, const struct iface *ifc,
+			 const struct addr_range *v, size_t n)
+{
+	const struct ip_addr *own;
+	char a[ADDR_STRLEN], b[ADDR_STRLEN], c[ADDR_STRLEN], d[ADDR_STRLEN];
+	char nbuf[PREFIX_STRLEN];
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		const struct addr_range *rg = &v[i];
+		const struct ip_prefix *net = NULL;
+		bool ok;
+
+		ok = check_on_iface(errs, ifc, &rg->start, rg->ptr, "/start");
+		ok = check_on_iface(errs, ifc, &rg->end, rg->ptr, "/end") && ok;
+		if (!ok)
+			continue;
+		for (j = 0; j < ifc->n_addrs && !net; j++)
+			if (prefix_contains(&ifc->addrs[j], &rg->start) &&
+			    prefix_contains(&ifc->addrs[j], &rg->end))
+				net = &ifc->addrs[j];
+		addr_format(&rg->start, a);
+		addr_format(&rg->end, b);
+		if (!net) {
+			errlist_add_at(errs, rg->ptr, "",
+				       "range %s-%s spans two networks of interface \"%s\"", a, b,
+				       ifc->name);
+			continue;
+		}
+		if (net->addr.family == AF_INET6 && net->len < 64) {
+			struct ip_prefix nn = prefix_network(net);
+
+			errlist_add_at(errs, rg->ptr, "",
+				       "range %s-%s is in %s: DHCPv6 ranges need a network "
+				       "of /64 or longer",
+				       a, b, prefix_format(&nn, nbuf));
+		}
+		own = range_owned_addr(in, ifc, rg);
+		if (own)
+			errlist_add_at(errs, rg->ptr, "",
+				       "range %s-%s contains %s, an address of interface \"%s\"", a,
+				       b, addr_format(own, c), ifc->name);
+		for (j = 0; j < i; j++)
+			if (addr_cmp(&rg->start, &v[j].end) <= 0 &&
+			    addr_cmp(&v[j].start, &rg->end) <= 0) {
+				errlist_add_at(errs, rg->ptr, "",
+					       "range %s-%s overlaps range %s-%s (%s)", a, b,
+					       addr_format(&v[j].start, c),
+					       addr_format(&v[j].end, d), v[j].ptr);
+				break;
+			}
+	}
+}
+
+/* A reservation's address: on the interface, and not the interface's own. */
+static void check_host_addr(const struct intent *in, struct errlist *errs, const struct iface *ifc,
+			    const struct dhcp_host *h, const struct ip_addr *a)
+{
+	char buf[ADDR_STRLEN];
+
+	if (!check_on_iface(errs, ifc, a, h->ptr, "/address"))
+		return;
+	if (intent_iface_owns_addr(in, ifc->name, a))
+		errlist_add_at(errs, h->ptr, "/address", "%s is an address of interface \"%s\"",
+			       addr_format(a, buf), ifc->name);
+}
+
+static void check_pool_v4(const struct intent *in, struct errlist *errs, const struct iface *ifc,
+			  const struct dhcp_pool *pool)
+{
+	bool needed = pool->n_ranges || pool->has & DHCP_HAS_ROUTER || pool->n_static_routes;
+	size_t i;
+
+	for (i = 0; i < pool->n_hosts; i++)
+		if (pool->hosts[i].has & DHCP_HOST_HAS_V4)
+			needed = true;
+	if (!needed)
+		return;
+	if (!iface_has(ifc, AF_INET, 0)) {
+		errlist_add_at(errs, pool->ptr, "", "interface \"%s\" has no IPv4 address",
+			       ifc->name);
+		return;
+	}
+	check_ranges(in, errs, ifc, pool->ranges, pool->n_ranges);
+	for (i = 0; i < pool->n_hosts; i++)
+		if (pool->hosts[i].has & DHCP_HOST_HAS_V4)
+			check_host_addr(in, errs, ifc, &pool->hosts[i], &pool->hosts[i].v4);
+	if (pool->has & DHCP_HAS_ROUTER && !intent_iface_owns_addr(in, ifc->name, &pool->router))
+		check_on_iface(errs, ifc, &pool->router, pool->ptr, "/router");
+	for (i = 0; i < pool->n_static_routes; i++)
+		check_on_iface(errs, ifc, &pool->static_routes[i].via, pool->static_routes[i].ptr,
+			       "/via");
+}
+
+static void check_pool_v6(const struct intent *in, struct errlist *errs, const struct iface *ifc,
+			  const struct dhcp_pool *pool)
+{
+	bool stateful = pool->has & DHCP_HAS_IPV6 && pool->ipv6_mode == DHCP6_STATEFUL;
+	char buf[ADDR_STRLEN];
+	size_t i;
+
+	for (i = 0; i < pool->n_hosts; i++)
+		if (pool->hosts[i].has & DHCP_HOST_HAS_V6 && !stateful)
+			errlist_add_at(errs, pool->hosts[i].ptr, "/address",
+				       "IPv6 reservation %s needs "
+				       "\"ipv6\": {\"mode\": \"stateful\"}",
+				       addr_format(&pool->hosts[i].v6, buf));
+	if (!(pool->has & DHCP_HAS_IPV6))
+		return;
+	if (!iface_has(ifc, AF_INET6, 0)) {
+		errlist_add_at(errs, pool->ipv6_ptr, "",
+			       "interface \"%s\" has no IPv6 address "
+			       "(link-local ones do not count)",
+			       ifc->name);
+		return;
+	}
+	if (!stateful) {
+		if (!iface_has(ifc, AF_INET6, 64))
+			errlist_add_at(errs, pool->ipv6_ptr, "/mode",
+				       "mode \"%s\" needs a /64 IPv6 address on interface "
+				       "\"%s\" (SLAAC works on /64 networks only)",
+				       dhcp6_mode_to_string(pool->ipv6_mode), ifc->name);
+		return;
+	}
+	check_ranges(in, errs, ifc, pool->ipv6_ranges, pool->n_ipv6_ranges);
+	for (i = 0; i < pool->n_hosts; i++)
+		if (pool->hosts[i].has & DHCP_HOST_HAS_V6)
+			check_host_addr(in, errs, ifc, &pool->hosts[i], &pool->hosts[i].v6);
+}
+
+static bool dns_listens_on(const struct dns *dns, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < dns->n_listen; i++)
+		if (!strcmp(dns->listen[i], name))
+			return true;
+	return false;
+}
+
+static void check_pool(const struct intent *in, struct errlist *errs, const struct dhcp_pool *pool)
+{
+	const struct iface *ifc = intent_iface(in, pool->interface);
+
+	if (!ifc) {
+		if (intent_has_link(in, pool->interface))
+			errlist_add_at(errs, pool->ptr, "",
+				       "\"%s\" is a tunnel: DHCP serves interfaces only",
+				       pool->interface);
+		else
+			errlist_add_at(errs, pool->ptr, "", "unknown interface \"%s\"",
+				       pool->interface);
+		return;
+	}
+	check_pool_v4(in, errs, ifc, pool);
+	check_pool_v6(in, errs, ifc, pool);
+	if (pool->has & DHCP_HAS_MTU && ifc->has & IFACE_HAS_MTU && pool->mtu > ifc->mtu)
+		errlist_add_at(errs, pool->ptr, "/mtu",
+			       "mtu %u is larger than the mtu %u of interface \"%s\"", pool->mtu,
+			       ifc->mtu, ifc->name);
+	if (in->dns.has & DNS_HAS_LISTEN && !(pool->has & DHCP_HAS_DNS_SERVERS) &&
+	    !dns_listens_on(&in->dns, pool->interface))
+		errlist_add_at(errs, pool->ptr, "",
+			       "clients would get this router as DNS server, but /dns/listen "
+			       "does not include \"%s\": set \"dns_servers\" or listen on \"%s\"",
+			       pool->interface, pool->interface);
+}
+
+void check_dhcp(const struct intent *in, struct errlist *errs)
+{
+	size_t i;
+
+	for (i = 0; i < in->n_dhcp; i++)
+		check_pool(in, errs, &in->dhcp[i]);
+	check_dhcp_hosts(in, errs);
 }
 
 /* ---- memory ---- */

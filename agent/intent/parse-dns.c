@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../lib/strbuf.h"
+#include "lib/strbuf.h"
 #include "read.h"
 #include "sections.h"
 

@@ -7,11 +7,9 @@
  * complete when parsing ends. The check pass only resolves "in"/"out", which name links of
  * other sections.
  */
-#include <stdint.h>
 #include <stdlib.h>
 
 #include "fw.h"
-#include "lib/halves.h"
 #include "read.h"
 #include "sections.h"
 
@@ -75,51 +73,11 @@ int fw_read_keyword(struct jr *r, const struct json_t *obj, const char *key,
 
 /* ---- chains and the section ---- */
 
-/* A chain's rules, read by parse_rule() each at its own pointer. */
-struct rule_run {
-	const struct json_t *rules;
-	struct fw_rule *out;
-	struct jr *r;
-	struct rule_ctx c;
-};
-
-static void parse_rule_run(void *data, size_t from, size_t to)
-{
-	struct rule_run *run = data;
-	size_t i;
-
-	for (i = from; i < to; i++) {
-		size_t im = jr_push_index(run->r, i);
-
-		parse_rule(run->r, jr_at(run->rules, i), &run->c, &run->out[i]);
-		jr_pop(run->r, im);
-	}
-}
-
-/*
- * A chain's rules: a long list (HALVES_MIN or more) in two halves at once, the second
- * with errors of its own, appended after the first half's as if read in order (each rule is
- * read on its own: the sets and the chain's kind are only looked at).
- */
-static void parse_rules(struct jr *r, const struct json_t *rules, struct rule_ctx *c,
-			struct fw_rule *out, size_t n)
-{
-	struct errlist errs = {0};
-	struct jr r2 = {.errs = &errs};
-	struct rule_run first = {rules, out, r, *c}, second = {rules, out, &r2, *c};
-
-	if (n >= HALVES_MIN)
-		strbuf_append(&r2.ptr, jr_ptr(r));
-	if (halves_run(n, r2.ptr.oom ? SIZE_MAX : HALVES_MIN, parse_rule_run, &first, &second))
-		errlist_move(r->errs, &errs);
-	jr_done(&r2);
-}
-
 static void parse_chain(struct jr *r, const struct json_t *v, struct rule_ctx *c,
 			struct fw_chain *ch)
 {
 	const struct json_t *rules;
-	size_t mark;
+	size_t mark, i;
 	int policy;
 
 	ch->present = true;
@@ -135,9 +93,11 @@ static void parse_chain(struct jr *r, const struct json_t *v, struct rule_ctx *c
 	mark = jr_push_key(r, "rules");
 	if (jr_array(r, rules, LIMIT_MANY) && jr_size(rules)) {
 		ch->rules = fw_alloc_array(r, jr_size(rules), sizeof(*ch->rules));
-		if (ch->rules) {
-			parse_rules(r, rules, c, ch->rules, jr_size(rules));
-			ch->n_rules = jr_size(rules);
+		for (i = 0; ch->rules && i < jr_size(rules); i++) {
+			size_t im = jr_push_index(r, i);
+
+			parse_rule(r, jr_at(rules, i), c, &ch->rules[ch->n_rules++]);
+			jr_pop(r, im);
 		}
 	}
 	jr_pop(r, mark);

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/strbuf.h"
 #include "fw.h"
+#include "lib/strbuf.h"
 #include "read.h"
 
 

@@ -3,7 +3,7 @@
  * and the checks across tunnels and against the router's addresses. */
 #include <string.h>
 
-#include "../lib/strbuf.h"
+#include "lib/strbuf.h"
 #include "proposal.h"
 #include "read.h"
 #include "sections.h"

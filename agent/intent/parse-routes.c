@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/strbuf.h"
+#include "lib/strbuf.h"
 #include "read.h"
 #include "sections.h"
 

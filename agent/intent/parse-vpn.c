@@ -32,7 +32,7 @@ static void parse_ipsec_map(struct jr *r, const struct json_t *v, struct vpn *vp
 	}
 }
 
-static void parse_wg_map(struct jr *r, const struct json_t *v, struct vpn *vpn)
+static void parse_wireguard_map(struct jr *r, const struct json_t *v, struct vpn *vpn)
 {
 	const struct json_t *val;
 	const char *key;
@@ -48,7 +48,7 @@ static void parse_wg_map(struct jr *r, const struct json_t *v, struct vpn *vpn)
 		size_t mark = jr_push_key(r, key);
 
 		if (check_map_name(r, key))
-			parse_wg(r, key, val, &vpn->wireguard[vpn->n_wireguard++]);
+			parse_wireguard(r, key, val, &vpn->wireguard[vpn->n_wireguard++]);
 		jr_pop(r, mark);
 	}
 }
@@ -70,7 +70,7 @@ void parse_vpn(struct jr *r, const struct json_t *v, struct intent *in)
 	m = jr_member(v, "wireguard");
 	if (m) {
 		mark = jr_push_key(r, "wireguard");
-		parse_wg_map(r, m, &in->vpn);
+		parse_wireguard_map(r, m, &in->vpn);
 		jr_pop(r, mark);
 	}
 }

@@ -144,7 +144,7 @@ static void parse_peers(struct jr *r, const struct json_t *v, struct wg_tunnel *
 	}
 }
 
-void parse_wg(struct jr *r, const char *name, const struct json_t *v, struct wg_tunnel *t)
+void parse_wireguard(struct jr *r, const char *name, const struct json_t *v, struct wg_tunnel *t)
 {
 	const struct json_t *peers;
 	char buf[PREFIX_STRLEN];
@@ -195,8 +195,8 @@ void parse_wg(struct jr *r, const char *name, const struct json_t *v, struct wg_
 
 /* ---- cross-field checks ---- */
 
-static void check_wg_addrs(const struct intent *in, const struct wg_tunnel *t, size_t ti,
-			   struct errlist *errs)
+static void check_wireguard_addrs(const struct intent *in, const struct wg_tunnel *t, size_t ti,
+				  struct errlist *errs)
 {
 	char x[PREFIX_STRLEN], y[PREFIX_STRLEN];
 	size_t i, j, k;
@@ -233,7 +233,7 @@ static void check_wg_addrs(const struct intent *in, const struct wg_tunnel *t, s
 	}
 }
 
-static void check_wg_peers(const struct wg_tunnel *t, struct errlist *errs)
+static void check_wireguard_peers(const struct wg_tunnel *t, struct errlist *errs)
 {
 	char x[PREFIX_STRLEN], y[PREFIX_STRLEN];
 	size_t i, j, k, l;
@@ -294,7 +294,7 @@ void check_wireguard(const struct intent *in, struct errlist *errs)
 						   "port %u is taken by IKE (IPsec tunnel \"%s\")",
 						   t->listen_port, in->vpn.ipsec[0].name);
 		}
-		check_wg_addrs(in, t, i, errs);
-		check_wg_peers(t, errs);
+		check_wireguard_addrs(in, t, i, errs);
+		check_wireguard_peers(t, errs);
 	}
 }

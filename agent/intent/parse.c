@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "../lib/cleanup.h"
-#include "../lib/jread.h"
+#include "lib/cleanup.h"
+#include "lib/jread.h"
 #include "parse.h"
 #include "read.h"
 #include "sections.h"

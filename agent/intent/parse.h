@@ -4,8 +4,8 @@
 
 #include <stddef.h>
 
-#include "../lib/errlist.h"
 #include "intent.h"
+#include "lib/errlist.h"
 
 /*
  * Parse and validate a whole intent document. Two passes: the structure (JSON syntax, types,

@@ -3,7 +3,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "../lib/cleanup.h"
+#include "lib/cleanup.h"
 #include "proposal.h"
 
 enum alg_type { ALG_NONE, ALG_ENCR, ALG_AEAD, ALG_INTEG, ALG_PRF, ALG_KE, ALG_ESN };

@@ -7,7 +7,7 @@
  */
 #pragma once
 
-#include "../lib/strbuf.h"
+#include "lib/strbuf.h"
 
 enum proposal_kind { PROPOSAL_IKE, PROPOSAL_ESP };
 

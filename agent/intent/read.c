@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/cleanup.h"
 #include "intent.h"
+#include "lib/cleanup.h"
 #include "read.h"
 
 int read_member(struct jr *r, const struct json_t *obj, const char *key, bool required,

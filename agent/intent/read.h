@@ -3,8 +3,8 @@
  * lib/jread.h. Same return convention: 1 valid, 0 absent, -1 invalid (reported). */
 #pragma once
 
-#include "../lib/addr.h"
-#include "../lib/jread.h"
+#include "lib/addr.h"
+#include "lib/jread.h"
 
 /* Array length limits (docs/intent.md, "Limits"). */
 #define LIMIT_SMALL 64	       /* addresses of one interface, servers, proposals, ... */

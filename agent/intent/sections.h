@@ -7,9 +7,9 @@
  */
 #pragma once
 
-#include "../lib/errlist.h"
-#include "../lib/jread.h"
 #include "intent.h"
+#include "lib/errlist.h"
+#include "lib/jread.h"
 
 void parse_interfaces(struct jr *r, const struct json_t *v, struct intent *in);
 void parse_routes(struct jr *r, const struct json_t *v, struct intent *in);

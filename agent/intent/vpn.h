@@ -6,13 +6,13 @@
  */
 #pragma once
 
-#include "../lib/errlist.h"
-#include "../lib/jread.h"
 #include "intent.h"
+#include "lib/errlist.h"
+#include "lib/jread.h"
 
 /* One tunnel of a map, its pointer pushed on r: fills t (name, ptr, defaults, fields). */
 void parse_ipsec(struct jr *r, const char *name, const struct json_t *v, struct ipsec_tunnel *t);
-void parse_wg(struct jr *r, const char *name, const struct json_t *v, struct wg_tunnel *t);
+void parse_wireguard(struct jr *r, const char *name, const struct json_t *v, struct wg_tunnel *t);
 
 /* Cross-field rules of each kind of tunnel (run after the whole document parsed). */
 void check_ipsec(const struct intent *in, struct errlist *errs);

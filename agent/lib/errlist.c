@@ -90,31 +90,6 @@ static void errlist_vadd(struct errlist *l, const char *pointer, const char *fmt
 	l->n++;
 }
 
-void errlist_move(struct errlist *l, struct errlist *from)
-{
-	size_t i;
-
-	for (i = 0; i < from->n; i++) {
-		struct errlist_entry *e = &from->v[i];
-
-		if (l->n >= ERRLIST_MAX) {
-			l->dropped++;
-		} else if (l->n < l->cap || grow(l)) {
-			l->v[l->n] = *e;
-			l->v[l->n].seq = l->n;
-			l->n++;
-			continue;
-		}
-		free(e->pointer);
-		free(e->message);
-		free(e->position);
-	}
-	l->dropped += from->dropped;
-	l->oom |= from->oom;
-	free(from->v);
-	*from = (struct errlist){0};
-}
-
 static int errlist_entry_cmp(const void *a, const void *b)
 {
 	const struct errlist_entry *x = a, *y = b;

@@ -35,9 +35,6 @@ void errlist_add_at(struct errlist *l, const char *base, const char *suffix, con
 /* An error at base/key/index: key NULL or index < 0 leave that part out. */
 void errlist_add_member(struct errlist *l, const char *base, const char *key, long index,
 			const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* Appends from's errors to l, after l's own (as if added to l in from's order, ERRLIST_MAX
- * included), and empties from. */
-void errlist_move(struct errlist *l, struct errlist *from);
 /* Sort by the positions set on the entries (lexicographically), then by insertion. */
 void errlist_sort(struct errlist *l);
 /* "POINTER: message\n" per error. */

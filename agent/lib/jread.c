@@ -19,8 +19,135 @@ static int jr_error_text_len(const char *text)
 	return (int)(near ? (size_t)(near - text) : strlen(text));
 }
 
+/* A level's key as the parser decoded it (it read the key before its error, so the key reads
+ * again), or NULL. */
+static json_t *jr_level_key(const struct jtext_level *lv)
+{
+	json_t *key =
+	    lv->key ? json_loadb(lv->key - 1, lv->key_len + 2, JSON_DECODE_ANY, NULL) : NULL;
+
+	if (json_is_string(key))
+		return key;
+	json_decref(key);
+	return NULL;
+}
+
+/* The pointer of levels, appended to r's. */
+static int jr_levels_pointer(struct jr *r, const struct jtext_level *lv, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		json_t *key;
+
+		if (lv[i].array) {
+			jr_push_index(r, lv[i].index);
+			continue;
+		}
+		key = jr_level_key(&lv[i]);
+		if (!key)
+			return -EINVAL;
+		jr_push_key(r, json_string_value(key));
+		json_decref(key);
+	}
+	return r->ptr.oom ? -ENOMEM : 0;
+}
+
+static bool jr_number_char(char c)
+{
+	return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
+}
+
+/* Whether the number that ends at end stands where a value goes: after the '[' or ',' of the
+ * array, the ':' of the object it is in (a document is a container: not outside one). jansson
+ * reads a number before it knows whether one may stand there ({"a":1, 2...}). */
+static bool jr_number_is_value(const char *buf, size_t end, const struct jtext_level *innermost)
+{
+	size_t i = end;
+
+	while (i > 0 && jr_number_char(buf[i - 1]))
+		i--;
+	while (i > 0 && (buf[i - 1] == ' ' || buf[i - 1] == '\t' || buf[i - 1] == '\n' ||
+			 buf[i - 1] == '\r'))
+		i--;
+	if (!innermost || i == 0)
+		return false;
+	return innermost->array ? buf[i - 1] == '[' || buf[i - 1] == ',' : buf[i - 1] == ':';
+}
+
+/* Whether the number that ends at end has a fraction or an exponent (jansson: a real). */
+static bool jr_number_is_real(const char *buf, size_t end)
+{
+	for (; end > 0 && jr_number_char(buf[end - 1]); end--)
+		if (buf[end - 1] == '.' || buf[end - 1] == 'e' || buf[end - 1] == 'E')
+			return true;
+	return false;
+}
+
+int jr_error_locate(const char *buf, size_t len, const struct json_error_t *e, char **ret_pointer,
+		    char **ret_message)
+{
+	_cleanup_free_ struct jtext_level *lv = NULL;
+	_cleanup_free_ char *msg = NULL;
+	struct jr r = {0};
+	char *pointer;
+	json_t *key;
+	size_t n, pos;
+	int ret;
+
+	if (e->position <= 0 || (size_t)e->position > len)
+		return 0;
+	pos = (size_t)e->position;
+	switch (json_error_code(e)) {
+	case json_error_duplicate_key:
+	case json_error_numeric_overflow:
+		break;
+	default:
+		return 0;
+	}
+	if (jtext_levels(buf, len, pos, &lv, &n) < 0)
+		return -ENOMEM;
+	if (json_error_code(e) == json_error_duplicate_key) {
+		/* jansson stops right after the key: the innermost object's last key. */
+		if (!n || lv[n - 1].array || !lv[n - 1].key ||
+		    lv[n - 1].key + lv[n - 1].key_len + 1 != buf + pos)
+			return 0;
+		key = jr_level_key(&lv[--n]);
+		if (!key)
+			return 0;
+		/* A key too long for a message is named by its length (jr_keys_fit). */
+		if (json_string_length(key) > JR_STRING_MAX)
+			ret = asprintf(&msg, "duplicate key of %zu bytes", json_string_length(key));
+		else
+			ret = asprintf(&msg, "duplicate key \"%s\"", json_string_value(key));
+		json_decref(key);
+	} else {
+		/* jansson stops right after the number: the innermost container's value. */
+		if (buf[pos - 1] < '0' || buf[pos - 1] > '9' ||
+		    !jr_number_is_value(buf, pos, n ? &lv[n - 1] : NULL))
+			return 0;
+		ret = asprintf(&msg, "%s out of range",
+			       jr_number_is_real(buf, pos) ? "number" : "integer");
+	}
+	if (ret < 0) {
+		msg = NULL;
+		return -ENOMEM;
+	}
+	ret = jr_levels_pointer(&r, lv, n);
+	pointer = ret < 0 ? NULL : jr_ptr_dup(&r);
+	jr_done(&r);
+	if (ret < 0)
+		return ret == -ENOMEM ? ret : 0;
+	if (!pointer)
+		return -ENOMEM;
+	*ret_pointer = pointer;
+	*ret_message = TAKE_PTR(msg);
+	return 1;
+}
+
 int jr_load(struct errlist *errs, const char *buf, size_t len, struct json_t **ret)
 {
+	_cleanup_free_ char *pointer = NULL, *message = NULL;
 	json_error_t e;
 	json_t *v;
 
@@ -35,7 +162,9 @@ int jr_load(struct errlist *errs, const char *buf, size_t len, struct json_t **r
 	}
 	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &e);
 	if (!v) {
-		if (json_error_code(&e) == json_error_premature_end_of_input)
+		if (jr_error_locate(buf, len, &e, &pointer, &message) > 0)
+			errlist_add(errs, pointer, "%s", message);
+		else if (json_error_code(&e) == json_error_premature_end_of_input)
 			errlist_add(errs, "", "invalid JSON: the document ends too early (line %d)",
 				    e.line);
 		else

@@ -20,6 +20,7 @@
 #include "strbuf.h"
 
 struct json_t;
+struct json_error_t;
 
 #define JR_DOCUMENT_MAX (16u << 20) /* bytes */
 #define JR_STRING_MAX 4096	    /* bytes, for keys and string values */
@@ -31,10 +32,18 @@ struct jr {
 };
 
 /* Parse a document: size limit, value count limit, strict UTF-8, no NUL, no duplicate keys,
- * integers that fit. On failure reports one error at the root pointer "" and returns
- * -EINVAL. String and key lengths are checked where they are read (jr_string_ref,
- * jr_object, jr_map). */
+ * integers that fit. On failure reports one error and returns -EINVAL: a duplicate key at the
+ * object that holds it, a number out of range at the number (jr_error_locate), anything else
+ * at the root pointer "" with its line and column. String and key lengths are checked where
+ * they are read (jr_string_ref, jr_object, jr_map). */
 int jr_load(struct errlist *errs, const char *buf, size_t len, struct json_t **ret);
+/* Where jansson's error e about the text buf lies, when it is about one value: 1 with the
+ * JSON Pointer of the object that holds a duplicate key (`duplicate key "KEY"`) or of a
+ * number out of range that stands where a value goes (`integer out of range`, `number out of
+ * range`) and that message (both malloc'd); 0 for any other error (its line and column say
+ * where), -ENOMEM. */
+int jr_error_locate(const char *buf, size_t len, const struct json_error_t *e, char **ret_pointer,
+		    char **ret_message);
 void jr_unref(struct json_t *v);
 /* Set each error's document position from the pointers and sort the list in document order. */
 void jr_sort_errors(struct errlist *errs, const struct json_t *root);

@@ -103,6 +103,56 @@ static size_t jtext_string_end(const char *buf, size_t len, size_t i)
 	return 0;
 }
 
+int jtext_levels(const char *text, size_t len, size_t pos, struct jtext_level **ret, size_t *ret_n)
+{
+	struct jtext_level *v = NULL, *top;
+	size_t n = 0, cap = 0, i, end;
+	bool expect_key = false; /* the innermost is an object and its next string is a key */
+
+	for (i = 0; i < pos && i < len; i++) {
+		char c = text[i];
+
+		top = n ? &v[n - 1] : NULL;
+		if (c == '"') {
+			end = jtext_string_end(text, len, i);
+			if (!end)
+				break;
+			if (expect_key) {
+				top->key = text + i + 1;
+				top->key_len = end - i - 2;
+				expect_key = false;
+			}
+			i = end - 1;
+		} else if (c == '{' || c == '[') {
+			if (n == cap) {
+				struct jtext_level *g =
+				    realloc(v, (cap = cap ? 2 * cap : 16) * sizeof(*g));
+
+				if (!g) {
+					free(v);
+					return -ENOMEM;
+				}
+				v = g;
+			}
+			v[n++] = (struct jtext_level){.array = c == '['};
+			expect_key = c == '{';
+		} else if ((c == '}' || c == ']') && n) {
+			n--;
+			expect_key = false;
+		} else if (c == ',' && top) {
+			top->index++;
+			expect_key = !top->array;
+		}
+	}
+	if (!n) {
+		free(v);
+		v = NULL;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
 static int jtext_open(struct jtext_object *o, const char *buf, size_t len, bool array)
 {
 	*o = (struct jtext_object){.buf = buf, .len = len, .array = array};
@@ -260,7 +310,6 @@ int jtext_members(const char *text, size_t len, bool array, struct jtext_member 
 			r = -EINVAL;
 			break;
 		}
-		m->depth = o.depth;
 	}
 	if (r < 0) {
 		free(v);
@@ -269,58 +318,4 @@ int jtext_members(const char *text, size_t len, bool array, struct jtext_member 
 	*ret = v;
 	*ret_n = n;
 	return 0;
-}
-
-int jtext_deepest(const char *text, size_t len, size_t min, size_t max_depth,
-		  struct jtext_step *steps, size_t *ret_depth, const char **ret_value,
-		  size_t *ret_len)
-{
-	struct {
-		size_t open;
-		bool array, expect_key;
-		struct jtext_step step;
-	} st[JTEXT_DEPTH_MAX];
-	size_t level = 0, i, j, end;
-
-	if (max_depth >= JTEXT_DEPTH_MAX)
-		return -ENOENT;
-	for (i = 0; i < len; i++) {
-		char c = text[i];
-
-		if (c == '"') {
-			end = jtext_string_end(text, len, i);
-			if (!end)
-				return -ENOENT;
-			if (level && st[level - 1].expect_key) {
-				st[level - 1].step.key = text + i + 1;
-				st[level - 1].step.key_len = end - i - 2;
-				st[level - 1].expect_key = false;
-			}
-			i = end - 1;
-		} else if (c == '{' || c == '[') {
-			if (level == JTEXT_DEPTH_MAX)
-				return -ENOENT;
-			st[level] = (typeof(st[0])){i, c == '[', c == '{', {NULL, 0, 0}};
-			level++;
-		} else if (c == '}' || c == ']') {
-			if (!level--)
-				return -ENOENT;
-			if (i + 1 - st[level].open < min)
-				continue;
-			/* The first container to end that long: the deepest (the others hold it).
-			 */
-			if (level > max_depth)
-				return -ENOENT;
-			for (j = 0; j < level; j++)
-				steps[j] = st[j].step;
-			*ret_depth = level;
-			*ret_value = text + st[level].open;
-			*ret_len = i + 1 - st[level].open;
-			return 0;
-		} else if (c == ',' && level) {
-			st[level - 1].step.index++;
-			st[level - 1].expect_key = !st[level - 1].array;
-		}
-	}
-	return -ENOENT;
 }

@@ -22,6 +22,20 @@ size_t jtext_count_values(const char *buf, size_t len);
  */
 int jtext_compact(const char *buf, size_t len, char *out, size_t *ret_len);
 
+/* A container open at a place of a JSON text and where that place is in it: an object's last
+ * key read before it (key_len bytes between its quotes, escapes as written; NULL before the
+ * first key) or an array's element (its index). */
+struct jtext_level {
+	bool array;
+	const char *key;
+	size_t key_len, index;
+};
+
+/* The containers open at byte pos of text, outermost first: 0 with a malloc'd vector (NULL
+ * when pos is in none), -ENOMEM. The text before pos is taken as a parser read it (strings
+ * skipped, brackets counted): nothing is checked, so the answer is only as good as that. */
+int jtext_levels(const char *text, size_t len, size_t pos, struct jtext_level **ret, size_t *ret_n);
+
 /*
  * A walk through the members of the object that buf holds: `{ "key": value, ... }`, JSON
  * whitespace allowed between the parts and around the object, nothing else after it.
@@ -66,12 +80,12 @@ bool jtext_object_take(struct jtext_object *o, const char *value, size_t len);
 int jtext_object_skip(struct jtext_object *o, const char **ret_value, size_t *ret_len);
 
 /* A member (key, key_len) or an element (key NULL) of a container's text: where its value
- * lies and how deep the value nests (as jtext_object's depth). */
+ * lies. */
 struct jtext_member {
 	const char *key;
 	size_t key_len;
 	const char *value;
-	size_t value_len, depth;
+	size_t value_len;
 };
 
 /* The members of the object (array true: the elements of the array) text holds, in order:
@@ -79,20 +93,3 @@ struct jtext_member {
  * it, -ENOMEM. */
 int jtext_members(const char *text, size_t len, bool array, struct jtext_member **ret,
 		  size_t *ret_n);
-
-/* A step down into a container: the member's key (key_len bytes, between its quotes), or
- * for an array's element key NULL and its index. */
-struct jtext_step {
-	const char *key;
-	size_t key_len, index;
-};
-
-/* The deepest container of text (one JSON value) whose own text is min bytes long or more:
- * 0 with its text and the steps down to it (text's own container: level 0, no step; steps:
- * room for max_depth), -ENOENT when there is none, it is more than max_depth levels down or
- * the text nests JTEXT_DEPTH_MAX levels deep. One walk; the text's syntax is not checked
- * beyond strings and brackets (the caller's parser does that). */
-#define JTEXT_DEPTH_MAX 32
-int jtext_deepest(const char *text, size_t len, size_t min, size_t max_depth,
-		  struct jtext_step *steps, size_t *ret_depth, const char **ret_value,
-		  size_t *ret_len);

@@ -7,7 +7,6 @@
 #include <sys/socket.h>
 
 #include "lib/cleanup.h"
-#include "lib/worker.h"
 #include "nft-compile.h"
 #include "nft-diff.h"
 #include "nft-elem.h"
@@ -413,59 +412,24 @@ static int diff_own_sets(struct nft *n)
 	return r;
 }
 
-/* After a commit planned at generation genid: the kernel holds the description, at the next
- * generation (there is no generation 0). */
-/* What the table holds after a commit of n->desc (made against generation genid, which the
- * commit moves on by one): its description, and the plan objects as observe makes them. */
-struct kept {
-	struct nfto seen;
-	struct objset objs;
-	int r;
-};
-
-/* The view the commit leaves, made from the description and what was seen (whose sets that
- * the commit leaves as they were move over: n->seen is left empty, and invalid until
- * remember() installs the view). */
-static void remember_prepare(struct nft *n, const char *fp, uint32_t genid, struct kept *k)
+/* After a commit of n->desc planned at generation genid: the kernel holds the description, at
+ * the next generation (there is no generation 0). The view observe would read is made from it
+ * and from what was seen (whose sets that the commit left as they were move over). */
+static void remember(struct nft *n, const char *fp, uint32_t genid)
 {
-	struct nfto prev = n->seen;
+	struct nfto prev;
+	int r;
 
 	genid = genid + 1 ? genid + 1 : 1;
-	*k = (struct kept){0};
+	prev = n->seen;
 	n->seen = (struct nfto){0};
-	k->r = nfto_assume(n->desc, fp, genid, &prev, &k->seen);
-	nfto_done(&prev);
-	if (k->r >= 0)
-		k->r = objset_copy_as(&n->objs, object_as_observed, &k->objs);
-}
-
-/* The view made by remember_prepare(), kept when the commit went through (ok) and the view
- * is whole; else dropped, and the next observe reads the table. */
-static void remember(struct nft *n, struct kept *k, bool ok)
-{
 	objset_done(&n->seen_objs);
-	n->seen_valid = ok && k->r >= 0;
-	if (n->seen_valid) {
-		n->seen = k->seen;
-		n->seen_objs = k->objs;
-		return;
-	}
-	nfto_done(&k->seen);
-	objset_done(&k->objs);
-}
-
-struct sender {
-	struct ksock *sock;
-	const struct nftd_batch *batch;
-	struct batch_errors *errors;
-	int r;
-};
-
-static void send_batch(void *data)
-{
-	struct sender *s = data;
-
-	s->r = ksock_batch(s->sock, s->batch->buf, s->batch->len, batch_error, s->errors);
+	r = nfto_assume(n->desc, fp, genid, &prev, &n->seen);
+	nfto_done(&prev);
+	/* The plan objects as observe makes them (no pointer). */
+	if (r >= 0)
+		r = objset_copy_as(&n->objs, object_as_observed, &n->seen_objs);
+	n->seen_valid = r >= 0; /* else the next observe reads the table */
 }
 
 static int nft_commit(struct backend *b, struct strbuf *err)
@@ -473,11 +437,9 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 	struct nft *n = nft_of(b);
 	struct nftd_batch batch;
 	struct batch_errors e = {.batch = &batch, .err = err};
-	struct sender s = {.batch = &batch, .errors = &e};
 	uint32_t genid = n->observed ? n->seen.genid : 0;
-	struct kept k;
 	char fp[17];
-	bool elems, threaded;
+	bool elems;
 	int r;
 
 	n->last = (struct nft_commit_stats){0};
@@ -509,22 +471,7 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 		goto oom;
 	/* Sequence numbers: the full batch counts its messages only once built. */
 	ksock_seq(n->sock, batch.n_msgs + 2);
-	/* The kernel works through the batch on the worker thread (the kernel's time is the
-	 * sender's) while this one makes the view the commit will leave: the two take about as
-	 * long for a large batch. Neither touches what the other does. */
-	s.sock = n->sock;
-	threaded = genid && worker_submit(send_batch, &s);
-	if (b->kernel_busy)
-		b->kernel_busy(b->kernel_busy_data);
-	if (!threaded)
-		send_batch(&s);
-	if (genid)
-		remember_prepare(n, fp, genid, &k);
-	if (threaded)
-		worker_wait();
-	r = s.r;
-	if (genid)
-		remember(n, &k, r >= 0);
+	r = ksock_batch(n->sock, batch.buf, batch.len, batch_error, &e);
 	if (r >= 0) {
 		n->last = (struct nft_commit_stats){
 			.batches = 1,
@@ -532,6 +479,8 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 			.elem_msgs = batch.n_elem_msgs,
 			.full = !elems,
 		};
+		if (genid)
+			remember(n, fp, genid);
 	} else if (!err->len) {
 		strbuf_printf(err, "%s", strerror(-r));
 	}

@@ -41,7 +41,6 @@
 #include <sys/socket.h>
 
 #include "lib/cleanup.h"
-#include "lib/halves.h"
 #include "nft-compile-internal.h"
 
 #define ACL_MIN_RUN 4
@@ -193,11 +192,11 @@ static void put_ports(struct elem *x, const struct layout *l, int f, const struc
 	put_field(x, l, f, lo, hi);
 }
 
-/* How many values each of the layout's fields takes in the rule's elements (0: not in the
- * layout), and how many elements that makes. */
-static size_t layout_counts(const struct fw_rule *fr, const struct layout *l, size_t n[F_MAX])
+/* The elements of rule i (a qualifying rule of the layout's shape): every combination of its
+ * lists in the layout's fields, the k-th counted in mixed radix over them. */
+static bool rule_elems(const struct fw_rule *fr, size_t i, const struct layout *l, struct elems *e)
 {
-	size_t total = 1;
+	size_t n[F_MAX], total = 1, k;
 	int f;
 
 	field_counts(fr, n);
@@ -206,16 +205,6 @@ static size_t layout_counts(const struct fw_rule *fr, const struct layout *l, si
 			n[f] = 0;
 		total *= n[f] ? n[f] : 1;
 	}
-	return total;
-}
-
-/* The elements of rule i (a qualifying rule of the layout's shape): every combination of its
- * lists in the layout's fields, the k-th counted in mixed radix over them. */
-static bool rule_elems(const struct fw_rule *fr, size_t i, const struct layout *l, struct elems *e)
-{
-	size_t n[F_MAX], total = layout_counts(fr, l, n), k;
-	int f;
-
 	for (k = 0; k < total; k++) {
 		uint8_t lo[IFNAMSIZ], hi[IFNAMSIZ];
 		size_t rem = k, at[F_MAX];
@@ -420,94 +409,42 @@ static bool same_map(const struct fw_rule *a, const struct fw_rule *b, const str
 	       (l->len[F_PROTO] || a->protocol == b->protocol);
 }
 
-/*
- * A map's rules fill it in two halves at once when there are many of them: the first half's
- * elements into the map, the second's into a set of a description of its own, moved after
- * them (nftd_elems_move). Each rule's elements carry its label, the first also its catalog
- * record when that fits (nftc_elem_record); the records' objects are carried (nftc_carry)
- * once the halves are done.
- */
-
-struct map_half {
-	struct nftd *d; /* s's */
-	struct nftd_set *s;
-	const struct nftc *c;
-	const char *chain;
-	const struct fw_rule *rules;
-	const size_t *idx;	       /* the map's rules, by index in the chain */
-	const struct layout *l;	       /* the map's */
-	const struct object **carried; /* per rule of idx (shared by the halves) */
-};
-
-static void fill_map(void *data, size_t from, size_t to)
+/* The elements of rules idx (n) in s. Each rule's elements carry its label, the first also
+ * its catalog record when that fits (nftc_elem_label). */
+static void fill_map(struct nftc *c, const char *chain, const struct fw_rule *rules,
+		     const size_t *idx, size_t n, const struct layout *l, struct nftd_set *s)
 {
-	struct map_half *h = data;
 	struct strbuf tag = {0}, lab = {0}, first = {0};
 	uint8_t value[NFTD_VERDICT_LEN];
 	struct elems e = {0};
-	bool interval = nftd_set_concat_interval(h->s);
+	bool interval = nftd_set_concat_interval(s);
 	size_t i, j;
 
-	for (i = from; i < to; i++) {
-		size_t r = h->idx[i];
-		const struct fw_rule *fr = &h->rules[r];
+	for (i = 0; i < n; i++) {
+		const struct fw_rule *fr = &rules[idx[i]];
 
 		e.n = 0;
-		if (!rule_elems(fr, r, h->l, &e)) {
-			h->d->oom = true;
+		if (!rule_elems(fr, idx[i], l, &e)) {
+			c->d->oom = true;
 			break;
 		}
-		nftc_rule_tag(&tag, h->chain, r);
+		nftc_rule_tag(&tag, chain, idx[i]);
 		label(&lab, strbuf_str(&tag), fr);
-		h->carried[i] = nftc_elem_record(h->c, &first, strbuf_str(&tag), strbuf_str(&lab));
+		nftc_elem_label(c, &first, strbuf_str(&tag), strbuf_str(&lab));
 		verdict(fr, value);
 		for (j = 0; j < e.n; j++) {
 			/* The rule's record with its first element. */
-			nftd_elem(h->d, h->s, e.v[j].lo, interval ? e.v[j].hi : NULL, value, 0,
+			nftd_elem(c->d, s, e.v[j].lo, interval ? e.v[j].hi : NULL, value, 0,
 				  strbuf_str(j ? &lab : &first));
-			nftd_elem_ptr(h->d, h->s, fr->ptr);
+			nftd_elem_ptr(c->d, s, fr->ptr);
 		}
 	}
 	if (tag.oom || lab.oom || first.oom)
-		h->d->oom = true;
+		c->d->oom = true;
 	free(e.v);
 	strbuf_done(&tag);
 	strbuf_done(&lab);
 	strbuf_done(&first);
-}
-
-/* The elements of rules idx (n) in s. */
-static void fill_map_halves(struct nftc *c, const char *chain, const struct fw_rule *rules,
-			    const size_t *idx, size_t n, const struct layout *l, struct nftd_set *s)
-{
-	_cleanup_free_ const struct object **carried = calloc(n ? n : 1, sizeof(*carried));
-	struct map_half one = {c->d, s, c, chain, rules, idx, l, carried}, two = one;
-	struct nftd *aside = NULL;
-	size_t i;
-
-	if (!carried) {
-		c->d->oom = true;
-		return;
-	}
-	if (n >= HALVES_MIN) {
-		aside = nftd_new();
-		two.d = aside;
-		two.s =
-		    aside ? nftd_set(aside, s->name, s->flags, s->key_type, s->key_len,
-				     s->data_type, s->data_len, s->fields, s->n_fields, NULL, NULL)
-			  : NULL;
-	}
-	halves_run(n, two.s ? HALVES_MIN : SIZE_MAX, fill_map, &one, &two);
-	if (aside) {
-		if (aside->oom)
-			c->d->oom = true;
-		if (two.s)
-			nftd_elems_move(c->d, s, two.s);
-		nftd_free(aside);
-	}
-	for (i = 0; i < n; i++)
-		if (carried[i])
-			nftc_carry(c, carried[i]); /* out of memory: the compile fails */
 }
 
 static bool prefixes_whole(const struct ip_prefix *p, size_t n)
@@ -564,7 +501,7 @@ static void compile_map_part(struct nftc *c, const char *chain, const struct fw_
 		return;
 	}
 	s->counters = true;
-	fill_map_halves(c, chain, rules, idx, n, l, s);
+	fill_map(c, chain, rules, idx, n, l, s);
 	r = nftd_rule(c->d, chain, NULL, fr0->ptr);
 	nftc_match_nfproto(r, fr0->family);
 	nftc_match_ifnames(c, r, NFT_META_IIFNAME, fr0->in, fr0->n_in);
@@ -638,48 +575,6 @@ static bool compile_maps(struct nftc *c, const char *chain, const struct fw_rule
 	return true;
 }
 
-/* The elements of rules [first, end) in layout l (the whole key: for the overlaps), made in
- * two halves at once for a long run, each into its own part of one array (counted first). */
-struct elems_half {
-	const struct fw_rule *rules;
-	size_t first;
-	const struct layout *l;
-	struct elems e; /* its part of the array */
-	bool oom;
-};
-
-static void make_elems(void *data, size_t from, size_t to)
-{
-	struct elems_half *h = data;
-	size_t i;
-
-	for (i = from; i < to && !h->oom; i++)
-		h->oom = !rule_elems(&h->rules[h->first + i], h->first + i, h->l, &h->e);
-}
-
-static bool run_elems(const struct fw_rule *rules, size_t first, size_t end, const struct layout *l,
-		      struct elems *ret)
-{
-	struct elems_half one = {rules, first, l, {0}, false}, two = one;
-	size_t n = end - first, counts[F_MAX], i, in_first = 0, total = 0;
-	bool split;
-
-	/* rule_elems() makes layout_counts() elements: neither half grows its part */
-	for (i = 0; i < n; i++) {
-		total += layout_counts(&rules[first + i], l, counts);
-		if (i + 1 == n / 2)
-			in_first = total;
-	}
-	one.e.v = malloc((total ? total : 1) * sizeof(*one.e.v));
-	if (!one.e.v)
-		return false;
-	one.e.cap = total; /* alone, it makes all of them */
-	two.e = (struct elems){one.e.v + in_first, 0, total - in_first};
-	split = halves_run(n, HALVES_MIN, make_elems, &one, &two);
-	*ret = (struct elems){one.e.v, one.e.n + (split ? two.e.n : 0), total};
-	return !one.oom && !(split && two.oom) && ret->n == total;
-}
-
 /* Rules [first, end) of one shape: maps for the runs of disjoint rules, rules for the rest. */
 static void compile_candidates(struct nftc *c, const char *chain, const struct fw_rule *rules,
 			       size_t first, size_t end, unsigned *n_maps)
@@ -694,8 +589,8 @@ static void compile_candidates(struct nftc *c, const char *chain, const struct f
 		conflict = malloc((end - first) * sizeof(*conflict));
 		ok = conflict != NULL;
 	}
-	if (ok)
-		ok = run_elems(rules, first, end, &l, &e);
+	for (i = first; ok && i < end; i++)
+		ok = rule_elems(&rules[i], i, &l, &e);
 	if (ok) {
 		static const int fields[] = {F_SRC, F_DPORT, F_DST, F_SPORT};
 		bool found = false;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* What the two halves of the compiler share (nft-compile.c, nft-compile-nat.c). */
+/* What the compiler's files share (nft-compile.c, nft-compile-acl.c, nft-compile-nat.c). */
 #pragma once
 
 #include <linux/netfilter/nf_tables.h>
@@ -26,13 +26,6 @@ struct nftc {
 /* The label of an element of the plan object tag and, when they fit in its user data, the
  * object's catalog record after NFTD_RECORD_SEP (the object then carried): into b. */
 void nftc_elem_label(struct nftc *c, struct strbuf *b, const char *tag, const char *label);
-/* nftc_elem_label() in two steps, the first of which reads c only (for labels made on two
- * threads at once): the label, and the record when it fits, into b, and the object whose
- * record it is (NULL: none). Then nftc_carry() of that object: false when it could not
- * (out of memory: b must lose the record again, its first strlen(label) bytes kept). */
-const struct object *nftc_elem_record(const struct nftc *c, struct strbuf *b, const char *tag,
-				      const char *label);
-bool nftc_carry(struct nftc *c, const struct object *o);
 
 void nftc_match_nfproto(struct nftd_rule *r, int family);
 void nftc_match_l4proto(struct nftd_rule *r, uint8_t proto);

@@ -600,8 +600,10 @@ static void record_keys_unique(struct record_key *v, size_t n)
 			v[i].hash = (uint32_t)i;
 }
 
-const struct object *nftc_elem_record(const struct nftc *c, struct strbuf *b, const char *tag,
-				      const char *label)
+/* The label, and the record when it fits, into b; the object whose record it is (NULL:
+ * none). */
+static const struct object *elem_record(const struct nftc *c, struct strbuf *b, const char *tag,
+					const char *label)
 {
 	const char *sp = strchr(tag, ' ');
 	char kind[32];
@@ -629,7 +631,7 @@ const struct object *nftc_elem_record(const struct nftc *c, struct strbuf *b, co
 	return o;
 }
 
-bool nftc_carry(struct nftc *c, const struct object *o)
+static bool carry(struct nftc *c, const struct object *o)
 {
 	if (!o)
 		return false;
@@ -650,9 +652,9 @@ bool nftc_carry(struct nftc *c, const struct object *o)
 
 void nftc_elem_label(struct nftc *c, struct strbuf *b, const char *tag, const char *label)
 {
-	const struct object *o = nftc_elem_record(c, b, tag, label);
+	const struct object *o = elem_record(c, b, tag, label);
 
-	if (o && !nftc_carry(c, o))
+	if (o && !carry(c, o))
 		strbuf_truncate(b, strlen(label));
 }
 

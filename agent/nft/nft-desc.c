@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/worker.h"
 #include "nft-desc.h"
 
 #define MSG_SCRATCH (256 * 1024)
@@ -278,20 +277,6 @@ void nftd_elem(struct nftd *d, struct nftd_set *s, const void *key, const void *
 	s->comments[s->n] = dup_or_null(d, comment);
 	s->eptrs[s->n] = NULL;
 	s->n++;
-}
-
-void nftd_elems_move(struct nftd *d, struct nftd_set *to, struct nftd_set *from)
-{
-	size_t stride = nftd_set_stride(to);
-
-	if (!to || !from->n || !elems_reserve(d, to, from->n))
-		return;
-	memcpy(to->bytes + to->n * stride, from->bytes, from->n * stride);
-	memcpy(to->eflags + to->n, from->eflags, from->n * sizeof(*from->eflags));
-	memcpy(to->comments + to->n, from->comments, from->n * sizeof(*from->comments));
-	memcpy(to->eptrs + to->n, from->eptrs, from->n * sizeof(*from->eptrs));
-	to->n += from->n;
-	from->n = 0; /* its strings are to's now */
 }
 
 void nftd_elem_ptr(struct nftd *d, struct nftd_set *s, const char *ptr)
@@ -637,8 +622,8 @@ static void build_set(struct builder *w, const struct nftd_set *s)
 }
 
 /*
- * Element messages written here, not through libnftnl's objects (an element there costs some
- * six allocations: 24,000 elements took 4 ms to build): the same attributes in the same order
+ * Element messages written here, not through libnftnl's objects (some six allocations per
+ * element there): the same attributes in the same order
  * as nftnl_set_elems_nlmsg_build_payload() writes them (test-nft compares the two).
  */
 
@@ -824,93 +809,12 @@ int nftd_fingerprint(const struct nftd *d, char ret[17])
 	return r;
 }
 
-/* The sets [from, to) of d with their elements. */
-static void build_sets(struct builder *w, const struct nftd *d, size_t from, size_t to)
-{
-	size_t i;
-
-	for (i = from; i < to; i++) {
-		const struct nftd_set *s = d->sets[i];
-
-		build_set(w, s);
-		if (s->n)
-			build_elems(w, s);
-	}
-}
-
-/* The messages build_sets() makes of set s. */
-static size_t set_msgs(const struct nftd_set *s)
-{
-	return 1 + (s->n + ELEMS_PER_MSG - 1) / ELEMS_PER_MSG;
-}
-
-/* Appends the messages of part (built after w's, numbered so) to w's batch; part is freed. */
-static void builder_append(struct builder *w, struct nftd_batch *part)
-{
-	struct nftd_batch *b = w->b;
-	size_t n = b->n_msgs + part->n_msgs, cap = 4;
-
-	while (cap < n)
-		cap *= 2;
-	if (!b->oom && !part->oom && b->len + part->len > b->cap) {
-		uint8_t *v = realloc(b->buf, b->len + part->len);
-
-		if (v) {
-			b->buf = v;
-			b->cap = b->len + part->len;
-		}
-		b->oom = !v;
-	}
-	if (!b->oom && !part->oom && part->n_msgs) {
-		/* pointers: room for the next power of two, as msg_end grows them */
-		char **v = realloc(b->ptrs, cap * sizeof(*v));
-
-		if (v)
-			b->ptrs = v;
-		b->oom = !v;
-	}
-	if (b->oom || part->oom) {
-		b->oom = true;
-		nftd_batch_done(part);
-		return;
-	}
-	memcpy(b->buf + b->len, part->buf, part->len);
-	b->len += part->len;
-	memcpy(b->ptrs + b->n_msgs, part->ptrs, part->n_msgs * sizeof(*part->ptrs));
-	w->seq += (uint32_t)part->n_msgs;
-	b->n_msgs = n;
-	b->n_elem_msgs += part->n_elem_msgs;
-	part->n_msgs = 0; /* the pointers are b's now */
-	nftd_batch_done(part);
-}
-
-/* The sets built on the worker thread (the second part of them, see nftd_batch_full). */
-struct sets_part {
-	const struct nftd *d;
-	size_t from, to;
-	struct builder w;
-	struct nftd_batch b;
-};
-
-static void build_sets_part(void *data)
-{
-	struct sets_part *p = data;
-
-	build_sets(&p->w, p->d, p->from, p->to);
-}
-
-/* Sets with this many elements or more are built in two parts at once. */
-#define BATCH_SPLIT_MIN 4096
-
 int nftd_batch_full(const struct nftd *d, const char *fp, uint32_t seq, uint32_t genid,
 		    struct nftd_batch *ret)
 {
-	struct sets_part part = {.d = d};
 	struct nftd_batch b;
 	struct builder w;
-	size_t i, k, elems = 0, half = 0;
 	char own_fp[17];
-	bool split = false;
 	int r;
 
 	if (d->oom)
@@ -929,40 +833,7 @@ int nftd_batch_full(const struct nftd *d, const char *fp, uint32_t seq, uint32_t
 	build_table(&w, NFT_MSG_NEWTABLE, NULL);
 	build_table(&w, NFT_MSG_DELTABLE, NULL);
 	build_table(&w, NFT_MSG_NEWTABLE, fp);
-	for (i = 0; i < d->n_chains; i++)
-		build_chain(&w, &d->chains[i]);
-	/* The sets after the one that reaches half of the elements go to the worker, numbered
-	 * after the others. */
-	for (i = 0; i < d->n_sets; i++)
-		elems += d->sets[i]->n;
-	for (k = 0; k < d->n_sets && half < elems / 2; k++)
-		half += d->sets[k]->n;
-	if (elems >= BATCH_SPLIT_MIN && k < d->n_sets) {
-		uint32_t next = w.seq;
-
-		for (i = 0; i < k; i++)
-			next += (uint32_t)set_msgs(d->sets[i]);
-		part.from = k;
-		part.to = d->n_sets;
-		r = builder_init(&part.w, &part.b, next);
-		if (r >= 0) {
-			part.w.counted = true;
-			part.w.no_hash = true;
-			split = worker_submit(build_sets_part, &part);
-			if (!split && builder_finish(&part.w, &part.b) >= 0)
-				nftd_batch_done(&part.b);
-		}
-	}
-	build_sets(&w, d, 0, split ? k : d->n_sets);
-	if (split) {
-		worker_wait();
-		if (builder_finish(&part.w, &part.b) < 0)
-			b.oom = true;
-		else
-			builder_append(&w, &part.b);
-	}
-	for (i = 0; i < d->n_rules; i++)
-		build_rule(&w, d->rules[i]);
+	build_body(d, &w);
 	build_end(&w);
 	return builder_finish(&w, ret);
 }

@@ -153,16 +153,11 @@ void nftd_elem(struct nftd *d, struct nftd_set *s, const void *key, const void *
 bool nftd_elem_fits(const char *label, const char *record);
 /* The JSON Pointer of the intent element behind the last element appended to s. */
 void nftd_elem_ptr(struct nftd *d, struct nftd_set *s, const char *ptr);
-/* Moves from's elements after to's (two sets of one layout; from then has none): elements
- * made on another thread, into a set of a description of its own (d: to's, for its
- * out-of-memory flag). */
-void nftd_elems_move(struct nftd *d, struct nftd_set *to, struct nftd_set *from);
 /*
  * The size a named hash set (neither an interval set nor anonymous) is declared with
  * (NFTA_SET_DESC_SIZE): twice the power of two at or above its element count, 128 at least.
  * Declared, the kernel takes its hash of fixed buckets instead of the resizable one, whose
- * insertions cost about twice as much (12,000 elements: about 13 ms less for the full apply),
- * but holds no more elements than that: the size changes (and with it the table's structure,
+ * insertions cost about twice as much, but holds no more elements than that: the size changes (and with it the table's structure,
  * so the next commit replaces the table) only when the count crosses a power of two, and an
  * element-only batch always has room for its additions before its deletions take effect.
  */

@@ -169,7 +169,7 @@ static int rule_attr_cb(const struct nlattr *a, void *data)
 }
 
 /* Observe needs of a rule only its table and label: read from its message's attributes, not
- * parsed whole by libnftnl (its expressions cost ten times the rest). */
+ * parsed whole by libnftnl (its expressions are most of that work). */
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct rule_attrs ra = {0};

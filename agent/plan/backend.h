@@ -5,9 +5,12 @@
  *
  *   record   (backend-record.c) a JSON state file in, one text line per operation out; for
  *            `vrouterctl plan`, dry runs and golden tests
- *   netlink  links, addresses, routes, hostname          (later)
- *   nftables fw-set, fw-element, fw-chain, fw-rule, nat-rule: one transaction   (later)
- *   services files, with their change class (reload/restart)                   (later)
+ *   kernel   (kernel/backend-kernel.c) links, addresses, routes, hostname over rtnetlink
+ *   nftables (nft/backend-nft.c) fw-set, fw-element, fw-chain, fw-rule, nat-rule: one
+ *            transaction
+ *
+ * The service files (file objects) have no backend yet: an intent that needs one is refused
+ * before anything is touched (engine.h).
  *
  * An apply is: observe (every backend fills its part of one struct observed), plan, then
  * begin on every backend, apply_op for each operation in plan order (on the backend of its
@@ -58,11 +61,6 @@ struct backend_ops {
 
 struct backend {
 	const struct backend_ops *ops;
-	/* Set by the engine around commit (NULL: none): a backend whose commit hands the kernel
-	 * a long piece of work calls it once it has, so that what the caller does alongside
-	 * takes no CPU from the commit's own work before. */
-	void (*kernel_busy)(void *data);
-	void *kernel_busy_data;
 };
 
 #define BACKEND_KIND(k) (1u << (k))

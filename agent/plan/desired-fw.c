@@ -19,7 +19,6 @@
 #include <sys/socket.h>
 
 #include "desired.h"
-#include "lib/halves.h"
 
 /* Chain policies when the intent has no firewall section (spec: defaults of absent chains). */
 static const enum fw_policy default_policy[_FW_CHAIN_MAX] = {
@@ -321,73 +320,29 @@ static int desired_set(const struct fw_set *s, struct objset *set, struct strbuf
 	return r;
 }
 
-/* The objects of a chain's rules, made by rule_objects() into v (one per rule). */
-struct rule_objects {
-	const char *name; /* the chain's */
-	const struct fw_rule *rules;
-	struct object **v;
-	int r;
-};
-
-static void rule_objects(void *data, size_t from, size_t to)
-{
-	struct rule_objects *ro = data;
-	struct strbuf key = {0}, text = {0};
-	size_t i;
-
-	for (i = from; i < to && ro->r >= 0; i++) {
-		struct object *o;
-
-		strbuf_truncate(&key, 0);
-		strbuf_truncate(&text, 0);
-		strbuf_append(&key, ro->name);
-		strbuf_append(&key, "/");
-		append_uint(&key, i);
-		ro->r = desired_rule_text(&ro->rules[i], &text);
-		if (ro->r < 0 || key.oom)
-			break;
-		o = object_new_text(OBJ_FW_RULE, strbuf_str(&key), strbuf_str(&text));
-		if (!o || object_set_ptr(o, ro->rules[i].ptr) < 0) {
-			object_unref(o);
-			break;
-		}
-		ro->v[i] = o;
-	}
-	if (i < to && ro->r >= 0)
-		ro->r = -ENOMEM;
-	strbuf_done(&key);
-	strbuf_done(&text);
-}
-
 static int desired_chain(const struct intent *in, enum fw_chain_kind k, struct objset *set,
-			 struct strbuf *text)
+			 struct strbuf *key, struct strbuf *text)
 {
 	const struct fw_chain *ch = &in->firewall.chains[k];
 	const char *name = fw_chain_kind_to_string(k);
 	enum fw_policy policy = in->firewall.present ? ch->policy : default_policy[k];
 	const char *ptr = ch->ptr ? ch->ptr : in->firewall.present ? "/firewall" : "";
-	struct rule_objects first = {name, ch->rules, NULL, 0}, second;
 	size_t i;
 	int r;
 
 	strbuf_printf(text, "policy=%s", fw_policy_to_string(policy));
 	r = add_text(set, OBJ_FW_CHAIN, name, strbuf_str(text), ptr);
-	if (r < 0 || !ch->n_rules)
-		return r;
-	first.v = calloc(ch->n_rules, sizeof(*first.v));
-	if (!first.v)
-		return -ENOMEM;
-	second = first;
-	/* The rules' texts and objects (most of the work) in two halves at once; the set takes
-	 * them in order. */
-	halves_run(ch->n_rules, HALVES_MIN, rule_objects, &first, &second);
-	r = first.r < 0 ? first.r : second.r;
-	for (i = 0; i < ch->n_rules; i++) {
-		if (r >= 0 && first.v[i])
-			r = objset_add(set, first.v[i]);
-		object_unref(first.v[i]);
+	for (i = 0; i < ch->n_rules && r >= 0; i++) {
+		strbuf_truncate(key, 0);
+		strbuf_truncate(text, 0);
+		strbuf_append(key, name);
+		strbuf_append(key, "/");
+		append_uint(key, i);
+		r = desired_rule_text(&ch->rules[i], text);
+		if (r >= 0)
+			r = add_text(set, OBJ_FW_RULE, strbuf_str(key), strbuf_str(text),
+				     ch->rules[i].ptr);
 	}
-	free(first.v);
 	return r;
 }
 
@@ -406,7 +361,7 @@ int desired_firewall(const struct intent *in, struct objset *set)
 		strbuf_truncate(&b, 0);
 	}
 	for (k = 0; k < _FW_CHAIN_MAX && r >= 0; k++) {
-		r = desired_chain(in, (enum fw_chain_kind)k, set, &b);
+		r = desired_chain(in, (enum fw_chain_kind)k, set, &a, &b);
 		strbuf_truncate(&a, 0);
 		strbuf_truncate(&b, 0);
 	}

@@ -18,10 +18,8 @@
 
 #include "lib/cleanup.h"
 #include "lib/jread.h"
-#include "jsplit.h"
 #include "lib/jtext.h"
 #include "proto.h"
-#include "daemon/store-log.h"
 
 static inline void proto_json_unrefp(json_t **v)
 {
@@ -30,7 +28,7 @@ static inline void proto_json_unrefp(json_t **v)
 #define _cleanup_json_ _cleanup_(proto_json_unrefp)
 
 /* An intent has 11 top-level keys at most; a text with more is left to the parser. */
-#define MEMBERS_MAX PROTO_MEMBERS_MAX
+#define MEMBERS_MAX 16
 /* A member nested deeper is left to the whole parse, whose depth limit (jansson's 2048)
  * counts the request and the intent around it: parsed alone, it would pass where that fails.
  * A valid intent nests a few levels deep. */
@@ -85,28 +83,6 @@ struct proto_known *proto_known_free(struct proto_known *k)
 	free(k->text);
 	free(k);
 	return NULL;
-}
-
-size_t proto_known_pairs(const struct proto_known *k, const struct proto_index *index,
-			 struct storelog_pair *ret, size_t max)
-{
-	size_t i, j, n = 0;
-
-	if (!k->index)
-		return 0;
-	for (i = 0; i < index->n && n < max; i++) {
-		const struct proto_member *m = &index->m[i];
-
-		for (j = 0; j < k->index->n; j++) {
-			const struct proto_member *km = &k->index->m[j];
-
-			if (!strcmp(km->key, m->key)) {
-				ret[n++] = (struct storelog_pair){m->off, m->len, km->off, km->len};
-				break;
-			}
-		}
-	}
-	return n;
 }
 
 const char *proto_known_text(const struct proto_known *k, size_t *ret_len)
@@ -175,16 +151,14 @@ static const struct proto_member *index_find(const struct proto_index *x, const 
 
 /* A changed member is read against the known one's value this deep (the member, its members
  * or elements, theirs): a port forward changed in a list of a thousand is one element parsed.
- * A container smaller than nested_min bytes is parsed whole, which costs less. A text of
- * split_min bytes or more is parsed on two threads. The request fuzzer makes both small
- * (proto_request_tune) so that its short inputs reach those readings. */
+ * A container smaller than nested_min bytes is parsed whole, which costs less. The request
+ * fuzzer makes it small (proto_request_tune) so that its short inputs reach that reading. */
 #define NESTED_LEVELS 3
-static size_t nested_min = 4096, split_min = JSPLIT_MIN;
+static size_t nested_min = 4096;
 
-void proto_request_tune(size_t nested, size_t split)
+void proto_request_tune(size_t nested)
 {
 	nested_min = nested;
-	split_min = split;
 }
 
 /* How a member's value is parsed, on whichever path. */
@@ -192,7 +166,7 @@ void proto_request_tune(size_t nested, size_t split)
 
 static json_t *parse_value(const char *text, size_t len)
 {
-	return jsplit_loadb(text, len, MEMBER_FLAGS, split_min);
+	return json_loadb(text, len, MEMBER_FLAGS, NULL);
 }
 
 static const struct jtext_member *member_find(const struct jtext_member *v, size_t n, size_t hint,
@@ -225,10 +199,7 @@ static json_t *read_changed(const char *text, size_t len, const char *old_text, 
 	bool array = json_is_array(old);
 	int r;
 
-	/* A large value that shares little with the known one (old's text is a quarter of
-	 * its size or less) is parsed whole, on two threads. */
-	if (level >= NESTED_LEVELS || len < nested_min ||
-	    (len >= split_min && old_len <= len / 4) || (!array && !json_is_object(old)) ||
+	if (level >= NESTED_LEVELS || len < nested_min || (!array && !json_is_object(old)) ||
 	    jtext_members(old_text, old_len, array, &was, &n_was) < 0 ||
 	    (array ? jtext_array_open(&o, text, len) : jtext_object_open(&o, text, len)) < 0)
 		return parse_value(text, len);
@@ -271,56 +242,6 @@ static json_t *read_changed(const char *text, size_t len, const char *old_text, 
 }
 
 /*
- * The members known_read() parses whole, parsed once it has walked them all: the largest on
- * two threads (jsplit), the others meanwhile on the thread of its second part when they are
- * small beside it (else each in turn, as the largest).
- */
-struct pending {
-	size_t n, big;
-	const char *text[MEMBERS_MAX];
-	size_t len[MEMBERS_MAX];
-	json_t **value[MEMBERS_MAX]; /* where each goes */
-};
-
-static void parse_others(void *data)
-{
-	struct pending *p = data;
-	size_t i;
-
-	for (i = 0; i < p->n; i++)
-		if (i != p->big)
-			*p->value[i] = json_loadb(p->text[i], p->len[i], MEMBER_FLAGS, NULL);
-}
-
-static void parse_pending(struct pending *p)
-{
-	size_t i, others = 0;
-
-	if (!p->n)
-		return;
-	for (i = 0; i < p->n; i++)
-		if (p->len[i] > p->len[p->big])
-			p->big = i;
-	for (i = 0; i < p->n; i++)
-		others += i == p->big ? 0 : p->len[i];
-	if (others <= p->len[p->big] / 4) {
-		*p->value[p->big] = jsplit_loadb_also(p->text[p->big], p->len[p->big], MEMBER_FLAGS,
-						      split_min, parse_others, p);
-		return;
-	}
-	for (i = 0; i < p->n; i++)
-		*p->value[i] = parse_value(p->text[i], p->len[i]);
-}
-
-static void values_unref(json_t **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		json_decref(v[i]);
-}
-
-/*
  * An intent's text read against the known one: 1 with its tree, its index and the count
  * jtext_count_values() gives for text (a text that shares nothing with the known one is read
  * so too: its members are parsed once); 0 when the text is left to a whole parse (not an
@@ -333,12 +254,10 @@ static int known_read(struct proto_known *k, const char *text, size_t len, json_
 	_cleanup_json_ json_t *root = NULL;
 	_cleanup_free_ struct proto_index *x = NULL;
 	const struct proto_index *old = known_index(k);
-	json_t *values[MEMBERS_MAX] = {NULL};
-	struct pending p = {0};
 	struct jtext_object o;
 	const char *key, *v;
-	size_t key_len, count = 1, i;
-	int r, ret = 0;
+	size_t key_len, count = 1;
+	int r;
 
 	if (!old)
 		return 0;
@@ -351,52 +270,43 @@ static int known_read(struct proto_known *k, const char *text, size_t len, json_
 	while ((r = jtext_object_next(&o, &key, &key_len)) > 0) {
 		const struct proto_member *was = index_find(old, key, key_len);
 		struct proto_member *m = &x->m[x->n];
+		json_t *value;
 
 		if (x->n == MEMBERS_MAX)
-			goto out;
+			return 0;
 		memcpy(m->key, key, key_len);
 		m->key[key_len] = '\0';
-		for (i = 0; i < x->n; i++)
-			if (!strcmp(x->m[i].key, m->key))
-				goto out; /* a key twice */
+		if (json_object_get(root, m->key))
+			return 0; /* a key twice */
 		m->off = o.pos;
 		if (was && jtext_object_take(&o, k->text + was->off, was->len)) {
 			m->len = was->len;
 			m->values = was->values;
-			values[x->n] = json_incref(was->value);
+			value = json_incref(was->value);
 		} else {
 			if (jtext_object_skip(&o, &v, &m->len) < 0 || o.depth > MEMBER_DEPTH_MAX)
-				goto out;
+				return 0;
 			m->values = o.values;
-			values[x->n] = was ? read_changed(v, m->len, k->text + was->off, was->len,
-							  was->value, 0)
-					   : NULL;
-			if (!values[x->n]) {
-				p.text[p.n] = v;
-				p.len[p.n] = m->len;
-				p.value[p.n++] = &values[x->n];
-			}
+			value = was ? read_changed(v, m->len, k->text + was->off, was->len,
+						   was->value, 0)
+				    : NULL;
+			if (!value)
+				value = parse_value(v, m->len);
+			if (!value)
+				return 0;
 		}
+		if (json_object_set_new(root, m->key, value) < 0)
+			return 0; /* not UTF-8 (the value was released) */
+		m->value = value;
 		count += m->values - 1 + (x->n > 0); /* its commas and containers, and a comma */
 		x->n++;
 	}
 	if (r < 0)
-		goto out;
-	parse_pending(&p);
-	for (i = 0; i < x->n; i++) {
-		if (!values[i])
-			goto out;
-		x->m[i].value = values[i];
-		if (json_object_set(root, x->m[i].key, values[i]) < 0)
-			goto out; /* not UTF-8 */
-	}
+		return 0;
 	*ret_values = count + 1; /* the object's own brace */
 	*ret_tree = TAKE_PTR(root);
 	*ret_index = TAKE_PTR(x);
-	ret = 1;
-out:
-	values_unref(values, MEMBERS_MAX);
-	return ret;
+	return 1;
 }
 
 static int request_id(const json_t *root, char **ret, struct strbuf *err)
@@ -588,6 +498,23 @@ static int request_read_known(const char *line, size_t len, struct proto_known *
 	return 1;
 }
 
+/* A line jansson refused: a duplicate key or a number out of range named by its pointer into
+ * the request ("/intent/dhcp/web: duplicate key \"mtu\""), any other error by its column. */
+static int request_not_json(const char *line, size_t len, const json_error_t *e, struct strbuf *err)
+{
+	_cleanup_free_ char *pointer = NULL, *message = NULL;
+	int r = jr_error_locate(line, len, e, &pointer, &message);
+
+	if (r == -ENOMEM)
+		return r;
+	if (r > 0)
+		strbuf_printf(err, "request is not valid JSON: %s%s%s", pointer,
+			      *pointer ? ": " : "", message);
+	else
+		strbuf_printf(err, "request is not valid JSON: %s (column %d)", e->text, e->column);
+	return -EINVAL;
+}
+
 int proto_request_parse(const char *line, size_t len, struct proto_known *known, bool in_effect,
 			struct proto_request *ret, struct strbuf *err)
 {
@@ -606,13 +533,9 @@ int proto_request_parse(const char *line, size_t len, struct proto_known *known,
 		strbuf_printf(err, "request has more than %d values, the limit", JR_VALUES_MAX);
 		return -EINVAL;
 	}
-	root = jsplit_loadb(line, len, JSON_REJECT_DUPLICATES, split_min);
-	if (!root) /* again in one call, which says what is wrong */
-		root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &e);
-	if (!root) {
-		strbuf_printf(err, "request is not valid JSON: %s (column %d)", e.text, e.column);
-		return -EINVAL;
-	}
+	root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &e);
+	if (!root)
+		return request_not_json(line, len, &e, err);
 	intent = json_is_object(root) ? json_object_get(root, "intent") : NULL;
 	r = request_members(root, intent, ret, err);
 	if (r < 0 || !intent)

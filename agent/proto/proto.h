@@ -61,13 +61,6 @@ struct proto_index;
 struct proto_known *proto_known_new(const char *text, size_t len, struct json_t *tree,
 				    struct proto_index *index);
 struct proto_known *proto_known_free(struct proto_known *k);
-/* Where a text read against k (index: the reading's) stands where k's text stood: the values
- * of the members both have, as spans of both texts, in document order. At most max written
- * to ret; returns how many. */
-#define PROTO_MEMBERS_MAX 16
-struct storelog_pair;
-size_t proto_known_pairs(const struct proto_known *k, const struct proto_index *index,
-			 struct storelog_pair *ret, size_t max);
 const char *proto_known_text(const struct proto_known *k, size_t *ret_len);
 struct json_t *proto_known_tree(const struct proto_known *k);
 
@@ -101,11 +94,10 @@ struct proto_request {
 int proto_request_parse(const char *line, size_t len, struct proto_known *known, bool in_effect,
 			struct proto_request *ret, struct strbuf *err);
 void proto_request_done(struct proto_request *r);
-/* The sizes from which proto_request_parse takes a text apart: a changed member of nested
- * bytes or more is read member by member against the known one (4096), a text of split bytes
- * or more is parsed on two threads (JSPLIT_MIN). For the request fuzzer, whose inputs are
- * short; the agent keeps the defaults. */
-void proto_request_tune(size_t nested, size_t split);
+/* The size from which proto_request_parse reads a changed member member by member against the
+ * known one (4096 bytes). For the request fuzzer, whose inputs are short; the agent keeps the
+ * default. */
+void proto_request_tune(size_t nested);
 
 /*
  * A document read from a file (the persisted intent, the boot payload) as a request would

@@ -113,54 +113,6 @@ def check(cond, what, *detail):
         raise AssertionError(what + "".join("\n    " + str(d) for d in detail))
 
 
-def fnv64(data):
-    h = 0xcbf29ce484222325
-    for b in data:
-        h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
-    return h
-
-
-def persisted_text(state):
-    """The persisted intent: the snapshot intent.json with the records of intent.log replayed
-    (agent/daemon/store-log.h), written here again from the format to check the agent's."""
-    with open(os.path.join(state, "intent.json"), "rb") as f:
-        text = f.read()
-    try:
-        with open(os.path.join(state, "intent.log"), "rb") as f:
-            log = f.read()
-    except FileNotFoundError:
-        log = b""
-    nl = log.find(b"\n")
-    header = "vrouter-log 1 %d %016x" % (len(text), fnv64(text))
-    if nl < 0 or log[:nl].decode("latin-1") != header:
-        return text.decode()
-    p = nl + 1
-    while p < len(log):
-        nl = log.find(b"\n", p)
-        if nl < 0:
-            break
-        words = log[p:nl].decode("latin-1").split(" ")
-        if len(words) != 4 or words[0] != "R":
-            break
-        n = int(words[2])
-        payload = log[nl + 1:nl + 1 + n]
-        if len(payload) != n or "%016x" % fnv64(payload) != words[3]:
-            break
-        new, q = b"", 0
-        while q < n:
-            e = payload.index(b"\n", q)
-            op = payload[q:e].decode().split(" ")
-            if op[0] == "C":
-                new += text[int(op[1]):int(op[1]) + int(op[2])]
-                q = e + 1
-            else:
-                new += payload[e + 1:e + 1 + int(op[1])]
-                q = e + 1 + int(op[1])
-        text = new
-        p = nl + 1 + n
-    return text.decode()
-
-
 class Daemon:
     """vrouterd on the recording backend in its own directory."""
 
@@ -241,11 +193,9 @@ class Daemon:
             s.sendall(line if isinstance(line, bytes) else line.encode())
             return json.loads(read_line(s, timeout))
 
-    def persisted_text(self):
-        return persisted_text(self.state)
-
     def persisted(self):
-        return json.loads(persisted_text(self.state))
+        with open(os.path.join(self.state, "intent.json")) as f:
+            return json.load(f)
 
     def router_state(self):
         with open(self.router) as f:

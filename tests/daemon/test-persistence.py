@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """vrouterd's persistence: restarts re-apply the persisted intent, kill -9 in the middle of an
-apply converges to the last persisted intent, the boot payload, a corrupt persisted file,
-two daemons on one state directory or one socket.
+apply converges to the last persisted intent, one file rewritten by every apply, an older
+vrouterd's change log migrated at start, the boot payload, a corrupt persisted file, two
+daemons on one state directory or one socket.
 Usage: test-persistence.py VROUTERD VROUTERCTL SOURCE_ROOT"""
 import json
 import os
@@ -153,55 +154,84 @@ def test_kill9():
     kill_during_apply(big_path, big, 0, n + 2, after_answer=True)
 
 
-def test_change_log():
-    """Intents that share most of their text with the persisted one are records in
-    intent.log (the snapshot stays); a restart, and a kill -9 right after an answer, come
-    back with the last one; a corrupt log record is where the log ends."""
-    d = new_daemon("log")
-    snapshot = os.path.join(d.state, "intent.json")
-    log = os.path.join(d.state, "intent.log")
-    docs = {}
-    for gen in range(1, 5):
-        doc = large_intent(gen, rules=2000, hosts=500, forwards=200)
-        doc["nat"]["destination"][7]["to_ports"] = 9000 + gen  # one forward changed
-        docs[gen] = doc
-    write_json(d.router, large_router(docs[1]))
+def fnv64(data):
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+    return h
+
+
+def old_log_record(prev, text, gen):
+    """A record of the change log an older vrouterd kept after its snapshot
+    (agent/daemon/store-migrate.h): the bytes text shares with prev at both ends copied, the
+    middle inserted."""
+    pre = 0
+    while pre < min(len(prev), len(text)) and prev[pre] == text[pre]:
+        pre += 1
+    suf = 0
+    while (suf < min(len(prev), len(text)) - pre and
+           prev[len(prev) - 1 - suf] == text[len(text) - 1 - suf]):
+        suf += 1
+    mid = text[pre:len(text) - suf]
+    payload = (b"C 0 %d\n" % pre + b"I %d\n" % len(mid) + mid +
+               b"C %d %d\n" % (len(prev) - suf, suf))
+    return b"R %d %d %016x\n" % (gen, len(payload), fnv64(payload)) + payload
+
+
+def test_one_file():
+    """Every apply rewrites intent.json whole (no other file), and a restart and a kill -9
+    right after an answer come back with the last one."""
+    d = new_daemon("file")
     d.start()
-    rc, out, err = d.ctl("apply", intent_file(docs[1], "l1.json"))
-    check(rc == 0, "apply 1", out, err)
-    with open(snapshot, "rb") as f:
-        first = f.read()
-    for gen in (2, 3):
-        rc, out, err = d.ctl("apply", intent_file(docs[gen], "l%d.json" % gen))
+    for gen in (1, 2, 3):
+        rc, out, err = d.ctl("apply", intent_file(intent(gen, variant=gen), "f%d.json" % gen))
         check(rc == 0, "apply %d" % gen, out, err)
-    with open(snapshot, "rb") as f:
-        check(f.read() == first, "the snapshot was written again")
-    size = os.path.getsize(log)
-    check(0 < size < len(first) / 4, "the log holds two small records: %d bytes" % size)
-    check(d.persisted() == docs[3], "the persisted intent is not generation 3's")
-    d.stop()
-    d.start()
-    st = status(d)
-    check(st["applied"]["generation"] == 3 and st["last_apply"]["changes"] == 0,
-          "restart: generation 3 again, nothing to change", st)
-    rc, out, err = d.ctl("apply", intent_file(docs[4], "l4.json"))
-    check(rc == 0, "apply 4", out, err)
+        check(d.persisted() == intent(gen, variant=gen),
+              "the persisted intent is not generation %d's" % gen)
+        check(sorted(os.listdir(d.state)) == ["intent.json", "lock"],
+              "the state directory holds other files", os.listdir(d.state))
     d.kill9()
     d.start()
     st = status(d)
-    check(st["applied"]["generation"] == 4, "kill -9 after the answer: generation 4", st)
+    check(st["applied"]["generation"] == 3 and st["last_apply"]["changes"] == 0,
+          "kill -9 after the answer: generation 3 again, nothing to change", st)
     d.stop()
-    # generation 4's record damaged (its last byte): the log ends before it
-    with open(log, "r+b") as f:
-        f.seek(-1, os.SEEK_END)
-        last = f.read(1)
-        f.seek(-1, os.SEEK_END)
-        f.write(b"x" if last != b"x" else b"y")
-    d.start()
-    st = status(d)
-    check(st["applied"]["generation"] == 3, "a damaged record: generation 3", st)
-    check(d.persisted() == docs[3], "the persisted intent is not generation 3's")
-    d.stop()
+
+
+def test_migration():
+    """A state directory that an older vrouterd left (the snapshot intent.json and the change
+    log intent.log after it) is migrated once at start: the log replayed, the last intent
+    written as the one intent.json, the log removed; a damaged last record is where the log
+    ends."""
+    docs = {}
+    for gen in range(1, 4):
+        doc = large_intent(gen, rules=2000, hosts=500, forwards=200)
+        doc["nat"]["destination"][7]["to_ports"] = 9000 + gen  # one forward changed
+        docs[gen] = doc
+    texts = {gen: json.dumps(doc, separators=(",", ":")).encode() + b"\n"
+             for gen, doc in docs.items()}
+    log = b"vrouter-log 1 %d %016x\n" % (len(texts[1]), fnv64(texts[1]))
+    log += old_log_record(texts[1], texts[2], 2) + old_log_record(texts[2], texts[3], 3)
+    for case, cut, want in (("migrate", 0, 3), ("migrate-damaged", 1, 2)):
+        d = new_daemon(case)
+        write_json(d.router, large_router(docs[1]))
+        os.makedirs(d.state, mode=0o700)
+        with open(os.path.join(d.state, "intent.json"), "wb") as f:
+            f.write(texts[1])
+        with open(os.path.join(d.state, "intent.log"), "wb") as f:
+            f.write(log[:len(log) - cut])
+        d.start()
+        st = status(d)
+        check(st["applied"]["generation"] == want and st["last_apply"]["origin"] == "boot",
+              "%s: generation %d applied at start" % (case, want), st)
+        check(d.persisted() == docs[want], "%s: intent.json is not generation %d's" % (case, want))
+        check(not os.path.exists(os.path.join(d.state, "intent.log")), "%s: the log stays" % case)
+        d.stop()
+        d.start()
+        st = status(d)
+        check(st["applied"]["generation"] == want and st["last_apply"]["changes"] == 0,
+              "%s: restart: generation %d again, nothing to change" % (case, want), st)
+        d.stop()
 
 
 def test_payload():
@@ -292,7 +322,8 @@ def test_one_daemon():
 
 res.run("restart re-applies the persisted intent", test_restart)
 res.run("kill -9 during an apply, restart: converged", test_kill9)
-res.run("the change log: records, restarts, a damaged record", test_change_log)
+res.run("one file, rewritten by every apply", test_one_file)
+res.run("a change log left by an older vrouterd: migrated at start", test_migration)
 res.run("boot payload", test_payload)
 res.run("corrupt persisted intent", test_corrupt_state)
 res.run("one daemon per state directory and socket; modes", test_one_daemon)

@@ -106,6 +106,23 @@ def test_invalid_like_check():
     rc, out, err = d.ctl("apply", path)
     rc2, _, err2 = ctl([], "check", path)
     check(rc == 1 and err == err2, "not JSON", rc, err, err2)
+    # A duplicate key, a number out of range: the agent refuses the request, and vrouterctl
+    # prints check's error, at its pointer into the intent.
+    text = json.dumps(intent(3))
+    for bad, want in [
+            (text.replace('"generation": 3', '"generation": 3, "generation": 4', 1),
+             ': duplicate key "generation"\n'),
+            (text.replace('"metric": 3', '"metric": 3, "metric": 4', 1),
+             '/routes/0: duplicate key "metric"\n'),
+            (text.replace('"generation": 3', '"generation": 99999999999999999999', 1),
+             '/generation: integer out of range\n')]:
+        check(bad != text, "the test intent changed", bad)
+        with open(path, "w") as f:
+            f.write(bad)
+        rc, out, err = d.ctl("apply", path)
+        rc2, _, err2 = ctl([], "check", path)
+        check(rc == 1 and err == want and rc2 == 1 and err2 == want, "apply and check of %r"
+              % want, rc, err, rc2, err2)
     rc, out, err = d.ctl("show")
     check(json.loads(out)["generation"] == 2, "the invalid intents changed nothing", out)
 
@@ -190,6 +207,18 @@ def test_malformed():
         s.sendall(b'{"request": "nope", "id": 7}\n')
         a = json.loads(read_line(s))
         check(a["exit"] == 64 and a["id"] == 7, "error answers carry the id", a)
+        # A duplicate key and a number out of range are named by their pointer into the
+        # request.
+        for line, want in [
+                (b'{"request": "show", "request": "status"}\n', 'duplicate key "request"'),
+                (b'{"request": "check", "intent": {"version": 1, "generation": 1e999}}\n',
+                 '/intent/generation: number out of range'),
+                (b'{"request": "check", "intent": {"interfaces": {"web": {"mtu": 1, "mtu": 2}}}}'
+                 b'\n', '/intent/interfaces/web: duplicate key "mtu"')]:
+            s.sendall(line)
+            a = json.loads(read_line(s))
+            check(a["exit"] == 64 and a["error"] == "request is not valid JSON: " + want,
+                  "answer to %r" % line, a)
     # A request without a newline, then end of file: answered.
     with connect(d.sock) as s:
         s.sendall(b'{"request": "show"}')

@@ -150,7 +150,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "out of memory\n");
 		return 1;
 	}
-	r = engine_apply(e, in, NULL, &res);
+	r = engine_apply(e, in, &res);
 	if (r < 0) {
 		fprintf(stderr, "engine_apply: %s\n", strerror(-r));
 		return 1;

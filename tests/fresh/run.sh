@@ -4,7 +4,8 @@
 #   1. `scripts/lab up` must exit 0 with every traffic check passing, then `scripts/lab down`
 #      must leave nothing behind (no namespace, no process, no out/lab);
 #   2. `scripts/deps build test` (the install step of scripts/test), a build with the tests and
-#      the unit tests must pass, in the build directory the lab left (so it is reconfigured).
+#      the test suite but the VM part (scripts/test's `meson test`) must pass, in the build
+#      directory the lab left (so it is reconfigured).
 # Before 1, a build directory that meson never finished configuring is left in the clone: the lab
 # must configure it again rather than take it as configured.
 #
@@ -16,12 +17,12 @@
 # Debian mirror ($MIRROR, default deb.debian.org).
 #
 # Usage: tests/fresh/run.sh [COMMIT]   (default HEAD: what is committed is what is cloned)
-# VR_FRESH_SUITES: meson test's suite options for step 2 (default --suite unit; empty: all)
+# VR_FRESH_SUITES: meson test's suite options for step 2 (default empty: every test)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$PWD
 commit=${1:-HEAD}
-suites=${VR_FRESH_SUITES---suite unit}
+suites=${VR_FRESH_SUITES-}
 [ "$(id -u)" -eq 0 ] || { echo "fresh: SKIPPED: needs root (chroot, mount namespace)"; exit 77; }
 command -v mmdebstrap >/dev/null || { echo "fresh: needs mmdebstrap (scripts/deps test)" >&2; exit 1; }
 
@@ -110,7 +111,7 @@ elif [ $failed -eq 0 ]; then
 	echo "ok   scripts/lab down leaves no namespace, no process and no out/lab"
 fi
 
-step "in the fresh root: scripts/deps build test, a build with the tests, the unit tests"
+step "in the fresh root: scripts/deps build test, a build with the tests, meson test"
 if in_root '. scripts/lib/build.sh
 	scripts/deps build test
 	vr_build build -Dwerror=true -Dtests=enabled

@@ -288,7 +288,7 @@ static int apply(struct engine *e, const struct intent *in, struct backend *nft,
 	struct strbuf err = {0};
 	int status = 0;
 
-	if (engine_apply(e, in, NULL, &res) < 0)
+	if (engine_apply(e, in, &res) < 0)
 		return 1;
 	if (res.status == APPLY_OK) {
 		backend_nft_last_commit(nft, &st);

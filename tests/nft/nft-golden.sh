@@ -1,18 +1,19 @@
 #!/bin/bash
-# Golden tests of the ruleset generated for the shared examples (router.json, pair-a.json,
-# pair-b.json, copied here): each applied in a network namespace of its own with veths of the
+# Golden tests of the ruleset generated for the examples (examples/router.json, pair-a.json,
+# pair-b.json): each applied in a network namespace of its own with veths of the
 # example's MACs, through the kernel and nftables backends (the hostname and the DHCP, DNS,
 # VRRP and IPsec files go to a recording backend), then `nft -j list table inet vrouter`,
 # normalized by table-json.py (handles dropped, counters zeroed), compared with
 # golden-EXAMPLE.json. A second apply must change nothing.
 #
-# Usage: nft-golden.sh NFT-DRIVER TESTDIR
+# Usage: nft-golden.sh NFT-DRIVER TESTDIR EXAMPLESDIR
 #
 # Exit 77 only when namespaces cannot be made (not root) or nft/python3 are missing.
 # VROUTER_REGEN=1 rewrites the golden files. VALGRIND=1 runs the driver under valgrind.
 set -u
-driver=$(realpath "${1:?usage: nft-golden.sh NFT-DRIVER TESTDIR}")
-dir=$(realpath "${2:?usage: nft-golden.sh NFT-DRIVER TESTDIR}")
+driver=$(realpath "${1:?usage: nft-golden.sh NFT-DRIVER TESTDIR EXAMPLESDIR}")
+dir=$(realpath "${2:?usage: nft-golden.sh NFT-DRIVER TESTDIR EXAMPLESDIR}")
+examples=$(realpath "${3:?usage: nft-golden.sh NFT-DRIVER TESTDIR EXAMPLESDIR}")
 
 command -v nft >/dev/null && command -v python3 >/dev/null || { echo "skip: needs nft, python3"; exit 77; }
 P=vrnftg-$$
@@ -44,7 +45,7 @@ fail() {
 }
 
 for example in router pair-a pair-b; do
-	intent="$dir/$example.json"
+	intent="$examples/$example.json"
 	golden="$dir/golden-$example.json"
 	ns=$P-$example
 	ip netns add $ns && ip -n $ns link set lo up || exit 1

@@ -4,7 +4,7 @@
 
 usage: check-schema.py SCHEMA REPO_ROOT [EXAMPLES_DIR] [--vrouterctl PATH]
 
-EXAMPLES_DIR defaults to REPO_ROOT/../shared/examples; a missing one is skipped with a note.
+EXAMPLES_DIR defaults to REPO_ROOT/examples.
 
 Verdicts expected for each file:
   REPO_ROOT/tests/valid/*.json, EXAMPLES_DIR/*.json     schema accepts (and vrouterctl exit 0)
@@ -183,17 +183,13 @@ def main():
 
     valid_dir = os.path.join(a.root, "tests", "valid")
     invalid_dir = os.path.join(a.root, "tests", "invalid")
-    examples = a.examples
-    if examples is None:
-        examples = os.path.join(a.root, "..", "shared", "examples")
-        if not os.path.isdir(examples) and os.path.isdir("/work/shared/examples"):
-            examples = "/work/shared/examples"
+    examples = a.examples if a.examples is not None else os.path.join(a.root, "examples")
     # (path, schema must accept, validator must accept)
+    if not os.path.isdir(examples):
+        print(f"FAIL: no directory {examples}")
+        return 1
     cases = [(p, True, True) for p in sorted(glob.glob(os.path.join(valid_dir, "*.json")))]
-    if os.path.isdir(examples):
-        cases += [(p, True, True) for p in sorted(glob.glob(os.path.join(examples, "*.json")))]
-    else:
-        print(f"note: {examples} not present, skipped")
+    cases += [(p, True, True) for p in sorted(glob.glob(os.path.join(examples, "*.json")))]
     listed = read_accept_lists(invalid_dir)
     invalid = sorted(glob.glob(os.path.join(invalid_dir, "*.json")))
     names = {os.path.basename(p)[:-len(".json")] for p in invalid}

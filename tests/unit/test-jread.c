@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -27,13 +28,16 @@ static void test_load_errors(void **state)
 		const char *doc;
 		const char *prefix; /* expected start of the message */
 	} v[] = {
-		{"{", "invalid JSON: the document ends too early"},
-		{"{\"a\":1,\"a\":2}", "invalid JSON at line 1, column 10: duplicate object key"},
-		{"{\"a\":1e400}", "invalid JSON at line 1"},
-		{"{\"a\":18446744073709551616}", "invalid JSON at line 1"},
-		{"{\"a\":\"\\u0000\"}", "invalid JSON at line 1"},
-		{"{} {}", "invalid JSON at line 1"},
-		{"", "invalid JSON"},
+	    {"{", "invalid JSON: the document ends too early"},
+	    {"{\"a\":1 \"a\":2}", "invalid JSON at line 1, column 10: '}' expected"},
+	    {"{\"a\":\"\\u0000\"}", "invalid JSON at line 1"},
+	    /* a number out of range where no value goes: a syntax error */
+	    {"{\"a\":1, 99999999999999999999}",
+	     "invalid JSON at line 1, column 28: too big integer"},
+	    {"[1 99999999999999999999]", "invalid JSON at line 1, column 23: too big integer"},
+	    {"99999999999999999999", "invalid JSON at line 1, column 20: too big integer"},
+	    {"{} {}", "invalid JSON at line 1"},
+	    {"", "invalid JSON"},
 	};
 	size_t i;
 
@@ -46,6 +50,75 @@ static void test_load_errors(void **state)
 		if (strncmp(errs.v[0].message, v[i].prefix, strlen(v[i].prefix)))
 			fail_msg("%s: got \"%s\"", v[i].doc, errs.v[0].message);
 		errlist_done(&errs);
+	}
+}
+
+/* A duplicate key at the object that holds it, a number out of range at the number. */
+static void test_load_errors_located(void **state)
+{
+	static const struct {
+		const char *doc, *pointer, *message;
+	} v[] = {
+	    {"{\"a\":1,\"a\":2}", "", "duplicate key \"a\""},
+	    {"{\"a\":{\"b\":[{\"c\":1,\"c\":2}]}}", "/a/b/0", "duplicate key \"c\""},
+	    {"{\"a/b\":{\"\\u0063\":1,\"c\":2}}", "/a~1b", "duplicate key \"c\""},
+	    {"{\"s\":\"[{,\\\"\",\"t\":[1,{\"u\":2,\"u\":3}]}", "/t/1", "duplicate key \"u\""},
+	    {"{\"x\":[{\"y\":1}],\"x\":2}", "", "duplicate key \"x\""},
+	    {"{\"a\":18446744073709551616}", "/a", "integer out of range"},
+	    {"[1, -99999999999999999999]", "/1", "integer out of range"},
+	    {"{\n \"a\": [\n  1,\n  2e999\n ]\n}", "/a/1", "number out of range"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ELEMENTSOF(v); i++) {
+		struct errlist errs = {0};
+
+		assert_null(load(v[i].doc, &errs));
+		assert_int_equal(errs.n, 1);
+		if (strcmp(errs.v[0].pointer, v[i].pointer) ||
+		    strcmp(errs.v[0].message, v[i].message))
+			fail_msg("%s: got \"%s: %s\"", v[i].doc, errs.v[0].pointer,
+				 errs.v[0].message);
+		errlist_done(&errs);
+	}
+}
+
+/* The containers open at a place of a text: "{key;" per object, "[index;" per array. */
+static void test_jtext_levels(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t pos; /* 0: the end */
+		const char *want;
+	} v[] = {
+	    {"{\"a\":[1,{\"b\":", 0, "{a;[1;{b;"},
+	    {"[[1],[2,3],", 0, "[2;"},
+	    {"{\"x\":\"]}[{\",\"y\":", 0, "{y;"},
+	    {"{\"a\\\"b\":1,", 0, "{a\\\"b;"},
+	    {"{\"a\":{\"b\":1}}", 6, "{a;{;"},
+	    {"{\"a\":{\"b\":1}}", 14, ""},
+	    {"{\"a", 0, "{;"},
+	    {"1", 0, ""},
+	};
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < ELEMENTSOF(v); i++) {
+		struct jtext_level *lv = NULL;
+		size_t n, len = strlen(v[i].in), k = 0;
+		char got[128] = "";
+
+		assert_int_equal(jtext_levels(v[i].in, len, v[i].pos ? v[i].pos : len, &lv, &n), 0);
+		for (j = 0; j < n; j++)
+			k += (size_t)(lv[j].array
+					  ? snprintf(got + k, sizeof(got) - k, "[%zu;", lv[j].index)
+					  : snprintf(got + k, sizeof(got) - k, "{%.*s;",
+						     (int)lv[j].key_len,
+						     lv[j].key ? lv[j].key : ""));
+		if (strcmp(got, v[i].want))
+			fail_msg("%s at %zu: got \"%s\"", v[i].in, v[i].pos, got);
+		free(lv);
 	}
 }
 
@@ -346,64 +419,22 @@ static void test_object_take(void **state)
 	assert_int_equal(jtext_object_next(&o, &key, &n), -EINVAL);
 }
 
-/* The deepest container of at least min bytes, and the steps down to it. */
-static void test_jtext_deepest(void **state)
-{
-	static const struct {
-		const char *in;
-		size_t min, max_depth;
-		const char *want;  /* NULL: none */
-		const char *steps; /* "key/index;" per step */
-	} v[] = {
-	    {"{\"a\":1,\"b\":{\"c\":[1,2,3,4,5,6,7,8,9,10]}}", 20, 15, "[1,2,3,4,5,6,7,8,9,10]",
-	     "b;c;"},
-	    {"{\"a\":1,\"b\":{\"c\":[1,2,3,4,5,6,7,8,9,10]}}", 25, 15,
-	     "{\"c\":[1,2,3,4,5,6,7,8,9,10]}", "b;"},
-	    {"{\"a\":1,\"b\":{\"c\":[1,2,3,4,5,6,7,8,9,10]}}", 20, 1, NULL, NULL},
-	    {"[0, [1], [2, [3, 4, 5, 6, 7, 8, 9]]]", 22, 15, "[2, [3, 4, 5, 6, 7, 8, 9]]", "2;"},
-	    {"{\"a\":\"[[[[{{\", \"b\\\"\":[1,2,3,4,5,6,7,8,9,10,11,12]}", 20, 15,
-	     "[1,2,3,4,5,6,7,8,9,10,11,12]", "b\\\";"},
-	    {"{\"a\":1}", 100, 15, NULL, NULL},
-	    {"{\"a\":\"x}", 1, 15, NULL, NULL},
-	    {"]", 1, 15, NULL, NULL},
-	};
-	struct jtext_step steps[16];
-	size_t i, j, depth, len;
-	const char *at;
-
-	(void)state;
-	for (i = 0; i < ELEMENTSOF(v); i++) {
-		int r = jtext_deepest(v[i].in, strlen(v[i].in), v[i].min, v[i].max_depth, steps,
-				      &depth, &at, &len);
-		char got[128];
-		size_t n = 0;
-
-		if (!v[i].want) {
-			assert_int_equal(r, -ENOENT);
-			continue;
-		}
-		assert_int_equal(r, 0);
-		assert_int_equal(len, strlen(v[i].want));
-		assert_memory_equal(at, v[i].want, len);
-		for (j = 0; j < depth; j++)
-			n += (size_t)(steps[j].key ? snprintf(got + n, sizeof(got) - n, "%.*s;",
-							      (int)steps[j].key_len, steps[j].key)
-						   : snprintf(got + n, sizeof(got) - n, "%zu;",
-							      steps[j].index));
-		got[n] = '\0';
-		assert_string_equal(got, v[i].steps);
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_jtext_deepest), cmocka_unit_test(test_load_errors),
-	    cmocka_unit_test(test_long_string),	  cmocka_unit_test(test_pointer_escape),
-	    cmocka_unit_test(test_unknown_keys),  cmocka_unit_test(test_document_order),
-	    cmocka_unit_test(test_int_ranges),	  cmocka_unit_test(test_errlist_cap),
-	    cmocka_unit_test(test_compact),	  cmocka_unit_test(test_object_walk),
-	    cmocka_unit_test(test_object_take),	  cmocka_unit_test(test_array_walk),
+	    cmocka_unit_test(test_load_errors),
+	    cmocka_unit_test(test_long_string),
+	    cmocka_unit_test(test_pointer_escape),
+	    cmocka_unit_test(test_unknown_keys),
+	    cmocka_unit_test(test_document_order),
+	    cmocka_unit_test(test_int_ranges),
+	    cmocka_unit_test(test_errlist_cap),
+	    cmocka_unit_test(test_compact),
+	    cmocka_unit_test(test_object_walk),
+	    cmocka_unit_test(test_object_take),
+	    cmocka_unit_test(test_array_walk),
+	    cmocka_unit_test(test_load_errors_located),
+	    cmocka_unit_test(test_jtext_levels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -200,7 +200,6 @@ static void test_left_to_whole_parse(void **state)
 	proto_known_free(k);
 }
 
-/* The intent in effect sent again is recognised whole; not in effect, it is read. */
 /* An intent with a list of n port forwards (to_port of forward `changed` is 9999, -1: none),
  * in a request line when line is true. */
 static char *forwards(int n, int changed, bool line)
@@ -268,12 +267,48 @@ static void test_nested_members(void **state)
 		assert_int_equal(x.r, whole.r);
 		assert_int_not_equal(x.r, 0);
 		assert_string_equal(strbuf_str(&x.err), strbuf_str(&whole.err));
+		assert_string_equal(strbuf_str(&x.err),
+				    "request is not valid JSON: "
+				    "/intent/nat/destination/3: duplicate key \"to\"");
 		reading_done(&x);
 		reading_done(&whole);
 	}
 	proto_known_free(k);
 }
 
+/* A line jansson refuses: a duplicate key or a number out of range is named by its pointer
+ * into the request, any other error by its column. */
+static void test_not_json(void **state)
+{
+	static const struct {
+		const char *line, *error;
+	} v[] = {
+	    {"{\"request\":\"show\",\"request\":\"status\"}",
+	     "request is not valid JSON: duplicate key \"request\""},
+	    {"{\"request\":\"check\",\"intent\":{\"version\":1,\"generation\":"
+	     "99999999999999999999}}",
+	     "request is not valid JSON: /intent/generation: integer out of range"},
+	    {"{\"request\":\"check\",\"intent\":{\"interfaces\":{\"a\":{\"mtu\":1,\"mtu\":2}}}}",
+	     "request is not valid JSON: /intent/interfaces/a: duplicate key \"mtu\""},
+	    {"{\"request\":\"check\" \"intent\":{}}",
+	     "request is not valid JSON: '}' expected near '\"intent\"' (column 27)"},
+	};
+	struct proto_known *k = known_of(KNOWN);
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ELEMENTSOF(v); i++) {
+		struct reading x;
+
+		read_line(k, false, v[i].line, &x);
+		assert_int_equal(x.r, -EINVAL);
+		assert_string_equal(strbuf_str(&x.err), v[i].error);
+		reading_done(&x);
+	}
+	proto_known_free(k);
+}
+
+/* The intent in effect sent again is recognised whole; not in effect, it is read. */
 static void test_same_text(void **state)
 {
 	static const char line[] = "{\"request\":\"apply\",\"intent\":" KNOWN "}";
@@ -297,13 +332,10 @@ static void test_same_text(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_unchanged_members_shared),
-		cmocka_unit_test(test_index_handed_on),
-		cmocka_unit_test(test_nothing_shared),
-		cmocka_unit_test(test_longer_number),
-		cmocka_unit_test(test_left_to_whole_parse),
-		cmocka_unit_test(test_same_text),
-		cmocka_unit_test(test_nested_members),
+	    cmocka_unit_test(test_unchanged_members_shared), cmocka_unit_test(test_index_handed_on),
+	    cmocka_unit_test(test_nothing_shared),	     cmocka_unit_test(test_longer_number),
+	    cmocka_unit_test(test_left_to_whole_parse),	     cmocka_unit_test(test_same_text),
+	    cmocka_unit_test(test_nested_members),	     cmocka_unit_test(test_not_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

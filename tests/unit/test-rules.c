@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* A long chain of firewall rules, read in two halves at once (intent/parse-firewall.c): the
- * rules and the errors one reading in order gives. */
+/* A long chain of firewall rules (intent/parse-firewall.c): every rule at its own pointer,
+ * the errors in document order and the limit of listed errors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -76,7 +76,7 @@ static bool many_bad(size_t i)
 	return i >= 1500;
 }
 
-/* Errors in both halves and after the chain: in document order, at their pointers. */
+/* Errors early, late and after the chain: in document order, at their pointers. */
 static void test_errors_in_order(void **state)
 {
 	static const char *const want[] = {
@@ -99,8 +99,8 @@ static void test_errors_in_order(void **state)
 	free(text);
 }
 
-/* More errors than ERRLIST_MAX, most in the second half: the first ERRLIST_MAX in reading
- * order are kept, the rest counted. */
+/* More errors than ERRLIST_MAX: the first ERRLIST_MAX in reading order are kept, the rest
+ * counted. */
 static void test_errors_past_the_limit(void **state)
 {
 	char *text = intent_text(many_bad, false);
