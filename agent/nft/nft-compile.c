@@ -431,7 +431,7 @@ void nftc_compile_rule(struct nftc *c, const char *chain, const struct fw_rule *
 
 static void compile_sets(struct nftc *c)
 {
-	const struct firewall *fw = &c->in->firewall;
+	const struct firewall *fw = c->in->firewall;
 	struct strbuf tag = {0};
 	size_t i, j;
 
@@ -762,7 +762,7 @@ static void part_release(void *data)
  */
 static void include_firewall(struct nftc *c, const struct objset *objs)
 {
-	struct intent_memo *m = c->in->firewall.memo;
+	struct intent_memo *m = c->in->firewall->memo;
 	struct nftd *part = m ? m->slot[INTENT_MEMO_NFT].data : NULL;
 	struct nftc pc = {.in = c->in, .objs = objs};
 	int k;
@@ -779,7 +779,7 @@ static void include_firewall(struct nftc *c, const struct objset *objs)
 	pc.d = part;
 	compile_sets(&pc);
 	for (k = 0; k < _FW_CHAIN_MAX; k++) {
-		const struct fw_chain *ch = &c->in->firewall.chains[k];
+		const struct fw_chain *ch = &c->in->firewall->chains[k];
 
 		nftc_compile_rules(&pc, chain_name[k], ch->rules, ch->n_rules);
 	}

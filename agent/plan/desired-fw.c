@@ -323,10 +323,10 @@ static int desired_set(const struct fw_set *s, struct objset *set, struct strbuf
 static int desired_chain(const struct intent *in, enum fw_chain_kind k, struct objset *set,
 			 struct strbuf *key, struct strbuf *text)
 {
-	const struct fw_chain *ch = &in->firewall.chains[k];
+	const struct fw_chain *ch = &in->firewall->chains[k];
 	const char *name = fw_chain_kind_to_string(k);
-	enum fw_policy policy = in->firewall.present ? ch->policy : default_policy[k];
-	const char *ptr = ch->ptr ? ch->ptr : in->firewall.present ? "/firewall" : "";
+	enum fw_policy policy = in->firewall->present ? ch->policy : default_policy[k];
+	const char *ptr = ch->ptr ? ch->ptr : in->firewall->present ? "/firewall" : "";
 	size_t i;
 	int r;
 
@@ -352,11 +352,11 @@ int desired_firewall(const struct intent *in, struct objset *set)
 	size_t i, from = memo_from(set);
 	int r, k;
 
-	r = memo_add(in->firewall.memo, set);
+	r = memo_add(in->firewall->memo, set);
 	if (r != 0)
 		return r < 0 ? r : 0;
-	for (i = 0; i < in->firewall.n_sets && r >= 0; i++) {
-		r = desired_set(&in->firewall.sets[i], set, &a, &b);
+	for (i = 0; i < in->firewall->n_sets && r >= 0; i++) {
+		r = desired_set(&in->firewall->sets[i], set, &a, &b);
 		strbuf_truncate(&a, 0);
 		strbuf_truncate(&b, 0);
 	}
@@ -368,7 +368,7 @@ int desired_firewall(const struct intent *in, struct objset *set)
 	if (r >= 0 && (a.oom || b.oom))
 		r = -ENOMEM;
 	if (r >= 0)
-		memo_keep(in->firewall.memo, set, from);
+		memo_keep(in->firewall->memo, set, from);
 	strbuf_done(&a);
 	strbuf_done(&b);
 	return r;
@@ -482,7 +482,7 @@ int desired_one_to_one_key(const struct nat_one_to_one *o, struct strbuf *out)
 
 int desired_nat(const struct intent *in, struct objset *set)
 {
-	const struct nat *nat = &in->nat;
+	const struct nat *nat = in->nat;
 	struct strbuf key = {0}, text = {0};
 	size_t i, n = nat->n_source + nat->n_destination + nat->n_one_to_one;
 	size_t from = memo_from(set);

@@ -143,8 +143,8 @@ static int desired_routes(const struct intent *in, struct objset *set, struct er
 	size_t i;
 	int r = 0;
 
-	for (i = 0; i < in->n_routes && r >= 0; i++) {
-		const struct route *rt = &in->routes[i];
+	for (i = 0; i < in->routes->n && r >= 0; i++) {
+		const struct route *rt = &in->routes->v[i];
 		struct object *o = new_at(OBJ_ROUTE, rt->ptr);
 
 		if (o) {
