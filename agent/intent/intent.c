@@ -70,17 +70,6 @@ struct intent *intent_free(struct intent *in)
 	return NULL;
 }
 
-struct intent_memo *intent_memo_free(struct intent_memo *m)
-{
-	size_t i;
-
-	for (i = 0; m && i < _INTENT_MEMO_MAX; i++)
-		if (m->slot[i].data)
-			m->slot[i].release(m->slot[i].data);
-	free(m);
-	return NULL;
-}
-
 const struct iface *intent_iface(const struct intent *in, const char *name)
 {
 	size_t i;

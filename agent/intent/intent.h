@@ -146,31 +146,12 @@ struct fw_chain {
 	size_t n_rules;
 };
 
-/* What later steps derive from a section alone, kept with the section, which never changes
- * once read and goes along when shared: each step fills its own slot's data (and release), and
- * the section's owner releases them with the section. */
-enum intent_memo_slot {
-	INTENT_MEMO_OBJECTS, /* the plan objects (plan/desired-fw.c) */
-	INTENT_MEMO_NFT,     /* the section's part of the nftables table (nft/nft-compile.c) */
-	_INTENT_MEMO_MAX,
-};
-
-struct intent_memo {
-	struct {
-		void *data;
-		void (*release)(void *data);
-	} slot[_INTENT_MEMO_MAX];
-};
-
-struct intent_memo *intent_memo_free(struct intent_memo *m);
-
 struct firewall {
 	unsigned refs;
 	bool present;
 	struct fw_set *sets;
 	size_t n_sets;
 	struct fw_chain chains[_FW_CHAIN_MAX];
-	struct intent_memo *memo; /* NULL when absent (or out of memory) */
 };
 
 /* ---- nat ---- */
@@ -232,7 +213,6 @@ struct nat {
 	size_t n_destination;
 	struct nat_one_to_one *one_to_one;
 	size_t n_one_to_one;
-	struct intent_memo *memo; /* NULL when absent (or out of memory) */
 };
 
 /* ---- dhcp ---- */

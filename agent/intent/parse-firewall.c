@@ -113,7 +113,6 @@ void parse_firewall(struct jr *r, const struct json_t *v, struct intent *in)
 	int k;
 
 	fw->present = true;
-	fw->memo = calloc(1, sizeof(*fw->memo));
 	for (k = 0; k < _FW_CHAIN_MAX; k++)
 		fw->chains[k].policy = default_policy[k];
 	if (!jr_object(r, v, firewall_keys))
@@ -206,6 +205,5 @@ void free_firewall(struct firewall *fw)
 		free(fw->chains[k].rules);
 		free(fw->chains[k].ptr);
 	}
-	intent_memo_free(fw->memo);
 	free(fw);
 }

@@ -171,7 +171,6 @@ void parse_nat(struct jr *r, const struct json_t *v, struct intent *in)
 	struct nat *nat = in->nat;
 
 	nat->present = true;
-	nat->memo = calloc(1, sizeof(*nat->memo));
 	if (!jr_object(r, v, nat_keys))
 		return;
 	read_array(r, v, "source", false, LIMIT_MANY, sizeof(*nat->source), parse_source,
@@ -421,6 +420,5 @@ void free_nat(struct nat *nat)
 		free(nat->one_to_one[i].interface);
 	}
 	free(nat->one_to_one);
-	intent_memo_free(nat->memo);
 	free(nat);
 }

@@ -71,8 +71,8 @@ static void assert_same_result(const struct intent *a, const struct intent *b)
 		assert_string_equal(fa.files[i].path, fb.files[i].path);
 		assert_string_equal(fa.files[i].content, fb.files[i].content);
 	}
-	assert_int_equal(desired_build(a, &fa, &sa, &errs), 0);
-	assert_int_equal(desired_build(b, &fb, &sb, &errs), 0);
+	assert_int_equal(desired_build(a, &fa, NULL, &sa, &errs), 0);
+	assert_int_equal(desired_build(b, &fb, NULL, &sb, &errs), 0);
 	assert_int_equal(objset_size(&sa), objset_size(&sb));
 	objset_foreach(&sa, i, o) {
 		const struct object *twin = objset_get(&sb, o->kind, o->key);
