@@ -60,14 +60,10 @@ static void agent_remember_text(struct agent *a, const char *text, size_t len,
 static void agent_remember(struct agent *a, const char *text, size_t len, struct json_t *tree,
 			   struct proto_index **index, struct intent **model)
 {
-	struct intent *old = a->applied_in;
-
 	proto_document_unref(a->applied_doc);
 	a->applied_doc = proto_document_ref(tree);
+	intent_free(a->applied_in);
 	a->applied_in = model ? TAKE_PTR(*model) : NULL;
-	if (a->applied_in && old)
-		intent_adopt(a->applied_in, old);
-	intent_free(old);
 	agent_remember_text(a, text, len, index);
 }
 

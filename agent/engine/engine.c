@@ -12,6 +12,7 @@ struct engine {
 	struct backend **backends;
 	size_t n_backends;
 	char *confdir;
+	struct plan_cache cache; /* from one plan to the next */
 };
 
 struct engine *engine_new(struct backend **backends, size_t n, const char *confdir)
@@ -43,6 +44,7 @@ struct engine *engine_free(struct engine *e)
 		backend_free(e->backends[i]);
 	free(e->backends);
 	free(e->confdir);
+	plan_cache_done(&e->cache);
 	free(e);
 	return NULL;
 }
@@ -159,7 +161,7 @@ int engine_plan(struct engine *e, const struct intent *in, struct oplist *ret,
 
 	r = engine_observe(e, &obs, errs);
 	if (r >= 0)
-		r = plan_build(in, &obs, e->confdir, ret, missing, errs);
+		r = plan_build(in, &obs, e->confdir, &e->cache, ret, missing, errs);
 	observed_done(&obs);
 	return r;
 }

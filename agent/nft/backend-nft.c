@@ -25,6 +25,9 @@ struct nft {
 	struct objset seen_objs;
 	bool observed; /* this apply's plan was made against seen */
 	bool cached;   /* ... which observe did not read again */
+	/* The firewall section last compiled, its part of the table and its plan objects: an
+	 * intent that shares the section includes the part without compiling it again. */
+	struct nftc_kept kept;
 	/* prepared, and queued since begin */
 	struct nftd *desc;
 	struct objset objs; /* the plan objects of desc */
@@ -273,7 +276,7 @@ static int nft_prepare(struct backend *b, const struct intent *in, struct strbuf
 
 	n->desc = nftd_free(n->desc);
 	objset_done(&n->objs);
-	r = nftc_compile(in, &n->desc, &n->objs);
+	r = nftc_compile(in, &n->kept, &n->desc, &n->objs);
 	if (r < 0)
 		strbuf_printf(err, "cannot compile the firewall: %s", strerror(-r));
 	return r;
@@ -510,6 +513,7 @@ static void nft_free(struct backend *b)
 	ksock_close(n->sock);
 	nftd_free(n->desc);
 	objset_done(&n->objs);
+	nftc_kept_done(&n->kept);
 	nftdiff_done(&n->changes);
 	nfto_done(&n->seen);
 	objset_done(&n->seen_objs);

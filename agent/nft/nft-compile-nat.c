@@ -143,7 +143,7 @@ static void open_rule(struct nftc *c, int family, const struct nftd_set *s)
  */
 void nftc_forward_open(struct nftc *c)
 {
-	const struct nat *nat = &c->in->nat;
+	const struct nat *nat = c->in->nat;
 	struct strbuf tag = {0};
 	int family;
 
@@ -225,7 +225,7 @@ static void dnat_rule(struct nftc *c, int family, const struct nftd_set *map, bo
 
 static void compile_forwards(struct nftc *c, int family)
 {
-	const struct nat *nat = &c->in->nat;
+	const struct nat *nat = c->in->nat;
 	size_t alen = addr_len(family), i, j;
 	const uint32_t dt[] = {addr_type(family), NFTD_TYPE_INET_SERVICE};
 	struct nftd_set *pf = NULL, *pfr = NULL;
@@ -293,7 +293,7 @@ static void compile_forwards(struct nftc *c, int family)
 /* _o2od: public -> private (prerouting); _o2os: private . oifname -> public (postrouting). */
 static struct nftd_set *compile_one_to_one(struct nftc *c, int family)
 {
-	const struct nat *nat = &c->in->nat;
+	const struct nat *nat = c->in->nat;
 	size_t alen = addr_len(family), i;
 	const uint32_t kt[] = {addr_type(family), NFTD_TYPE_IFNAME};
 	struct nftd_set *od = NULL, *os = NULL;
@@ -415,7 +415,7 @@ static void compile_hairpin(struct nftc *c, int family)
 	struct nftd_rule *r;
 	char name[16];
 
-	if (!has_dnat(&c->in->nat, family))
+	if (!has_dnat(c->in->nat, family))
 		return;
 	for (i = 0; i < c->in->n_ifaces; i++) {
 		const struct iface *f = &c->in->ifaces[i];
@@ -469,7 +469,7 @@ static void snat_one_to_one(struct nftc *c, int family, const struct nftd_set *o
 
 static void compile_source(struct nftc *c, size_t i)
 {
-	const struct nat_source *s = &c->in->nat.source[i];
+	const struct nat_source *s = &c->in->nat->source[i];
 	int family = s->has & NAT_SOURCE_HAS_TO ? s->to.family
 		     : s->n_sources		    ? s->sources[0].addr.family
 						    : 0;
@@ -512,6 +512,6 @@ void nftc_compile_nat(struct nftc *c)
 		snat_one_to_one(c, AF_INET, os[0]);
 	if (os[1])
 		snat_one_to_one(c, AF_INET6, os[1]);
-	for (i = 0; i < c->in->nat.n_source; i++)
+	for (i = 0; i < c->in->nat->n_source; i++)
 		compile_source(c, i);
 }

@@ -431,7 +431,7 @@ void nftc_compile_rule(struct nftc *c, const char *chain, const struct fw_rule *
 
 static void compile_sets(struct nftc *c)
 {
-	const struct firewall *fw = &c->in->firewall;
+	const struct firewall *fw = c->in->firewall;
 	struct strbuf tag = {0};
 	size_t i, j;
 
@@ -746,56 +746,68 @@ static void compile_catalog(struct nftc *c, const struct objset *objs, bool fire
 	strbuf_done(&text);
 }
 
-static void part_release(void *data)
+void nftc_kept_done(struct nftc_kept *k)
 {
-	nftd_free(data);
+	k->firewall = firewall_unref(k->firewall);
+	k->part = nftd_free(k->part);
+	objset_done(&k->objs);
 }
 
 /*
  * The firewall section's part of the table: the intent's sets, the chains' rules (with their
- * access-list maps) and the catalog of its objects. Built once per reading of the section and
- * kept in its memo: an apply that does not change the section includes the same sets and
- * rules, which the backend then neither compares nor copies again (backend-nft.c). Included
- * in d (its rules after the always-on ones of each chain); NULL-safe on out of memory. What it
- * compiles (compile_sets, nftc_compile_rules) must read nothing of the intent but its
- * firewall section: another intent that shares the section includes the same part.
+ * access-list maps) and the catalog of its objects (fw_objs: the section's plan objects).
+ * Returned to be included in a description (its rules after the always-on ones of each chain);
+ * NULL when out of memory. What it compiles (compile_sets, nftc_compile_rules) reads nothing of
+ * the intent but its firewall section: another intent that shares the section includes the
+ * same part.
  */
-static void include_firewall(struct nftc *c, const struct objset *objs)
+static struct nftd *compile_firewall(const struct intent *in, const struct objset *fw_objs)
 {
-	struct intent_memo *m = c->in->firewall.memo;
-	struct nftd *part = m ? m->slot[INTENT_MEMO_NFT].data : NULL;
-	struct nftc pc = {.in = c->in, .objs = objs};
+	struct nftc pc = {.in = in, .objs = fw_objs};
 	int k;
 
-	if (part) {
-		nftd_include(c->d, part);
-		return;
-	}
-	part = nftd_new_part(NFTC_PART_IDS);
-	if (!part) {
-		c->d->oom = true;
-		return;
-	}
-	pc.d = part;
+	pc.d = nftd_new_part(NFTC_PART_IDS);
+	if (!pc.d)
+		return NULL;
 	compile_sets(&pc);
 	for (k = 0; k < _FW_CHAIN_MAX; k++) {
-		const struct fw_chain *ch = &c->in->firewall.chains[k];
+		const struct fw_chain *ch = &in->firewall->chains[k];
 
 		nftc_compile_rules(&pc, chain_name[k], ch->rules, ch->n_rules);
 	}
-	compile_catalog(&pc, objs, true);
+	compile_catalog(&pc, fw_objs, true);
 	carried_done(&pc);
-	nftd_include(c->d, part);
-	if (m && !part->oom) {
-		m->slot[INTENT_MEMO_NFT].data = part;
-		m->slot[INTENT_MEMO_NFT].release = part_release;
-	} else {
-		nftd_free(part); /* d holds what it included */
-	}
+	if (pc.d->oom)
+		pc.d = nftd_free(pc.d);
+	return pc.d;
 }
 
-int nftc_compile(const struct intent *in, struct nftd **ret, struct objset *ret_objs)
+/* k holds the part and plan objects of the intent's firewall section: kept from before, or
+ * made now. 0 or -ENOMEM (k then holds nothing). */
+static int firewall_part(const struct intent *in, struct nftc_kept *k)
 {
+	int r;
+
+	if (k->firewall == in->firewall)
+		return 0;
+	nftc_kept_done(k);
+	r = desired_firewall(in, &k->objs);
+	if (r >= 0) {
+		k->part = compile_firewall(in, &k->objs);
+		r = k->part ? 0 : -ENOMEM;
+	}
+	if (r < 0) {
+		nftc_kept_done(k);
+		return r;
+	}
+	k->firewall = firewall_ref(in->firewall);
+	return 0;
+}
+
+int nftc_compile(const struct intent *in, struct nftc_kept *kept, struct nftd **ret,
+		 struct objset *ret_objs)
+{
+	struct nftc_kept none = {0}, *k = kept ? kept : &none;
 	struct objset objs = {0};
 	struct nftc c = {.in = in};
 	int r;
@@ -803,7 +815,9 @@ int nftc_compile(const struct intent *in, struct nftd **ret, struct objset *ret_
 	c.d = nftd_new();
 	if (!c.d)
 		return -ENOMEM;
-	r = desired_firewall(in, &objs);
+	r = firewall_part(in, k);
+	if (r >= 0)
+		r = objset_copy(&k->objs, &objs);
 	if (r >= 0)
 		r = desired_nat(in, &objs);
 	if (r >= 0) {
@@ -812,9 +826,10 @@ int nftc_compile(const struct intent *in, struct nftd **ret, struct objset *ret_
 		nftc_compile_nat(&c);
 		compile_catalog(&c, &objs, false);
 		carried_done(&c);
-		include_firewall(&c, &objs);
+		nftd_include(c.d, k->part);
 		r = nftd_oom(c.d);
 	}
+	nftc_kept_done(&none);
 	if (r < 0) {
 		objset_done(&objs);
 		nftd_free(c.d);

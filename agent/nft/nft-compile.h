@@ -22,7 +22,7 @@
  *       nft-desc.h, NFTD_RECORD_SEP)
  *
  * The firewall section's part (its sets, the chains' rules after the always-on ones, its
- * catalog) is built once per reading of the section and kept with it (include_firewall).
+ * catalog) is built once per section and kept by the caller (struct nftc_kept).
  *
  * The intent's sets are named sets of the same name (elements are plan objects); the table's
  * own sets start with '_', which intent names cannot.
@@ -40,9 +40,27 @@
 #define NFTC_CHUNK 240 /* bytes of catalog text per element */
 #define NFTC_CATALOG_KEY 8 /* a record's hash . the chunk's number */
 
+/*
+ * What the compiler keeps from one compile to the next for its caller (the backend): the part
+ * of the table compiled from a firewall section and that section's plan objects, with a
+ * reference to the section. A section is known by its address, which the reference keeps from
+ * being another's, and never changes once read: the next intent that shares it includes the
+ * same part (the same sets and rules, which the backend then neither compares nor copies
+ * again) without compiling it. Zero-initialised; nftc_kept_done() releases it.
+ */
+struct nftc_kept {
+	struct firewall *firewall;
+	struct nftd *part;
+	struct objset objs;
+};
+
+void nftc_kept_done(struct nftc_kept *k);
+
 /* The description of the table for the intent, and (ret_objs, unless NULL) the plan objects
- * it holds: the desired firewall and NAT objects. 0 or -ENOMEM. */
-int nftc_compile(const struct intent *in, struct nftd **ret, struct objset *ret_objs);
+ * it holds: the desired firewall and NAT objects. kept: NULL, or the caller's (above). 0 or
+ * -ENOMEM. */
+int nftc_compile(const struct intent *in, struct nftc_kept *kept, struct nftd **ret,
+		 struct objset *ret_objs);
 
 /* The catalog's record of one object: "KIND KEYLEN:KEYATTRSLEN:ATTRS". */
 int nftc_record(const char *kind, const char *key, const char *attrs, struct strbuf *out);

@@ -453,7 +453,7 @@ static int cmd_plan(struct backend *b, int argc, char **argv)
 		return 1;
 	r = observe(b, &obs);
 	if (r >= 0) {
-		r = plan_build(in, &obs, "/etc/vrouter", &ops, NULL, &errs);
+		r = plan_build(in, &obs, "/etc/vrouter", NULL, &ops, NULL, &errs);
 		errlist_print(&errs, stderr);
 	}
 	if (r >= 0)

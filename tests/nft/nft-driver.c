@@ -150,7 +150,7 @@ static int errmap(const struct intent *in)
 	struct nftd_rule *rule;
 	int r;
 
-	r = nftc_compile(in, &d, NULL);
+	r = nftc_compile(in, NULL, &d, NULL);
 	if (r >= 0) {
 		rule = nftd_rule(d, "input", "fw-rule input/0", "/firewall/input/rules/0");
 		nftc_load_addr(rule, AF_INET, true);

@@ -27,6 +27,7 @@
 
 #include "intent/parse.h"
 #include "lib/cleanup.h"
+#include "lib/jread.h"
 #include "nft/nft-compile.h"
 #include "nft/nft-diff.h"
 #include "nft/nft-elem.h"
@@ -161,7 +162,7 @@ static struct nftd *compile_doc(const char *doc)
 
 	assert_int_equal(intent_load(doc, strlen(doc), &in, &errs), 0);
 	errlist_done(&errs);
-	assert_int_equal(nftc_compile(in, &d, NULL), 0);
+	assert_int_equal(nftc_compile(in, NULL, &d, NULL), 0);
 	intent_free(in);
 	return d;
 }
@@ -229,36 +230,47 @@ static const struct nftd_rule *nth_rule(const struct nftd *d, const char *chain,
 	return NULL;
 }
 
-/* The firewall section's part is built once per reading of the section: a second compile of
- * the same intent includes its sets and rules again (the same ones), builds the rest anew,
- * and describes the same table; what the first commit left moves over to the second. */
+/* The firewall section's part is built once per section while the caller keeps it: a second
+ * compile of the same intent includes its sets and rules again (the same ones), builds the
+ * rest anew, and describes the same table (as a compile without the kept part does); what the
+ * first commit left moves over to the second. */
 static void test_firewall_part_kept(void **state)
 {
 	_cleanup_free_ char *doc = NULL;
 	struct errlist errs = {0};
 	struct intent *in = NULL;
-	struct nftd *a = NULL, *b = NULL;
+	struct nftd *a = NULL, *b = NULL, *anew = NULL;
 	struct nfto seen = {0}, again = {0};
+	struct nftc_kept k = {0};
 	const char *kept[] = {"blocked", NFTC_CATALOG_FW};
-	char fa[17], fb[17];
+	char fa[17], fb[17], fc[17];
 	size_t i;
 
 	assert_true(asprintf(&doc, base, "\"192.0.2.7\"") > 0);
 	assert_int_equal(intent_load(doc, strlen(doc), &in, &errs), 0);
-	assert_int_equal(nftc_compile(in, &a, NULL), 0);
-	assert_int_equal(nftc_compile(in, &b, NULL), 0);
+	assert_int_equal(nftc_compile(in, &k, &a, NULL), 0);
+	assert_int_equal(nftc_compile(in, &k, &b, NULL), 0);
+	assert_int_equal(nftc_compile(in, NULL, &anew, NULL), 0);
 	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
 		assert_non_null(nftd_set_find(a, kept[i]));
 		assert_ptr_equal(nftd_set_find(a, kept[i]), nftd_set_find(b, kept[i]));
+		assert_ptr_not_equal(nftd_set_find(a, kept[i]), nftd_set_find(anew, kept[i]));
 	}
 	assert_ptr_not_equal(nftd_set_find(a, "_pf4"), nftd_set_find(b, "_pf4"));
 	assert_ptr_not_equal(nftd_set_find(a, NFTC_CATALOG), nftd_set_find(b, NFTC_CATALOG));
 	assert_ptr_equal(nth_rule(a, "input", 7), nth_rule(b, "input", 7));
 	assert_int_equal(nftd_fingerprint(a, fa), 0);
 	assert_int_equal(nftd_fingerprint(b, fb), 0);
+	assert_int_equal(nftd_fingerprint(anew, fc), 0);
 	assert_string_equal(fa, fb);
-	/* the intent goes; its part lives on in the descriptions that include it */
+	assert_string_equal(fa, fc);
+	nftd_free(anew);
+	/* the intent goes, its firewall section held by what is kept; the part lives on in the
+	 * descriptions that include it once that goes too */
 	intent_free(in);
+	assert_int_equal(k.firewall->refs, 1);
+	nftc_kept_done(&k);
+	assert_null(k.firewall);
 	assert_int_equal(nfto_assume(a, fa, 7, NULL, &seen), 0);
 	assert_ptr_equal(nfto_set_find(&seen, "blocked")->from, nftd_set_find(a, "blocked"));
 	nftd_free(a);
@@ -276,6 +288,47 @@ static void test_firewall_part_kept(void **state)
 	nftd_free(b);
 	assert_int_equal(nfto_set_find(&again, "blocked")->n, 2); /* still there */
 	nfto_done(&again);
+	errlist_done(&errs);
+}
+
+/* What is kept follows the firewall section: an intent read against another, sharing its
+ * section, includes the part kept for it; an intent with another section gets its own part,
+ * which replaces the kept one (and its reference to the section). */
+static void test_firewall_part_follows_section(void **state)
+{
+	_cleanup_free_ char *doc = NULL, *other = NULL;
+	struct errlist errs = {0};
+	struct intent *in = NULL, *shared = NULL, *changed = NULL;
+	struct nftd *a = NULL, *b = NULL, *c = NULL;
+	struct nftc_kept k = {0};
+	struct json_t *root = NULL;
+
+	assert_true(asprintf(&doc, base, "\"192.0.2.7\"") > 0);
+	assert_true(asprintf(&other, base, "\"192.0.2.8\"") > 0);
+	assert_int_equal(jr_load(&errs, doc, strlen(doc), &root), 0);
+	assert_int_equal(intent_load_tree(root, &in, &errs), 0);
+	assert_int_equal(intent_load_tree_from(root, root, in, &shared, &errs), 0);
+	assert_int_equal(intent_load(other, strlen(other), &changed, &errs), 0);
+	assert_ptr_equal(shared->firewall, in->firewall);
+
+	assert_int_equal(nftc_compile(in, &k, &a, NULL), 0);
+	assert_int_equal(nftc_compile(shared, &k, &b, NULL), 0);
+	assert_ptr_equal(nftd_set_find(a, "blocked"), nftd_set_find(b, "blocked"));
+	assert_ptr_equal(k.firewall, in->firewall);
+	assert_int_equal(in->firewall->refs, 3);
+	assert_int_equal(nftc_compile(changed, &k, &c, NULL), 0);
+	assert_ptr_not_equal(nftd_set_find(a, "blocked"), nftd_set_find(c, "blocked"));
+	assert_ptr_equal(k.firewall, changed->firewall);
+	assert_int_equal(in->firewall->refs, 2);
+
+	nftd_free(a);
+	nftd_free(b);
+	nftd_free(c);
+	intent_free(in);
+	intent_free(shared);
+	intent_free(changed);
+	nftc_kept_done(&k);
+	jr_unref(root);
 	errlist_done(&errs);
 }
 
@@ -808,7 +861,7 @@ static void test_acl_long_run(void **state)
 	if (intent_load(doc, strlen(doc), &in, &errs) < 0)
 		errlist_print(&errs, stderr);
 	assert_int_equal(errs.n, 0);
-	assert_int_equal(nftc_compile(in, &d, &objs), 0);
+	assert_int_equal(nftc_compile(in, NULL, &d, &objs), 0);
 	for (m = 0; m < 2; m++) {
 		char name[32], addr[64];
 		const struct nftd_set *s;
@@ -1663,6 +1716,7 @@ int main(void)
 	    cmocka_unit_test(test_acl_one_source),
 	    cmocka_unit_test(test_acl_exact_maps),
 	    cmocka_unit_test(test_firewall_part_kept),
+	    cmocka_unit_test(test_firewall_part_follows_section),
 	    cmocka_unit_test(test_acl_long_run),
 	    cmocka_unit_test(test_elems_as_libnftnl),
 	    cmocka_unit_test(test_exprs_as_libnftnl),
