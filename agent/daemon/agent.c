@@ -29,7 +29,7 @@ struct agent {
 	 * carrying much of it read against (proto-request.c). */
 	struct json_t *applied_doc;
 	struct intent *applied_in; /* its model (from a request, or re-applied at start), or NULL */
-	struct proto_known *known; /* NULL: none, or out of memory */
+	struct proto_in_effect *known; /* NULL: none, or out of memory */
 	bool in_effect; /* the persisted intent's last apply succeeded */
 	struct status status;
 	void (*notify_status)(const char *line);
@@ -50,9 +50,9 @@ struct agent_doc {
 static void agent_remember_text(struct agent *a, const char *text, size_t len,
 				struct proto_index **index)
 {
-	proto_known_free(a->known);
+	proto_in_effect_free(a->known);
 	/* NULL when out of memory: only the fast paths are lost. */
-	a->known = proto_known_new(text, len, a->applied_doc, index ? TAKE_PTR(*index) : NULL);
+	a->known = proto_in_effect_new(text, len, a->applied_doc, index ? TAKE_PTR(*index) : NULL);
 }
 
 /* Remembers tree, with its text, as the persisted intent's, and its model when the caller
@@ -142,7 +142,7 @@ struct agent *agent_free(struct agent *a)
 	store_free(a->store);
 	proto_document_unref(a->applied_doc);
 	intent_free(a->applied_in);
-	proto_known_free(a->known);
+	proto_in_effect_free(a->known);
 	status_done(&a->status);
 	free(a->record_path);
 	free(a);

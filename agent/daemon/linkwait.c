@@ -20,7 +20,7 @@ struct linkwait {
 	const char *payload;
 	unsigned timeout_s;
 	uint64_t deadline;
-	struct ksock *events;	      /* NULL: not waiting */
+	struct netlink_sock *events;  /* NULL: not waiting */
 	int64_t generation;	      /* of the intent that waits */
 	struct missing_links missing; /* its missing MACs, as its plan gives them */
 	struct strbuf text;	      /* the same, for the log: "MAC MAC ..." */
@@ -39,7 +39,7 @@ static uint64_t linkwait_now(void)
 /* Ends the wait: no more events, no deadline. */
 static void linkwait_stop(struct linkwait *w)
 {
-	w->events = ksock_close(w->events);
+	w->events = netlink_sock_close(w->events);
 }
 
 struct linkwait *linkwait_free(struct linkwait *w)
@@ -80,12 +80,12 @@ static int linkwait_query(struct linkwait *w)
 static int linkwait_event(const struct nlmsghdr *nlh, void *data)
 {
 	struct linkwait *w = data;
-	struct kmsg_link l;
+	struct netlink_msg_link l;
 	size_t i;
 
 	if (nlh->nlmsg_type != RTM_NEWLINK)
 		return 0;
-	if (kmsg_link_parse(nlh, &l) < 0) {
+	if (netlink_msg_link_parse(nlh, &l) < 0) {
 		w->hit = true;
 		return 0;
 	}
@@ -99,7 +99,7 @@ static int linkwait_event(const struct nlmsghdr *nlh, void *data)
  * count as such). 0 or negative errno. */
 static int linkwait_read(struct linkwait *w)
 {
-	int r = ksock_read(w->events, linkwait_event, w);
+	int r = netlink_sock_read(w->events, linkwait_event, w);
 
 	if (r > 0)
 		w->hit = true;
@@ -119,7 +119,7 @@ int linkwait_new(struct agent *a, const char *payload, unsigned timeout_s, struc
 	w->payload = payload;
 	w->timeout_s = timeout_s;
 	w->deadline = linkwait_now() + (uint64_t)timeout_s * 1000;
-	n = ksock_subscribe(&w->events, NETLINK_ROUTE, RTMGRP_LINK, err);
+	n = netlink_sock_subscribe(&w->events, NETLINK_ROUTE, RTMGRP_LINK, err);
 	if (n < 0) {
 		linkwait_free(w);
 		return n;
@@ -140,7 +140,7 @@ int linkwait_new(struct agent *a, const char *payload, unsigned timeout_s, struc
 
 int linkwait_fd(const struct linkwait *w)
 {
-	return w && w->events ? ksock_fd(w->events) : -1;
+	return w && w->events ? netlink_sock_fd(w->events) : -1;
 }
 
 uint64_t linkwait_deadline(const struct linkwait *w)

@@ -40,7 +40,7 @@ struct ifname_cache {
 
 struct kernel {
 	struct backend b;
-	struct ksock *sock; /* opened on first use */
+	struct netlink_sock *sock; /* opened on first use */
 	struct saved *saved;
 	size_t n_saved;
 	struct link_conf *conf;
@@ -58,7 +58,7 @@ int kernel_fail(const struct op *op, int r, struct strbuf *err, const char *fmt,
  * -ENODEV when there is none. */
 int kernel_ifindex(struct kernel *k, const char *name);
 /* The link currently named `name`. -ENODEV when there is none. */
-int kernel_link_get(struct kernel *k, const char *name, struct kmsg_link *ret);
+int kernel_link_get(struct kernel *k, const char *name, struct netlink_msg_link *ret);
 /* Forgets cached link names (after a link changed). */
 void kernel_names_forget(struct kernel *k);
 /*
