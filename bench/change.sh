@@ -38,6 +38,7 @@ cleanup() {
 trap cleanup EXIT
 
 gen() { python3 bench/gen-firewall.py "$@"; }
+. bench/lib.sh
 gen --base >"$tmp/base.json"
 gen --generation 2 >"$tmp/full.json"
 for k in $(seq "$changes"); do
@@ -68,45 +69,6 @@ json.dump(last, open("%s/last.json" % d, "w"))
 PY
 mapfile -t nics < <(gen --nics)
 
-make_router() { # NAME
-	local r=$prefix-$1 p=$prefix-$1-peer line
-	ip netns add "$r"
-	ip netns add "$p"
-	ip -n "$r" link set lo up
-	for line in "${nics[@]}"; do
-		set -- $line
-		ip -n "$r" link add "$1" address "$2" type veth peer name "p-$1" netns "$p"
-		ip -n "$p" link set "p-$1" up
-	done
-}
-
-remove_router() { # NAME
-	ip netns del "$prefix-$1"
-	ip netns del "$prefix-$1-peer"
-}
-
-start_agent() { # NAME BUILD
-	rm -rf "$tmp/state" "$tmp/etc" "$tmp/agent.sock"
-	mkdir -p "$tmp/state" "$tmp/etc"
-	ip netns exec "$prefix-$1" unshare --uts "$2/agent/daemon/vrouterd" --backend kernel \
-		--socket "$tmp/agent.sock" --serial none --state-dir "$tmp/state" \
-		--confdir "$tmp/etc" --payload "$tmp/no-payload.json" >>"$tmp/vrouterd.log" 2>&1 &
-	agent_pid=$!
-	for _ in $(seq 100); do
-		[ -S "$tmp/agent.sock" ] && return 0
-		sleep 0.05
-	done
-	echo "bench/change.sh: vrouterd did not start" >&2
-	cat "$tmp/vrouterd.log" >&2
-	exit 1
-}
-
-stop_agent() {
-	kill "$agent_pid"
-	wait "$agent_pid" 2>/dev/null || true
-	agent_pid=
-}
-
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$agent_pid/stat"; }
 
 # One `vrouterctl apply`; appends "wall duration_ms changes" to OUT-FILE.
@@ -131,7 +93,7 @@ for i in $(seq "$runs"); do
 	for b in "${!builds[@]}"; do
 		ctl=${builds[$b]}/agent/cli/vrouterctl
 		make_router "r$b"
-		start_agent "r$b" "${builds[$b]}"
+		start_agent "r$b" "${builds[$b]}/agent/daemon/vrouterd"
 		apply "$ctl" "$tmp/base.json" /dev/null
 		apply "$ctl" "$tmp/full.json" "$tmp/full.$b"
 		c0=$(cpu_ticks)
