@@ -11,14 +11,14 @@
 #      iptables-nft-restore and iptables-legacy-restore, and one `nft add rule` per rule (a
 #      sample, extrapolated).
 #   2. One port forward changed (the next generation), end to end; against `nft -f` of the
-#      element changes over the set-based ruleset.
+#      element changes over the set-based ruleset. Then the intent in effect sent again.
 #   3. TCP throughput (iperf3, one stream) from a client namespace through the router to a server
 #      namespace, by the port forward, with the intent applied, with no ruleset at all (to the
 #      server's own address), and with the linear ruleset.
 #
 # Usage: bench/firewall.sh [BUILD_DIR]  (default: build; RUNS=7 fresh namespaces per measurement,
 #        CHANGES=6 one-forward changes per run, SAMPLE=500 `nft add rule` commands, ROUNDS=15
-#        throughput rounds, SECONDS_PER_TEST=3 per iperf3 run, SETTLE=1 s of pause before each)
+#        throughput rounds (0: none), SECONDS_PER_TEST=3 per iperf3 run, SETTLE=1 s of pause before each)
 # Needs root. Everything happens in namespaces this script makes and removes (vrb-<pid>-*), the
 # agent also in its own UTS namespace; traffic stays between those namespaces.
 set -euo pipefail
@@ -46,9 +46,10 @@ done
 tmp=$(mktemp -d)
 prefix=vrb-$$
 pids=()
+agent_pid=
 cleanup() {
 	local p
-	for p in "${pids[@]}"; do
+	for p in "${pids[@]}" $agent_pid; do
 		kill "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
@@ -60,6 +61,7 @@ cleanup() {
 trap cleanup EXIT
 
 gen() { python3 bench/gen-firewall.py "$@"; }
+. bench/lib.sh
 gen >"$tmp/full.json"
 gen --base >"$tmp/base.json"
 gen --generation 2 >"$tmp/full-2.json"
@@ -102,48 +104,6 @@ ns_timed() { # NS OUT-FILE CMD...
 		echo "$t0 $t1"' _ "$@" | { read -r t0 t1; ms "$t0" "$t1" >>"$out"; }
 }
 
-# A router namespace with the intent's NICs; their peers, up, in a second namespace.
-make_router() { # NAME
-	local r=$prefix-$1 p=$prefix-$1-peer line
-	ip netns add "$r"
-	ip netns add "$p"
-	ip -n "$r" link set lo up
-	for line in "${nics[@]}"; do
-		set -- $line
-		ip -n "$r" link add "$1" address "$2" type veth peer name "p-$1" netns "$p"
-		ip -n "$p" link set "p-$1" up
-	done
-}
-
-remove_router() { # NAME
-	ip netns del "$prefix-$1"
-	ip netns del "$prefix-$1-peer" 2>/dev/null || true
-}
-
-agent_pid=
-start_agent() { # NAME
-	rm -rf "$tmp/state" "$tmp/etc" "$tmp/agent.sock"
-	mkdir -p "$tmp/state" "$tmp/etc"
-	ip netns exec "$prefix-$1" unshare --uts "$agentd" --backend kernel \
-		--socket "$tmp/agent.sock" --serial none --state-dir "$tmp/state" \
-		--confdir "$tmp/etc" --payload "$tmp/no-payload.json" >>"$tmp/vrouterd.log" 2>&1 &
-	agent_pid=$!
-	pids+=("$agent_pid")
-	for _ in $(seq 100); do
-		[ -S "$tmp/agent.sock" ] && return 0
-		sleep 0.05
-	done
-	echo "bench/firewall.sh: vrouterd did not start" >&2
-	cat "$tmp/vrouterd.log" >&2
-	exit 1
-}
-
-stop_agent() {
-	kill "$agent_pid"
-	wait "$agent_pid" 2>/dev/null || true
-	agent_pid=
-}
-
 # One `vrouterctl apply`; appends "wall duration_ms changes" to OUT-FILE (none: /dev/null).
 apply() { # INTENT OUT-FILE
 	local t0 t1 ans
@@ -164,7 +124,7 @@ PY
 
 for i in $(seq "$runs"); do
 	make_router "a$i"
-	start_agent "a$i"
+	start_agent "a$i" "$agentd"
 	apply "$tmp/base.json" /dev/null
 	apply "$tmp/full-2.json" "$tmp/fw"
 	if [ "$i" -eq 1 ]; then
@@ -176,11 +136,15 @@ for i in $(seq "$runs"); do
 	for k in $(seq "$changes"); do
 		apply "$tmp/change-$k.json" "$tmp/change"
 	done
+	# The intent in effect sent again (an orchestrator's retry): recognised by its text.
+	for k in 1 2 3; do
+		apply "$tmp/change-$changes.json" "$tmp/resend"
+	done
 	stop_agent
 	remove_router "a$i"
 
 	make_router "s$i"
-	start_agent "s$i"
+	start_agent "s$i" "$agentd"
 	apply "$tmp/full.json" "$tmp/scratch"
 	stop_agent
 	remove_router "s$i"
@@ -252,11 +216,19 @@ print("2. one port forward changed, vrouterctl wall:      %s; %s changes" %
       (fmt(col("change")), "/".join("%d" % c for c in sorted(set(col("change", 2))))))
 print("   the same, agent duration_ms:                    %s" % fmt(col("change", 1)))
 print("   baseline nft -f of the element changes:         %s" % fmt(col("sets-change")))
+print("2b. the intent in effect sent again, wall:         %s; %d changes" %
+      (fmt(col("resend")), max(col("resend", 2))))
 print("   reference: vrouterctl check of the intent:      %s (reading and validating it)" %
       fmt(col("check")))
 PY
 
 # ---- 3: throughput ----
+
+if [ "$rounds" -eq 0 ]; then
+	echo "3. TCP throughput: not measured (ROUNDS=0)"
+	echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	exit 0
+fi
 
 # client (203.0.113.1) -- public [router] web -- server; db's peer waits in the peer namespace.
 r=$prefix-tp
@@ -277,7 +249,7 @@ ip -n "$s" route add default via 10.1.0.1
 ip netns exec "$r" sysctl -qw net.ipv4.ip_forward=1
 ip netns exec "$s" iperf3 -s -p "$server_port" >"$tmp/iperf3-server.log" 2>&1 &
 pids+=("$!")
-start_agent tp
+start_agent tp "$agentd"
 gen=0
 
 # One iperf3 run; appends Gbit/s to OUT-FILE. It starts after a pause: the kernel frees a

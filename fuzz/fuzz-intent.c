@@ -4,9 +4,9 @@
  * read a second time against the first (intent_load_tree_from), from a tree that keeps some of
  * the first tree's top-level values (chosen by the input's bytes) and copies the others, as
  * the daemon does with a request's unchanged members: it must be valid too and plan to
- * nothing over what the first applied (fuzz-plan.c); then it takes the shared sections over
- * (intent_adopt) and is rendered after the first is gone. A duplicate key or a number out of
- * range that jansson refuses must be found at a pointer (jr_error_locate).
+ * nothing over what the first applied (fuzz-plan.c); then it is rendered after the first is
+ * gone (the sections it shares are its references). A duplicate key or a number out of range
+ * that jansson refuses must be found at a pointer (jr_error_locate).
  */
 #include <jansson.h>
 #include <stddef.h>
@@ -117,7 +117,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		fuzz_plan(in, again ? again : in);
 		if (again) {
-			intent_adopt(again, in);
 			in = intent_free(in);
 			if (render_services(again, "/etc/vrouter", &rd) == 0)
 				rendered_done(&rd);

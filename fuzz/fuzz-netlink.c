@@ -3,7 +3,7 @@
  * libFuzzer harness: the parsers of rtnetlink dump messages (agent/kernel/netlink-msg.c).
  * The input is a stream of netlink messages as a dump delivers them; each message is given
  * to the parser of its type (and to the others, since a parser must refuse what is not its
- * own), and what parses is rebuilt from the dump (kmsg_from_dump) as the undo path does.
+ * own), and what parses is rebuilt from the dump (netlink_msg_from_dump) as the undo path does.
  */
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -17,19 +17,19 @@
 static void fuzz_one(struct nlmsghdr *nlh)
 {
 	static const uint16_t types[] = {RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE};
-	uint8_t out[KMSG_BUF_SIZE];
-	struct kmsg_link l;
-	struct kmsg_addr a;
-	struct kmsg_route r;
+	uint8_t out[NETLINK_MSG_BUF_SIZE];
+	struct netlink_msg_link l;
+	struct netlink_msg_addr a;
+	struct netlink_msg_route r;
 	uint16_t own = nlh->nlmsg_type;
 	size_t i;
 
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		nlh->nlmsg_type = types[i];
-		if (kmsg_link_parse(nlh, &l) >= 0 || kmsg_addr_parse(nlh, &a) >= 0 ||
-		    kmsg_route_parse(nlh, &r) >= 0)
-			kmsg_from_dump(out, sizeof(out), nlh, NLM_F_CREATE);
-		kmsg_link_parse_promote(nlh);
+		if (netlink_msg_link_parse(nlh, &l) >= 0 || netlink_msg_addr_parse(nlh, &a) >= 0 ||
+		    netlink_msg_route_parse(nlh, &r) >= 0)
+			netlink_msg_from_dump(out, sizeof(out), nlh, NLM_F_CREATE);
+		netlink_msg_link_parse_promote(nlh);
 	}
 	nlh->nlmsg_type = own;
 }

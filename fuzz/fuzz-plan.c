@@ -2,9 +2,10 @@
 /*
  * The plan part of the intent harness: a router whose NICs carry the intent's MACs (under
  * kernel names eth0...) is planned, the plan applied to the recording backend, and planned
- * again with the same intent read another way (sharing sections with the first). The second
- * plan must be empty (idempotence, and the shared sections are what reading them gives);
- * anything else is a finding.
+ * again with the same intent read another way (sharing sections with the first), through the
+ * planner's cache as the engine plans (a shared firewall's objects kept from the first plan)
+ * and without it. Both must be empty (idempotence; the shared sections, and the objects kept
+ * for them, are what reading them gives); anything else is a finding.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,7 @@ static int fuzz_add_nics(const struct intent *in, struct observed *obs)
 
 /* Plans in against the backend's state and applies the plan; returns the number of
  * operations, or a negative errno. */
-static int fuzz_plan_apply(const struct intent *in, struct backend *b)
+static int fuzz_plan_apply(const struct intent *in, struct plan_cache *cache, struct backend *b)
 {
 	struct observed obs = {0};
 	struct errlist errs = {0};
@@ -51,7 +52,7 @@ static int fuzz_plan_apply(const struct intent *in, struct backend *b)
 
 	r = backend_observe(b, &obs, &errs);
 	if (r >= 0)
-		r = plan_build(in, &obs, "/etc/vrouter", &ops, &errs);
+		r = plan_build(in, &obs, "/etc/vrouter", cache, &ops, NULL, &errs);
 	if (r >= 0)
 		r = backend_begin(b, &err);
 	for (i = 0; r >= 0 && i < ops.n; i++)
@@ -70,20 +71,25 @@ static int fuzz_plan_apply(const struct intent *in, struct backend *b)
 void fuzz_plan(const struct intent *in, const struct intent *again)
 {
 	struct backend *b = backend_record_new(NULL, NULL);
-	int first, second;
+	struct plan_cache cache = {0};
+	int first, second, uncached;
 
 	if (!b)
 		return;
 	if (fuzz_add_nics(in, backend_record_state(b)) == 0) {
-		first = fuzz_plan_apply(in, b);
+		first = fuzz_plan_apply(in, &cache, b);
 		if (first >= 0) {
-			second = fuzz_plan_apply(again, b);
-			if (second != 0) {
-				fprintf(stderr, "second plan of the same intent: %d operations\n",
-					second);
+			second = fuzz_plan_apply(again, &cache, b);
+			uncached = fuzz_plan_apply(again, NULL, b);
+			if (second != 0 || uncached != 0) {
+				fprintf(stderr,
+					"second plan of the same intent: %d operations (%d without "
+					"the planner's cache)\n",
+					second, uncached);
 				abort();
 			}
 		}
 	}
+	plan_cache_done(&cache);
 	backend_free(b);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer harness: the agent's request parser (daemon/proto-request.c), differential. The
+ * libFuzzer harness: the agent's request parser (proto/proto-request.c), differential. The
  * input is KNOWN "\n" LINE ["\n" NEXT]: KNOWN stands for the text of the intent in effect (used
  * when it is one JSON value, as it always is in the agent).
  *
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/proto.h"
+#include "proto/proto.h"
 #include "fuzz.h"
 
 static void fail(const char *what)
@@ -34,13 +34,13 @@ static bool same_id(const char *a, const char *b)
 
 /* The line read with known (NULL: none) against a whole parse of it, checked. The whole
  * parse's request is left in *whole, the other in *fast. */
-static void check(const char *line, size_t len, struct proto_known *known, bool in_effect,
+static void check(const char *line, size_t len, struct proto_in_effect *known, bool in_effect,
 		  struct proto_request *fast, struct proto_request *whole)
 {
 	struct strbuf e1 = {0}, e2 = {0};
 	struct json_t *raw_doc = NULL;
 	size_t known_len = 0;
-	const char *known_text = known ? proto_known_text(known, &known_len) : NULL;
+	const char *known_text = known ? proto_in_effect_text(known, &known_len) : NULL;
 	int r1, r2;
 
 	r1 = proto_request_parse(line, len, known, in_effect, fast, &e1);
@@ -52,7 +52,7 @@ static void check(const char *line, size_t len, struct proto_known *known, bool 
 			fail("a recognised line does not parse");
 		if (fast->kind != whole->kind || !same_id(fast->id, whole->id))
 			fail("a recognised line is another request");
-		if (!proto_document_equal(proto_known_tree(known), whole->intent))
+		if (!proto_document_equal(proto_in_effect_tree(known), whole->intent))
 			fail("a recognised line carries another intent");
 		if (!whole->raw || whole->raw_len != known_len ||
 		    memcmp(whole->raw, known_text, known_len))
@@ -84,14 +84,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *buf = (const char *)data, *nl = memchr(buf, '\n', size), *nl2;
 	struct proto_request fast = {0}, whole = {0}, other = {0}, next = {0}, next_whole = {0};
-	struct proto_known *known = NULL, *after = NULL;
+	struct proto_in_effect *known = NULL, *after = NULL;
 	struct json_t *known_doc = NULL;
 	const char *line = buf;
 	size_t len = size, next_len = 0;
 
+	/* Changed members read member by member from a few bytes on: the fuzzer's short inputs
+	 * reach that reading too. */
+	proto_request_tune(8);
 	if (nl) {
 		if (proto_document_load(buf, (size_t)(nl - buf), &known_doc) >= 0)
-			known = proto_known_new(buf, (size_t)(nl - buf), known_doc, NULL);
+			known = proto_in_effect_new(buf, (size_t)(nl - buf), known_doc, NULL);
 		line = nl + 1;
 		len = size - (size_t)(nl - buf) - 1;
 	}
@@ -104,13 +107,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	proto_request_done(&whole);
 	check(line, len, known, false, &other, &whole);
 	if (nl2 && other.intent && other.raw) {
-		after = proto_known_new(other.raw, other.raw_len, other.intent, other.index);
+		after = proto_in_effect_new(other.raw, other.raw_len, other.intent, other.index);
 		other.index = NULL;
 		proto_request_done(&next_whole);
 		check(nl2 + 1, next_len, after, false, &next, &next_whole);
 	}
-	proto_known_free(after);
-	proto_known_free(known);
+	proto_in_effect_free(after);
+	proto_in_effect_free(known);
 	proto_document_unref(known_doc);
 	proto_request_done(&fast);
 	proto_request_done(&whole);

@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "daemon/proto.h"
+#include "proto/proto.h"
 
 struct client_options {
 	const char *socket; /* NULL: the default */

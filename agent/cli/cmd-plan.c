@@ -153,7 +153,7 @@ static int plan_run(const struct plan_args *a, struct intent *in, struct backend
 		print_state_errors(a->observed, &errs);
 		goto out;
 	}
-	r = plan_build(in, &obs, a->confdir, &ops, &errs);
+	r = plan_build(in, &obs, a->confdir, NULL, &ops, NULL, &errs);
 	if (r < 0) {
 		if (errs.n == 0)
 			fprintf(stderr, "vrouterctl: %s\n", strerror(-r));

@@ -10,9 +10,9 @@
 #include "lib/cleanup.h"
 #include "lib/jread.h"
 #include "log.h"
-#include "proto.h"
 #include "kernel/kernel.h"
 #include "nft/nft.h"
+#include "proto/proto.h"
 #include "services/services.h"
 #include "store.h"
 
@@ -31,7 +31,7 @@ struct agent {
 	 * carrying much of it read against (proto-request.c). */
 	struct json_t *applied_doc;
 	struct intent *applied_in; /* its model (from a request, or re-applied at start), or NULL */
-	struct proto_known *known; /* NULL: none, or out of memory */
+	struct proto_in_effect *known; /* NULL: none, or out of memory */
 	bool in_effect; /* the persisted intent's last apply succeeded */
 	struct status status;
 	void (*notify_status)(const char *line);
@@ -52,9 +52,9 @@ struct agent_doc {
 static void agent_remember_text(struct agent *a, const char *text, size_t len,
 				struct proto_index **index)
 {
-	proto_known_free(a->known);
+	proto_in_effect_free(a->known);
 	/* NULL when out of memory: only the fast paths are lost. */
-	a->known = proto_known_new(text, len, a->applied_doc, index ? TAKE_PTR(*index) : NULL);
+	a->known = proto_in_effect_new(text, len, a->applied_doc, index ? TAKE_PTR(*index) : NULL);
 }
 
 /* Remembers tree, with its text, as the persisted intent's, and its model when the caller
@@ -62,14 +62,10 @@ static void agent_remember_text(struct agent *a, const char *text, size_t len,
 static void agent_remember(struct agent *a, const char *text, size_t len, struct json_t *tree,
 			   struct proto_index **index, struct intent **model)
 {
-	struct intent *old = a->applied_in;
-
 	proto_document_unref(a->applied_doc);
 	a->applied_doc = proto_document_ref(tree);
+	intent_free(a->applied_in);
 	a->applied_in = model ? TAKE_PTR(*model) : NULL;
-	if (a->applied_in && old)
-		intent_adopt(a->applied_in, old);
-	intent_free(old);
 	agent_remember_text(a, text, len, index);
 }
 
@@ -156,7 +152,7 @@ struct agent *agent_free(struct agent *a)
 	store_free(a->store);
 	proto_document_unref(a->applied_doc);
 	intent_free(a->applied_in);
-	proto_known_free(a->known);
+	proto_in_effect_free(a->known);
 	status_done(&a->status);
 	free(a->record_path);
 	free(a);
@@ -338,7 +334,7 @@ static char *agent_plan(struct agent *a, const char *id, const struct intent *in
 	}
 	/* The applied intent, in effect: an apply would do nothing. */
 	if (!(v == STORE_SAME && a->in_effect))
-		r = engine_plan(a->engine, in, &ops, &errs);
+		r = engine_plan(a->engine, in, &ops, NULL, &errs);
 	if (r < 0 && !errs.n)
 		answer = proto_answer_error(id, APPLY_FAILED, strerror(-r), false);
 	else if (r < 0)
@@ -357,8 +353,7 @@ static char *agent_status(struct agent *a, const char *id)
 	struct proto_status st;
 	char *answer;
 
-	if (status_build(&a->status, a->backends, a->n_backends, store_generation(a->store),
-			 a->in_effect, &st) < 0)
+	if (status_build(&a->status, a->engine, a->services, store_generation(a->store), a->in_effect, &st) < 0)
 		return NULL;
 	answer = proto_answer_status(id, &st);
 	proto_status_done(&st);
@@ -582,16 +577,16 @@ void agent_boot(struct agent *a, const char *payload)
 }
 
 int agent_boot_missing_links(struct agent *a, const char *payload, int64_t *ret_generation,
-			     struct strbuf *macs)
+			     struct missing_links *ret)
 {
-	static const char no_link[] = "no link with MAC ";
 	_cleanup_free_ char *text = NULL;
 	struct intent *in = NULL, *newer = NULL;
+	struct missing_links missing = {0};
 	struct errlist errs = {0};
 	struct oplist ops = {0};
 	const char *doc;
-	size_t len, i;
-	int n = 0, r = 0;
+	size_t len;
+	int r = 0;
 
 	/* What agent_boot() would apply now. Quiet: agent_boot() reports bad documents. */
 	doc = store_text(a->store, &len);
@@ -607,23 +602,19 @@ int agent_boot_missing_links(struct agent *a, const char *payload, int64_t *ret_
 	}
 	errlist_done(&errs);
 	if (in)
-		r = engine_plan(a->engine, in, &ops, &errs);
-	for (i = 0; i < errs.n; i++) {
-		const char *m = errs.v[i].message;
-
-		if (strncmp(m, no_link, sizeof(no_link) - 1))
-			continue;
-		m += sizeof(no_link) - 1;
-		strbuf_printf(macs, "%s%.*s", n++ ? " " : "", (int)strcspn(m, " "), m);
+		r = engine_plan(a->engine, in, &ops, &missing, &errs);
+	if (r >= 0 || r == -EINVAL) { /* a plan that fails for its missing links too */
+		*ret_generation = in ? in->generation : 0;
+		*ret = missing;
+		missing = (struct missing_links){0};
+		r = (int)ret->n;
 	}
-	*ret_generation = in ? in->generation : 0;
-	if (r == -EINVAL || macs->oom)
-		r = macs->oom ? -ENOMEM : 0;
 	intent_free(in);
 	intent_free(newer);
 	oplist_done(&ops);
 	errlist_done(&errs);
-	return r < 0 ? r : n;
+	missing_links_done(&missing);
+	return r;
 }
 
 uint64_t agent_supervise(struct agent *a)

@@ -50,9 +50,9 @@ size_t agent_supervise_fds(struct agent *a, int *ret, size_t max);
  * For the wait for late links (linkwait.c): the intent agent_boot() would apply if it ran now
  * (the boot payload when its generation is newer than the persisted intent's, otherwise the
  * persisted intent unless it is in effect), planned against the router. Returns how many of
- * its links the router lacks ("no link with MAC"), their MACs appended to macs (separated by
- * spaces), and its generation in *ret_generation (0: no such intent). Negative errno. Logs
- * nothing; callable before agent_boot() too.
+ * its links the router lacks, with their MACs as the plan gives them in *ret, and its
+ * generation in *ret_generation (0: no such intent); or a negative errno (*ret untouched).
+ * Logs nothing; callable before agent_boot() too.
  */
 int agent_boot_missing_links(struct agent *a, const char *payload, int64_t *ret_generation,
-			     struct strbuf *macs);
+			     struct missing_links *ret);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The wait for late links: rtnetlink link events (agent/kernel/), the missing MACs, the
- * deadline. */
+/* The wait for late links: rtnetlink link events (agent/kernel/), the missing MACs (from the
+ * plan), the deadline. */
 #include <errno.h>
 #include <linux/rtnetlink.h>
 #include <stdbool.h>
@@ -20,13 +20,12 @@ struct linkwait {
 	const char *payload;
 	unsigned timeout_s;
 	uint64_t deadline;
-	struct ksock *events;  /* NULL: not waiting */
-	int64_t generation;    /* of the intent that waits */
-	struct strbuf missing; /* its missing MACs, as agent_boot_missing_links wrote them */
-	uint8_t (*macs)[6];    /* the same, parsed */
-	size_t n_macs;
-	char *announced;       /* the missing MACs last logged */
-	bool hit;	       /* an event brought a missing MAC */
+	struct netlink_sock *events;  /* NULL: not waiting */
+	int64_t generation;	      /* of the intent that waits */
+	struct missing_links missing; /* its missing MACs, as its plan gives them */
+	struct strbuf text;	      /* the same, for the log: "MAC MAC ..." */
+	char *announced;	      /* the missing MACs last logged */
+	bool hit;		      /* an event brought a missing MAC */
 };
 
 static uint64_t linkwait_now(void)
@@ -40,7 +39,7 @@ static uint64_t linkwait_now(void)
 /* Ends the wait: no more events, no deadline. */
 static void linkwait_stop(struct linkwait *w)
 {
-	w->events = ksock_close(w->events);
+	w->events = netlink_sock_close(w->events);
 }
 
 struct linkwait *linkwait_free(struct linkwait *w)
@@ -48,43 +47,32 @@ struct linkwait *linkwait_free(struct linkwait *w)
 	if (!w)
 		return NULL;
 	linkwait_stop(w);
-	strbuf_done(&w->missing);
-	free(w->macs);
+	missing_links_done(&w->missing);
+	strbuf_done(&w->text);
 	free(w->announced);
 	free(w);
 	return NULL;
 }
 
-/* Plans the start's intent: how many links it lacks (w->missing, w->macs), or negative errno. */
+/* Plans the start's intent: how many links it lacks (w->missing, w->text), or negative errno. */
 static int linkwait_query(struct linkwait *w)
 {
-	const char *p;
+	struct missing_links m = {0};
 	size_t i;
 	int n;
 
-	strbuf_truncate(&w->missing, 0);
-	n = agent_boot_missing_links(w->agent, w->payload, &w->generation, &w->missing);
-	if (n <= 0)
+	n = agent_boot_missing_links(w->agent, w->payload, &w->generation, &m);
+	if (n < 0)
 		return n;
-	free(w->macs);
-	w->macs = calloc((size_t)n, sizeof(*w->macs));
-	if (!w->macs)
-		return -ENOMEM;
-	w->n_macs = 0;
-	for (p = strbuf_str(&w->missing), i = 0; *p && i < (size_t)n; i++) {
+	missing_links_done(&w->missing);
+	w->missing = m;
+	strbuf_truncate(&w->text, 0);
+	for (i = 0; i < m.n; i++) {
 		char mac[MAC_STRLEN];
-		size_t len = strcspn(p, " ");
 
-		if (len < sizeof(mac)) {
-			memcpy(mac, p, len);
-			mac[len] = '\0';
-			if (mac_parse(mac, w->macs[w->n_macs]) == 0)
-				w->n_macs++;
-		}
-		p += len;
-		p += *p == ' ';
+		strbuf_printf(&w->text, "%s%s", i ? " " : "", mac_format(m.mac[i], mac));
 	}
-	return n;
+	return w->text.oom ? -ENOMEM : n;
 }
 
 /* A link that is new or changed: a hit when it has one of the missing MACs, or when the
@@ -92,17 +80,17 @@ static int linkwait_query(struct linkwait *w)
 static int linkwait_event(const struct nlmsghdr *nlh, void *data)
 {
 	struct linkwait *w = data;
-	struct kmsg_link l;
+	struct netlink_msg_link l;
 	size_t i;
 
 	if (nlh->nlmsg_type != RTM_NEWLINK)
 		return 0;
-	if (kmsg_link_parse(nlh, &l) < 0) {
+	if (netlink_msg_link_parse(nlh, &l) < 0) {
 		w->hit = true;
 		return 0;
 	}
-	for (i = 0; i < w->n_macs && l.link.has & OBJ_LINK_HAS_MAC; i++)
-		if (!memcmp(l.link.mac, w->macs[i], 6))
+	for (i = 0; i < w->missing.n && l.link.has & OBJ_LINK_HAS_MAC; i++)
+		if (!memcmp(l.link.mac, w->missing.mac[i], 6))
 			w->hit = true;
 	return 0;
 }
@@ -111,7 +99,7 @@ static int linkwait_event(const struct nlmsghdr *nlh, void *data)
  * count as such). 0 or negative errno. */
 static int linkwait_read(struct linkwait *w)
 {
-	int r = ksock_read(w->events, linkwait_event, w);
+	int r = netlink_sock_read(w->events, linkwait_event, w);
 
 	if (r > 0)
 		w->hit = true;
@@ -131,7 +119,7 @@ int linkwait_new(struct agent *a, const char *payload, unsigned timeout_s, struc
 	w->payload = payload;
 	w->timeout_s = timeout_s;
 	w->deadline = linkwait_now() + (uint64_t)timeout_s * 1000;
-	n = ksock_subscribe(&w->events, NETLINK_ROUTE, RTMGRP_LINK, err);
+	n = netlink_sock_subscribe(&w->events, NETLINK_ROUTE, RTMGRP_LINK, err);
 	if (n < 0) {
 		linkwait_free(w);
 		return n;
@@ -152,7 +140,7 @@ int linkwait_new(struct agent *a, const char *payload, unsigned timeout_s, struc
 
 int linkwait_fd(const struct linkwait *w)
 {
-	return w && w->events ? ksock_fd(w->events) : -1;
+	return w && w->events ? netlink_sock_fd(w->events) : -1;
 }
 
 uint64_t linkwait_deadline(const struct linkwait *w)
@@ -165,7 +153,7 @@ enum linkwait_moment { AT_START, AT_EVENT, AT_DEADLINE };
 /* Plans again and acts on what is missing now. */
 static void linkwait_check(struct linkwait *w, enum linkwait_moment when)
 {
-	_cleanup_free_ char *before = strdup(strbuf_str(&w->missing));
+	_cleanup_free_ char *before = strdup(strbuf_str(&w->text));
 	const char *was = before ? before : "";
 	int n;
 
@@ -190,18 +178,18 @@ static void linkwait_check(struct linkwait *w, enum linkwait_moment when)
 		agent_boot(w->agent, w->payload);
 	} else if (when == AT_DEADLINE) {
 		log_err("gave up waiting for links with MAC %s after %u s: generation %lld is not "
-			"applied", strbuf_str(&w->missing), w->timeout_s, (long long)w->generation);
+			"applied", strbuf_str(&w->text), w->timeout_s, (long long)w->generation);
 		linkwait_stop(w);
 	} else if (!w->announced) {
 		log_info("generation %lld waits for links with MAC %s: it is applied once they "
 			 "appear (for up to %u s after the start)", (long long)w->generation,
-			 strbuf_str(&w->missing), w->timeout_s);
-		w->announced = strdup(strbuf_str(&w->missing));
-	} else if (strcmp(w->announced, strbuf_str(&w->missing))) {
+			 strbuf_str(&w->text), w->timeout_s);
+		w->announced = strdup(strbuf_str(&w->text));
+	} else if (strcmp(w->announced, strbuf_str(&w->text))) {
 		log_info("generation %lld still waits for links with MAC %s",
-			 (long long)w->generation, strbuf_str(&w->missing));
+			 (long long)w->generation, strbuf_str(&w->text));
 		free(w->announced);
-		w->announced = strdup(strbuf_str(&w->missing));
+		w->announced = strdup(strbuf_str(&w->text));
 	}
 }
 
@@ -231,7 +219,7 @@ void linkwait_run(struct linkwait *w, uint64_t now)
 	r = linkwait_read(w);
 	if (r < 0) {
 		log_err("cannot read link events: %s; no longer waiting for links with MAC %s",
-			strerror(-r), strbuf_str(&w->missing));
+			strerror(-r), strbuf_str(&w->text));
 		linkwait_stop(w);
 		return;
 	}

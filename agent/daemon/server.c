@@ -15,7 +15,7 @@
 
 #include "lib/cleanup.h"
 #include "log.h"
-#include "proto.h"
+#include "proto/proto.h"
 #include "server.h"
 
 #define MAX_CONNS 64

@@ -6,9 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kernel/kernel.h"
 #include "lib/cleanup.h"
-#include "nft/nft.h"
 #include "services/services.h"
 #include "plan/observed.h"
 #include "status.h"
@@ -103,16 +101,6 @@ void status_record(struct status *st, enum status_origin origin, enum status_res
 		apply_done(&st->last);
 }
 
-static struct backend *first_handler(struct backend *const *bs, size_t n, enum object_kind k)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (backend_handles(bs[i], k))
-			return bs[i];
-	return NULL;
-}
-
 static char *dup_owner(const struct object *o, bool *ok)
 {
 	char *s;
@@ -202,118 +190,103 @@ static void fill_routes(const struct observed *obs, struct proto_status *ret, bo
 	}
 }
 
-/* Observes through the backend handling each of links, addresses and routes (each backend
- * once) and fills the lists. A failure goes to ret->observe_error. */
-static void status_observe(struct backend *const *bs, size_t n, struct proto_status *ret,
-			   bool *ok)
+/* Sets ret->observe_error to what, and *ok false on OOM. */
+static void observe_failed(struct proto_status *ret, const char *what, bool *ok)
 {
-	static const enum object_kind kinds[] = {OBJ_LINK, OBJ_ADDRESS, OBJ_ROUTE};
-	struct backend *seen[ELEMENTSOF(kinds)] = {0};
+	ret->observe_error = strdup(what);
+	if (!ret->observe_error)
+		*ok = false;
+}
+
+/* The router as the engine observes it, into the lists. A failure goes to
+ * ret->observe_error. */
+static void status_observe(struct engine *e, struct proto_status *ret, bool *ok)
+{
+	struct observed obs = {0};
 	struct errlist errs = {0};
-	size_t k, j;
+	struct strbuf msg = {0};
 
-	for (k = 0; k < ELEMENTSOF(kinds) && *ok && !ret->observe_error; k++) {
-		struct backend *b = first_handler(bs, n, kinds[k]);
-		struct observed obs = {0};
-		bool again = false;
-
-		for (j = 0; j < k; j++)
-			again |= seen[j] == b;
-		seen[k] = b;
-		if (!b || again)
-			continue;
-		if (backend_observe(b, &obs, &errs) < 0) {
-			if (asprintf(&ret->observe_error, "%s backend: %s%s%s", b->ops->name,
-				     errs.n ? errs.v[0].pointer : "", errs.n ? ": " : "",
-				     errs.n ? errs.v[0].message : "cannot observe") < 0) {
-				ret->observe_error = NULL;
-				*ok = false;
-			}
-		} else {
-			if (first_handler(bs, n, OBJ_LINK) == b)
-				fill_links(&obs, ret, ok);
-			if (first_handler(bs, n, OBJ_ADDRESS) == b)
-				fill_addrs(&obs, ret, ok);
-			if (first_handler(bs, n, OBJ_ROUTE) == b)
-				fill_routes(&obs, ret, ok);
-		}
-		observed_done(&obs);
+	if (engine_observe(e, &obs, &errs) < 0) {
+		if (!errs.n)
+			strbuf_printf(&msg, "cannot observe the router");
+		else if (errs.v[0].pointer[0])
+			strbuf_printf(&msg, "%s: %s", errs.v[0].pointer, errs.v[0].message);
+		else
+			strbuf_printf(&msg, "%s", errs.v[0].message);
+		observe_failed(ret, strbuf_str(&msg), ok);
+	} else {
+		fill_links(&obs, ret, ok);
+		fill_addrs(&obs, ret, ok);
+		fill_routes(&obs, ret, ok);
 	}
+	if (msg.oom)
+		*ok = false;
+	strbuf_done(&msg);
+	observed_done(&obs);
 	errlist_done(&errs);
 }
 
-/* The rules' counters, from the backend of firewall rules when it counts them (nftables). */
-static void status_counters(struct backend *const *bs, size_t n, struct proto_status *ret,
-			    bool *ok)
+/* A link's counters, when the engine counted that link. */
+static void link_counters(struct proto_status_link *l, const struct counterlist *cs)
 {
-	struct backend *b = first_handler(bs, n, OBJ_FW_RULE);
-	struct nft_counter *v = NULL;
-	struct strbuf err = {0};
-	size_t nv = 0, i;
-	int r;
+	size_t i;
 
-	if (!b)
-		return;
-	r = backend_nft_counters(b, &v, &nv, &err);
-	if (r == -EOPNOTSUPP) {
-		strbuf_done(&err);
-		return;
-	}
-	if (r < 0) {
-		if (asprintf(&ret->observe_error, "%s backend: %s", b->ops->name,
-			     err.len ? strbuf_str(&err) : strerror(-r)) < 0) {
-			ret->observe_error = NULL;
-			*ok = false;
-		}
-		strbuf_done(&err);
-		return;
-	}
-	strbuf_done(&err);
-	ret->has_rules = true;
-	ret->rules = calloc(nv ? nv : 1, sizeof(*ret->rules));
-	if (!ret->rules)
-		*ok = false;
-	for (i = 0; ret->rules && i < nv; i++) {
-		struct proto_status_rule *d = &ret->rules[ret->n_rules++];
+	for (i = 0; i < cs->n; i++) {
+		const struct counter *c = &cs->v[i];
 
-		d->pointer = dup_str(v[i].pointer, ok);
-		if (v[i].comment)
-			d->comment = dup_str(v[i].comment, ok);
-		d->packets = v[i].packets;
-		d->bytes = v[i].bytes;
+		if (c->kind != OBJ_LINK || strcmp(l->name, c->name))
+			continue;
+		l->has_counters = true;
+		l->rx_packets = c->rx.packets;
+		l->rx_bytes = c->rx.bytes;
+		l->rx_errors = c->rx.errors;
+		l->rx_dropped = c->rx.dropped;
+		l->tx_packets = c->tx.packets;
+		l->tx_bytes = c->tx.bytes;
+		l->tx_errors = c->tx.errors;
+		l->tx_dropped = c->tx.dropped;
+		return;
 	}
-	nft_counters_free(v, nv);
 }
 
-/* The links' traffic counters, from the backend of links when it counts them (the kernel). */
-static void status_link_counters(struct backend *const *bs, size_t n, struct proto_status *ret)
+/* The links' traffic and the intent rules' matches, as the backends count them: on the links,
+ * and the rules' list (there when some backend counts rules, even none). A failure goes to
+ * ret->observe_error. */
+static void status_counters(struct engine *e, struct proto_status *ret, bool *ok)
 {
-	struct backend *b = first_handler(bs, n, OBJ_LINK);
-	struct link_counters *v = NULL;
+	const unsigned rules = BACKEND_KIND(OBJ_FW_RULE) | BACKEND_KIND(OBJ_NAT_RULE);
+	struct counterlist cs = {0};
 	struct strbuf err = {0};
-	size_t nv = 0, i, j;
+	size_t i;
 
-	/* Counters are extra information: without them status still answers. */
-	if (b && backend_kernel_counters(b, &v, &nv, &err) >= 0)
-		for (i = 0; i < ret->n_links; i++)
-			for (j = 0; j < nv; j++) {
-				struct proto_status_link *l = &ret->links[i];
-
-				if (strcmp(l->name, v[j].name))
-					continue;
-				l->has_counters = true;
-				l->rx_packets = v[j].rx_packets;
-				l->rx_bytes = v[j].rx_bytes;
-				l->rx_errors = v[j].rx_errors;
-				l->rx_dropped = v[j].rx_dropped;
-				l->tx_packets = v[j].tx_packets;
-				l->tx_bytes = v[j].tx_bytes;
-				l->tx_errors = v[j].tx_errors;
-				l->tx_dropped = v[j].tx_dropped;
-				break;
-			}
-	free(v);
+	if (engine_counters(e, &cs, &err) < 0) {
+		observe_failed(ret, err.len ? strbuf_str(&err) : "cannot read the counters", ok);
+		strbuf_done(&err);
+		return;
+	}
 	strbuf_done(&err);
+	for (i = 0; i < ret->n_links; i++)
+		link_counters(&ret->links[i], &cs);
+	ret->has_rules = cs.kinds & rules;
+	if (ret->has_rules) {
+		ret->rules = calloc(cs.n ? cs.n : 1, sizeof(*ret->rules));
+		if (!ret->rules)
+			*ok = false;
+	}
+	for (i = 0; ret->rules && i < cs.n; i++) {
+		const struct counter *c = &cs.v[i];
+		struct proto_status_rule *d;
+
+		if (!(BACKEND_KIND(c->kind) & rules) || !c->pointer)
+			continue;
+		d = &ret->rules[ret->n_rules++];
+		d->pointer = dup_str(c->pointer, ok);
+		if (c->comment)
+			d->comment = dup_str(c->comment, ok);
+		d->packets = c->rx.packets;
+		d->bytes = c->rx.bytes;
+	}
+	counterlist_done(&cs);
 }
 
 static void copy_apply(const struct proto_status_apply *a, struct proto_status_apply *d, bool *ok)
@@ -328,10 +301,8 @@ static void copy_apply(const struct proto_status_apply *a, struct proto_status_a
 }
 
 /* The daemons of the services backend, when there is one. */
-static void status_services(struct backend *const *bs, size_t n, struct proto_status *ret,
-			    bool *ok)
+static void status_services(struct backend *b, struct proto_status *ret, bool *ok)
 {
-	struct backend *b = first_handler(bs, n, OBJ_FILE);
 	struct services_status v[8];
 	size_t nv, i;
 
@@ -354,7 +325,7 @@ static void status_services(struct backend *const *bs, size_t n, struct proto_st
 	}
 }
 
-int status_build(const struct status *st, struct backend *const *backends, size_t n,
+int status_build(const struct status *st, struct engine *e, struct backend *services,
 		 int64_t applied_generation, bool in_effect, struct proto_status *ret)
 {
 	bool ok = true;
@@ -369,13 +340,11 @@ int status_build(const struct status *st, struct backend *const *backends, size_
 	ret->started = dup_str(st->started, &ok);
 	copy_apply(&st->last, &ret->last, &ok);
 	if (ok)
-		status_observe(backends, n, ret, &ok);
+		status_observe(e, ret, &ok);
 	if (ok && !ret->observe_error)
-		status_link_counters(backends, n, ret);
-	if (ok && !ret->observe_error)
-		status_counters(backends, n, ret, &ok);
+		status_counters(e, ret, &ok);
 	if (ok)
-		status_services(backends, n, ret, &ok);
+		status_services(services, ret, &ok);
 	if (!ok) {
 		proto_status_done(ret);
 		return -ENOMEM;

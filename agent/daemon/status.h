@@ -11,8 +11,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
-#include "plan/backend.h"
-#include "proto.h"
+#include "proto/proto.h"
 
 /* Where an apply came from. */
 enum status_origin { ORIGIN_SOCKET, ORIGIN_SERIAL, ORIGIN_BOOT, ORIGIN_PAYLOAD };
@@ -40,10 +39,11 @@ void status_done(struct status *st);
 void status_record(struct status *st, enum status_origin origin, enum status_result result,
 		   int64_t generation, const struct apply_result *res);
 
-/* Fills ret (released with proto_status_done). The router is observed through the backends
- * (each part from the first backend that handles its kind); an observation failure is
- * reported in ret->observe_error. 0 or -ENOMEM. */
-int status_build(const struct status *st, struct backend *const *backends, size_t n,
+/* Fills ret (released with proto_status_done). The router is observed and its counters read
+ * through the engine (engine_observe, engine_counters); a failure of either is reported in
+ * ret->observe_error. The daemons are those of services, the services backend, or none when
+ * it is NULL. 0 or -ENOMEM. */
+int status_build(const struct status *st, struct engine *e, struct backend *services,
 		 int64_t applied_generation, bool in_effect, struct proto_status *ret);
 
 /* The current wall-clock time as ISO 8601 with milliseconds, UTC ("...T10:00:00.123Z"). */

@@ -12,6 +12,7 @@ struct engine {
 	struct backend **backends;
 	size_t n_backends;
 	char *confdir;
+	struct plan_cache cache; /* from one plan to the next */
 };
 
 struct engine *engine_new(struct backend **backends, size_t n, const char *confdir)
@@ -43,6 +44,7 @@ struct engine *engine_free(struct engine *e)
 		backend_free(e->backends[i]);
 	free(e->backends);
 	free(e->confdir);
+	plan_cache_done(&e->cache);
 	free(e);
 	return NULL;
 }
@@ -102,7 +104,7 @@ static int engine_merge(const struct engine *e, const struct backend *b, struct 
 	return 0;
 }
 
-static int engine_observe(struct engine *e, struct observed *ret, struct errlist *errs)
+int engine_observe(struct engine *e, struct observed *ret, struct errlist *errs)
 {
 	struct observed obs = {0};
 	size_t i;
@@ -124,15 +126,42 @@ static int engine_observe(struct engine *e, struct observed *ret, struct errlist
 	return 0;
 }
 
+int engine_counters(struct engine *e, struct counterlist *ret, struct strbuf *err)
+{
+	struct counterlist all = {0};
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < e->n_backends && r >= 0; i++) {
+		struct counterlist part = {0};
+		struct strbuf msg = {0};
+
+		r = backend_counters(e->backends[i], &part, &msg);
+		if (r < 0)
+			strbuf_printf(err, "%s backend: %s", e->backends[i]->ops->name,
+				      msg.len ? strbuf_str(&msg) : strerror(-r));
+		else
+			r = counterlist_move(&all, &part);
+		counterlist_done(&part);
+		strbuf_done(&msg);
+	}
+	if (r < 0) {
+		counterlist_done(&all);
+		return r;
+	}
+	*ret = all;
+	return 0;
+}
+
 int engine_plan(struct engine *e, const struct intent *in, struct oplist *ret,
-		struct errlist *errs)
+		struct missing_links *missing, struct errlist *errs)
 {
 	struct observed obs = {0};
 	int r;
 
 	r = engine_observe(e, &obs, errs);
 	if (r >= 0)
-		r = plan_build(in, &obs, e->confdir, ret, errs);
+		r = plan_build(in, &obs, e->confdir, &e->cache, ret, missing, errs);
 	observed_done(&obs);
 	return r;
 }
@@ -224,7 +253,7 @@ int engine_apply(struct engine *e, const struct intent *in, struct apply_result 
 
 	*res = (struct apply_result){0};
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	r = engine_plan(e, in, &ops, &res->errs);
+	r = engine_plan(e, in, &ops, NULL, &res->errs);
 	if (r < 0) {
 		res->status = APPLY_FAILED;
 		goto out;

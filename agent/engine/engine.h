@@ -53,10 +53,21 @@ struct engine;
 struct engine *engine_new(struct backend **backends, size_t n, const char *confdir);
 struct engine *engine_free(struct engine *e);
 
+/* The router as the backends observe it: each part (hostname, links, addresses, routes, the
+ * firewall's objects, files) from the first backend that handles its kind. 0, or a negative
+ * errno with the errors reported (*ret untouched). */
+int engine_observe(struct engine *e, struct observed *ret, struct errlist *errs);
+
+/* What the backends count of their objects (backend_ops.counters), from each backend that
+ * counts, in the engine's order. 0, or a negative errno with "BACKEND backend: reason" in err
+ * (*ret untouched). */
+int engine_counters(struct engine *e, struct counterlist *ret, struct strbuf *err);
+
 /* Observes through every backend and plans the intent. 0, -EINVAL (errors reported: the
- * observed state, or a plan error at the intent's pointers), or another negative errno. */
+ * observed state, or a plan error at the intent's pointers), or another negative errno.
+ * missing (NULL: not wanted): see plan_build. */
 int engine_plan(struct engine *e, const struct intent *in, struct oplist *ret,
-		struct errlist *errs);
+		struct missing_links *missing, struct errlist *errs);
 
 /* Observes, plans and applies. Returns 0 with res filled (whatever the status), or a
  * negative errno when not even the result could be built (out of memory). */

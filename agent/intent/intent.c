@@ -16,42 +16,58 @@ void strv_free(char **v, size_t n)
 	free(v);
 }
 
+/* The reference counting of a shared section: type_ref() and type_unref(), which frees it with
+ * destroy() at the last reference. */
+#define DEFINE_SECTION_REF_UNREF(type, destroy)                                                    \
+	struct type *type##_ref(struct type *s)                                                    \
+	{                                                                                          \
+		if (s)                                                                             \
+			s->refs++;                                                                 \
+		return s;                                                                          \
+	}                                                                                          \
+	struct type *type##_unref(struct type *s)                                                  \
+	{                                                                                          \
+		if (s && !--s->refs)                                                               \
+			destroy(s);                                                                \
+		return NULL;                                                                       \
+	}
+
+DEFINE_SECTION_REF_UNREF(routes, free_routes)
+DEFINE_SECTION_REF_UNREF(firewall, free_firewall)
+DEFINE_SECTION_REF_UNREF(nat, free_nat)
+DEFINE_SECTION_REF_UNREF(dhcp, free_dhcp)
+
+struct intent *intent_new(void)
+{
+	struct intent *in = calloc(1, sizeof(*in));
+
+	if (!in)
+		return NULL;
+	in->routes = calloc(1, sizeof(*in->routes));
+	in->firewall = calloc(1, sizeof(*in->firewall));
+	in->nat = calloc(1, sizeof(*in->nat));
+	in->dhcp = calloc(1, sizeof(*in->dhcp));
+	if (!in->routes || !in->firewall || !in->nat || !in->dhcp)
+		return intent_free(in);
+	in->routes->refs = in->firewall->refs = in->nat->refs = in->dhcp->refs = 1;
+	return in;
+}
+
 struct intent *intent_free(struct intent *in)
 {
 	if (!in)
 		return NULL;
 	free_interfaces(in);
-	if (!(in->shared & INTENT_SHARES_ROUTES))
-		free_routes(in);
-	if (!(in->shared & INTENT_SHARES_FIREWALL))
-		free_firewall(in);
-	if (!(in->shared & INTENT_SHARES_NAT))
-		free_nat(in);
-	if (!(in->shared & INTENT_SHARES_DHCP))
-		free_dhcp(in);
+	routes_unref(in->routes);
+	firewall_unref(in->firewall);
+	nat_unref(in->nat);
+	dhcp_unref(in->dhcp);
 	free_dns(in);
 	free_vpn(in);
 	free_vrrp(in);
 	free(in->hostname);
 	free(in);
 	return NULL;
-}
-
-struct intent_memo *intent_memo_free(struct intent_memo *m)
-{
-	size_t i;
-
-	for (i = 0; m && i < _INTENT_MEMO_MAX; i++)
-		if (m->slot[i].data)
-			m->slot[i].release(m->slot[i].data);
-	free(m);
-	return NULL;
-}
-
-void intent_adopt(struct intent *in, struct intent *prev)
-{
-	prev->shared |= in->shared;
-	in->shared = 0;
 }
 
 const struct iface *intent_iface(const struct intent *in, const char *name)
@@ -68,9 +84,9 @@ const struct fw_set *intent_fw_set(const struct intent *in, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < in->firewall.n_sets; i++)
-		if (!strcmp(in->firewall.sets[i].name, name))
-			return &in->firewall.sets[i];
+	for (i = 0; i < in->firewall->n_sets; i++)
+		if (!strcmp(in->firewall->sets[i].name, name))
+			return &in->firewall->sets[i];
 	return NULL;
 }
 
@@ -98,9 +114,9 @@ const struct dhcp_pool *intent_dhcp(const struct intent *in, const char *iface)
 {
 	size_t i;
 
-	for (i = 0; i < in->n_dhcp; i++)
-		if (!strcmp(in->dhcp[i].interface, iface))
-			return &in->dhcp[i];
+	for (i = 0; i < in->dhcp->n; i++)
+		if (!strcmp(in->dhcp->v[i].interface, iface))
+			return &in->dhcp->v[i];
 	return NULL;
 }
 

@@ -10,7 +10,11 @@
  *  - Optional fields have a presence bit in `has` (FOO_HAS_BAR); defaults are filled in by the
  *    parser, so a reader never has to know them, and `has` still tells whether the operator
  *    wrote the field.
- *  - The model owns all its memory; intent_free() releases it.
+ *  - The model owns all its memory; intent_free() releases it. The sections that an intent
+ *    read against another may share with it (routes, firewall, NAT, DHCP) are reference
+ *    counted: each holder (an intent, or a later layer keeping what it derived from the
+ *    section) holds a reference, and the last one frees the section. A section never
+ *    changes once read; its count is the one field that does.
  */
 #pragma once
 
@@ -59,6 +63,12 @@ struct route {
 	struct ip_addr via;
 	char *interface;
 	uint32_t metric; /* default 0 */
+};
+
+struct routes {
+	unsigned refs;
+	struct route *v;
+	size_t n;
 };
 
 /* ---- firewall ---- */
@@ -136,30 +146,12 @@ struct fw_chain {
 	size_t n_rules;
 };
 
-/* What later steps derive from a section alone, kept with the section, which never changes
- * once read and goes along when shared: each step fills its own slot's data (and release), and
- * the section's owner releases them with the section. */
-enum intent_memo_slot {
-	INTENT_MEMO_OBJECTS, /* the plan objects (plan/desired-fw.c) */
-	INTENT_MEMO_NFT,     /* the section's part of the nftables table (nft/nft-compile.c) */
-	_INTENT_MEMO_MAX,
-};
-
-struct intent_memo {
-	struct {
-		void *data;
-		void (*release)(void *data);
-	} slot[_INTENT_MEMO_MAX];
-};
-
-struct intent_memo *intent_memo_free(struct intent_memo *m);
-
 struct firewall {
+	unsigned refs;
 	bool present;
 	struct fw_set *sets;
 	size_t n_sets;
 	struct fw_chain chains[_FW_CHAIN_MAX];
-	struct intent_memo *memo; /* NULL when absent (or out of memory) */
 };
 
 /* ---- nat ---- */
@@ -213,6 +205,7 @@ struct nat_one_to_one {
 };
 
 struct nat {
+	unsigned refs;
 	bool present;
 	struct nat_source *source;
 	size_t n_source;
@@ -220,7 +213,6 @@ struct nat {
 	size_t n_destination;
 	struct nat_one_to_one *one_to_one;
 	size_t n_one_to_one;
-	struct intent_memo *memo; /* NULL when absent (or out of memory) */
 };
 
 /* ---- dhcp ---- */
@@ -288,6 +280,12 @@ struct dhcp_pool {
 	char *ipv6_ptr;
 	struct addr_range *ipv6_ranges;
 	size_t n_ipv6_ranges;
+};
+
+struct dhcp {
+	unsigned refs;
+	struct dhcp_pool *v; /* the pools */
+	size_t n;
 };
 
 /* ---- dns ---- */
@@ -451,37 +449,36 @@ enum {
 	INTENT_HAS_ROUTES = 1 << 1,
 };
 
-/* Sections an intent read against another (intent_load_tree_from) shares with it: the other's
- * until intent_adopt(). */
-enum {
-	INTENT_SHARES_ROUTES = 1 << 0,
-	INTENT_SHARES_FIREWALL = 1 << 1,
-	INTENT_SHARES_NAT = 1 << 2,
-	INTENT_SHARES_DHCP = 1 << 3,
-};
-
 struct intent {
 	unsigned has;
-	unsigned shared; /* INTENT_SHARES_*: not freed with this intent */
 	int64_t version;
 	int64_t generation;
 	char *hostname;
 	struct iface *ifaces;
 	size_t n_ifaces;
-	struct route *routes;
-	size_t n_routes;
-	struct firewall firewall;
-	struct nat nat;
-	struct dhcp_pool *dhcp;
-	size_t n_dhcp;
+	/* Never NULL in a loaded intent (empty when the document has no such section); maybe
+	 * shared with other intents (intent_load_tree_from). */
+	struct routes *routes;
+	struct firewall *firewall;
+	struct nat *nat;
+	struct dhcp *dhcp;
 	struct dns dns;
 	struct vpn vpn;
 	struct vrrp vrrp;
 };
 
 struct intent *intent_free(struct intent *in);
-/* in takes over the sections it shares with prev, which keeps them only until it is freed. */
-void intent_adopt(struct intent *in, struct intent *prev);
+
+/* A reference more to a shared section (NULL-safe), and one less: the last frees it. The unref
+ * functions return NULL. */
+struct routes *routes_ref(struct routes *s);
+struct routes *routes_unref(struct routes *s);
+struct firewall *firewall_ref(struct firewall *s);
+struct firewall *firewall_unref(struct firewall *s);
+struct nat *nat_ref(struct nat *s);
+struct nat *nat_unref(struct nat *s);
+struct dhcp *dhcp_ref(struct dhcp *s);
+struct dhcp *dhcp_unref(struct dhcp *s);
 
 /* Look-ups by name; NULL when absent. */
 const struct iface *intent_iface(const struct intent *in, const char *name);

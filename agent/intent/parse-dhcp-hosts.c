@@ -174,8 +174,8 @@ void check_dhcp_hosts(const struct intent *in, struct errlist *errs)
 	size_t total = 0, i, j, n;
 	unsigned k;
 
-	for (i = 0; i < in->n_dhcp; i++)
-		total += in->dhcp[i].n_hosts;
+	for (i = 0; i < in->dhcp->n; i++)
+		total += in->dhcp->v[i].n_hosts;
 	if (total < 2)
 		return;
 	refs = calloc(total, sizeof(*refs));
@@ -185,13 +185,13 @@ void check_dhcp_hosts(const struct intent *in, struct errlist *errs)
 	}
 	for (k = HOST_KEY_NAME; k <= HOST_KEY_V6; k++) {
 		n = 0;
-		for (i = 0; i < in->n_dhcp; i++)
-			for (j = 0; j < in->dhcp[i].n_hosts; j++) {
-				const struct dhcp_host *h = &in->dhcp[i].hosts[j];
+		for (i = 0; i < in->dhcp->n; i++)
+			for (j = 0; j < in->dhcp->v[i].n_hosts; j++) {
+				const struct dhcp_host *h = &in->dhcp->v[i].hosts[j];
 
 				if ((h->has & need[k]) != need[k])
 					continue;
-				refs[n].pool = &in->dhcp[i];
+				refs[n].pool = &in->dhcp->v[i];
 				refs[n].host = h;
 				refs[n].seq = n;
 				n++;

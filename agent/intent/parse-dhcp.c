@@ -260,8 +260,8 @@ void parse_dhcp(struct jr *r, const struct json_t *v, struct intent *in)
 
 	if (!jr_map(r, v, LIMIT_LIST) || jr_size(v) == 0)
 		return;
-	in->dhcp = calloc(jr_size(v), sizeof(*in->dhcp));
-	if (!in->dhcp) {
+	in->dhcp->v = calloc(jr_size(v), sizeof(*in->dhcp->v));
+	if (!in->dhcp->v) {
 		jr_error(r, "out of memory");
 		return;
 	}
@@ -269,7 +269,7 @@ void parse_dhcp(struct jr *r, const struct json_t *v, struct intent *in)
 		size_t mark = jr_push_key(r, key);
 
 		if (check_map_name(r, key))
-			parse_pool(r, key, val, &in->dhcp[in->n_dhcp++]);
+			parse_pool(r, key, val, &in->dhcp->v[in->dhcp->n++]);
 		jr_pop(r, mark);
 	}
 }
@@ -525,8 +525,8 @@ void check_dhcp(const struct intent *in, struct errlist *errs)
 {
 	size_t i;
 
-	for (i = 0; i < in->n_dhcp; i++)
-		check_pool(in, errs, &in->dhcp[i]);
+	for (i = 0; i < in->dhcp->n; i++)
+		check_pool(in, errs, &in->dhcp->v[i]);
 	check_dhcp_hosts(in, errs);
 }
 
@@ -541,12 +541,12 @@ static void ranges_free(struct addr_range *v, size_t n)
 	free(v);
 }
 
-void free_dhcp(struct intent *in)
+void free_dhcp(struct dhcp *s)
 {
 	size_t i, j;
 
-	for (i = 0; i < in->n_dhcp; i++) {
-		struct dhcp_pool *pool = &in->dhcp[i];
+	for (i = 0; i < s->n; i++) {
+		struct dhcp_pool *pool = &s->v[i];
 
 		free(pool->interface);
 		free(pool->ptr);
@@ -565,5 +565,6 @@ void free_dhcp(struct intent *in)
 		free(pool->ipv6_ptr);
 		ranges_free(pool->ipv6_ranges, pool->n_ipv6_ranges);
 	}
-	free(in->dhcp);
+	free(s->v);
+	free(s);
 }

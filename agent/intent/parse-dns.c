@@ -70,15 +70,15 @@ static void parse_listen(struct jr *r, const struct json_t *v, struct intent *in
 
 	if (!jr_member(v, "listen")) {
 		/* Every interface with a DHCP pool ("dhcp" is parsed before "dns"). */
-		if (in->n_dhcp) {
-			dns->listen = calloc(in->n_dhcp, sizeof(char *));
+		if (in->dhcp->n) {
+			dns->listen = calloc(in->dhcp->n, sizeof(char *));
 			if (!dns->listen) {
 				jr_error(r, "out of memory");
 				return;
 			}
 		}
-		for (i = 0; i < in->n_dhcp; i++) {
-			dns->listen[i] = strdup(in->dhcp[i].interface);
+		for (i = 0; i < in->dhcp->n; i++) {
+			dns->listen[i] = strdup(in->dhcp->v[i].interface);
 			if (!dns->listen[i]) {
 				jr_error(r, "out of memory");
 				return;
@@ -281,23 +281,23 @@ static struct dns_name *dhcp_names(const struct intent *in, size_t *ret_n)
 	struct dns_name *v;
 	size_t total = 0, n = 0, i, j;
 
-	for (i = 0; i < in->n_dhcp; i++)
-		total += in->dhcp[i].n_hosts * 2;
+	for (i = 0; i < in->dhcp->n; i++)
+		total += in->dhcp->v[i].n_hosts * 2;
 	if (!total)
 		return NULL;
 	v = calloc(total, sizeof(*v));
 	if (!v)
 		return NULL;
-	for (i = 0; i < in->n_dhcp; i++)
-		for (j = 0; j < in->dhcp[i].n_hosts; j++) {
-			const struct dhcp_host *h = &in->dhcp[i].hosts[j];
+	for (i = 0; i < in->dhcp->n; i++)
+		for (j = 0; j < in->dhcp->v[i].n_hosts; j++) {
+			const struct dhcp_host *h = &in->dhcp->v[i].hosts[j];
 			struct strbuf fqdn = {0};
 
 			v[n] = (struct dns_name){.name = h->name, .ptr = h->ptr, .seq = n};
 			n++;
-			if (!(in->dhcp[i].has & DHCP_HAS_DOMAIN))
+			if (!(in->dhcp->v[i].has & DHCP_HAS_DOMAIN))
 				continue;
-			strbuf_printf(&fqdn, "%s.%s", h->name, in->dhcp[i].domain);
+			strbuf_printf(&fqdn, "%s.%s", h->name, in->dhcp->v[i].domain);
 			v[n] = (struct dns_name){.ptr = h->ptr, .seq = n};
 			v[n].owned = strbuf_steal(&fqdn);
 			v[n].name = v[n].owned ? v[n].owned : h->name;

@@ -105,7 +105,7 @@ static void parse_chain(struct jr *r, const struct json_t *v, struct rule_ctx *c
 
 void parse_firewall(struct jr *r, const struct json_t *v, struct intent *in)
 {
-	struct firewall *fw = &in->firewall;
+	struct firewall *fw = in->firewall;
 	struct rule_ctx c = {.fw = fw};
 	const struct json_t *sets;
 	bool *set_bad = NULL;
@@ -113,7 +113,6 @@ void parse_firewall(struct jr *r, const struct json_t *v, struct intent *in)
 	int k;
 
 	fw->present = true;
-	fw->memo = calloc(1, sizeof(*fw->memo));
 	for (k = 0; k < _FW_CHAIN_MAX; k++)
 		fw->chains[k].policy = default_policy[k];
 	if (!jr_object(r, v, firewall_keys))
@@ -158,7 +157,7 @@ void check_firewall(const struct intent *in, struct errlist *errs)
 	size_t k, i;
 
 	for (k = 0; k < _FW_CHAIN_MAX; k++) {
-		const struct fw_chain *ch = &in->firewall.chains[k];
+		const struct fw_chain *ch = &in->firewall->chains[k];
 
 		for (i = 0; i < ch->n_rules; i++) {
 			const struct fw_rule *rule = &ch->rules[i];
@@ -189,9 +188,8 @@ static void fw_rule_free(struct fw_rule *rule)
 	free(rule->comment);
 }
 
-void free_firewall(struct intent *in)
+void free_firewall(struct firewall *fw)
 {
-	struct firewall *fw = &in->firewall;
 	size_t i, k;
 
 	for (i = 0; i < fw->n_sets; i++) {
@@ -207,5 +205,5 @@ void free_firewall(struct intent *in)
 		free(fw->chains[k].rules);
 		free(fw->chains[k].ptr);
 	}
-	intent_memo_free(fw->memo);
+	free(fw);
 }

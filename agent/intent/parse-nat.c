@@ -168,10 +168,9 @@ static int parse_one(struct jr *r, const struct json_t *v, void *ret)
 
 void parse_nat(struct jr *r, const struct json_t *v, struct intent *in)
 {
-	struct nat *nat = &in->nat;
+	struct nat *nat = in->nat;
 
 	nat->present = true;
-	nat->memo = calloc(1, sizeof(*nat->memo));
 	if (!jr_object(r, v, nat_keys))
 		return;
 	read_array(r, v, "source", false, LIMIT_MANY, sizeof(*nat->source), parse_source,
@@ -376,7 +375,7 @@ out:
 
 void check_nat(const struct intent *in, struct errlist *errs)
 {
-	const struct nat *nat = &in->nat;
+	const struct nat *nat = in->nat;
 	struct owned_addrs owned = {0};
 	/* Thousands of forwards on an interface of hundreds of addresses: looked up, not scanned
 	 * (out of memory: scanned). */
@@ -401,9 +400,8 @@ void check_nat(const struct intent *in, struct errlist *errs)
 	check_one_to_one_addrs(nat, errs);
 }
 
-void free_nat(struct intent *in)
+void free_nat(struct nat *nat)
 {
-	struct nat *nat = &in->nat;
 	size_t i;
 
 	for (i = 0; i < nat->n_source; i++) {
@@ -422,5 +420,5 @@ void free_nat(struct intent *in)
 		free(nat->one_to_one[i].interface);
 	}
 	free(nat->one_to_one);
-	intent_memo_free(nat->memo);
+	free(nat);
 }

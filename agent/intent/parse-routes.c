@@ -47,8 +47,8 @@ static int parse_route(struct jr *r, const struct json_t *v, void *ret)
 
 void parse_routes(struct jr *r, const struct json_t *v, struct intent *in)
 {
-	if (read_array_value(r, v, LIMIT_MANY, sizeof(struct route), parse_route, &in->routes,
-			     &in->n_routes) >= 0)
+	if (read_array_value(r, v, LIMIT_MANY, sizeof(struct route), parse_route, &in->routes->v,
+			     &in->routes->n) >= 0)
 		in->has |= INTENT_HAS_ROUTES;
 }
 
@@ -106,17 +106,17 @@ static void check_route_duplicates(const struct intent *in, struct errlist *errs
 	const struct route **v;
 	size_t i, first = 0;
 
-	if (in->n_routes < 2)
+	if (in->routes->n < 2)
 		return;
-	v = calloc(in->n_routes, sizeof(*v));
+	v = calloc(in->routes->n, sizeof(*v));
 	if (!v) {
 		errs->oom = 1;
 		return;
 	}
-	for (i = 0; i < in->n_routes; i++)
-		v[i] = &in->routes[i];
-	qsort(v, in->n_routes, sizeof(*v), route_key_cmp);
-	for (i = 1; i < in->n_routes; i++) {
+	for (i = 0; i < in->routes->n; i++)
+		v[i] = &in->routes->v[i];
+	qsort(v, in->routes->n, sizeof(*v), route_key_cmp);
+	for (i = 1; i < in->routes->n; i++) {
 		if (addr_equal(&v[i]->to.addr, &v[first]->to.addr) &&
 		    v[i]->to.len == v[first]->to.len && route_metric(v[i]) == route_metric(v[first]))
 			errlist_add_at(errs, v[i]->ptr, "/to",
@@ -135,8 +135,8 @@ void check_routes(const struct intent *in, struct errlist *errs)
 {
 	size_t i;
 
-	for (i = 0; i < in->n_routes; i++) {
-		const struct route *rt = &in->routes[i];
+	for (i = 0; i < in->routes->n; i++) {
+		const struct route *rt = &in->routes->v[i];
 		const char *dev = rt->has & ROUTE_HAS_INTERFACE ? rt->interface : NULL;
 		char buf[ADDR_STRLEN];
 
@@ -155,13 +155,14 @@ void check_routes(const struct intent *in, struct errlist *errs)
 	check_route_duplicates(in, errs);
 }
 
-void free_routes(struct intent *in)
+void free_routes(struct routes *s)
 {
 	size_t i;
 
-	for (i = 0; i < in->n_routes; i++) {
-		free(in->routes[i].interface);
-		free(in->routes[i].ptr);
+	for (i = 0; i < s->n; i++) {
+		free(s->v[i].interface);
+		free(s->v[i].ptr);
 	}
-	free(in->routes);
+	free(s->v);
+	free(s);
 }

@@ -11,28 +11,30 @@
 
 DEFINE_PTR_CLEANUP(struct intent, intent_free)
 
-/* A section read against a previous intent takes its parts from it (see parse.h). */
+/* A section read against a previous intent is a reference to its section (see parse.h). */
 static void share_routes(struct intent *in, const struct intent *prev)
 {
-	in->routes = prev->routes;
-	in->n_routes = prev->n_routes;
+	routes_unref(in->routes);
+	in->routes = routes_ref(prev->routes);
 	in->has |= prev->has & INTENT_HAS_ROUTES;
 }
 
 static void share_firewall(struct intent *in, const struct intent *prev)
 {
-	in->firewall = prev->firewall;
+	firewall_unref(in->firewall);
+	in->firewall = firewall_ref(prev->firewall);
 }
 
 static void share_nat(struct intent *in, const struct intent *prev)
 {
-	in->nat = prev->nat;
+	nat_unref(in->nat);
+	in->nat = nat_ref(prev->nat);
 }
 
 static void share_dhcp(struct intent *in, const struct intent *prev)
 {
-	in->dhcp = prev->dhcp;
-	in->n_dhcp = prev->n_dhcp;
+	dhcp_unref(in->dhcp);
+	in->dhcp = dhcp_ref(prev->dhcp);
 }
 
 /* share: for the sections whose reading uses their own value only (their checks may look at
@@ -42,16 +44,15 @@ static const struct {
 	void (*parse)(struct jr *r, const struct json_t *v, struct intent *in);
 	void (*check)(const struct intent *in, struct errlist *errs);
 	void (*share)(struct intent *in, const struct intent *prev);
-	unsigned shares;
 } sections[] = {
-	{"interfaces", parse_interfaces, check_interfaces, NULL, 0},
-	{"routes", parse_routes, check_routes, share_routes, INTENT_SHARES_ROUTES},
-	{"firewall", parse_firewall, check_firewall, share_firewall, INTENT_SHARES_FIREWALL},
-	{"nat", parse_nat, check_nat, share_nat, INTENT_SHARES_NAT},
-	{"dhcp", parse_dhcp, check_dhcp, share_dhcp, INTENT_SHARES_DHCP},
-	{"dns", parse_dns, check_dns, NULL, 0},
-	{"vpn", parse_vpn, check_vpn, NULL, 0},
-	{"vrrp", parse_vrrp, check_vrrp, NULL, 0},
+	{"interfaces", parse_interfaces, check_interfaces, NULL},
+	{"routes", parse_routes, check_routes, share_routes},
+	{"firewall", parse_firewall, check_firewall, share_firewall},
+	{"nat", parse_nat, check_nat, share_nat},
+	{"dhcp", parse_dhcp, check_dhcp, share_dhcp},
+	{"dns", parse_dns, check_dns, NULL},
+	{"vpn", parse_vpn, check_vpn, NULL},
+	{"vrrp", parse_vrrp, check_vrrp, NULL},
 };
 
 static const char *const top_keys[] = {
@@ -86,7 +87,6 @@ static void parse_top(struct jr *r, const struct json_t *root, const struct json
 			continue;
 		if (prev && sections[i].share && v == jr_member(prev_root, sections[i].key)) {
 			sections[i].share(in, prev);
-			in->shared |= sections[i].shares;
 			continue;
 		}
 		mark = jr_push_key(r, sections[i].key);
@@ -98,7 +98,7 @@ static void parse_top(struct jr *r, const struct json_t *root, const struct json
 int intent_load_tree_from(const struct json_t *root, const struct json_t *prev_root,
 			  const struct intent *prev, struct intent **ret, struct errlist *errs)
 {
-	_cleanup_(intent_freep) struct intent *in = calloc(1, sizeof(*in));
+	_cleanup_(intent_freep) struct intent *in = intent_new();
 	struct jr r = {.errs = errs};
 	size_t before = errs->n, i;
 

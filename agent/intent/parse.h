@@ -24,8 +24,8 @@ int intent_load_tree(const struct json_t *root, struct intent **ret, struct errl
  * The same, read against prev, the intent of prev_root: a section whose value in root is
  * prev_root's own (the same address: the daemon's request reader shares the values of the
  * members whose text did not change) and whose reading depends on nothing else is prev's,
- * shared instead of read again (INTENT_SHARES_*); every check still runs on the whole intent.
- * prev must outlive the result, or give it its sections with intent_adopt().
+ * shared instead of read again (a reference to it: routes, firewall, NAT, DHCP); every check
+ * still runs on the whole intent. The result does not depend on prev once returned.
  */
 int intent_load_tree_from(const struct json_t *root, const struct json_t *prev_root,
 			  const struct intent *prev, struct intent **ret, struct errlist *errs);

@@ -29,12 +29,16 @@ void check_dns(const struct intent *in, struct errlist *errs);
 void check_vpn(const struct intent *in, struct errlist *errs);
 void check_vrrp(const struct intent *in, struct errlist *errs);
 
-/* Each section frees its part of the model (called by intent_free). */
+/* An intent with its shared sections allocated and empty (one reference each), or NULL. */
+struct intent *intent_new(void);
+
+/* Each section frees its part of the model (called by intent_free); a shared section frees
+ * itself too (called at its last reference). */
 void free_interfaces(struct intent *in);
-void free_routes(struct intent *in);
-void free_firewall(struct intent *in);
-void free_nat(struct intent *in);
-void free_dhcp(struct intent *in);
+void free_routes(struct routes *s);
+void free_firewall(struct firewall *fw);
+void free_nat(struct nat *nat);
+void free_dhcp(struct dhcp *s);
 void free_dns(struct intent *in);
 void free_vpn(struct intent *in);
 void free_vrrp(struct intent *in);

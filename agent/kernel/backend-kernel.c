@@ -18,7 +18,7 @@ static struct kernel *kernel_of(struct backend *b)
 
 int kernel_sock(struct kernel *k, struct strbuf *err)
 {
-	return k->sock ? 0 : ksock_open(&k->sock, NETLINK_ROUTE, err);
+	return k->sock ? 0 : netlink_sock_open(&k->sock, NETLINK_ROUTE, err);
 }
 
 int kernel_fail(const struct op *op, int r, struct strbuf *err, const char *fmt, ...)
@@ -37,16 +37,16 @@ int kernel_fail(const struct op *op, int r, struct strbuf *err, const char *fmt,
 
 static int keep_link(const struct nlmsghdr *nlh, void *data)
 {
-	return kmsg_link_parse(nlh, data) < 0 ? -EPROTO : 0;
+	return netlink_msg_link_parse(nlh, data) < 0 ? -EPROTO : 0;
 }
 
-int kernel_link_get(struct kernel *k, const char *name, struct kmsg_link *ret)
+int kernel_link_get(struct kernel *k, const char *name, struct netlink_msg_link *ret)
 {
-	char buf[KMSG_BUF_SIZE];
-	struct kmsg_link l = {.ifindex = 0};
+	char buf[NETLINK_MSG_BUF_SIZE];
+	struct netlink_msg_link l = {.ifindex = 0};
 	int r;
 
-	r = ksock_talk(k->sock, kmsg_link_get(buf, name), keep_link, &l);
+	r = netlink_sock_talk(k->sock, netlink_msg_link_get(buf, name), keep_link, &l);
 	if (r < 0)
 		return r;
 	if (l.ifindex <= 0)
@@ -58,7 +58,7 @@ int kernel_link_get(struct kernel *k, const char *name, struct kmsg_link *ret)
 int kernel_ifindex(struct kernel *k, const char *name)
 {
 	struct ifname_cache *v;
-	struct kmsg_link l;
+	struct netlink_msg_link l;
 	size_t i;
 	int r;
 
@@ -87,10 +87,10 @@ void kernel_names_forget(struct kernel *k)
 
 static int promote(struct kernel *k, int ifindex)
 {
-	char buf[KMSG_BUF_SIZE];
+	char buf[NETLINK_MSG_BUF_SIZE];
 	int r;
 
-	r = ksock_talk(k->sock, kmsg_link_promote(buf, ifindex), NULL, NULL);
+	r = netlink_sock_talk(k->sock, netlink_msg_link_promote(buf, ifindex), NULL, NULL);
 	return r == -EAFNOSUPPORT ? 0 : r; /* IPv4 is off on this link: nothing to promote */
 }
 
@@ -196,10 +196,10 @@ int kernel_saved_send(struct kernel *k, const struct saved *s)
 
 	if (!buf)
 		return -ENOMEM;
-	nlh = kmsg_from_dump(buf, size, s->msg, NLM_F_CREATE | NLM_F_REPLACE);
+	nlh = netlink_msg_from_dump(buf, size, s->msg, NLM_F_CREATE | NLM_F_REPLACE);
 	if (!nlh)
 		return -EPROTO;
-	return ksock_talk(k->sock, nlh, NULL, NULL);
+	return netlink_sock_talk(k->sock, nlh, NULL, NULL);
 }
 
 void kernel_saved_drop(struct kernel *k, struct saved *s)
@@ -319,7 +319,7 @@ static void kernel_free(struct backend *b)
 	struct kernel *k = kernel_of(b);
 
 	kernel_reset(k);
-	ksock_close(k->sock);
+	netlink_sock_close(k->sock);
 	free(k);
 }
 
@@ -332,13 +332,9 @@ static const struct backend_ops kernel_ops = {
 	.apply_op = kernel_apply,
 	.commit = kernel_commit,
 	.abort = kernel_abort,
+	.counters = kernel_counters,
 	.free = kernel_free,
 };
-
-bool backend_is_kernel(const struct backend *b)
-{
-	return b->ops == &kernel_ops;
-}
 
 struct backend *backend_kernel_new(void)
 {

@@ -40,7 +40,7 @@ struct ifname_cache {
 
 struct kernel {
 	struct backend b;
-	struct ksock *sock; /* opened on first use */
+	struct netlink_sock *sock; /* opened on first use */
 	struct saved *saved;
 	size_t n_saved;
 	struct link_conf *conf;
@@ -49,8 +49,6 @@ struct kernel {
 	size_t n_names;
 };
 
-/* Whether b is a kernel backend. */
-bool backend_is_kernel(const struct backend *b);
 /* The socket, opened on first use. 0 or negative errno with the reason in err. */
 int kernel_sock(struct kernel *k, struct strbuf *err);
 /* Appends the message (the kernel's own, or what failed) to err; returns r. */
@@ -60,7 +58,7 @@ int kernel_fail(const struct op *op, int r, struct strbuf *err, const char *fmt,
  * -ENODEV when there is none. */
 int kernel_ifindex(struct kernel *k, const char *name);
 /* The link currently named `name`. -ENODEV when there is none. */
-int kernel_link_get(struct kernel *k, const char *name, struct kmsg_link *ret);
+int kernel_link_get(struct kernel *k, const char *name, struct netlink_msg_link *ret);
 /* Forgets cached link names (after a link changed). */
 void kernel_names_forget(struct kernel *k);
 /*
@@ -92,6 +90,8 @@ struct nlmsghdr *kernel_msg_dup(const struct nlmsghdr *nlh);
 void kernel_saved_clear(struct kernel *k);
 
 int kernel_observe(struct backend *b, struct observed *obs, struct errlist *errs);
+/* The traffic counters of every link but the loopback (IFLA_STATS64), in kernel order. */
+int kernel_counters(struct backend *b, struct counterlist *list, struct strbuf *err);
 int kernel_link_apply(struct kernel *k, const struct op *op, struct strbuf *err);
 int kernel_addr_apply(struct kernel *k, const struct op *op, struct strbuf *err);
 int kernel_route_apply(struct kernel *k, const struct op *op, struct strbuf *err);

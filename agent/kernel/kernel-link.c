@@ -31,13 +31,13 @@ static bool is_tunnel(const struct object *o)
 /* The group that marks a tunnel as the agent's or not. */
 static uint32_t tunnel_group(const struct object *o)
 {
-	return o->owner ? 0 : KMSG_GROUP_SELF;
+	return o->owner ? 0 : NETLINK_MSG_GROUP_SELF;
 }
 
 /* The link the operation is about, as it is now: a NIC by name with the MAC of the
  * operation, a tunnel by name with the WireGuard kind. */
 static int find_link(struct kernel *k, const struct op *op, const char *name,
-		     struct kmsg_link *ret, struct strbuf *err)
+		     struct netlink_msg_link *ret, struct strbuf *err)
 {
 	const struct object *o = op->obj;
 	char want[MAC_STRLEN], have[MAC_STRLEN];
@@ -48,7 +48,7 @@ static int find_link(struct kernel *k, const struct op *op, const char *name,
 		return kernel_fail(op, r, err, "no link named %s", name);
 	if (r < 0)
 		return kernel_fail(op, r, err, "cannot read link %s: %s", name,
-				   ksock_error(k->sock, r));
+				   netlink_sock_error(k->sock, r));
 	if (is_tunnel(o)) {
 		if (strcmp(ret->kind, WIREGUARD_KIND))
 			return kernel_fail(op, -EINVAL, err, "link %s is not a WireGuard link",
@@ -75,11 +75,12 @@ static int on_dropped(const struct nlmsghdr *nlh, void *data)
 {
 	struct dropping *d = data;
 	struct saved s = {.kind = OBJ_LINK, .ifindex = d->ifindex};
-	struct kmsg_route r;
+	struct netlink_msg_route r;
 	int q;
 
-	if (kmsg_route_parse(nlh, &r) < 0 || r.table != RT_TABLE_MAIN || r.oif != d->ifindex ||
-	    r.proto == RTPROT_KERNEL || r.flags & RTM_F_CLONED || r.type != RTN_UNICAST)
+	if (netlink_msg_route_parse(nlh, &r) < 0 || r.table != RT_TABLE_MAIN ||
+	    r.oif != d->ifindex || r.proto == RTPROT_KERNEL || r.flags & RTM_F_CLONED ||
+	    r.type != RTN_UNICAST)
 		return 0;
 	s.msg = kernel_msg_dup(nlh);
 	if (!s.msg)
@@ -94,10 +95,11 @@ static int on_dropped(const struct nlmsghdr *nlh, void *data)
 static int keep_routes(struct kernel *k, int ifindex)
 {
 	struct dropping d = {k, ifindex};
-	char buf[KMSG_BUF_SIZE];
+	char buf[NETLINK_MSG_BUF_SIZE];
 
-	return ksock_talk(k->sock, kmsg_route_dump(buf, AF_UNSPEC, RT_TABLE_MAIN, 0, ifindex),
-			  on_dropped, &d);
+	return netlink_sock_talk(k->sock,
+				 netlink_msg_route_dump(buf, AF_UNSPEC, RT_TABLE_MAIN, 0, ifindex),
+				 on_dropped, &d);
 }
 
 /* Puts back the routes kept when the link went down (now that it is up), or only forgets
@@ -124,58 +126,61 @@ static int put_back_routes(struct kernel *k, int ifindex, bool send)
 static int link_send(struct kernel *k, int ifindex, const struct obj_link *l, unsigned what,
 		     uint32_t group)
 {
-	char buf[KMSG_BUF_SIZE];
+	char buf[NETLINK_MSG_BUF_SIZE];
 	int r;
 
-	if (what == KMSG_LINK_UP && !l->up && (r = keep_routes(k, ifindex)) < 0)
+	if (what == NETLINK_MSG_LINK_UP && !l->up && (r = keep_routes(k, ifindex)) < 0)
 		return r;
-	r = ksock_talk(k->sock, kmsg_link_change(buf, ifindex, l, what, group), NULL, NULL);
-	if (what == KMSG_LINK_UP && l->up && r >= 0)
+	r = netlink_sock_talk(k->sock, netlink_msg_link_change(buf, ifindex, l, what, group), NULL,
+			      NULL);
+	if (what == NETLINK_MSG_LINK_UP && l->up && r >= 0)
 		r = put_back_routes(k, ifindex, true);
-	else if (what == KMSG_LINK_UP && !l->up && r < 0)
+	else if (what == NETLINK_MSG_LINK_UP && !l->up && r < 0)
 		put_back_routes(k, ifindex, false);
 	return r;
 }
 
 /* One change of a replace and how to take it back. */
 struct change {
-	unsigned what; /* KMSG_LINK_* */
+	unsigned what; /* NETLINK_MSG_LINK_* */
 	struct obj_link to, back;
 	uint32_t group_to, group_back;
 };
 
 /* Renames link `now` (up or not) to c->to.name. */
-static int link_rename(struct kernel *k, const struct kmsg_link *now, const struct change *c)
+static int link_rename(struct kernel *k, const struct netlink_msg_link *now, const struct change *c)
 {
 	struct obj_link down = now->link;
 	int r, up;
 
-	r = link_send(k, now->ifindex, &c->to, KMSG_LINK_NAME, 0);
+	r = link_send(k, now->ifindex, &c->to, NETLINK_MSG_LINK_NAME, 0);
 	if (r != -EBUSY || !now->link.up)
 		return r;
 	down.up = false;
-	r = link_send(k, now->ifindex, &down, KMSG_LINK_UP, 0);
+	r = link_send(k, now->ifindex, &down, NETLINK_MSG_LINK_UP, 0);
 	if (r < 0)
 		return r;
-	r = link_send(k, now->ifindex, &c->to, KMSG_LINK_NAME, 0);
+	r = link_send(k, now->ifindex, &c->to, NETLINK_MSG_LINK_NAME, 0);
 	down.up = true;
-	up = link_send(k, now->ifindex, &down, KMSG_LINK_UP, 0);
+	up = link_send(k, now->ifindex, &down, NETLINK_MSG_LINK_UP, 0);
 	if (r >= 0 && up < 0) {
-		link_send(k, now->ifindex, &c->back, KMSG_LINK_NAME, 0);
+		link_send(k, now->ifindex, &c->back, NETLINK_MSG_LINK_NAME, 0);
 		r = up;
 	}
 	return r;
 }
 
-static int change_apply(struct kernel *k, const struct kmsg_link *now, const struct change *c)
+static int change_apply(struct kernel *k, const struct netlink_msg_link *now,
+			const struct change *c)
 {
-	if (c->what == KMSG_LINK_NAME)
+	if (c->what == NETLINK_MSG_LINK_NAME)
 		return link_rename(k, now, c);
 	return link_send(k, now->ifindex, &c->to, c->what, c->group_to);
 }
 
 /* The group a tunnel gets: the agent's, or back the one it had before the agent took it. */
-static uint32_t group_to(struct kernel *k, const struct kmsg_link *now, const struct object *o)
+static uint32_t group_to(struct kernel *k, const struct netlink_msg_link *now,
+			 const struct object *o)
 {
 	struct saved *s = kernel_saved_find(k, OBJ_LINK, now->ifindex, NULL, 0);
 
@@ -183,19 +188,19 @@ static uint32_t group_to(struct kernel *k, const struct kmsg_link *now, const st
 }
 
 /* The changes from `now` to o, in order: name, MTU, group (tunnels), up. */
-static size_t link_changes(struct kernel *k, const struct kmsg_link *now, const struct object *o,
-			   struct change c[4])
+static size_t link_changes(struct kernel *k, const struct netlink_msg_link *now,
+			   const struct object *o, struct change c[4])
 {
 	size_t n = 0, i;
 
 	if (strcmp(now->link.name, o->link.name))
-		c[n++].what = KMSG_LINK_NAME;
+		c[n++].what = NETLINK_MSG_LINK_NAME;
 	if (o->link.has & OBJ_LINK_HAS_MTU && o->link.mtu != now->link.mtu)
-		c[n++].what = KMSG_LINK_MTU;
+		c[n++].what = NETLINK_MSG_LINK_MTU;
 	if (is_tunnel(o) && group_to(k, now, o) != now->group)
-		c[n++].what = KMSG_LINK_GROUP;
+		c[n++].what = NETLINK_MSG_LINK_GROUP;
 	if (o->link.up != now->link.up)
-		c[n++].what = KMSG_LINK_UP;
+		c[n++].what = NETLINK_MSG_LINK_UP;
 	for (i = 0; i < n; i++) {
 		c[i].to = now->link;
 		c[i].back = now->link;
@@ -208,19 +213,19 @@ static size_t link_changes(struct kernel *k, const struct kmsg_link *now, const 
 	return n;
 }
 
-static void change_fail(const struct op *op, const struct kmsg_link *now, const struct change *c,
-			const char *why, int r, struct strbuf *err)
+static void change_fail(const struct op *op, const struct netlink_msg_link *now,
+			const struct change *c, const char *why, int r, struct strbuf *err)
 {
 	const char *name = now->link.name;
 
 	switch (c->what) {
-	case KMSG_LINK_NAME:
+	case NETLINK_MSG_LINK_NAME:
 		kernel_fail(op, r, err, "cannot rename %s to %s: %s", name, c->to.name, why);
 		break;
-	case KMSG_LINK_MTU:
+	case NETLINK_MSG_LINK_MTU:
 		kernel_fail(op, r, err, "cannot set the MTU of %s to %u: %s", name, c->to.mtu, why);
 		break;
-	case KMSG_LINK_GROUP:
+	case NETLINK_MSG_LINK_GROUP:
 		kernel_fail(op, r, err, "cannot set the group of %s to %u: %s", name, c->group_to,
 			    why);
 		break;
@@ -232,7 +237,7 @@ static void change_fail(const struct op *op, const struct kmsg_link *now, const 
 }
 
 /* A tunnel the agent takes over keeps its group, for the undo. */
-static int save_group(struct kernel *k, const struct op *op, const struct kmsg_link *now)
+static int save_group(struct kernel *k, const struct op *op, const struct netlink_msg_link *now)
 {
 	struct saved s = {.kind = OBJ_LINK, .ifindex = now->ifindex, .group = now->group};
 
@@ -245,7 +250,7 @@ static int save_group(struct kernel *k, const struct op *op, const struct kmsg_l
 static int link_replace(struct kernel *k, const struct op *op, struct strbuf *err)
 {
 	const struct object *o = op->obj;
-	struct kmsg_link now;
+	struct netlink_msg_link now;
 	struct change c[4];
 	struct saved *s;
 	size_t n, i;
@@ -258,7 +263,7 @@ static int link_replace(struct kernel *k, const struct op *op, struct strbuf *er
 	r = kernel_link_conf(k, now.ifindex, now.link.name, KERNEL_CONF_PROMOTE | KERNEL_CONF_KEEP);
 	if (r < 0)
 		return kernel_fail(op, r, err, "cannot configure link %s: %s", now.link.name,
-				   ksock_error(k->sock, r));
+				   netlink_sock_error(k->sock, r));
 	saved = save_group(k, op, &now);
 	if (saved < 0)
 		return kernel_fail(op, saved, err, "%s", strerror(-saved));
@@ -271,7 +276,7 @@ static int link_replace(struct kernel *k, const struct op *op, struct strbuf *er
 			kernel_saved_drop(k, s);
 		return 0;
 	}
-	change_fail(op, &now, &c[--i], ksock_error(k->sock, r), r, err);
+	change_fail(op, &now, &c[--i], netlink_sock_error(k->sock, r), r, err);
 	while (i-- > 0) {
 		struct change back = c[i];
 
@@ -287,35 +292,35 @@ static int link_replace(struct kernel *k, const struct op *op, struct strbuf *er
 
 static int tunnel_create(struct kernel *k, const struct op *op, struct strbuf *err)
 {
-	char buf[KMSG_BUF_SIZE];
+	char buf[NETLINK_MSG_BUF_SIZE];
 	int r;
 
-	r = ksock_talk(k->sock,
-		       kmsg_link_create(buf, &op->obj->link, WIREGUARD_KIND,
-					tunnel_group(op->obj)),
-		       NULL, NULL);
+	r = netlink_sock_talk(
+	    k->sock,
+	    netlink_msg_link_create(buf, &op->obj->link, WIREGUARD_KIND, tunnel_group(op->obj)),
+	    NULL, NULL);
 	if (r < 0)
 		return kernel_fail(op, r, err, "cannot create WireGuard link %s: %s",
-				   op->obj->link.name, ksock_error(k->sock, r));
+				   op->obj->link.name, netlink_sock_error(k->sock, r));
 	return 0;
 }
 
 static int tunnel_delete(struct kernel *k, const struct op *op, struct strbuf *err)
 {
-	char buf[KMSG_BUF_SIZE];
-	struct kmsg_link now;
+	char buf[NETLINK_MSG_BUF_SIZE];
+	struct netlink_msg_link now;
 	int r;
 
 	r = find_link(k, op, op->obj->link.name, &now, err);
 	if (r < 0)
 		return r;
-	if (!op->obj->owner && now.group != KMSG_GROUP_SELF)
+	if (!op->obj->owner && now.group != NETLINK_MSG_GROUP_SELF)
 		return kernel_fail(op, -EPERM, err, "link %s is not the agent's (group %u)",
 				   now.link.name, now.group);
-	r = ksock_talk(k->sock, kmsg_link_delete(buf, now.ifindex), NULL, NULL);
+	r = netlink_sock_talk(k->sock, netlink_msg_link_delete(buf, now.ifindex), NULL, NULL);
 	if (r < 0)
 		return kernel_fail(op, r, err, "cannot delete link %s: %s", now.link.name,
-				   ksock_error(k->sock, r));
+				   netlink_sock_error(k->sock, r));
 	return 0;
 }
 

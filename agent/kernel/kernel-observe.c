@@ -81,15 +81,15 @@ static int on_link(const struct nlmsghdr *nlh, void *data)
 	struct observing *w = data;
 	const char *owner = NULL;
 	struct link_name *v;
-	struct kmsg_link l;
+	struct netlink_msg_link l;
 	struct object *o;
 	int r;
 
-	if (kmsg_link_parse(nlh, &l) < 0)
+	if (netlink_msg_link_parse(nlh, &l) < 0)
 		return -EPROTO;
 	if (!strcmp(l.kind, "wireguard")) {
 		l.link.has &= ~OBJ_LINK_HAS_MAC;
-		owner = l.group == KMSG_GROUP_SELF ? NULL : "foreign";
+		owner = l.group == NETLINK_MSG_GROUP_SELF ? NULL : "foreign";
 	} else if (!(l.link.has & OBJ_LINK_HAS_MAC) || l.type == ARPHRD_LOOPBACK) {
 		return 0;
 	}
@@ -125,12 +125,12 @@ static bool is_ipv6_link_local(const struct ip_prefix *p)
 static int on_addr(const struct nlmsghdr *nlh, void *data)
 {
 	struct observing *w = data;
-	char buf[KMSG_PROTO_STRLEN];
-	struct kmsg_addr a;
+	char buf[NETLINK_MSG_PROTO_STRLEN];
+	struct netlink_msg_addr a;
 	struct object *o;
 	const char *name;
 
-	if (kmsg_addr_parse(nlh, &a) < 0)
+	if (netlink_msg_addr_parse(nlh, &a) < 0)
 		return -EPROTO;
 	name = link_name(w, a.ifindex);
 	if (!name || (is_ipv6_link_local(&a.addr) && a.proto == IFAPROT_KERNEL_LL))
@@ -140,29 +140,30 @@ static int on_addr(const struct nlmsghdr *nlh, void *data)
 		return -ENOMEM;
 	memcpy(o->address.ifname, name, OBJ_NAME_SIZE);
 	o->address.addr = a.addr;
-	return add_object(&w->obs.addrs, o, kmsg_addr_proto_to_string(a.proto, buf));
+	return add_object(&w->obs.addrs, o, netlink_msg_addr_proto_to_string(a.proto, buf));
 }
 
 /* The owner of a route: the agent's only if it carries the mark and says nothing more than
  * an obj_route can (a multipath route marked 86 by someone else is foreign: "86"). */
-static const char *route_owner(const struct kmsg_route *r, char buf[KMSG_PROTO_STRLEN])
+static const char *route_owner(const struct netlink_msg_route *r,
+			       char buf[NETLINK_MSG_PROTO_STRLEN])
 {
-	if (r->proto == KMSG_PROTO_SELF && r->opaque) {
-		snprintf(buf, KMSG_PROTO_STRLEN, "%u", r->proto);
+	if (r->proto == NETLINK_MSG_PROTO_SELF && r->opaque) {
+		snprintf(buf, NETLINK_MSG_PROTO_STRLEN, "%u", r->proto);
 		return buf;
 	}
-	return kmsg_route_proto_to_string(r->proto, buf);
+	return netlink_msg_route_proto_to_string(r->proto, buf);
 }
 
 static int on_route(const struct nlmsghdr *nlh, void *data)
 {
 	struct observing *w = data;
-	char buf[KMSG_PROTO_STRLEN];
+	char buf[NETLINK_MSG_PROTO_STRLEN];
 	const char *dev = NULL;
-	struct kmsg_route r;
+	struct netlink_msg_route r;
 	struct object *o;
 
-	if (kmsg_route_parse(nlh, &r) < 0)
+	if (netlink_msg_route_parse(nlh, &r) < 0)
 		return -EPROTO;
 	if (r.table != RT_TABLE_MAIN || r.flags & RTM_F_CLONED)
 		return 0;
@@ -191,21 +192,21 @@ static void observing_done(struct observing *w)
 }
 
 /* One dump; what: "links" for the error message. */
-static int dump(struct kernel *k, struct nlmsghdr *req, ksock_fn fn, struct observing *w,
+static int dump(struct kernel *k, struct nlmsghdr *req, netlink_sock_fn fn, struct observing *w,
 		const char *what, struct errlist *errs)
 {
-	int r = ksock_talk(k->sock, req, fn, w);
+	int r = netlink_sock_talk(k->sock, req, fn, w);
 
 	if (r < 0 && r != -EINTR)
 		errlist_add(errs, "", "cannot read the %s: %s", what,
 			    r == -EPROTO ? "malformed message from the kernel"
-					 : ksock_error(k->sock, r));
+					 : netlink_sock_error(k->sock, r));
 	return r;
 }
 
 static int observe_once(struct kernel *k, struct observing *w, struct errlist *errs)
 {
-	char buf[KMSG_BUF_SIZE];
+	char buf[NETLINK_MSG_BUF_SIZE];
 	int r;
 
 	r = observe_hostname(&w->obs);
@@ -213,15 +214,15 @@ static int observe_once(struct kernel *k, struct observing *w, struct errlist *e
 		errlist_add(errs, "", "cannot read the hostname: %s", strerror(-r));
 		return r;
 	}
-	r = dump(k, kmsg_link_dump(buf), on_link, w, "links", errs);
+	r = dump(k, netlink_msg_link_dump(buf), on_link, w, "links", errs);
 	if (r < 0)
 		return r;
 	if (w->n_links) /* qsort's array may not be NULL, even empty */
 		qsort(w->links, w->n_links, sizeof(*w->links), link_name_cmp);
-	r = dump(k, kmsg_addr_dump(buf, AF_UNSPEC, 0), on_addr, w, "addresses", errs);
+	r = dump(k, netlink_msg_addr_dump(buf, AF_UNSPEC, 0), on_addr, w, "addresses", errs);
 	if (r >= 0)
-		r = dump(k, kmsg_route_dump(buf, AF_UNSPEC, RT_TABLE_MAIN, 0, 0), on_route, w,
-			 "routes", errs);
+		r = dump(k, netlink_msg_route_dump(buf, AF_UNSPEC, RT_TABLE_MAIN, 0, 0), on_route,
+			 w, "routes", errs);
 	return r;
 }
 
@@ -271,61 +272,38 @@ int kernel_observe(struct backend *b, struct observed *obs, struct errlist *errs
 
 /* ---- counters for status ---- */
 
-struct counting {
-	struct link_counters *v;
-	size_t n, cap;
-};
-
 static int on_link_counters(const struct nlmsghdr *nlh, void *data)
 {
-	struct counting *c = data;
-	struct link_counters *lc;
-	struct kmsg_link l;
+	struct counterlist *list = data;
+	struct counter *c;
+	struct netlink_msg_link l;
 
-	if (kmsg_link_parse(nlh, &l) < 0)
+	if (netlink_msg_link_parse(nlh, &l) < 0)
 		return -EPROTO;
 	if (l.type == ARPHRD_LOOPBACK || !l.has_stats)
 		return 0;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 8;
-		struct link_counters *v = realloc(c->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		c->v = v;
-		c->cap = cap;
-	}
-	lc = &c->v[c->n++];
-	*lc = (struct link_counters){
-		.rx_packets = l.rx_packets, .rx_bytes = l.rx_bytes,
-		.rx_errors = l.rx_errors, .rx_dropped = l.rx_dropped,
-		.tx_packets = l.tx_packets, .tx_bytes = l.tx_bytes,
-		.tx_errors = l.tx_errors, .tx_dropped = l.tx_dropped,
-	};
-	snprintf(lc->name, sizeof(lc->name), "%s", l.link.name);
+	c = counterlist_push(list, OBJ_LINK, l.link.name, strlen(l.link.name));
+	if (!c)
+		return -ENOMEM;
+	c->rx = (struct counts){l.rx_packets, l.rx_bytes, l.rx_errors, l.rx_dropped};
+	c->tx = (struct counts){l.tx_packets, l.tx_bytes, l.tx_errors, l.tx_dropped};
 	return 0;
 }
 
-int backend_kernel_counters(struct backend *b, struct link_counters **ret, size_t *ret_n,
-			    struct strbuf *err)
+int kernel_counters(struct backend *b, struct counterlist *list, struct strbuf *err)
 {
 	struct kernel *k = (struct kernel *)b;
-	struct counting c = {0};
-	char buf[KMSG_BUF_SIZE];
+	char buf[NETLINK_MSG_BUF_SIZE];
 	int r;
 
-	if (!backend_is_kernel(b))
-		return -EOPNOTSUPP;
 	r = kernel_sock(k, err);
 	if (r < 0)
 		return r;
-	r = ksock_talk(k->sock, kmsg_link_dump(buf), on_link_counters, &c);
+	r = netlink_sock_talk(k->sock, netlink_msg_link_dump(buf), on_link_counters, list);
 	if (r < 0) {
-		strbuf_printf(err, "cannot read the links: %s", ksock_error(k->sock, r));
-		free(c.v);
+		strbuf_printf(err, "cannot read the links: %s", netlink_sock_error(k->sock, r));
 		return r;
 	}
-	*ret = c.v;
-	*ret_n = c.n;
+	list->kinds |= BACKEND_KIND(OBJ_LINK);
 	return 0;
 }

@@ -36,19 +36,19 @@ struct finding {
 static int on_candidate(const struct nlmsghdr *nlh, void *data)
 {
 	struct finding *f = data;
-	struct kmsg_route r;
-	struct kmsg_addr a;
+	struct netlink_msg_route r;
+	struct netlink_msg_addr a;
 
 	if (f->msg)
 		return 0;
 	if (f->kind == OBJ_ADDRESS) {
-		if (kmsg_addr_parse(nlh, &a) < 0 || a.ifindex != f->ifindex ||
+		if (netlink_msg_addr_parse(nlh, &a) < 0 || a.ifindex != f->ifindex ||
 		    !addr_equal(&a.addr.addr, &f->p->addr) ||
 		    (a.addr.addr.family == AF_INET && a.addr.len != f->p->len))
 			return 0;
 		f->found = a.addr;
 	} else {
-		if (kmsg_route_parse(nlh, &r) < 0 || r.table != RT_TABLE_MAIN ||
+		if (netlink_msg_route_parse(nlh, &r) < 0 || r.table != RT_TABLE_MAIN ||
 		    r.flags & RTM_F_CLONED || r.tos || r.src_len || r.route.metric != f->metric ||
 		    r.route.to.len != f->p->len || !addr_equal(&r.route.to.addr, &f->p->addr))
 			return 0;
@@ -63,15 +63,15 @@ static int find_object(struct kernel *k, enum object_kind kind, int ifindex,
 		       const struct ip_prefix *p, uint32_t metric, uint8_t proto, struct saved *s)
 {
 	struct finding f = {.kind = kind, .ifindex = ifindex, .p = p, .metric = metric};
-	char buf[KMSG_BUF_SIZE];
+	char buf[NETLINK_MSG_BUF_SIZE];
 	struct nlmsghdr *req;
 	int r;
 
 	if (kind == OBJ_ADDRESS)
-		req = kmsg_addr_dump(buf, p->addr.family, ifindex);
+		req = netlink_msg_addr_dump(buf, p->addr.family, ifindex);
 	else
-		req = kmsg_route_dump(buf, p->addr.family, RT_TABLE_MAIN, proto, 0);
-	r = ksock_talk(k->sock, req, on_candidate, &f);
+		req = netlink_msg_route_dump(buf, p->addr.family, RT_TABLE_MAIN, proto, 0);
+	r = netlink_sock_talk(k->sock, req, on_candidate, &f);
 	if (r >= 0 && !f.msg)
 		r = -ENOENT;
 	if (r < 0) {
@@ -121,17 +121,18 @@ static int restore(struct kernel *k, enum object_kind kind, int ifindex,
 
 /* ---- addresses ---- */
 
-static int addr_send(struct kernel *k, uint16_t type, uint16_t flags, const struct kmsg_addr *a)
+static int addr_send(struct kernel *k, uint16_t type, uint16_t flags,
+		     const struct netlink_msg_addr *a)
 {
-	char buf[KMSG_BUF_SIZE];
+	char buf[NETLINK_MSG_BUF_SIZE];
 
-	return ksock_talk(k->sock, kmsg_addr_build(buf, type, flags, a), NULL, NULL);
+	return netlink_sock_talk(k->sock, netlink_msg_addr_build(buf, type, flags, a), NULL, NULL);
 }
 
 /* Something holds the address: keep it, and put ours in its place. */
-static int addr_displace(struct kernel *k, const struct kmsg_addr *a)
+static int addr_displace(struct kernel *k, const struct netlink_msg_addr *a)
 {
-	struct kmsg_addr old = *a;
+	struct netlink_msg_addr old = *a;
 	struct saved s;
 	int r, kept;
 
@@ -155,7 +156,7 @@ static int addr_displace(struct kernel *k, const struct kmsg_addr *a)
 }
 
 /* Takes over a foreign address (keeping it for the undo), gives one back, or just sets it. */
-static int addr_replace(struct kernel *k, const struct op *op, const struct kmsg_addr *a)
+static int addr_replace(struct kernel *k, const struct op *op, const struct netlink_msg_addr *a)
 {
 	struct saved s = {.msg = NULL};
 	int r, kept;
@@ -181,7 +182,7 @@ static int addr_replace(struct kernel *k, const struct op *op, const struct kmsg
 int kernel_addr_apply(struct kernel *k, const struct op *op, struct strbuf *err)
 {
 	const struct object *o = op->obj;
-	struct kmsg_addr a = {.addr = o->address.addr, .proto = KMSG_PROTO_SELF};
+	struct netlink_msg_addr a = {.addr = o->address.addr, .proto = NETLINK_MSG_PROTO_SELF};
 	unsigned conf;
 	int r;
 
@@ -189,10 +190,10 @@ int kernel_addr_apply(struct kernel *k, const struct op *op, struct strbuf *err)
 	if (a.ifindex == -ENODEV)
 		return kernel_fail(op, a.ifindex, err, "no link named %s", o->address.ifname);
 	if (a.ifindex < 0)
-		return kernel_fail(op, a.ifindex, err, "cannot read link %s: %s",
-				   o->address.ifname, ksock_error(k->sock, a.ifindex));
+		return kernel_fail(op, a.ifindex, err, "cannot read link %s: %s", o->address.ifname,
+				   netlink_sock_error(k->sock, a.ifindex));
 	if (o->owner) {
-		r = kmsg_addr_proto_from_string(o->owner);
+		r = netlink_msg_addr_proto_from_string(o->owner);
 		if (r < 0)
 			return kernel_fail(op, r, err, "unknown address protocol \"%s\"", o->owner);
 		a.proto = (uint8_t)r;
@@ -201,7 +202,7 @@ int kernel_addr_apply(struct kernel *k, const struct op *op, struct strbuf *err)
 	r = kernel_link_conf(k, a.ifindex, o->address.ifname, conf);
 	if (r < 0)
 		return kernel_fail(op, r, err, "cannot configure link %s: %s", o->address.ifname,
-				   ksock_error(k->sock, r));
+				   netlink_sock_error(k->sock, r));
 	switch (op->type) {
 	case OP_CREATE:
 		r = addr_send(k, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &a);
@@ -218,21 +219,22 @@ int kernel_addr_apply(struct kernel *k, const struct op *op, struct strbuf *err)
 		break;
 	}
 	if (r < 0)
-		return kernel_fail(op, r, err, "%s", ksock_error(k->sock, r));
+		return kernel_fail(op, r, err, "%s", netlink_sock_error(k->sock, r));
 	return 0;
 }
 
 /* ---- routes ---- */
 
-static int route_send(struct kernel *k, uint16_t type, uint16_t flags, const struct kmsg_route *r)
+static int route_send(struct kernel *k, uint16_t type, uint16_t flags,
+		      const struct netlink_msg_route *r)
 {
-	char buf[KMSG_BUF_SIZE];
+	char buf[NETLINK_MSG_BUF_SIZE];
 
-	return ksock_talk(k->sock, kmsg_route_build(buf, type, flags, r), NULL, NULL);
+	return netlink_sock_talk(k->sock, netlink_msg_route_build(buf, type, flags, r), NULL, NULL);
 }
 
 /* Something holds the route's place: keep it, and put ours there. */
-static int route_displace(struct kernel *k, const struct kmsg_route *rt)
+static int route_displace(struct kernel *k, const struct netlink_msg_route *rt)
 {
 	struct saved s;
 	int r, kept;
@@ -248,7 +250,7 @@ static int route_displace(struct kernel *k, const struct kmsg_route *rt)
 }
 
 /* Takes over a foreign route (keeping it for the undo), gives one back, or just sets it. */
-static int route_replace(struct kernel *k, const struct op *op, const struct kmsg_route *rt)
+static int route_replace(struct kernel *k, const struct op *op, const struct netlink_msg_route *rt)
 {
 	const struct ip_prefix *to = &rt->route.to;
 	uint32_t metric = rt->route.metric;
@@ -261,7 +263,7 @@ static int route_replace(struct kernel *k, const struct op *op, const struct kms
 		return route_send(k, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, rt);
 	}
 	if (op->old && op->old->owner && !kernel_saved_find(k, OBJ_ROUTE, 0, to, metric)) {
-		proto = kmsg_route_proto_from_string(op->old->owner);
+		proto = netlink_msg_route_proto_from_string(op->old->owner);
 		r = find_object(k, OBJ_ROUTE, 0, to, metric, proto < 0 ? 0 : (uint8_t)proto, &s);
 		if (r < 0 && r != -ENOENT)
 			return r;
@@ -276,8 +278,8 @@ static int route_replace(struct kernel *k, const struct op *op, const struct kms
 int kernel_route_apply(struct kernel *k, const struct op *op, struct strbuf *err)
 {
 	const struct object *o = op->obj;
-	struct kmsg_route rt = {.route = o->route, .table = RT_TABLE_MAIN,
-				.proto = KMSG_PROTO_SELF};
+	struct netlink_msg_route rt = {
+	    .route = o->route, .table = RT_TABLE_MAIN, .proto = NETLINK_MSG_PROTO_SELF};
 	int r;
 
 	if (o->route.has & OBJ_ROUTE_HAS_DEV) {
@@ -285,11 +287,11 @@ int kernel_route_apply(struct kernel *k, const struct op *op, struct strbuf *err
 		if (rt.oif == -ENODEV)
 			return kernel_fail(op, rt.oif, err, "no link named %s", o->route.dev);
 		if (rt.oif < 0)
-			return kernel_fail(op, rt.oif, err, "cannot read link %s: %s",
-					   o->route.dev, ksock_error(k->sock, rt.oif));
+			return kernel_fail(op, rt.oif, err, "cannot read link %s: %s", o->route.dev,
+					   netlink_sock_error(k->sock, rt.oif));
 	}
 	if (o->owner) {
-		r = kmsg_route_proto_from_string(o->owner);
+		r = netlink_msg_route_proto_from_string(o->owner);
 		if (r < 0)
 			return kernel_fail(op, r, err, "unknown route protocol \"%s\"", o->owner);
 		rt.proto = (uint8_t)r;
@@ -310,6 +312,6 @@ int kernel_route_apply(struct kernel *k, const struct op *op, struct strbuf *err
 		break;
 	}
 	if (r < 0)
-		return kernel_fail(op, r, err, "%s", ksock_error(k->sock, r));
+		return kernel_fail(op, r, err, "%s", netlink_sock_error(k->sock, r));
 	return 0;
 }

@@ -20,6 +20,8 @@
  * abort: what an operation displaced (a foreign address or route taken over, or one in the
  * way of a create) is kept and put back by the inverse. begin, commit and abort have no
  * transaction to manage (rtnetlink has none): they only forget what was kept.
+ *
+ * counters: the traffic of every link but the loopback (IFLA_STATS64), for `status`.
  */
 #pragma once
 
@@ -27,15 +29,3 @@
 
 /* NULL on OOM. The netlink socket is opened on first use. */
 struct backend *backend_kernel_new(void);
-
-/* The traffic counters of a link (IFLA_STATS64), for `status`. */
-struct link_counters {
-	char name[OBJ_NAME_SIZE];
-	uint64_t rx_packets, rx_bytes, rx_errors, rx_dropped;
-	uint64_t tx_packets, tx_bytes, tx_errors, tx_dropped;
-};
-
-/* The counters of every link but the loopback, in kernel order: 0, -EOPNOTSUPP when b is not a
- * kernel backend, or a negative errno with the reason in err. The caller frees *ret. */
-int backend_kernel_counters(struct backend *b, struct link_counters **ret, size_t *ret_n,
-			    struct strbuf *err);

@@ -30,7 +30,7 @@ static struct nlmsghdr *put_header(void *buf, uint16_t type, uint16_t flags)
 {
 	struct nlmsghdr *nlh;
 
-	memset(buf, 0, KMSG_BUF_SIZE);
+	memset(buf, 0, NETLINK_MSG_BUF_SIZE);
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
@@ -86,25 +86,25 @@ static void put_up(struct ifinfomsg *ifi, bool up)
 	ifi->ifi_flags = up ? IFF_UP : 0;
 }
 
-struct nlmsghdr *kmsg_link_change(void *buf, int ifindex, const struct obj_link *l, unsigned what,
-				  uint32_t group)
+struct nlmsghdr *netlink_msg_link_change(void *buf, int ifindex, const struct obj_link *l,
+					 unsigned what, uint32_t group)
 {
 	struct nlmsghdr *nlh = put_header(buf, RTM_NEWLINK, 0);
 	struct ifinfomsg *ifi = put_ifinfo(nlh, ifindex);
 
-	if (what & KMSG_LINK_UP)
+	if (what & NETLINK_MSG_LINK_UP)
 		put_up(ifi, l->up);
-	if (what & KMSG_LINK_NAME)
+	if (what & NETLINK_MSG_LINK_NAME)
 		mnl_attr_put_strz(nlh, IFLA_IFNAME, l->name);
-	if (what & KMSG_LINK_MTU)
+	if (what & NETLINK_MSG_LINK_MTU)
 		mnl_attr_put_u32(nlh, IFLA_MTU, l->mtu);
-	if (what & KMSG_LINK_GROUP)
+	if (what & NETLINK_MSG_LINK_GROUP)
 		mnl_attr_put_u32(nlh, IFLA_GROUP, group);
 	return nlh;
 }
 
-struct nlmsghdr *kmsg_link_create(void *buf, const struct obj_link *l, const char *kind,
-				  uint32_t group)
+struct nlmsghdr *netlink_msg_link_create(void *buf, const struct obj_link *l, const char *kind,
+					 uint32_t group)
 {
 	struct nlmsghdr *nlh = put_header(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
 	struct ifinfomsg *ifi = put_ifinfo(nlh, 0);
@@ -121,7 +121,7 @@ struct nlmsghdr *kmsg_link_create(void *buf, const struct obj_link *l, const cha
 	return nlh;
 }
 
-struct nlmsghdr *kmsg_link_delete(void *buf, int ifindex)
+struct nlmsghdr *netlink_msg_link_delete(void *buf, int ifindex)
 {
 	struct nlmsghdr *nlh = put_header(buf, RTM_DELLINK, 0);
 
@@ -129,7 +129,7 @@ struct nlmsghdr *kmsg_link_delete(void *buf, int ifindex)
 	return nlh;
 }
 
-struct nlmsghdr *kmsg_link_promote(void *buf, int ifindex)
+struct nlmsghdr *netlink_msg_link_promote(void *buf, int ifindex)
 {
 	struct nlmsghdr *nlh = put_header(buf, RTM_NEWLINK, 0);
 	struct nlattr *spec, *inet, *conf;
@@ -145,7 +145,7 @@ struct nlmsghdr *kmsg_link_promote(void *buf, int ifindex)
 	return nlh;
 }
 
-struct nlmsghdr *kmsg_link_get(void *buf, const char *name)
+struct nlmsghdr *netlink_msg_link_get(void *buf, const char *name)
 {
 	struct nlmsghdr *nlh = put_header(buf, RTM_GETLINK, 0);
 
@@ -155,7 +155,7 @@ struct nlmsghdr *kmsg_link_get(void *buf, const char *name)
 	return nlh;
 }
 
-struct nlmsghdr *kmsg_link_dump(void *buf)
+struct nlmsghdr *netlink_msg_link_dump(void *buf)
 {
 	struct nlmsghdr *nlh = put_header(buf, RTM_GETLINK, NLM_F_DUMP);
 
@@ -164,7 +164,7 @@ struct nlmsghdr *kmsg_link_dump(void *buf)
 	return nlh;
 }
 
-static bool parse_linkinfo(const struct nlattr *info, struct kmsg_link *l)
+static bool parse_linkinfo(const struct nlattr *info, struct netlink_msg_link *l)
 {
 	const struct nlattr *a;
 
@@ -178,7 +178,7 @@ static bool parse_linkinfo(const struct nlattr *info, struct kmsg_link *l)
 }
 
 /* The counters of IFLA_STATS64 (struct rtnl_link_stats64, possibly a shorter older one). */
-static void parse_stats(const struct nlattr *a, struct kmsg_link *l)
+static void parse_stats(const struct nlattr *a, struct netlink_msg_link *l)
 {
 	struct rtnl_link_stats64 st = {0};
 	size_t len = mnl_attr_get_payload_len(a);
@@ -197,10 +197,10 @@ static void parse_stats(const struct nlattr *a, struct kmsg_link *l)
 	l->tx_dropped = st.tx_dropped;
 }
 
-int kmsg_link_parse(const struct nlmsghdr *nlh, struct kmsg_link *ret)
+int netlink_msg_link_parse(const struct nlmsghdr *nlh, struct netlink_msg_link *ret)
 {
 	const struct ifinfomsg *ifi;
-	struct kmsg_link l = {0};
+	struct netlink_msg_link l = {0};
 	const struct nlattr *a;
 	bool ok = true, named = false;
 
@@ -246,7 +246,7 @@ int kmsg_link_parse(const struct nlmsghdr *nlh, struct kmsg_link *ret)
 	return 0;
 }
 
-bool kmsg_link_parse_promote(const struct nlmsghdr *nlh)
+bool netlink_msg_link_parse_promote(const struct nlmsghdr *nlh)
 {
 	const struct nlattr *spec, *inet, *conf, *a;
 
@@ -274,8 +274,8 @@ bool kmsg_link_parse_promote(const struct nlmsghdr *nlh)
 
 /* ---- addresses ---- */
 
-struct nlmsghdr *kmsg_addr_build(void *buf, uint16_t type, uint16_t flags,
-				 const struct kmsg_addr *a)
+struct nlmsghdr *netlink_msg_addr_build(void *buf, uint16_t type, uint16_t flags,
+					const struct netlink_msg_addr *a)
 {
 	struct nlmsghdr *nlh = put_header(buf, type, flags);
 	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
@@ -295,7 +295,7 @@ struct nlmsghdr *kmsg_addr_build(void *buf, uint16_t type, uint16_t flags,
 	return nlh;
 }
 
-struct nlmsghdr *kmsg_addr_dump(void *buf, int family, int ifindex)
+struct nlmsghdr *netlink_msg_addr_dump(void *buf, int family, int ifindex)
 {
 	struct nlmsghdr *nlh = put_header(buf, RTM_GETADDR, NLM_F_DUMP);
 	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
@@ -305,11 +305,11 @@ struct nlmsghdr *kmsg_addr_dump(void *buf, int family, int ifindex)
 	return nlh;
 }
 
-int kmsg_addr_parse(const struct nlmsghdr *nlh, struct kmsg_addr *ret)
+int netlink_msg_addr_parse(const struct nlmsghdr *nlh, struct netlink_msg_addr *ret)
 {
 	const struct ifaddrmsg *ifa;
 	const struct nlattr *a, *local = NULL, *address = NULL;
-	struct kmsg_addr r = {0};
+	struct netlink_msg_addr r = {0};
 
 	if ((nlh->nlmsg_type != RTM_NEWADDR && nlh->nlmsg_type != RTM_DELADDR) ||
 	    !has_header(nlh, sizeof(*ifa)))
@@ -353,8 +353,8 @@ int kmsg_addr_parse(const struct nlmsghdr *nlh, struct kmsg_addr *ret)
 
 /* ---- routes ---- */
 
-struct nlmsghdr *kmsg_route_build(void *buf, uint16_t type, uint16_t flags,
-				  const struct kmsg_route *r)
+struct nlmsghdr *netlink_msg_route_build(void *buf, uint16_t type, uint16_t flags,
+					 const struct netlink_msg_route *r)
 {
 	struct nlmsghdr *nlh = put_header(buf, type, flags);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
@@ -384,7 +384,8 @@ struct nlmsghdr *kmsg_route_build(void *buf, uint16_t type, uint16_t flags,
 	return nlh;
 }
 
-struct nlmsghdr *kmsg_route_dump(void *buf, int family, uint32_t table, uint8_t proto, int oif)
+struct nlmsghdr *netlink_msg_route_dump(void *buf, int family, uint32_t table, uint8_t proto,
+					int oif)
 {
 	struct nlmsghdr *nlh = put_header(buf, RTM_GETROUTE, NLM_F_DUMP);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
@@ -398,7 +399,7 @@ struct nlmsghdr *kmsg_route_dump(void *buf, int family, uint32_t table, uint8_t 
 }
 
 /* The first nexthop of RTA_MULTIPATH: its device and gateway. */
-static bool parse_multipath(const struct nlattr *mp, int family, struct kmsg_route *r)
+static bool parse_multipath(const struct nlattr *mp, int family, struct netlink_msg_route *r)
 {
 	const struct rtnexthop *nh = mnl_attr_get_payload(mp);
 	size_t len = mnl_attr_get_payload_len(mp);
@@ -418,7 +419,7 @@ static bool parse_multipath(const struct nlattr *mp, int family, struct kmsg_rou
 	return true;
 }
 
-static bool parse_route_attr(const struct nlattr *a, int family, struct kmsg_route *r)
+static bool parse_route_attr(const struct nlattr *a, int family, struct netlink_msg_route *r)
 {
 	uint32_t u;
 
@@ -451,10 +452,10 @@ static bool parse_route_attr(const struct nlattr *a, int family, struct kmsg_rou
 	}
 }
 
-int kmsg_route_parse(const struct nlmsghdr *nlh, struct kmsg_route *ret)
+int netlink_msg_route_parse(const struct nlmsghdr *nlh, struct netlink_msg_route *ret)
 {
 	const struct rtmsg *rtm;
-	struct kmsg_route r = {0};
+	struct netlink_msg_route r = {0};
 	const struct nlattr *a;
 	bool has_dst = false;
 	int family;
@@ -522,8 +523,8 @@ static bool copy_route_attrs(struct nlmsghdr *nlh, size_t size, const struct nlm
 	return true;
 }
 
-struct nlmsghdr *kmsg_from_dump(void *buf, size_t size, const struct nlmsghdr *dumped,
-				uint16_t flags)
+struct nlmsghdr *netlink_msg_from_dump(void *buf, size_t size, const struct nlmsghdr *dumped,
+				       uint16_t flags)
 {
 	size_t hdr = dumped->nlmsg_type == RTM_NEWROUTE ? sizeof(struct rtmsg)
 		     : dumped->nlmsg_type == RTM_NEWADDR ? sizeof(struct ifaddrmsg)
@@ -561,37 +562,49 @@ struct proto_name {
 
 /* iproute2's /etc/iproute2/rt_protos, and the agent's own. */
 static const struct proto_name route_protos[] = {
-	{RTPROT_UNSPEC, "unspec"},  {RTPROT_REDIRECT, "redirect"},
-	{RTPROT_KERNEL, "kernel"},  {RTPROT_BOOT, "boot"},
-	{RTPROT_STATIC, "static"},  {RTPROT_GATED, "gated"},
-	{RTPROT_RA, "ra"},	    {RTPROT_MRT, "mrt"},
-	{RTPROT_ZEBRA, "zebra"},    {RTPROT_BIRD, "bird"},
-	{RTPROT_DNROUTED, "dnrouted"}, {RTPROT_XORP, "xorp"},
-	{RTPROT_NTK, "ntk"},	    {RTPROT_DHCP, "dhcp"},
-	{RTPROT_MROUTED, "mrouted"}, {RTPROT_KEEPALIVED, "keepalived"},
-	{RTPROT_BABEL, "babel"},    {RTPROT_OPENR, "openr"},
-	{RTPROT_BGP, "bgp"},	    {RTPROT_ISIS, "isis"},
-	{RTPROT_OSPF, "ospf"},	    {RTPROT_RIP, "rip"},
-	{RTPROT_EIGRP, "eigrp"},    {KMSG_PROTO_SELF, OBJECT_OWNER_SELF},
+    {RTPROT_UNSPEC, "unspec"},
+    {RTPROT_REDIRECT, "redirect"},
+    {RTPROT_KERNEL, "kernel"},
+    {RTPROT_BOOT, "boot"},
+    {RTPROT_STATIC, "static"},
+    {RTPROT_GATED, "gated"},
+    {RTPROT_RA, "ra"},
+    {RTPROT_MRT, "mrt"},
+    {RTPROT_ZEBRA, "zebra"},
+    {RTPROT_BIRD, "bird"},
+    {RTPROT_DNROUTED, "dnrouted"},
+    {RTPROT_XORP, "xorp"},
+    {RTPROT_NTK, "ntk"},
+    {RTPROT_DHCP, "dhcp"},
+    {RTPROT_MROUTED, "mrouted"},
+    {RTPROT_KEEPALIVED, "keepalived"},
+    {RTPROT_BABEL, "babel"},
+    {RTPROT_OPENR, "openr"},
+    {RTPROT_BGP, "bgp"},
+    {RTPROT_ISIS, "isis"},
+    {RTPROT_OSPF, "ospf"},
+    {RTPROT_RIP, "rip"},
+    {RTPROT_EIGRP, "eigrp"},
+    {NETLINK_MSG_PROTO_SELF, OBJECT_OWNER_SELF},
 };
 
 static const struct proto_name addr_protos[] = {
-	{IFAPROT_UNSPEC, "unspec"},
-	{IFAPROT_KERNEL_LO, "kernel_lo"},
-	{IFAPROT_KERNEL_RA, "kernel_ra"},
-	{IFAPROT_KERNEL_LL, "kernel_ll"},
-	{KMSG_PROTO_SELF, OBJECT_OWNER_SELF},
+    {IFAPROT_UNSPEC, "unspec"},
+    {IFAPROT_KERNEL_LO, "kernel_lo"},
+    {IFAPROT_KERNEL_RA, "kernel_ra"},
+    {IFAPROT_KERNEL_LL, "kernel_ll"},
+    {NETLINK_MSG_PROTO_SELF, OBJECT_OWNER_SELF},
 };
 
 static const char *proto_to_string(const struct proto_name *t, size_t n, uint8_t proto,
-				   char buf[KMSG_PROTO_STRLEN])
+				   char buf[NETLINK_MSG_PROTO_STRLEN])
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (t[i].n == proto)
 			return t[i].name;
-	snprintf(buf, KMSG_PROTO_STRLEN, "%u", proto);
+	snprintf(buf, NETLINK_MSG_PROTO_STRLEN, "%u", proto);
 	return buf;
 }
 
@@ -613,22 +626,22 @@ static int proto_from_string(const struct proto_name *t, size_t n, const char *s
 	return (int)v;
 }
 
-const char *kmsg_route_proto_to_string(uint8_t proto, char buf[KMSG_PROTO_STRLEN])
+const char *netlink_msg_route_proto_to_string(uint8_t proto, char buf[NETLINK_MSG_PROTO_STRLEN])
 {
 	return proto_to_string(route_protos, ELEMENTSOF(route_protos), proto, buf);
 }
 
-int kmsg_route_proto_from_string(const char *s)
+int netlink_msg_route_proto_from_string(const char *s)
 {
 	return proto_from_string(route_protos, ELEMENTSOF(route_protos), s);
 }
 
-const char *kmsg_addr_proto_to_string(uint8_t proto, char buf[KMSG_PROTO_STRLEN])
+const char *netlink_msg_addr_proto_to_string(uint8_t proto, char buf[NETLINK_MSG_PROTO_STRLEN])
 {
 	return proto_to_string(addr_protos, ELEMENTSOF(addr_protos), proto, buf);
 }
 
-int kmsg_addr_proto_from_string(const char *s)
+int netlink_msg_addr_proto_from_string(const char *s)
 {
 	return proto_from_string(addr_protos, ELEMENTSOF(addr_protos), s);
 }

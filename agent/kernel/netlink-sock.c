@@ -11,19 +11,19 @@
 
 /* One datagram of the kernel: a dump's part is at most 32 KiB, an ACK is capped, an event is
  * one message. */
-#define KSOCK_RECV_SIZE 65536
-#define KSOCK_MSG_SIZE 256
+#define NETLINK_SOCK_RECV_SIZE 65536
+#define NETLINK_SOCK_MSG_SIZE 256
 
-struct ksock {
+struct netlink_sock {
 	struct mnl_socket *nl;
 	unsigned portid;
 	uint32_t seq;
-	char msg[KSOCK_MSG_SIZE]; /* extended ACK message of the last failed request */
+	char msg[NETLINK_SOCK_MSG_SIZE]; /* extended ACK message of the last failed request */
 	int last;		  /* its error */
-	char *buf;		  /* KSOCK_RECV_SIZE */
+	char *buf;		  /* NETLINK_SOCK_RECV_SIZE */
 };
 
-struct ksock *ksock_close(struct ksock *s)
+struct netlink_sock *netlink_sock_close(struct netlink_sock *s)
 {
 	if (!s)
 		return NULL;
@@ -34,7 +34,7 @@ struct ksock *ksock_close(struct ksock *s)
 	return NULL;
 }
 
-static int set_option(struct ksock *s, int opt, const char *name, struct strbuf *err)
+static int set_option(struct netlink_sock *s, int opt, const char *name, struct strbuf *err)
 {
 	int one = 1;
 
@@ -44,22 +44,22 @@ static int set_option(struct ksock *s, int opt, const char *name, struct strbuf 
 	return -errno;
 }
 
-static int open_sock(struct ksock **ret, int protocol, int flags, unsigned groups,
+static int open_sock(struct netlink_sock **ret, int protocol, int flags, unsigned groups,
 		     struct strbuf *err)
 {
 	const char *what = groups ? "subscribe to netlink events" : "open a netlink socket";
-	struct ksock *s = calloc(1, sizeof(*s));
+	struct netlink_sock *s = calloc(1, sizeof(*s));
 	int r;
 
-	if (!s || !(s->buf = malloc(KSOCK_RECV_SIZE))) {
-		ksock_close(s);
+	if (!s || !(s->buf = malloc(NETLINK_SOCK_RECV_SIZE))) {
+		netlink_sock_close(s);
 		return -ENOMEM;
 	}
 	s->nl = mnl_socket_open2(protocol, flags | SOCK_CLOEXEC);
 	if (!s->nl || mnl_socket_bind(s->nl, groups, MNL_SOCKET_AUTOPID) < 0) {
 		r = -errno;
 		strbuf_printf(err, "cannot %s: %s", what, strerror(errno));
-		ksock_close(s);
+		netlink_sock_close(s);
 		return r;
 	}
 	s->portid = mnl_socket_get_portid(s->nl);
@@ -68,9 +68,9 @@ static int open_sock(struct ksock **ret, int protocol, int flags, unsigned group
 	return 0;
 }
 
-int ksock_open(struct ksock **ret, int protocol, struct strbuf *err)
+int netlink_sock_open(struct netlink_sock **ret, int protocol, struct strbuf *err)
 {
-	struct ksock *s;
+	struct netlink_sock *s;
 	int r;
 
 	r = open_sock(&s, protocol, 0, 0, err);
@@ -82,19 +82,20 @@ int ksock_open(struct ksock **ret, int protocol, struct strbuf *err)
 	if (r >= 0)
 		r = set_option(s, NETLINK_CAP_ACK, "capped ACKs", err);
 	if (r < 0) {
-		ksock_close(s);
+		netlink_sock_close(s);
 		return r;
 	}
 	*ret = s;
 	return 0;
 }
 
-int ksock_subscribe(struct ksock **ret, int protocol, unsigned groups, struct strbuf *err)
+int netlink_sock_subscribe(struct netlink_sock **ret, int protocol, unsigned groups,
+			   struct strbuf *err)
 {
 	return open_sock(ret, protocol, SOCK_NONBLOCK, groups, err);
 }
 
-int ksock_fd(const struct ksock *s)
+int netlink_sock_fd(const struct netlink_sock *s)
 {
 	return mnl_socket_get_fd(s->nl);
 }
@@ -130,7 +131,7 @@ static int read_status(const struct nlmsghdr *nlh, uint32_t *ret_seq, char *msg,
 	return error > 0 ? -error : error;
 }
 
-int ksock_talk(struct ksock *s, struct nlmsghdr *nlh, ksock_fn fn, void *data)
+int netlink_sock_talk(struct netlink_sock *s, struct nlmsghdr *nlh, netlink_sock_fn fn, void *data)
 {
 	uint32_t seq = ++s->seq, eseq;
 	bool done = false, intr = false;
@@ -143,7 +144,7 @@ int ksock_talk(struct ksock *s, struct nlmsghdr *nlh, ksock_fn fn, void *data)
 	if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0)
 		return s->last = -errno;
 	while (!done) {
-		ssize_t n = mnl_socket_recvfrom(s->nl, s->buf, KSOCK_RECV_SIZE);
+		ssize_t n = mnl_socket_recvfrom(s->nl, s->buf, NETLINK_SOCK_RECV_SIZE);
 		const struct nlmsghdr *m;
 		int left;
 
@@ -177,12 +178,12 @@ int ksock_talk(struct ksock *s, struct nlmsghdr *nlh, ksock_fn fn, void *data)
 	return 0;
 }
 
-const char *ksock_error(const struct ksock *s, int r)
+const char *netlink_sock_error(const struct netlink_sock *s, int r)
 {
 	return s->msg[0] && s->last == r ? s->msg : strerror(-r);
 }
 
-uint32_t ksock_seq(struct ksock *s, size_t n)
+uint32_t netlink_sock_seq(struct netlink_sock *s, size_t n)
 {
 	uint32_t seq = s->seq + 1;
 
@@ -191,7 +192,7 @@ uint32_t ksock_seq(struct ksock *s, size_t n)
 }
 
 /* The socket's send buffer must hold the whole batch (the kernel reads it as one message). */
-static void size_buffers(struct ksock *s, size_t len)
+static void size_buffers(struct netlink_sock *s, size_t len)
 {
 	int fd = mnl_socket_get_fd(s->nl), size = (int)(len + 65536);
 	socklen_t sl = sizeof(size);
@@ -203,7 +204,8 @@ static void size_buffers(struct ksock *s, size_t len)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
 
-int ksock_batch(struct ksock *s, const void *buf, size_t len, ksock_err_fn fn, void *data)
+int netlink_sock_batch(struct netlink_sock *s, const void *buf, size_t len, netlink_sock_err_fn fn,
+		       void *data)
 {
 	int fd = mnl_socket_get_fd(s->nl), first = 0;
 
@@ -212,7 +214,7 @@ int ksock_batch(struct ksock *s, const void *buf, size_t len, ksock_err_fn fn, v
 		return -errno;
 	/* The kernel processes a batch while we send it: its errors are queued by now. */
 	for (;;) {
-		ssize_t n = recv(fd, s->buf, KSOCK_RECV_SIZE, MSG_DONTWAIT);
+		ssize_t n = recv(fd, s->buf, NETLINK_SOCK_RECV_SIZE, MSG_DONTWAIT);
 		const struct nlmsghdr *m;
 		int left;
 
@@ -225,7 +227,7 @@ int ksock_batch(struct ksock *s, const void *buf, size_t len, ksock_err_fn fn, v
 		left = (int)n;
 		for (m = (const struct nlmsghdr *)s->buf; mnl_nlmsg_ok(m, left);
 		     m = mnl_nlmsg_next(m, &left)) {
-			char msg[KSOCK_MSG_SIZE] = "";
+			char msg[NETLINK_SOCK_MSG_SIZE] = "";
 			uint32_t seq;
 			int r;
 
@@ -243,12 +245,12 @@ int ksock_batch(struct ksock *s, const void *buf, size_t len, ksock_err_fn fn, v
 	return first;
 }
 
-int ksock_read(struct ksock *s, ksock_fn fn, void *data)
+int netlink_sock_read(struct netlink_sock *s, netlink_sock_fn fn, void *data)
 {
 	int lost = 0, r;
 
 	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(s->nl, s->buf, KSOCK_RECV_SIZE);
+		ssize_t n = mnl_socket_recvfrom(s->nl, s->buf, NETLINK_SOCK_RECV_SIZE);
 		const struct nlmsghdr *m;
 		int left;
 

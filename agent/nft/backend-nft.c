@@ -15,18 +15,21 @@
 
 struct nft {
 	struct backend b;
-	struct ksock *sock;
+	struct netlink_sock *sock;
 	/* What the kernel holds at generation seen.genid: the table as observe read it, or as
 	 * the last commit left it (its description), and the plan objects in it. While the
 	 * ruleset's generation has not moved (no transaction since, ours or anybody's), observe
 	 * takes it from here instead of reading 10,000 rules back. */
 	bool seen_valid;
-	struct nfto seen;
+	struct nft_observed seen;
 	struct objset seen_objs;
 	bool observed; /* this apply's plan was made against seen */
 	bool cached;   /* ... which observe did not read again */
+	/* The firewall section last compiled, its part of the table and its plan objects: an
+	 * intent that shares the section includes the part without compiling it again. */
+	struct nft_compile_kept kept;
 	/* prepared, and queued since begin */
-	struct nftd *desc;
+	struct nft_desc *desc;
 	struct objset objs; /* the plan objects of desc */
 	bool full;
 	size_t n_ops;
@@ -34,14 +37,14 @@ struct nft {
 	struct nft_commit_stats last;
 	/* The description the kernel's table was last made from (moved from desc by a commit),
 	 * and what revert puts back after this apply's commit: */
-	struct nftd *applied;
+	struct nft_desc *applied;
 	enum {
 		UNDO_NONE,    /* the commit sent nothing */
 		UNDO_TABLE,   /* the table of undo */
 		UNDO_DELETE,  /* there was no table: remove it */
 		UNDO_UNKNOWN, /* a table this agent did not make (its first commit since start) */
 	} undo_kind;
-	struct nftd *undo;
+	struct nft_desc *undo;
 };
 
 static struct nft *nft_of(struct backend *b)
@@ -51,7 +54,7 @@ static struct nft *nft_of(struct backend *b)
 
 static int nft_sock(struct nft *n, struct strbuf *err)
 {
-	return n->sock ? 0 : ksock_open(&n->sock, NETLINK_NETFILTER, err);
+	return n->sock ? 0 : netlink_sock_open(&n->sock, NETLINK_NETFILTER, err);
 }
 
 /* ---- observe ---- */
@@ -62,7 +65,8 @@ static int tag_cmp(const void *a, const void *b)
 }
 
 /* Whether the table has the tag "KIND KEY" (tag: a buffer to build it in). */
-static bool has_tag(const struct nfto *o, const char *kind, const char *key, struct strbuf *tag)
+static bool has_tag(const struct nft_observed *o, const char *kind, const char *key,
+		    struct strbuf *tag)
 {
 	const char *p;
 
@@ -89,14 +93,15 @@ static int add_object(struct objset *objs, enum object_kind kind, const char *ke
 	return r == -EEXIST ? 0 : r;
 }
 
-static int observe_catalog(const struct nfto *o, struct nfto_set *cat, struct objset *objs)
+static int observe_catalog(const struct nft_observed *o, struct nft_observed_set *cat,
+			   struct objset *objs)
 {
 	struct strbuf text = {0}, tag = {0};
 	const char *p;
 	size_t i;
 	int r = 0;
 
-	nfto_sort(cat);
+	nft_observed_sort(cat);
 	for (i = 0; i < cat->n; i++)
 		if (cat->elems[i].comment)
 			strbuf_append(&text, cat->elems[i].comment);
@@ -109,7 +114,7 @@ static int observe_catalog(const struct nfto *o, struct nfto_set *cat, struct ob
 		_cleanup_free_ char *kind = NULL, *key = NULL, *attrs = NULL;
 		int k;
 
-		r = nftc_record_next(&p, &kind, &key, &attrs);
+		r = nft_compile_record_next(&p, &kind, &key, &attrs);
 		if (r < 0)
 			break;
 		k = object_kind_from_string(kind);
@@ -124,21 +129,22 @@ static int observe_catalog(const struct nfto *o, struct nfto_set *cat, struct ob
 /* The records a set's elements carry after their labels (access-list rules, port forwards,
  * one-to-one entries: nft-desc.h). A record that does not read is left out: its object is
  * then missing, and the plan makes it again. */
-static int observe_carried(const struct nfto *o, const struct nfto_set *s, struct objset *objs)
+static int observe_carried(const struct nft_observed *o, const struct nft_observed_set *s,
+			   struct objset *objs)
 {
 	struct strbuf tag = {0};
 	size_t i;
 	int r = 0;
 
 	for (i = 0; i < s->n && r >= 0; i++) {
-		const char *c = s->elems[i].comment, *p = c ? strchr(c, NFTD_RECORD_SEP) : NULL;
+		const char *c = s->elems[i].comment, *p = c ? strchr(c, NFT_DESC_RECORD_SEP) : NULL;
 		_cleanup_free_ char *kind = NULL, *key = NULL, *attrs = NULL;
 		int k;
 
 		if (!p)
 			continue;
 		p++;
-		r = nftc_record_next(&p, &kind, &key, &attrs);
+		r = nft_compile_record_next(&p, &kind, &key, &attrs);
 		if (r == -EINVAL || r == -ENOENT) {
 			r = 0;
 			continue;
@@ -151,7 +157,7 @@ static int observe_carried(const struct nfto *o, const struct nfto_set *s, struc
 	return r;
 }
 
-static int observe_elements(struct nfto_set *s, struct objset *objs)
+static int observe_elements(struct nft_observed_set *s, struct objset *objs)
 {
 	int family = s->key_len == 4 ? AF_INET : s->key_len == 16 ? AF_INET6 : 0;
 	struct strbuf key = {0};
@@ -160,7 +166,7 @@ static int observe_elements(struct nfto_set *s, struct objset *objs)
 
 	if (s->key_len != 2 && !family)
 		return 0;
-	nfto_sort(s);
+	nft_observed_sort(s);
 	for (i = 0; i < s->n && r >= 0; i++) {
 		uint8_t hi[16];
 
@@ -168,13 +174,13 @@ static int observe_elements(struct nfto_set *s, struct objset *objs)
 			continue;
 		if (i + 1 < s->n && s->elems[i + 1].flags & NFT_SET_ELEM_INTERVAL_END) {
 			memcpy(hi, s->elems[i + 1].key, s->key_len);
-			nfte_dec(hi, s->key_len);
+			nft_expr_dec(hi, s->key_len);
 		} else {
 			memset(hi, 0xff, s->key_len);
 		}
 		strbuf_truncate(&key, 0);
 		strbuf_printf(&key, "%s ", s->name);
-		nfte_format(family, s->elems[i].key, hi, &key);
+		nft_expr_format(family, s->elems[i].key, hi, &key);
 		r = key.oom ? -ENOMEM : add_object(objs, OBJ_FW_ELEMENT, strbuf_str(&key), "");
 	}
 	strbuf_done(&key);
@@ -185,19 +191,19 @@ static int observe_elements(struct nfto_set *s, struct objset *objs)
 static int observe_read(struct nft *n, struct strbuf *err)
 {
 	struct objset objs = {0};
-	struct nfto o;
+	struct nft_observed o;
 	size_t i;
 	int r;
 
-	r = nfto_read(n->sock, NFTC_CATALOG, &o, err);
+	r = nft_observed_read(n->sock, NFT_COMPILE_CATALOG, &o, err);
 	if (r < 0)
 		return r;
 	if (o.n_tags)
 		qsort(o.tags, o.n_tags, sizeof(*o.tags), tag_cmp);
 	for (i = 0; i < o.n_sets && r >= 0; i++) {
-		struct nfto_set *s = &o.sets[i];
+		struct nft_observed_set *s = &o.sets[i];
 
-		if (!strncmp(s->name, NFTC_CATALOG, strlen(NFTC_CATALOG)))
+		if (!strncmp(s->name, NFT_COMPILE_CATALOG, strlen(NFT_COMPILE_CATALOG)))
 			r = observe_catalog(&o, s, &objs);
 		else if (s->tag && !strncmp(s->tag, "fw-set ", 7))
 			r = observe_elements(s, &objs);
@@ -205,12 +211,12 @@ static int observe_read(struct nft *n, struct strbuf *err)
 			r = observe_carried(&o, s, &objs);
 	}
 	if (r < 0) {
-		strbuf_printf(err, "cannot read table inet %s: %s", NFTD_TABLE, strerror(-r));
+		strbuf_printf(err, "cannot read table inet %s: %s", NFT_DESC_TABLE, strerror(-r));
 		objset_done(&objs);
-		nfto_done(&o);
+		nft_observed_done(&o);
 		return r;
 	}
-	nfto_done(&n->seen);
+	nft_observed_done(&n->seen);
 	objset_done(&n->seen_objs);
 	n->seen = o;
 	n->seen_objs = objs;
@@ -231,7 +237,7 @@ static int nft_observe(struct backend *b, struct observed *obs, struct errlist *
 	n->cached = n->seen_valid;
 	r = nft_sock(n, &err);
 	if (r >= 0 && n->seen_valid) {
-		r = nfto_genid(n->sock, &genid);
+		r = nft_observed_genid(n->sock, &genid);
 		if (r < 0)
 			strbuf_printf(&err, "cannot read the generation of the ruleset: %s",
 				      strerror(-r));
@@ -273,7 +279,7 @@ static void queue_reset(struct nft *n)
 {
 	n->full = false;
 	n->n_ops = 0;
-	nftdiff_reset(&n->changes);
+	nft_diff_reset(&n->changes);
 }
 
 static int nft_prepare(struct backend *b, const struct intent *in, struct strbuf *err)
@@ -281,9 +287,9 @@ static int nft_prepare(struct backend *b, const struct intent *in, struct strbuf
 	struct nft *n = nft_of(b);
 	int r;
 
-	n->desc = nftd_free(n->desc);
+	n->desc = nft_desc_free(n->desc);
 	objset_done(&n->objs);
-	r = nftc_compile(in, &n->desc, &n->objs);
+	r = nft_compile_compile(in, &n->kept, &n->desc, &n->objs);
 	if (r < 0)
 		strbuf_printf(err, "cannot compile the firewall: %s", strerror(-r));
 	return r;
@@ -295,13 +301,13 @@ static int nft_begin(struct backend *b, struct strbuf *err)
 	return 0;
 }
 
-static int queue_change(struct nft *n, const struct nftd_set *s, bool add, const uint8_t *key,
+static int queue_change(struct nft *n, const struct nft_desc_set *s, bool add, const uint8_t *key,
 			uint32_t flags, const char *ptr)
 {
-	struct nftd_elem_change c = {.set = s, .add = add, .flags = flags, .ptr = ptr};
+	struct nft_desc_elem_change c = {.set = s, .add = add, .flags = flags, .ptr = ptr};
 
 	memcpy(c.key, key, s->key_len);
-	return nftdiff_push(&n->changes, &c);
+	return nft_diff_push(&n->changes, &c);
 }
 
 /* An element operation as its start and end elements; anything else makes the batch whole. */
@@ -309,8 +315,8 @@ static int queue_element(struct nft *n, const struct op *op)
 {
 	const char *sp = strchr(op->obj->key, ' ');
 	_cleanup_free_ char *name = NULL;
-	const struct nftd_set *s;
-	struct nfte_interval iv;
+	const struct nft_desc_set *s;
+	struct nft_expr_interval iv;
 	int family, r;
 
 	if (op->type == OP_REPLACE || !sp || !n->desc)
@@ -318,14 +324,14 @@ static int queue_element(struct nft *n, const struct op *op)
 	name = strndup(op->obj->key, (size_t)(sp - op->obj->key));
 	if (!name)
 		return -ENOMEM;
-	s = nftd_set_find(n->desc, name);
+	s = nft_desc_set_find(n->desc, name);
 	if (!s || !s->plan_elements)
 		return 1;
 	family = s->key_len == 4 ? AF_INET : s->key_len == 16 ? AF_INET6 : 0;
-	if (nfte_parse(family, sp + 1, &iv) < 0)
+	if (nft_expr_parse(family, sp + 1, &iv) < 0)
 		return 1;
 	r = queue_change(n, s, op->type == OP_CREATE, iv.lo, 0, op->obj->ptr);
-	if (r >= 0 && nfte_inc(iv.hi, s->key_len))
+	if (r >= 0 && nft_expr_inc(iv.hi, s->key_len))
 		r = queue_change(n, s, op->type == OP_CREATE, iv.hi, NFT_SET_ELEM_INTERVAL_END,
 				 op->obj->ptr);
 	return r;
@@ -360,14 +366,14 @@ static int nft_apply_op(struct backend *b, const struct op *op, struct strbuf *e
 }
 
 struct batch_errors {
-	const struct nftd_batch *batch;
+	const struct nft_desc_batch *batch;
 	struct strbuf *err;
 };
 
 static void batch_error(uint32_t seq, int error, const char *msg, void *data)
 {
 	struct batch_errors *e = data;
-	const char *ptr = nftd_batch_ptr(e->batch, seq);
+	const char *ptr = nft_desc_batch_ptr(e->batch, seq);
 
 	if (e->err->len)
 		strbuf_append(e->err, "; ");
@@ -381,20 +387,20 @@ static void batch_error(uint32_t seq, int error, const char *msg, void *data)
  * the fingerprint it was made with, as many chains and rules, the same named sets. */
 static bool same_structure(const struct nft *n, const char *fp)
 {
-	const struct nfto *o = &n->seen;
+	const struct nft_observed *o = &n->seen;
 	size_t i, n_named = 0;
 
 	if (!n->observed || !n->seen_valid || !o->exists || strcmp(fp, o->fingerprint) ||
 	    o->n_chains != n->desc->n_chains || o->n_rules != n->desc->n_rules)
 		return false;
 	for (i = 0; i < n->desc->n_sets; i++) {
-		const struct nftd_set *s = n->desc->sets[i];
-		const struct nfto_set *k;
+		const struct nft_desc_set *s = n->desc->sets[i];
+		const struct nft_observed_set *k;
 
 		if (s->flags & NFT_SET_ANONYMOUS)
 			continue;
 		n_named++;
-		k = nfto_set_find(o, s->name);
+		k = nft_observed_set_find(o, s->name);
 		if (!k || k->key_len != s->key_len || k->data_len != s->data_len)
 			return false;
 	}
@@ -410,14 +416,14 @@ static int diff_own_sets(struct nft *n)
 	int r = 0;
 
 	for (i = 0; i < n->desc->n_sets && r >= 0; i++) {
-		const struct nftd_set *s = n->desc->sets[i];
-		struct nfto_set *k;
+		const struct nft_desc_set *s = n->desc->sets[i];
+		struct nft_observed_set *k;
 
 		if (s->flags & NFT_SET_ANONYMOUS || s->plan_elements)
 			continue;
-		k = nfto_set_find(&n->seen, s->name);
+		k = nft_observed_set_find(&n->seen, s->name);
 		if (!k || k->from != s)
-			r = nftdiff_set(s, k, &n->changes);
+			r = nft_diff_set(s, k, &n->changes);
 	}
 	return r;
 }
@@ -427,15 +433,15 @@ static int diff_own_sets(struct nft *n)
  * and from what was seen (whose sets that the commit left as they were move over). */
 static void remember(struct nft *n, const char *fp, uint32_t genid)
 {
-	struct nfto prev;
+	struct nft_observed prev;
 	int r;
 
 	genid = genid + 1 ? genid + 1 : 1;
 	prev = n->seen;
-	n->seen = (struct nfto){0};
+	n->seen = (struct nft_observed){0};
 	objset_done(&n->seen_objs);
-	r = nfto_assume(n->desc, fp, genid, &prev, &n->seen);
-	nfto_done(&prev);
+	r = nft_observed_assume(n->desc, fp, genid, &prev, &n->seen);
+	nft_observed_done(&prev);
 	/* The plan objects as observe makes them (no pointer). */
 	if (r >= 0)
 		r = objset_copy_as(&n->objs, object_as_observed, &n->seen_objs);
@@ -445,7 +451,7 @@ static void remember(struct nft *n, const char *fp, uint32_t genid)
 static int nft_commit(struct backend *b, struct strbuf *err)
 {
 	struct nft *n = nft_of(b);
-	struct nftd_batch batch;
+	struct nft_desc_batch batch;
 	struct batch_errors e = {.batch = &batch, .err = err};
 	uint32_t genid = n->observed ? n->seen.genid : 0;
 	char fp[17];
@@ -454,10 +460,10 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 
 	n->last = (struct nft_commit_stats){0};
 	n->undo_kind = UNDO_NONE;
-	n->undo = nftd_free(n->undo);
+	n->undo = nft_desc_free(n->undo);
 	if (!n->desc)
 		return 0;
-	r = nftd_fingerprint(n->desc, fp);
+	r = nft_desc_fingerprint(n->desc, fp);
 	if (r < 0)
 		goto oom;
 	elems = !n->full && same_structure(n, fp);
@@ -466,7 +472,7 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 	n->observed = false;
 	if (elems && !n->changes.n) {
 		queue_reset(n); /* the table is as wanted: what was seen stays true */
-		nftd_free(n->applied);
+		nft_desc_free(n->applied);
 		n->applied = TAKE_PTR(n->desc);
 		return 0;
 	}
@@ -483,15 +489,16 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 	/* The batch carries the generation the plan was made against: if another transaction
 	 * came in between, the kernel refuses it whole. */
 	if (elems)
-		r = nftd_batch_elems(n->changes.v, n->changes.n,
-				     ksock_seq(n->sock, n->changes.n + 2), genid, &batch);
+		r = nft_desc_batch_elems(n->changes.v, n->changes.n,
+					 netlink_sock_seq(n->sock, n->changes.n + 2), genid,
+					 &batch);
 	else
-		r = nftd_batch_full(n->desc, fp, ksock_seq(n->sock, 0), genid, &batch);
+		r = nft_desc_batch_full(n->desc, fp, netlink_sock_seq(n->sock, 0), genid, &batch);
 	if (r < 0)
 		goto oom;
 	/* Sequence numbers: the full batch counts its messages only once built. */
-	ksock_seq(n->sock, batch.n_msgs + 2);
-	r = ksock_batch(n->sock, batch.buf, batch.len, batch_error, &e);
+	netlink_sock_seq(n->sock, batch.n_msgs + 2);
+	r = netlink_sock_batch(n->sock, batch.buf, batch.len, batch_error, &e);
 	if (r >= 0) {
 		n->last = (struct nft_commit_stats){
 			.batches = 1,
@@ -508,7 +515,7 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 		if (!err->len)
 			strbuf_printf(err, "%s", strerror(-r));
 	}
-	nftd_batch_done(&batch);
+	nft_desc_batch_done(&batch);
 	queue_reset(n);
 	return r;
 oom:
@@ -522,7 +529,7 @@ oom:
 static int nft_revert(struct backend *b, struct strbuf *err)
 {
 	struct nft *n = nft_of(b);
-	struct nftd_batch batch;
+	struct nft_desc_batch batch;
 	struct batch_errors e = {.batch = &batch, .err = err};
 	int r;
 
@@ -542,22 +549,22 @@ static int nft_revert(struct backend *b, struct strbuf *err)
 	if (r < 0)
 		return r;
 	if (n->undo_kind == UNDO_TABLE)
-		r = nftd_batch_full(n->undo, NULL, ksock_seq(n->sock, 0), 0, &batch);
+		r = nft_desc_batch_full(n->undo, NULL, netlink_sock_seq(n->sock, 0), 0, &batch);
 	else
-		r = nftd_batch_delete(ksock_seq(n->sock, 0), &batch);
+		r = nft_desc_batch_delete(netlink_sock_seq(n->sock, 0), &batch);
 	if (r < 0) {
 		strbuf_printf(err, "out of memory");
 		return r;
 	}
-	ksock_seq(n->sock, batch.n_msgs + 2);
-	r = ksock_batch(n->sock, batch.buf, batch.len, batch_error, &e);
-	nftd_batch_done(&batch);
+	netlink_sock_seq(n->sock, batch.n_msgs + 2);
+	r = netlink_sock_batch(n->sock, batch.buf, batch.len, batch_error, &e);
+	nft_desc_batch_done(&batch);
 	if (r < 0) {
 		if (!err->len)
 			strbuf_printf(err, "%s", strerror(-r));
 		return r;
 	}
-	nftd_free(n->applied);
+	nft_desc_free(n->applied);
 	n->applied = TAKE_PTR(n->undo);
 	n->undo_kind = UNDO_NONE;
 	return 0;
@@ -568,7 +575,7 @@ static int nft_abort(struct backend *b, struct strbuf *err)
 	struct nft *n = nft_of(b);
 
 	queue_reset(n);
-	n->desc = nftd_free(n->desc);
+	n->desc = nft_desc_free(n->desc);
 	objset_done(&n->objs);
 	return 0;
 }
@@ -577,15 +584,29 @@ static void nft_free(struct backend *b)
 {
 	struct nft *n = nft_of(b);
 
-	ksock_close(n->sock);
-	nftd_free(n->desc);
-	nftd_free(n->applied);
-	nftd_free(n->undo);
+	netlink_sock_close(n->sock);
+	nft_desc_free(n->desc);
+	nft_desc_free(n->applied);
+	nft_desc_free(n->undo);
 	objset_done(&n->objs);
-	nftdiff_done(&n->changes);
-	nfto_done(&n->seen);
+	nft_compile_kept_done(&n->kept);
+	nft_diff_done(&n->changes);
+	nft_observed_done(&n->seen);
 	objset_done(&n->seen_objs);
 	free(n);
+}
+
+static int nft_counters(struct backend *b, struct counterlist *list, struct strbuf *err)
+{
+	struct nft *n = nft_of(b);
+	int r;
+
+	r = nft_sock(n, err);
+	if (r >= 0)
+		r = nft_observed_counters(n->sock, list, err);
+	if (r >= 0)
+		list->kinds |= BACKEND_KIND(OBJ_FW_RULE) | BACKEND_KIND(OBJ_NAT_RULE);
+	return r;
 }
 
 static const struct backend_ops nft_ops = {
@@ -600,6 +621,7 @@ static const struct backend_ops nft_ops = {
 	.commit = nft_commit,
 	.revert = nft_revert,
 	.abort = nft_abort,
+	.counters = nft_counters,
 	.free = nft_free,
 };
 
@@ -621,16 +643,4 @@ void backend_nft_last_commit(struct backend *b, struct nft_commit_stats *ret)
 bool backend_nft_last_observe_cached(struct backend *b)
 {
 	return nft_of(b)->cached;
-}
-
-int backend_nft_counters(struct backend *b, struct nft_counter **ret, size_t *ret_n,
-			 struct strbuf *err)
-{
-	struct nft *n = nft_of(b);
-	int r;
-
-	if (b->ops != &nft_ops)
-		return -EOPNOTSUPP;
-	r = nft_sock(n, err);
-	return r < 0 ? r : nfto_counters(n->sock, ret, ret_n, err);
 }

@@ -29,7 +29,7 @@
  * leaves too much open, the destination port, destination or source port).
  *
  * A rule takes part when it does not log, it has source prefixes (so a family), no set
- * references and no ICMP types, and its map's key fits in NFTD_KEY_MAX bytes; the rules of
+ * references and no ICMP types, and its map's key fits in NFT_DESC_KEY_MAX bytes; the rules of
  * a run have the same fields. Runs of fewer than ACL_MIN_RUN rules stay rules.
  */
 #include <errno.h>
@@ -106,12 +106,16 @@ static struct shape shape_of(const struct fw_rule *fr)
  * interfaces, and without the protocol when there are ports). */
 static struct layout layout_of(const struct shape *s, bool map)
 {
-	static const uint32_t addr_types[2] = {NFTD_TYPE_IPADDR, NFTD_TYPE_IP6ADDR};
+	static const uint32_t addr_types[2] = {NFT_DESC_TYPE_IPADDR, NFT_DESC_TYPE_IP6ADDR};
 	bool v6 = s->family == AF_INET6, ports = s->has[F_SPORT] || s->has[F_DPORT];
 	const unsigned len[F_MAX] = {IFNAMSIZ, IFNAMSIZ, v6 ? 16 : 4, v6 ? 16 : 4, 1, 2, 2};
-	const uint32_t type[F_MAX] = {
-	    NFTD_TYPE_IFNAME,	     NFTD_TYPE_IFNAME,	     addr_types[v6],	    addr_types[v6],
-	    NFTD_TYPE_INET_PROTOCOL, NFTD_TYPE_INET_SERVICE, NFTD_TYPE_INET_SERVICE};
+	const uint32_t type[F_MAX] = {NFT_DESC_TYPE_IFNAME,
+				      NFT_DESC_TYPE_IFNAME,
+				      addr_types[v6],
+				      addr_types[v6],
+				      NFT_DESC_TYPE_INET_PROTOCOL,
+				      NFT_DESC_TYPE_INET_SERVICE,
+				      NFT_DESC_TYPE_INET_SERVICE};
 	struct layout l = {0};
 	int f;
 
@@ -122,7 +126,7 @@ static struct layout layout_of(const struct shape *s, bool map)
 		l.len[f] = len[f];
 		l.fields[l.n_fields++] = (uint8_t)len[f];
 		l.key_len += (len[f] + 3) & ~3u;
-		l.key_type = l.key_type << NFTD_TYPE_BITS | type[f];
+		l.key_type = l.key_type << NFT_DESC_TYPE_BITS | type[f];
 	}
 	return l;
 }
@@ -145,7 +149,7 @@ static bool qualifies(const struct fw_rule *fr)
 	}
 	sh = shape_of(fr);
 	return total <= ACL_MAX_ELEMS_PER_RULE && layout_of(&sh, false).key_len <= ACL_KEY_MAX &&
-	       layout_of(&sh, true).key_len <= NFTD_KEY_MAX;
+	       layout_of(&sh, true).key_len <= NFT_DESC_KEY_MAX;
 }
 
 static bool same_run(const struct fw_rule *a, const struct fw_rule *b)
@@ -187,8 +191,8 @@ static void put_ports(struct elem *x, const struct layout *l, int f, const struc
 {
 	uint8_t lo[2], hi[2];
 
-	nfte_port(p->first, lo);
-	nfte_port(p->last, hi);
+	nft_expr_port(p->first, lo);
+	nft_expr_port(p->last, hi);
 	put_field(x, l, f, lo, hi);
 }
 
@@ -217,17 +221,17 @@ static bool rule_elems(const struct fw_rule *fr, size_t i, const struct layout *
 		if (!push(e, i, &x))
 			return false;
 		if (n[F_IIF]) {
-			nftc_ifname(fr->in[at[F_IIF]], lo);
+			nft_compile_ifname(fr->in[at[F_IIF]], lo);
 			put_field(x, l, F_IIF, lo, lo);
 		}
 		if (n[F_OIF]) {
-			nftc_ifname(fr->out[at[F_OIF]], lo);
+			nft_compile_ifname(fr->out[at[F_OIF]], lo);
 			put_field(x, l, F_OIF, lo, lo);
 		}
-		nfte_prefix_bounds(&fr->source.prefixes[at[F_SRC]], lo, hi);
+		nft_expr_prefix_bounds(&fr->source.prefixes[at[F_SRC]], lo, hi);
 		put_field(x, l, F_SRC, lo, hi);
 		if (n[F_DST]) {
-			nfte_prefix_bounds(&fr->destination.prefixes[at[F_DST]], lo, hi);
+			nft_expr_prefix_bounds(&fr->destination.prefixes[at[F_DST]], lo, hi);
 			put_field(x, l, F_DST, lo, hi);
 		}
 		if (n[F_PROTO]) {
@@ -336,29 +340,29 @@ static void label(struct strbuf *b, const char *tag, const struct fw_rule *fr)
 
 /* The chains a map's reject goes to, made with the first map (whether or not it rejects: a
  * rule's action changed is then its elements changed). */
-static void reject_chains(struct nftc *c)
+static void reject_chains(struct nft_compiler *c)
 {
-	struct nftd_rule *r;
+	struct nft_desc_rule *r;
 
 	if (c->reject_chains)
 		return;
 	c->reject_chains = true;
-	nftd_chain(c->d, REJECT_TCP_CHAIN, NULL, 0, 0, -1, NULL, NULL);
-	nftd_chain(c->d, REJECT_CHAIN, NULL, 0, 0, -1, NULL, NULL);
-	r = nftd_rule(c->d, REJECT_TCP_CHAIN, NULL, NULL);
-	nftd_reject(r, NFT_REJECT_TCP_RST, 0);
-	r = nftd_rule(c->d, REJECT_CHAIN, NULL, NULL);
-	nftd_reject(r, NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
+	nft_desc_chain(c->d, REJECT_TCP_CHAIN, NULL, 0, 0, -1, NULL, NULL);
+	nft_desc_chain(c->d, REJECT_CHAIN, NULL, 0, 0, -1, NULL, NULL);
+	r = nft_desc_rule(c->d, REJECT_TCP_CHAIN, NULL, NULL);
+	nft_desc_reject(r, NFT_REJECT_TCP_RST, 0);
+	r = nft_desc_rule(c->d, REJECT_CHAIN, NULL, NULL);
+	nft_desc_reject(r, NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
 }
 
 /* The map value of the rule's action (as rule_action in nft-compile.c decides a reject). */
-static void verdict(const struct fw_rule *fr, uint8_t v[NFTD_VERDICT_LEN])
+static void verdict(const struct fw_rule *fr, uint8_t v[NFT_DESC_VERDICT_LEN])
 {
 	int32_t code = fr->action == FW_ACCEPT ? NF_ACCEPT
 		       : fr->action == FW_DROP ? NF_DROP
 					       : NFT_GOTO;
 
-	memset(v, 0, NFTD_VERDICT_LEN);
+	memset(v, 0, NFT_DESC_VERDICT_LEN);
 	memcpy(v, &code, sizeof(code));
 	if (fr->action != FW_REJECT)
 		return;
@@ -368,7 +372,7 @@ static void verdict(const struct fw_rule *fr, uint8_t v[NFTD_VERDICT_LEN])
 }
 
 /* Loads the packet's key of a map's layout (no interfaces) into the registers from REG(0). */
-static void load_key(struct nftd_rule *r, const struct layout *l, int family)
+static void load_key(struct nft_desc_rule *r, const struct layout *l, int family)
 {
 	int f;
 
@@ -378,13 +382,14 @@ static void load_key(struct nftd_rule *r, const struct layout *l, int family)
 		if (!l->len[f])
 			continue;
 		if (f == F_SRC || f == F_DST)
-			nftd_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
-				     (family == AF_INET6 ? 8 : 12) + (f == F_DST) * l->len[f],
-				     l->len[f], reg);
+			nft_desc_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+					 (family == AF_INET6 ? 8 : 12) + (f == F_DST) * l->len[f],
+					 l->len[f], reg);
 		else if (f == F_PROTO)
-			nftd_meta(r, NFT_META_L4PROTO, reg);
+			nft_desc_meta(r, NFT_META_L4PROTO, reg);
 		else
-			nftd_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, f == F_SPORT ? 0 : 2, 2, reg);
+			nft_desc_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, f == F_SPORT ? 0 : 2, 2,
+					 reg);
 	}
 }
 
@@ -410,14 +415,14 @@ static bool same_map(const struct fw_rule *a, const struct fw_rule *b, const str
 }
 
 /* The elements of rules idx (n) in s. Each rule's elements carry its label, the first also
- * its catalog record when that fits (nftc_elem_label). */
-static void fill_map(struct nftc *c, const char *chain, const struct fw_rule *rules,
-		     const size_t *idx, size_t n, const struct layout *l, struct nftd_set *s)
+ * its catalog record when that fits (nft_compile_elem_label). */
+static void fill_map(struct nft_compiler *c, const char *chain, const struct fw_rule *rules,
+		     const size_t *idx, size_t n, const struct layout *l, struct nft_desc_set *s)
 {
 	struct strbuf tag = {0}, lab = {0}, first = {0};
-	uint8_t value[NFTD_VERDICT_LEN];
+	uint8_t value[NFT_DESC_VERDICT_LEN];
 	struct elems e = {0};
-	bool interval = nftd_set_concat_interval(s);
+	bool interval = nft_desc_set_concat_interval(s);
 	size_t i, j;
 
 	for (i = 0; i < n; i++) {
@@ -428,15 +433,15 @@ static void fill_map(struct nftc *c, const char *chain, const struct fw_rule *ru
 			c->d->oom = true;
 			break;
 		}
-		nftc_rule_tag(&tag, chain, idx[i]);
+		nft_compile_rule_tag(&tag, chain, idx[i]);
 		label(&lab, strbuf_str(&tag), fr);
-		nftc_elem_label(c, &first, strbuf_str(&tag), strbuf_str(&lab));
+		nft_compile_elem_label(c, &first, strbuf_str(&tag), strbuf_str(&lab));
 		verdict(fr, value);
 		for (j = 0; j < e.n; j++) {
 			/* The rule's record with its first element. */
-			nftd_elem(c->d, s, e.v[j].lo, interval ? e.v[j].hi : NULL, value, 0,
-				  strbuf_str(j ? &lab : &first));
-			nftd_elem_ptr(c->d, s, fr->ptr);
+			nft_desc_elem(c->d, s, e.v[j].lo, interval ? e.v[j].hi : NULL, value, 0,
+				      strbuf_str(j ? &lab : &first));
+			nft_desc_elem_ptr(c->d, s, fr->ptr);
 		}
 	}
 	if (tag.oom || lab.oom || first.oom)
@@ -480,21 +485,22 @@ static bool rule_exact(const struct fw_rule *fr, const struct layout *l)
 
 /* A map of rules idx (n) that go with rule fr0, and its rule: a hash map when every element
  * is a single key (exact), else a map of concatenated intervals. */
-static void compile_map_part(struct nftc *c, const char *chain, const struct fw_rule *rules,
+static void compile_map_part(struct nft_compiler *c, const char *chain, const struct fw_rule *rules,
 			     const size_t *idx, size_t n, bool exact, const struct layout *l,
 			     unsigned *n_maps)
 {
 	const struct fw_rule *fr0 = &rules[idx[0]];
 	uint32_t flags = exact ? NFT_SET_MAP : NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT;
 	struct strbuf name = {0};
-	struct nftd_set *s;
-	struct nftd_rule *r;
+	struct nft_desc_set *s;
+	struct nft_desc_rule *r;
 
-	strbuf_printf(&name, "%s%s_%u", NFTD_ACL_PREFIX, chain, (*n_maps)++);
-	s = name.oom ? NULL
-		     : nftd_set(c->d, strbuf_str(&name), flags, l->key_type, l->key_len,
-				NFT_DATA_VERDICT, NFTD_VERDICT_LEN, exact ? NULL : l->fields,
-				exact ? 0 : l->n_fields, NULL, fr0->ptr);
+	strbuf_printf(&name, "%s%s_%u", NFT_DESC_ACL_PREFIX, chain, (*n_maps)++);
+	s = name.oom
+		? NULL
+		: nft_desc_set(c->d, strbuf_str(&name), flags, l->key_type, l->key_len,
+			       NFT_DATA_VERDICT, NFT_DESC_VERDICT_LEN, exact ? NULL : l->fields,
+			       exact ? 0 : l->n_fields, NULL, fr0->ptr);
 	strbuf_done(&name);
 	if (!s) {
 		c->d->oom = true;
@@ -502,14 +508,14 @@ static void compile_map_part(struct nftc *c, const char *chain, const struct fw_
 	}
 	s->counters = true;
 	fill_map(c, chain, rules, idx, n, l, s);
-	r = nftd_rule(c->d, chain, NULL, fr0->ptr);
-	nftc_match_nfproto(r, fr0->family);
-	nftc_match_ifnames(c, r, NFT_META_IIFNAME, fr0->in, fr0->n_in);
-	nftc_match_ifnames(c, r, NFT_META_OIFNAME, fr0->out, fr0->n_out);
+	r = nft_desc_rule(c->d, chain, NULL, fr0->ptr);
+	nft_compile_match_nfproto(r, fr0->family);
+	nft_compile_match_ifnames(c, r, NFT_META_IIFNAME, fr0->in, fr0->n_in);
+	nft_compile_match_ifnames(c, r, NFT_META_OIFNAME, fr0->out, fr0->n_out);
 	if (!l->len[F_PROTO])
-		nftc_match_l4proto(r, fr0->protocol);
+		nft_compile_match_l4proto(r, fr0->protocol);
 	load_key(r, l, fr0->family);
-	nftd_vmap(r, s, REG(0));
+	nft_desc_vmap(r, s, REG(0));
 }
 
 /*
@@ -521,7 +527,7 @@ static void compile_map_part(struct nftc *c, const char *chain, const struct fw_
  * four maps, cost about 10 ms of its full apply that way). The run's elements are disjoint,
  * so a packet matches at most one element of the two maps and their order does not matter.
  */
-static void compile_map(struct nftc *c, const char *chain, const struct fw_rule *rules,
+static void compile_map(struct nft_compiler *c, const char *chain, const struct fw_rule *rules,
 			size_t first, size_t end, size_t m, unsigned k, const uint8_t *map_of,
 			const struct layout *l, unsigned *n_maps)
 {
@@ -549,7 +555,7 @@ static void compile_map(struct nftc *c, const char *chain, const struct fw_rule 
 
 /* Rules [start, end), disjoint, as maps: false (nothing compiled) when they would need more
  * than ACL_MAX_MAPS. */
-static bool compile_maps(struct nftc *c, const char *chain, const struct fw_rule *rules,
+static bool compile_maps(struct nft_compiler *c, const char *chain, const struct fw_rule *rules,
 			 size_t start, size_t end, const struct shape *sh, unsigned *n_maps)
 {
 	struct layout l = layout_of(sh, true);
@@ -576,8 +582,9 @@ static bool compile_maps(struct nftc *c, const char *chain, const struct fw_rule
 }
 
 /* Rules [first, end) of one shape: maps for the runs of disjoint rules, rules for the rest. */
-static void compile_candidates(struct nftc *c, const char *chain, const struct fw_rule *rules,
-			       size_t first, size_t end, unsigned *n_maps)
+static void compile_candidates(struct nft_compiler *c, const char *chain,
+			       const struct fw_rule *rules, size_t first, size_t end,
+			       unsigned *n_maps)
 {
 	struct shape sh = shape_of(&rules[first]);
 	struct layout l = layout_of(&sh, false);
@@ -612,23 +619,24 @@ static void compile_candidates(struct nftc *c, const char *chain, const struct f
 		    compile_maps(c, chain, rules, start, i, &sh, n_maps))
 			start = i;
 		for (; start < i; start++)
-			nftc_compile_rule(c, chain, rules, start);
+			nft_compile_compile_rule(c, chain, rules, start);
 		if (alone) {
-			nftc_compile_rule(c, chain, rules, i);
+			nft_compile_compile_rule(c, chain, rules, i);
 			start = i + 1;
 		}
 	}
 	free(conflict);
 }
 
-void nftc_compile_rules(struct nftc *c, const char *chain, const struct fw_rule *rules, size_t n)
+void nft_compile_compile_rules(struct nft_compiler *c, const char *chain,
+			       const struct fw_rule *rules, size_t n)
 {
 	unsigned n_maps = 0;
 	size_t i = 0, j;
 
 	while (i < n) {
 		if (!qualifies(&rules[i])) {
-			nftc_compile_rule(c, chain, rules, i++);
+			nft_compile_compile_rule(c, chain, rules, i++);
 			continue;
 		}
 		for (j = i + 1; j < n && qualifies(&rules[j]) && same_run(&rules[i], &rules[j]);

@@ -49,34 +49,34 @@ static size_t addr_len(int family)
 }
 
 /* The router's end of the packet: its destination in input, its source in output. */
-static void load_local(struct nftd_rule *r, const struct dir *d, int family)
+static void load_local(struct nft_desc_rule *r, const struct dir *d, int family)
 {
-	nftc_load_addr(r, family, !d->in);
+	nft_compile_load_addr(r, family, !d->in);
 }
 
-static void load_remote(struct nftd_rule *r, const struct dir *d, int family)
+static void load_remote(struct nft_desc_rule *r, const struct dir *d, int family)
 {
-	nftc_load_addr(r, family, d->in);
+	nft_compile_load_addr(r, family, d->in);
 }
 
 /* The port of the router's end (dport in input, sport in output) into REG(0). */
-static void load_local_port(struct nftd_rule *r, const struct dir *d)
+static void load_local_port(struct nft_desc_rule *r, const struct dir *d)
 {
-	nftd_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, d->in ? 2 : 0, 2, REG(0));
+	nft_desc_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, d->in ? 2 : 0, 2, REG(0));
 }
 
-static void counted_accept(struct nftd_rule *r)
+static void counted_accept(struct nft_desc_rule *r)
 {
-	nftd_counter(r);
-	nftd_verdict(r, NF_ACCEPT);
+	nft_desc_counter(r);
+	nft_desc_verdict(r, NF_ACCEPT);
 }
 
 /* ---- IPsec ---- */
 
-static struct nftd_set *ike_set(struct nftc *c, int family)
+static struct nft_desc_set *ike_set(struct nft_compiler *c, int family)
 {
 	const char *name = family == AF_INET6 ? "_ike6" : "_ike4";
-	struct nftd_set *s = nftd_set_find(c->d, name);
+	struct nft_desc_set *s = nft_desc_set_find(c->d, name);
 	size_t i;
 
 	if (s)
@@ -87,56 +87,58 @@ static struct nftd_set *ike_set(struct nftc *c, int family)
 		if (t->local_address.family != family)
 			continue;
 		if (!s)
-			s = nftd_set(c->d, name, 0,
-				     family == AF_INET6 ? NFTD_TYPE_IP6ADDR : NFTD_TYPE_IPADDR,
-				     (uint32_t)addr_len(family), 0, 0, NULL, 0, NULL, NULL);
+			s = nft_desc_set(c->d, name, 0,
+					 family == AF_INET6 ? NFT_DESC_TYPE_IP6ADDR
+							    : NFT_DESC_TYPE_IPADDR,
+					 (uint32_t)addr_len(family), 0, 0, NULL, 0, NULL, NULL);
 		if (!s)
 			return NULL;
-		nftd_elem(c->d, s, t->local_address.bytes, NULL, NULL, 0, NULL);
-		nftd_elem_ptr(c->d, s, t->ptr);
+		nft_desc_elem(c->d, s, t->local_address.bytes, NULL, NULL, 0, NULL);
+		nft_desc_elem_ptr(c->d, s, t->ptr);
 	}
 	return s;
 }
 
-static void admit_ipsec(struct nftc *c, const struct dir *d, int family)
+static void admit_ipsec(struct nft_compiler *c, const struct dir *d, int family)
 {
 	static const uint16_t ike_ports[] = {500, 4500};
-	struct nftd_set *s = ike_set(c, family), *ports;
-	struct nftd_rule *r;
+	struct nft_desc_set *s = ike_set(c, family), *ports;
+	struct nft_desc_rule *r;
 	uint8_t p[2];
 	size_t i;
 
 	if (!s)
 		return;
-	r = nftd_rule(c->d, d->chain, NULL, NULL);
-	nftc_match_nfproto(r, family);
-	nftc_match_l4proto(r, IPPROTO_UDP);
+	r = nft_desc_rule(c->d, d->chain, NULL, NULL);
+	nft_compile_match_nfproto(r, family);
+	nft_compile_match_l4proto(r, IPPROTO_UDP);
 	load_local_port(r, d);
-	ports = nftd_set(c->d, NULL, 0, NFTD_TYPE_INET_SERVICE, 2, 0, 0, NULL, 0, NULL, NULL);
+	ports =
+	    nft_desc_set(c->d, NULL, 0, NFT_DESC_TYPE_INET_SERVICE, 2, 0, 0, NULL, 0, NULL, NULL);
 	for (i = 0; ports && i < ELEMENTSOF(ike_ports); i++) {
-		nfte_port(ike_ports[i], p);
-		nftd_elem(c->d, ports, p, NULL, NULL, 0, NULL);
+		nft_expr_port(ike_ports[i], p);
+		nft_desc_elem(c->d, ports, p, NULL, NULL, 0, NULL);
 	}
-	nftd_lookup(r, ports, REG(0), 0, false);
+	nft_desc_lookup(r, ports, REG(0), 0, false);
 	load_local(r, d, family);
-	nftd_lookup(r, s, REG(0), 0, false);
+	nft_desc_lookup(r, s, REG(0), 0, false);
 	counted_accept(r);
 
-	r = nftd_rule(c->d, d->chain, NULL, NULL);
-	nftc_match_nfproto(r, family);
-	nftc_match_l4proto(r, IPPROTO_ESP);
+	r = nft_desc_rule(c->d, d->chain, NULL, NULL);
+	nft_compile_match_nfproto(r, family);
+	nft_compile_match_l4proto(r, IPPROTO_ESP);
 	load_local(r, d, family);
-	nftd_lookup(r, s, REG(0), 0, false);
+	nft_desc_lookup(r, s, REG(0), 0, false);
 	counted_accept(r);
 }
 
 /* ---- WireGuard ---- */
 
-static void admit_wireguard(struct nftc *c, const struct dir *d)
+static void admit_wireguard(struct nft_compiler *c, const struct dir *d)
 {
-	struct nftd_set *s = nftd_set_find(c->d, "_wg");
+	struct nft_desc_set *s = nft_desc_set_find(c->d, "_wg");
 	bool made = s != NULL;
-	struct nftd_rule *r;
+	struct nft_desc_rule *r;
 	uint8_t p[2];
 	size_t i;
 
@@ -146,20 +148,20 @@ static void admit_wireguard(struct nftc *c, const struct dir *d)
 		if (!(t->has & WG_HAS_LISTEN_PORT))
 			continue;
 		if (!s)
-			s = nftd_set(c->d, "_wg", 0, NFTD_TYPE_INET_SERVICE, 2, 0, 0, NULL, 0, NULL,
-				     NULL);
+			s = nft_desc_set(c->d, "_wg", 0, NFT_DESC_TYPE_INET_SERVICE, 2, 0, 0, NULL,
+					 0, NULL, NULL);
 		if (!s)
 			return;
-		nfte_port(t->listen_port, p);
-		nftd_elem(c->d, s, p, NULL, NULL, 0, NULL);
-		nftd_elem_ptr(c->d, s, t->ptr);
+		nft_expr_port(t->listen_port, p);
+		nft_desc_elem(c->d, s, p, NULL, NULL, 0, NULL);
+		nft_desc_elem_ptr(c->d, s, t->ptr);
 	}
 	if (!s)
 		return;
-	r = nftd_rule(c->d, d->chain, NULL, NULL);
-	nftc_match_l4proto(r, IPPROTO_UDP);
+	r = nft_desc_rule(c->d, d->chain, NULL, NULL);
+	nft_compile_match_l4proto(r, IPPROTO_UDP);
 	load_local_port(r, d);
-	nftd_lookup(r, s, REG(0), 0, false);
+	nft_desc_lookup(r, s, REG(0), 0, false);
 	counted_accept(r);
 }
 
@@ -171,11 +173,11 @@ static int group_family(const struct vrrp_group *g)
 }
 
 /* Groups without unicast peers: the interfaces of the family's, to the VRRP multicast group. */
-static void admit_vrrp_multicast(struct nftc *c, const struct dir *d, int family)
+static void admit_vrrp_multicast(struct nft_compiler *c, const struct dir *d, int family)
 {
 	const struct vrrp *v = &c->in->vrrp;
 	_cleanup_free_ char **names = calloc(v->n_groups + 1, sizeof(*names));
-	struct nftd_rule *r;
+	struct nft_desc_rule *r;
 	size_t i, n = 0;
 
 	if (!names) {
@@ -187,24 +189,24 @@ static void admit_vrrp_multicast(struct nftc *c, const struct dir *d, int family
 			names[n++] = v->groups[i].interface;
 	if (!n)
 		return;
-	r = nftd_rule(c->d, d->chain, NULL, NULL);
-	nftc_match_nfproto(r, family);
-	nftc_match_ifnames(c, r, d->ifkey, names, n);
-	nftc_match_l4proto(r, IPPROTO_VRRP);
-	nftc_load_addr(r, family, false);
-	nftd_cmp(r, NFT_CMP_EQ, REG(0), family == AF_INET6 ? vrrp_group6 : vrrp_group4,
-		 (uint32_t)addr_len(family));
+	r = nft_desc_rule(c->d, d->chain, NULL, NULL);
+	nft_compile_match_nfproto(r, family);
+	nft_compile_match_ifnames(c, r, d->ifkey, names, n);
+	nft_compile_match_l4proto(r, IPPROTO_VRRP);
+	nft_compile_load_addr(r, family, false);
+	nft_desc_cmp(r, NFT_CMP_EQ, REG(0), family == AF_INET6 ? vrrp_group6 : vrrp_group4,
+		     (uint32_t)addr_len(family));
 	counted_accept(r);
 }
 
 /* Groups with unicast peers: peer address . interface, from (to) the peer on that link. */
-static void admit_vrrp_unicast(struct nftc *c, const struct dir *d, int family)
+static void admit_vrrp_unicast(struct nft_compiler *c, const struct dir *d, int family)
 {
 	const struct vrrp *v = &c->in->vrrp;
-	const uint32_t at = family == AF_INET6 ? NFTD_TYPE_IP6ADDR : NFTD_TYPE_IPADDR;
+	const uint32_t at = family == AF_INET6 ? NFT_DESC_TYPE_IP6ADDR : NFT_DESC_TYPE_IPADDR;
 	size_t alen = addr_len(family), i, j;
-	struct nftd_set *s = NULL;
-	struct nftd_rule *r;
+	struct nft_desc_set *s = NULL;
+	struct nft_desc_rule *r;
 
 	for (i = 0; i < v->n_groups; i++) {
 		const struct vrrp_group *g = &v->groups[i];
@@ -215,97 +217,98 @@ static void admit_vrrp_unicast(struct nftc *c, const struct dir *d, int family)
 			if (g->unicast_peers[j].family != family)
 				continue;
 			if (!s)
-				s = nftd_set(c->d, NULL, 0, at << NFTD_TYPE_BITS | NFTD_TYPE_IFNAME,
-					     (uint32_t)(alen + IFNAMSIZ), 0, 0, NULL, 0, NULL, NULL);
+				s = nft_desc_set(
+				    c->d, NULL, 0, at << NFT_DESC_TYPE_BITS | NFT_DESC_TYPE_IFNAME,
+				    (uint32_t)(alen + IFNAMSIZ), 0, 0, NULL, 0, NULL, NULL);
 			if (!s)
 				return;
 			memcpy(key, g->unicast_peers[j].bytes, alen);
-			nftc_ifname(g->interface, key + alen);
-			nftd_elem(c->d, s, key, NULL, NULL, 0, NULL);
+			nft_compile_ifname(g->interface, key + alen);
+			nft_desc_elem(c->d, s, key, NULL, NULL, 0, NULL);
 		}
 	}
 	if (!s)
 		return;
-	r = nftd_rule(c->d, d->chain, NULL, NULL);
-	nftc_match_nfproto(r, family);
-	nftc_match_l4proto(r, IPPROTO_VRRP);
+	r = nft_desc_rule(c->d, d->chain, NULL, NULL);
+	nft_compile_match_nfproto(r, family);
+	nft_compile_match_l4proto(r, IPPROTO_VRRP);
 	load_remote(r, d, family);
-	nftd_meta(r, d->ifkey, REG(alen / 4));
-	nftd_lookup(r, s, REG(0), 0, false);
+	nft_desc_meta(r, d->ifkey, REG(alen / 4));
+	nft_desc_lookup(r, s, REG(0), 0, false);
 	counted_accept(r);
 }
 
 /* ---- conntrackd ---- */
 
-static void admit_sync(struct nftc *c, const struct dir *d)
+static void admit_sync(struct nft_compiler *c, const struct dir *d)
 {
 	const struct vrrp *v = &c->in->vrrp;
 	int family = v->sync_peer.family;
-	struct nftd_rule *r;
+	struct nft_desc_rule *r;
 	uint8_t port[2];
 
 	if (!v->present || !(v->has & VRRP_HAS_SYNC))
 		return;
-	r = nftd_rule(c->d, d->chain, NULL, NULL);
-	nftc_match_nfproto(r, family);
-	nftc_match_ifnames(c, r, d->ifkey, &v->sync_interface, 1);
+	r = nft_desc_rule(c->d, d->chain, NULL, NULL);
+	nft_compile_match_nfproto(r, family);
+	nft_compile_match_ifnames(c, r, d->ifkey, &v->sync_interface, 1);
 	load_remote(r, d, family);
-	nftd_cmp(r, NFT_CMP_EQ, REG(0), v->sync_peer.bytes, (uint32_t)addr_len(family));
-	nftc_match_l4proto(r, IPPROTO_UDP);
-	nfte_port(RENDER_CONNTRACKD_PORT, port);
-	nftd_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, REG(0));
-	nftd_cmp(r, NFT_CMP_EQ, REG(0), port, 2);
+	nft_desc_cmp(r, NFT_CMP_EQ, REG(0), v->sync_peer.bytes, (uint32_t)addr_len(family));
+	nft_compile_match_l4proto(r, IPPROTO_UDP);
+	nft_expr_port(RENDER_CONNTRACKD_PORT, port);
+	nft_desc_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, REG(0));
+	nft_desc_cmp(r, NFT_CMP_EQ, REG(0), port, 2);
 	counted_accept(r);
 }
 
 /* ---- DHCP and DNS ---- */
 
 /* Protocol proto to the router's port (from it, in output) on the interfaces names. */
-static void admit_port(struct nftc *c, const struct dir *d, char *const *names, size_t n,
+static void admit_port(struct nft_compiler *c, const struct dir *d, char *const *names, size_t n,
 		       uint8_t proto, uint16_t port)
 {
-	struct nftd_rule *r;
+	struct nft_desc_rule *r;
 	uint8_t p[2];
 
 	if (!n)
 		return;
-	r = nftd_rule(c->d, d->chain, NULL, NULL);
-	nftc_match_ifnames(c, r, d->ifkey, names, n);
-	nftc_match_l4proto(r, proto);
+	r = nft_desc_rule(c->d, d->chain, NULL, NULL);
+	nft_compile_match_ifnames(c, r, d->ifkey, names, n);
+	nft_compile_match_l4proto(r, proto);
 	load_local_port(r, d);
-	nfte_port(port, p);
-	nftd_cmp(r, NFT_CMP_EQ, REG(0), p, 2);
+	nft_expr_port(port, p);
+	nft_desc_cmp(r, NFT_CMP_EQ, REG(0), p, 2);
 	counted_accept(r);
 }
 
-static void admit_dhcp_dns(struct nftc *c, const struct dir *d)
+static void admit_dhcp_dns(struct nft_compiler *c, const struct dir *d)
 {
 	const struct intent *in = c->in;
-	_cleanup_free_ char **pools = calloc(in->n_dhcp + 1, sizeof(*pools));
-	_cleanup_free_ char **pools6 = calloc(in->n_dhcp + 1, sizeof(*pools6));
+	_cleanup_free_ char **pools = calloc(in->dhcp->n + 1, sizeof(*pools));
+	_cleanup_free_ char **pools6 = calloc(in->dhcp->n + 1, sizeof(*pools6));
 	size_t i, n6 = 0;
 
 	if (!pools || !pools6) {
 		c->d->oom = true;
 		return;
 	}
-	for (i = 0; i < in->n_dhcp; i++) {
-		pools[i] = in->dhcp[i].interface;
-		if (in->dhcp[i].has & DHCP_HAS_IPV6 && in->dhcp[i].ipv6_mode != DHCP6_SLAAC)
-			pools6[n6++] = in->dhcp[i].interface;
+	for (i = 0; i < in->dhcp->n; i++) {
+		pools[i] = in->dhcp->v[i].interface;
+		if (in->dhcp->v[i].has & DHCP_HAS_IPV6 && in->dhcp->v[i].ipv6_mode != DHCP6_SLAAC)
+			pools6[n6++] = in->dhcp->v[i].interface;
 	}
-	admit_port(c, d, pools, in->n_dhcp, IPPROTO_UDP, 67);
+	admit_port(c, d, pools, in->dhcp->n, IPPROTO_UDP, 67);
 	admit_port(c, d, pools6, n6, IPPROTO_UDP, 547);
 	if (in->dns.has & DNS_HAS_LISTEN) {
 		admit_port(c, d, in->dns.listen, in->dns.n_listen, IPPROTO_UDP, 53);
 		admit_port(c, d, in->dns.listen, in->dns.n_listen, IPPROTO_TCP, 53);
 	} else {
-		admit_port(c, d, pools, in->n_dhcp, IPPROTO_UDP, 53);
-		admit_port(c, d, pools, in->n_dhcp, IPPROTO_TCP, 53);
+		admit_port(c, d, pools, in->dhcp->n, IPPROTO_UDP, 53);
+		admit_port(c, d, pools, in->dhcp->n, IPPROTO_TCP, 53);
 	}
 }
 
-void nftc_admit_services(struct nftc *c, bool input)
+void nft_compile_admit_services(struct nft_compiler *c, bool input)
 {
 	const struct dir d = {
 		.in = input,

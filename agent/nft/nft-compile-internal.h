@@ -11,9 +11,9 @@
 /* The n-th 32-bit register. */
 #define REG(n) ((uint32_t)NFT_REG32_00 + (n))
 
-struct nftc {
+struct nft_compiler {
 	const struct intent *in;
-	struct nftd *d;
+	struct nft_desc *d;
 	bool reject_chains; /* the chains access-list maps reject with are made */
 	/* The plan objects, and those of them whose catalog records map elements carry (not
 	 * the catalog, then): access-list rules, port forwards, one-to-one entries. */
@@ -24,37 +24,41 @@ struct nftc {
 };
 
 /* The label of an element of the plan object tag and, when they fit in its user data, the
- * object's catalog record after NFTD_RECORD_SEP (the object then carried): into b. */
-void nftc_elem_label(struct nftc *c, struct strbuf *b, const char *tag, const char *label);
+ * object's catalog record after NFT_DESC_RECORD_SEP (the object then carried): into b. */
+void nft_compile_elem_label(struct nft_compiler *c, struct strbuf *b, const char *tag,
+			    const char *label);
 
-void nftc_match_nfproto(struct nftd_rule *r, int family);
-void nftc_match_l4proto(struct nftd_rule *r, uint8_t proto);
-void nftc_ifname(const char *name, uint8_t out[IFNAMSIZ]);
+void nft_compile_match_nfproto(struct nft_desc_rule *r, int family);
+void nft_compile_match_l4proto(struct nft_desc_rule *r, uint8_t proto);
+void nft_compile_ifname(const char *name, uint8_t out[IFNAMSIZ]);
 /* meta key (IIFNAME/OIFNAME) in names (n > 0). */
-void nftc_match_ifnames(struct nftc *c, struct nftd_rule *r, uint32_t key, char *const *names,
-			size_t n);
+void nft_compile_match_ifnames(struct nft_compiler *c, struct nft_desc_rule *r, uint32_t key,
+			       char *const *names, size_t n);
 /* Loads the source or destination address of the family into REG(0). */
-void nftc_load_addr(struct nftd_rule *r, int family, bool source);
+void nft_compile_load_addr(struct nft_desc_rule *r, int family, bool source);
 /* REG(0) (an address of the family) in prefixes (n > 0). */
-void nftc_match_prefixes(struct nftc *c, struct nftd_rule *r, int family,
-			 const struct ip_prefix *prefixes, size_t n);
+void nft_compile_match_prefixes(struct nft_compiler *c, struct nft_desc_rule *r, int family,
+				const struct ip_prefix *prefixes, size_t n);
 /* An interval of a single-field interval set: its start and end elements. */
-void nftc_interval_elem(struct nftd *d, struct nftd_set *s, const struct nfte_interval *iv);
+void nft_compile_interval_elem(struct nft_desc *d, struct nft_desc_set *s,
+			       const struct nft_expr_interval *iv);
 
 /* The tag of rule i of a chain, "fw-rule forward/3", into b. */
-void nftc_rule_tag(struct strbuf *b, const char *chain, size_t i);
+void nft_compile_rule_tag(struct strbuf *b, const char *chain, size_t i);
 /* Rule i of a chain as kernel rules (one per combination of its alternatives). */
-void nftc_compile_rule(struct nftc *c, const char *chain, const struct fw_rule *rules, size_t i);
+void nft_compile_compile_rule(struct nft_compiler *c, const char *chain,
+			      const struct fw_rule *rules, size_t i);
 
 /* nft-compile-acl.c: a chain's rules, runs of them as verdict maps. */
-void nftc_compile_rules(struct nftc *c, const char *chain, const struct fw_rule *rules, size_t n);
+void nft_compile_compile_rules(struct nft_compiler *c, const char *chain,
+			       const struct fw_rule *rules, size_t n);
 
 /* nft-compile-admit.c: the router's own services (IKE, ESP, WireGuard, VRRP, conntrackd's
  * sync), accepted at the end of the input chain's always-on rules (input true) or of the
  * output chain's. */
-void nftc_admit_services(struct nftc *c, bool input);
+void nft_compile_admit_services(struct nft_compiler *c, bool input);
 
 /* nft-compile-nat.c: the forward chain's accept of port-forwarded and one-to-one traffic,
  * then the nat chains. */
-void nftc_forward_open(struct nftc *c);
-void nftc_compile_nat(struct nftc *c);
+void nft_compile_forward_open(struct nft_compiler *c);
+void nft_compile_compile_nat(struct nft_compiler *c);

@@ -40,7 +40,7 @@ static size_t addr_len(int family)
 
 static uint32_t addr_type(int family)
 {
-	return family == AF_INET6 ? NFTD_TYPE_IP6ADDR : NFTD_TYPE_IPADDR;
+	return family == AF_INET6 ? NFT_DESC_TYPE_IP6ADDR : NFT_DESC_TYPE_IPADDR;
 }
 
 static uint32_t concat_type(const uint32_t *t, size_t n)
@@ -49,7 +49,7 @@ static uint32_t concat_type(const uint32_t *t, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		v = v << NFTD_TYPE_BITS | t[i];
+		v = v << NFT_DESC_TYPE_BITS | t[i];
 	return v;
 }
 
@@ -68,26 +68,28 @@ static void key_app(uint8_t *k, const struct ip_addr *a, uint8_t proto, uint16_t
 	memset(k, 0, alen + 8);
 	memcpy(k, a->bytes, alen);
 	k[alen] = proto;
-	nfte_port(port, k + alen + 4);
+	nft_expr_port(port, k + alen + 4);
 }
 
-static struct nftd_set *app_set(struct nftc *c, const char *base, int family, uint32_t flags,
-				uint32_t data_type, uint32_t data_len)
+static struct nft_desc_set *app_set(struct nft_compiler *c, const char *base, int family,
+				    uint32_t flags, uint32_t data_type, uint32_t data_len)
 {
-	const uint32_t t[] = {addr_type(family), NFTD_TYPE_INET_PROTOCOL, NFTD_TYPE_INET_SERVICE};
+	const uint32_t t[] = {addr_type(family), NFT_DESC_TYPE_INET_PROTOCOL,
+			      NFT_DESC_TYPE_INET_SERVICE};
 	uint8_t fields[] = {(uint8_t)addr_len(family), 1, 2};
 	bool interval = flags & NFT_SET_INTERVAL;
 	char name[16];
 
-	return nftd_set(c->d, set_name(name, base, family), flags | (interval ? NFT_SET_CONCAT : 0),
-			concat_type(t, 3), (uint32_t)addr_len(family) + 8, data_type, data_len,
-			interval ? fields : NULL, interval ? 3 : 0, NULL, NULL);
+	return nft_desc_set(c->d, set_name(name, base, family),
+			    flags | (interval ? NFT_SET_CONCAT : 0), concat_type(t, 3),
+			    (uint32_t)addr_len(family) + 8, data_type, data_len,
+			    interval ? fields : NULL, interval ? 3 : 0, NULL, NULL);
 }
 
 /* The tag of the elements of a forward or a one-to-one entry: its plan object's, "nat-rule
  * dnat/public/203.0.113.11/tcp/8000", "nat-rule one-to-one/203.0.113.12" (keys by content:
  * another entry inserted before it changes neither its tag nor its elements). */
-static const char *tag_dnat(struct nftc *c, struct strbuf *b, const struct nat_dest *d)
+static const char *tag_dnat(struct nft_compiler *c, struct strbuf *b, const struct nat_dest *d)
 {
 	strbuf_truncate(b, 0);
 	strbuf_append(b, "nat-rule ");
@@ -96,7 +98,7 @@ static const char *tag_dnat(struct nftc *c, struct strbuf *b, const struct nat_d
 	return strbuf_str(b);
 }
 
-static const char *tag_one_to_one(struct nftc *c, struct strbuf *b,
+static const char *tag_one_to_one(struct nft_compiler *c, struct strbuf *b,
 				  const struct nat_one_to_one *o)
 {
 	strbuf_truncate(b, 0);
@@ -120,18 +122,19 @@ static size_t n_protos(enum nat_proto p, uint8_t out[2])
 /* ---- the forward chain: what NAT opens ---- */
 
 /* ct original daddr . l4proto . ct original proto-dst (the public side) looked up in s. */
-static void open_rule(struct nftc *c, int family, const struct nftd_set *s)
+static void open_rule(struct nft_compiler *c, int family, const struct nft_desc_set *s)
 {
 	size_t alen = addr_len(family);
-	struct nftd_rule *r = nftd_rule(c->d, "forward", NULL, NULL);
+	struct nft_desc_rule *r = nft_desc_rule(c->d, "forward", NULL, NULL);
 
-	nftc_match_nfproto(r, family);
-	nftd_ct(r, family == AF_INET6 ? NFT_CT_DST_IP6 : NFT_CT_DST_IP, IP_CT_DIR_ORIGINAL, REG(0));
-	nftd_meta(r, NFT_META_L4PROTO, REG(alen / 4));
-	nftd_ct(r, NFT_CT_PROTO_DST, IP_CT_DIR_ORIGINAL, REG(alen / 4 + 1));
-	nftd_lookup(r, s, REG(0), 0, false);
-	nftd_counter(r);
-	nftd_verdict(r, NF_ACCEPT);
+	nft_compile_match_nfproto(r, family);
+	nft_desc_ct(r, family == AF_INET6 ? NFT_CT_DST_IP6 : NFT_CT_DST_IP, IP_CT_DIR_ORIGINAL,
+		    REG(0));
+	nft_desc_meta(r, NFT_META_L4PROTO, REG(alen / 4));
+	nft_desc_ct(r, NFT_CT_PROTO_DST, IP_CT_DIR_ORIGINAL, REG(alen / 4 + 1));
+	nft_desc_lookup(r, s, REG(0), 0, false);
+	nft_desc_counter(r);
+	nft_desc_verdict(r, NF_ACCEPT);
 }
 
 /*
@@ -141,14 +144,14 @@ static void open_rule(struct nftc *c, int family, const struct nftd_set *s)
  * address, and inserting each one into the kernel's concatenated-interval set looks it up
  * among all those before it (thousands of forwards on one public address: tens of ms).
  */
-void nftc_forward_open(struct nftc *c)
+void nft_compile_forward_open(struct nft_compiler *c)
 {
-	const struct nat *nat = &c->in->nat;
+	const struct nat *nat = c->in->nat;
 	struct strbuf tag = {0};
 	int family;
 
 	for (family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
-		struct nftd_set *exact = NULL, *ranges = NULL;
+		struct nft_desc_set *exact = NULL, *ranges = NULL;
 		bool need_exact = false, need_ranges = false;
 		size_t i, j;
 
@@ -173,7 +176,7 @@ void nftc_forward_open(struct nftc *c)
 			const struct nat_dest *d = &nat->destination[i];
 			bool range = d->ports.first != d->ports.last;
 			uint8_t protos[2], lo[KEY_SPACE], hi[KEY_SPACE];
-			struct nftd_set *s = range ? ranges : exact;
+			struct nft_desc_set *s = range ? ranges : exact;
 
 			if (d->destination.family != family || !d->open_firewall)
 				continue;
@@ -181,9 +184,9 @@ void nftc_forward_open(struct nftc *c)
 			for (j = 0; s && j < n_protos(d->protocol, protos); j++) {
 				key_app(lo, &d->destination, protos[j], d->ports.first);
 				key_app(hi, &d->destination, protos[j], d->ports.last);
-				nftd_elem(c->d, s, lo, range ? hi : NULL, NULL, 0,
-					  strbuf_str(&tag));
-				nftd_elem_ptr(c->d, s, d->ptr);
+				nft_desc_elem(c->d, s, lo, range ? hi : NULL, NULL, 0,
+					      strbuf_str(&tag));
+				nft_desc_elem_ptr(c->d, s, d->ptr);
 			}
 		}
 		for (i = 0; i < nat->n_one_to_one; i++) {
@@ -194,8 +197,8 @@ void nftc_forward_open(struct nftc *c)
 				continue;
 			key_app(lo, &o->public_addr, 0, 0);
 			key_app(hi, &o->public_addr, 255, 65535);
-			nftd_elem(c->d, ranges, lo, hi, NULL, 0, tag_one_to_one(c, &tag, o));
-			nftd_elem_ptr(c->d, ranges, o->ptr);
+			nft_desc_elem(c->d, ranges, lo, hi, NULL, 0, tag_one_to_one(c, &tag, o));
+			nft_desc_elem_ptr(c->d, ranges, o->ptr);
 		}
 		if (exact)
 			open_rule(c, family, exact);
@@ -207,33 +210,34 @@ void nftc_forward_open(struct nftc *c)
 
 /* ---- prerouting: port forwards and one-to-one ---- */
 
-static void dnat_rule(struct nftc *c, int family, const struct nftd_set *map, bool ports)
+static void dnat_rule(struct nft_compiler *c, int family, const struct nft_desc_set *map,
+		      bool ports)
 {
 	size_t alen = addr_len(family);
-	struct nftd_rule *r = nftd_rule(c->d, "dstnat", NULL, NULL);
+	struct nft_desc_rule *r = nft_desc_rule(c->d, "dstnat", NULL, NULL);
 
-	nftc_match_nfproto(r, family);
-	nftc_load_addr(r, family, false);
+	nft_compile_match_nfproto(r, family);
+	nft_compile_load_addr(r, family, false);
 	if (ports) {
-		nftd_meta(r, NFT_META_L4PROTO, REG(alen / 4));
-		nftd_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, REG(alen / 4 + 1));
+		nft_desc_meta(r, NFT_META_L4PROTO, REG(alen / 4));
+		nft_desc_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, REG(alen / 4 + 1));
 	}
-	nftd_lookup(r, map, REG(0), REG(0), false);
-	nftd_nat(r, NFT_NAT_DNAT, family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4, REG(0),
-		 map->data_len > alen ? REG(alen / 4) : 0);
+	nft_desc_lookup(r, map, REG(0), REG(0), false);
+	nft_desc_nat(r, NFT_NAT_DNAT, family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4, REG(0),
+		     map->data_len > alen ? REG(alen / 4) : 0);
 }
 
-static void compile_forwards(struct nftc *c, int family)
+static void compile_forwards(struct nft_compiler *c, int family)
 {
-	const struct nat *nat = &c->in->nat;
+	const struct nat *nat = c->in->nat;
 	size_t alen = addr_len(family), i, j;
-	const uint32_t dt[] = {addr_type(family), NFTD_TYPE_INET_SERVICE};
-	struct nftd_set *pf = NULL, *pfr = NULL;
+	const uint32_t dt[] = {addr_type(family), NFT_DESC_TYPE_INET_SERVICE};
+	struct nft_desc_set *pf = NULL, *pfr = NULL;
 	bool need_pf = false, need_pfr = false;
 	struct strbuf tag = {0}, first = {0};
 	const char *label;
 
-	/* The maps in a fixed order (as the sets of nftc_forward_open). */
+	/* The maps in a fixed order (as the sets of nft_compile_forward_open). */
 	for (i = 0; i < nat->n_destination; i++) {
 		const struct nat_dest *d = &nat->destination[i];
 
@@ -257,7 +261,7 @@ static void compile_forwards(struct nftc *c, int family)
 			continue;
 		tag_dnat(c, &tag, d);
 		/* The forward's first element carries its catalog record (nft-desc.h). */
-		nftc_elem_label(c, &first, strbuf_str(&tag), strbuf_str(&tag));
+		nft_compile_elem_label(c, &first, strbuf_str(&tag), strbuf_str(&tag));
 		label = strbuf_str(&first);
 		memset(data, 0, sizeof(data));
 		memcpy(data, d->to.bytes, alen);
@@ -265,17 +269,17 @@ static void compile_forwards(struct nftc *c, int family)
 			if (same) {
 				key_app(lo, &d->destination, protos[j], d->ports.first);
 				key_app(hi, &d->destination, protos[j], d->ports.last);
-				nftd_elem(c->d, pfr, lo, hi, data, 0, label);
-				nftd_elem_ptr(c->d, pfr, d->ptr);
+				nft_desc_elem(c->d, pfr, lo, hi, data, 0, label);
+				nft_desc_elem_ptr(c->d, pfr, d->ptr);
 				label = strbuf_str(&tag);
 				continue;
 			}
 			for (p = d->ports.first; pf && p <= d->ports.last; p++) {
 				key_app(lo, &d->destination, protos[j], (uint16_t)p);
-				nfte_port((uint16_t)(d->to_ports.first + (p - d->ports.first)),
-					  data + alen);
-				nftd_elem(c->d, pf, lo, NULL, data, 0, label);
-				nftd_elem_ptr(c->d, pf, d->ptr);
+				nft_expr_port((uint16_t)(d->to_ports.first + (p - d->ports.first)),
+					      data + alen);
+				nft_desc_elem(c->d, pf, lo, NULL, data, 0, label);
+				nft_desc_elem_ptr(c->d, pf, d->ptr);
 				label = strbuf_str(&tag);
 			}
 		}
@@ -291,12 +295,12 @@ static void compile_forwards(struct nftc *c, int family)
 }
 
 /* _o2od: public -> private (prerouting); _o2os: private . oifname -> public (postrouting). */
-static struct nftd_set *compile_one_to_one(struct nftc *c, int family)
+static struct nft_desc_set *compile_one_to_one(struct nft_compiler *c, int family)
 {
-	const struct nat *nat = &c->in->nat;
+	const struct nat *nat = c->in->nat;
 	size_t alen = addr_len(family), i;
-	const uint32_t kt[] = {addr_type(family), NFTD_TYPE_IFNAME};
-	struct nftd_set *od = NULL, *os = NULL;
+	const uint32_t kt[] = {addr_type(family), NFT_DESC_TYPE_IFNAME};
+	struct nft_desc_set *od = NULL, *os = NULL;
 	struct strbuf tag = {0}, first = {0};
 	char name[16];
 
@@ -307,24 +311,24 @@ static struct nftd_set *compile_one_to_one(struct nftc *c, int family)
 		if (o->public_addr.family != family)
 			continue;
 		if (!od) {
-			od = nftd_set(c->d, set_name(name, "_o2od", family), NFT_SET_MAP,
-				      addr_type(family), (uint32_t)alen, addr_type(family),
-				      (uint32_t)alen, NULL, 0, NULL, NULL);
-			os = nftd_set(c->d, set_name(name, "_o2os", family), NFT_SET_MAP,
-				      concat_type(kt, 2), (uint32_t)alen + IFNAMSIZ,
-				      addr_type(family), (uint32_t)alen, NULL, 0, NULL, NULL);
+			od = nft_desc_set(c->d, set_name(name, "_o2od", family), NFT_SET_MAP,
+					  addr_type(family), (uint32_t)alen, addr_type(family),
+					  (uint32_t)alen, NULL, 0, NULL, NULL);
+			os = nft_desc_set(c->d, set_name(name, "_o2os", family), NFT_SET_MAP,
+					  concat_type(kt, 2), (uint32_t)alen + IFNAMSIZ,
+					  addr_type(family), (uint32_t)alen, NULL, 0, NULL, NULL);
 		}
 		if (!od || !os)
 			break;
 		tag_one_to_one(c, &tag, o);
-		nftc_elem_label(c, &first, strbuf_str(&tag), strbuf_str(&tag));
-		nftd_elem(c->d, od, o->public_addr.bytes, NULL, o->private_addr.bytes, 0,
-			  strbuf_str(&first));
-		nftd_elem_ptr(c->d, od, o->ptr);
+		nft_compile_elem_label(c, &first, strbuf_str(&tag), strbuf_str(&tag));
+		nft_desc_elem(c->d, od, o->public_addr.bytes, NULL, o->private_addr.bytes, 0,
+			      strbuf_str(&first));
+		nft_desc_elem_ptr(c->d, od, o->ptr);
 		memcpy(key, o->private_addr.bytes, alen);
-		nftc_ifname(o->interface, key + alen);
-		nftd_elem(c->d, os, key, NULL, o->public_addr.bytes, 0, strbuf_str(&tag));
-		nftd_elem_ptr(c->d, os, o->ptr);
+		nft_compile_ifname(o->interface, key + alen);
+		nft_desc_elem(c->d, os, key, NULL, o->public_addr.bytes, 0, strbuf_str(&tag));
+		nft_desc_elem_ptr(c->d, os, o->ptr);
 	}
 	if (first.oom)
 		c->d->oom = true;
@@ -339,14 +343,14 @@ static struct nftd_set *compile_one_to_one(struct nftc *c, int family)
 /* ---- postrouting ---- */
 
 /* Traffic between an IPsec tunnel's local and remote subnets keeps its addresses. */
-static void compile_nonat(struct nftc *c, int family)
+static void compile_nonat(struct nft_compiler *c, int family)
 {
 	const struct vpn *vpn = &c->in->vpn;
 	size_t alen = addr_len(family), i, j, k;
 	uint8_t fields[] = {(uint8_t)alen, (uint8_t)alen};
 	const uint32_t t[] = {addr_type(family), addr_type(family)};
-	struct nftd_set *s = NULL;
-	struct nftd_rule *r;
+	struct nft_desc_set *s = NULL;
+	struct nft_desc_rule *r;
 	char name[16];
 
 	for (i = 0; i < vpn->n_ipsec; i++) {
@@ -356,39 +360,39 @@ static void compile_nonat(struct nftc *c, int family)
 			for (k = 0; k < t_->n_remote_subnets; k++) {
 				const struct ip_prefix *l = &t_->local_subnets[j];
 				const struct ip_prefix *rm = &t_->remote_subnets[k];
-				struct nfte_interval a, b;
+				struct nft_expr_interval a, b;
 				uint8_t lo[KEY_SPACE], hi[KEY_SPACE];
 
 				if (l->addr.family != family || rm->addr.family != family)
 					continue;
 				if (!s)
-					s = nftd_set(c->d, set_name(name, "_nonat", family),
-						     NFT_SET_INTERVAL | NFT_SET_CONCAT,
-						     concat_type(t, 2), (uint32_t)(2 * alen), 0, 0,
-						     fields, 2, NULL, NULL);
+					s = nft_desc_set(c->d, set_name(name, "_nonat", family),
+							 NFT_SET_INTERVAL | NFT_SET_CONCAT,
+							 concat_type(t, 2), (uint32_t)(2 * alen), 0,
+							 0, fields, 2, NULL, NULL);
 				if (!s)
 					return;
-				nfte_prefix_bounds(l, a.lo, a.hi);
-				nfte_prefix_bounds(rm, b.lo, b.hi);
+				nft_expr_prefix_bounds(l, a.lo, a.hi);
+				nft_expr_prefix_bounds(rm, b.lo, b.hi);
 				memcpy(lo, a.lo, alen);
 				memcpy(lo + alen, b.lo, alen);
 				memcpy(hi, a.hi, alen);
 				memcpy(hi + alen, b.hi, alen);
-				nftd_elem(c->d, s, lo, hi, NULL, 0, NULL);
-				nftd_elem_ptr(c->d, s, t_->ptr);
+				nft_desc_elem(c->d, s, lo, hi, NULL, 0, NULL);
+				nft_desc_elem_ptr(c->d, s, t_->ptr);
 			}
 	}
 	if (!s)
 		return;
-	r = nftd_rule(c->d, "srcnat", NULL, NULL);
-	nftc_match_nfproto(r, family);
-	nftc_load_addr(r, family, true);
+	r = nft_desc_rule(c->d, "srcnat", NULL, NULL);
+	nft_compile_match_nfproto(r, family);
+	nft_compile_load_addr(r, family, true);
 	if (family == AF_INET6)
-		nftd_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 24, 16, REG(alen / 4));
+		nft_desc_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 24, 16, REG(alen / 4));
 	else
-		nftd_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, REG(alen / 4));
-	nftd_lookup(r, s, REG(0), 0, false);
-	nftd_verdict(r, NF_ACCEPT);
+		nft_desc_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, REG(alen / 4));
+	nft_desc_lookup(r, s, REG(0), 0, false);
+	nft_desc_verdict(r, NF_ACCEPT);
 }
 
 static bool has_dnat(const struct nat *nat, int family)
@@ -405,101 +409,102 @@ static bool has_dnat(const struct nat *nat, int family)
 }
 
 /* DNATed traffic that leaves on the subnet it came from gets the router's address. */
-static void compile_hairpin(struct nftc *c, int family)
+static void compile_hairpin(struct nft_compiler *c, int family)
 {
 	size_t alen = addr_len(family), i, j;
 	uint8_t fields[] = {(uint8_t)alen, IFNAMSIZ};
-	const uint32_t t[] = {addr_type(family), NFTD_TYPE_IFNAME};
+	const uint32_t t[] = {addr_type(family), NFT_DESC_TYPE_IFNAME};
 	uint32_t dnat_bit = IPS_DST_NAT, zero = 0;
-	struct nftd_set *s = NULL;
-	struct nftd_rule *r;
+	struct nft_desc_set *s = NULL;
+	struct nft_desc_rule *r;
 	char name[16];
 
-	if (!has_dnat(&c->in->nat, family))
+	if (!has_dnat(c->in->nat, family))
 		return;
 	for (i = 0; i < c->in->n_ifaces; i++) {
 		const struct iface *f = &c->in->ifaces[i];
 
 		for (j = 0; j < f->n_addrs; j++) {
-			struct nfte_interval iv;
+			struct nft_expr_interval iv;
 			uint8_t lo[KEY_SPACE], hi[KEY_SPACE];
 
 			if (f->addrs[j].addr.family != family)
 				continue;
 			if (!s)
-				s = nftd_set(c->d, set_name(name, "_lan", family),
-					     NFT_SET_INTERVAL | NFT_SET_CONCAT, concat_type(t, 2),
-					     (uint32_t)alen + IFNAMSIZ, 0, 0, fields, 2, NULL, NULL);
+				s = nft_desc_set(c->d, set_name(name, "_lan", family),
+						 NFT_SET_INTERVAL | NFT_SET_CONCAT,
+						 concat_type(t, 2), (uint32_t)alen + IFNAMSIZ, 0, 0,
+						 fields, 2, NULL, NULL);
 			if (!s)
 				return;
-			nfte_prefix_bounds(&f->addrs[j], iv.lo, iv.hi);
+			nft_expr_prefix_bounds(&f->addrs[j], iv.lo, iv.hi);
 			memcpy(lo, iv.lo, alen);
 			memcpy(hi, iv.hi, alen);
-			nftc_ifname(f->name, lo + alen);
-			nftc_ifname(f->name, hi + alen);
-			nftd_elem(c->d, s, lo, hi, NULL, 0, NULL);
-			nftd_elem_ptr(c->d, s, f->ptr);
+			nft_compile_ifname(f->name, lo + alen);
+			nft_compile_ifname(f->name, hi + alen);
+			nft_desc_elem(c->d, s, lo, hi, NULL, 0, NULL);
+			nft_desc_elem_ptr(c->d, s, f->ptr);
 		}
 	}
 	if (!s)
 		return;
-	r = nftd_rule(c->d, "srcnat", NULL, NULL);
-	nftd_ct(r, NFT_CT_STATUS, -1, REG(0));
-	nftd_bitwise(r, REG(0), 4, &dnat_bit);
-	nftd_cmp(r, NFT_CMP_NEQ, REG(0), &zero, 4);
-	nftc_match_nfproto(r, family);
-	nftc_load_addr(r, family, true);
-	nftd_meta(r, NFT_META_OIFNAME, REG(alen / 4));
-	nftd_lookup(r, s, REG(0), 0, false);
-	nftd_counter(r);
-	nftd_masq(r);
+	r = nft_desc_rule(c->d, "srcnat", NULL, NULL);
+	nft_desc_ct(r, NFT_CT_STATUS, -1, REG(0));
+	nft_desc_bitwise(r, REG(0), 4, &dnat_bit);
+	nft_desc_cmp(r, NFT_CMP_NEQ, REG(0), &zero, 4);
+	nft_compile_match_nfproto(r, family);
+	nft_compile_load_addr(r, family, true);
+	nft_desc_meta(r, NFT_META_OIFNAME, REG(alen / 4));
+	nft_desc_lookup(r, s, REG(0), 0, false);
+	nft_desc_counter(r);
+	nft_desc_masq(r);
 }
 
-static void snat_one_to_one(struct nftc *c, int family, const struct nftd_set *os)
+static void snat_one_to_one(struct nft_compiler *c, int family, const struct nft_desc_set *os)
 {
 	size_t alen = addr_len(family);
-	struct nftd_rule *r = nftd_rule(c->d, "srcnat", NULL, NULL);
+	struct nft_desc_rule *r = nft_desc_rule(c->d, "srcnat", NULL, NULL);
 
-	nftc_match_nfproto(r, family);
-	nftc_load_addr(r, family, true);
-	nftd_meta(r, NFT_META_OIFNAME, REG(alen / 4));
-	nftd_lookup(r, os, REG(0), REG(0), false);
-	nftd_nat(r, NFT_NAT_SNAT, family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4, REG(0), 0);
+	nft_compile_match_nfproto(r, family);
+	nft_compile_load_addr(r, family, true);
+	nft_desc_meta(r, NFT_META_OIFNAME, REG(alen / 4));
+	nft_desc_lookup(r, os, REG(0), REG(0), false);
+	nft_desc_nat(r, NFT_NAT_SNAT, family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4, REG(0), 0);
 }
 
-static void compile_source(struct nftc *c, size_t i)
+static void compile_source(struct nft_compiler *c, size_t i)
 {
-	const struct nat_source *s = &c->in->nat.source[i];
+	const struct nat_source *s = &c->in->nat->source[i];
 	int family = s->has & NAT_SOURCE_HAS_TO ? s->to.family
 		     : s->n_sources		    ? s->sources[0].addr.family
 						    : 0;
-	struct nftd_rule *r;
+	struct nft_desc_rule *r;
 	char tag[48];
 
 	snprintf(tag, sizeof(tag), "nat-rule snat/%zu", i);
-	r = nftd_rule(c->d, "srcnat", tag, s->ptr);
-	nftc_match_nfproto(r, family);
-	nftc_match_ifnames(c, r, NFT_META_OIFNAME, &s->out, 1);
+	r = nft_desc_rule(c->d, "srcnat", tag, s->ptr);
+	nft_compile_match_nfproto(r, family);
+	nft_compile_match_ifnames(c, r, NFT_META_OIFNAME, &s->out, 1);
 	if (s->n_sources) {
-		nftc_load_addr(r, family, true);
-		nftc_match_prefixes(c, r, family, s->sources, s->n_sources);
+		nft_compile_load_addr(r, family, true);
+		nft_compile_match_prefixes(c, r, family, s->sources, s->n_sources);
 	}
-	nftd_counter(r);
+	nft_desc_counter(r);
 	if (s->masquerade) {
-		nftd_masq(r);
+		nft_desc_masq(r);
 		return;
 	}
-	nftd_immediate(r, REG(0), s->to.bytes, (uint32_t)addr_len(family));
-	nftd_nat(r, NFT_NAT_SNAT, family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4, REG(0), 0);
+	nft_desc_immediate(r, REG(0), s->to.bytes, (uint32_t)addr_len(family));
+	nft_desc_nat(r, NFT_NAT_SNAT, family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4, REG(0), 0);
 }
 
-void nftc_compile_nat(struct nftc *c)
+void nft_compile_compile_nat(struct nft_compiler *c)
 {
-	struct nftd_set *os[2] = {NULL, NULL};
+	struct nft_desc_set *os[2] = {NULL, NULL};
 	size_t i;
 
-	nftd_chain(c->d, "dstnat", "nat", NF_INET_PRE_ROUTING, -100, -1, NULL, NULL);
-	nftd_chain(c->d, "srcnat", "nat", NF_INET_POST_ROUTING, 100, -1, NULL, NULL);
+	nft_desc_chain(c->d, "dstnat", "nat", NF_INET_PRE_ROUTING, -100, -1, NULL, NULL);
+	nft_desc_chain(c->d, "srcnat", "nat", NF_INET_POST_ROUTING, 100, -1, NULL, NULL);
 	compile_forwards(c, AF_INET);
 	compile_forwards(c, AF_INET6);
 	os[0] = compile_one_to_one(c, AF_INET);
@@ -512,6 +517,6 @@ void nftc_compile_nat(struct nftc *c)
 		snat_one_to_one(c, AF_INET, os[0]);
 	if (os[1])
 		snat_one_to_one(c, AF_INET6, os[1]);
-	for (i = 0; i < c->in->nat.n_source; i++)
+	for (i = 0; i < c->in->nat->n_source; i++)
 		compile_source(c, i);
 }

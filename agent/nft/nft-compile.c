@@ -33,101 +33,102 @@ static const int chain_hook[_FW_CHAIN_MAX] = {
 
 /* ---- matches ---- */
 
-void nftc_match_nfproto(struct nftd_rule *r, int family)
+void nft_compile_match_nfproto(struct nft_desc_rule *r, int family)
 {
 	uint8_t v = family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
 
 	if (!family)
 		return;
-	nftd_meta(r, NFT_META_NFPROTO, REG(0));
-	nftd_cmp(r, NFT_CMP_EQ, REG(0), &v, 1);
+	nft_desc_meta(r, NFT_META_NFPROTO, REG(0));
+	nft_desc_cmp(r, NFT_CMP_EQ, REG(0), &v, 1);
 }
 
-void nftc_match_l4proto(struct nftd_rule *r, uint8_t proto)
+void nft_compile_match_l4proto(struct nft_desc_rule *r, uint8_t proto)
 {
-	nftd_meta(r, NFT_META_L4PROTO, REG(0));
-	nftd_cmp(r, NFT_CMP_EQ, REG(0), &proto, 1);
+	nft_desc_meta(r, NFT_META_L4PROTO, REG(0));
+	nft_desc_cmp(r, NFT_CMP_EQ, REG(0), &proto, 1);
 }
 
-void nftc_ifname(const char *name, uint8_t out[IFNAMSIZ])
+void nft_compile_ifname(const char *name, uint8_t out[IFNAMSIZ])
 {
 	memset(out, 0, IFNAMSIZ);
 	strncpy((char *)out, name, IFNAMSIZ - 1);
 }
 
-void nftc_match_ifnames(struct nftc *c, struct nftd_rule *r, uint32_t key, char *const *names,
-			size_t n)
+void nft_compile_match_ifnames(struct nft_compiler *c, struct nft_desc_rule *r, uint32_t key,
+			       char *const *names, size_t n)
 {
 	uint8_t v[IFNAMSIZ];
-	struct nftd_set *s;
+	struct nft_desc_set *s;
 	size_t i;
 
 	if (!n)
 		return;
-	nftd_meta(r, key, REG(0));
+	nft_desc_meta(r, key, REG(0));
 	if (n == 1) {
-		nftc_ifname(names[0], v);
-		nftd_cmp(r, NFT_CMP_EQ, REG(0), v, IFNAMSIZ);
+		nft_compile_ifname(names[0], v);
+		nft_desc_cmp(r, NFT_CMP_EQ, REG(0), v, IFNAMSIZ);
 		return;
 	}
-	s = nftd_set(c->d, NULL, 0, NFTD_TYPE_IFNAME, IFNAMSIZ, 0, 0, NULL, 0, NULL, NULL);
+	s = nft_desc_set(c->d, NULL, 0, NFT_DESC_TYPE_IFNAME, IFNAMSIZ, 0, 0, NULL, 0, NULL, NULL);
 	for (i = 0; s && i < n; i++) {
-		nftc_ifname(names[i], v);
-		nftd_elem(c->d, s, v, NULL, NULL, 0, NULL);
+		nft_compile_ifname(names[i], v);
+		nft_desc_elem(c->d, s, v, NULL, NULL, 0, NULL);
 	}
-	nftd_lookup(r, s, REG(0), 0, false);
+	nft_desc_lookup(r, s, REG(0), 0, false);
 }
 
 /* An anonymous interval set of single-field keys (len bytes) holding the intervals. */
-static struct nftd_set *interval_set(struct nftc *c, uint32_t type, size_t len,
-				     struct nfte_interval *v, size_t n)
+static struct nft_desc_set *interval_set(struct nft_compiler *c, uint32_t type, size_t len,
+					 struct nft_expr_interval *v, size_t n)
 {
-	struct nftd_set *s = nftd_set(c->d, NULL, NFT_SET_INTERVAL, type, (uint32_t)len, 0, 0,
-				      NULL, 0, NULL, NULL);
+	struct nft_desc_set *s = nft_desc_set(c->d, NULL, NFT_SET_INTERVAL, type, (uint32_t)len, 0,
+					      0, NULL, 0, NULL, NULL);
 	size_t i;
 
-	n = nfte_merge(v, n, len);
+	n = nft_expr_merge(v, n, len);
 	for (i = 0; s && i < n; i++)
-		nftc_interval_elem(c->d, s, &v[i]);
+		nft_compile_interval_elem(c->d, s, &v[i]);
 	return s;
 }
 
-void nftc_interval_elem(struct nftd *d, struct nftd_set *s, const struct nfte_interval *iv)
+void nft_compile_interval_elem(struct nft_desc *d, struct nft_desc_set *s,
+			       const struct nft_expr_interval *iv)
 {
 	uint8_t end[16];
 
-	nftd_elem(d, s, iv->lo, NULL, NULL, 0, NULL);
+	nft_desc_elem(d, s, iv->lo, NULL, NULL, 0, NULL);
 	memcpy(end, iv->hi, s->key_len);
-	if (nfte_inc(end, s->key_len))
-		nftd_elem(d, s, end, NULL, NULL, NFT_SET_ELEM_INTERVAL_END, NULL);
+	if (nft_expr_inc(end, s->key_len))
+		nft_desc_elem(d, s, end, NULL, NULL, NFT_SET_ELEM_INTERVAL_END, NULL);
 }
 
 /* Loads the source or destination address of the family into REG(0). */
-void nftc_load_addr(struct nftd_rule *r, int family, bool source)
+void nft_compile_load_addr(struct nft_desc_rule *r, int family, bool source)
 {
 	if (family == AF_INET6)
-		nftd_payload(r, NFT_PAYLOAD_NETWORK_HEADER, source ? 8 : 24, 16, REG(0));
+		nft_desc_payload(r, NFT_PAYLOAD_NETWORK_HEADER, source ? 8 : 24, 16, REG(0));
 	else
-		nftd_payload(r, NFT_PAYLOAD_NETWORK_HEADER, source ? 12 : 16, 4, REG(0));
+		nft_desc_payload(r, NFT_PAYLOAD_NETWORK_HEADER, source ? 12 : 16, 4, REG(0));
 }
 
-void nftc_match_prefixes(struct nftc *c, struct nftd_rule *r, int family,
-			 const struct ip_prefix *prefixes, size_t n)
+void nft_compile_match_prefixes(struct nft_compiler *c, struct nft_desc_rule *r, int family,
+				const struct ip_prefix *prefixes, size_t n)
 {
 	size_t len = family == AF_INET6 ? 16 : 4, i;
-	struct nfte_interval *v;
+	struct nft_expr_interval *v;
 
 	if (n == 1) {
-		struct nfte_interval iv;
+		struct nft_expr_interval iv;
 		uint8_t mask[16];
 
-		nfte_prefix_bounds(&prefixes[0], iv.lo, iv.hi);
+		nft_expr_prefix_bounds(&prefixes[0], iv.lo, iv.hi);
 		if (prefixes[0].len < 8 * len) {
 			for (i = 0; i < len; i++)
 				mask[i] = (uint8_t)~(iv.lo[i] ^ iv.hi[i]);
-			nftd_bitwise(r, REG(0), (uint32_t)len, mask);
+			nft_desc_bitwise(r, REG(0), (uint32_t)len, mask);
 		}
-		nftd_cmp(r, NFT_CMP_EQ, REG(0), iv.lo, (uint32_t)len);
+		nft_desc_cmp(r, NFT_CMP_EQ, REG(0), iv.lo, (uint32_t)len);
 		return;
 	}
 	v = calloc(n, sizeof(*v));
@@ -136,44 +137,46 @@ void nftc_match_prefixes(struct nftc *c, struct nftd_rule *r, int family,
 		return;
 	}
 	for (i = 0; i < n; i++)
-		nfte_prefix_bounds(&prefixes[i], v[i].lo, v[i].hi);
-	nftd_lookup(r, interval_set(c, family == AF_INET6 ? NFTD_TYPE_IP6ADDR : NFTD_TYPE_IPADDR,
-				    len, v, n),
-		    REG(0), 0, false);
+		nft_expr_prefix_bounds(&prefixes[i], v[i].lo, v[i].hi);
+	nft_desc_lookup(
+	    r,
+	    interval_set(c, family == AF_INET6 ? NFT_DESC_TYPE_IP6ADDR : NFT_DESC_TYPE_IPADDR, len,
+			 v, n),
+	    REG(0), 0, false);
 	free(v);
 }
 
 /* prefixes (n > 0) or the named set `set`. */
-static void match_addrs(struct nftc *c, struct nftd_rule *r, int family, bool source,
+static void match_addrs(struct nft_compiler *c, struct nft_desc_rule *r, int family, bool source,
 			const struct ip_prefix *prefixes, size_t n, const char *set)
 {
-	nftc_load_addr(r, family, source);
+	nft_compile_load_addr(r, family, source);
 	if (set)
-		nftd_lookup(r, nftd_set_find(c->d, set), REG(0), 0, false);
+		nft_desc_lookup(r, nft_desc_set_find(c->d, set), REG(0), 0, false);
 	else
-		nftc_match_prefixes(c, r, family, prefixes, n);
+		nft_compile_match_prefixes(c, r, family, prefixes, n);
 }
 
-static void match_ports(struct nftc *c, struct nftd_rule *r, bool source,
+static void match_ports(struct nft_compiler *c, struct nft_desc_rule *r, bool source,
 			const struct port_range *ranges, size_t n, const char *set)
 {
-	struct nfte_interval *v;
+	struct nft_expr_interval *v;
 	uint8_t a[2], b[2];
 	size_t i;
 
-	nftd_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, source ? 0 : 2, 2, REG(0));
+	nft_desc_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, source ? 0 : 2, 2, REG(0));
 	if (set) {
-		nftd_lookup(r, nftd_set_find(c->d, set), REG(0), 0, false);
+		nft_desc_lookup(r, nft_desc_set_find(c->d, set), REG(0), 0, false);
 		return;
 	}
 	if (n == 1) {
-		nfte_port(ranges[0].first, a);
-		nfte_port(ranges[0].last, b);
+		nft_expr_port(ranges[0].first, a);
+		nft_expr_port(ranges[0].last, b);
 		if (ranges[0].first == ranges[0].last) {
-			nftd_cmp(r, NFT_CMP_EQ, REG(0), a, 2);
+			nft_desc_cmp(r, NFT_CMP_EQ, REG(0), a, 2);
 		} else {
-			nftd_cmp(r, NFT_CMP_GTE, REG(0), a, 2);
-			nftd_cmp(r, NFT_CMP_LTE, REG(0), b, 2);
+			nft_desc_cmp(r, NFT_CMP_GTE, REG(0), a, 2);
+			nft_desc_cmp(r, NFT_CMP_LTE, REG(0), b, 2);
 		}
 		return;
 	}
@@ -183,49 +186,49 @@ static void match_ports(struct nftc *c, struct nftd_rule *r, bool source,
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		nfte_port(ranges[i].first, v[i].lo);
-		nfte_port(ranges[i].last, v[i].hi);
+		nft_expr_port(ranges[i].first, v[i].lo);
+		nft_expr_port(ranges[i].last, v[i].hi);
 	}
-	nftd_lookup(r, interval_set(c, NFTD_TYPE_INET_SERVICE, 2, v, n), REG(0), 0, false);
+	nft_desc_lookup(r, interval_set(c, NFT_DESC_TYPE_INET_SERVICE, 2, v, n), REG(0), 0, false);
 	free(v);
 }
 
-static void match_icmp_types(struct nftc *c, struct nftd_rule *r, bool v6, const uint8_t *t,
-			     size_t n)
+static void match_icmp_types(struct nft_compiler *c, struct nft_desc_rule *r, bool v6,
+			     const uint8_t *t, size_t n)
 {
-	struct nftd_set *s;
+	struct nft_desc_set *s;
 	size_t i;
 
-	nftd_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, REG(0));
+	nft_desc_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, REG(0));
 	if (n == 1) {
-		nftd_cmp(r, NFT_CMP_EQ, REG(0), t, 1);
+		nft_desc_cmp(r, NFT_CMP_EQ, REG(0), t, 1);
 		return;
 	}
-	s = nftd_set(c->d, NULL, 0, v6 ? NFTD_TYPE_ICMP6_TYPE : NFTD_TYPE_ICMP_TYPE, 1, 0, 0, NULL,
-		     0, NULL, NULL);
+	s = nft_desc_set(c->d, NULL, 0, v6 ? NFT_DESC_TYPE_ICMP6_TYPE : NFT_DESC_TYPE_ICMP_TYPE, 1,
+			 0, 0, NULL, 0, NULL, NULL);
 	for (i = 0; s && i < n; i++)
-		nftd_elem(c->d, s, &t[i], NULL, NULL, 0, NULL);
-	nftd_lookup(r, s, REG(0), 0, false);
+		nft_desc_elem(c->d, s, &t[i], NULL, NULL, 0, NULL);
+	nft_desc_lookup(r, s, REG(0), 0, false);
 }
 
 /* ---- the always-on rules ---- */
 
-static void rule_ct_state(struct nftc *c, const char *chain, uint32_t bits, int verdict)
+static void rule_ct_state(struct nft_compiler *c, const char *chain, uint32_t bits, int verdict)
 {
-	struct nftd_rule *r = nftd_rule(c->d, chain, NULL, NULL);
+	struct nft_desc_rule *r = nft_desc_rule(c->d, chain, NULL, NULL);
 	uint32_t zero = 0;
 
-	nftd_ct(r, NFT_CT_STATE, -1, REG(0));
-	nftd_bitwise(r, REG(0), 4, &bits);
-	nftd_cmp(r, NFT_CMP_NEQ, REG(0), &zero, 4);
-	nftd_verdict(r, verdict);
+	nft_desc_ct(r, NFT_CT_STATE, -1, REG(0));
+	nft_desc_bitwise(r, REG(0), 4, &bits);
+	nft_desc_cmp(r, NFT_CMP_NEQ, REG(0), &zero, 4);
+	nft_desc_verdict(r, verdict);
 }
 
 /* SSH to a management interface: the orchestrator cannot be locked out. */
-static void accept_ssh(struct nftc *c)
+static void accept_ssh(struct nft_compiler *c)
 {
 	_cleanup_free_ char **names = calloc(c->in->n_ifaces + 1, sizeof(*names));
-	struct nftd_rule *r;
+	struct nft_desc_rule *r;
 	size_t i, n = 0;
 	uint8_t ssh[2];
 
@@ -238,54 +241,54 @@ static void accept_ssh(struct nftc *c)
 			names[n++] = c->in->ifaces[i].name;
 	if (!n)
 		return;
-	r = nftd_rule(c->d, "input", NULL, NULL);
-	nftc_match_ifnames(c, r, NFT_META_IIFNAME, names, n);
-	nftc_match_l4proto(r, IPPROTO_TCP);
-	nfte_port(22, ssh);
-	nftd_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, REG(0));
-	nftd_cmp(r, NFT_CMP_EQ, REG(0), ssh, 2);
-	nftd_counter(r);
-	nftd_verdict(r, NF_ACCEPT);
+	r = nft_desc_rule(c->d, "input", NULL, NULL);
+	nft_compile_match_ifnames(c, r, NFT_META_IIFNAME, names, n);
+	nft_compile_match_l4proto(r, IPPROTO_TCP);
+	nft_expr_port(22, ssh);
+	nft_desc_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, REG(0));
+	nft_desc_cmp(r, NFT_CMP_EQ, REG(0), ssh, 2);
+	nft_desc_counter(r);
+	nft_desc_verdict(r, NF_ACCEPT);
 }
 
-static void always_on(struct nftc *c, enum fw_chain_kind k)
+static void always_on(struct nft_compiler *c, enum fw_chain_kind k)
 {
 	static const uint8_t nd[] = {133, 134, 135, 136, 137};
 	static const uint8_t frag_needed[2] = {3, 4}, too_big = 2;
 	const char *chain = chain_name[k];
 	uint8_t lo[IFNAMSIZ];
-	struct nftd_rule *r;
+	struct nft_desc_rule *r;
 
 	rule_ct_state(c, chain, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED),
 		      NF_ACCEPT);
 	rule_ct_state(c, chain, NF_CT_STATE_INVALID_BIT, NF_DROP);
 	if (k != FW_FORWARD) {
-		r = nftd_rule(c->d, chain, NULL, NULL);
-		nftc_ifname("lo", lo);
-		nftd_meta(r, k == FW_INPUT ? NFT_META_IIFNAME : NFT_META_OIFNAME, REG(0));
-		nftd_cmp(r, NFT_CMP_EQ, REG(0), lo, IFNAMSIZ);
-		nftd_verdict(r, NF_ACCEPT);
+		r = nft_desc_rule(c->d, chain, NULL, NULL);
+		nft_compile_ifname("lo", lo);
+		nft_desc_meta(r, k == FW_INPUT ? NFT_META_IIFNAME : NFT_META_OIFNAME, REG(0));
+		nft_desc_cmp(r, NFT_CMP_EQ, REG(0), lo, IFNAMSIZ);
+		nft_desc_verdict(r, NF_ACCEPT);
 
-		r = nftd_rule(c->d, chain, NULL, NULL);
-		nftc_match_l4proto(r, IPPROTO_ICMPV6);
+		r = nft_desc_rule(c->d, chain, NULL, NULL);
+		nft_compile_match_l4proto(r, IPPROTO_ICMPV6);
 		match_icmp_types(c, r, true, nd, ELEMENTSOF(nd));
-		nftd_verdict(r, NF_ACCEPT);
+		nft_desc_verdict(r, NF_ACCEPT);
 	}
-	r = nftd_rule(c->d, chain, NULL, NULL);
-	nftc_match_l4proto(r, IPPROTO_ICMP);
-	nftd_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, REG(0));
-	nftd_cmp(r, NFT_CMP_EQ, REG(0), frag_needed, 2);
-	nftd_verdict(r, NF_ACCEPT);
-	r = nftd_rule(c->d, chain, NULL, NULL);
-	nftc_match_l4proto(r, IPPROTO_ICMPV6);
-	nftd_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, REG(0));
-	nftd_cmp(r, NFT_CMP_EQ, REG(0), &too_big, 1);
-	nftd_verdict(r, NF_ACCEPT);
+	r = nft_desc_rule(c->d, chain, NULL, NULL);
+	nft_compile_match_l4proto(r, IPPROTO_ICMP);
+	nft_desc_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, REG(0));
+	nft_desc_cmp(r, NFT_CMP_EQ, REG(0), frag_needed, 2);
+	nft_desc_verdict(r, NF_ACCEPT);
+	r = nft_desc_rule(c->d, chain, NULL, NULL);
+	nft_compile_match_l4proto(r, IPPROTO_ICMPV6);
+	nft_desc_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, REG(0));
+	nft_desc_cmp(r, NFT_CMP_EQ, REG(0), &too_big, 1);
+	nft_desc_verdict(r, NF_ACCEPT);
 
 	if (k == FW_INPUT)
 		accept_ssh(c);
 	if (k != FW_FORWARD)
-		nftc_admit_services(c, k == FW_INPUT);
+		nft_compile_admit_services(c, k == FW_INPUT);
 }
 
 /* ---- the intent's rules ---- */
@@ -312,14 +315,14 @@ struct combo {
 	size_t src, dst, sport, dport;
 };
 
-static void rule_matches(struct nftc *c, struct nftd_rule *r, const struct fw_rule *fr,
+static void rule_matches(struct nft_compiler *c, struct nft_desc_rule *r, const struct fw_rule *fr,
 			 const struct combo *k)
 {
 	int family = fr->family;
 
-	nftc_match_nfproto(r, family);
-	nftc_match_ifnames(c, r, NFT_META_IIFNAME, fr->in, fr->n_in);
-	nftc_match_ifnames(c, r, NFT_META_OIFNAME, fr->out, fr->n_out);
+	nft_compile_match_nfproto(r, family);
+	nft_compile_match_ifnames(c, r, NFT_META_IIFNAME, fr->in, fr->n_in);
+	nft_compile_match_ifnames(c, r, NFT_META_OIFNAME, fr->out, fr->n_out);
 	if (n_alts(fr->source.n_prefixes, fr->source.n_sets)) {
 		const char *s = alt_set(k->src, fr->source.n_prefixes, fr->source.sets);
 
@@ -333,7 +336,7 @@ static void rule_matches(struct nftc *c, struct nftd_rule *r, const struct fw_ru
 	}
 	if (!(fr->has & FW_RULE_HAS_PROTOCOL))
 		return;
-	nftc_match_l4proto(r, fr->protocol);
+	nft_compile_match_l4proto(r, fr->protocol);
 	if (n_alts(fr->source_ports.n_ranges, fr->source_ports.n_sets))
 		match_ports(c, r, true, fr->source_ports.ranges, fr->source_ports.n_ranges,
 			    alt_set(k->sport, fr->source_ports.n_ranges, fr->source_ports.sets));
@@ -345,25 +348,26 @@ static void rule_matches(struct nftc *c, struct nftd_rule *r, const struct fw_ru
 				 fr->n_icmp_types);
 }
 
-static void rule_action(struct nftd_rule *r, const struct fw_rule *fr)
+static void rule_action(struct nft_desc_rule *r, const struct fw_rule *fr)
 {
 	switch (fr->action) {
 	case FW_ACCEPT:
-		nftd_verdict(r, NF_ACCEPT);
+		nft_desc_verdict(r, NF_ACCEPT);
 		break;
 	case FW_DROP:
-		nftd_verdict(r, NF_DROP);
+		nft_desc_verdict(r, NF_DROP);
 		break;
 	default:
 		if (fr->has & FW_RULE_HAS_PROTOCOL && fr->protocol == IPPROTO_TCP)
-			nftd_reject(r, NFT_REJECT_TCP_RST, 0);
+			nft_desc_reject(r, NFT_REJECT_TCP_RST, 0);
 		else
-			nftd_reject(r, NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
+			nft_desc_reject(r, NFT_REJECT_ICMPX_UNREACH,
+					NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
 		break;
 	}
 }
 
-static void compile_rule(struct nftc *c, const char *chain, const struct fw_rule *fr,
+static void compile_rule(struct nft_compiler *c, const char *chain, const struct fw_rule *fr,
 			 const char *tag)
 {
 	size_t n_src = n_alts(fr->source.n_prefixes, fr->source.n_sets);
@@ -376,22 +380,22 @@ static void compile_rule(struct nftc *c, const char *chain, const struct fw_rule
 		for (k.dst = 0; k.dst < (n_dst ? n_dst : 1); k.dst++)
 			for (k.sport = 0; k.sport < (n_sp ? n_sp : 1); k.sport++)
 				for (k.dport = 0; k.dport < (n_dp ? n_dp : 1); k.dport++) {
-					struct nftd_rule *r;
+					struct nft_desc_rule *r;
 
 					/* Logging is rate-limited; the verdict is not. */
 					if (fr->has & FW_RULE_HAS_LOG && fr->log) {
-						r = nftd_rule(c->d, chain, tag, fr->ptr);
+						r = nft_desc_rule(c->d, chain, tag, fr->ptr);
 						if (fr->has & FW_RULE_HAS_COMMENT)
-							nftd_rule_note(r, fr->comment);
+							nft_desc_rule_note(r, fr->comment);
 						rule_matches(c, r, fr, &k);
-						nftd_limit(r, LOG_RATE, LOG_BURST);
-						nftd_log(r, fr->log_prefix);
+						nft_desc_limit(r, LOG_RATE, LOG_BURST);
+						nft_desc_log(r, fr->log_prefix);
 					}
-					r = nftd_rule(c->d, chain, tag, fr->ptr);
+					r = nft_desc_rule(c->d, chain, tag, fr->ptr);
 					if (fr->has & FW_RULE_HAS_COMMENT)
-						nftd_rule_note(r, fr->comment);
+						nft_desc_rule_note(r, fr->comment);
 					rule_matches(c, r, fr, &k);
-					nftd_counter(r);
+					nft_desc_counter(r);
 					rule_action(r, fr);
 				}
 }
@@ -408,7 +412,7 @@ static void append_decimal(struct strbuf *b, size_t n)
 	strbuf_append_n(b, num + k, sizeof(num) - k);
 }
 
-void nftc_rule_tag(struct strbuf *b, const char *chain, size_t i)
+void nft_compile_rule_tag(struct strbuf *b, const char *chain, size_t i)
 {
 	strbuf_truncate(b, 0);
 	strbuf_append(b, "fw-rule ");
@@ -417,11 +421,12 @@ void nftc_rule_tag(struct strbuf *b, const char *chain, size_t i)
 	append_decimal(b, i);
 }
 
-void nftc_compile_rule(struct nftc *c, const char *chain, const struct fw_rule *rules, size_t i)
+void nft_compile_compile_rule(struct nft_compiler *c, const char *chain,
+			      const struct fw_rule *rules, size_t i)
 {
 	struct strbuf tag = {0};
 
-	nftc_rule_tag(&tag, chain, i);
+	nft_compile_rule_tag(&tag, chain, i);
 	if (tag.oom)
 		c->d->oom = true;
 	else
@@ -429,9 +434,9 @@ void nftc_compile_rule(struct nftc *c, const char *chain, const struct fw_rule *
 	strbuf_done(&tag);
 }
 
-static void compile_sets(struct nftc *c)
+static void compile_sets(struct nft_compiler *c)
 {
-	const struct firewall *fw = &c->in->firewall;
+	const struct firewall *fw = c->in->firewall;
 	struct strbuf tag = {0};
 	size_t i, j;
 
@@ -439,29 +444,29 @@ static void compile_sets(struct nftc *c)
 		const struct fw_set *s = &fw->sets[i];
 		bool port = s->type == FW_SET_PORT;
 		size_t len = port ? 2 : s->type == FW_SET_IPV6 ? 16 : 4;
-		uint32_t type = port ? NFTD_TYPE_INET_SERVICE
-			      : s->type == FW_SET_IPV6 ? NFTD_TYPE_IP6ADDR
-						       : NFTD_TYPE_IPADDR;
-		struct nftd_set *ks;
+		uint32_t type = port			 ? NFT_DESC_TYPE_INET_SERVICE
+				: s->type == FW_SET_IPV6 ? NFT_DESC_TYPE_IP6ADDR
+							 : NFT_DESC_TYPE_IPADDR;
+		struct nft_desc_set *ks;
 
 		strbuf_truncate(&tag, 0);
 		strbuf_printf(&tag, "fw-set %s", s->name);
-		ks = nftd_set(c->d, s->name, NFT_SET_INTERVAL, type, (uint32_t)len, 0, 0, NULL, 0,
-			      strbuf_str(&tag), s->ptr);
+		ks = nft_desc_set(c->d, s->name, NFT_SET_INTERVAL, type, (uint32_t)len, 0, 0, NULL,
+				  0, strbuf_str(&tag), s->ptr);
 		if (!ks)
 			break;
 		ks->plan_elements = true;
 		for (j = 0; j < (port ? s->n_ports : s->n_prefixes); j++) {
-			struct nfte_interval iv;
+			struct nft_expr_interval iv;
 
 			memset(&iv, 0, sizeof(iv));
 			if (port) {
-				nfte_port(s->ports[j].first, iv.lo);
-				nfte_port(s->ports[j].last, iv.hi);
+				nft_expr_port(s->ports[j].first, iv.lo);
+				nft_expr_port(s->ports[j].last, iv.hi);
 			} else {
-				nfte_prefix_bounds(&s->prefixes[j], iv.lo, iv.hi);
+				nft_expr_prefix_bounds(&s->prefixes[j], iv.lo, iv.hi);
 			}
-			nftc_interval_elem(c->d, ks, &iv);
+			nft_compile_interval_elem(c->d, ks, &iv);
 		}
 	}
 	if (tag.oom)
@@ -469,7 +474,7 @@ static void compile_sets(struct nftc *c)
 	strbuf_done(&tag);
 }
 
-static void compile_filter(struct nftc *c, const struct objset *objs)
+static void compile_filter(struct nft_compiler *c, const struct objset *objs)
 {
 	struct strbuf tag = {0};
 	int k;
@@ -479,12 +484,12 @@ static void compile_filter(struct nftc *c, const struct objset *objs)
 
 		strbuf_truncate(&tag, 0);
 		strbuf_printf(&tag, "fw-chain %s", chain_name[k]);
-		nftd_chain(c->d, chain_name[k], "filter", chain_hook[k], 0,
-			   o && strstr(o->attrs, "policy=drop") ? NF_DROP : NF_ACCEPT,
-			   strbuf_str(&tag), o ? o->ptr : NULL);
+		nft_desc_chain(c->d, chain_name[k], "filter", chain_hook[k], 0,
+			       o && strstr(o->attrs, "policy=drop") ? NF_DROP : NF_ACCEPT,
+			       strbuf_str(&tag), o ? o->ptr : NULL);
 		always_on(c, (enum fw_chain_kind)k);
 		if (k == FW_FORWARD)
-			nftc_forward_open(c);
+			nft_compile_forward_open(c);
 	}
 	if (tag.oom)
 		c->d->oom = true;
@@ -493,7 +498,7 @@ static void compile_filter(struct nftc *c, const struct objset *objs)
 
 /* ---- the catalog ---- */
 
-int nftc_record(const char *kind, const char *key, const char *attrs, struct strbuf *out)
+int nft_compile_record(const char *kind, const char *key, const char *attrs, struct strbuf *out)
 {
 	size_t n_key = strlen(key), n_attrs = strlen(attrs);
 
@@ -523,7 +528,7 @@ static int read_counted(const char **p, char **ret)
 	return 0;
 }
 
-int nftc_record_next(const char **p, char **ret_kind, char **ret_key, char **ret_attrs)
+int nft_compile_record_next(const char **p, char **ret_kind, char **ret_key, char **ret_attrs)
 {
 	_cleanup_free_ char *kind = NULL, *key = NULL, *attrs = NULL;
 	const char *sp;
@@ -602,8 +607,8 @@ static void record_keys_unique(struct record_key *v, size_t n)
 
 /* The label, and the record when it fits, into b; the object whose record it is (NULL:
  * none). */
-static const struct object *elem_record(const struct nftc *c, struct strbuf *b, const char *tag,
-					const char *label)
+static const struct object *elem_record(const struct nft_compiler *c, struct strbuf *b,
+					const char *tag, const char *label)
 {
 	const char *sp = strchr(tag, ' ');
 	char kind[32];
@@ -622,16 +627,16 @@ static const struct object *elem_record(const struct nftc *c, struct strbuf *b, 
 	if (!o)
 		return NULL;
 	at = b->len;
-	strbuf_append_n(b, (const char[]){NFTD_RECORD_SEP}, 1);
-	nftc_record(kind, o->key, o->attrs, b);
-	if (b->oom || !nftd_elem_fits(label, strbuf_str(b) + at + 1)) {
+	strbuf_append_n(b, (const char[]){NFT_DESC_RECORD_SEP}, 1);
+	nft_compile_record(kind, o->key, o->attrs, b);
+	if (b->oom || !nft_desc_elem_fits(label, strbuf_str(b) + at + 1)) {
 		strbuf_truncate(b, at); /* the record stays in the catalog */
 		return NULL;
 	}
 	return o;
 }
 
-static bool carry(struct nftc *c, const struct object *o)
+static bool carry(struct nft_compiler *c, const struct object *o)
 {
 	if (!o)
 		return false;
@@ -650,7 +655,8 @@ static bool carry(struct nftc *c, const struct object *o)
 	return true;
 }
 
-void nftc_elem_label(struct nftc *c, struct strbuf *b, const char *tag, const char *label)
+void nft_compile_elem_label(struct nft_compiler *c, struct strbuf *b, const char *tag,
+			    const char *label)
 {
 	const struct object *o = elem_record(c, b, tag, label);
 
@@ -667,14 +673,14 @@ static int ptr_cmp(const void *a, const void *b)
 }
 
 /* Whether the record of object o (one of c->objs) is carried by a map's element. */
-static bool carried(const struct nftc *c, const struct object *o)
+static bool carried(const struct nft_compiler *c, const struct object *o)
 {
 	return c->n_carried && (o->kind == OBJ_FW_RULE || o->kind == OBJ_NAT_RULE) &&
 	       bsearch(&o, c->carried, c->n_carried, sizeof(*c->carried), ptr_cmp);
 }
 
-/* The objects nftc_elem_label() carried, forgotten. */
-static void carried_done(struct nftc *c)
+/* The objects nft_compile_elem_label() carried, forgotten. */
+static void carried_done(struct nft_compiler *c)
 {
 	free(c->carried);
 	if (c->carried_oom)
@@ -693,17 +699,17 @@ static bool firewall_kind(enum object_kind k)
 /*
  * Plan objects but the set elements (observe reads those from the sets) and the rules whose
  * records the access-list maps' elements carry, one record each, in
- * elements of NFTC_CHUNK bytes keyed by the hash of the record and the chunk's number: a
+ * elements of NFT_COMPILE_CHUNK bytes keyed by the hash of the record and the chunk's number: a
  * changed record changes its own elements only, so that an element-only batch can bring the
  * catalog up to date. Two catalogs: the firewall section's objects (firewall true) in its part
- * of the table, the others in the set NFTC_CATALOG.
+ * of the table, the others in the set NFT_COMPILE_CATALOG.
  */
-static void compile_catalog(struct nftc *c, const struct objset *objs, bool firewall)
+static void compile_catalog(struct nft_compiler *c, const struct objset *objs, bool firewall)
 {
-	const uint32_t t[] = {NFTD_TYPE_MARK, NFTD_TYPE_MARK};
+	const uint32_t t[] = {NFT_DESC_TYPE_MARK, NFT_DESC_TYPE_MARK};
 	_cleanup_free_ struct record_key *keys = NULL;
 	struct strbuf text = {0};
-	struct nftd_set *s;
+	struct nft_desc_set *s;
 	struct object *o;
 	size_t i, n = 0, off;
 
@@ -719,105 +725,121 @@ static void compile_catalog(struct nftc *c, const struct objset *objs, bool fire
 		    carried(c, o))
 			continue;
 		keys[n].off = text.len;
-		nftc_record(object_kind_to_string(o->kind), o->key, o->attrs, &text);
+		nft_compile_record(object_kind_to_string(o->kind), o->key, o->attrs, &text);
 		keys[n].len = text.len - keys[n].off;
 		keys[n].hash = record_hash(strbuf_str(&text) + keys[n].off, keys[n].len);
 		n++;
 	}
 	record_keys_unique(keys, n);
-	s = nftd_set(c->d, firewall ? NFTC_CATALOG_FW : NFTC_CATALOG, 0,
-		     t[0] << NFTD_TYPE_BITS | t[1], NFTC_CATALOG_KEY, 0, 0, NULL, 0, NULL, NULL);
+	s = nft_desc_set(c->d, firewall ? NFT_COMPILE_CATALOG_FW : NFT_COMPILE_CATALOG, 0,
+			 t[0] << NFT_DESC_TYPE_BITS | t[1], NFT_COMPILE_CATALOG_KEY, 0, 0, NULL, 0,
+			 NULL, NULL);
 	for (i = 0; s && !text.oom && i < n; i++)
-		for (off = 0; off < keys[i].len; off += NFTC_CHUNK) {
+		for (off = 0; off < keys[i].len; off += NFT_COMPILE_CHUNK) {
 			size_t len = keys[i].len - off;
-			char chunk[NFTC_CHUNK + 1];
-			uint8_t key[NFTC_CATALOG_KEY];
+			char chunk[NFT_COMPILE_CHUNK + 1];
+			uint8_t key[NFT_COMPILE_CATALOG_KEY];
 
-			if (len > NFTC_CHUNK)
-				len = NFTC_CHUNK;
+			if (len > NFT_COMPILE_CHUNK)
+				len = NFT_COMPILE_CHUNK;
 			put_be32(key, keys[i].hash);
-			put_be32(key + 4, (uint32_t)(off / NFTC_CHUNK));
+			put_be32(key + 4, (uint32_t)(off / NFT_COMPILE_CHUNK));
 			memcpy(chunk, strbuf_str(&text) + keys[i].off + off, len);
 			chunk[len] = '\0';
-			nftd_elem(c->d, s, key, NULL, NULL, 0, chunk);
+			nft_desc_elem(c->d, s, key, NULL, NULL, 0, chunk);
 		}
 	if (text.oom)
 		c->d->oom = true;
 	strbuf_done(&text);
 }
 
-static void part_release(void *data)
+void nft_compile_kept_done(struct nft_compile_kept *k)
 {
-	nftd_free(data);
+	k->firewall = firewall_unref(k->firewall);
+	k->part = nft_desc_free(k->part);
+	objset_done(&k->objs);
 }
 
 /*
  * The firewall section's part of the table: the intent's sets, the chains' rules (with their
- * access-list maps) and the catalog of its objects. Built once per reading of the section and
- * kept in its memo: an apply that does not change the section includes the same sets and
- * rules, which the backend then neither compares nor copies again (backend-nft.c). Included
- * in d (its rules after the always-on ones of each chain); NULL-safe on out of memory. What it
- * compiles (compile_sets, nftc_compile_rules) must read nothing of the intent but its
- * firewall section: another intent that shares the section includes the same part.
+ * access-list maps) and the catalog of its objects (fw_objs: the section's plan objects).
+ * Returned to be included in a description (its rules after the always-on ones of each chain);
+ * NULL when out of memory. What it compiles (compile_sets, nft_compile_compile_rules) reads nothing
+ * of the intent but its firewall section: another intent that shares the section includes the same
+ * part.
  */
-static void include_firewall(struct nftc *c, const struct objset *objs)
+static struct nft_desc *compile_firewall(const struct intent *in, const struct objset *fw_objs)
 {
-	struct intent_memo *m = c->in->firewall.memo;
-	struct nftd *part = m ? m->slot[INTENT_MEMO_NFT].data : NULL;
-	struct nftc pc = {.in = c->in, .objs = objs};
+	struct nft_compiler pc = {.in = in, .objs = fw_objs};
 	int k;
 
-	if (part) {
-		nftd_include(c->d, part);
-		return;
-	}
-	part = nftd_new_part(NFTC_PART_IDS);
-	if (!part) {
-		c->d->oom = true;
-		return;
-	}
-	pc.d = part;
+	pc.d = nft_desc_new_part(NFT_COMPILE_PART_IDS);
+	if (!pc.d)
+		return NULL;
 	compile_sets(&pc);
 	for (k = 0; k < _FW_CHAIN_MAX; k++) {
-		const struct fw_chain *ch = &c->in->firewall.chains[k];
+		const struct fw_chain *ch = &in->firewall->chains[k];
 
-		nftc_compile_rules(&pc, chain_name[k], ch->rules, ch->n_rules);
+		nft_compile_compile_rules(&pc, chain_name[k], ch->rules, ch->n_rules);
 	}
-	compile_catalog(&pc, objs, true);
+	compile_catalog(&pc, fw_objs, true);
 	carried_done(&pc);
-	nftd_include(c->d, part);
-	if (m && !part->oom) {
-		m->slot[INTENT_MEMO_NFT].data = part;
-		m->slot[INTENT_MEMO_NFT].release = part_release;
-	} else {
-		nftd_free(part); /* d holds what it included */
-	}
+	if (pc.d->oom)
+		pc.d = nft_desc_free(pc.d);
+	return pc.d;
 }
 
-int nftc_compile(const struct intent *in, struct nftd **ret, struct objset *ret_objs)
+/* k holds the part and plan objects of the intent's firewall section: kept from before, or
+ * made now. 0 or -ENOMEM (k then holds nothing). */
+static int firewall_part(const struct intent *in, struct nft_compile_kept *k)
 {
-	struct objset objs = {0};
-	struct nftc c = {.in = in};
 	int r;
 
-	c.d = nftd_new();
+	if (k->firewall == in->firewall)
+		return 0;
+	nft_compile_kept_done(k);
+	r = desired_firewall(in, &k->objs);
+	if (r >= 0) {
+		k->part = compile_firewall(in, &k->objs);
+		r = k->part ? 0 : -ENOMEM;
+	}
+	if (r < 0) {
+		nft_compile_kept_done(k);
+		return r;
+	}
+	k->firewall = firewall_ref(in->firewall);
+	return 0;
+}
+
+int nft_compile_compile(const struct intent *in, struct nft_compile_kept *kept,
+			struct nft_desc **ret, struct objset *ret_objs)
+{
+	struct nft_compile_kept none = {0}, *k = kept ? kept : &none;
+	struct objset objs = {0};
+	struct nft_compiler c = {.in = in};
+	int r;
+
+	c.d = nft_desc_new();
 	if (!c.d)
 		return -ENOMEM;
-	r = desired_firewall(in, &objs);
+	r = firewall_part(in, k);
+	if (r >= 0)
+		r = objset_copy(&k->objs, &objs);
 	if (r >= 0)
 		r = desired_nat(in, &objs);
 	if (r >= 0) {
 		c.objs = &objs;
 		compile_filter(&c, &objs);
-		nftc_compile_nat(&c);
+		nft_compile_compile_nat(&c);
 		compile_catalog(&c, &objs, false);
 		carried_done(&c);
-		include_firewall(&c, &objs);
-		r = nftd_oom(c.d);
+		nft_desc_include(c.d, k->part);
+		r = nft_desc_oom(c.d);
 	}
+	nft_compile_kept_done(&none);
 	if (r < 0) {
 		objset_done(&objs);
-		nftd_free(c.d);
+		nft_desc_free(c.d);
 		return r;
 	}
 	*ret = c.d;

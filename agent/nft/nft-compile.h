@@ -19,10 +19,10 @@
  *       per object keyed by its hash, so that changing one object changes its elements only;
  *       _objects_fw holds the firewall section's objects; neither holds the records that
  *       map elements carry (access-list rules, port forwards, one-to-one entries:
- *       nft-desc.h, NFTD_RECORD_SEP)
+ *       nft-desc.h, NFT_DESC_RECORD_SEP)
  *
  * The firewall section's part (its sets, the chains' rules after the always-on ones, its
- * catalog) is built once per reading of the section and kept with it (include_firewall).
+ * catalog) is built once per section and kept by the caller (struct nft_compile_kept).
  *
  * The intent's sets are named sets of the same name (elements are plan objects); the table's
  * own sets start with '_', which intent names cannot.
@@ -33,19 +33,37 @@
 #include "nft-desc.h"
 #include "plan/objset.h"
 
-#define NFTC_CATALOG "_objects"	     /* and every set whose name starts so: */
-#define NFTC_CATALOG_FW "_objects_fw" /* the firewall section's objects */
-/* The firewall section's part of the table numbers its sets from here (nftd_new_part). */
-#define NFTC_PART_IDS (1u << 24)
-#define NFTC_CHUNK 240 /* bytes of catalog text per element */
-#define NFTC_CATALOG_KEY 8 /* a record's hash . the chunk's number */
+#define NFT_COMPILE_CATALOG "_objects"	     /* and every set whose name starts so: */
+#define NFT_COMPILE_CATALOG_FW "_objects_fw" /* the firewall section's objects */
+/* The firewall section's part of the table numbers its sets from here (nft_desc_new_part). */
+#define NFT_COMPILE_PART_IDS (1u << 24)
+#define NFT_COMPILE_CHUNK 240	  /* bytes of catalog text per element */
+#define NFT_COMPILE_CATALOG_KEY 8 /* a record's hash . the chunk's number */
+
+/*
+ * What the compiler keeps from one compile to the next for its caller (the backend): the part
+ * of the table compiled from a firewall section and that section's plan objects, with a
+ * reference to the section. A section is known by its address, which the reference keeps from
+ * being another's, and never changes once read: the next intent that shares it includes the
+ * same part (the same sets and rules, which the backend then neither compares nor copies
+ * again) without compiling it. Zero-initialised; nft_compile_kept_done() releases it.
+ */
+struct nft_compile_kept {
+	struct firewall *firewall;
+	struct nft_desc *part;
+	struct objset objs;
+};
+
+void nft_compile_kept_done(struct nft_compile_kept *k);
 
 /* The description of the table for the intent, and (ret_objs, unless NULL) the plan objects
- * it holds: the desired firewall and NAT objects. 0 or -ENOMEM. */
-int nftc_compile(const struct intent *in, struct nftd **ret, struct objset *ret_objs);
+ * it holds: the desired firewall and NAT objects. kept: NULL, or the caller's (above). 0 or
+ * -ENOMEM. */
+int nft_compile_compile(const struct intent *in, struct nft_compile_kept *kept,
+			struct nft_desc **ret, struct objset *ret_objs);
 
 /* The catalog's record of one object: "KIND KEYLEN:KEYATTRSLEN:ATTRS". */
-int nftc_record(const char *kind, const char *key, const char *attrs, struct strbuf *out);
+int nft_compile_record(const char *kind, const char *key, const char *attrs, struct strbuf *out);
 /* Reads one record at *p, advancing it. 0, -ENOENT at the end, -EINVAL if malformed. The
  * strings returned are malloc'd. */
-int nftc_record_next(const char **p, char **ret_kind, char **ret_key, char **ret_attrs);
+int nft_compile_record_next(const char **p, char **ret_kind, char **ret_key, char **ret_attrs);

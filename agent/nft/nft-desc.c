@@ -21,7 +21,7 @@
 #define BYTEORDER_HOST 1 /* nft's byte order of a set's key, in its user data */
 #define ELEMS_PER_MSG 64
 
-static char *dup_or_null(struct nftd *d, const char *s)
+static char *dup_or_null(struct nft_desc *d, const char *s)
 {
 	char *c;
 
@@ -33,32 +33,32 @@ static char *dup_or_null(struct nftd *d, const char *s)
 	return c;
 }
 
-struct nftd *nftd_new(void)
+struct nft_desc *nft_desc_new(void)
 {
-	struct nftd *d = calloc(1, sizeof(*d));
+	struct nft_desc *d = calloc(1, sizeof(*d));
 
 	if (d)
 		d->next_set_id = 1;
 	return d;
 }
 
-struct nftd *nftd_new_part(uint32_t id_base)
+struct nft_desc *nft_desc_new_part(uint32_t id_base)
 {
-	struct nftd *d = nftd_new();
+	struct nft_desc *d = nft_desc_new();
 
 	if (d)
 		d->next_set_id = id_base;
 	return d;
 }
 
-struct nftd_set *nftd_set_ref(struct nftd_set *s)
+struct nft_desc_set *nft_desc_set_ref(struct nft_desc_set *s)
 {
 	if (s)
 		s->refs++;
 	return s;
 }
 
-void nftd_set_unref(struct nftd_set *s)
+void nft_desc_set_unref(struct nft_desc_set *s)
 {
 	size_t i;
 
@@ -78,7 +78,7 @@ void nftd_set_unref(struct nftd_set *s)
 	free(s);
 }
 
-static void rule_unref(struct nftd_rule *r)
+static void rule_unref(struct nft_desc_rule *r)
 {
 	if (!r || --r->refs)
 		return;
@@ -90,7 +90,7 @@ static void rule_unref(struct nftd_rule *r)
 	free(r);
 }
 
-struct nftd *nftd_free(struct nftd *d)
+struct nft_desc *nft_desc_free(struct nft_desc *d)
 {
 	size_t i;
 
@@ -104,7 +104,7 @@ struct nftd *nftd_free(struct nftd *d)
 	}
 	free(d->chains);
 	for (i = 0; i < d->n_sets; i++)
-		nftd_set_unref(d->sets[i]);
+		nft_desc_set_unref(d->sets[i]);
 	free(d->sets);
 	for (i = 0; i < d->n_rules; i++)
 		rule_unref(d->rules[i]);
@@ -113,13 +113,13 @@ struct nftd *nftd_free(struct nftd *d)
 	return NULL;
 }
 
-int nftd_oom(const struct nftd *d)
+int nft_desc_oom(const struct nft_desc *d)
 {
 	return d->oom ? -ENOMEM : 0;
 }
 
 /* Grows an array of n elements of size to hold one more; false (oom remembered) on failure. */
-static bool grow(struct nftd *d, void *pp, size_t n, size_t size)
+static bool grow(struct nft_desc *d, void *pp, size_t n, size_t size)
 {
 	void **p = pp;
 	void *v;
@@ -135,40 +135,40 @@ static bool grow(struct nftd *d, void *pp, size_t n, size_t size)
 	return true;
 }
 
-void nftd_chain(struct nftd *d, const char *name, const char *type, int hook, int prio,
-		int policy, const char *tag, const char *ptr)
+void nft_desc_chain(struct nft_desc *d, const char *name, const char *type, int hook, int prio,
+		    int policy, const char *tag, const char *ptr)
 {
-	struct nftd_chain *c;
+	struct nft_desc_chain *c;
 
 	if (!grow(d, &d->chains, d->n_chains, sizeof(*c)))
 		return;
 	c = &d->chains[d->n_chains++];
-	*c = (struct nftd_chain){
-		.name = dup_or_null(d, name),
-		.type = dup_or_null(d, type),
-		.hook = hook,
-		.prio = prio,
-		.policy = policy,
-		.tag = dup_or_null(d, tag),
-		.ptr = dup_or_null(d, ptr),
+	*c = (struct nft_desc_chain){
+	    .name = dup_or_null(d, name),
+	    .type = dup_or_null(d, type),
+	    .hook = hook,
+	    .prio = prio,
+	    .policy = policy,
+	    .tag = dup_or_null(d, tag),
+	    .ptr = dup_or_null(d, ptr),
 	};
 }
 
-void nftd_include(struct nftd *d, struct nftd *part)
+void nft_desc_include(struct nft_desc *d, struct nft_desc *part)
 {
 	size_t i;
 
 	if (part->oom)
 		d->oom = true;
 	for (i = 0; i < part->n_chains; i++) {
-		const struct nftd_chain *c = &part->chains[i];
+		const struct nft_desc_chain *c = &part->chains[i];
 
-		nftd_chain(d, c->name, c->type, c->hook, c->prio, c->policy, c->tag, c->ptr);
+		nft_desc_chain(d, c->name, c->type, c->hook, c->prio, c->policy, c->tag, c->ptr);
 	}
 	for (i = 0; i < part->n_sets; i++) {
 		if (!grow(d, &d->sets, d->n_sets, sizeof(*d->sets)))
 			return;
-		d->sets[d->n_sets++] = nftd_set_ref(part->sets[i]);
+		d->sets[d->n_sets++] = nft_desc_set_ref(part->sets[i]);
 	}
 	for (i = 0; i < part->n_rules; i++) {
 		if (!grow(d, &d->rules, d->n_rules, sizeof(*d->rules)))
@@ -179,14 +179,15 @@ void nftd_include(struct nftd *d, struct nftd *part)
 	}
 }
 
-struct nftd_set *nftd_set(struct nftd *d, const char *name, uint32_t flags, uint32_t key_type,
-			  uint32_t key_len, uint32_t data_type, uint32_t data_len,
-			  const uint8_t *fields, unsigned n_fields, const char *tag, const char *ptr)
+struct nft_desc_set *nft_desc_set(struct nft_desc *d, const char *name, uint32_t flags,
+				  uint32_t key_type, uint32_t key_len, uint32_t data_type,
+				  uint32_t data_len, const uint8_t *fields, unsigned n_fields,
+				  const char *tag, const char *ptr)
 {
-	struct nftd_set *s;
+	struct nft_desc_set *s;
 
-	if (n_fields > NFTD_MAX_FIELDS || key_len > NFTD_KEY_MAX || data_len > NFTD_KEY_MAX ||
-	    !grow(d, &d->sets, d->n_sets, sizeof(*d->sets)))
+	if (n_fields > NFT_DESC_MAX_FIELDS || key_len > NFT_DESC_KEY_MAX ||
+	    data_len > NFT_DESC_KEY_MAX || !grow(d, &d->sets, d->n_sets, sizeof(*d->sets)))
 		return NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s) {
@@ -210,7 +211,7 @@ struct nftd_set *nftd_set(struct nftd *d, const char *name, uint32_t flags, uint
 	return s;
 }
 
-struct nftd_set *nftd_set_find(const struct nftd *d, const char *name)
+struct nft_desc_set *nft_desc_set_find(const struct nft_desc *d, const char *name)
 {
 	size_t i;
 
@@ -220,15 +221,15 @@ struct nftd_set *nftd_set_find(const struct nftd *d, const char *name)
 	return NULL;
 }
 
-size_t nftd_set_stride(const struct nftd_set *s)
+size_t nft_desc_set_stride(const struct nft_desc_set *s)
 {
 	return 2 * s->key_len + s->data_len;
 }
 
 /* Room for more elements in s; false (oom remembered) on failure. */
-static bool elems_reserve(struct nftd *d, struct nftd_set *s, size_t more)
+static bool elems_reserve(struct nft_desc *d, struct nft_desc_set *s, size_t more)
 {
-	size_t stride = nftd_set_stride(s), cap = s->cap ? s->cap : 8;
+	size_t stride = nft_desc_set_stride(s), cap = s->cap ? s->cap : 8;
 	uint8_t *b;
 	uint32_t *f;
 	char **c, **e = NULL;
@@ -257,15 +258,15 @@ static bool elems_reserve(struct nftd *d, struct nftd_set *s, size_t more)
 	return true;
 }
 
-void nftd_elem(struct nftd *d, struct nftd_set *s, const void *key, const void *key_end,
-	       const void *data, uint32_t flags, const char *comment)
+void nft_desc_elem(struct nft_desc *d, struct nft_desc_set *s, const void *key, const void *key_end,
+		   const void *data, uint32_t flags, const char *comment)
 {
 	size_t stride;
 	uint8_t *p;
 
 	if (!s || !elems_reserve(d, s, 1))
 		return;
-	stride = nftd_set_stride(s);
+	stride = nft_desc_set_stride(s);
 	p = s->bytes + s->n * stride;
 	memset(p, 0, stride);
 	memcpy(p, key, s->key_len);
@@ -279,7 +280,7 @@ void nftd_elem(struct nftd *d, struct nftd_set *s, const void *key, const void *
 	s->n++;
 }
 
-void nftd_elem_ptr(struct nftd *d, struct nftd_set *s, const char *ptr)
+void nft_desc_elem_ptr(struct nft_desc *d, struct nft_desc_set *s, const char *ptr)
 {
 	if (!s || !s->n)
 		return;
@@ -287,7 +288,7 @@ void nftd_elem_ptr(struct nftd *d, struct nftd_set *s, const char *ptr)
 	s->eptrs[s->n - 1] = dup_or_null(d, ptr);
 }
 
-bool nftd_set_concat_interval(const struct nftd_set *s)
+bool nft_desc_set_concat_interval(const struct nft_desc_set *s)
 {
 	return s->n_fields && s->flags & NFT_SET_INTERVAL;
 }
@@ -296,7 +297,7 @@ bool nftd_set_concat_interval(const struct nftd_set *s)
 
 static void *udata_comment(uint8_t type, const char *text, uint32_t *ret_len)
 {
-	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFTD_USERDATA_MAX);
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_DESC_USERDATA_MAX);
 	void *copy = NULL;
 
 	if (!u)
@@ -311,14 +312,14 @@ static void *udata_comment(uint8_t type, const char *text, uint32_t *ret_len)
 	return copy;
 }
 
-bool nftd_elem_fits(const char *label, const char *record)
+bool nft_desc_elem_fits(const char *label, const char *record)
 {
 	/* Each entry: type and length bytes, the string and its NUL. */
-	return 2 + strlen(label) + 1 + 2 + strlen(record) + 1 <= NFTD_USERDATA_MAX;
+	return 2 + strlen(label) + 1 + 2 + strlen(record) + 1 <= NFT_DESC_USERDATA_MAX;
 }
 
 /* The rule's label "TAG[ POINTER[ NOTE]]" (its comment), as user data; NULL (oom) on failure. */
-static void *rule_label(const struct nftd_rule *r, uint32_t *ret_len)
+static void *rule_label(const struct nft_desc_rule *r, uint32_t *ret_len)
 {
 	struct strbuf label = {0};
 	void *u = NULL;
@@ -338,18 +339,19 @@ static void *rule_label(const struct nftd_rule *r, uint32_t *ret_len)
 	return u;
 }
 
-size_t nftd_label_tag_len(const char *label)
+size_t nft_desc_label_tag_len(const char *label)
 {
-	size_t n = strcspn(label, (const char[]){NFTD_RECORD_SEP, '\0'}); /* the label's end */
+	size_t n = strcspn(label, (const char[]){NFT_DESC_RECORD_SEP, '\0'}); /* the label's end */
 	const char *sp = memchr(label, ' ', n);
 
 	sp = sp ? memchr(sp + 1, ' ', n - (size_t)(sp + 1 - label)) : NULL;
 	return sp ? (size_t)(sp - label) : n;
 }
 
-struct nftd_rule *nftd_rule(struct nftd *d, const char *chain, const char *tag, const char *ptr)
+struct nft_desc_rule *nft_desc_rule(struct nft_desc *d, const char *chain, const char *tag,
+				    const char *ptr)
 {
-	struct nftd_rule *r;
+	struct nft_desc_rule *r;
 
 	if (!grow(d, &d->rules, d->n_rules, sizeof(*d->rules)))
 		return NULL;
@@ -367,7 +369,7 @@ struct nftd_rule *nftd_rule(struct nftd *d, const char *chain, const char *tag, 
 	return r;
 }
 
-void nftd_rule_note(struct nftd_rule *r, const char *note)
+void nft_desc_rule_note(struct nft_desc_rule *r, const char *note)
 {
 	if (!r || !r->tag || !note)
 		return;
@@ -377,7 +379,7 @@ void nftd_rule_note(struct nftd_rule *r, const char *note)
 
 /* ---- batches ---- */
 
-void nftd_batch_done(struct nftd_batch *b)
+void nft_desc_batch_done(struct nft_desc_batch *b)
 {
 	size_t i;
 
@@ -385,10 +387,10 @@ void nftd_batch_done(struct nftd_batch *b)
 		free(b->ptrs[i]);
 	free(b->ptrs);
 	free(b->buf);
-	*b = (struct nftd_batch){0};
+	*b = (struct nft_desc_batch){0};
 }
 
-const char *nftd_batch_ptr(const struct nftd_batch *b, uint32_t seq)
+const char *nft_desc_batch_ptr(const struct nft_desc_batch *b, uint32_t seq)
 {
 	uint32_t i = seq - b->first_seq - 1; /* the first message is BEGIN */
 
@@ -412,7 +414,7 @@ static uint64_t hash_bytes(uint64_t h, const uint8_t *p, size_t n)
 
 /* Builds messages into a scratch buffer, then appends them with their pointers. */
 struct builder {
-	struct nftd_batch *b;
+	struct nft_desc_batch *b;
 	char *scratch;
 	uint32_t seq;
 	uint64_t hash;
@@ -430,7 +432,7 @@ static struct nlmsghdr *msg_start(struct builder *w, uint16_t type, uint16_t fla
 static void msg_end(struct builder *w, const char *ptr, bool hashed, bool elems)
 {
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)w->scratch;
-	struct nftd_batch *b = w->b;
+	struct nft_desc_batch *b = w->b;
 	size_t len = NLMSG_ALIGN(nlh->nlmsg_len);
 
 	w->seq++;
@@ -509,7 +511,7 @@ static void build_table(struct builder *w, uint16_t type, const char *fingerprin
 		w->b->oom = true;
 		return;
 	}
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFTD_TABLE);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_DESC_TABLE);
 	if (fingerprint) {
 		char text[32];
 		uint32_t len;
@@ -527,7 +529,7 @@ static void build_table(struct builder *w, uint16_t type, const char *fingerprin
 	msg_end(w, NULL, false, false);
 }
 
-static void build_chain(struct builder *w, const struct nftd_chain *c)
+static void build_chain(struct builder *w, const struct nft_desc_chain *c)
 {
 	struct nftnl_chain *ch = nftnl_chain_alloc();
 	struct nlmsghdr *nlh;
@@ -536,7 +538,7 @@ static void build_chain(struct builder *w, const struct nftd_chain *c)
 		w->b->oom = true;
 		return;
 	}
-	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, NFTD_TABLE);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, NFT_DESC_TABLE);
 	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, c->name);
 	if (c->type) {
 		nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, c->type);
@@ -559,16 +561,16 @@ static void build_chain(struct builder *w, const struct nftd_chain *c)
 	msg_end(w, c->ptr, true, false);
 }
 
-uint32_t nftd_hash_size(size_t n)
+uint32_t nft_desc_hash_size(size_t n)
 {
-	uint32_t z = NFTD_HASH_SIZE_MIN;
+	uint32_t z = NFT_DESC_HASH_SIZE_MIN;
 
 	while (z < n && z <= UINT32_MAX / 4)
 		z *= 2;
 	return z < n ? UINT32_MAX : 2 * z;
 }
 
-static void build_set(struct builder *w, const struct nftd_set *s)
+static void build_set(struct builder *w, const struct nft_desc_set *s)
 {
 	struct nftnl_set *n = nftnl_set_alloc();
 	struct nlmsghdr *nlh;
@@ -577,7 +579,7 @@ static void build_set(struct builder *w, const struct nftd_set *s)
 		w->b->oom = true;
 		return;
 	}
-	nftnl_set_set_str(n, NFTNL_SET_TABLE, NFTD_TABLE);
+	nftnl_set_set_str(n, NFTNL_SET_TABLE, NFT_DESC_TABLE);
 	nftnl_set_set_str(n, NFTNL_SET_NAME, s->name);
 	nftnl_set_set_u32(n, NFTNL_SET_FAMILY, NFPROTO_INET);
 	nftnl_set_set_u32(n, NFTNL_SET_ID, s->id);
@@ -601,14 +603,15 @@ static void build_set(struct builder *w, const struct nftd_set *s)
 	if (s->flags & NFT_SET_ANONYMOUS)
 		nftnl_set_set_u32(n, NFTNL_SET_DESC_SIZE, (uint32_t)s->n);
 	else if (!(s->flags & NFT_SET_INTERVAL))
-		nftnl_set_set_u32(n, NFTNL_SET_DESC_SIZE, nftd_hash_size(s->n));
-	if (s->tag || s->key_type == NFTD_TYPE_IFNAME) {
-		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFTD_USERDATA_MAX);
+		nftnl_set_set_u32(n, NFTNL_SET_DESC_SIZE, nft_desc_hash_size(s->n));
+	if (s->tag || s->key_type == NFT_DESC_TYPE_IFNAME) {
+		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_DESC_USERDATA_MAX);
 
 		/* Interface names are strings in host order: without saying so, `nft list`
 		 * shows them empty. */
-		if (!u || (s->key_type == NFTD_TYPE_IFNAME &&
-			   !nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, BYTEORDER_HOST)) ||
+		if (!u ||
+		    (s->key_type == NFT_DESC_TYPE_IFNAME &&
+		     !nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, BYTEORDER_HOST)) ||
 		    (s->tag && !nftnl_udata_put_strz(u, NFTNL_UDATA_SET_COMMENT, s->tag)) ||
 		    nftnl_set_set_data(n, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u),
 				       nftnl_udata_buf_len(u)) < 0)
@@ -622,19 +625,19 @@ static void build_set(struct builder *w, const struct nftd_set *s)
 }
 
 /*
- * Element messages written here, not through libnftnl's objects (an element there costs some
- * six allocations: 24,000 elements took 4 ms to build): the same attributes in the same order
+ * Element messages written here, not through libnftnl's objects (some six allocations per
+ * element there): the same attributes in the same order
  * as nftnl_set_elems_nlmsg_build_payload() writes them (test-nft compares the two).
  */
 
 /* The set's name, its id when it is made in the same batch (by_id), the table; then the
  * start of the list of elements. */
-static struct nlattr *elems_start(struct nlmsghdr *nlh, const struct nftd_set *s, bool by_id)
+static struct nlattr *elems_start(struct nlmsghdr *nlh, const struct nft_desc_set *s, bool by_id)
 {
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, s->name);
 	if (by_id)
 		mnl_attr_put_u32(nlh, NFTA_SET_ELEM_LIST_SET_ID, htonl(s->id));
-	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, NFTD_TABLE);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, NFT_DESC_TABLE);
 	return mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
 }
 
@@ -649,7 +652,7 @@ static void put_value(struct nlmsghdr *nlh, uint16_t type, const void *v, size_t
 /* A user data entry (nftnl_udata_put_strz()): type, length, the string and its NUL. */
 static bool udata_put(uint8_t *u, size_t *len, uint8_t type, const char *text, size_t n)
 {
-	if (n + 1 > UINT8_MAX || *len + 2 + n + 1 > NFTD_USERDATA_MAX)
+	if (n + 1 > UINT8_MAX || *len + 2 + n + 1 > NFT_DESC_USERDATA_MAX)
 		return false;
 	u[(*len)++] = type;
 	u[(*len)++] = (uint8_t)(n + 1);
@@ -660,11 +663,11 @@ static bool udata_put(uint8_t *u, size_t *len, uint8_t type, const char *text, s
 }
 
 /* The i-th element (from 1) of the list. Its comment as user data: the label as its comment,
- * and the record after NFTD_RECORD_SEP (if any) as an entry of its own. false when they do
- * not fit in NFTD_USERDATA_MAX bytes (nftd_elem_fits() says beforehand). */
-static bool elem_put(struct nlmsghdr *nlh, uint16_t i, const struct nftd_set *s, const uint8_t *key,
-		     const uint8_t *key_end, const uint8_t *data, uint32_t flags,
-		     const char *comment)
+ * and the record after NFT_DESC_RECORD_SEP (if any) as an entry of its own. false when they do
+ * not fit in NFT_DESC_USERDATA_MAX bytes (nft_desc_elem_fits() says beforehand). */
+static bool elem_put(struct nlmsghdr *nlh, uint16_t i, const struct nft_desc_set *s,
+		     const uint8_t *key, const uint8_t *key_end, const uint8_t *data,
+		     uint32_t flags, const char *comment)
 {
 	struct nlattr *nest = mnl_attr_nest_start(nlh, i);
 
@@ -689,12 +692,12 @@ static bool elem_put(struct nlmsghdr *nlh, uint16_t i, const struct nftd_set *s,
 		put_value(nlh, NFTA_SET_ELEM_DATA, data, s->data_len);
 	}
 	if (comment) {
-		const char *sep = strchr(comment, NFTD_RECORD_SEP);
-		uint8_t u[NFTD_USERDATA_MAX];
+		const char *sep = strchr(comment, NFT_DESC_RECORD_SEP);
+		uint8_t u[NFT_DESC_USERDATA_MAX];
 		size_t len = 0, n = sep ? (size_t)(sep - comment) : strlen(comment);
 
 		if (!udata_put(u, &len, NFTNL_UDATA_SET_ELEM_COMMENT, comment, n) ||
-		    (sep && !udata_put(u, &len, NFTD_UDATA_RECORD, sep + 1, strlen(sep + 1))))
+		    (sep && !udata_put(u, &len, NFT_DESC_UDATA_RECORD, sep + 1, strlen(sep + 1))))
 			return false;
 		mnl_attr_put(nlh, NFTA_SET_ELEM_USERDATA, len, u);
 	}
@@ -704,10 +707,10 @@ static bool elem_put(struct nlmsghdr *nlh, uint16_t i, const struct nftd_set *s,
 
 /* The elements of s in messages of up to ELEMS_PER_MSG, each with the pointer of its first
  * element. Only the anonymous sets' count in the fingerprint. */
-static void build_elems(struct builder *w, const struct nftd_set *s)
+static void build_elems(struct builder *w, const struct nft_desc_set *s)
 {
-	size_t stride = nftd_set_stride(s), i, j;
-	bool concat_interval = nftd_set_concat_interval(s);
+	size_t stride = nft_desc_set_stride(s), i, j;
+	bool concat_interval = nft_desc_set_concat_interval(s);
 
 	for (i = 0; i < s->n; i += ELEMS_PER_MSG) {
 		struct nlmsghdr *nlh = msg_start(w, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
@@ -726,7 +729,7 @@ static void build_elems(struct builder *w, const struct nftd_set *s)
 	}
 }
 
-static void build_rule(struct builder *w, const struct nftd_rule *r)
+static void build_rule(struct builder *w, const struct nft_desc_rule *r)
 {
 	struct nlmsghdr *nlh = msg_start(w, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
 	struct nlattr *nest;
@@ -738,7 +741,7 @@ static void build_rule(struct builder *w, const struct nftd_rule *r)
 	if (nlh->nlmsg_len + r->len + len + 512 > MSG_SCRATCH)
 		w->b->oom = true; /* no rule is that long: its lists are sets */
 	if (!w->b->oom) {
-		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, NFTD_TABLE);
+		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, NFT_DESC_TABLE);
 		mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, r->chain);
 		nest = mnl_attr_nest_start(nlh, NFTA_RULE_EXPRESSIONS);
 		memcpy(mnl_nlmsg_get_payload_tail(nlh), r->exprs, r->len);
@@ -752,14 +755,14 @@ static void build_rule(struct builder *w, const struct nftd_rule *r)
 }
 
 /* Chains, sets with their elements, rules. */
-static void build_body(const struct nftd *d, struct builder *w)
+static void build_body(const struct nft_desc *d, struct builder *w)
 {
 	size_t i;
 
 	for (i = 0; i < d->n_chains; i++)
 		build_chain(w, &d->chains[i]);
 	for (i = 0; i < d->n_sets; i++) {
-		const struct nftd_set *s = d->sets[i];
+		const struct nft_desc_set *s = d->sets[i];
 
 		build_set(w, s);
 		if (s->n && (!w->hash_only || s->flags & NFT_SET_ANONYMOUS))
@@ -769,28 +772,28 @@ static void build_body(const struct nftd *d, struct builder *w)
 		build_rule(w, d->rules[i]);
 }
 
-static int builder_init(struct builder *w, struct nftd_batch *b, uint32_t seq)
+static int builder_init(struct builder *w, struct nft_desc_batch *b, uint32_t seq)
 {
-	*b = (struct nftd_batch){.first_seq = seq};
+	*b = (struct nft_desc_batch){.first_seq = seq};
 	*w = (struct builder){.b = b, .seq = seq, .hash = 0xcbf29ce484222325ULL};
 	w->scratch = calloc(1, MSG_SCRATCH);
 	return w->scratch ? 0 : -ENOMEM;
 }
 
-static int builder_finish(struct builder *w, struct nftd_batch *ret)
+static int builder_finish(struct builder *w, struct nft_desc_batch *ret)
 {
 	free(w->scratch);
 	if (w->b->oom) {
-		nftd_batch_done(w->b);
+		nft_desc_batch_done(w->b);
 		return -ENOMEM;
 	}
 	*ret = *w->b;
 	return 0;
 }
 
-int nftd_fingerprint(const struct nftd *d, char ret[17])
+int nft_desc_fingerprint(const struct nft_desc *d, char ret[17])
 {
-	struct nftd_batch b;
+	struct nft_desc_batch b;
 	struct builder w;
 	int r;
 
@@ -805,14 +808,14 @@ int nftd_fingerprint(const struct nftd *d, char ret[17])
 	snprintf(ret, 17, "%016llx", (unsigned long long)w.hash);
 	r = builder_finish(&w, &b);
 	if (r >= 0)
-		nftd_batch_done(&b);
+		nft_desc_batch_done(&b);
 	return r;
 }
 
-int nftd_batch_full(const struct nftd *d, const char *fp, uint32_t seq, uint32_t genid,
-		    struct nftd_batch *ret)
+int nft_desc_batch_full(const struct nft_desc *d, const char *fp, uint32_t seq, uint32_t genid,
+			struct nft_desc_batch *ret)
 {
-	struct nftd_batch b;
+	struct nft_desc_batch b;
 	struct builder w;
 	char own_fp[17];
 	int r;
@@ -820,7 +823,7 @@ int nftd_batch_full(const struct nftd *d, const char *fp, uint32_t seq, uint32_t
 	if (d->oom)
 		return -ENOMEM;
 	if (!fp) {
-		r = nftd_fingerprint(d, own_fp);
+		r = nft_desc_fingerprint(d, own_fp);
 		if (r < 0)
 			return r;
 		fp = own_fp;
@@ -838,9 +841,9 @@ int nftd_batch_full(const struct nftd *d, const char *fp, uint32_t seq, uint32_t
 	return builder_finish(&w, ret);
 }
 
-int nftd_batch_delete(uint32_t seq, struct nftd_batch *ret)
+int nft_desc_batch_delete(uint32_t seq, struct nft_desc_batch *ret)
 {
-	struct nftd_batch b;
+	struct nft_desc_batch b;
 	struct builder w;
 	int r;
 
@@ -854,10 +857,10 @@ int nftd_batch_delete(uint32_t seq, struct nftd_batch *ret)
 	return builder_finish(&w, ret);
 }
 
-int nftd_batch_elems(const struct nftd_elem_change *c, size_t n, uint32_t seq, uint32_t genid,
-		     struct nftd_batch *ret)
+int nft_desc_batch_elems(const struct nft_desc_elem_change *c, size_t n, uint32_t seq,
+			 uint32_t genid, struct nft_desc_batch *ret)
 {
-	struct nftd_batch b;
+	struct nft_desc_batch b;
 	struct builder w;
 	size_t i;
 	int r;

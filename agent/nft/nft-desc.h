@@ -5,12 +5,12 @@
  * that produced it. nft-compile.c fills it from the typed intent; nft-desc.c (the one file of
  * the agent, with nft-observe.c, that includes libnftnl) turns it into one batch.
  *
- * Rules are built expression by expression with the nftd_* calls below, which mirror the
+ * Rules are built expression by expression with the nft_desc_* calls below, which mirror the
  * kernel's expressions (meta, payload, cmp, lookup, ...) and write each one at once as the
  * netlink attributes the kernel reads (nft-expr.c: a rule is serialised once, however many
  * batches and fingerprints use it). Registers are the 32-bit ones
  * (NFT_REG32_00 + n); a concatenation is loaded into consecutive registers, each field
- * padded to 4 bytes. An allocation failure is remembered by the description (nftd_oom) and
+ * padded to 4 bytes. An allocation failure is remembered by the description (nft_desc_oom) and
  * reported once, so the builders return nothing.
  *
  * Every chain, set and rule carries a tag, "KIND KEY" of the plan object it came from
@@ -28,43 +28,43 @@
 
 #include "lib/strbuf.h"
 
-#define NFTD_TABLE "vrouter"
-#define NFTD_KEY_MAX 64	     /* NFT_DATA_VALUE_MAXLEN */
-#define NFTD_USERDATA_MAX 256 /* NFT_USERDATA_MAXLEN */
-#define NFTD_MAX_FIELDS 16
+#define NFT_DESC_TABLE "vrouter"
+#define NFT_DESC_KEY_MAX 64	  /* NFT_DATA_VALUE_MAXLEN */
+#define NFT_DESC_USERDATA_MAX 256 /* NFT_USERDATA_MAXLEN */
+#define NFT_DESC_MAX_FIELDS 16
 /* Verdict maps of runs of access-list rules (nft-compile-acl.c): "_aclforward_0". Their
  * elements' comments are rule labels, and each element has a counter. */
-#define NFTD_ACL_PREFIX "_acl"
+#define NFT_DESC_ACL_PREFIX "_acl"
 /*
- * An element's comment may carry, after NFTD_RECORD_SEP (a byte no label has: labels are
+ * An element's comment may carry, after NFT_DESC_RECORD_SEP (a byte no label has: labels are
  * printable), the catalog record of the plan object the element comes from (nft-compile.h):
  * the element's user data then holds the label as its comment and the record as an entry of
- * its own (NFTD_UDATA_RECORD, which nft neither shows nor minds), and observe reads the two
+ * its own (NFT_DESC_UDATA_RECORD, which nft neither shows nor minds), and observe reads the two
  * back into the same string. The first element of each access-list rule, port forward and
  * one-to-one entry carries its object's record so: the catalog then needs no element of its
  * own for it (a record that does not fit stays in the catalog).
  */
-#define NFTD_RECORD_SEP '\x1e'
-#define NFTD_UDATA_RECORD 0x76
+#define NFT_DESC_RECORD_SEP '\x1e'
+#define NFT_DESC_UDATA_RECORD 0x76
 /* A verdict map's value (NFT_DATA_VERDICT), as the description and observe hold it: the
  * verdict code (int32, host order), then for a jump or goto the chain's name, NUL-padded. */
-#define NFTD_VERDICT_LEN 32
+#define NFT_DESC_VERDICT_LEN 32
 
 /* nft's data type numbers (for `nft list`; the kernel does not use them). */
 enum {
-	NFTD_TYPE_INTEGER = 4,
-	NFTD_TYPE_IPADDR = 7,
-	NFTD_TYPE_IP6ADDR = 8,
-	NFTD_TYPE_INET_PROTOCOL = 12,
-	NFTD_TYPE_INET_SERVICE = 13,
-	NFTD_TYPE_ICMP_TYPE = 14,
-	NFTD_TYPE_MARK = 19,
-	NFTD_TYPE_ICMP6_TYPE = 29,
-	NFTD_TYPE_IFNAME = 41,
-	NFTD_TYPE_BITS = 6, /* concatenations: (type << 6 | next) for each field */
+	NFT_DESC_TYPE_INTEGER = 4,
+	NFT_DESC_TYPE_IPADDR = 7,
+	NFT_DESC_TYPE_IP6ADDR = 8,
+	NFT_DESC_TYPE_INET_PROTOCOL = 12,
+	NFT_DESC_TYPE_INET_SERVICE = 13,
+	NFT_DESC_TYPE_ICMP_TYPE = 14,
+	NFT_DESC_TYPE_MARK = 19,
+	NFT_DESC_TYPE_ICMP6_TYPE = 29,
+	NFT_DESC_TYPE_IFNAME = 41,
+	NFT_DESC_TYPE_BITS = 6, /* concatenations: (type << 6 | next) for each field */
 };
 
-struct nftd_chain {
+struct nft_desc_chain {
 	char *name;
 	char *type; /* "filter", "nat"; NULL: a regular chain (no hook), for gotos */
 	int hook;   /* NF_INET_* */
@@ -74,14 +74,14 @@ struct nftd_chain {
 	char *ptr;
 };
 
-struct nftd_set {
-	unsigned refs; /* the descriptions (nftd_include) and observed views that hold it */
+struct nft_desc_set {
+	unsigned refs; /* the descriptions (nft_desc_include) and observed views that hold it */
 	char *name; /* "__set%d" for anonymous sets (the kernel numbers them) */
 	uint32_t id;
 	uint32_t flags; /* NFT_SET_* */
 	uint32_t key_type, key_len, data_type, data_len; /* verdict maps: NFT_DATA_VERDICT,
-							   * NFTD_VERDICT_LEN */
-	uint8_t fields[NFTD_MAX_FIELDS]; /* concatenations: each field's length */
+							  * NFT_DESC_VERDICT_LEN */
+	uint8_t fields[NFT_DESC_MAX_FIELDS];		 /* concatenations: each field's length */
 	unsigned n_fields;
 	bool plan_elements; /* elements are fw-element objects, changed by their operations */
 	bool counters;	    /* each element has a counter (the set's counter expression) */
@@ -95,113 +95,115 @@ struct nftd_set {
 	char **eptrs;	  /* the JSON Pointer behind each element (NULL: the set's) */
 };
 
-struct nftd_rule {
-	unsigned refs; /* the descriptions that hold it (nftd_include) */
+struct nft_desc_rule {
+	unsigned refs; /* the descriptions that hold it (nft_desc_include) */
 	char *chain;
 	uint8_t *exprs; /* its expressions, the content of NFTA_RULE_EXPRESSIONS */
 	size_t len, cap;
 	char *tag;
 	char *ptr;
 	char *note; /* the intent's comment, or NULL */
-	struct nftd *d; /* the description building it; NULL once it is included elsewhere */
+	struct nft_desc *d; /* the description building it; NULL once it is included elsewhere */
 };
 
-struct nftd {
-	struct nftd_chain *chains;
+struct nft_desc {
+	struct nft_desc_chain *chains;
 	size_t n_chains;
-	struct nftd_set **sets;
+	struct nft_desc_set **sets;
 	size_t n_sets;
-	struct nftd_rule **rules;
+	struct nft_desc_rule **rules;
 	size_t n_rules;
 	uint32_t next_set_id;
 	bool oom;
 };
 
-struct nftd *nftd_new(void);
-struct nftd *nftd_free(struct nftd *d);
+struct nft_desc *nft_desc_new(void);
+struct nft_desc *nft_desc_free(struct nft_desc *d);
 /*
  * Parts: a description built on its own, once, and included in the descriptions of later
  * applies (a section's part of the table, kept with the section: nft-compile.c). Its set ids
  * start at id_base, apart from the including description's, so that its rules, serialised
  * once, stay right wherever it is included.
  */
-struct nftd *nftd_new_part(uint32_t id_base);
+struct nft_desc *nft_desc_new_part(uint32_t id_base);
 /* Appends the part's chains (copies), sets and rules (shared: counted references) to d, after
  * d's own: in each chain, the part's rules come after d's. The part is complete: no builder
  * touches it after. */
-void nftd_include(struct nftd *d, struct nftd *part);
-struct nftd_set *nftd_set_ref(struct nftd_set *s);
-void nftd_set_unref(struct nftd_set *s);
+void nft_desc_include(struct nft_desc *d, struct nft_desc *part);
+struct nft_desc_set *nft_desc_set_ref(struct nft_desc_set *s);
+void nft_desc_set_unref(struct nft_desc_set *s);
 /* -ENOMEM when a builder failed to allocate, else 0. */
-int nftd_oom(const struct nftd *d);
+int nft_desc_oom(const struct nft_desc *d);
 
-void nftd_chain(struct nftd *d, const char *name, const char *type, int hook, int prio,
-		int policy, const char *tag, const char *ptr);
+void nft_desc_chain(struct nft_desc *d, const char *name, const char *type, int hook, int prio,
+		    int policy, const char *tag, const char *ptr);
 /* A named set (name) or an anonymous constant one (name NULL). fields: the length of each
  * field of a concatenation (n_fields 0: a single field of key_len). Returns the set or NULL
  * (out of memory, remembered). */
-struct nftd_set *nftd_set(struct nftd *d, const char *name, uint32_t flags, uint32_t key_type,
-			  uint32_t key_len, uint32_t data_type, uint32_t data_len,
-			  const uint8_t *fields, unsigned n_fields, const char *tag, const char *ptr);
-struct nftd_set *nftd_set_find(const struct nftd *d, const char *name);
-size_t nftd_set_stride(const struct nftd_set *s);
+struct nft_desc_set *nft_desc_set(struct nft_desc *d, const char *name, uint32_t flags,
+				  uint32_t key_type, uint32_t key_len, uint32_t data_type,
+				  uint32_t data_len, const uint8_t *fields, unsigned n_fields,
+				  const char *tag, const char *ptr);
+struct nft_desc_set *nft_desc_set_find(const struct nft_desc *d, const char *name);
+size_t nft_desc_set_stride(const struct nft_desc_set *s);
 /* Appends an element: key (key_len bytes), key_end (concatenated intervals, else NULL),
  * data (maps, else NULL), flags NFT_SET_ELEM_*, comment (NULL: none). */
-void nftd_elem(struct nftd *d, struct nftd_set *s, const void *key, const void *key_end,
-	       const void *data, uint32_t flags, const char *comment);
-/* Whether an element's user data holds the label and the record (NFTD_RECORD_SEP). */
-bool nftd_elem_fits(const char *label, const char *record);
+void nft_desc_elem(struct nft_desc *d, struct nft_desc_set *s, const void *key, const void *key_end,
+		   const void *data, uint32_t flags, const char *comment);
+/* Whether an element's user data holds the label and the record (NFT_DESC_RECORD_SEP). */
+bool nft_desc_elem_fits(const char *label, const char *record);
 /* The JSON Pointer of the intent element behind the last element appended to s. */
-void nftd_elem_ptr(struct nftd *d, struct nftd_set *s, const char *ptr);
+void nft_desc_elem_ptr(struct nft_desc *d, struct nft_desc_set *s, const char *ptr);
 /*
  * The size a named hash set (neither an interval set nor anonymous) is declared with
  * (NFTA_SET_DESC_SIZE): twice the power of two at or above its element count, 128 at least.
  * Declared, the kernel takes its hash of fixed buckets instead of the resizable one, whose
- * insertions cost about twice as much (12,000 elements: about 13 ms less for the full apply),
- * but holds no more elements than that: the size changes (and with it the table's structure,
- * so the next commit replaces the table) only when the count crosses a power of two, and an
+ * insertions cost about twice as much, but holds no more elements than that: the size changes
+ * (and with it the table's structure, so the next commit replaces the table) only when the count crosses a power of two, and an
  * element-only batch always has room for its additions before its deletions take effect.
  */
-#define NFTD_HASH_SIZE_MIN 64
-uint32_t nftd_hash_size(size_t n);
+#define NFT_DESC_HASH_SIZE_MIN 64
+uint32_t nft_desc_hash_size(size_t n);
 /* Whether the elements of s are as concatenated intervals (key and key_end each). */
-bool nftd_set_concat_interval(const struct nftd_set *s);
+bool nft_desc_set_concat_interval(const struct nft_desc_set *s);
 
-/* Rules: nftd_rule() starts one at the end of chain; the builders append expressions. */
-struct nftd_rule *nftd_rule(struct nftd *d, const char *chain, const char *tag, const char *ptr);
+/* Rules: nft_desc_rule() starts one at the end of chain; the builders append expressions. */
+struct nft_desc_rule *nft_desc_rule(struct nft_desc *d, const char *chain, const char *tag,
+				    const char *ptr);
 /* Adds the intent's comment to the rule's label (after its tag and pointer). */
-void nftd_rule_note(struct nftd_rule *r, const char *note);
+void nft_desc_rule_note(struct nft_desc_rule *r, const char *note);
 /* The tag at the start of a rule's label: its length ("KIND KEY": up to the second space). */
-size_t nftd_label_tag_len(const char *label);
-void nftd_meta(struct nftd_rule *r, uint32_t key, uint32_t dreg);
-void nftd_cmp(struct nftd_rule *r, uint32_t op, uint32_t sreg, const void *data, uint32_t len);
-void nftd_payload(struct nftd_rule *r, uint32_t base, uint32_t offset, uint32_t len,
-		  uint32_t dreg);
-void nftd_bitwise(struct nftd_rule *r, uint32_t reg, uint32_t len, const void *mask);
+size_t nft_desc_label_tag_len(const char *label);
+void nft_desc_meta(struct nft_desc_rule *r, uint32_t key, uint32_t dreg);
+void nft_desc_cmp(struct nft_desc_rule *r, uint32_t op, uint32_t sreg, const void *data,
+		  uint32_t len);
+void nft_desc_payload(struct nft_desc_rule *r, uint32_t base, uint32_t offset, uint32_t len,
+		      uint32_t dreg);
+void nft_desc_bitwise(struct nft_desc_rule *r, uint32_t reg, uint32_t len, const void *mask);
 /* dir: IP_CT_DIR_ORIGINAL/REPLY, or -1 for keys without a direction (state, status). */
-void nftd_ct(struct nftd_rule *r, uint32_t key, int dir, uint32_t dreg);
+void nft_desc_ct(struct nft_desc_rule *r, uint32_t key, int dir, uint32_t dreg);
 /* dreg 0: a set lookup; else a map's data into dreg. */
-void nftd_lookup(struct nftd_rule *r, const struct nftd_set *s, uint32_t sreg, uint32_t dreg,
-		 bool invert);
+void nft_desc_lookup(struct nft_desc_rule *r, const struct nft_desc_set *s, uint32_t sreg,
+		     uint32_t dreg, bool invert);
 /* The verdict of the verdict map s for the key in sreg. */
-void nftd_vmap(struct nftd_rule *r, const struct nftd_set *s, uint32_t sreg);
-void nftd_counter(struct nftd_rule *r);
-void nftd_limit(struct nftd_rule *r, uint64_t rate_per_second, uint32_t burst);
-void nftd_log(struct nftd_rule *r, const char *prefix);
-void nftd_verdict(struct nftd_rule *r, int verdict);
+void nft_desc_vmap(struct nft_desc_rule *r, const struct nft_desc_set *s, uint32_t sreg);
+void nft_desc_counter(struct nft_desc_rule *r);
+void nft_desc_limit(struct nft_desc_rule *r, uint64_t rate_per_second, uint32_t burst);
+void nft_desc_log(struct nft_desc_rule *r, const char *prefix);
+void nft_desc_verdict(struct nft_desc_rule *r, int verdict);
 /* Loads data (len bytes) into dreg. */
-void nftd_immediate(struct nftd_rule *r, uint32_t dreg, const void *data, uint32_t len);
-void nftd_reject(struct nftd_rule *r, uint32_t type, uint8_t code);
+void nft_desc_immediate(struct nft_desc_rule *r, uint32_t dreg, const void *data, uint32_t len);
+void nft_desc_reject(struct nft_desc_rule *r, uint32_t type, uint8_t code);
 /* type NFT_NAT_SNAT/DNAT; reg_proto 0: addresses only. */
-void nftd_nat(struct nftd_rule *r, uint32_t type, int family, uint32_t reg_addr,
-	      uint32_t reg_proto);
-void nftd_masq(struct nftd_rule *r);
+void nft_desc_nat(struct nft_desc_rule *r, uint32_t type, int family, uint32_t reg_addr,
+		  uint32_t reg_proto);
+void nft_desc_masq(struct nft_desc_rule *r);
 
 /*
  * One batch of messages, ready to send, with the JSON Pointer of the intent element behind
  * each message (by sequence number) for the kernel's errors.
  */
-struct nftd_batch {
+struct nft_desc_batch {
 	uint8_t *buf;
 	size_t len, cap;
 	uint32_t first_seq;
@@ -211,38 +213,38 @@ struct nftd_batch {
 	bool oom;
 };
 
-void nftd_batch_done(struct nftd_batch *b);
+void nft_desc_batch_done(struct nft_desc_batch *b);
 /* The pointer of the message with sequence number seq, or NULL. */
-const char *nftd_batch_ptr(const struct nftd_batch *b, uint32_t seq);
+const char *nft_desc_batch_ptr(const struct nft_desc_batch *b, uint32_t seq);
 
 /* The fingerprint of a description: a hash of every message except the elements of named
  * sets (the table's structure: chains, sets, rules and their anonymous sets), as 16 hex
  * digits. Two descriptions with the same fingerprint differ at most in the elements of their
  * named sets, which an element-only batch can change. */
-int nftd_fingerprint(const struct nftd *d, char ret[17]);
+int nft_desc_fingerprint(const struct nft_desc *d, char ret[17]);
 /* Replaces the table with the whole description: BEGIN, NEWTABLE (so that the delete finds
- * it), DELTABLE, NEWTABLE carrying the fingerprint as user data (fp: nftd_fingerprint()'s,
+ * it), DELTABLE, NEWTABLE carrying the fingerprint as user data (fp: nft_desc_fingerprint()'s,
  * when the caller has it; NULL: computed here), chains, sets, elements, rules, END. genid (0:
  * none): the ruleset's generation the batch was planned against; the kernel refuses the
  * batch (ERESTART) if another transaction came in between. */
-int nftd_batch_full(const struct nftd *d, const char *fp, uint32_t seq, uint32_t genid,
-		    struct nftd_batch *ret);
+int nft_desc_batch_full(const struct nft_desc *d, const char *fp, uint32_t seq, uint32_t genid,
+			struct nft_desc_batch *ret);
 /* Removes the table: BEGIN, NEWTABLE (so that the delete finds it), DELTABLE, END. */
-int nftd_batch_delete(uint32_t seq, struct nftd_batch *ret);
+int nft_desc_batch_delete(uint32_t seq, struct nft_desc_batch *ret);
 
 /* An element change, for element-only batches. A deletion needs only the key (and key_end
  * in a set of concatenated intervals). */
-struct nftd_elem_change {
-	const struct nftd_set *set;
+struct nft_desc_elem_change {
+	const struct nft_desc_set *set;
 	bool add;
 	bool has_key_end, has_data;
-	uint8_t key[NFTD_KEY_MAX];
-	uint8_t key_end[NFTD_KEY_MAX];
-	uint8_t data[NFTD_KEY_MAX];
+	uint8_t key[NFT_DESC_KEY_MAX];
+	uint8_t key_end[NFT_DESC_KEY_MAX];
+	uint8_t data[NFT_DESC_KEY_MAX];
 	uint32_t flags;
 	const char *comment; /* additions: the element's comment, or NULL */
 	const char *ptr;
 };
-/* BEGIN, one NEWSETELEM/DELSETELEM per change, END; genid as for nftd_batch_full. */
-int nftd_batch_elems(const struct nftd_elem_change *c, size_t n, uint32_t seq, uint32_t genid,
-		     struct nftd_batch *ret);
+/* BEGIN, one NEWSETELEM/DELSETELEM per change, END; genid as for nft_desc_batch_full. */
+int nft_desc_batch_elems(const struct nft_desc_elem_change *c, size_t n, uint32_t seq,
+			 uint32_t genid, struct nft_desc_batch *ret);

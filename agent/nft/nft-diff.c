@@ -7,11 +7,11 @@
 
 #include "nft-diff.h"
 
-int nftdiff_push(struct nftdiff *l, const struct nftd_elem_change *c)
+int nft_diff_push(struct nftdiff *l, const struct nft_desc_elem_change *c)
 {
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? 2 * l->cap : 16;
-		struct nftd_elem_change *v = realloc(l->v, cap * sizeof(*v));
+		struct nft_desc_elem_change *v = realloc(l->v, cap * sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
@@ -22,12 +22,12 @@ int nftdiff_push(struct nftdiff *l, const struct nftd_elem_change *c)
 	return 0;
 }
 
-void nftdiff_reset(struct nftdiff *l)
+void nft_diff_reset(struct nftdiff *l)
 {
 	l->n = 0;
 }
 
-void nftdiff_done(struct nftdiff *l)
+void nft_diff_done(struct nftdiff *l)
 {
 	free(l->v);
 	*l = (struct nftdiff){0};
@@ -52,8 +52,8 @@ static int key_cmp(const uint8_t *a, uint32_t fa, const uint8_t *b, uint32_t fb,
 /* The description's elements, by index, sorted with their set in reach. */
 static int want_cmp(const void *a, const void *b, void *arg)
 {
-	const struct nftd_set *s = arg;
-	size_t i = *(const size_t *)a, j = *(const size_t *)b, stride = nftd_set_stride(s);
+	const struct nft_desc_set *s = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b, stride = nft_desc_set_stride(s);
 
 	return key_cmp(s->bytes + i * stride, s->eflags[i], s->bytes + j * stride, s->eflags[j],
 		       s->key_len);
@@ -61,7 +61,7 @@ static int want_cmp(const void *a, const void *b, void *arg)
 
 static int have_cmp(const void *a, const void *b, void *arg)
 {
-	const struct nfto_elem *x = a, *y = b;
+	const struct nft_observed_elem *x = a, *y = b;
 
 	return key_cmp(x->key, x->flags, y->key, y->flags, *(const uint32_t *)arg);
 }
@@ -83,11 +83,11 @@ static bool same_comment(const char *a, const char *b)
 }
 
 /* Whether the kernel's element e is the description's element i (same key). */
-static bool same_elem(const struct nftd_set *s, size_t i, const struct nfto_elem *e)
+static bool same_elem(const struct nft_desc_set *s, size_t i, const struct nft_observed_elem *e)
 {
-	const uint8_t *p = s->bytes + i * nftd_set_stride(s);
+	const uint8_t *p = s->bytes + i * nft_desc_set_stride(s);
 
-	if (nftd_set_concat_interval(s) &&
+	if (nft_desc_set_concat_interval(s) &&
 	    (!e->has_key_end || memcmp(p + s->key_len, e->key_end, s->key_len)))
 		return false;
 	if (s->flags & NFT_SET_MAP &&
@@ -96,17 +96,17 @@ static bool same_elem(const struct nftd_set *s, size_t i, const struct nfto_elem
 	return same_comment(s->comments[i], e->comment);
 }
 
-static int push_add(const struct nftd_set *s, size_t i, struct nftdiff *l)
+static int push_add(const struct nft_desc_set *s, size_t i, struct nftdiff *l)
 {
-	const uint8_t *p = s->bytes + i * nftd_set_stride(s);
-	struct nftd_elem_change c = {
-		.set = s,
-		.add = true,
-		.has_key_end = nftd_set_concat_interval(s),
-		.has_data = s->flags & NFT_SET_MAP,
-		.flags = s->eflags[i],
-		.comment = s->comments[i],
-		.ptr = s->eptrs[i] ? s->eptrs[i] : s->ptr,
+	const uint8_t *p = s->bytes + i * nft_desc_set_stride(s);
+	struct nft_desc_elem_change c = {
+	    .set = s,
+	    .add = true,
+	    .has_key_end = nft_desc_set_concat_interval(s),
+	    .has_data = s->flags & NFT_SET_MAP,
+	    .flags = s->eflags[i],
+	    .comment = s->comments[i],
+	    .ptr = s->eptrs[i] ? s->eptrs[i] : s->ptr,
 	};
 
 	memcpy(c.key, p, s->key_len);
@@ -114,24 +114,25 @@ static int push_add(const struct nftd_set *s, size_t i, struct nftdiff *l)
 		memcpy(c.key_end, p + s->key_len, s->key_len);
 	if (c.has_data)
 		memcpy(c.data, p + 2 * s->key_len, s->data_len);
-	return nftdiff_push(l, &c);
+	return nft_diff_push(l, &c);
 }
 
-static int push_del(const struct nftd_set *s, const struct nfto_elem *e, struct nftdiff *l)
+static int push_del(const struct nft_desc_set *s, const struct nft_observed_elem *e,
+		    struct nftdiff *l)
 {
-	struct nftd_elem_change c = {
-		.set = s,
-		.has_key_end = nftd_set_concat_interval(s) && e->has_key_end,
-		.flags = end_flag(e->flags),
-		.ptr = s->ptr,
+	struct nft_desc_elem_change c = {
+	    .set = s,
+	    .has_key_end = nft_desc_set_concat_interval(s) && e->has_key_end,
+	    .flags = end_flag(e->flags),
+	    .ptr = s->ptr,
 	};
 
 	memcpy(c.key, e->key, s->key_len);
 	memcpy(c.key_end, e->key_end, s->key_len);
-	return nftdiff_push(l, &c);
+	return nft_diff_push(l, &c);
 }
 
-int nftdiff_set(const struct nftd_set *want, struct nfto_set *have, struct nftdiff *l)
+int nft_diff_set(const struct nft_desc_set *want, struct nft_observed_set *have, struct nftdiff *l)
 {
 	size_t n_have = have ? have->n : 0, i, j, *idx = NULL, *add = NULL, n_add = 0;
 	uint32_t key_len = want->key_len;
@@ -162,7 +163,7 @@ int nftdiff_set(const struct nftd_set *want, struct nfto_set *have, struct nftdi
 		else if (j == n_have)
 			c = -1;
 		else
-			c = key_cmp(want->bytes + idx[i] * nftd_set_stride(want),
+			c = key_cmp(want->bytes + idx[i] * nft_desc_set_stride(want),
 				    want->eflags[idx[i]], have->elems[j].key, have->elems[j].flags,
 				    key_len);
 		if (i && i < want->n && !want_cmp(&idx[i - 1], &idx[i], (void *)want)) {

@@ -16,14 +16,14 @@
 #include "nft-observe.h"
 
 struct nftdiff {
-	struct nftd_elem_change *v;
+	struct nft_desc_elem_change *v;
 	size_t n, cap;
 };
 
 /* Appends a copy of c. 0 or -ENOMEM. */
-int nftdiff_push(struct nftdiff *l, const struct nftd_elem_change *c);
+int nft_diff_push(struct nftdiff *l, const struct nft_desc_elem_change *c);
 /* Appends the changes that turn have (NULL: an empty set) into want. Sorts have's elements.
  * 0 or -ENOMEM. */
-int nftdiff_set(const struct nftd_set *want, struct nfto_set *have, struct nftdiff *l);
-void nftdiff_reset(struct nftdiff *l);
-void nftdiff_done(struct nftdiff *l);
+int nft_diff_set(const struct nft_desc_set *want, struct nft_observed_set *have, struct nftdiff *l);
+void nft_diff_reset(struct nftdiff *l);
+void nft_diff_done(struct nftdiff *l);

@@ -7,7 +7,7 @@
 
 #include "nft-elem.h"
 
-bool nfte_inc(uint8_t *v, size_t len)
+bool nft_expr_inc(uint8_t *v, size_t len)
 {
 	while (len--)
 		if (++v[len])
@@ -15,7 +15,7 @@ bool nfte_inc(uint8_t *v, size_t len)
 	return false;
 }
 
-bool nfte_dec(uint8_t *v, size_t len)
+bool nft_expr_dec(uint8_t *v, size_t len)
 {
 	while (len--)
 		if (v[len]--)
@@ -23,7 +23,7 @@ bool nfte_dec(uint8_t *v, size_t len)
 	return false;
 }
 
-void nfte_prefix_bounds(const struct ip_prefix *p, uint8_t lo[16], uint8_t hi[16])
+void nft_expr_prefix_bounds(const struct ip_prefix *p, uint8_t lo[16], uint8_t hi[16])
 {
 	size_t n = p->addr.family == AF_INET6 ? 16 : 4, i;
 
@@ -36,7 +36,7 @@ void nfte_prefix_bounds(const struct ip_prefix *p, uint8_t lo[16], uint8_t hi[16
 	}
 }
 
-void nfte_port(uint16_t port, uint8_t out[2])
+void nft_expr_port(uint16_t port, uint8_t out[2])
 {
 	out[0] = (uint8_t)(port >> 8);
 	out[1] = (uint8_t)port;
@@ -46,11 +46,11 @@ static size_t sort_len;
 
 static int interval_cmp(const void *a, const void *b)
 {
-	return memcmp(((const struct nfte_interval *)a)->lo, ((const struct nfte_interval *)b)->lo,
-		      sort_len);
+	return memcmp(((const struct nft_expr_interval *)a)->lo,
+		      ((const struct nft_expr_interval *)b)->lo, sort_len);
 }
 
-size_t nfte_merge(struct nfte_interval *v, size_t n, size_t len)
+size_t nft_expr_merge(struct nft_expr_interval *v, size_t n, size_t len)
 {
 	size_t i, out = 0;
 
@@ -63,7 +63,7 @@ size_t nfte_merge(struct nfte_interval *v, size_t n, size_t len)
 		bool wrapped;
 
 		memcpy(next, v[out].hi, len);
-		wrapped = !nfte_inc(next, len);
+		wrapped = !nft_expr_inc(next, len);
 		if (wrapped || memcmp(v[i].lo, next, len) <= 0) {
 			if (memcmp(v[i].hi, v[out].hi, len) > 0)
 				memcpy(v[out].hi, v[i].hi, len);
@@ -102,7 +102,7 @@ static int prefix_len_of(const uint8_t *lo, const uint8_t *hi, size_t n)
 	return len;
 }
 
-int nfte_format(int family, const uint8_t *lo, const uint8_t *hi, struct strbuf *out)
+int nft_expr_format(int family, const uint8_t *lo, const uint8_t *hi, struct strbuf *out)
 {
 	char buf[PREFIX_STRLEN];
 	size_t n = family == AF_INET6 ? 16 : 4;
@@ -126,9 +126,9 @@ int nfte_format(int family, const uint8_t *lo, const uint8_t *hi, struct strbuf 
 	return strbuf_append(out, addr_format(&p.addr, buf));
 }
 
-int nfte_parse(int family, const char *text, struct nfte_interval *ret)
+int nft_expr_parse(int family, const char *text, struct nft_expr_interval *ret)
 {
-	struct nfte_interval v;
+	struct nft_expr_interval v;
 
 	memset(&v, 0, sizeof(v));
 
@@ -137,14 +137,14 @@ int nfte_parse(int family, const char *text, struct nfte_interval *ret)
 
 		if (port_range_parse(text, &pr) < 0)
 			return -EINVAL;
-		nfte_port(pr.first, v.lo);
-		nfte_port(pr.last, v.hi);
+		nft_expr_port(pr.first, v.lo);
+		nft_expr_port(pr.last, v.hi);
 	} else {
 		struct ip_prefix p;
 
 		if (prefix_parse_or_host(text, &p) < 0 || p.addr.family != family)
 			return -EINVAL;
-		nfte_prefix_bounds(&p, v.lo, v.hi);
+		nft_expr_prefix_bounds(&p, v.lo, v.hi);
 	}
 	*ret = v;
 	return 0;

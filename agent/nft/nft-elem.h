@@ -16,25 +16,25 @@
 #include "lib/strbuf.h"
 
 /* Big-endian numbers of len bytes. Increment: false when it wrapped around to zero. */
-bool nfte_inc(uint8_t *v, size_t len);
+bool nft_expr_inc(uint8_t *v, size_t len);
 /* Decrement: false when it wrapped around. */
-bool nfte_dec(uint8_t *v, size_t len);
+bool nft_expr_dec(uint8_t *v, size_t len);
 /* The first and last address of a prefix (len 4 or 16 bytes each). */
-void nfte_prefix_bounds(const struct ip_prefix *p, uint8_t lo[16], uint8_t hi[16]);
+void nft_expr_prefix_bounds(const struct ip_prefix *p, uint8_t lo[16], uint8_t hi[16]);
 /* Port as a 2-byte big-endian key. */
-void nfte_port(uint16_t port, uint8_t out[2]);
+void nft_expr_port(uint16_t port, uint8_t out[2]);
 
 /* An interval of keys [lo, hi], inclusive, len bytes each. */
-struct nfte_interval {
+struct nft_expr_interval {
 	uint8_t lo[16];
 	uint8_t hi[16];
 };
 /* Sorts and merges overlapping or adjacent intervals in place; returns the new count. */
-size_t nfte_merge(struct nfte_interval *v, size_t n, size_t len);
+size_t nft_expr_merge(struct nft_expr_interval *v, size_t n, size_t len);
 
 /* The text of the interval [lo, hi] of a set of that family (AF_INET, AF_INET6: a prefix, a
  * bare address for a host, "a-b" if it is no prefix; 0: ports "p" or "a-b"), as desired-fw.c
  * writes set elements. */
-int nfte_format(int family, const uint8_t *lo, const uint8_t *hi, struct strbuf *out);
-/* The interval of an element's text (the inverse of nfte_format). 0 or -EINVAL. */
-int nfte_parse(int family, const char *text, struct nfte_interval *ret);
+int nft_expr_format(int family, const uint8_t *lo, const uint8_t *hi, struct strbuf *out);
+/* The interval of an element's text (the inverse of nft_expr_format). 0 or -EINVAL. */
+int nft_expr_parse(int family, const char *text, struct nft_expr_interval *ret);

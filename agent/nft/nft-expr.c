@@ -6,7 +6,7 @@
  * compares the bytes), appended to the rule's bytes (the content of its
  * NFTA_RULE_EXPRESSIONS). A rule is serialised once, when it is built, rather than kept as
  * libnftnl objects and serialised again for every batch and fingerprint (an allocation per
- * expression; ten times the work for a table of 10,000 rules).
+ * expression each time).
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -20,7 +20,7 @@
 
 /* Appends an attribute of len bytes of data (NULL: none yet, a nest) and returns its offset,
  * or SIZE_MAX when out of memory (remembered). */
-static size_t attr_put(struct nftd_rule *r, uint16_t type, const void *data, size_t len)
+static size_t attr_put(struct nft_desc_rule *r, uint16_t type, const void *data, size_t len)
 {
 	size_t off = r->len, total = NLA_HDRLEN + len, padded = NLA_ALIGN(total);
 	struct nlattr *a;
@@ -52,36 +52,36 @@ static size_t attr_put(struct nftd_rule *r, uint16_t type, const void *data, siz
 	return off;
 }
 
-static size_t nest_start(struct nftd_rule *r, uint16_t type)
+static size_t nest_start(struct nft_desc_rule *r, uint16_t type)
 {
 	return attr_put(r, type | NLA_F_NESTED, NULL, 0);
 }
 
-static void nest_end(struct nftd_rule *r, size_t off)
+static void nest_end(struct nft_desc_rule *r, size_t off)
 {
 	if (off != SIZE_MAX && !r->d->oom)
 		((struct nlattr *)(r->exprs + off))->nla_len = (uint16_t)(r->len - off);
 }
 
-static void put_u32(struct nftd_rule *r, uint16_t type, uint32_t v)
+static void put_u32(struct nft_desc_rule *r, uint16_t type, uint32_t v)
 {
 	v = htonl(v);
 	attr_put(r, type, &v, sizeof(v));
 }
 
-static void put_u64(struct nftd_rule *r, uint16_t type, uint64_t v)
+static void put_u64(struct nft_desc_rule *r, uint16_t type, uint64_t v)
 {
 	v = htobe64(v);
 	attr_put(r, type, &v, sizeof(v));
 }
 
-static void put_str(struct nftd_rule *r, uint16_t type, const char *s)
+static void put_str(struct nft_desc_rule *r, uint16_t type, const char *s)
 {
 	attr_put(r, type, s, strlen(s) + 1);
 }
 
 /* A data attribute: type { NFTA_DATA_VALUE { bytes } }. */
-static void put_value(struct nftd_rule *r, uint16_t type, const void *data, uint32_t len)
+static void put_value(struct nft_desc_rule *r, uint16_t type, const void *data, uint32_t len)
 {
 	size_t n = nest_start(r, type);
 
@@ -94,7 +94,7 @@ struct expr_nest {
 };
 
 /* Starts an expression of that name (false: no rule, nothing to write). */
-static bool expr_begin(struct nftd_rule *r, const char *name, struct expr_nest *n)
+static bool expr_begin(struct nft_desc_rule *r, const char *name, struct expr_nest *n)
 {
 	if (!r)
 		return false;
@@ -104,13 +104,13 @@ static bool expr_begin(struct nftd_rule *r, const char *name, struct expr_nest *
 	return true;
 }
 
-static void expr_end(struct nftd_rule *r, const struct expr_nest *n)
+static void expr_end(struct nft_desc_rule *r, const struct expr_nest *n)
 {
 	nest_end(r, n->data);
 	nest_end(r, n->elem);
 }
 
-void nftd_meta(struct nftd_rule *r, uint32_t key, uint32_t dreg)
+void nft_desc_meta(struct nft_desc_rule *r, uint32_t key, uint32_t dreg)
 {
 	struct expr_nest n;
 
@@ -121,7 +121,8 @@ void nftd_meta(struct nftd_rule *r, uint32_t key, uint32_t dreg)
 	expr_end(r, &n);
 }
 
-void nftd_cmp(struct nftd_rule *r, uint32_t op, uint32_t sreg, const void *data, uint32_t len)
+void nft_desc_cmp(struct nft_desc_rule *r, uint32_t op, uint32_t sreg, const void *data,
+		  uint32_t len)
 {
 	struct expr_nest n;
 
@@ -133,8 +134,8 @@ void nftd_cmp(struct nftd_rule *r, uint32_t op, uint32_t sreg, const void *data,
 	expr_end(r, &n);
 }
 
-void nftd_payload(struct nftd_rule *r, uint32_t base, uint32_t offset, uint32_t len,
-		  uint32_t dreg)
+void nft_desc_payload(struct nft_desc_rule *r, uint32_t base, uint32_t offset, uint32_t len,
+		      uint32_t dreg)
 {
 	struct expr_nest n;
 
@@ -147,9 +148,9 @@ void nftd_payload(struct nftd_rule *r, uint32_t base, uint32_t offset, uint32_t 
 	expr_end(r, &n);
 }
 
-void nftd_bitwise(struct nftd_rule *r, uint32_t reg, uint32_t len, const void *mask)
+void nft_desc_bitwise(struct nft_desc_rule *r, uint32_t reg, uint32_t len, const void *mask)
 {
-	static const uint8_t zero[NFTD_KEY_MAX];
+	static const uint8_t zero[NFT_DESC_KEY_MAX];
 	struct expr_nest n;
 
 	if (!expr_begin(r, "bitwise", &n))
@@ -162,7 +163,7 @@ void nftd_bitwise(struct nftd_rule *r, uint32_t reg, uint32_t len, const void *m
 	expr_end(r, &n);
 }
 
-void nftd_ct(struct nftd_rule *r, uint32_t key, int dir, uint32_t dreg)
+void nft_desc_ct(struct nft_desc_rule *r, uint32_t key, int dir, uint32_t dreg)
 {
 	struct expr_nest n;
 	uint8_t d = (uint8_t)dir;
@@ -177,8 +178,8 @@ void nftd_ct(struct nftd_rule *r, uint32_t key, int dir, uint32_t dreg)
 }
 
 /* A lookup, with a destination register when with_dreg (NFT_REG_VERDICT is 0). */
-static void lookup(struct nftd_rule *r, const struct nftd_set *s, uint32_t sreg, bool with_dreg,
-		   uint32_t dreg, bool invert)
+static void lookup(struct nft_desc_rule *r, const struct nft_desc_set *s, uint32_t sreg,
+		   bool with_dreg, uint32_t dreg, bool invert)
 {
 	struct expr_nest n;
 
@@ -194,18 +195,18 @@ static void lookup(struct nftd_rule *r, const struct nftd_set *s, uint32_t sreg,
 	expr_end(r, &n);
 }
 
-void nftd_lookup(struct nftd_rule *r, const struct nftd_set *s, uint32_t sreg, uint32_t dreg,
-		 bool invert)
+void nft_desc_lookup(struct nft_desc_rule *r, const struct nft_desc_set *s, uint32_t sreg,
+		     uint32_t dreg, bool invert)
 {
 	lookup(r, s, sreg, dreg != 0, dreg, invert);
 }
 
-void nftd_vmap(struct nftd_rule *r, const struct nftd_set *s, uint32_t sreg)
+void nft_desc_vmap(struct nft_desc_rule *r, const struct nft_desc_set *s, uint32_t sreg)
 {
 	lookup(r, s, sreg, true, NFT_REG_VERDICT, false);
 }
 
-void nftd_counter(struct nftd_rule *r)
+void nft_desc_counter(struct nft_desc_rule *r)
 {
 	struct expr_nest n;
 
@@ -213,7 +214,7 @@ void nftd_counter(struct nftd_rule *r)
 		expr_end(r, &n);
 }
 
-void nftd_limit(struct nftd_rule *r, uint64_t rate_per_second, uint32_t burst)
+void nft_desc_limit(struct nft_desc_rule *r, uint64_t rate_per_second, uint32_t burst)
 {
 	struct expr_nest n;
 
@@ -226,7 +227,7 @@ void nftd_limit(struct nftd_rule *r, uint64_t rate_per_second, uint32_t burst)
 	expr_end(r, &n);
 }
 
-void nftd_log(struct nftd_rule *r, const char *prefix)
+void nft_desc_log(struct nft_desc_rule *r, const char *prefix)
 {
 	struct expr_nest n;
 
@@ -238,7 +239,7 @@ void nftd_log(struct nftd_rule *r, const char *prefix)
 }
 
 /* immediate: data into dreg, or a verdict (data NULL) into the verdict register. */
-static void immediate(struct nftd_rule *r, uint32_t dreg, const void *data, uint32_t len,
+static void immediate(struct nft_desc_rule *r, uint32_t dreg, const void *data, uint32_t len,
 		      int verdict)
 {
 	struct expr_nest n;
@@ -259,17 +260,17 @@ static void immediate(struct nftd_rule *r, uint32_t dreg, const void *data, uint
 	expr_end(r, &n);
 }
 
-void nftd_verdict(struct nftd_rule *r, int verdict)
+void nft_desc_verdict(struct nft_desc_rule *r, int verdict)
 {
 	immediate(r, NFT_REG_VERDICT, NULL, 0, verdict);
 }
 
-void nftd_immediate(struct nftd_rule *r, uint32_t dreg, const void *data, uint32_t len)
+void nft_desc_immediate(struct nft_desc_rule *r, uint32_t dreg, const void *data, uint32_t len)
 {
 	immediate(r, dreg, data, len, 0);
 }
 
-void nftd_reject(struct nftd_rule *r, uint32_t type, uint8_t code)
+void nft_desc_reject(struct nft_desc_rule *r, uint32_t type, uint8_t code)
 {
 	struct expr_nest n;
 
@@ -280,8 +281,8 @@ void nftd_reject(struct nftd_rule *r, uint32_t type, uint8_t code)
 	expr_end(r, &n);
 }
 
-void nftd_nat(struct nftd_rule *r, uint32_t type, int family, uint32_t reg_addr,
-	      uint32_t reg_proto)
+void nft_desc_nat(struct nft_desc_rule *r, uint32_t type, int family, uint32_t reg_addr,
+		  uint32_t reg_proto)
 {
 	struct expr_nest n;
 
@@ -295,7 +296,7 @@ void nftd_nat(struct nftd_rule *r, uint32_t type, int family, uint32_t reg_addr,
 	expr_end(r, &n);
 }
 
-void nftd_masq(struct nftd_rule *r)
+void nft_desc_masq(struct nft_desc_rule *r)
 {
 	struct expr_nest n;
 

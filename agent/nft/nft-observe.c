@@ -49,7 +49,7 @@ static const char *udata_comment(const void *data, uint32_t len, uint8_t type)
 }
 
 /* The first n bytes of tag as a tag (NULL: none). */
-static int add_tag_n(struct nfto *o, const char *tag, size_t n)
+static int add_tag_n(struct nft_observed *o, const char *tag, size_t n)
 {
 	if (!tag)
 		return 0;
@@ -66,20 +66,20 @@ static int add_tag_n(struct nfto *o, const char *tag, size_t n)
 	return o->tags[o->n_tags++] ? 0 : -ENOMEM;
 }
 
-static int add_tag(struct nfto *o, const char *tag)
+static int add_tag(struct nft_observed *o, const char *tag)
 {
 	return add_tag_n(o, tag, tag ? strlen(tag) : 0);
 }
 
 /* The tag at the start of a label "TAG POINTER[ COMMENT]" (NULL: none). */
-static int add_label_tag(struct nfto *o, const char *label)
+static int add_label_tag(struct nft_observed *o, const char *label)
 {
-	return add_tag_n(o, label, label ? nftd_label_tag_len(label) : 0);
+	return add_tag_n(o, label, label ? nft_desc_label_tag_len(label) : 0);
 }
 
 static int table_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct nfto *o = data;
+	struct nft_observed *o = data;
 	struct nftnl_table *t = nftnl_table_alloc();
 	const char *c;
 	uint32_t len = 0;
@@ -114,8 +114,8 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 		return -EPROTO;
 	}
 	r = 0;
-	if (!strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), NFTD_TABLE)) {
-		((struct nfto *)data)->n_chains++;
+	if (!strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), NFT_DESC_TABLE)) {
+		((struct nft_observed *)data)->n_chains++;
 		u = nftnl_chain_get_data(c, NFTNL_CHAIN_USERDATA, &len);
 		r = add_tag(data, udata_comment(u, len, NFTNL_UDATA_CHAIN_COMMENT));
 	}
@@ -137,7 +137,7 @@ static int rule_parse(const struct nlmsghdr *nlh, struct nftnl_rule **ret, const
 		nftnl_rule_free(rl);
 		return -EPROTO;
 	}
-	if (strcmp(nftnl_rule_get_str(rl, NFTNL_RULE_TABLE), NFTD_TABLE)) {
+	if (strcmp(nftnl_rule_get_str(rl, NFTNL_RULE_TABLE), NFT_DESC_TABLE)) {
 		nftnl_rule_free(rl);
 		return 0;
 	}
@@ -169,16 +169,16 @@ static int rule_attr_cb(const struct nlattr *a, void *data)
 }
 
 /* Observe needs of a rule only its table and label: read from its message's attributes, not
- * parsed whole by libnftnl (its expressions cost ten times the rest). */
+ * parsed whole by libnftnl (its expressions are most of that work). */
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct rule_attrs ra = {0};
-	struct nfto *o = data;
+	struct nft_observed *o = data;
 	const char *label;
 
 	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), rule_attr_cb, &ra) < 0 || !ra.table)
 		return -EPROTO;
-	if (strcmp(mnl_attr_get_str(ra.table), NFTD_TABLE))
+	if (strcmp(mnl_attr_get_str(ra.table), NFT_DESC_TABLE))
 		return 0;
 	o->n_rules++;
 	label = ra.userdata ? udata_comment(mnl_attr_get_payload(ra.userdata),
@@ -190,9 +190,9 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 
 static int set_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct nfto *o = data;
+	struct nft_observed *o = data;
 	struct nftnl_set *s = nftnl_set_alloc();
-	struct nfto_set *v;
+	struct nft_observed_set *v;
 	const char *tag;
 	uint32_t len = 0;
 	const void *u;
@@ -204,7 +204,7 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 		nftnl_set_free(s);
 		return -EPROTO;
 	}
-	if (strcmp(nftnl_set_get_str(s, NFTNL_SET_TABLE), NFTD_TABLE) ||
+	if (strcmp(nftnl_set_get_str(s, NFTNL_SET_TABLE), NFT_DESC_TABLE) ||
 	    nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS)
 		goto out;
 	u = nftnl_set_get_data(s, NFTNL_SET_USERDATA, &len);
@@ -224,19 +224,19 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	if (r < 0)
 		goto out;
 	v = &o->sets[o->n_sets++];
-	*v = (struct nfto_set){
-		.name = strdup(nftnl_set_get_str(s, NFTNL_SET_NAME)),
-		.tag = tag ? strdup(tag) : NULL,
-		.flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS),
-		.key_len = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN),
-		.data_len = nftnl_set_is_set(s, NFTNL_SET_DATA_LEN)
-				    ? nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN)
-				    : 0,
+	*v = (struct nft_observed_set){
+	    .name = strdup(nftnl_set_get_str(s, NFTNL_SET_NAME)),
+	    .tag = tag ? strdup(tag) : NULL,
+	    .flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS),
+	    .key_len = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN),
+	    .data_len = nftnl_set_is_set(s, NFTNL_SET_DATA_LEN)
+			    ? nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN)
+			    : 0,
 	};
-	/* A verdict map's value as the description holds it (NFTD_VERDICT_LEN). */
+	/* A verdict map's value as the description holds it (NFT_DESC_VERDICT_LEN). */
 	if (nftnl_set_is_set(s, NFTNL_SET_DATA_TYPE) &&
 	    nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE) == NFT_DATA_VERDICT)
-		v->data_len = NFTD_VERDICT_LEN;
+		v->data_len = NFT_DESC_VERDICT_LEN;
 	if (!v->name || (tag && !v->tag))
 		r = -ENOMEM;
 out:
@@ -246,8 +246,8 @@ out:
 
 static int elem_cb(struct nftnl_set_elem *e, void *data)
 {
-	struct nfto_set *s = data;
-	struct nfto_elem *x;
+	struct nft_observed_set *s = data;
+	struct nft_observed_elem *x;
 	const void *p, *u;
 	uint32_t len = 0, ulen = 0;
 	const char *c, *rec;
@@ -264,15 +264,15 @@ static int elem_cb(struct nftnl_set_elem *e, void *data)
 	x = &s->elems[s->n];
 	memset(x, 0, sizeof(*x));
 	p = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
-	if (p && len <= NFTD_KEY_MAX)
+	if (p && len <= NFT_DESC_KEY_MAX)
 		memcpy(x->key, p, len);
 	p = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &len);
-	if (p && len <= NFTD_KEY_MAX) {
+	if (p && len <= NFT_DESC_KEY_MAX) {
 		memcpy(x->key_end, p, len);
 		x->has_key_end = true;
 	}
 	p = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len);
-	if (p && len <= NFTD_KEY_MAX) {
+	if (p && len <= NFT_DESC_KEY_MAX) {
 		memcpy(x->data, p, len);
 		x->has_data = true;
 	}
@@ -283,16 +283,16 @@ static int elem_cb(struct nftnl_set_elem *e, void *data)
 		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN))
 			strncpy((char *)x->data + sizeof(verdict),
 				nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN),
-				NFTD_VERDICT_LEN - sizeof(verdict) - 1);
+				NFT_DESC_VERDICT_LEN - sizeof(verdict) - 1);
 		x->has_data = true;
 	}
 	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
 		x->flags = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS);
 	u = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &ulen);
 	c = udata_comment(u, ulen, NFTNL_UDATA_SET_ELEM_COMMENT);
-	rec = c ? udata_comment(u, ulen, NFTD_UDATA_RECORD) : NULL;
+	rec = c ? udata_comment(u, ulen, NFT_DESC_UDATA_RECORD) : NULL;
 	/* The label and the record, as the description holds them (nft-desc.h). */
-	if (rec ? asprintf(&x->comment, "%s%c%s", c, NFTD_RECORD_SEP, rec) < 0
+	if (rec ? asprintf(&x->comment, "%s%c%s", c, NFT_DESC_RECORD_SEP, rec) < 0
 		: c && !(x->comment = strdup(c))) {
 		x->comment = NULL;
 		return -ENOMEM;
@@ -332,35 +332,35 @@ static struct nlmsghdr *request(char *buf, uint16_t type, const char *set)
 	memset(buf, 0, REQ_SIZE); /* attribute padding */
 	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, 0); /* numbered when sent */
 	mnl_attr_put_strz(nlh, type == NFT_MSG_GETTABLE ? NFTA_TABLE_NAME : NFTA_SET_TABLE,
-			  NFTD_TABLE);
+			  NFT_DESC_TABLE);
 	if (set)
 		mnl_attr_put_strz(nlh, NFTA_SET_NAME, set);
 	return nlh;
 }
 
-static int read_once(struct ksock *s, struct nfto *o)
+static int read_once(struct netlink_sock *s, struct nft_observed *o)
 {
 	char buf[REQ_SIZE];
 	size_t i;
 	int r;
 
-	r = ksock_talk(s, request(buf, NFT_MSG_GETTABLE, NULL), table_cb, o);
+	r = netlink_sock_talk(s, request(buf, NFT_MSG_GETTABLE, NULL), table_cb, o);
 	if (r == -ENOENT)
 		return 0;
 	if (r >= 0)
-		r = ksock_talk(s, request(buf, NFT_MSG_GETCHAIN, NULL), chain_cb, o);
+		r = netlink_sock_talk(s, request(buf, NFT_MSG_GETCHAIN, NULL), chain_cb, o);
 	if (r >= 0)
-		r = ksock_talk(s, request(buf, NFT_MSG_GETSET, NULL), set_cb, o);
+		r = netlink_sock_talk(s, request(buf, NFT_MSG_GETSET, NULL), set_cb, o);
 	if (r >= 0)
-		r = ksock_talk(s, request(buf, NFT_MSG_GETRULE, NULL), rule_cb, o);
+		r = netlink_sock_talk(s, request(buf, NFT_MSG_GETRULE, NULL), rule_cb, o);
 	for (i = 0; i < o->n_sets && r >= 0; i++) {
 		struct nlmsghdr *nlh;
 
 		memset(buf, 0, sizeof(buf));
 		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP, 0);
-		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, NFTD_TABLE);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, NFT_DESC_TABLE);
 		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, o->sets[i].name);
-		r = ksock_talk(s, nlh, elems_cb, &o->sets[i]);
+		r = netlink_sock_talk(s, nlh, elems_cb, &o->sets[i]);
 	}
 	return r;
 }
@@ -378,19 +378,20 @@ static int gen_cb(const struct nlmsghdr *nlh, void *data)
 	return -EPROTO;
 }
 
-int nfto_genid(struct ksock *s, uint32_t *ret)
+int nft_observed_genid(struct netlink_sock *s, uint32_t *ret)
 {
 	char buf[REQ_SIZE];
 	struct nlmsghdr *nlh;
 
 	memset(buf, 0, sizeof(buf));
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, 0, 0);
-	return ksock_talk(s, nlh, gen_cb, ret);
+	return netlink_sock_talk(s, nlh, gen_cb, ret);
 }
 
-int nfto_read(struct ksock *s, const char *catalog, struct nfto *ret, struct strbuf *err)
+int nft_observed_read(struct netlink_sock *s, const char *catalog, struct nft_observed *ret,
+		      struct strbuf *err)
 {
-	struct nfto o;
+	struct nft_observed o;
 	uint32_t after;
 	size_t i, j;
 	int r, tries;
@@ -398,17 +399,17 @@ int nfto_read(struct ksock *s, const char *catalog, struct nfto *ret, struct str
 	/* Read between two looks at the ruleset's generation: a commit in between (a dump
 	 * interrupted, or generations that differ) reads again. */
 	for (tries = 0; tries < 5; tries++) {
-		o = (struct nfto){0};
-		r = nfto_genid(s, &o.genid);
+		o = (struct nft_observed){0};
+		r = nft_observed_genid(s, &o.genid);
 		if (r >= 0)
 			r = read_once(s, &o);
 		if (r >= 0)
-			r = nfto_genid(s, &after);
+			r = nft_observed_genid(s, &after);
 		if (r >= 0 && after != o.genid)
 			r = -EINTR;
 		if (r != -EINTR)
 			break;
-		nfto_done(&o);
+		nft_observed_done(&o);
 	}
 	/* Elements tag the plan objects they came from too (maps of port forwards; the
 	 * access-list maps' comments are rule labels, their tag first). */
@@ -417,15 +418,15 @@ int nfto_read(struct ksock *s, const char *catalog, struct nfto *ret, struct str
 			if (strncmp(o.sets[i].name, catalog, strlen(catalog)))
 				r = add_label_tag(&o, o.sets[i].elems[j].comment);
 	if (r < 0) {
-		strbuf_printf(err, "cannot read table inet %s: %s", NFTD_TABLE, strerror(-r));
-		nfto_done(&o);
+		strbuf_printf(err, "cannot read table inet %s: %s", NFT_DESC_TABLE, strerror(-r));
+		nft_observed_done(&o);
 		return r;
 	}
 	*ret = o;
 	return 0;
 }
 
-void nfto_done(struct nfto *o)
+void nft_observed_done(struct nft_observed *o)
 {
 	size_t i, j;
 
@@ -438,10 +439,10 @@ void nfto_done(struct nfto *o)
 		free(o->sets[i].elems);
 		free(o->sets[i].name);
 		free(o->sets[i].tag);
-		nftd_set_unref(o->sets[i].from);
+		nft_desc_set_unref(o->sets[i].from);
 	}
 	free(o->sets);
-	*o = (struct nfto){0};
+	*o = (struct nft_observed){0};
 }
 
 /* ---- what a committed description leaves ---- */
@@ -449,7 +450,7 @@ void nfto_done(struct nfto *o)
 /* By key; an interval's end before a start at the same key (adjacent intervals). */
 static int elem_cmp(const void *a, const void *b, void *key_len)
 {
-	const struct nfto_elem *x = a, *y = b;
+	const struct nft_observed_elem *x = a, *y = b;
 	int c = memcmp(x->key, y->key, *(const uint32_t *)key_len);
 
 	if (c)
@@ -458,31 +459,31 @@ static int elem_cmp(const void *a, const void *b, void *key_len)
 	       (int)(x->flags & NFT_SET_ELEM_INTERVAL_END);
 }
 
-void nfto_sort(struct nfto_set *s)
+void nft_observed_sort(struct nft_observed_set *s)
 {
 	if (s->n)
 		qsort_r(s->elems, s->n, sizeof(*s->elems), elem_cmp, &s->key_len);
 }
 
-static int assume_set(struct nftd_set *s, struct nfto_set *ret)
+static int assume_set(struct nft_desc_set *s, struct nft_observed_set *ret)
 {
-	size_t stride = nftd_set_stride(s), i, n = 0;
-	bool concat_interval = nftd_set_concat_interval(s);
+	size_t stride = nft_desc_set_stride(s), i, n = 0;
+	bool concat_interval = nft_desc_set_concat_interval(s);
 
-	*ret = (struct nfto_set){
-		.name = strdup(s->name),
-		.tag = s->tag ? strdup(s->tag) : NULL,
-		.flags = s->flags,
-		.key_len = s->key_len,
-		.data_len = s->flags & NFT_SET_MAP ? s->data_len : 0,
-		.elems = calloc(s->n ? s->n : 1, sizeof(*ret->elems)),
-		.cap = s->n,
-		.from = nftd_set_ref(s),
+	*ret = (struct nft_observed_set){
+	    .name = strdup(s->name),
+	    .tag = s->tag ? strdup(s->tag) : NULL,
+	    .flags = s->flags,
+	    .key_len = s->key_len,
+	    .data_len = s->flags & NFT_SET_MAP ? s->data_len : 0,
+	    .elems = calloc(s->n ? s->n : 1, sizeof(*ret->elems)),
+	    .cap = s->n,
+	    .from = nft_desc_set_ref(s),
 	};
 	if (!ret->name || (s->tag && !ret->tag) || !ret->elems)
 		return -ENOMEM;
 	for (i = 0; i < s->n; i++) {
-		struct nfto_elem *e = &ret->elems[i];
+		struct nft_observed_elem *e = &ret->elems[i];
 		const uint8_t *p = s->bytes + i * stride;
 
 		memcpy(e->key, p, s->key_len);
@@ -500,7 +501,7 @@ static int assume_set(struct nftd_set *s, struct nfto_set *ret)
 			return -ENOMEM;
 	}
 	/* The kernel holds an element added twice once. */
-	nfto_sort(ret);
+	nft_observed_sort(ret);
 	for (i = 0; i < ret->n; i++) {
 		if (n && !elem_cmp(&ret->elems[n - 1], &ret->elems[i], &ret->key_len)) {
 			free(ret->elems[i].comment);
@@ -513,25 +514,26 @@ static int assume_set(struct nftd_set *s, struct nfto_set *ret)
 }
 
 /* Moves prev's set assumed from s into ret: true, or false when there is none. */
-static bool assume_again(const struct nftd_set *s, struct nfto *prev, struct nfto_set *ret)
+static bool assume_again(const struct nft_desc_set *s, struct nft_observed *prev,
+			 struct nft_observed_set *ret)
 {
-	struct nfto_set *k = prev ? nfto_set_find(prev, s->name) : NULL;
+	struct nft_observed_set *k = prev ? nft_observed_set_find(prev, s->name) : NULL;
 
 	if (!k || k->from != s)
 		return false;
 	*ret = *k;
-	*k = (struct nfto_set){0};
+	*k = (struct nft_observed_set){0};
 	return true;
 }
 
-int nfto_assume(const struct nftd *d, const char *fingerprint, uint32_t genid,
-		struct nfto *prev, struct nfto *ret)
+int nft_observed_assume(const struct nft_desc *d, const char *fingerprint, uint32_t genid,
+			struct nft_observed *prev, struct nft_observed *ret)
 {
-	struct nfto o = {
-		.exists = true,
-		.genid = genid,
-		.n_chains = d->n_chains,
-		.n_rules = d->n_rules,
+	struct nft_observed o = {
+	    .exists = true,
+	    .genid = genid,
+	    .n_chains = d->n_chains,
+	    .n_rules = d->n_rules,
 	};
 	size_t i;
 	int r = 0;
@@ -549,14 +551,14 @@ int nfto_assume(const struct nftd *d, const char *fingerprint, uint32_t genid,
 		    !assume_again(d->sets[i], prev, &o.sets[o.n_sets++]))
 			r = assume_set(d->sets[i], &o.sets[o.n_sets - 1]);
 	if (r < 0) {
-		nfto_done(&o);
+		nft_observed_done(&o);
 		return r;
 	}
 	*ret = o;
 	return 0;
 }
 
-struct nfto_set *nfto_set_find(const struct nfto *o, const char *name)
+struct nft_observed_set *nft_observed_set_find(const struct nft_observed *o, const char *name)
 {
 	size_t i;
 
@@ -575,8 +577,7 @@ struct acl_map {
 };
 
 struct counters {
-	struct nft_counter *v;
-	size_t n, cap;
+	struct counterlist list;
 	struct acl_map *maps;
 	size_t n_maps, cap_maps;
 };
@@ -595,7 +596,7 @@ static int counter_expr_cb(struct nftnl_expr *e, void *data)
 	if (!strcmp(name, "lookup")) {
 		const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
 
-		if (set && !strncmp(set, NFTD_ACL_PREFIX, strlen(NFTD_ACL_PREFIX)))
+		if (set && !strncmp(set, NFT_DESC_ACL_PREFIX, strlen(NFT_DESC_ACL_PREFIX)))
 			c->acl_map = set;
 		return 0;
 	}
@@ -607,51 +608,66 @@ static int counter_expr_cb(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
-static struct nft_counter *counter_push(struct counters *cs)
+/* The kind named by the len bytes at s ("fw-rule"), or -EINVAL. */
+static int label_kind(const char *s, size_t len)
 {
-	struct nft_counter *c;
+	int k;
 
-	if (cs->n == cs->cap) {
-		size_t cap = cs->cap ? 2 * cs->cap : 16;
+	for (k = 0; k < _OBJ_KIND_MAX; k++) {
+		const char *name = object_kind_to_string((enum object_kind)k);
 
-		c = realloc(cs->v, cap * sizeof(*c));
-		if (!c)
-			return NULL;
-		cs->v = c;
-		cs->cap = cap;
+		if (strlen(name) == len && !memcmp(name, s, len))
+			return k;
 	}
-	c = &cs->v[cs->n++];
-	memset(c, 0, sizeof(*c));
-	return c;
+	return -EINVAL;
 }
 
-/* A counter from a rule's label "TAG POINTER[ COMMENT]". */
-static int counter_new(struct counters *cs, const char *label, const struct rule_count *rc)
+/* A rule label's tag "KIND KEY": its kind, and its key at *key (*key_len bytes). */
+static int label_tag(const char *label, const char **key, size_t *key_len)
 {
-	size_t t = nftd_label_tag_len(label);
-	const char *ptr = label + t + (label[t] ? 1 : 0), *sp = strchr(ptr, ' ');
-	struct nft_counter *c = counter_push(cs);
+	size_t t = nft_desc_label_tag_len(label);
+	const char *sp = memchr(label, ' ', t);
 
+	if (!sp)
+		return -EINVAL;
+	*key = sp + 1;
+	*key_len = t - (size_t)(sp + 1 - label);
+	return label_kind(label, (size_t)(sp - label));
+}
+
+/* A counter from a rule's label "TAG POINTER[ COMMENT]" (a label of another shape: none). */
+static int counter_new(struct counterlist *cs, const char *label, const struct rule_count *rc)
+{
+	size_t t = nft_desc_label_tag_len(label), key_len;
+	const char *ptr = label + t + (label[t] ? 1 : 0), *sp = strchr(ptr, ' '), *key;
+	int kind = label_tag(label, &key, &key_len);
+	struct counter *c;
+
+	if (kind < 0)
+		return 0;
+	c = counterlist_push(cs, (enum object_kind)kind, key, key_len);
 	if (!c)
 		return -ENOMEM;
-	c->packets = rc->packets;
-	c->bytes = rc->bytes;
-	c->tag = strndup(label, t);
+	c->rx.packets = rc->packets;
+	c->rx.bytes = rc->bytes;
 	c->pointer = sp ? strndup(ptr, (size_t)(sp - ptr)) : strdup(ptr);
 	if (sp && sp[1])
 		c->comment = strdup(sp + 1);
-	return !c->tag || !c->pointer || (sp && sp[1] && !c->comment) ? -ENOMEM : 0;
+	return !c->pointer || (sp && sp[1] && !c->comment) ? -ENOMEM : 0;
 }
 
 /* Adds rc to the last counter when it has the label's tag, else appends one. */
-static int counter_add(struct counters *cs, const char *label, const struct rule_count *rc)
+static int counter_add(struct counterlist *cs, const char *label, const struct rule_count *rc)
 {
-	struct nft_counter *last = cs->n ? &cs->v[cs->n - 1] : NULL;
-	size_t t = nftd_label_tag_len(label);
+	struct counter *last = cs->n ? &cs->v[cs->n - 1] : NULL;
+	size_t key_len;
+	const char *key;
+	int kind = label_tag(label, &key, &key_len);
 
-	if (last && strlen(last->tag) == t && !strncmp(last->tag, label, t)) {
-		last->packets += rc->packets;
-		last->bytes += rc->bytes;
+	if (last && kind >= 0 && last->kind == (enum object_kind)kind &&
+	    strlen(last->name) == key_len && !memcmp(last->name, key, key_len)) {
+		last->rx.packets += rc->packets;
+		last->rx.bytes += rc->bytes;
 		return 0;
 	}
 	return counter_new(cs, label, rc);
@@ -673,11 +689,11 @@ static int counter_cb(const struct nlmsghdr *nlh, void *data)
 	r = rule_parse(nlh, &rl, &label);
 	if (r < 0 || !rl)
 		return r;
-	t = label ? nftd_label_tag_len(label) : 0;
+	t = label ? nft_desc_label_tag_len(label) : 0;
 	if (!label || label[t] == ' ')
 		nftnl_expr_foreach(rl, counter_expr_cb, &rc);
 	if (rc.found && label) {
-		r = counter_add(cs, label, &rc);
+		r = counter_add(&cs->list, label, &rc);
 	} else if (!label && rc.acl_map) {
 		if (cs->n_maps == cs->cap_maps) {
 			size_t cap = cs->cap_maps ? 2 * cs->cap_maps : 4;
@@ -690,7 +706,8 @@ static int counter_cb(const struct nlmsghdr *nlh, void *data)
 			cs->maps = v;
 			cs->cap_maps = cap;
 		}
-		cs->maps[cs->n_maps] = (struct acl_map){.name = strdup(rc.acl_map), .at = cs->n};
+		cs->maps[cs->n_maps] =
+			(struct acl_map){.name = strdup(rc.acl_map), .at = cs->list.n};
 		r = cs->maps[cs->n_maps++].name ? 0 : -ENOMEM;
 	}
 	nftnl_rule_free(rl);
@@ -731,7 +748,7 @@ static int elem_count_cb(struct nftnl_set_elem *e, void *data)
 	}
 	x = &ec->v[ec->n];
 	memset(x, 0, sizeof(*x));
-	t = nftd_label_tag_len(label);
+	t = nft_desc_label_tag_len(label);
 	slash = memchr(label, '/', t);
 	x->rule = slash ? strtoul(slash + 1, NULL, 10) : 0;
 	nftnl_set_elem_expr_foreach(e, counter_expr_cb, &x->rc);
@@ -766,32 +783,24 @@ static void elem_counts_done(struct elem_counts *ec)
 
 /* Puts the counters of the access-list maps' rules where their maps are looked up, in rule
  * order (the maps of one run, looked up one after the other, together). */
-static int acl_counters(struct ksock *s, struct counters *cs)
+static int acl_counters(struct netlink_sock *s, struct counters *cs)
 {
-	struct counters out = {0};
+	struct counterlist out = {0};
 	char buf[REQ_SIZE];
 	size_t m = 0, i, from = 0;
 	int r = 0;
 
 	while (r >= 0) {
-		size_t to = m < cs->n_maps ? cs->maps[m].at : cs->n;
+		size_t to = m < cs->n_maps ? cs->maps[m].at : cs->list.n;
 		struct elem_counts ec = {0};
 
-		for (; from < to && r >= 0; from++) {
-			struct nft_counter *c = counter_push(&out);
-
-			if (!c) {
-				r = -ENOMEM;
-				break;
-			}
-			*c = cs->v[from];
-			cs->v[from] = (struct nft_counter){0};
-		}
+		for (; from < to && r >= 0; from++)
+			r = counterlist_take(&out, &cs->list.v[from]);
 		if (r < 0 || m == cs->n_maps)
 			break;
 		for (i = m; i < cs->n_maps && cs->maps[i].at == to && r >= 0; i++)
-			r = ksock_talk(s, request(buf, NFT_MSG_GETSETELEM, cs->maps[i].name),
-				       elem_counts_cb, &ec);
+			r = netlink_sock_talk(s, request(buf, NFT_MSG_GETSETELEM, cs->maps[i].name),
+					      elem_counts_cb, &ec);
 		m = i;
 		if (r >= 0)
 			qsort(ec.v, ec.n, sizeof(*ec.v), elem_count_cmp);
@@ -799,15 +808,10 @@ static int acl_counters(struct ksock *s, struct counters *cs)
 			r = counter_add(&out, ec.v[i].label, &ec.v[i].rc);
 		elem_counts_done(&ec);
 	}
-	nft_counters_free(cs->v, cs->n);
-	cs->v = out.v;
-	cs->n = out.n;
-	cs->cap = out.cap;
-	if (r < 0) {
-		nft_counters_free(cs->v, cs->n);
-		cs->v = NULL;
-		cs->n = cs->cap = 0;
-	}
+	counterlist_done(&cs->list);
+	cs->list = out;
+	if (r < 0)
+		counterlist_done(&cs->list);
 	return r;
 }
 
@@ -815,21 +819,21 @@ static void counters_done(struct counters *cs)
 {
 	size_t i;
 
-	nft_counters_free(cs->v, cs->n);
+	counterlist_done(&cs->list);
 	for (i = 0; i < cs->n_maps; i++)
 		free(cs->maps[i].name);
 	free(cs->maps);
 	*cs = (struct counters){0};
 }
 
-int nfto_counters(struct ksock *s, struct nft_counter **ret, size_t *ret_n, struct strbuf *err)
+int nft_observed_counters(struct netlink_sock *s, struct counterlist *list, struct strbuf *err)
 {
 	struct counters cs = {0};
 	char buf[REQ_SIZE];
 	int r, tries;
 
 	for (tries = 0; tries < 5; tries++) {
-		r = ksock_talk(s, request(buf, NFT_MSG_GETRULE, NULL), counter_cb, &cs);
+		r = netlink_sock_talk(s, request(buf, NFT_MSG_GETRULE, NULL), counter_cb, &cs);
 		if (r >= 0 && cs.n_maps)
 			r = acl_counters(s, &cs);
 		if (r != -EINTR)
@@ -838,28 +842,11 @@ int nfto_counters(struct ksock *s, struct nft_counter **ret, size_t *ret_n, stru
 	}
 	if (r == -ENOENT)
 		r = 0;
-	if (r < 0) {
-		strbuf_printf(err, "cannot read the counters of table inet %s: %s", NFTD_TABLE,
+	if (r >= 0)
+		r = counterlist_move(list, &cs.list);
+	if (r < 0)
+		strbuf_printf(err, "cannot read the counters of table inet %s: %s", NFT_DESC_TABLE,
 			      strerror(-r));
-		counters_done(&cs);
-		return r;
-	}
-	*ret = cs.v;
-	*ret_n = cs.n;
-	cs.v = NULL;
-	cs.n = 0;
 	counters_done(&cs);
-	return 0;
-}
-
-void nft_counters_free(struct nft_counter *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(v[i].tag);
-		free(v[i].pointer);
-		free(v[i].comment);
-	}
-	free(v);
+	return r;
 }

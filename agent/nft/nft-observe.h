@@ -14,34 +14,34 @@
 #include "nft-desc.h"
 #include "nft.h"
 
-struct nfto_elem {
-	uint8_t key[NFTD_KEY_MAX];
-	uint8_t key_end[NFTD_KEY_MAX];
-	uint8_t data[NFTD_KEY_MAX]; /* maps: the value */
+struct nft_observed_elem {
+	uint8_t key[NFT_DESC_KEY_MAX];
+	uint8_t key_end[NFT_DESC_KEY_MAX];
+	uint8_t data[NFT_DESC_KEY_MAX]; /* maps: the value */
 	bool has_key_end, has_data;
 	uint32_t flags;
 	char *comment;
 };
 
-struct nfto_set {
+struct nft_observed_set {
 	char *name;
 	char *tag;
 	uint32_t flags, key_len, data_len;
-	struct nfto_elem *elems;
+	struct nft_observed_elem *elems;
 	size_t n, cap;
-	/* Assumed (nfto_assume): the description's set it holds the elements of (a reference);
-	 * NULL when read from the kernel. */
-	struct nftd_set *from;
+	/* Assumed (nft_observed_assume): the description's set it holds the elements of (a
+	 * reference); NULL when read from the kernel. */
+	struct nft_desc_set *from;
 };
 
-struct nfto {
+struct nft_observed {
 	uint32_t genid; /* the ruleset's generation (NFT_MSG_GETGEN) it was read at */
 	bool exists;
 	char fingerprint[17]; /* "" when the table has none */
 	size_t n_chains, n_rules;
 	char **tags;
 	size_t n_tags, cap_tags;
-	struct nfto_set *sets;
+	struct nft_observed_set *sets;
 	size_t n_sets, cap_sets;
 };
 
@@ -49,22 +49,24 @@ struct nfto {
  * elements are tags too, except in the sets whose names start with catalog (they hold text).
  * The table is read
  * as of one generation of the ruleset (ret->genid). */
-int nfto_read(struct ksock *s, const char *catalog, struct nfto *ret, struct strbuf *err);
+int nft_observed_read(struct netlink_sock *s, const char *catalog, struct nft_observed *ret,
+		      struct strbuf *err);
 /* The ruleset's generation: every committed transaction (anybody's) moves it on by one. */
-int nfto_genid(struct ksock *s, uint32_t *ret);
+int nft_observed_genid(struct netlink_sock *s, uint32_t *ret);
 /* What the kernel holds once the description d, of that fingerprint, is committed, as
- * nfto_read would read it at generation genid (but without tags, which only observe's own
+ * nft_observed_read would read it at generation genid (but without tags, which only observe's own
  * check of the catalog needs). A set of prev (NULL: none) assumed from the same description
  * set as one of d's (a part included again) is moved over instead of copied. 0 or -ENOMEM. */
-int nfto_assume(const struct nftd *d, const char *fingerprint, uint32_t genid,
-		struct nfto *prev, struct nfto *ret);
-void nfto_done(struct nfto *o);
+int nft_observed_assume(const struct nft_desc *d, const char *fingerprint, uint32_t genid,
+			struct nft_observed *prev, struct nft_observed *ret);
+void nft_observed_done(struct nft_observed *o);
 /* Sorts a set's elements by key, an interval's end before a start at the same key (the
  * order in which a single-field interval set's elements pair up into intervals). */
-void nfto_sort(struct nfto_set *s);
-/* The set of that name, or NULL (sets moved away by nfto_assume have none). */
-struct nfto_set *nfto_set_find(const struct nfto *o, const char *name);
+void nft_observed_sort(struct nft_observed_set *s);
+/* The set of that name, or NULL (sets moved away by nft_observed_assume have none). */
+struct nft_observed_set *nft_observed_set_find(const struct nft_observed *o, const char *name);
 
-/* The counters of the table's tagged rules (see backend_nft_counters). An absent table has
- * none. 0, or negative errno with the reason in err. */
-int nfto_counters(struct ksock *s, struct nft_counter **ret, size_t *ret_n, struct strbuf *err);
+/* Appends to list the counter of each intent rule (a firewall rule, a source NAT rule) in the
+ * table, summed over the kernel rules compiled from it, in chain and rule order. An absent
+ * table has none. 0, or negative errno with the reason in err (list as it was). */
+int nft_observed_counters(struct netlink_sock *s, struct counterlist *list, struct strbuf *err);

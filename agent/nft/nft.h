@@ -23,6 +23,9 @@
  * table again. Every batch carries the generation its plan was made against, so the kernel
  * refuses it (ERESTART) if another transaction came in between.
  *
+ * counters: what each intent rule (a firewall rule, a source NAT rule) matched, summed over
+ * the kernel rules compiled from it, in chain and rule order (none without a table).
+ *
  * Put it last in the engine's list: its transaction commits after every other step
  * succeeded.
  */
@@ -48,19 +51,3 @@ void backend_nft_last_commit(struct backend *b, struct nft_commit_stats *ret);
 /* Whether the last observe took the table from what the last commit left (no transaction
  * since, by the ruleset's generation) instead of reading it back. */
 bool backend_nft_last_observe_cached(struct backend *b);
-
-/* The counter of an intent rule (a firewall rule, a source NAT rule), summed over the kernel
- * rules compiled from it. */
-struct nft_counter {
-	char *tag;     /* "fw-rule input/0", "nat-rule snat/1" */
-	char *pointer; /* "/firewall/input/rules/0" */
-	char *comment; /* the rule's comment, or NULL */
-	uint64_t packets;
-	uint64_t bytes;
-};
-/* The counters of the rules in the table, in chain and rule order (none when there is no
- * table). 0; -EOPNOTSUPP when b is not the nftables backend; another negative errno with the
- * reason in err. ret is released with nft_counters_free. */
-int backend_nft_counters(struct backend *b, struct nft_counter **ret, size_t *ret_n,
-			 struct strbuf *err);
-void nft_counters_free(struct nft_counter *v, size_t n);

@@ -34,6 +34,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "counter.h"
 #include "intent/intent.h"
 #include "lib/errlist.h"
 #include "lib/strbuf.h"
@@ -66,6 +67,11 @@ struct backend_ops {
 	int (*revert)(struct backend *b, struct strbuf *err);
 	/* Drops what is queued since begin (nothing for a backend without transactions). */
 	int (*abort)(struct backend *b, struct strbuf *err);
+	/* Optional (NULL: counts nothing): appends to list what the backend counts of its
+	 * objects as they are now (the kernel: each link's traffic; nftables: what each intent
+	 * rule matched), and marks each kind it counts in list->kinds. 0, or a negative errno
+	 * with the reason in err. */
+	int (*counters)(struct backend *b, struct counterlist *list, struct strbuf *err);
 	void (*free)(struct backend *b);
 };
 
@@ -124,6 +130,12 @@ static inline int backend_revert(struct backend *b, struct strbuf *err)
 static inline int backend_abort(struct backend *b, struct strbuf *err)
 {
 	return b->ops->abort(b, err);
+}
+
+/* See backend_ops.counters; a backend without the op appends nothing. */
+static inline int backend_counters(struct backend *b, struct counterlist *list, struct strbuf *err)
+{
+	return b->ops->counters ? b->ops->counters(b, list, err) : 0;
 }
 
 /* Accepts NULL; returns NULL. */

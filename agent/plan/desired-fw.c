@@ -212,72 +212,6 @@ int desired_rule_text(const struct fw_rule *rule, struct strbuf *out)
 	return out->oom ? -ENOMEM : 0;
 }
 
-/*
- * The objects of a section, built once per reading of it: a rule's text is the same for as long
- * as the section is (plan and the nftables compiler both ask for them; a section shared with
- * the next intent keeps them). Kept in the section's memo.
- */
-struct built {
-	size_t n;
-	struct object *v[];
-};
-
-static void built_release(void *data)
-{
-	struct built *b = data;
-	size_t i;
-
-	for (i = 0; i < b->n; i++)
-		object_unref(b->v[i]);
-	free(b);
-}
-
-/* Adds what the memo keeps to set: 1 when it keeps something, 0, or negative. */
-static int memo_add(const struct intent_memo *m, struct objset *set)
-{
-	const struct built *b = m ? m->slot[INTENT_MEMO_OBJECTS].data : NULL;
-	size_t i;
-	int r;
-
-	if (!b)
-		return 0;
-	r = objset_reserve(set, b->n);
-	if (r < 0)
-		return r;
-	for (i = 0; i < b->n; i++) {
-		r = objset_add(set, b->v[i]);
-		if (r < 0)
-			return r;
-	}
-	return 1;
-}
-
-/* Where a section's objects will start in set: its end, when no removed place before it can
- * move them (SIZE_MAX: the set has such places, nothing is kept). */
-static size_t memo_from(const struct objset *set)
-{
-	return set->n == set->n_live ? set->n : SIZE_MAX;
-}
-
-/* Keeps the objects the set got since memo_from() in the memo (out of memory: not). */
-static void memo_keep(struct intent_memo *m, const struct objset *set, size_t from)
-{
-	struct built *b;
-	size_t i;
-
-	if (!m || m->slot[INTENT_MEMO_OBJECTS].data || from > set->n)
-		return;
-	b = malloc(sizeof(*b) + (set->n - from) * sizeof(b->v[0]));
-	if (!b)
-		return;
-	b->n = 0;
-	for (i = from; i < set->n; i++)
-		if (set->v[i])
-			b->v[b->n++] = object_ref(set->v[i]);
-	m->slot[INTENT_MEMO_OBJECTS].data = b;
-	m->slot[INTENT_MEMO_OBJECTS].release = built_release;
-}
-
 /* Adds a text object; the set keeps the only reference. */
 static int add_text(struct objset *set, enum object_kind kind, const char *key,
 		    const char *attrs, const char *ptr)
@@ -323,10 +257,10 @@ static int desired_set(const struct fw_set *s, struct objset *set, struct strbuf
 static int desired_chain(const struct intent *in, enum fw_chain_kind k, struct objset *set,
 			 struct strbuf *key, struct strbuf *text)
 {
-	const struct fw_chain *ch = &in->firewall.chains[k];
+	const struct fw_chain *ch = &in->firewall->chains[k];
 	const char *name = fw_chain_kind_to_string(k);
-	enum fw_policy policy = in->firewall.present ? ch->policy : default_policy[k];
-	const char *ptr = ch->ptr ? ch->ptr : in->firewall.present ? "/firewall" : "";
+	enum fw_policy policy = in->firewall->present ? ch->policy : default_policy[k];
+	const char *ptr = ch->ptr ? ch->ptr : in->firewall->present ? "/firewall" : "";
 	size_t i;
 	int r;
 
@@ -349,14 +283,11 @@ static int desired_chain(const struct intent *in, enum fw_chain_kind k, struct o
 int desired_firewall(const struct intent *in, struct objset *set)
 {
 	struct strbuf a = {0}, b = {0};
-	size_t i, from = memo_from(set);
-	int r, k;
+	size_t i;
+	int r = 0, k;
 
-	r = memo_add(in->firewall.memo, set);
-	if (r != 0)
-		return r < 0 ? r : 0;
-	for (i = 0; i < in->firewall.n_sets && r >= 0; i++) {
-		r = desired_set(&in->firewall.sets[i], set, &a, &b);
+	for (i = 0; i < in->firewall->n_sets && r >= 0; i++) {
+		r = desired_set(&in->firewall->sets[i], set, &a, &b);
 		strbuf_truncate(&a, 0);
 		strbuf_truncate(&b, 0);
 	}
@@ -367,8 +298,6 @@ int desired_firewall(const struct intent *in, struct objset *set)
 	}
 	if (r >= 0 && (a.oom || b.oom))
 		r = -ENOMEM;
-	if (r >= 0)
-		memo_keep(in->firewall.memo, set, from);
 	strbuf_done(&a);
 	strbuf_done(&b);
 	return r;
@@ -482,15 +411,10 @@ int desired_one_to_one_key(const struct nat_one_to_one *o, struct strbuf *out)
 
 int desired_nat(const struct intent *in, struct objset *set)
 {
-	const struct nat *nat = &in->nat;
+	const struct nat *nat = in->nat;
 	struct strbuf key = {0}, text = {0};
 	size_t i, n = nat->n_source + nat->n_destination + nat->n_one_to_one;
-	size_t from = memo_from(set);
-	int r;
-
-	r = memo_add(nat->memo, set);
-	if (r != 0)
-		return r < 0 ? r : 0;
+	int r = 0;
 
 	for (i = 0; i < n && r >= 0; i++) {
 		const char *ptr;
@@ -516,8 +440,6 @@ int desired_nat(const struct intent *in, struct objset *set)
 					: add_text(set, OBJ_NAT_RULE, strbuf_str(&key),
 						   strbuf_str(&text), ptr);
 	}
-	if (r >= 0)
-		memo_keep(nat->memo, set, from);
 	strbuf_done(&key);
 	strbuf_done(&text);
 	return r;

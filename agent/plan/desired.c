@@ -143,8 +143,8 @@ static int desired_routes(const struct intent *in, struct objset *set, struct er
 	size_t i;
 	int r = 0;
 
-	for (i = 0; i < in->n_routes && r >= 0; i++) {
-		const struct route *rt = &in->routes[i];
+	for (i = 0; i < in->routes->n && r >= 0; i++) {
+		const struct route *rt = &in->routes->v[i];
 		struct object *o = new_at(OBJ_ROUTE, rt->ptr);
 
 		if (o) {
@@ -202,8 +202,8 @@ static int desired_files(const struct rendered *files, struct objset *set, struc
 	return r;
 }
 
-int desired_build(const struct intent *in, const struct rendered *files, struct objset *ret,
-		  struct errlist *errs)
+int desired_build(const struct intent *in, const struct rendered *files,
+		  struct plan_cache *cache, struct objset *ret, struct errlist *errs)
 {
 	struct objset set = {0};
 	size_t before = errs->n;
@@ -217,7 +217,7 @@ int desired_build(const struct intent *in, const struct rendered *files, struct 
 	if (r >= 0)
 		r = desired_routes(in, &set, errs);
 	if (r >= 0)
-		r = desired_firewall(in, &set);
+		r = plan_cache_firewall(cache, in, &set);
 	if (r >= 0)
 		r = desired_nat(in, &set);
 	if (r >= 0)

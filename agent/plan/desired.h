@@ -12,19 +12,23 @@
 #include "lib/errlist.h"
 #include "lib/strbuf.h"
 #include "objset.h"
+#include "plan.h"
 #include "render/render.h"
 
 /*
  * All desired objects, in kind order, each kind in the intent's order. Errors (two intent
  * elements that are one object on the router) are reported at the intent's pointers.
+ * cache: NULL, or where the firewall's objects are kept (plan.h).
  * Returns 0, -EINVAL (errors reported) or -ENOMEM; *ret is filled only on success.
  */
-int desired_build(const struct intent *in, const struct rendered *files, struct objset *ret,
-		  struct errlist *errs);
+int desired_build(const struct intent *in, const struct rendered *files,
+		  struct plan_cache *cache, struct objset *ret, struct errlist *errs);
 
 /* desired-fw.c: firewall sets, elements, chains and rules, then NAT rules. */
 int desired_firewall(const struct intent *in, struct objset *set);
 int desired_nat(const struct intent *in, struct objset *set);
+/* plan-cache.c: desired_firewall() through the cache (NULL: none). */
+int plan_cache_firewall(struct plan_cache *c, const struct intent *in, struct objset *set);
 /* The keys of a port forward ("dnat/public/203.0.113.11/tcp/8000": interface, public
  * address, protocol, first port) and of a one-to-one entry ("one-to-one/203.0.113.12"),
  * appended to out: their content, not their place in the list. 0 or -ENOMEM. */

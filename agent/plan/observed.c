@@ -30,6 +30,23 @@ void observed_done(struct observed *obs)
 	*obs = (struct observed){0};
 }
 
+void missing_links_done(struct missing_links *m)
+{
+	free(m->mac);
+	*m = (struct missing_links){0};
+}
+
+static int missing_links_add(struct missing_links *m, const uint8_t mac[6])
+{
+	uint8_t(*v)[6] = realloc(m->mac, (m->n + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	memcpy(v[m->n++], mac, 6);
+	m->mac = v;
+	return 0;
+}
+
 int observed_add_link(struct observed *obs, struct object *link)
 {
 	if (obs->n_links == obs->cap_links) {
@@ -188,14 +205,17 @@ static const char *desired_name(const struct link_entry *e)
 	return e->desired ? e->desired->link.name : e->name;
 }
 
-/* Reports desired links without an observed link and desired names held by links outside
- * the intent (`others`, the links the plan leaves alone). */
-static void check_links(const struct objset *desired, const struct link_entry *others,
-			size_t n_others, const struct objset *seen, struct errlist *errs)
+/* Reports desired links without an observed link (in missing too, when given) and desired
+ * names held by links outside the intent (`others`, the links the plan leaves alone). 0 or
+ * -ENOMEM. */
+static int check_links(const struct objset *desired, const struct link_entry *others,
+		       size_t n_others, const struct objset *seen, struct missing_links *missing,
+		       struct errlist *errs)
 {
 	struct strbuf p = {0};
 	const struct object *d;
 	size_t i;
+	int r = 0;
 
 	objset_foreach(desired, i, d) {
 		const struct link_entry *e;
@@ -208,6 +228,8 @@ static void check_links(const struct objset *desired, const struct link_entry *o
 			errlist_add(errs, strbuf_str(&p), "no link with MAC %s on this router",
 				    d->key);
 			strbuf_truncate(&p, 0);
+			if (missing && r >= 0)
+				r = missing_links_add(missing, d->link.mac);
 		}
 		e = link_entry_find(others, n_others, d->link.name);
 		if (!e)
@@ -222,6 +244,7 @@ static void check_links(const struct objset *desired, const struct link_entry *o
 				    d->link.name);
 	}
 	strbuf_done(&p);
+	return r;
 }
 
 /* Sorts the router's links into those of the plan (known) and the rest (others). */
@@ -339,7 +362,7 @@ static int add_normalised(const struct observed *obs, const struct link_entry *k
 }
 
 int observed_objects(const struct observed *obs, const struct objset *desired,
-		     struct objset *ret, struct errlist *errs)
+		     struct objset *ret, struct missing_links *missing, struct errlist *errs)
 {
 	_cleanup_free_ struct link_entry *known = NULL, *others = NULL;
 	struct objset seen = {0}, out = {0};
@@ -352,7 +375,7 @@ int observed_objects(const struct observed *obs, const struct objset *desired,
 		return -ENOMEM;
 	r = sort_links(obs, desired, known, &n_known, others, &n_others, &seen, errs);
 	if (r >= 0)
-		check_links(desired, others, n_others, &seen, errs);
+		r = check_links(desired, others, n_others, &seen, missing, errs);
 	objset_done(&seen);
 	if (r < 0)
 		return r;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/errlist.h"
 #include "lib/strbuf.h"
@@ -42,14 +43,23 @@ int observed_remove_link(struct observed *obs, size_t i);
 /* Renames the link at index i, moving its addresses and routes along. */
 int observed_rename_link(struct observed *obs, size_t i, const char *name);
 
+/* The MACs of the intent's NICs that no link of the router has, in the order of its links: what
+ * a router whose NICs come late waits for (the daemon's wait for late links). */
+struct missing_links {
+	uint8_t (*mac)[6];
+	size_t n;
+};
+void missing_links_done(struct missing_links *m);
+
 /*
  * Normalises the observed state against the desired objects (only their links are used):
  * the result holds objects keyed like desired ones. Plan errors (a MAC of the intent on no
  * link or on two, a desired name held by a link outside the intent) are reported at the
- * intent's pointers. Returns 0, -EINVAL (errors reported) or -ENOMEM.
+ * intent's pointers. Returns 0, -EINVAL (errors reported) or -ENOMEM. missing (NULL: not
+ * wanted): the MACs on no link are appended to it as well, also when that fails the plan.
  */
 int observed_objects(const struct observed *obs, const struct objset *desired,
-		     struct objset *ret, struct errlist *errs);
+		     struct objset *ret, struct missing_links *missing, struct errlist *errs);
 
 /* JSON (observed-json.c, observed-json-write.c). Reading is strict: unknown keys, bad
  * values, duplicates and references to unknown links are reported with pointers into the

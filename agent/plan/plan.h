@@ -28,9 +28,28 @@
 int plan_diff(const struct objset *desired, const struct objset *observed, struct oplist *ret);
 
 /*
+ * What the planner keeps from one plan to the next: the desired objects of the firewall
+ * section (10,000 rule texts for a large firewall), for the last firewall section planned. A
+ * section is known by its address while the cache holds a reference to it (so the address
+ * cannot be another section's), and never changes once read, so its objects stay what
+ * building them again would give. Owned by whoever plans again and again (the engine);
+ * zero-initialised; plan_cache_done() releases it.
+ */
+struct plan_cache {
+	struct firewall *firewall;
+	struct object **objects; /* a reference to each */
+	size_t n_objects;
+};
+
+void plan_cache_done(struct plan_cache *c);
+
+/*
  * The whole plan of an intent against an observed state; confdir is where the service files
- * will live (render_services). Returns 0, -EINVAL (plan errors in errs, at the intent's
- * pointers) or -ENOMEM.
+ * will live (render_services); cache: NULL, or the caller's (above). Returns 0, -EINVAL (plan
+ * errors in errs, at the intent's pointers) or -ENOMEM. missing (NULL: not wanted): the MACs of
+ * the intent's NICs that the router lacks are appended to it, as data, besides their errors (see
+ * observed_objects).
  */
 int plan_build(const struct intent *in, const struct observed *obs, const char *confdir,
-	       struct oplist *ret, struct errlist *errs);
+	       struct plan_cache *cache, struct oplist *ret, struct missing_links *missing,
+	       struct errlist *errs);

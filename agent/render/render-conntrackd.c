@@ -5,8 +5,8 @@
  *
  * FTFW over UDP on the sync link, with the external cache disabled: replicated entries go
  * straight into the backup's kernel table, so they are in place the moment it becomes master
- * (measured: with the default external cache a TCP flow through SNAT survives a failover
- * about 4 times in 10, without it every time). Traffic to or from the router itself is not
+ * (with the default external cache, a TCP flow through SNAT does not reliably survive a
+ * failover: the new master's stack can reset it before the state is committed). Traffic to or from the router itself is not
  * replicated: only forwarded connections are worth it.
  */
 #include <errno.h>

@@ -23,7 +23,7 @@
 #include "render-internal.h"
 
 /* The interfaces the resolver answers on: dns.listen, by default every DHCP interface (also
- * when there is no "dns" section at all). ret is NULL for the default: read in->dhcp. */
+ * when there is no "dns" section at all). ret is NULL for the default: read in->dhcp->v. */
 static void dns_listen(const struct intent *in, char *const **ret, size_t *ret_n, bool *from_dhcp)
 {
 	*from_dhcp = !(in->dns.has & DNS_HAS_LISTEN);
@@ -31,13 +31,13 @@ static void dns_listen(const struct intent *in, char *const **ret, size_t *ret_n
 	*ret_n = in->dns.n_listen;
 	if (*from_dhcp) {
 		*ret = NULL;
-		*ret_n = in->n_dhcp;
+		*ret_n = in->dhcp->n;
 	}
 }
 
 static const char *dns_listen_name(const struct intent *in, char *const *listen, size_t i)
 {
-	return listen ? listen[i] : in->dhcp[i].interface;
+	return listen ? listen[i] : in->dhcp->v[i].interface;
 }
 
 static void netmask4(unsigned len, char buf[16])
@@ -300,15 +300,15 @@ static void render_dns(struct strbuf *b, const struct intent *in, const char *co
 	}
 	/* The pools' domains are answered here and never forwarded, unless a zone says
 	 * where they live. */
-	for (i = 0; i < in->n_dhcp; i++) {
-		const struct dhcp_pool *pool = &in->dhcp[i];
+	for (i = 0; i < in->dhcp->n; i++) {
+		const struct dhcp_pool *pool = &in->dhcp->v[i];
 		bool seen = false;
 
 		if (!(pool->has & DHCP_HAS_DOMAIN) || zone_exists(in, pool->domain))
 			continue;
 		for (j = 0; j < i && !seen; j++)
-			seen = in->dhcp[j].has & DHCP_HAS_DOMAIN &&
-			       !strcmp(in->dhcp[j].domain, pool->domain);
+			seen = in->dhcp->v[j].has & DHCP_HAS_DOMAIN &&
+			       !strcmp(in->dhcp->v[j].domain, pool->domain);
 		if (!seen)
 			strbuf_printf(b, "local=/%s/\n", pool->domain);
 	}
@@ -334,28 +334,28 @@ static int render_main(const struct intent *in, const char *confdir, bool dns_on
 	for (i = 0; i < n; i++)
 		strbuf_printf(&b, "interface=%s\n", dns_listen_name(in, listen, i));
 	/* dnsmasq serves DHCP only on the interfaces it listens on. */
-	for (i = 0; !from_dhcp && i < in->n_dhcp; i++) {
+	for (i = 0; !from_dhcp && i < in->dhcp->n; i++) {
 		bool listed = false;
 
 		for (j = 0; j < n && !listed; j++)
-			listed = !strcmp(listen[j], in->dhcp[i].interface);
+			listed = !strcmp(listen[j], in->dhcp->v[i].interface);
 		if (!listed)
-			strbuf_printf(&b, "interface=%s\n", in->dhcp[i].interface);
+			strbuf_printf(&b, "interface=%s\n", in->dhcp->v[i].interface);
 	}
 	if (dns_on)
 		render_dns(&b, in, confdir);
 	else
 		strbuf_append(&b, "port=0\n");
-	if (in->n_dhcp) {
+	if (in->dhcp->n) {
 		strbuf_append(&b, "dhcp-authoritative\n");
 		strbuf_printf(&b, "dhcp-hostsfile=%s/dnsmasq/hosts\n", confdir);
 	}
-	for (i = 0; i < in->n_dhcp; i++)
-		ra = ra || in->dhcp[i].has & DHCP_HAS_IPV6;
+	for (i = 0; i < in->dhcp->n; i++)
+		ra = ra || in->dhcp->v[i].has & DHCP_HAS_IPV6;
 	if (ra)
 		strbuf_append(&b, "enable-ra\n");
-	for (i = 0; i < in->n_dhcp; i++) {
-		const struct dhcp_pool *pool = &in->dhcp[i];
+	for (i = 0; i < in->dhcp->n; i++) {
+		const struct dhcp_pool *pool = &in->dhcp->v[i];
 
 		strbuf_printf(&b, "\n# %s\n", pool->interface);
 		if (pool_serves_v4(pool))
@@ -365,7 +365,7 @@ static int render_main(const struct intent *in, const char *confdir, bool dns_on
 	}
 	/* The file serves the pools first; without any, the resolver. */
 	return rendered_add(out, &b, 0644, "dnsmasq", CHANGE_RESTART,
-			    in->n_dhcp || !in->dns.ptr ? "/dhcp" : in->dns.ptr,
+			    in->dhcp->n || !in->dns.ptr ? "/dhcp" : in->dns.ptr,
 			    "dnsmasq/vrouter.conf");
 }
 
@@ -429,12 +429,12 @@ int render_dnsmasq(const struct intent *in, const char *confdir, struct rendered
 
 	dns_listen(in, &listen, &n, &from_dhcp);
 	dns_on = n > 0;
-	if (!dns_on && !in->n_dhcp)
+	if (!dns_on && !in->dhcp->n)
 		return 0;
 	r = render_main(in, confdir, dns_on, out);
-	for (i = 0; r >= 0 && i < in->n_dhcp; i++)
-		for (j = 0; r >= 0 && j < in->dhcp[i].n_hosts; j++)
-			r = render_host(&in->dhcp[i], &in->dhcp[i].hosts[j], dns_on, out);
+	for (i = 0; r >= 0 && i < in->dhcp->n; i++)
+		for (j = 0; r >= 0 && j < in->dhcp->v[i].n_hosts; j++)
+			r = render_host(&in->dhcp->v[i], &in->dhcp->v[i].hosts[j], dns_on, out);
 	for (i = 0; r >= 0 && dns_on && i < in->dns.n_records; i++)
 		r = render_record(&in->dns.records[i], out);
 	return r;

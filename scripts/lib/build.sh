@@ -20,13 +20,17 @@ vr_step() { # LOG CMD...
 }
 
 # Configures DIR with meson (ARGS are meson options; an existing DIR is configured again with
-# them when given) and builds it. A directory that meson never
-# finished configuring (no build.ninja: a setup that failed or was stopped) is made again from
-# scratch rather than taken as configured.
+# them when given) and builds it. A directory that meson began and never finished configuring
+# (meson-private/ but no build.ninja: a setup that failed or was stopped) is made again from
+# scratch rather than taken as configured; any other directory without build.ninja is refused.
 vr_build() { # DIR ARGS...
 	local dir=$1
 	shift
 	if [ -e "$dir" ] && [ ! -f "$dir/build.ninja" ]; then
+		if [ ! -d "$dir/meson-private" ]; then
+			echo "$dir: not a meson build directory; remove it or name another" >&2
+			return 1
+		fi
 		echo "$dir: never fully configured; configuring it again"
 		rm -rf "$dir"
 	fi

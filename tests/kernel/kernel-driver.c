@@ -453,7 +453,7 @@ static int cmd_plan(struct backend *b, int argc, char **argv)
 		return 1;
 	r = observe(b, &obs);
 	if (r >= 0) {
-		r = plan_build(in, &obs, "/etc/vrouter", &ops, &errs);
+		r = plan_build(in, &obs, "/etc/vrouter", NULL, &ops, NULL, &errs);
 		errlist_print(&errs, stderr);
 	}
 	if (r >= 0)
@@ -482,19 +482,24 @@ static int cmd_plan(struct backend *b, int argc, char **argv)
 
 static int cmd_counters(struct backend *b)
 {
-	struct link_counters *v = NULL;
+	struct counterlist v = {0};
 	struct strbuf err = {0};
-	size_t i, n = 0;
+	size_t i;
 	int r;
 
-	r = backend_kernel_counters(b, &v, &n, &err);
-	if (r < 0)
+	r = backend_counters(b, &v, &err);
+	if (r < 0) {
 		fprintf(stderr, "error: %s\n", strbuf_str(&err));
-	for (i = 0; i < n; i++)
-		printf("%s %llu %llu %llu %llu\n", v[i].name, (unsigned long long)v[i].rx_packets,
-		       (unsigned long long)v[i].rx_bytes, (unsigned long long)v[i].tx_packets,
-		       (unsigned long long)v[i].tx_bytes);
-	free(v);
+	} else if (v.kinds != BACKEND_KIND(OBJ_LINK)) {
+		fprintf(stderr, "error: the kernel backend counts kinds %#x, not links only\n",
+			v.kinds);
+		r = -EPROTO;
+	}
+	for (i = 0; r >= 0 && i < v.n; i++)
+		printf("%s %llu %llu %llu %llu\n", v.v[i].name,
+		       (unsigned long long)v.v[i].rx.packets, (unsigned long long)v.v[i].rx.bytes,
+		       (unsigned long long)v.v[i].tx.packets, (unsigned long long)v.v[i].tx.bytes);
+	counterlist_done(&v);
 	strbuf_done(&err);
 	return r < 0 ? 1 : 0;
 }

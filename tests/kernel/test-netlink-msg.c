@@ -75,39 +75,41 @@ static void test_link_change(void **state)
 		unsigned what;
 		uint32_t group;
 	} v[] = {
-		{"web", 1450, true, KMSG_LINK_NAME, 0},		/* rename */
-		{"public", 9000, false, KMSG_LINK_MTU, 0},	/* MTU */
-		{"db", 1500, false, KMSG_LINK_UP, 0},		/* down */
-		{"db", 1500, true, KMSG_LINK_UP, 0},		/* up */
-		{"wg0", 1420, true, KMSG_LINK_GROUP, KMSG_GROUP_SELF},
-		{"a-long-name-15c", 68, true, KMSG_LINK_NAME | KMSG_LINK_MTU | KMSG_LINK_UP, 0},
+	    {"web", 1450, true, NETLINK_MSG_LINK_NAME, 0},    /* rename */
+	    {"public", 9000, false, NETLINK_MSG_LINK_MTU, 0}, /* MTU */
+	    {"db", 1500, false, NETLINK_MSG_LINK_UP, 0},      /* down */
+	    {"db", 1500, true, NETLINK_MSG_LINK_UP, 0},	      /* up */
+	    {"wg0", 1420, true, NETLINK_MSG_LINK_GROUP, NETLINK_MSG_GROUP_SELF},
+	    {"a-long-name-15c", 68, true,
+	     NETLINK_MSG_LINK_NAME | NETLINK_MSG_LINK_MTU | NETLINK_MSG_LINK_UP, 0},
 	};
-	char buf[KMSG_BUF_SIZE];
+	char buf[NETLINK_MSG_BUF_SIZE];
 	size_t i;
 
 	for (i = 0; i < ELEMENTSOF(v); i++) {
 		struct obj_link l = mklink(v[i].name, true, v[i].mtu, v[i].up);
-		struct nlmsghdr *nlh = kmsg_link_change(buf, 7, &l, v[i].what, v[i].group);
+		struct nlmsghdr *nlh = netlink_msg_link_change(buf, 7, &l, v[i].what, v[i].group);
 		const struct ifinfomsg *ifi = (const void *)NLMSG_DATA(nlh);
-		struct kmsg_link p;
+		struct netlink_msg_link p;
 
 		assert_int_equal(nlh->nlmsg_type, RTM_NEWLINK);
 		assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST);
-		assert_int_equal(ifi->ifi_change, v[i].what & KMSG_LINK_UP ? IFF_UP : 0);
+		assert_int_equal(ifi->ifi_change, v[i].what & NETLINK_MSG_LINK_UP ? IFF_UP : 0);
 		/* A change without a name is not a link the parser accepts: give it one. */
-		if (!(v[i].what & KMSG_LINK_NAME))
+		if (!(v[i].what & NETLINK_MSG_LINK_NAME))
 			put_attr(nlh, IFLA_IFNAME, v[i].name, strlen(v[i].name) + 1);
-		assert_int_equal(kmsg_link_parse(nlh, &p), 0);
+		assert_int_equal(netlink_msg_link_parse(nlh, &p), 0);
 		assert_int_equal(p.ifindex, 7);
 		assert_string_equal(p.link.name, v[i].name);
-		assert_int_equal(!!(p.link.has & OBJ_LINK_HAS_MTU), !!(v[i].what & KMSG_LINK_MTU));
-		if (v[i].what & KMSG_LINK_MTU)
+		assert_int_equal(!!(p.link.has & OBJ_LINK_HAS_MTU),
+				 !!(v[i].what & NETLINK_MSG_LINK_MTU));
+		if (v[i].what & NETLINK_MSG_LINK_MTU)
 			assert_int_equal(p.link.mtu, v[i].mtu);
-		if (v[i].what & KMSG_LINK_UP)
+		if (v[i].what & NETLINK_MSG_LINK_UP)
 			assert_int_equal(p.link.up, v[i].up);
-		assert_int_equal(p.group, v[i].what & KMSG_LINK_GROUP ? v[i].group : 0);
+		assert_int_equal(p.group, v[i].what & NETLINK_MSG_LINK_GROUP ? v[i].group : 0);
 		assert_false(p.link.has & OBJ_LINK_HAS_MAC);
-		assert_false(kmsg_link_parse_promote(nlh));
+		assert_false(netlink_msg_link_parse_promote(nlh));
 	}
 }
 
@@ -120,19 +122,19 @@ static void test_link_create_delete(void **state)
 		bool up;
 		uint32_t group;
 	} v[] = {
-		{"wg0", true, 1420, true, KMSG_GROUP_SELF},
-		{"wg1", false, 0, false, 0},
+	    {"wg0", true, 1420, true, NETLINK_MSG_GROUP_SELF},
+	    {"wg1", false, 0, false, 0},
 	};
-	char buf[KMSG_BUF_SIZE];
+	char buf[NETLINK_MSG_BUF_SIZE];
 	size_t i;
 
 	for (i = 0; i < ELEMENTSOF(v); i++) {
 		struct obj_link l = mklink(v[i].name, v[i].has_mtu, v[i].mtu, v[i].up);
-		struct nlmsghdr *nlh = kmsg_link_create(buf, &l, "wireguard", v[i].group);
-		struct kmsg_link p;
+		struct nlmsghdr *nlh = netlink_msg_link_create(buf, &l, "wireguard", v[i].group);
+		struct netlink_msg_link p;
 
 		assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL);
-		assert_int_equal(kmsg_link_parse(nlh, &p), 0);
+		assert_int_equal(netlink_msg_link_parse(nlh, &p), 0);
 		assert_int_equal(p.ifindex, 0);
 		assert_string_equal(p.link.name, v[i].name);
 		assert_string_equal(p.kind, "wireguard");
@@ -141,72 +143,77 @@ static void test_link_create_delete(void **state)
 		assert_int_equal(p.link.has, l.has);
 		assert_int_equal(p.link.mtu, v[i].mtu);
 
-		nlh = kmsg_link_delete(buf, 12);
+		nlh = netlink_msg_link_delete(buf, 12);
 		assert_int_equal(nlh->nlmsg_type, RTM_DELLINK);
 		assert_int_equal(((struct ifinfomsg *)NLMSG_DATA(nlh))->ifi_index, 12);
-		assert_int_equal(kmsg_link_parse(nlh, &p), -EINVAL);
+		assert_int_equal(netlink_msg_link_parse(nlh, &p), -EINVAL);
 	}
 }
 
 static void test_link_other(void **state)
 {
-	char buf[KMSG_BUF_SIZE];
+	char buf[NETLINK_MSG_BUF_SIZE];
 	struct nlmsghdr *nlh;
-	struct kmsg_link p;
+	struct netlink_msg_link p;
 	uint8_t mac[6] = {0x52, 0x54, 0, 0, 0, 3};
 
-	nlh = kmsg_link_promote(buf, 3);
-	assert_true(kmsg_link_parse_promote(nlh));
+	nlh = netlink_msg_link_promote(buf, 3);
+	assert_true(netlink_msg_link_parse_promote(nlh));
 	assert_int_equal(((struct ifinfomsg *)NLMSG_DATA(nlh))->ifi_index, 3);
 
-	nlh = kmsg_link_get(buf, "web");
+	nlh = netlink_msg_link_get(buf, "web");
 	assert_int_equal(nlh->nlmsg_type, RTM_GETLINK);
 	assert_false(nlh->nlmsg_flags & NLM_F_DUMP);
 	nlh->nlmsg_type = RTM_NEWLINK; /* the parser reads the name back */
-	assert_int_equal(kmsg_link_parse(nlh, &p), 0);
+	assert_int_equal(netlink_msg_link_parse(nlh, &p), 0);
 	assert_string_equal(p.link.name, "web");
 
-	nlh = kmsg_link_dump(buf);
+	nlh = netlink_msg_link_dump(buf);
 	assert_int_equal(nlh->nlmsg_type, RTM_GETLINK);
 	assert_true(nlh->nlmsg_flags & NLM_F_DUMP);
 
 	/* A dumped NIC: its MAC; a hardware address of another length is no MAC. */
-	nlh = kmsg_link_change(buf, 3, &(struct obj_link){.name = "eth0"}, KMSG_LINK_NAME, 0);
+	nlh = netlink_msg_link_change(buf, 3, &(struct obj_link){.name = "eth0"},
+				      NETLINK_MSG_LINK_NAME, 0);
 	put_attr(nlh, IFLA_ADDRESS, mac, 6);
-	assert_int_equal(kmsg_link_parse(nlh, &p), 0);
+	assert_int_equal(netlink_msg_link_parse(nlh, &p), 0);
 	assert_true(p.link.has & OBJ_LINK_HAS_MAC);
 	assert_memory_equal(p.link.mac, mac, 6);
-	nlh = kmsg_link_change(buf, 3, &(struct obj_link){.name = "gre0"}, KMSG_LINK_NAME, 0);
+	nlh = netlink_msg_link_change(buf, 3, &(struct obj_link){.name = "gre0"},
+				      NETLINK_MSG_LINK_NAME, 0);
 	put_attr(nlh, IFLA_ADDRESS, mac, 4);
-	assert_int_equal(kmsg_link_parse(nlh, &p), 0);
+	assert_int_equal(netlink_msg_link_parse(nlh, &p), 0);
 	assert_false(p.link.has & OBJ_LINK_HAS_MAC);
 }
 
 static void test_link_malformed(void **state)
 {
-	char buf[KMSG_BUF_SIZE];
+	char buf[NETLINK_MSG_BUF_SIZE];
 	struct nlmsghdr *nlh;
-	struct kmsg_link p;
+	struct netlink_msg_link p;
 	uint16_t two = 2;
 
 	/* No name. */
-	nlh = kmsg_link_change(buf, 3, &(struct obj_link){.mtu = 1500}, KMSG_LINK_MTU, 0);
-	assert_int_equal(kmsg_link_parse(nlh, &p), -EINVAL);
+	nlh = netlink_msg_link_change(buf, 3, &(struct obj_link){.mtu = 1500}, NETLINK_MSG_LINK_MTU,
+				      0);
+	assert_int_equal(netlink_msg_link_parse(nlh, &p), -EINVAL);
 	/* An MTU of two bytes. */
-	nlh = kmsg_link_change(buf, 3, &(struct obj_link){.name = "x"}, KMSG_LINK_NAME, 0);
+	nlh = netlink_msg_link_change(buf, 3, &(struct obj_link){.name = "x"},
+				      NETLINK_MSG_LINK_NAME, 0);
 	put_attr(nlh, IFLA_MTU, &two, sizeof(two));
-	assert_int_equal(kmsg_link_parse(nlh, &p), -EINVAL);
+	assert_int_equal(netlink_msg_link_parse(nlh, &p), -EINVAL);
 	/* A name without its NUL, and one too long for a link. */
-	nlh = kmsg_link_change(buf, 3, &(struct obj_link){.mtu = 1}, 0, 0);
+	nlh = netlink_msg_link_change(buf, 3, &(struct obj_link){.mtu = 1}, 0, 0);
 	put_attr(nlh, IFLA_IFNAME, "eth0", 4);
-	assert_int_equal(kmsg_link_parse(nlh, &p), -EINVAL);
-	nlh = kmsg_link_change(buf, 3, &(struct obj_link){.mtu = 1}, 0, 0);
+	assert_int_equal(netlink_msg_link_parse(nlh, &p), -EINVAL);
+	nlh = netlink_msg_link_change(buf, 3, &(struct obj_link){.mtu = 1}, 0, 0);
 	put_attr(nlh, IFLA_IFNAME, "sixteen-chars-xx", 17);
-	assert_int_equal(kmsg_link_parse(nlh, &p), -EINVAL);
+	assert_int_equal(netlink_msg_link_parse(nlh, &p), -EINVAL);
 	/* Shorter than its header. */
-	nlh = kmsg_link_change(buf, 3, &(struct obj_link){.name = "x"}, KMSG_LINK_NAME, 0);
+	nlh = netlink_msg_link_change(buf, 3, &(struct obj_link){.name = "x"},
+				      NETLINK_MSG_LINK_NAME, 0);
 	nlh->nlmsg_len = NLMSG_HDRLEN + 4;
-	assert_int_equal(kmsg_link_parse(nlh, &p), -EINVAL);
+	assert_int_equal(netlink_msg_link_parse(nlh, &p), -EINVAL);
 }
 
 /* ---- addresses ---- */
@@ -218,33 +225,35 @@ static void test_addr(void **state)
 		uint8_t proto;
 		uint32_t flags;
 	} v[] = {
-		{"10.1.1.1/24", KMSG_PROTO_SELF, 0},
-		{"203.0.113.10/32", 0, 0},
-		{"fd00:1::1/64", KMSG_PROTO_SELF, 0},
-		{"2001:db8::1/128", IFAPROT_KERNEL_RA, IFA_F_NODAD},
-		{"fe80::1/64", IFAPROT_KERNEL_LL, IFA_F_NOPREFIXROUTE},
-		{"169.254.3.10/16", 200, 0},
+	    {"10.1.1.1/24", NETLINK_MSG_PROTO_SELF, 0},
+	    {"203.0.113.10/32", 0, 0},
+	    {"fd00:1::1/64", NETLINK_MSG_PROTO_SELF, 0},
+	    {"2001:db8::1/128", IFAPROT_KERNEL_RA, IFA_F_NODAD},
+	    {"fe80::1/64", IFAPROT_KERNEL_LL, IFA_F_NOPREFIXROUTE},
+	    {"169.254.3.10/16", 200, 0},
 	};
-	char buf[KMSG_BUF_SIZE];
+	char buf[NETLINK_MSG_BUF_SIZE];
 	size_t i;
 
 	for (i = 0; i < ELEMENTSOF(v); i++) {
-		struct kmsg_addr a = {.ifindex = 4, .addr = prefix(v[i].addr), .proto = v[i].proto,
-				      .flags = v[i].flags};
-		struct kmsg_addr p;
+		struct netlink_msg_addr a = {.ifindex = 4,
+					     .addr = prefix(v[i].addr),
+					     .proto = v[i].proto,
+					     .flags = v[i].flags};
+		struct netlink_msg_addr p;
 		struct nlmsghdr *nlh;
 
-		nlh = kmsg_addr_build(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &a);
+		nlh = netlink_msg_addr_build(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &a);
 		assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL);
-		assert_int_equal(kmsg_addr_parse(nlh, &p), 0);
+		assert_int_equal(netlink_msg_addr_parse(nlh, &p), 0);
 		assert_int_equal(p.ifindex, 4);
 		assert_prefix_equal(&p.addr, &a.addr);
 		assert_int_equal(p.proto, v[i].proto);
 		assert_int_equal(p.flags, v[i].flags);
 
-		nlh = kmsg_addr_build(buf, RTM_DELADDR, 0, &a);
+		nlh = netlink_msg_addr_build(buf, RTM_DELADDR, 0, &a);
 		assert_int_equal(nlh->nlmsg_type, RTM_DELADDR);
-		assert_int_equal(kmsg_addr_parse(nlh, &p), 0);
+		assert_int_equal(netlink_msg_addr_parse(nlh, &p), 0);
 		assert_prefix_equal(&p.addr, &a.addr);
 		assert_int_equal(p.proto, 0);
 	}
@@ -252,38 +261,38 @@ static void test_addr(void **state)
 
 static void test_addr_peer_and_malformed(void **state)
 {
-	struct kmsg_addr a = {.ifindex = 4, .addr = prefix("10.0.0.1/32")};
+	struct netlink_msg_addr a = {.ifindex = 4, .addr = prefix("10.0.0.1/32")};
 	struct ip_addr peer = addr("10.0.0.2");
-	char buf[KMSG_BUF_SIZE];
+	char buf[NETLINK_MSG_BUF_SIZE];
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
-	struct kmsg_addr p;
+	struct netlink_msg_addr p;
 
 	/* IFA_ADDRESS is the peer when IFA_LOCAL is there: the local address wins. */
-	nlh = kmsg_addr_build(buf, RTM_NEWADDR, 0, &a);
+	nlh = netlink_msg_addr_build(buf, RTM_NEWADDR, 0, &a);
 	ifa = NLMSG_DATA(nlh);
 	memcpy((char *)ifa + NLMSG_ALIGN(sizeof(*ifa)) + NLA_HDRLEN + NLA_ALIGN(NLA_HDRLEN + 4),
 	       peer.bytes, 4);
-	assert_int_equal(kmsg_addr_parse(nlh, &p), 0);
+	assert_int_equal(netlink_msg_addr_parse(nlh, &p), 0);
 	assert_prefix_equal(&p.addr, &a.addr);
 
 	/* An IPv4 address of 16 bytes; a prefix too long; another family; no address. */
-	nlh = kmsg_addr_build(buf, RTM_NEWADDR, 0, &a);
+	nlh = netlink_msg_addr_build(buf, RTM_NEWADDR, 0, &a);
 	ifa = NLMSG_DATA(nlh);
 	ifa->ifa_family = AF_INET6;
-	assert_int_equal(kmsg_addr_parse(nlh, &p), -EINVAL);
+	assert_int_equal(netlink_msg_addr_parse(nlh, &p), -EINVAL);
 	ifa->ifa_family = AF_INET;
 	ifa->ifa_prefixlen = 33;
-	assert_int_equal(kmsg_addr_parse(nlh, &p), -EINVAL);
+	assert_int_equal(netlink_msg_addr_parse(nlh, &p), -EINVAL);
 	ifa->ifa_prefixlen = 32;
 	ifa->ifa_family = AF_PACKET;
-	assert_int_equal(kmsg_addr_parse(nlh, &p), -EINVAL);
-	nlh = kmsg_addr_dump(buf, AF_UNSPEC, 0);
+	assert_int_equal(netlink_msg_addr_parse(nlh, &p), -EINVAL);
+	nlh = netlink_msg_addr_dump(buf, AF_UNSPEC, 0);
 	nlh->nlmsg_type = RTM_NEWADDR;
 	((struct ifaddrmsg *)NLMSG_DATA(nlh))->ifa_family = AF_INET;
-	assert_int_equal(kmsg_addr_parse(nlh, &p), -EINVAL);
+	assert_int_equal(netlink_msg_addr_parse(nlh, &p), -EINVAL);
 
-	nlh = kmsg_addr_dump(buf, AF_INET6, 9);
+	nlh = netlink_msg_addr_dump(buf, AF_INET6, 9);
 	assert_int_equal(nlh->nlmsg_type, RTM_GETADDR);
 	assert_true(nlh->nlmsg_flags & NLM_F_DUMP);
 	assert_int_equal(((struct ifaddrmsg *)NLMSG_DATA(nlh))->ifa_index, 9);
@@ -292,11 +301,13 @@ static void test_addr_peer_and_malformed(void **state)
 
 /* ---- routes ---- */
 
-static struct kmsg_route route(const char *to, uint32_t metric, const char *via, int oif,
-			       uint8_t proto)
+static struct netlink_msg_route route(const char *to, uint32_t metric, const char *via, int oif,
+				      uint8_t proto)
 {
-	struct kmsg_route r = {.route = {.to = prefix(to), .metric = metric}, .oif = oif,
-			       .table = RT_TABLE_MAIN, .proto = proto};
+	struct netlink_msg_route r = {.route = {.to = prefix(to), .metric = metric},
+				      .oif = oif,
+				      .table = RT_TABLE_MAIN,
+				      .proto = proto};
 
 	if (via) {
 		r.route.via = addr(via);
@@ -305,7 +316,7 @@ static struct kmsg_route route(const char *to, uint32_t metric, const char *via,
 	return r;
 }
 
-static void assert_route_equal(const struct kmsg_route *p, const struct kmsg_route *r)
+static void assert_route_equal(const struct netlink_msg_route *p, const struct netlink_msg_route *r)
 {
 	char x[ADDR_STRLEN], y[ADDR_STRLEN];
 
@@ -329,33 +340,34 @@ static void test_route(void **state)
 		uint8_t proto;
 		uint8_t scope; /* of the new route */
 	} v[] = {
-		{"0.0.0.0/0", 0, "203.0.113.1", 0, KMSG_PROTO_SELF, RT_SCOPE_UNIVERSE},
-		{"10.9.0.0/16", 100, "10.1.2.254", 3, KMSG_PROTO_SELF, RT_SCOPE_UNIVERSE},
-		{"10.8.0.0/16", 0, NULL, 3, KMSG_PROTO_SELF, RT_SCOPE_LINK},
-		{"192.0.2.7/32", UINT32_MAX, NULL, 5, RTPROT_STATIC, RT_SCOPE_LINK},
-		{"::/0", 1024, "fe80::1", 4, KMSG_PROTO_SELF, RT_SCOPE_UNIVERSE},
-		{"2001:db8:9::/48", 1024, "fd00:1::fe", 0, KMSG_PROTO_SELF, RT_SCOPE_UNIVERSE},
-		{"2001:db8:8::/48", 1, NULL, 4, RTPROT_BOOT, RT_SCOPE_UNIVERSE},
+	    {"0.0.0.0/0", 0, "203.0.113.1", 0, NETLINK_MSG_PROTO_SELF, RT_SCOPE_UNIVERSE},
+	    {"10.9.0.0/16", 100, "10.1.2.254", 3, NETLINK_MSG_PROTO_SELF, RT_SCOPE_UNIVERSE},
+	    {"10.8.0.0/16", 0, NULL, 3, NETLINK_MSG_PROTO_SELF, RT_SCOPE_LINK},
+	    {"192.0.2.7/32", UINT32_MAX, NULL, 5, RTPROT_STATIC, RT_SCOPE_LINK},
+	    {"::/0", 1024, "fe80::1", 4, NETLINK_MSG_PROTO_SELF, RT_SCOPE_UNIVERSE},
+	    {"2001:db8:9::/48", 1024, "fd00:1::fe", 0, NETLINK_MSG_PROTO_SELF, RT_SCOPE_UNIVERSE},
+	    {"2001:db8:8::/48", 1, NULL, 4, RTPROT_BOOT, RT_SCOPE_UNIVERSE},
 	};
-	char buf[KMSG_BUF_SIZE];
+	char buf[NETLINK_MSG_BUF_SIZE];
 	size_t i;
 
 	for (i = 0; i < ELEMENTSOF(v); i++) {
-		struct kmsg_route r = route(v[i].to, v[i].metric, v[i].via, v[i].oif, v[i].proto);
-		struct kmsg_route p;
+		struct netlink_msg_route r =
+		    route(v[i].to, v[i].metric, v[i].via, v[i].oif, v[i].proto);
+		struct netlink_msg_route p;
 		struct nlmsghdr *nlh;
 
-		nlh = kmsg_route_build(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, &r);
+		nlh = netlink_msg_route_build(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, &r);
 		assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE);
-		assert_int_equal(kmsg_route_parse(nlh, &p), 0);
+		assert_int_equal(netlink_msg_route_parse(nlh, &p), 0);
 		assert_route_equal(&p, &r);
 		assert_int_equal(p.type, RTN_UNICAST);
 		assert_int_equal(p.scope, v[i].scope);
 		assert_false(p.opaque);
 
-		nlh = kmsg_route_build(buf, RTM_DELROUTE, 0, &r);
+		nlh = netlink_msg_route_build(buf, RTM_DELROUTE, 0, &r);
 		assert_int_equal(nlh->nlmsg_type, RTM_DELROUTE);
-		assert_int_equal(kmsg_route_parse(nlh, &p), 0);
+		assert_int_equal(netlink_msg_route_parse(nlh, &p), 0);
 		assert_route_equal(&p, &r);
 		assert_int_equal(p.scope, RT_SCOPE_NOWHERE);
 		assert_false(p.opaque);
@@ -365,8 +377,8 @@ static void test_route(void **state)
 /* A dumped IPv4 route with two nexthops, as the kernel sends it. */
 static struct nlmsghdr *multipath_dump(char *buf)
 {
-	struct kmsg_route r = route("10.7.0.0/16", 0, NULL, 0, RTPROT_STATIC);
-	struct nlmsghdr *nlh = kmsg_route_build(buf, RTM_NEWROUTE, 0, &r);
+	struct netlink_msg_route r = route("10.7.0.0/16", 0, NULL, 0, RTPROT_STATIC);
+	struct nlmsghdr *nlh = netlink_msg_route_build(buf, RTM_NEWROUTE, 0, &r);
 	char mp[64] = {0};
 	size_t n = 0;
 	int k;
@@ -391,14 +403,14 @@ static struct nlmsghdr *multipath_dump(char *buf)
 
 static void test_route_opaque(void **state)
 {
-	char buf[KMSG_BUF_SIZE], out[KMSG_BUF_SIZE];
-	struct kmsg_route r = route("10.6.0.0/16", 0, NULL, 3, RTPROT_STATIC), p;
+	char buf[NETLINK_MSG_BUF_SIZE], out[NETLINK_MSG_BUF_SIZE];
+	struct netlink_msg_route r = route("10.6.0.0/16", 0, NULL, 3, RTPROT_STATIC), p;
 	struct nlmsghdr *nlh, *req;
 	struct rtmsg *rtm;
 
 	/* Several nexthops: the first stands for the route, which is opaque. */
 	nlh = multipath_dump(buf);
-	assert_int_equal(kmsg_route_parse(nlh, &p), 0);
+	assert_int_equal(netlink_msg_route_parse(nlh, &p), 0);
 	assert_true(p.opaque);
 	assert_int_equal(p.oif, 3);
 	assert_true(p.route.has & OBJ_ROUTE_HAS_VIA);
@@ -408,10 +420,10 @@ static void test_route_opaque(void **state)
 		assert_true(addr_equal(&p.route.via, &first));
 	}
 	/* Sent back: the nexthop flags the kernel refuses are cleared, ONLINK kept. */
-	req = kmsg_from_dump(out, sizeof(out), nlh, NLM_F_CREATE | NLM_F_REPLACE);
+	req = netlink_msg_from_dump(out, sizeof(out), nlh, NLM_F_CREATE | NLM_F_REPLACE);
 	assert_non_null(req);
 	assert_int_equal(req->nlmsg_flags, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE);
-	assert_int_equal(kmsg_route_parse(req, &p), 0);
+	assert_int_equal(netlink_msg_route_parse(req, &p), 0);
 	assert_true(p.opaque);
 	{
 		const char *m = memmem(req, req->nlmsg_len, "\x0a\x01\x02\xfd", 4);
@@ -424,92 +436,95 @@ static void test_route_opaque(void **state)
 	}
 
 	/* A blackhole, a TOS, a source prefix, a gateway of the other family: opaque. */
-	nlh = kmsg_route_build(buf, RTM_NEWROUTE, 0, &r);
+	nlh = netlink_msg_route_build(buf, RTM_NEWROUTE, 0, &r);
 	rtm = NLMSG_DATA(nlh);
 	rtm->rtm_type = RTN_BLACKHOLE;
-	assert_int_equal(kmsg_route_parse(nlh, &p), 0);
+	assert_int_equal(netlink_msg_route_parse(nlh, &p), 0);
 	assert_true(p.opaque);
 	rtm->rtm_type = RTN_UNICAST;
 	rtm->rtm_tos = 0x10;
-	assert_int_equal(kmsg_route_parse(nlh, &p), 0);
+	assert_int_equal(netlink_msg_route_parse(nlh, &p), 0);
 	assert_true(p.opaque);
 	rtm->rtm_tos = 0;
 	put_attr(nlh, RTA_VIA, "\x0a\x00\x20\x01\x0d\xb8", 6);
-	assert_int_equal(kmsg_route_parse(nlh, &p), 0);
+	assert_int_equal(netlink_msg_route_parse(nlh, &p), 0);
 	assert_true(p.opaque);
 }
 
 static void test_route_from_dump(void **state)
 {
-	char buf[KMSG_BUF_SIZE], out[KMSG_BUF_SIZE];
-	struct kmsg_route r = route("2001:db8:9::/48", 1024, "fd00:1::fe", 4, RTPROT_STATIC), p;
+	char buf[NETLINK_MSG_BUF_SIZE], out[NETLINK_MSG_BUF_SIZE];
+	struct netlink_msg_route r = route("2001:db8:9::/48", 1024, "fd00:1::fe", 4, RTPROT_STATIC),
+				 p;
 	struct rta_cacheinfo ci = {.rta_expires = 30};
 	struct nlmsghdr *nlh, *req;
 	struct rtmsg *rtm;
 
-	nlh = kmsg_route_build(buf, RTM_NEWROUTE, 0, &r);
+	nlh = netlink_msg_route_build(buf, RTM_NEWROUTE, 0, &r);
 	put_attr(nlh, RTA_CACHEINFO, &ci, sizeof(ci));
 	put_attr(nlh, RTA_PREF, "\x00", 1);
 	nlh->nlmsg_flags = NLM_F_MULTI;
 	rtm = NLMSG_DATA(nlh);
 	rtm->rtm_flags = RTNH_F_LINKDOWN;
-	req = kmsg_from_dump(out, sizeof(out), nlh, NLM_F_CREATE);
+	req = netlink_msg_from_dump(out, sizeof(out), nlh, NLM_F_CREATE);
 	assert_non_null(req);
 	assert_int_equal(req->nlmsg_len, nlh->nlmsg_len - NLA_ALIGN(NLA_HDRLEN + sizeof(ci)));
 	assert_int_equal(((struct rtmsg *)NLMSG_DATA(req))->rtm_flags, 0);
-	assert_int_equal(kmsg_route_parse(req, &p), 0);
+	assert_int_equal(netlink_msg_route_parse(req, &p), 0);
 	assert_route_equal(&p, &r);
 	assert_null(memmem(req, req->nlmsg_len, &ci, sizeof(ci)));
 	/* Too small a buffer; not an address or a route. */
-	assert_null(kmsg_from_dump(out, nlh->nlmsg_len / 2, nlh, 0));
+	assert_null(netlink_msg_from_dump(out, nlh->nlmsg_len / 2, nlh, 0));
 	nlh->nlmsg_type = RTM_NEWLINK;
-	assert_null(kmsg_from_dump(out, sizeof(out), nlh, 0));
+	assert_null(netlink_msg_from_dump(out, sizeof(out), nlh, 0));
 }
 
 static void test_addr_from_dump(void **state)
 {
-	struct kmsg_addr a = {.ifindex = 4, .addr = prefix("fd00:1::1/64"), .proto = 3,
-			      .flags = IFA_F_PERMANENT};
+	struct netlink_msg_addr a = {
+	    .ifindex = 4, .addr = prefix("fd00:1::1/64"), .proto = 3, .flags = IFA_F_PERMANENT};
 	struct ifa_cacheinfo ci = {.ifa_prefered = 100, .ifa_valid = 200};
-	char buf[KMSG_BUF_SIZE], out[KMSG_BUF_SIZE];
+	char buf[NETLINK_MSG_BUF_SIZE], out[NETLINK_MSG_BUF_SIZE];
 	struct nlmsghdr *nlh, *req;
-	struct kmsg_addr p;
+	struct netlink_msg_addr p;
 
-	nlh = kmsg_addr_build(buf, RTM_NEWADDR, 0, &a);
+	nlh = netlink_msg_addr_build(buf, RTM_NEWADDR, 0, &a);
 	put_attr(nlh, IFA_CACHEINFO, &ci, sizeof(ci));
 	nlh->nlmsg_flags = NLM_F_MULTI;
-	req = kmsg_from_dump(out, sizeof(out), nlh, NLM_F_CREATE | NLM_F_REPLACE);
+	req = netlink_msg_from_dump(out, sizeof(out), nlh, NLM_F_CREATE | NLM_F_REPLACE);
 	assert_non_null(req);
 	assert_int_equal(req->nlmsg_len, nlh->nlmsg_len);
 	assert_memory_equal(NLMSG_DATA(req), NLMSG_DATA(nlh), nlh->nlmsg_len - NLMSG_HDRLEN);
-	assert_int_equal(kmsg_addr_parse(req, &p), 0);
+	assert_int_equal(netlink_msg_addr_parse(req, &p), 0);
 	assert_prefix_equal(&p.addr, &a.addr);
 	assert_int_equal(p.proto, 3);
 }
 
 static void test_route_malformed(void **state)
 {
-	struct kmsg_route r = route("10.9.0.0/16", 0, "10.1.2.254", 3, KMSG_PROTO_SELF), p;
-	char buf[KMSG_BUF_SIZE];
+	struct netlink_msg_route r = route("10.9.0.0/16", 0, "10.1.2.254", 3,
+					   NETLINK_MSG_PROTO_SELF),
+				 p;
+	char buf[NETLINK_MSG_BUF_SIZE];
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
 
-	nlh = kmsg_route_build(buf, RTM_NEWROUTE, 0, &r);
+	nlh = netlink_msg_route_build(buf, RTM_NEWROUTE, 0, &r);
 	rtm = NLMSG_DATA(nlh);
 	rtm->rtm_family = AF_INET6; /* 4-byte addresses in an IPv6 route */
-	assert_int_equal(kmsg_route_parse(nlh, &p), -EINVAL);
+	assert_int_equal(netlink_msg_route_parse(nlh, &p), -EINVAL);
 	rtm->rtm_family = AF_INET;
 	rtm->rtm_dst_len = 33;
-	assert_int_equal(kmsg_route_parse(nlh, &p), -EINVAL);
+	assert_int_equal(netlink_msg_route_parse(nlh, &p), -EINVAL);
 	rtm->rtm_dst_len = 16;
 	put_attr(nlh, RTA_PRIORITY, "\x01", 1);
-	assert_int_equal(kmsg_route_parse(nlh, &p), -EINVAL);
+	assert_int_equal(netlink_msg_route_parse(nlh, &p), -EINVAL);
 
-	nlh = kmsg_route_dump(buf, AF_UNSPEC, RT_TABLE_MAIN, KMSG_PROTO_SELF, 0);
+	nlh = netlink_msg_route_dump(buf, AF_UNSPEC, RT_TABLE_MAIN, NETLINK_MSG_PROTO_SELF, 0);
 	assert_int_equal(nlh->nlmsg_type, RTM_GETROUTE);
 	assert_true(nlh->nlmsg_flags & NLM_F_DUMP);
-	assert_int_equal(((struct rtmsg *)NLMSG_DATA(nlh))->rtm_protocol, KMSG_PROTO_SELF);
-	assert_int_equal(kmsg_route_parse(nlh, &p), -EINVAL);
+	assert_int_equal(((struct rtmsg *)NLMSG_DATA(nlh))->rtm_protocol, NETLINK_MSG_PROTO_SELF);
+	assert_int_equal(netlink_msg_route_parse(nlh, &p), -EINVAL);
 }
 
 /* ---- garbage ---- */
@@ -518,31 +533,32 @@ static void test_route_malformed(void **state)
  * read nothing outside the message (valgrind and ASan watch). */
 static void parse_any(const struct nlmsghdr *nlh)
 {
-	char out[KMSG_BUF_SIZE];
-	struct kmsg_link l;
-	struct kmsg_addr a;
-	struct kmsg_route r;
+	char out[NETLINK_MSG_BUF_SIZE];
+	struct netlink_msg_link l;
+	struct netlink_msg_addr a;
+	struct netlink_msg_route r;
 
-	kmsg_link_parse(nlh, &l);
-	kmsg_link_parse_promote(nlh);
-	kmsg_addr_parse(nlh, &a);
-	kmsg_route_parse(nlh, &r);
-	kmsg_from_dump(out, sizeof(out), nlh, NLM_F_CREATE);
+	netlink_msg_link_parse(nlh, &l);
+	netlink_msg_link_parse_promote(nlh);
+	netlink_msg_addr_parse(nlh, &a);
+	netlink_msg_route_parse(nlh, &r);
+	netlink_msg_from_dump(out, sizeof(out), nlh, NLM_F_CREATE);
 }
 
 static void test_garbage(void **state)
 {
-	struct kmsg_addr a = {.ifindex = 4, .addr = prefix("fd00:1::1/64"), .proto = 86};
-	struct kmsg_route r = route("10.9.0.0/16", 7, "10.1.2.254", 3, KMSG_PROTO_SELF);
+	struct netlink_msg_addr a = {.ifindex = 4, .addr = prefix("fd00:1::1/64"), .proto = 86};
+	struct netlink_msg_route r =
+	    route("10.9.0.0/16", 7, "10.1.2.254", 3, NETLINK_MSG_PROTO_SELF);
 	struct obj_link l = mklink("web", true, 1450, true);
-	char src[4][KMSG_BUF_SIZE];
+	char src[4][NETLINK_MSG_BUF_SIZE];
 	const struct nlmsghdr *v[4];
 	size_t i, n, k;
 
-	v[0] = kmsg_link_create(src[0], &l, "wireguard", 86);
-	v[1] = kmsg_link_promote(src[1], 3);
-	v[2] = kmsg_addr_build(src[2], RTM_NEWADDR, 0, &a);
-	v[3] = kmsg_route_build(src[3], RTM_NEWROUTE, 0, &r);
+	v[0] = netlink_msg_link_create(src[0], &l, "wireguard", 86);
+	v[1] = netlink_msg_link_promote(src[1], 3);
+	v[2] = netlink_msg_addr_build(src[2], RTM_NEWADDR, 0, &a);
+	v[3] = netlink_msg_route_build(src[3], RTM_NEWROUTE, 0, &r);
 	for (i = 0; i < 4; i++) {
 		const struct nlmsghdr *m = v[i];
 
@@ -565,7 +581,7 @@ static void test_garbage(void **state)
 		}
 	}
 	{
-		char mp[KMSG_BUF_SIZE];
+		char mp[NETLINK_MSG_BUF_SIZE];
 		const struct nlmsghdr *m = multipath_dump(mp);
 
 		for (k = sizeof(*m); k < m->nlmsg_len; k++) {
@@ -590,43 +606,44 @@ static void test_proto_names(void **state)
 		const char *s;
 		int route, addr;
 	} v[] = {
-		{"vrouter", KMSG_PROTO_SELF, KMSG_PROTO_SELF},
-		{"kernel", RTPROT_KERNEL, -EINVAL},
-		{"static", RTPROT_STATIC, -EINVAL},
-		{"dhcp", RTPROT_DHCP, -EINVAL},
-		{"unspec", RTPROT_UNSPEC, IFAPROT_UNSPEC},
-		{"kernel_ll", -EINVAL, IFAPROT_KERNEL_LL},
-		{"255", 255, 255},
-		{"0", 0, 0},
-		{"256", -EINVAL, -EINVAL},
-		{"-1", -EINVAL, -EINVAL},
-		{"4x", -EINVAL, -EINVAL},
-		{" 4", -EINVAL, -EINVAL},
-		{"", -EINVAL, -EINVAL},
-		{"foreign", -EINVAL, -EINVAL},
+	    {"vrouter", NETLINK_MSG_PROTO_SELF, NETLINK_MSG_PROTO_SELF},
+	    {"kernel", RTPROT_KERNEL, -EINVAL},
+	    {"static", RTPROT_STATIC, -EINVAL},
+	    {"dhcp", RTPROT_DHCP, -EINVAL},
+	    {"unspec", RTPROT_UNSPEC, IFAPROT_UNSPEC},
+	    {"kernel_ll", -EINVAL, IFAPROT_KERNEL_LL},
+	    {"255", 255, 255},
+	    {"0", 0, 0},
+	    {"256", -EINVAL, -EINVAL},
+	    {"-1", -EINVAL, -EINVAL},
+	    {"4x", -EINVAL, -EINVAL},
+	    {" 4", -EINVAL, -EINVAL},
+	    {"", -EINVAL, -EINVAL},
+	    {"foreign", -EINVAL, -EINVAL},
 	};
-	char buf[KMSG_PROTO_STRLEN];
+	char buf[NETLINK_MSG_PROTO_STRLEN];
 	size_t i;
 	int n;
 
 	for (i = 0; i < ELEMENTSOF(v); i++) {
-		assert_int_equal(kmsg_route_proto_from_string(v[i].s), v[i].route);
-		assert_int_equal(kmsg_addr_proto_from_string(v[i].s), v[i].addr);
+		assert_int_equal(netlink_msg_route_proto_from_string(v[i].s), v[i].route);
+		assert_int_equal(netlink_msg_addr_proto_from_string(v[i].s), v[i].addr);
 	}
 	/* Every number has a name, and the name reads back as the number. */
 	for (n = 0; n < 256; n++) {
-		assert_int_equal(kmsg_route_proto_from_string(kmsg_route_proto_to_string(
-					 (uint8_t)n, buf)),
+		assert_int_equal(netlink_msg_route_proto_from_string(
+				     netlink_msg_route_proto_to_string((uint8_t)n, buf)),
 				 n);
-		assert_int_equal(kmsg_addr_proto_from_string(kmsg_addr_proto_to_string(
-					 (uint8_t)n, buf)),
+		assert_int_equal(netlink_msg_addr_proto_from_string(
+				     netlink_msg_addr_proto_to_string((uint8_t)n, buf)),
 				 n);
 	}
-	assert_string_equal(kmsg_route_proto_to_string(KMSG_PROTO_SELF, buf), OBJECT_OWNER_SELF);
-	assert_string_equal(kmsg_route_proto_to_string(RTPROT_BOOT, buf), "boot");
-	assert_string_equal(kmsg_route_proto_to_string(77, buf), "77");
-	assert_string_equal(kmsg_addr_proto_to_string(IFAPROT_KERNEL_RA, buf), "kernel_ra");
-	assert_string_equal(kmsg_addr_proto_to_string(RTPROT_STATIC, buf), "4");
+	assert_string_equal(netlink_msg_route_proto_to_string(NETLINK_MSG_PROTO_SELF, buf),
+			    OBJECT_OWNER_SELF);
+	assert_string_equal(netlink_msg_route_proto_to_string(RTPROT_BOOT, buf), "boot");
+	assert_string_equal(netlink_msg_route_proto_to_string(77, buf), "77");
+	assert_string_equal(netlink_msg_addr_proto_to_string(IFAPROT_KERNEL_RA, buf), "kernel_ra");
+	assert_string_equal(netlink_msg_addr_proto_to_string(RTPROT_STATIC, buf), "4");
 }
 
 int main(void)

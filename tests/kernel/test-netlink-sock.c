@@ -28,12 +28,12 @@
 
 #define LO 1 /* the loopback's index in a new namespace */
 
-static struct ksock *open_sock(int protocol)
+static struct netlink_sock *open_sock(int protocol)
 {
 	struct strbuf err = {0};
-	struct ksock *s = NULL;
+	struct netlink_sock *s = NULL;
 
-	assert_int_equal(ksock_open(&s, protocol, &err), 0);
+	assert_int_equal(netlink_sock_open(&s, protocol, &err), 0);
 	strbuf_done(&err);
 	return s;
 }
@@ -52,57 +52,64 @@ static int refuse(const struct nlmsghdr *nlh, void *data)
 /* RTM_NEWLINK events for the loopback: counted in data. */
 static int count_lo(const struct nlmsghdr *nlh, void *data)
 {
-	struct kmsg_link l;
+	struct netlink_msg_link l;
 
-	if (kmsg_link_parse(nlh, &l) == 0 && l.ifindex == LO)
+	if (netlink_msg_link_parse(nlh, &l) == 0 && l.ifindex == LO)
 		(*(int *)data)++;
 	return 0;
 }
 
-static void set_lo_mtu(struct ksock *s, uint32_t mtu)
+static void set_lo_mtu(struct netlink_sock *s, uint32_t mtu)
 {
 	struct obj_link l = {.mtu = mtu};
-	char buf[KMSG_BUF_SIZE];
+	char buf[NETLINK_MSG_BUF_SIZE];
 
-	assert_int_equal(ksock_talk(s, kmsg_link_change(buf, LO, &l, KMSG_LINK_MTU, 0), NULL, NULL),
-			 0);
+	assert_int_equal(
+	    netlink_sock_talk(s, netlink_msg_link_change(buf, LO, &l, NETLINK_MSG_LINK_MTU, 0),
+			      NULL, NULL),
+	    0);
 }
 
 static void test_route_requests(void **state)
 {
-	struct ksock *s = open_sock(NETLINK_ROUTE);
+	struct netlink_sock *s = open_sock(NETLINK_ROUTE);
 	struct obj_link up = {.up = true};
-	struct kmsg_route r = {.table = RT_TABLE_MAIN, .proto = KMSG_PROTO_SELF};
-	char buf[KMSG_BUF_SIZE];
+	struct netlink_msg_route r = {.table = RT_TABLE_MAIN, .proto = NETLINK_MSG_PROTO_SELF};
+	char buf[NETLINK_MSG_BUF_SIZE];
 	int n = 0, e;
 
 	/* An ACK: the loopback up. A dump: its one link, every message to fn. */
-	assert_int_equal(ksock_talk(s, kmsg_link_change(buf, LO, &up, KMSG_LINK_UP, 0), NULL, NULL),
-			 0);
-	assert_int_equal(ksock_talk(s, kmsg_link_dump(buf), count, &n), 0);
+	assert_int_equal(
+	    netlink_sock_talk(s, netlink_msg_link_change(buf, LO, &up, NETLINK_MSG_LINK_UP, 0),
+			      NULL, NULL),
+	    0);
+	assert_int_equal(netlink_sock_talk(s, netlink_msg_link_dump(buf), count, &n), 0);
 	assert_int_equal(n, 1);
 	/* fn's error stops the calls and is returned; the socket reads the dump to its end, so
 	 * the next request gets its own answer. */
-	assert_int_equal(ksock_talk(s, kmsg_link_dump(buf), refuse, NULL), -ECANCELED);
-	assert_string_equal(ksock_error(s, -ECANCELED), strerror(ECANCELED));
+	assert_int_equal(netlink_sock_talk(s, netlink_msg_link_dump(buf), refuse, NULL),
+			 -ECANCELED);
+	assert_string_equal(netlink_sock_error(s, -ECANCELED), strerror(ECANCELED));
 	n = 0;
-	assert_int_equal(ksock_talk(s, kmsg_addr_dump(buf, AF_INET, 0), count, &n), 0);
+	assert_int_equal(netlink_sock_talk(s, netlink_msg_addr_dump(buf, AF_INET, 0), count, &n),
+			 0);
 	assert_int_equal(n, 1); /* 127.0.0.1 */
 
 	/* The kernel's error, with its extended ACK message: a gateway no route reaches. */
 	assert_int_equal(prefix_parse("10.9.0.0/16", &r.route.to), 0);
 	assert_int_equal(addr_parse("192.0.2.1", &r.route.via), 0);
 	r.route.has = OBJ_ROUTE_HAS_VIA;
-	e = ksock_talk(s, kmsg_route_build(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &r), NULL,
-		       NULL);
+	e = netlink_sock_talk(
+	    s, netlink_msg_route_build(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &r), NULL,
+	    NULL);
 	assert_true(e < 0);
-	assert_string_not_equal(ksock_error(s, e), strerror(-e));
-	assert_non_null(strstr(ksock_error(s, e), "ateway"));
+	assert_string_not_equal(netlink_sock_error(s, e), strerror(-e));
+	assert_non_null(strstr(netlink_sock_error(s, e), "ateway"));
 	/* A request for a link that is not there: an error without a message. */
-	e = ksock_talk(s, kmsg_link_get(buf, "nosuch"), NULL, NULL);
+	e = netlink_sock_talk(s, netlink_msg_link_get(buf, "nosuch"), NULL, NULL);
 	assert_int_equal(e, -ENODEV);
-	ksock_close(s);
-	assert_null(ksock_close(NULL));
+	netlink_sock_close(s);
+	assert_null(netlink_sock_close(NULL));
 }
 
 /* An nfnetlink message: of nf_tables (NFT_MSG_*) with an attribute naming the table or
@@ -148,11 +155,11 @@ static void on_refused(uint32_t seq, int error, const char *msg, void *data)
 }
 
 /* BEGIN, a new table, a chain in a table that does not exist (with want_fail), END. */
-static int send_batch(struct ksock *s, bool want_fail, struct refusal *f, uint32_t *ret_seq)
+static int send_batch(struct netlink_sock *s, bool want_fail, struct refusal *f, uint32_t *ret_seq)
 {
 	static char buf[4096];
 	size_t len = 0;
-	uint32_t seq = ksock_seq(s, 4);
+	uint32_t seq = netlink_sock_seq(s, 4);
 	struct nlmsghdr *nlh;
 
 	memset(buf, 0, sizeof(buf));
@@ -169,7 +176,7 @@ static int send_batch(struct ksock *s, bool want_fail, struct refusal *f, uint32
 	}
 	nlh = nfnl_msg(buf + len, true, NFNL_MSG_BATCH_END, 0, seq, 0, NULL);
 	len += nlh->nlmsg_len;
-	return ksock_batch(s, buf, len, on_refused, f);
+	return netlink_sock_batch(s, buf, len, on_refused, f);
 }
 
 static int gen_cb(const struct nlmsghdr *nlh, void *data)
@@ -184,17 +191,18 @@ static int gen_cb(const struct nlmsghdr *nlh, void *data)
 
 static void test_nft(void **state)
 {
-	struct ksock *s = open_sock(NETLINK_NETFILTER);
+	struct netlink_sock *s = open_sock(NETLINK_NETFILTER);
 	struct refusal f = {0};
 	uint32_t gen = 0, gen2 = 0, bad_seq = 0;
 	char buf[1024] = {0};
 	int n = 0;
 
 	/* A request answered by one message and the ACK; one refused by the kernel. */
-	assert_int_equal(ksock_talk(s, nft_msg(buf, NFT_MSG_GETGEN, 0, 0, 0, NULL), gen_cb, &gen),
-			 0);
 	assert_int_equal(
-	    ksock_talk(s, nft_msg(buf, NFT_MSG_GETTABLE, 0, 0, NFTA_TABLE_NAME, "t"), count, &n),
+	    netlink_sock_talk(s, nft_msg(buf, NFT_MSG_GETGEN, 0, 0, 0, NULL), gen_cb, &gen), 0);
+	assert_int_equal(
+	    netlink_sock_talk(s, nft_msg(buf, NFT_MSG_GETTABLE, 0, 0, NFTA_TABLE_NAME, "t"), count,
+			      &n),
 	    -ENOENT);
 	/* A refused batch: the error of the message at fault, and nothing committed. */
 	assert_true(send_batch(s, true, &f, &bad_seq) < 0);
@@ -202,55 +210,59 @@ static void test_nft(void **state)
 	assert_int_equal(f.seq, bad_seq);
 	assert_int_equal(f.error, -ENOENT);
 	assert_int_equal(
-	    ksock_talk(s, nft_msg(buf, NFT_MSG_GETTABLE, 0, 0, NFTA_TABLE_NAME, "t"), count, &n),
+	    netlink_sock_talk(s, nft_msg(buf, NFT_MSG_GETTABLE, 0, 0, NFTA_TABLE_NAME, "t"), count,
+			      &n),
 	    -ENOENT);
 	/* A committed one: the table is there, the generation moved by one. */
 	f = (struct refusal){0};
 	assert_int_equal(send_batch(s, false, &f, &bad_seq), 0);
 	assert_int_equal(f.n, 0);
 	assert_int_equal(
-	    ksock_talk(s, nft_msg(buf, NFT_MSG_GETTABLE, 0, 0, NFTA_TABLE_NAME, "t"), count, &n),
+	    netlink_sock_talk(s, nft_msg(buf, NFT_MSG_GETTABLE, 0, 0, NFTA_TABLE_NAME, "t"), count,
+			      &n),
 	    0);
 	assert_int_equal(n, 1);
 	n = 0;
 	assert_int_equal(
-	    ksock_talk(s, nft_msg(buf, NFT_MSG_GETTABLE, NLM_F_DUMP, 0, 0, NULL), count, &n), 0);
+	    netlink_sock_talk(s, nft_msg(buf, NFT_MSG_GETTABLE, NLM_F_DUMP, 0, 0, NULL), count, &n),
+	    0);
 	assert_int_equal(n, 1);
-	assert_int_equal(ksock_talk(s, nft_msg(buf, NFT_MSG_GETGEN, 0, 0, 0, NULL), gen_cb, &gen2),
-			 0);
+	assert_int_equal(
+	    netlink_sock_talk(s, nft_msg(buf, NFT_MSG_GETGEN, 0, 0, 0, NULL), gen_cb, &gen2), 0);
 	assert_int_equal(gen2, gen + 1);
-	ksock_close(s);
+	netlink_sock_close(s);
 }
 
 static void test_events(void **state)
 {
-	struct ksock *s = open_sock(NETLINK_ROUTE), *ev = NULL;
+	struct netlink_sock *s = open_sock(NETLINK_ROUTE), *ev = NULL;
 	struct strbuf err = {0};
 	int n = 0, small = 1, i;
 
-	assert_int_equal(ksock_subscribe(&ev, NETLINK_ROUTE, RTMGRP_LINK, &err), 0);
-	assert_true(ksock_fd(ev) >= 0);
+	assert_int_equal(netlink_sock_subscribe(&ev, NETLINK_ROUTE, RTMGRP_LINK, &err), 0);
+	assert_true(netlink_sock_fd(ev) >= 0);
 	/* Nothing queued: nothing read, nothing lost (the socket does not block). */
-	assert_int_equal(ksock_read(ev, count_lo, &n), 0);
+	assert_int_equal(netlink_sock_read(ev, count_lo, &n), 0);
 	assert_int_equal(n, 0);
 	set_lo_mtu(s, 1280);
 	set_lo_mtu(s, 65536);
-	assert_int_equal(ksock_read(ev, count_lo, &n), 0);
+	assert_int_equal(netlink_sock_read(ev, count_lo, &n), 0);
 	assert_int_equal(n, 2);
 	/* fn's error stops the reading. */
 	set_lo_mtu(s, 1280);
-	assert_int_equal(ksock_read(ev, refuse, NULL), -ECANCELED);
-	assert_int_equal(ksock_read(ev, count_lo, &n), 0);
+	assert_int_equal(netlink_sock_read(ev, refuse, NULL), -ECANCELED);
+	assert_int_equal(netlink_sock_read(ev, count_lo, &n), 0);
 	/* More events than the socket holds: the loss is reported, what is left read. */
-	assert_int_equal(setsockopt(ksock_fd(ev), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	assert_int_equal(
+	    setsockopt(netlink_sock_fd(ev), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
 	for (i = 0; i < 64; i++)
 		set_lo_mtu(s, 1280 + (uint32_t)(i % 2));
 	n = 0;
-	assert_int_equal(ksock_read(ev, count_lo, &n), 1);
+	assert_int_equal(netlink_sock_read(ev, count_lo, &n), 1);
 	assert_true(n < 64);
-	assert_int_equal(ksock_read(ev, count_lo, &n), 0);
-	ksock_close(ev);
-	ksock_close(s);
+	assert_int_equal(netlink_sock_read(ev, count_lo, &n), 0);
+	netlink_sock_close(ev);
+	netlink_sock_close(s);
 	strbuf_done(&err);
 }
 

@@ -86,16 +86,16 @@ static int foreign_commit(struct backend *b, struct strbuf *err)
 {
 	static const uint16_t types[] = {NFT_MSG_NEWTABLE, NFT_MSG_DELTABLE};
 	char buf[4096] = {0};
-	struct ksock *s = NULL;
+	struct netlink_sock *s = NULL;
 	struct nlmsghdr *nlh;
 	size_t len, i;
 	uint32_t seq;
 	int r;
 
-	r = ksock_open(&s, NETLINK_NETFILTER, err);
+	r = netlink_sock_open(&s, NETLINK_NETFILTER, err);
 	if (r < 0)
 		return r;
-	seq = ksock_seq(s, 4);
+	seq = netlink_sock_seq(s, 4);
 	nlh = nftnl_batch_begin(buf, seq++);
 	len = nlh->nlmsg_len;
 	for (i = 0; i < ELEMENTSOF(types); i++) {
@@ -106,10 +106,10 @@ static int foreign_commit(struct backend *b, struct strbuf *err)
 	}
 	nlh = nftnl_batch_end(buf + len, seq);
 	len += nlh->nlmsg_len;
-	r = ksock_batch(s, buf, len, NULL, NULL);
+	r = netlink_sock_batch(s, buf, len, NULL, NULL);
 	if (r < 0)
 		strbuf_printf(err, "foreign transaction: %s", strerror(-r));
-	ksock_close(s);
+	netlink_sock_close(s);
 	return r;
 }
 
@@ -135,38 +135,38 @@ static const struct backend_ops inject_ops = {
 
 static void print_error(uint32_t seq, int error, const char *msg, void *data)
 {
-	const char *ptr = nftd_batch_ptr(data, seq);
+	const char *ptr = nft_desc_batch_ptr(data, seq);
 
 	printf("%s: %s\n", ptr ? ptr : "", msg[0] ? msg : strerror(-error));
 }
 
 static int errmap(const struct intent *in)
 {
-	struct nftd_set missing = {.name = (char *)"nosuch", .id = 999999};
+	struct nft_desc_set missing = {.name = (char *)"nosuch", .id = 999999};
 	struct strbuf err = {0};
-	struct nftd_batch batch;
-	struct ksock *s = NULL;
-	struct nftd *d = NULL;
-	struct nftd_rule *rule;
+	struct nft_desc_batch batch;
+	struct netlink_sock *s = NULL;
+	struct nft_desc *d = NULL;
+	struct nft_desc_rule *rule;
 	int r;
 
-	r = nftc_compile(in, &d, NULL);
+	r = nft_compile_compile(in, NULL, &d, NULL);
 	if (r >= 0) {
-		rule = nftd_rule(d, "input", "fw-rule input/0", "/firewall/input/rules/0");
-		nftc_load_addr(rule, AF_INET, true);
-		nftd_lookup(rule, &missing, (uint32_t)NFT_REG32_00, 0, false);
-		r = nftd_oom(d);
+		rule = nft_desc_rule(d, "input", "fw-rule input/0", "/firewall/input/rules/0");
+		nft_compile_load_addr(rule, AF_INET, true);
+		nft_desc_lookup(rule, &missing, (uint32_t)NFT_REG32_00, 0, false);
+		r = nft_desc_oom(d);
 	}
 	if (r >= 0)
-		r = ksock_open(&s, NETLINK_NETFILTER, &err);
+		r = netlink_sock_open(&s, NETLINK_NETFILTER, &err);
 	if (r >= 0)
-		r = nftd_batch_full(d, NULL, ksock_seq(s, 100000), 0, &batch);
+		r = nft_desc_batch_full(d, NULL, netlink_sock_seq(s, 100000), 0, &batch);
 	if (r >= 0) {
-		r = ksock_batch(s, batch.buf, batch.len, print_error, &batch);
-		nftd_batch_done(&batch);
+		r = netlink_sock_batch(s, batch.buf, batch.len, print_error, &batch);
+		nft_desc_batch_done(&batch);
 	}
-	ksock_close(s);
-	nftd_free(d);
+	netlink_sock_close(s);
+	nft_desc_free(d);
 	strbuf_done(&err);
 	return r < 0 ? 0 : 1; /* the batch must fail */
 }
@@ -236,19 +236,23 @@ static int counters(void)
 {
 	struct backend *b = backend_nft_new();
 	struct strbuf err = {0};
-	struct nft_counter *v = NULL;
-	size_t n = 0, i;
+	struct counterlist v = {0};
+	size_t i;
 	int r;
 
 	if (!b)
 		return 1;
-	r = backend_nft_counters(b, &v, &n, &err);
+	r = backend_counters(b, &v, &err);
 	if (r < 0)
 		fprintf(stderr, "%s\n", strbuf_str(&err));
-	for (i = 0; r >= 0 && i < n; i++)
-		printf("%s %s %" PRIu64 " %" PRIu64 "%s%s\n", v[i].tag, v[i].pointer, v[i].packets,
-		       v[i].bytes, v[i].comment ? " " : "", v[i].comment ? v[i].comment : "");
-	nft_counters_free(v, n);
+	for (i = 0; r >= 0 && i < v.n; i++) {
+		const struct counter *c = &v.v[i];
+
+		printf("%s %s %s %" PRIu64 " %" PRIu64 "%s%s\n", object_kind_to_string(c->kind),
+		       c->name, c->pointer, c->rx.packets, c->rx.bytes, c->comment ? " " : "",
+		       c->comment ? c->comment : "");
+	}
+	counterlist_done(&v);
 	strbuf_done(&err);
 	backend_free(b);
 	return r < 0;
@@ -262,7 +266,7 @@ static int plan(struct engine *e, const struct intent *in)
 	size_t i;
 	int r;
 
-	r = engine_plan(e, in, &ops, &errs);
+	r = engine_plan(e, in, &ops, NULL, &errs);
 	for (i = 0; r >= 0 && i < ops.n; i++) {
 		strbuf_truncate(&line, 0);
 		op_format(&ops.v[i], &line);

@@ -27,6 +27,7 @@
 
 #include "intent/parse.h"
 #include "lib/cleanup.h"
+#include "lib/jread.h"
 #include "nft/nft-compile.h"
 #include "nft/nft-diff.h"
 #include "nft/nft-elem.h"
@@ -35,12 +36,12 @@
 
 static void assert_round_trip(int family, const char *text)
 {
-	struct nfte_interval iv;
+	struct nft_expr_interval iv;
 	struct strbuf out = {0};
 	size_t len = family == AF_INET6 ? 16 : family ? 4 : 2;
 
-	assert_int_equal(nfte_parse(family, text, &iv), 0);
-	assert_int_equal(nfte_format(family, iv.lo, iv.hi, &out), 0);
+	assert_int_equal(nft_expr_parse(family, text, &iv), 0);
+	assert_int_equal(nft_expr_format(family, iv.lo, iv.hi, &out), 0);
 	assert_string_equal(strbuf_str(&out), text);
 	(void)len;
 	strbuf_done(&out);
@@ -60,8 +61,9 @@ static void test_elem_text(void **state)
 
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		assert_round_trip(v[i].family, v[i].text);
-	assert_int_equal(nfte_parse(AF_INET, "fd00::1", &(struct nfte_interval){0}), -EINVAL);
-	assert_int_equal(nfte_parse(0, "80-", &(struct nfte_interval){0}), -EINVAL);
+	assert_int_equal(nft_expr_parse(AF_INET, "fd00::1", &(struct nft_expr_interval){0}),
+			 -EINVAL);
+	assert_int_equal(nft_expr_parse(0, "80-", &(struct nft_expr_interval){0}), -EINVAL);
 }
 
 static void test_elem_range_not_prefix(void **state)
@@ -69,7 +71,7 @@ static void test_elem_range_not_prefix(void **state)
 	uint8_t lo[4] = {10, 0, 0, 1}, hi[4] = {10, 0, 0, 6};
 	struct strbuf out = {0};
 
-	nfte_format(AF_INET, lo, hi, &out);
+	nft_expr_format(AF_INET, lo, hi, &out);
 	assert_string_equal(strbuf_str(&out), "10.0.0.1-10.0.0.6");
 	strbuf_done(&out);
 }
@@ -78,17 +80,17 @@ static void test_elem_inc_dec(void **state)
 {
 	uint8_t v[2] = {0x00, 0xff}, max[2] = {0xff, 0xff}, zero[2] = {0, 0};
 
-	assert_true(nfte_inc(v, 2));
+	assert_true(nft_expr_inc(v, 2));
 	assert_int_equal(v[0], 1);
 	assert_int_equal(v[1], 0);
-	assert_false(nfte_inc(max, 2));
-	assert_false(nfte_dec(zero, 2));
+	assert_false(nft_expr_inc(max, 2));
+	assert_false(nft_expr_dec(zero, 2));
 	assert_int_equal(zero[0], 0xff);
 }
 
 static void test_elem_merge(void **state)
 {
-	struct nfte_interval v[4];
+	struct nft_expr_interval v[4];
 	struct ip_prefix p;
 	const char *in[] = {"10.1.0.0/16", "10.0.0.0/8", "192.168.1.0/24", "192.168.0.0/24"};
 	struct strbuf out = {0};
@@ -96,12 +98,12 @@ static void test_elem_merge(void **state)
 
 	for (i = 0; i < 4; i++) {
 		assert_int_equal(prefix_parse(in[i], &p), 0);
-		nfte_prefix_bounds(&p, v[i].lo, v[i].hi);
+		nft_expr_prefix_bounds(&p, v[i].lo, v[i].hi);
 	}
-	n = nfte_merge(v, 4, 4);
+	n = nft_expr_merge(v, 4, 4);
 	assert_int_equal(n, 2); /* 10/8 swallows 10.1/16; the two /24 are adjacent: one /23 */
 	for (i = 0; i < n; i++) {
-		nfte_format(AF_INET, v[i].lo, v[i].hi, &out);
+		nft_expr_format(AF_INET, v[i].lo, v[i].hi, &out);
 		strbuf_append(&out, " ");
 	}
 	assert_string_equal(strbuf_str(&out), "10.0.0.0/8 192.168.0.0/23 ");
@@ -116,21 +118,21 @@ static void test_records(void **state)
 	char *kind, *key, *attrs;
 	const char *p;
 
-	nftc_record("fw-rule", "input/0", "tcp dport 22 accept comment \"a:b 3:x\"", &text);
-	nftc_record("fw-chain", "output", "", &text);
+	nft_compile_record("fw-rule", "input/0", "tcp dport 22 accept comment \"a:b 3:x\"", &text);
+	nft_compile_record("fw-chain", "output", "", &text);
 	p = strbuf_str(&text);
-	assert_int_equal(nftc_record_next(&p, &kind, &key, &attrs), 0);
+	assert_int_equal(nft_compile_record_next(&p, &kind, &key, &attrs), 0);
 	assert_string_equal(kind, "fw-rule");
 	assert_string_equal(key, "input/0");
 	assert_string_equal(attrs, "tcp dport 22 accept comment \"a:b 3:x\"");
 	free(kind), free(key), free(attrs);
-	assert_int_equal(nftc_record_next(&p, &kind, &key, &attrs), 0);
+	assert_int_equal(nft_compile_record_next(&p, &kind, &key, &attrs), 0);
 	assert_string_equal(kind, "fw-chain");
 	assert_string_equal(attrs, "");
 	free(kind), free(key), free(attrs);
-	assert_int_equal(nftc_record_next(&p, &kind, &key, &attrs), -ENOENT);
+	assert_int_equal(nft_compile_record_next(&p, &kind, &key, &attrs), -ENOENT);
 	p = "fw-rule 99:short";
-	assert_int_equal(nftc_record_next(&p, &kind, &key, &attrs), -EINVAL);
+	assert_int_equal(nft_compile_record_next(&p, &kind, &key, &attrs), -EINVAL);
 	strbuf_done(&text);
 }
 
@@ -153,22 +155,22 @@ static const char base[] =
 	"  \"to_ports\": \"9000-9009\"}]}}";
 
 /* A valid intent's text, compiled. */
-static struct nftd *compile_doc(const char *doc)
+static struct nft_desc *compile_doc(const char *doc)
 {
 	struct errlist errs = {0};
 	struct intent *in = NULL;
-	struct nftd *d = NULL;
+	struct nft_desc *d = NULL;
 
 	assert_int_equal(intent_load(doc, strlen(doc), &in, &errs), 0);
 	errlist_done(&errs);
-	assert_int_equal(nftc_compile(in, &d, NULL), 0);
+	assert_int_equal(nft_compile_compile(in, NULL, &d, NULL), 0);
 	intent_free(in);
 	return d;
 }
 
 /* The base intent (set elements 192.0.2.7) with a forward (its text) put first or last
  * among the forwards, compiled. */
-static struct nftd *compile_with_forward(const char *forward, bool first)
+static struct nft_desc *compile_with_forward(const char *forward, bool first)
 {
 	static const char fwd[] = " \"destination\": [";
 	_cleanup_free_ char *doc = NULL, *with = NULL;
@@ -190,7 +192,7 @@ static struct nftd *compile_with_forward(const char *forward, bool first)
 
 /* The base intent with the set's elements, a forward's destination port instead of 8000-8009
  * (NULL: as is), and more at the end of the firewall section (NULL: nothing). */
-static struct nftd *compile_with(const char *elements, const char *ports, const char *more)
+static struct nft_desc *compile_with(const char *elements, const char *ports, const char *more)
 {
 	_cleanup_free_ char *doc = NULL;
 	char *p;
@@ -213,13 +215,13 @@ static struct nftd *compile_with(const char *elements, const char *ports, const 
 	return compile_doc(doc);
 }
 
-static struct nftd *compile(const char *elements)
+static struct nft_desc *compile(const char *elements)
 {
 	return compile_with(elements, NULL, NULL);
 }
 
 /* The n-th rule of a chain, in the order the batch appends them. */
-static const struct nftd_rule *nth_rule(const struct nftd *d, const char *chain, size_t n)
+static const struct nft_desc_rule *nth_rule(const struct nft_desc *d, const char *chain, size_t n)
 {
 	size_t i;
 
@@ -229,57 +231,114 @@ static const struct nftd_rule *nth_rule(const struct nftd *d, const char *chain,
 	return NULL;
 }
 
-/* The firewall section's part is built once per reading of the section: a second compile of
- * the same intent includes its sets and rules again (the same ones), builds the rest anew,
- * and describes the same table; what the first commit left moves over to the second. */
+/* The firewall section's part is built once per section while the caller keeps it: a second
+ * compile of the same intent includes its sets and rules again (the same ones), builds the
+ * rest anew, and describes the same table (as a compile without the kept part does); what the
+ * first commit left moves over to the second. */
 static void test_firewall_part_kept(void **state)
 {
 	_cleanup_free_ char *doc = NULL;
 	struct errlist errs = {0};
 	struct intent *in = NULL;
-	struct nftd *a = NULL, *b = NULL;
-	struct nfto seen = {0}, again = {0};
-	const char *kept[] = {"blocked", NFTC_CATALOG_FW};
-	char fa[17], fb[17];
+	struct nft_desc *a = NULL, *b = NULL, *anew = NULL;
+	struct nft_observed seen = {0}, again = {0};
+	struct nft_compile_kept k = {0};
+	const char *kept[] = {"blocked", NFT_COMPILE_CATALOG_FW};
+	char fa[17], fb[17], fc[17];
 	size_t i;
 
 	assert_true(asprintf(&doc, base, "\"192.0.2.7\"") > 0);
 	assert_int_equal(intent_load(doc, strlen(doc), &in, &errs), 0);
-	assert_int_equal(nftc_compile(in, &a, NULL), 0);
-	assert_int_equal(nftc_compile(in, &b, NULL), 0);
+	assert_int_equal(nft_compile_compile(in, &k, &a, NULL), 0);
+	assert_int_equal(nft_compile_compile(in, &k, &b, NULL), 0);
+	assert_int_equal(nft_compile_compile(in, NULL, &anew, NULL), 0);
 	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
-		assert_non_null(nftd_set_find(a, kept[i]));
-		assert_ptr_equal(nftd_set_find(a, kept[i]), nftd_set_find(b, kept[i]));
+		assert_non_null(nft_desc_set_find(a, kept[i]));
+		assert_ptr_equal(nft_desc_set_find(a, kept[i]), nft_desc_set_find(b, kept[i]));
+		assert_ptr_not_equal(nft_desc_set_find(a, kept[i]),
+				     nft_desc_set_find(anew, kept[i]));
 	}
-	assert_ptr_not_equal(nftd_set_find(a, "_pf4"), nftd_set_find(b, "_pf4"));
-	assert_ptr_not_equal(nftd_set_find(a, NFTC_CATALOG), nftd_set_find(b, NFTC_CATALOG));
+	assert_ptr_not_equal(nft_desc_set_find(a, "_pf4"), nft_desc_set_find(b, "_pf4"));
+	assert_ptr_not_equal(nft_desc_set_find(a, NFT_COMPILE_CATALOG),
+			     nft_desc_set_find(b, NFT_COMPILE_CATALOG));
 	assert_ptr_equal(nth_rule(a, "input", 7), nth_rule(b, "input", 7));
-	assert_int_equal(nftd_fingerprint(a, fa), 0);
-	assert_int_equal(nftd_fingerprint(b, fb), 0);
+	assert_int_equal(nft_desc_fingerprint(a, fa), 0);
+	assert_int_equal(nft_desc_fingerprint(b, fb), 0);
+	assert_int_equal(nft_desc_fingerprint(anew, fc), 0);
 	assert_string_equal(fa, fb);
-	/* the intent goes; its part lives on in the descriptions that include it */
+	assert_string_equal(fa, fc);
+	nft_desc_free(anew);
+	/* the intent goes, its firewall section held by what is kept; the part lives on in the
+	 * descriptions that include it once that goes too */
 	intent_free(in);
-	assert_int_equal(nfto_assume(a, fa, 7, NULL, &seen), 0);
-	assert_ptr_equal(nfto_set_find(&seen, "blocked")->from, nftd_set_find(a, "blocked"));
-	nftd_free(a);
+	assert_int_equal(k.firewall->refs, 1);
+	nft_compile_kept_done(&k);
+	assert_null(k.firewall);
+	assert_int_equal(nft_observed_assume(a, fa, 7, NULL, &seen), 0);
+	assert_ptr_equal(nft_observed_set_find(&seen, "blocked")->from,
+			 nft_desc_set_find(a, "blocked"));
+	nft_desc_free(a);
 	{
-		const struct nfto_elem *elems = nfto_set_find(&seen, NFTC_CATALOG_FW)->elems;
-		const struct nfto_elem *nat = nfto_set_find(&seen, "_pf4")->elems;
+		const struct nft_observed_elem *elems =
+		    nft_observed_set_find(&seen, NFT_COMPILE_CATALOG_FW)->elems;
+		const struct nft_observed_elem *nat = nft_observed_set_find(&seen, "_pf4")->elems;
 
-		assert_int_equal(nfto_assume(b, fb, 8, &seen, &again), 0);
-		assert_ptr_equal(nfto_set_find(&again, NFTC_CATALOG_FW)->elems, elems);
-		assert_ptr_not_equal(nfto_set_find(&again, "_pf4")->elems, nat);
-		assert_int_equal(nfto_set_find(&again, "_pf4")->n, 20);
+		assert_int_equal(nft_observed_assume(b, fb, 8, &seen, &again), 0);
+		assert_ptr_equal(nft_observed_set_find(&again, NFT_COMPILE_CATALOG_FW)->elems,
+				 elems);
+		assert_ptr_not_equal(nft_observed_set_find(&again, "_pf4")->elems, nat);
+		assert_int_equal(nft_observed_set_find(&again, "_pf4")->n, 20);
 	}
-	assert_null(nfto_set_find(&seen, NFTC_CATALOG_FW));
-	nfto_done(&seen);
-	nftd_free(b);
-	assert_int_equal(nfto_set_find(&again, "blocked")->n, 2); /* still there */
-	nfto_done(&again);
+	assert_null(nft_observed_set_find(&seen, NFT_COMPILE_CATALOG_FW));
+	nft_observed_done(&seen);
+	nft_desc_free(b);
+	assert_int_equal(nft_observed_set_find(&again, "blocked")->n, 2); /* still there */
+	nft_observed_done(&again);
 	errlist_done(&errs);
 }
 
-static size_t rules_in(const struct nftd *d, const char *chain)
+/* What is kept follows the firewall section: an intent read against another, sharing its
+ * section, includes the part kept for it; an intent with another section gets its own part,
+ * which replaces the kept one (and its reference to the section). */
+static void test_firewall_part_follows_section(void **state)
+{
+	_cleanup_free_ char *doc = NULL, *other = NULL;
+	struct errlist errs = {0};
+	struct intent *in = NULL, *shared = NULL, *changed = NULL;
+	struct nft_desc *a = NULL, *b = NULL, *c = NULL;
+	struct nft_compile_kept k = {0};
+	struct json_t *root = NULL;
+
+	assert_true(asprintf(&doc, base, "\"192.0.2.7\"") > 0);
+	assert_true(asprintf(&other, base, "\"192.0.2.8\"") > 0);
+	assert_int_equal(jr_load(&errs, doc, strlen(doc), &root), 0);
+	assert_int_equal(intent_load_tree(root, &in, &errs), 0);
+	assert_int_equal(intent_load_tree_from(root, root, in, &shared, &errs), 0);
+	assert_int_equal(intent_load(other, strlen(other), &changed, &errs), 0);
+	assert_ptr_equal(shared->firewall, in->firewall);
+
+	assert_int_equal(nft_compile_compile(in, &k, &a, NULL), 0);
+	assert_int_equal(nft_compile_compile(shared, &k, &b, NULL), 0);
+	assert_ptr_equal(nft_desc_set_find(a, "blocked"), nft_desc_set_find(b, "blocked"));
+	assert_ptr_equal(k.firewall, in->firewall);
+	assert_int_equal(in->firewall->refs, 3);
+	assert_int_equal(nft_compile_compile(changed, &k, &c, NULL), 0);
+	assert_ptr_not_equal(nft_desc_set_find(a, "blocked"), nft_desc_set_find(c, "blocked"));
+	assert_ptr_equal(k.firewall, changed->firewall);
+	assert_int_equal(in->firewall->refs, 2);
+
+	nft_desc_free(a);
+	nft_desc_free(b);
+	nft_desc_free(c);
+	intent_free(in);
+	intent_free(shared);
+	intent_free(changed);
+	nft_compile_kept_done(&k);
+	jr_unref(root);
+	errlist_done(&errs);
+}
+
+static size_t rules_in(const struct nft_desc *d, const char *chain)
 {
 	size_t i, n = 0;
 
@@ -290,8 +349,8 @@ static size_t rules_in(const struct nftd *d, const char *chain)
 
 static void test_compile_table(void **state)
 {
-	struct nftd *d = compile("\"192.0.2.7\", \"198.51.100.0/24\"");
-	const struct nftd_set *s;
+	struct nft_desc *d = compile("\"192.0.2.7\", \"198.51.100.0/24\"");
+	const struct nft_desc_set *s;
 	size_t i;
 
 	assert_int_equal(d->n_chains, 5);
@@ -307,61 +366,62 @@ static void test_compile_table(void **state)
 	assert_string_equal(nth_rule(d, "input", 7)->ptr, "/firewall/input/rules/0");
 	assert_int_equal(rules_in(d, "dstnat"), 1); /* one map lookup for every forward */
 	assert_int_equal(rules_in(d, "srcnat"), 2); /* hairpin, masquerade */
-	s = nftd_set_find(d, "blocked");
+	s = nft_desc_set_find(d, "blocked");
 	assert_non_null(s);
 	assert_true(s->plan_elements);
 	assert_int_equal(s->n, 4); /* two intervals: start and end elements */
-	s = nftd_set_find(d, "_pf4");
+	s = nft_desc_set_find(d, "_pf4");
 	assert_non_null(s);
 	assert_int_equal(s->n, 20); /* 10 ports, tcp and udp, one element each */
 	assert_int_equal(s->key_len, 12);
 	assert_int_equal(s->data_len, 8);
-	assert_null(nftd_set_find(d, "_open4")); /* no forward of a single port */
-	s = nftd_set_find(d, "_openr4");
+	assert_null(nft_desc_set_find(d, "_open4")); /* no forward of a single port */
+	s = nft_desc_set_find(d, "_openr4");
 	assert_non_null(s);
 	assert_int_equal(s->n, 2);
-	assert_null(nftd_set_find(d, "_pf6"));
-	assert_non_null(nftd_set_find(d, "_lan4"));
-	assert_null(nftd_set_find(d, "_lan6")); /* no IPv6 DNAT, no IPv6 hairpin */
-	s = nftd_set_find(d, NFTC_CATALOG);
+	assert_null(nft_desc_set_find(d, "_pf6"));
+	assert_non_null(nft_desc_set_find(d, "_lan4"));
+	assert_null(nft_desc_set_find(d, "_lan6")); /* no IPv6 DNAT, no IPv6 hairpin */
+	s = nft_desc_set_find(d, NFT_COMPILE_CATALOG);
 	assert_non_null(s);
 	for (i = 0; i < s->n; i++)
-		assert_true(strlen(s->comments[i]) <= NFTC_CHUNK);
-	nftd_free(d);
+		assert_true(strlen(s->comments[i]) <= NFT_COMPILE_CHUNK);
+	nft_desc_free(d);
 }
 
 static void test_fingerprint(void **state)
 {
-	struct nftd *a = compile("\"192.0.2.7\""), *b = compile("\"192.0.2.8\", \"192.0.2.64/26\"");
-	struct nftd *c = compile("\"192.0.2.7\"");
+	struct nft_desc *a = compile("\"192.0.2.7\""),
+			*b = compile("\"192.0.2.8\", \"192.0.2.64/26\"");
+	struct nft_desc *c = compile("\"192.0.2.7\"");
 	char fa[17], fb[17], fc[17];
 
-	assert_int_equal(nftd_fingerprint(a, fa), 0);
-	assert_int_equal(nftd_fingerprint(b, fb), 0);
-	assert_int_equal(nftd_fingerprint(c, fc), 0);
+	assert_int_equal(nft_desc_fingerprint(a, fa), 0);
+	assert_int_equal(nft_desc_fingerprint(b, fb), 0);
+	assert_int_equal(nft_desc_fingerprint(c, fc), 0);
 	assert_string_equal(fa, fc); /* deterministic */
 	assert_string_equal(fa, fb); /* the intent's set elements do not count */
-	nftd_free(a);
-	nftd_free(b);
-	nftd_free(c);
+	nft_desc_free(a);
+	nft_desc_free(b);
+	nft_desc_free(c);
 	/* A forward's ports: map elements, not the structure. A new rule: the structure. */
 	a = compile_with("\"192.0.2.7\"", "6000-6009", NULL);
 	b = compile_with("\"192.0.2.7\"", NULL,
 			 "{\"action\": \"accept\", \"protocol\": \"udp\", \"ports\": [53]}");
-	assert_int_equal(nftd_fingerprint(a, fb), 0);
+	assert_int_equal(nft_desc_fingerprint(a, fb), 0);
 	assert_string_equal(fa, fb);
-	assert_int_equal(nftd_fingerprint(b, fb), 0);
+	assert_int_equal(nft_desc_fingerprint(b, fb), 0);
 	assert_string_not_equal(fa, fb);
-	nftd_free(a);
-	nftd_free(b);
+	nft_desc_free(a);
+	nft_desc_free(b);
 }
 
 static void test_rule_labels(void **state)
 {
-	struct nftd *d = compile_with(
-		"\"192.0.2.7\"", NULL,
-		"{\"action\": \"accept\", \"protocol\": \"udp\", \"comment\": \"dns and more\"}");
-	const struct nftd_rule *r = NULL;
+	struct nft_desc *d = compile_with(
+	    "\"192.0.2.7\"", NULL,
+	    "{\"action\": \"accept\", \"protocol\": \"udp\", \"comment\": \"dns and more\"}");
+	const struct nft_desc_rule *r = NULL;
 	size_t i;
 
 	for (i = 0; i < d->n_rules; i++)
@@ -370,17 +430,17 @@ static void test_rule_labels(void **state)
 	assert_non_null(r);
 	assert_string_equal(r->ptr, "/firewall/input/rules/2");
 	assert_string_equal(r->note, "dns and more");
-	assert_int_equal(nftd_label_tag_len("fw-rule input/2 /firewall/input/rules/2 dns and more"),
-			 15);
-	assert_int_equal(nftd_label_tag_len("fw-chain input"), 14);
-	assert_int_equal(nftd_label_tag_len("nothing"), 7);
-	nftd_free(d);
+	assert_int_equal(
+	    nft_desc_label_tag_len("fw-rule input/2 /firewall/input/rules/2 dns and more"), 15);
+	assert_int_equal(nft_desc_label_tag_len("fw-chain input"), 14);
+	assert_int_equal(nft_desc_label_tag_len("nothing"), 7);
+	nft_desc_free(d);
 }
 
 /* Whether element i of s repeats an earlier one (the kernel holds it once). */
-static bool repeated(const struct nftd_set *s, size_t i)
+static bool repeated(const struct nft_desc_set *s, size_t i)
 {
-	size_t j, stride = nftd_set_stride(s);
+	size_t j, stride = nft_desc_set_stride(s);
 
 	for (j = 0; j < i; j++)
 		if (!memcmp(s->bytes + j * stride, s->bytes + i * stride, stride) &&
@@ -390,15 +450,15 @@ static bool repeated(const struct nftd_set *s, size_t i)
 }
 
 /* The kernel's view of a described set: its elements as observe reads them. */
-static void observe_as_is(const struct nftd_set *s, struct nfto_set *ret)
+static void observe_as_is(const struct nft_desc_set *s, struct nft_observed_set *ret)
 {
-	size_t i, stride = nftd_set_stride(s);
+	size_t i, stride = nft_desc_set_stride(s);
 
-	*ret = (struct nfto_set){.key_len = s->key_len, .data_len = s->data_len};
+	*ret = (struct nft_observed_set){.key_len = s->key_len, .data_len = s->data_len};
 	ret->elems = calloc(s->n ? s->n : 1, sizeof(*ret->elems));
 	assert_non_null(ret->elems);
 	for (i = 0; i < s->n; i++) {
-		struct nfto_elem *e = &ret->elems[ret->n];
+		struct nft_observed_elem *e = &ret->elems[ret->n];
 		const uint8_t *p = s->bytes + i * stride;
 
 		if (repeated(s, i))
@@ -407,7 +467,7 @@ static void observe_as_is(const struct nftd_set *s, struct nfto_set *ret)
 
 		memcpy(e->key, p, s->key_len);
 		memcpy(e->key_end, p + s->key_len, s->key_len);
-		e->has_key_end = nftd_set_concat_interval(s);
+		e->has_key_end = nft_desc_set_concat_interval(s);
 		memcpy(e->data, p + 2 * s->key_len, s->data_len);
 		e->has_data = s->data_len > 0;
 		e->flags = s->eflags[i];
@@ -415,7 +475,7 @@ static void observe_as_is(const struct nftd_set *s, struct nfto_set *ret)
 	}
 }
 
-static void observed_free(struct nfto_set *o)
+static void observed_free(struct nft_observed_set *o)
 {
 	size_t i;
 
@@ -426,21 +486,21 @@ static void observed_free(struct nfto_set *o)
 
 static void test_diff(void **state)
 {
-	struct nftd *a = compile("\"192.0.2.7\"");
-	struct nftd *b = compile_with("\"192.0.2.7\"", "6000-6009", NULL);
-	struct nfto_set have;
+	struct nft_desc *a = compile("\"192.0.2.7\"");
+	struct nft_desc *b = compile_with("\"192.0.2.7\"", "6000-6009", NULL);
+	struct nft_observed_set have;
 	struct nftdiff l = {0};
 	size_t i, adds = 0, records = 0;
 
 	/* Same set: nothing to do. */
-	observe_as_is(nftd_set_find(a, "_pf4"), &have);
-	assert_int_equal(nftdiff_set(nftd_set_find(a, "_pf4"), &have, &l), 0);
+	observe_as_is(nft_desc_set_find(a, "_pf4"), &have);
+	assert_int_equal(nft_diff_set(nft_desc_set_find(a, "_pf4"), &have, &l), 0);
 	assert_int_equal(l.n, 0);
 	/* 8000-8009 -> 6000-6009: 20 elements out (first), 20 in, with their values. */
-	assert_int_equal(nftdiff_set(nftd_set_find(b, "_pf4"), &have, &l), 0);
+	assert_int_equal(nft_diff_set(nft_desc_set_find(b, "_pf4"), &have, &l), 0);
 	assert_int_equal(l.n, 40);
 	for (i = 0; i < l.n; i++) {
-		const char *c = l.v[i].comment, *sep = c ? strchr(c, NFTD_RECORD_SEP) : NULL;
+		const char *c = l.v[i].comment, *sep = c ? strchr(c, NFT_DESC_RECORD_SEP) : NULL;
 
 		assert_int_equal(l.v[i].add, i >= 20);
 		adds += l.v[i].add && l.v[i].has_data && c &&
@@ -454,31 +514,31 @@ static void test_diff(void **state)
 	assert_int_equal(records, 1);
 	observed_free(&have);
 	/* The forward's record is its first element's: the catalog does not change. */
-	nftdiff_reset(&l);
-	observe_as_is(nftd_set_find(a, NFTC_CATALOG), &have);
-	assert_int_equal(nftdiff_set(nftd_set_find(b, NFTC_CATALOG), &have, &l), 0);
+	nft_diff_reset(&l);
+	observe_as_is(nft_desc_set_find(a, NFT_COMPILE_CATALOG), &have);
+	assert_int_equal(nft_diff_set(nft_desc_set_find(b, NFT_COMPILE_CATALOG), &have, &l), 0);
 	assert_int_equal(l.n, 0);
 	observed_free(&have);
 	/* An empty kernel set: everything added; the same element twice: once. */
-	nftdiff_reset(&l);
-	assert_int_equal(nftdiff_set(nftd_set_find(a, "_openr4"), NULL, &l), 0);
+	nft_diff_reset(&l);
+	assert_int_equal(nft_diff_set(nft_desc_set_find(a, "_openr4"), NULL, &l), 0);
 	assert_int_equal(l.n, 2); /* tcp and udp, each an interval of ports */
 	assert_true(l.v[0].has_key_end);
-	nftdiff_reset(&l);
+	nft_diff_reset(&l);
 	/* _lan4: mgmt, lan and public twice (two addresses in 203.0.113.0/24) */
-	assert_int_equal(nftd_set_find(a, "_lan4")->n, 4);
-	assert_int_equal(nftdiff_set(nftd_set_find(a, "_lan4"), NULL, &l), 0);
+	assert_int_equal(nft_desc_set_find(a, "_lan4")->n, 4);
+	assert_int_equal(nft_diff_set(nft_desc_set_find(a, "_lan4"), NULL, &l), 0);
 	assert_int_equal(l.n, 3);
-	nftdiff_done(&l);
-	nftd_free(a);
-	nftd_free(b);
+	nft_diff_done(&l);
+	nft_desc_free(a);
+	nft_desc_free(b);
 }
 
 /* A forward inserted before the others: its own elements are added, nothing else changes in
  * any of the table's own named sets (keys by content, not by place). */
 static void test_forward_inserted(void **state)
 {
-	struct nftd *a = compile("\"192.0.2.7\""), *b;
+	struct nft_desc *a = compile("\"192.0.2.7\""), *b;
 	struct nftdiff l = {0};
 	size_t i, j, adds = 0;
 
@@ -488,20 +548,20 @@ static void test_forward_inserted(void **state)
 	    " \"to_ports\": \"8443-8444\"}",
 	    true);
 	for (i = 0; i < b->n_sets; i++) {
-		const struct nftd_set *s = b->sets[i];
-		struct nfto_set have;
+		const struct nft_desc_set *s = b->sets[i];
+		struct nft_observed_set have;
 
 		if (s->flags & NFT_SET_ANONYMOUS || s->plan_elements)
 			continue;
-		observe_as_is(nftd_set_find(a, s->name), &have);
-		nftdiff_reset(&l);
-		assert_int_equal(nftdiff_set(s, &have, &l), 0);
+		observe_as_is(nft_desc_set_find(a, s->name), &have);
+		nft_diff_reset(&l);
+		assert_int_equal(nft_diff_set(s, &have, &l), 0);
 		for (j = 0; j < l.n; j++) {
 			const char *c = l.v[j].comment;
 
 			assert_true(l.v[j].add);
 			assert_non_null(c);
-			assert_int_equal(strcspn(c, (const char[]){NFTD_RECORD_SEP, '\0'}),
+			assert_int_equal(strcspn(c, (const char[]){NFT_DESC_RECORD_SEP, '\0'}),
 					 strlen("nat-rule dnat/public/203.0.113.11/tcp/443"));
 			assert_memory_equal(c, "nat-rule dnat/public/203.0.113.11/tcp/443",
 					    strlen("nat-rule dnat/public/203.0.113.11/tcp/443"));
@@ -512,14 +572,14 @@ static void test_forward_inserted(void **state)
 	/* _pf4 (two ports, the first with the forward's record), _openr4 (the range); nothing in
 	 * the catalog */
 	assert_int_equal(adds, 3);
-	nftdiff_done(&l);
-	nftd_free(a);
-	nftd_free(b);
+	nft_diff_done(&l);
+	nft_desc_free(a);
+	nft_desc_free(b);
 }
 
 /* The base intent with a forward of one port to the same port (_pfr4, _open4) put first or
  * last among the forwards (the base's is a range to other ports: _pf4, _openr4). */
-static struct nftd *compile_forward_at(bool first)
+static struct nft_desc *compile_forward_at(bool first)
 {
 	return compile_with_forward("{\"in\": \"public\", \"destination\": \"203.0.113.11\","
 				    " \"protocol\": \"tcp\", \"ports\": 443, \"to\": \"10.1.1.6\"}",
@@ -531,7 +591,7 @@ static struct nftd *compile_forward_at(bool first)
 static void test_nat_sets_order(void **state)
 {
 	static const char *const names[] = {"_open4", "_openr4", "_pf4", "_pfr4"};
-	struct nftd *a = compile_forward_at(false), *b = compile_forward_at(true);
+	struct nft_desc *a = compile_forward_at(false), *b = compile_forward_at(true);
 	char fa[17], fb[17];
 	size_t i, k;
 
@@ -540,16 +600,17 @@ static void test_nat_sets_order(void **state)
 	for (i = 0; i < a->n_sets; i++)
 		assert_string_equal(a->sets[i]->name, b->sets[i]->name);
 	for (k = 0; k < sizeof(names) / sizeof(*names); k++) {
-		assert_non_null(nftd_set_find(a, names[k]));
-		assert_int_equal(nftd_set_find(a, names[k])->n, nftd_set_find(b, names[k])->n);
+		assert_non_null(nft_desc_set_find(a, names[k]));
+		assert_int_equal(nft_desc_set_find(a, names[k])->n,
+				 nft_desc_set_find(b, names[k])->n);
 	}
-	assert_int_equal(nftd_set_find(a, "_open4")->n, 1); /* tcp 443 */
-	assert_int_equal(nftd_set_find(a, "_openr4")->n, 2); /* 8000-8009, tcp and udp */
-	assert_int_equal(nftd_fingerprint(a, fa), 0);
-	assert_int_equal(nftd_fingerprint(b, fb), 0);
+	assert_int_equal(nft_desc_set_find(a, "_open4")->n, 1);	 /* tcp 443 */
+	assert_int_equal(nft_desc_set_find(a, "_openr4")->n, 2); /* 8000-8009, tcp and udp */
+	assert_int_equal(nft_desc_fingerprint(a, fa), 0);
+	assert_int_equal(nft_desc_fingerprint(b, fb), 0);
 	assert_string_equal(fa, fb);
-	nftd_free(a);
-	nftd_free(b);
+	nft_desc_free(a);
+	nft_desc_free(b);
 }
 
 /* Named hash sets are declared with room for twice the next power of two of their elements:
@@ -557,13 +618,13 @@ static void test_nat_sets_order(void **state)
 static void test_hash_size(void **state)
 {
 	(void)state;
-	assert_int_equal(nftd_hash_size(0), 128);
-	assert_int_equal(nftd_hash_size(64), 128);
-	assert_int_equal(nftd_hash_size(65), 256);
-	assert_int_equal(nftd_hash_size(128), 256);
-	assert_int_equal(nftd_hash_size(1000), 2048);
-	assert_int_equal(nftd_hash_size(12012), 32768);
-	assert_int_equal(nftd_hash_size((size_t)UINT32_MAX), UINT32_MAX);
+	assert_int_equal(nft_desc_hash_size(0), 128);
+	assert_int_equal(nft_desc_hash_size(64), 128);
+	assert_int_equal(nft_desc_hash_size(65), 256);
+	assert_int_equal(nft_desc_hash_size(128), 256);
+	assert_int_equal(nft_desc_hash_size(1000), 2048);
+	assert_int_equal(nft_desc_hash_size(12012), 32768);
+	assert_int_equal(nft_desc_hash_size((size_t)UINT32_MAX), UINT32_MAX);
 }
 
 /* The first element of a forward and of a one-to-one entry carries the object's catalog
@@ -578,8 +639,8 @@ static void test_nat_records_carried(void **state)
 	    " \"private\": \"fd00:2::aaaa:bbbb:cccc:dddd\"}]}}";
 	static const char addrs[] = ", \"203.0.113.12/24\", \"fd00:1::aaaa:bbbb:cccc:dddd/64\"";
 	_cleanup_free_ char *doc = NULL, *with = NULL, *more = NULL;
-	const struct nftd_set *pf, *od4, *od6, *cat;
-	struct nftd *d;
+	const struct nft_desc_set *pf, *od4, *od6, *cat;
+	struct nft_desc *d;
 	size_t i, carried = 0;
 	char *p;
 
@@ -594,20 +655,20 @@ static void test_nat_records_carried(void **state)
 	p += strlen("\"fd00:1::1/64\"");
 	assert_true(asprintf(&more, "%.*s%s%s", (int)(p - with), with, addrs, p) > 0);
 	d = compile_doc(more);
-	pf = nftd_set_find(d, "_pf4");
-	od4 = nftd_set_find(d, "_o2od4");
-	od6 = nftd_set_find(d, "_o2od6");
-	cat = nftd_set_find(d, NFTC_CATALOG);
+	pf = nft_desc_set_find(d, "_pf4");
+	od4 = nft_desc_set_find(d, "_o2od4");
+	od6 = nft_desc_set_find(d, "_o2od6");
+	cat = nft_desc_set_find(d, NFT_COMPILE_CATALOG);
 	assert_non_null(pf);
 	assert_non_null(od4);
 	assert_non_null(od6);
 	assert_non_null(cat);
 	for (i = 0; i < pf->n; i++)
-		carried += strchr(pf->comments[i], NFTD_RECORD_SEP) != NULL;
+		carried += strchr(pf->comments[i], NFT_DESC_RECORD_SEP) != NULL;
 	assert_int_equal(carried, 1); /* the forward's first element only */
-	assert_non_null(strchr(pf->comments[0], NFTD_RECORD_SEP));
+	assert_non_null(strchr(pf->comments[0], NFT_DESC_RECORD_SEP));
 	assert_non_null(strstr(od4->comments[0], "\x1enat-rule 23:one-to-one/203.0.113.12"));
-	assert_null(strchr(od6->comments[0], NFTD_RECORD_SEP));
+	assert_null(strchr(od6->comments[0], NFT_DESC_RECORD_SEP));
 	carried = 0;
 	for (i = 0; i < cat->n; i++) {
 		assert_null(strstr(cat->comments[i], "one-to-one/203.0.113.12"));
@@ -616,7 +677,7 @@ static void test_nat_records_carried(void **state)
 		    strstr(cat->comments[i], ":one-to-one/fd00:1::aaaa:bbbb:cccc:dddd") != NULL;
 	}
 	assert_int_equal(carried, 1); /* the IPv6 entry's record, in the catalog */
-	nftd_free(d);
+	nft_desc_free(d);
 }
 
 /* ---- access lists as verdict maps ---- */
@@ -637,7 +698,8 @@ static void test_nat_records_carried(void **state)
 	"{\"action\": \"accept\", \"in\": \"public\", \"source\": [\"10.2.0.0/16\"],"            \
 	" \"protocol\": \"tcp\", \"ports\": [80]}"
 
-static const struct nftd_rule *rule_tagged(const struct nftd *d, const char *tag, size_t *at)
+static const struct nft_desc_rule *rule_tagged(const struct nft_desc *d, const char *tag,
+					       size_t *at)
 {
 	size_t i;
 
@@ -655,7 +717,7 @@ static const struct nftd_rule *rule_tagged(const struct nftd *d, const char *tag
 static void assert_record(const char *comment, const char *label, const char *key,
 			  const char *source)
 {
-	const char *sep = strchr(comment, NFTD_RECORD_SEP), *p;
+	const char *sep = strchr(comment, NFT_DESC_RECORD_SEP), *p;
 	_cleanup_free_ char *kind = NULL, *k = NULL, *attrs = NULL;
 
 	assert_int_equal(sep ? (size_t)(sep - comment) : strlen(comment), strlen(label));
@@ -666,7 +728,7 @@ static void assert_record(const char *comment, const char *label, const char *ke
 	}
 	assert_non_null(sep);
 	p = sep + 1;
-	assert_int_equal(nftc_record_next(&p, &kind, &k, &attrs), 0);
+	assert_int_equal(nft_compile_record_next(&p, &kind, &k, &attrs), 0);
 	assert_string_equal(kind, "fw-rule");
 	assert_string_equal(k, key);
 	assert_non_null(strstr(attrs, source));
@@ -680,9 +742,9 @@ static void assert_label(const char *comment, const char *label, const char *key
 }
 
 /* Whether the firewall's catalog has text (within one of its elements). */
-static bool catalog_has(const struct nftd *d, const char *text)
+static bool catalog_has(const struct nft_desc *d, const char *text)
 {
-	const struct nftd_set *s = nftd_set_find(d, NFTC_CATALOG_FW);
+	const struct nft_desc_set *s = nft_desc_set_find(d, NFT_COMPILE_CATALOG_FW);
 	size_t i;
 
 	for (i = 0; s && i < s->n; i++)
@@ -697,14 +759,14 @@ static bool catalog_has(const struct nftd *d, const char *text)
  * a run. A changed action changes an element only. */
 static void test_acl_maps(void **state)
 {
-	struct nftd *d = compile_with("\"192.0.2.7\"", NULL, ACL_RULES("accept"));
-	struct nftd *drop = compile_with("\"192.0.2.7\"", NULL, ACL_RULES("drop"));
-	const struct nftd_set *s;
+	struct nft_desc *d = compile_with("\"192.0.2.7\"", NULL, ACL_RULES("accept"));
+	struct nft_desc *drop = compile_with("\"192.0.2.7\"", NULL, ACL_RULES("drop"));
+	const struct nft_desc_set *s;
 	char fp[17], fp_drop[17];
 	int32_t code;
 	size_t i, n, at6 = 0;
 
-	s = nftd_set_find(d, "_aclinput_0");
+	s = nft_desc_set_find(d, "_aclinput_0");
 	assert_non_null(s);
 	assert_true(s->counters);
 	assert_int_equal(s->data_type, NFT_DATA_VERDICT);
@@ -717,17 +779,17 @@ static void test_acl_maps(void **state)
 	assert_label(s->comments[2], "fw-rule input/3 /firewall/input/rules/3", NULL);
 	assert_string_equal(s->eptrs[1], "/firewall/input/rules/3");
 	assert_int_equal(s->key_len, 8); /* saddr . dport: interfaces and protocol matched before */
-	s = nftd_set_find(d, "_aclinput_1");
+	s = nft_desc_set_find(d, "_aclinput_1");
 	assert_non_null(s);
 	assert_int_equal(s->n, 1);
 	assert_label(s->comments[0], "fw-rule input/4 /firewall/input/rules/4", "input/4");
-	s = nftd_set_find(d, "_aclinput_2");
+	s = nft_desc_set_find(d, "_aclinput_2");
 	assert_non_null(s);
 	assert_int_equal(s->n, 1);
 	memcpy(&code, s->bytes + 2 * s->key_len, sizeof(code));
 	assert_int_equal(code, NFT_GOTO);
 	assert_string_equal((const char *)s->bytes + 2 * s->key_len + 4, "_reject_tcp");
-	assert_null(nftd_set_find(d, "_aclinput_3"));
+	assert_null(nft_desc_set_find(d, "_aclinput_3"));
 	for (i = 2; i <= 8; i++) {
 		char tag[32], rec[32];
 
@@ -754,14 +816,14 @@ static void test_acl_maps(void **state)
 	assert_int_equal(rules_in(d, "_reject_tcp"), 1);
 	assert_int_equal(rules_in(d, "_reject"), 1);
 	/* rule 3 accept -> drop: the same structure, other elements */
-	assert_int_equal(nftd_fingerprint(d, fp), 0);
-	assert_int_equal(nftd_fingerprint(drop, fp_drop), 0);
+	assert_int_equal(nft_desc_fingerprint(d, fp), 0);
+	assert_int_equal(nft_desc_fingerprint(drop, fp_drop), 0);
 	assert_string_equal(fp, fp_drop);
-	s = nftd_set_find(drop, "_aclinput_0");
-	memcpy(&code, s->bytes + nftd_set_stride(s) + 2 * s->key_len, sizeof(code));
+	s = nft_desc_set_find(drop, "_aclinput_0");
+	memcpy(&code, s->bytes + nft_desc_set_stride(s) + 2 * s->key_len, sizeof(code));
 	assert_int_equal(code, NF_DROP);
-	nftd_free(d);
-	nftd_free(drop);
+	nft_desc_free(d);
+	nft_desc_free(drop);
 }
 
 /* A forward chain of 5,000 rules, every other one in by lan (two maps), every third with two
@@ -778,7 +840,7 @@ static void test_acl_long_run(void **state)
 	struct errlist errs = {0};
 	_cleanup_free_ char *doc = NULL;
 	struct intent *in = NULL;
-	struct nftd *d = NULL;
+	struct nft_desc *d = NULL;
 	size_t i, r;
 	int m;
 
@@ -808,13 +870,13 @@ static void test_acl_long_run(void **state)
 	if (intent_load(doc, strlen(doc), &in, &errs) < 0)
 		errlist_print(&errs, stderr);
 	assert_int_equal(errs.n, 0);
-	assert_int_equal(nftc_compile(in, &d, &objs), 0);
+	assert_int_equal(nft_compile_compile(in, NULL, &d, &objs), 0);
 	for (m = 0; m < 2; m++) {
 		char name[32], addr[64];
-		const struct nftd_set *s;
+		const struct nft_desc_set *s;
 
 		snprintf(name, sizeof(name), "_aclforward_%d", m);
-		s = nftd_set_find(d, name);
+		s = nft_desc_set_find(d, name);
 		assert_non_null(s);
 		/* rules m, m + 2, ...: one element each, two for every third rule */
 		for (i = 0, r = (size_t)m; r < N - 1; r += 2) {
@@ -832,7 +894,7 @@ static void test_acl_long_run(void **state)
 		}
 		assert_int_equal(i, s->n);
 	}
-	assert_null(nftd_set_find(d, "_aclforward_2"));
+	assert_null(nft_desc_set_find(d, "_aclforward_2"));
 	assert_non_null(rule_tagged(d, "fw-rule forward/4999", &i));
 	assert_true(i + 1 == d->n_rules || strcmp(d->rules[i + 1]->chain, "forward"));
 	for (i = 0; i < N; i++) {
@@ -851,7 +913,7 @@ static void test_acl_long_run(void **state)
 		assert_int_equal(catalog_has(d, rec), i == N - 1);
 	}
 	objset_done(&objs);
-	nftd_free(d);
+	nft_desc_free(d);
 	intent_free(in);
 	errlist_done(&errs);
 	strbuf_done(&rules);
@@ -952,7 +1014,7 @@ static void rand_rule_json(const struct rand_rule *r, struct strbuf *b)
 }
 
 /* Where rule i of the input chain is looked at: its first kernel rule, or its map's rule. */
-static size_t rand_position(const struct nftd *d, size_t i)
+static size_t rand_position(const struct nft_desc *d, size_t i)
 {
 	char tag[32], ptr[48];
 	size_t k, j, at = SIZE_MAX;
@@ -962,9 +1024,9 @@ static size_t rand_position(const struct nftd *d, size_t i)
 	if (rule_tagged(d, tag, &at))
 		return at;
 	for (k = 0; k < d->n_sets; k++) {
-		const struct nftd_set *s = d->sets[k];
+		const struct nft_desc_set *s = d->sets[k];
 
-		if (strncmp(s->name, NFTD_ACL_PREFIX, strlen(NFTD_ACL_PREFIX)))
+		if (strncmp(s->name, NFT_DESC_ACL_PREFIX, strlen(NFT_DESC_ACL_PREFIX)))
 			continue;
 		for (j = 0; j < s->n; j++)
 			if (!strcmp(s->eptrs[j], ptr))
@@ -987,7 +1049,7 @@ static void test_acl_first_match(void **state)
 		struct rand_rule r[24];
 		struct strbuf more = {0};
 		size_t n = 4 + rand_r(&seed) % 20, i, j;
-		struct nftd *d;
+		struct nft_desc *d;
 
 		/* Most rules of a round share its shape (which fields they have), so that runs
 		 * form; the rest are drawn freely. */
@@ -1026,7 +1088,8 @@ static void test_acl_first_match(void **state)
 		assert_false(more.oom);
 		d = compile_with("\"192.0.2.7\"", NULL, strbuf_str(&more));
 		for (i = 0; i < d->n_sets; i++)
-			maps += !strncmp(d->sets[i]->name, NFTD_ACL_PREFIX, strlen(NFTD_ACL_PREFIX));
+			maps += !strncmp(d->sets[i]->name, NFT_DESC_ACL_PREFIX,
+					 strlen(NFT_DESC_ACL_PREFIX));
 		/* the base's input rules 0 and 1 come first; the random ones are 2.. */
 		for (i = 0; i < n; i++)
 			for (j = i + 1; j < n; j++)
@@ -1035,7 +1098,7 @@ static void test_acl_first_match(void **state)
 					fail_msg("round %u: rules %zu and %zu overlap, but %zu is not "
 						 "looked at first:\n%s",
 						 round, i + 2, j + 2, i + 2, strbuf_str(&more));
-		nftd_free(d);
+		nft_desc_free(d);
 		strbuf_done(&more);
 	}
 	assert_true(maps > 50); /* the maps were tried, not only rules */
@@ -1047,8 +1110,8 @@ static void test_acl_first_match(void **state)
 static void test_acl_one_source(void **state)
 {
 	struct strbuf more = {0};
-	const struct nftd_set *s;
-	struct nftd *d;
+	const struct nft_desc_set *s;
+	struct nft_desc *d;
 	size_t i;
 
 	for (i = 0; i < 3000; i++)
@@ -1058,15 +1121,15 @@ static void test_acl_one_source(void **state)
 			      i ? ", " : "", i == 1500 ? (size_t)1 : 1 + i);
 	assert_false(more.oom);
 	d = compile_with("\"192.0.2.7\"", NULL, strbuf_str(&more));
-	s = nftd_set_find(d, "_aclinput_0");
+	s = nft_desc_set_find(d, "_aclinput_0");
 	assert_non_null(s);
 	assert_int_equal(s->n, 1500);
-	s = nftd_set_find(d, "_aclinput_1");
+	s = nft_desc_set_find(d, "_aclinput_1");
 	assert_non_null(s);
 	assert_int_equal(s->n, 1500);
 	assert_string_equal(s->eptrs[0], "/firewall/input/rules/1502");
-	assert_null(nftd_set_find(d, "_aclinput_2"));
-	nftd_free(d);
+	assert_null(nft_desc_set_find(d, "_aclinput_2"));
+	nft_desc_free(d);
 	strbuf_done(&more);
 }
 
@@ -1091,21 +1154,21 @@ static void test_acl_exact_maps(void **state)
 	    "{\"action\": \"accept\", \"in\": \"lan\", \"source\": [\"10.3.0.3\"]},"
 	    "{\"action\": \"accept\", \"in\": \"lan\", \"source\": [\"10.3.0.4\"]}";
 	static const char *const exact[] = {"input/2", "input/3", "input/3", "input/6"};
-	struct nftd *d = compile_with("\"192.0.2.7\"", NULL, more);
-	const struct nftd_set *s;
+	struct nft_desc *d = compile_with("\"192.0.2.7\"", NULL, more);
+	const struct nft_desc_set *s;
 	size_t i, j, lookups = 0, at[3] = {0};
 
 	(void)state;
-	s = nftd_set_find(d, "_aclinput_0");
+	s = nft_desc_set_find(d, "_aclinput_0");
 	assert_non_null(s);
 	assert_int_equal(s->flags, NFT_SET_MAP);
 	assert_int_equal(s->n_fields, 0);
-	assert_false(nftd_set_concat_interval(s));
+	assert_false(nft_desc_set_concat_interval(s));
 	assert_true(s->counters);
 	assert_int_equal(s->n, 4);
 	for (i = 0; i < s->n; i++) {
 		char label[64];
-		const uint8_t *key_end = s->bytes + i * nftd_set_stride(s) + s->key_len;
+		const uint8_t *key_end = s->bytes + i * nft_desc_set_stride(s) + s->key_len;
 
 		snprintf(label, sizeof(label), "fw-rule %s /firewall/input/rules/%s", exact[i],
 			 exact[i] + strlen("input/"));
@@ -1114,20 +1177,20 @@ static void test_acl_exact_maps(void **state)
 		for (j = 0; j < s->key_len; j++)
 			assert_int_equal(key_end[j], 0);
 	}
-	s = nftd_set_find(d, "_aclinput_1");
+	s = nft_desc_set_find(d, "_aclinput_1");
 	assert_non_null(s);
 	assert_int_equal(s->flags, NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT);
-	assert_true(nftd_set_concat_interval(s));
+	assert_true(nft_desc_set_concat_interval(s));
 	assert_int_equal(s->n, 2);
 	assert_record(s->comments[0], "fw-rule input/4 /firewall/input/rules/4", "input/4",
 		      "ip saddr 10.0.1.0/24");
 	assert_record(s->comments[1], "fw-rule input/5 /firewall/input/rules/5", "input/5",
 		      "ip saddr 10.0.0.3");
-	s = nftd_set_find(d, "_aclinput_2"); /* saddr . l4proto, the protocol 0-255 */
+	s = nft_desc_set_find(d, "_aclinput_2"); /* saddr . l4proto, the protocol 0-255 */
 	assert_non_null(s);
-	assert_true(nftd_set_concat_interval(s));
+	assert_true(nft_desc_set_concat_interval(s));
 	assert_int_equal(s->n, 4);
-	assert_null(nftd_set_find(d, "_aclinput_3"));
+	assert_null(nft_desc_set_find(d, "_aclinput_3"));
 	/* one rule per map, the hash map's first (the run's elements are disjoint: any order
 	 * would do; a hash lookup costs less) */
 	for (i = 0; i < 3; i++) {
@@ -1142,7 +1205,7 @@ static void test_acl_exact_maps(void **state)
 			}
 	}
 	assert_int_equal(lookups, 3);
-	nftd_free(d);
+	nft_desc_free(d);
 }
 
 /* The router's own services: IKE and ESP to the tunnels' local addresses, WireGuard's port,
@@ -1169,36 +1232,36 @@ static void test_admit(void **state)
 		"  \"public\": {\"interface\": \"public\", \"vrid\": 2,"
 		"   \"virtual_addresses\": [\"203.0.113.20/24\"], \"unicast_peers\": [\"203.0.113.3\"]}},"
 		" \"sync\": {\"interface\": \"sync\", \"peer\": \"169.254.0.2\"}}}";
-	struct nftd *d = compile_doc(doc), *none = compile("\"192.0.2.7\"");
-	const struct nftd_set *s;
+	struct nft_desc *d = compile_doc(doc), *none = compile("\"192.0.2.7\"");
+	const struct nft_desc_set *s;
 	uint8_t port[2];
 
-	s = nftd_set_find(d, "_ike4");
+	s = nft_desc_set_find(d, "_ike4");
 	assert_non_null(s);
 	assert_int_equal(s->n, 1);
 	assert_memory_equal(s->bytes, ((uint8_t[]){203, 0, 113, 1}), 4);
 	assert_string_equal(s->eptrs[0], "/vpn/ipsec/a");
-	assert_int_equal(nftd_set_find(d, "_ike6")->n, 1);
-	s = nftd_set_find(d, "_wg");
+	assert_int_equal(nft_desc_set_find(d, "_ike6")->n, 1);
+	s = nft_desc_set_find(d, "_wg");
 	assert_non_null(s);
 	assert_int_equal(s->n, 1);
-	nfte_port(51820, port);
+	nft_expr_port(51820, port);
 	assert_memory_equal(s->bytes, port, 2);
 	/* 6 always-on (no management interface); IKE and ESP per family (4), WireGuard,
 	 * VRRP multicast (lan) and unicast (public), sync: 14, the same in output but ssh */
 	assert_int_equal(rules_in(d, "input"), 6 + 4 + 1 + 2 + 1);
 	assert_int_equal(rules_in(d, "output"), 6 + 4 + 1 + 2 + 1);
 	/* Without tunnels or VRRP: no such set, no such rule. */
-	assert_null(nftd_set_find(none, "_ike4"));
-	assert_null(nftd_set_find(none, "_wg"));
+	assert_null(nft_desc_set_find(none, "_ike4"));
+	assert_null(nft_desc_set_find(none, "_wg"));
 	assert_int_equal(rules_in(none, "output"), 6);
-	nftd_free(d);
-	nftd_free(none);
+	nft_desc_free(d);
+	nft_desc_free(none);
 }
 
 /* An element through libnftnl's objects, as nft-desc.c wrote them before it wrote the
  * attributes itself: the oracle of test_elems_as_libnftnl. */
-static void libnftnl_elem(struct nftnl_set *n, const struct nftd_set *s, const uint8_t *key,
+static void libnftnl_elem(struct nftnl_set *n, const struct nft_desc_set *s, const uint8_t *key,
 			  const uint8_t *key_end, const uint8_t *data, uint32_t flags,
 			  const char *comment)
 {
@@ -1222,15 +1285,15 @@ static void libnftnl_elem(struct nftnl_set *n, const struct nftd_set *s, const u
 	if (flags)
 		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, flags);
 	if (comment) {
-		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFTD_USERDATA_MAX);
-		const char *sep = strchr(comment, NFTD_RECORD_SEP);
+		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_DESC_USERDATA_MAX);
+		const char *sep = strchr(comment, NFT_DESC_RECORD_SEP);
 		_cleanup_free_ char *label =
 		    strndup(comment, sep ? (size_t)(sep - comment) : strlen(comment));
 
 		assert_non_null(u);
 		assert_true(nftnl_udata_put_strz(u, NFTNL_UDATA_SET_ELEM_COMMENT, label));
 		if (sep)
-			assert_true(nftnl_udata_put_strz(u, NFTD_UDATA_RECORD, sep + 1));
+			assert_true(nftnl_udata_put_strz(u, NFT_DESC_UDATA_RECORD, sep + 1));
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(u),
 				   nftnl_udata_buf_len(u));
 		nftnl_udata_buf_free(u);
@@ -1253,12 +1316,12 @@ static void assert_as_libnftnl(const struct nlmsghdr *nlh, struct nftnl_set *n)
 	nftnl_set_free(n);
 }
 
-static struct nftnl_set *libnftnl_set(const struct nftd_set *s, bool by_id)
+static struct nftnl_set *libnftnl_set(const struct nft_desc_set *s, bool by_id)
 {
 	struct nftnl_set *n = nftnl_set_alloc();
 
 	assert_non_null(n);
-	nftnl_set_set_str(n, NFTNL_SET_TABLE, NFTD_TABLE);
+	nftnl_set_set_str(n, NFTNL_SET_TABLE, NFT_DESC_TABLE);
 	nftnl_set_set_str(n, NFTNL_SET_NAME, s->name);
 	nftnl_set_set_u32(n, NFTNL_SET_FAMILY, NFPROTO_INET);
 	if (by_id)
@@ -1268,7 +1331,7 @@ static struct nftnl_set *libnftnl_set(const struct nftd_set *s, bool by_id)
 
 /* The element messages of a whole batch of d, each against libnftnl's of the same elements:
  * how many there were. */
-static size_t assert_elems_as_libnftnl(const struct nftd *d, const struct nftd_batch *b)
+static size_t assert_elems_as_libnftnl(const struct nft_desc *d, const struct nft_desc_batch *b)
 {
 	size_t off, n_msgs = 0, *done = calloc(d->n_sets, sizeof(*done));
 
@@ -1303,11 +1366,12 @@ static size_t assert_elems_as_libnftnl(const struct nftd *d, const struct nftd_b
 		assert_true(i < d->n_sets);
 		n = libnftnl_set(d->sets[i], true);
 		for (k = done[i]; k < done[i] + count; k++) {
-			const struct nftd_set *s = d->sets[i];
-			const uint8_t *p = s->bytes + k * nftd_set_stride(s);
+			const struct nft_desc_set *s = d->sets[i];
+			const uint8_t *p = s->bytes + k * nft_desc_set_stride(s);
 
 			assert_true(k < s->n);
-			libnftnl_elem(n, s, p, nftd_set_concat_interval(s) ? p + s->key_len : NULL,
+			libnftnl_elem(n, s, p,
+				      nft_desc_set_concat_interval(s) ? p + s->key_len : NULL,
 				      p + 2 * s->key_len, s->eflags[k], s->comments[k]);
 		}
 		done[i] += count;
@@ -1322,19 +1386,19 @@ static size_t assert_elems_as_libnftnl(const struct nftd *d, const struct nftd_b
  * data, labels with and without records, additions and removals), written as libnftnl would. */
 static void test_elems_as_libnftnl(void **state)
 {
-	struct nftd *d =
+	struct nft_desc *d =
 	    compile_with("\"192.0.2.7\", \"198.51.100.0/24\"", NULL, ACL_RULES("reject"));
-	struct nftd_elem_change ch[3] = {0};
-	const struct nftd_set *acl = nftd_set_find(d, "_aclinput_0");
-	struct nftd_batch b;
+	struct nft_desc_elem_change ch[3] = {0};
+	const struct nft_desc_set *acl = nft_desc_set_find(d, "_aclinput_0");
+	struct nft_desc_batch b;
 	size_t off, i;
 
 	(void)state;
 	assert_non_null(acl);
-	assert_int_equal(nftd_batch_full(d, NULL, 100, 7, &b), 0);
+	assert_int_equal(nft_desc_batch_full(d, NULL, 100, 7, &b), 0);
 	assert_true(assert_elems_as_libnftnl(d, &b) >= 4);
-	nftd_batch_done(&b);
-	ch[0].set = ch[1].set = nftd_set_find(d, "blocked");
+	nft_desc_batch_done(&b);
+	ch[0].set = ch[1].set = nft_desc_set_find(d, "blocked");
 	ch[0].add = true;
 	ch[0].comment = "fw-element blocked 192.0.2.9";
 	ch[1].flags = NFT_SET_ELEM_INTERVAL_END;
@@ -1344,7 +1408,7 @@ static void test_elems_as_libnftnl(void **state)
 	memcpy(ch[2].key_end, acl->bytes + acl->key_len, acl->key_len);
 	memcpy(ch[2].data, acl->bytes + 2 * acl->key_len, acl->data_len);
 	ch[2].comment = acl->comments[0];
-	assert_int_equal(nftd_batch_elems(ch, 3, 500, 0, &b), 0);
+	assert_int_equal(nft_desc_batch_elems(ch, 3, 500, 0, &b), 0);
 	for (off = 0, i = 0; off < b.len;) {
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)(b.buf + off);
 		uint16_t type = NFNL_MSG_TYPE(nlh->nlmsg_type);
@@ -1362,8 +1426,8 @@ static void test_elems_as_libnftnl(void **state)
 		i++;
 	}
 	assert_int_equal(i, 3);
-	nftd_batch_done(&b);
-	nftd_free(d);
+	nft_desc_batch_done(&b);
+	nft_desc_free(d);
 }
 
 /* ---- expressions as libnftnl writes them ---- */
@@ -1389,7 +1453,7 @@ static struct nftnl_expr *lexpr(const char *name)
 
 /* r's expressions are byte for byte the content of the NFTA_RULE_EXPRESSIONS that libnftnl
  * writes for lr (freed); r is emptied for the next case. */
-static void assert_exprs_as_libnftnl(struct nftd_rule *r, struct nftnl_rule *lr)
+static void assert_exprs_as_libnftnl(struct nft_desc_rule *r, struct nftnl_rule *lr)
 {
 	_cleanup_free_ char *buf = calloc(1, 1 << 16);
 	const struct nlattr *a, *exprs = NULL;
@@ -1416,47 +1480,47 @@ static void test_exprs_as_libnftnl(void **state)
 {
 	static const uint8_t addr[4] = {192, 0, 2, 7}, mask[4] = {255, 255, 255, 0};
 	static const uint8_t port[2] = {0, 22};
-	struct nftd *d = nftd_new();
-	struct nftd_set *set, *map, *vmap;
-	struct nftd_rule *r;
+	struct nft_desc *d = nft_desc_new();
+	struct nft_desc_set *set, *map, *vmap;
+	struct nft_desc_rule *r;
 	struct nftnl_expr *e;
 	uint8_t ifname[IFNAMSIZ] = "web";
 
 	(void)state;
 	assert_non_null(d);
-	set = nftd_set(d, "blocked", NFT_SET_INTERVAL, NFTD_TYPE_IPADDR, 4, 0, 0, NULL, 0, NULL,
-		       NULL);
-	map = nftd_set(d, "_pf4", NFT_SET_MAP, NFTD_TYPE_IPADDR, 4, NFTD_TYPE_IPADDR, 4, NULL, 0,
-		       NULL, NULL);
-	vmap = nftd_set(d, "_aclinput_0", NFT_SET_MAP, NFTD_TYPE_IPADDR, 4, NFT_DATA_VERDICT,
-			NFTD_VERDICT_LEN, NULL, 0, NULL, NULL);
-	r = nftd_rule(d, "input", NULL, NULL);
+	set = nft_desc_set(d, "blocked", NFT_SET_INTERVAL, NFT_DESC_TYPE_IPADDR, 4, 0, 0, NULL, 0,
+			   NULL, NULL);
+	map = nft_desc_set(d, "_pf4", NFT_SET_MAP, NFT_DESC_TYPE_IPADDR, 4, NFT_DESC_TYPE_IPADDR, 4,
+			   NULL, 0, NULL, NULL);
+	vmap = nft_desc_set(d, "_aclinput_0", NFT_SET_MAP, NFT_DESC_TYPE_IPADDR, 4,
+			    NFT_DATA_VERDICT, NFT_DESC_VERDICT_LEN, NULL, 0, NULL, NULL);
+	r = nft_desc_rule(d, "input", NULL, NULL);
 	assert_non_null(set);
 	assert_non_null(map);
 	assert_non_null(vmap);
 	assert_non_null(r);
 
-	nftd_meta(r, NFT_META_IIFNAME, NFT_REG32_01);
+	nft_desc_meta(r, NFT_META_IIFNAME, NFT_REG32_01);
 	e = lexpr("meta");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_IIFNAME);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG32_01);
 	assert_exprs_as_libnftnl(r, lrule(e));
 
-	nftd_cmp(r, NFT_CMP_EQ, NFT_REG32_01, ifname, IFNAMSIZ);
+	nft_desc_cmp(r, NFT_CMP_EQ, NFT_REG32_01, ifname, IFNAMSIZ);
 	e = lexpr("cmp");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG32_01);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
 	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, ifname, IFNAMSIZ);
 	assert_exprs_as_libnftnl(r, lrule(e));
 
-	nftd_cmp(r, NFT_CMP_NEQ, NFT_REG32_00, port, sizeof(port));
+	nft_desc_cmp(r, NFT_CMP_NEQ, NFT_REG32_00, port, sizeof(port));
 	e = lexpr("cmp");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG32_00);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_NEQ);
 	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, port, sizeof(port));
 	assert_exprs_as_libnftnl(r, lrule(e));
 
-	nftd_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_00);
+	nft_desc_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_00);
 	e = lexpr("payload");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG32_00);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
@@ -1464,7 +1528,7 @@ static void test_exprs_as_libnftnl(void **state)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 4);
 	assert_exprs_as_libnftnl(r, lrule(e));
 
-	nftd_bitwise(r, NFT_REG32_00, sizeof(mask), mask);
+	nft_desc_bitwise(r, NFT_REG32_00, sizeof(mask), mask);
 	e = lexpr("bitwise");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG32_00);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG32_00);
@@ -1474,12 +1538,12 @@ static void test_exprs_as_libnftnl(void **state)
 	assert_exprs_as_libnftnl(r, lrule(e));
 
 	/* ct: a key without a direction, and one with */
-	nftd_ct(r, NFT_CT_STATE, -1, NFT_REG32_00);
+	nft_desc_ct(r, NFT_CT_STATE, -1, NFT_REG32_00);
 	e = lexpr("ct");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG32_00);
 	assert_exprs_as_libnftnl(r, lrule(e));
-	nftd_ct(r, NFT_CT_PROTO_DST, IP_CT_DIR_ORIGINAL, NFT_REG32_02);
+	nft_desc_ct(r, NFT_CT_PROTO_DST, IP_CT_DIR_ORIGINAL, NFT_REG32_02);
 	e = lexpr("ct");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_PROTO_DST);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG32_02);
@@ -1487,27 +1551,27 @@ static void test_exprs_as_libnftnl(void **state)
 	assert_exprs_as_libnftnl(r, lrule(e));
 
 	/* lookup: in a set, not in it, a map's data into a register, a verdict map */
-	nftd_lookup(r, set, NFT_REG32_00, 0, false);
+	nft_desc_lookup(r, set, NFT_REG32_00, 0, false);
 	e = lexpr("lookup");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, "blocked");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set->id);
 	assert_exprs_as_libnftnl(r, lrule(e));
-	nftd_lookup(r, set, NFT_REG32_00, 0, true);
+	nft_desc_lookup(r, set, NFT_REG32_00, 0, true);
 	e = lexpr("lookup");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, "blocked");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set->id);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
 	assert_exprs_as_libnftnl(r, lrule(e));
-	nftd_lookup(r, map, NFT_REG32_00, NFT_REG32_01, false);
+	nft_desc_lookup(r, map, NFT_REG32_00, NFT_REG32_01, false);
 	e = lexpr("lookup");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG32_01);
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, "_pf4");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, map->id);
 	assert_exprs_as_libnftnl(r, lrule(e));
-	nftd_vmap(r, vmap, NFT_REG32_00);
+	nft_desc_vmap(r, vmap, NFT_REG32_00);
 	e = lexpr("lookup");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
@@ -1515,10 +1579,10 @@ static void test_exprs_as_libnftnl(void **state)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, vmap->id);
 	assert_exprs_as_libnftnl(r, lrule(e));
 
-	nftd_counter(r);
+	nft_desc_counter(r);
 	assert_exprs_as_libnftnl(r, lrule(lexpr("counter")));
 
-	nftd_limit(r, 10, 5);
+	nft_desc_limit(r, 10, 5);
 	e = lexpr("limit");
 	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, 10);
 	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
@@ -1527,59 +1591,59 @@ static void test_exprs_as_libnftnl(void **state)
 	assert_exprs_as_libnftnl(r, lrule(e));
 
 	/* log: with a prefix, and without */
-	nftd_log(r, "input-drop: ");
+	nft_desc_log(r, "input-drop: ");
 	e = lexpr("log");
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, "input-drop: ");
 	assert_exprs_as_libnftnl(r, lrule(e));
-	nftd_log(r, NULL);
+	nft_desc_log(r, NULL);
 	assert_exprs_as_libnftnl(r, lrule(lexpr("log")));
 
 	/* immediate: a verdict, and data into a register */
-	nftd_verdict(r, NF_ACCEPT);
+	nft_desc_verdict(r, NF_ACCEPT);
 	e = lexpr("immediate");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
 	assert_exprs_as_libnftnl(r, lrule(e));
-	nftd_verdict(r, NF_DROP);
+	nft_desc_verdict(r, NF_DROP);
 	e = lexpr("immediate");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_DROP);
 	assert_exprs_as_libnftnl(r, lrule(e));
-	nftd_immediate(r, NFT_REG32_01, addr, sizeof(addr));
+	nft_desc_immediate(r, NFT_REG32_01, addr, sizeof(addr));
 	e = lexpr("immediate");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG32_01);
 	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, addr, sizeof(addr));
 	assert_exprs_as_libnftnl(r, lrule(e));
 
-	nftd_reject(r, NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
+	nft_desc_reject(r, NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
 	e = lexpr("reject");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMPX_UNREACH);
 	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
 	assert_exprs_as_libnftnl(r, lrule(e));
 
 	/* nat: addresses and ports, addresses only */
-	nftd_nat(r, NFT_NAT_DNAT, NFPROTO_IPV4, NFT_REG32_00, NFT_REG32_01);
+	nft_desc_nat(r, NFT_NAT_DNAT, NFPROTO_IPV4, NFT_REG32_00, NFT_REG32_01);
 	e = lexpr("nat");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG32_00);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG32_01);
 	assert_exprs_as_libnftnl(r, lrule(e));
-	nftd_nat(r, NFT_NAT_SNAT, NFPROTO_IPV6, NFT_REG32_00, 0);
+	nft_desc_nat(r, NFT_NAT_SNAT, NFPROTO_IPV6, NFT_REG32_00, 0);
 	e = lexpr("nat");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_SNAT);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV6);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG32_00);
 	assert_exprs_as_libnftnl(r, lrule(e));
 
-	nftd_masq(r);
+	nft_desc_masq(r);
 	assert_exprs_as_libnftnl(r, lrule(lexpr("masq")));
 
 	/* several expressions in a row, as a rule holds them */
-	nftd_meta(r, NFT_META_L4PROTO, NFT_REG32_00);
-	nftd_cmp(r, NFT_CMP_EQ, NFT_REG32_00, (uint8_t[]){IPPROTO_TCP}, 1);
-	nftd_counter(r);
-	nftd_verdict(r, NF_ACCEPT);
+	nft_desc_meta(r, NFT_META_L4PROTO, NFT_REG32_00);
+	nft_desc_cmp(r, NFT_CMP_EQ, NFT_REG32_00, (uint8_t[]){IPPROTO_TCP}, 1);
+	nft_desc_counter(r);
+	nft_desc_verdict(r, NF_ACCEPT);
 	{
 		struct nftnl_rule *lr = nftnl_rule_alloc();
 
@@ -1601,43 +1665,43 @@ static void test_exprs_as_libnftnl(void **state)
 		assert_exprs_as_libnftnl(r, lr);
 	}
 	assert_false(d->oom);
-	nftd_free(d);
+	nft_desc_free(d);
 }
 
 static void test_batches(void **state)
 {
-	struct nftd *d = compile("\"192.0.2.7\"");
-	struct nftd_elem_change ch[2] = {0};
-	struct nftd_batch b;
+	struct nft_desc *d = compile("\"192.0.2.7\"");
+	struct nft_desc_elem_change ch[2] = {0};
+	struct nft_desc_batch b;
 	size_t i, n_rule_ptrs = 0;
 
 	char fp[17], text[32];
 
-	assert_int_equal(nftd_batch_full(d, NULL, 100, 0, &b), 0);
-	/* The table carries the fingerprint that nftd_fingerprint computes alone. */
-	assert_int_equal(nftd_fingerprint(d, fp), 0);
+	assert_int_equal(nft_desc_batch_full(d, NULL, 100, 0, &b), 0);
+	/* The table carries the fingerprint that nft_desc_fingerprint computes alone. */
+	assert_int_equal(nft_desc_fingerprint(d, fp), 0);
 	snprintf(text, sizeof(text), "vrouter %s", fp);
 	assert_non_null(memmem(b.buf, b.len, text, strlen(text)));
 	/* NEWTABLE, DELTABLE, NEWTABLE, then the body, END: each with its pointer */
-	assert_null(nftd_batch_ptr(&b, 100)); /* BEGIN */
-	assert_null(nftd_batch_ptr(&b, 101)); /* NEWTABLE */
+	assert_null(nft_desc_batch_ptr(&b, 100)); /* BEGIN */
+	assert_null(nft_desc_batch_ptr(&b, 101)); /* NEWTABLE */
 	for (i = 0; i < b.n_msgs; i++)
 		n_rule_ptrs += b.ptrs[i] && !strcmp(b.ptrs[i], "/firewall/input/rules/1");
 	assert_int_equal(n_rule_ptrs, 1);
-	assert_null(nftd_batch_ptr(&b, (uint32_t)(100 + b.n_msgs + 5)));
-	nftd_batch_done(&b);
+	assert_null(nft_desc_batch_ptr(&b, (uint32_t)(100 + b.n_msgs + 5)));
+	nft_desc_batch_done(&b);
 
-	ch[0].set = ch[1].set = nftd_set_find(d, "blocked");
+	ch[0].set = ch[1].set = nft_desc_set_find(d, "blocked");
 	ch[0].add = true;
 	ch[0].ptr = "/firewall/sets/blocked/elements/1";
 	ch[1].flags = NFT_SET_ELEM_INTERVAL_END;
 	ch[1].ptr = "/firewall/sets/blocked/elements/1";
-	assert_int_equal(nftd_batch_elems(ch, 2, 500, 0, &b), 0);
+	assert_int_equal(nft_desc_batch_elems(ch, 2, 500, 0, &b), 0);
 	assert_int_equal(b.n_msgs, 3); /* two element messages, END */
 	assert_int_equal(b.n_elem_msgs, 2);
-	assert_string_equal(nftd_batch_ptr(&b, 502), "/firewall/sets/blocked/elements/1");
-	nftd_batch_done(&b);
-	nftd_free(d);
+	assert_string_equal(nft_desc_batch_ptr(&b, 502), "/firewall/sets/blocked/elements/1");
+	nft_desc_batch_done(&b);
+	nft_desc_free(d);
 }
 
 int main(void)
@@ -1663,6 +1727,7 @@ int main(void)
 	    cmocka_unit_test(test_acl_one_source),
 	    cmocka_unit_test(test_acl_exact_maps),
 	    cmocka_unit_test(test_firewall_part_kept),
+	    cmocka_unit_test(test_firewall_part_follows_section),
 	    cmocka_unit_test(test_acl_long_run),
 	    cmocka_unit_test(test_elems_as_libnftnl),
 	    cmocka_unit_test(test_exprs_as_libnftnl),

@@ -57,7 +57,7 @@ char *t_plan(const char *intent, const char *observed)
 	size_t i;
 
 	t_observed(observed, &obs);
-	if (plan_build(in, &obs, "/etc/vrouter", &ops, &errs) < 0) {
+	if (plan_build(in, &obs, "/etc/vrouter", NULL, &ops, NULL, &errs) < 0) {
 		for (i = 0; i < errs.n; i++)
 			strbuf_printf(&out, "%s: %s\n", errs.v[i].pointer, errs.v[i].message);
 	}
@@ -137,5 +137,6 @@ int main(void)
 	failed += run_desired_tests();
 	failed += run_diff_tests();
 	failed += run_record_tests();
+	failed += run_engine_tests();
 	return failed ? 1 : 0;
 }

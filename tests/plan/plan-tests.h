@@ -19,6 +19,7 @@ int run_diff_tests(void);
 int run_record_tests(void);
 int run_observed_tests(void);
 int run_desired_tests(void);
+int run_engine_tests(void);
 
 /*
  * Test texts (JSON documents, expected output) write ' for " : t_q() turns them into the

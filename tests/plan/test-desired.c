@@ -36,7 +36,7 @@ static char *desired_attrs(const char *extra, enum object_kind kind, const char 
 	struct object *o;
 	char *attrs;
 
-	assert_int_equal(desired_build(in, &none, &set, &errs), 0);
+	assert_int_equal(desired_build(in, &none, NULL, &set, &errs), 0);
 	o = objset_get(&set, kind, key);
 	if (!o)
 		fail_msg("no %s %s for %s", object_kind_to_string(kind), key, extra);

@@ -53,7 +53,7 @@ static void plan_of(struct backend *b, const struct intent *in, struct oplist *o
 	struct errlist errs = {0};
 
 	assert_int_equal(backend_observe(b, &obs, &errs), 0);
-	if (plan_build(in, &obs, "/etc/vrouter", ops, &errs) < 0) {
+	if (plan_build(in, &obs, "/etc/vrouter", NULL, ops, NULL, &errs) < 0) {
 		errlist_print(&errs, stderr);
 		fail_msg("no plan");
 	}

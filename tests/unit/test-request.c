@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The daemon's reading of requests against the intent in effect (daemon/proto-request.c). */
+/* The daemon's reading of requests against the intent in effect (proto/proto-request.c). */
 #include <errno.h>
 #include <jansson.h>
 #include <setjmp.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/proto.h"
+#include "proto/proto.h"
 #include "lib/cleanup.h"
 
 #define KNOWN                                                                                      \
@@ -22,7 +22,8 @@ struct reading {
 	int r;
 };
 
-static void read_line(struct proto_known *k, bool in_effect, const char *line, struct reading *ret)
+static void read_line(struct proto_in_effect *k, bool in_effect, const char *line,
+		      struct reading *ret)
 {
 	*ret = (struct reading){0};
 	ret->r = proto_request_parse(line, strlen(line), k, in_effect, &ret->req, &ret->err);
@@ -34,24 +35,25 @@ static void reading_done(struct reading *x)
 	strbuf_done(&x->err);
 }
 
-static struct proto_known *known_of(const char *text)
+static struct proto_in_effect *known_of(const char *text)
 {
 	json_t *tree = json_loads(text, 0, NULL);
-	struct proto_known *k;
+	struct proto_in_effect *k;
 
 	assert_non_null(tree);
-	k = proto_known_new(text, strlen(text), tree, NULL);
+	k = proto_in_effect_new(text, strlen(text), tree, NULL);
 	json_decref(tree);
 	assert_non_null(k);
 	return k;
 }
 
 /* Whether the request's intent holds key with the known tree's own value (not a copy). */
-static bool shares(const struct proto_request *req, const struct proto_known *k, const char *key)
+static bool shares(const struct proto_request *req, const struct proto_in_effect *k,
+		   const char *key)
 {
 	const json_t *v = json_object_get(req->intent, key);
 
-	return v && v == json_object_get(proto_known_tree(k), key);
+	return v && v == json_object_get(proto_in_effect_tree(k), key);
 }
 
 /* The intent read against the known one equals a whole parse's, and is read from it. */
@@ -69,7 +71,7 @@ static void assert_read_like_whole(const char *line, struct reading *x)
 }
 
 /* Reads line against k: it must be read member by member, as a whole parse reads it. */
-static void read_against(struct proto_known *k, bool in_effect, const char *line,
+static void read_against(struct proto_in_effect *k, bool in_effect, const char *line,
 			 struct reading *x)
 {
 	read_line(k, in_effect, line, x);
@@ -83,7 +85,7 @@ static void test_unchanged_members_shared(void **state)
 		"{\"request\":\"apply\",\"id\":3,\"intent\":{\"version\":1,\"generation\":2,"
 		"\"interfaces\":{\"a\":[1,2,3]},\"firewall\":{\"forward\":{\"rules\":[{\"x\":"
 		"\"y,}]\\\"\"}]}},\"nat\":{\"n\":true}}}";
-	struct proto_known *k = known_of(KNOWN);
+	struct proto_in_effect *k = known_of(KNOWN);
 	struct reading x;
 
 	(void)state;
@@ -96,7 +98,7 @@ static void test_unchanged_members_shared(void **state)
 	assert_false(shares(&x.req, k, "generation"));
 	assert_false(shares(&x.req, k, "interfaces"));
 	reading_done(&x);
-	proto_known_free(k);
+	proto_in_effect_free(k);
 }
 
 /* The index a reading brings serves the next one: a known intent made with it. */
@@ -106,13 +108,13 @@ static void test_index_handed_on(void **state)
 				   "\"nat\":{\"n\":false},\"version\":1,\"firewall\":{}}}";
 	static const char next[] = "{\"request\":\"check\",\"intent\":{\"version\":1,"
 				   "\"generation\":3,\"nat\":{\"n\":false},\"firewall\":{}}}";
-	struct proto_known *k = known_of(KNOWN), *k2;
+	struct proto_in_effect *k = known_of(KNOWN), *k2;
 	struct reading x, y;
 
 	(void)state;
 	read_against(k, false, line, &x);
 	assert_true(shares(&x.req, k, "version"));
-	k2 = proto_known_new(x.req.raw, x.req.raw_len, x.req.intent, x.req.index);
+	k2 = proto_in_effect_new(x.req.raw, x.req.raw_len, x.req.intent, x.req.index);
 	x.req.index = NULL;
 	assert_non_null(k2);
 	read_against(k2, false, next, &y);
@@ -122,22 +124,22 @@ static void test_index_handed_on(void **state)
 	assert_false(shares(&y.req, k2, "generation"));
 	reading_done(&x);
 	reading_done(&y);
-	proto_known_free(k2);
-	proto_known_free(k);
+	proto_in_effect_free(k2);
+	proto_in_effect_free(k);
 }
 
 /* A text with nothing in common is read all the same (parsed once, not twice). */
 static void test_nothing_shared(void **state)
 {
 	static const char line[] = "{\"request\":\"apply\",\"intent\":{\"generation\":5}}";
-	struct proto_known *k = known_of(KNOWN);
+	struct proto_in_effect *k = known_of(KNOWN);
 	struct reading x;
 
 	(void)state;
 	read_against(k, true, line, &x);
 	assert_false(shares(&x.req, k, "generation"));
 	reading_done(&x);
-	proto_known_free(k);
+	proto_in_effect_free(k);
 }
 
 /* A number that goes on where the known one ended is another number. */
@@ -145,7 +147,7 @@ static void test_longer_number(void **state)
 {
 	static const char line[] =
 		"{\"request\":\"apply\",\"intent\":{\"version\":12,\"nat\":{\"n\":true}}}";
-	struct proto_known *k = known_of(KNOWN);
+	struct proto_in_effect *k = known_of(KNOWN);
 	struct reading x;
 
 	(void)state;
@@ -154,7 +156,7 @@ static void test_longer_number(void **state)
 	assert_int_equal(json_integer_value(json_object_get(x.req.intent, "version")), 12);
 	assert_true(shares(&x.req, k, "nat"));
 	reading_done(&x);
-	proto_known_free(k);
+	proto_in_effect_free(k);
 }
 
 /* Lines the reading leaves to a whole parse: the same answer as without a known intent. */
@@ -180,7 +182,7 @@ static void test_left_to_whole_parse(void **state)
 		/* a show with an intent */
 		"{\"request\":\"show\",\"intent\":{\"version\":1}}",
 	};
-	struct proto_known *k = known_of(KNOWN);
+	struct proto_in_effect *k = known_of(KNOWN);
 	size_t i;
 
 	(void)state;
@@ -197,7 +199,7 @@ static void test_left_to_whole_parse(void **state)
 		reading_done(&x);
 		reading_done(&whole);
 	}
-	proto_known_free(k);
+	proto_in_effect_free(k);
 }
 
 /* An intent with a list of n port forwards (to_port of forward `changed` is 9999, -1: none),
@@ -229,13 +231,13 @@ static void test_nested_members(void **state)
 {
 	_cleanup_free_ char *known = forwards(200, -1, false), *line = forwards(200, 17, true),
 			    *longer = forwards(201, 17, true), *shorter = forwards(150, -1, true);
-	struct proto_known *k = known_of(known);
+	struct proto_in_effect *k = known_of(known);
 	const json_t *was, *now;
 	struct reading x;
 	size_t i;
 
 	read_against(k, true, line, &x);
-	was = json_object_get(json_object_get(proto_known_tree(k), "nat"), "destination");
+	was = json_object_get(json_object_get(proto_in_effect_tree(k), "nat"), "destination");
 	now = json_object_get(json_object_get(x.req.intent, "nat"), "destination");
 	assert_ptr_not_equal(was, now);
 	assert_int_equal(json_array_size(now), 200);
@@ -244,8 +246,9 @@ static void test_nested_members(void **state)
 			assert_ptr_not_equal(json_array_get(now, i), json_array_get(was, i));
 		else
 			assert_ptr_equal(json_array_get(now, i), json_array_get(was, i));
-	assert_ptr_equal(json_object_get(json_object_get(x.req.intent, "nat"), "source"),
-			 json_object_get(json_object_get(proto_known_tree(k), "nat"), "source"));
+	assert_ptr_equal(
+	    json_object_get(json_object_get(x.req.intent, "nat"), "source"),
+	    json_object_get(json_object_get(proto_in_effect_tree(k), "nat"), "source"));
 	reading_done(&x);
 	read_against(k, true, longer, &x);
 	now = json_object_get(json_object_get(x.req.intent, "nat"), "destination");
@@ -273,7 +276,7 @@ static void test_nested_members(void **state)
 		reading_done(&x);
 		reading_done(&whole);
 	}
-	proto_known_free(k);
+	proto_in_effect_free(k);
 }
 
 /* A line jansson refuses: a duplicate key or a number out of range is named by its pointer
@@ -293,7 +296,7 @@ static void test_not_json(void **state)
 	    {"{\"request\":\"check\" \"intent\":{}}",
 	     "request is not valid JSON: '}' expected near '\"intent\"' (column 27)"},
 	};
-	struct proto_known *k = known_of(KNOWN);
+	struct proto_in_effect *k = known_of(KNOWN);
 	size_t i;
 
 	(void)state;
@@ -305,14 +308,14 @@ static void test_not_json(void **state)
 		assert_string_equal(strbuf_str(&x.err), v[i].error);
 		reading_done(&x);
 	}
-	proto_known_free(k);
+	proto_in_effect_free(k);
 }
 
 /* The intent in effect sent again is recognised whole; not in effect, it is read. */
 static void test_same_text(void **state)
 {
 	static const char line[] = "{\"request\":\"apply\",\"intent\":" KNOWN "}";
-	struct proto_known *k = known_of(KNOWN);
+	struct proto_in_effect *k = known_of(KNOWN);
 	struct reading x;
 
 	(void)state;
@@ -326,7 +329,7 @@ static void test_same_text(void **state)
 	assert_true(shares(&x.req, k, "firewall"));
 	assert_true(shares(&x.req, k, "generation"));
 	reading_done(&x);
-	proto_known_free(k);
+	proto_in_effect_free(k);
 }
 
 int main(void)

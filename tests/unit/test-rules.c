@@ -53,7 +53,7 @@ static void test_rules_in_order(void **state)
 	(void)state;
 	assert_int_equal(intent_load(text, strlen(text), &in, &errs), 0);
 	assert_int_equal(errs.n, 0);
-	ch = &in->firewall.chains[FW_FORWARD];
+	ch = &in->firewall->chains[FW_FORWARD];
 	assert_int_equal(ch->n_rules, N);
 	for (i = 0; i < N; i++) {
 		snprintf(ptr, sizeof(ptr), "/firewall/forward/rules/%zu", i);

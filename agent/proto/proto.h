@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The agent's protocol: one JSON object per line, over the UNIX socket or the serial port
- * (docs/protocol.md). proto.c and, for the daemon's reading of requests, proto-request.c are
- * the only files of the daemon and of the client that know jansson; everything else sees the
- * C types below.
+ * (docs/protocol.md). Pure: lines in, lines out; the socket and the serial port are the
+ * daemon's (agent/daemon/server.c, serial.c) and the client's (agent/cli/client.c). proto.c
+ * and, for the daemon's reading of requests, proto-request.c are the only files of the daemon
+ * and of the client that know jansson; everything else sees the C types below.
  *
  *   request  {"request": "apply"|"check"|"plan", "intent": {...}, "id": ...}
  *            {"request": "show"|"status", "id": ...}
@@ -51,17 +52,17 @@ struct json_t;
 
 /* The intent in effect as the request parser knows it: its text, its tree and where each
  * top-level member lies in the text (proto-request.c). */
-struct proto_known;
+struct proto_in_effect;
 struct proto_index;
 
 /* A copy of text, a reference to tree (the parse of text, or equal to it) and the index a
  * request read against the previous known intent brought (taken; NULL: made when needed).
  * NULL on ENOMEM (index released). */
-struct proto_known *proto_known_new(const char *text, size_t len, struct json_t *tree,
-				    struct proto_index *index);
-struct proto_known *proto_known_free(struct proto_known *k);
-const char *proto_known_text(const struct proto_known *k, size_t *ret_len);
-struct json_t *proto_known_tree(const struct proto_known *k);
+struct proto_in_effect *proto_in_effect_new(const char *text, size_t len, struct json_t *tree,
+					    struct proto_index *index);
+struct proto_in_effect *proto_in_effect_free(struct proto_in_effect *k);
+const char *proto_in_effect_text(const struct proto_in_effect *k, size_t *ret_len);
+struct json_t *proto_in_effect_tree(const struct proto_in_effect *k);
 
 struct proto_request {
 	enum proto_kind kind;
@@ -75,7 +76,7 @@ struct proto_request {
 	/* The intent's text is `known` byte for byte: the intent was not parsed. */
 	bool known;
 	/* The intent was read against the known one: the members whose text is the same are the
-	 * known tree's values; this is the index of raw (for proto_known_new), owned. */
+	 * known tree's values; this is the index of raw (for proto_in_effect_new), owned. */
 	struct proto_index *index;
 };
 
@@ -90,9 +91,13 @@ struct proto_request {
  * intent sent last is read against known: only its top-level members whose text changed are
  * parsed.
  */
-int proto_request_parse(const char *line, size_t len, struct proto_known *known, bool in_effect,
+int proto_request_parse(const char *line, size_t len, struct proto_in_effect *known, bool in_effect,
 			struct proto_request *ret, struct strbuf *err);
 void proto_request_done(struct proto_request *r);
+/* The size from which proto_request_parse reads a changed member member by member against the
+ * known one (4096 bytes). For the request fuzzer, whose inputs are short; the agent keeps the
+ * default. */
+void proto_request_tune(size_t nested);
 
 /*
  * A document read from a file (the persisted intent, the boot payload) as a request would

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Requests as the daemon reads them (docs/protocol.md), and the intent in effect as that
- * reading knows it (struct proto_known): its text, its tree, and where each top-level member's
+ * reading knows it (struct proto_in_effect): its text, its tree, and where each top-level member's
  * value lies in the text.
  *
  * An orchestrator sends the whole intent each time, and from one generation to the next most
@@ -46,7 +46,7 @@ struct proto_index {
 	struct proto_member m[MEMBERS_MAX];
 };
 
-struct proto_known {
+struct proto_in_effect {
 	char *text;
 	size_t len;
 	json_t *tree;
@@ -54,10 +54,10 @@ struct proto_known {
 	bool unindexed;		   /* the text could not be indexed: never reused */
 };
 
-struct proto_known *proto_known_new(const char *text, size_t len, struct json_t *tree,
-				    struct proto_index *index)
+struct proto_in_effect *proto_in_effect_new(const char *text, size_t len, struct json_t *tree,
+					    struct proto_index *index)
 {
-	struct proto_known *k = calloc(1, sizeof(*k));
+	struct proto_in_effect *k = calloc(1, sizeof(*k));
 
 	if (k)
 		k->text = malloc(len + 1);
@@ -74,7 +74,7 @@ struct proto_known *proto_known_new(const char *text, size_t len, struct json_t 
 	return k;
 }
 
-struct proto_known *proto_known_free(struct proto_known *k)
+struct proto_in_effect *proto_in_effect_free(struct proto_in_effect *k)
 {
 	if (!k)
 		return NULL;
@@ -85,20 +85,20 @@ struct proto_known *proto_known_free(struct proto_known *k)
 	return NULL;
 }
 
-const char *proto_known_text(const struct proto_known *k, size_t *ret_len)
+const char *proto_in_effect_text(const struct proto_in_effect *k, size_t *ret_len)
 {
 	*ret_len = k->len;
 	return k->text;
 }
 
-struct json_t *proto_known_tree(const struct proto_known *k)
+struct json_t *proto_in_effect_tree(const struct proto_in_effect *k)
 {
 	return k->tree;
 }
 
 /* The index of a known text, made on first use: an intent that is replaced before another
  * request comes never pays for it, and one read against its predecessor comes with it. */
-static const struct proto_index *known_index(struct proto_known *k)
+static const struct proto_index *known_index(struct proto_in_effect *k)
 {
 	struct proto_index *x;
 	struct jtext_object o;
@@ -151,11 +151,15 @@ static const struct proto_member *index_find(const struct proto_index *x, const 
 
 /* A changed member is read against the known one's value this deep (the member, its members
  * or elements, theirs): a port forward changed in a list of a thousand is one element parsed.
- * A container smaller than NESTED_MIN bytes is parsed whole, which costs less. */
+ * A container smaller than nested_min bytes is parsed whole, which costs less. The request
+ * fuzzer makes it small (proto_request_tune) so that its short inputs reach that reading. */
 #define NESTED_LEVELS 3
-#ifndef NESTED_MIN
-#define NESTED_MIN 4096 /* the fuzzer's build makes it small, to reach the nested reading */
-#endif
+static size_t nested_min = 4096;
+
+void proto_request_tune(size_t nested)
+{
+	nested_min = nested;
+}
 
 /* How a member's value is parsed, on whichever path. */
 #define MEMBER_FLAGS (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY)
@@ -195,7 +199,7 @@ static json_t *read_changed(const char *text, size_t len, const char *old_text, 
 	bool array = json_is_array(old);
 	int r;
 
-	if (level >= NESTED_LEVELS || len < NESTED_MIN || (!array && !json_is_object(old)) ||
+	if (level >= NESTED_LEVELS || len < nested_min || (!array && !json_is_object(old)) ||
 	    jtext_members(old_text, old_len, array, &was, &n_was) < 0 ||
 	    (array ? jtext_array_open(&o, text, len) : jtext_object_open(&o, text, len)) < 0)
 		return parse_value(text, len);
@@ -244,7 +248,7 @@ static json_t *read_changed(const char *text, size_t len, const char *old_text, 
  * object this reading takes, a member that does not parse, a key twice: the whole parse then
  * says what is wrong); -ENOMEM.
  */
-static int known_read(struct proto_known *k, const char *text, size_t len, json_t **ret_tree,
+static int known_read(struct proto_in_effect *k, const char *text, size_t len, json_t **ret_tree,
 		      struct proto_index **ret_index, size_t *ret_values)
 {
 	_cleanup_json_ json_t *root = NULL;
@@ -456,7 +460,7 @@ static bool request_is_known(const char *line, size_t len, const char *known, si
  * wrong, if anything), -ENOMEM. The intent starts at the line's first "intent" key, as
  * request_find_raw finds it; the members before it are a request's on their own.
  */
-static int request_read_known(const char *line, size_t len, struct proto_known *known,
+static int request_read_known(const char *line, size_t len, struct proto_in_effect *known,
 			      struct proto_request *ret)
 {
 	_cleanup_json_ json_t *head = NULL, *tree = NULL;
@@ -511,7 +515,7 @@ static int request_not_json(const char *line, size_t len, const json_error_t *e,
 	return -EINVAL;
 }
 
-int proto_request_parse(const char *line, size_t len, struct proto_known *known, bool in_effect,
+int proto_request_parse(const char *line, size_t len, struct proto_in_effect *known, bool in_effect,
 			struct proto_request *ret, struct strbuf *err)
 {
 	_cleanup_json_ json_t *root = NULL;

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests of the engine's observe, counters and plan (engine/engine.c), through the recording
+ * backend and a backend made here: each part of the observed state comes from the first
+ * backend that handles its kind, the counters from every backend that counts, the missing
+ * links from the plan.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "lib/cleanup.h"
+#include "plan-tests.h"
+
+static const char state_json[] =
+	"{'hostname': 'r1', 'links': ["
+	"{'name': 'a', 'mac': '52:54:00:00:00:01', 'mtu': 1500, 'up': true},"
+	"{'name': 'b', 'mac': '52:54:00:00:00:02', 'mtu': 1500, 'up': true}],"
+	"'addresses': [{'interface': 'a', 'address': '10.1.1.1/24', 'owner': 'vrouter'}],"
+	"'routes': [{'to': '10.8.0.0/16', 'via': '10.1.1.8', 'interface': 'a', "
+	"'owner': 'vrouter'}],"
+	"'firewall': [{'kind': 'fw-rule', 'key': 'input/0', 'attrs': 'accept'}]}";
+
+/* A backend of links only: one link "x" on observe; counters as set by the test. */
+struct links_only {
+	struct backend b;
+	int counters_r; /* what counters returns: 0, or a negative errno (with "no counters") */
+};
+
+static int lo_observe(struct backend *b, struct observed *obs, struct errlist *errs)
+{
+	struct object *l = object_new(OBJ_LINK);
+	int r;
+
+	if (!l)
+		return -ENOMEM;
+	l->link.has = OBJ_LINK_HAS_MAC;
+	memcpy(l->link.mac, (const uint8_t[]){0x52, 0x54, 0, 0, 0, 9}, 6);
+	strcpy(l->link.name, "x");
+	l->link.up = true;
+	r = object_finish(l);
+	if (r >= 0)
+		r = observed_add_link(obs, l);
+	object_unref(l);
+	return r;
+}
+
+static int lo_nothing(struct backend *b, struct strbuf *err)
+{
+	return 0;
+}
+
+static int lo_apply_op(struct backend *b, const struct op *op, struct strbuf *err)
+{
+	return -EOPNOTSUPP;
+}
+
+static int lo_counters(struct backend *b, struct counterlist *list, struct strbuf *err)
+{
+	const struct links_only *lo = (const struct links_only *)b;
+	struct counter *c;
+
+	if (lo->counters_r < 0) {
+		strbuf_printf(err, "no counters");
+		return lo->counters_r;
+	}
+	c = counterlist_push(list, OBJ_LINK, "x", 1);
+	if (!c)
+		return -ENOMEM;
+	c->rx = (struct counts){.packets = 3, .bytes = 300};
+	c->tx = (struct counts){.packets = 2, .bytes = 200, .dropped = 1};
+	list->kinds |= BACKEND_KIND(OBJ_LINK);
+	return 0;
+}
+
+static void lo_free(struct backend *b)
+{
+	free(b);
+}
+
+static const struct backend_ops links_only_ops = {
+	.name = "links-only",
+	.kinds = BACKEND_KIND(OBJ_LINK),
+	.observe = lo_observe,
+	.begin = lo_nothing,
+	.apply_op = lo_apply_op,
+	.commit = lo_nothing,
+	.abort = lo_nothing,
+	.counters = lo_counters,
+	.free = lo_free,
+};
+
+static struct backend *links_only_new(int counters_r)
+{
+	struct links_only *lo = calloc(1, sizeof(*lo));
+
+	assert_non_null(lo);
+	lo->b.ops = &links_only_ops;
+	lo->counters_r = counters_r;
+	return &lo->b;
+}
+
+static struct backend *record_new(void)
+{
+	struct backend *b = backend_record_new(NULL, NULL);
+
+	assert_non_null(b);
+	t_observed(state_json, backend_record_state(b));
+	return b;
+}
+
+/* The recording backend alone: the engine observes what it holds, and counts nothing. */
+static void test_record_alone(void **state)
+{
+	struct backend *bs[] = {record_new()};
+	struct engine *e = engine_new(bs, 1, "/etc/vrouter");
+	struct observed obs = {0};
+	struct counterlist cs = {0};
+	struct errlist errs = {0};
+	struct strbuf err = {0};
+
+	assert_non_null(e);
+	assert_int_equal(engine_observe(e, &obs, &errs), 0);
+	t_assert_same_state(&obs, backend_record_state(bs[0]));
+	assert_int_equal(engine_counters(e, &cs, &err), 0);
+	assert_int_equal(cs.n, 0);
+	assert_int_equal(cs.kinds, 0);
+	counterlist_done(&cs);
+	observed_done(&obs);
+	errlist_done(&errs);
+	strbuf_done(&err);
+	engine_free(e);
+}
+
+/* The links from the first backend of links, the rest from the recording backend; the
+ * counters of the one that counts. */
+static void test_first_handler(void **state)
+{
+	struct backend *bs[] = {links_only_new(0), record_new()};
+	struct engine *e = engine_new(bs, 2, "/etc/vrouter");
+	_cleanup_free_ char *json = NULL;
+	struct observed obs = {0};
+	struct counterlist cs = {0};
+	struct errlist errs = {0};
+	struct strbuf err = {0};
+
+	assert_non_null(e);
+	assert_int_equal(engine_observe(e, &obs, &errs), 0);
+	json = t_state_json(&obs);
+	t_assert_text("observed", json,
+		      "{\n"
+		      "  'hostname': 'r1',\n"
+		      "  'links': [\n"
+		      "    {'name': 'x', 'mac': '52:54:00:00:00:09', 'up': true}\n"
+		      "  ],\n"
+		      "  'addresses': [\n"
+		      "    {'interface': 'a', 'address': '10.1.1.1/24', 'owner': 'vrouter'}\n"
+		      "  ],\n"
+		      "  'routes': [\n"
+		      "    {'to': '10.8.0.0/16', 'via': '10.1.1.8', 'interface': 'a', 'metric': 0, "
+		      "'owner': 'vrouter'}\n"
+		      "  ],\n"
+		      "  'firewall': [\n"
+		      "    {'kind': 'fw-rule', 'key': 'input/0', 'attrs': 'accept'}\n"
+		      "  ],\n"
+		      "  'files': []\n"
+		      "}\n");
+	assert_int_equal(engine_counters(e, &cs, &err), 0);
+	assert_int_equal(cs.kinds, BACKEND_KIND(OBJ_LINK));
+	assert_int_equal(cs.n, 1);
+	assert_int_equal(cs.v[0].kind, OBJ_LINK);
+	assert_string_equal(cs.v[0].name, "x");
+	assert_int_equal(cs.v[0].rx.packets, 3);
+	assert_int_equal(cs.v[0].tx.bytes, 200);
+	assert_int_equal(cs.v[0].tx.dropped, 1);
+	counterlist_done(&cs);
+	observed_done(&obs);
+	errlist_done(&errs);
+	strbuf_done(&err);
+	engine_free(e);
+}
+
+/* A backend that cannot count: the engine's counters fail, naming it, and give nothing. */
+static void test_counters_fail(void **state)
+{
+	struct backend *bs[] = {record_new(), links_only_new(-EIO)};
+	struct engine *e = engine_new(bs, 2, "/etc/vrouter");
+	struct counterlist cs = {.kinds = 0x80};
+	struct strbuf err = {0};
+
+	assert_non_null(e);
+	assert_int_equal(engine_counters(e, &cs, &err), -EIO);
+	assert_string_equal(strbuf_str(&err), "links-only backend: no counters");
+	assert_int_equal(cs.kinds, 0x80); /* untouched */
+	assert_null(cs.v);
+	strbuf_done(&err);
+	engine_free(e);
+}
+
+/* The MACs of the intent's NICs that the router lacks come from the plan as data, in the
+ * order of the intent's links (not by name, not by MAC), besides their errors. */
+static void test_missing_links(void **state)
+{
+	static const uint8_t nine[6] = {0x52, 0x54, 0, 0, 0, 9}, ten[6] = {0x52, 0x54, 0, 0, 0, 10};
+	struct backend *bs[] = {record_new()};
+	struct engine *e = engine_new(bs, 1, "/etc/vrouter");
+	struct intent *lacks = t_intent(
+		"{'version': 1, 'generation': 1, 'interfaces': {"
+		"'a': {'mac': '52:54:00:00:00:01'}, 'late': {'mac': '52:54:00:00:00:0a'},"
+		"'b': {'mac': '52:54:00:00:00:02'}, 'early': {'mac': '52:54:00:00:00:09'}}}");
+	struct intent *has = t_intent("{'version': 1, 'generation': 2, 'interfaces': {"
+				      "'a': {'mac': '52:54:00:00:00:01'}}}");
+	struct missing_links missing = {0};
+	struct errlist errs = {0};
+	struct oplist ops = {0};
+
+	assert_non_null(e);
+	assert_int_equal(engine_plan(e, lacks, &ops, &missing, &errs), -EINVAL);
+	assert_int_equal(missing.n, 2);
+	assert_memory_equal(missing.mac[0], ten, 6);
+	assert_memory_equal(missing.mac[1], nine, 6);
+	assert_int_equal(errs.n, 2);
+	missing_links_done(&missing);
+	errlist_done(&errs);
+	oplist_done(&ops);
+	assert_int_equal(engine_plan(e, has, &ops, &missing, &errs), 0);
+	assert_int_equal(missing.n, 0);
+	assert_int_equal(errs.n, 0);
+	missing_links_done(&missing);
+	errlist_done(&errs);
+	oplist_done(&ops);
+	intent_free(lacks);
+	intent_free(has);
+	engine_free(e);
+}
+
+int run_engine_tests(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_record_alone),
+		cmocka_unit_test(test_first_handler),
+		cmocka_unit_test(test_counters_fail),
+		cmocka_unit_test(test_missing_links),
+	};
+
+	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
+}
