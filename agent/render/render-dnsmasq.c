@@ -388,8 +388,10 @@ static int render_host(const struct dhcp_pool *pool, const struct dhcp_host *h, 
 	struct strbuf b = {0};
 	int r;
 
-	/* dhcp-host syntax: MAC, tag to set, IPv4, [IPv6], host name. */
-	strbuf_printf(&b, "%s,set:%s", mac_format(h->mac, mac), pool->interface);
+	/* dhcp-host syntax: MAC, IPv4, [IPv6], host name. No set:TAG: the pool's range tags the
+	 * client already, and dnsmasq 2.90 frees a host line's tags twice on a SIGHUP after a
+	 * lease (dhcp_netid_free), which a changed reservation needs. */
+	strbuf_printf(&b, "%s", mac_format(h->mac, mac));
 	if (h->has & DHCP_HOST_HAS_V4)
 		strbuf_printf(&b, ",%s", addr_format(&h->v4, a));
 	if (h->has & DHCP_HOST_HAS_V6)
