@@ -88,7 +88,10 @@ in_ns other ip addr add 10.30.0.9/24 dev eth0
 upstream() { # ADDRESS ARGS...
 	local a=$1
 	shift
-	in_ns up dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
+	# nsenter itself in the background (it execs dnsmasq), not the function in_ns: the PID of a
+	# backgrounded function is its subshell's, and killing that would leave dnsmasq running.
+	nsenter --net="/proc/$ns_up/ns/net" --uts="/proc/$ns_up/ns/uts" \
+		dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
 		--listen-address="$a" --pid-file= --user=root --group=root "$@" 2>>"$tmp/upstream.log" &
 	holders+=($!)
 }
