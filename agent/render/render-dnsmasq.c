@@ -3,23 +3,22 @@
  * dnsmasq: DNS resolver, DHCPv4, DHCPv6 and router advertisements.
  *
  * dnsmasq/vrouter.conf   the daemon's configuration (restart when it changes)
- * dnsmasq/hosts/<i>.<h>  one DHCP reservation per file, in a dhcp-hostsfile directory
- * dnsmasq/dns/<i>.<h>    the reservation's names, in an addn-hosts directory
- * dnsmasq/records/<name> one DNS record per file, in an addn-hosts directory
+ * dnsmasq/hosts/<i>      the DHCP reservations of pool <i>, in a dhcp-hostsfile directory
+ * dnsmasq/dns/<i>        their names, in an addn-hosts directory
+ * dnsmasq/records/all    the DNS records, in an addn-hosts directory
  *
  * dnsmasq reads these directories at start and again on SIGHUP (without a restart; leases
  * kept), so that adding, changing or removing a reservation or a record is a SIGHUP, never a
- * restart. Not the watched dhcp-hostsdir and hostsdir: dnsmasq 2.90 crashes (a double free,
- * or a segfault) when it handles a watched file's change and a SIGHUP in the same turn of its
- * loop, and a reservation changed or removed needs the SIGHUP (a watched directory only ever
- * adds entries).
- *
- * <i> is the pool's interface and <h> the host's name; '.' cannot occur in either, so the
- * file names are unique ('-' can: "a-b" + "c" and "a" + "b-c").
+ * restart. Not the watched dhcp-hostsdir and hostsdir: a watched directory only ever adds
+ * entries, and a reservation changed or removed needs the SIGHUP anyway. One file per pool,
+ * not per host: a SIGHUP re-reads every file, and a few large files read much faster than
+ * one per host.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/cleanup.h"
 #include "render-internal.h"
 
 /* The interfaces the resolver answers on: dns.listen, by default every DHCP interface (also
@@ -376,56 +375,98 @@ static void append_hosts_line(struct strbuf *b, const struct ip_addr *addr,
 	char a[ADDR_STRLEN];
 
 	strbuf_append(b, addr_format(addr, a));
-	if (pool->has & DHCP_HAS_DOMAIN)
-		strbuf_printf(b, " %s.%s", h->name, pool->domain);
-	strbuf_printf(b, " %s\n", h->name);
+	strbuf_append(b, " ");
+	if (pool->has & DHCP_HAS_DOMAIN) {
+		strbuf_append(b, h->name);
+		strbuf_append(b, ".");
+		strbuf_append(b, pool->domain);
+		strbuf_append(b, " ");
+	}
+	strbuf_append(b, h->name);
+	strbuf_append(b, "\n");
 }
 
-static int render_host(const struct dhcp_pool *pool, const struct dhcp_host *h, bool dns_on,
-		       struct rendered *out)
+/* dhcp-host syntax: MAC, IPv4, [IPv6], host name. No set:TAG: the pool's range tags the
+ * client already, and dnsmasq 2.90 frees a host line's tags twice on a SIGHUP after a lease
+ * (dhcp_netid_free), which a changed reservation needs. */
+static void append_host_line(struct strbuf *b, const struct dhcp_host *h)
 {
 	char mac[MAC_STRLEN], a[ADDR_STRLEN];
-	struct strbuf b = {0};
-	int r;
 
-	/* dhcp-host syntax: MAC, IPv4, [IPv6], host name. No set:TAG: the pool's range tags the
-	 * client already, and dnsmasq 2.90 frees a host line's tags twice on a SIGHUP after a
-	 * lease (dhcp_netid_free), which a changed reservation needs. */
-	strbuf_printf(&b, "%s", mac_format(h->mac, mac));
-	if (h->has & DHCP_HOST_HAS_V4)
-		strbuf_printf(&b, ",%s", addr_format(&h->v4, a));
-	if (h->has & DHCP_HOST_HAS_V6)
-		strbuf_printf(&b, ",[%s]", addr_format(&h->v6, a));
-	strbuf_printf(&b, ",%s\n", h->name);
-	r = rendered_add(out, &b, 0644, "dnsmasq", CHANGE_RELOAD, h->ptr, "dnsmasq/hosts/%s.%s",
-			 pool->interface, h->name);
-	if (r < 0 || !dns_on)
-		return r;
-	if (h->has & DHCP_HOST_HAS_V4)
-		append_hosts_line(&b, &h->v4, pool, h);
-	if (h->has & DHCP_HOST_HAS_V6)
-		append_hosts_line(&b, &h->v6, pool, h);
-	return rendered_add(out, &b, 0644, "dnsmasq", CHANGE_RELOAD, h->ptr, "dnsmasq/dns/%s.%s",
-			    pool->interface, h->name);
+	strbuf_append(b, mac_format(h->mac, mac));
+	if (h->has & DHCP_HOST_HAS_V4) {
+		strbuf_append(b, ",");
+		strbuf_append(b, addr_format(&h->v4, a));
+	}
+	if (h->has & DHCP_HOST_HAS_V6) {
+		strbuf_append(b, ",[");
+		strbuf_append(b, addr_format(&h->v6, a));
+		strbuf_append(b, "]");
+	}
+	strbuf_append(b, ",");
+	strbuf_append(b, h->name);
+	strbuf_append(b, "\n");
 }
 
-/* A record as hosts(5) lines: its name for each of its addresses. */
-static int render_record(const struct dns_record *rec, struct rendered *out)
+/* The pool's reservations, and their names when the resolver runs; nothing without any. */
+static int render_hosts(const struct dhcp_pool *pool, bool dns_on, struct rendered *out)
+{
+	_cleanup_free_ char *ptr = NULL;
+	struct strbuf b = {0};
+	size_t i;
+	int r;
+
+	if (!pool->n_hosts)
+		return 0;
+	if (asprintf(&ptr, "%s/hosts", pool->ptr) < 0) {
+		ptr = NULL;
+		return -ENOMEM;
+	}
+	for (i = 0; i < pool->n_hosts; i++)
+		append_host_line(&b, &pool->hosts[i]);
+	r = rendered_add(out, &b, 0644, "dnsmasq", CHANGE_RELOAD, ptr, "dnsmasq/hosts/%s",
+			 pool->interface);
+	if (r < 0 || !dns_on)
+		return r;
+	for (i = 0; i < pool->n_hosts; i++) {
+		const struct dhcp_host *h = &pool->hosts[i];
+
+		if (h->has & DHCP_HOST_HAS_V4)
+			append_hosts_line(&b, &h->v4, pool, h);
+		if (h->has & DHCP_HOST_HAS_V6)
+			append_hosts_line(&b, &h->v6, pool, h);
+	}
+	return rendered_add(out, &b, 0644, "dnsmasq", CHANGE_RELOAD, ptr, "dnsmasq/dns/%s",
+			    pool->interface);
+}
+
+/* The records as hosts(5) lines: each name for each of its addresses; nothing without any. */
+static int render_records(const struct dns *dns, struct rendered *out)
 {
 	char a[ADDR_STRLEN];
 	struct strbuf b = {0};
-	size_t i;
+	size_t i, j;
 
-	for (i = 0; i < rec->n_addrs; i++)
-		strbuf_printf(&b, "%s %s\n", addr_format(&rec->addrs[i], a), rec->name);
-	return rendered_add(out, &b, 0644, "dnsmasq", CHANGE_RELOAD, rec->ptr,
-			    "dnsmasq/records/%s", rec->name);
+	if (!dns->n_records)
+		return 0;
+	for (i = 0; i < dns->n_records; i++) {
+		const struct dns_record *rec = &dns->records[i];
+
+		for (j = 0; j < rec->n_addrs; j++) {
+			strbuf_append(&b, addr_format(&rec->addrs[j], a));
+			strbuf_append(&b, " ");
+			strbuf_append(&b, rec->name);
+			strbuf_append(&b, "\n");
+		}
+	}
+	return rendered_add(out, &b, 0644, "dnsmasq", CHANGE_RELOAD, "/dns/records",
+			    "dnsmasq/records/all");
 }
 
 int render_dnsmasq(const struct intent *in, const char *confdir, struct rendered *out)
 {
 	char *const *listen;
-	size_t i, j, n;
+	size_t i, n;
 	bool from_dhcp, dns_on;
 	int r;
 
@@ -435,9 +476,8 @@ int render_dnsmasq(const struct intent *in, const char *confdir, struct rendered
 		return 0;
 	r = render_main(in, confdir, dns_on, out);
 	for (i = 0; r >= 0 && i < in->dhcp->n; i++)
-		for (j = 0; r >= 0 && j < in->dhcp->v[i].n_hosts; j++)
-			r = render_host(&in->dhcp->v[i], &in->dhcp->v[i].hosts[j], dns_on, out);
-	for (i = 0; r >= 0 && dns_on && i < in->dns.n_records; i++)
-		r = render_record(&in->dns.records[i], out);
+		r = render_hosts(&in->dhcp->v[i], dns_on, out);
+	if (r >= 0 && dns_on)
+		r = render_records(&in->dns, out);
 	return r;
 }

@@ -189,17 +189,11 @@ static int svc_check(struct backend *b, struct errlist *errs)
 		if (s->pending.v[i].type == OP_DELETE)
 			continue;
 		r = svcfile_stage(s->confdir, o->key, o->file.content, o->file.size, o->file.mode,
-				  false, &err);
+				  &err);
 		if (r < 0)
 			errlist_add(errs, o->ptr ? o->ptr : "", "%s", strbuf_str(&err));
 	}
 	s->staged = true;
-	/* The staged files are on disk before any rename makes them the daemon's. */
-	if (r >= 0 && s->pending.n) {
-		r = svcfile_sync_all(s->confdir, &err);
-		if (r < 0)
-			errlist_add(errs, "", "%s", strbuf_str(&err));
-	}
 	for (i = 0; i < s->pending.n && r >= 0; i++) {
 		const struct object *o = s->pending.v[i].obj;
 		int d = def_of(o->key);
@@ -298,8 +292,7 @@ static int svc_commit(struct backend *b, struct strbuf *err)
 {
 	struct svc_backend *s = svc_of(b);
 	bool reload[N_DEFS] = {false};
-	const char *synced[8] = {NULL};
-	size_t i, j, n_synced = 0;
+	size_t i;
 	int r = 0;
 
 	for (i = 0; i < N_DEFS; i++) {
@@ -326,15 +319,7 @@ static int svc_commit(struct backend *b, struct strbuf *err)
 		if (d >= 0 && strcmp(rel, svc_defs[d]->main) &&
 		    (op->type == OP_DELETE || op->obj->file.change != CHANGE_NONE))
 			reload[d] = true;
-		for (j = 0; r >= 0 && j < n_synced; j++)
-			if (!strncmp(synced[j], rel, strrchr(rel, '/') - rel + 1))
-				break;
-		if (r >= 0 && j == n_synced && n_synced < ELEMENTSOF(synced))
-			synced[n_synced++] = rel;
 	}
-	/* The renames are durable before any daemon reads the files. */
-	for (j = 0; r >= 0 && j < n_synced; j++)
-		svcfile_sync_dir(s->confdir, synced[j]);
 	s->staged = false;
 	if (r >= 0)
 		r = drive(s, reload, err);

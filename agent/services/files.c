@@ -64,7 +64,7 @@ static int write_all(int fd, const char *s, size_t n)
 }
 
 int svcfile_stage(const char *confdir, const char *rel, const char *content, size_t size,
-		  unsigned mode, bool sync, struct strbuf *err)
+		  unsigned mode, struct strbuf *err)
 {
 	struct strbuf tmp = {0};
 	int fd = -1, r;
@@ -80,8 +80,6 @@ int svcfile_stage(const char *confdir, const char *rel, const char *content, siz
 		r = -errno;
 	if (r >= 0)
 		r = write_all(fd, content, size);
-	if (r >= 0 && sync && fsync(fd) < 0)
-		r = -errno;
 	if (fd >= 0 && close(fd) < 0 && r >= 0)
 		r = -errno;
 	if (r < 0) {
@@ -136,41 +134,9 @@ void svcfile_drop_tmp(const char *confdir, const char *rel)
 int svcfile_write(const char *confdir, const char *rel, const char *content, size_t size,
 		  unsigned mode, struct strbuf *err)
 {
-	int r = svcfile_stage(confdir, rel, content, size, mode, true, err);
+	int r = svcfile_stage(confdir, rel, content, size, mode, err);
 
 	return r < 0 ? r : svcfile_install(confdir, rel, err);
-}
-
-int svcfile_sync_all(const char *confdir, struct strbuf *err)
-{
-	int fd = open(confdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
-
-	if (fd < 0 || syncfs(fd) < 0) {
-		r = -errno;
-		strbuf_printf(err, "cannot sync %s: %s", confdir, strerror(-r));
-	}
-	if (fd >= 0)
-		close(fd);
-	return r;
-}
-
-int svcfile_sync_dir(const char *confdir, const char *rel)
-{
-	struct strbuf path = {0};
-	char *slash;
-	int fd, r = 0;
-
-	if (path_of(confdir, rel, &path) < 0)
-		return -ENOMEM;
-	slash = strrchr(path.s, '/');
-	*slash = '\0';
-	fd = open(path.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		r = -errno;
-	if (fd >= 0)
-		close(fd);
-	strbuf_done(&path);
-	return r;
 }
 
 static int read_file(int dir_fd, const char *name, const char *rel, const char *service,

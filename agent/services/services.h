@@ -9,7 +9,7 @@
  *            after a commit while the directories' modification times do not move: only
  *            the agent writes there)
  *   apply_op queues
- *   check    writes each new or changed file beside its place (".NAME.vrtmp", fsync) and runs
+ *   check    writes each new or changed file beside its place (".NAME.vrtmp") and runs
  *            the daemon's own checker on a staged main file (dnsmasq --test); a refusal is
  *            reported at the intent's pointer of the file
  *   commit   renames the staged files into place, removes the deleted ones, then each daemon's

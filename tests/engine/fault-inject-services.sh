@@ -109,7 +109,7 @@ grep -q "status=applied" "$tmp/result" && ok "the whole plan applies" || ko "$(c
 pid1=$(dnsmasq_pid)
 [ -n "$pid1" ] && [ "$pid1" != "$pid0" ] && grep -q 'dhcp-range=.*,600$' "$tmp/etc/dnsmasq/vrouter.conf" &&
 	ok "dnsmasq restarted with the new lease time ($pid1)" || ko "dnsmasq: $pid0 -> $pid1"
-[ -f "$tmp/etc/dnsmasq/hosts/lan.b" ] && ok "the new reservation's file" || ko "no lan.b"
+grep -q "^02:00:00:00:0f:0b,10.50.0.11,b$" "$tmp/etc/dnsmasq/hosts/lan" && ok "the new reservation in its pool's file" || ko "no reservation b in hosts/lan"
 nft list chain inet vrouter input | grep -q 'tcp dport 443' && ok "the new rule" || ko "no new rule"
 run "$tmp/next.json" | grep -q 'status=applied changes=0 ' && ok "the second apply is zero operations" ||
 	ko "second apply: $(run "$tmp/next.json")"

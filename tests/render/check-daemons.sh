@@ -56,11 +56,10 @@ check_dnsmasq() {
 		"$(dnsmasq_test "$root/dnsmasq/vrouter.conf")"
 	for f in "$root"/dnsmasq/hosts/*; do
 		[ -e "$f" ] || continue
-		[ "$(wc -l <"$f")" = 1 ] || report "$name" "${f#"$root"/}" "not exactly one line"
 		sed 's/^/dhcp-host=/' "$f" >"$tmp/host.conf"
 		report "$name" "${f#"$root"/} as dhcp-host" "$(dnsmasq_test "$tmp/host.conf")"
 	done
-	for f in "$root"/dnsmasq/dns/*; do
+	for f in "$root"/dnsmasq/dns/* "$root"/dnsmasq/records/*; do
 		[ -e "$f" ] || continue
 		: >"$tmp/dns.conf"
 		while read -r addr names; do

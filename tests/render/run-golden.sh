@@ -4,7 +4,7 @@
 # listing it must print (CASE/files.txt: path, mode, service, change class, JSON Pointer).
 # Each written file must have the mode its line gives. A case may also hold intent-next.json
 # and next-changes.txt: rendering the next intent must change exactly the files listed there
-# (added, removed or changed), e.g. adding a DHCP host touches only that host's files.
+# (added, removed or changed), e.g. adding a DHCP host touches only its pool's files.
 #
 #   VROUTER_REGEN=1   rewrite expected/ and files.txt from the current output
 #   VALGRIND=1        run vrouterctl under valgrind; any error or leak fails the case

@@ -1,1 +1,0 @@
-fd00:2::20 nas.lan.example nas
