@@ -245,7 +245,7 @@ static void test_scale(void **state)
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
 	print_message("plan of %zu operations: %.1f ms of CPU\n", ops.n,
 		      (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
-	assert_true(ops.n > 15000);
+	assert_true(ops.n > 10000); /* a rule each, and the pool's reservations in one file */
 	apply_all(b, &ops);
 	plan_of(b, in, &again);
 	assert_int_equal(again.n, 0);
