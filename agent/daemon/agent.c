@@ -302,7 +302,9 @@ static char *agent_apply(struct agent *a, const char *id, const struct intent *i
 		const struct errlist *e = &res.errs;
 		const char *ptr = e->n ? e->v[0].pointer : "";
 
-		if (res.undo_failed)
+		/* Not kept: what the kernel dropped on its own may stay dropped, so the intent in
+		 * effect is no longer known to be; the next apply of it is planned in full. */
+		if (res.undo_failed || res.not_kept)
 			a->in_effect = false;
 		log_err("generation %lld failed%s: %s%s%s", (long long)in->generation,
 			res.undo_failed ? " and could not be fully undone" : ", undone", ptr,

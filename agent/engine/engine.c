@@ -243,6 +243,50 @@ static void engine_undo(struct engine *e, const struct oplist *ops, size_t n,
 	strbuf_done(&err);
 }
 
+/* Whether ops change the kernel's links, addresses, routes or hostname. */
+static bool touches_kernel(const struct oplist *ops)
+{
+	size_t i;
+
+	for (i = 0; i < ops->n; i++)
+		switch (ops->v[i].obj->kind) {
+		case OBJ_HOSTNAME:
+		case OBJ_LINK:
+		case OBJ_ADDRESS:
+		case OBJ_ROUTE:
+			return true;
+		default:
+			break;
+		}
+	return false;
+}
+
+/* Plans in again after an apply: 0 when nothing is left to do, else -EIO with each object
+ * left named in res->errs (or the plan's own errors). */
+static int engine_verify(struct engine *e, const struct intent *in, struct apply_result *res)
+{
+	struct oplist again = {0};
+	struct strbuf line = {0};
+	size_t i;
+	int r;
+
+	r = engine_plan(e, in, &again, NULL, &res->errs);
+	for (i = 0; r >= 0 && i < again.n; i++) {
+		const struct op *op = &again.v[i];
+
+		strbuf_truncate(&line, 0);
+		op_format(op, &line);
+		errlist_add(&res->errs, op->obj->ptr ? op->obj->ptr : "",
+			    "not kept by the router after the apply (still to do: %s)",
+			    strbuf_str(&line));
+	}
+	if (r >= 0 && again.n)
+		r = -EIO;
+	strbuf_done(&line);
+	oplist_done(&again);
+	return r;
+}
+
 int engine_apply(struct engine *e, const struct intent *in, struct apply_result *res)
 {
 	struct oplist ops = {0};
@@ -324,6 +368,13 @@ int engine_apply(struct engine *e, const struct intent *in, struct apply_result 
 			res->status = APPLY_FAILED;
 			goto out;
 		}
+	}
+	if (touches_kernel(&ops) && engine_verify(e, in, res) < 0) {
+		res->not_kept = true;
+		engine_revert(e, e->n_backends, res);
+		engine_undo(e, &ops, applied, res);
+		res->status = APPLY_FAILED;
+		goto out;
 	}
 	res->status = APPLY_OK;
 	res->changes = ops.n;

@@ -45,6 +45,9 @@ struct apply_result {
 	 * inverse operation that failed too (the router may then differ from before). */
 	struct errlist errs;
 	bool undo_failed;
+	/* FAILED because the router did not keep what the apply did (see engine_apply): the
+	 * operations were undone, but what the kernel dropped on its own may stay dropped. */
+	bool not_kept;
 };
 
 struct engine;
@@ -69,7 +72,11 @@ int engine_counters(struct engine *e, struct counterlist *ret, struct strbuf *er
 int engine_plan(struct engine *e, const struct intent *in, struct oplist *ret,
 		struct missing_links *missing, struct errlist *errs);
 
-/* Observes, plans and applies. Returns 0 with res filled (whatever the status), or a
+/* Observes, plans and applies. When the plan had kernel operations, the router is observed
+ * and planned again after the commits: the kernel drops objects on its own as a consequence
+ * of some operations, and an apply is done only when nothing is left to do. Anything left is
+ * a failed apply (not_kept), each object the router did not keep named at its pointer, and
+ * undone like any other failure. Returns 0 with res filled (whatever the status), or a
  * negative errno when not even the result could be built (out of memory). */
 int engine_apply(struct engine *e, const struct intent *in, struct apply_result *res);
 

@@ -49,6 +49,23 @@ static void check_duplicate_addrs(struct jr *r, const struct iface *ifc)
 	free(v);
 }
 
+/* An MTU below 1280 on a link with an IPv6 address: the kernel would drop the address. */
+static void check_mtu_ipv6(struct jr *r, const struct iface *ifc)
+{
+	char buf[PREFIX_STRLEN];
+	size_t i;
+
+	if (ifc->mtu >= MTU_MIN_IPV6)
+		return;
+	for (i = 0; i < ifc->n_addrs; i++)
+		if (ifc->addrs[i].addr.family == AF_INET6) {
+			jr_error_member(r, "mtu", -1,
+					"mtu %u is below %d, the minimum for IPv6 (address %s)",
+					ifc->mtu, MTU_MIN_IPV6, prefix_format(&ifc->addrs[i], buf));
+			return;
+		}
+}
+
 static void parse_iface(struct jr *r, const char *name, const struct json_t *v,
 			struct iface *ifc)
 {
@@ -67,6 +84,7 @@ static void parse_iface(struct jr *r, const char *name, const struct json_t *v,
 	if (jr_int(r, v, "mtu", false, 68, 65535, &mtu) > 0) {
 		ifc->mtu = (uint32_t)mtu;
 		ifc->has |= IFACE_HAS_MTU;
+		check_mtu_ipv6(r, ifc);
 	}
 	if (jr_bool(r, v, "enabled", false, &ifc->enabled) > 0)
 		ifc->has |= IFACE_HAS_ENABLED;

@@ -10,7 +10,6 @@
 
 #define WG_MTU_DEFAULT 1420 /* the kernel's default for a WireGuard link */
 #define MTU_MIN 68
-#define MTU_MIN_IPV6 1280
 
 static const char *const wg_keys[] = {
 	"private_key", "listen_port", "addresses", "mtu", "peers", NULL,

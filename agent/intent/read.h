@@ -12,6 +12,10 @@
 #define LIMIT_MANY 65536       /* routes, rules, NAT entries, DHCP hosts, records */
 #define LIMIT_ELEMENTS 1048576 /* elements of one firewall set */
 
+/* The smallest MTU of a link with IPv6 (RFC 8200): below it the kernel drops the link's
+ * IPv6 addresses on its own. */
+#define MTU_MIN_IPV6 1280
+
 typedef int (*read_fn)(struct jr *r, const struct json_t *v, void *ret);
 
 /* Reads member `key` of obj, an array of at most max elements, each with fn into a new

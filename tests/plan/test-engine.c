@@ -235,6 +235,125 @@ static void test_missing_links(void **state)
 	engine_free(e);
 }
 
+/* The recording backend, forgetful as a kernel is: its commit drops the addresses of link
+ * "a" when the apply changed that link (as an MTU below 1280 takes a link's IPv6 addresses). */
+struct forgetful {
+	struct backend b;
+	struct backend *inner;
+	bool link_changed;
+};
+
+static struct backend *inner_of(struct backend *b)
+{
+	return ((struct forgetful *)b)->inner;
+}
+
+static int fg_observe(struct backend *b, struct observed *obs, struct errlist *errs)
+{
+	return backend_observe(inner_of(b), obs, errs);
+}
+
+static int fg_begin(struct backend *b, struct strbuf *err)
+{
+	((struct forgetful *)b)->link_changed = false;
+	return backend_begin(inner_of(b), err);
+}
+
+static int fg_apply_op(struct backend *b, const struct op *op, struct strbuf *err)
+{
+	if (op->obj->kind == OBJ_LINK && !strcmp(op->obj->link.name, "a"))
+		((struct forgetful *)b)->link_changed = true;
+	return backend_apply_op(inner_of(b), op, err);
+}
+
+static int fg_commit(struct backend *b, struct strbuf *err)
+{
+	struct observed *st = backend_record_state(inner_of(b));
+	int r = backend_commit(inner_of(b), err);
+	size_t i;
+
+	if (r < 0 || !((struct forgetful *)b)->link_changed)
+		return r;
+	for (i = 0; i < st->addrs.n; i++) {
+		struct object *o = st->addrs.v[i];
+
+		if (o && !strcmp(o->address.ifname, "a"))
+			objset_remove(&st->addrs, OBJ_ADDRESS, o->key);
+	}
+	return 0;
+}
+
+static int fg_abort(struct backend *b, struct strbuf *err)
+{
+	return backend_abort(inner_of(b), err);
+}
+
+static void fg_free(struct backend *b)
+{
+	backend_free(inner_of(b));
+	free(b);
+}
+
+static const struct backend_ops forgetful_ops = {
+	.name = "forgetful",
+	.kinds = BACKEND_KIND(OBJ_HOSTNAME) | BACKEND_KIND(OBJ_LINK) | BACKEND_KIND(OBJ_ADDRESS) |
+		 BACKEND_KIND(OBJ_ROUTE) | BACKEND_KIND(OBJ_FW_SET) |
+		 BACKEND_KIND(OBJ_FW_ELEMENT) | BACKEND_KIND(OBJ_FW_CHAIN) |
+		 BACKEND_KIND(OBJ_FW_RULE) | BACKEND_KIND(OBJ_NAT_RULE) | BACKEND_KIND(OBJ_FILE),
+	.observe = fg_observe,
+	.begin = fg_begin,
+	.apply_op = fg_apply_op,
+	.commit = fg_commit,
+	.abort = fg_abort,
+	.free = fg_free,
+};
+
+/* An apply after which the router lacks some of its objects is a failed apply: not kept,
+ * each missing object named at its pointer, the operations undone; an apply that does not
+ * touch the link is kept. */
+static void test_not_kept(void **state)
+{
+	struct forgetful *fg = calloc(1, sizeof(*fg));
+	struct engine *e;
+	struct intent *same, *mtu;
+	struct apply_result res;
+	struct object *a;
+
+	assert_non_null(fg);
+	fg->b.ops = &forgetful_ops;
+	fg->inner = record_new();
+	e = engine_new((struct backend *[]){&fg->b}, 1, "/etc/vrouter");
+	assert_non_null(e);
+	same = t_intent("{'version': 1, 'generation': 1, 'hostname': 'r2', 'interfaces': {"
+			"'a': {'mac': '52:54:00:00:00:01', 'addresses': ['10.1.1.1/24']},"
+			"'b': {'mac': '52:54:00:00:00:02'}},"
+			"'routes': [{'to': '10.8.0.0/16', 'via': '10.1.1.8'}]}");
+	mtu = t_intent("{'version': 1, 'generation': 2, 'hostname': 'r2', 'interfaces': {"
+		       "'a': {'mac': '52:54:00:00:00:01', 'addresses': ['10.1.1.1/24'], "
+		       "'mtu': 1000}, 'b': {'mac': '52:54:00:00:00:02'}},"
+		       "'routes': [{'to': '10.8.0.0/16', 'via': '10.1.1.8'}]}");
+	assert_int_equal(engine_apply(e, same, &res), 0);
+	assert_int_equal(res.status, APPLY_OK);
+	assert_false(res.not_kept);
+	apply_result_done(&res);
+
+	assert_int_equal(engine_apply(e, mtu, &res), 0);
+	assert_int_equal(res.status, APPLY_FAILED);
+	assert_true(res.not_kept);
+	assert_false(res.undo_failed);
+	assert_true(res.errs.n >= 1);
+	assert_string_equal(res.errs.v[0].pointer, "/interfaces/a/addresses/0");
+	assert_non_null(strstr(res.errs.v[0].message, "not kept by the router after the apply"));
+	apply_result_done(&res);
+	/* Undone: the link's MTU as before (the address the router dropped stays dropped). */
+	a = backend_record_state(fg->inner)->links[0];
+	assert_string_equal(a->link.name, "a");
+	assert_int_equal(a->link.mtu, 1500);
+	intent_free(same);
+	intent_free(mtu);
+	engine_free(e);
+}
+
 int run_engine_tests(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +361,7 @@ int run_engine_tests(void)
 		cmocka_unit_test(test_first_handler),
 		cmocka_unit_test(test_counters_fail),
 		cmocka_unit_test(test_missing_links),
+		cmocka_unit_test(test_not_kept),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
