@@ -153,16 +153,31 @@ int engine_counters(struct engine *e, struct counterlist *ret, struct strbuf *er
 	return 0;
 }
 
-int engine_plan(struct engine *e, const struct intent *in, struct oplist *ret,
-		struct missing_links *missing, struct errlist *errs)
+/* The desired objects of in and their plan against the router observed now. */
+static int engine_plan_desired(struct engine *e, const struct intent *in,
+			       struct objset *desired, struct oplist *ret,
+			       struct missing_links *missing, struct errlist *errs)
 {
 	struct observed obs = {0};
 	int r;
 
 	r = engine_observe(e, &obs, errs);
 	if (r >= 0)
-		r = plan_build(in, &obs, e->confdir, &e->cache, ret, missing, errs);
+		r = plan_desired(in, e->confdir, &e->cache, desired, errs);
+	if (r >= 0)
+		r = plan_against(desired, &obs, ret, missing, errs);
 	observed_done(&obs);
+	return r;
+}
+
+int engine_plan(struct engine *e, const struct intent *in, struct oplist *ret,
+		struct missing_links *missing, struct errlist *errs)
+{
+	struct objset desired = {0};
+	int r;
+
+	r = engine_plan_desired(e, in, &desired, ret, missing, errs);
+	objset_done(&desired);
 	return r;
 }
 
@@ -261,16 +276,21 @@ static bool touches_kernel(const struct oplist *ops)
 	return false;
 }
 
-/* Plans in again after an apply: 0 when nothing is left to do, else -EIO with each object
- * left named in res->errs (or the plan's own errors). */
-static int engine_verify(struct engine *e, const struct intent *in, struct apply_result *res)
+/* The desired objects planned again against the router after an apply: 0 when nothing is
+ * left to do, else -EIO with each object left named in res->errs (or the plan's own errors). */
+static int engine_verify(struct engine *e, const struct objset *desired,
+			 struct apply_result *res)
 {
+	struct observed obs = {0};
 	struct oplist again = {0};
 	struct strbuf line = {0};
 	size_t i;
 	int r;
 
-	r = engine_plan(e, in, &again, NULL, &res->errs);
+	r = engine_observe(e, &obs, &res->errs);
+	if (r >= 0)
+		r = plan_against(desired, &obs, &again, NULL, &res->errs);
+	observed_done(&obs);
 	for (i = 0; r >= 0 && i < again.n; i++) {
 		const struct op *op = &again.v[i];
 
@@ -289,6 +309,7 @@ static int engine_verify(struct engine *e, const struct intent *in, struct apply
 
 int engine_apply(struct engine *e, const struct intent *in, struct apply_result *res)
 {
+	struct objset desired = {0};
 	struct oplist ops = {0};
 	struct strbuf err = {0};
 	struct timespec start;
@@ -297,7 +318,7 @@ int engine_apply(struct engine *e, const struct intent *in, struct apply_result 
 
 	*res = (struct apply_result){0};
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	r = engine_plan(e, in, &ops, NULL, &res->errs);
+	r = engine_plan_desired(e, in, &desired, &ops, NULL, &res->errs);
 	if (r < 0) {
 		res->status = APPLY_FAILED;
 		goto out;
@@ -369,7 +390,7 @@ int engine_apply(struct engine *e, const struct intent *in, struct apply_result 
 			goto out;
 		}
 	}
-	if (touches_kernel(&ops) && engine_verify(e, in, res) < 0) {
+	if (touches_kernel(&ops) && engine_verify(e, &desired, res) < 0) {
 		res->not_kept = true;
 		engine_revert(e, e->n_backends, res);
 		engine_undo(e, &ops, applied, res);
@@ -382,6 +403,7 @@ out:
 	res->duration_ms = engine_ms_since(&start);
 	strbuf_done(&err);
 	oplist_done(&ops);
+	objset_done(&desired);
 	return res->errs.oom ? -ENOMEM : 0;
 }
 

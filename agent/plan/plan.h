@@ -53,3 +53,10 @@ void plan_cache_done(struct plan_cache *c);
 int plan_build(const struct intent *in, const struct observed *obs, const char *confdir,
 	       struct plan_cache *cache, struct oplist *ret, struct missing_links *missing,
 	       struct errlist *errs);
+/* plan_build in its two halves, for a caller that plans one intent against two observed
+ * states (before and after an apply): the desired objects of the intent (into ret, released
+ * with objset_done), and the plan of desired objects against an observed state. */
+int plan_desired(const struct intent *in, const char *confdir, struct plan_cache *cache,
+		 struct objset *ret, struct errlist *errs);
+int plan_against(const struct objset *desired, const struct observed *obs, struct oplist *ret,
+		 struct missing_links *missing, struct errlist *errs);
