@@ -11,6 +11,7 @@
 #include "lib/jread.h"
 #include "log.h"
 #include "kernel/kernel.h"
+#include "nft/nft-records.h"
 #include "nft/nft.h"
 #include "proto/proto.h"
 #include "store.h"
@@ -67,7 +68,8 @@ static void agent_remember(struct agent *a, const char *text, size_t len, struct
 	agent_remember_text(a, text, len, index);
 }
 
-static int agent_backends(struct agent *a, const char *spec, struct strbuf *err)
+static int agent_backends(struct agent *a, const char *spec, const char *state_dir,
+			  struct strbuf *err)
 {
 	if (!strncmp(spec, RECORD_PREFIX, strlen(RECORD_PREFIX))) {
 		const char *path = spec + strlen(RECORD_PREFIX);
@@ -84,12 +86,18 @@ static int agent_backends(struct agent *a, const char *spec, struct strbuf *err)
 		return 0;
 	}
 	if (!strcmp(spec, "kernel")) {
+		_cleanup_free_ char *records = NULL;
+
 		/* The running system: rtnetlink for links, addresses and routes, then nftables
 		 * (last: its one transaction commits after every other step succeeded). */
 		a->backends[a->n_backends] = backend_kernel_new();
 		if (!a->backends[a->n_backends++])
 			return -ENOMEM;
-		a->backends[a->n_backends] = backend_nft_new();
+		/* The records of the table's plan objects stay in the state directory
+		 * (nft/nft-records.h), out of `nft list ruleset`. */
+		if (asprintf(&records, "%s/%s", state_dir, NFT_RECORDS_FILE) < 0)
+			return -ENOMEM;
+		a->backends[a->n_backends] = backend_nft_new(records);
 		if (!a->backends[a->n_backends++])
 			return -ENOMEM;
 		return 0;
@@ -114,7 +122,7 @@ int agent_new(const struct agent_config *cfg, struct agent **ret, struct strbuf 
 	if (r >= 0)
 		r = store_open(cfg->state_dir, &a->store, err);
 	if (r >= 0)
-		r = agent_backends(a, cfg->backend, err);
+		r = agent_backends(a, cfg->backend, cfg->state_dir, err);
 	if (r >= 0) {
 		a->engine = engine_new(a->backends, a->n_backends, cfg->confdir);
 		if (!a->engine)
