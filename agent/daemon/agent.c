@@ -86,7 +86,7 @@ static int agent_backends(struct agent *a, const char *spec, const char *state_d
 		return 0;
 	}
 	if (!strcmp(spec, "kernel")) {
-		_cleanup_free_ char *records = NULL;
+		_cleanup_free_ char *records = NULL, *records_fw = NULL;
 
 		/* The running system: rtnetlink for links, addresses and routes, then nftables
 		 * (last: its one transaction commits after every other step succeeded). */
@@ -95,9 +95,15 @@ static int agent_backends(struct agent *a, const char *spec, const char *state_d
 			return -ENOMEM;
 		/* The records of the table's plan objects stay in the state directory
 		 * (nft/nft-records.h), out of `nft list ruleset`. */
-		if (asprintf(&records, "%s/%s", state_dir, NFT_RECORDS_FILE) < 0)
+		if (asprintf(&records, "%s/%s", state_dir, NFT_RECORDS_FILE) < 0) {
+			records = NULL;
 			return -ENOMEM;
-		a->backends[a->n_backends] = backend_nft_new(records);
+		}
+		if (asprintf(&records_fw, "%s/%s", state_dir, NFT_RECORDS_FILE_FW) < 0) {
+			records_fw = NULL;
+			return -ENOMEM;
+		}
+		a->backends[a->n_backends] = backend_nft_new(records, records_fw);
 		if (!a->backends[a->n_backends++])
 			return -ENOMEM;
 		return 0;

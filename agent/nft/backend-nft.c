@@ -17,7 +17,12 @@
 struct nft {
 	struct backend b;
 	struct netlink_sock *sock;
-	char *records; /* the file of the records of the table's plan objects, or NULL */
+	/* The files of the records of the table's plan objects (nft-records.h): the others', the
+	 * firewall section's; NULL: none. The firewall's was last written for that section and
+	 * fingerprint (NULL: not known to be written). */
+	char *records[2];
+	struct firewall *fw_written;
+	char fw_written_fp[17];
 	/* What the kernel holds at generation seen.genid: the table as observe read it, or as
 	 * the last commit left it (its description), and the plan objects in it. While the
 	 * ruleset's generation has not moved (no transaction since, ours or anybody's), observe
@@ -85,11 +90,11 @@ static int add_object(struct objset *objs, enum object_kind kind, const char *ke
 	return r == -EEXIST ? 0 : r;
 }
 
-/* The plan objects of the file's records (nft-records.h), when the table has the fingerprint
+/* The plan objects of a file's records (nft-records.h), when the table has the fingerprint
  * they were written for: each only while the table still has what it tagged. A record that
  * does not read ends the list: the objects after it are then missing, and the plan makes them
  * again. */
-static int observe_records(const struct nft *n, const struct nft_observed *o, struct objset *objs,
+static int observe_records(const char *path, const struct nft_observed *o, struct objset *objs,
 			   struct strbuf *err)
 {
 	_cleanup_free_ char *text = NULL;
@@ -97,9 +102,9 @@ static int observe_records(const struct nft *n, const struct nft_observed *o, st
 	const char *p;
 	int r;
 
-	if (!n->records || !o->exists || !o->fingerprint[0])
+	if (!path || !o->exists || !o->fingerprint[0])
 		return 0;
-	r = nft_records_load(n->records, &text, err);
+	r = nft_records_load(path, &text, err);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -173,8 +178,8 @@ static int observe_read(struct nft *n, struct strbuf *err)
 	}
 	if (r < 0)
 		strbuf_printf(err, "cannot read table inet %s: %s", NFT_DESC_TABLE, strerror(-r));
-	else
-		r = observe_records(n, &o, &objs, err);
+	for (i = 0; i < 2 && r >= 0; i++)
+		r = observe_records(n->records[i], &o, &objs, err);
 	if (r < 0) {
 		objset_done(&objs);
 		nft_observed_done(&o);
@@ -412,17 +417,62 @@ static void remember(struct nft *n, const char *fp, uint32_t genid)
 	n->seen_valid = r >= 0; /* else the next observe reads the table */
 }
 
-/* The records of the plan objects, when the table already holds them: the file, and the view
- * of what was seen. */
-static int keep_records(struct nft *n, const char *fp, struct strbuf *err)
+/* Whether the firewall's file of records is to be written: its section or the table's
+ * fingerprint changed since it was. */
+static bool fw_records_due(const struct nft *n, const char *fp)
+{
+	return n->records[1] && (n->fw_written != n->kept.firewall || strcmp(n->fw_written_fp, fp));
+}
+
+/* The records of this commit's plan objects, beside their files (nft_records_write): the
+ * others', and the firewall's when due (fw). */
+static int records_write(struct nft *n, const char *fp, bool fw, struct strbuf *err)
+{
+	struct strbuf ignored = {0};
+	int r = 0;
+
+	if (n->records[0])
+		r = nft_records_write(n->records[0], &n->objs, fp, false, err);
+	if (r >= 0 && fw) {
+		r = nft_records_write(n->records[1], &n->objs, fp, true, err);
+		if (r < 0)
+			nft_records_finish(n->records[0], false, &ignored);
+	}
+	strbuf_done(&ignored);
+	return r;
+}
+
+/* After the commit (publish: it succeeded), the written records take their files' places or
+ * are dropped. A file that cannot take its place is removed (the next read of the table then
+ * replaces it whole), and the firewall's written again next time. */
+static int records_finish(struct nft *n, const char *fp, bool fw, bool publish, struct strbuf *err)
 {
 	int r = 0;
 
-	if (n->records) {
-		r = nft_records_write(n->records, &n->objs, fp, err);
-		if (r >= 0)
-			r = nft_records_finish(n->records, true, err);
+	if (n->records[0])
+		r = nft_records_finish(n->records[0], publish, err);
+	if (!fw)
+		return r;
+	n->fw_written = firewall_unref(n->fw_written);
+	if (nft_records_finish(n->records[1], publish, err) < 0)
+		return -EIO;
+	if (publish) {
+		n->fw_written = firewall_ref(n->kept.firewall);
+		snprintf(n->fw_written_fp, sizeof(n->fw_written_fp), "%s", fp);
 	}
+	return r;
+}
+
+/* The records of the plan objects, when the table already holds them: the files, and the view
+ * of what was seen. */
+static int keep_records(struct nft *n, const char *fp, struct strbuf *err)
+{
+	bool fw = fw_records_due(n, fp);
+	int r;
+
+	r = records_write(n, fp, fw, err);
+	if (r >= 0)
+		r = records_finish(n, fp, fw, true, err);
 	if (r >= 0 && n->seen_valid) {
 		objset_done(&n->seen_objs);
 		r = objset_copy_as(&n->objs, object_as_observed, &n->seen_objs);
@@ -440,7 +490,7 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 	struct batch_errors e = {.batch = &batch, .err = err};
 	uint32_t genid = n->observed ? n->seen.genid : 0;
 	char fp[17];
-	bool elems;
+	bool elems, fw;
 	int r;
 
 	n->last = (struct nft_commit_stats){0};
@@ -461,9 +511,10 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 		return r;
 	}
 	n->seen_valid = false; /* what observe saw is about to change */
+	fw = fw_records_due(n, fp);
 	r = nft_sock(n, err);
-	if (r >= 0 && n->records)
-		r = nft_records_write(n->records, &n->objs, fp, err);
+	if (r >= 0)
+		r = records_write(n, fp, fw, err);
 	if (r < 0) {
 		queue_reset(n);
 		return r;
@@ -493,12 +544,12 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 	} else if (!err->len) {
 		strbuf_printf(err, "%s", strerror(-r));
 	}
-	if (n->records) {
+	{
 		struct strbuf ignored = {0};
 
-		/* The kernel committed: a file that cannot take its place is removed, and the
-		 * next read of the table replaces it whole. */
-		nft_records_finish(n->records, r >= 0, &ignored);
+		/* The kernel committed (or not): what the records' files then say is all that
+		 * follows from a rename that fails, no error of this apply. */
+		records_finish(n, fp, fw, r >= 0, &ignored);
 		strbuf_done(&ignored);
 	}
 	nft_desc_batch_done(&batch);
@@ -525,7 +576,9 @@ static void nft_free(struct backend *b)
 	struct nft *n = nft_of(b);
 
 	netlink_sock_close(n->sock);
-	free(n->records);
+	free(n->records[0]);
+	free(n->records[1]);
+	firewall_unref(n->fw_written);
 	nft_desc_free(n->desc);
 	objset_done(&n->objs);
 	nft_compile_kept_done(&n->kept);
@@ -563,13 +616,15 @@ static const struct backend_ops nft_ops = {
 	.free = nft_free,
 };
 
-struct backend *backend_nft_new(const char *records)
+struct backend *backend_nft_new(const char *records, const char *records_fw)
 {
 	struct nft *n = calloc(1, sizeof(*n));
 
 	if (!n)
 		return NULL;
-	if (records && !(n->records = strdup(records))) {
+	if ((records && !(n->records[0] = strdup(records))) ||
+	    (records_fw && !(n->records[1] = strdup(records_fw)))) {
+		free(n->records[0]);
 		free(n);
 		return NULL;
 	}

@@ -85,7 +85,13 @@ int nft_records_next(const char **p, char **ret_kind, char **ret_key, char **ret
 	return 0;
 }
 
-int nft_records_format(const struct objset *objs, const char *fingerprint, struct strbuf *out)
+bool nft_records_firewall(const struct object *o)
+{
+	return o->kind == OBJ_FW_SET || o->kind == OBJ_FW_CHAIN || o->kind == OBJ_FW_RULE;
+}
+
+int nft_records_format(const struct objset *objs, const char *fingerprint, bool firewall,
+		       struct strbuf *out)
 {
 	const struct object *o;
 	size_t i;
@@ -94,7 +100,7 @@ int nft_records_format(const struct objset *objs, const char *fingerprint, struc
 	strbuf_append(out, fingerprint);
 	strbuf_append(out, "\n");
 	objset_foreach(objs, i, o) {
-		if (o->kind == OBJ_FW_ELEMENT)
+		if (o->kind == OBJ_FW_ELEMENT || nft_records_firewall(o) != firewall)
 			continue;
 		nft_records_put(object_kind_to_string(o->kind), o->key, o->attrs, out);
 		strbuf_append(out, "\n");
@@ -130,12 +136,12 @@ static int write_all(int fd, const char *p, size_t n)
 }
 
 int nft_records_write(const char *path, const struct objset *objs, const char *fingerprint,
-		      struct strbuf *err)
+		      bool firewall, struct strbuf *err)
 {
 	struct strbuf text = {0}, tmp = {0};
 	int fd = -1, r;
 
-	r = nft_records_format(objs, fingerprint, &text);
+	r = nft_records_format(objs, fingerprint, firewall, &text);
 	strbuf_printf(&tmp, "%s.tmp", path);
 	if (r >= 0 && tmp.oom)
 		r = -ENOMEM;

@@ -15,7 +15,7 @@
  * "POINTER: kernel message", the pointer of the intent element behind it; the kernel then
  * drops the whole batch, so abort has nothing to undo.
  *
- * observe reads the table back: plan objects from the records file (nft-records.h; each kept
+ * observe reads the table back: plan objects from the records' files (nft-records.h; each kept
  * only if the table has the fingerprint it was written for and the chain, set, rule or element
  * it tagged is still there) and the intent's set elements from the kernel's sets. After a commit the backend keeps what the table then holds (its
  * description) with the ruleset's generation number; while the generation has not moved (no
@@ -37,11 +37,12 @@
 #include "lib/strbuf.h"
 #include "plan/backend.h"
 
-/* NULL on OOM. The nfnetlink socket is opened on first use. records: the file of the records
- * of the table's plan objects (in the state directory: NFT_RECORDS_FILE), or NULL for none
- * (observe then finds no plan objects in a table this backend did not commit itself, and the
- * first apply replaces it whole). */
-struct backend *backend_nft_new(const char *records);
+/* NULL on OOM. The nfnetlink socket is opened on first use. records, records_fw: the files of
+ * the records of the table's plan objects, the firewall section's in the second (in the state
+ * directory: NFT_RECORDS_FILE, NFT_RECORDS_FILE_FW), or NULL for none (observe then finds no
+ * plan objects in a table this backend did not commit itself, and the first apply replaces it
+ * whole). */
+struct backend *backend_nft_new(const char *records, const char *records_fw);
 
 /* What the last commit sent, for tests and logs. */
 struct nft_commit_stats {

@@ -30,9 +30,9 @@
  * the applies, observes through the engine's nftables backend and through a new one, which
  * reads the table back, and prints "cache: used|not used, N objects as read" when both see
  * the same objects (used: the first took them from what its last commit left), else each
- * difference (exit 1). --nft-records FILE: the file of the nftables backend's records of its
- * plan objects (the daemon's is in its state directory); without it, an invocation finds no
- * plan objects in a table that another one made. The hostname never reaches
+ * difference (exit 1). --nft-records FILE: the files of the nftables backend's records of its
+ * plan objects, FILE and FILE-fw (the daemon's are in its state directory); without it, an
+ * invocation finds no plan objects in a table that another one made. The hostname never reaches
  * the kernel: the namespace of the test is a network namespace only.
  */
 #include <errno.h>
@@ -236,7 +236,7 @@ static int files_write(struct backend *b, const char *state, struct strbuf *err)
 
 static int counters(void)
 {
-	struct backend *b = backend_nft_new(NULL);
+	struct backend *b = backend_nft_new(NULL, NULL);
 	struct strbuf err = {0};
 	struct counterlist v = {0};
 	size_t i;
@@ -312,9 +312,9 @@ static int apply(struct engine *e, const struct intent *in, struct backend *nft,
 /* Whether the nftables backend's view of the table, kept from its last commit (observe takes
  * it instead of reading the table back while no transaction came since), is what a new
  * backend reads from the kernel. */
-static int check_cache(struct backend *nft, const char *records)
+static int check_cache(struct backend *nft, const char *records, const char *records_fw)
 {
-	struct backend *fresh = backend_nft_new(records);
+	struct backend *fresh = backend_nft_new(records, records_fw);
 	struct observed a = {0}, b = {0};
 	struct errlist errs = {0};
 	const struct object *o, *p;
@@ -365,6 +365,7 @@ int main(int argc, char **argv)
 {
 	struct backend *backends[4], *files, *nft;
 	const char *cmd = argc > 1 ? argv[1] : "", *state = NULL, *records = NULL;
+	_cleanup_free_ char *records_fw = NULL;
 	_cleanup_free_ const char **paths = calloc(argc > 2 ? (size_t)argc : 1, sizeof(*paths));
 	struct intent *in = NULL;
 	bool fail = false, foreign = false, check = false, pause = false;
@@ -415,7 +416,11 @@ int main(int argc, char **argv)
 			backends[n]->ops = &inject_ops;
 		n++;
 	}
-	backends[n++] = nft = backend_nft_new(records);
+	if (records && asprintf(&records_fw, "%s-fw", records) < 0) {
+		records_fw = NULL;
+		return 1;
+	}
+	backends[n++] = nft = backend_nft_new(records, records_fw);
 	for (i = 0; i < (int)n; i++)
 		if (!backends[i]) {
 			while (n--)
@@ -447,7 +452,7 @@ int main(int argc, char **argv)
 		in = intent_free(in);
 	}
 	if (check && !status)
-		status = check_cache(nft, records);
+		status = check_cache(nft, records, records_fw);
 	engine_free(e);
 	return status;
 }

@@ -153,6 +153,7 @@ static void test_records_file(void **state)
 	const struct object *o;
 	const char *p;
 	size_t i;
+	int fw;
 
 	(void)state;
 	for (i = 0; i < ELEMENTSOF(v); i++) {
@@ -160,24 +161,31 @@ static void test_records_file(void **state)
 		assert_int_equal(objset_add(&objs, v[i]), 0);
 		object_unref(v[i]);
 	}
-	assert_int_equal(nft_records_format(&objs, "0123456789abcdef", &text), 0);
+	assert_int_equal(nft_records_format(&objs, "0123456789abcdef", false, &text), 0);
+	assert_null(strstr(strbuf_str(&text), "forward/3")); /* the firewall's file's */
 	assert_null(nft_records_body(strbuf_str(&text), "0123456789abcdee"));
 	assert_null(nft_records_body(strbuf_str(&text), ""));
 	assert_null(nft_records_body("", "0123456789abcdef"));
-	p = nft_records_body(strbuf_str(&text), "0123456789abcdef");
-	assert_non_null(p);
-	for (;;) {
-		_cleanup_free_ char *kind = NULL, *key = NULL, *attrs = NULL;
-		struct object *x;
-		int r = nft_records_next(&p, &kind, &key, &attrs);
+	for (fw = 0; fw < 2; fw++) {
+		strbuf_truncate(&text, 0);
+		assert_int_equal(nft_records_format(&objs, "0123456789abcdef", fw, &text), 0);
+		p = nft_records_body(strbuf_str(&text), "0123456789abcdef");
+		assert_non_null(p);
+		for (;;) {
+			_cleanup_free_ char *kind = NULL, *key = NULL, *attrs = NULL;
+			struct object *x;
+			int r = nft_records_next(&p, &kind, &key, &attrs);
 
-		if (r == -ENOENT)
-			break;
-		assert_int_equal(r, 0);
-		x = object_new_text((enum object_kind)object_kind_from_string(kind), key, attrs);
-		assert_non_null(x);
-		assert_int_equal(objset_add(&back, x), 0);
-		object_unref(x);
+			if (r == -ENOENT)
+				break;
+			assert_int_equal(r, 0);
+			x = object_new_text((enum object_kind)object_kind_from_string(kind), key,
+					    attrs);
+			assert_non_null(x);
+			assert_int_equal(nft_records_firewall(x), fw);
+			assert_int_equal(objset_add(&back, x), 0);
+			object_unref(x);
+		}
 	}
 	assert_int_equal(objset_size(&back), 2);
 	objset_foreach(&objs, i, o) {
