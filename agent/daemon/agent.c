@@ -11,6 +11,7 @@
 #include "lib/jread.h"
 #include "log.h"
 #include "kernel/kernel.h"
+#include "nft/nft-records.h"
 #include "nft/nft.h"
 #include "proto/proto.h"
 #include "services/services.h"
@@ -88,6 +89,8 @@ static int agent_backends(struct agent *a, const struct agent_config *cfg, struc
 		return 0;
 	}
 	if (!strcmp(spec, "kernel")) {
+		_cleanup_free_ char *records = NULL, *records_fw = NULL;
+
 		/* The running system: rtnetlink for links, addresses and routes, nftables (its one
 		 * transaction commits after every kernel step succeeded), then the services (their
 		 * files and daemons change once the firewall admits them; reverted with the rest
@@ -95,7 +98,17 @@ static int agent_backends(struct agent *a, const struct agent_config *cfg, struc
 		a->backends[a->n_backends] = backend_kernel_new();
 		if (!a->backends[a->n_backends++])
 			return -ENOMEM;
-		a->backends[a->n_backends] = backend_nft_new();
+		/* The records of the table's plan objects stay in the state directory
+		 * (nft/nft-records.h), out of `nft list ruleset`. */
+		if (asprintf(&records, "%s/%s", cfg->state_dir, NFT_RECORDS_FILE) < 0) {
+			records = NULL;
+			return -ENOMEM;
+		}
+		if (asprintf(&records_fw, "%s/%s", cfg->state_dir, NFT_RECORDS_FILE_FW) < 0) {
+			records_fw = NULL;
+			return -ENOMEM;
+		}
+		a->backends[a->n_backends] = backend_nft_new(records, records_fw);
 		if (!a->backends[a->n_backends++])
 			return -ENOMEM;
 		a->backends[a->n_backends] = backend_services_new(cfg->confdir, cfg->state_dir);

@@ -5,6 +5,9 @@
  *   intent.json   the last intent applied with success, as the agent received it (compact
  *                 JSON, document order, a newline), mode 0600 (it holds secrets)
  *   lock          held (flock) while a vrouterd uses the directory
+ *   nft-records, nft-records-fw
+ *                 not the store's: the nftables backend's records of its table's plan
+ *                 objects (nft/nft-records.h)
  *
  * One format, one way to write it, after the apply: a temporary file in the same directory,
  * fsync, rename, fsync of the directory. A crash leaves the previous or the new intent, never

@@ -11,11 +11,18 @@
 #include "nft-diff.h"
 #include "nft-elem.h"
 #include "nft-observe.h"
+#include "nft-records.h"
 #include "nft.h"
 
 struct nft {
 	struct backend b;
 	struct netlink_sock *sock;
+	/* The files of the records of the table's plan objects (nft-records.h): the others', the
+	 * firewall section's; NULL: none. The firewall's was last written for that section and
+	 * fingerprint (NULL: not known to be written). */
+	char *records[2];
+	struct firewall *fw_written;
+	char fw_written_fp[17];
 	/* What the kernel holds at generation seen.genid: the table as observe read it, or as
 	 * the last commit left it (its description), and the plan objects in it. While the
 	 * ruleset's generation has not moved (no transaction since, ours or anybody's), observe
@@ -93,68 +100,41 @@ static int add_object(struct objset *objs, enum object_kind kind, const char *ke
 	return r == -EEXIST ? 0 : r;
 }
 
-static int observe_catalog(const struct nft_observed *o, struct nft_observed_set *cat,
-			   struct objset *objs)
+/* The plan objects of a file's records (nft-records.h), when the table has the fingerprint
+ * they were written for: each only while the table still has what it tagged. A record that
+ * does not read ends the list: the objects after it are then missing, and the plan makes them
+ * again. */
+static int observe_records(const char *path, const struct nft_observed *o, struct objset *objs,
+			   struct strbuf *err)
 {
-	struct strbuf text = {0}, tag = {0};
+	_cleanup_free_ char *text = NULL;
+	struct strbuf tag = {0};
 	const char *p;
-	size_t i;
-	int r = 0;
+	int r;
 
-	nft_observed_sort(cat);
-	for (i = 0; i < cat->n; i++)
-		if (cat->elems[i].comment)
-			strbuf_append(&text, cat->elems[i].comment);
-	if (text.oom) {
-		strbuf_done(&text);
-		return -ENOMEM;
-	}
-	p = strbuf_str(&text);
-	while (r >= 0) {
+	if (!path || !o->exists || !o->fingerprint[0])
+		return 0;
+	r = nft_records_load(path, &text, err);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	p = nft_records_body(text, o->fingerprint);
+	while (p && r >= 0) {
 		_cleanup_free_ char *kind = NULL, *key = NULL, *attrs = NULL;
 		int k;
 
-		r = nft_compile_record_next(&p, &kind, &key, &attrs);
+		r = nft_records_next(&p, &kind, &key, &attrs);
 		if (r < 0)
 			break;
 		k = object_kind_from_string(kind);
 		if (k >= 0 && has_tag(o, kind, key, &tag))
 			r = add_object(objs, (enum object_kind)k, key, attrs);
 	}
-	strbuf_done(&text);
 	strbuf_done(&tag);
-	return r == -ENOENT ? 0 : r;
-}
-
-/* The records a set's elements carry after their labels (access-list rules, port forwards,
- * one-to-one entries: nft-desc.h). A record that does not read is left out: its object is
- * then missing, and the plan makes it again. */
-static int observe_carried(const struct nft_observed *o, const struct nft_observed_set *s,
-			   struct objset *objs)
-{
-	struct strbuf tag = {0};
-	size_t i;
-	int r = 0;
-
-	for (i = 0; i < s->n && r >= 0; i++) {
-		const char *c = s->elems[i].comment, *p = c ? strchr(c, NFT_DESC_RECORD_SEP) : NULL;
-		_cleanup_free_ char *kind = NULL, *key = NULL, *attrs = NULL;
-		int k;
-
-		if (!p)
-			continue;
-		p++;
-		r = nft_compile_record_next(&p, &kind, &key, &attrs);
-		if (r == -EINVAL || r == -ENOENT) {
-			r = 0;
-			continue;
-		}
-		k = r < 0 ? -1 : object_kind_from_string(kind);
-		if (k >= 0 && has_tag(o, kind, key, &tag))
-			r = add_object(objs, (enum object_kind)k, key, attrs);
-	}
-	strbuf_done(&tag);
-	return r;
+	if (r == -ENOMEM)
+		strbuf_printf(err, "out of memory");
+	return r == -ENOMEM ? r : 0;
 }
 
 static int observe_elements(struct nft_observed_set *s, struct objset *objs)
@@ -195,7 +175,7 @@ static int observe_read(struct nft *n, struct strbuf *err)
 	size_t i;
 	int r;
 
-	r = nft_observed_read(n->sock, NFT_COMPILE_CATALOG, &o, err);
+	r = nft_observed_read(n->sock, &o, err);
 	if (r < 0)
 		return r;
 	if (o.n_tags)
@@ -203,15 +183,14 @@ static int observe_read(struct nft *n, struct strbuf *err)
 	for (i = 0; i < o.n_sets && r >= 0; i++) {
 		struct nft_observed_set *s = &o.sets[i];
 
-		if (!strncmp(s->name, NFT_COMPILE_CATALOG, strlen(NFT_COMPILE_CATALOG)))
-			r = observe_catalog(&o, s, &objs);
-		else if (s->tag && !strncmp(s->tag, "fw-set ", 7))
+		if (s->tag && !strncmp(s->tag, "fw-set ", 7))
 			r = observe_elements(s, &objs);
-		else
-			r = observe_carried(&o, s, &objs);
 	}
-	if (r < 0) {
+	if (r < 0)
 		strbuf_printf(err, "cannot read table inet %s: %s", NFT_DESC_TABLE, strerror(-r));
+	for (i = 0; i < 2 && r >= 0; i++)
+		r = observe_records(n->records[i], &o, &objs, err);
+	if (r < 0) {
 		objset_done(&objs);
 		nft_observed_done(&o);
 		return r;
@@ -448,6 +427,72 @@ static void remember(struct nft *n, const char *fp, uint32_t genid)
 	n->seen_valid = r >= 0; /* else the next observe reads the table */
 }
 
+/* Whether the firewall's file of records is to be written: its section or the table's
+ * fingerprint changed since it was. */
+static bool fw_records_due(const struct nft *n, const char *fp)
+{
+	return n->records[1] && (n->fw_written != n->kept.firewall || strcmp(n->fw_written_fp, fp));
+}
+
+/* The records of this commit's plan objects, beside their files (nft_records_write): the
+ * others', and the firewall's when due (fw). */
+static int records_write(struct nft *n, const char *fp, bool fw, struct strbuf *err)
+{
+	struct strbuf ignored = {0};
+	int r = 0;
+
+	if (n->records[0])
+		r = nft_records_write(n->records[0], &n->objs, fp, false, err);
+	if (r >= 0 && fw) {
+		r = nft_records_write(n->records[1], &n->objs, fp, true, err);
+		if (r < 0)
+			nft_records_finish(n->records[0], false, &ignored);
+	}
+	strbuf_done(&ignored);
+	return r;
+}
+
+/* After the commit (publish: it succeeded), the written records take their files' places or
+ * are dropped. A file that cannot take its place is removed (the next read of the table then
+ * replaces it whole), and the firewall's written again next time. */
+static int records_finish(struct nft *n, const char *fp, bool fw, bool publish, struct strbuf *err)
+{
+	int r = 0;
+
+	if (n->records[0])
+		r = nft_records_finish(n->records[0], publish, err);
+	if (!fw)
+		return r;
+	n->fw_written = firewall_unref(n->fw_written);
+	if (nft_records_finish(n->records[1], publish, err) < 0)
+		return -EIO;
+	if (publish) {
+		n->fw_written = firewall_ref(n->kept.firewall);
+		snprintf(n->fw_written_fp, sizeof(n->fw_written_fp), "%s", fp);
+	}
+	return r;
+}
+
+/* The records of the plan objects, when the table already holds them: the files, and the view
+ * of what was seen. */
+static int keep_records(struct nft *n, const char *fp, struct strbuf *err)
+{
+	bool fw = fw_records_due(n, fp);
+	int r;
+
+	r = records_write(n, fp, fw, err);
+	if (r >= 0)
+		r = records_finish(n, fp, fw, true, err);
+	if (r >= 0 && n->seen_valid) {
+		objset_done(&n->seen_objs);
+		r = objset_copy_as(&n->objs, object_as_observed, &n->seen_objs);
+		n->seen_valid = r >= 0;
+		if (r < 0)
+			strbuf_printf(err, "out of memory");
+	}
+	return r;
+}
+
 static int nft_commit(struct backend *b, struct strbuf *err)
 {
 	struct nft *n = nft_of(b);
@@ -455,7 +500,7 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 	struct batch_errors e = {.batch = &batch, .err = err};
 	uint32_t genid = n->observed ? n->seen.genid : 0;
 	char fp[17];
-	bool elems;
+	bool elems, fw;
 	int r;
 
 	n->last = (struct nft_commit_stats){0};
@@ -471,10 +516,13 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 		goto oom;
 	n->observed = false;
 	if (elems && !n->changes.n) {
-		queue_reset(n); /* the table is as wanted: what was seen stays true */
+		/* The table is as wanted: what was seen stays true, but for the records of
+		 * operations that change no kernel object (a record out of date). */
+		r = n->n_ops ? keep_records(n, fp, err) : 0;
+		queue_reset(n);
 		nft_desc_free(n->applied);
 		n->applied = TAKE_PTR(n->desc);
-		return 0;
+		return r;
 	}
 	/* What revert would put back: the table as this agent last made it, none, or unknown. */
 	if (n->applied)
@@ -483,9 +531,14 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 		n->undo_kind = n->observed && n->seen_valid && !n->seen.exists ? UNDO_DELETE
 										  : UNDO_UNKNOWN;
 	n->seen_valid = false; /* what observe saw is about to change */
+	fw = fw_records_due(n, fp);
 	r = nft_sock(n, err);
-	if (r < 0)
+	if (r >= 0)
+		r = records_write(n, fp, fw, err);
+	if (r < 0) {
+		queue_reset(n);
 		return r;
+	}
 	/* The batch carries the generation the plan was made against: if another transaction
 	 * came in between, the kernel refuses it whole. */
 	if (elems)
@@ -514,6 +567,14 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 		n->undo_kind = UNDO_NONE; /* the kernel dropped the batch whole */
 		if (!err->len)
 			strbuf_printf(err, "%s", strerror(-r));
+	}
+	{
+		struct strbuf ignored = {0};
+
+		/* The kernel committed (or not): what the records' files then say is all that
+		 * follows from a rename that fails, no error of this apply. */
+		records_finish(n, fp, fw, r >= 0, &ignored);
+		strbuf_done(&ignored);
 	}
 	nft_desc_batch_done(&batch);
 	queue_reset(n);
@@ -585,6 +646,9 @@ static void nft_free(struct backend *b)
 	struct nft *n = nft_of(b);
 
 	netlink_sock_close(n->sock);
+	free(n->records[0]);
+	free(n->records[1]);
+	firewall_unref(n->fw_written);
 	nft_desc_free(n->desc);
 	nft_desc_free(n->applied);
 	nft_desc_free(n->undo);
@@ -625,12 +689,18 @@ static const struct backend_ops nft_ops = {
 	.free = nft_free,
 };
 
-struct backend *backend_nft_new(void)
+struct backend *backend_nft_new(const char *records, const char *records_fw)
 {
 	struct nft *n = calloc(1, sizeof(*n));
 
 	if (!n)
 		return NULL;
+	if ((records && !(n->records[0] = strdup(records))) ||
+	    (records_fw && !(n->records[1] = strdup(records_fw)))) {
+		free(n->records[0]);
+		free(n);
+		return NULL;
+	}
 	n->b.ops = &nft_ops;
 	return &n->b;
 }

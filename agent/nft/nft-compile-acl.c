@@ -349,7 +349,10 @@ static void reject_chains(struct nft_compiler *c)
 	c->reject_chains = true;
 	nft_desc_chain(c->d, REJECT_TCP_CHAIN, NULL, 0, 0, -1, NULL, NULL);
 	nft_desc_chain(c->d, REJECT_CHAIN, NULL, 0, 0, -1, NULL, NULL);
+	/* Only TCP comes here; the match is what nft adds to `reject with tcp reset` when it
+	 * reads the listing back, so the listing loads again as it is. */
 	r = nft_desc_rule(c->d, REJECT_TCP_CHAIN, NULL, NULL);
+	nft_compile_match_l4proto(r, IPPROTO_TCP);
 	nft_desc_reject(r, NFT_REJECT_TCP_RST, 0);
 	r = nft_desc_rule(c->d, REJECT_CHAIN, NULL, NULL);
 	nft_desc_reject(r, NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
@@ -414,12 +417,11 @@ static bool same_map(const struct fw_rule *a, const struct fw_rule *b, const str
 	       (l->len[F_PROTO] || a->protocol == b->protocol);
 }
 
-/* The elements of rules idx (n) in s. Each rule's elements carry its label, the first also
- * its catalog record when that fits (nft_compile_elem_label). */
+/* The elements of rules idx (n) in s, each with its rule's label as comment. */
 static void fill_map(struct nft_compiler *c, const char *chain, const struct fw_rule *rules,
 		     const size_t *idx, size_t n, const struct layout *l, struct nft_desc_set *s)
 {
-	struct strbuf tag = {0}, lab = {0}, first = {0};
+	struct strbuf tag = {0}, lab = {0};
 	uint8_t value[NFT_DESC_VERDICT_LEN];
 	struct elems e = {0};
 	bool interval = nft_desc_set_concat_interval(s);
@@ -435,21 +437,18 @@ static void fill_map(struct nft_compiler *c, const char *chain, const struct fw_
 		}
 		nft_compile_rule_tag(&tag, chain, idx[i]);
 		label(&lab, strbuf_str(&tag), fr);
-		nft_compile_elem_label(c, &first, strbuf_str(&tag), strbuf_str(&lab));
 		verdict(fr, value);
 		for (j = 0; j < e.n; j++) {
-			/* The rule's record with its first element. */
 			nft_desc_elem(c->d, s, e.v[j].lo, interval ? e.v[j].hi : NULL, value, 0,
-				      strbuf_str(j ? &lab : &first));
+				      strbuf_str(&lab));
 			nft_desc_elem_ptr(c->d, s, fr->ptr);
 		}
 	}
-	if (tag.oom || lab.oom || first.oom)
+	if (tag.oom || lab.oom)
 		c->d->oom = true;
 	free(e.v);
 	strbuf_done(&tag);
 	strbuf_done(&lab);
-	strbuf_done(&first);
 }
 
 static bool prefixes_whole(const struct ip_prefix *p, size_t n)

@@ -15,18 +15,7 @@ struct nft_compiler {
 	const struct intent *in;
 	struct nft_desc *d;
 	bool reject_chains; /* the chains access-list maps reject with are made */
-	/* The plan objects, and those of them whose catalog records map elements carry (not
-	 * the catalog, then): access-list rules, port forwards, one-to-one entries. */
-	const struct objset *objs;
-	const struct object **carried;
-	size_t n_carried, cap_carried;
-	bool carried_oom;
 };
-
-/* The label of an element of the plan object tag and, when they fit in its user data, the
- * object's catalog record after NFT_DESC_RECORD_SEP (the object then carried): into b. */
-void nft_compile_elem_label(struct nft_compiler *c, struct strbuf *b, const char *tag,
-			    const char *label);
 
 void nft_compile_match_nfproto(struct nft_desc_rule *r, int family);
 void nft_compile_match_l4proto(struct nft_desc_rule *r, uint8_t proto);

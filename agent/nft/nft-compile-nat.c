@@ -121,17 +121,36 @@ static size_t n_protos(enum nat_proto p, uint8_t out[2])
 
 /* ---- the forward chain: what NAT opens ---- */
 
-/* ct original daddr . l4proto . ct original proto-dst (the public side) looked up in s. */
-static void open_rule(struct nft_compiler *c, int family, const struct nft_desc_set *s)
+/*
+ * Port forwards (tcp, udp): ct original daddr . l4proto . ct original proto-dst (the public
+ * side) looked up in s, after `meta l4proto { tcp, udp }`, which only the forwards' keys hold
+ * anyway: without it nft cannot tell the type of the ct port and refuses the listing back
+ * (nft -f: "can not use variable sized data types (invalid) in concat expressions").
+ * One-to-one (ports false): ct original daddr in s, every protocol.
+ */
+static void open_rule(struct nft_compiler *c, int family, const struct nft_desc_set *s,
+		      bool ports)
 {
-	size_t alen = addr_len(family);
+	static const uint8_t tcp_udp[] = {IPPROTO_TCP, IPPROTO_UDP};
+	size_t alen = addr_len(family), i;
 	struct nft_desc_rule *r = nft_desc_rule(c->d, "forward", NULL, NULL);
+	struct nft_desc_set *protos;
 
 	nft_compile_match_nfproto(r, family);
+	if (ports) {
+		protos = nft_desc_set(c->d, NULL, 0, NFT_DESC_TYPE_INET_PROTOCOL, 1, 0, 0, NULL, 0,
+				      NULL, NULL);
+		for (i = 0; protos && i < sizeof(tcp_udp); i++)
+			nft_desc_elem(c->d, protos, &tcp_udp[i], NULL, NULL, 0, NULL);
+		nft_desc_meta(r, NFT_META_L4PROTO, REG(0));
+		nft_desc_lookup(r, protos, REG(0), 0, false);
+	}
 	nft_desc_ct(r, family == AF_INET6 ? NFT_CT_DST_IP6 : NFT_CT_DST_IP, IP_CT_DIR_ORIGINAL,
 		    REG(0));
-	nft_desc_meta(r, NFT_META_L4PROTO, REG(alen / 4));
-	nft_desc_ct(r, NFT_CT_PROTO_DST, IP_CT_DIR_ORIGINAL, REG(alen / 4 + 1));
+	if (ports) {
+		nft_desc_meta(r, NFT_META_L4PROTO, REG(alen / 4));
+		nft_desc_ct(r, NFT_CT_PROTO_DST, IP_CT_DIR_ORIGINAL, REG(alen / 4 + 1));
+	}
 	nft_desc_lookup(r, s, REG(0), 0, false);
 	nft_desc_counter(r);
 	nft_desc_verdict(r, NF_ACCEPT);
@@ -139,10 +158,11 @@ static void open_rule(struct nft_compiler *c, int family, const struct nft_desc_
 
 /*
  * What port forwards and one-to-one entries open: forwards of one port in the hash set
- * _open4/_open6, port ranges and one-to-one entries (every protocol and port of the address)
- * in the interval set _openr4/_openr6. Not one interval set for all: its elements share the
- * address, and inserting each one into the kernel's concatenated-interval set looks it up
- * among all those before it (thousands of forwards on one public address: tens of ms).
+ * _open4/_open6, port ranges in the interval set _openr4/_openr6, one-to-one entries (every
+ * protocol and port of the address) in the hash set of addresses _openo4/_openo6. Not one
+ * interval set for all forwards: its elements share the address, and inserting each one into
+ * the kernel's concatenated-interval set looks it up among all those before it (thousands of
+ * forwards on one public address: tens of ms).
  */
 void nft_compile_forward_open(struct nft_compiler *c)
 {
@@ -151,8 +171,8 @@ void nft_compile_forward_open(struct nft_compiler *c)
 	int family;
 
 	for (family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
-		struct nft_desc_set *exact = NULL, *ranges = NULL;
-		bool need_exact = false, need_ranges = false;
+		struct nft_desc_set *exact = NULL, *ranges = NULL, *hosts = NULL;
+		bool need_exact = false, need_ranges = false, need_hosts = false;
 		size_t i, j;
 
 		/* The sets in a fixed order, whatever the order of the entries: an entry of the
@@ -166,12 +186,19 @@ void nft_compile_forward_open(struct nft_compiler *c)
 			}
 		}
 		for (i = 0; i < nat->n_one_to_one; i++)
-			need_ranges |= nat->one_to_one[i].public_addr.family == family &&
-				       nat->one_to_one[i].open_firewall;
+			need_hosts |= nat->one_to_one[i].public_addr.family == family &&
+				      nat->one_to_one[i].open_firewall;
 		if (need_exact)
 			exact = app_set(c, "_open", family, 0, 0, 0);
 		if (need_ranges)
 			ranges = app_set(c, "_openr", family, NFT_SET_INTERVAL, 0, 0);
+		if (need_hosts) {
+			char name[16];
+
+			hosts = nft_desc_set(c->d, set_name(name, "_openo", family), 0,
+					     addr_type(family), (uint32_t)addr_len(family), 0, 0,
+					     NULL, 0, NULL, NULL);
+		}
 		for (i = 0; i < nat->n_destination; i++) {
 			const struct nat_dest *d = &nat->destination[i];
 			bool range = d->ports.first != d->ports.last;
@@ -189,21 +216,21 @@ void nft_compile_forward_open(struct nft_compiler *c)
 				nft_desc_elem_ptr(c->d, s, d->ptr);
 			}
 		}
-		for (i = 0; i < nat->n_one_to_one; i++) {
+		for (i = 0; hosts && i < nat->n_one_to_one; i++) {
 			const struct nat_one_to_one *o = &nat->one_to_one[i];
-			uint8_t lo[KEY_SPACE], hi[KEY_SPACE];
 
 			if (o->public_addr.family != family || !o->open_firewall)
 				continue;
-			key_app(lo, &o->public_addr, 0, 0);
-			key_app(hi, &o->public_addr, 255, 65535);
-			nft_desc_elem(c->d, ranges, lo, hi, NULL, 0, tag_one_to_one(c, &tag, o));
-			nft_desc_elem_ptr(c->d, ranges, o->ptr);
+			nft_desc_elem(c->d, hosts, o->public_addr.bytes, NULL, NULL, 0,
+				      tag_one_to_one(c, &tag, o));
+			nft_desc_elem_ptr(c->d, hosts, o->ptr);
 		}
 		if (exact)
-			open_rule(c, family, exact);
+			open_rule(c, family, exact, true);
 		if (ranges)
-			open_rule(c, family, ranges);
+			open_rule(c, family, ranges, true);
+		if (hosts)
+			open_rule(c, family, hosts, false);
 	}
 	strbuf_done(&tag);
 }
@@ -234,7 +261,7 @@ static void compile_forwards(struct nft_compiler *c, int family)
 	const uint32_t dt[] = {addr_type(family), NFT_DESC_TYPE_INET_SERVICE};
 	struct nft_desc_set *pf = NULL, *pfr = NULL;
 	bool need_pf = false, need_pfr = false;
-	struct strbuf tag = {0}, first = {0};
+	struct strbuf tag = {0};
 	const char *label;
 
 	/* The maps in a fixed order (as the sets of nft_compile_forward_open). */
@@ -259,10 +286,7 @@ static void compile_forwards(struct nft_compiler *c, int family)
 
 		if (d->destination.family != family)
 			continue;
-		tag_dnat(c, &tag, d);
-		/* The forward's first element carries its catalog record (nft-desc.h). */
-		nft_compile_elem_label(c, &first, strbuf_str(&tag), strbuf_str(&tag));
-		label = strbuf_str(&first);
+		label = tag_dnat(c, &tag, d);
 		memset(data, 0, sizeof(data));
 		memcpy(data, d->to.bytes, alen);
 		for (j = 0; j < n_protos(d->protocol, protos); j++) {
@@ -271,7 +295,6 @@ static void compile_forwards(struct nft_compiler *c, int family)
 				key_app(hi, &d->destination, protos[j], d->ports.last);
 				nft_desc_elem(c->d, pfr, lo, hi, data, 0, label);
 				nft_desc_elem_ptr(c->d, pfr, d->ptr);
-				label = strbuf_str(&tag);
 				continue;
 			}
 			for (p = d->ports.first; pf && p <= d->ports.last; p++) {
@@ -280,13 +303,9 @@ static void compile_forwards(struct nft_compiler *c, int family)
 					      data + alen);
 				nft_desc_elem(c->d, pf, lo, NULL, data, 0, label);
 				nft_desc_elem_ptr(c->d, pf, d->ptr);
-				label = strbuf_str(&tag);
 			}
 		}
 	}
-	if (first.oom)
-		c->d->oom = true;
-	strbuf_done(&first);
 	strbuf_done(&tag);
 	if (pf)
 		dnat_rule(c, family, pf, true);
@@ -301,7 +320,7 @@ static struct nft_desc_set *compile_one_to_one(struct nft_compiler *c, int famil
 	size_t alen = addr_len(family), i;
 	const uint32_t kt[] = {addr_type(family), NFT_DESC_TYPE_IFNAME};
 	struct nft_desc_set *od = NULL, *os = NULL;
-	struct strbuf tag = {0}, first = {0};
+	struct strbuf tag = {0};
 	char name[16];
 
 	for (i = 0; i < nat->n_one_to_one; i++) {
@@ -321,18 +340,14 @@ static struct nft_desc_set *compile_one_to_one(struct nft_compiler *c, int famil
 		if (!od || !os)
 			break;
 		tag_one_to_one(c, &tag, o);
-		nft_compile_elem_label(c, &first, strbuf_str(&tag), strbuf_str(&tag));
 		nft_desc_elem(c->d, od, o->public_addr.bytes, NULL, o->private_addr.bytes, 0,
-			      strbuf_str(&first));
+			      strbuf_str(&tag));
 		nft_desc_elem_ptr(c->d, od, o->ptr);
 		memcpy(key, o->private_addr.bytes, alen);
 		nft_compile_ifname(o->interface, key + alen);
 		nft_desc_elem(c->d, os, key, NULL, o->public_addr.bytes, 0, strbuf_str(&tag));
 		nft_desc_elem_ptr(c->d, os, o->ptr);
 	}
-	if (first.oom)
-		c->d->oom = true;
-	strbuf_done(&first);
 	strbuf_done(&tag);
 	if (!od || !os)
 		return NULL;

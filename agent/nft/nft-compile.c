@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The compiler, filter part: the base chains, the always-on rules, the intent's sets and
- * rules, and the catalog of plan objects. */
+ * rules. */
 #include <errno.h>
 #include <netinet/in.h> /* before the kernel's headers */
 #include <linux/netfilter.h>
@@ -496,263 +496,6 @@ static void compile_filter(struct nft_compiler *c, const struct objset *objs)
 	strbuf_done(&tag);
 }
 
-/* ---- the catalog ---- */
-
-int nft_compile_record(const char *kind, const char *key, const char *attrs, struct strbuf *out)
-{
-	size_t n_key = strlen(key), n_attrs = strlen(attrs);
-
-	strbuf_append(out, kind);
-	strbuf_append(out, " ");
-	append_decimal(out, n_key);
-	strbuf_append(out, ":");
-	strbuf_append_n(out, key, n_key);
-	append_decimal(out, n_attrs);
-	strbuf_append(out, ":");
-	strbuf_append_n(out, attrs, n_attrs);
-	return out->oom ? -ENOMEM : 0;
-}
-
-static int read_counted(const char **p, char **ret)
-{
-	char *end;
-	unsigned long n;
-
-	n = strtoul(*p, &end, 10);
-	if (end == *p || *end != ':' || strnlen(end + 1, n) < n)
-		return -EINVAL;
-	*ret = strndup(end + 1, n);
-	if (!*ret)
-		return -ENOMEM;
-	*p = end + 1 + n;
-	return 0;
-}
-
-int nft_compile_record_next(const char **p, char **ret_kind, char **ret_key, char **ret_attrs)
-{
-	_cleanup_free_ char *kind = NULL, *key = NULL, *attrs = NULL;
-	const char *sp;
-	int r;
-
-	if (!**p)
-		return -ENOENT;
-	sp = strchr(*p, ' ');
-	if (!sp)
-		return -EINVAL;
-	kind = strndup(*p, (size_t)(sp - *p));
-	if (!kind)
-		return -ENOMEM;
-	*p = sp + 1;
-	r = read_counted(p, &key);
-	if (r >= 0)
-		r = read_counted(p, &attrs);
-	if (r < 0)
-		return r;
-	*ret_kind = TAKE_PTR(kind);
-	*ret_key = TAKE_PTR(key);
-	*ret_attrs = TAKE_PTR(attrs);
-	return 0;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-/* FNV-1a, 32 bits. */
-static uint32_t record_hash(const char *p, size_t n)
-{
-	uint32_t h = 0x811c9dc5u;
-
-	while (n--)
-		h = (h ^ (uint8_t)*p++) * 0x01000193u;
-	return h;
-}
-
-struct record_key {
-	uint32_t hash;
-	size_t off, len; /* in the catalog's text */
-};
-
-static int record_key_cmp(const void *a, const void *b)
-{
-	const struct record_key *x = a, *y = b;
-
-	if (x->hash != y->hash)
-		return x->hash < y->hash ? -1 : 1;
-	return x->off < y->off ? -1 : x->off > y->off;
-}
-
-/* Makes the hashes unique (ascending, each one more than the one before when they collide).
- * On the unlikely wrap-around past the largest hash, every record is numbered instead. */
-static void record_keys_unique(struct record_key *v, size_t n)
-{
-	size_t i;
-
-	qsort(v, n, sizeof(*v), record_key_cmp);
-	for (i = 1; i < n; i++) {
-		if (v[i].hash > v[i - 1].hash)
-			continue;
-		if (v[i - 1].hash == UINT32_MAX)
-			break;
-		v[i].hash = v[i - 1].hash + 1;
-	}
-	if (i < n)
-		for (i = 0; i < n; i++)
-			v[i].hash = (uint32_t)i;
-}
-
-/* The label, and the record when it fits, into b; the object whose record it is (NULL:
- * none). */
-static const struct object *elem_record(const struct nft_compiler *c, struct strbuf *b,
-					const char *tag, const char *label)
-{
-	const char *sp = strchr(tag, ' ');
-	char kind[32];
-	struct object *o = NULL;
-	size_t at;
-	int k;
-
-	strbuf_truncate(b, 0);
-	strbuf_append(b, label);
-	if (c->objs && sp && (size_t)(sp - tag) < sizeof(kind)) {
-		memcpy(kind, tag, (size_t)(sp - tag));
-		kind[sp - tag] = '\0';
-		k = object_kind_from_string(kind);
-		o = k >= 0 ? objset_get(c->objs, (enum object_kind)k, sp + 1) : NULL;
-	}
-	if (!o)
-		return NULL;
-	at = b->len;
-	strbuf_append_n(b, (const char[]){NFT_DESC_RECORD_SEP}, 1);
-	nft_compile_record(kind, o->key, o->attrs, b);
-	if (b->oom || !nft_desc_elem_fits(label, strbuf_str(b) + at + 1)) {
-		strbuf_truncate(b, at); /* the record stays in the catalog */
-		return NULL;
-	}
-	return o;
-}
-
-static bool carry(struct nft_compiler *c, const struct object *o)
-{
-	if (!o)
-		return false;
-	if (c->n_carried == c->cap_carried) {
-		size_t cap = c->cap_carried ? 2 * c->cap_carried : 64;
-		const struct object **v = realloc(c->carried, cap * sizeof(*v));
-
-		if (!v) {
-			c->carried_oom = true;
-			return false;
-		}
-		c->carried = v;
-		c->cap_carried = cap;
-	}
-	c->carried[c->n_carried++] = o;
-	return true;
-}
-
-void nft_compile_elem_label(struct nft_compiler *c, struct strbuf *b, const char *tag,
-			    const char *label)
-{
-	const struct object *o = elem_record(c, b, tag, label);
-
-	if (o && !carry(c, o))
-		strbuf_truncate(b, strlen(label));
-}
-
-static int ptr_cmp(const void *a, const void *b)
-{
-	uintptr_t x = (uintptr_t) * (const struct object *const *)a;
-	uintptr_t y = (uintptr_t) * (const struct object *const *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Whether the record of object o (one of c->objs) is carried by a map's element. */
-static bool carried(const struct nft_compiler *c, const struct object *o)
-{
-	return c->n_carried && (o->kind == OBJ_FW_RULE || o->kind == OBJ_NAT_RULE) &&
-	       bsearch(&o, c->carried, c->n_carried, sizeof(*c->carried), ptr_cmp);
-}
-
-/* The objects nft_compile_elem_label() carried, forgotten. */
-static void carried_done(struct nft_compiler *c)
-{
-	free(c->carried);
-	if (c->carried_oom)
-		c->d->oom = true;
-	c->carried = NULL;
-	c->n_carried = c->cap_carried = 0;
-}
-
-/* The plan objects of the firewall section: the firewall's part of the table keeps their
- * records. */
-static bool firewall_kind(enum object_kind k)
-{
-	return k == OBJ_FW_SET || k == OBJ_FW_CHAIN || k == OBJ_FW_RULE;
-}
-
-/*
- * Plan objects but the set elements (observe reads those from the sets) and the rules whose
- * records the access-list maps' elements carry, one record each, in
- * elements of NFT_COMPILE_CHUNK bytes keyed by the hash of the record and the chunk's number: a
- * changed record changes its own elements only, so that an element-only batch can bring the
- * catalog up to date. Two catalogs: the firewall section's objects (firewall true) in its part
- * of the table, the others in the set NFT_COMPILE_CATALOG.
- */
-static void compile_catalog(struct nft_compiler *c, const struct objset *objs, bool firewall)
-{
-	const uint32_t t[] = {NFT_DESC_TYPE_MARK, NFT_DESC_TYPE_MARK};
-	_cleanup_free_ struct record_key *keys = NULL;
-	struct strbuf text = {0};
-	struct nft_desc_set *s;
-	struct object *o;
-	size_t i, n = 0, off;
-
-	keys = calloc(objset_size(objs) + 1, sizeof(*keys));
-	if (!keys) {
-		c->d->oom = true;
-		return;
-	}
-	if (c->n_carried)
-		qsort(c->carried, c->n_carried, sizeof(*c->carried), ptr_cmp);
-	objset_foreach(objs, i, o) {
-		if (o->kind == OBJ_FW_ELEMENT || firewall_kind(o->kind) != firewall ||
-		    carried(c, o))
-			continue;
-		keys[n].off = text.len;
-		nft_compile_record(object_kind_to_string(o->kind), o->key, o->attrs, &text);
-		keys[n].len = text.len - keys[n].off;
-		keys[n].hash = record_hash(strbuf_str(&text) + keys[n].off, keys[n].len);
-		n++;
-	}
-	record_keys_unique(keys, n);
-	s = nft_desc_set(c->d, firewall ? NFT_COMPILE_CATALOG_FW : NFT_COMPILE_CATALOG, 0,
-			 t[0] << NFT_DESC_TYPE_BITS | t[1], NFT_COMPILE_CATALOG_KEY, 0, 0, NULL, 0,
-			 NULL, NULL);
-	for (i = 0; s && !text.oom && i < n; i++)
-		for (off = 0; off < keys[i].len; off += NFT_COMPILE_CHUNK) {
-			size_t len = keys[i].len - off;
-			char chunk[NFT_COMPILE_CHUNK + 1];
-			uint8_t key[NFT_COMPILE_CATALOG_KEY];
-
-			if (len > NFT_COMPILE_CHUNK)
-				len = NFT_COMPILE_CHUNK;
-			put_be32(key, keys[i].hash);
-			put_be32(key + 4, (uint32_t)(off / NFT_COMPILE_CHUNK));
-			memcpy(chunk, strbuf_str(&text) + keys[i].off + off, len);
-			chunk[len] = '\0';
-			nft_desc_elem(c->d, s, key, NULL, NULL, 0, chunk);
-		}
-	if (text.oom)
-		c->d->oom = true;
-	strbuf_done(&text);
-}
-
 void nft_compile_kept_done(struct nft_compile_kept *k)
 {
 	k->firewall = firewall_unref(k->firewall);
@@ -761,16 +504,15 @@ void nft_compile_kept_done(struct nft_compile_kept *k)
 }
 
 /*
- * The firewall section's part of the table: the intent's sets, the chains' rules (with their
- * access-list maps) and the catalog of its objects (fw_objs: the section's plan objects).
- * Returned to be included in a description (its rules after the always-on ones of each chain);
+ * The firewall section's part of the table: the intent's sets and the chains' rules (with their
+ * access-list maps). Returned to be included in a description (its rules after the always-on ones of each chain);
  * NULL when out of memory. What it compiles (compile_sets, nft_compile_compile_rules) reads nothing
  * of the intent but its firewall section: another intent that shares the section includes the same
  * part.
  */
-static struct nft_desc *compile_firewall(const struct intent *in, const struct objset *fw_objs)
+static struct nft_desc *compile_firewall(const struct intent *in)
 {
-	struct nft_compiler pc = {.in = in, .objs = fw_objs};
+	struct nft_compiler pc = {.in = in};
 	int k;
 
 	pc.d = nft_desc_new_part(NFT_COMPILE_PART_IDS);
@@ -782,8 +524,6 @@ static struct nft_desc *compile_firewall(const struct intent *in, const struct o
 
 		nft_compile_compile_rules(&pc, chain_name[k], ch->rules, ch->n_rules);
 	}
-	compile_catalog(&pc, fw_objs, true);
-	carried_done(&pc);
 	if (pc.d->oom)
 		pc.d = nft_desc_free(pc.d);
 	return pc.d;
@@ -800,7 +540,7 @@ static int firewall_part(const struct intent *in, struct nft_compile_kept *k)
 	nft_compile_kept_done(k);
 	r = desired_firewall(in, &k->objs);
 	if (r >= 0) {
-		k->part = compile_firewall(in, &k->objs);
+		k->part = compile_firewall(in);
 		r = k->part ? 0 : -ENOMEM;
 	}
 	if (r < 0) {
@@ -828,11 +568,8 @@ int nft_compile_compile(const struct intent *in, struct nft_compile_kept *kept,
 	if (r >= 0)
 		r = desired_nat(in, &objs);
 	if (r >= 0) {
-		c.objs = &objs;
 		compile_filter(&c, &objs);
 		nft_compile_compile_nat(&c);
-		compile_catalog(&c, &objs, false);
-		carried_done(&c);
 		nft_desc_include(c.d, k->part);
 		r = nft_desc_oom(c.d);
 	}

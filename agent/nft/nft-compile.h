@@ -15,14 +15,11 @@
  *       for ranges forwarded to the same ports), one-to-one (maps _o2od4/_o2od6)
  *   chain srcnat  nat, postrouting 100: IPsec subnets exempt (_nonat4/_nonat6),
  *       hairpin masquerade (_lan4/_lan6), one-to-one (_o2os4/_o2os6), the intent's source rules
- set _objects  the plan objects' text (the catalog read back by observe), one record
- *       per object keyed by its hash, so that changing one object changes its elements only;
- *       _objects_fw holds the firewall section's objects; neither holds the records that
- *       map elements carry (access-list rules, port forwards, one-to-one entries:
- *       nft-desc.h, NFT_DESC_RECORD_SEP)
  *
- * The firewall section's part (its sets, the chains' rules after the always-on ones, its
- * catalog) is built once per section and kept by the caller (struct nft_compile_kept).
+ * Nothing but what the intent asks for is in the table: the agent's records of its plan
+ * objects are kept out of the kernel (nft-records.h).
+ *
+ * The firewall section's part (its sets, the chains' rules after the always-on ones) is built once per section and kept by the caller (struct nft_compile_kept).
  *
  * The intent's sets are named sets of the same name (elements are plan objects); the table's
  * own sets start with '_', which intent names cannot.
@@ -33,12 +30,8 @@
 #include "nft-desc.h"
 #include "plan/objset.h"
 
-#define NFT_COMPILE_CATALOG "_objects"	     /* and every set whose name starts so: */
-#define NFT_COMPILE_CATALOG_FW "_objects_fw" /* the firewall section's objects */
 /* The firewall section's part of the table numbers its sets from here (nft_desc_new_part). */
 #define NFT_COMPILE_PART_IDS (1u << 24)
-#define NFT_COMPILE_CHUNK 240	  /* bytes of catalog text per element */
-#define NFT_COMPILE_CATALOG_KEY 8 /* a record's hash . the chunk's number */
 
 /*
  * What the compiler keeps from one compile to the next for its caller (the backend): the part
@@ -61,9 +54,3 @@ void nft_compile_kept_done(struct nft_compile_kept *k);
  * -ENOMEM. */
 int nft_compile_compile(const struct intent *in, struct nft_compile_kept *kept,
 			struct nft_desc **ret, struct objset *ret_objs);
-
-/* The catalog's record of one object: "KIND KEYLEN:KEYATTRSLEN:ATTRS". */
-int nft_compile_record(const char *kind, const char *key, const char *attrs, struct strbuf *out);
-/* Reads one record at *p, advancing it. 0, -ENOENT at the end, -EINVAL if malformed. The
- * strings returned are malloc'd. */
-int nft_compile_record_next(const char **p, char **ret_kind, char **ret_key, char **ret_attrs);

@@ -312,12 +312,6 @@ static void *udata_comment(uint8_t type, const char *text, uint32_t *ret_len)
 	return copy;
 }
 
-bool nft_desc_elem_fits(const char *label, const char *record)
-{
-	/* Each entry: type and length bytes, the string and its NUL. */
-	return 2 + strlen(label) + 1 + 2 + strlen(record) + 1 <= NFT_DESC_USERDATA_MAX;
-}
-
 /* The rule's label "TAG[ POINTER[ NOTE]]" (its comment), as user data; NULL (oom) on failure. */
 static void *rule_label(const struct nft_desc_rule *r, uint32_t *ret_len)
 {
@@ -341,7 +335,7 @@ static void *rule_label(const struct nft_desc_rule *r, uint32_t *ret_len)
 
 size_t nft_desc_label_tag_len(const char *label)
 {
-	size_t n = strcspn(label, (const char[]){NFT_DESC_RECORD_SEP, '\0'}); /* the label's end */
+	size_t n = strlen(label);
 	const char *sp = memchr(label, ' ', n);
 
 	sp = sp ? memchr(sp + 1, ' ', n - (size_t)(sp + 1 - label)) : NULL;
@@ -547,14 +541,6 @@ static void build_chain(struct builder *w, const struct nft_desc_chain *c)
 	}
 	if (c->type && c->policy >= 0)
 		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, (uint32_t)c->policy);
-	if (c->tag) {
-		uint32_t len;
-		void *u = udata_comment(NFTNL_UDATA_CHAIN_COMMENT, c->tag, &len);
-
-		if (!u || nftnl_chain_set_data(ch, NFTNL_CHAIN_USERDATA, u, len) < 0)
-			w->b->oom = true;
-		free(u);
-	}
 	nlh = msg_start(w, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
 	nftnl_chain_nlmsg_build_payload(nlh, ch);
 	nftnl_chain_free(ch);
@@ -604,15 +590,12 @@ static void build_set(struct builder *w, const struct nft_desc_set *s)
 		nftnl_set_set_u32(n, NFTNL_SET_DESC_SIZE, (uint32_t)s->n);
 	else if (!(s->flags & NFT_SET_INTERVAL))
 		nftnl_set_set_u32(n, NFTNL_SET_DESC_SIZE, nft_desc_hash_size(s->n));
-	if (s->tag || s->key_type == NFT_DESC_TYPE_IFNAME) {
+	if (s->key_type == NFT_DESC_TYPE_IFNAME) {
 		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_DESC_USERDATA_MAX);
 
 		/* Interface names are strings in host order: without saying so, `nft list`
 		 * shows them empty. */
-		if (!u ||
-		    (s->key_type == NFT_DESC_TYPE_IFNAME &&
-		     !nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, BYTEORDER_HOST)) ||
-		    (s->tag && !nftnl_udata_put_strz(u, NFTNL_UDATA_SET_COMMENT, s->tag)) ||
+		if (!u || !nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, BYTEORDER_HOST) ||
 		    nftnl_set_set_data(n, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u),
 				       nftnl_udata_buf_len(u)) < 0)
 			w->b->oom = true;
@@ -662,9 +645,8 @@ static bool udata_put(uint8_t *u, size_t *len, uint8_t type, const char *text, s
 	return true;
 }
 
-/* The i-th element (from 1) of the list. Its comment as user data: the label as its comment,
- * and the record after NFT_DESC_RECORD_SEP (if any) as an entry of its own. false when they do
- * not fit in NFT_DESC_USERDATA_MAX bytes (nft_desc_elem_fits() says beforehand). */
+/* The i-th element (from 1) of the list, its comment as user data. false when the comment does
+ * not fit in NFT_DESC_USERDATA_MAX bytes. */
 static bool elem_put(struct nlmsghdr *nlh, uint16_t i, const struct nft_desc_set *s,
 		     const uint8_t *key, const uint8_t *key_end, const uint8_t *data,
 		     uint32_t flags, const char *comment)
@@ -692,12 +674,10 @@ static bool elem_put(struct nlmsghdr *nlh, uint16_t i, const struct nft_desc_set
 		put_value(nlh, NFTA_SET_ELEM_DATA, data, s->data_len);
 	}
 	if (comment) {
-		const char *sep = strchr(comment, NFT_DESC_RECORD_SEP);
 		uint8_t u[NFT_DESC_USERDATA_MAX];
-		size_t len = 0, n = sep ? (size_t)(sep - comment) : strlen(comment);
+		size_t len = 0;
 
-		if (!udata_put(u, &len, NFTNL_UDATA_SET_ELEM_COMMENT, comment, n) ||
-		    (sep && !udata_put(u, &len, NFT_DESC_UDATA_RECORD, sep + 1, strlen(sep + 1))))
+		if (!udata_put(u, &len, NFTNL_UDATA_SET_ELEM_COMMENT, comment, strlen(comment)))
 			return false;
 		mnl_attr_put(nlh, NFTA_SET_ELEM_USERDATA, len, u);
 	}

@@ -13,12 +13,14 @@
  * padded to 4 bytes. An allocation failure is remembered by the description (nft_desc_oom) and
  * reported once, so the builders return nothing.
  *
- * Every chain, set and rule carries a tag, "KIND KEY" of the plan object it came from
- * ("fw-rule forward/3", NULL for the table's own plumbing), stored as its comment (user
- * data): observe finds the plan objects by these tags. A rule's comment is its label: the tag,
- * then the JSON Pointer of its intent element, then the intent's own comment, if any
- * ("fw-rule forward/3 /firewall/forward/rules/3 web egress"), which `status` shows beside
- * the rule's counter (tags and pointers have no spaces).
+ * Every chain, set and rule has a tag, "KIND KEY" of the plan object it came from
+ * ("fw-rule forward/3", NULL for the table's own plumbing): observe finds the plan objects by
+ * these tags. Chains and sets carry none in the kernel: their names say it (a base chain's tag
+ * is "fw-chain NAME", an intent set's "fw-set NAME"; the table's own sets and chains start with
+ * '_' or have no tag), so the listing has no comment that only the agent reads. A rule's
+ * comment is its label: the tag, then the JSON Pointer of its intent element, then the intent's
+ * own comment, if any ("fw-rule forward/3 /firewall/forward/rules/3 web egress"), which
+ * `status` shows beside the rule's counter (tags and pointers have no spaces).
  */
 #pragma once
 
@@ -35,17 +37,6 @@
 /* Verdict maps of runs of access-list rules (nft-compile-acl.c): "_aclforward_0". Their
  * elements' comments are rule labels, and each element has a counter. */
 #define NFT_DESC_ACL_PREFIX "_acl"
-/*
- * An element's comment may carry, after NFT_DESC_RECORD_SEP (a byte no label has: labels are
- * printable), the catalog record of the plan object the element comes from (nft-compile.h):
- * the element's user data then holds the label as its comment and the record as an entry of
- * its own (NFT_DESC_UDATA_RECORD, which nft neither shows nor minds), and observe reads the two
- * back into the same string. The first element of each access-list rule, port forward and
- * one-to-one entry carries its object's record so: the catalog then needs no element of its
- * own for it (a record that does not fit stays in the catalog).
- */
-#define NFT_DESC_RECORD_SEP '\x1e'
-#define NFT_DESC_UDATA_RECORD 0x76
 /* A verdict map's value (NFT_DATA_VERDICT), as the description and observe hold it: the
  * verdict code (int32, host order), then for a jump or goto the chain's name, NUL-padded. */
 #define NFT_DESC_VERDICT_LEN 32
@@ -150,8 +141,6 @@ size_t nft_desc_set_stride(const struct nft_desc_set *s);
  * data (maps, else NULL), flags NFT_SET_ELEM_*, comment (NULL: none). */
 void nft_desc_elem(struct nft_desc *d, struct nft_desc_set *s, const void *key, const void *key_end,
 		   const void *data, uint32_t flags, const char *comment);
-/* Whether an element's user data holds the label and the record (NFT_DESC_RECORD_SEP). */
-bool nft_desc_elem_fits(const char *label, const char *record);
 /* The JSON Pointer of the intent element behind the last element appended to s. */
 void nft_desc_elem_ptr(struct nft_desc *d, struct nft_desc_set *s, const char *ptr);
 /*

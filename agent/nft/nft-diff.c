@@ -148,7 +148,7 @@ int nft_diff_set(const struct nft_desc_set *want, struct nft_observed_set *have,
 	}
 	for (i = 0; i < want->n; i++)
 		idx[i] = i;
-	/* Sets built in key order (the catalog's), and what the kernel holds of them, need no
+	/* Sets built in key order, and what the kernel holds of them, need no
 	 * sort: a look costs n comparisons, a sort n log n. */
 	if (!sorted(idx, want->n, sizeof(*idx), want_cmp, (void *)want))
 		qsort_r(idx, want->n, sizeof(*idx), want_cmp, (void *)want);

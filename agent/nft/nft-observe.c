@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lib/cleanup.h"
 #include "nft-observe.h"
 
 #define REQ_SIZE 1024
@@ -100,11 +101,20 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
+/* The tag of a chain or set of the table known by its name (nft-desc.h): "KIND NAME", or NULL
+ * (the table's own, '_...'). 0, or -ENOMEM. */
+static int name_tag(const char *kind, const char *name, char **ret)
+{
+	*ret = NULL;
+	if (name[0] == '_')
+		return 0;
+	return asprintf(ret, "%s %s", kind, name) < 0 ? -ENOMEM : 0;
+}
+
 static int chain_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
-	uint32_t len = 0;
-	const void *u;
+	char *tag;
 	int r;
 
 	if (!c)
@@ -116,8 +126,10 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	r = 0;
 	if (!strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), NFT_DESC_TABLE)) {
 		((struct nft_observed *)data)->n_chains++;
-		u = nftnl_chain_get_data(c, NFTNL_CHAIN_USERDATA, &len);
-		r = add_tag(data, udata_comment(u, len, NFTNL_UDATA_CHAIN_COMMENT));
+		r = name_tag("fw-chain", nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), &tag);
+		if (r >= 0)
+			r = add_tag(data, tag);
+		free(tag);
 	}
 	nftnl_chain_free(c);
 	return r;
@@ -193,9 +205,7 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	struct nft_observed *o = data;
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nft_observed_set *v;
-	const char *tag;
-	uint32_t len = 0;
-	const void *u;
+	_cleanup_free_ char *tag = NULL;
 	int r = 0;
 
 	if (!s)
@@ -207,9 +217,9 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	if (strcmp(nftnl_set_get_str(s, NFTNL_SET_TABLE), NFT_DESC_TABLE) ||
 	    nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS)
 		goto out;
-	u = nftnl_set_get_data(s, NFTNL_SET_USERDATA, &len);
-	tag = udata_comment(u, len, NFTNL_UDATA_SET_COMMENT);
-	r = add_tag(o, tag);
+	r = name_tag("fw-set", nftnl_set_get_str(s, NFTNL_SET_NAME), &tag);
+	if (r >= 0)
+		r = add_tag(o, tag);
 	if (r >= 0 && o->n_sets == o->cap_sets) {
 		size_t cap = o->cap_sets ? 2 * o->cap_sets : 8;
 
@@ -250,7 +260,7 @@ static int elem_cb(struct nftnl_set_elem *e, void *data)
 	struct nft_observed_elem *x;
 	const void *p, *u;
 	uint32_t len = 0, ulen = 0;
-	const char *c, *rec;
+	const char *c;
 
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 16;
@@ -290,13 +300,8 @@ static int elem_cb(struct nftnl_set_elem *e, void *data)
 		x->flags = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS);
 	u = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &ulen);
 	c = udata_comment(u, ulen, NFTNL_UDATA_SET_ELEM_COMMENT);
-	rec = c ? udata_comment(u, ulen, NFT_DESC_UDATA_RECORD) : NULL;
-	/* The label and the record, as the description holds them (nft-desc.h). */
-	if (rec ? asprintf(&x->comment, "%s%c%s", c, NFT_DESC_RECORD_SEP, rec) < 0
-		: c && !(x->comment = strdup(c))) {
-		x->comment = NULL;
+	if (c && !(x->comment = strdup(c)))
 		return -ENOMEM;
-	}
 	s->n++;
 	return 0;
 }
@@ -388,8 +393,7 @@ int nft_observed_genid(struct netlink_sock *s, uint32_t *ret)
 	return netlink_sock_talk(s, nlh, gen_cb, ret);
 }
 
-int nft_observed_read(struct netlink_sock *s, const char *catalog, struct nft_observed *ret,
-		      struct strbuf *err)
+int nft_observed_read(struct netlink_sock *s, struct nft_observed *ret, struct strbuf *err)
 {
 	struct nft_observed o;
 	uint32_t after;
@@ -415,8 +419,7 @@ int nft_observed_read(struct netlink_sock *s, const char *catalog, struct nft_ob
 	 * access-list maps' comments are rule labels, their tag first). */
 	for (i = 0; i < o.n_sets && r >= 0; i++)
 		for (j = 0; j < o.sets[i].n && r >= 0; j++)
-			if (strncmp(o.sets[i].name, catalog, strlen(catalog)))
-				r = add_label_tag(&o, o.sets[i].elems[j].comment);
+			r = add_label_tag(&o, o.sets[i].elems[j].comment);
 	if (r < 0) {
 		strbuf_printf(err, "cannot read table inet %s: %s", NFT_DESC_TABLE, strerror(-r));
 		nft_observed_done(&o);

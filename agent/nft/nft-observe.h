@@ -45,17 +45,14 @@ struct nft_observed {
 	size_t n_sets, cap_sets;
 };
 
-/* 0, or negative errno with the reason in err. An absent table is no error. The comments of
- * elements are tags too, except in the sets whose names start with catalog (they hold text).
- * The table is read
- * as of one generation of the ruleset (ret->genid). */
-int nft_observed_read(struct netlink_sock *s, const char *catalog, struct nft_observed *ret,
-		      struct strbuf *err);
+/* 0, or negative errno with the reason in err. An absent table is no error. The labels of
+ * elements are tags too. The table is read as of one generation of the ruleset (ret->genid). */
+int nft_observed_read(struct netlink_sock *s, struct nft_observed *ret, struct strbuf *err);
 /* The ruleset's generation: every committed transaction (anybody's) moves it on by one. */
 int nft_observed_genid(struct netlink_sock *s, uint32_t *ret);
 /* What the kernel holds once the description d, of that fingerprint, is committed, as
  * nft_observed_read would read it at generation genid (but without tags, which only observe's own
- * check of the catalog needs). A set of prev (NULL: none) assumed from the same description
+ * check of the records needs). A set of prev (NULL: none) assumed from the same description
  * set as one of d's (a part included again) is moved over instead of copied. 0 or -ENOMEM. */
 int nft_observed_assume(const struct nft_desc *d, const char *fingerprint, uint32_t genid,
 			struct nft_observed *prev, struct nft_observed *ret);

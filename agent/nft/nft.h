@@ -9,15 +9,15 @@
  * when the table's structure (chains, set declarations, rules: the fingerprint) is as the
  * intent wants it and every operation is a set element, a port forward or a one-to-one NAT
  * (map contents); otherwise the table deleted and recreated whole. The element changes are
- * the queued fw-element operations plus, for the table's other named sets (NAT maps, the
- * catalog, ...), the difference between the elements observed and the description's.
+ * the queued fw-element operations plus, for the table's other named sets (NAT maps,
+ * access-list maps, ...), the difference between the elements observed and the description's.
  * Nothing is sent when there is nothing to change. A message the kernel refuses is reported as
  * "POINTER: kernel message", the pointer of the intent element behind it; the kernel then
  * drops the whole batch, so abort has nothing to undo.
  *
- * observe reads the table back: plan objects from the catalog set (each kept only if the
- * chain, set, rule or element it tagged is still there) and the intent's set elements from
- * the kernel's sets. After a commit the backend keeps what the table then holds (its
+ * observe reads the table back: plan objects from the records' files (nft-records.h; each kept
+ * only if the table has the fingerprint it was written for and the chain, set, rule or element
+ * it tagged is still there) and the intent's set elements from the kernel's sets. After a commit the backend keeps what the table then holds (its
  * description) with the ruleset's generation number; while the generation has not moved (no
  * transaction since, of the agent or anybody), observe takes that instead of reading the
  * table again. Every batch carries the generation its plan was made against, so the kernel
@@ -37,8 +37,12 @@
 #include "lib/strbuf.h"
 #include "plan/backend.h"
 
-/* NULL on OOM. The nfnetlink socket is opened on first use. */
-struct backend *backend_nft_new(void);
+/* NULL on OOM. The nfnetlink socket is opened on first use. records, records_fw: the files of
+ * the records of the table's plan objects, the firewall section's in the second (in the state
+ * directory: NFT_RECORDS_FILE, NFT_RECORDS_FILE_FW), or NULL for none (observe then finds no
+ * plan objects in a table this backend did not commit itself, and the first apply replaces it
+ * whole). */
+struct backend *backend_nft_new(const char *records, const char *records_fw);
 
 /* What the last commit sent, for tests and logs. */
 struct nft_commit_stats {

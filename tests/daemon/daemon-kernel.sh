@@ -125,9 +125,9 @@ gen 3 10.1.1.5 1 >"$tmp/s3.json"
 gen 4 10.1.1.6 1 >"$tmp/s4.json"
 out=$(ctl apply "$tmp/s2.json" 2>&1) && table_has 10.1.1.5 "ping from web" &&
 	pass "a port forward added, the firewall as it was" || fail "nat only: $out"
-out=$(ctl apply "$tmp/s3.json" 2>&1) && table_has 10.1.1.5 "ping from web" '"added"' &&
+out=$(ctl apply "$tmp/s3.json" 2>&1) && table_has 10.1.1.5 "ping from web" 'rules/2 added"' &&
 	pass "a firewall rule added, the forward as it was" || fail "firewall only: $out"
-out=$(ctl apply "$tmp/s4.json" 2>&1) && table_has 10.1.1.6 "ping from web" '"added"' &&
+out=$(ctl apply "$tmp/s4.json" 2>&1) && table_has 10.1.1.6 "ping from web" 'rules/2 added"' &&
 	table_lacks 10.1.1.5 && pass "the forward changed, the firewall as it was" ||
 	fail "nat again: $out"
 

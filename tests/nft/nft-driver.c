@@ -30,7 +30,9 @@
  * the applies, observes through the engine's nftables backend and through a new one, which
  * reads the table back, and prints "cache: used|not used, N objects as read" when both see
  * the same objects (used: the first took them from what its last commit left), else each
- * difference (exit 1). The hostname never reaches
+ * difference (exit 1). --nft-records FILE: the files of the nftables backend's records of its
+ * plan objects, FILE and FILE-fw (the daemon's are in its state directory); without it, an
+ * invocation finds no plan objects in a table that another one made. The hostname never reaches
  * the kernel: the namespace of the test is a network namespace only.
  */
 #include <errno.h>
@@ -234,7 +236,7 @@ static int files_write(struct backend *b, const char *state, struct strbuf *err)
 
 static int counters(void)
 {
-	struct backend *b = backend_nft_new();
+	struct backend *b = backend_nft_new(NULL, NULL);
 	struct strbuf err = {0};
 	struct counterlist v = {0};
 	size_t i;
@@ -310,9 +312,9 @@ static int apply(struct engine *e, const struct intent *in, struct backend *nft,
 /* Whether the nftables backend's view of the table, kept from its last commit (observe takes
  * it instead of reading the table back while no transaction came since), is what a new
  * backend reads from the kernel. */
-static int check_cache(struct backend *nft)
+static int check_cache(struct backend *nft, const char *records, const char *records_fw)
 {
-	struct backend *fresh = backend_nft_new();
+	struct backend *fresh = backend_nft_new(records, records_fw);
 	struct observed a = {0}, b = {0};
 	struct errlist errs = {0};
 	const struct object *o, *p;
@@ -350,8 +352,9 @@ static int check_cache(struct backend *nft)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: nft-driver plan [--record STATE] INTENT\n"
+	fprintf(stderr, "usage: nft-driver plan [--record STATE] [--nft-records FILE] INTENT\n"
 			"       nft-driver apply [--fail|--foreign] [--record STATE] [--pause]\n"
+			"                        [--nft-records FILE]\n"
 			"                        [--check-cache] INTENT...\n"
 			"       nft-driver errmap INTENT\n"
 			"       nft-driver counters\n");
@@ -361,7 +364,8 @@ static int usage(void)
 int main(int argc, char **argv)
 {
 	struct backend *backends[4], *files, *nft;
-	const char *cmd = argc > 1 ? argv[1] : "", *state = NULL;
+	const char *cmd = argc > 1 ? argv[1] : "", *state = NULL, *records = NULL;
+	_cleanup_free_ char *records_fw = NULL;
 	_cleanup_free_ const char **paths = calloc(argc > 2 ? (size_t)argc : 1, sizeof(*paths));
 	struct intent *in = NULL;
 	bool fail = false, foreign = false, check = false, pause = false;
@@ -384,6 +388,8 @@ int main(int argc, char **argv)
 			check = true;
 		else if (!strcmp(argv[i], "--record") && i + 1 < argc)
 			state = argv[++i];
+		else if (!strcmp(argv[i], "--nft-records") && i + 1 < argc)
+			records = argv[++i];
 		else if (argv[i][0] != '-')
 			paths[n_paths++] = argv[i];
 		else
@@ -410,7 +416,11 @@ int main(int argc, char **argv)
 			backends[n]->ops = &inject_ops;
 		n++;
 	}
-	backends[n++] = nft = backend_nft_new();
+	if (records && asprintf(&records_fw, "%s-fw", records) < 0) {
+		records_fw = NULL;
+		return 1;
+	}
+	backends[n++] = nft = backend_nft_new(records, records_fw);
 	for (i = 0; i < (int)n; i++)
 		if (!backends[i]) {
 			while (n--)
@@ -442,7 +452,7 @@ int main(int argc, char **argv)
 		in = intent_free(in);
 	}
 	if (check && !status)
-		status = check_cache(nft);
+		status = check_cache(nft, records, records_fw);
 	engine_free(e);
 	return status;
 }

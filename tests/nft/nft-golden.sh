@@ -59,7 +59,7 @@ for i in json.load(open(sys.argv[1]))["interfaces"].values(): print(i["mac"])' "
 		n=$((n + 1))
 	done
 	echo '{}' >"$tmp/record.json"
-	drv() { ip netns exec $ns "${vg[@]}" "$driver" "$@" --record "$tmp/record.json"; }
+	drv() { ip netns exec $ns "${vg[@]}" "$driver" "$@" --record "$tmp/record.json" --nft-records "$tmp/nft-records-$example"; }
 	drv apply "$intent" >"$tmp/out" 2>"$tmp/err"
 	if grep -q '^applied [0-9]* nft=1/[0-9]*/[0-9]*/1$' "$tmp/out"; then
 		pass "$example: applied, the table in one batch ($(cat "$tmp/out"))"

@@ -95,7 +95,7 @@ vg=()
 [ "${VALGRIND:-}" = 1 ] && vg=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99)
 # The hostname and the service files (IPsec) go to a recording backend with this state.
 echo '{}' >"$tmp/record.json"
-drv() { in_ns $R "${vg[@]}" "$driver" "$@" --record "$tmp/record.json"; }
+drv() { in_ns $R "${vg[@]}" "$driver" "$@" --record "$tmp/record.json" --nft-records "$tmp/nft-records"; }
 
 # variant NAME PYTHON: intent-base.json changed by PYTHON (on the dict `i`), as $tmp/NAME.json
 variant() {
@@ -111,7 +111,7 @@ PY
 table_json() { in_ns $R nft -j list table inet vrouter | python3 "$dir/table-json.py"; }
 
 # ---- the first apply: one transaction, read back, golden ----
-expect "first apply: one batch replacing the table" "applied 26 nft=1/69/15/1" \
+expect "first apply: one batch replacing the table" "applied 26 nft=1/72/16/1" \
 	drv apply "$dir/intent-base.json"
 expect "second plan: nothing to do" "" drv plan "$dir/intent-base.json"
 expect "second apply: no batch" "applied 0 nft=0/0/0/0" drv apply "$dir/intent-base.json"
@@ -179,11 +179,11 @@ if [ "$after" -ge $((before + 2)) ]; then pass "counters: fw-rule input/0 counte
 
 # ---- SSH to a management interface cannot be blocked ----
 variant nossh 'i["firewall"]["input"]["rules"].insert(0, {"action": "drop", "in": "mgmt", "protocol": "tcp", "ports": [22]}); i["firewall"]["input"]["rules"].insert(0, {"action": "drop"})'
-expect "apply: input drops everything, ssh on mgmt too" "applied 5 nft=1/71/15/1" drv apply "$tmp/nossh.json"
+expect "apply: input drops everything, ssh on mgmt too" "applied 5 nft=1/74/16/1" drv apply "$tmp/nossh.json"
 expect "ssh to the management interface still accepted" "port=22 peer=192.168.100.2" \
 	in_ns $M $peer ask 192.168.100.1 22
 expect "ping now dropped" no check_ping
-expect "back to the base intent" "applied 5 nft=1/69/15/1" drv apply "$dir/intent-base.json"
+expect "back to the base intent" "applied 5 nft=1/72/16/1" drv apply "$dir/intent-base.json"
 
 # ---- a TCP stream across 50 applies that change unrelated rules, and a failed apply ----
 # Each apply adds an input rule (the table replaced whole); after the 25th, an apply that
@@ -388,7 +388,7 @@ cache: used, 18 objects as read" \
 # Another program changes the table between two applies (an element of the intent's set
 # deleted): the generation moved, so the second apply reads the table and puts it back.
 coproc DRV { in_ns $R "${vg[@]}" "$driver" apply --pause --check-cache "$dir/intent-base.json" \
-	"$dir/intent-base.json" --record "$tmp/record.json" 2>"$tmp/err"; }
+	"$dir/intent-base.json" --record "$tmp/record.json" --nft-records "$tmp/nft-records" 2>"$tmp/err"; }
 read -r l1 <&"${DRV[0]}"
 read -r l2 <&"${DRV[0]}"
 in_ns $R nft delete element inet vrouter blocked '{ 192.0.2.7 }'
