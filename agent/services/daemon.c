@@ -235,7 +235,8 @@ static void forget_pid(struct svcd *d)
 	d->pid = 0;
 }
 
-/* mkdir of path and of its missing parents, 0755. */
+/* mkdir of path and of its missing parents, 0755 whatever the umask (the unit's is 0077): the
+ * daemon reads its directories after it dropped root (dnsmasq, as user dnsmasq). */
 static int make_dir(const char *path, struct strbuf *err)
 {
 	_cleanup_free_ char *p = strdup(path);
@@ -246,7 +247,7 @@ static int make_dir(const char *path, struct strbuf *err)
 	for (s = strchr(p + 1, '/');; s = strchr(s + 1, '/')) {
 		if (s)
 			*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+		if (mkdir(p, 0755) == 0 ? chmod(p, 0755) < 0 : errno != EEXIST) {
 			strbuf_printf(err, "cannot make %s: %s", p, strerror(errno));
 			return -errno;
 		}

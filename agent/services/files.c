@@ -31,7 +31,9 @@ int svcfile_tmp_path(const char *confdir, const char *rel, struct strbuf *ret)
 	return ret->oom ? -ENOMEM : 0;
 }
 
-/* mkdir -p of the directories of path (which is a file's). */
+/* mkdir -p of the directories of path (which is a file's). The directories it makes are 0755
+ * whatever the umask (the unit's is 0077): a daemon re-reads its directories on a reload after
+ * it dropped root (dnsmasq's hosts directories, as user dnsmasq). */
 static int make_parents(const char *path)
 {
 	_cleanup_free_ char *p = strdup(path);
@@ -41,8 +43,12 @@ static int make_parents(const char *path)
 		return -ENOMEM;
 	for (s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
 		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+		if (mkdir(p, 0755) == 0) {
+			if (chmod(p, 0755) < 0)
+				return -errno;
+		} else if (errno != EEXIST) {
 			return -errno;
+		}
 		*s = '/';
 	}
 	return 0;

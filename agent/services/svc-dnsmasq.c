@@ -3,9 +3,10 @@
  * dnsmasq as the services backend runs it: one daemon for the router, its configuration
  * rendered by agent/render/render-dnsmasq.c (the main file, and the directories of
  * reservations and their names). It forks, and its first process exits only once the
- * daemon has bound its sockets, with the reason on stderr when it could not; its leases
- * are kept in the state directory, so that a restart of it, of the agent or of the router
- * keeps them; SIGHUP re-reads the reservations and the names without a restart.
+ * daemon has bound its sockets, with the reason on stderr when it could not; then it runs as
+ * user dnsmasq, and reads its directories as that user. Its leases are kept in the state
+ * directory, so that a restart of it, of the agent or of the router keeps them; SIGHUP
+ * re-reads the reservations and the names without a restart.
  */
 #include <errno.h>
 #include <signal.h>
@@ -34,7 +35,10 @@ static int dnsmasq_start_argv(const char *conf, const char *pid_path, const char
 	argv[1] = arg(&buf, &size, "--conf-file=", conf, "");
 	argv[2] = arg(&buf, &size, "--pid-file=", pid_path, "");
 	argv[3] = arg(&buf, &size, "--dhcp-leasefile=", state_dir, "/dnsmasq.leases");
-	argv[4] = NULL;
+	/* Its own user, which dnsmasq-base creates (without it dnsmasq becomes nobody), as
+	 * Debian's dnsmasq.service runs it. */
+	argv[4] = (char *)"--user=dnsmasq";
+	argv[5] = NULL;
 	return argv[1] && argv[2] && argv[3] ? 0 : -ENAMETOOLONG;
 }
 

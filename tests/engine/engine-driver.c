@@ -28,6 +28,7 @@
 #include "engine/engine.h"
 #include "intent/parse.h"
 #include "kernel/kernel.h"
+#include "nft/nft-records.h"
 #include "nft/nft.h"
 #include "services/services.h"
 #include "lib/cleanup.h"
@@ -202,7 +203,12 @@ int main(int argc, char **argv)
 	/* The kernel first: the engine gives each kind to the first backend that claims it. */
 	backends[0] = faulty_new(backend_kernel_new());
 	if (steps_of_backends) {
-		backends[1] = faulty_new(backend_nft_new());
+		char records[4096], records_fw[4096];
+
+		/* The nftables backend's records in the state directory, as the agent keeps them. */
+		snprintf(records, sizeof(records), "%s/%s", argv[4], NFT_RECORDS_FILE);
+		snprintf(records_fw, sizeof(records_fw), "%s/%s", argv[4], NFT_RECORDS_FILE_FW);
+		backends[1] = faulty_new(backend_nft_new(records, records_fw));
 		backends[2] = faulty_new(backend_services_new(argv[3], argv[4]));
 		n = 3;
 	} else {

@@ -15,8 +15,18 @@
 #             VM, which it could not before;
 #           - generation 3 pushed over SSH: a third subnet's address appears on lan2 and host A
 #             pings host B's address there, which it could not before;
-#           - after a reboot of the VM (same disk), generation 3 is in force again: applied by
-#             the agent at start, addresses in place, the pings go through.
+#           - the units of the services' Debian packages are masked and inactive, and cannot
+#             be started: the agent alone runs their daemons;
+#           - generation 4 (over the serial port) adds a DHCP pool on lan1 with a reservation
+#             for host A's MAC, and DNS on lan1: status shows dnsmasq running (as user
+#             dnsmasq); host A (busybox udhcpc) gets the reserved address with the router
+#             option, and dig at the router answers the reservation's names;
+#           - generation 5 (over SSH) adds a DNS record: dnsmasq re-reads its files as user
+#             dnsmasq (same pid) and answers it;
+#           - after a reboot of the VM (same disk), generation 5 is in force again: applied by
+#             the agent at start, addresses in place, the pings go through; dnsmasq runs
+#             again with the lease it had (kept in the state directory), host A gets its
+#             address again and the names resolve.
 #
 # Usage: tests/image/run.sh [IMAGE]   (default: out/vrouter-<meson.build's version>.qcow2)
 # Exit 77 (skip, with the reason) when IMAGE does not exist, without root, or without tools.
@@ -142,8 +152,9 @@ ssh-keygen -q -t ed25519 -N '' -C vrouter-test -f "$tmp/key"
 password=vrouter-test-$$
 hash=$(python3 "$console" hash "$password")
 mgmt_mac=52:54:00:00:00:01 mgmt_addr=169.254.3.10 host_addr=169.254.0.1
-intent() { # GENERATION [LAN1-ADDR LAN2-ADDRS-JSON]
-	local lans= fw=
+intent() { # GENERATION [LAN1-ADDR LAN2-ADDRS-JSON [SERVICES-JSON]]
+	local lans= fw= services=${4:+,
+$4}
 	if [ $# -gt 1 ]; then
 		lans=",
     \"lan1\": { \"mac\": \"52:54:00:00:00:02\", \"addresses\": [\"$2\"] },
@@ -159,13 +170,23 @@ intent() { # GENERATION [LAN1-ADDR LAN2-ADDRS-JSON]
   "hostname": "r-test",
   "interfaces": {
     "mgmt": { "mac": "$mgmt_mac", "addresses": ["$mgmt_addr/16"], "management": true }$lans
-  }$fw
+  }$fw$services
 }
 EOF
 }
 intent 1 >"$tmp/intent.json"
 intent 2 10.1.0.1/24 '["10.2.0.1/24"]' >"$tmp/g2.json"
 intent 3 10.1.0.1/24 '["10.2.0.1/24", "10.3.0.1/24"]' >"$tmp/g3.json"
+# DHCP on lan1 with a reservation for host A, the router's resolver on lan1 (docs/intent.md).
+host_a_mac=52:54:00:0a:00:02 host_a_reserved=10.1.0.50
+services='  "dhcp": { "lan1": {
+    "ranges": [ { "start": "10.1.0.100", "end": "10.1.0.199" } ],
+    "domain": "lan.test",
+    "hosts": { "host-a": { "mac": "'$host_a_mac'", "address": "'$host_a_reserved'" } } } },
+  "dns": { "listen": ["lan1"]'
+intent 4 10.1.0.1/24 '["10.2.0.1/24", "10.3.0.1/24"]' "$services }" >"$tmp/g4.json"
+intent 5 10.1.0.1/24 '["10.2.0.1/24", "10.3.0.1/24"]' \
+	"$services, \"records\": { \"nas.lan.test\": [\"10.1.0.9\"] } }" >"$tmp/g5.json"
 intent_sum=$(sha256sum "$tmp/intent.json" | cut -d' ' -f1)
 intent_b64=$(basenc --base64url -w0 "$tmp/intent.json" | tr -d '=')
 "$top/scripts/mkpayload" --authorized-keys "$tmp/key.pub" -o "$tmp/keys.iso" >/dev/null 2>&1
@@ -200,6 +221,8 @@ for i in 0 1; do
 	ip -n "$ns" link set "vrh$i" master "vrbr$((i + 1))" up
 	ip -n "$h" link set eth0 up
 done
+# Host A's MAC is the one generation 4 reserves an address for.
+ip -n "${hosts[0]}" link set dev eth0 address "$host_a_mac"
 ip -n "${hosts[0]}" addr add 10.1.0.2/24 dev eth0
 ip -n "${hosts[0]}" route add default via 10.1.0.1
 ip -n "${hosts[1]}" addr add 10.2.0.2/24 dev eth0
@@ -251,18 +274,151 @@ check "generation 3: the address 10.3.0.1/24 appears on lan2 (ip over SSH)" \
 	ssh_root "ip -br addr show lan2 | grep -q ' 10.3.0.1/24'"
 check "generation 3: host A pings 10.3.0.2 through the VM" ping_from_a 10.3.0.2
 
-# A reboot: the same disk, the payload (generation 1) still attached. Generation 3 is in force.
+# The services' daemons are the agent's alone: their packages' units are masked and inactive,
+# and a start of one is refused. The names are those of trixie's packages (dnsmasq-base ships
+# none); any other unit these packages ship must be masked as well.
+ssh_root 're="^/(usr/)?lib/systemd/system/[^/]+\.(service|socket|timer|path|target)\$"
+for p in dnsmasq-base keepalived conntrackd charon-systemd strongswan-swanctl \
+		wireguard-tools; do
+	dpkg-query -L $p | grep -E "$re" |
+	while read -r f; do
+		for u in ${f##*/} $(sed -n "s/^Alias=//p" $f); do
+			# a template is asked about through an instance of it
+			case $u in *@.service) u=${u%@.service}@vrtest.service ;; esac
+			echo "$u $(systemctl is-enabled $u 2>&1) $(systemctl is-active $u 2>&1)"
+		done
+	done
+done' >"$tmp/units.out" 2>&1
+sed 's/^/# unit /' "$tmp/units.out"
+for u in keepalived.service conntrackd.service strongswan.service strongswan-swanctl.service \
+	wg-quick@vrtest.service wg-quick.target; do
+	check "$u is masked and inactive" grep -qxE "$u masked (inactive|failed)" "$tmp/units.out"
+done
+check "every unit of the services' packages is masked" \
+	awk '$2 != "masked" { bad = 1 } END { exit bad || NR == 0 }' "$tmp/units.out"
+daemons_running() { # the services' daemons that run in the VM, by name
+	ssh_root 'cat /proc/[0-9]*/comm 2>/dev/null' |
+		grep -xE 'dnsmasq|keepalived|conntrackd|charon-systemd|charon'
+}
+check "a start of a masked unit is refused (keepalived.service)" \
+	ssh_root '! systemctl start keepalived.service 2>/dev/null'
+check "no daemon of the services runs before an intent asks for one" \
+	[ -z "$(daemons_running)" ]
+
+# Generation 4 over the serial port: DHCP and DNS on lan1 (dnsmasq, started by the agent).
+agent apply "$tmp/g4.json" >"$tmp/apply4.out" 2>&1
+grep -q '"applied": true' "$tmp/apply4.out" || sed 's/^/# /' "$tmp/apply4.out"
+check "generation 4 (DHCP and DNS on lan1) applied over the serial port" \
+	grep -q '"applied": true' "$tmp/apply4.out"
+# dnsmasq's state in status over the serial port: "STATE PID".
+dnsmasq_state() {
+	agent status --json 2>/dev/null | python3 -c 'import json, sys
+d = (json.load(sys.stdin).get("services") or {}).get("dnsmasq") or {}
+print(d.get("state"), d.get("pid"), d.get("last_error"))'
+}
+dnsmasq_state >"$tmp/dnsmasq1" 2>&1
+read -r dnsmasq_run dnsmasq_pid _ <"$tmp/dnsmasq1"
+check "status (serial port) shows dnsmasq running: $(cat "$tmp/dnsmasq1")" \
+	[ "$dnsmasq_run" = running ]
+check "dnsmasq (pid $dnsmasq_pid) runs as user dnsmasq in the agent's cgroup" \
+	ssh_root "p=$dnsmasq_pid;"' [ "$(awk "/^Uid:/ { print \$2 }" /proc/$p/status)" = \
+		"$(id -u dnsmasq)" ] && grep -q "/vrouterd.service$" /proc/$p/cgroup'
+check "vrouterctl status over SSH shows dnsmasq running" \
+	ssh_root "vrouterctl status | grep -qE '^ +dnsmasq +running +pid $dnsmasq_pid '"
+ssh_root 'vrouterctl status | grep -A3 "^services"; journalctl -q -o cat -t dnsmasq | tail -n 8' \
+	2>&1 | sed 's/^/# /'
+
+# Host A asks for an address by DHCP (busybox udhcpc); its script records what it got and
+# configures the address and the default route from the router option.
+cat >"$tmp/udhcpc.sh" <<'SH'
+#!/bin/sh
+[ "$1" = bound ] || [ "$1" = renew ] || exit 0
+env | grep -E '^(ip|subnet|router|dns|domain|lease|serverid)=' | sort >"$OUT"
+ip -4 addr flush dev "$interface"
+ip addr add "$ip/24" dev "$interface"
+ip route replace default via "$router"
+SH
+chmod +x "$tmp/udhcpc.sh"
+dhcp_a() { # udhcpc once on host A; what it got in $tmp/lease.a
+	rm -f "$tmp/lease.a"
+	ip netns exec "${hosts[0]}" env OUT="$tmp/lease.a" busybox udhcpc -i eth0 -n -q -f -t 5 \
+		-T 2 -s "$tmp/udhcpc.sh" -x hostname:host-a >>"$tmp/udhcpc.log" 2>&1
+}
+lease_var() { sed -n "s/^$1=//p" "$tmp/lease.a" 2>/dev/null; }
+ip -n "${hosts[0]}" -4 addr flush dev eth0
+dhcp_a
+check "DHCP: host A gets its reserved address $host_a_reserved (got '$(lease_var ip)')" \
+	[ "$(lease_var ip)" = "$host_a_reserved" ]
+check "DHCP: the router option is lan1's address (got '$(lease_var router)')" \
+	[ "$(lease_var router)" = 10.1.0.1 ]
+check "DHCP: the DNS server option is the router (got '$(lease_var dns)')" \
+	[ "$(lease_var dns)" = 10.1.0.1 ]
+check "DHCP: host A's address and default route are in place" \
+	ip -n "${hosts[0]}" -4 route get 10.2.0.2 from "$host_a_reserved" >/dev/null
+# dig +short prints its timeout message on stdout: only the address lines count.
+ask() { # NAME: the router's DNS answers to host A, addresses only
+	ip netns exec "${hosts[0]}" dig +short +time=2 +tries=3 @10.1.0.1 "$1" A 2>/dev/null |
+		grep -E '^[0-9.]+$'
+}
+check "DNS: dig @10.1.0.1 host-a answers $host_a_reserved" \
+	[ "$(ask host-a)" = "$host_a_reserved" ]
+check "DNS: dig @10.1.0.1 host-a.lan.test answers $host_a_reserved" \
+	[ "$(ask host-a.lan.test)" = "$host_a_reserved" ]
+check "DHCP: host A pings host B through the VM from its leased address" ping_from_a 10.3.0.2
+
+# Generation 5 over SSH: a DNS record more, a reload of dnsmasq (its files re-read as user
+# dnsmasq), not a restart.
+check "DNS: no record nas.lan.test before generation 5" [ -z "$(ask nas.lan.test)" ]
+ssh_root 'vrouterctl apply -' <"$tmp/g5.json" >"$tmp/apply5.out" 2>&1
+check "generation 5 (a DNS record more) applied over SSH" \
+	grep -q '"applied": true' "$tmp/apply5.out"
+dnsmasq_state >"$tmp/dnsmasq2" 2>&1
+check "dnsmasq reloaded, not restarted: $(cat "$tmp/dnsmasq1") then $(cat "$tmp/dnsmasq2")" \
+	grep -qx "running $dnsmasq_pid None" "$tmp/dnsmasq2"
+check "DNS: dig @10.1.0.1 nas.lan.test answers 10.1.0.9 after the reload" \
+	[ "$(ask nas.lan.test)" = 10.1.0.9 ]
+check "DNS: the reservation still answers after the reload" [ "$(ask host-a)" = "$host_a_reserved" ]
+ssh_root 'cat /var/lib/vrouter/services/dnsmasq.leases' >"$tmp/leases1" 2>&1
+check "dnsmasq's lease for host A in the state directory" \
+	grep -q " $host_a_mac $host_a_reserved " "$tmp/leases1"
+
+# A reboot: the same disk, the payload (generation 1) still attached. Generation 5 is in force.
 boots=$(grep -ac 'SYSLINUX' "$tmp/console2.log")
 ssh_root 'systemctl reboot' >/dev/null 2>&1
 for _ in $(seq 120); do
 	[ "$(grep -ac 'SYSLINUX' "$tmp/console2.log")" -gt "$boots" ] && break
 	sleep 1
 done
-check "after a reboot, generation 3 is in force (applied at start; status over the serial port)" \
-	agent_until "^3 true boot applied .*lan2=10.2.0.1/24.*lan2=10.3.0.1/24" 300
+check "after a reboot, generation 5 is in force (applied at start; status over the serial port)" \
+	agent_until "^5 true boot applied .*lan2=10.2.0.1/24.*lan2=10.3.0.1/24" 300
 check "after a reboot, the payload's older generation 1 was left alone" \
-	grep -qa 'boot payload ignored: generation 1 is older than the applied 3' "$tmp/console2.log"
+	grep -qa 'boot payload ignored: generation 1 is older than the applied 5' "$tmp/console2.log"
 check "after a reboot, host A pings host B through the VM" ping_from_a 10.3.0.2
+dnsmasq_state >"$tmp/dnsmasq3" 2>&1
+check "after a reboot, status shows dnsmasq running: $(cat "$tmp/dnsmasq3")" \
+	grep -qE '^running [0-9]+ None$' "$tmp/dnsmasq3"
+# SSH starts after the agent's first apply (and the host keys of this boot).
+for _ in $(seq 60); do
+	ssh_root true 2>/dev/null && break
+	sleep 2
+done
+ssh_root 'cat /var/lib/vrouter/services/dnsmasq.leases' >"$tmp/leases2" 2>&1
+check "after a reboot, dnsmasq has host A's lease of before the reboot (state directory)" \
+	grep -qxF "$(grep " $host_a_mac " "$tmp/leases1")" "$tmp/leases2"
+check "after a reboot, DNS: dig @10.1.0.1 host-a answers $host_a_reserved" \
+	[ "$(ask host-a)" = "$host_a_reserved" ]
+check "after a reboot, DNS: dig @10.1.0.1 nas.lan.test answers 10.1.0.9" \
+	[ "$(ask nas.lan.test)" = 10.1.0.9 ]
+ip -n "${hosts[0]}" -4 addr flush dev eth0
+dhcp_a
+check "after a reboot, DHCP: host A gets $host_a_reserved again (got '$(lease_var ip)')" \
+	[ "$(lease_var ip)" = "$host_a_reserved" ]
+check "after a reboot, DHCP: the router option is lan1's address (got '$(lease_var router)')" \
+	[ "$(lease_var router)" = 10.1.0.1 ]
+ssh_root 'systemctl is-enabled keepalived.service conntrackd.service strongswan.service' \
+	>"$tmp/units2.out" 2>&1
+check "after a reboot, the packages' units are still masked" \
+	[ "$(grep -c '^masked$' "$tmp/units2.out")" = 3 ]
 stop_vm
 
 echo "$passed passed, $failed failed"

@@ -13,11 +13,12 @@ fail() {
 }
 
 pid=
-# Starts vrouterd with extra arguments; returns once it answers `status` (1: it did not).
+# Starts vrouterd with extra arguments, under the umask of its unit (systemd/vrouterd.service);
+# returns once it answers `status` (1: it did not).
 start() { # EXTRA-ARGS...
-	"$vrouterd" --backend kernel --socket "$tmp/agent.sock" --state-dir "$tmp/state" \
-		--confdir "$tmp/etc" --payload "$tmp/payload.json" --serial none "$@" \
-		2>>"$tmp/log" &
+	(umask 0077 && exec "$vrouterd" --backend kernel --socket "$tmp/agent.sock" \
+		--state-dir "$tmp/state" --confdir "$tmp/etc" --payload "$tmp/payload.json" \
+		--serial none "$@" 2>>"$tmp/log") &
 	pid=$!
 	for _ in $(seq 100); do
 		[ -S "$tmp/agent.sock" ] && ctl status >/dev/null 2>&1 && return 0

@@ -160,6 +160,13 @@ pid1=$(dnsmasq_pid)
 	pass "dnsmasq runs in the router's namespace" || fail "dnsmasq in another namespace"
 [ "$(ps -o sid= -p "$pid1" | tr -d ' ')" != "$(ps -o sid= -p "$pid" | tr -d ' ')" ] &&
 	pass "dnsmasq is in a session of its own" || fail "dnsmasq shares the agent's session"
+[ "$(ps -o user= -p "$pid1")" = dnsmasq ] && pass "dnsmasq runs as user dnsmasq" ||
+	fail "dnsmasq runs as user '$(ps -o user= -p "$pid1")'"
+# The agent runs under umask 0077 (its unit's, tests/lib/agent.sh): what dnsmasq reads as user
+# dnsmasq must be readable all the same (dnsmasq 2.91 dies at an unreadable hosts directory).
+bad=$(find "$tmp/etc" \( -type d ! -perm 0755 \) -o \( -type f ! -perm 0644 \))
+[ -z "$bad" ] && pass "the confdir's directories 0755 and files 0644 under umask 0077" ||
+	fail "modes: $(ls -ld $bad)"
 st=$(ctl status --json)
 echo "$st" | jq -e --arg p "$pid1" '.services.dnsmasq.state == "running" and (.services.dnsmasq.pid | tostring) == $p' >/dev/null &&
 	pass "status --json: services.dnsmasq running with its pid" || fail "status: $st"
