@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "engine/engine.h"
 #include "intent/parse.h"
@@ -205,7 +206,12 @@ int main(int argc, char **argv)
 	if (steps_of_backends) {
 		char records[4096], records_fw[4096];
 
-		/* The nftables backend's records in the state directory, as the agent keeps them. */
+		/* The nftables backend's records in the state directory, as the agent keeps them
+		 * (its store makes the directory). */
+		if (mkdir(argv[4], 0700) < 0 && errno != EEXIST) {
+			perror(argv[4]);
+			return 1;
+		}
 		snprintf(records, sizeof(records), "%s/%s", argv[4], NFT_RECORDS_FILE);
 		snprintf(records_fw, sizeof(records_fw), "%s/%s", argv[4], NFT_RECORDS_FILE_FW);
 		backends[1] = faulty_new(backend_nft_new(records, records_fw));

@@ -296,6 +296,8 @@ for u in keepalived.service conntrackd.service strongswan.service strongswan-swa
 done
 check "every unit of the services' packages is masked" \
 	awk '$2 != "masked" { bad = 1 } END { exit bad || NR == 0 }' "$tmp/units.out"
+check "nftables.service (its nftables.conf flushes the ruleset) is masked" \
+	[ "$(ssh_root 'systemctl is-enabled nftables.service' 2>&1)" = masked ]
 daemons_running() { # the services' daemons that run in the VM, by name
 	ssh_root 'cat /proc/[0-9]*/comm 2>/dev/null' |
 		grep -xE 'dnsmasq|keepalived|conntrackd|charon-systemd|charon'
