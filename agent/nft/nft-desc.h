@@ -178,6 +178,7 @@ void nft_desc_lookup(struct nft_desc_rule *r, const struct nft_desc_set *s, uint
 void nft_desc_vmap(struct nft_desc_rule *r, const struct nft_desc_set *s, uint32_t sreg);
 void nft_desc_counter(struct nft_desc_rule *r);
 void nft_desc_limit(struct nft_desc_rule *r, uint64_t rate_per_second, uint32_t burst);
+/* log, rate-limited by the caller; prefix NULL or the intent's, with a separator added. */
 void nft_desc_log(struct nft_desc_rule *r, const char *prefix);
 void nft_desc_verdict(struct nft_desc_rule *r, int verdict);
 /* Loads data (len bytes) into dreg. */

@@ -13,6 +13,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netlink.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -229,12 +230,21 @@ void nft_desc_limit(struct nft_desc_rule *r, uint64_t rate_per_second, uint32_t 
 
 void nft_desc_log(struct nft_desc_rule *r, const char *prefix)
 {
+	char buf[128]; /* the kernel's NF_LOG_PREFIXLEN; an intent's prefix is at most 64 */
 	struct expr_nest n;
 
 	if (!expr_begin(r, "log", &n))
 		return;
-	if (prefix)
-		put_str(r, NFTA_LOG_PREFIX, prefix);
+	if (prefix) {
+		/* The kernel writes its first field right after the prefix ("dropIN=eth0"): the
+		 * prefix ends with ": ", or a space after a final ':', unless it ends with one. */
+		size_t len = strlen(prefix);
+		char last = len ? prefix[len - 1] : ' ';
+
+		snprintf(buf, sizeof(buf), "%s%s", prefix,
+			 last == ' ' ? "" : last == ':' ? " " : ": ");
+		put_str(r, NFTA_LOG_PREFIX, buf);
+	}
 	expr_end(r, &n);
 }
 
