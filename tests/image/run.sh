@@ -296,6 +296,10 @@ for u in keepalived.service conntrackd.service strongswan.service strongswan-swa
 done
 check "every unit of the services' packages is masked" \
 	awk '$2 != "masked" { bad = 1 } END { exit bad || NR == 0 }' "$tmp/units.out"
+ssh_root 'for t in ping traceroute tcpdump conntrack ethtool less; do command -v $t || echo "no $t"; done' \
+	>"$tmp/tools.out" 2>&1
+check "the operator's tools are there (ping traceroute tcpdump conntrack ethtool less)" \
+	[ "$(grep -c '^/' "$tmp/tools.out")" = 6 ]
 check "nftables.service (its nftables.conf flushes the ruleset) is masked" \
 	[ "$(ssh_root 'systemctl is-enabled nftables.service' 2>&1)" = masked ]
 daemons_running() { # the services' daemons that run in the VM, by name
