@@ -20,9 +20,10 @@ struct store {
 	char *dir;
 	char *path; /* dir/intent.json */
 	int lock_fd;
-	char *text; /* the persisted intent, with its newline */
+	char *text; /* the intent in effect, with its newline */
 	size_t len;
 	int64_t generation;
+	bool dirty; /* text is not yet in intent.json (its save failed) */
 };
 
 int store_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
@@ -339,23 +340,44 @@ enum store_verdict store_compare(const struct store *s, int64_t generation, bool
 	return STORE_CONFLICT;
 }
 
-int store_save(struct store *s, int64_t generation, const char *text, size_t len,
-	       struct strbuf *err)
+int store_set(struct store *s, int64_t generation, const char *text, size_t len)
 {
-	_cleanup_free_ char *t = malloc(len + 2);
-	int r;
+	char *t = malloc(len + 2);
 
 	if (!t)
 		return -ENOMEM;
 	memcpy(t, text, len);
 	t[len] = '\n';
 	t[len + 1] = '\0';
-	r = store_write_file(s->path, t, len + 1, err);
-	if (r < 0)
-		return r;
 	free(s->text);
-	s->text = TAKE_PTR(t);
+	s->text = t;
 	s->len = len + 1;
 	s->generation = generation;
+	s->dirty = true;
 	return 0;
+}
+
+int store_flush(struct store *s, struct strbuf *err)
+{
+	int r;
+
+	if (!s->dirty)
+		return 0;
+	r = store_write_file(s->path, s->text, s->len, err);
+	if (r >= 0)
+		s->dirty = false;
+	return r;
+}
+
+bool store_dirty(const struct store *s)
+{
+	return s->dirty;
+}
+
+int store_save(struct store *s, int64_t generation, const char *text, size_t len,
+	       struct strbuf *err)
+{
+	int r = store_set(s, generation, text, len);
+
+	return r < 0 ? r : store_flush(s, err);
 }
