@@ -140,6 +140,10 @@ int agent_new(const struct agent_config *cfg, struct agent **ret, struct strbuf 
 		agent_free(a);
 		return r;
 	}
+	if (store_error(a->store))
+		log_warn("the state directory %s does not work: %s; intents are applied and kept in "
+			 "memory, and persisted once it works", cfg->state_dir,
+			 store_error(a->store));
 	*ret = a;
 	return 0;
 }
@@ -439,9 +443,11 @@ char *agent_handle(struct agent *a, const char *line, size_t len, enum status_or
 	size_t n;
 	int r;
 
-	/* An intent in effect whose save failed: persisted as soon as the directory works. */
-	if (store_dirty(a->store) && store_flush(a->store, &err) >= 0)
-		log_info("generation %lld is persisted now", (long long)store_generation(a->store));
+	/* A state directory that did not work is tried again, and an intent in effect whose save
+	 * failed persisted, as soon as it works. */
+	if ((store_dirty(a->store) || store_error(a->store)) && store_flush(a->store, &err) >= 0)
+		log_info("the state directory works again; generation %lld is persisted",
+			 (long long)store_generation(a->store));
 	strbuf_truncate(&err, 0);
 	r = proto_request_parse(line, len, a->known, a->in_effect, &req, &err);
 	if (r == -ENOMEM)
@@ -457,6 +463,8 @@ char *agent_handle(struct agent *a, const char *line, size_t len, enum status_or
 				 : proto_answer_show(req.id, 0, NULL, 0);
 	else
 		answer = agent_status(a, req.id);
+	if (store_error(a->store))
+		answer = proto_answer_not_persisted(answer, store_error(a->store));
 	proto_request_done(&req);
 	strbuf_done(&err);
 	return answer;

@@ -498,6 +498,34 @@ char *proto_answer_status(const char *id, const struct proto_status *st)
 	return answer_finish(o, id, ok);
 }
 
+char *proto_answer_not_persisted(char *line, const char *why)
+{
+	_cleanup_json_ json_t *o = line ? json_loads(line, 0, NULL) : NULL;
+	json_t *id;
+	char *marked;
+	bool ok = o != NULL;
+
+	if (!ok)
+		return line;
+	id = json_incref(json_object_get(o, "id"));
+	json_object_del(o, "id");
+	put(o, "persisted", json_false(), &ok);
+	put(o, "persist_error", json_string(why), &ok);
+	if (id)
+		put(o, "id", id, &ok);
+	marked = ok ? json_dumps(o, DUMP_FLAGS) : NULL;
+	if (!marked)
+		return line;
+	free(line);
+	line = realloc(marked, strlen(marked) + 2);
+	if (!line) {
+		free(marked);
+		return NULL;
+	}
+	strcat(line, "\n");
+	return line;
+}
+
 void proto_status_done(struct proto_status *st)
 {
 	size_t i;
@@ -740,6 +768,7 @@ int proto_reply_parse(const char *line, size_t len, struct proto_reply *ret)
 		ok = false;
 	r.error = get_str(root, "error", &ok);
 	r.undo_failed = json_is_true(json_object_get(root, "undo_failed"));
+	r.persist_error = get_str(root, "persist_error", &ok);
 	reply_lists(root, &r, &ok);
 	intent = json_object_get(root, "intent");
 	if (intent) {
@@ -780,6 +809,7 @@ void proto_reply_done(struct proto_reply *r)
 	free(r->error);
 	free(r->intent);
 	free(r->text);
+	free(r->persist_error);
 	proto_status_done(&r->status);
 	*r = (struct proto_reply){0};
 }
