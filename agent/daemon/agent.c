@@ -463,6 +463,10 @@ char *agent_handle(struct agent *a, const char *line, size_t len, enum status_or
 				 : proto_answer_show(req.id, 0, NULL, 0);
 	else
 		answer = agent_status(a, req.id);
+	/* Out of memory for the whole answer: a short one, with the request's id, so that a
+	 * client waiting for that id (over the serial port) is not left to its timeout. */
+	if (!answer)
+		answer = proto_answer_error(req.id, APPLY_FAILED, "out of memory", false);
 	if (store_error(a->store))
 		answer = proto_answer_not_persisted(answer, store_error(a->store));
 	proto_request_done(&req);
