@@ -446,7 +446,7 @@ char *agent_handle(struct agent *a, const char *line, size_t len, enum status_or
 	/* A state directory that did not work is tried again, and an intent in effect whose save
 	 * failed persisted, as soon as it works. */
 	if ((store_dirty(a->store) || store_error(a->store)) && store_flush(a->store, &err) >= 0)
-		log_info("the state directory works again; generation %lld is persisted",
+		log_info("the state directory works again; generation %lld is persisted (0: none)",
 			 (long long)store_generation(a->store));
 	strbuf_truncate(&err, 0);
 	r = proto_request_parse(line, len, a->known, a->in_effect, &req, &err);
