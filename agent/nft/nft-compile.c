@@ -400,25 +400,13 @@ static void compile_rule(struct nft_compiler *c, const char *chain, const struct
 				}
 }
 
-/* printf is slow for what is built ten thousand times over. */
-static void append_decimal(struct strbuf *b, size_t n)
-{
-	char num[24];
-	size_t k = sizeof(num);
-
-	do
-		num[--k] = (char)('0' + n % 10);
-	while (n /= 10);
-	strbuf_append_n(b, num + k, sizeof(num) - k);
-}
-
 void nft_compile_rule_tag(struct strbuf *b, const char *chain, size_t i)
 {
 	strbuf_truncate(b, 0);
 	strbuf_append(b, "fw-rule ");
 	strbuf_append(b, chain);
 	strbuf_append(b, "/");
-	append_decimal(b, i);
+	strbuf_append_uint(b, i);
 }
 
 void nft_compile_compile_rule(struct nft_compiler *c, const char *chain,

@@ -13,28 +13,16 @@
 
 #define HEADER "vrouter-nft-records 1 "
 
-/* printf is slow for what is written ten thousand times over. */
-static void append_decimal(struct strbuf *b, size_t n)
-{
-	char num[24];
-	size_t k = sizeof(num);
-
-	do
-		num[--k] = (char)('0' + n % 10);
-	while (n /= 10);
-	strbuf_append_n(b, num + k, sizeof(num) - k);
-}
-
 int nft_records_put(const char *kind, const char *key, const char *attrs, struct strbuf *out)
 {
 	size_t n_key = strlen(key), n_attrs = strlen(attrs);
 
 	strbuf_append(out, kind);
 	strbuf_append(out, " ");
-	append_decimal(out, n_key);
+	strbuf_append_uint(out, n_key);
 	strbuf_append(out, ":");
 	strbuf_append_n(out, key, n_key);
-	append_decimal(out, n_attrs);
+	strbuf_append_uint(out, n_attrs);
 	strbuf_append(out, ":");
 	strbuf_append_n(out, attrs, n_attrs);
 	return out->oom ? -ENOMEM : 0;

@@ -7,6 +7,9 @@
 #
 # Exits 77 (skip) when namespaces cannot be made (not root), 99 when it finds itself in init's
 # or in a network namespace that is not fresh (links besides lo: not one it made).
+#
+# vr_require_netns PREFIX: for the tests that make named namespaces (ip netns add PREFIX-*)
+# instead; exits 77 (skip) when one cannot be made.
 vr_own_namespaces() {
 	local marker=$1 ns
 	shift
@@ -27,4 +30,12 @@ vr_own_namespaces() {
 		echo "error: not in a fresh network namespace; refusing to touch links" >&2
 		exit 99
 	fi
+}
+
+vr_require_netns() {
+	if ! ip netns add "$1-probe" 2>/dev/null; then
+		echo "skip: cannot make network namespaces (needs root)"
+		exit 77
+	fi
+	ip netns del "$1-probe"
 }

@@ -30,11 +30,8 @@ bench=$(realpath "${4:?usage: nft-reload.sh NFT-DRIVER TESTDIR EXAMPLESDIR BENCH
 
 command -v nft >/dev/null && command -v python3 >/dev/null || { echo "skip: needs nft, python3"; exit 77; }
 P=vrnftr-$$
-if ! ip netns add $P-probe 2>/dev/null; then
-	echo "skip: cannot make network namespaces (needs root)"
-	exit 77
-fi
-ip netns del $P-probe
+. "$(dirname "$0")/../lib/netns.sh"
+vr_require_netns $P
 
 tmp=$(mktemp -d)
 cleanup() {

@@ -23,11 +23,8 @@ peer="python3 $dir/peer.py"
 
 command -v nft >/dev/null && command -v python3 >/dev/null || { echo "skip: needs nft, python3"; exit 77; }
 P=vrnft-$$
-if ! ip netns add $P-probe 2>/dev/null; then
-	echo "skip: cannot make network namespaces (needs root)"
-	exit 77
-fi
-ip netns del $P-probe
+. "$(dirname "$0")/../lib/netns.sh"
+vr_require_netns $P
 
 R=$P-r PUB=$P-p SW=$P-sw SRV=$P-s G=$P-g M=$P-m
 NSLIST="$R $PUB $SW $SRV $G $M"
