@@ -59,7 +59,7 @@ struct services_status {
 size_t backend_services_status(struct backend *b, struct services_status *ret, size_t max);
 
 /* VRRP as keepalived runs it (vrrp.h), for status: valid until the next call on b. */
-#define SERVICES_VRRP_GROUPS 256
+#define SERVICES_VRRP_GROUPS 4096
 struct services_vrrp {
 	bool present; /* keepalived runs */
 	const char *state, *since;

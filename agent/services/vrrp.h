@@ -22,7 +22,7 @@
 enum vrrp_state { VRRP_INIT, VRRP_BACKUP, VRRP_MASTER, VRRP_FAULT, VRRP_STOP, _VRRP_STATE_MAX };
 
 #define VRRP_NAME_MAX 64
-#define VRRP_GROUPS_MAX 256
+#define VRRP_GROUPS_MAX 4096 /* the intent's limit on groups */
 
 struct vrrp_line {
 	bool sync_group; /* GROUP (the sync group), not INSTANCE */
