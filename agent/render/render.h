@@ -26,6 +26,10 @@
  * the router at priority 1 (backup after a handover); -254 puts it in fault, which makes a
  * master hand over at once (it sends priority 0). */
 #define RENDER_VRRP_HOLD RENDER_RUN_DIR "/vrrp-hold"
+/* A dhcp-hostsfile directory of dnsmasq with VRRP: while the router is not master it holds a
+ * line that makes dnsmasq ignore every client but the reserved ones (DHCP follows mastership;
+ * a reserved client gets the same address from either router). */
+#define RENDER_DHCP_STANDBY_DIR RENDER_RUN_DIR "/dhcp-standby"
 
 /* What a daemon needs when its file changes. */
 enum change_class {

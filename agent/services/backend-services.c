@@ -13,10 +13,11 @@
 
 #define SVC_CHECK_TIMEOUT_MS 10000
 
-/* In start order: conntrackd runs before keepalived's first transition asks things of it. */
-static const struct svcd_def *const svc_defs[] = {&svcd_dnsmasq, &svcd_conntrackd,
-						  &svcd_keepalived};
-enum { SVC_CONNTRACKD = 1, SVC_KEEPALIVED = 2 };
+/* In start order: conntrackd runs before keepalived's first transition asks things of it;
+ * keepalived's start puts DHCP on standby before dnsmasq reads the standby directory. */
+static const struct svcd_def *const svc_defs[] = {&svcd_conntrackd, &svcd_keepalived,
+						  &svcd_dnsmasq};
+enum { SVC_CONNTRACKD, SVC_KEEPALIVED, SVC_DNSMASQ };
 #define N_DEFS ELEMENTSOF(svc_defs)
 
 /* A file as it was before this apply's commit (old NULL: it did not exist). */
@@ -50,6 +51,13 @@ struct svc_backend {
 static struct svc_backend *svc_of(struct backend *b)
 {
 	return (struct svc_backend *)b;
+}
+
+static struct vrrp_daemons vrrp_daemons(struct svc_backend *s)
+{
+	return (struct vrrp_daemons){.keepalived = &s->daemons[SVC_KEEPALIVED],
+				     .conntrackd = &s->daemons[SVC_CONNTRACKD],
+				     .dnsmasq = &s->daemons[SVC_DNSMASQ]};
 }
 
 /* The daemon whose directory holds rel, or -1. */
@@ -441,6 +449,7 @@ uint64_t backend_services_supervise(struct backend *b, struct strbuf *log)
 	if (b->ops != &svc_ops)
 		return UINT64_MAX;
 	enum vrrp_state before;
+	struct vrrp_daemons d = vrrp_daemons(s);
 
 	for (i = 0; i < N_DEFS; i++) {
 		t = svcd_supervise(&s->daemons[i], now, log);
@@ -448,7 +457,7 @@ uint64_t backend_services_supervise(struct backend *b, struct strbuf *log)
 			next = t;
 	}
 	if (vrrp_watch_read(&s->vrrp, &before, log) > 0)
-		vrrp_follow(&s->vrrp, &s->daemons[SVC_CONNTRACKD], before, log);
+		vrrp_follow(&s->vrrp, &d, before, log);
 	return next;
 }
 
@@ -493,29 +502,26 @@ int backend_services_handover(struct backend *b, unsigned advert_ms, bool cancel
 			      struct strbuf *log, struct strbuf *msg, double *ms)
 {
 	struct svc_backend *s = svc_of(b);
+	struct vrrp_daemons d;
 
 	if (b->ops != &svc_ops) {
 		strbuf_printf(msg, "no VRRP on this backend");
 		return -EPERM;
 	}
-	return vrrp_handover(&s->vrrp, &s->daemons[SVC_CONNTRACKD], &s->daemons[SVC_KEEPALIVED],
-			     advert_ms, cancel, log, msg, ms);
+	d = vrrp_daemons(s);
+	return vrrp_handover(&s->vrrp, &d, advert_ms, cancel, log, msg, ms);
 }
 
 int backend_services_vrrp(struct backend *b, struct services_vrrp *ret)
 {
 	struct svc_backend *s = svc_of(b);
-	enum vrrp_state before;
-	struct strbuf log = {0};
 	size_t i;
 
 	*ret = (struct services_vrrp){0};
 	if (b->ops != &svc_ops || !svcd_running(&s->daemons[SVC_KEEPALIVED]))
 		return 0;
-	/* What keepalived wrote since the last poll (the loop acts on it next). */
-	if (vrrp_watch_read(&s->vrrp, &before, &log) > 0)
-		vrrp_follow(&s->vrrp, &s->daemons[SVC_CONNTRACKD], before, &log);
-	strbuf_done(&log);
+	/* The states as the loop last read them from keepalived's FIFO (it reads before each
+	 * wait, and acts on each transition). */
 	ret->present = true;
 	ret->state = vrrp_state_to_string(s->vrrp.state);
 	ret->since = s->vrrp.since;

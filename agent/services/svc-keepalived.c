@@ -46,5 +46,5 @@ const struct svcd_def svcd_keepalived = {
 	.reload_main = true,
 	.start_argv = keepalived_start_argv,
 	.check_argv = keepalived_check_argv,
-	.prepare = vrrp_fifo_make,
+	.prepare = vrrp_prepare,
 };

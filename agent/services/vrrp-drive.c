@@ -73,16 +73,31 @@ int vrrp_sync_stats(struct svcd *c, struct vrrp_sync_stats *ret)
 	return r == 0 ? 0 : r < 0 ? r : -EIO;
 }
 
-void vrrp_follow(struct vrrp_watch *w, struct svcd *c, enum vrrp_state before,
+void vrrp_follow(struct vrrp_watch *w, const struct vrrp_daemons *d, enum vrrp_state before,
 		 struct strbuf *log)
 {
 	static const char *const as_master[] = {"-c", "-f", "-R", "-B"};
+	struct svcd *c = d->conntrackd;
 	struct strbuf out = {0};
 	size_t i;
 	int r;
 
-	if (!c || !svcd_running(c) || w->state == before)
+	if (w->state == before)
 		return;
+	r = vrrp_dhcp_standby(w->state != VRRP_MASTER, &out);
+	if (r < 0)
+		strbuf_printf(log, "vrrp: %s\n", strbuf_str(&out));
+	else if (r > 0 && d->dnsmasq && svcd_running(d->dnsmasq) &&
+		 svcd_signal(d->dnsmasq, d->dnsmasq->def->reload_signal, &out) < 0)
+		strbuf_printf(log, "vrrp: %s\n", strbuf_str(&out));
+	else if (r > 0)
+		strbuf_printf(log, "vrrp: DHCP %s\n",
+			      w->state == VRRP_MASTER ? "served (master)" : "on standby");
+	strbuf_truncate(&out, 0);
+	if (!c || !svcd_running(c)) {
+		strbuf_done(&out);
+		return;
+	}
 	if (w->state == VRRP_MASTER) {
 		for (i = 0; i < sizeof(as_master) / sizeof(as_master[0]); i++) {
 			r = ctl(c, as_master[i], NULL, &out);
@@ -101,15 +116,15 @@ void vrrp_follow(struct vrrp_watch *w, struct svcd *c, enum vrrp_state before,
 }
 
 /* Reads the FIFO until the router is in state want or ms passed. Whether it is. */
-static bool wait_state(struct vrrp_watch *w, struct svcd *c, enum vrrp_state want, int ms,
-		       struct strbuf *log)
+static bool wait_state(struct vrrp_watch *w, const struct vrrp_daemons *d, enum vrrp_state want,
+		       int ms, struct strbuf *log)
 {
 	uint64_t end = svcd_now_ms() + (uint64_t)ms, now;
 	enum vrrp_state before;
 
 	for (;;) {
 		if (vrrp_watch_read(w, &before, log) > 0)
-			vrrp_follow(w, c, before, log);
+			vrrp_follow(w, d, before, log);
 		if (w->state == want)
 			return true;
 		now = svcd_now_ms();
@@ -153,9 +168,10 @@ static int check_peer(struct svcd *c, struct strbuf *msg)
 	return 0;
 }
 
-int vrrp_handover(struct vrrp_watch *w, struct svcd *c, struct svcd *k, unsigned advert_ms,
+int vrrp_handover(struct vrrp_watch *w, const struct vrrp_daemons *d, unsigned advert_ms,
 		  bool cancel, struct strbuf *log, struct strbuf *msg, double *ms)
 {
+	struct svcd *c = d->conntrackd, *k = d->keepalived;
 	uint64_t t0 = svcd_now_ms(), released;
 	enum vrrp_state before;
 	struct strbuf err = {0};
@@ -173,7 +189,7 @@ int vrrp_handover(struct vrrp_watch *w, struct svcd *c, struct svcd *k, unsigned
 		return r;
 	}
 	if (vrrp_watch_read(w, &before, log) > 0)
-		vrrp_follow(w, c, before, log);
+		vrrp_follow(w, d, before, log);
 	if (w->state != VRRP_MASTER) {
 		strbuf_printf(msg, "this router is %s, not master", vrrp_state_to_string(w->state));
 		return -EPERM;
@@ -189,7 +205,7 @@ int vrrp_handover(struct vrrp_watch *w, struct svcd *c, struct svcd *k, unsigned
 	/* Fault: keepalived leaves mastership at once and sends priority 0, on which the peer
 	 * takes over without waiting for the master-down interval. */
 	r = vrrp_hold_write(VRRP_HOLD_FAULT, msg);
-	if (r >= 0 && !wait_state(w, c, VRRP_FAULT, STEP_TIMEOUT_MS, log)) {
+	if (r >= 0 && !wait_state(w, d, VRRP_FAULT, STEP_TIMEOUT_MS, log)) {
 		strbuf_printf(msg, "keepalived did not leave mastership within %d ms",
 			      STEP_TIMEOUT_MS);
 		r = -EIO;
@@ -198,13 +214,13 @@ int vrrp_handover(struct vrrp_watch *w, struct svcd *c, struct svcd *k, unsigned
 	/* Held backup (priority 1): it does not take mastership back, whatever preempt says. */
 	if (r >= 0)
 		r = vrrp_hold_write(VRRP_HOLD_BACKUP, msg);
-	if (r >= 0 && !wait_state(w, c, VRRP_BACKUP, STEP_TIMEOUT_MS, log)) {
+	if (r >= 0 && !wait_state(w, d, VRRP_BACKUP, STEP_TIMEOUT_MS, log)) {
 		strbuf_printf(msg, "keepalived did not become backup within %d ms", STEP_TIMEOUT_MS);
 		r = -EIO;
 	}
 	/* A backup that hears no master takes over after 3 adverts and its skew (nearly one
 	 * advert at priority 1): staying backup longer proves a master, the peer. */
-	if (r >= 0 && wait_state(w, c, VRRP_MASTER, (int)(4 * advert_ms + 100), log)) {
+	if (r >= 0 && wait_state(w, d, VRRP_MASTER, (int)(4 * advert_ms + 100), log)) {
 		vrrp_hold_write(0, &err);
 		strbuf_printf(msg, "the peer did not take over: this router is master again");
 		r = -ETIMEDOUT;

@@ -85,10 +85,46 @@ static void now_iso(char buf[64])
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, t.tv_nsec / 1000000);
 }
 
-int vrrp_fifo_make(struct strbuf *err)
+#define STANDBY_FILE RENDER_DHCP_STANDBY_DIR "/vrrp"
+
+int vrrp_dhcp_standby(bool standby, struct strbuf *err)
+{
+	static const char line[] = "*:*:*:*:*:*,ignore\n";
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	bool is = stat(STANDBY_FILE, &st) == 0;
+
+	if (is == standby)
+		return 0;
+	if (!standby) {
+		if (unlink(STANDBY_FILE) < 0 && errno != ENOENT) {
+			strbuf_printf(err, "cannot remove %s: %s", STANDBY_FILE, strerror(errno));
+			return -errno;
+		}
+		return 1;
+	}
+	/* dnsmasq reads it as user dnsmasq: 0755 and 0644 whatever the umask. */
+	if ((mkdir(RENDER_DHCP_STANDBY_DIR, 0755) < 0 && errno != EEXIST) ||
+	    chmod(RENDER_DHCP_STANDBY_DIR, 0755) < 0) {
+		strbuf_printf(err, "cannot make %s: %s", RENDER_DHCP_STANDBY_DIR, strerror(errno));
+		return -errno;
+	}
+	fd = open(STANDBY_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || fchmod(fd, 0644) < 0 ||
+	    write(fd, line, sizeof(line) - 1) != (ssize_t)sizeof(line) - 1) {
+		strbuf_printf(err, "cannot write %s: %s", STANDBY_FILE, strerror(errno));
+		return -errno;
+	}
+	return 1;
+}
+
+int vrrp_prepare(struct strbuf *err)
 {
 	struct stat st;
+	int r = vrrp_dhcp_standby(true, err);
 
+	if (r < 0)
+		return r;
 	if (mkfifo(RENDER_VRRP_FIFO, 0600) == 0)
 		return 0;
 	if (errno != EEXIST) {

@@ -53,8 +53,12 @@ struct vrrp_watch {
 	char since[64];
 };
 
-/* keepalived's prepare hook: the FIFO made (0600) when it is missing. */
-int vrrp_fifo_make(struct strbuf *err);
+/* keepalived's prepare hook: the FIFO made (0600) when it is missing; DHCP on standby (a
+ * starting keepalived is backup until it becomes master). */
+int vrrp_prepare(struct strbuf *err);
+/* DHCP on standby (dnsmasq ignores all but reserved clients) or not: the line in
+ * RENDER_DHCP_STANDBY_DIR written or removed. Returns whether it changed, or a negative errno. */
+int vrrp_dhcp_standby(bool standby, struct strbuf *err);
 
 /* Opens the FIFO (made if missing) and reads the states kept in state_dir. */
 int vrrp_watch_init(struct vrrp_watch *w, const char *state_dir);
@@ -77,6 +81,11 @@ int vrrp_hold_read(void);
 
 struct svcd;
 
+/* The daemons that follow VRRP (any may be NULL or not running). */
+struct vrrp_daemons {
+	struct svcd *keepalived, *conntrackd, *dnsmasq;
+};
+
 /* conntrackd's figures ("conntrackd -s", "-s rsqueue"). */
 struct vrrp_sync_stats {
 	unsigned long long entries;	 /* this router's connections in its internal cache */
@@ -88,9 +97,10 @@ int vrrp_sync_stats(struct svcd *conntrackd, struct vrrp_sync_stats *ret);
 
 /* After the router's state changed from before: conntrackd in step with it (as master: its
  * cache resynchronised with the kernel's table and sent whole to the peer; as backup: a
- * resynchronisation asked of the peer). Never conntrackd -t: the replicated entries in the
- * kernel's table keep their own timeouts, so a handover long after joining keeps them. */
-void vrrp_follow(struct vrrp_watch *w, struct svcd *conntrackd, enum vrrp_state before,
+ * resynchronisation asked of the peer); DHCP served as master only (dnsmasq re-reads the
+ * standby directory on SIGHUP). Never conntrackd -t: the replicated entries in the kernel's
+ * table keep their own timeouts, so a handover long after joining keeps them. */
+void vrrp_follow(struct vrrp_watch *w, const struct vrrp_daemons *d, enum vrrp_state before,
 		 struct strbuf *log);
 
 /* The planned handover (docs/operators.md): refuses with the reason unless this router is
@@ -100,6 +110,5 @@ void vrrp_follow(struct vrrp_watch *w, struct svcd *conntrackd, enum vrrp_state 
  * intent's advert interval. cancel: ends the hold instead. 0, -EPERM (refused: nothing
  * changed), -ETIMEDOUT (the peer did not take over: this router is master again, unheld),
  * another negative errno. msg: what happened, for the answer; *ms: the handover's time. */
-int vrrp_handover(struct vrrp_watch *w, struct svcd *conntrackd, struct svcd *keepalived,
-		  unsigned advert_ms, bool cancel, struct strbuf *log, struct strbuf *msg,
-		  double *ms);
+int vrrp_handover(struct vrrp_watch *w, const struct vrrp_daemons *d, unsigned advert_ms,
+		  bool cancel, struct strbuf *log, struct strbuf *msg, double *ms);

@@ -21,6 +21,8 @@ intent = {
             {"action": "accept", "in": "lan", "out": "wan"}]},
     },
     "nat": {"source": [{"out": "wan", "source": ["10.1.1.0/24"], "to": "203.0.113.10"}]},
+    "dhcp": {"lan": {"ranges": [{"start": "10.1.1.150", "end": "10.1.1.199"}],
+                     "lease_seconds": 600}},
     "vrrp": {
         "priority": prio, "advert_interval_ms": advert, "preempt": preempt,
         "groups": {

@@ -12,7 +12,7 @@ vrouterd=$(realpath "${1:?usage: vrrp.sh VROUTERD VROUTERCTL}")
 ctl=$(realpath "${2:?usage: vrrp.sh VROUTERD VROUTERCTL}")
 here=$(dirname "$(realpath "$0")")
 
-for prog in keepalived conntrackd python3 ping; do
+for prog in keepalived conntrackd dnsmasq busybox python3 ping; do
 	command -v $prog >/dev/null || { echo "skip: $prog is not installed (scripts/deps test)"; exit 77; }
 done
 
@@ -76,7 +76,7 @@ ns_of() {
 	eval "p=\$ns_$1"
 	echo "--net=/proc/$p/ns/net --uts=/proc/$p/ns/uts"
 }
-for n in r1 r2 client server; do newns $n; done
+for n in r1 r2 client server dhcpc; do newns $n; done
 sleep 0.2
 ip link set lo up
 ip link add br-lan type bridge
@@ -110,6 +110,18 @@ host() { # NS BRIDGE ADDRESS [GATEWAY]
 	[ -n "${4:-}" ] && in_ns "$1" ip route add default via "$4"
 }
 host client br-lan 10.1.1.100/24 10.1.1.1
+# A DHCP client on the LAN, without an address.
+ip link add hdhcpc type veth peer name hpdhcpc
+ip link set hpdhcpc netns "$ns_dhcpc"
+ip link set hdhcpc master br-lan up
+in_ns dhcpc ip link set hpdhcpc name eth0
+in_ns dhcpc ip link set eth0 address 02:00:00:00:00:77 up
+# udhcpc once; "ADDRESS SERVER" of the lease it got (nothing when none). REQUEST: the address
+# it asks for.
+dhcp() { # [REQUEST]
+	in_ns dhcpc busybox udhcpc -i eth0 -n -q -f -t 6 -T 2 -s /bin/true ${1:+-r "$1"} 2>&1 |
+		sed -n 's/.*lease of \([0-9.]*\) obtained from \([0-9.]*\).*/\1 \2/p'
+}
 host server br-wan 203.0.113.100/24
 
 advert=100
@@ -191,6 +203,15 @@ assert all(x["state"] == "backup" and not x["addresses_present"] for x in g.valu
 check "the client reaches the server through the virtual addresses" \
 	in_ns client ping -c 3 -i 0.2 -W 1 -q 203.0.113.100
 
+# DHCP follows mastership: the master answers, the backup ignores (but reserved clients).
+offers=$(in_ns dhcpc python3 "$here/dhcp-offers.py" eth0 02:00:00:00:00:78 | paste -sd' ')
+check "DHCP: only the master (10.1.1.2) offers an address (offers from: $offers)" \
+	test "$offers" = 10.1.1.2
+lease1=$(dhcp)
+check "DHCP: the master (r1, 10.1.1.2) answers the client ($lease1)" \
+	grep -qE '^10\.1\.1\.1[5-9][0-9] 10\.1\.1\.2$' <<<"$lease1"
+addr1=${lease1% *}
+
 # Traffic for the rest: pings at 100 per second; each event's loss counted.
 ping_run() { # FILE: pings until killed
 	nsenter $(ns_of client) ping -i 0.01 -W 1 203.0.113.100 >"$1" 2>&1 &
@@ -235,6 +256,12 @@ sleep 1
 lost=$(ping_lost "$tmp/ping-handover")
 check "planned handover: no ping lost ($lost)" test "$lost" = 0
 check "the client still reaches the server" in_ns client ping -c 2 -i 0.2 -W 1 -q 203.0.113.100
+offers=$(in_ns dhcpc python3 "$here/dhcp-offers.py" eth0 02:00:00:00:00:79 | paste -sd' ')
+check "DHCP after the handover: only the new master (10.1.1.3) offers (offers from: $offers)" \
+	test "$offers" = 10.1.1.3
+lease2=$(dhcp "$addr1")
+check "DHCP after the handover: the new master (r2) gives the client its address again ($lease2)" \
+	test "$lease2" = "$addr1 10.1.1.3"
 
 out=$(rctl 1 handover 2>&1)
 rc=$?
