@@ -25,31 +25,9 @@ static int ctl(struct svcd *c, const char *option, const char *arg, struct strbu
 	return runner_run(argv, CTL_TIMEOUT_MS, NULL, out);
 }
 
-/* The number before (or after) word on the line of text that holds it: "  2 Pckts sent". */
-static unsigned long long number_near(const char *text, const char *word, bool before)
-{
-	const char *p = strstr(text, word), *q;
-
-	if (!p)
-		return 0;
-	if (!before) {
-		p += strlen(word);
-		while (*p == ' ' || *p == '\t' || *p == ':')
-			p++;
-		return strtoull(p, NULL, 10);
-	}
-	q = p;
-	while (q > text && q[-1] == ' ')
-		q--;
-	while (q > text && q[-1] >= '0' && q[-1] <= '9')
-		q--;
-	return strtoull(q, NULL, 10);
-}
-
 int vrrp_sync_stats(struct svcd *c, struct vrrp_sync_stats *ret)
 {
 	struct strbuf out = {0}, q = {0};
-	const char *inject;
 	int r;
 
 	*ret = (struct vrrp_sync_stats){0};
@@ -58,16 +36,8 @@ int vrrp_sync_stats(struct svcd *c, struct vrrp_sync_stats *ret)
 	r = ctl(c, "-s", NULL, &out);
 	if (r == 0)
 		r = ctl(c, "-s", "rsqueue", &q);
-	if (r == 0) {
-		const char *s = strbuf_str(&out);
-
-		ret->entries = number_near(s, "current active connections", false);
-		inject = strstr(s, "external inject:");
-		ret->injected = inject ? number_near(inject, "connections created:", false) : 0;
-		ret->packets_sent = number_near(s, "Pckts sent", true);
-		ret->packets_received = number_near(s, "Pckts recv", true);
-		ret->unacknowledged = number_near(strbuf_str(&q), "(len=", false);
-	}
+	if (r == 0)
+		vrrp_sync_stats_parse(strbuf_str(&out), strbuf_str(&q), ret);
 	strbuf_done(&out);
 	strbuf_done(&q);
 	return r == 0 ? 0 : r < 0 ? r : -EIO;

@@ -146,6 +146,8 @@ static void save_states(const struct vrrp_watch *w)
 	FILE *f;
 	size_t i;
 
+	if (!w->state_path)
+		return;
 	if (asprintf(&tmp, "%s.tmp", w->state_path) < 0) {
 		tmp = NULL;
 		return;
@@ -285,6 +287,31 @@ static bool apply_line(struct vrrp_watch *w, const struct vrrp_line *l, struct s
 	return true;
 }
 
+bool vrrp_watch_feed(struct vrrp_watch *w, const char *buf, size_t n, struct strbuf *log)
+{
+	bool changed = false;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct vrrp_line l;
+
+		if (buf[i] != '\n') {
+			/* A line longer than any keepalived writes is cut, then refused. */
+			if (w->n_partial < sizeof(w->partial) - 1)
+				w->partial[w->n_partial++] = buf[i];
+			continue;
+		}
+		w->partial[w->n_partial] = '\0';
+		w->n_partial = 0;
+		if (vrrp_line_parse(w->partial, &l) < 0)
+			strbuf_printf(log, "vrrp: unknown line from keepalived: %.200s\n",
+				      w->partial);
+		else if (apply_line(w, &l, log))
+			changed = true;
+	}
+	return changed;
+}
+
 int vrrp_watch_read(struct vrrp_watch *w, enum vrrp_state *before, struct strbuf *log)
 {
 	bool changed = false, got = false;
@@ -296,31 +323,48 @@ int vrrp_watch_read(struct vrrp_watch *w, enum vrrp_state *before, struct strbuf
 	if (w->fd < 0)
 		return 0;
 	while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
-		ssize_t i;
-
 		got = true;
-		for (i = 0; i < n; i++) {
-			struct vrrp_line l;
-
-			if (buf[i] != '\n') {
-				if (w->n_partial < sizeof(w->partial) - 1)
-					w->partial[w->n_partial++] = buf[i];
-				continue;
-			}
-			w->partial[w->n_partial] = '\0';
-			w->n_partial = 0;
-			if (vrrp_line_parse(w->partial, &l) < 0)
-				strbuf_printf(log, "vrrp: unknown line from keepalived: %s\n",
-					      w->partial);
-			else if (apply_line(w, &l, log))
-				changed = true;
-		}
+		if (vrrp_watch_feed(w, buf, (size_t)n, log))
+			changed = true;
 	}
 	if (n < 0 && errno != EAGAIN)
 		return -errno;
 	if (got)
 		save_states(w);
 	return changed;
+}
+
+/* The number after word and its separators, or before word on its line ("2 Pckts sent"). */
+static unsigned long long number_near(const char *text, const char *word, bool before)
+{
+	const char *p = text ? strstr(text, word) : NULL, *q;
+
+	if (!p)
+		return 0;
+	if (!before) {
+		p += strlen(word);
+		while (*p == ' ' || *p == '\t' || *p == ':')
+			p++;
+		return strtoull(p, NULL, 10);
+	}
+	q = p;
+	while (q > text && q[-1] == ' ')
+		q--;
+	while (q > text && q[-1] >= '0' && q[-1] <= '9')
+		q--;
+	return strtoull(q, NULL, 10);
+}
+
+void vrrp_sync_stats_parse(const char *stats, const char *rsqueue, struct vrrp_sync_stats *ret)
+{
+	const char *inject = strstr(stats, "external inject:");
+
+	*ret = (struct vrrp_sync_stats){0};
+	ret->entries = number_near(stats, "current active connections", false);
+	ret->injected = inject ? number_near(inject, "connections created:", false) : 0;
+	ret->packets_sent = number_near(stats, "Pckts sent", true);
+	ret->packets_received = number_near(stats, "Pckts recv", true);
+	ret->unacknowledged = number_near(rsqueue, "(len=", false);
 }
 
 int vrrp_hold_write(int value, struct strbuf *err)

@@ -63,6 +63,10 @@ int vrrp_dhcp_standby(bool standby, struct strbuf *err);
 /* Opens the FIFO (made if missing) and reads the states kept in state_dir. */
 int vrrp_watch_init(struct vrrp_watch *w, const char *state_dir);
 void vrrp_watch_done(struct vrrp_watch *w);
+/* Takes n bytes of what keepalived wrote (lines may be cut anywhere). Pure but for the clock.
+ * Returns whether the router's state changed; a log line per transition and per line it
+ * does not know. */
+bool vrrp_watch_feed(struct vrrp_watch *w, const char *buf, size_t n, struct strbuf *log);
 /* Reads what keepalived wrote. Returns whether the router's state changed (its previous one
  * in *before), or a negative errno. Appends a log line per transition. */
 int vrrp_watch_read(struct vrrp_watch *w, enum vrrp_state *before, struct strbuf *log);
@@ -94,6 +98,9 @@ struct vrrp_sync_stats {
 	unsigned long long unacknowledged; /* messages sent and not yet acknowledged */
 };
 int vrrp_sync_stats(struct svcd *conntrackd, struct vrrp_sync_stats *ret);
+/* The figures from the text of "conntrackd -s" and of "conntrackd -s rsqueue" (0 for what
+ * they lack). Pure. */
+void vrrp_sync_stats_parse(const char *stats, const char *rsqueue, struct vrrp_sync_stats *ret);
 
 /* After the router's state changed from before: conntrackd in step with it (as master: its
  * cache resynchronised with the kernel's table and sent whole to the peer; as backup: a
