@@ -455,7 +455,11 @@ check "status (serial port): master, keepalived and conntrackd running ($(cat "$
 	grep -qx 'master running running' "$tmp/vrrp1"
 check "keepalived and conntrackd run in the agent's cgroup" \
 	ssh_root 'for p in $(pidof keepalived conntrackd); do grep -q "/vrouterd.service$" /proc/$p/cgroup || exit 1; done; [ -n "$(pidof keepalived)" ] && [ -n "$(pidof conntrackd)" ]'
-check "host A pings the virtual address 10.1.0.254" ping_from_a 10.1.0.254
+# The virtual address as host A's gateway (the router's input policy drops pings to itself).
+ip -n "${hosts[0]}" route replace default via 10.1.0.254
+check "host A pings host B through the virtual address 10.1.0.254 as its gateway" \
+	ping_from_a 10.3.0.2
+ip -n "${hosts[0]}" route replace default via 10.1.0.1
 ssh_root 'vrouterctl handover' >"$tmp/handover.out" 2>&1
 check "a handover without a peer on the sync link is refused ($(tail -1 "$tmp/handover.out"))" \
 	grep -q 'not heard on the sync link' "$tmp/handover.out"
