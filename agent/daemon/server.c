@@ -445,9 +445,11 @@ lost:
 	serial_lost(port, now_ms(), (int)-n);
 }
 
-/* At the limit, the connection that makes room for a new one: the one idle the longest (no
+/* At the limit, the connection that makes room for a new one: a dead one (its client hung up
+ * in this round of poll, the sweep comes after the accepts), else the one idle the longest (no
  * unfinished line, no answer pending), else the one whose unfinished line is the oldest. So
- * that silent or slow clients never keep status and apply from being served. */
+ * that silent or slow clients never keep status and apply from being served, and a live client
+ * is never closed while a gone one still holds a place. */
 static void server_evict(struct server *s)
 {
 	size_t i, victim = SIZE_MAX;
@@ -457,6 +459,10 @@ static void server_evict(struct server *s)
 		const struct conn *c = s->conns[i];
 		bool idle = !c->line_ms && !c->out;
 
+		if (c->dead) {
+			victim = i;
+			break;
+		}
 		if (victim == SIZE_MAX || (idle && !idle_found) ||
 		    (idle == idle_found &&
 		     (idle ? c->active_ms < s->conns[victim]->active_ms
