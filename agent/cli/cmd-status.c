@@ -139,7 +139,7 @@ static void print_vrrp(const struct proto_status_vrrp *v)
 		       v->packets_received, v->unacknowledged);
 }
 
-static void print_status(const struct proto_status *st)
+static void print_status(const struct proto_status *st, const char *persist_error)
 {
 	printf("agent       vrouterd %s (pid %" PRId64 "), backend %s, started %s\n", st->version,
 	       st->pid, st->backend, st->started);
@@ -148,6 +148,9 @@ static void print_status(const struct proto_status *st)
 		       st->in_effect ? "in effect" : "NOT in effect (its last apply failed)");
 	else
 		printf("applied     nothing yet\n");
+	if (persist_error)
+		printf("persisted   NO: the state directory does not work (%s); applies are kept "
+		       "in memory only\n", persist_error);
 	print_last(&st->last);
 	print_observed(st);
 	print_services(st);
@@ -171,7 +174,7 @@ int cmd_status(int argc, char **argv)
 	if (json || ret)
 		printf("%s\n", reply.text);
 	else if (reply.has_status)
-		print_status(&reply.status);
+		print_status(&reply.status, reply.persist_error);
 	cli_print_reply_errors(&reply);
 	proto_reply_done(&reply);
 	return ret;

@@ -33,7 +33,7 @@ struct agent {
 	struct json_t *applied_doc;
 	struct intent *applied_in; /* its model (from a request, or re-applied at start), or NULL */
 	struct proto_in_effect *known; /* NULL: none, or out of memory */
-	bool in_effect; /* the persisted intent's last apply succeeded */
+	bool in_effect; /* the store's intent (persisted or not) is what the router has */
 	struct status status;
 	void (*notify_status)(const char *line);
 };
@@ -153,6 +153,10 @@ int agent_new(const struct agent_config *cfg, struct agent **ret, struct strbuf 
 		agent_free(a);
 		return r;
 	}
+	if (store_error(a->store))
+		log_warn("the state directory %s does not work: %s; intents are applied and kept in "
+			 "memory, and persisted once it works", cfg->state_dir,
+			 store_error(a->store));
 	*ret = a;
 	return 0;
 }
@@ -206,8 +210,10 @@ static void agent_notify(struct agent *a)
 	a->notify_status(line);
 }
 
-/* Persists doc as the applied intent: its text as it arrived (when known: one line, as the
- * protocol carries it) or re-serialized; its tree and text are kept for later comparisons. */
+/* Takes doc as the intent in effect and persists it: its text as it arrived (when known: one
+ * line, as the protocol carries it) or re-serialized; its tree and text are kept for later
+ * comparisons. Once in memory it is the intent in effect even when the write fails (the store
+ * keeps it until a later store_flush() succeeds): later intents are compared with it. */
 static int agent_save(struct agent *a, const struct intent *in, const struct agent_doc *doc,
 		      struct strbuf *err)
 {
@@ -221,10 +227,11 @@ static int agent_save(struct agent *a, const struct intent *in, const struct age
 		text = dumped;
 	}
 	if (r >= 0)
-		r = store_save(a->store, in->generation, text, len, err);
-	if (r >= 0)
-		agent_remember(a, text, len, doc->tree, doc->index, doc->model);
-	return r;
+		r = store_set(a->store, in->generation, text, len);
+	if (r < 0)
+		return r;
+	agent_remember(a, text, len, doc->tree, doc->index, doc->model);
+	return store_flush(a->store, err);
 }
 
 /* The engine ran and succeeded: persist, answer. */
@@ -238,16 +245,20 @@ static char *agent_applied(struct agent *a, const char *id, const struct intent 
 	};
 	struct strbuf err = {0}, warning = {0};
 	char *answer;
-	int r;
+	int r, q = 0;
 
 	r = agent_write_router(a, &err);
-	if (r >= 0 && !same)
-		r = agent_save(a, in, doc, &err);
+	if (!same)
+		q = agent_save(a, in, doc, &err);
+	if (r >= 0)
+		r = q;
 	/* The persisted intent applied again (at start): its model is the applied one, so that
 	 * the next intent shares its unchanged sections with it as after any other apply. */
 	if (same && doc->model && *doc->model && doc->tree == a->applied_doc && !a->applied_in)
 		a->applied_in = TAKE_PTR(*doc->model);
-	a->in_effect = r >= 0 || same;
+	/* In memory it is the intent in effect, saved or not (only out of memory keeps the
+	 * previous one there, which is no longer in effect). */
+	a->in_effect = same || store_generation(a->store) == in->generation;
 	if (r < 0) {
 		log_err("generation %lld is in effect but was not saved: %s",
 			(long long)in->generation, err.len ? strbuf_str(&err) : strerror(-r));
@@ -519,6 +530,12 @@ char *agent_handle(struct agent *a, const char *line, size_t len, enum status_or
 	size_t n;
 	int r;
 
+	/* A state directory that did not work is tried again, and an intent in effect whose save
+	 * failed persisted, as soon as it works. */
+	if ((store_dirty(a->store) || store_error(a->store)) && store_flush(a->store, &err) >= 0)
+		log_info("the state directory works again; generation %lld is persisted (0: none)",
+			 (long long)store_generation(a->store));
+	strbuf_truncate(&err, 0);
 	r = proto_request_parse(line, len, a->known, a->in_effect, &req, &err);
 	if (r == -ENOMEM)
 		answer = NULL;
@@ -535,6 +552,12 @@ char *agent_handle(struct agent *a, const char *line, size_t len, enum status_or
 				 : proto_answer_show(req.id, 0, NULL, 0);
 	else
 		answer = agent_status(a, req.id);
+	/* Out of memory for the whole answer: a short one, with the request's id, so that a
+	 * client waiting for that id (over the serial port) is not left to its timeout. */
+	if (!answer)
+		answer = proto_answer_error(req.id, APPLY_FAILED, "out of memory", false);
+	if (store_error(a->store))
+		answer = proto_answer_not_persisted(answer, store_error(a->store));
 	proto_request_done(&req);
 	strbuf_done(&err);
 	return answer;

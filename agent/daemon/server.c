@@ -21,6 +21,14 @@
 #define MAX_CONNS 64
 #define READ_CHUNK (1u << 20)
 #define IDLE_MS (300 * 1000) /* a socket connection silent that long is closed */
+/* A request line must arrive whole within this time, counted from its first byte and not
+ * reset by the next ones (the time the agent spends on requests is not counted): a client
+ * that trickles bytes cannot keep a connection and its buffer. 17 MiB in 20 s is 0.85 MB/s. */
+#define LINE_MS (20 * 1000)
+/* Each connection may always buffer this much (status, small applies); beyond it, the bytes
+ * buffered across all connections stay under BUFFER_MAX: two lines of the largest size. */
+#define CONN_SMALL (64u << 10)
+#define BUFFER_MAX (2 * ((size_t)PROTO_LINE_MAX + READ_CHUNK))
 
 static const char oom_answer[] = "{\"exit\": 2, \"error\": \"out of memory\"}\n";
 
@@ -36,6 +44,9 @@ struct conn {
 	bool eof;	 /* the client shut down its side */
 	bool dead;
 	uint64_t active_ms;
+	uint64_t line_ms;   /* when the unfinished line's first byte came (0: none) */
+	uint64_t line_busy; /* the server's busy_ms then */
+	size_t *buffered;   /* the server's count, which in_cap is part of */
 };
 
 struct server {
@@ -45,6 +56,8 @@ struct server {
 	struct conn *conns[MAX_CONNS];
 	size_t n_conns;
 	struct conn serial_conn; /* fd mirrors the serial port's */
+	size_t buffered;	 /* the input buffers' bytes, all connections */
+	uint64_t busy_ms;	 /* time spent answering requests since the start */
 };
 
 static uint64_t now_ms(void)
@@ -132,7 +145,7 @@ int server_new(const struct server_config *cfg, struct server **ret, struct strb
 		return -ENOMEM;
 	s->cfg = *cfg;
 	s->listen_fd = -1;
-	s->serial_conn = (struct conn){.fd = -1, .serial = true};
+	s->serial_conn = (struct conn){.fd = -1, .serial = true, .buffered = &s->buffered};
 	s->socket_path = strdup(cfg->socket_path);
 	if (!s->socket_path) {
 		free(s);
@@ -150,14 +163,24 @@ int server_new(const struct server_config *cfg, struct server **ret, struct strb
 	return 0;
 }
 
+/* Gives the input buffer back (its content is dropped). */
+static void conn_buffer_free(struct conn *c)
+{
+	*c->buffered -= c->in_cap;
+	free(c->in);
+	c->in = NULL;
+	c->in_len = c->in_cap = c->scanned = 0;
+}
+
 static void conn_reset(struct conn *c)
 {
-	free(c->in);
-	free(c->out);
-	c->in = c->out = NULL;
-	c->in_len = c->in_cap = c->scanned = 0;
+	conn_buffer_free(c);
+	if (c->out != oom_answer)
+		free(c->out);
+	c->out = NULL;
 	c->out_len = c->out_off = 0;
 	c->discarding = c->eof = false;
+	c->line_ms = 0;
 }
 
 static void conn_free(struct conn *c)
@@ -218,6 +241,7 @@ static void conn_queue(struct conn *c, char *answer)
 
 static void conn_answer_line(struct server *s, struct conn *c, const char *line, size_t len)
 {
+	uint64_t start;
 	size_t i;
 
 	while (len && line[len - 1] == '\r')
@@ -227,8 +251,10 @@ static void conn_answer_line(struct server *s, struct conn *c, const char *line,
 			break;
 	if (i == len)
 		return; /* blank: no answer */
+	start = now_ms();
 	conn_queue(c, agent_handle(s->cfg.agent, line, len,
 				   c->serial ? ORIGIN_SERIAL : ORIGIN_SOCKET));
+	s->busy_ms += now_ms() - start;
 }
 
 static void conn_overflow(struct conn *c)
@@ -237,7 +263,19 @@ static void conn_overflow(struct conn *c)
 
 	snprintf(msg, sizeof(msg), "request line longer than %u bytes", PROTO_LINE_MAX);
 	conn_queue(c, proto_answer_error(NULL, PROTO_EXIT_BAD_REQUEST, msg, false));
-	c->in_len = c->scanned = 0;
+	conn_buffer_free(c);
+	c->discarding = true;
+}
+
+/* The line would take the buffers of all connections past BUFFER_MAX: refused like one that
+ * is too long, its memory given back; the client may send it again. */
+static void conn_refuse(struct conn *c)
+{
+	conn_queue(c, proto_answer_error(NULL, PROTO_EXIT_BAD_REQUEST,
+					 "request refused: the agent holds too many unfinished "
+					 "request lines; send it again",
+					 false));
+	conn_buffer_free(c);
 	c->discarding = true;
 }
 
@@ -266,16 +304,28 @@ static void conn_process(struct server *s, struct conn *c)
 			c->in_len -= len + 1;
 			memmove(c->in, nl + 1, c->in_len);
 			c->scanned = 0;
+			c->line_ms = 0; /* what follows is another line */
 		}
 		if (c->out && conn_flush(c) < 0)
 			c->dead = !c->serial;
 	}
 	/* Give back the memory of a large request once it is handled. */
-	if (!c->in_len && c->in_cap > 2 * READ_CHUNK) {
-		free(c->in);
-		c->in = NULL;
-		c->in_cap = 0;
+	if (!c->in_len && c->in_cap > CONN_SMALL)
+		conn_buffer_free(c);
+	/* The deadline of an unfinished line runs from the first time it is seen. */
+	if (!c->in_len && !c->discarding)
+		c->line_ms = 0;
+	else if (!c->line_ms) {
+		c->line_ms = now_ms();
+		c->line_busy = s->busy_ms;
 	}
+}
+
+/* When the connection's unfinished line is due (UINT64_MAX: none): LINE_MS after its first
+ * byte, plus the time the agent spent on requests since (no client is read meanwhile). */
+static uint64_t conn_line_deadline(const struct server *s, const struct conn *c)
+{
+	return c->line_ms ? c->line_ms + LINE_MS + (s->busy_ms - c->line_busy) : UINT64_MAX;
 }
 
 /* Appends n bytes read into a scratch area at the buffer's end (see conn_read). */
@@ -298,22 +348,27 @@ static void conn_take(struct conn *c, size_t n)
 	c->scanned = 0;
 }
 
-/* Reads once. >0 bytes, 0 end of file, negative errno (-EAGAIN: nothing now). */
+/* Reads once. >0 bytes, 0 end of file, negative errno (-EAGAIN: nothing now; -ENOBUFS: the
+ * buffer may not grow, BUFFER_MAX). */
 static ssize_t conn_read(struct conn *c)
 {
 	ssize_t n;
 
-	if (c->in_cap - c->in_len < READ_CHUNK) {
-		size_t cap = c->in_len + READ_CHUNK;
-		char *in = realloc(c->in, cap);
+	if (c->in_len == c->in_cap) {
+		size_t cap = c->in_len + (c->in_len < CONN_SMALL ? CONN_SMALL : READ_CHUNK);
+		char *in;
 
+		if (cap > CONN_SMALL && *c->buffered - c->in_cap + cap > BUFFER_MAX)
+			return -ENOBUFS;
+		in = realloc(c->in, cap);
 		if (!in)
 			return -ENOMEM;
+		*c->buffered += cap - c->in_cap;
 		c->in = in;
 		c->in_cap = cap;
 	}
 	do
-		n = read(c->fd, c->in + c->in_len, READ_CHUNK);
+		n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
@@ -335,10 +390,16 @@ static void socket_conn_io(struct server *s, struct conn *c, short revents)
 		n = conn_read(c);
 		if (n == 0)
 			c->eof = true;
+		else if (n == -ENOBUFS)
+			conn_refuse(c);
 		else if (n < 0 && n != -EAGAIN) {
 			c->dead = true;
 			return;
 		}
+	}
+	if (c->out && conn_flush(c) < 0) {
+		c->dead = true;
+		return;
 	}
 	conn_process(s, c);
 	if (c->eof && !c->out)
@@ -362,7 +423,12 @@ static void serial_conn_io(struct server *s, short revents)
 	}
 	if (!c->out && (revents & (POLLIN | POLLHUP | POLLERR)))
 		n = conn_read(c);
-	if (n > 0) {
+	if (n == -ENOBUFS) {
+		conn_refuse(c);
+		n = conn_flush(c);
+		if (n < 0)
+			goto lost;
+	} else if (n > 0) {
 		conn_process(s, c);
 	} else if (n == 0 || (n == -EAGAIN && (revents & (POLLHUP | POLLERR)))) {
 		/* No peer (virtio without a host side): drop what it left, wait a little. */
@@ -379,9 +445,40 @@ lost:
 	serial_lost(port, now_ms(), (int)-n);
 }
 
+/* At the limit, the connection that makes room for a new one: a dead one (its client hung up
+ * in this round of poll, the sweep comes after the accepts), else the one idle the longest (no
+ * unfinished line, no answer pending), else the one whose unfinished line is the oldest. So
+ * that silent or slow clients never keep status and apply from being served, and a live client
+ * is never closed while a gone one still holds a place. */
+static void server_evict(struct server *s)
+{
+	size_t i, victim = SIZE_MAX;
+	bool idle_found = false;
+
+	for (i = 0; i < s->n_conns; i++) {
+		const struct conn *c = s->conns[i];
+		bool idle = !c->line_ms && !c->out;
+
+		if (c->dead) {
+			victim = i;
+			break;
+		}
+		if (victim == SIZE_MAX || (idle && !idle_found) ||
+		    (idle == idle_found &&
+		     (idle ? c->active_ms < s->conns[victim]->active_ms
+			   : conn_line_deadline(s, c) < conn_line_deadline(s, s->conns[victim]))))
+			victim = i;
+		idle_found = idle_found || idle;
+	}
+	if (victim == SIZE_MAX)
+		return;
+	conn_free(s->conns[victim]);
+	s->conns[victim] = s->conns[--s->n_conns];
+}
+
 static void server_accept(struct server *s)
 {
-	while (s->n_conns < MAX_CONNS) {
+	for (;;) {
 		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct conn *c;
 
@@ -397,6 +494,9 @@ static void server_accept(struct server *s)
 		}
 		c->fd = fd;
 		c->active_ms = now_ms();
+		c->buffered = &s->buffered;
+		if (s->n_conns == MAX_CONNS)
+			server_evict(s);
 		s->conns[s->n_conns++] = c;
 	}
 }
@@ -409,12 +509,18 @@ static void server_sweep(struct server *s, uint64_t now)
 	for (i = 0; i < s->n_conns; i++) {
 		struct conn *c = s->conns[i];
 
-		if (c->dead || now - c->active_ms > IDLE_MS)
+		if (c->dead || now - c->active_ms > IDLE_MS || now > conn_line_deadline(s, c))
 			conn_free(c);
 		else
 			s->conns[j++] = c;
 	}
 	s->n_conns = j;
+	/* The serial port stays; an unfinished line on it that is due is dropped. */
+	if (now > conn_line_deadline(s, &s->serial_conn)) {
+		conn_buffer_free(&s->serial_conn);
+		s->serial_conn.discarding = false;
+		s->serial_conn.line_ms = 0;
+	}
 }
 
 /* Mirrors the serial port's descriptor in its connection (a new port: a clean slate). */
@@ -463,9 +569,14 @@ static int poll_timeout(const struct server *s, uint64_t now, uint64_t next_tick
 
 	if (s->cfg.serial && serial_next_event(s->cfg.serial, now) < next)
 		next = serial_next_event(s->cfg.serial, now);
-	for (i = 0; i < s->n_conns; i++)
+	for (i = 0; i < s->n_conns; i++) {
 		if (s->conns[i]->active_ms + IDLE_MS < next)
 			next = s->conns[i]->active_ms + IDLE_MS + 1;
+		if (conn_line_deadline(s, s->conns[i]) < next)
+			next = conn_line_deadline(s, s->conns[i]) + 1;
+	}
+	if (conn_line_deadline(s, &s->serial_conn) < next)
+		next = conn_line_deadline(s, &s->serial_conn) + 1;
 	if (next == UINT64_MAX)
 		return -1;
 	return next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);
@@ -492,10 +603,8 @@ int server_run(struct server *s)
 		}
 		server_serial_sync(s, now);
 		pfd[n++] = (struct pollfd){.fd = s->cfg.signal_fd, .events = POLLIN};
-		if (s->n_conns < MAX_CONNS) {
-			listen_slot = (int)n;
-			pfd[n++] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
-		}
+		listen_slot = (int)n;
+		pfd[n++] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
 		if (linkwait_fd(s->cfg.linkwait) >= 0) {
 			linkwait_slot = (int)n;
 			pfd[n++] = (struct pollfd){.fd = linkwait_fd(s->cfg.linkwait),

@@ -10,6 +10,11 @@
  * Blank lines are ignored (a serial client sends one first to end any partial line left on
  * the port). A client may also send its last request without a newline and shut down its
  * side: the request is handled at end of file.
+ *
+ * Limits (docs/protocol.md): a line must arrive whole within a deadline from its first byte;
+ * at most MAX_CONNS socket connections, the longest idle (else the slowest) closed to take a
+ * new one; the input buffers of all connections capped together beyond a small allowance
+ * each, a line that would pass the cap refused. So status and apply are always served.
  */
 #pragma once
 

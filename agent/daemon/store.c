@@ -20,9 +20,11 @@ struct store {
 	char *dir;
 	char *path; /* dir/intent.json */
 	int lock_fd;
-	char *text; /* the persisted intent, with its newline */
+	char *text; /* the intent in effect, with its newline */
 	size_t len;
 	int64_t generation;
+	bool dirty; /* text is not yet in intent.json (its save failed) */
+	char *error; /* why the directory does not work (NULL: it does) */
 };
 
 int store_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
@@ -161,23 +163,41 @@ int store_commit_file(const char *tmp, const char *path, struct strbuf *err)
 	return rename_synced(tmp, path, err);
 }
 
+/* Creates the directory if needed and takes its lock (kept: lock_fd). */
 static int store_lock(struct store *s, struct strbuf *err)
 {
 	struct strbuf path = {0};
-	int r = 0;
+	int fd, r = 0;
 
+	if (mkdir(s->dir, 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		strbuf_printf(err, "cannot create %s: %s", s->dir, strerror(errno));
+		return r;
+	}
 	if (strbuf_printf(&path, "%s/lock", s->dir) < 0)
 		return -ENOMEM;
-	s->lock_fd = open(path.s, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (s->lock_fd < 0) {
+	fd = open(path.s, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
 		r = -errno;
 		strbuf_printf(err, "cannot open %s: %s", path.s, strerror(errno));
-	} else if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+	} else if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		r = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		strbuf_printf(err, "%s is in use by another vrouterd", s->dir);
+		close(fd);
+	} else {
+		s->lock_fd = fd;
 	}
 	strbuf_done(&path);
 	return r;
+}
+
+/* Remembers why the directory does not work (err's text), or that it works (r >= 0). */
+static void store_note(struct store *s, int r, const struct strbuf *err)
+{
+	free(s->error);
+	s->error = NULL;
+	if (r < 0)
+		s->error = strdup(err->len ? strbuf_str(err) : strerror(-r));
 }
 
 /*
@@ -212,12 +232,14 @@ static int store_migrate(struct store *s, struct strbuf *err)
 			return r;
 	}
 	if (records) {
-		r = store_write_file(s->path, text, len, err);
-		if (r < 0)
-			return r;
 		free(s->text);
 		s->text = TAKE_PTR(text);
 		s->len = len;
+		s->dirty = true;
+		r = store_write_file(s->path, s->text, s->len, err);
+		if (r < 0)
+			return r;
+		s->dirty = false;
 	}
 	if (unlink(log_path) < 0) {
 		r = -errno;
@@ -244,7 +266,8 @@ static int store_load(struct store *s, struct strbuf *err)
 int store_open(const char *dir, struct store **ret, struct strbuf *err)
 {
 	struct store *s = calloc(1, sizeof(*s));
-	int r;
+	struct strbuf why = {0};
+	int r, q;
 
 	if (!s)
 		return -ENOMEM;
@@ -255,19 +278,27 @@ int store_open(const char *dir, struct store **ret, struct strbuf *err)
 		store_free(s);
 		return -ENOMEM;
 	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		r = -errno;
-		strbuf_printf(err, "cannot create %s: %s", dir, strerror(errno));
-		store_free(s);
-		return r;
+	/* Another vrouterd on the directory is the one error that stops this one: any other
+	 * leaves a store that works in memory, with what it could read (store_error()). */
+	r = store_lock(s, &why);
+	if (r != -EBUSY && r != -ENOMEM) {
+		q = store_load(s, &why);
+		r = r < 0 && q != -ENOMEM ? r : q;
 	}
-	r = store_lock(s, err);
-	if (r >= 0)
-		r = store_load(s, err);
+	if (r < 0 && r != -EBUSY && r != -ENOMEM) {
+		store_note(s, r, &why);
+		if (!s->error)
+			r = -ENOMEM;
+		else
+			r = 0;
+	}
 	if (r < 0) {
+		strbuf_append(err, strbuf_str(&why));
+		strbuf_done(&why);
 		store_free(s);
 		return r;
 	}
+	strbuf_done(&why);
 	*ret = s;
 	return 0;
 }
@@ -281,6 +312,7 @@ struct store *store_free(struct store *s)
 	free(s->dir);
 	free(s->path);
 	free(s->text);
+	free(s->error);
 	free(s);
 	return NULL;
 }
@@ -339,23 +371,57 @@ enum store_verdict store_compare(const struct store *s, int64_t generation, bool
 	return STORE_CONFLICT;
 }
 
-int store_save(struct store *s, int64_t generation, const char *text, size_t len,
-	       struct strbuf *err)
+int store_set(struct store *s, int64_t generation, const char *text, size_t len)
 {
-	_cleanup_free_ char *t = malloc(len + 2);
-	int r;
+	char *t = malloc(len + 2);
 
 	if (!t)
 		return -ENOMEM;
 	memcpy(t, text, len);
 	t[len] = '\n';
 	t[len + 1] = '\0';
-	r = store_write_file(s->path, t, len + 1, err);
-	if (r < 0)
-		return r;
 	free(s->text);
-	s->text = TAKE_PTR(t);
+	s->text = t;
 	s->len = len + 1;
 	s->generation = generation;
+	s->dirty = true;
 	return 0;
+}
+
+int store_flush(struct store *s, struct strbuf *err)
+{
+	struct strbuf why = {0};
+	int r = 0;
+
+	if (!s->dirty && !s->error)
+		return 0;
+	if (s->lock_fd < 0)
+		r = store_lock(s, &why);
+	if (r >= 0 && s->dirty)
+		r = store_write_file(s->path, s->text, s->len, &why);
+	if (r >= 0)
+		s->dirty = false;
+	if (r != -ENOMEM)
+		store_note(s, r, &why);
+	strbuf_append(err, strbuf_str(&why));
+	strbuf_done(&why);
+	return r;
+}
+
+const char *store_error(const struct store *s)
+{
+	return s->error;
+}
+
+bool store_dirty(const struct store *s)
+{
+	return s->dirty;
+}
+
+int store_save(struct store *s, int64_t generation, const char *text, size_t len,
+	       struct strbuf *err)
+{
+	int r = store_set(s, generation, text, len);
+
+	return r < 0 ? r : store_flush(s, err);
 }

@@ -29,12 +29,15 @@
 struct store;
 
 /* Creates the directory if needed (0700), takes its lock, migrates a change log it finds and
- * loads intent.json if present. 0, or a negative errno with the reason in err (another
- * vrouterd holds the lock: -EBUSY). */
+ * loads intent.json if present. 0, or -EBUSY (another vrouterd holds the lock) or -ENOMEM
+ * with the reason in err. A directory that cannot be created, locked, read or written is not
+ * an error: the store holds what it could read, works in memory and store_error() says why
+ * until a store_flush() succeeds. */
 int store_open(const char *dir, struct store **ret, struct strbuf *err);
 struct store *store_free(struct store *s);
 
-/* The persisted intent: text and length, or NULL when there is none. */
+/* The intent in effect (the persisted one, or one whose save failed and is kept in memory
+ * until store_flush() succeeds): text and length, or NULL when there is none. */
 const char *store_text(const struct store *s, size_t *ret_len);
 int64_t store_generation(const struct store *s); /* 0: none */
 
@@ -51,15 +54,26 @@ enum store_verdict {
 	STORE_CONFLICT,	 /* same generation, other content: refused */
 };
 
-/* Compares an intent with the persisted one (same_content: the daemon found the contents
+/* Compares an intent with the one in effect, persisted or not: an intent older than one whose
+ * save failed is still stale (same_content: the daemon found the contents
  * equal; it matters only for the same generation). For STALE and CONFLICT, the answer's message
  * ("stale generation: 4 < applied 7", "generation 7 was already applied with different
  * content") is written to msg. */
 enum store_verdict store_compare(const struct store *s, int64_t generation, bool same_content,
 				 struct strbuf *msg);
 
-/* Persists an applied intent (compact text in document order; copied).
- * 0 or negative errno with the reason in err (the previous intent is still persisted). */
+/* Takes an applied intent (compact text in document order; copied) as the one in effect,
+ * not yet persisted. 0 or -ENOMEM (nothing changed). */
+int store_set(struct store *s, int64_t generation, const char *text, size_t len);
+/* Persists the intent in effect if it is not yet, taking the directory's lock first if it
+ * is not held. 0 or negative errno with the reason in err (intent.json still holds the
+ * previous intent; the next call tries again); store_error() follows the result. */
+int store_flush(struct store *s, struct strbuf *err);
+/* Whether the intent in effect is not persisted yet. */
+bool store_dirty(const struct store *s);
+/* Why the state directory does not work (nothing is persisted until it does), or NULL. */
+const char *store_error(const struct store *s);
+/* store_set() then store_flush(). */
 int store_save(struct store *s, int64_t generation, const char *text, size_t len,
 	       struct strbuf *err);
 

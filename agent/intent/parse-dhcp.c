@@ -8,6 +8,7 @@
 #include "dhcp.h"
 #include "read.h"
 #include "sections.h"
+#include "lib/utf8.h"
 
 #define LEASE_MIN 120
 #define LEASE_MAX 31536000 /* one year */
@@ -167,9 +168,10 @@ static void parse_ipv6(struct jr *r, const struct json_t *v, struct dhcp_pool *p
 		if (jr_string_ref(r, jr_member(v, "mode"), &mode) > 0) {
 			m = dhcp6_mode_from_string(mode);
 			if (m < 0)
-				jr_error(r, "unknown mode \"%.32s\" (expected slaac, stateless or "
-					    "stateful)",
-					 mode);
+				jr_error(r,
+					 "unknown mode \"%.*s\" (expected slaac, stateless or "
+					 "stateful)",
+					 UTF8_CUT(mode, 32));
 		}
 		jr_pop(r, mark);
 	}

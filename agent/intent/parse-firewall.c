@@ -12,6 +12,7 @@
 #include "fw.h"
 #include "read.h"
 #include "sections.h"
+#include "lib/utf8.h"
 
 static const char *const firewall_keys[] = {"sets", "input", "forward", "output", NULL};
 static const char *const chain_keys[] = {"policy", "rules", NULL};
@@ -62,7 +63,8 @@ int fw_read_keyword(struct jr *r, const struct json_t *obj, const char *key,
 	if (jr_string_ref(r, v, &s) > 0) {
 		k = from_string(s);
 		if (k < 0)
-			jr_error(r, "unknown %s \"%.32s\" (expected %s)", what, s, expected);
+			jr_error(r, "unknown %s \"%.*s\" (expected %s)", what, UTF8_CUT(s, 32),
+				 expected);
 	}
 	jr_pop(r, mark);
 	if (k < 0)

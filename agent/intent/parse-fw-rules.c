@@ -9,6 +9,7 @@
 
 #include "fw.h"
 #include "read.h"
+#include "lib/utf8.h"
 
 #define FW_TEXT_MAX 64 /* comment, log prefix */
 
@@ -203,9 +204,10 @@ static int read_protocol(struct jr *r, const struct json_t *v, void *ret)
 	jr_string_ref(r, v, &s);
 	p = ip_proto_from_string(s);
 	if (p < 0) {
-		jr_error(r, "unknown protocol \"%.32s\" (expected tcp, udp, icmp, icmpv6, esp, ah, "
-			    "gre, sctp or a number 0-255)",
-			 s);
+		jr_error(r,
+			 "unknown protocol \"%.*s\" (expected tcp, udp, icmp, icmpv6, esp, ah, "
+			 "gre, sctp or a number 0-255)",
+			 UTF8_CUT(s, 32));
 		return -1;
 	}
 	*(uint8_t *)ret = (uint8_t)p;
@@ -269,8 +271,8 @@ static int parse_icmp_types(struct jr *r, const struct json_t *obj, int proto_re
 		if (jr_string_ref(r, jr_at(v, i), &s) > 0) {
 			t = icmp_type_from_string(family, s);
 			if (t < 0)
-				jr_error(r, "unknown %s type \"%.32s\"",
-					 ip_proto_to_string(rule->protocol), s);
+				jr_error(r, "unknown %s type \"%.*s\"",
+					 ip_proto_to_string(rule->protocol), UTF8_CUT(s, 32));
 		}
 		if (t >= 0)
 			rule->icmp_types[rule->n_icmp_types++] = (uint8_t)t;

@@ -8,6 +8,7 @@
 #include "read.h"
 #include "sections.h"
 #include "vpn.h"
+#include "lib/utf8.h"
 
 #define PSK_MIN_LEN 16
 #define PSK_MAX_LEN 256
@@ -35,7 +36,8 @@ static int read_remote(struct jr *r, const struct json_t *v, void *ret)
 		return 1;
 	}
 	if (!strchr(s, '/') && addr_parse(s, &a) < 0) {
-		jr_error(r, "\"%.64s\" is not an IPv4 or IPv6 address, nor \"%%any\"", s);
+		jr_error(r, "\"%.*s\" is not an IPv4 or IPv6 address, nor \"%%any\"",
+			 UTF8_CUT(s, 64));
 		return -1;
 	}
 	return read_unicast_addr(r, v, &t->remote_address);

@@ -8,7 +8,7 @@
 #include "lib/strbuf.h"
 #include "read.h"
 #include "sections.h"
-
+#include "lib/utf8.h"
 
 static const char *const nat_keys[] = {"source", "destination", "one_to_one", NULL};
 static const char *const source_keys[] = {"out", "source", "to", "masquerade", NULL};
@@ -92,7 +92,8 @@ static int read_nat_proto(struct jr *r, const struct json_t *v, void *ret)
 		return -1;
 	p = nat_proto_from_string(s);
 	if (p < 0) {
-		jr_error(r, "unknown protocol \"%.32s\" (expected tcp, udp or tcp_udp)", s);
+		jr_error(r, "unknown protocol \"%.*s\" (expected tcp, udp or tcp_udp)",
+			 UTF8_CUT(s, 32));
 		return -1;
 	}
 	*(enum nat_proto *)ret = (enum nat_proto)p;

@@ -7,6 +7,7 @@
 #include "base64.h"
 #include "read.h"
 #include "vpn.h"
+#include "lib/utf8.h"
 
 #define WG_MTU_DEFAULT 1420 /* the kernel's default for a WireGuard link */
 #define MTU_MIN 68
@@ -84,7 +85,7 @@ static int read_endpoint(struct jr *r, const struct json_t *v, void *ret)
 	if (!*port || *port == '0' || strspn(port, "0123456789") != strlen(port))
 		goto bad;
 	if (strlen(port) > 5 || (n = strtoul(port, NULL, 10)) > 65535) {
-		jr_error(r, "endpoint port %.16s is out of range (1-65535)", port);
+		jr_error(r, "endpoint port %.*s is out of range (1-65535)", UTF8_CUT(port, 16));
 		return -1;
 	}
 	if (!addr_is_unicast(&a)) {
@@ -95,9 +96,10 @@ static int read_endpoint(struct jr *r, const struct json_t *v, void *ret)
 	p->endpoint_port = (uint16_t)n;
 	return 1;
 bad:
-	jr_error(r, "\"%.64s\" is not an endpoint: expected \"address:port\" or \"[IPv6 "
-		    "address]:port\" (host names are not accepted)",
-		 s);
+	jr_error(r,
+		 "\"%.*s\" is not an endpoint: expected \"address:port\" or \"[IPv6 "
+		 "address]:port\" (host names are not accepted)",
+		 UTF8_CUT(s, 64));
 	return -1;
 }
 

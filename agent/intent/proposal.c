@@ -5,6 +5,7 @@
 
 #include "lib/cleanup.h"
 #include "proposal.h"
+#include "lib/utf8.h"
 
 enum alg_type { ALG_NONE, ALG_ENCR, ALG_AEAD, ALG_INTEG, ALG_PRF, ALG_KE, ALG_ESN };
 
@@ -174,7 +175,8 @@ int proposal_check(const char *s, enum proposal_kind kind, struct strbuf *err)
 		if (next)
 			*next++ = '\0';
 		if (!*t) {
-			strbuf_printf(err, "empty algorithm name in proposal \"%.128s\"", s);
+			strbuf_printf(err, "empty algorithm name in proposal \"%.*s\"",
+				      UTF8_CUT(s, 128));
 			return -EINVAL;
 		}
 		switch (keyword_type(t)) {
@@ -201,56 +203,63 @@ int proposal_check(const char *s, enum proposal_kind kind, struct strbuf *err)
 				proposal_note(&extra_ke, t);
 				break;
 			}
-			strbuf_printf(err, "unknown algorithm \"%.64s\" in proposal \"%.128s\"", t, s);
+			strbuf_printf(err, "unknown algorithm \"%.*s\" in proposal \"%.*s\"",
+				      UTF8_CUT(t, 64), UTF8_CUT(s, 128));
 			return -EINVAL;
 		}
 	}
 
 	if (kind == PROPOSAL_ESP && prf) {
-		strbuf_printf(err, "prf \"%s\" in proposal \"%.128s\": a prf belongs in ike_proposals",
-			      prf, s);
+		strbuf_printf(err,
+			      "prf \"%s\" in proposal \"%.*s\": a prf belongs in ike_proposals",
+			      prf, UTF8_CUT(s, 128));
 		return -EINVAL;
 	}
 	if (kind == PROPOSAL_IKE && esn) {
-		strbuf_printf(err, "\"%s\" in proposal \"%.128s\": esn/noesn belong in esp_proposals",
-			      esn, s);
+		strbuf_printf(err, "\"%s\" in proposal \"%.*s\": esn/noesn belong in esp_proposals",
+			      esn, UTF8_CUT(s, 128));
 		return -EINVAL;
 	}
 	if (!encr && !aead) {
-		strbuf_printf(err, "proposal \"%.128s\" has no encryption algorithm", s);
+		strbuf_printf(err, "proposal \"%.*s\" has no encryption algorithm",
+			      UTF8_CUT(s, 128));
 		return -EINVAL;
 	}
 	if (encr && aead) {
-		strbuf_printf(err, "proposal \"%.128s\" mixes AEAD (%s) and non-AEAD (%s) encryption",
-			      s, aead, encr);
+		strbuf_printf(err, "proposal \"%.*s\" mixes AEAD (%s) and non-AEAD (%s) encryption",
+			      UTF8_CUT(s, 128), aead, encr);
 		return -EINVAL;
 	}
 	if (encr && !integ) {
-		strbuf_printf(err, "proposal \"%.128s\" has no integrity algorithm (non-AEAD "
-				   "encryption %s needs one, e.g. sha256)",
-			      s, encr);
+		strbuf_printf(err,
+			      "proposal \"%.*s\" has no integrity algorithm (non-AEAD "
+			      "encryption %s needs one, e.g. sha256)",
+			      UTF8_CUT(s, 128), encr);
 		return -EINVAL;
 	}
 	if (kind == PROPOSAL_ESP && aead && integ) {
-		strbuf_printf(err, "proposal \"%.128s\" combines AEAD encryption %s with integrity "
-				   "algorithm %s",
-			      s, aead, integ);
+		strbuf_printf(err,
+			      "proposal \"%.*s\" combines AEAD encryption %s with integrity "
+			      "algorithm %s",
+			      UTF8_CUT(s, 128), aead, integ);
 		return -EINVAL;
 	}
 	/* strongSwan derives the IKE prf from the integrity algorithm when none is given. */
 	if (kind == PROPOSAL_IKE && !prf && !integ) {
-		strbuf_printf(err, "proposal \"%.128s\" has no prf (e.g. prfsha256)", s);
+		strbuf_printf(err, "proposal \"%.*s\" has no prf (e.g. prfsha256)",
+			      UTF8_CUT(s, 128));
 		return -EINVAL;
 	}
 	if (kind == PROPOSAL_IKE && !ke) {
-		strbuf_printf(err, "proposal \"%.128s\" has no DH group (e.g. ecp256 or curve25519)",
-			      s);
+		strbuf_printf(err, "proposal \"%.*s\" has no DH group (e.g. ecp256 or curve25519)",
+			      UTF8_CUT(s, 128));
 		return -EINVAL;
 	}
 	if (extra_ke && !ke) {
-		strbuf_printf(err, "proposal \"%.128s\" has additional key exchange %s but no DH "
-				   "group",
-			      s, extra_ke);
+		strbuf_printf(err,
+			      "proposal \"%.*s\" has additional key exchange %s but no DH "
+			      "group",
+			      UTF8_CUT(s, 128), extra_ke);
 		return -EINVAL;
 	}
 	return 0;

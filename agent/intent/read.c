@@ -6,6 +6,7 @@
 #include "intent.h"
 #include "lib/cleanup.h"
 #include "read.h"
+#include "lib/utf8.h"
 
 int read_member(struct jr *r, const struct json_t *obj, const char *key, bool required,
 		read_fn fn, void *ret)
@@ -124,9 +125,10 @@ bool check_map_name(struct jr *r, const char *key)
 {
 	if (name_is_valid(key))
 		return true;
-	jr_error(r, "invalid name \"%.64s\": names are 1-15 characters of a-z, 0-9 and '-', "
-		    "starting with a letter",
-		 key);
+	jr_error(r,
+		 "invalid name \"%.*s\": names are 1-15 characters of a-z, 0-9 and '-', "
+		 "starting with a letter",
+		 UTF8_CUT(key, 64));
 	return false;
 }
 
@@ -148,11 +150,12 @@ int read_addr(struct jr *r, const struct json_t *v, void *ret)
 	if (jr_string_ref(r, v, &s) < 0)
 		return -1;
 	if (strchr(s, '/')) {
-		jr_error(r, "\"%.64s\" is a prefix, expected an address without a length", s);
+		jr_error(r, "\"%.*s\" is a prefix, expected an address without a length",
+			 UTF8_CUT(s, 64));
 		return -1;
 	}
 	if (addr_parse(s, ret) < 0) {
-		jr_error(r, "\"%.64s\" is not an IPv4 or IPv6 address", s);
+		jr_error(r, "\"%.*s\" is not an IPv4 or IPv6 address", UTF8_CUT(s, 64));
 		return -1;
 	}
 	return 1;
@@ -188,15 +191,16 @@ static int read_prefix_any(struct jr *r, const struct json_t *v, struct ip_prefi
 		return -1;
 	if ((host_ok ? prefix_parse_or_host(s, &p) : prefix_parse(s, &p)) < 0) {
 		if (!host_ok && !strchr(s, '/'))
-			jr_error(r, "\"%.64s\" has no prefix length (e.g. \"10.0.0.0/8\")", s);
+			jr_error(r, "\"%.*s\" has no prefix length (e.g. \"10.0.0.0/8\")",
+				 UTF8_CUT(s, 64));
 		else
-			jr_error(r, "\"%.64s\" is not an IPv4 or IPv6 prefix", s);
+			jr_error(r, "\"%.*s\" is not an IPv4 or IPv6 prefix", UTF8_CUT(s, 64));
 		return -1;
 	}
 	if (prefix_has_host_bits(&p)) {
 		n = prefix_network(&p);
-		jr_error(r, "prefix \"%.64s\" has host bits set (did you mean \"%s\"?)", s,
-			 prefix_format(&n, buf));
+		jr_error(r, "prefix \"%.*s\" has host bits set (did you mean \"%s\"?)",
+			 UTF8_CUT(s, 64), prefix_format(&n, buf));
 		return -1;
 	}
 	*ret = p;
@@ -221,20 +225,23 @@ int read_iface_addr(struct jr *r, const struct json_t *v, void *ret)
 	if (jr_string_ref(r, v, &s) < 0)
 		return -1;
 	if (!strchr(s, '/')) {
-		jr_error(r, "\"%.64s\" has no prefix length (e.g. \"10.1.1.1/24\")", s);
+		jr_error(r, "\"%.*s\" has no prefix length (e.g. \"10.1.1.1/24\")",
+			 UTF8_CUT(s, 64));
 		return -1;
 	}
 	if (prefix_parse(s, &p) < 0) {
-		jr_error(r, "\"%.64s\" is not an interface address (address/length)", s);
+		jr_error(r, "\"%.*s\" is not an interface address (address/length)",
+			 UTF8_CUT(s, 64));
 		return -1;
 	}
 	if (addr_is_unspecified(&p.addr) || addr_is_multicast(&p.addr) ||
 	    addr_is_loopback(&p.addr)) {
-		jr_error(r, "\"%.64s\" is not a unicast address", s);
+		jr_error(r, "\"%.*s\" is not a unicast address", UTF8_CUT(s, 64));
 		return -1;
 	}
 	if (prefix_is_network_or_broadcast(&p)) {
-		jr_error(r, "\"%.64s\" is the network or broadcast address of its prefix", s);
+		jr_error(r, "\"%.*s\" is the network or broadcast address of its prefix",
+			 UTF8_CUT(s, 64));
 		return -1;
 	}
 	*(struct ip_prefix *)ret = p;
@@ -263,10 +270,11 @@ int read_port_range(struct jr *r, const struct json_t *v, void *ret)
 	case 0:
 		return 1;
 	case -ERANGE:
-		jr_error(r, "port range %.32s is reversed", s);
+		jr_error(r, "port range %.*s is reversed", UTF8_CUT(s, 32));
 		return -1;
 	default:
-		jr_error(r, "\"%.32s\" is not a port (1-65535) or a range \"first-last\"", s);
+		jr_error(r, "\"%.*s\" is not a port (1-65535) or a range \"first-last\"",
+			 UTF8_CUT(s, 32));
 		return -1;
 	}
 }
@@ -280,11 +288,12 @@ int read_mac(struct jr *r, const struct json_t *v, void *ret)
 	if (jr_string_ref(r, v, &s) < 0)
 		return -1;
 	if (mac_parse(s, m) < 0) {
-		jr_error(r, "\"%.32s\" is not a MAC address (like 52:54:00:12:34:56)", s);
+		jr_error(r, "\"%.*s\" is not a MAC address (like 52:54:00:12:34:56)",
+			 UTF8_CUT(s, 32));
 		return -1;
 	}
 	if (m[0] & 1 || !memcmp(m, zero, 6)) {
-		jr_error(r, "\"%.32s\" is not a unicast MAC address", s);
+		jr_error(r, "\"%.*s\" is not a unicast MAC address", UTF8_CUT(s, 32));
 		return -1;
 	}
 	memcpy(ret, m, 6);
@@ -311,9 +320,10 @@ int read_hostname(struct jr *r, const struct json_t *v, void *ret)
 	if (jr_string_ref(r, v, &s) < 0)
 		return -1;
 	if (!label_is_valid(s, strlen(s))) {
-		jr_error(r, "\"%.64s\" is not a host name (1-63 letters, digits and '-', not "
-			    "starting or ending with '-')",
-			 s);
+		jr_error(r,
+			 "\"%.*s\" is not a host name (1-63 letters, digits and '-', not "
+			 "starting or ending with '-')",
+			 UTF8_CUT(s, 64));
 		return -1;
 	}
 	return jr_string_value(r, v, ret);
@@ -338,9 +348,10 @@ bool check_map_dns_name(struct jr *r, const char *key)
 {
 	if (dns_name_is_valid(key))
 		return true;
-	jr_error(r, "\"%.64s\" is not a DNS name (dot-separated labels of letters, digits and "
-		    "'-', at most 253 characters, no trailing dot)",
-		 key);
+	jr_error(r,
+		 "\"%.*s\" is not a DNS name (dot-separated labels of letters, digits and "
+		 "'-', at most 253 characters, no trailing dot)",
+		 UTF8_CUT(key, 64));
 	return false;
 }
 

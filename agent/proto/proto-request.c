@@ -20,6 +20,7 @@
 #include "lib/jread.h"
 #include "lib/jtext.h"
 #include "proto.h"
+#include "lib/utf8.h"
 
 static inline void proto_json_unrefp(json_t **v)
 {
@@ -344,8 +345,8 @@ static int request_members(const json_t *root, const json_t *intent, struct prot
 		return r;
 	json_object_foreach((json_t *)root, key, v)
 		if (strcmp(key, "request") && strcmp(key, "intent") && strcmp(key, "id")) {
-			strbuf_printf(err, "unknown key \"%.64s\" in the request", key);
-			return -EINVAL;
+		strbuf_printf(err, "unknown key \"%.*s\" in the request", UTF8_CUT(key, 64));
+		return -EINVAL;
 		}
 	kind = json_object_get(root, "request");
 	if (!json_is_string(kind)) {
@@ -355,8 +356,9 @@ static int request_members(const json_t *root, const json_t *intent, struct prot
 	}
 	k = proto_kind_from_string(json_string_value(kind));
 	if (k < 0) {
-		strbuf_printf(err, "unknown request \"%.64s\" (apply, check, plan, show, status, handover, handover-cancel)",
-			      json_string_value(kind));
+		strbuf_printf(err, "unknown request \"%.*s\" (apply, check, plan, show, status, "
+				   "handover, handover-cancel)",
+			      UTF8_CUT(json_string_value(kind), 64));
 		return -EINVAL;
 	}
 	ret->kind = (enum proto_kind)k;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lib/cleanup.h"
+#include "lib/utf8.h"
 #include "lib/jread.h"
 #include "lib/jtext.h"
 #include "proto.h"
@@ -134,6 +135,23 @@ static void put(json_t *o, const char *key, json_t *v, bool *ok)
 		*ok = false;
 }
 
+/* A string of an answer: text that is not UTF-8 (a link's name as the kernel has it) with
+ * its stray bytes escaped as \xHH, since JSON cannot carry them. NULL only when out of
+ * memory. */
+static json_t *answer_string(const char *s)
+{
+	struct strbuf esc = {0};
+	json_t *v;
+
+	if (!s)
+		return NULL;
+	if (utf8_valid(s, strlen(s)))
+		return json_string(s);
+	v = utf8_escape(s, strlen(s), &esc) < 0 ? NULL : json_string(esc.s);
+	strbuf_done(&esc);
+	return v;
+}
+
 static json_t *answer_new(int exit_code, bool *ok)
 {
 	json_t *o = json_object();
@@ -178,13 +196,24 @@ char *proto_answer_error(const char *id, int exit_code, const char *msg, bool ap
 	if (o && applied)
 		put(o, "applied", json_false(), &ok);
 	if (o)
-		put(o, "error", json_string(msg), &ok);
+		put(o, "error", answer_string(msg), &ok);
 	return answer_finish(o, id, ok);
 }
 
 static json_t *error_object(const char *pointer, const char *message)
 {
-	return json_pack("{s:s, s:s}", "pointer", pointer, "message", message);
+	json_t *o = json_object();
+	bool ok = o != NULL;
+
+	if (o) {
+		put(o, "pointer", answer_string(pointer), &ok);
+		put(o, "message", answer_string(message), &ok);
+	}
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 char *proto_answer_errors(const char *id, int exit_code, const struct errlist *errs,
@@ -239,7 +268,7 @@ char *proto_answer_applied(const char *id, const struct proto_applied *a)
 		if (a->unchanged)
 			put(o, "unchanged", json_true(), &ok);
 		if (a->warning)
-			put(o, "warning", json_string(a->warning), &ok);
+			put(o, "warning", answer_string(a->warning), &ok);
 	}
 	return answer_finish(o, id, ok);
 }
@@ -282,7 +311,7 @@ char *proto_answer_plan(const char *id, const struct oplist *ops)
 	for (i = 0; i < ops->n && ok; i++) {
 		strbuf_truncate(&line, 0);
 		if (op_format(&ops->v[i], &line) < 0 ||
-		    json_array_append_new(list, json_string(strbuf_str(&line))) < 0)
+		    json_array_append_new(list, answer_string(strbuf_str(&line))) < 0)
 			ok = false;
 	}
 	strbuf_done(&line);
@@ -293,7 +322,7 @@ char *proto_answer_plan(const char *id, const struct oplist *ops)
 static void redact(json_t *obj, const char *key)
 {
 	if (json_is_string(json_object_get(obj, key)))
-		json_object_set_new(obj, key, json_string("<redacted>"));
+		json_object_set_new(obj, key, answer_string("<redacted>"));
 }
 
 /* The secrets of the intent, by place: /vpn/ipsec/NAME/psk, /vpn/wireguard/NAME/private_key,
@@ -347,14 +376,14 @@ static json_t *status_links(const struct proto_status *st, bool *ok)
 			*ok = false;
 			break;
 		}
-		put(o, "name", json_string(l->name), ok);
+		put(o, "name", answer_string(l->name), ok);
 		if (l->mac)
-			put(o, "mac", json_string(l->mac), ok);
+			put(o, "mac", answer_string(l->mac), ok);
 		if (l->has_mtu)
 			put(o, "mtu", json_integer(l->mtu), ok);
 		put(o, "up", json_boolean(l->up), ok);
 		if (l->owner)
-			put(o, "owner", json_string(l->owner), ok);
+			put(o, "owner", answer_string(l->owner), ok);
 		if (l->has_counters)
 			put(o, "counters",
 			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rx_packets",
@@ -382,10 +411,10 @@ static json_t *status_addrs(const struct proto_status *st, bool *ok)
 			*ok = false;
 			break;
 		}
-		put(o, "interface", json_string(a->interface), ok);
-		put(o, "address", json_string(a->address), ok);
+		put(o, "interface", answer_string(a->interface), ok);
+		put(o, "address", answer_string(a->address), ok);
 		if (a->owner)
-			put(o, "owner", json_string(a->owner), ok);
+			put(o, "owner", answer_string(a->owner), ok);
 	}
 	return list;
 }
@@ -403,14 +432,14 @@ static json_t *status_routes(const struct proto_status *st, bool *ok)
 			*ok = false;
 			break;
 		}
-		put(o, "to", json_string(r->to), ok);
+		put(o, "to", answer_string(r->to), ok);
 		if (r->via)
-			put(o, "via", json_string(r->via), ok);
+			put(o, "via", answer_string(r->via), ok);
 		if (r->interface)
-			put(o, "interface", json_string(r->interface), ok);
+			put(o, "interface", answer_string(r->interface), ok);
 		put(o, "metric", json_integer(r->metric), ok);
 		if (r->owner)
-			put(o, "owner", json_string(r->owner), ok);
+			put(o, "owner", answer_string(r->owner), ok);
 	}
 	return list;
 }
@@ -428,9 +457,9 @@ static json_t *status_rules(const struct proto_status *st, bool *ok)
 			*ok = false;
 			break;
 		}
-		put(o, "pointer", json_string(c->pointer), ok);
+		put(o, "pointer", answer_string(c->pointer), ok);
 		if (c->comment)
-			put(o, "comment", json_string(c->comment), ok);
+			put(o, "comment", answer_string(c->comment), ok);
 		put(o, "packets", json_integer((json_int_t)c->packets), ok);
 		put(o, "bytes", json_integer((json_int_t)c->bytes), ok);
 	}
@@ -450,11 +479,12 @@ static json_t *status_services(const struct proto_status *st, bool *ok)
 			*ok = false;
 			break;
 		}
-		put(o, "state", json_string(c->state), ok);
+		put(o, "state", answer_string(c->state), ok);
 		put(o, "pid", c->pid ? json_integer((json_int_t)c->pid) : json_null(), ok);
 		put(o, "restarts", json_integer((json_int_t)c->restarts), ok);
-		put(o, "since", json_string(c->since), ok);
-		put(o, "last_error", c->last_error ? json_string(c->last_error) : json_null(), ok);
+		put(o, "since", answer_string(c->since), ok);
+		put(o, "last_error", c->last_error ? answer_string(c->last_error) : json_null(),
+		    ok);
 	}
 	return all;
 }
@@ -506,9 +536,9 @@ static json_t *status_last(const struct proto_status_apply *a, bool *ok)
 	if (!o)
 		return NULL;
 	put(o, "generation", a->generation ? json_integer(a->generation) : json_null(), ok);
-	put(o, "when", json_string(a->when), ok);
-	put(o, "origin", json_string(a->origin), ok);
-	put(o, "result", json_string(a->result), ok);
+	put(o, "when", answer_string(a->when), ok);
+	put(o, "origin", answer_string(a->origin), ok);
+	put(o, "result", answer_string(a->result), ok);
 	put(o, "duration_ms", json_real(round_ms(a->duration_ms)), ok);
 	put(o, "changes", json_integer((json_int_t)a->changes), ok);
 	put(o, "errors", json_integer((json_int_t)a->errors), ok);
@@ -532,7 +562,7 @@ char *proto_answer_status(const char *id, const struct proto_status *st)
 			  : json_null();
 	observed = json_object();
 	if (observed && st->observe_error) {
-		put(observed, "error", json_string(st->observe_error), &ok);
+		put(observed, "error", answer_string(st->observe_error), &ok);
 	} else if (observed) {
 		put(observed, "links", status_links(st, &ok), &ok);
 		put(observed, "addresses", status_addrs(st, &ok), &ok);
@@ -547,6 +577,34 @@ char *proto_answer_status(const char *id, const struct proto_status *st)
 	put(o, "services", status_services(st, &ok), &ok);
 	put(o, "vrrp", status_vrrp(&st->vrrp, &ok), &ok);
 	return answer_finish(o, id, ok);
+}
+
+char *proto_answer_not_persisted(char *line, const char *why)
+{
+	_cleanup_json_ json_t *o = line ? json_loads(line, 0, NULL) : NULL;
+	json_t *id;
+	char *marked;
+	bool ok = o != NULL;
+
+	if (!ok)
+		return line;
+	id = json_incref(json_object_get(o, "id"));
+	json_object_del(o, "id");
+	put(o, "persisted", json_false(), &ok);
+	put(o, "persist_error", answer_string(why), &ok);
+	if (id)
+		put(o, "id", id, &ok);
+	marked = ok ? json_dumps(o, DUMP_FLAGS) : NULL;
+	if (!marked)
+		return line;
+	free(line);
+	line = realloc(marked, strlen(marked) + 2);
+	if (!line) {
+		free(marked);
+		return NULL;
+	}
+	strcat(line, "\n");
+	return line;
 }
 
 void proto_status_done(struct proto_status *st)
@@ -843,6 +901,7 @@ int proto_reply_parse(const char *line, size_t len, struct proto_reply *ret)
 	r.error = get_str(root, "error", &ok);
 	r.undo_failed = json_is_true(json_object_get(root, "undo_failed"));
 	r.handover = get_str(root, "handover", &ok);
+	r.persist_error = get_str(root, "persist_error", &ok);
 	reply_lists(root, &r, &ok);
 	intent = json_object_get(root, "intent");
 	if (intent) {
@@ -884,6 +943,7 @@ void proto_reply_done(struct proto_reply *r)
 	free(r->error);
 	free(r->intent);
 	free(r->text);
+	free(r->persist_error);
 	proto_status_done(&r->status);
 	*r = (struct proto_reply){0};
 }

@@ -256,6 +256,11 @@ struct proto_status {
 };
 
 char *proto_answer_status(const char *id, const struct proto_status *st);
+
+/* An answer line marked as given while the state directory does not work (nothing the
+ * request did is persisted): "persisted": false and "persist_error": why, before the id.
+ * Takes line; returns the marked line, or line itself when out of memory (or NULL). */
+char *proto_answer_not_persisted(char *line, const char *why);
 void proto_status_done(struct proto_status *st);
 
 /* ---- answers (client side) ---- */
@@ -279,6 +284,7 @@ struct proto_reply {
 	char *handover; /* handover: what happened */
 	bool has_status;
 	struct proto_status status;
+	char *persist_error; /* "persist_error": the state directory does not work, or NULL */
 	char *text; /* the answer without its id, one line without newline, for printing */
 };
 

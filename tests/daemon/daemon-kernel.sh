@@ -145,6 +145,23 @@ out=$(ctl apply "$tmp/g5.json" 2>&1) && [[ $out == *'"changes": 1,'* ]] &&
 out=$(ctl apply "$tmp/intent.json" 2>&1)
 [ $? -eq 3 ] && [ "$(hostname)" = r-daemon-2 ] && pass "stale generation refused" ||
 	fail "stale: $out"
+# A link whose name is not UTF-8 (the kernel takes any bytes but '/', ':' and blanks): status
+# answers with the name's stray bytes escaped, and with the request's id.
+ip link add "$(printf 'd\xff\xc3')" type veth peer name nu-peer
+out=$(ctl status --json 2>&1) && [[ $out == *'"name": "d\\xff\\xc3"'* ]] &&
+	pass "status with a link whose name is not UTF-8" || fail "status, non-UTF-8 name: $out"
+out=$(printf '{"request": "status", "id": "nu-1"}\n' | python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.stdin.buffer.read())
+b = b""
+while not b.endswith(b"\n"):
+    c = s.recv(65536)
+    if not c: break
+    b += c
+sys.stdout.write(b.decode())' "$tmp/agent.sock")
+[[ $out == *'"exit": 0'*'"id": "nu-1"'* ]] && pass "the answer keeps the id" ||
+	fail "raw status: ${out:0:300}"
+ip link del "$(printf 'd\xff\xc3')"
 stop && pass "clean stop" || fail "exit code on SIGTERM"
 out=$("$vrouterd" --link-wait 86401 2>&1)
 [ $? -eq 64 ] && [[ $out == *"--link-wait 86401: not a number of seconds from 0 to 86400"* ]] &&

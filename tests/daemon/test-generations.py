@@ -289,10 +289,52 @@ def test_sections_read_again():
         d.stop()
 
 
+def test_failed_save():
+    """An intent applied whose save failed is the one in effect: an older generation is stale,
+    and it is persisted once the state directory works again."""
+    os.mkdir(os.path.join(tmp, "failed-save"))
+    d = Daemon(os.path.join(tmp, "failed-save"))
+    d.start()
+    blocker = os.path.join(d.state, "intent.json.tmp")
+    try:
+        rc, out, err = d.ctl("apply", intent_file(intent(5), "fs5.json"))
+        check(rc == 0, "apply 5", out, err)
+        # A directory where the temporary file should be: the save of 7 fails.
+        os.mkdir(blocker)
+        rc, out, err = d.ctl("apply", intent_file(intent(7), "fs7.json"))
+        a = json.loads(out)
+        check(rc == 0 and a["generation"] == 7 and "not saved" in a.get("warning", ""),
+              "apply 7, not saved", out, err)
+        check(d.persisted()["generation"] == 5, "intent.json changed", d.persisted())
+        rc, out, err = d.ctl("apply", intent_file(intent(6), "fs6.json"))
+        check(rc == 3 and json.loads(out)["error"] == "stale generation: 6 < applied 7",
+              "6 after a failed save of 7: exit %d" % rc, out, err)
+        rc, out, err = d.ctl("apply", intent_file(intent(7), "fs7.json"))
+        check(rc == 0 and json.loads(out).get("unchanged"), "7 again: unchanged", out, err)
+        rc, out, err = d.ctl("status", "--json")
+        st = json.loads(out)
+        check(st["applied"]["generation"] == 7 and st["applied"]["in_effect"], "status", out)
+        # The directory works again: the next request persists 7.
+        os.rmdir(blocker)
+        rc, out, err = d.ctl("status", "--json")
+        check(rc == 0, "status", out, err)
+        check(d.persisted() == intent(7), "7 not persisted once the directory works",
+              d.persisted())
+        d.stop()
+        d.start()
+        rc, out, err = d.ctl("apply", intent_file(intent(6), "fs6.json"))
+        check(rc == 3, "6 after a restart: exit %d" % rc, out, err)
+    finally:
+        if os.path.isdir(blocker):
+            os.rmdir(blocker)
+        d.stop()
+
+
 res.run("stale, conflicting, same generation", test_rules)
 res.run("sections read again against the applied intent", test_sections_read_again)
 res.run("the intent in effect recognised by its text", test_known_text)
 res.run("ten clients, generations 1..10 at once", test_ten_clients)
 res.run("failed apply: exit 2, nothing changed", test_failed_apply)
 res.run("plan through the agent", test_plan_through_agent)
+res.run("an older generation after a failed save: stale", test_failed_save)
 res.finish(tmp)

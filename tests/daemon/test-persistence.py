@@ -320,6 +320,138 @@ def test_one_daemon():
     d.stop()
 
 
+def test_broken_state_dir():
+    """A state directory that cannot be written: vrouterd starts anyway with the intent it can
+    read, applies from memory, says "not persisted" in every answer and in status, and
+    persists the intent in effect once the directory works again."""
+    d = new_daemon("broken")
+    d.start()
+    rc, out, err = d.ctl("apply", intent_file(intent(3), "b3.json"))
+    check(rc == 0, "apply 3", out, err)
+    d.stop()
+    # A directory where the lock file should be: nothing can be written.
+    lock = os.path.join(d.state, "lock")
+    os.unlink(lock)
+    os.mkdir(lock)
+    try:
+        d.start()
+        st = status(d)
+        check(st["applied"] == {"generation": 3, "in_effect": True}, "the readable intent", st)
+        check(st.get("persisted") is False and "lock" in st.get("persist_error", ""),
+              "status says not persisted", st)
+        rc, out, err = d.ctl("status")
+        check(rc == 0 and "persisted   NO" in out, "text status", out, err)
+        rc, out, err = d.ctl("apply", intent_file(intent(4), "b4.json"))
+        a = json.loads(out)
+        check(rc == 0 and a["generation"] == 4 and a.get("persisted") is False,
+              "apply 4 from memory", out, err)
+        check(d.persisted() == intent(3), "intent.json changed", d.persisted())
+        rc, out, err = d.ctl("show")
+        check(rc == 0 and json.loads(out)["generation"] == 4, "show", out, err)
+        rc, out, err = d.ctl("apply", intent_file(intent(3), "b3.json"))
+        check(rc == 3 and json.loads(out).get("persisted") is False, "3 is stale", out, err)
+        a = d.request(b'{"request": "nonsense", "id": "x1"}\n')
+        check(a.get("persisted") is False and a.get("id") == "x1", "an error answer", a)
+        # The directory works again: the next answer is persisted, and intent 4 is on disk.
+        os.rmdir(lock)
+        st = status(d)
+        check("persisted" not in st and "persist_error" not in st, "persisted again", st)
+        check(d.persisted() == intent(4), "4 persisted once the directory works",
+              d.persisted())
+        d.stop()
+        d.start()
+        check(status(d)["applied"]["generation"] == 4, "4 after a restart")
+        d.stop()
+    finally:
+        if os.path.isdir(lock):
+            os.rmdir(lock)
+        d.stop()
+    # A file where the state directory should be: nothing to read, starts all the same.
+    e = new_daemon("state-is-a-file")
+    with open(e.state, "w") as f:
+        f.write("not a directory\n")
+    try:
+        e.start()
+        st = status(e)
+        check(st["applied"] is None and st.get("persisted") is False, "nothing applied", st)
+        rc, out, err = e.ctl("apply", intent_file(intent(2), "b2.json"))
+        a = json.loads(out)
+        check(rc == 0 and a.get("persisted") is False, "apply from memory", out, err)
+        check(plan_offline(intent(2), e.router) == [], "the router does not match the intent")
+    finally:
+        e.stop()
+
+
+class MountedDaemon(Daemon):
+    """vrouterd in a mount namespace of its own, its state directory a tmpfs of 64 KiB that
+    starts with the files of `seed` and is read-only when `ro` (root only)."""
+
+    def __init__(self, directory, seed, ro):
+        super().__init__(directory)
+        self.seed, self.ro = seed, ro
+
+    def argv(self):
+        script = ('mount -t tmpfs -o size=64k,mode=0700 tmpfs "$0" && cp -a "$1"/. "$0" && '
+                  'if [ "$2" = ro ]; then mount -o remount,ro "$0"; fi && shift 2 && exec "$@"')
+        return (["unshare", "-m", "--propagation", "private", "sh", "-c", script, self.state,
+                 self.seed, "ro" if self.ro else "rw"] + super().argv())
+
+    def inside(self, path):
+        """A path of the daemon's state directory as this test sees it."""
+        return "/proc/%d/root%s/%s" % (self.proc.pid, os.path.abspath(self.state), path)
+
+    def mount(self, *opts):
+        subprocess.run(["nsenter", "-t", str(self.proc.pid), "-m", "mount", "-o",
+                        ",".join(opts), self.state], check=True)
+
+
+def test_read_only_and_full():
+    """The state directory read-only at the start, then full: started with the intent it
+    read, applies from memory, "persisted": false; persisted once it is writable again."""
+    if os.geteuid() != 0:
+        print("skip: read-only and full file systems need root (mount namespaces)")
+        return
+    d = new_daemon("ro-full")
+    seed = os.path.join(tmp, "ro-full-seed")
+    os.mkdir(seed)
+    write_json(os.path.join(seed, "intent.json"), intent(3))
+    os.mkdir(d.state)
+    d = MountedDaemon(d.dir, seed, ro=True)
+    d.start()
+    try:
+        st = status(d)
+        check(st["applied"] == {"generation": 3, "in_effect": True} and
+              st.get("persisted") is False and "Read-only" in st.get("persist_error", ""),
+              "read-only at the start", st)
+        rc, out, err = d.ctl("apply", intent_file(intent(4), "ro4.json"))
+        check(rc == 0 and json.loads(out).get("persisted") is False, "apply 4", out, err)
+        d.mount("remount", "rw")
+        check("persisted" not in status(d), "persisted once writable")
+        with open(d.inside("intent.json")) as f:
+            check(json.load(f) == intent(4), "4 persisted")
+        # Full: a file takes what is left of the 64 KiB.
+        fd = os.open(d.inside("filler"), os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while os.write(fd, b"x" * 4096):
+                pass
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        rc, out, err = d.ctl("apply", intent_file(intent(5), "full5.json"))
+        a = json.loads(out)
+        check(rc == 0 and a.get("persisted") is False and
+              "No space" in a.get("persist_error", ""), "apply 5 on a full disk", out, err)
+        rc, out, err = d.ctl("apply", intent_file(intent(4), "ro4.json"))
+        check(rc == 3, "4 is stale after 5", out, err)
+        os.unlink(d.inside("filler"))
+        check("persisted" not in status(d), "persisted once there is room")
+        with open(d.inside("intent.json")) as f:
+            check(json.load(f) == intent(5), "5 persisted")
+    finally:
+        d.stop()
+
+
 res.run("restart re-applies the persisted intent", test_restart)
 res.run("kill -9 during an apply, restart: converged", test_kill9)
 res.run("one file, rewritten by every apply", test_one_file)
@@ -327,4 +459,6 @@ res.run("a change log left by an older vrouterd: migrated at start", test_migrat
 res.run("boot payload", test_payload)
 res.run("corrupt persisted intent", test_corrupt_state)
 res.run("one daemon per state directory and socket; modes", test_one_daemon)
+res.run("a state directory that cannot be written", test_broken_state_dir)
+res.run("a read-only, then full, state directory", test_read_only_and_full)
 res.finish(tmp)

@@ -227,6 +227,31 @@ def test_malformed():
         check(a["exit"] == 0, "request at end of file", a)
 
 
+def test_multibyte_cut():
+    """Error messages cut on character boundaries, over the socket and the serial port: the
+    answer is the error with the request's id, never "out of memory" without it."""
+    name = "\u00e9" * 40  # 80 bytes: a 64-byte cut falls on a boundary; 63 + "x" does not
+    for value in ("x" + name, name):
+        line = json.dumps({"request": value, "id": "mb-1"}, ensure_ascii=False) + "\n"
+        with connect(d.sock) as s:
+            s.sendall(line.encode())
+            a = json.loads(read_line(s))
+        check(a["exit"] == 64 and a["id"] == "mb-1" and
+              a["error"].startswith('unknown request "' + value[:32]), "answer", a)
+        key = json.dumps({"request": "show", value: 1, "id": 9}, ensure_ascii=False) + "\n"
+        with connect(d.sock) as s:
+            s.sendall(key.encode())
+            a = json.loads(read_line(s))
+        check(a["exit"] == 64 and a["id"] == 9 and "unknown key" in a["error"], "key", a)
+    # An intent whose errors quote a value cut at 64 bytes: the errors, as check gives them.
+    doc = intent(9)
+    doc["routes"][0]["via"] = "x" + name
+    rc, out, err = d.ctl("apply", intent_file(doc, "mb.json"), transport=serial_sock)
+    a = json.loads(out)
+    check(rc == 1 and any(e["pointer"] == "/routes/0/via" and value[:20] in e["message"]
+                          for e in a["errors"]), "serial apply", out, err)
+
+
 def test_huge_line_and_concurrent_apply():
     """A 20 MB line gets an error answer, the connection goes on, and an apply on another
     connection completes while the line is half sent."""
@@ -300,6 +325,7 @@ res.run("socket, serial socket and serial tty answer the same", test_serial_same
 res.run("serial: noise on the line, SIGHUP", test_serial_noise)
 res.run("pipelined requests (socket, serial)", test_pipelined)
 res.run("malformed lines", test_malformed)
+res.run("messages cut inside a multi-byte character", test_multibyte_cut)
 res.run("20 MB line and a concurrent apply", test_huge_line_and_concurrent_apply)
 res.run("unreachable agent: exit 4", test_unreachable)
 res.run("no secrets in the log", test_no_secrets_in_log)
