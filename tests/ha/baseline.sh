@@ -33,12 +33,17 @@
 #                  Times in its line are relative to that flush.
 #
 # Usage: baseline.sh [ADVERT_MS (default 100)] [OUTDIR]
+# With HA_DISABLE_EXTERNAL_CACHE=1 in the environment, conntrackd runs with
+# `DisableExternalCache on` (synced states go straight into the backup's kernel table): the
+# variant that platform.md measured, for comparison; the baseline is without it.
 # Prints one line per event; with OUTDIR, also each traffic run's JSON (EVENT.json) and the
 # routers' logs. Exit 0 when every event ran (whatever it measured), 1 when the setup did not
 # work (no master, no traffic before an event, no takeover), 77 when a program is missing or
 # namespaces cannot be made.
 set -u
 advert_ms=${1:-100}
+external_cache=Off
+[ "${HA_DISABLE_EXTERNAL_CACHE:-}" = 1 ] && external_cache=On
 outdir=${2:-}
 [ -n "$outdir" ] && outdir=$(realpath -m "$outdir")
 here=$(dirname "$(realpath "$0")")
@@ -67,6 +72,7 @@ cleanup() {
 			cp "$tmp/$r/conntrackd.log" "$outdir/$r-conntrackd.log" 2>/dev/null
 			cp "$tmp/$r/transitions" "$outdir/$r-transitions" 2>/dev/null
 		done
+		cp "$tmp/server.log" "$outdir/server.log" 2>/dev/null
 	fi
 	rm -rf "$tmp"
 }
@@ -109,6 +115,7 @@ NFT
 	cat >"$d/conntrackd.conf" <<EOF
 Sync {
 	Mode FTFW {
+		DisableExternalCache $external_cache
 	}
 	UDP {
 		IPv4_address 169.254.0.$n
@@ -310,7 +317,7 @@ ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 # (The takeover time printed: from the event to the new master holding both VIPs, as this
 # script polls it every 50 ms; the traffic's own gaps are the measure.)
-echo "advert interval ${advert_ms} ms; r1 master, r2 backup"
+echo "advert interval ${advert_ms} ms; conntrackd DisableExternalCache $external_cache; r1 master, r2 backup"
 
 # 1. Planned handover r1 -> r2.
 traffic_start handover
@@ -347,8 +354,11 @@ kill -STOP "${kpid[r1]}" "${cpid[r1]}" "$vrrp_child"
 for l in lan wan sync; do ha_in r1 ip link set dev $l down; done
 wait_for 10 "r2 master after the hard failure" holds_vips r2
 took=$(ms_since "$t")
-kill -KILL "${kpid[r1]}" "${cpid[r1]}" "$vrrp_child" 2>/dev/null
-{ wait "${kpid[r1]}" "${cpid[r1]}"; } 2>/dev/null
+# (stderr off: bash's notice of its killed jobs)
+{
+	kill -KILL "${kpid[r1]}" "${cpid[r1]}" "$vrrp_child"
+	wait "${kpid[r1]}" "${cpid[r1]}"
+} 2>/dev/null
 ha_forget "${kpid[r1]}"
 ha_forget "${cpid[r1]}"
 kpid[r1]=
@@ -379,7 +389,7 @@ wait_for 10 "r2 backup after its wan came back" state_is r2 backup
 # master within those 60 s (link-down): traffic through r1 across the moment of that flush.
 traffic_start flush-after-join
 j=$(awk '$2 == "backup" && NF == 2 { s = $1 } END { print s }' "$tmp/r1/transitions")
-tf=$(awk -v j="$j" 'BEGIN { printf "%d", (j + 60) * 1e9 }')
+tf=$(awk -v j="$j" 'BEGIN { printf "%.0f", (j + 60) * 1e9 }') # (mawk's %d stops at 2^31)
 left=$(((tf - $(date +%s%N)) / 1000000000))
 [ "$left" -gt 0 ] || die "r1 joined more than 60 s ago"
 echo "flush-after-join: r1 joined as backup $((60 - left)) s ago; traffic until 5 s after the flush"

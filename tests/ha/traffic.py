@@ -52,14 +52,25 @@ def serve_udp(addr):
             pass
 
 
+class Conn:
+    """A server's socket and its peer (getpeername fails once the peer has reset it)."""
+
+    def __init__(self, sock, peer):
+        self.sock, self.peer = sock, peer
+
+    def __getattr__(self, name):
+        return getattr(self.sock, name)
+
+
 def serve_tcp(addr, port, handler):
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((addr, port))
     ls.listen(16)
     while True:
-        c, _ = ls.accept()
+        c, peer = ls.accept()
         c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        c = Conn(c, "%s:%d" % peer)
         threading.Thread(target=handler, args=(c,), daemon=True).start()
 
 
@@ -82,20 +93,28 @@ def ticker(sock, payload, stop):
     return None
 
 
+def log(what, c):
+    """The server's side of a stream's end, on stderr: the client cannot see all of them (a
+    download's client only reads, so a reset that reaches only the server leaves it waiting)."""
+    print("%.6f %s %s" % (time.time(), c.peer, what), file=sys.stderr, flush=True)
+
+
 def chat_server(c):
     stop = threading.Event()
     threading.Thread(target=ticker, args=(c, lambda n: b"S%015d" % n, stop), daemon=True).start()
+    what = "chat: end of stream"
     try:
         while c.recv(65536):
             pass
-    except OSError:
-        pass
+    except OSError as e:
+        what = "chat: " + (os.strerror(e.errno) if e.errno else str(e))
+    log(what, c)
     stop.set()
     c.close()
 
 
 def download_server(c):
-    ticker(c, lambda n: b"d" * CHUNK, threading.Event())
+    log("download: " + (ticker(c, lambda n: b"d" * CHUNK, threading.Event()) or "stopped"), c)
     c.close()
 
 
