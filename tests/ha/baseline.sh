@@ -269,9 +269,11 @@ wait_for 10 "r2's notify backup done" grep -q 'backup done' "$tmp/r2/transitions
 ha_bg server python3 "$here/traffic.py" server --bind 203.0.113.100 >"$tmp/server.log" 2>&1
 sleep 0.5
 
-ext_cache() { # r1|r2: entries in conntrackd's external cache (what it would commit)
-	ha_in "$1" conntrackd -C "$tmp/$1/conntrackd.conf" -s 2>/dev/null |
-		awk '/cache external/ { f = 1 } f && /current active/ { print $NF; exit }'
+ext_cache() { # r1|r2: entries in conntrackd's external cache (what -c would commit) and in
+	# the kernel's table (where synced states go with DisableExternalCache on)
+	echo "external cache $(ha_in "$1" conntrackd -C "$tmp/$1/conntrackd.conf" -s 2>/dev/null |
+		awk '/cache external/ { f = 1 } f && /current active/ { print $NF; exit }'), kernel table" \
+		"$(ha_in "$1" cat /proc/sys/net/netfilter/nf_conntrack_count)"
 }
 notify_at() { # r1|r2 T0-NS: when its last `primary` notify started and ended, in ms after T0
 	awk -v t0="$2" '$2 == "primary" && NF == 2 { s = $1 } $2 == "primary" && $3 == "done" { e = $1 }
@@ -293,7 +295,7 @@ traffic_stop() { # EVENT T-EVENT-NS TAKEOVER-MS NEW-MASTER EXT-CACHE [SECONDS]: 
 	[ -s "$tmp/$1.json" ] || die "$1: no summary ($(cat "$tmp/$1.err"))"
 	[ -n "$outdir" ] && mkdir -p "$outdir" && cp "$tmp/$1.json" "$outdir/"
 	report "$1" "$2" "$3" "$tmp/$1.json"
-	[ "$4" = - ] || echo "               ($4's external cache: $5 entries before; $(notify_at "$4" "$2"))"
+	[ "$4" = - ] || echo "               ($4 before: $5 entries; $(notify_at "$4" "$2"))"
 }
 report() { # EVENT T-EVENT-NS TAKEOVER-MS FILE
 	python3 - "$@" <<'PY'
