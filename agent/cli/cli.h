@@ -20,6 +20,7 @@ int cmd_render(int argc, char **argv);
 /* Through the agent (client.h, cmd-apply.c, cmd-show.c, cmd-status.c). */
 int cmd_apply(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_handover(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 /* plan: through the agent without --observed, offline (cmd_plan) with it. */
 int cmd_plan_any(int argc, char **argv);

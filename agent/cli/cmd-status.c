@@ -114,6 +114,31 @@ static void print_services(const struct proto_status *st)
 	}
 }
 
+/* "vrrp": the router's state, each group's, the sync with the peer. */
+static void print_vrrp(const struct proto_status_vrrp *v)
+{
+	size_t i;
+
+	if (!v->present)
+		return;
+	printf("vrrp        %s since %s, priority %" PRId64 "%s\n", v->state ? v->state : "-",
+	       v->since ? v->since : "-", v->priority,
+	       v->held ? ", HELD as backup after a handover (vrouterctl handover --cancel)" : "");
+	for (i = 0; i < v->n_groups; i++) {
+		const struct proto_status_vrrp_group *g = &v->groups[i];
+
+		printf("  %-12s %-7s since %s, virtual addresses %s\n", g->name,
+		       g->state ? g->state : "-", g->since ? g->since : "-",
+		       g->addresses_present ? "present" : "absent");
+	}
+	if (v->has_sync)
+		printf("  sync with %s: %" PRId64 " entries, %" PRId64 " received from the peer, "
+		       "packets %" PRId64 " sent %" PRId64 " received, %" PRId64
+		       " not acknowledged\n",
+		       v->peer ? v->peer : "-", v->entries, v->injected, v->packets_sent,
+		       v->packets_received, v->unacknowledged);
+}
+
 static void print_status(const struct proto_status *st)
 {
 	printf("agent       vrouterd %s (pid %" PRId64 "), backend %s, started %s\n", st->version,
@@ -126,6 +151,7 @@ static void print_status(const struct proto_status *st)
 	print_last(&st->last);
 	print_observed(st);
 	print_services(st);
+	print_vrrp(&st->vrrp);
 }
 
 int cmd_status(int argc, char **argv)

@@ -23,6 +23,10 @@ static const struct {
 	{"apply", cmd_apply, "apply FILE|-              apply an intent through the agent"},
 	{"show", cmd_show, "show [--json]             print the applied intent (secrets redacted)"},
 	{"status", cmd_status, "status [--json]           the agent and the router's state"},
+	{"handover", cmd_handover,
+	 "handover [--cancel] [--json]\n"
+	 "                            hand VRRP mastership to the peer and stay backup (on the\n"
+	 "                            master); --cancel ends the hold"},
 };
 
 /* Global options, before the command: how to reach the agent. The number of arguments taken,

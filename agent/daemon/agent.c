@@ -363,15 +363,87 @@ out:
 	return answer;
 }
 
+/* The model of the persisted intent: the one kept, or read from the store into *tmp (for the
+ * caller to free); NULL when none. */
+static const struct intent *agent_intent(struct agent *a, struct intent **tmp)
+{
+	struct errlist errs = {0};
+	const char *text;
+	size_t len;
+
+	*tmp = NULL;
+	if (a->applied_in)
+		return a->applied_in;
+	text = store_text(a->store, &len);
+	if (text)
+		intent_load(text, len, tmp, &errs);
+	errlist_done(&errs);
+	return *tmp;
+}
+
+/* Logs each line of log (the services backend's events). */
+static void log_lines(struct strbuf *log, bool warn)
+{
+	char *line, *nl;
+
+	for (line = log->s; line && *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		if (warn)
+			log_warn("%s", line);
+		else
+			log_info("%s", line);
+	}
+	strbuf_truncate(log, 0);
+}
+
 static char *agent_status(struct agent *a, const char *id)
 {
+	struct intent *tmp;
+	const struct intent *in = agent_intent(a, &tmp);
 	struct proto_status st;
-	char *answer;
+	char *answer = NULL;
 
-	if (status_build(&a->status, a->engine, a->services, store_generation(a->store), a->in_effect, &st) < 0)
-		return NULL;
-	answer = proto_answer_status(id, &st);
-	proto_status_done(&st);
+	if (status_build(&a->status, a->engine, a->services, in, store_generation(a->store),
+			 a->in_effect, &st) >= 0) {
+		answer = proto_answer_status(id, &st);
+		proto_status_done(&st);
+	}
+	intent_free(tmp);
+	return answer;
+}
+
+/* vrouterctl handover [--cancel] (services/vrrp.h). Refused or failed: exit 2, this router
+ * as it was (or master again, when the peer did not take over). */
+static char *agent_handover(struct agent *a, const char *id, bool cancel)
+{
+	struct intent *tmp;
+	const struct intent *in = agent_intent(a, &tmp);
+	unsigned advert = in && in->vrrp.present ? in->vrrp.advert_interval_ms : 1000;
+	struct strbuf log = {0}, msg = {0};
+	char *answer;
+	double ms = 0;
+	int r;
+
+	intent_free(tmp);
+	if (!a->services) {
+		strbuf_printf(&msg, "no VRRP on the %s backend", a->status.backend);
+		r = -EPERM;
+	} else {
+		r = backend_services_handover(a->services, advert, cancel, &log, &msg, &ms);
+	}
+	log_lines(&log, false);
+	if (r >= 0)
+		log_info("%s: %s", cancel ? "handover --cancel" : "handover", strbuf_str(&msg));
+	else
+		log_warn("%s refused or failed: %s", cancel ? "handover --cancel" : "handover",
+			 strbuf_str(&msg));
+	answer = r >= 0 ? proto_answer_handover(id, strbuf_str(&msg), ms)
+			: proto_answer_error(id, 2, strbuf_str(&msg), false);
+	strbuf_done(&log);
+	strbuf_done(&msg);
 	return answer;
 }
 
@@ -455,6 +527,8 @@ char *agent_handle(struct agent *a, const char *line, size_t len, enum status_or
 					    false);
 	else if (proto_kind_has_intent(req.kind))
 		answer = agent_intent_request(a, &req, origin);
+	else if (req.kind == PROTO_HANDOVER || req.kind == PROTO_HANDOVER_CANCEL)
+		answer = agent_handover(a, req.id, req.kind == PROTO_HANDOVER_CANCEL);
 	else if (req.kind == PROTO_SHOW)
 		answer = (text = store_text(a->store, &n))
 				 ? proto_answer_show(req.id, store_generation(a->store), text, n)
@@ -636,18 +710,11 @@ uint64_t agent_supervise(struct agent *a)
 {
 	struct strbuf log = {0};
 	uint64_t next;
-	char *line, *nl;
 
 	if (!a->services)
 		return UINT64_MAX;
 	next = backend_services_supervise(a->services, &log);
-	for (line = log.s; line && *line; line = nl + 1) {
-		nl = strchr(line, '\n');
-		if (!nl)
-			break;
-		*nl = '\0';
-		log_warn("%s", line);
-	}
+	log_lines(&log, true);
 	strbuf_done(&log);
 	return next;
 }

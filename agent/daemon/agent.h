@@ -42,8 +42,8 @@ char *agent_handle(struct agent *a, const char *line, size_t len, enum status_or
  * agent_supervise_fds() is readable and when the returned ms have passed (UINT64_MAX: no
  * need). Logs each event. */
 uint64_t agent_supervise(struct agent *a);
-#define AGENT_SUPERVISE_FDS 4
-/* The pidfds of the running daemons (at most max). */
+#define AGENT_SUPERVISE_FDS 8
+/* The pidfds of the running daemons and keepalived's FIFO (at most max). */
 size_t agent_supervise_fds(struct agent *a, int *ret, size_t max);
 
 /*

@@ -325,8 +325,69 @@ static void status_services(struct backend *b, struct proto_status *ret, bool *o
 	}
 }
 
+/* Whether every virtual address of g is among the observed addresses of its link. */
+static bool vips_present(const struct proto_status *st, const struct vrrp_group *g)
+{
+	char buf[PREFIX_STRLEN];
+	size_t i, j;
+
+	for (i = 0; i < g->n_vips; i++) {
+		prefix_format(&g->vips[i], buf);
+		for (j = 0; j < st->n_addrs; j++)
+			if (!strcmp(st->addrs[j].interface, g->interface) &&
+			    !strcmp(st->addrs[j].address, buf))
+				break;
+		if (j == st->n_addrs)
+			return false;
+	}
+	return true;
+}
+
+/* VRRP as keepalived runs it, with the intent in effect (in: NULL when unknown). */
+static void status_vrrp(struct backend *b, const struct intent *in, struct proto_status *ret,
+			bool *ok)
+{
+	static struct services_vrrp v; /* large; the daemon answers one request at a time */
+	struct proto_status_vrrp *d = &ret->vrrp;
+	char buf[ADDR_STRLEN];
+	size_t i, j;
+
+	if (!b || backend_services_vrrp(b, &v) <= 0)
+		return;
+	d->present = true;
+	d->state = dup_str(v.state, ok);
+	d->since = dup_str(v.since, ok);
+	d->held = v.hold == -253;
+	d->priority = v.n_groups ? v.groups[0].priority : 0;
+	d->groups = calloc(v.n_groups ? v.n_groups : 1, sizeof(*d->groups));
+	if (!d->groups) {
+		*ok = false;
+		return;
+	}
+	for (i = 0; i < v.n_groups; i++) {
+		struct proto_status_vrrp_group *g = &d->groups[d->n_groups++];
+
+		g->name = dup_str(v.groups[i].name, ok);
+		g->state = dup_str(v.groups[i].state, ok);
+		g->since = dup_str(v.groups[i].since, ok);
+		g->priority = v.groups[i].priority;
+		for (j = 0; in && j < in->vrrp.n_groups; j++)
+			if (!strcmp(in->vrrp.groups[j].name, v.groups[i].name))
+				g->addresses_present = vips_present(ret, &in->vrrp.groups[j]);
+	}
+	d->has_sync = v.has_sync;
+	if (in && (in->vrrp.has & VRRP_HAS_SYNC))
+		d->peer = dup_str(addr_format(&in->vrrp.sync_peer, buf), ok);
+	d->entries = (int64_t)v.sync_entries;
+	d->injected = (int64_t)v.sync_injected;
+	d->packets_sent = (int64_t)v.sync_sent;
+	d->packets_received = (int64_t)v.sync_received;
+	d->unacknowledged = (int64_t)v.sync_unacknowledged;
+}
+
 int status_build(const struct status *st, struct engine *e, struct backend *services,
-		 int64_t applied_generation, bool in_effect, struct proto_status *ret)
+		 const struct intent *in, int64_t applied_generation, bool in_effect,
+		 struct proto_status *ret)
 {
 	bool ok = true;
 
@@ -345,6 +406,8 @@ int status_build(const struct status *st, struct engine *e, struct backend *serv
 		status_counters(e, ret, &ok);
 	if (ok)
 		status_services(services, ret, &ok);
+	if (ok)
+		status_vrrp(services, in, ret, &ok);
 	if (!ok) {
 		proto_status_done(ret);
 		return -ENOMEM;

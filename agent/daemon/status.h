@@ -42,9 +42,11 @@ void status_record(struct status *st, enum status_origin origin, enum status_res
 /* Fills ret (released with proto_status_done). The router is observed and its counters read
  * through the engine (engine_observe, engine_counters); a failure of either is reported in
  * ret->observe_error. The daemons are those of services, the services backend, or none when
- * it is NULL. 0 or -ENOMEM. */
+ * it is NULL; in: the intent in effect (NULL: unknown), for VRRP's addresses and peer.
+ * 0 or -ENOMEM. */
 int status_build(const struct status *st, struct engine *e, struct backend *services,
-		 int64_t applied_generation, bool in_effect, struct proto_status *ret);
+		 const struct intent *in, int64_t applied_generation, bool in_effect,
+		 struct proto_status *ret);
 
 /* The current wall-clock time as ISO 8601 with milliseconds, UTC ("...T10:00:00.123Z"). */
 char *status_now_iso8601(void);

@@ -355,7 +355,7 @@ static int request_members(const json_t *root, const json_t *intent, struct prot
 	}
 	k = proto_kind_from_string(json_string_value(kind));
 	if (k < 0) {
-		strbuf_printf(err, "unknown request \"%.64s\" (apply, check, plan, show, status)",
+		strbuf_printf(err, "unknown request \"%.64s\" (apply, check, plan, show, status, handover, handover-cancel)",
 			      json_string_value(kind));
 		return -EINVAL;
 	}

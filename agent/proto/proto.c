@@ -21,7 +21,8 @@ static inline void proto_json_unrefp(json_t **v)
 
 static const char *const kind_names[_PROTO_KIND_MAX] = {
 	[PROTO_APPLY] = "apply", [PROTO_CHECK] = "check", [PROTO_PLAN] = "plan",
-	[PROTO_SHOW] = "show",	 [PROTO_STATUS] = "status",
+	[PROTO_SHOW] = "show",	 [PROTO_STATUS] = "status", [PROTO_HANDOVER] = "handover",
+	[PROTO_HANDOVER_CANCEL] = "handover-cancel",
 };
 
 const char *proto_kind_to_string(enum proto_kind k)
@@ -255,6 +256,18 @@ char *proto_answer_valid(const char *id, int64_t generation)
 	return answer_finish(o, id, ok);
 }
 
+char *proto_answer_handover(const char *id, const char *msg, double duration_ms)
+{
+	bool ok;
+	json_t *o = answer_new(0, &ok);
+
+	if (o) {
+		put(o, "handover", json_string(msg), &ok);
+		put(o, "duration_ms", json_real(round_ms(duration_ms)), &ok);
+	}
+	return answer_finish(o, id, ok);
+}
+
 char *proto_answer_plan(const char *id, const struct oplist *ops)
 {
 	bool ok;
@@ -446,6 +459,43 @@ static json_t *status_services(const struct proto_status *st, bool *ok)
 	return all;
 }
 
+static json_t *status_vrrp(const struct proto_status_vrrp *v, bool *ok)
+{
+	json_t *o, *groups, *sync = NULL;
+	size_t i;
+
+	if (!v->present)
+		return json_null();
+	o = json_object();
+	groups = json_object();
+	if (!o || !groups) {
+		json_decref(groups);
+		return o;
+	}
+	put(o, "state", json_string(v->state), ok);
+	put(o, "since", json_string(v->since), ok);
+	put(o, "priority", json_integer(v->priority), ok);
+	put(o, "held", json_boolean(v->held), ok);
+	for (i = 0; i < v->n_groups; i++) {
+		const struct proto_status_vrrp_group *g = &v->groups[i];
+
+		put(groups, g->name,
+		    json_pack("{s:s, s:s, s:I, s:b}", "state", g->state, "since", g->since,
+			      "priority", (json_int_t)g->priority, "addresses_present",
+			      g->addresses_present),
+		    ok);
+	}
+	put(o, "groups", groups, ok);
+	if (v->has_sync)
+		sync = json_pack("{s:s?, s:I, s:I, s:I, s:I, s:I}", "peer", v->peer, "entries",
+				 (json_int_t)v->entries, "injected", (json_int_t)v->injected,
+				 "packets_sent", (json_int_t)v->packets_sent, "packets_received",
+				 (json_int_t)v->packets_received, "unacknowledged",
+				 (json_int_t)v->unacknowledged);
+	put(o, "sync", v->has_sync ? sync : json_null(), ok);
+	return o;
+}
+
 static json_t *status_last(const struct proto_status_apply *a, bool *ok)
 {
 	json_t *o;
@@ -495,6 +545,7 @@ char *proto_answer_status(const char *id, const struct proto_status *st)
 	put(o, "last_apply", status_last(&st->last, &ok), &ok);
 	put(o, "observed", observed, &ok);
 	put(o, "services", status_services(st, &ok), &ok);
+	put(o, "vrrp", status_vrrp(&st->vrrp, &ok), &ok);
 	return answer_finish(o, id, ok);
 }
 
@@ -528,6 +579,15 @@ void proto_status_done(struct proto_status *st)
 		free(st->services[i].since);
 		free(st->services[i].last_error);
 	}
+	for (i = 0; i < st->vrrp.n_groups; i++) {
+		free(st->vrrp.groups[i].name);
+		free(st->vrrp.groups[i].state);
+		free(st->vrrp.groups[i].since);
+	}
+	free(st->vrrp.groups);
+	free(st->vrrp.state);
+	free(st->vrrp.since);
+	free(st->vrrp.peer);
 	free(st->links);
 	free(st->addrs);
 	free(st->routes);
@@ -669,6 +729,47 @@ static void reply_services(const json_t *all, struct proto_status *st, bool *ok)
 	}
 }
 
+static void reply_vrrp(const json_t *o, struct proto_status_vrrp *v, bool *ok)
+{
+	const json_t *groups = json_object_get(o, "groups"), *sync = json_object_get(o, "sync");
+	const char *name;
+	json_t *g;
+
+	if (!json_is_object(o))
+		return;
+	v->present = true;
+	v->state = get_str(o, "state", ok);
+	v->since = get_str(o, "since", ok);
+	v->priority = get_int(o, "priority");
+	v->held = json_is_true(json_object_get(o, "held"));
+	if (json_is_object(groups) && json_object_size(groups)) {
+		v->groups = calloc(json_object_size(groups), sizeof(*v->groups));
+		if (!v->groups)
+			*ok = false;
+	}
+	json_object_foreach((json_t *)groups, name, g) {
+		struct proto_status_vrrp_group *d;
+
+		if (!v->groups)
+			break;
+		d = &v->groups[v->n_groups++];
+		d->name = strdup(name);
+		if (!d->name)
+			*ok = false;
+		d->state = get_str(g, "state", ok);
+		d->since = get_str(g, "since", ok);
+		d->priority = get_int(g, "priority");
+		d->addresses_present = json_is_true(json_object_get(g, "addresses_present"));
+	}
+	v->has_sync = json_is_object(sync);
+	v->peer = get_str(sync, "peer", ok);
+	v->entries = get_int(sync, "entries");
+	v->injected = get_int(sync, "injected");
+	v->packets_sent = get_int(sync, "packets_sent");
+	v->packets_received = get_int(sync, "packets_received");
+	v->unacknowledged = get_int(sync, "unacknowledged");
+}
+
 static void reply_status(const json_t *root, struct proto_status *st, bool *ok)
 {
 	const json_t *agent = json_object_get(root, "agent");
@@ -694,6 +795,7 @@ static void reply_status(const json_t *root, struct proto_status *st, bool *ok)
 	}
 	reply_observed(json_object_get(root, "observed"), st, ok);
 	reply_services(json_object_get(root, "services"), st, ok);
+	reply_vrrp(json_object_get(root, "vrrp"), &st->vrrp, ok);
 }
 
 static void reply_lists(const json_t *root, struct proto_reply *r, bool *ok)
@@ -740,6 +842,7 @@ int proto_reply_parse(const char *line, size_t len, struct proto_reply *ret)
 		ok = false;
 	r.error = get_str(root, "error", &ok);
 	r.undo_failed = json_is_true(json_object_get(root, "undo_failed"));
+	r.handover = get_str(root, "handover", &ok);
 	reply_lists(root, &r, &ok);
 	intent = json_object_get(root, "intent");
 	if (intent) {
@@ -776,6 +879,7 @@ void proto_reply_done(struct proto_reply *r)
 		free(r->operations[i]);
 	free(r->errors);
 	free(r->operations);
+	free(r->handover);
 	free(r->id);
 	free(r->error);
 	free(r->intent);

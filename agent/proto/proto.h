@@ -7,7 +7,7 @@
  * and of the client that know jansson; everything else sees the C types below.
  *
  *   request  {"request": "apply"|"check"|"plan", "intent": {...}, "id": ...}
- *            {"request": "show"|"status", "id": ...}
+ *            {"request": "show"|"status"|"handover"|"handover-cancel", "id": ...}
  *   answer   {"exit": N, ...}  ("id" echoed when the request had one)
  *
  * Both sides use this file: the daemon parses requests and builds answers, vrouterctl builds
@@ -37,6 +37,8 @@ enum proto_kind {
 	PROTO_PLAN,
 	PROTO_SHOW,
 	PROTO_STATUS,
+	PROTO_HANDOVER,	       /* the planned VRRP handover (run on the master) */
+	PROTO_HANDOVER_CANCEL, /* the end of the hold as backup that a handover leaves */
 	_PROTO_KIND_MAX,
 };
 
@@ -147,6 +149,8 @@ char *proto_answer_plan(const char *id, const struct oplist *ops);
 /* show: {"exit": 0, "generation": N, "intent": {...}} with the secrets redacted; doc NULL:
  * nothing applied yet ("generation": 0, "intent": null). */
 char *proto_answer_show(const char *id, int64_t generation, const char *doc, size_t len);
+/* handover: {"exit": 0, "handover": "MESSAGE", "duration_ms": N} */
+char *proto_answer_handover(const char *id, const char *msg, double duration_ms);
 
 /* ---- status (built by the daemon, read by the client) ---- */
 
@@ -206,6 +210,28 @@ struct proto_status_service {
 	char *last_error; /* NULL: none */
 };
 
+struct proto_status_vrrp_group {
+	char *name;
+	char *state; /* "master", "backup", "fault", "stop", "init" */
+	char *since;
+	int64_t priority; /* in effect (1 while held) */
+	bool addresses_present; /* all its virtual addresses are on its link */
+};
+
+/* "vrrp": present when keepalived runs. */
+struct proto_status_vrrp {
+	bool present;
+	char *state;
+	char *since;
+	int64_t priority; /* in effect */
+	bool held;	  /* held as backup after a handover (vrouterctl handover --cancel) */
+	struct proto_status_vrrp_group *groups;
+	size_t n_groups;
+	bool has_sync; /* conntrackd runs and answered */
+	char *peer;    /* the sync peer, or NULL */
+	int64_t entries, injected, packets_sent, packets_received, unacknowledged;
+};
+
 struct proto_status {
 	char *version;
 	int64_t pid;
@@ -226,6 +252,7 @@ struct proto_status {
 	size_t n_rules;
 	struct proto_status_service *services; /* "services": empty without a services backend */
 	size_t n_services;
+	struct proto_status_vrrp vrrp;
 };
 
 char *proto_answer_status(const char *id, const struct proto_status *st);
@@ -249,6 +276,7 @@ struct proto_reply {
 	size_t n_operations;
 	bool has_intent;
 	char *intent; /* show: pretty-printed (indent 2), "null" when nothing is applied */
+	char *handover; /* handover: what happened */
 	bool has_status;
 	struct proto_status status;
 	char *text; /* the answer without its id, one line without newline, for printing */

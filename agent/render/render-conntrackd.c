@@ -14,8 +14,6 @@
 
 #include "render-internal.h"
 
-#define CONNTRACKD_CTL "/run/vrouter/conntrackd.ctl"
-#define CONNTRACKD_LOCK "/run/vrouter/conntrackd.lock"
 
 static const char *family_key(int family)
 {
@@ -75,8 +73,8 @@ int render_conntrackd(const struct intent *in, struct rendered *out)
 	strbuf_append(&b, "\t\tSndSocketBuffer 1249280\n\t\tRcvSocketBuffer 1249280\n");
 	strbuf_append(&b, "\t\tChecksum On\n\t}\n}\n\n");
 	strbuf_append(&b, "General {\n\tLogFile Off\n\tSyslog On\n");
-	strbuf_append(&b, "\tLockFile " CONNTRACKD_LOCK "\n");
-	strbuf_append(&b, "\tUNIX {\n\t\tPath " CONNTRACKD_CTL "\n\t}\n");
+	strbuf_append(&b, "\tLockFile " RENDER_CONNTRACKD_LOCK "\n");
+	strbuf_append(&b, "\tUNIX {\n\t\tPath " RENDER_CONNTRACKD_CTL "\n\t}\n");
 	strbuf_append(&b, "\tNetlinkBufferSize 2097152\n\tNetlinkBufferSizeMaxGrowth 8388608\n");
 	r = render_filter(&b, in);
 	if (r < 0) {

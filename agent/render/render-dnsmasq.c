@@ -347,6 +347,8 @@ static int render_main(const struct intent *in, const char *confdir, bool dns_on
 		strbuf_append(&b, "port=0\n");
 	if (in->dhcp->n) {
 		strbuf_append(&b, "dhcp-authoritative\n");
+		if (in->vrrp.present)
+			strbuf_append(&b, "dhcp-hostsfile=" RENDER_DHCP_STANDBY_DIR "\n");
 		strbuf_printf(&b, "dhcp-hostsfile=%s/dnsmasq/hosts\n", confdir);
 	}
 	for (i = 0; i < in->dhcp->n; i++)

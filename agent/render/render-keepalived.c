@@ -4,8 +4,11 @@
  * together. keepalived/keepalived.conf, reloaded with SIGHUP.
  *
  * Every instance starts as BACKUP and, unless "preempt", never takes mastership back from a
- * peer that has it (nopreempt). State changes run the notify hook, which keeps conntrackd
- * in step (its commit and flush on mastership changes).
+ * peer that has it (nopreempt). keepalived writes each state change to a FIFO that the agent
+ * reads (no script in between: agent/services/vrrp.c acts on them, conntrackd included).
+ * Every instance tracks the hold file (render.h), through which the agent hands over and
+ * then holds the router as backup; and its own interface (keepalived's default: a link down
+ * is a fault, and the sync group follows).
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,7 +16,7 @@
 #include "lib/cleanup.h"
 #include "render-internal.h"
 
-#define VRRP_NOTIFY "/usr/lib/vrouter/vrrp-notify"
+#define HOLD_TRACK "vrouter_hold"
 
 /* The advertisement interval in seconds as keepalived reads it: 100 ms -> "0.1". */
 static void advert_format(uint32_t ms, char buf[16])
@@ -26,15 +29,6 @@ static void advert_format(uint32_t ms, char buf[16])
 		buf[--n] = '\0';
 	if (buf[n - 1] == '.')
 		buf[n - 1] = '\0';
-}
-
-static void render_notify(struct strbuf *b)
-{
-	static const char *const states[] = {"master", "backup", "fault", "stop"};
-	size_t i;
-
-	for (i = 0; i < ELEMENTSOF(states); i++)
-		strbuf_printf(b, "\tnotify_%s \"" VRRP_NOTIFY " %s\"\n", states[i], states[i]);
 }
 
 /* A group's addresses are of one family (the parser checks it), as are its peers: VRRPv3
@@ -68,8 +62,7 @@ static void render_unicast(struct strbuf *b, const struct intent *in, const stru
 	strbuf_append(b, "\t}\n");
 }
 
-static void render_instance(struct strbuf *b, const struct intent *in, const struct vrrp_group *g,
-			    bool notify)
+static void render_instance(struct strbuf *b, const struct intent *in, const struct vrrp_group *g)
 {
 	const struct vrrp *vr = &in->vrrp;
 	char advert[16];
@@ -84,9 +77,8 @@ static void render_instance(struct strbuf *b, const struct intent *in, const str
 	if (!vr->preempt)
 		strbuf_append(b, "\tnopreempt\n");
 	render_unicast(b, in, g);
+	strbuf_append(b, "\ttrack_file {\n\t\t" HOLD_TRACK "\n\t}\n");
 	render_vips(b, g);
-	if (notify)
-		render_notify(b);
 	strbuf_append(b, "}\n");
 }
 
@@ -103,19 +95,23 @@ int render_keepalived(const struct intent *in, struct rendered *out)
 	strbuf_printf(&b, "\trouter_id %s\n",
 		      in->has & INTENT_HAS_HOSTNAME ? in->hostname : "vrouter");
 	strbuf_append(&b, "\tvrrp_version 3\n");
-	/* The notify hook needs root (it drives conntrackd); only root may write it. */
-	strbuf_append(&b, "\tscript_user root\n\tenable_script_security\n}\n");
-	/* keepalived refuses a sync group of one instance: that instance notifies itself. */
+	strbuf_append(&b, "\tvrrp_notify_fifo " RENDER_VRRP_FIFO "\n");
+	/* Interfaces may not exist yet when the configuration is checked (the apply that
+	 * renames them), or come and go: an instance whose link is missing is in fault. */
+	strbuf_append(&b, "\tdynamic_interfaces\n}\n");
+	strbuf_append(&b, "\ntrack_file " HOLD_TRACK " {\n\tfile \"" RENDER_VRRP_HOLD "\"\n");
+	strbuf_append(&b, "\tweight 1\n\tinit_file 0\n}\n");
+	/* keepalived refuses a sync group of one instance. */
 	if (vr->n_groups > 1) {
 		strbuf_append(&b, "\nvrrp_sync_group VROUTER {\n\tgroup {\n");
 		for (i = 0; i < vr->n_groups; i++)
 			strbuf_printf(&b, "\t\t%s\n", vr->groups[i].name);
-		strbuf_append(&b, "\t}\n");
-		render_notify(&b);
-		strbuf_append(&b, "}\n");
+		/* The hold's weight applies to the group (by default a tracked weight in a sync
+		 * group is refused). */
+		strbuf_append(&b, "\t}\n\tsync_group_tracking_weight\n}\n");
 	}
 	for (i = 0; i < vr->n_groups; i++)
-		render_instance(&b, in, &vr->groups[i], vr->n_groups == 1);
+		render_instance(&b, in, &vr->groups[i]);
 	return rendered_add(out, &b, 0644, "keepalived", CHANGE_RELOAD, vr->ptr ? vr->ptr : "/vrrp",
 			    "keepalived/keepalived.conf");
 }

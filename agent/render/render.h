@@ -15,6 +15,22 @@
  * admitted by the firewall from the sync peer. */
 #define RENDER_CONNTRACKD_PORT 3780
 
+/* The runtime files of the VRRP daemons, named in their configurations and used by the
+ * services backend (agent/services/vrrp.c): a tmpfs directory, so a reboot starts afresh. */
+#define RENDER_RUN_DIR "/run/vrouter"
+#define RENDER_CONNTRACKD_CTL RENDER_RUN_DIR "/conntrackd.ctl"
+#define RENDER_CONNTRACKD_LOCK RENDER_RUN_DIR "/conntrackd.lock"
+/* keepalived writes each VRRP transition there ("INSTANCE \"web\" MASTER 150"). */
+#define RENDER_VRRP_FIFO RENDER_RUN_DIR "/vrrp.fifo"
+/* Added to every group's priority (keepalived's track_file, weight 1): 0 normally; -253 holds
+ * the router at priority 1 (backup after a handover); -254 puts it in fault, which makes a
+ * master hand over at once (it sends priority 0). */
+#define RENDER_VRRP_HOLD RENDER_RUN_DIR "/vrrp-hold"
+/* A dhcp-hostsfile directory of dnsmasq with VRRP: while the router is not master it holds a
+ * line that makes dnsmasq ignore every client but the reserved ones (DHCP follows mastership;
+ * a reserved client gets the same address from either router). */
+#define RENDER_DHCP_STANDBY_DIR RENDER_RUN_DIR "/dhcp-standby"
+
 /* What a daemon needs when its file changes. */
 enum change_class {
 	CHANGE_NONE,	/* read on demand (a watched directory): nothing to do */

@@ -9,10 +9,15 @@
 #include "lib/cleanup.h"
 #include "runner.h"
 #include "services.h"
+#include "vrrp.h"
 
 #define SVC_CHECK_TIMEOUT_MS 10000
 
-static const struct svcd_def *const svc_defs[] = {&svcd_dnsmasq};
+/* In start order: conntrackd runs before keepalived's first transition asks things of it;
+ * keepalived's start puts DHCP on standby before dnsmasq reads the standby directory. */
+static const struct svcd_def *const svc_defs[] = {&svcd_conntrackd, &svcd_keepalived,
+						  &svcd_dnsmasq};
+enum { SVC_CONNTRACKD, SVC_KEEPALIVED, SVC_DNSMASQ };
 #define N_DEFS ELEMENTSOF(svc_defs)
 
 /* A file as it was before this apply's commit (old NULL: it did not exist). */
@@ -25,6 +30,7 @@ struct svc_backend {
 	struct backend b;
 	char *confdir;
 	struct svcd daemons[N_DEFS];
+	struct vrrp_watch vrrp;
 	/* What the files are after the last commit, while the directories' stamps hold. */
 	bool view_valid;
 	struct objset view;
@@ -45,6 +51,13 @@ struct svc_backend {
 static struct svc_backend *svc_of(struct backend *b)
 {
 	return (struct svc_backend *)b;
+}
+
+static struct vrrp_daemons vrrp_daemons(struct svc_backend *s)
+{
+	return (struct vrrp_daemons){.keepalived = &s->daemons[SVC_KEEPALIVED],
+				     .conntrackd = &s->daemons[SVC_CONNTRACKD],
+				     .dnsmasq = &s->daemons[SVC_DNSMASQ]};
 }
 
 /* The daemon whose directory holds rel, or -1. */
@@ -162,6 +175,8 @@ static int check_main(struct svc_backend *s, const struct svcd_def *def, const s
 	char *argv[16], buf[4096];
 	int r;
 
+	if (!def->check_argv)
+		return 0;
 	r = svcfile_tmp_path(s->confdir, def->main, &tmp);
 	if (r >= 0)
 		r = def->check_argv(tmp.s, argv, buf, sizeof(buf));
@@ -230,7 +245,12 @@ static int put_back(struct svc_backend *s, struct strbuf *err)
 		bool running = svcd_running(d);
 
 		d->want = s->before[i].want;
-		if (running && (!s->before[i].running || d->conf_hash != s->before[i].hash))
+		if (running && s->before[i].running && d->def->reload_main &&
+		    d->conf_hash != s->before[i].hash) {
+			q = svcd_signal(d, d->def->reload_signal, err);
+			if (q >= 0)
+				svcd_reloaded(d);
+		} else if (running && (!s->before[i].running || d->conf_hash != s->before[i].hash))
 			q = svcd_stop(d, err);
 		else
 			q = 0;
@@ -280,10 +300,16 @@ static int drive(struct svc_backend *s, const bool reload[N_DEFS], struct strbuf
 			r = running ? svcd_stop(d, err) : 0;
 		else if (!running)
 			r = svcd_start(d, err);
+		else if (hash != d->conf_hash && d->def->reload_main)
+			r = svcd_signal(d, d->def->reload_signal, err);
 		else if (hash != d->conf_hash)
 			r = svcd_stop(d, err) < 0 ? -EIO : svcd_start(d, err);
 		else if (reload[i])
 			r = svcd_signal(d, d->def->reload_signal, err);
+		if (r >= 0 && running && hash != d->conf_hash && d->def->reload_main)
+			svcd_reloaded(d);
+		if (r >= 0 && !exists && i == SVC_KEEPALIVED)
+			vrrp_watch_reset(&s->vrrp);
 	}
 	return r;
 }
@@ -371,6 +397,7 @@ static void svc_free(struct backend *b)
 	objset_done(&s->view);
 	for (i = 0; i < N_DEFS; i++)
 		svcd_done(&s->daemons[i]);
+	vrrp_watch_done(&s->vrrp);
 	free(s->confdir);
 	free(s);
 }
@@ -398,6 +425,7 @@ struct backend *backend_services_new(const char *confdir, const char *state_dir)
 		return NULL;
 	s->b.ops = &svc_ops;
 	s->confdir = strdup(confdir);
+	s->vrrp.fd = -1;
 	for (i = 0; i < N_DEFS; i++)
 		s->daemons[i].pidfd = -1;
 	for (i = 0; s->confdir && i < N_DEFS; i++) {
@@ -405,7 +433,7 @@ struct backend *backend_services_new(const char *confdir, const char *state_dir)
 			break;
 		svcd_adopt(&s->daemons[i]);
 	}
-	if (!s->confdir || i < N_DEFS) {
+	if (!s->confdir || i < N_DEFS || vrrp_watch_init(&s->vrrp, state_dir) < 0) {
 		svc_free(&s->b);
 		return NULL;
 	}
@@ -420,11 +448,16 @@ uint64_t backend_services_supervise(struct backend *b, struct strbuf *log)
 
 	if (b->ops != &svc_ops)
 		return UINT64_MAX;
+	enum vrrp_state before;
+	struct vrrp_daemons d = vrrp_daemons(s);
+
 	for (i = 0; i < N_DEFS; i++) {
 		t = svcd_supervise(&s->daemons[i], now, log);
 		if (t < next)
 			next = t;
 	}
+	if (vrrp_watch_read(&s->vrrp, &before, log) > 0)
+		vrrp_follow(&s->vrrp, &d, before, log);
 	return next;
 }
 
@@ -460,5 +493,57 @@ size_t backend_services_fds(struct backend *b, int *ret, size_t max)
 	for (i = 0; i < N_DEFS && n < max; i++)
 		if (s->daemons[i].state == SVCD_RUNNING && s->daemons[i].pidfd >= 0)
 			ret[n++] = s->daemons[i].pidfd;
+	if (s->vrrp.fd >= 0 && n < max)
+		ret[n++] = s->vrrp.fd;
 	return n;
+}
+
+int backend_services_handover(struct backend *b, unsigned advert_ms, bool cancel,
+			      struct strbuf *log, struct strbuf *msg, double *ms)
+{
+	struct svc_backend *s = svc_of(b);
+	struct vrrp_daemons d;
+
+	if (b->ops != &svc_ops) {
+		strbuf_printf(msg, "no VRRP on this backend");
+		return -EPERM;
+	}
+	d = vrrp_daemons(s);
+	return vrrp_handover(&s->vrrp, &d, advert_ms, cancel, log, msg, ms);
+}
+
+int backend_services_vrrp(struct backend *b, struct services_vrrp *ret)
+{
+	struct svc_backend *s = svc_of(b);
+	size_t i;
+
+	*ret = (struct services_vrrp){0};
+	if (b->ops != &svc_ops || !svcd_running(&s->daemons[SVC_KEEPALIVED]))
+		return 0;
+	/* The states as the loop last read them from keepalived's FIFO (it reads before each
+	 * wait, and acts on each transition). */
+	ret->present = true;
+	ret->state = vrrp_state_to_string(s->vrrp.state);
+	ret->since = s->vrrp.since;
+	ret->hold = vrrp_hold_read();
+	ret->n_groups = s->vrrp.n_groups;
+	for (i = 0; i < s->vrrp.n_groups && i < SERVICES_VRRP_GROUPS; i++) {
+		ret->groups[i].name = s->vrrp.groups[i].name;
+		ret->groups[i].state = vrrp_state_to_string(s->vrrp.groups[i].state);
+		ret->groups[i].priority = s->vrrp.groups[i].priority;
+		ret->groups[i].since = s->vrrp.groups[i].since;
+	}
+	if (ret->n_groups > SERVICES_VRRP_GROUPS)
+		ret->n_groups = SERVICES_VRRP_GROUPS;
+	if (svcd_running(&s->daemons[SVC_CONNTRACKD])) {
+		struct vrrp_sync_stats st;
+
+		ret->has_sync = vrrp_sync_stats(&s->daemons[SVC_CONNTRACKD], &st) >= 0;
+		ret->sync_entries = st.entries;
+		ret->sync_injected = st.injected;
+		ret->sync_sent = st.packets_sent;
+		ret->sync_received = st.packets_received;
+		ret->sync_unacknowledged = st.unacknowledged;
+	}
+	return 1;
 }

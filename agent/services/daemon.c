@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,6 +61,19 @@ static char *path2(const char *a, const char *b, const char *c)
 	char *s;
 
 	return asprintf(&s, "%s/%s%s", a, b, c) < 0 ? NULL : s;
+}
+
+char *svcd_arg(char **buf, size_t *left, const char *option, const char *value,
+	       const char *suffix)
+{
+	int n = snprintf(*buf, *left, "%s%s%s", option, value, suffix);
+	char *r = *buf;
+
+	if (n < 0 || (size_t)n >= *left)
+		return NULL;
+	*buf += n + 1;
+	*left -= (size_t)n + 1;
+	return r;
 }
 
 int svcd_init(struct svcd *d, const struct svcd_def *def, const char *confdir,
@@ -156,21 +170,70 @@ uint32_t svcd_file_hash(const struct svcd *d, bool *exists)
 	return object_content_hash(buf, (size_t)n);
 }
 
-/* Whether pid's command line has this daemon's "--conf-file=PATH" (pid files outlive their
+static void closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
+/* Whether one of the NUL-separated arguments in buf[0..n) is path, or ends in "=" and path. */
+static bool args_name(const char *buf, ssize_t n, const char *path)
+{
+	size_t len = strlen(path), a;
+	ssize_t i;
+
+	for (i = 0; i < n; i += (ssize_t)a + 1) {
+		a = strlen(buf + i);
+		if (!strcmp(buf + i, path) ||
+		    (a > len && buf[i + a - len - 1] == '=' && !strcmp(buf + i + a - len, path)))
+			return true;
+	}
+	return false;
+}
+
+/* Whether pid's command line names this daemon's configuration file (pid files outlive their
  * processes, and pids are reused). */
 static bool is_ours(const struct svcd *d, pid_t pid)
 {
-	char path[64], buf[4096], want[4096];
-	ssize_t n, i;
+	char path[64], buf[4096];
+	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
 	n = read_small(path, buf, sizeof(buf));
-	if (snprintf(want, sizeof(want), "--conf-file=%s", d->conf_path) >= (int)sizeof(want))
-		return false;
-	for (i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1)
-		if (!strcmp(buf + i, want))
-			return true;
-	return false;
+	return n > 0 && args_name(buf, n, d->conf_path);
+}
+
+/* The pid of the live process running this daemon's program with its configuration file (the
+ * oldest when there are several), for a daemon without a pid file; 0: none. */
+static pid_t find_by_cmdline(const struct svcd *d)
+{
+	_cleanup_(closedirp) DIR *proc = opendir("/proc");
+	const char *base = strrchr(d->def->program, '/');
+	struct dirent *e;
+	pid_t best = 0;
+
+	base = base ? base + 1 : d->def->program;
+	while (proc && (e = readdir(proc))) {
+		char path[300], buf[4096], *end;
+		long pid = strtol(e->d_name, &end, 10);
+		const char *arg0;
+		ssize_t n;
+
+		if (*end || pid <= 0 || pid > INT32_MAX)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+		n = read_small(path, buf, sizeof(buf));
+		if (n <= 0)
+			continue;
+		arg0 = strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
+		if (strcmp(arg0, base) || !args_name(buf, n, d->conf_path))
+			continue;
+		/* The daemon outlives the first process, whose pid is lower; a daemon's own
+		 * children (none for conntrackd) come after it. */
+		if (!best || pid < best)
+			best = (pid_t)pid;
+	}
+	return best;
 }
 
 /* Takes pid as the running daemon: a pidfd, then its identity checked (after the pidfd is
@@ -257,6 +320,31 @@ static int make_dir(const char *path, struct strbuf *err)
 	}
 }
 
+/* The daemon's pid once its first process exited 0: from its pid file, which a daemon may
+ * write a little after (keepalived), or found by its command line (no_pid_file) and then
+ * written for it. */
+static int wait_pid(struct svcd *d, unsigned long *pid)
+{
+	char line[32];
+	int i, r = -ENOENT;
+
+	for (i = 0; i < SVCD_PID_WAIT_MS / 5 && r < 0; i++) {
+		if (i)
+			usleep(5000);
+		if (!d->def->no_pid_file) {
+			r = read_number(d->pid_path, pid, 10);
+			continue;
+		}
+		*pid = (unsigned long)find_by_cmdline(d);
+		if (*pid) {
+			snprintf(line, sizeof(line), "%lu\n", *pid);
+			write_small(d->pid_path, line);
+			r = 0;
+		}
+	}
+	return r;
+}
+
 int svcd_start(struct svcd *d, struct strbuf *err)
 {
 	char *argv[16], buf[4096], hash[16];
@@ -269,10 +357,16 @@ int svcd_start(struct svcd *d, struct strbuf *err)
 	d->conf_hash = svcd_file_hash(d, &exists);
 	r = make_dir(d->state_dir, &out);
 	for (i = 0; r >= 0 && d->def->dirs && d->def->dirs[i]; i++) {
-		_cleanup_free_ char *dir = path2(d->confdir, d->def->dirs[i], "");
+		const char *rel = d->def->dirs[i];
+		_cleanup_free_ char *dir = rel[0] == '/' ? strdup(rel) : path2(d->confdir, rel, "");
 
 		r = dir ? make_dir(dir, &out) : -ENOMEM;
 	}
+	for (i = 0; r >= 0 && d->def->stale && d->def->stale[i]; i++)
+		if (unlink(d->def->stale[i]) < 0 && errno != ENOENT)
+			r = -errno;
+	if (r >= 0 && d->def->prepare)
+		r = d->def->prepare(&out);
 	if (r < 0)
 		goto fail;
 	unlink(d->pid_path);
@@ -290,8 +384,8 @@ int svcd_start(struct svcd *d, struct strbuf *err)
 		r = r > 0 ? -EIO : r;
 		goto fail;
 	}
-	/* It exited 0: the daemon is up and its pid file written. */
-	r = read_number(d->pid_path, &pid, 10);
+	/* It exited 0: the daemon is up and its pid file written, or about to be. */
+	r = wait_pid(d, &pid);
 	if (r >= 0)
 		r = pid && pid <= INT32_MAX ? take_pid(d, (pid_t)pid) : -EINVAL;
 	if (r < 0) {
@@ -346,6 +440,16 @@ int svcd_signal(struct svcd *d, int sig, struct strbuf *err)
 		strbuf_printf(err, "%s: cannot signal pid %d: %s", d->def->name, (int)d->pid,
 			      strerror(-r));
 	return r;
+}
+
+void svcd_reloaded(struct svcd *d)
+{
+	char hash[16];
+	bool exists;
+
+	d->conf_hash = svcd_file_hash(d, &exists);
+	snprintf(hash, sizeof(hash), "%08x\n", d->conf_hash);
+	write_small(d->hash_path, hash);
 }
 
 uint64_t svcd_supervise(struct svcd *d, uint64_t now_ms, struct strbuf *log)

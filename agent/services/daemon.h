@@ -6,11 +6,13 @@
  * A daemon is started by its own program in daemon mode: the program forks, and its first
  * process exits 0 only once the daemon is set up (sockets bound, files read), or non-zero
  * with the reason on stderr. That exit is the start's health check, with a deadline. The
- * daemon writes its pid file (in the state directory), and the agent holds a pidfd of it:
+ * daemon writes its pid file (in the state directory; the agent waits for it a little, and
+ * writes it for a daemon that has none), and the agent holds a pidfd of it:
  * the daemon is not the agent's child and is in a session of its own, so a restart of the
  * agent (kill -9 included) neither stops nor restarts it. At start, the agent adopts a daemon
  * whose pid file names a live process whose command line carries this daemon's
- * configuration file, and compares the hash of the configuration it was started with
+ * configuration file (an argument that is its path, or ends in "=" and its path), and
+ * compares the hash of the configuration it was started with
  * (written beside the pid file) with the file's.
  *
  * Supervision: a daemon that should run and has exited is started again at once, then after
@@ -28,6 +30,8 @@
 #define SVCD_RESTART_LIMIT 5
 #define SVCD_START_TIMEOUT_MS 5000
 #define SVCD_STOP_TIMEOUT_MS 2000
+/* How long a started daemon may take to write its pid file after its first process exited. */
+#define SVCD_PID_WAIT_MS 1000
 
 enum svcd_state { SVCD_STOPPED, SVCD_RUNNING, SVCD_FAILED, _SVCD_STATE_MAX };
 
@@ -37,14 +41,26 @@ struct svcd_def {
 	const char *dir;     /* its files under the configuration directory: "dnsmasq" */
 	const char *main;    /* its main file: "dnsmasq/vrouter.conf" */
 	const char *program; /* absolute path */
-	const char *const *dirs; /* made (0755) before it starts: the directories it reads */
-	int reload_signal;   /* re-reads its files (but the main one) in place */
+	/* made (0755) before it starts: the directories it reads (under the configuration
+	 * directory, or absolute) */
+	const char *const *dirs;
+	/* absolute paths removed before it starts: what a killed one leaves and a new one
+	 * refuses to start over (conntrackd's lock file). NULL: none. */
+	const char *const *stale;
+	int reload_signal; /* re-reads its files (but the main one) in place */
+	bool reload_main;  /* the reload signal re-reads the main file too (no restart) */
+	/* It writes no pid file: the agent finds it by its command line once its first process
+	 * exited, and writes the pid file itself. */
+	bool no_pid_file;
 	/* argv (NULL-terminated, at most 15 entries) to start it as a daemon with the main file
 	 * conf, writing pid_path, keeping its state (leases) under state_dir; and to check the
 	 * configuration file conf. Strings are written into buf (size). */
 	int (*start_argv)(const char *conf, const char *pid_path, const char *state_dir,
 			  char *argv[16], char *buf, size_t size);
 	int (*check_argv)(const char *conf, char *argv[16], char *buf, size_t size);
+	/* Called before each start, or NULL: what must exist when it starts (keepalived's FIFO).
+	 * 0 or a negative errno with the reason in err. */
+	int (*prepare)(struct strbuf *err);
 };
 
 struct svcd {
@@ -65,6 +81,11 @@ struct svcd {
 	unsigned window_restarts;
 };
 
+/* For start_argv and check_argv: writes "OPTIONVALUESUFFIX" into *buf (left bytes) as the
+ * next argument and moves past it. NULL when it does not fit. */
+char *svcd_arg(char **buf, size_t *left, const char *option, const char *value,
+	       const char *suffix);
+
 int svcd_init(struct svcd *d, const struct svcd_def *def, const char *confdir,
 	      const char *state_dir);
 void svcd_done(struct svcd *d);
@@ -77,6 +98,8 @@ int svcd_start(struct svcd *d, struct strbuf *err);
 int svcd_stop(struct svcd *d, struct strbuf *err);
 /* Signals the running daemon; then checks that it is still alive. */
 int svcd_signal(struct svcd *d, int sig, struct strbuf *err);
+/* Records that the running daemon has re-read its main file (reload_main): its hash now. */
+void svcd_reloaded(struct svcd *d);
 bool svcd_running(struct svcd *d);
 /* The hash of the main file on disk (0: absent). */
 uint32_t svcd_file_hash(const struct svcd *d, bool *exists);
@@ -88,3 +111,5 @@ uint64_t svcd_now_ms(void);
 const char *svcd_state_to_string(enum svcd_state s);
 
 extern const struct svcd_def svcd_dnsmasq;
+extern const struct svcd_def svcd_conntrackd;
+extern const struct svcd_def svcd_keepalived;

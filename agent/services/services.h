@@ -26,6 +26,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,3 +57,25 @@ struct services_status {
 
 /* The daemons' status, valid until the next call on b. Returns how many (at most max). */
 size_t backend_services_status(struct backend *b, struct services_status *ret, size_t max);
+
+/* VRRP as keepalived runs it (vrrp.h), for status: valid until the next call on b. */
+#define SERVICES_VRRP_GROUPS 4096
+struct services_vrrp {
+	bool present; /* keepalived runs */
+	const char *state, *since;
+	int hold; /* the hold's value: 0, -253 (held backup after a handover) */
+	struct {
+		const char *name, *state, *since;
+		unsigned priority;
+	} groups[SERVICES_VRRP_GROUPS];
+	size_t n_groups;
+	bool has_sync; /* conntrackd runs and answered */
+	unsigned long long sync_entries, sync_injected, sync_sent, sync_received,
+		sync_unacknowledged;
+};
+/* 1 (filled), 0 (no VRRP). */
+int backend_services_vrrp(struct backend *b, struct services_vrrp *ret);
+
+/* The planned handover, or the end of the hold (vrrp.h's vrrp_handover). */
+int backend_services_handover(struct backend *b, unsigned advert_ms, bool cancel,
+			      struct strbuf *log, struct strbuf *msg, double *ms);

@@ -14,27 +14,13 @@
 
 #include "daemon.h"
 
-/* Appends "OPTIONVALUESUFFIX" to buf as the next argument. */
-static char *arg(char **buf, size_t *left, const char *option, const char *value,
-		 const char *suffix)
-{
-	int n = snprintf(*buf, *left, "%s%s%s", option, value, suffix);
-	char *r = *buf;
-
-	if (n < 0 || (size_t)n >= *left)
-		return NULL;
-	*buf += n + 1;
-	*left -= (size_t)n + 1;
-	return r;
-}
-
 static int dnsmasq_start_argv(const char *conf, const char *pid_path, const char *state_dir,
 			      char *argv[16], char *buf, size_t size)
 {
 	argv[0] = (char *)svcd_dnsmasq.program;
-	argv[1] = arg(&buf, &size, "--conf-file=", conf, "");
-	argv[2] = arg(&buf, &size, "--pid-file=", pid_path, "");
-	argv[3] = arg(&buf, &size, "--dhcp-leasefile=", state_dir, "/dnsmasq.leases");
+	argv[1] = svcd_arg(&buf, &size, "--conf-file=", conf, "");
+	argv[2] = svcd_arg(&buf, &size, "--pid-file=", pid_path, "");
+	argv[3] = svcd_arg(&buf, &size, "--dhcp-leasefile=", state_dir, "/dnsmasq.leases");
 	/* Its own user, which dnsmasq-base creates (without it dnsmasq becomes nobody), as
 	 * Debian's dnsmasq.service runs it. */
 	argv[4] = (char *)"--user=dnsmasq";
@@ -46,7 +32,7 @@ static int dnsmasq_check_argv(const char *conf, char *argv[16], char *buf, size_
 {
 	argv[0] = (char *)svcd_dnsmasq.program;
 	argv[1] = (char *)"--test";
-	argv[2] = arg(&buf, &size, "--conf-file=", conf, "");
+	argv[2] = svcd_arg(&buf, &size, "--conf-file=", conf, "");
 	argv[3] = NULL;
 	return argv[2] ? 0 : -ENAMETOOLONG;
 }

@@ -187,6 +187,14 @@ services='  "dhcp": { "lan1": {
 intent 4 10.1.0.1/24 '["10.2.0.1/24", "10.3.0.1/24"]' "$services }" >"$tmp/g4.json"
 intent 5 10.1.0.1/24 '["10.2.0.1/24", "10.3.0.1/24"]' \
 	"$services, \"records\": { \"nas.lan.test\": [\"10.1.0.9\"] } }" >"$tmp/g5.json"
+# VRRP on lan1 (a virtual address for host A) with connection sync over lan2 to a peer that
+# is not there: this router alone becomes master; a handover is refused.
+intent 6 10.1.0.1/24 '["10.2.0.1/24", "10.3.0.1/24"]' \
+	"$services, \"records\": { \"nas.lan.test\": [\"10.1.0.9\"] } },
+  \"vrrp\": { \"priority\": 150, \"advert_interval_ms\": 100,
+    \"groups\": { \"lan1\": { \"interface\": \"lan1\", \"vrid\": 51,
+      \"virtual_addresses\": [\"10.1.0.254/24\"] } },
+    \"sync\": { \"interface\": \"lan2\", \"peer\": \"10.2.0.3\" } }" >"$tmp/g6.json"
 intent_sum=$(sha256sum "$tmp/intent.json" | cut -d' ' -f1)
 intent_b64=$(basenc --base64url -w0 "$tmp/intent.json" | tr -d '=')
 "$top/scripts/mkpayload" --authorized-keys "$tmp/key.pub" -o "$tmp/keys.iso" >/dev/null 2>&1
@@ -425,6 +433,34 @@ ssh_root 'systemctl is-enabled keepalived.service conntrackd.service strongswan.
 	>"$tmp/units2.out" 2>&1
 check "after a reboot, the packages' units are still masked" \
 	[ "$(grep -c '^masked$' "$tmp/units2.out")" = 3 ]
+
+# Generation 6 over SSH: VRRP (keepalived) and connection sync (conntrackd), started by the
+# agent under its unit's sandbox.
+ssh_root 'vrouterctl apply -' <"$tmp/g6.json" >"$tmp/apply6.out" 2>&1
+grep -q '"applied": true' "$tmp/apply6.out" || sed 's/^/# /' "$tmp/apply6.out"
+check "generation 6 (VRRP with connection sync) applied over SSH" \
+	grep -q '"applied": true' "$tmp/apply6.out"
+vrrp_state() {
+	agent status --json 2>/dev/null | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+v, s = d.get("vrrp") or {}, d.get("services") or {}
+print(v.get("state"), (s.get("keepalived") or {}).get("state"), (s.get("conntrackd") or {}).get("state"))'
+}
+for _ in $(seq 30); do
+	vrrp_state >"$tmp/vrrp1" 2>&1
+	grep -qx 'master running running' "$tmp/vrrp1" && break
+	sleep 1
+done
+check "status (serial port): master, keepalived and conntrackd running ($(cat "$tmp/vrrp1"))" \
+	grep -qx 'master running running' "$tmp/vrrp1"
+check "keepalived and conntrackd run in the agent's cgroup" \
+	ssh_root 'for p in $(pidof keepalived conntrackd); do grep -q "/vrouterd.service$" /proc/$p/cgroup || exit 1; done; [ -n "$(pidof keepalived)" ] && [ -n "$(pidof conntrackd)" ]'
+check "host A pings the virtual address 10.1.0.254" ping_from_a 10.1.0.254
+ssh_root 'vrouterctl handover' >"$tmp/handover.out" 2>&1
+check "a handover without a peer on the sync link is refused ($(tail -1 "$tmp/handover.out"))" \
+	grep -q 'not heard on the sync link' "$tmp/handover.out"
+ssh_root 'vrouterctl status | sed -n "/^vrrp/,\$p"; journalctl -q -o cat -t Keepalived_vrrp -t conntrackd | tail -n 6' \
+	2>&1 | sed 's/^/# /'
 stop_vm
 
 echo "$passed passed, $failed failed"

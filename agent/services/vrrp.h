@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VRRP as keepalived runs it, seen by the agent: the transitions keepalived writes to its
+ * FIFO (render.h), the state of each group and of the router, and the hold file through
+ * which the agent hands over.
+ *
+ * The FIFO is made by the agent before keepalived starts, and both open it read-write, so
+ * neither ever blocks on it nor sees it closed: what keepalived writes while no agent runs
+ * waits in the pipe (64 KiB, thousands of transitions) for the next agent. The states read
+ * are kept in the state directory ("vrrp.state", one line per group) for the next agent too.
+ *
+ * FIFO lines: INSTANCE "web" MASTER 150 | GROUP "VROUTER" BACKUP (then an INSTANCE line per
+ * member). States: MASTER, BACKUP, FAULT, STOP.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/strbuf.h"
+
+enum vrrp_state { VRRP_INIT, VRRP_BACKUP, VRRP_MASTER, VRRP_FAULT, VRRP_STOP, _VRRP_STATE_MAX };
+
+#define VRRP_NAME_MAX 64
+#define VRRP_GROUPS_MAX 4096 /* the intent's limit on groups */
+
+struct vrrp_line {
+	bool sync_group; /* GROUP (the sync group), not INSTANCE */
+	char name[VRRP_NAME_MAX];
+	enum vrrp_state state;
+	unsigned priority; /* 0: not given (GROUP lines) */
+};
+
+/* One FIFO line (without its newline). 0 or -EINVAL (not a VRRP transition line). Pure. */
+int vrrp_line_parse(const char *line, struct vrrp_line *ret);
+const char *vrrp_state_to_string(enum vrrp_state s);
+
+struct vrrp_group_state {
+	char name[VRRP_NAME_MAX];
+	enum vrrp_state state;
+	unsigned priority;
+	char since[64]; /* ISO 8601 */
+};
+
+struct vrrp_watch {
+	int fd; /* the FIFO; -1: not open */
+	char *state_path;
+	char partial[256]; /* a line not yet ended */
+	size_t n_partial;
+	struct vrrp_group_state groups[VRRP_GROUPS_MAX];
+	size_t n_groups;
+	enum vrrp_state state; /* the router's: its sync group's, or its one group's */
+	char since[64];
+};
+
+/* keepalived's prepare hook: the FIFO made (0600) when it is missing; DHCP on standby (a
+ * starting keepalived is backup until it becomes master). */
+int vrrp_prepare(struct strbuf *err);
+/* DHCP on standby (dnsmasq ignores all but reserved clients) or not: the line in
+ * RENDER_DHCP_STANDBY_DIR written or removed. Returns whether it changed, or a negative errno. */
+int vrrp_dhcp_standby(bool standby, struct strbuf *err);
+
+/* Opens the FIFO (made if missing) and reads the states kept in state_dir. */
+int vrrp_watch_init(struct vrrp_watch *w, const char *state_dir);
+void vrrp_watch_done(struct vrrp_watch *w);
+/* Takes n bytes of what keepalived wrote (lines may be cut anywhere). Pure but for the clock.
+ * Returns whether the router's state changed; a log line per transition and per line it
+ * does not know. */
+bool vrrp_watch_feed(struct vrrp_watch *w, const char *buf, size_t n, struct strbuf *log);
+/* Reads what keepalived wrote. Returns whether the router's state changed (its previous one
+ * in *before), or a negative errno. Appends a log line per transition. */
+int vrrp_watch_read(struct vrrp_watch *w, enum vrrp_state *before, struct strbuf *log);
+/* Forgets every state (keepalived stopped). */
+void vrrp_watch_reset(struct vrrp_watch *w);
+
+/* The hold's value (render.h): 0, VRRP_HOLD_BACKUP or VRRP_HOLD_FAULT; written so that
+ * keepalived sees it at once (it watches the file). */
+#define VRRP_HOLD_BACKUP (-253)
+#define VRRP_HOLD_FAULT (-254)
+int vrrp_hold_write(int value, struct strbuf *err);
+/* The hold's value now (0 when the file is missing or unreadable). */
+int vrrp_hold_read(void);
+
+/* ---- what the agent does with them (vrrp-drive.c) ---- */
+
+struct svcd;
+
+/* The daemons that follow VRRP (any may be NULL or not running). */
+struct vrrp_daemons {
+	struct svcd *keepalived, *conntrackd, *dnsmasq;
+};
+
+/* conntrackd's figures ("conntrackd -s", "-s rsqueue"). */
+struct vrrp_sync_stats {
+	unsigned long long entries;	 /* this router's connections in its internal cache */
+	unsigned long long injected;	 /* entries the peer sent, put into the kernel's table */
+	unsigned long long packets_sent, packets_received;
+	unsigned long long unacknowledged; /* messages sent and not yet acknowledged */
+};
+int vrrp_sync_stats(struct svcd *conntrackd, struct vrrp_sync_stats *ret);
+/* The figures from the text of "conntrackd -s" and of "conntrackd -s rsqueue" (0 for what
+ * they lack). Pure. */
+void vrrp_sync_stats_parse(const char *stats, const char *rsqueue, struct vrrp_sync_stats *ret);
+
+/* After the router's state changed from before: conntrackd in step with it (as master: its
+ * cache resynchronised with the kernel's table and sent whole to the peer; as backup: a
+ * resynchronisation asked of the peer); DHCP served as master only (dnsmasq re-reads the
+ * standby directory on SIGHUP). Never conntrackd -t: the replicated entries in the kernel's
+ * table keep their own timeouts, so a handover long after joining keeps them. */
+void vrrp_follow(struct vrrp_watch *w, const struct vrrp_daemons *d, enum vrrp_state before,
+		 struct strbuf *log);
+
+/* The planned handover (docs/operators.md): refuses with the reason unless this router is
+ * master, the peer is heard on the sync link and has acknowledged everything sent; then
+ * releases mastership (fault: priority 0 sent), holds the router as backup, and returns once
+ * it stayed backup for longer than a master-down interval (the peer is master). advert_ms: the
+ * intent's advert interval. cancel: ends the hold instead. 0, -EPERM (refused: nothing
+ * changed), -ETIMEDOUT (the peer did not take over: this router is master again, unheld),
+ * another negative errno. msg: what happened, for the answer; *ms: the handover's time. */
+int vrrp_handover(struct vrrp_watch *w, const struct vrrp_daemons *d, unsigned advert_ms,
+		  bool cancel, struct strbuf *log, struct strbuf *msg, double *ms);

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/* What the agent reads from keepalived (its FIFO's lines) and from conntrackd (its figures). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "services/vrrp.h"
+
+static void test_lines(void **state)
+{
+	static const struct {
+		const char *line;
+		int ok;
+		bool group;
+		const char *name;
+		enum vrrp_state st;
+		unsigned prio;
+	} cases[] = {
+		{"INSTANCE \"web\" MASTER 150", 0, false, "web", VRRP_MASTER, 150},
+		{"INSTANCE \"web\" BACKUP 1", 0, false, "web", VRRP_BACKUP, 1},
+		{"INSTANCE \"a b\" FAULT 0", 0, false, "a b", VRRP_FAULT, 0},
+		{"INSTANCE \"web\" STOP 254", 0, false, "web", VRRP_STOP, 254},
+		{"GROUP \"VROUTER\" MASTER", 0, true, "VROUTER", VRRP_MASTER, 0},
+		{"GROUP \"VROUTER\" BACKUP 0", 0, true, "VROUTER", VRRP_BACKUP, 0},
+		{"INSTANCE \"web\" MASTER", -1, false, NULL, 0, 0},	   /* no priority */
+		{"INSTANCE \"web\" MASTERS 1", -1, false, NULL, 0, 0},	   /* unknown state */
+		{"INSTANCE \"web\" MASTER 256", -1, false, NULL, 0, 0},	   /* out of range */
+		{"INSTANCE \"web\" MASTER 1x", -1, false, NULL, 0, 0},
+		{"INSTANCE \"\" MASTER 1", -1, false, NULL, 0, 0},	   /* empty name */
+		{"INSTANCE \"web MASTER 1", -1, false, NULL, 0, 0},	   /* unterminated */
+		{"VS [192.168.201.15]:tcp:80 UP", -1, false, NULL, 0, 0}, /* not VRRP */
+		{"", -1, false, NULL, 0, 0},
+	};
+	struct vrrp_line l;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int r = vrrp_line_parse(cases[i].line, &l);
+
+		if (cases[i].ok < 0) {
+			assert_true(r < 0);
+			continue;
+		}
+		assert_int_equal(r, 0);
+		assert_int_equal(l.sync_group, cases[i].group);
+		assert_string_equal(l.name, cases[i].name);
+		assert_int_equal(l.state, cases[i].st);
+		assert_int_equal(l.priority, cases[i].prio);
+	}
+}
+
+/* Lines cut anywhere, a sync group of two, then one group alone. */
+static void test_feed(void **state)
+{
+	static const char text[] = "INSTANCE \"lan\" BACKUP 200\nINSTANCE \"wan\" BACKUP 200\n"
+				   "GROUP \"VROUTER\" BACKUP\nINSTANCE \"wan\" MASTER 200\n"
+				   "INSTANCE \"lan\" MASTER 200\nGROUP \"VROUTER\" MASTER\n"
+				   "garbage\n";
+	struct vrrp_watch w = {.fd = -1};
+	struct strbuf log = {0};
+	bool changed = false;
+	size_t i;
+
+	for (i = 0; i < sizeof(text) - 1; i += 7)
+		changed |= vrrp_watch_feed(&w, text + i, i + 7 < sizeof(text) - 1 ? 7 : sizeof(text) - 1 - i,
+					   &log);
+	assert_true(changed);
+	assert_int_equal(w.state, VRRP_MASTER);
+	assert_int_equal(w.n_groups, 2);
+	assert_string_equal(w.groups[0].name, "lan");
+	assert_int_equal(w.groups[1].state, VRRP_MASTER);
+	assert_non_null(strstr(strbuf_str(&log), "vrrp: this router is master"));
+	assert_non_null(strstr(strbuf_str(&log), "unknown line from keepalived: garbage"));
+	/* One group disagreeing (the sync group's line not there yet): the router's state stays. */
+	assert_false(vrrp_watch_feed(&w, "INSTANCE \"lan\" FAULT 200\n", 25, &log));
+	assert_int_equal(w.state, VRRP_MASTER);
+	assert_true(vrrp_watch_feed(&w, "INSTANCE \"wan\" FAULT 200\n", 25, &log));
+	assert_int_equal(w.state, VRRP_FAULT);
+	strbuf_done(&log);
+}
+
+static void test_stats(void **state)
+{
+	static const char stats[] =
+		"cache internal:\ncurrent active connections:\t          12\n"
+		"connections created:\t\t          40\tfailed:\t           0\n\n"
+		"external inject:\nconnections created:\t\t           7\tfailed:\t           0\n\n"
+		"UDP traffic (active device=sync):\n"
+		"                 320 Bytes sent                  480 Bytes recv\n"
+		"                  20 Pckts sent                   30 Pckts recv\n"
+		"                   0 Error send                    0 Error recv\n";
+	struct vrrp_sync_stats s;
+
+	vrrp_sync_stats_parse(stats, "resent queue (len=3)\ncontrol -> seq:1 flags:34\n", &s);
+	assert_int_equal(s.entries, 12);
+	assert_int_equal(s.injected, 7);
+	assert_int_equal(s.packets_sent, 20);
+	assert_int_equal(s.packets_received, 30);
+	assert_int_equal(s.unacknowledged, 3);
+	vrrp_sync_stats_parse("", "", &s);
+	assert_int_equal(s.entries + s.injected + s.packets_sent + s.packets_received, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lines),
+		cmocka_unit_test(test_feed),
+		cmocka_unit_test(test_stats),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,291 @@
+#!/bin/bash
+# Two routers running vrouterd with VRRP (keepalived) and connection sync (conntrackd), real
+# daemons on the real kernel, in namespaces the script makes: a LAN client and a WAN server
+# behind the routers' virtual addresses, the LAN source-NATed to the WAN virtual address.
+# Mastership, status, the agent killed with -9 (no transition), planned handovers both ways
+# with traffic, a refused handover, the hold and its end, a group changed (no move).
+#
+# Usage: vrrp.sh VROUTERD VROUTERCTL
+# Exit 77 only when namespaces cannot be made (not root) or a program is missing.
+set -u
+vrouterd=$(realpath "${1:?usage: vrrp.sh VROUTERD VROUTERCTL}")
+ctl=$(realpath "${2:?usage: vrrp.sh VROUTERD VROUTERCTL}")
+here=$(dirname "$(realpath "$0")")
+
+for prog in keepalived conntrackd dnsmasq busybox python3 ping; do
+	command -v $prog >/dev/null || { echo "skip: $prog is not installed (scripts/deps test)"; exit 77; }
+done
+
+. "$here/../lib/netns.sh"
+vr_own_namespaces VRTEST_VRRP_NS "$0" "$vrouterd" "$ctl"
+
+tmp=$(mktemp -d)
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "ok   $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL $1"; }
+check() { # NAME CMD...
+	local name=$1
+	shift
+	if "$@"; then pass "$name"; else fail "$name"; fi
+}
+
+holders=() # the namespaces' sleepers and the traffic: PIDs this script started
+declare -A agent_pid
+cleanup() {
+	local n p d
+	for n in 1 2; do
+		p=${agent_pid[$n]:-}
+		[ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+		# The daemons outlive the agent: only those of this test (their command lines name
+		# this test's files).
+		for d in keepalived conntrackd; do
+			p=$(cat "$tmp/r$n/state/services/$d.pid" 2>/dev/null)
+			if [ -n "$p" ] && grep -qa "$tmp/r$n/etc" "/proc/$p/cmdline" 2>/dev/null; then
+				kill "$p"
+			fi
+		done
+	done
+	for p in "${holders[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	if [ $failed -ne 0 ]; then
+		for n in 1 2; do
+			echo "--- the log of r$n's agent"
+			tail -40 "$tmp/r$n/log"
+		done
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+newns() { # NAME: a namespace held by a sleeper; its pid in ns_NAME
+	unshare --net --uts sleep 3600 &
+	holders+=($!)
+	eval "ns_$1=$!"
+}
+in_ns() { # NAME CMD...
+	local p
+	eval "p=\$ns_$1"
+	shift
+	nsenter --net=/proc/$p/ns/net --uts=/proc/$p/ns/uts "$@"
+}
+# For a command started in the background whose PID is wanted ($! of a function would be a
+# subshell's): nsenter $(ns_of NAME) CMD... &
+ns_of() {
+	local p
+	eval "p=\$ns_$1"
+	echo "--net=/proc/$p/ns/net --uts=/proc/$p/ns/uts"
+}
+for n in r1 r2 client server dhcpc; do newns $n; done
+sleep 0.2
+ip link set lo up
+ip link add br-lan type bridge
+ip link add br-wan type bridge
+ip link set br-lan up
+ip link set br-wan up
+# A router's link: MAC in the router's namespace (vrouterd names it from the intent), the
+# other end on a bridge.
+plug() { # NS MAC BRIDGE
+	local peer="p$RANDOM"
+	ip link add "$peer" type veth peer name "x$peer" address "$2"
+	eval "ip link set x$peer netns \$ns_$1"
+	ip link set "$peer" master "$3" up
+}
+for n in 1 2; do
+	plug r$n 52:54:00:00:0$n:01 br-lan
+	plug r$n 52:54:00:00:0$n:02 br-wan
+	in_ns r$n ip link set lo up
+done
+ip link add s1 address 52:54:00:00:01:03 type veth peer name s2 address 52:54:00:00:02:03
+ip link set s1 netns "$ns_r1"
+ip link set s2 netns "$ns_r2"
+host() { # NS BRIDGE ADDRESS [GATEWAY]
+	ip link add "h$1" type veth peer name "hp$1"
+	eval "ip link set hp$1 netns \$ns_$1"
+	ip link set "h$1" master "$2" up
+	in_ns "$1" ip link set lo up
+	in_ns "$1" ip link set "hp$1" name eth0
+	in_ns "$1" ip addr add "$3" dev eth0
+	in_ns "$1" ip link set eth0 up
+	[ -n "${4:-}" ] && in_ns "$1" ip route add default via "$4"
+}
+host client br-lan 10.1.1.100/24 10.1.1.1
+# A DHCP client on the LAN, without an address.
+ip link add hdhcpc type veth peer name hpdhcpc
+ip link set hpdhcpc netns "$ns_dhcpc"
+ip link set hdhcpc master br-lan up
+in_ns dhcpc ip link set hpdhcpc name eth0
+in_ns dhcpc ip link set eth0 address 02:00:00:00:00:77 up
+# udhcpc once; "ADDRESS SERVER" of the lease it got (nothing when none). REQUEST: the address
+# it asks for.
+dhcp() { # [REQUEST]
+	in_ns dhcpc busybox udhcpc -i eth0 -n -q -f -t 6 -T 2 -s /bin/true ${1:+-r "$1"} 2>&1 |
+		sed -n 's/.*lease of \([0-9.]*\) obtained from \([0-9.]*\).*/\1 \2/p'
+}
+host server br-wan 203.0.113.100/24
+
+advert=100
+# vrouterd of router N, in its namespace with a /run of its own (keepalived's FIFO and hold
+# file, conntrackd's socket and lock live in /run/vrouter on a router).
+start_agent() { # N
+	local n=$1 d="$tmp/r$1"
+	mkdir -p "$d"
+	chmod 755 "$tmp" "$d"
+	nsenter $(ns_of r$n) unshare --mount --uts -- sh -c 'mount -t tmpfs -o mode=755 tmpfs /run 2>/dev/null || true; umask 0077; exec "$@"' sh \
+		"$vrouterd" --backend kernel --socket "$d/agent.sock" --state-dir "$d/state" \
+		--confdir "$d/etc" --payload "$d/payload.json" --serial none 2>>"$d/log" &
+	agent_pid[$n]=$!
+	for _ in $(seq 100); do
+		[ -S "$d/agent.sock" ] && rctl $n status >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# The agent's /run is private; the agent is restarted into the same one.
+restart_agent() { # N: after kill -9, a new agent in the mount namespace of the daemons
+	local n=$1 d="$tmp/r$1" kpid
+	kpid=$(cat "$d/state/services/keepalived.pid")
+	nsenter --net=/proc/$kpid/ns/net --mount=/proc/$kpid/ns/mnt --uts=/proc/$kpid/ns/uts \
+		sh -c 'umask 0077; exec "$@"' sh \
+		"$vrouterd" --backend kernel --socket "$d/agent.sock" --state-dir "$d/state" \
+		--confdir "$d/etc" --payload "$d/payload.json" --serial none 2>>"$d/log" &
+	agent_pid[$n]=$!
+	for _ in $(seq 100); do
+		rctl $n status >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+rctl() { # N ARGS...
+	local n=$1
+	shift
+	"$ctl" --socket "$tmp/r$n/agent.sock" "$@"
+}
+vrrp_state() { # N: the router's VRRP state as status says
+	rctl $1 status --json | python3 -c 'import json,sys; v=json.load(sys.stdin).get("vrrp"); print(v["state"] if v else "none")'
+}
+wait_state() { # N STATE [TENTHS]
+	for _ in $(seq "${3:-100}"); do
+		[ "$(vrrp_state $1)" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+apply() { # N PRIORITY PREEMPT [GENERATION]
+	python3 "$here/gen-intent.py" $1 $2 $advert $3 ${4:-1} >"$tmp/r$1/intent.json"
+	rctl $1 apply "$tmp/r$1/intent.json" >/dev/null
+}
+
+check "r1 starts" start_agent 1
+check "r1 applies its intent with vrrp" apply 1 200 0
+check "r1 alone becomes master" wait_state 1 master 50
+check "r2 starts" start_agent 2
+check "r2 applies its intent" apply 2 100 0
+check "r2 is backup beside the master" wait_state 2 backup 50
+sleep 1
+check "r1 is still master" test "$(vrrp_state 1)" = master
+st=$(rctl 1 status --json)
+check "status: the master's groups are master with their addresses present" python3 -c '
+import json, sys
+v = json.loads(sys.argv[1])["vrrp"]
+g = v["groups"]
+assert v["priority"] == 200 and not v["held"], v
+assert set(g) == {"lan", "wan"}, g
+assert all(x["state"] == "master" and x["addresses_present"] for x in g.values()), g
+s = v["sync"]
+assert s["peer"] == "169.254.0.2" and s["packets_received"] > 0, s
+' "$st"
+check "status: the backup's addresses are absent" python3 -c '
+import json, sys
+g = json.loads(sys.argv[1])["vrrp"]["groups"]
+assert all(x["state"] == "backup" and not x["addresses_present"] for x in g.values()), g
+' "$(rctl 2 status --json)"
+check "the client reaches the server through the virtual addresses" \
+	in_ns client ping -c 3 -i 0.2 -W 1 -q 203.0.113.100
+
+# DHCP follows mastership: the master answers, the backup ignores (but reserved clients).
+offers=$(in_ns dhcpc python3 "$here/dhcp-offers.py" eth0 02:00:00:00:00:78 | paste -sd' ')
+check "DHCP: only the master (10.1.1.2) offers an address (offers from: $offers)" \
+	test "$offers" = 10.1.1.2
+lease1=$(dhcp)
+check "DHCP: the master (r1, 10.1.1.2) answers the client ($lease1)" \
+	grep -qE '^10\.1\.1\.1[5-9][0-9] 10\.1\.1\.2$' <<<"$lease1"
+addr1=${lease1% *}
+
+# Traffic for the rest: pings at 100 per second; each event's loss counted.
+ping_run() { # FILE: pings until killed
+	nsenter $(ns_of client) ping -i 0.01 -W 1 203.0.113.100 >"$1" 2>&1 &
+	ping_pid=$!
+	holders+=($ping_pid)
+	sleep 0.5
+}
+ping_lost() { # FILE: stops the pings; prints the count lost
+	kill -INT $ping_pid
+	wait $ping_pid 2>/dev/null
+	python3 -c '
+import re, sys
+t = open(sys.argv[1]).read()
+m = re.search(r"(\d+) packets transmitted, (\d+) received", t)
+print(int(m.group(1)) - int(m.group(2)) if m else 9999)' "$1"
+}
+
+# The master's agent killed with -9: the daemons stay, nothing moves.
+kpid=$(cat "$tmp/r1/state/services/keepalived.pid")
+ping_run "$tmp/ping-kill"
+kill -9 "${agent_pid[1]}"
+wait "${agent_pid[1]}" 2>/dev/null
+sleep 1
+check "kill -9 of the master's agent: keepalived still runs" kill -0 "$kpid"
+check "kill -9 of the master's agent: r2 stays backup" test "$(vrrp_state 2)" = backup
+check "r1's agent starts again" restart_agent 1
+check "the new agent adopts keepalived and sees master" test "$(vrrp_state 1)" = master
+check "keepalived was not restarted" test "$(cat "$tmp/r1/state/services/keepalived.pid")" = "$kpid"
+lost=$(ping_lost "$tmp/ping-kill")
+check "kill -9 of the master's agent: no ping lost ($lost)" test "$lost" = 0
+
+# The planned handover.
+ping_run "$tmp/ping-handover"
+out=$(rctl 1 handover 2>&1)
+rc=$?
+echo "     handover: $out"
+check "handover on the master exits 0" test $rc = 0
+check "r2 is master after the handover" wait_state 2 master 20
+check "r1 is backup after the handover" test "$(vrrp_state 1)" = backup
+check "r1 is held" python3 -c 'import json,sys; v=json.loads(sys.argv[1])["vrrp"]; assert v["held"] and v["priority"] == 1, v' "$(rctl 1 status --json)"
+sleep 1
+lost=$(ping_lost "$tmp/ping-handover")
+check "planned handover: no ping lost ($lost)" test "$lost" = 0
+check "the client still reaches the server" in_ns client ping -c 2 -i 0.2 -W 1 -q 203.0.113.100
+offers=$(in_ns dhcpc python3 "$here/dhcp-offers.py" eth0 02:00:00:00:00:79 | paste -sd' ')
+check "DHCP after the handover: only the new master (10.1.1.3) offers (offers from: $offers)" \
+	test "$offers" = 10.1.1.3
+lease2=$(dhcp "$addr1")
+check "DHCP after the handover: the new master (r2) gives the client its address again ($lease2)" \
+	test "$lease2" = "$addr1 10.1.1.3"
+
+out=$(rctl 1 handover 2>&1)
+rc=$?
+check "handover on a backup is refused (exit 2)" test $rc = 2
+check "the refusal says why ($out)" grep -q "not master" <<<"$out"
+check "r2 is still master" test "$(vrrp_state 2)" = master
+
+# A group changed on the master (r2): keepalived reloads, mastership does not move.
+check "r2: its priority changed (generation 2)" apply 2 110 0 2
+sleep 1
+check "r2 is still master after its configuration changed" test "$(vrrp_state 2)" = master
+check "r1 is still backup" test "$(vrrp_state 1)" = backup
+
+# Back: r2 hands over to r1 (held at priority 1: a priority-0 advert makes it master anyway).
+ping_run "$tmp/ping-back"
+check "handover back from r2 exits 0" rctl 2 handover
+check "r1 is master again" wait_state 1 master 20
+sleep 1
+lost=$(ping_lost "$tmp/ping-back")
+check "handover back: no ping lost ($lost)" test "$lost" = 0
+check "handover --cancel ends r2's hold" rctl 2 handover --cancel
+check "r2's status: not held" python3 -c 'import json,sys; v=json.loads(sys.argv[1])["vrrp"]; assert not v["held"], v' "$(rctl 2 status --json)"
+sleep 1
+check "without preempt, r2 stays backup after its hold ended" test "$(vrrp_state 2)" = backup
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
