@@ -1,0 +1,402 @@
+#!/bin/bash
+# The HA baseline: two routers (tests/ha/topo.sh) configured BY HAND the usual way, with real
+# traffic (tests/ha/traffic.py) across four events, measured one traffic run per event.
+#
+#   r1, r2: addresses, ip_forward, one nftables SNAT rule (LAN -> the WAN VIP); keepalived
+#   (VRRPv3, groups lan (vrid 11) and wan (vrid 12) in one vrrp_sync_group, r1 priority 200,
+#   r2 100, both `state BACKUP` + `nopreempt`: a router that comes back stays backup, so each
+#   event moves the master once and no preemption adds a second move); conntrackd (FTFW, UDP
+#   over the sync link, the default external cache as shipped) and the notify logic of
+#   conntrackd's primary-backup.sh: primary -c -f -R -B; backup -t -n; fault -t. The shipped
+#   script's restart of a conntrackd that does not answer is left out: this script starts and
+#   ends conntrackd itself, by PID.
+#
+# Every file (configurations, logs, pid files, lock file, control sockets, the notify script
+# and its record of transitions) is in the test's temporary directory, per router. keepalived
+# and conntrackd also run in each router's own mount namespace with a private /run (topo.sh),
+# so nothing they might put under /run can collide between r1 and r2.
+#
+# Events, each with its own traffic run (traffic started 2 s before the event, stopped 3 s after
+# the new master holds the VIPs; TCP errors are printed in ms after the event):
+#   handover       planned: keepalived stopped (SIGTERM) on the master, which sends priority 0;
+#                  restarted after (it joins as backup).
+#   late-handover  planned, back again, more than 65 s after the backup joined, on connections
+#                  opened before it joined (older than 65 s): what conntrackd -t (run by the
+#                  backup notify, purge after 60 s) does to them.
+#   hard-failure   the master's keepalived and conntrackd SIGSTOPped, its links down, then both
+#                  killed; brought back after (links up, daemons started: it joins as backup).
+#   link-down      the wan link of the master down (its group faults, the sync group follows);
+#                  up again after.
+#   flush-after-join  no VRRP event: traffic through r1, which became master (link-down) less
+#                  than 60 s after it joined as backup, across the flush of its kernel conntrack
+#                  table that the backup notify's `conntrackd -t` armed for 60 s after the join.
+#                  Times in its line are relative to that flush.
+#
+# Usage: baseline.sh [ADVERT_MS (default 100)] [OUTDIR]
+# With HA_DISABLE_EXTERNAL_CACHE=1 in the environment, conntrackd runs with
+# `DisableExternalCache on` (synced states go straight into the backup's kernel table): the
+# variant that platform.md measured, for comparison; the baseline is without it.
+# Prints one line per event; with OUTDIR, also each traffic run's JSON (EVENT.json) and the
+# routers' logs. Exit 0 when every event ran (whatever it measured), 1 when the setup did not
+# work (no master, no traffic before an event, no takeover), 77 when a program is missing or
+# namespaces cannot be made.
+set -u
+advert_ms=${1:-100}
+external_cache=Off
+[ "${HA_DISABLE_EXTERNAL_CACHE:-}" = 1 ] && external_cache=On
+outdir=${2:-}
+[ -n "$outdir" ] && outdir=$(realpath -m "$outdir")
+here=$(dirname "$(realpath "$0")")
+
+for prog in keepalived conntrackd nft python3 nsenter unshare; do
+	command -v $prog >/dev/null || { echo "skip: $prog is not installed"; exit 77; }
+done
+
+. "$here/../lib/netns.sh"
+vr_own_namespaces VRTEST_HA_BASELINE "$0" "$@"
+. "$here/topo.sh"
+
+tmp=$(mktemp -d)
+declare -A kpid cpid # each router's keepalived and conntrackd (PIDs this script started)
+cleanup() {
+	local r
+	for r in r1 r2; do
+		[ -n "${kpid[$r]:-}" ] && kill -CONT "${kpid[$r]}" 2>/dev/null && kill "${kpid[$r]}" 2>/dev/null
+		[ -n "${cpid[$r]:-}" ] && kill -CONT "${cpid[$r]}" 2>/dev/null && kill "${cpid[$r]}" 2>/dev/null
+	done
+	ha_cleanup
+	if [ -n "$outdir" ]; then
+		mkdir -p "$outdir"
+		for r in r1 r2; do
+			cp "$tmp/$r/keepalived.log" "$outdir/$r-keepalived.log" 2>/dev/null
+			cp "$tmp/$r/conntrackd.log" "$outdir/$r-conntrackd.log" 2>/dev/null
+			cp "$tmp/$r/transitions" "$outdir/$r-transitions" 2>/dev/null
+		done
+		cp "$tmp/server.log" "$outdir/server.log" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+die() {
+	echo "error: $*" >&2
+	for r in r1 r2; do
+		echo "--- $r transitions"
+		cat "$tmp/$r/transitions" 2>/dev/null
+		echo "--- $r keepalived (tail)"
+		tail -15 "$tmp/$r/keepalived.log" 2>/dev/null
+	done >&2
+	exit 1
+}
+
+ha_topology || die "topology"
+
+advert_s=$(awk -v ms="$advert_ms" 'BEGIN { printf "%g", ms / 1000 }')
+
+# The routers, by hand.
+configure() { # 1|2
+	local n=$1 r=r$1 d="$tmp/r$1" peer_sync prio
+	mkdir -p "$d"
+	[ "$n" = 1 ] && prio=200 || prio=100
+	[ "$n" = 1 ] && peer_sync=169.254.0.2 || peer_sync=169.254.0.1
+	ha_in $r ip addr add "10.1.1.$((n + 1))/24" dev lan
+	ha_in $r ip addr add "203.0.113.$((n + 1))/24" dev wan
+	ha_in $r ip addr add "169.254.0.$n/30" dev sync
+	ha_in $r sysctl -qw net.ipv4.ip_forward=1
+	ha_in $r nft -f - <<NFT
+table ip ha {
+	chain postrouting {
+		type nat hook postrouting priority srcnat;
+		oifname "wan" ip saddr 10.1.1.0/24 snat to 203.0.113.10;
+	}
+}
+NFT
+
+	cat >"$d/conntrackd.conf" <<EOF
+Sync {
+	Mode FTFW {
+		DisableExternalCache $external_cache
+	}
+	UDP {
+		IPv4_address 169.254.0.$n
+		IPv4_Destination_Address $peer_sync
+		Port 3780
+		Interface sync
+		SndSocketBuffer 1249280
+		RcvSocketBuffer 1249280
+		Checksum on
+	}
+}
+General {
+	HashSize 32768
+	HashLimit 131072
+	LogFile $d/conntrackd.log
+	Syslog off
+	LockFile $d/conntrackd.lock
+	UNIX {
+		Path $d/conntrackd.ctl
+	}
+	NetlinkBufferSize 2097152
+	NetlinkBufferSizeMaxGrowth 8388608
+	Filter From Userspace {
+		Protocol Accept {
+			TCP
+			UDP
+		}
+		Address Ignore {
+			IPv4_address 127.0.0.1
+			IPv4_address 10.1.1.1
+			IPv4_address 203.0.113.10
+			IPv4_address 10.1.1.$((n + 1))
+			IPv4_address 203.0.113.$((n + 1))
+			IPv4_address 169.254.0.$n
+		}
+	}
+}
+EOF
+
+	# primary-backup.sh's logic, with this router's configuration; each transition recorded
+	# (time, state) for the script's waits and the report.
+	cat >"$d/notify.sh" <<EOF
+#!/bin/sh
+c() { conntrackd -C $d/conntrackd.conf "\$@" || echo "\$(date +%s.%N) conntrackd \$* failed" >>$d/transitions; }
+echo "\$(date +%s.%N) \$1" >>$d/transitions
+case "\$1" in
+primary) c -c; c -f; c -R; c -B ;;
+backup) c -t; c -n ;;
+fault) c -t ;;
+esac
+echo "\$(date +%s.%N) \$1 done" >>$d/transitions
+EOF
+	chmod 755 "$d/notify.sh"
+
+	cat >"$d/keepalived.conf" <<EOF
+global_defs {
+	router_id $r
+	vrrp_version 3
+	script_user root
+}
+vrrp_sync_group ha {
+	group {
+		lan
+		wan
+	}
+	notify_master "$d/notify.sh primary"
+	notify_backup "$d/notify.sh backup"
+	notify_fault "$d/notify.sh fault"
+}
+vrrp_instance lan {
+	state BACKUP
+	nopreempt
+	interface lan
+	virtual_router_id 11
+	priority $prio
+	advert_int $advert_s
+	virtual_ipaddress {
+		10.1.1.1/24 dev lan
+	}
+}
+vrrp_instance wan {
+	state BACKUP
+	nopreempt
+	interface wan
+	virtual_router_id 12
+	priority $prio
+	advert_int $advert_s
+	virtual_ipaddress {
+		203.0.113.10/24 dev wan
+	}
+}
+EOF
+}
+
+start_conntrackd() { # r1|r2
+	local d="$tmp/$1" _
+	rm -f "$d/conntrackd.lock" "$d/conntrackd.ctl"
+	ha_bg "$1" conntrackd -C "$d/conntrackd.conf" >>"$d/conntrackd.out" 2>&1
+	cpid[$1]=$ha_bg_pid
+	for _ in $(seq 50); do
+		ha_in "$1" conntrackd -C "$d/conntrackd.conf" -s >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	die "conntrackd of $1 does not answer"
+}
+start_keepalived() { # r1|r2
+	local d="$tmp/$1"
+	ha_bg "$1" keepalived --dont-fork --log-console --log-detail --vrrp \
+		--use-file "$d/keepalived.conf" --pid "$d/keepalived.pid" \
+		--vrrp_pid "$d/vrrp.pid" --checkers_pid "$d/checkers.pid" >>"$d/keepalived.log" 2>&1
+	kpid[$1]=$ha_bg_pid
+}
+stop_keepalived() { # r1|r2: SIGTERM (the master sends priority 0); reaped by reap_keepalived
+	kill "${kpid[$1]}"
+}
+reap_keepalived() { # r1|r2
+	{ wait "${kpid[$1]}"; } 2>/dev/null
+	ha_forget "${kpid[$1]}"
+	kpid[$1]=
+}
+holds_vips() { # r1|r2
+	ha_in "$1" ip -4 -o addr show dev lan | grep -q ' 10\.1\.1\.1/' &&
+		ha_in "$1" ip -4 -o addr show dev wan | grep -q ' 203\.0\.113\.10/'
+}
+last_state() { # r1|r2: the last transition the notify script recorded
+	awk '$2 != "conntrackd" && NF == 2 { s = $2 } END { print s }' "$tmp/$1/transitions" 2>/dev/null
+}
+wait_for() { # SECONDS DESCRIPTION CMD...: until CMD succeeds
+	local t=$1 what=$2 _
+	shift 2
+	for _ in $(seq $((t * 20))); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	die "not within $t s: $what"
+}
+state_is() { [ "$(last_state "$1")" = "$2" ]; }
+both_vips_on() { holds_vips "$1" && ! holds_vips "$2"; }
+
+configure 1
+configure 2
+start_conntrackd r1
+start_conntrackd r2
+start_keepalived r1
+wait_for 10 "r1 master" both_vips_on r1 r2
+wait_for 10 "r1's notify primary done" grep -q 'primary done' "$tmp/r1/transitions"
+start_keepalived r2
+wait_for 10 "r2 backup" state_is r2 backup
+wait_for 10 "r2's notify backup done" grep -q 'backup done' "$tmp/r2/transitions"
+
+ha_bg server python3 "$here/traffic.py" server --bind 203.0.113.100 >"$tmp/server.log" 2>&1
+sleep 0.5
+
+ext_cache() { # r1|r2: entries in conntrackd's external cache (what -c would commit) and in
+	# the kernel's table (where synced states go with DisableExternalCache on)
+	echo "external cache $(ha_in "$1" conntrackd -C "$tmp/$1/conntrackd.conf" -s 2>/dev/null |
+		awk '/cache external/ { f = 1 } f && /current active/ { print $NF; exit }'), kernel table" \
+		"$(ha_in "$1" cat /proc/sys/net/netfilter/nf_conntrack_count)"
+}
+notify_at() { # r1|r2 T0-NS: when its last `primary` notify started and ended, in ms after T0
+	awk -v t0="$2" '$2 == "primary" && NF == 2 { s = $1 } $2 == "primary" && $3 == "done" { e = $1 }
+		END { printf "notify primary +%d..+%d ms", (s - t0 / 1e9) * 1000, (e - t0 / 1e9) * 1000 }' \
+		"$tmp/$1/transitions"
+}
+client_pid=
+traffic_start() { # EVENT
+	ha_bg client python3 "$here/traffic.py" client --server 203.0.113.100 >"$tmp/$1.json" 2>"$tmp/$1.err"
+	client_pid=$ha_bg_pid
+	sleep 2
+	# The flows must run before the event, or the event measures nothing.
+	ha_in client ping -c1 -W1 -q 203.0.113.100 >/dev/null || die "$1: no traffic before the event"
+}
+traffic_stop() { # EVENT T-EVENT-NS TAKEOVER-MS NEW-MASTER EXT-CACHE [SECONDS]: SECONDS (3) after
+	sleep "${6:-3}"
+	kill -TERM "$client_pid"
+	wait "$client_pid"
+	[ -s "$tmp/$1.json" ] || die "$1: no summary ($(cat "$tmp/$1.err"))"
+	[ -n "$outdir" ] && mkdir -p "$outdir" && cp "$tmp/$1.json" "$outdir/"
+	report "$1" "$2" "$3" "$tmp/$1.json"
+	[ "$4" = - ] || echo "               ($4 before: $5 entries; $(notify_at "$4" "$2"))"
+}
+report() { # EVENT T-EVENT-NS TAKEOVER-MS FILE
+	python3 - "$@" <<'PY'
+import json, sys
+ev, t_ev, takeover, f = sys.argv[1], int(sys.argv[2]) / 1e9, sys.argv[3], sys.argv[4]
+d = json.load(open(f))
+u = d["udp"]
+def tcp(name):
+    s = d[name]
+    if s["intact"]:
+        return "%s intact (stall %s ms)" % (name, s["longest_stall_ms"])
+    if s["error"]:
+        at = (d["start_epoch"] + s["error_at_s"] - t_ev) * 1000
+        return "%s BROKEN (%s at %+.0f ms, stall %s ms)" % (name, s["error"], at, s["longest_stall_ms"])
+    return "%s BROKEN (stalled to the end, stall %s ms)" % (name, s["longest_stall_ms"])
+print("%-14s takeover %5s ms | udp gap %6s ms, lost %4d/%d | %s | %s" % (
+    ev, takeover, u["longest_gap_ms"], u["lost"], u["sent"], tcp("chat"), tcp("download")))
+PY
+}
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+
+# (The takeover time printed: from the event to the new master holding both VIPs, as this
+# script polls it every 50 ms; the traffic's own gaps are the measure.)
+echo "advert interval ${advert_ms} ms; conntrackd DisableExternalCache $external_cache; r1 master, r2 backup"
+
+# 1. Planned handover r1 -> r2.
+traffic_start handover
+n=$(ext_cache r2)
+t=$(date +%s%N)
+stop_keepalived r1
+wait_for 10 "r2 master after the handover" both_vips_on r2 r1
+took=$(ms_since "$t")
+reap_keepalived r1
+traffic_stop handover "$t" "$took" r2 "$n"
+
+# 2. Late handover r2 -> r1: connections opened, then r1 joins as backup, 66 s, handover.
+traffic_start late-handover
+start_keepalived r1
+wait_for 10 "r1 backup" state_is r1 backup
+sleep 66
+n=$(ext_cache r1)
+t=$(date +%s%N)
+stop_keepalived r2
+wait_for 10 "r1 master after the late handover" both_vips_on r1 r2
+took=$(ms_since "$t")
+reap_keepalived r2
+traffic_stop late-handover "$t" "$took" r1 "$n"
+start_keepalived r2
+wait_for 10 "r2 backup" state_is r2 backup
+sleep 1
+
+# 3. Hard failure of r1: its processes stopped, its links down, then killed.
+traffic_start hard-failure
+n=$(ext_cache r2)
+t=$(date +%s%N)
+vrrp_child=$(cat "$tmp/r1/vrrp.pid") # keepalived's VRRP process, forked by kpid[r1]
+kill -STOP "${kpid[r1]}" "${cpid[r1]}" "$vrrp_child"
+for l in lan wan sync; do ha_in r1 ip link set dev $l down; done
+wait_for 10 "r2 master after the hard failure" holds_vips r2
+took=$(ms_since "$t")
+# (stderr off: bash's notice of its killed jobs)
+{
+	kill -KILL "${kpid[r1]}" "${cpid[r1]}" "$vrrp_child"
+	wait "${kpid[r1]}" "${cpid[r1]}"
+} 2>/dev/null
+ha_forget "${kpid[r1]}"
+ha_forget "${cpid[r1]}"
+kpid[r1]=
+cpid[r1]=
+traffic_stop hard-failure "$t" "$took" r2 "$n"
+# r1 back: its VIPs went with its keepalived (killed: nobody removed them).
+ha_in r1 ip addr del 10.1.1.1/24 dev lan 2>/dev/null
+ha_in r1 ip addr del 203.0.113.10/24 dev wan 2>/dev/null
+for l in lan wan sync; do ha_in r1 ip link set dev $l up; done
+start_conntrackd r1
+start_keepalived r1
+wait_for 10 "r1 backup after its restart" state_is r1 backup
+sleep 1
+
+# 4. The wan link of the master (r2) down.
+traffic_start link-down
+n=$(ext_cache r1)
+t=$(date +%s%N)
+ha_in r2 ip link set dev wan down
+wait_for 10 "r1 master after r2's wan went down" holds_vips r1
+took=$(ms_since "$t")
+traffic_stop link-down "$t" "$took" r1 "$n"
+ha_in r2 ip link set dev wan up
+wait_for 10 "r2 backup after its wan came back" state_is r2 backup
+
+# 5. conntrackd -t on a master: r1 joined as backup after the hard failure (its notify ran -t,
+# which arms a flush of the kernel's conntrack table PurgeTimeout = 60 s later) and became
+# master within those 60 s (link-down): traffic through r1 across the moment of that flush.
+traffic_start flush-after-join
+j=$(awk '$2 == "backup" && NF == 2 { s = $1 } END { print s }' "$tmp/r1/transitions")
+tf=$(awk -v j="$j" 'BEGIN { printf "%.0f", (j + 60) * 1e9 }') # (mawk's %d stops at 2^31)
+left=$(((tf - $(date +%s%N)) / 1000000000))
+[ "$left" -gt 0 ] || die "r1 joined more than 60 s ago"
+echo "flush-after-join: r1 joined as backup $((60 - left)) s ago; traffic until 5 s after the flush"
+traffic_stop flush-after-join "$tf" - - - $((left + 5))
+
+echo "transitions: r1 $(awk 'NF==2 && $2 !~ /done/ {printf "%s ", $2}' "$tmp/r1/transitions")| r2 $(awk 'NF==2 {printf "%s ", $2}' "$tmp/r2/transitions")"
+grep -h 'failed' "$tmp"/r?/transitions | sed 's/^/notify: /'
+exit 0
