@@ -357,7 +357,7 @@ static unsigned long long number_near(const char *text, const char *word, bool b
 
 void vrrp_sync_stats_parse(const char *stats, const char *rsqueue, struct vrrp_sync_stats *ret)
 {
-	const char *inject = strstr(stats, "external inject:");
+	const char *inject = strstr(stats, "external inject:"), *p;
 
 	*ret = (struct vrrp_sync_stats){0};
 	ret->entries = number_near(stats, "current active connections", false);
@@ -365,6 +365,14 @@ void vrrp_sync_stats_parse(const char *stats, const char *rsqueue, struct vrrp_s
 	ret->packets_sent = number_near(stats, "Pckts sent", true);
 	ret->packets_received = number_near(stats, "Pckts recv", true);
 	ret->unacknowledged = number_near(rsqueue, "(len=", false);
+	/* The queue lists its messages oldest first: "control -> seq:1796571027 flags:34". */
+	for (p = rsqueue; ret->unacknowledged && (p = strstr(p, "seq:")); p += 4) {
+		uint32_t seq = (uint32_t)strtoul(p + 4, NULL, 10);
+
+		if (p == strstr(rsqueue, "seq:"))
+			ret->oldest_seq = seq;
+		ret->newest_seq = seq;
+	}
 }
 
 int vrrp_hold_write(int value, struct strbuf *err)

@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/strbuf.h"
 
@@ -96,6 +97,8 @@ struct vrrp_sync_stats {
 	unsigned long long injected;	 /* entries the peer sent, put into the kernel's table */
 	unsigned long long packets_sent, packets_received;
 	unsigned long long unacknowledged; /* messages sent and not yet acknowledged */
+	/* The sequence numbers of the oldest and the newest of those (when unacknowledged). */
+	uint32_t oldest_seq, newest_seq;
 };
 int vrrp_sync_stats(struct svcd *conntrackd, struct vrrp_sync_stats *ret);
 /* The figures from the text of "conntrackd -s" and of "conntrackd -s rsqueue" (0 for what

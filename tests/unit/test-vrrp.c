@@ -94,7 +94,12 @@ static void test_stats(void **state)
 		"                   0 Error send                    0 Error recv\n";
 	struct vrrp_sync_stats s;
 
-	vrrp_sync_stats_parse(stats, "resent queue (len=3)\ncontrol -> seq:1 flags:34\n", &s);
+	vrrp_sync_stats_parse(stats,
+			      "resent queue (len=3)\ncontrol -> seq:4294967295 flags:34\n"
+			      "control -> seq:0 flags:34\nct -> seq:1 flags:0\n",
+			      &s);
+	assert_int_equal(s.oldest_seq, 4294967295u);
+	assert_int_equal(s.newest_seq, 1);
 	assert_int_equal(s.entries, 12);
 	assert_int_equal(s.injected, 7);
 	assert_int_equal(s.packets_sent, 20);
