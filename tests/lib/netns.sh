@@ -39,3 +39,27 @@ vr_require_netns() {
 	fi
 	ip netns del "$1-probe"
 }
+
+# Namespaces held by a sleeper, for the tests that need several (after vr_own_namespaces):
+#   newns NAME          a network and UTS namespace; its sleeper's PID in ns_NAME, and in the
+#                       caller's array holders (for its cleanup)
+#   in_ns NAME CMD...   CMD in it
+#   ns_of NAME          nsenter's arguments for it, for a command started in the background
+#                       whose PID is wanted ($! of a function would be a subshell's):
+#                       nsenter $(ns_of NAME) CMD... &
+newns() {
+	unshare --net --uts sleep 3600 &
+	holders+=($!)
+	eval "ns_$1=$!"
+}
+in_ns() {
+	local p
+	eval "p=\$ns_$1"
+	shift
+	nsenter --net=/proc/$p/ns/net --uts=/proc/$p/ns/uts "$@"
+}
+ns_of() {
+	local p
+	eval "p=\$ns_$1"
+	echo "--net=/proc/$p/ns/net --uts=/proc/$p/ns/uts"
+}

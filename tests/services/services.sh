@@ -47,17 +47,6 @@ trap cleanup EXIT
 
 # Namespaces: lan (a client, and a second one for the reservation), other (on the interface
 # without a resolver), up (upstream DNS servers).
-newns() { # NAME: a namespace held by a sleeper; its pid in ns_NAME
-	unshare --net --uts sleep 3600 &
-	holders+=($!)
-	eval "ns_$1=$!"
-}
-in_ns() { # NAME CMD...: runs CMD in namespace NAME
-	local p
-	eval "p=\$ns_$1"
-	shift
-	nsenter --net=/proc/$p/ns/net --uts=/proc/$p/ns/uts "$@"
-}
 newns lan
 newns lan2
 newns other

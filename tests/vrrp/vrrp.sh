@@ -39,7 +39,7 @@ cleanup() {
 		[ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
 		# The daemons outlive the agent: only those of this test (their command lines name
 		# this test's files).
-		for d in keepalived conntrackd; do
+		for d in keepalived conntrackd dnsmasq; do
 			p=$(cat "$tmp/r$n/state/services/$d.pid" 2>/dev/null)
 			if [ -n "$p" ] && grep -qa "$tmp/r$n/etc" "/proc/$p/cmdline" 2>/dev/null; then
 				kill "$p"
@@ -58,24 +58,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-newns() { # NAME: a namespace held by a sleeper; its pid in ns_NAME
-	unshare --net --uts sleep 3600 &
-	holders+=($!)
-	eval "ns_$1=$!"
-}
-in_ns() { # NAME CMD...
-	local p
-	eval "p=\$ns_$1"
-	shift
-	nsenter --net=/proc/$p/ns/net --uts=/proc/$p/ns/uts "$@"
-}
-# For a command started in the background whose PID is wanted ($! of a function would be a
-# subshell's): nsenter $(ns_of NAME) CMD... &
-ns_of() {
-	local p
-	eval "p=\$ns_$1"
-	echo "--net=/proc/$p/ns/net --uts=/proc/$p/ns/uts"
-}
 for n in r1 r2 client server dhcpc; do newns $n; done
 sleep 0.2
 ip link set lo up
