@@ -357,7 +357,7 @@ static void status_vrrp(struct backend *b, const struct intent *in, struct proto
 	d->present = true;
 	d->state = dup_str(v.state, ok);
 	d->since = dup_str(v.since, ok);
-	d->held = v.hold == -253;
+	d->held = v.held;
 	d->priority = v.n_groups ? v.groups[0].priority : 0;
 	d->groups = calloc(v.n_groups ? v.n_groups : 1, sizeof(*d->groups));
 	if (!d->groups) {

@@ -308,8 +308,8 @@ static int drive(struct svc_backend *s, const bool reload[N_DEFS], struct strbuf
 			r = svcd_signal(d, d->def->reload_signal, err);
 		if (r >= 0 && running && hash != d->conf_hash && d->def->reload_main)
 			svcd_reloaded(d);
-		if (r >= 0 && !exists && i == SVC_KEEPALIVED)
-			vrrp_watch_reset(&s->vrrp);
+		if (r >= 0 && !exists && running && i == SVC_KEEPALIVED)
+			vrrp_end(&s->vrrp);
 	}
 	return r;
 }
@@ -525,7 +525,7 @@ int backend_services_vrrp(struct backend *b, struct services_vrrp *ret)
 	ret->present = true;
 	ret->state = vrrp_state_to_string(s->vrrp.state);
 	ret->since = s->vrrp.since;
-	ret->hold = vrrp_hold_read();
+	ret->held = vrrp_hold_read() == VRRP_HOLD_BACKUP;
 	ret->n_groups = s->vrrp.n_groups;
 	for (i = 0; i < s->vrrp.n_groups && i < SERVICES_VRRP_GROUPS; i++) {
 		ret->groups[i].name = s->vrrp.groups[i].name;

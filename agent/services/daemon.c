@@ -274,7 +274,10 @@ int svcd_adopt(struct svcd *d)
 {
 	unsigned long pid, hash;
 
-	if (read_number(d->pid_path, &pid, 10) < 0 || pid == 0 || pid > INT32_MAX)
+	/* A daemon without a pid file of its own whose pid file the agent lost is still found. */
+	if (read_number(d->pid_path, &pid, 10) < 0)
+		pid = d->def->no_pid_file ? (unsigned long)find_by_cmdline(d) : 0;
+	if (pid == 0 || pid > INT32_MAX)
 		return 0;
 	if (take_pid(d, (pid_t)pid) < 0) {
 		wait_exiting((pid_t)pid);

@@ -63,7 +63,7 @@ size_t backend_services_status(struct backend *b, struct services_status *ret, s
 struct services_vrrp {
 	bool present; /* keepalived runs */
 	const char *state, *since;
-	int hold; /* the hold's value: 0, -253 (held backup after a handover) */
+	bool held; /* held as backup after a handover */
 	struct {
 		const char *name, *state, *since;
 		unsigned priority;

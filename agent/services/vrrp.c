@@ -13,6 +13,8 @@
 #include "render/render.h"
 #include "vrrp.h"
 
+#define STANDBY_FILE RENDER_DHCP_STANDBY_DIR "/vrrp"
+
 static const char *const state_names[] = {
 	[VRRP_INIT] = "init", [VRRP_BACKUP] = "backup", [VRRP_MASTER] = "master",
 	[VRRP_FAULT] = "fault", [VRRP_STOP] = "stop",
@@ -84,8 +86,6 @@ static void now_iso(char buf[64])
 	snprintf(buf, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, t.tv_nsec / 1000000);
 }
-
-#define STANDBY_FILE RENDER_DHCP_STANDBY_DIR "/vrrp"
 
 int vrrp_dhcp_standby(bool standby, struct strbuf *err)
 {
@@ -234,13 +234,15 @@ void vrrp_watch_done(struct vrrp_watch *w)
 	*w = (struct vrrp_watch){.fd = -1};
 }
 
-void vrrp_watch_reset(struct vrrp_watch *w)
+void vrrp_end(struct vrrp_watch *w)
 {
 	w->n_groups = 0;
 	w->state = VRRP_INIT;
 	now_iso(w->since);
 	if (w->state_path)
 		unlink(w->state_path);
+	unlink(RENDER_VRRP_HOLD);
+	unlink(STANDBY_FILE);
 }
 
 static struct vrrp_group_state *group(struct vrrp_watch *w, const char *name)

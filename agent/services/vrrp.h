@@ -71,8 +71,9 @@ bool vrrp_watch_feed(struct vrrp_watch *w, const char *buf, size_t n, struct str
 /* Reads what keepalived wrote. Returns whether the router's state changed (its previous one
  * in *before), or a negative errno. Appends a log line per transition. */
 int vrrp_watch_read(struct vrrp_watch *w, enum vrrp_state *before, struct strbuf *log);
-/* Forgets every state (keepalived stopped). */
-void vrrp_watch_reset(struct vrrp_watch *w);
+/* VRRP removed from the intent (keepalived stopped): every state forgotten, the hold and
+ * DHCP's standby ended. */
+void vrrp_end(struct vrrp_watch *w);
 
 /* The hold's value (render.h): 0, VRRP_HOLD_BACKUP or VRRP_HOLD_FAULT; written so that
  * keepalived sees it at once (it watches the file). */

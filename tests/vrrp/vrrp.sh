@@ -269,5 +269,19 @@ check "r2's status: not held" python3 -c 'import json,sys; v=json.loads(sys.argv
 sleep 1
 check "without preempt, r2 stays backup after its hold ended" test "$(vrrp_state 2)" = backup
 
+# VRRP removed from r2's intent: keepalived and conntrackd stop, status has no vrrp.
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d.pop("vrrp"); d["generation"]=3; json.dump(d,sys.stdout)' \
+	"$tmp/r2/intent.json" >"$tmp/r2/novrrp.json"
+kpid=$(cat "$tmp/r2/state/services/keepalived.pid")
+check "r2: vrrp removed (generation 3)" rctl 2 apply "$tmp/r2/novrrp.json"
+check "r2: status has no vrrp" test "$(vrrp_state 2)" = none
+check "r2: keepalived stopped ($(grep -s State: /proc/$kpid/status))" \
+	sh -c "! grep -qs '^State:.*[RSD]' /proc/$kpid/status"
+check "r2: the services say keepalived and conntrackd are stopped" python3 -c '
+import json, sys
+s = json.loads(sys.argv[1])["services"]
+assert s["keepalived"]["state"] == "stopped" and s["conntrackd"]["state"] == "stopped", s' \
+	"$(rctl 2 status --json)"
+
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
