@@ -355,6 +355,22 @@ static unsigned long long number_near(const char *text, const char *word, bool b
 	return strtoull(q, NULL, 10);
 }
 
+/* The lines of text that start with prefix. */
+static unsigned long long count_lines(const char *text, const char *prefix)
+{
+	unsigned long long n = 0;
+	const char *p = text;
+
+	while (p && *p) {
+		if (!strncmp(p, prefix, strlen(prefix)))
+			n++;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return n;
+}
+
 void vrrp_sync_stats_parse(const char *stats, const char *rsqueue, struct vrrp_sync_stats *ret)
 {
 	const char *inject = strstr(stats, "external inject:");
@@ -364,7 +380,7 @@ void vrrp_sync_stats_parse(const char *stats, const char *rsqueue, struct vrrp_s
 	ret->injected = inject ? number_near(inject, "connections created:", false) : 0;
 	ret->packets_sent = number_near(stats, "Pckts sent", true);
 	ret->packets_received = number_near(stats, "Pckts recv", true);
-	ret->unacknowledged = number_near(rsqueue, "(len=", false);
+	ret->unacknowledged = count_lines(rsqueue, "object ->");
 }
 
 int vrrp_hold_write(int value, struct strbuf *err)

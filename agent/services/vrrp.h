@@ -95,7 +95,10 @@ struct vrrp_sync_stats {
 	unsigned long long entries;	 /* this router's connections in its internal cache */
 	unsigned long long injected;	 /* entries the peer sent, put into the kernel's table */
 	unsigned long long packets_sent, packets_received;
-	unsigned long long unacknowledged; /* messages sent and not yet acknowledged */
+	/* Connection states sent and not yet acknowledged (the resend queue's objects; its
+	 * control messages are not counted: an ACK stays there until the peer's next one, so
+	 * one is nearly always pending on a quiet link). */
+	unsigned long long unacknowledged;
 };
 int vrrp_sync_stats(struct svcd *conntrackd, struct vrrp_sync_stats *ret);
 /* The figures from the text of "conntrackd -s" and of "conntrackd -s rsqueue" (0 for what

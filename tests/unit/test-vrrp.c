@@ -94,12 +94,18 @@ static void test_stats(void **state)
 		"                   0 Error send                    0 Error recv\n";
 	struct vrrp_sync_stats s;
 
-	vrrp_sync_stats_parse(stats, "resent queue (len=3)\ncontrol -> seq:1 flags:34\n", &s);
+	vrrp_sync_stats_parse(stats,
+			      "resent queue (len=4)\ncontrol -> seq:1 flags:8\nobject -> seq:2\n"
+			      "object -> seq:3\nobject -> seq:4\n",
+			      &s);
 	assert_int_equal(s.entries, 12);
 	assert_int_equal(s.injected, 7);
 	assert_int_equal(s.packets_sent, 20);
 	assert_int_equal(s.packets_received, 30);
 	assert_int_equal(s.unacknowledged, 3);
+	/* An ACK awaiting the peer's is no state the peer lacks. */
+	vrrp_sync_stats_parse(stats, "resent queue (len=1)\ncontrol -> seq:9 flags:8\n", &s);
+	assert_int_equal(s.unacknowledged, 0);
 	vrrp_sync_stats_parse("", "", &s);
 	assert_int_equal(s.entries + s.injected + s.packets_sent + s.packets_received, 0);
 }
