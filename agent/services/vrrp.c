@@ -366,14 +366,17 @@ void vrrp_sync_stats_parse(const char *stats, const char *rsqueue, struct vrrp_s
 	ret->injected = inject ? number_near(inject, "connections created:", false) : 0;
 	ret->packets_sent = number_near(stats, "Pckts sent", true);
 	ret->packets_received = number_near(stats, "Pckts recv", true);
-	ret->unacknowledged = number_near(rsqueue, "(len=", false);
-	/* The queue lists its messages oldest first: "control -> seq:1796571027 flags:34". */
-	for (p = rsqueue; ret->unacknowledged && (p = strstr(p, "seq:")); p += 4) {
-		uint32_t seq = (uint32_t)strtoul(p + 4, NULL, 10);
+	/* The queue lists its messages oldest first: "object -> seq:2", "control -> seq:1
+	 * flags:8". Control messages are not counted: an ACK stays there until the peer's next
+	 * one, so one is nearly always pending on a quiet link. */
+	for (p = rsqueue; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		const char *seq = strstr(p, "seq:"), *nl = strchr(p, '\n');
 
-		if (p == strstr(rsqueue, "seq:"))
-			ret->oldest_seq = seq;
-		ret->newest_seq = seq;
+		if (strncmp(p, "object ->", 9) || !seq || (nl && seq > nl))
+			continue;
+		ret->newest_seq = (uint32_t)strtoul(seq + 4, NULL, 10);
+		if (!ret->unacknowledged++)
+			ret->oldest_seq = ret->newest_seq;
 	}
 }
 

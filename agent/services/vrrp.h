@@ -97,8 +97,9 @@ struct vrrp_sync_stats {
 	unsigned long long entries;	 /* this router's connections in its internal cache */
 	unsigned long long injected;	 /* entries the peer sent, put into the kernel's table */
 	unsigned long long packets_sent, packets_received;
-	unsigned long long unacknowledged; /* messages sent and not yet acknowledged */
-	/* The sequence numbers of the oldest and the newest of those (when unacknowledged). */
+	/* Connection states sent and not yet acknowledged (the resend queue's objects, not its
+	 * control messages), and the sequence numbers of the oldest and the newest of them. */
+	unsigned long long unacknowledged;
 	uint32_t oldest_seq, newest_seq;
 };
 int vrrp_sync_stats(struct svcd *conntrackd, struct vrrp_sync_stats *ret);

@@ -78,16 +78,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-die() {
-	echo "error: $*" >&2
+ha_diag() {
 	for r in r1 r2; do
 		echo "--- $r transitions"
 		cat "$tmp/$r/transitions" 2>/dev/null
 		echo "--- $r keepalived (tail)"
 		tail -15 "$tmp/$r/keepalived.log" 2>/dev/null
-	done >&2
-	exit 1
+	done
 }
+. "$here/events.sh"
 
 ha_topology || die "topology"
 
@@ -236,24 +235,10 @@ reap_keepalived() { # r1|r2
 	ha_forget "${kpid[$1]}"
 	kpid[$1]=
 }
-holds_vips() { # r1|r2
-	ha_in "$1" ip -4 -o addr show dev lan | grep -q ' 10\.1\.1\.1/' &&
-		ha_in "$1" ip -4 -o addr show dev wan | grep -q ' 203\.0\.113\.10/'
-}
 last_state() { # r1|r2: the last transition the notify script recorded
 	awk '$2 != "conntrackd" && NF == 2 { s = $2 } END { print s }' "$tmp/$1/transitions" 2>/dev/null
 }
-wait_for() { # SECONDS DESCRIPTION CMD...: until CMD succeeds
-	local t=$1 what=$2 _
-	shift 2
-	for _ in $(seq $((t * 20))); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	die "not within $t s: $what"
-}
 state_is() { [ "$(last_state "$1")" = "$2" ]; }
-both_vips_on() { holds_vips "$1" && ! holds_vips "$2"; }
 
 configure 1
 configure 2
@@ -280,42 +265,9 @@ notify_at() { # r1|r2 T0-NS: when its last `primary` notify started and ended, i
 		END { printf "notify primary +%d..+%d ms", (s - t0 / 1e9) * 1000, (e - t0 / 1e9) * 1000 }' \
 		"$tmp/$1/transitions"
 }
-client_pid=
-traffic_start() { # EVENT
-	ha_bg client python3 "$here/traffic.py" client --server 203.0.113.100 >"$tmp/$1.json" 2>"$tmp/$1.err"
-	client_pid=$ha_bg_pid
-	sleep 2
-	# The flows must run before the event, or the event measures nothing.
-	ha_in client ping -c1 -W1 -q 203.0.113.100 >/dev/null || die "$1: no traffic before the event"
+note() { # NEW-MASTER EXT-CACHE T-EVENT-NS: what the new master had before the event
+	echo "               ($1 before: $2 entries; $(notify_at "$1" "$3"))"
 }
-traffic_stop() { # EVENT T-EVENT-NS TAKEOVER-MS NEW-MASTER EXT-CACHE [SECONDS]: SECONDS (3) after
-	sleep "${6:-3}"
-	kill -TERM "$client_pid"
-	wait "$client_pid"
-	[ -s "$tmp/$1.json" ] || die "$1: no summary ($(cat "$tmp/$1.err"))"
-	[ -n "$outdir" ] && mkdir -p "$outdir" && cp "$tmp/$1.json" "$outdir/"
-	report "$1" "$2" "$3" "$tmp/$1.json"
-	[ "$4" = - ] || echo "               ($4 before: $5 entries; $(notify_at "$4" "$2"))"
-}
-report() { # EVENT T-EVENT-NS TAKEOVER-MS FILE
-	python3 - "$@" <<'PY'
-import json, sys
-ev, t_ev, takeover, f = sys.argv[1], int(sys.argv[2]) / 1e9, sys.argv[3], sys.argv[4]
-d = json.load(open(f))
-u = d["udp"]
-def tcp(name):
-    s = d[name]
-    if s["intact"]:
-        return "%s intact (stall %s ms)" % (name, s["longest_stall_ms"])
-    if s["error"]:
-        at = (d["start_epoch"] + s["error_at_s"] - t_ev) * 1000
-        return "%s BROKEN (%s at %+.0f ms, stall %s ms)" % (name, s["error"], at, s["longest_stall_ms"])
-    return "%s BROKEN (stalled to the end, stall %s ms)" % (name, s["longest_stall_ms"])
-print("%-14s takeover %5s ms | udp gap %6s ms, lost %4d/%d | %s | %s" % (
-    ev, takeover, u["longest_gap_ms"], u["lost"], u["sent"], tcp("chat"), tcp("download")))
-PY
-}
-ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 # (The takeover time printed: from the event to the new master holding both VIPs, as this
 # script polls it every 50 ms; the traffic's own gaps are the measure.)
@@ -329,7 +281,8 @@ stop_keepalived r1
 wait_for 10 "r2 master after the handover" both_vips_on r2 r1
 took=$(ms_since "$t")
 reap_keepalived r1
-traffic_stop handover "$t" "$took" r2 "$n"
+traffic_stop handover "$t" "$took"
+note r2 "$n" "$t"
 
 # 2. Late handover r2 -> r1: connections opened, then r1 joins as backup, 66 s, handover.
 traffic_start late-handover
@@ -342,7 +295,8 @@ stop_keepalived r2
 wait_for 10 "r1 master after the late handover" both_vips_on r1 r2
 took=$(ms_since "$t")
 reap_keepalived r2
-traffic_stop late-handover "$t" "$took" r1 "$n"
+traffic_stop late-handover "$t" "$took"
+note r1 "$n" "$t"
 start_keepalived r2
 wait_for 10 "r2 backup" state_is r2 backup
 sleep 1
@@ -365,7 +319,8 @@ ha_forget "${kpid[r1]}"
 ha_forget "${cpid[r1]}"
 kpid[r1]=
 cpid[r1]=
-traffic_stop hard-failure "$t" "$took" r2 "$n"
+traffic_stop hard-failure "$t" "$took"
+note r2 "$n" "$t"
 # r1 back: its VIPs went with its keepalived (killed: nobody removed them).
 ha_in r1 ip addr del 10.1.1.1/24 dev lan 2>/dev/null
 ha_in r1 ip addr del 203.0.113.10/24 dev wan 2>/dev/null
@@ -382,7 +337,8 @@ t=$(date +%s%N)
 ha_in r2 ip link set dev wan down
 wait_for 10 "r1 master after r2's wan went down" holds_vips r1
 took=$(ms_since "$t")
-traffic_stop link-down "$t" "$took" r1 "$n"
+traffic_stop link-down "$t" "$took"
+note r1 "$n" "$t"
 ha_in r2 ip link set dev wan up
 wait_for 10 "r2 backup after its wan came back" state_is r2 backup
 
@@ -395,7 +351,7 @@ tf=$(awk -v j="$j" 'BEGIN { printf "%.0f", (j + 60) * 1e9 }') # (mawk's %d stops
 left=$(((tf - $(date +%s%N)) / 1000000000))
 [ "$left" -gt 0 ] || die "r1 joined more than 60 s ago"
 echo "flush-after-join: r1 joined as backup $((60 - left)) s ago; traffic until 5 s after the flush"
-traffic_stop flush-after-join "$tf" - - - $((left + 5))
+traffic_stop flush-after-join "$tf" - $((left + 5))
 
 echo "transitions: r1 $(awk 'NF==2 && $2 !~ /done/ {printf "%s ", $2}' "$tmp/r1/transitions")| r2 $(awk 'NF==2 {printf "%s ", $2}' "$tmp/r2/transitions")"
 grep -h 'failed' "$tmp"/r?/transitions | sed 's/^/notify: /'

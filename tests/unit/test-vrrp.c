@@ -95,8 +95,9 @@ static void test_stats(void **state)
 	struct vrrp_sync_stats s;
 
 	vrrp_sync_stats_parse(stats,
-			      "resent queue (len=3)\ncontrol -> seq:4294967295 flags:34\n"
-			      "control -> seq:0 flags:34\nct -> seq:1 flags:0\n",
+			      "resent queue (len=5)\ncontrol -> seq:1 flags:8\n"
+			      "object -> seq:4294967295\nobject -> seq:0\nobject -> seq:1\n"
+			      "control -> seq:2 flags:8\n",
 			      &s);
 	assert_int_equal(s.oldest_seq, 4294967295u);
 	assert_int_equal(s.newest_seq, 1);
@@ -105,6 +106,9 @@ static void test_stats(void **state)
 	assert_int_equal(s.packets_sent, 20);
 	assert_int_equal(s.packets_received, 30);
 	assert_int_equal(s.unacknowledged, 3);
+	/* An ACK awaiting the peer's is no state the peer lacks. */
+	vrrp_sync_stats_parse(stats, "resent queue (len=1)\ncontrol -> seq:9 flags:8\n", &s);
+	assert_int_equal(s.unacknowledged, 0);
 	vrrp_sync_stats_parse("", "", &s);
 	assert_int_equal(s.entries + s.injected + s.packets_sent + s.packets_received, 0);
 }
