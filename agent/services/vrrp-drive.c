@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "lib/cleanup.h"
 #include "runner.h"
 #include "vrrp.h"
 
@@ -69,7 +70,7 @@ void vrrp_follow(struct vrrp_watch *w, const struct vrrp_daemons *d, enum vrrp_s
 		return;
 	}
 	if (w->state == VRRP_MASTER) {
-		for (i = 0; i < sizeof(as_master) / sizeof(as_master[0]); i++) {
+		for (i = 0; i < ELEMENTSOF(as_master); i++) {
 			r = ctl(c, as_master[i], NULL, &out);
 			if (r != 0)
 				strbuf_printf(log, "vrrp: conntrackd %s failed (%d): %s\n",
