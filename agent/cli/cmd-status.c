@@ -32,6 +32,11 @@ static void print_last(const struct proto_status_apply *a)
 	if (a->duration_ms > 0)
 		printf(", %.1f ms", a->duration_ms);
 	printf("\n");
+	for (size_t i = 0; i < a->n_error_list; i++)
+		printf("  %s%s%s\n", a->error_list[i].pointer, *a->error_list[i].pointer ? ": " : "",
+		       a->error_list[i].message);
+	if (a->errors > a->n_error_list)
+		printf("  (%zu more)\n", a->errors - a->n_error_list);
 }
 
 static void print_observed(const struct proto_status *st)

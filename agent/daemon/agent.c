@@ -70,6 +70,19 @@ static void agent_remember(struct agent *a, const char *text, size_t len, struct
 	agent_remember_text(a, text, len, index);
 }
 
+/* Logs the first errors of an intent, one line each (the console shows them). */
+static void log_errors(const char *what, const struct errlist *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n && i < PROTO_STATUS_ERRORS; i++)
+		log_err("%s: %s%s%s", what, errs->v[i].pointer, *errs->v[i].pointer ? ": " : "",
+			errs->v[i].message);
+	if (errs->n + errs->dropped > i)
+		log_err("%s: %zu more errors (`vrouterctl check` shows them all)", what,
+			errs->n + errs->dropped - i);
+}
+
 static int agent_backends(struct agent *a, const struct agent_config *cfg, struct strbuf *err)
 {
 	const char *spec = cfg->backend;
@@ -333,6 +346,12 @@ static char *agent_apply(struct agent *a, const char *id, const struct intent *i
 		log_err("generation %lld failed%s: %s%s%s", (long long)in->generation,
 			res.undo_failed ? " and could not be fully undone" : ", undone", ptr,
 			*ptr ? ": " : "", e->n ? e->v[0].message : apply_status_to_string(res.status));
+		/* The rest (an undo that failed too, or the errors of an invalid intent). */
+		if (e->n > 1) {
+			struct errlist rest = {.v = e->v + 1, .n = e->n - 1, .dropped = e->dropped};
+
+			log_errors("generation failed", &rest);
+		}
 		status_record(&a->status, origin,
 			      res.status == APPLY_INVALID ? RESULT_INVALID : RESULT_FAILED,
 			      in->generation, &res);
@@ -498,7 +517,7 @@ static char *agent_intent_request(struct agent *a, struct proto_request *req,
 			log_info("apply refused: invalid intent (%zu errors)",
 				 errs.n + errs.dropped);
 			status_record(&a->status, origin, RESULT_INVALID, 0, NULL);
-			a->status.last.errors = errs.n + errs.dropped;
+			status_record_errors(&a->status, &errs);
 		}
 		answer = proto_answer_errors(req->id, APPLY_INVALID, &errs,
 					     req->kind == PROTO_APPLY, false);
@@ -578,26 +597,29 @@ static void boot_doc_done(struct boot_doc *d)
 	*d = (struct boot_doc){0};
 }
 
-/* Normalizes and loads a document. 0, or negative with the reason logged under `what`. */
-static int boot_doc_load(const char *what, const char *doc, size_t len, struct boot_doc *d)
+/* Normalizes and loads a document. 0, or negative with the reason logged under `what`;
+ * errs: where its errors go (NULL: dropped after the log). */
+static int boot_doc_load(const char *what, const char *doc, size_t len, struct boot_doc *d,
+			 struct errlist *ret_errs)
 {
-	struct errlist errs = {0};
+	struct errlist local = {0}, *errs = ret_errs ? ret_errs : &local;
 	int r;
 
 	*d = (struct boot_doc){0};
 	r = proto_document_load(doc, len, &d->doc);
 	if (r >= 0)
-		r = intent_load_tree(d->doc, &d->in, &errs);
-	else if (r == -EINVAL && intent_load(doc, len, &d->in, &errs) >= 0)
+		r = intent_load_tree(d->doc, &d->in, errs);
+	else if (r == -EINVAL && intent_load(doc, len, &d->in, errs) >= 0)
 		r = -EBADMSG; /* JSON that jansson refuses but jread takes: cannot happen */
-	if (r == -EINVAL)
-		log_err("%s is invalid (%zu errors; `vrouterctl check` shows them)", what,
-			errs.n + errs.dropped);
-	else if (r < 0)
+	if (r == -EINVAL) {
+		log_err("%s is invalid (%zu errors):", what, errs->n + errs->dropped);
+		log_errors(what, errs);
+	} else if (r < 0) {
 		log_err("%s cannot be loaded: %s", what, strerror(-r));
+	}
 	if (r < 0)
 		boot_doc_done(d);
-	errlist_done(&errs);
+	errlist_done(&local);
 	return r;
 }
 
@@ -611,7 +633,7 @@ static void boot_persisted(struct agent *a, struct boot_doc *d)
 	doc = store_text(a->store, &len);
 	if (!doc)
 		return;
-	if (boot_doc_load("the persisted intent", doc, len, d) < 0) {
+	if (boot_doc_load("the persisted intent", doc, len, d, NULL) < 0) {
 		if (store_reject(a->store, &err) < 0)
 			log_err("%s", strbuf_str(&err));
 		else
@@ -629,6 +651,7 @@ static void boot_persisted(struct agent *a, struct boot_doc *d)
 static bool boot_payload(struct agent *a, const char *path)
 {
 	_cleanup_free_ char *doc = NULL, *answer = NULL;
+	struct errlist errs = {0};
 	struct boot_doc d;
 	int64_t gen = store_generation(a->store);
 	size_t len;
@@ -642,8 +665,13 @@ static bool boot_payload(struct agent *a, const char *path)
 		log_err("cannot read the boot payload %s: %s", path, strerror(-r));
 		return false;
 	}
-	if (boot_doc_load("the boot payload", doc, len, &d) < 0)
+	if (boot_doc_load("the boot payload", doc, len, &d, &errs) < 0) {
+		/* status's last apply: the payload refused, with its errors. */
+		status_record(&a->status, ORIGIN_PAYLOAD, RESULT_INVALID, 0, NULL);
+		status_record_errors(&a->status, &errs);
+		errlist_done(&errs);
 		return false;
+	}
 	if (d.in->generation > gen) {
 		log_info("applying the boot payload, generation %lld", (long long)d.in->generation);
 		struct agent_doc payload = {.tree = d.doc};

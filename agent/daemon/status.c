@@ -66,10 +66,35 @@ int status_init(struct status *st, const char *backend)
 
 static void apply_done(struct proto_status_apply *a)
 {
+	size_t i;
+
 	free(a->when);
 	free(a->origin);
 	free(a->result);
+	for (i = 0; i < a->n_error_list; i++) {
+		free(a->error_list[i].pointer);
+		free(a->error_list[i].message);
+	}
+	free(a->error_list);
 	*a = (struct proto_status_apply){0};
+}
+
+void status_record_errors(struct status *st, const struct errlist *errs)
+{
+	struct proto_status_apply *a = &st->last;
+	size_t i, n = errs->n < PROTO_STATUS_ERRORS ? errs->n : PROTO_STATUS_ERRORS;
+
+	if (!a->present)
+		return;
+	a->errors = errs->n + errs->dropped;
+	a->error_list = n ? calloc(n, sizeof(*a->error_list)) : NULL;
+	for (i = 0; a->error_list && i < n; i++) {
+		a->error_list[i].pointer = strdup(errs->v[i].pointer);
+		a->error_list[i].message = strdup(errs->v[i].message);
+		a->n_error_list = i + 1;
+		if (!a->error_list[i].pointer || !a->error_list[i].message)
+			break;
+	}
 }
 
 void status_done(struct status *st)
@@ -93,12 +118,13 @@ void status_record(struct status *st, enum status_origin origin, enum status_res
 	if (res) {
 		st->last.duration_ms = res->duration_ms;
 		st->last.changes = result == RESULT_APPLIED ? res->changes : 0;
-		st->last.errors = res->errs.n + res->errs.dropped;
 		st->last.undo_failed = res->undo_failed;
 	}
 	/* Out of memory: no record rather than half of one. */
 	if (!st->last.when || !st->last.origin || !st->last.result)
 		apply_done(&st->last);
+	if (res)
+		status_record_errors(st, &res->errs);
 }
 
 static char *dup_owner(const struct object *o, bool *ok)
@@ -291,13 +317,29 @@ static void status_counters(struct engine *e, struct proto_status *ret, bool *ok
 
 static void copy_apply(const struct proto_status_apply *a, struct proto_status_apply *d, bool *ok)
 {
+	size_t i;
+
 	*d = *a;
 	d->when = d->origin = d->result = NULL;
+	d->error_list = NULL;
+	d->n_error_list = 0;
 	if (!a->present)
 		return;
 	d->when = dup_str(a->when, ok);
 	d->origin = dup_str(a->origin, ok);
 	d->result = dup_str(a->result, ok);
+	if (!a->n_error_list)
+		return;
+	d->error_list = calloc(a->n_error_list, sizeof(*d->error_list));
+	if (!d->error_list) {
+		*ok = false;
+		return;
+	}
+	for (i = 0; i < a->n_error_list; i++) {
+		d->error_list[i].pointer = dup_str(a->error_list[i].pointer, ok);
+		d->error_list[i].message = dup_str(a->error_list[i].message, ok);
+		d->n_error_list = i + 1;
+	}
 }
 
 /* The daemons of the services backend, when there is one. */

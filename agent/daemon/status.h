@@ -35,7 +35,10 @@ struct status {
 int status_init(struct status *st, const char *backend);
 void status_done(struct status *st);
 
-/* Records an apply (any result). generation 0: unknown. */
+/* The errors of the apply recorded last (an intent that did not parse: its errors), the
+ * first PROTO_STATUS_ERRORS of them kept for status. */
+void status_record_errors(struct status *st, const struct errlist *errs);
+/* Records an apply (any result), its errors with it. generation 0: unknown. */
 void status_record(struct status *st, enum status_origin origin, enum status_result result,
 		   int64_t generation, const struct apply_result *res);
 

@@ -542,6 +542,17 @@ static json_t *status_last(const struct proto_status_apply *a, bool *ok)
 	put(o, "duration_ms", json_real(round_ms(a->duration_ms)), ok);
 	put(o, "changes", json_integer((json_int_t)a->changes), ok);
 	put(o, "errors", json_integer((json_int_t)a->errors), ok);
+	if (a->n_error_list) {
+		json_t *list = json_array();
+		size_t i;
+
+		for (i = 0; list && i < a->n_error_list; i++)
+			if (json_array_append_new(list, json_pack("{s:s, s:s}", "pointer",
+								  a->error_list[i].pointer, "message",
+								  a->error_list[i].message)) < 0)
+				*ok = false;
+		put(o, "error_list", list, ok);
+	}
 	if (a->undo_failed)
 		put(o, "undo_failed", json_true(), ok);
 	return o;
@@ -656,6 +667,11 @@ void proto_status_done(struct proto_status *st)
 	free(st->started);
 	free(st->observe_error);
 	free(st->last.when);
+	for (i = 0; i < st->last.n_error_list; i++) {
+		free(st->last.error_list[i].pointer);
+		free(st->last.error_list[i].message);
+	}
+	free(st->last.error_list);
 	free(st->last.origin);
 	free(st->last.result);
 	*st = (struct proto_status){0};
@@ -832,7 +848,8 @@ static void reply_status(const json_t *root, struct proto_status *st, bool *ok)
 {
 	const json_t *agent = json_object_get(root, "agent");
 	const json_t *applied = json_object_get(root, "applied");
-	const json_t *last = json_object_get(root, "last_apply");
+	const json_t *last = json_object_get(root, "last_apply"), *list, *v;
+	size_t i;
 
 	st->version = get_str(agent, "version", ok);
 	st->pid = get_int(agent, "pid");
@@ -850,6 +867,15 @@ static void reply_status(const json_t *root, struct proto_status *st, bool *ok)
 		st->last.changes = (size_t)get_int(last, "changes");
 		st->last.errors = (size_t)get_int(last, "errors");
 		st->last.undo_failed = json_is_true(json_object_get(last, "undo_failed"));
+		list = json_object_get(last, "error_list");
+		st->last.error_list = get_array(list, sizeof(*st->last.error_list),
+						&st->last.n_error_list, ok);
+		json_array_foreach(list, i, v) {
+			if (i >= st->last.n_error_list)
+				break;
+			st->last.error_list[i].pointer = get_str(v, "pointer", ok);
+			st->last.error_list[i].message = get_str(v, "message", ok);
+		}
 	}
 	reply_observed(json_object_get(root, "observed"), st, ok);
 	reply_services(json_object_get(root, "services"), st, ok);

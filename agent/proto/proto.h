@@ -188,6 +188,8 @@ struct proto_status_rule {
 	uint64_t bytes;
 };
 
+struct proto_error;
+
 struct proto_status_apply {
 	bool present;
 	int64_t generation; /* 0: unknown (the intent did not parse) */
@@ -197,8 +199,12 @@ struct proto_status_apply {
 	double duration_ms;
 	size_t changes;
 	size_t errors;
+	/* The first of them (at most PROTO_STATUS_ERRORS), with their pointers. */
+	struct proto_error *error_list;
+	size_t n_error_list;
 	bool undo_failed;
 };
+#define PROTO_STATUS_ERRORS 20
 
 /* A daemon the agent drives ("services", keyed by name). */
 struct proto_status_service {

@@ -262,7 +262,19 @@ def test_payload():
     check(st["applied"]["generation"] == 3 and st["last_apply"]["origin"] == "boot",
           "an invalid payload", st)
     check("the boot payload is invalid (1 errors" in d.log_text(), "log", d.log_text())
+    check("the boot payload: /interfaces/web/mtu: " in d.log_text(),
+          "the payload's error with its pointer in the log", d.log_text())
     d.stop()
+    # A router with nothing applied yet: the payload's errors are its last apply.
+    fresh = new_daemon("payload-fresh")
+    write_json(fresh.payload, bad)
+    fresh.start()
+    st = status(fresh)
+    last = st["last_apply"]
+    check(last and last["origin"] == "payload" and last["result"] == "invalid" and
+          last["errors"] == 1 and last["error_list"][0]["pointer"] == "/interfaces/web/mtu",
+          "status: the invalid payload's errors in last_apply", st)
+    fresh.stop()
     write_json(d.payload, intent(5, variant=3))
     d.start()
     st = status(d)
