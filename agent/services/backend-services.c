@@ -445,12 +445,12 @@ uint64_t backend_services_supervise(struct backend *b, struct strbuf *log)
 	struct svc_backend *s = svc_of(b);
 	uint64_t now = svcd_now_ms(), next = UINT64_MAX, t;
 	size_t i;
+	enum vrrp_state before;
+	struct vrrp_daemons d;
 
 	if (b->ops != &svc_ops)
 		return UINT64_MAX;
-	enum vrrp_state before;
-	struct vrrp_daemons d = vrrp_daemons(s);
-
+	d = vrrp_daemons(s);
 	for (i = 0; i < N_DEFS; i++) {
 		t = svcd_supervise(&s->daemons[i], now, log);
 		if (t < next)

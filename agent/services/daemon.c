@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -228,8 +228,8 @@ static pid_t find_by_cmdline(const struct svcd *d)
 		arg0 = strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
 		if (strcmp(arg0, base) || !args_name(buf, n, d->conf_path))
 			continue;
-		/* The daemon outlives the first process, whose pid is lower; a daemon's own
-		 * children (none for conntrackd) come after it. */
+		/* Called once the first process has exited: what is left is the daemon and any
+		 * children it made after it. */
 		if (!best || pid < best)
 			best = (pid_t)pid;
 	}
