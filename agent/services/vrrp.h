@@ -94,8 +94,8 @@ struct vrrp_daemons {
 
 /* conntrackd's figures ("conntrackd -s", "-s rsqueue"). */
 struct vrrp_sync_stats {
-	unsigned long long entries;	 /* this router's connections in its internal cache */
-	unsigned long long injected;	 /* entries the peer sent, put into the kernel's table */
+	unsigned long long entries;  /* this router's connections in its internal cache */
+	unsigned long long injected; /* entries the peer sent, put into the kernel's table */
 	unsigned long long packets_sent, packets_received;
 	/* Connection states sent and not yet acknowledged (the resend queue's objects, not its
 	 * control messages), and the sequence numbers of the oldest and the newest of them. */
