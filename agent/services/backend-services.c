@@ -60,6 +60,15 @@ static struct vrrp_daemons vrrp_daemons(struct svc_backend *s)
 				     .dnsmasq = &s->daemons[SVC_DNSMASQ]};
 }
 
+static size_t def_index(const struct svcd_def *def)
+{
+	size_t i;
+
+	for (i = 0; i < N_DEFS - 1 && svc_defs[i] != def; i++)
+		;
+	return i;
+}
+
 /* The daemon whose directory holds rel, or -1. */
 static int def_of(const char *rel)
 {
@@ -177,7 +186,10 @@ static int check_main(struct svc_backend *s, const struct svcd_def *def, const s
 
 	if (!def->check_argv)
 		return 0;
-	r = svcfile_tmp_path(s->confdir, def->main, &tmp);
+	/* keepalived 2.3's checker refuses a tracked file in a directory that is missing. */
+	r = svcd_make_dirs(&s->daemons[def_index(def)], &out);
+	if (r >= 0)
+		r = svcfile_tmp_path(s->confdir, def->main, &tmp);
 	if (r >= 0)
 		r = def->check_argv(tmp.s, argv, buf, sizeof(buf));
 	if (r >= 0)

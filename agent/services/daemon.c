@@ -348,6 +348,20 @@ static int wait_pid(struct svcd *d, unsigned long *pid)
 	return r;
 }
 
+int svcd_make_dirs(const struct svcd *d, struct strbuf *err)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r >= 0 && d->def->dirs && d->def->dirs[i]; i++) {
+		const char *rel = d->def->dirs[i];
+		_cleanup_free_ char *dir = rel[0] == '/' ? strdup(rel) : path2(d->confdir, rel, "");
+
+		r = dir ? make_dir(dir, err) : -ENOMEM;
+	}
+	return r;
+}
+
 int svcd_start(struct svcd *d, struct strbuf *err)
 {
 	char *argv[16], buf[4096], hash[16];
@@ -359,12 +373,8 @@ int svcd_start(struct svcd *d, struct strbuf *err)
 
 	d->conf_hash = svcd_file_hash(d, &exists);
 	r = make_dir(d->state_dir, &out);
-	for (i = 0; r >= 0 && d->def->dirs && d->def->dirs[i]; i++) {
-		const char *rel = d->def->dirs[i];
-		_cleanup_free_ char *dir = rel[0] == '/' ? strdup(rel) : path2(d->confdir, rel, "");
-
-		r = dir ? make_dir(dir, &out) : -ENOMEM;
-	}
+	if (r >= 0)
+		r = svcd_make_dirs(d, &out);
 	for (i = 0; r >= 0 && d->def->stale && d->def->stale[i]; i++)
 		if (unlink(d->def->stale[i]) < 0 && errno != ENOENT)
 			r = -errno;

@@ -91,6 +91,8 @@ int svcd_init(struct svcd *d, const struct svcd_def *def, const char *confdir,
 void svcd_done(struct svcd *d);
 /* Finds a running daemon from its pid file (see above). 1 adopted, 0 none. */
 int svcd_adopt(struct svcd *d);
+/* Makes the directories it reads (def->dirs; its checker may look for them too). */
+int svcd_make_dirs(const struct svcd *d, struct strbuf *err);
 /* Starts it with the main file as it is on disk; health-checked (see above). 0, or a negative
  * errno with the daemon's own reason in err (and as last_error). */
 int svcd_start(struct svcd *d, struct strbuf *err);

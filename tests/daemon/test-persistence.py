@@ -413,7 +413,9 @@ class MountedDaemon(Daemon):
         return "/proc/%d/root%s/%s" % (self.proc.pid, os.path.abspath(self.state), path)
 
     def mount(self, *opts):
-        subprocess.run(["nsenter", "-t", str(self.proc.pid), "-m", "mount", "-o",
+        # -r -w: the daemon's root and directory (setns into a mount namespace alone would
+        # leave a chroot, such as tests/fresh's).
+        subprocess.run(["nsenter", "-t", str(self.proc.pid), "-m", "-r", "-w", "mount", "-o",
                         ",".join(opts), self.state], check=True)
 
 

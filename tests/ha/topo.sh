@@ -51,7 +51,8 @@ ha_nsargs() { # NAME: nsenter's arguments for namespace NAME
 	local p
 	eval "p=\$ha_ns_$1"
 	case $1 in
-	r1 | r2) echo "--net=/proc/$p/ns/net --uts=/proc/$p/ns/uts --mount=/proc/$p/ns/mnt" ;;
+	# --root, --wd: setns into a mount namespace alone would leave a chroot (tests/fresh's).
+	r1 | r2) echo "--net=/proc/$p/ns/net --uts=/proc/$p/ns/uts --mount=/proc/$p/ns/mnt --root=/proc/$p/root --wd=/proc/$p/cwd" ;;
 	*) echo "--net=/proc/$p/ns/net --uts=/proc/$p/ns/uts" ;;
 	esac
 }

@@ -74,10 +74,13 @@ check_dnsmasq() {
 	done
 }
 
-# In a new network namespace: a veth for each interface name given first, then the command.
+# In a new network namespace: a veth for each interface name given first, then the command;
+# in a mount namespace with a /run of its own that has /run/vrouter, as a router has
+# (keepalived 2.3 refuses a tracked file whose directory is missing).
 in_netns() {
 	# shellcheck disable=SC2016 # the script expands its own arguments
-	unshare -n bash -c '
+	unshare -n -m bash -c '
+		mount -t tmpfs -o mode=755 tmpfs /run && mkdir /run/vrouter || exit 96
 		n=0
 		while [ "$1" != -- ]; do
 			ip link add "$1" type veth peer name "vrt-peer$n" || exit 97

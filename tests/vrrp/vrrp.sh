@@ -128,6 +128,7 @@ restart_agent() { # N: after kill -9, a new agent in the mount namespace of the 
 	local n=$1 d="$tmp/r$1" kpid
 	kpid=$(cat "$d/state/services/keepalived.pid")
 	nsenter --net=/proc/$kpid/ns/net --mount=/proc/$kpid/ns/mnt --uts=/proc/$kpid/ns/uts \
+		--root=/proc/$kpid/root --wd="$PWD" \
 		sh -c 'umask 0077; exec "$@"' sh \
 		"$vrouterd" --backend kernel --socket "$d/agent.sock" --state-dir "$d/state" \
 		--confdir "$d/etc" --payload "$d/payload.json" --serial none 2>>"$d/log" &
