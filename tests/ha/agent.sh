@@ -66,6 +66,19 @@ router_pids() { # r1|r2
 
 cleanup() {
 	local r p
+	# The agents first, and gone before their daemons are ended: an agent that sees a daemon
+	# die starts it again.
+	for r in r1 r2; do
+		for p in $(router_pids $r); do
+			grep -qa -- "$tmp/$r/agent.sock" "/proc/$p/cmdline" 2>/dev/null || continue
+			kill -CONT "$p" 2>/dev/null
+			kill "$p" 2>/dev/null
+		done
+	done
+	for _ in $(seq 50); do
+		grep -qa -- "$tmp/r[12]/agent.sock" /proc/[0-9]*/cmdline 2>/dev/null || break
+		sleep 0.1
+	done
 	for r in r1 r2; do
 		for p in $(router_pids $r); do
 			kill -CONT "$p" 2>/dev/null
