@@ -37,17 +37,21 @@ uint64_t svcd_now_ms(void)
 	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
-static void set_state(struct svcd *d, enum svcd_state s)
+void svcd_now_iso(char buf[64])
 {
 	struct timespec t;
 	struct tm tm;
 
-	d->state = s;
 	clock_gettime(CLOCK_REALTIME, &t);
 	gmtime_r(&t.tv_sec, &tm);
-	snprintf(d->since, sizeof(d->since), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 t.tv_nsec / 1000000);
+	snprintf(buf, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, t.tv_nsec / 1000000);
+}
+
+static void set_state(struct svcd *d, enum svcd_state s)
+{
+	d->state = s;
+	svcd_now_iso(d->since);
 }
 
 static void set_error(struct svcd *d, const char *msg)

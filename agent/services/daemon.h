@@ -110,6 +110,8 @@ uint32_t svcd_file_hash(const struct svcd *d, bool *exists);
  * (UINT64_MAX: nothing pending). */
 uint64_t svcd_supervise(struct svcd *d, uint64_t now_ms, struct strbuf *log);
 uint64_t svcd_now_ms(void);
+/* The wall-clock time now as ISO 8601, UTC, with milliseconds ("...T10:00:00.123Z"). */
+void svcd_now_iso(char buf[64]);
 const char *svcd_state_to_string(enum svcd_state s);
 
 extern const struct svcd_def svcd_dnsmasq;

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "lib/cleanup.h"
 #include "render/render.h"
 #include "vrrp.h"
@@ -74,17 +74,6 @@ int vrrp_line_parse(const char *line, struct vrrp_line *ret)
 		return -EINVAL;
 	ret->priority = (unsigned)prio;
 	return 0;
-}
-
-static void now_iso(char buf[64])
-{
-	struct timespec t;
-	struct tm tm;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	gmtime_r(&t.tv_sec, &tm);
-	snprintf(buf, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, t.tv_nsec / 1000000);
 }
 
 int vrrp_dhcp_standby(bool standby, struct strbuf *err)
@@ -207,7 +196,7 @@ static void load_states(struct vrrp_watch *w)
 int vrrp_watch_init(struct vrrp_watch *w, const char *state_dir)
 {
 	*w = (struct vrrp_watch){.fd = -1};
-	now_iso(w->since);
+	svcd_now_iso(w->since);
 	if (asprintf(&w->state_path, "%s/services/vrrp.state", state_dir) < 0) {
 		w->state_path = NULL;
 		return -ENOMEM;
@@ -238,7 +227,7 @@ void vrrp_end(struct vrrp_watch *w)
 {
 	w->n_groups = 0;
 	w->state = VRRP_INIT;
-	now_iso(w->since);
+	svcd_now_iso(w->since);
 	if (w->state_path)
 		unlink(w->state_path);
 	unlink(RENDER_VRRP_HOLD);
@@ -272,7 +261,7 @@ static bool apply_line(struct vrrp_watch *w, const struct vrrp_line *l, struct s
 		g = group(w, l->name);
 		if (!g)
 			return false;
-		now_iso(g->since);
+		svcd_now_iso(g->since);
 		g->state = l->state;
 		g->priority = l->priority;
 		strbuf_printf(log, "vrrp: group %s is %s (priority %u)\n", l->name,
@@ -284,7 +273,7 @@ static bool apply_line(struct vrrp_watch *w, const struct vrrp_line *l, struct s
 	if (w->state == router)
 		return false;
 	w->state = router;
-	now_iso(w->since);
+	svcd_now_iso(w->since);
 	strbuf_printf(log, "vrrp: this router is %s\n", vrrp_state_to_string(router));
 	return true;
 }
