@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * strongSwan: one swanctl/<tunnel>.conf per IPsec tunnel (a connection, its one child and its
- * pre-shared key), loaded one by one (swanctl --load-conns/--load-creds), so that changing a
- * tunnel disturbs no other. Mode 0600: the file holds the psk.
+ * strongSwan, when there are IPsec tunnels:
+ *   strongswan/strongswan.conf    charon's own settings (the plugins a router with pre-shared
+ *                                 keys needs, the VICI socket, the log): changing it restarts
+ *                                 charon
+ *   strongswan/swanctl.conf       swanctl's file: it includes the tunnels
+ *   strongswan/conns/<tunnel>.conf  one per tunnel (a connection, its one child and its
+ *                                 pre-shared key), mode 0600: the file holds the psk
+ * The services backend loads them with swanctl --load-all (agent/services/svc-charon.c):
+ * charon keeps a connection that did not change as it is, with its SAs.
  *
  * An initiating tunnel starts at once and installs trap policies, so that traffic brings it
  * back up after any failure; a dead peer (DPD) is re-negotiated at once. A responder waits.
@@ -11,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/cleanup.h"
 #include "render-internal.h"
 
 /* Characters a value may have without quotes (swanctl.conf(5) stops bare values at blanks,
@@ -163,8 +170,50 @@ static int render_tunnel(const struct ipsec_tunnel *t, struct rendered *out)
 	strbuf_append(&b, "\t\tsecret = ");
 	append_secret(&b, t->psk);
 	strbuf_append(&b, "\n\t}\n}\n");
-	return rendered_add(out, &b, 0600, "strongswan", CHANGE_RELOAD, t->ptr, "swanctl/%s.conf",
-			    t->name);
+	return rendered_add(out, &b, 0600, "strongswan", CHANGE_RELOAD, t->ptr,
+			    "strongswan/conns/%s.conf", t->name);
+}
+
+/* charon loads these plugins only (no /etc/strongswan.d): pre-shared keys, the usual IKE and
+ * ESP algorithms (openssl has the AEADs and curve25519), the kernel's XFRM and routes, VICI.
+ * kernel-libipsec is added by the included file where the kernel has no ESP (svc-charon.c). */
+static const char *const charon_plugins[] = {
+	"random", "drbg",   "nonce", "openssl", "aes",	 "sha1",	   "sha2",
+	"md5",	  "hmac",   "gcm",   "xcbc",	"cmac",	 "gmp",		   "kdf",
+	"pem",	  "pkcs1",  "pkcs8", "x509",	"pubkey", "kernel-netlink", "socket-default",
+	"vici",
+};
+
+static int render_charon(struct rendered *out)
+{
+	struct strbuf b = {0};
+	size_t i;
+	int r;
+
+	strbuf_append(&b, RENDER_HEADER);
+	strbuf_append(&b, "charon {\n\tload_modular = yes\n"
+			  /* Routes to the remote subnets go to table 220, the source addresses
+			   * right; the main table stays the agent's. */
+			  "\tinstall_routes = yes\n"
+			  "\tfilelog {\n\t\tstderr {\n\t\t\tdefault = 1\n"
+			  "\t\t\tike_name = yes\n\t\t}\n\t}\n"
+			  "\tplugins {\n");
+	for (i = 0; i < ELEMENTSOF(charon_plugins); i++)
+		strbuf_printf(&b, "\t\t%s {\n\t\t\tload = yes\n%s\t\t}\n", charon_plugins[i],
+			      strcmp(charon_plugins[i], "vici") ? ""
+								: "\t\t\tsocket = unix://" RENDER_CHARON_VICI
+								  "\n");
+	strbuf_append(&b, "\t\tinclude " RENDER_CHARON_PLUGINS "\n\t}\n}\n"
+			  /* swanctl reads keys and connections, nothing else. */
+			  "swanctl {\n\tload = random nonce openssl pem pkcs1 pkcs8 x509 pubkey\n}\n");
+	r = rendered_add(out, &b, 0644, "strongswan", CHANGE_RESTART, "/vpn/ipsec",
+			 "strongswan/strongswan.conf");
+	if (r < 0)
+		return r;
+	strbuf_append(&b, RENDER_HEADER);
+	strbuf_append(&b, "include conns/*.conf\n");
+	return rendered_add(out, &b, 0644, "strongswan", CHANGE_RELOAD, "/vpn/ipsec",
+			    "strongswan/swanctl.conf");
 }
 
 int render_swanctl(const struct intent *in, struct rendered *out)
@@ -172,6 +221,9 @@ int render_swanctl(const struct intent *in, struct rendered *out)
 	size_t i;
 	int r = 0;
 
+	if (!in->vpn.n_ipsec)
+		return 0;
+	r = render_charon(out);
 	for (i = 0; r >= 0 && i < in->vpn.n_ipsec; i++)
 		r = render_tunnel(&in->vpn.ipsec[i], out);
 	return r;

@@ -31,6 +31,12 @@
  * a reserved client gets the same address from either router). */
 #define RENDER_DHCP_STANDBY_DIR RENDER_RUN_DIR "/dhcp-standby"
 
+/* charon's VICI socket (swanctl --uri, status), and the file its strongswan.conf includes in
+ * its plugins section, written by the agent before charon starts: kernel-libipsec where the
+ * kernel has no ESP (agent/services/svc-charon.c). */
+#define RENDER_CHARON_VICI RENDER_RUN_DIR "/charon.vici"
+#define RENDER_CHARON_PLUGINS RENDER_RUN_DIR "/charon-plugins.conf"
+
 /* What a daemon needs when its file changes. */
 enum change_class {
 	CHANGE_NONE,	/* read on demand (a watched directory): nothing to do */

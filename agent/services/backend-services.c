@@ -16,8 +16,8 @@
 /* In start order: conntrackd runs before keepalived's first transition asks things of it;
  * keepalived's start puts DHCP on standby before dnsmasq reads the standby directory. */
 static const struct svcd_def *const svc_defs[] = {&svcd_conntrackd, &svcd_keepalived,
-						  &svcd_dnsmasq};
-enum { SVC_CONNTRACKD, SVC_KEEPALIVED, SVC_DNSMASQ };
+						  &svcd_dnsmasq, &svcd_charon};
+enum { SVC_CONNTRACKD, SVC_KEEPALIVED, SVC_DNSMASQ, SVC_CHARON };
 #define N_DEFS ELEMENTSOF(svc_defs)
 
 /* A file as it was before this apply's commit (old NULL: it did not exist). */
@@ -237,13 +237,17 @@ static int svc_check(struct backend *b, struct errlist *errs)
 /* Puts the files of the journal back, then each daemon in its state before the commit. */
 static int put_back(struct svc_backend *s, struct strbuf *err)
 {
+	bool reload[N_DEFS] = {false};
 	size_t i;
 	int r = 0, q;
 
 	s->view_valid = false;
 	for (i = s->n_undo; i-- > 0;) {
 		const struct object *old = s->undo[i].old;
+		int d = def_of(s->undo[i].rel);
 
+		if (d >= 0 && strcmp(s->undo[i].rel, svc_defs[d]->main))
+			reload[d] = true;
 		svcfile_drop_tmp(s->confdir, s->undo[i].rel);
 		q = old ? svcfile_write(s->confdir, s->undo[i].rel, old->file.content,
 					old->file.size, old->file.mode, err)
@@ -259,11 +263,14 @@ static int put_back(struct svc_backend *s, struct strbuf *err)
 		d->want = s->before[i].want;
 		if (running && s->before[i].running && d->def->reload_main &&
 		    d->conf_hash != s->before[i].hash) {
-			q = svcd_signal(d, d->def->reload_signal, err);
+			q = svcd_reload(d, err);
 			if (q >= 0)
 				svcd_reloaded(d);
 		} else if (running && (!s->before[i].running || d->conf_hash != s->before[i].hash))
 			q = svcd_stop(d, err);
+		else if (running && reload[i])
+			/* It re-reads its other files as they were. */
+			q = svcd_reload(d, err);
 		else
 			q = 0;
 		if (q >= 0 && s->before[i].running && !svcd_running(d))
@@ -313,11 +320,11 @@ static int drive(struct svc_backend *s, const bool reload[N_DEFS], struct strbuf
 		else if (!running)
 			r = svcd_start(d, err);
 		else if (hash != d->conf_hash && d->def->reload_main)
-			r = svcd_signal(d, d->def->reload_signal, err);
+			r = svcd_reload(d, err);
 		else if (hash != d->conf_hash)
 			r = svcd_stop(d, err) < 0 ? -EIO : svcd_start(d, err);
 		else if (reload[i])
-			r = svcd_signal(d, d->def->reload_signal, err);
+			r = svcd_reload(d, err);
 		if (r >= 0 && running && hash != d->conf_hash && d->def->reload_main)
 			svcd_reloaded(d);
 		if (r >= 0 && !exists && running && i == SVC_KEEPALIVED)

@@ -366,9 +366,75 @@ int svcd_make_dirs(const struct svcd *d, struct strbuf *err)
 	return r;
 }
 
+const char *svcd_env(const struct svcd *d, char *buf, size_t size)
+{
+	int n;
+
+	if (!d->def->conf_env)
+		return NULL;
+	n = snprintf(buf, size, "%s=%s", d->def->conf_env, d->conf_path);
+	return n > 0 && (size_t)n < size ? buf : NULL;
+}
+
+/* The tail of what the daemon wrote (its reason for exiting), appended to out. */
+static void append_output(const struct svcd *d, struct strbuf *out)
+{
+	char buf[1024];
+	_cleanup_close_ int fd = open(d->out_path, O_RDONLY | O_CLOEXEC);
+	off_t end = fd < 0 ? -1 : lseek(fd, 0, SEEK_END);
+	ssize_t n;
+	char *s;
+
+	if (end < 0 || lseek(fd, end > (off_t)sizeof(buf) - 1 ? end - (off_t)sizeof(buf) + 1 : 0,
+			     SEEK_SET) < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	/* Its last line says why. */
+	s = strrchr(buf, '\n');
+	strbuf_printf(out, "%s%s", out->len ? "; " : "", s ? s + 1 : buf);
+}
+
+/* A foreground daemon: spawned, its pid file written, then its ready hook. */
+static int start_foreground(struct svcd *d, char *argv[16], struct strbuf *out)
+{
+	char env[4200], line[32];
+	pid_t pid;
+	int i, r;
+
+	r = runner_spawn(argv, svcd_env(d, env, sizeof(env)), d->out_path, &pid);
+	if (r < 0) {
+		strbuf_printf(out, "cannot run %s: %s", d->def->program, strerror(-r));
+		return r;
+	}
+	snprintf(line, sizeof(line), "%d\n", (int)pid);
+	write_small(d->pid_path, line);
+	/* Until it has exec'd, its command line is the agent's. */
+	for (i = 0; (r = take_pid(d, pid)) < 0 && i < SVCD_PID_WAIT_MS / 5 && kill(pid, 0) == 0;
+	     i++)
+		usleep(5000);
+	if (r >= 0)
+		r = d->def->ready(d, out);
+	else
+		strbuf_printf(out, "exited at once");
+	if (r < 0) {
+		append_output(d, out);
+		if (d->pidfd >= 0)
+			runner_pidfd_stop(d->pidfd, SVCD_STOP_TIMEOUT_MS);
+		else
+			kill(pid, SIGKILL);
+		unlink(d->pid_path);
+	}
+	return r;
+}
+
 int svcd_start(struct svcd *d, struct strbuf *err)
 {
-	char *argv[16], buf[4096], hash[16];
+	char *argv[16], buf[4096], hash[16], env[4200];
 	struct strbuf out = {0};
 	unsigned long pid = 0;
 	bool exists;
@@ -388,8 +454,15 @@ int svcd_start(struct svcd *d, struct strbuf *err)
 		goto fail;
 	unlink(d->pid_path);
 	r = d->def->start_argv(d->conf_path, d->pid_path, d->state_dir, argv, buf, sizeof(buf));
+	if (r >= 0 && d->def->foreground) {
+		r = start_foreground(d, argv, &out);
+		if (r < 0)
+			goto fail;
+		goto started;
+	}
 	if (r >= 0)
-		r = runner_run(argv, SVCD_START_TIMEOUT_MS, d->out_path, &out);
+		r = runner_run_env(argv, svcd_env(d, env, sizeof(env)), SVCD_START_TIMEOUT_MS,
+				   d->out_path, &out);
 	if (r == -ETIMEDOUT)
 		strbuf_printf(&out, "%sdid not start within %d ms", out.len ? "; " : "",
 			      SVCD_START_TIMEOUT_MS);
@@ -413,6 +486,7 @@ int svcd_start(struct svcd *d, struct strbuf *err)
 			kill((pid_t)pid, SIGKILL);
 		goto fail;
 	}
+started:
 	/* For the agent that adopts it after a restart: what it runs with. */
 	snprintf(hash, sizeof(hash), "%08x\n", d->conf_hash);
 	write_small(d->hash_path, hash);
@@ -457,6 +531,17 @@ int svcd_signal(struct svcd *d, int sig, struct strbuf *err)
 		strbuf_printf(err, "%s: cannot signal pid %d: %s", d->def->name, (int)d->pid,
 			      strerror(-r));
 	return r;
+}
+
+int svcd_reload(struct svcd *d, struct strbuf *err)
+{
+	if (!d->def->reload)
+		return svcd_signal(d, d->def->reload_signal, err);
+	if (!svcd_running(d)) {
+		strbuf_printf(err, "%s: not running", d->def->name);
+		return -ESRCH;
+	}
+	return d->def->reload(d, err);
 }
 
 void svcd_reloaded(struct svcd *d)

@@ -5,7 +5,9 @@
  *
  * A daemon is started by its own program in daemon mode: the program forks, and its first
  * process exits 0 only once the daemon is set up (sockets bound, files read), or non-zero
- * with the reason on stderr. That exit is the start's health check, with a deadline. The
+ * with the reason on stderr. That exit is the start's health check, with a deadline. A
+ * program that has no daemon mode (charon) is started detached by the agent (foreground),
+ * and its health check is its ready hook, with the same deadline. The
  * daemon writes its pid file (in the state directory; the agent waits for it a little, and
  * writes it for a daemon that has none), and the agent holds a pidfd of it:
  * the daemon is not the agent's child and is in a session of its own, so a restart of the
@@ -35,6 +37,8 @@
 
 enum svcd_state { SVCD_STOPPED, SVCD_RUNNING, SVCD_FAILED, _SVCD_STATE_MAX };
 
+struct svcd;
+
 /* What a daemon is, for the services backend (one per daemon, svc-<name>.c). */
 struct svcd_def {
 	const char *name;    /* "dnsmasq" */
@@ -48,6 +52,18 @@ struct svcd_def {
 	 * refuses to start over (conntrackd's lock file). NULL: none. */
 	const char *const *stale;
 	int reload_signal; /* re-reads its files (but the main one) in place */
+	/* Re-reads its files (but the main one) in place, instead of reload_signal (NULL: the
+	 * signal). 0 or a negative errno with the reason in err. */
+	int (*reload)(struct svcd *d, struct strbuf *err);
+	/* It stays in the foreground: the agent starts it detached (runner_spawn) and writes its
+	 * pid file; ready is its health check. */
+	bool foreground;
+	/* For a foreground daemon: 0 once it serves (within SVCD_START_TIMEOUT_MS), or a
+	 * negative errno with the reason in err. */
+	int (*ready)(struct svcd *d, struct strbuf *err);
+	/* An environment variable set to its main file's path for it and its tools
+	 * ("STRONGSWAN_CONF"), or NULL. */
+	const char *conf_env;
 	bool reload_main;  /* the reload signal re-reads the main file too (no restart) */
 	/* It writes no pid file: the agent finds it by its command line once its first process
 	 * exited, and writes the pid file itself. */
@@ -100,6 +116,10 @@ int svcd_start(struct svcd *d, struct strbuf *err);
 int svcd_stop(struct svcd *d, struct strbuf *err);
 /* Signals the running daemon; then checks that it is still alive. */
 int svcd_signal(struct svcd *d, int sig, struct strbuf *err);
+/* Its reload hook, or its reload signal. */
+int svcd_reload(struct svcd *d, struct strbuf *err);
+/* "conf_env=path of the main file" into buf, or NULL (no conf_env, or it does not fit). */
+const char *svcd_env(const struct svcd *d, char *buf, size_t size);
 /* Records that the running daemon has re-read its main file (reload_main): its hash now. */
 void svcd_reloaded(struct svcd *d);
 bool svcd_running(struct svcd *d);
@@ -117,3 +137,4 @@ const char *svcd_state_to_string(enum svcd_state s);
 extern const struct svcd_def svcd_dnsmasq;
 extern const struct svcd_def svcd_conntrackd;
 extern const struct svcd_def svcd_keepalived;
+extern const struct svcd_def svcd_charon;

@@ -58,9 +58,10 @@ static long now_ms(void)
 }
 
 /* In the child, between fork and exec: async-signal-safe calls only. */
-static void __attribute__((noreturn)) runner_exec(char *const argv[], int out_fd)
+static void __attribute__((noreturn)) runner_exec(char *const argv[], const char *env_extra,
+						 int out_fd)
 {
-	static char *const env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
+	char *env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", (char *)env_extra, NULL};
 	struct sigaction dfl = {.sa_handler = SIG_DFL};
 	sigset_t none;
 	int sig, null_fd;
@@ -93,6 +94,12 @@ static int runner_read(int fd, struct strbuf *buf)
 
 int runner_run(char *const argv[], int timeout_ms, const char *out_path, struct strbuf *out)
 {
+	return runner_run_env(argv, NULL, timeout_ms, out_path, out);
+}
+
+int runner_run_env(char *const argv[], const char *env_extra, int timeout_ms,
+		   const char *out_path, struct strbuf *out)
+{
 	_cleanup_close_ int pidfd = -1;
 	struct strbuf buf = {0};
 	long deadline = now_ms() + timeout_ms;
@@ -115,7 +122,7 @@ int runner_run(char *const argv[], int timeout_ms, const char *out_path, struct 
 	}
 	pid = fork();
 	if (pid == 0)
-		runner_exec(argv, fds[1]);
+		runner_exec(argv, env_extra, fds[1]);
 	r = pid < 0 ? -errno : 0;
 	close(fds[1]);
 	if (r < 0) {
@@ -156,4 +163,47 @@ int runner_run(char *const argv[], int timeout_ms, const char *out_path, struct 
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
+}
+
+int runner_spawn(char *const argv[], const char *env_extra, const char *out_path, pid_t *ret)
+{
+	int out_fd, fds[2], status = 0, r = 0;
+	pid_t pid, daemon_pid = 0;
+	ssize_t n;
+
+	out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (out_fd < 0)
+		return -errno;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		r = -errno;
+		close(out_fd);
+		return r;
+	}
+	pid = fork();
+	if (pid == 0) {
+		/* The middle process: its child is the daemon, which init then reaps. */
+		pid_t child = fork();
+
+		if (child == 0)
+			runner_exec(argv, env_extra, out_fd);
+		if (child > 0 && write(fds[1], &child, sizeof(child)) == sizeof(child))
+			_exit(0);
+		_exit(127);
+	}
+	if (pid < 0)
+		r = -errno;
+	close(fds[1]);
+	close(out_fd);
+	if (r >= 0) {
+		do
+			n = read(fds[0], &daemon_pid, sizeof(daemon_pid));
+		while (n < 0 && errno == EINTR);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		r = n == sizeof(daemon_pid) && daemon_pid > 0 ? 0 : -ECHILD;
+	}
+	close(fds[0]);
+	if (r >= 0)
+		*ret = daemon_pid;
+	return r;
 }

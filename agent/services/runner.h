@@ -25,6 +25,16 @@
  * deadline) or another negative errno (it could not be started). */
 int runner_run(char *const argv[], int timeout_ms, const char *out_path, struct strbuf *out);
 
+/* runner_run with one more environment variable ("NAME=value"; NULL: none). */
+int runner_run_env(char *const argv[], const char *env_extra, int timeout_ms,
+		   const char *out_path, struct strbuf *out);
+
+/* Starts argv[0] as a daemon that stays in the foreground: in a session of its own, not the
+ * caller's child (a middle process forks it and exits, so that init reaps it), with stdout and
+ * stderr in out_path (emptied first) and env_extra as for runner_run_env. Returns 0 and its
+ * pid in *ret at once (whether it starts well is the caller's check), or a negative errno. */
+int runner_spawn(char *const argv[], const char *env_extra, const char *out_path, pid_t *ret);
+
 /* pidfd_open(2) of pid: a new descriptor (close-on-exec) or a negative errno. */
 int runner_pidfd_open(pid_t pid);
 /* pidfd_send_signal(2). 0 or a negative errno (-ESRCH: it has exited). */
