@@ -24,6 +24,9 @@
  * exit status (0-255; 128+N when killed by signal N), -ETIMEDOUT (it was killed at the
  * deadline) or another negative errno (it could not be started). */
 int runner_run(char *const argv[], int timeout_ms, const char *out_path, struct strbuf *out);
+/* The same, keeping up to max bytes of its output (a listing rather than a message). */
+int runner_run_max(char *const argv[], int timeout_ms, const char *out_path, size_t max,
+		   struct strbuf *out);
 
 /* pidfd_open(2) of pid: a new descriptor (close-on-exec) or a negative errno. */
 int runner_pidfd_open(pid_t pid);
