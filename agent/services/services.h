@@ -23,6 +23,9 @@
  *
  * The daemons run in sessions of their own and outlive the agent; a new backend adopts the
  * ones that run (daemon.h). backend_services_supervise() restarts those that die.
+ *
+ * WireGuard tunnels' files ("wireguard/NAME.conf") have no daemon: commit applies them to their
+ * links with wg syncconf, revert puts them back and abort applies them again (wireguard.h).
  */
 #pragma once
 
