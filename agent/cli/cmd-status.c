@@ -144,6 +144,31 @@ static void print_vrrp(const struct proto_status_vrrp *v)
 		       v->packets_received, v->unacknowledged);
 }
 
+/* "vpn": each WireGuard tunnel, then one line per peer. */
+static void print_vpn(const struct proto_status *st)
+{
+	size_t i, j;
+
+	for (i = 0; i < st->n_wireguard; i++) {
+		const struct proto_status_wg *t = &st->wireguard[i];
+
+		printf("wireguard   %s (%s)", t->name,
+		       t->implementation ? t->implementation : "not running");
+		if (t->error)
+			printf(": %s", t->error);
+		printf("\n");
+		for (j = 0; j < t->n_peers; j++) {
+			const struct proto_status_wg_peer *p = &t->peers[j];
+
+			printf("  %-12s endpoint %s, latest handshake %s, received %" PRId64
+			       " B, sent %" PRId64 " B\n",
+			       p->name, p->endpoint ? p->endpoint : "-",
+			       p->latest_handshake ? p->latest_handshake : "never", p->rx_bytes,
+			       p->tx_bytes);
+		}
+	}
+}
+
 static void print_status(const struct proto_status *st, const char *persist_error)
 {
 	printf("agent       vrouterd %s (pid %" PRId64 "), backend %s, started %s\n", st->version,
@@ -160,6 +185,7 @@ static void print_status(const struct proto_status *st, const char *persist_erro
 	print_observed(st);
 	print_services(st);
 	print_vrrp(&st->vrrp);
+	print_vpn(st);
 }
 
 int cmd_status(int argc, char **argv)

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "intent/base64.h"
 #include "lib/cleanup.h"
 #include "services/services.h"
 #include "plan/observed.h"
@@ -427,6 +428,89 @@ static void status_vrrp(struct backend *b, const struct intent *in, struct proto
 	d->unacknowledged = (int64_t)v.sync_unacknowledged;
 }
 
+/* The name the intent gives the peer with this public key, or NULL. */
+static const char *peer_name(const struct wg_tunnel *t, const char *public_key)
+{
+	char k[BASE64_KEY_STRLEN + 1];
+	size_t i;
+
+	for (i = 0; i < t->n_peers; i++) {
+		base64_key_encode(t->peers[i].public_key, k);
+		if (!strcmp(k, public_key))
+			return t->peers[i].name;
+	}
+	return NULL;
+}
+
+static char *iso_time(int64_t t, bool *ok)
+{
+	char buf[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return dup_str("?", ok);
+	return dup_str(buf, ok);
+}
+
+static void wg_fill(struct proto_status_wg *d, const struct wg_tunnel *t, const struct wgshow *s,
+		    bool *ok)
+{
+	size_t i;
+
+	d->peers = calloc(s->n_peers ? s->n_peers : 1, sizeof(*d->peers));
+	if (!d->peers) {
+		*ok = false;
+		return;
+	}
+	for (i = 0; i < s->n_peers; i++) {
+		const struct wgshow_peer *p = &s->peers[i];
+		struct proto_status_wg_peer *e = &d->peers[d->n_peers++];
+		const char *name = peer_name(t, p->public_key);
+
+		e->name = dup_str(name ? name : p->public_key, ok);
+		e->public_key = dup_str(p->public_key, ok);
+		if (p->has & WGSHOW_HAS_ENDPOINT)
+			e->endpoint = dup_str(p->endpoint, ok);
+		if (p->has & WGSHOW_HAS_HANDSHAKE)
+			e->latest_handshake = iso_time(p->latest_handshake, ok);
+		e->rx_bytes = (int64_t)p->rx_bytes;
+		e->tx_bytes = (int64_t)p->tx_bytes;
+	}
+}
+
+/* Each WireGuard tunnel of the intent in effect, as wg shows it. */
+static void status_wireguard(struct backend *b, const struct intent *in, struct proto_status *ret,
+			     bool *ok)
+{
+	size_t i;
+
+	if (!b || !in || !in->vpn.n_wireguard)
+		return;
+	ret->wireguard = calloc(in->vpn.n_wireguard, sizeof(*ret->wireguard));
+	if (!ret->wireguard) {
+		*ok = false;
+		return;
+	}
+	for (i = 0; i < in->vpn.n_wireguard; i++) {
+		const struct wg_tunnel *t = &in->vpn.wireguard[i];
+		struct proto_status_wg *d = &ret->wireguard[ret->n_wireguard++];
+		struct wgshow s = {0};
+		struct strbuf err = {0};
+		const char *impl = NULL;
+
+		d->name = dup_str(t->name, ok);
+		if (backend_services_wireguard(b, t->name, &impl, &s, &err) < 0) {
+			d->error = dup_str(err.len ? strbuf_str(&err) : "cannot be read", ok);
+		} else {
+			d->implementation = dup_str(impl, ok);
+			wg_fill(d, t, &s, ok);
+		}
+		wgshow_done(&s);
+		strbuf_done(&err);
+	}
+}
+
 int status_build(const struct status *st, struct engine *e, struct backend *services,
 		 const struct intent *in, int64_t applied_generation, bool in_effect,
 		 struct proto_status *ret)
@@ -450,6 +534,8 @@ int status_build(const struct status *st, struct engine *e, struct backend *serv
 		status_services(services, ret, &ok);
 	if (ok)
 		status_vrrp(services, in, ret, &ok);
+	if (ok)
+		status_wireguard(services, in, ret, &ok);
 	if (!ok) {
 		proto_status_done(ret);
 		return -ENOMEM;

@@ -4,6 +4,11 @@
  * brought up or down; a WireGuard tunnel (found by its name) is also created, deleted, and
  * marked as the agent's by its device group.
  *
+ * Without the kernel's WireGuard module (the link kind is refused with EOPNOTSUPP), a tunnel
+ * is wireguard-go's TUN link (services/wg-userspace.h), then given its group, MTU and state
+ * as a kernel tunnel is; observe knows it by its kind "tun" and the agent's group. Deleting
+ * the link ends that wireguard-go (it exits when its link goes; ended if it does not).
+ *
  * A replace is a sequence of single changes (name, MTU, group, up), each taken back in
  * reverse order when a later one fails, so that a failed operation changes nothing. An up
  * link is renamed as it is (Linux 6.2 and later); an older kernel refuses with EBUSY, and then
@@ -18,10 +23,15 @@
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kernel-internal.h"
+#include "services/wg-userspace.h"
 
 #define WIREGUARD_KIND "wireguard"
+#define USERSPACE_KIND "tun"
+/* wireguard-go notices that its link is gone within a few hundred ms. */
+#define USERSPACE_EXIT_MS 2000
 
 static bool is_tunnel(const struct object *o)
 {
@@ -50,7 +60,8 @@ static int find_link(struct kernel *k, const struct op *op, const char *name,
 		return kernel_fail(op, r, err, "cannot read link %s: %s", name,
 				   netlink_sock_error(k->sock, r));
 	if (is_tunnel(o)) {
-		if (strcmp(ret->kind, WIREGUARD_KIND))
+		if (strcmp(ret->kind, WIREGUARD_KIND) &&
+		    (strcmp(ret->kind, USERSPACE_KIND) || ret->group != NETLINK_MSG_GROUP_SELF))
 			return kernel_fail(op, -EINVAL, err, "link %s is not a WireGuard link",
 					   name);
 		return 0;
@@ -290,6 +301,48 @@ static int link_replace(struct kernel *k, const struct op *op, struct strbuf *er
 	return r;
 }
 
+/* wireguard-go's link, made the agent's as the kernel's would be: group, MTU, up. */
+static int tunnel_create_userspace(struct kernel *k, const struct op *op, struct strbuf *err)
+{
+	const struct obj_link *l = &op->obj->link;
+	char buf[NETLINK_MSG_BUF_SIZE];
+	struct netlink_msg_link now = {.ifindex = 0};
+	struct strbuf why = {0};
+	int r;
+
+	if (!wgu_available())
+		return kernel_fail(op, -EOPNOTSUPP, err,
+				   "cannot create WireGuard link %s: the kernel has no WireGuard "
+				   "module and %s is not installed",
+				   l->name, WGU_PROGRAM);
+	r = wgu_start(l->name, &why);
+	if (r < 0) {
+		kernel_fail(op, r, err, "cannot create WireGuard link %s: %s", l->name,
+			    strbuf_str(&why));
+		strbuf_done(&why);
+		return r;
+	}
+	r = kernel_link_get(k, l->name, &now);
+	if (r >= 0)
+		r = link_send(k, now.ifindex, l, NETLINK_MSG_LINK_GROUP, tunnel_group(op->obj));
+	if (r >= 0 && l->has & OBJ_LINK_HAS_MTU)
+		r = link_send(k, now.ifindex, l, NETLINK_MSG_LINK_MTU, 0);
+	if (r >= 0 && l->up)
+		r = link_send(k, now.ifindex, l, NETLINK_MSG_LINK_UP, 0);
+	if (r < 0) {
+		kernel_fail(op, r, err, "cannot set up wireguard-go's link %s: %s", l->name,
+			    netlink_sock_error(k->sock, r));
+		if (now.ifindex > 0) {
+			int pidfd = wgu_pidfd(l->name);
+
+			netlink_sock_talk(k->sock, netlink_msg_link_delete(buf, now.ifindex), NULL,
+					  NULL);
+			wgu_reap(pidfd, USERSPACE_EXIT_MS);
+		}
+	}
+	return r;
+}
+
 static int tunnel_create(struct kernel *k, const struct op *op, struct strbuf *err)
 {
 	char buf[NETLINK_MSG_BUF_SIZE];
@@ -299,6 +352,8 @@ static int tunnel_create(struct kernel *k, const struct op *op, struct strbuf *e
 	    k->sock,
 	    netlink_msg_link_create(buf, &op->obj->link, WIREGUARD_KIND, tunnel_group(op->obj)),
 	    NULL, NULL);
+	if (r == -EOPNOTSUPP)
+		return tunnel_create_userspace(k, op, err);
 	if (r < 0)
 		return kernel_fail(op, r, err, "cannot create WireGuard link %s: %s",
 				   op->obj->link.name, netlink_sock_error(k->sock, r));
@@ -309,7 +364,7 @@ static int tunnel_delete(struct kernel *k, const struct op *op, struct strbuf *e
 {
 	char buf[NETLINK_MSG_BUF_SIZE];
 	struct netlink_msg_link now;
-	int r;
+	int r, pidfd = -1;
 
 	r = find_link(k, op, op->obj->link.name, &now, err);
 	if (r < 0)
@@ -317,10 +372,19 @@ static int tunnel_delete(struct kernel *k, const struct op *op, struct strbuf *e
 	if (!op->obj->owner && now.group != NETLINK_MSG_GROUP_SELF)
 		return kernel_fail(op, -EPERM, err, "link %s is not the agent's (group %u)",
 				   now.link.name, now.group);
+	if (!strcmp(now.kind, USERSPACE_KIND))
+		pidfd = wgu_pidfd(now.link.name);
 	r = netlink_sock_talk(k->sock, netlink_msg_link_delete(buf, now.ifindex), NULL, NULL);
-	if (r < 0)
+	if (r < 0) {
+		if (pidfd >= 0)
+			close(pidfd);
 		return kernel_fail(op, r, err, "cannot delete link %s: %s", now.link.name,
 				   netlink_sock_error(k->sock, r));
+	}
+	r = wgu_reap(pidfd, USERSPACE_EXIT_MS);
+	if (r < 0)
+		return kernel_fail(op, r, err, "link %s deleted, but its wireguard-go did not end: %s",
+				   now.link.name, strerror(-r));
 	return 0;
 }
 

@@ -75,7 +75,8 @@ static int observe_hostname(struct observed *obs)
 	return object_finish(obs->hostname);
 }
 
-/* NICs (a 6-byte MAC, not the loopback) and WireGuard tunnels; nothing else. */
+/* NICs (a 6-byte MAC, not the loopback) and WireGuard tunnels (the module's, or wireguard-go's
+ * TUN in the agent's group); nothing else. */
 static int on_link(const struct nlmsghdr *nlh, void *data)
 {
 	struct observing *w = data;
@@ -90,6 +91,9 @@ static int on_link(const struct nlmsghdr *nlh, void *data)
 	if (!strcmp(l.kind, "wireguard")) {
 		l.link.has &= ~OBJ_LINK_HAS_MAC;
 		owner = l.group == NETLINK_MSG_GROUP_SELF ? NULL : "foreign";
+	} else if (!strcmp(l.kind, "tun") && l.group == NETLINK_MSG_GROUP_SELF) {
+		/* wireguard-go's link, made the agent's (kernel-link.c); another TUN is not ours */
+		l.link.has &= ~OBJ_LINK_HAS_MAC;
 	} else if (!(l.link.has & OBJ_LINK_HAS_MAC) || l.type == ARPHRD_LOOPBACK) {
 		return 0;
 	}

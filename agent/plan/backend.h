@@ -8,11 +8,11 @@
  *   kernel   (kernel/backend-kernel.c) links, addresses, routes, hostname over rtnetlink
  *   nftables (nft/backend-nft.c) fw-set, fw-element, fw-chain, fw-rule, nat-rule: one
  *            transaction
- *   services (services/backend-services.c) the files of the daemons it drives (dnsmasq),
- *            the daemons themselves
+ *   services (services/backend-services.c) the files of the daemons it drives (dnsmasq,
+ *            keepalived, conntrackd), the daemons themselves, WireGuard tunnels' files
  *
- * An object of a kind that no backend accepts (today: keepalived, conntrackd, strongSwan and
- * WireGuard files) is refused before anything is touched (engine.h).
+ * An object of a kind that no backend accepts (today: strongSwan's files) is refused before
+ * anything is touched (engine.h).
  *
  * An apply is: observe (every backend fills its part of one struct observed), plan, then
  * begin on every backend, apply_op for each operation in plan order (on the backend of its

@@ -166,6 +166,58 @@ static int desired_routes(const struct intent *in, struct objset *set, struct er
 	return r;
 }
 
+/* Whether the intent's own routes have a route to p (the operator's route wins). */
+static bool routes_have(const struct intent *in, const struct ip_prefix *p)
+{
+	size_t i;
+
+	for (i = 0; i < in->routes->n; i++)
+		if (in->routes->v[i].to.len == p->len &&
+		    addr_equal(&in->routes->v[i].to.addr, &p->addr))
+			return true;
+	return false;
+}
+
+/* A route through the tunnel to each peer's allowed IPs, as wg-quick makes them; none for a
+ * /0, which would take the router's own default route (and the tunnel's packets to its
+ * endpoints with it): a default route through a tunnel is the operator's to write. */
+static int desired_tunnel_routes(const struct intent *in, struct objset *set,
+				 struct errlist *errs)
+{
+	struct strbuf p = {0};
+	size_t i, j, k;
+	int r = 0;
+
+	for (i = 0; i < in->vpn.n_wireguard && r >= 0; i++) {
+		const struct wg_tunnel *wg = &in->vpn.wireguard[i];
+
+		for (j = 0; j < wg->n_peers && r >= 0; j++) {
+			const struct wg_peer *peer = &wg->peers[j];
+
+			for (k = 0; k < peer->n_allowed_ips && r >= 0; k++) {
+				struct ip_prefix to = prefix_network(&peer->allowed_ips[k]);
+				struct object *o;
+
+				if (!to.len || routes_have(in, &to))
+					continue;
+				strbuf_printf(&p, "%s/allowed_ips/%zu", peer->ptr, k);
+				o = new_at(OBJ_ROUTE, strbuf_str(&p));
+				strbuf_truncate(&p, 0);
+				if (o) {
+					o->route.to = to;
+					if (to.addr.family == AF_INET6)
+						o->route.metric = IP6_METRIC_DEFAULT;
+					o->route.has |= OBJ_ROUTE_HAS_DEV;
+					snprintf(o->route.dev, OBJ_NAME_SIZE, "%s", wg->name);
+				}
+				r = desired_add(set, o, errs);
+			}
+		}
+	}
+	strbuf_done(&p);
+	return r;
+}
+
 static int desired_hostname(const struct intent *in, struct objset *set, struct errlist *errs)
 {
 	struct object *o;
@@ -216,6 +268,8 @@ int desired_build(const struct intent *in, const struct rendered *files,
 		r = desired_all_addresses(in, &set, errs);
 	if (r >= 0)
 		r = desired_routes(in, &set, errs);
+	if (r >= 0)
+		r = desired_tunnel_routes(in, &set, errs);
 	if (r >= 0)
 		r = plan_cache_firewall(cache, in, &set);
 	if (r >= 0)

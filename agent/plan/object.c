@@ -145,6 +145,9 @@ struct object *object_unref(struct object *o)
 	if (o->kind == OBJ_HOSTNAME) {
 		free(o->hostname);
 	} else if (o->kind == OBJ_FILE) {
+		/* A private file may hold keys (WireGuard's): cleared before it is freed. */
+		if (o->file.content && !(o->file.mode & 0004))
+			explicit_bzero(o->file.content, o->file.size);
 		free(o->file.content);
 		free(o->file.service);
 	}

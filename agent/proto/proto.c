@@ -526,6 +526,48 @@ static json_t *status_vrrp(const struct proto_status_vrrp *v, bool *ok)
 	return o;
 }
 
+static json_t *status_vpn(const struct proto_status *st, bool *ok)
+{
+	json_t *vpn, *all;
+	size_t i, j;
+
+	if (!st->n_wireguard)
+		return json_null();
+	vpn = json_object();
+	all = json_object();
+	if (!vpn || !all) {
+		json_decref(all);
+		return vpn;
+	}
+	for (i = 0; i < st->n_wireguard; i++) {
+		const struct proto_status_wg *t = &st->wireguard[i];
+		json_t *o = json_object(), *peers = json_object();
+
+		if (!o || !peers) {
+			json_decref(peers);
+			put(all, t->name, o, ok);
+			continue;
+		}
+		put(o, "implementation",
+		    t->implementation ? answer_string(t->implementation) : json_null(), ok);
+		put(o, "error", t->error ? answer_string(t->error) : json_null(), ok);
+		for (j = 0; j < t->n_peers; j++) {
+			const struct proto_status_wg_peer *p = &t->peers[j];
+
+			put(peers, p->name,
+			    json_pack("{s:s, s:s?, s:s?, s:I, s:I}", "public_key", p->public_key,
+				      "endpoint", p->endpoint, "latest_handshake",
+				      p->latest_handshake, "rx_bytes", (json_int_t)p->rx_bytes,
+				      "tx_bytes", (json_int_t)p->tx_bytes),
+			    ok);
+		}
+		put(o, "peers", peers, ok);
+		put(all, t->name, o, ok);
+	}
+	put(vpn, "wireguard", all, ok);
+	return vpn;
+}
+
 static json_t *status_last(const struct proto_status_apply *a, bool *ok)
 {
 	json_t *o;
@@ -587,6 +629,7 @@ char *proto_answer_status(const char *id, const struct proto_status *st)
 	put(o, "observed", observed, &ok);
 	put(o, "services", status_services(st, &ok), &ok);
 	put(o, "vrrp", status_vrrp(&st->vrrp, &ok), &ok);
+	put(o, "vpn", status_vpn(st, &ok), &ok);
 	return answer_finish(o, id, ok);
 }
 
@@ -653,6 +696,22 @@ void proto_status_done(struct proto_status *st)
 		free(st->vrrp.groups[i].state);
 		free(st->vrrp.groups[i].since);
 	}
+	for (i = 0; i < st->n_wireguard; i++) {
+		struct proto_status_wg *t = &st->wireguard[i];
+		size_t j;
+
+		for (j = 0; j < t->n_peers; j++) {
+			free(t->peers[j].name);
+			free(t->peers[j].public_key);
+			free(t->peers[j].endpoint);
+			free(t->peers[j].latest_handshake);
+		}
+		free(t->peers);
+		free(t->name);
+		free(t->implementation);
+		free(t->error);
+	}
+	free(st->wireguard);
 	free(st->vrrp.groups);
 	free(st->vrrp.state);
 	free(st->vrrp.since);
@@ -844,6 +903,49 @@ static void reply_vrrp(const json_t *o, struct proto_status_vrrp *v, bool *ok)
 	v->unacknowledged = get_int(sync, "unacknowledged");
 }
 
+static void reply_wg(const json_t *all, struct proto_status *st, bool *ok)
+{
+	const char *name, *pname;
+	json_t *v, *p;
+
+	if (!json_is_object(all) || !json_object_size(all))
+		return;
+	st->wireguard = calloc(json_object_size(all), sizeof(*st->wireguard));
+	if (!st->wireguard) {
+		*ok = false;
+		return;
+	}
+	json_object_foreach((json_t *)all, name, v) {
+		struct proto_status_wg *t = &st->wireguard[st->n_wireguard++];
+		const json_t *peers = json_object_get(v, "peers");
+
+		t->name = strdup(name);
+		if (!t->name)
+			*ok = false;
+		t->implementation = get_str(v, "implementation", ok);
+		t->error = get_str(v, "error", ok);
+		if (!json_is_object(peers) || !json_object_size(peers))
+			continue;
+		t->peers = calloc(json_object_size(peers), sizeof(*t->peers));
+		if (!t->peers) {
+			*ok = false;
+			continue;
+		}
+		json_object_foreach((json_t *)peers, pname, p) {
+			struct proto_status_wg_peer *d = &t->peers[t->n_peers++];
+
+			d->name = strdup(pname);
+			if (!d->name)
+				*ok = false;
+			d->public_key = get_str(p, "public_key", ok);
+			d->endpoint = get_str(p, "endpoint", ok);
+			d->latest_handshake = get_str(p, "latest_handshake", ok);
+			d->rx_bytes = get_int(p, "rx_bytes");
+			d->tx_bytes = get_int(p, "tx_bytes");
+		}
+	}
+}
+
 static void reply_status(const json_t *root, struct proto_status *st, bool *ok)
 {
 	const json_t *agent = json_object_get(root, "agent");
@@ -880,6 +982,7 @@ static void reply_status(const json_t *root, struct proto_status *st, bool *ok)
 	reply_observed(json_object_get(root, "observed"), st, ok);
 	reply_services(json_object_get(root, "services"), st, ok);
 	reply_vrrp(json_object_get(root, "vrrp"), &st->vrrp, ok);
+	reply_wg(json_object_get(json_object_get(root, "vpn"), "wireguard"), st, ok);
 }
 
 static void reply_lists(const json_t *root, struct proto_reply *r, bool *ok)

@@ -238,6 +238,24 @@ struct proto_status_vrrp {
 	int64_t entries, injected, packets_sent, packets_received, unacknowledged;
 };
 
+/* A WireGuard tunnel's peer, as wg shows it (no secret). */
+struct proto_status_wg_peer {
+	char *name; /* the intent's; its public key for a peer the intent does not name */
+	char *public_key;
+	char *endpoint;		/* NULL: none known */
+	char *latest_handshake; /* ISO 8601; NULL: never */
+	int64_t rx_bytes, tx_bytes;
+};
+
+/* "vpn": {"wireguard": {NAME: ...}}: each tunnel of the intent in effect. */
+struct proto_status_wg {
+	char *name;
+	char *implementation; /* "kernel" or "wireguard-go"; NULL when it could not be read */
+	char *error;	      /* why it could not be read, or NULL */
+	struct proto_status_wg_peer *peers;
+	size_t n_peers;
+};
+
 struct proto_status {
 	char *version;
 	int64_t pid;
@@ -259,6 +277,8 @@ struct proto_status {
 	struct proto_status_service *services; /* "services": empty without a services backend */
 	size_t n_services;
 	struct proto_status_vrrp vrrp;
+	struct proto_status_wg *wireguard;
+	size_t n_wireguard;
 };
 
 char *proto_answer_status(const char *id, const struct proto_status *st);

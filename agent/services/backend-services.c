@@ -10,6 +10,7 @@
 #include "runner.h"
 #include "services.h"
 #include "vrrp.h"
+#include "wireguard.h"
 
 #define SVC_CHECK_TIMEOUT_MS 10000
 
@@ -31,10 +32,11 @@ struct svc_backend {
 	char *confdir;
 	struct svcd daemons[N_DEFS];
 	struct vrrp_watch vrrp;
+	struct wgsync wg; /* WireGuard tunnels' files: no daemon, wg syncconf (wireguard.h) */
 	/* What the files are after the last commit, while the directories' stamps hold. */
 	bool view_valid;
 	struct objset view;
-	uint64_t stamps[N_DEFS];
+	uint64_t stamps[N_DEFS], wg_stamp;
 	/* Queued since begin; staged once check wrote them. */
 	struct oplist pending;
 	bool staged;
@@ -86,6 +88,8 @@ static bool svc_accepts(const struct backend *b, const struct object *o)
 {
 	size_t i;
 
+	if (wgsync_accepts(o))
+		return true;
 	for (i = 0; o->file.service && i < N_DEFS; i++)
 		if (!strcmp(o->file.service, svc_defs[i]->name))
 			return def_of(o->key) == (int)i;
@@ -99,7 +103,7 @@ static int svc_observe(struct backend *b, struct observed *obs, struct errlist *
 	struct svc_backend *s = svc_of(b);
 	struct strbuf err = {0};
 	struct objset read = {0};
-	uint64_t stamps[N_DEFS];
+	uint64_t stamps[N_DEFS], wg_stamp;
 	bool same = s->view_valid;
 	size_t i;
 	int r = 0;
@@ -108,10 +112,14 @@ static int svc_observe(struct backend *b, struct observed *obs, struct errlist *
 		stamps[i] = svcfile_tree_stamp(s->confdir, svc_defs[i]->dir);
 		same = same && stamps[i] == s->stamps[i];
 	}
+	wg_stamp = svcfile_tree_stamp(s->confdir, WGSYNC_DIR);
+	same = same && wg_stamp == s->wg_stamp;
 	if (!same) {
 		for (i = 0; i < N_DEFS && r >= 0; i++)
 			r = svcfile_read_tree(s->confdir, svc_defs[i]->dir, svc_defs[i]->name,
 					      &read, &err);
+		if (r >= 0)
+			r = svcfile_read_tree(s->confdir, WGSYNC_DIR, WGSYNC_SERVICE, &read, &err);
 		if (r < 0) {
 			errlist_add(errs, "", "%s", err.len ? strbuf_str(&err) : strerror(-r));
 			objset_done(&read);
@@ -121,6 +129,7 @@ static int svc_observe(struct backend *b, struct observed *obs, struct errlist *
 		objset_done(&s->view);
 		s->view = read;
 		memcpy(s->stamps, stamps, sizeof(stamps));
+		s->wg_stamp = wg_stamp;
 		s->view_valid = true;
 	}
 	strbuf_done(&err);
@@ -155,6 +164,15 @@ static void undo_clear(struct svc_backend *s)
 	s->undo = NULL;
 	s->n_undo = 0;
 	s->committed = false;
+}
+
+static int svc_prepare(struct backend *b, const struct intent *in, struct strbuf *err)
+{
+	int r = wgsync_prepare(&svc_of(b)->wg, in);
+
+	if (r < 0)
+		strbuf_printf(err, "out of memory");
+	return r;
 }
 
 static int svc_begin(struct backend *b, struct strbuf *err)
@@ -242,6 +260,8 @@ static int put_back(struct svc_backend *s, struct strbuf *err)
 	int r = 0, q;
 
 	s->view_valid = false;
+	/* The tunnels get their files again once their links are back (svc_abort). */
+	wgsync_revert(&s->wg);
 	for (i = s->n_undo; i-- > 0;) {
 		const struct object *old = s->undo[i].old;
 		int d = def_of(s->undo[i].rel);
@@ -368,6 +388,8 @@ static int svc_commit(struct backend *b, struct strbuf *err)
 	s->staged = false;
 	if (r >= 0)
 		r = drive(s, reload, err);
+	if (r >= 0)
+		r = wgsync_commit(&s->wg, &s->pending, err);
 	if (r < 0) {
 		put_back(s, err);
 		oplist_done(&s->pending);
@@ -384,6 +406,7 @@ static int svc_commit(struct backend *b, struct strbuf *err)
 	}
 	for (i = 0; i < N_DEFS; i++)
 		s->stamps[i] = svcfile_tree_stamp(s->confdir, svc_defs[i]->dir);
+	s->wg_stamp = svcfile_tree_stamp(s->confdir, WGSYNC_DIR);
 	oplist_done(&s->pending);
 	s->committed = true;
 	return 0;
@@ -403,7 +426,7 @@ static int svc_abort(struct backend *b, struct strbuf *err)
 	if (s->staged)
 		drop_staged(s);
 	oplist_done(&s->pending);
-	return 0;
+	return wgsync_abort(&s->wg, err);
 }
 
 static void svc_free(struct backend *b)
@@ -417,6 +440,7 @@ static void svc_free(struct backend *b)
 	for (i = 0; i < N_DEFS; i++)
 		svcd_done(&s->daemons[i]);
 	vrrp_watch_done(&s->vrrp);
+	wgsync_done(&s->wg);
 	free(s->confdir);
 	free(s);
 }
@@ -426,6 +450,7 @@ static const struct backend_ops svc_ops = {
 	.kinds = BACKEND_KIND(OBJ_FILE),
 	.accepts = svc_accepts,
 	.observe = svc_observe,
+	.prepare = svc_prepare,
 	.begin = svc_begin,
 	.apply_op = svc_apply_op,
 	.check = svc_check,
@@ -444,6 +469,7 @@ struct backend *backend_services_new(const char *confdir, const char *state_dir)
 		return NULL;
 	s->b.ops = &svc_ops;
 	s->confdir = strdup(confdir);
+	s->wg.confdir = s->confdir;
 	s->vrrp.fd = -1;
 	for (i = 0; i < N_DEFS; i++)
 		s->daemons[i].pidfd = -1;
@@ -565,4 +591,14 @@ int backend_services_vrrp(struct backend *b, struct services_vrrp *ret)
 		ret->sync_unacknowledged = st.unacknowledged;
 	}
 	return 1;
+}
+
+int backend_services_wireguard(struct backend *b, const char *name, const char **ret_impl,
+			       struct wgshow *ret, struct strbuf *err)
+{
+	if (b->ops != &svc_ops) {
+		strbuf_printf(err, "no WireGuard on this backend");
+		return -EPERM;
+	}
+	return wgsync_show(name, ret_impl, ret, err);
 }

@@ -461,8 +461,8 @@ int svcd_start(struct svcd *d, struct strbuf *err)
 		goto started;
 	}
 	if (r >= 0)
-		r = runner_run_env(argv, svcd_env(d, env, sizeof(env)), SVCD_START_TIMEOUT_MS,
-				   d->out_path, &out);
+		r = runner_run_ex(argv, svcd_env(d, env, sizeof(env)), SVCD_START_TIMEOUT_MS,
+				  d->out_path, RUNNER_OUTPUT_MAX, &out);
 	if (r == -ETIMEDOUT)
 		strbuf_printf(&out, "%sdid not start within %d ms", out.len ? "; " : "",
 			      SVCD_START_TIMEOUT_MS);

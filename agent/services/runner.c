@@ -12,7 +12,7 @@
 #include "lib/cleanup.h"
 #include "runner.h"
 
-#define RUNNER_OUTPUT_MAX 4096
+
 
 int runner_pidfd_open(pid_t pid)
 {
@@ -80,25 +80,25 @@ static void __attribute__((noreturn)) runner_exec(char *const argv[], const char
 }
 
 /* Reads one chunk: 1 read, 0 nothing there now, -1 end of file or an error. */
-static int runner_read(int fd, struct strbuf *buf)
+static int runner_read(int fd, struct strbuf *buf, size_t max)
 {
-	char chunk[1024];
+	char chunk[4096];
 	ssize_t n = read(fd, chunk, sizeof(chunk));
 
 	if (n <= 0)
 		return n < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
-	if (buf->len < RUNNER_OUTPUT_MAX)
+	if (buf->len < max)
 		strbuf_append_n(buf, chunk, (size_t)n);
 	return 1;
 }
 
 int runner_run(char *const argv[], int timeout_ms, const char *out_path, struct strbuf *out)
 {
-	return runner_run_env(argv, NULL, timeout_ms, out_path, out);
+	return runner_run_ex(argv, NULL, timeout_ms, out_path, RUNNER_OUTPUT_MAX, out);
 }
 
-int runner_run_env(char *const argv[], const char *env_extra, int timeout_ms,
-		   const char *out_path, struct strbuf *out)
+int runner_run_ex(char *const argv[], const char *env_extra, int timeout_ms,
+		  const char *out_path, size_t max, struct strbuf *out)
 {
 	_cleanup_close_ int pidfd = -1;
 	struct strbuf buf = {0};
@@ -142,13 +142,12 @@ int runner_run_env(char *const argv[], const char *env_extra, int timeout_ms,
 			break;
 		}
 		if (poll(p, 2, (int)left) > 0 && p[1].revents)
-			open_out = runner_read(fds[0], &buf) >= 0;
+			open_out = runner_read(fds[0], &buf, max) >= 0;
 	}
 	/* What it wrote before it exited is in the pipe, or at the file's start. */
 	if (out_path)
 		lseek(fds[0], 0, SEEK_SET);
-	while ((open_out || out_path) && runner_read(fds[0], &buf) > 0 &&
-	       buf.len < RUNNER_OUTPUT_MAX)
+	while ((open_out || out_path) && runner_read(fds[0], &buf, max) > 0 && buf.len < max)
 		;
 	close(fds[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

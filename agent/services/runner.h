@@ -18,20 +18,23 @@
 
 #include "lib/strbuf.h"
 
+/* What runner_run keeps of a program's output. */
+#define RUNNER_OUTPUT_MAX 4096
+
 /* Runs argv[0] (an absolute path) with argv, waits at most timeout_ms for it to exit and
  * appends what it wrote (stdout and stderr, at most 4 KiB, trailing newlines dropped) to out.
  * out_path: stdout and stderr go to that file (emptied first) rather than a pipe. Returns its
  * exit status (0-255; 128+N when killed by signal N), -ETIMEDOUT (it was killed at the
  * deadline) or another negative errno (it could not be started). */
 int runner_run(char *const argv[], int timeout_ms, const char *out_path, struct strbuf *out);
-
-/* runner_run with one more environment variable ("NAME=value"; NULL: none). */
-int runner_run_env(char *const argv[], const char *env_extra, int timeout_ms,
-		   const char *out_path, struct strbuf *out);
+/* The same with one more environment variable (env_extra, "NAME=value"; NULL: none), keeping
+ * up to max bytes of its output (more for a listing than for a message). */
+int runner_run_ex(char *const argv[], const char *env_extra, int timeout_ms,
+		  const char *out_path, size_t max, struct strbuf *out);
 
 /* Starts argv[0] as a daemon that stays in the foreground: in a session of its own, not the
  * caller's child (a middle process forks it and exits, so that init reaps it), with stdout and
- * stderr in out_path (emptied first) and env_extra as for runner_run_env. Returns 0 and its
+ * stderr in out_path (emptied first) and env_extra as for runner_run_ex. Returns 0 and its
  * pid in *ret at once (whether it starts well is the caller's check), or a negative errno. */
 int runner_spawn(char *const argv[], const char *env_extra, const char *out_path, pid_t *ret);
 

@@ -23,6 +23,9 @@
  *
  * The daemons run in sessions of their own and outlive the agent; a new backend adopts the
  * ones that run (daemon.h). backend_services_supervise() restarts those that die.
+ *
+ * WireGuard tunnels' files ("wireguard/NAME.conf") have no daemon: commit applies them to their
+ * links with wg syncconf, revert puts them back and abort applies them again (wireguard.h).
  */
 #pragma once
 
@@ -31,6 +34,7 @@
 #include <stdint.h>
 
 #include "lib/strbuf.h"
+#include "lib/wgshow.h"
 #include "plan/backend.h"
 
 /* confdir: the service files; state_dir: the daemons' pid files and state (leases), in its
@@ -79,3 +83,9 @@ int backend_services_vrrp(struct backend *b, struct services_vrrp *ret);
 /* The planned handover, or the end of the hold (vrrp.h's vrrp_handover). */
 int backend_services_handover(struct backend *b, unsigned advert_ms, bool cancel,
 			      struct strbuf *log, struct strbuf *msg, double *ms);
+
+/* WireGuard tunnel name as it runs (services/wireguard.h): "kernel" or "wireguard-go" in
+ * ret_impl, its peers in ret (the caller's to wgshow_done). 0, or a negative errno with the
+ * reason in err. */
+int backend_services_wireguard(struct backend *b, const char *name, const char **ret_impl,
+			       struct wgshow *ret, struct strbuf *err);

@@ -113,7 +113,8 @@ static int charon_load(struct svcd *d, struct strbuf *err)
 	if (snprintf(file, sizeof(file), "%s/strongswan/swanctl.conf", d->confdir) >=
 	    (int)sizeof(file))
 		return -ENAMETOOLONG;
-	r = runner_run_env(argv, svcd_env(d, env, sizeof(env)), CHARON_LOAD_TIMEOUT_MS, NULL, &out);
+	r = runner_run_ex(argv, svcd_env(d, env, sizeof(env)), CHARON_LOAD_TIMEOUT_MS, NULL,
+			  RUNNER_OUTPUT_MAX, &out);
 	if (r != 0 && out.len)
 		load_errors(strbuf_str(&out), err);
 	else if (r != 0)

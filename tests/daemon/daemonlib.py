@@ -198,8 +198,13 @@ class Daemon:
             return json.load(f)
 
     def router_state(self):
+        """The recording backend's state, its routes sorted: the backend lists them in the
+        order they were made, which a sequence of applies changes without changing the set."""
         with open(self.router) as f:
-            return json.load(f)
+            state = json.load(f)
+        if isinstance(state.get("routes"), list):
+            state["routes"].sort(key=lambda r: json.dumps(r, sort_keys=True))
+        return state
 
 
 def write_json(path, doc, indent=None):

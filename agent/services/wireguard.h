@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * WireGuard tunnels' configurations, for the services backend: the files "wireguard/NAME.conf"
+ * (render-wireguard.c, `wg setconf` syntax, mode 0600) applied to link NAME with
+ * `wg syncconf NAME FILE`, which speaks generic netlink to the kernel module and the UAPI
+ * socket to wireguard-go, changes only the peers that differ (the others keep their
+ * sessions) and reads the keys from the file (none on a command line). The link itself is the
+ * kernel backend's, made before the services commit.
+ *
+ *   commit  syncconf of each tunnel whose file changed, and of each whose link is not the one
+ *           last synced (a link made again: at the agent's start, after a reboot, by an undo)
+ *   revert  after the files were put back: the tunnels are synced again at abort, once the
+ *           kernel's undo has made their links again
+ *
+ * The state is read with `wg show NAME endpoints|latest-handshakes|transfer`, which carry
+ * no secret (lib/wgshow.h).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "intent/intent.h"
+#include "lib/strbuf.h"
+#include "lib/wgshow.h"
+#include "plan/op.h"
+
+#define WGSYNC_DIR "wireguard"
+#define WGSYNC_SERVICE "wireguard"
+#define WGSYNC_PROGRAM "/usr/bin/wg"
+
+struct wgsync_known {
+	char name[OBJ_NAME_SIZE];
+	unsigned ifindex; /* of the link last synced */
+};
+
+struct wgsync {
+	const char *confdir; /* the backend's */
+	char **tunnels;	     /* the intent's, from prepare */
+	size_t n_tunnels;
+	struct wgsync_known *known;
+	size_t n_known;
+	bool resync; /* reverted: sync every tunnel again at abort */
+};
+
+/* Whether o is a tunnel's file: "wireguard/NAME.conf" of service "wireguard". */
+bool wgsync_accepts(const struct object *o);
+/* The intent's tunnels, for commit. 0 or -ENOMEM. */
+int wgsync_prepare(struct wgsync *w, const struct intent *in);
+/* After the files of pending are in place. 0, or a negative errno with wg's reason in err
+ * (the tunnels synced before the failure are the caller's to put back: wgsync_revert). */
+int wgsync_commit(struct wgsync *w, const struct oplist *pending, struct strbuf *err);
+/* The files were put back (services revert): sync again at abort. */
+void wgsync_revert(struct wgsync *w);
+/* After the kernel's undo: each tunnel file in place whose link exists synced again. */
+int wgsync_abort(struct wgsync *w, struct strbuf *err);
+void wgsync_done(struct wgsync *w);
+
+/* Tunnel NAME as it runs: its implementation ("kernel" or "wireguard-go") and its peers.
+ * 0, or a negative errno with the reason in err. */
+int wgsync_show(const char *name, const char **ret_impl, struct wgshow *ret, struct strbuf *err);
