@@ -249,7 +249,10 @@ nsenter $(ns_of r1) python3 -c '
 import socket, time
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::", 51830)); time.sleep(60)' &
 holders+=($!)
-sleep 0.3
+for _ in $(seq 100); do
+	[ -n "$(in_ns r1 ss -Hnul 'sport = :51830')" ] && break
+	sleep 0.05
+done
 state >"$tmp/before"
 apply_next site-c-moved wg1-port=51830
 rc=$?
