@@ -178,10 +178,9 @@ static int render_tunnel(const struct ipsec_tunnel *t, struct rendered *out)
  * ESP algorithms (openssl has the AEADs and curve25519), the kernel's XFRM and routes, VICI.
  * kernel-libipsec is added by the included file where the kernel has no ESP (svc-charon.c). */
 static const char *const charon_plugins[] = {
-	"random", "drbg",   "nonce", "openssl", "aes",	 "sha1",	   "sha2",
-	"md5",	  "hmac",   "gcm",   "xcbc",	"cmac",	 "gmp",		   "kdf",
-	"pem",	  "pkcs1",  "pkcs8", "x509",	"pubkey", "kernel-netlink", "socket-default",
-	"vici",
+	"random", "drbg", "nonce", "openssl", "aes",	"sha1",		  "sha2",	    "md5",
+	"hmac",	  "gcm",  "xcbc",  "gmp",     "kdf",	"pem",		  "pkcs1",	    "pkcs8",
+	"x509",	  "pubkey", "kernel-netlink", "socket-default", "vici",
 };
 
 static int render_charon(struct rendered *out)

@@ -286,7 +286,7 @@ check "generation 3: host A pings 10.3.0.2 through the VM" ping_from_a 10.3.0.2
 # and a start of one is refused. The names are those of trixie's packages (dnsmasq-base ships
 # none); any other unit these packages ship must be masked as well.
 ssh_root 're="^/(usr/)?lib/systemd/system/[^/]+\.(service|socket|timer|path|target)\$"
-for p in dnsmasq-base keepalived conntrackd charon-systemd strongswan-swanctl \
+for p in dnsmasq-base keepalived conntrackd strongswan-charon strongswan-swanctl \
 		wireguard-tools; do
 	dpkg-query -L $p | grep -E "$re" |
 	while read -r f; do
@@ -298,7 +298,7 @@ for p in dnsmasq-base keepalived conntrackd charon-systemd strongswan-swanctl \
 	done
 done' >"$tmp/units.out" 2>&1
 sed 's/^/# unit /' "$tmp/units.out"
-for u in keepalived.service conntrackd.service strongswan.service strongswan-swanctl.service \
+for u in keepalived.service conntrackd.service strongswan-swanctl.service \
 	wg-quick@vrtest.service wg-quick.target; do
 	check "$u is masked and inactive" grep -qxE "$u masked (inactive|failed)" "$tmp/units.out"
 done
@@ -312,7 +312,7 @@ check "nftables.service (its nftables.conf flushes the ruleset) is masked" \
 	[ "$(ssh_root 'systemctl is-enabled nftables.service' 2>&1)" = masked ]
 daemons_running() { # the services' daemons that run in the VM, by name
 	ssh_root 'cat /proc/[0-9]*/comm 2>/dev/null' |
-		grep -xE 'dnsmasq|keepalived|conntrackd|charon-systemd|charon'
+		grep -xE 'dnsmasq|keepalived|conntrackd|charon'
 }
 check "a start of a masked unit is refused (keepalived.service)" \
 	ssh_root '! systemctl start keepalived.service 2>/dev/null'
