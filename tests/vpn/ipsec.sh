@@ -346,16 +346,22 @@ check "t1's and t3's SAs are the same (IKE unique ids, SPIs)" test -n "$before" 
 check "t4: ping both ways" ping_ab 4
 check "t2 (changed): ping both ways" ping_ab 2
 
-# A tunnel charon refuses (a key exchange this strongSwan does not know): exit 2, nothing moved.
-before=$(sas r)
-apply 3 t1 t2b t3 t4 bad
-rc=$?
-check "apply of a tunnel charon refuses: exit 2 ($(head -c 300 "$tmp/apply-3.out" | tr '\n' ' '))" test $rc = 2
-check "the refusal names the tunnel" grep -q '/vpn/ipsec/t5' "$tmp/apply-3.out"
-sleep 1
-check "after the refusal the SAs are as they were" test "$(sas r)" = "$before"
-not_loaded() { ! rswan --list-conns | grep -q "^$1:"; }
-check "the refused tunnel is not loaded" not_loaded t5
+# A tunnel charon refuses: a key exchange that the intent's contract has (ML-KEM) but that
+# strongSwan before 6.0 does not know. Exit 2, nothing moved. (strongSwan 6 knows every
+# proposal the intent accepts: there the case does not arise.)
+if swanctl --version | grep -qE 'strongSwan swanctl [1-5]\.'; then
+	before=$(sas r)
+	apply 3 t1 t2b t3 t4 bad
+	rc=$?
+	check "apply of a tunnel charon refuses: exit 2 ($(head -c 300 "$tmp/apply-3.out" | tr '\n' ' '))" test $rc = 2
+	check "the refusal names the tunnel" grep -q '/vpn/ipsec/t5' "$tmp/apply-3.out"
+	sleep 1
+	check "after the refusal the SAs are as they were" test "$(sas r)" = "$before"
+	not_loaded() { ! rswan --list-conns | grep -q "^$1:"; }
+	check "the refused tunnel is not loaded" not_loaded t5
+else
+	echo "     (no refusal case: $(swanctl --version) knows ML-KEM)"
+fi
 
 # The agent killed with -9: charon and its SAs stay; a new agent adopts it.
 cpid=$(cat "$tmp/r/state/services/strongswan.pid")
