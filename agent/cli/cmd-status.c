@@ -144,10 +144,32 @@ static void print_vrrp(const struct proto_status_vrrp *v)
 		       v->packets_received, v->unacknowledged);
 }
 
-/* "vpn": each WireGuard tunnel, then one line per peer. */
+/* "vpn": charon's data path and one line per IPsec tunnel; each WireGuard tunnel, then one
+ * line per peer. */
 static void print_vpn(const struct proto_status *st)
 {
 	size_t i, j;
+
+	if (st->n_ipsec)
+		printf("ipsec       (%s)\n",
+		       st->ipsec_data_path ? st->ipsec_data_path : "charon not running");
+	for (i = 0; i < st->n_ipsec; i++) {
+		const struct proto_status_ipsec *t = &st->ipsec[i];
+
+		if (t->error) {
+			printf("  %-12s %s\n", t->name, t->error);
+			continue;
+		}
+		if (!t->ike_state) {
+			printf("  %-12s no IKE SA\n", t->name);
+			continue;
+		}
+		printf("  %-12s %s, %" PRId64 " CHILD SA%s, received %" PRId64 " B %" PRId64
+		       " packets, sent %" PRId64 " B %" PRId64 " packets, last rekey %s\n",
+		       t->name, t->ike_state, t->child_sas, t->child_sas == 1 ? "" : "s",
+		       t->bytes_in, t->packets_in, t->bytes_out, t->packets_out,
+		       t->last_rekey ? t->last_rekey : "never");
+	}
 
 	for (i = 0; i < st->n_wireguard; i++) {
 		const struct proto_status_wg *t = &st->wireguard[i];

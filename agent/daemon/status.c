@@ -511,6 +511,51 @@ static void status_wireguard(struct backend *b, const struct intent *in, struct 
 	}
 }
 
+/* Each IPsec tunnel of the intent in effect, as charon shows it (one list-sas for all). */
+static void status_ipsec(struct backend *b, const struct intent *in, struct proto_status *ret,
+			 bool *ok)
+{
+	struct vici_sas sas = {0};
+	struct strbuf err = {0};
+	const char *path = NULL;
+	time_t now = time(NULL);
+	size_t i;
+	int r;
+
+	if (!b || !in || !in->vpn.n_ipsec)
+		return;
+	ret->ipsec = calloc(in->vpn.n_ipsec, sizeof(*ret->ipsec));
+	if (!ret->ipsec) {
+		*ok = false;
+		return;
+	}
+	r = backend_services_ipsec(b, &path, &sas, &err);
+	if (path)
+		ret->ipsec_data_path = dup_str(path, ok);
+	for (i = 0; i < in->vpn.n_ipsec; i++) {
+		struct proto_status_ipsec *d = &ret->ipsec[ret->n_ipsec++];
+		struct vici_tunnel t;
+
+		d->name = dup_str(in->vpn.ipsec[i].name, ok);
+		if (r < 0) {
+			d->error = dup_str(err.len ? strbuf_str(&err) : strerror(-r), ok);
+			continue;
+		}
+		vici_sas_tunnel(&sas, in->vpn.ipsec[i].name, &t);
+		if (t.has & VICI_TUNNEL_HAS_IKE)
+			d->ike_state = dup_str(t.ike_state, ok);
+		d->child_sas = t.child_sas;
+		d->bytes_in = (int64_t)(t.bytes_in > INT64_MAX ? INT64_MAX : t.bytes_in);
+		d->bytes_out = (int64_t)(t.bytes_out > INT64_MAX ? INT64_MAX : t.bytes_out);
+		d->packets_in = (int64_t)(t.packets_in > INT64_MAX ? INT64_MAX : t.packets_in);
+		d->packets_out = (int64_t)(t.packets_out > INT64_MAX ? INT64_MAX : t.packets_out);
+		if ((t.has & VICI_TUNNEL_HAS_INSTALL) && t.newest_install <= (uint64_t)now)
+			d->last_rekey = iso_time((int64_t)now - (int64_t)t.newest_install, ok);
+	}
+	vici_sas_done(&sas);
+	strbuf_done(&err);
+}
+
 int status_build(const struct status *st, struct engine *e, struct backend *services,
 		 const struct intent *in, int64_t applied_generation, bool in_effect,
 		 struct proto_status *ret)
@@ -534,6 +579,8 @@ int status_build(const struct status *st, struct engine *e, struct backend *serv
 		status_services(services, ret, &ok);
 	if (ok)
 		status_vrrp(services, in, ret, &ok);
+	if (ok)
+		status_ipsec(services, in, ret, &ok);
 	if (ok)
 		status_wireguard(services, in, ret, &ok);
 	if (!ok) {

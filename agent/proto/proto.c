@@ -526,12 +526,34 @@ static json_t *status_vrrp(const struct proto_status_vrrp *v, bool *ok)
 	return o;
 }
 
+static json_t *status_ipsec(const struct proto_status *st, bool *ok)
+{
+	json_t *all = json_object();
+	size_t i;
+
+	for (i = 0; all && i < st->n_ipsec; i++) {
+		const struct proto_status_ipsec *t = &st->ipsec[i];
+
+		put(all, t->name,
+		    json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "ike_state",
+			      t->ike_state ? answer_string(t->ike_state) : json_null(),
+			      "child_sas", (json_int_t)t->child_sas, "bytes_in",
+			      (json_int_t)t->bytes_in, "bytes_out", (json_int_t)t->bytes_out,
+			      "packets_in", (json_int_t)t->packets_in, "packets_out",
+			      (json_int_t)t->packets_out, "last_rekey",
+			      t->last_rekey ? answer_string(t->last_rekey) : json_null(), "error",
+			      t->error ? answer_string(t->error) : json_null()),
+		    ok);
+	}
+	return all;
+}
+
 static json_t *status_vpn(const struct proto_status *st, bool *ok)
 {
 	json_t *vpn, *all;
 	size_t i, j;
 
-	if (!st->n_wireguard)
+	if (!st->n_wireguard && !st->n_ipsec)
 		return json_null();
 	vpn = json_object();
 	all = json_object();
@@ -539,6 +561,9 @@ static json_t *status_vpn(const struct proto_status *st, bool *ok)
 		json_decref(all);
 		return vpn;
 	}
+	put(vpn, "ipsec_data_path",
+	    st->ipsec_data_path ? answer_string(st->ipsec_data_path) : json_null(), ok);
+	put(vpn, "ipsec", status_ipsec(st, ok), ok);
 	for (i = 0; i < st->n_wireguard; i++) {
 		const struct proto_status_wg *t = &st->wireguard[i];
 		json_t *o = json_object(), *peers = json_object();
@@ -712,6 +737,14 @@ void proto_status_done(struct proto_status *st)
 		free(t->error);
 	}
 	free(st->wireguard);
+	for (i = 0; i < st->n_ipsec; i++) {
+		free(st->ipsec[i].name);
+		free(st->ipsec[i].ike_state);
+		free(st->ipsec[i].last_rekey);
+		free(st->ipsec[i].error);
+	}
+	free(st->ipsec);
+	free(st->ipsec_data_path);
 	free(st->vrrp.groups);
 	free(st->vrrp.state);
 	free(st->vrrp.since);
@@ -946,6 +979,36 @@ static void reply_wg(const json_t *all, struct proto_status *st, bool *ok)
 	}
 }
 
+static void reply_ipsec(const json_t *vpn, struct proto_status *st, bool *ok)
+{
+	const json_t *all = json_object_get(vpn, "ipsec"), *v;
+	const char *name;
+
+	st->ipsec_data_path = get_str(vpn, "ipsec_data_path", ok);
+	if (!json_is_object(all) || !json_object_size(all))
+		return;
+	st->ipsec = calloc(json_object_size(all), sizeof(*st->ipsec));
+	if (!st->ipsec) {
+		*ok = false;
+		return;
+	}
+	json_object_foreach((json_t *)all, name, v) {
+		struct proto_status_ipsec *t = &st->ipsec[st->n_ipsec++];
+
+		t->name = strdup(name);
+		if (!t->name)
+			*ok = false;
+		t->ike_state = get_str(v, "ike_state", ok);
+		t->child_sas = get_int(v, "child_sas");
+		t->bytes_in = get_int(v, "bytes_in");
+		t->bytes_out = get_int(v, "bytes_out");
+		t->packets_in = get_int(v, "packets_in");
+		t->packets_out = get_int(v, "packets_out");
+		t->last_rekey = get_str(v, "last_rekey", ok);
+		t->error = get_str(v, "error", ok);
+	}
+}
+
 static void reply_status(const json_t *root, struct proto_status *st, bool *ok)
 {
 	const json_t *agent = json_object_get(root, "agent");
@@ -982,6 +1045,7 @@ static void reply_status(const json_t *root, struct proto_status *st, bool *ok)
 	reply_observed(json_object_get(root, "observed"), st, ok);
 	reply_services(json_object_get(root, "services"), st, ok);
 	reply_vrrp(json_object_get(root, "vrrp"), &st->vrrp, ok);
+	reply_ipsec(json_object_get(root, "vpn"), st, ok);
 	reply_wg(json_object_get(json_object_get(root, "vpn"), "wireguard"), st, ok);
 }
 

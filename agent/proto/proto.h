@@ -256,6 +256,17 @@ struct proto_status_wg {
 	size_t n_peers;
 };
 
+/* "vpn": {"ipsec": {NAME: ...}}: each IPsec tunnel of the intent in effect, as charon shows it
+ * over VICI (no secret). */
+struct proto_status_ipsec {
+	char *name;
+	char *ike_state; /* "ESTABLISHED", "CONNECTING", ...; NULL: no IKE SA (or not read) */
+	int64_t child_sas;	/* CHILD SAs installed */
+	int64_t bytes_in, bytes_out, packets_in, packets_out; /* theirs, added up */
+	char *last_rekey; /* ISO 8601: when the newest CHILD SA was installed; NULL: none */
+	char *error;	  /* why charon could not be asked, or NULL */
+};
+
 struct proto_status {
 	char *version;
 	int64_t pid;
@@ -277,6 +288,9 @@ struct proto_status {
 	struct proto_status_service *services; /* "services": empty without a services backend */
 	size_t n_services;
 	struct proto_status_vrrp vrrp;
+	char *ipsec_data_path; /* "kernel" or "libipsec"; NULL: charon does not run (or unknown) */
+	struct proto_status_ipsec *ipsec;
+	size_t n_ipsec;
 	struct proto_status_wg *wireguard;
 	size_t n_wireguard;
 };

@@ -7,8 +7,11 @@
 #include "daemon.h"
 #include "files.h"
 #include "lib/cleanup.h"
+#include "render/render.h"
 #include "runner.h"
 #include "services.h"
+#include "svc-charon.h"
+#include "vici.h"
 #include "vrrp.h"
 #include "wireguard.h"
 
@@ -601,4 +604,21 @@ int backend_services_wireguard(struct backend *b, const char *name, const char *
 		return -EPERM;
 	}
 	return wgsync_show(name, ret_impl, ret, err);
+}
+
+int backend_services_ipsec(struct backend *b, const char **ret_data_path, struct vici_sas *ret,
+			   struct strbuf *err)
+{
+	struct svc_backend *s = svc_of(b);
+
+	if (b->ops != &svc_ops) {
+		strbuf_printf(err, "no IPsec on this backend");
+		return -EPERM;
+	}
+	if (!svcd_running(&s->daemons[SVC_CHARON])) {
+		strbuf_printf(err, "charon is not running");
+		return -ESRCH;
+	}
+	*ret_data_path = charon_data_path();
+	return vici_list_sas(RENDER_CHARON_VICI, VICI_TIMEOUT_MS, ret, err);
 }

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "lib/strbuf.h"
+#include "lib/vicimsg.h"
 #include "lib/wgshow.h"
 #include "plan/backend.h"
 
@@ -89,3 +90,10 @@ int backend_services_handover(struct backend *b, unsigned advert_ms, bool cancel
  * reason in err. */
 int backend_services_wireguard(struct backend *b, const char *name, const char **ret_impl,
 			       struct wgshow *ret, struct strbuf *err);
+
+/* IPsec as charon runs it: its data path ("kernel" or "libipsec"; NULL when it cannot be read)
+ * in ret_data_path and its IKE SAs in ret (the caller's to vici_sas_done), asked over VICI
+ * within VICI_TIMEOUT_MS (vici.h). 0, or a negative errno with the reason in err (-ESRCH:
+ * charon does not run). */
+int backend_services_ipsec(struct backend *b, const char **ret_data_path, struct vici_sas *ret,
+			   struct strbuf *err);

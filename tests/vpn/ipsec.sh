@@ -293,7 +293,7 @@ import json, sys
 d = json.loads(sys.argv[1])["services"]
 assert d["strongswan"]["state"] == "running", d' "$(rctl status --json)"
 data_path=$(cat /proc/$(cat "$tmp/r/state/services/strongswan.pid")/root/run/vrouter/charon-plugins.conf 2>/dev/null)
-case $data_path in *kernel-libipsec*) data_path=libipsec ;; *) data_path="the kernel's ESP" ;; esac
+case $data_path in *kernel-libipsec*) data_path=libipsec ;; *) data_path=kernel ;; esac
 echo "     charon's data path: $data_path"
 # The remote end of the responder-only tunnel initiates (its first try was before the router).
 pswan --initiate --child t3 --timeout 10 >/dev/null 2>&1
@@ -305,6 +305,54 @@ done
 for s in 1 2 3; do
 	check "t$s: TCP both ways, addresses kept (no source NAT between the subnets)" tcp_ab $s
 done
+
+# Status: each tunnel as charon shows it over VICI, and the data path charon uses.
+status_ipsec() { # JSON TUNNEL...: IKE SA established, CHILD SAs installed, counters, last rekey
+	python3 -c '
+import datetime, json, sys
+vpn = json.loads(sys.argv[1])["vpn"]
+assert vpn["ipsec_data_path"] == sys.argv[2], vpn
+now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+for t in sys.argv[3:]:
+    s = vpn["ipsec"][t]
+    assert s["error"] is None and s["ike_state"] == "ESTABLISHED" and s["child_sas"] >= 1, (t, s)
+    assert min(s["bytes_in"], s["bytes_out"], s["packets_in"], s["packets_out"]) > 0, (t, s)
+    rekey = datetime.datetime.strptime(s["last_rekey"], "%Y-%m-%dT%H:%M:%SZ")
+    assert abs((now - rekey).total_seconds()) < 300, (t, s)' "$@"
+}
+grows() { # BEFORE AFTER TUNNEL: its four counters grew
+	python3 -c '
+import json, sys
+a, b = (json.loads(x)["vpn"]["ipsec"][sys.argv[3]] for x in sys.argv[1:3])
+for k in ("bytes_in", "bytes_out", "packets_in", "packets_out"):
+    assert b[k] > a[k], (k, a, b)' "$@"
+}
+st1=$(rctl status --json)
+check "status: t1, t2, t3 established with CHILD SAs and traffic counted; data path $data_path" \
+	status_ipsec "$st1" $data_path t1 t2 t3
+ping_ab 1
+st2=$(rctl status --json)
+check "status: t1's bytes and packets grow after traffic, both ways" grows "$st1" "$st2" t1
+text_status() {
+	local out
+	out=$(rctl status)
+	echo "$out" | grep -E '^(ipsec|  t[0-9] )' | sed 's/^/     /'
+	echo "$out" | grep -qx "ipsec       ($data_path)" &&
+		echo "$out" | grep -qE '^  t1 +ESTABLISHED, [1-9][0-9]* CHILD SAs?, received [1-9][0-9]* B [1-9][0-9]* packets, sent [1-9][0-9]* B [1-9][0-9]* packets, last rekey 20[0-9-]+T[0-9:]+Z$'
+}
+check "status (text): the data path and t1's line" text_status
+# The data path asked of the kernel here, apart from the agent: an ESP state in b's namespace.
+if in_ns b ip xfrm state add src 192.0.2.200 dst 192.0.2.201 proto esp spi 0x100 mode tunnel \
+	enc 'cbc(aes)' 0x00112233445566778899aabbccddeeff \
+	auth-trunc 'hmac(sha256)' 0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff 128 \
+	2>/dev/null; then
+	in_ns b ip xfrm state flush
+	kernel_path=kernel
+else
+	kernel_path=libipsec
+fi
+check "status: the data path is $kernel_path, as the kernel's ESP is $([ $kernel_path = kernel ] && echo there || echo missing)" \
+	python3 -c 'import json, sys; assert json.loads(sys.argv[1])["vpn"]["ipsec_data_path"] == sys.argv[2]' "$st2" $kernel_path
 
 # The key: only in root's 0600 files (the tunnels' and the kept intent); not in the agent's
 # log, its status or ps.
@@ -387,6 +435,23 @@ check "t4's SAs are gone on the peer" gone p
 check "the other SAs are the same" test "$(sas r)" = "$before"
 in_ns a ping -c 3 -i 0.2 -W 1 -q 10.2.4.10 >/dev/null 2>&1
 check "t1 still carries traffic" ping_ab 1
+
+# A stuck charon: status answers within its deadline and says why for each tunnel.
+stuck() {
+	local t0 t1 out
+	kill -STOP "$cpid"
+	t0=$(date +%s%N)
+	out=$(rctl status --json)
+	t1=$(date +%s%N)
+	kill -CONT "$cpid"
+	echo "     status took $(((t1 - t0) / 1000000)) ms"
+	[ $(((t1 - t0) / 1000000)) -lt 3000 ] && python3 -c '
+import json, sys
+s = json.loads(sys.argv[1])["vpn"]["ipsec"]
+assert all(t["ike_state"] is None and "no answer" in t["error"] for t in s.values()), s' "$out"
+}
+check "status with charon stopped (SIGSTOP): answers within its deadline, each tunnel with an error" stuck
+check "status after SIGCONT: t1 established again" status_ipsec "$(rctl status --json)" $data_path t1
 
 # IPsec removed from the intent: charon stops.
 check "apply: no tunnels" apply 5

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * charon's VICI socket, for status: the one place that talks to it (lib/vicimsg.h reads what
+ * it says). Every exchange has a deadline, so that status never hangs on a stuck charon.
+ */
+#pragma once
+
+#include "lib/strbuf.h"
+#include "lib/vicimsg.h"
+
+/* How long status waits for charon's answer, all of it. */
+#define VICI_TIMEOUT_MS 1000
+
+/* charon's IKE SAs through the VICI socket at path: list-sas (its list-sa events, until the
+ * command's response) within timeout_ms. Into ret (the caller's to vici_sas_done) on success;
+ * otherwise a negative errno with why in err. */
+int vici_list_sas(const char *path, int timeout_ms, struct vici_sas *ret, struct strbuf *err);
