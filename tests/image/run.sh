@@ -27,6 +27,10 @@
 #             the agent at start, addresses in place, the pings go through; dnsmasq runs
 #             again with the lease it had (kept in the state directory), host A gets its
 #             address again and the names resolve.
+#           - generation 6: VRRP with connection sync (alone: master; a handover refused);
+#           - generation 7: IPsec (the kernel's ESP) and WireGuard (the module) to host B, whose
+#             ends (charon with kernel-libipsec, wireguard-go) are configured here by hand:
+#             host A and host B ping each other through both tunnels.
 #
 # Usage: tests/image/run.sh [IMAGE]   (default: out/vrouter-<meson.build's version>.qcow2)
 # Exit 77 (skip, with the reason) when IMAGE does not exist, without root, or without tools.
@@ -40,7 +44,7 @@ image=${1:-$top/out/vrouter-$(sed -n "s/^ *version: *'\([^']*\)'.*/\1/p" "$top/m
 [ -f "$image" ] || { echo "skip: no image $image (scripts/build-image builds it)"; exit 77; }
 [ "$(id -u)" -eq 0 ] || { echo "skip: needs root (network namespaces)"; exit 77; }
 [ -c /dev/net/tun ] || { echo "skip: no /dev/net/tun (the VM's NICs are taps)"; exit 77; }
-for t in qemu-system-x86_64 qemu-img mcopy xorriso ssh python3 ping; do
+for t in qemu-system-x86_64 qemu-img mcopy xorriso ssh python3 ping wg wireguard-go swanctl; do
 	command -v "$t" >/dev/null || { echo "skip: $t missing"; exit 77; }
 done
 vrouterctl=${VROUTERCTL:-$top/build/agent/cli/vrouterctl}
@@ -195,6 +199,31 @@ intent 6 10.1.0.1/24 '["10.2.0.1/24", "10.3.0.1/24"]' \
     \"groups\": { \"lan1\": { \"interface\": \"lan1\", \"vrid\": 51,
       \"virtual_addresses\": [\"10.1.0.254/24\"] } },
     \"sync\": { \"interface\": \"lan2\", \"peer\": \"10.2.0.3\" } }" >"$tmp/g6.json"
+# VPN over lan2 to host B, which plays the far end set up by hand (not by the agent): an IPsec
+# tunnel to its charon (kernel-libipsec there: the host's kernel may lack ESP) and a WireGuard
+# tunnel to its wireguard-go. Host B's addresses behind them: 10.9.0.1 (IPsec), 10.7.0.1
+# (WireGuard), on its loopback.
+wg_vm_key=$(wg genkey) wg_b_key=$(wg genkey)
+wg_vm_pub=$(wg pubkey <<<"$wg_vm_key") wg_b_pub=$(wg pubkey <<<"$wg_b_key")
+ipsec_psk=vm-test-psk-$$-0123456789
+python3 - "$tmp/g6.json" "$ipsec_psk" "$wg_vm_key" "$wg_b_pub" >"$tmp/g7.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["generation"] = 7
+d["firewall"]["forward"]["rules"] += [
+    {"action": "accept", "source": ["10.1.0.0/24"], "destination": ["10.9.0.0/24", "10.7.0.0/24"]},
+    {"action": "accept", "source": ["10.9.0.0/24", "10.7.0.0/24"], "destination": ["10.1.0.0/24"]}]
+d["vpn"] = {
+    "ipsec": {"to-b": {"local_address": "10.2.0.1", "remote_address": "10.2.0.2",
+                       "psk": sys.argv[2], "local_subnets": ["10.1.0.0/24"],
+                       "remote_subnets": ["10.9.0.0/24"]}},
+    "wireguard": {"wg0": {"private_key": sys.argv[3], "listen_port": 51820,
+                          "addresses": ["10.8.0.1/24"],
+                          "peers": {"b": {"public_key": sys.argv[4],
+                                          "endpoint": "10.2.0.2:51821",
+                                          "allowed_ips": ["10.8.0.2/32", "10.7.0.0/24"]}}}}}
+json.dump(d, sys.stdout, indent=1)
+PY
 intent_sum=$(sha256sum "$tmp/intent.json" | cut -d' ' -f1)
 intent_b64=$(basenc --base64url -w0 "$tmp/intent.json" | tr -d '=')
 "$top/scripts/mkpayload" --authorized-keys "$tmp/key.pub" -o "$tmp/keys.iso" >/dev/null 2>&1
@@ -465,6 +494,90 @@ check "a handover without a peer on the sync link is refused ($(tail -1 "$tmp/ha
 	grep -q 'not heard on the sync link' "$tmp/handover.out"
 ssh_root 'vrouterctl status | sed -n "/^vrrp/,\$p"; journalctl -q -o cat -t Keepalived_vrrp -t conntrackd | tail -n 6' \
 	2>&1 | sed 's/^/# /'
+
+# Generation 7 over SSH: IPsec and WireGuard on the image's kernel (its ESP and its WireGuard
+# module) to host B, whose ends this script configures by hand.
+b=${hosts[1]}
+ip -n "$b" addr add 10.9.0.1/32 dev lo
+ip -n "$b" addr add 10.7.0.1/32 dev lo
+# charon's routes (table 220) take all of 10.1.0.0/24 to its tunnel: WireGuard's replies,
+# from 10.7.0.1, use the main table.
+ip -n "$b" rule add from 10.7.0.1 lookup main pref 100
+mkdir -p "$tmp/peer"
+cat >"$tmp/peer/strongswan.conf" <<EOS
+charon {
+	load = random nonce openssl aes sha1 sha2 hmac gcm kdf gmp pem pkcs1 x509 pubkey kernel-libipsec kernel-netlink socket-default vici
+	plugins {
+		vici {
+			socket = unix://$tmp/peer/vici
+		}
+	}
+}
+EOS
+cat >"$tmp/peer/swanctl.conf" <<EOS
+connections {
+	to-vm {
+		local_addrs = 10.2.0.2
+		remote_addrs = 10.2.0.1
+		local { auth = psk }
+		remote { auth = psk }
+		children {
+			to-vm {
+				local_ts = 10.9.0.0/24
+				remote_ts = 10.1.0.0/24
+			}
+		}
+	}
+}
+secrets { ike-vm { secret = "$ipsec_psk" } }
+EOS
+ip netns exec "$b" unshare --mount -- sh -c 'mount -t tmpfs -o mode=755 tmpfs /run && exec env STRONGSWAN_CONF="$1" /usr/lib/ipsec/charon' sh \
+	"$tmp/peer/strongswan.conf" >"$tmp/peer/charon.out" 2>&1 &
+peer_charon=$!
+for _ in $(seq 100); do [ -S "$tmp/peer/vici" ] && break; sleep 0.1; done
+swanctl --load-all --noprompt --file "$tmp/peer/swanctl.conf" --uri "unix://$tmp/peer/vici" >/dev/null 2>&1
+printf '[Interface]\nPrivateKey = %s\nListenPort = 51821\n\n[Peer]\nPublicKey = %s\nEndpoint = 10.2.0.1:51820\nAllowedIPs = 10.8.0.1/32, 10.1.0.0/24\n' \
+	"$wg_b_key" "$wg_vm_pub" >"$tmp/peer/wg.conf"
+ip netns exec "$b" unshare --mount -- sh -e -c '
+mount -t tmpfs -o mode=755 tmpfs /run
+wireguard-go wgb >/dev/null 2>&1
+wg setconf wgb "$1"
+ip addr add 10.8.0.2/24 dev wgb
+ip link set wgb up
+ip route add 10.1.0.0/24 dev wgb
+sleep 3600' sh "$tmp/peer/wg.conf" &
+peer_wg=$!
+ssh_root 'vrouterctl apply -' <"$tmp/g7.json" >"$tmp/apply7.out" 2>&1
+grep -q '"applied": true' "$tmp/apply7.out" || sed 's/^/# /' "$tmp/apply7.out"
+check "generation 7 (IPsec and WireGuard) applied over SSH" grep -q '"applied": true' "$tmp/apply7.out"
+vpn_state() {
+	agent status --json 2>/dev/null | python3 -c 'import json, sys
+v = json.load(sys.stdin).get("vpn") or {}
+t = (v.get("ipsec") or {}).get("to-b") or {}
+w = ((v.get("wireguard") or {}).get("wg0") or {})
+print(v.get("ipsec_data_path"), t.get("ike_state"), t.get("child_sas"), w.get("implementation"))'
+}
+for _ in $(seq 30); do
+	vpn_state >"$tmp/vpn1" 2>&1
+	grep -qx 'kernel ESTABLISHED 1 kernel' "$tmp/vpn1" && break
+	sleep 1
+done
+check "status: IPsec on the kernel's ESP, established, WireGuard on the module ($(cat "$tmp/vpn1"))" \
+	grep -qx 'kernel ESTABLISHED 1 kernel' "$tmp/vpn1"
+check "host A pings host B's 10.9.0.1 through the IPsec tunnel" ping_from_a 10.9.0.1
+check "host B pings host A from 10.9.0.1 through the IPsec tunnel" \
+	ip netns exec "$b" ping -c 2 -W 2 -I 10.9.0.1 10.1.0.2
+check "the VM's kernel holds the tunnel's ESP states (XFRM)" \
+	ssh_root '[ "$(ip xfrm state | grep -c "proto esp")" -ge 2 ]'
+check "host A pings host B's 10.7.0.1 through the WireGuard tunnel" ping_from_a 10.7.0.1
+check "host B pings host A from 10.7.0.1 through the WireGuard tunnel" \
+	ip netns exec "$b" ping -c 2 -W 2 -I 10.7.0.1 10.1.0.2
+check "wg0 is the module's link (kind wireguard)" \
+	ssh_root 'ip -d link show wg0 | grep -qw wireguard'
+ssh_root 'vrouterctl status | sed -n "/^ipsec/,\$p"' 2>&1 | sed 's/^/# /'
+# Host B's namespace is this script's: its processes (charon, wireguard-go) are its own.
+ip netns pids "$b" | xargs -r kill 2>/dev/null
+wait "$peer_charon" "$peer_wg" 2>/dev/null
 stop_vm
 
 echo "$passed passed, $failed failed"
