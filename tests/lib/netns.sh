@@ -63,3 +63,21 @@ ns_of() {
 	eval "p=\$ns_$1"
 	echo "--net=/proc/$p/ns/net --uts=/proc/$p/ns/uts"
 }
+
+# vrouterd in the namespace NAME (newns), in mount and UTS namespaces of its own with a tmpfs
+# on /run (the daemons' runtime files are under /run/vrouter on a router), under the umask of
+# its unit, its files under DIR (agent.sock, state/, etc/, payload.json, log). Its PID in
+# vr_agent_pid. Returns once it answers status (1: it did not). Needs $vrouterd and $ctl.
+vr_start_agent_ns() { # NAME DIR
+	local dir=$2
+	nsenter $(ns_of "$1") unshare --mount --uts -- sh -c 'mount -t tmpfs -o mode=755 tmpfs /run 2>/dev/null || true; umask 0077; exec "$@"' sh \
+		"$vrouterd" --backend kernel --socket "$dir/agent.sock" --state-dir "$dir/state" \
+		--confdir "$dir/etc" --payload "$dir/payload.json" --serial none 2>>"$dir/log" &
+	vr_agent_pid=$!
+	for _ in $(seq 100); do
+		[ -S "$dir/agent.sock" ] && "$ctl" --socket "$dir/agent.sock" status >/dev/null 2>&1 &&
+			return 0
+		sleep 0.1
+	done
+	return 1
+}

@@ -188,15 +188,10 @@ check "the peer's charon loads its hand-written configuration" pswan --load-all 
 mkdir -p "$tmp/r"
 chmod 755 "$tmp/r"
 start_agent() {
-	nsenter $(ns_of r) unshare --mount --uts -- sh -c 'mount -t tmpfs -o mode=755 tmpfs /run 2>/dev/null || true; umask 0077; exec "$@"' sh \
-		"$vrouterd" --backend kernel --socket "$tmp/r/agent.sock" --state-dir "$tmp/r/state" \
-		--confdir "$tmp/r/etc" --payload "$tmp/r/payload.json" --serial none 2>>"$tmp/r/log" &
-	agent=$!
-	for _ in $(seq 100); do
-		[ -S "$tmp/r/agent.sock" ] && rctl status >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
+	local r=0
+	vr_start_agent_ns r "$tmp/r" || r=1
+	agent=$vr_agent_pid
+	return $r
 }
 # After kill -9: a new agent in the mount namespace of charon (/run/vrouter is there).
 restart_agent() {

@@ -128,15 +128,10 @@ in_peer() { nsenter --net=/proc/$peer_sh/ns/net --mount=/proc/$peer_sh/ns/mnt "$
 
 # vrouterd in r1, with a /run of its own (wireguard-go's UAPI socket).
 start_agent() {
-	nsenter $(ns_of r1) unshare --mount --uts -- sh -c 'mount -t tmpfs -o mode=755 tmpfs /run 2>/dev/null || true; umask 0077; exec "$@"' sh \
-		"$vrouterd" --backend kernel --socket "$d/agent.sock" --state-dir "$d/state" \
-		--confdir "$d/etc" --payload "$d/payload.json" --serial none 2>>"$d/log" &
-	agent=$!
-	for _ in $(seq 100); do
-		[ -S "$d/agent.sock" ] && rctl status >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
+	local r=0
+	vr_start_agent_ns r1 "$d" || r=1
+	agent=$vr_agent_pid
+	return $r
 }
 # In r1's namespaces as the agent (or wireguard-go) sees them.
 in_r1() {

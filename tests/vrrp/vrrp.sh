@@ -111,17 +111,12 @@ advert=100
 # file, conntrackd's socket and lock live in /run/vrouter on a router).
 start_agent() { # N
 	local n=$1 d="$tmp/r$1"
+	local rc=0
 	mkdir -p "$d"
 	chmod 755 "$tmp" "$d"
-	nsenter $(ns_of r$n) unshare --mount --uts -- sh -c 'mount -t tmpfs -o mode=755 tmpfs /run 2>/dev/null || true; umask 0077; exec "$@"' sh \
-		"$vrouterd" --backend kernel --socket "$d/agent.sock" --state-dir "$d/state" \
-		--confdir "$d/etc" --payload "$d/payload.json" --serial none 2>>"$d/log" &
-	agent_pid[$n]=$!
-	for _ in $(seq 100); do
-		[ -S "$d/agent.sock" ] && rctl $n status >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
+	vr_start_agent_ns r$n "$d" || rc=1
+	agent_pid[$n]=$vr_agent_pid
+	return $rc
 }
 # The agent's /run is private; the agent is restarted into the same one.
 restart_agent() { # N: after kill -9, a new agent in the mount namespace of the daemons
