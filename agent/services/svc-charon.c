@@ -147,6 +147,11 @@ static int charon_ready(struct svcd *d, struct strbuf *err)
 		}
 		usleep(10000);
 	}
+	/* The socket is its own: another charon's would not be at this path, and this one lives. */
+	if (!svcd_running(d)) {
+		strbuf_printf(err, "exited");
+		return -EIO;
+	}
 	return charon_load(d, err);
 }
 

@@ -315,7 +315,7 @@ check "generation 3: host A pings 10.3.0.2 through the VM" ping_from_a 10.3.0.2
 # and a start of one is refused. The names are those of trixie's packages (dnsmasq-base ships
 # none); any other unit these packages ship must be masked as well.
 ssh_root 're="^/(usr/)?lib/systemd/system/[^/]+\.(service|socket|timer|path|target)\$"
-for p in dnsmasq-base keepalived conntrackd strongswan-charon strongswan-swanctl \
+for p in dnsmasq-base keepalived conntrackd strongswan-charon strongswan-starter strongswan-swanctl \
 		wireguard-tools; do
 	dpkg-query -L $p | grep -E "$re" |
 	while read -r f; do
@@ -327,7 +327,7 @@ for p in dnsmasq-base keepalived conntrackd strongswan-charon strongswan-swanctl
 	done
 done' >"$tmp/units.out" 2>&1
 sed 's/^/# unit /' "$tmp/units.out"
-for u in keepalived.service conntrackd.service \
+for u in keepalived.service conntrackd.service strongswan-starter.service \
 	wg-quick@vrtest.service wg-quick.target; do
 	check "$u is masked and inactive" grep -qxE "$u masked (inactive|failed)" "$tmp/units.out"
 done
@@ -458,10 +458,10 @@ check "after a reboot, DHCP: host A gets $host_a_reserved again (got '$(lease_va
 	[ "$(lease_var ip)" = "$host_a_reserved" ]
 check "after a reboot, DHCP: the router option is lan1's address (got '$(lease_var router)')" \
 	[ "$(lease_var router)" = 10.1.0.1 ]
-ssh_root 'systemctl is-enabled keepalived.service conntrackd.service' \
+ssh_root 'systemctl is-enabled keepalived.service conntrackd.service strongswan-starter.service' \
 	>"$tmp/units2.out" 2>&1
 check "after a reboot, the packages' units are still masked" \
-	[ "$(grep -c '^masked$' "$tmp/units2.out")" = 2 ]
+	[ "$(grep -c '^masked$' "$tmp/units2.out")" = 3 ]
 
 # Generation 6 over SSH: VRRP (keepalived) and connection sync (conntrackd), started by the
 # agent under its unit's sandbox.
