@@ -565,13 +565,13 @@ done
 check "status: IPsec on the kernel's ESP, established, WireGuard on the module ($(cat "$tmp/vpn1"))" \
 	grep -qx 'kernel ESTABLISHED 1 kernel' "$tmp/vpn1"
 check "host A pings host B's 10.9.0.1 through the IPsec tunnel" ping_from_a 10.9.0.1
-check "host B pings host A from 10.9.0.1 through the IPsec tunnel" \
-	ip netns exec "$b" ping -c 2 -W 2 -I 10.9.0.1 10.1.0.2
+check "host B pings host A ($host_a_reserved) from 10.9.0.1 through the IPsec tunnel" \
+	ip netns exec "$b" ping -q -c 2 -W 2 -I 10.9.0.1 "$host_a_reserved"
 check "the VM's kernel holds the tunnel's ESP states (XFRM)" \
 	ssh_root '[ "$(ip xfrm state | grep -c "proto esp")" -ge 2 ]'
 check "host A pings host B's 10.7.0.1 through the WireGuard tunnel" ping_from_a 10.7.0.1
-check "host B pings host A from 10.7.0.1 through the WireGuard tunnel" \
-	ip netns exec "$b" ping -c 2 -W 2 -I 10.7.0.1 10.1.0.2
+check "host B pings host A ($host_a_reserved) from 10.7.0.1 through the WireGuard tunnel" \
+	ip netns exec "$b" ping -q -c 2 -W 2 -I 10.7.0.1 "$host_a_reserved"
 check "wg0 is the module's link (kind wireguard)" \
 	ssh_root 'ip -d link show wg0 | grep -qw wireguard'
 ssh_root 'vrouterctl status | sed -n "/^ipsec/,\$p"' 2>&1 | sed 's/^/# /'
