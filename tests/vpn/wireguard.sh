@@ -124,7 +124,12 @@ nsenter $(ns_of peer) unshare --mount -- sh -c '
 	ip route add 10.1.1.0/24 dev wgp && exec sleep 3600' sh "$tmp/peer.conf" &
 holders+=($!)
 peer_sh=$!
-in_peer() { nsenter --net=/proc/$peer_sh/ns/net --mount=/proc/$peer_sh/ns/mnt "$@"; }
+# (--root and --wd: under a chroot, as tests/fresh runs the suite, entering a mount namespace
+# would otherwise leave it.)
+in_peer() {
+	nsenter --net=/proc/$peer_sh/ns/net --mount=/proc/$peer_sh/ns/mnt \
+		--root=/proc/$peer_sh/root --wd="$PWD" "$@"
+}
 
 # vrouterd in r1, with a /run of its own (wireguard-go's UAPI socket).
 start_agent() {
@@ -137,7 +142,7 @@ start_agent() {
 in_r1() {
 	local p=${agent:-}
 	[ -n "$p" ] && [ -d /proc/$p ] || p=$(wgo_pid)
-	nsenter --net=/proc/$p/ns/net --mount=/proc/$p/ns/mnt "$@"
+	nsenter --net=/proc/$p/ns/net --mount=/proc/$p/ns/mnt --root=/proc/$p/root --wd="$PWD" "$@"
 }
 wgo_pid() { pgrep -f '^/usr/bin/wireguard-go wg0$' | head -1; }
 rctl() { "$ctl" --socket "$d/agent.sock" "$@"; }
@@ -283,7 +288,7 @@ agent=
 check "after kill -9 of the agent, h1 still pings h2" ping_ok h1 10.2.2.100
 check "wireguard-go outlived the agent" test "$(wgo_pid)" = "$wgo"
 nsenter --net=/proc/$wgo/ns/net --mount=/proc/$wgo/ns/mnt --uts=/proc/$wgo/ns/uts \
-	sh -c 'umask 0077; exec "$@"' sh \
+	--root=/proc/$wgo/root --wd="$PWD" sh -c 'umask 0077; exec "$@"' sh \
 	"$vrouterd" --backend kernel --socket "$d/agent.sock" --state-dir "$d/state" \
 	--confdir "$d/etc" --payload "$d/payload.json" --serial none 2>>"$d/log" &
 agent=$!
