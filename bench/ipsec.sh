@@ -116,13 +116,8 @@ now_ms() { date +%s%3N; }
 median() { sort -n | awk '{ a[NR] = $1 } END { printf "%s ms (%s-%s)", a[int((NR + 1) / 2)], a[1], a[NR] }'; }
 agent_ms() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])["duration_ms"])' "$1"; }
 # "NAME UNIQUEID SPI-IN SPI-OUT" per installed CHILD SA of the charon at URI, sorted.
-sas() { # URI
-	python3 -c '
-import re, sys
-for ike in re.finditer(r"([\w.-]+) \{uniqueid=(\d+) .*?child-sas \{(.*?)\}\}", sys.argv[1]):
-    for c in re.finditer(r"state=INSTALLED .*?spi-in=(\w+) spi-out=(\w+)", ike.group(3)):
-        print(ike.group(1), ike.group(2), c.group(1), c.group(2))' \
-		"$(swanctl --list-sas --raw --uri "$1" 2>/dev/null)" | sort
+sas() { # URI: the installed CHILD SAs' identities (tests/vpn/sas.py)
+	swanctl --list-sas --raw --uri "$1" 2>/dev/null | python3 tests/vpn/sas.py
 }
 wait_all() { # URI: until every tunnel has its CHILD SA (60 s at most)
 	for _ in $(seq 600); do

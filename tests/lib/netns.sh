@@ -81,3 +81,22 @@ vr_start_agent_ns() { # NAME DIR
 	done
 	return 1
 }
+
+# Pings from the namespace NAME until vr_ping_lost (its PID in vr_ping_pid and in the caller's
+# holders), every INTERVAL seconds, into FILE.
+vr_ping_run() { # NAME FILE TARGET INTERVAL
+	nsenter $(ns_of "$1") ping -i "$4" -W 1 "$3" >"$2" 2>&1 &
+	vr_ping_pid=$!
+	holders+=($vr_ping_pid)
+	sleep 0.5
+}
+# Stops the pings of vr_ping_run; prints how many were lost (9999: no summary).
+vr_ping_lost() { # FILE
+	kill -INT $vr_ping_pid
+	wait $vr_ping_pid 2>/dev/null
+	python3 -c '
+import re, sys
+t = open(sys.argv[1]).read()
+m = re.search(r"(\d+) packets transmitted, (\d+) received", t)
+print(int(m.group(1)) - int(m.group(2)) if m else 9999)' "$1"
+}

@@ -221,14 +221,9 @@ apply() { # GENERATION TUNNEL...: the agent's exit code
 	rctl apply "$tmp/intent-$1.json" >"$tmp/apply-$1.out" 2>&1
 }
 # "IKE-NAME IKE-UNIQUEID SPI-IN SPI-OUT" per installed CHILD SA, sorted: the SAs' identity.
-sas() { # r|p
-	local out
-	if [ "$1" = r ]; then out=$(rswan --list-sas --raw); else out=$(pswan --list-sas --raw); fi
-	python3 -c '
-import re, sys
-for ike in re.finditer(r"([\w.-]+) \{uniqueid=(\d+) .*?child-sas \{(.*?)\}\}", sys.argv[1]):
-    for c in re.finditer(r"state=INSTALLED .*?spi-in=(\w+) spi-out=(\w+)", ike.group(3)):
-        print(ike.group(1), ike.group(2), c.group(1), c.group(2))' "$out" | sort
+sas() { # r|p: the installed CHILD SAs' identities (tests/vpn/sas.py)
+	if [ "$1" = r ]; then rswan --list-sas --raw; else pswan --list-sas --raw; fi 2>/dev/null |
+		python3 "$here/sas.py"
 }
 wait_sas() { # r|p TUNNEL... : all with a CHILD SA installed within 20 s
 	local side=$1 t ok
@@ -257,21 +252,6 @@ tcp_ab() { # SUBNET-NUMBER: a TCP exchange each way; the servers saw the hosts' 
 	rc=$?
 	wait $s1 $s2 2>/dev/null
 	[ $rc = 0 ] && [ "$(cat "$tmp/tcp-b")" = 10.1.1.10 ] && [ "$(cat "$tmp/tcp-a")" = 10.2.$1.10 ]
-}
-ping_run() { # FILE TARGET: 20 pings a second from a until ping_lost
-	nsenter $(ns_of a) ping -i 0.05 -W 1 "$2" >"$1" 2>&1 &
-	ping_pid=$!
-	holders+=($ping_pid)
-	sleep 0.5
-}
-ping_lost() { # FILE: stops the pings; prints the count lost
-	kill -INT $ping_pid
-	wait $ping_pid 2>/dev/null
-	python3 -c '
-import re, sys
-t = open(sys.argv[1]).read()
-m = re.search(r"(\d+) packets transmitted, (\d+) received", t)
-print(int(m.group(1)) - int(m.group(2)) if m else 9999)' "$1"
 }
 
 # Everything on the peer's WAN link, for the whole test: the router's LAN addresses must never
@@ -375,12 +355,12 @@ check "the tunnel files are 0600" test "$(stat -c %a "$tmp"/r/etc/strongswan/con
 
 # t4 added and t2 changed while t1 carries traffic: t1's and t3's SAs do not change.
 before=$(sas r | grep -E '^t(1|3) ')
-ping_run "$tmp/ping-t1" 10.2.1.10
+vr_ping_run a "$tmp/ping-t1" 10.2.1.10 0.05
 check "apply: t4 added, t2 changed" apply 2 t1 t2b t3 t4
 check "t4's SA is installed" wait_sas r t4
 check "t2's SA is installed again" wait_sas r t2
 sleep 1
-lost=$(ping_lost "$tmp/ping-t1")
+lost=$(vr_ping_lost "$tmp/ping-t1")
 check "t1 carried traffic through the change: no ping lost ($lost)" test "$lost" = 0
 after=$(sas r | grep -E '^t(1|3) ')
 echo "     t1, t3 before: $(echo $before)"

@@ -191,25 +191,10 @@ check "DHCP: the master (r1, 10.1.1.2) answers the client ($lease1)" \
 addr1=${lease1% *}
 
 # Traffic for the rest: pings at 100 per second; each event's loss counted.
-ping_run() { # FILE: pings until killed
-	nsenter $(ns_of client) ping -i 0.01 -W 1 203.0.113.100 >"$1" 2>&1 &
-	ping_pid=$!
-	holders+=($ping_pid)
-	sleep 0.5
-}
-ping_lost() { # FILE: stops the pings; prints the count lost
-	kill -INT $ping_pid
-	wait $ping_pid 2>/dev/null
-	python3 -c '
-import re, sys
-t = open(sys.argv[1]).read()
-m = re.search(r"(\d+) packets transmitted, (\d+) received", t)
-print(int(m.group(1)) - int(m.group(2)) if m else 9999)' "$1"
-}
 
 # The master's agent killed with -9: the daemons stay, nothing moves.
 kpid=$(cat "$tmp/r1/state/services/keepalived.pid")
-ping_run "$tmp/ping-kill"
+vr_ping_run client "$tmp/ping-kill" 203.0.113.100 0.01
 kill -9 "${agent_pid[1]}"
 wait "${agent_pid[1]}" 2>/dev/null
 sleep 1
@@ -218,11 +203,11 @@ check "kill -9 of the master's agent: r2 stays backup" test "$(vrrp_state 2)" = 
 check "r1's agent starts again" restart_agent 1
 check "the new agent adopts keepalived and sees master" test "$(vrrp_state 1)" = master
 check "keepalived was not restarted" test "$(cat "$tmp/r1/state/services/keepalived.pid")" = "$kpid"
-lost=$(ping_lost "$tmp/ping-kill")
+lost=$(vr_ping_lost "$tmp/ping-kill")
 check "kill -9 of the master's agent: no ping lost ($lost)" test "$lost" = 0
 
 # The planned handover.
-ping_run "$tmp/ping-handover"
+vr_ping_run client "$tmp/ping-handover" 203.0.113.100 0.01
 out=$(rctl 1 handover 2>&1)
 rc=$?
 echo "     handover: $out"
@@ -231,7 +216,7 @@ check "r2 is master after the handover" wait_state 2 master 20
 check "r1 is backup after the handover" test "$(vrrp_state 1)" = backup
 check "r1 is held" python3 -c 'import json,sys; v=json.loads(sys.argv[1])["vrrp"]; assert v["held"] and v["priority"] == 1, v' "$(rctl 1 status --json)"
 sleep 1
-lost=$(ping_lost "$tmp/ping-handover")
+lost=$(vr_ping_lost "$tmp/ping-handover")
 check "planned handover: no ping lost ($lost)" test "$lost" = 0
 check "the client still reaches the server" in_ns client ping -c 2 -i 0.2 -W 1 -q 203.0.113.100
 offers=$(in_ns dhcpc python3 "$here/dhcp-offers.py" eth0 02:00:00:00:00:79 | paste -sd' ')
@@ -254,11 +239,11 @@ check "r2 is still master after its configuration changed" test "$(vrrp_state 2)
 check "r1 is still backup" test "$(vrrp_state 1)" = backup
 
 # Back: r2 hands over to r1 (held at priority 1: a priority-0 advert makes it master anyway).
-ping_run "$tmp/ping-back"
+vr_ping_run client "$tmp/ping-back" 203.0.113.100 0.01
 check "handover back from r2 exits 0" rctl 2 handover
 check "r1 is master again" wait_state 1 master 20
 sleep 1
-lost=$(ping_lost "$tmp/ping-back")
+lost=$(vr_ping_lost "$tmp/ping-back")
 check "handover back: no ping lost ($lost)" test "$lost" = 0
 check "handover --cancel ends r2's hold" rctl 2 handover --cancel
 check "r2's status: not held" python3 -c 'import json,sys; v=json.loads(sys.argv[1])["vrrp"]; assert not v["held"], v' "$(rctl 2 status --json)"
