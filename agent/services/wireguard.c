@@ -3,9 +3,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "lib/cleanup.h"
@@ -47,7 +49,7 @@ static void tunnels_clear(struct wgsync *w)
 	size_t i;
 
 	for (i = 0; i < w->n_tunnels; i++)
-		free(w->tunnels[i]);
+		free(w->tunnels[i].name);
 	free(w->tunnels);
 	w->tunnels = NULL;
 	w->n_tunnels = 0;
@@ -65,9 +67,10 @@ int wgsync_prepare(struct wgsync *w, const struct intent *in)
 	if (!w->tunnels)
 		return -ENOMEM;
 	for (i = 0; i < in->vpn.n_wireguard; i++) {
-		w->tunnels[i] = strdup(in->vpn.wireguard[i].name);
-		if (!w->tunnels[i])
+		w->tunnels[i].name = strdup(in->vpn.wireguard[i].name);
+		if (!w->tunnels[i].name)
 			return -ENOMEM;
+		w->tunnels[i].listen_port = in->vpn.wireguard[i].listen_port;
 		w->n_tunnels++;
 	}
 	return 0;
@@ -166,22 +169,97 @@ static bool changed(const struct oplist *pending, const char *name)
 	return false;
 }
 
-static int commit_one(struct wgsync *w, const char *name, bool change, struct strbuf *err)
+static const struct wgsync_tunnel *tunnel_find(const struct wgsync *w, const char *name)
 {
-	const struct wgsync_known *k = known_find(w, name);
-	unsigned ifindex = if_nametoindex(name);
+	size_t i;
+
+	for (i = 0; i < w->n_tunnels; i++)
+		if (!strcmp(w->tunnels[i].name, name))
+			return &w->tunnels[i];
+	return NULL;
+}
+
+/* 0 if a UDP socket of family could bind port (or the family is absent), else -errno. */
+static int udp_bindable(int family, uint16_t port)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+	int fd, one = 1, r = 0;
+
+	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno == EAFNOSUPPORT ? 0 : -errno;
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(port);
+		len = sizeof(*a);
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(port);
+		len = sizeof(*a);
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+		r = errno == EADDRNOTAVAIL ? 0 : -errno;
+	close(fd);
+	return r;
+}
+
+/* Tunnel NAME's listen port as it runs, 0 if none or unknown. */
+static uint16_t port_running(const char *name)
+{
+	char *argv[] = {(char *)WGSYNC_PROGRAM, (char *)"show", (char *)name,
+			(char *)"listen-port", NULL};
+	struct strbuf out = {0};
+	unsigned long v = 0;
+
+	if (runner_run(argv, WGSYNC_TIMEOUT_MS, NULL, &out) == 0 && out.s)
+		v = strtoul(out.s, NULL, 10);
+	strbuf_done(&out);
+	return v <= UINT16_MAX ? (uint16_t)v : 0;
+}
+
+/* 0 if t's listen port is free or already t's, else -errno with the reason in err. */
+static int port_check(const struct wgsync_tunnel *t, struct strbuf *err)
+{
+	int r;
+
+	if (!t->listen_port)
+		return 0;
+	r = udp_bindable(AF_INET, t->listen_port);
+	if (r >= 0)
+		r = udp_bindable(AF_INET6, t->listen_port);
+	if (r >= 0 || port_running(t->name) == t->listen_port)
+		return 0;
+	strbuf_printf(err, "%s: listen port %u: %s", t->name, t->listen_port, strerror(-r));
+	return r;
+}
+
+static int commit_one(struct wgsync *w, const struct wgsync_tunnel *t, bool change,
+		      struct strbuf *err)
+{
+	const struct wgsync_known *k = known_find(w, t->name);
+	unsigned ifindex = if_nametoindex(t->name);
+	int r;
 
 	if (!change && k && k->ifindex == ifindex)
 		return 0;
 	if (!ifindex) {
-		strbuf_printf(err, "wg syncconf %s: no link %s", name, name);
+		strbuf_printf(err, "wg syncconf %s: no link %s", t->name, t->name);
 		return -ENODEV;
 	}
-	return sync_one(w, name, ifindex, err);
+	if ((r = port_check(t, err)) < 0)
+		return r;
+	return sync_one(w, t->name, ifindex, err);
 }
 
 int wgsync_commit(struct wgsync *w, const struct oplist *pending, struct strbuf *err)
 {
+	const struct wgsync_tunnel *tun;
 	char t[OBJ_NAME_SIZE];
 	size_t i;
 	int r = 0;
@@ -193,12 +271,15 @@ int wgsync_commit(struct wgsync *w, const struct oplist *pending, struct strbuf 
 			continue;
 		if (op->type == OP_DELETE)
 			known_forget(w, t);
-		else
-			r = commit_one(w, t, true, err);
+		else if (!(tun = tunnel_find(w, t))) {
+			strbuf_printf(err, "wg syncconf %s: no such tunnel in the intent", t);
+			r = -ENOENT;
+		} else
+			r = commit_one(w, tun, true, err);
 	}
 	for (i = 0; i < w->n_tunnels && r >= 0; i++)
-		if (!changed(pending, w->tunnels[i]))
-			r = commit_one(w, w->tunnels[i], false, err);
+		if (!changed(pending, w->tunnels[i].name))
+			r = commit_one(w, &w->tunnels[i], false, err);
 	return r;
 }
 

@@ -8,7 +8,11 @@
  * kernel backend's, made before the services commit.
  *
  *   commit  syncconf of each tunnel whose file changed, and of each whose link is not the one
- *           last synced (a link made again: at the agent's start, after a reboot, by an undo)
+ *           last synced (a link made again: at the agent's start, after a reboot, by an undo).
+ *           A changed tunnel's listen port is first bound by the agent (UDP, IPv4 and IPv6):
+ *           wireguard-go binds only once it has seen its link up, after syncconf returned, and
+ *           its failure then reaches no one; so a port another socket holds fails the commit
+ *           here, for the kernel module and wireguard-go alike.
  *   revert  after the files were put back: the tunnels are synced again at abort, once the
  *           kernel's undo has made their links again
  *
@@ -19,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "intent/intent.h"
 #include "lib/strbuf.h"
@@ -29,6 +34,11 @@
 #define WGSYNC_SERVICE "wireguard"
 #define WGSYNC_PROGRAM "/usr/bin/wg"
 
+struct wgsync_tunnel {
+	char *name;
+	uint16_t listen_port; /* 0: any */
+};
+
 struct wgsync_known {
 	char name[OBJ_NAME_SIZE];
 	unsigned ifindex; /* of the link last synced */
@@ -36,7 +46,7 @@ struct wgsync_known {
 
 struct wgsync {
 	const char *confdir; /* the backend's */
-	char **tunnels;	     /* the intent's, from prepare */
+	struct wgsync_tunnel *tunnels; /* the intent's, from prepare */
 	size_t n_tunnels;
 	struct wgsync_known *known;
 	size_t n_known;

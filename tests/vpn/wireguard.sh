@@ -259,7 +259,9 @@ rc=$?
 gen=$((gen - 1))
 check "a listen port taken: exit 2 (got $rc)" test $rc -eq 2
 check "site-b kept its session through the failed apply" test "$(handshake)" = "$hs_r"
-check "the failure says why" grep -q 'Address already in use' "$tmp/apply.out"
+cat "$tmp/apply.out"
+check "the failure names the tunnel, its port and why" \
+	grep -q 'wg1: listen port 51830: Address already in use' "$tmp/apply.out"
 state >"$tmp/after"
 check "the failed apply left the state as it was" diff -u "$tmp/before" "$tmp/after"
 check "no wireguard-go left for wg1" sh -c "! pgrep -f '^/usr/bin/wireguard-go wg1$' >/dev/null"
