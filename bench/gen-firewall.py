@@ -21,6 +21,16 @@ static NATs (500), on a router with three NICs (public, web, db).
                                   the table and chains)
   gen-firewall.py --flow          "PUBLIC PORT SERVER SERVER-PORT" of the port forward the
                                   throughput test goes through (the last TCP forward)
+  gen-firewall.py --flows         "NAME PROTOCOL SOURCE PORT OUT" of the new flows bench/flows.sh
+                                  sends from the web side: for TCP and UDP, the first, middle and
+                                  last accepted ACL entry, the last TCP one of a single port
+                                  (tcp-last1), and a flow that matches no entry
+  gen-firewall.py --nft-minimal   a minimal stateful ruleset for the same router: conntrack
+                                  (established/related accepted, invalid dropped), the web side
+                                  forwarded, NAT hooks with its source NAT to the public side
+
+--flow-route adds to the intent a route to 10.3.0.0/16 (FLOW_NET) via 10.2.0.2 on the db side,
+where bench/flows.sh sends its db-bound flows (a new destination for each packet).
 
 Every ACL entry has its own source address (10.1.0.0/16 in the web network) so no two entries
 overlap: the verdict map is the same policy as the rules in order. Actions cycle through accept,
@@ -38,9 +48,10 @@ ap.add_argument("--one-to-one", type=int, default=500)
 ap.add_argument("--generation", type=int, default=1)
 ap.add_argument("--base", action="store_true")
 ap.add_argument("--change", type=int, default=-1)
+ap.add_argument("--flow-route", action="store_true")
 mode = ap.add_mutually_exclusive_group()
 for m in ("nics", "nft-linear", "nft-sets", "nft-sets-split", "iptables", "nft-commands",
-          "flow"):
+          "flow", "flows", "nft-minimal"):
     mode.add_argument("--" + m, action="store_true")
 mode.add_argument("--nft-change", type=int, default=-1)
 a = ap.parse_args()
@@ -50,6 +61,7 @@ NICS = [("public", "52:54:00:00:f0:01"), ("web", "52:54:00:00:f0:02"),
 SNAT_TO = "203.0.113.10"
 PF_ADDR = "203.0.113.11"
 GATEWAY = "203.0.113.1"
+FLOW_NET, FLOW_VIA = "10.3.0.0/16", "10.2.0.2"
 
 
 def acl():
@@ -94,6 +106,8 @@ def intent():
         },
         "routes": [{"to": "0.0.0.0/0", "via": GATEWAY}],
     }
+    if a.flow_route:
+        doc["routes"].append({"to": FLOW_NET, "via": FLOW_VIA})
     if a.base:
         return doc
     rules = []
@@ -241,6 +255,36 @@ def nft_sets(split=False):
     return "".join(out)
 
 
+def nft_minimal():
+    return ("table inet bench {\n"
+            "\tchain forward {\n\t\ttype filter hook forward priority filter; policy drop;\n"
+            "\t\tct state established,related accept\n\t\tct state invalid drop\n"
+            '\t\tiifname "web" accept\n\t}\n'
+            "\tchain dstnat {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+            "\t}\n"
+            "\tchain srcnat {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+            '\t\toifname "public" ip saddr 10.1.0.0/16 snat ip to %s\n\t}\n}\n' % SNAT_TO)
+
+
+def flows():
+    """(name, protocol, source, port, out) of bench/flows.sh's flows."""
+    # (not from 10.1.0.1 or .2: the router's and the sending host's own addresses)
+    entries = [(i, e) for i, e in enumerate(acl())
+               if e[0] == "accept" and e[2] not in ("10.1.0.1", "10.1.0.2")]
+    for proto in ("tcp", "udp"):
+        mine = [(i, e) for i, e in entries if e[3] == proto]
+        for name, (i, (_, out, src, _, p)) in (("first", mine[0]), ("middle", mine[len(mine) // 2]),
+                                               ("last", mine[-1])):
+            yield ("%s-%s" % (proto, name), proto, src, p[0], out)
+    # The last entry is one of a port range (a map of intervals); the last of one port to the
+    # same side (a hash map) beside it.
+    i, (_, out, src, _, p) = [(i, e) for i, e in entries
+                              if e[3] == "tcp" and e[1] == "db" and e[4][0] == e[4][1]][-1]
+    yield ("tcp-last1", "tcp", src, p[0], out)
+    last = list(acl())[-1]
+    yield ("tcp-none", "tcp", last[2], 20000, "db")  # no entry has a port above 10,009
+
+
 def nft_change():
     """Over --nft-sets: forward K moves from port 8080 to 8081 (elements only)."""
     k = a.nft_change
@@ -315,6 +359,11 @@ elif a.iptables:
     sys.stdout.write(iptables())
 elif a.nft_commands:
     sys.stdout.write(nft_commands())
+elif a.nft_minimal:
+    sys.stdout.write(nft_minimal())
+elif a.flows:
+    for f in flows():
+        print(*f)
 elif a.flow:
     last = [f for f in forwards() if f[1] == "tcp"][-1]
     print(PF_ADDR, last[2], last[3], last[4])

@@ -483,10 +483,11 @@ static bool rule_exact(const struct fw_rule *fr, const struct layout *l)
 }
 
 /* A map of rules idx (n) that go with rule fr0, and its rule: a hash map when every element
- * is a single key (exact), else a map of concatenated intervals. */
-static void compile_map_part(struct nft_compiler *c, const char *chain, const struct fw_rule *rules,
-			     const size_t *idx, size_t n, bool exact, const struct layout *l,
-			     unsigned *n_maps)
+ * is a single key (exact), else a map of concatenated intervals. The rule goes in chain after
+ * matches of fr0's interfaces, or in rule_chain (a chain of fr0's interface pair) without. */
+static void compile_map_part(struct nft_compiler *c, const char *chain, const char *rule_chain,
+			     const struct fw_rule *rules, const size_t *idx, size_t n, bool exact,
+			     const struct layout *l, unsigned *n_maps)
 {
 	const struct fw_rule *fr0 = &rules[idx[0]];
 	uint32_t flags = exact ? NFT_SET_MAP : NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT;
@@ -507,10 +508,12 @@ static void compile_map_part(struct nft_compiler *c, const char *chain, const st
 	}
 	s->counters = true;
 	fill_map(c, chain, rules, idx, n, l, s);
-	r = nft_desc_rule(c->d, chain, NULL, fr0->ptr);
+	r = nft_desc_rule(c->d, rule_chain ? rule_chain : chain, NULL, fr0->ptr);
 	nft_compile_match_nfproto(r, fr0->family);
-	nft_compile_match_ifnames(c, r, NFT_META_IIFNAME, fr0->in, fr0->n_in);
-	nft_compile_match_ifnames(c, r, NFT_META_OIFNAME, fr0->out, fr0->n_out);
+	if (!rule_chain) {
+		nft_compile_match_ifnames(c, r, NFT_META_IIFNAME, fr0->in, fr0->n_in);
+		nft_compile_match_ifnames(c, r, NFT_META_OIFNAME, fr0->out, fr0->n_out);
+	}
 	if (!l->len[F_PROTO])
 		nft_compile_match_l4proto(r, fr0->protocol);
 	load_key(r, l, fr0->family);
@@ -526,9 +529,9 @@ static void compile_map_part(struct nft_compiler *c, const char *chain, const st
  * four maps, cost about 10 ms of its full apply that way). The run's elements are disjoint,
  * so a packet matches at most one element of the two maps and their order does not matter.
  */
-static void compile_map(struct nft_compiler *c, const char *chain, const struct fw_rule *rules,
-			size_t first, size_t end, size_t m, unsigned k, const uint8_t *map_of,
-			const struct layout *l, unsigned *n_maps)
+static void compile_map(struct nft_compiler *c, const char *chain, const char *rule_chain,
+			const struct fw_rule *rules, size_t first, size_t end, size_t m, unsigned k,
+			const uint8_t *map_of, const struct layout *l, unsigned *n_maps)
 {
 	_cleanup_free_ size_t *idx = malloc((end - m) * sizeof(*idx));
 	size_t i, n_exact = 0, n = 0;
@@ -547,9 +550,103 @@ static void compile_map(struct nft_compiler *c, const char *chain, const struct 
 			n_exact = n;
 	}
 	if (n_exact)
-		compile_map_part(c, chain, rules, idx, n_exact, true, l, n_maps);
+		compile_map_part(c, chain, rule_chain, rules, idx, n_exact, true, l, n_maps);
 	if (n > n_exact)
-		compile_map_part(c, chain, rules, idx + n_exact, n - n_exact, false, l, n_maps);
+		compile_map_part(c, chain, rule_chain, rules, idx + n_exact, n - n_exact, false, l,
+				 n_maps);
+}
+
+/* Whether each of the maps (their first rules reps) has one input and one output interface,
+ * and some pair has more than one map: then a dispatch on the pair saves loads. */
+static bool by_pairs(const struct fw_rule *rules, const size_t *reps, size_t n_reps)
+{
+	bool shared = false;
+	size_t k, j;
+
+	for (k = 0; k < n_reps; k++) {
+		const struct fw_rule *a = &rules[reps[k]];
+
+		if (a->n_in != 1 || a->n_out != 1)
+			return false;
+		for (j = 0; j < k; j++)
+			shared |= !strcmp(rules[reps[j]].in[0], a->in[0]) &&
+				  !strcmp(rules[reps[j]].out[0], a->out[0]);
+	}
+	return shared;
+}
+
+/*
+ * The maps of a run whose maps each have one input and one output interface, behind a
+ * dispatch on the pair: `meta nfproto F iifname . oifname vmap @_pairs<chain>_<n>` jumps to
+ * a chain of the pair (`_<chain>_<n>_<in>_<out>`) that holds the pair's map rules without
+ * their interface matches. A new connection loads and looks up its two interface names once,
+ * instead of loading and comparing them at each map rule; one that matches no element of its
+ * pair's maps returns to the rule after the dispatch, as it would have walked past the map
+ * rules. Each pair's maps keep their order; the maps of a run are disjoint anyway.
+ */
+static void compile_pairs(struct nft_compiler *c, const char *chain, const struct fw_rule *rules,
+			  size_t start, size_t end, const size_t *reps, size_t n_reps,
+			  const uint8_t *map_of, const struct layout *l, unsigned *n_maps)
+{
+	const struct fw_rule *fr0 = &rules[reps[0]];
+	uint8_t key[2 * IFNAMSIZ], value[NFT_DESC_VERDICT_LEN];
+	const uint32_t type = NFT_DESC_TYPE_IFNAME << NFT_DESC_TYPE_BITS | NFT_DESC_TYPE_IFNAME;
+	int32_t jump = NFT_JUMP;
+	struct strbuf name = {0}, *pair_names;
+	struct nft_desc_set *s;
+	struct nft_desc_rule *r;
+	size_t k, j;
+
+	pair_names = calloc(n_reps, sizeof(*pair_names));
+	if (!pair_names) {
+		c->d->oom = true;
+		return;
+	}
+	strbuf_printf(&name, "_pairs%s_%u", chain, (*n_maps)++);
+	s = name.oom ? NULL
+		     : nft_desc_set(c->d, strbuf_str(&name), NFT_SET_MAP, type, sizeof(key),
+				    NFT_DATA_VERDICT, NFT_DESC_VERDICT_LEN, NULL, 0, NULL, fr0->ptr);
+	for (k = 0; s && k < n_reps; k++) {
+		const struct fw_rule *a = &rules[reps[k]];
+
+		for (j = 0; j < k; j++)
+			if (!strcmp(rules[reps[j]].in[0], a->in[0]) &&
+			    !strcmp(rules[reps[j]].out[0], a->out[0]))
+				break;
+		if (j < k) {
+			strbuf_append(&pair_names[k], strbuf_str(&pair_names[j]));
+			continue;
+		}
+		strbuf_printf(&pair_names[k], "_%s_%u_%s_%s", chain, (*n_maps)++, a->in[0],
+			      a->out[0]);
+		if (pair_names[k].oom) {
+			c->d->oom = true;
+			break;
+		}
+		nft_desc_chain(c->d, strbuf_str(&pair_names[k]), NULL, 0, 0, -1, NULL, NULL);
+		nft_compile_ifname(a->in[0], key);
+		nft_compile_ifname(a->out[0], key + IFNAMSIZ);
+		memset(value, 0, sizeof(value));
+		memcpy(value, &jump, sizeof(jump));
+		memcpy(value + sizeof(jump), strbuf_str(&pair_names[k]), pair_names[k].len + 1);
+		nft_desc_elem(c->d, s, key, NULL, value, 0, NULL);
+	}
+	if (!s)
+		c->d->oom = true;
+	if (s && !c->d->oom) {
+		r = nft_desc_rule(c->d, chain, NULL, fr0->ptr);
+		nft_compile_match_nfproto(r, fr0->family);
+		nft_desc_meta(r, NFT_META_IIFNAME, REG(0));
+		nft_desc_meta(r, NFT_META_OIFNAME, REG(IFNAMSIZ / 4));
+		nft_desc_vmap(r, s, REG(0));
+		for (k = 0; k < n_reps; k++)
+			compile_map(c, chain, strbuf_str(&pair_names[k]), rules, start, end, reps[k],
+				    (unsigned)k, map_of, l, n_maps);
+	}
+	for (k = 0; k < n_reps; k++)
+		strbuf_done(&pair_names[k]);
+	free(pair_names);
+	strbuf_done(&name);
 }
 
 /* Rules [start, end), disjoint, as maps: false (nothing compiled) when they would need more
@@ -575,8 +672,13 @@ static bool compile_maps(struct nft_compiler *c, const char *chain, const struct
 			return false;
 		reps[n_reps++] = m;
 	}
+	if (by_pairs(rules, reps, n_reps)) {
+		compile_pairs(c, chain, rules, start, end, reps, n_reps, map_of, &l, n_maps);
+		return true;
+	}
 	for (k = 0; k < n_reps; k++)
-		compile_map(c, chain, rules, start, end, reps[k], (unsigned)k, map_of, &l, n_maps);
+		compile_map(c, chain, NULL, rules, start, end, reps[k], (unsigned)k, map_of, &l,
+			    n_maps);
 	return true;
 }
 

@@ -119,9 +119,22 @@ static size_t n_protos(enum nat_proto p, uint8_t out[2])
 	return 1;
 }
 
+/* `ct status dnat`: the connection's destination was translated. */
+static void match_dnat(struct nft_desc_rule *r)
+{
+	static const uint32_t dnat_bit = IPS_DST_NAT, zero = 0;
+
+	nft_desc_ct(r, NFT_CT_STATUS, -1, REG(0));
+	nft_desc_bitwise(r, REG(0), 4, &dnat_bit);
+	nft_desc_cmp(r, NFT_CMP_NEQ, REG(0), &zero, 4);
+}
+
 /* ---- the forward chain: what NAT opens ---- */
 
 /*
+ * Only a connection whose destination was translated can match (its original destination is
+ * an entry's, which prerouting translates whatever the interface): `ct status dnat` first, so
+ * that no other new connection pays for the look-ups.
  * Port forwards (tcp, udp): ct original daddr . l4proto . ct original proto-dst (the public
  * side) looked up in s, after `meta l4proto { tcp, udp }`, which only the forwards' keys hold
  * anyway: without it nft cannot tell the type of the ct port and refuses the listing back
@@ -136,6 +149,7 @@ static void open_rule(struct nft_compiler *c, int family, const struct nft_desc_
 	struct nft_desc_rule *r = nft_desc_rule(c->d, "forward", NULL, NULL);
 	struct nft_desc_set *protos;
 
+	match_dnat(r);
 	nft_compile_match_nfproto(r, family);
 	if (ports) {
 		protos = nft_desc_set(c->d, NULL, 0, NFT_DESC_TYPE_INET_PROTOCOL, 1, 0, 0, NULL, 0,
@@ -429,7 +443,6 @@ static void compile_hairpin(struct nft_compiler *c, int family)
 	size_t alen = addr_len(family), i, j;
 	uint8_t fields[] = {(uint8_t)alen, IFNAMSIZ};
 	const uint32_t t[] = {addr_type(family), NFT_DESC_TYPE_IFNAME};
-	uint32_t dnat_bit = IPS_DST_NAT, zero = 0;
 	struct nft_desc_set *s = NULL;
 	struct nft_desc_rule *r;
 	char name[16];
@@ -464,9 +477,7 @@ static void compile_hairpin(struct nft_compiler *c, int family)
 	if (!s)
 		return;
 	r = nft_desc_rule(c->d, "srcnat", NULL, NULL);
-	nft_desc_ct(r, NFT_CT_STATUS, -1, REG(0));
-	nft_desc_bitwise(r, REG(0), 4, &dnat_bit);
-	nft_desc_cmp(r, NFT_CMP_NEQ, REG(0), &zero, 4);
+	match_dnat(r);
 	nft_compile_match_nfproto(r, family);
 	nft_compile_load_addr(r, family, true);
 	nft_desc_meta(r, NFT_META_OIFNAME, REG(alen / 4));

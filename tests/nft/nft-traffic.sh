@@ -634,5 +634,39 @@ expect "access list: tcp 5555 still dropped by rule 0, now an interval" timeout 
 	in_ns $PUB $peer ask 203.0.113.1 5555
 expect "access list with a range read back: nothing to do" "" drv plan "$tmp/acl-range.json"
 
+# ---- access lists of the forward chain: a dispatch on the interface pair ----
+# Forward rules 0-3 are one run of two interface pairs, each with a tcp and a udp map: one
+# `iifname . oifname vmap` jumps to the pair's chain of maps. Rule 4 overlaps rule 0 and stays
+# a rule after the run: a packet that no map element of its pair matches comes back from the
+# pair's chain and meets it.
+fwd='i["firewall"]["forward"]["rules"][0:0] = [
+ {"action": "drop", "in": "public", "out": "lan", "source": ["203.0.113.100/32"], "protocol": "tcp", "ports": [9000], "comment": "pair zero"},
+ {"action": "accept", "in": "public", "out": "lan", "source": ["198.18.0.0/16"], "protocol": "udp", "ports": [9000]},
+ {"action": "accept", "in": "lan", "out": "public", "source": ["10.1.1.5/32"], "protocol": "tcp", "ports": [7000]},
+ {"action": "accept", "in": "lan", "out": "public", "source": ["10.1.1.6/32"], "protocol": "udp", "ports": [7000]},
+ {"action": "accept", "in": "public", "out": "lan", "source": ["203.0.113.0/24"], "protocol": "tcp", "ports": ["9000-9001"]}]'
+variant fwd-pairs "$fwd"
+drv apply "$tmp/fwd-pairs.json" >"$tmp/out" 2>"$tmp/err"
+if grep -q '^applied .* nft=1/' "$tmp/out"; then pass "forward access list applied"; else fail "forward access list applied"; fi
+pairs='
+import json, sys
+for x in json.load(sys.stdin)["nftables"]:
+    m = x.get("map")
+    if m and m["name"].startswith("_pairsforward_"):
+        print(" ".join(sorted("%s.%s:%s" % (e[0]["concat"][0], e[0]["concat"][1], e[1]["jump"]["target"])
+                              for e in m["elem"])))'
+expect "forward access list: one dispatch map, a chain per pair" \
+	"lan.public:_forward_2_lan_public public.lan:_forward_1_public_lan" \
+	sh -c "ip netns exec $R nft -j list table inet vrouter | python3 -c '$pairs'"
+expect "forward access list: tcp 9000 dropped by rule 0 (in its pair's map), not accepted by rule 4" \
+	timeout in_ns $PUB $peer ask 10.1.1.5 9000
+expect "forward access list: tcp 9001 back from the pair's chain, accepted by rule 4" \
+	"port=9001 peer=203.0.113.100" in_ns $PUB $peer ask 10.1.1.5 9001
+expect "forward access list: server -> public tcp 7000 accepted by rule 2 (the other pair)" \
+	"port=7000 peer=203.0.113.1" in_ns $SRV $peer ask 203.0.113.100 7000
+expect "forward access list: rule 0 counted, with its pointer and comment" \
+	"fw-rule forward/0 /firewall/forward/rules/0 yes pair zero" acl_counter "fw-rule forward/0"
+expect "forward access list read back: nothing to do" "" drv plan "$tmp/fwd-pairs.json"
+
 echo "passed: $passed, failed: $failed"
 [ $failed = 0 ]

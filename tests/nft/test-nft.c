@@ -906,6 +906,49 @@ static void test_acl_long_run(void **state)
 	strbuf_done(&rules);
 }
 
+/* A run of forward rules of two interface pairs, each pair with a tcp and a udp map: one
+ * dispatch map on the pair, its two chains holding the map rules without interface matches,
+ * one rule in forward. */
+static void test_acl_pairs(void **state)
+{
+	static const char rules[] =
+	    "\"forward\": {\"policy\": \"drop\", \"rules\": ["
+	    "{\"action\": \"accept\", \"in\": \"public\", \"out\": \"lan\", \"source\": [\"10.9.0.1\"], \"protocol\": \"tcp\", \"ports\": [1]},"
+	    "{\"action\": \"drop\", \"in\": \"lan\", \"out\": \"public\", \"source\": [\"10.9.0.2\"], \"protocol\": \"tcp\", \"ports\": [2]},"
+	    "{\"action\": \"reject\", \"in\": \"public\", \"out\": \"lan\", \"source\": [\"10.9.0.3\"], \"protocol\": \"udp\", \"ports\": [3]},"
+	    "{\"action\": \"accept\", \"in\": \"lan\", \"out\": \"public\", \"source\": [\"10.9.0.0/30\"], \"protocol\": \"udp\", \"ports\": [\"4-5\"]}]}";
+	_cleanup_free_ char *doc = NULL, *with = NULL;
+	const struct nft_desc_set *s;
+	size_t i, in_forward = 0, in_pair[2] = {0, 0};
+	struct nft_desc *d;
+	char *p;
+
+	(void)state;
+	assert_true(asprintf(&doc, base, "\"192.0.2.7\"") > 0);
+	p = strstr(doc, "},\"nat\""); /* the firewall section's end */
+	assert_non_null(p);
+	assert_true(asprintf(&with, "%.*s, %s%s", (int)(p - doc), doc, rules, p) > 0);
+	d = compile_doc(with);
+	s = nft_desc_set_find(d, "_pairsforward_0");
+	assert_non_null(s);
+	assert_int_equal(s->n, 2);
+	for (i = 0; i < d->n_rules; i++) {
+		const char *chain = d->rules[i]->chain;
+
+		in_forward += !strcmp(chain, "forward");
+		in_pair[0] += !strcmp(chain, "_forward_1_public_lan");
+		in_pair[1] += !strcmp(chain, "_forward_2_lan_public");
+	}
+	/* public->lan: a tcp and a udp hash map; lan->public: a tcp hash map and a udp interval
+	 * map */
+	assert_int_equal(in_pair[0], 2);
+	assert_int_equal(in_pair[1], 2);
+	assert_non_null(nft_desc_set_find(d, "_aclforward_6"));
+	assert_null(nft_desc_set_find(d, "_aclforward_7"));
+	assert_true(in_forward > 0);
+	nft_desc_free(d);
+}
+
 /*
  * First match kept, on random access lists: rules drawn from a small space (overlaps
  * frequent; some with log or without a source, which stay rules), compiled; then for every
@@ -1710,6 +1753,7 @@ int main(void)
 	    cmocka_unit_test(test_firewall_part_kept),
 	    cmocka_unit_test(test_firewall_part_follows_section),
 	    cmocka_unit_test(test_acl_long_run),
+	    cmocka_unit_test(test_acl_pairs),
 	    cmocka_unit_test(test_elems_as_libnftnl),
 	    cmocka_unit_test(test_exprs_as_libnftnl),
 	};
