@@ -578,35 +578,39 @@ static bool by_pairs(const struct fw_rule *rules, const size_t *reps, size_t n_r
 /*
  * The maps of a run whose maps each have one input and one output interface, behind a
  * dispatch on the pair: `meta nfproto F iifname . oifname vmap @_pairs<chain>_<n>` jumps to
- * a chain of the pair (`_<chain>_<n>_<in>_<out>`) that holds the pair's map rules without
- * their interface matches. A new connection loads and looks up its two interface names once,
- * instead of loading and comparing them at each map rule; one that matches no element of its
- * pair's maps returns to the rule after the dispatch, as it would have walked past the map
- * rules. Each pair's maps keep their order; the maps of a run are disjoint anyway.
+ * a chain of the pair (`_<chain>_<n>`: a verdict's chain name has at most
+ * PAIR_CHAIN_SIZE - 1 bytes here, too few for interface names) that holds the pair's map
+ * rules without their interface matches. A new connection loads and looks up its two
+ * interface names once, instead of loading and comparing them at each map rule; one that
+ * matches no element of its pair's maps returns to the rule after the dispatch, as it would
+ * have walked past the map rules. Each pair's maps keep their order; the maps of a run are
+ * disjoint anyway.
  */
+#define PAIR_CHAIN_SIZE (NFT_DESC_VERDICT_LEN - sizeof(int32_t))
 static void compile_pairs(struct nft_compiler *c, const char *chain, const struct fw_rule *rules,
 			  size_t start, size_t end, const size_t *reps, size_t n_reps,
 			  const uint8_t *map_of, const struct layout *l, unsigned *n_maps)
 {
 	const struct fw_rule *fr0 = &rules[reps[0]];
-	uint8_t key[2 * IFNAMSIZ], value[NFT_DESC_VERDICT_LEN];
 	const uint32_t type = NFT_DESC_TYPE_IFNAME << NFT_DESC_TYPE_BITS | NFT_DESC_TYPE_IFNAME;
-	int32_t jump = NFT_JUMP;
-	struct strbuf name = {0}, *pair_names;
+	const int32_t jump = NFT_JUMP;
+	uint8_t key[2 * IFNAMSIZ], value[NFT_DESC_VERDICT_LEN];
+	_cleanup_free_ char(*names)[PAIR_CHAIN_SIZE] = calloc(n_reps, sizeof(*names));
+	char set_name[PAIR_CHAIN_SIZE + 8];
 	struct nft_desc_set *s;
 	struct nft_desc_rule *r;
 	size_t k, j;
 
-	pair_names = calloc(n_reps, sizeof(*pair_names));
-	if (!pair_names) {
+	if (!names) {
 		c->d->oom = true;
 		return;
 	}
-	strbuf_printf(&name, "_pairs%s_%u", chain, (*n_maps)++);
-	s = name.oom ? NULL
-		     : nft_desc_set(c->d, strbuf_str(&name), NFT_SET_MAP, type, sizeof(key),
-				    NFT_DATA_VERDICT, NFT_DESC_VERDICT_LEN, NULL, 0, NULL, fr0->ptr);
-	for (k = 0; s && k < n_reps; k++) {
+	snprintf(set_name, sizeof(set_name), "_pairs%.16s_%u", chain, (*n_maps)++);
+	s = nft_desc_set(c->d, set_name, NFT_SET_MAP, type, sizeof(key), NFT_DATA_VERDICT,
+			 NFT_DESC_VERDICT_LEN, NULL, 0, NULL, fr0->ptr);
+	if (!s)
+		return;
+	for (k = 0; k < n_reps; k++) {
 		const struct fw_rule *a = &rules[reps[k]];
 
 		for (j = 0; j < k; j++)
@@ -614,39 +618,26 @@ static void compile_pairs(struct nft_compiler *c, const char *chain, const struc
 			    !strcmp(rules[reps[j]].out[0], a->out[0]))
 				break;
 		if (j < k) {
-			strbuf_append(&pair_names[k], strbuf_str(&pair_names[j]));
+			memcpy(names[k], names[j], sizeof(names[k]));
 			continue;
 		}
-		strbuf_printf(&pair_names[k], "_%s_%u_%s_%s", chain, (*n_maps)++, a->in[0],
-			      a->out[0]);
-		if (pair_names[k].oom) {
-			c->d->oom = true;
-			break;
-		}
-		nft_desc_chain(c->d, strbuf_str(&pair_names[k]), NULL, 0, 0, -1, NULL, NULL);
+		snprintf(names[k], sizeof(names[k]), "_%.12s_%u", chain, (*n_maps)++);
+		nft_desc_chain(c->d, names[k], NULL, 0, 0, -1, NULL, NULL);
 		nft_compile_ifname(a->in[0], key);
 		nft_compile_ifname(a->out[0], key + IFNAMSIZ);
 		memset(value, 0, sizeof(value));
 		memcpy(value, &jump, sizeof(jump));
-		memcpy(value + sizeof(jump), strbuf_str(&pair_names[k]), pair_names[k].len + 1);
+		memcpy(value + sizeof(jump), names[k], strlen(names[k]) + 1);
 		nft_desc_elem(c->d, s, key, NULL, value, 0, NULL);
 	}
-	if (!s)
-		c->d->oom = true;
-	if (s && !c->d->oom) {
-		r = nft_desc_rule(c->d, chain, NULL, fr0->ptr);
-		nft_compile_match_nfproto(r, fr0->family);
-		nft_desc_meta(r, NFT_META_IIFNAME, REG(0));
-		nft_desc_meta(r, NFT_META_OIFNAME, REG(IFNAMSIZ / 4));
-		nft_desc_vmap(r, s, REG(0));
-		for (k = 0; k < n_reps; k++)
-			compile_map(c, chain, strbuf_str(&pair_names[k]), rules, start, end, reps[k],
-				    (unsigned)k, map_of, l, n_maps);
-	}
+	r = nft_desc_rule(c->d, chain, NULL, fr0->ptr);
+	nft_compile_match_nfproto(r, fr0->family);
+	nft_desc_meta(r, NFT_META_IIFNAME, REG(0));
+	nft_desc_meta(r, NFT_META_OIFNAME, REG(IFNAMSIZ / 4));
+	nft_desc_vmap(r, s, REG(0));
 	for (k = 0; k < n_reps; k++)
-		strbuf_done(&pair_names[k]);
-	free(pair_names);
-	strbuf_done(&name);
+		compile_map(c, chain, names[k], rules, start, end, reps[k], (unsigned)k, map_of, l,
+			    n_maps);
 }
 
 /* Rules [start, end), disjoint, as maps: false (nothing compiled) when they would need more

@@ -656,7 +656,7 @@ for x in json.load(sys.stdin)["nftables"]:
         print(" ".join(sorted("%s.%s:%s" % (e[0]["concat"][0], e[0]["concat"][1], e[1]["jump"]["target"])
                               for e in m["elem"])))'
 expect "forward access list: one dispatch map, a chain per pair" \
-	"lan.public:_forward_2_lan_public public.lan:_forward_1_public_lan" \
+	"lan.public:_forward_2 public.lan:_forward_1" \
 	sh -c "ip netns exec $R nft -j list table inet vrouter | python3 -c '$pairs'"
 expect "forward access list: tcp 9000 dropped by rule 0 (in its pair's map), not accepted by rule 4" \
 	timeout in_ns $PUB $peer ask 10.1.1.5 9000

@@ -936,8 +936,8 @@ static void test_acl_pairs(void **state)
 		const char *chain = d->rules[i]->chain;
 
 		in_forward += !strcmp(chain, "forward");
-		in_pair[0] += !strcmp(chain, "_forward_1_public_lan");
-		in_pair[1] += !strcmp(chain, "_forward_2_lan_public");
+		in_pair[0] += !strcmp(chain, "_forward_1");
+		in_pair[1] += !strcmp(chain, "_forward_2");
 	}
 	/* public->lan: a tcp and a udp hash map; lan->public: a tcp hash map and a udp interval
 	 * map */
