@@ -249,7 +249,8 @@ static int agent_save(struct agent *a, const struct intent *in, const struct age
 
 /* The engine ran and succeeded: persist, answer. */
 static char *agent_applied(struct agent *a, const char *id, const struct intent *in,
-			   const struct agent_doc *doc, bool same, const struct apply_result *res)
+			   const struct agent_doc *doc, bool same, enum status_origin origin,
+			   const struct apply_result *res)
 {
 	struct proto_applied ans = {
 		.generation = in->generation,
@@ -279,8 +280,9 @@ static char *agent_applied(struct agent *a, const char *id, const struct intent 
 			      err.len ? strbuf_str(&err) : strerror(-r));
 		ans.warning = strbuf_str(&warning);
 	}
-	log_info("generation %lld applied: %zu changes in %.1f ms", (long long)in->generation,
-		 res->changes, res->duration_ms);
+	log_msg(origin == ORIGIN_SOCKET || origin == ORIGIN_SERIAL ? LOG_INFO : LOG_NOTICE,
+		"generation %lld applied: %zu changes in %.1f ms", (long long)in->generation,
+		res->changes, res->duration_ms);
 	answer = proto_answer_applied(id, &ans);
 	strbuf_done(&err);
 	strbuf_done(&warning);
@@ -332,7 +334,7 @@ static char *agent_apply(struct agent *a, const char *id, const struct intent *i
 		return NULL;
 	}
 	if (res.status == APPLY_OK) {
-		answer = agent_applied(a, id, in, doc, v == STORE_SAME, &res);
+		answer = agent_applied(a, id, in, doc, v == STORE_SAME, origin, &res);
 		status_record(&a->status, origin, RESULT_APPLIED, in->generation, &res);
 		*ret_ok = true;
 	} else {
@@ -552,7 +554,7 @@ char *agent_handle(struct agent *a, const char *line, size_t len, enum status_or
 	/* A state directory that did not work is tried again, and an intent in effect whose save
 	 * failed persisted, as soon as it works. */
 	if ((store_dirty(a->store) || store_error(a->store)) && store_flush(a->store, &err) >= 0)
-		log_info("the state directory works again; generation %lld is persisted (0: none)",
+		log_notice("the state directory works again; generation %lld is persisted (0: none)",
 			 (long long)store_generation(a->store));
 	strbuf_truncate(&err, 0);
 	r = proto_request_parse(line, len, a->known, a->in_effect, &req, &err);
@@ -673,7 +675,7 @@ static bool boot_payload(struct agent *a, const char *path)
 		return false;
 	}
 	if (d.in->generation > gen) {
-		log_info("applying the boot payload, generation %lld", (long long)d.in->generation);
+		log_notice("applying the boot payload, generation %lld", (long long)d.in->generation);
 		struct agent_doc payload = {.tree = d.doc};
 
 		answer = agent_apply(a, NULL, d.in, &payload, ORIGIN_PAYLOAD, &ok);
@@ -687,7 +689,7 @@ static bool boot_payload(struct agent *a, const char *path)
 			log_warn("boot payload ignored: %s", strbuf_str(&msg));
 		strbuf_done(&msg);
 	} else {
-		log_info("boot payload ignored: generation %lld is older than the applied %lld",
+		log_notice("boot payload ignored: generation %lld is older than the applied %lld",
 			 (long long)d.in->generation, (long long)gen);
 	}
 	boot_doc_done(&d);
@@ -706,11 +708,11 @@ void agent_boot(struct agent *a, const char *payload)
 		return;
 	}
 	if (!d.in) {
-		log_info("no intent applied yet");
+		log_notice("no intent applied yet");
 		agent_notify(a);
 		return;
 	}
-	log_info("re-applying the persisted intent, generation %lld", (long long)d.in->generation);
+	log_notice("re-applying the persisted intent, generation %lld", (long long)d.in->generation);
 	answer = agent_apply(a, NULL, d.in, &(struct agent_doc){.tree = d.doc, .model = &d.in},
 			     ORIGIN_BOOT, &ok);
 	boot_doc_done(&d);

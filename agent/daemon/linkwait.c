@@ -167,11 +167,11 @@ static void linkwait_check(struct linkwait *w, enum linkwait_moment when)
 		/* In effect: the start's apply got its links after all, or a request applied an
 		 * intent since. */
 		if (when != AT_START)
-			log_info("no longer waiting for links with MAC %s: an intent applied since "
+			log_notice("no longer waiting for links with MAC %s: an intent applied since "
 				 "is in effect", was);
 		linkwait_stop(w);
 	} else if (n == 0) {
-		log_info("links with MAC %s appeared%s: applying generation %lld again", was,
+		log_notice("links with MAC %s appeared%s: applying generation %lld again", was,
 			 when == AT_START ? " during the start's apply" : "",
 			 (long long)w->generation);
 		linkwait_stop(w);
@@ -181,12 +181,12 @@ static void linkwait_check(struct linkwait *w, enum linkwait_moment when)
 			"applied", strbuf_str(&w->text), w->timeout_s, (long long)w->generation);
 		linkwait_stop(w);
 	} else if (!w->announced) {
-		log_info("generation %lld waits for links with MAC %s: it is applied once they "
+		log_notice("generation %lld waits for links with MAC %s: it is applied once they "
 			 "appear (for up to %u s after the start)", (long long)w->generation,
 			 strbuf_str(&w->text), w->timeout_s);
 		w->announced = strdup(strbuf_str(&w->text));
 	} else if (strcmp(w->announced, strbuf_str(&w->text))) {
-		log_info("generation %lld still waits for links with MAC %s",
+		log_notice("generation %lld still waits for links with MAC %s",
 			 (long long)w->generation, strbuf_str(&w->text));
 		free(w->announced);
 		w->announced = strdup(strbuf_str(&w->text));

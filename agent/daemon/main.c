@@ -245,7 +245,7 @@ int main(int argc, char **argv)
 		sd_notifyf(0, "STATUS=%s", err.len ? strbuf_str(&err) : strerror(-r));
 		goto out;
 	}
-	log_info("vrouterd %s: backend %s, socket %s%s%s", VROUTER_VERSION, a.agent.backend,
+	log_notice("vrouterd %s: backend %s, socket %s%s%s", VROUTER_VERSION, a.agent.backend,
 		 a.socket, serial ? ", serial " : "", serial ? serial_path(serial) : "");
 	agent_boot(agent, a.payload);
 	linkwait_start(linkwait);

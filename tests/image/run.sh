@@ -310,6 +310,14 @@ check "generation 3 applied over SSH" grep -q '"applied": true' "$tmp/apply3.out
 check "generation 3: the address 10.3.0.1/24 appears on lan2 (ip over SSH)" \
 	ssh_root "ip -br addr show lan2 | grep -q ' 10.3.0.1/24'"
 check "generation 3: host A pings 10.3.0.2 through the VM" ping_from_a 10.3.0.2
+# The console shows the agent's errors, warnings and milestones, not what answers a request:
+# the applies pushed over the serial port and SSH are in the journal only.
+check "the applies of generations 2 and 3 are in the journal" \
+	[ "$(ssh_root "journalctl -u vrouterd.service -o cat | grep -cE '^generation [23] applied'")" = 2 ]
+check "and not on the console" \
+	bash -c "! grep -qaE 'vrouterd\[[0-9]+\]: generation [23] applied' '$tmp/console2.log'"
+check "the agent's lines on the console carry no escape sequence" \
+	bash -c "! grep -aE 'vrouterd\[[0-9]+\]:' '$tmp/console2.log' | grep -q \$'\\e'"
 
 # The services' daemons are the agent's alone: their packages' units are masked and inactive,
 # and a start of one is refused. The names are those of trixie's packages (dnsmasq-base ships
