@@ -413,7 +413,8 @@ static const struct intent *agent_intent(struct agent *a, struct intent **tmp)
 	return *tmp;
 }
 
-/* Logs each line of log (the services backend's events). */
+/* Logs each line of log (the services backend's events: a daemon restarted, a VRRP transition;
+ * notice, which the console shows, or warnings). */
 static void log_lines(struct strbuf *log, bool warn)
 {
 	char *line, *nl;
@@ -426,7 +427,7 @@ static void log_lines(struct strbuf *log, bool warn)
 		if (warn)
 			log_warn("%s", line);
 		else
-			log_info("%s", line);
+			log_notice("%s", line);
 	}
 	strbuf_truncate(log, 0);
 }

@@ -549,7 +549,7 @@ static int server_signal(struct server *s)
 				serial_reopen(s->cfg.serial);
 			}
 		} else {
-			log_info("%s: stopping", strsignal((int)si.ssi_signo));
+			log_notice("%s: stopping", strsignal((int)si.ssi_signo));
 			return 1;
 		}
 	}

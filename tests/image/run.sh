@@ -435,7 +435,11 @@ check "dnsmasq's lease for host A in the state directory" \
 
 # A reboot: the same disk, the payload (generation 1) still attached. Generation 5 is in force.
 boots=$(grep -ac 'SYSLINUX' "$tmp/console2.log")
-ssh_root 'systemctl reboot' >/dev/null 2>&1
+check "the operator's guide on the router (the unit's Documentation=)" \
+	ssh_root 'systemctl show -P Documentation vrouterd.service | grep -q file:/usr/share/doc/vrouter/operators.md && test -s /usr/share/doc/vrouter/operators.md'
+ssh_root 'systemctl reboot' >"$tmp/reboot.out" 2>&1
+check "systemctl reboot over SSH says nothing of a missing bus" \
+	bash -c "! grep -i 'bus' '$tmp/reboot.out'"
 for _ in $(seq 120); do
 	[ "$(grep -ac 'SYSLINUX' "$tmp/console2.log")" -gt "$boots" ] && break
 	sleep 1
