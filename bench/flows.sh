@@ -54,14 +54,15 @@ done
 tmp=$(mktemp -d)
 prefix=vrf-$$
 pids=()
-agent_pid=
 cleanup() {
-	local p
-	for p in "${pids[@]}" $agent_pid; do
+	local p ns
+	for p in "${pids[@]}"; do
 		kill "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
 	for ns in $(ip netns list | awk -v p="$prefix-" 'index($1, p) == 1 {print $1}'); do
+		# a flood started in a command substitution is not in pids
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
 		ip netns del "$ns" 2>/dev/null || true
 	done
 	rm -rf "$tmp"
@@ -198,7 +199,6 @@ window() { # K WHERE PROTOCOL SOURCE PORT DESTINATION PERF-KEY
 	ip netns exec "$prefix-r$k" conntrack -F >/dev/null 2>&1 || true
 	sleep "$settle"
 	hp=$(flood "$k" "$cpu" "$3" "$4" "$5" "$6")
-	pids+=("$hp")
 	sleep "$warm"
 	c0=$(count "$k" "$where")
 	t0=$EPOCHREALTIME
