@@ -118,18 +118,8 @@ setup() { # K
 			ip netns exec "$prefix-$1$k" nft -f -
 	done
 	ip netns exec "$r" sysctl -qw net.ipv4.ip_forward=1
-	mkdir -p "$tmp/a$k/state" "$tmp/a$k/etc"
-	ip netns exec "$r" unshare --uts "$agentd" --backend kernel --socket "$tmp/a$k/sock" \
-		--serial none --state-dir "$tmp/a$k/state" --confdir "$tmp/a$k/etc" \
-		--payload "$tmp/no-payload.json" >>"$tmp/vrouterd.log" 2>&1 &
-	pids+=("$!")
-	for _ in $(seq 100); do
-		[ -S "$tmp/a$k/sock" ] && return 0
-		sleep 0.05
-	done
-	echo "bench/flows.sh: vrouterd did not start" >&2
-	cat "$tmp/vrouterd.log" >&2
-	exit 1
+	start_agent "r$k" "$agentd" "$tmp/a$k"
+	pids+=("$agent_pid")
 }
 setup 0
 setup 1
@@ -138,7 +128,7 @@ gens=(0 0)
 agent_apply() { # K
 	gens[$1]=$((gens[$1] + 1))
 	gen --flow-route --generation "${gens[$1]}" >"$tmp/intent.json"
-	"$ctl" --socket "$tmp/a$1/sock" apply "$tmp/intent.json" >"$tmp/apply.out" || {
+	"$ctl" --socket "$tmp/a$1/agent.sock" apply "$tmp/intent.json" >"$tmp/apply.out" || {
 		cat "$tmp/apply.out" >&2
 		exit 1
 	}

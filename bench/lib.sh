@@ -1,6 +1,6 @@
-# Sourced by bench/firewall.sh and bench/change.sh: a router namespace whose NICs carry the
-# intent's MACs (their peers up in a second namespace), and a vrouterd in it (in its own UTS
-# namespace). The caller sets prefix (its namespaces' prefix), tmp (its scratch directory) and
+# Sourced by bench/firewall.sh, bench/change.sh and bench/flows.sh: a router namespace whose
+# NICs carry the intent's MACs (their peers up in a second namespace), and a vrouterd in it (in
+# its own UTS namespace). The caller sets prefix (its namespaces' prefix), tmp (its scratch directory) and
 # nics (lines "NAME MAC"); start_agent sets agent_pid, which the caller's cleanup also ends.
 
 make_router() { # NAME
@@ -20,15 +20,16 @@ remove_router() { # NAME
 	ip netns del "$prefix-$1-peer" 2>/dev/null || true
 }
 
-start_agent() { # NAME VROUTERD
-	rm -rf "$tmp/state" "$tmp/etc" "$tmp/agent.sock"
-	mkdir -p "$tmp/state" "$tmp/etc"
+start_agent() { # NAME VROUTERD [DIR: its socket agent.sock, state/ and etc/; default $tmp]
+	local d=${3:-$tmp}
+	rm -rf "$d/state" "$d/etc" "$d/agent.sock"
+	mkdir -p "$d/state" "$d/etc"
 	ip netns exec "$prefix-$1" unshare --uts "$2" --backend kernel \
-		--socket "$tmp/agent.sock" --serial none --state-dir "$tmp/state" \
-		--confdir "$tmp/etc" --payload "$tmp/no-payload.json" >>"$tmp/vrouterd.log" 2>&1 &
+		--socket "$d/agent.sock" --serial none --state-dir "$d/state" \
+		--confdir "$d/etc" --payload "$tmp/no-payload.json" >>"$tmp/vrouterd.log" 2>&1 &
 	agent_pid=$!
 	for _ in $(seq 100); do
-		[ -S "$tmp/agent.sock" ] && return 0
+		[ -S "$d/agent.sock" ] && return 0
 		sleep 0.05
 	done
 	echo "$0: vrouterd did not start" >&2
