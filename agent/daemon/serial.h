@@ -7,7 +7,7 @@
  *
  * The port comes and goes: a virtio port reports a hang-up while no host side is connected
  * (the daemon then waits a little before polling it again, keeping it open so that nothing
- * the host sends is lost); a pty whose other side closed fails with EIO (the daemon closes it
+ * the host sends is lost, and keeping the answer it has not yet written); a pty whose other side closed fails with EIO (the daemon closes it
  * and opens the path again every second; the path may name a new pty by then). A port that
  * does not exist (a VM without it, or not yet) is looked for again after 1 s, 2 s, 4 s, ...
  * up to every 30 s. SIGHUP reopens it at once.

@@ -407,21 +407,34 @@ static void socket_conn_io(struct server *s, struct conn *c, short revents)
 	c->active_ms = now_ms();
 }
 
+/* The serial port. A virtio port whose host side is not connected polls POLLHUP, reads 0 and
+ * refuses writes (EAGAIN) until it is; the guest may learn of a new host connection only
+ * after that connection's first bytes (data and control travel on separate queues). So a hang-up
+ * loses nothing: the answer being written and an unfinished request line stay, the port is
+ * polled again after a pause, and the answer goes out once a host side is there. An answer
+ * whose client is gone reaches the next one, which skips it (it carries another id); an
+ * unfinished line is ended by the next client's leading newline, or dropped when due. */
 static void serial_conn_io(struct server *s, short revents)
 {
 	struct conn *c = &s->serial_conn;
 	struct serial *port = s->cfg.serial;
 	ssize_t n = -EAGAIN;
 
-	if (c->out && (revents & POLLOUT)) {
-		n = conn_flush(c);
-		if (n < 0)
-			goto lost;
-		if (!c->out)
-			conn_process(s, c); /* the next request, if one is waiting */
+	if (c->out) {
+		/* Writing tells a port without a host side (EAGAIN: the answer waits) from one that
+		 * is gone (a pty's EIO: reopened). */
+		if (revents & (POLLOUT | POLLHUP | POLLERR)) {
+			n = conn_flush(c);
+			if (n < 0)
+				goto lost;
+			if (!c->out)
+				conn_process(s, c); /* the next request, if one is waiting */
+			else if (!(revents & POLLOUT))
+				serial_hangup(port, now_ms());
+		}
 		return;
 	}
-	if (!c->out && (revents & (POLLIN | POLLHUP | POLLERR)))
+	if (revents & (POLLIN | POLLHUP | POLLERR))
 		n = conn_read(c);
 	if (n == -ENOBUFS) {
 		conn_refuse(c);
@@ -431,8 +444,6 @@ static void serial_conn_io(struct server *s, short revents)
 	} else if (n > 0) {
 		conn_process(s, c);
 	} else if (n == 0 || (n == -EAGAIN && (revents & (POLLHUP | POLLERR)))) {
-		/* No peer (virtio without a host side): drop what it left, wait a little. */
-		conn_reset(c);
 		serial_hangup(port, now_ms());
 	} else if (n != -EAGAIN) {
 		goto lost;

@@ -4,7 +4,9 @@
 # (console.py), the agent's virtio-serial port (vrouterctl --serial) and SSH.
 #
 #   boot 1: payload with keys only, intent on the kernel command line, no password hash:
-#           the console says login is disabled and offers no prompt; the intent arrives.
+#           the console says login is disabled and offers no prompt; the intent arrives; it
+#           is invalid at two places, which the console shows with their pointers, and
+#           status over the serial port keeps them.
 #   boot 2: from the disk's own boot loader, three NICs (management, lan1, lan2 on bridges
 #           vrbr0..2), payload with intent, keys and a password hash:
 #           - console login refuses a wrong password and takes the right one;
@@ -23,6 +25,8 @@
 #             option, and dig at the router answers the reservation's names;
 #           - generation 5 (over SSH) adds a DNS record: dnsmasq re-reads its files as user
 #             dnsmasq (same pid) and answers it;
+#           - 1,000 back-to-back requests over the serial port (status, plan, the same intent
+#             again), each from a new vrouterctl: every one answered, none exits 4;
 #           - after a reboot of the VM (same disk), generation 5 is in force again: applied by
 #             the agent at start, addresses in place, the pings go through; dnsmasq runs
 #             again with the lease it had (kept in the state directory), host A gets its
@@ -224,22 +228,45 @@ d["vpn"] = {
                                           "allowed_ips": ["10.8.0.2/32", "10.7.0.0/24"]}}}}}
 json.dump(d, sys.stdout, indent=1)
 PY
+# Boot 1's intent on the kernel command line is invalid at two places: the agent logs both
+# with their pointers on the console and keeps them in status.
+python3 - "$tmp/intent.json" >"$tmp/bad.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["interfaces"]["mgmt"]["mtu"] = 1
+d["routes"] = [{"to": "10.9.0.0/16"}]
+json.dump(d, sys.stdout, indent=1)
+PY
 intent_sum=$(sha256sum "$tmp/intent.json" | cut -d' ' -f1)
-intent_b64=$(basenc --base64url -w0 "$tmp/intent.json" | tr -d '=')
+bad_sum=$(sha256sum "$tmp/bad.json" | cut -d' ' -f1)
+bad_b64=$(basenc --base64url -w0 "$tmp/bad.json" | tr -d '=')
 "$top/scripts/mkpayload" --authorized-keys "$tmp/key.pub" -o "$tmp/keys.iso" >/dev/null 2>&1
 "$top/scripts/mkpayload" --intent "$tmp/intent.json" --authorized-keys "$tmp/key.pub" \
 	--console-password-hash "$hash" -o "$tmp/full.iso" >/dev/null 2>&1
 
 # --- boot 1: no password hash; intent on the kernel command line (direct kernel boot)
 echo "# boot 1: no console password, intent on the kernel command line"
-boot "$tmp/console1.log" --payload "$tmp/keys.iso" --append "vrouter.intent=$intent_b64"
+boot "$tmp/console1.log" --payload "$tmp/keys.iso" --append "vrouter.intent=$bad_b64"
 wait_for "$tmp/console1.log" 'console login is disabled' 300
 check "console says login is disabled without a password hash" \
 	grep -qa 'vrouter: console login is disabled' "$tmp/console1.log"
 check "no login prompt on the console without a password hash" con no-prompt 10
 check "intent from the kernel command line (sha256 matches)" \
-	grep -qa "intent from cmdline: /run/vrouter/payload-intent.json sha256 $intent_sum" \
+	grep -qa "intent from cmdline: /run/vrouter/payload-intent.json sha256 $bad_sum" \
 	"$tmp/console1.log"
+wait_for "$tmp/console1.log" 'the boot payload: /routes/0' 120
+check "the invalid payload's errors on the console, with their pointers" \
+	eval "grep -qaE 'vrouterd\\[[0-9]+\\]: the boot payload is invalid \\(2 errors' '$tmp/console1.log' &&
+	grep -qaE 'the boot payload: /interfaces/mgmt/mtu: 1 is out of range' '$tmp/console1.log' &&
+	grep -qaE 'the boot payload: /routes/0: ' '$tmp/console1.log'"
+agent status --json >"$tmp/status-bad.json" 2>&1
+check "status (serial port) keeps the payload's errors: $(python3 -c 'import json, sys
+l = json.load(open(sys.argv[1])).get("last_apply") or {}
+print(l.get("result"), " ".join(e["pointer"] for e in l.get("error_list", [])))' "$tmp/status-bad.json" 2>&1)" \
+	python3 -c 'import json, sys
+l = json.load(open(sys.argv[1])).get("last_apply") or {}
+sys.exit([e["pointer"] for e in l.get("error_list", [])] != ["/interfaces/mgmt/mtu", "/routes/0"])' \
+	"$tmp/status-bad.json"
 stop_vm
 
 # --- boot 2: the disk's boot loader; intent, keys and password hash on the payload volume;
@@ -432,6 +459,27 @@ check "DNS: the reservation still answers after the reload" [ "$(ask host-a)" = 
 ssh_root 'cat /var/lib/vrouter/services/dnsmasq.leases' >"$tmp/leases1" 2>&1
 check "dnsmasq's lease for host A in the state directory" \
 	grep -q " $host_a_mac $host_a_reserved " "$tmp/leases1"
+
+# Back-to-back requests over the serial port, each from a new vrouterctl (a new connection to
+# the chardev, right after the last one closed): status, plan, and the intent in effect again.
+# Every one is answered (exit 0); a lost answer would be exit 4 after the timeout.
+serial_requests() { # N
+	local i rc lost=0 start=$SECONDS ops=(status "plan $tmp/g5.json" "apply $tmp/g5.json")
+	for ((i = 0; i < $1; i++)); do
+		# shellcheck disable=SC2086 # the operation and its file are two words
+		"$vrouterctl" --serial "$tmp/agent.sock" --timeout 20 ${ops[i % 3]} \
+			>/dev/null 2>"$tmp/serial-err"
+		rc=$?
+		if [ "$rc" -ne 0 ]; then
+			lost=$((lost + 1))
+			echo "# request $((i + 1)) (${ops[i % 3]%% *}): exit $rc: $(head -c 300 "$tmp/serial-err")"
+		fi
+	done
+	echo "# $1 requests over the serial port in $((SECONDS - start)) s, $lost not answered with exit 0"
+	[ "$lost" -eq 0 ]
+}
+check "1,000 back-to-back requests over the serial port (status, plan, apply), all answered" \
+	serial_requests 1000
 
 # A reboot: the same disk, the payload (generation 1) still attached. Generation 5 is in force.
 boots=$(grep -ac 'SYSLINUX' "$tmp/console2.log")
