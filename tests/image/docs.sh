@@ -133,6 +133,17 @@ has() { # NAME REGEX
 	grep -qaE "$2" "$tmp/$1.out" || { echo "# $1 printed nothing like /$2/:"; show "$1"; return 1; }
 }
 ran() { [ "$1" -eq 0 ]; } # whether the block just run exited 0 (its status is given)
+# Waits up to 300 s, while PID lives, for the agent behind the serial socket to have an intent
+# in effect.
+in_effect() { # SOCKET PID
+	local end=$((SECONDS + 300))
+	while [ $SECONDS -lt $end ] && kill -0 "$2" 2>/dev/null; do
+		vrouterctl --serial "$1" --timeout 10 status --json 2>/dev/null |
+			grep -q '"in_effect": true' && return 0
+		sleep 1
+	done
+	return 1
+}
 
 # --- vrouterctl on the host, and the offline commands
 echo "# docs/operators.md: vrouterctl on your host, check, plan, render"
@@ -155,18 +166,10 @@ printf '%s\n%s\n' "$password" "$password" >"$tmp/password"
 eval "$(doc_block run-vm)" <"$tmp/password" >"$tmp/run-vm.out" 2>&1
 vm_pid=$!
 check "run-vm: the payload is made (key, intent, password hash)" [ -s payload.iso ]
-ready=false end=$((SECONDS + 300))
-while [ $SECONDS -lt $end ]; do
-	if vrouterctl --serial /tmp/r1.agent --timeout 10 status --json 2>/dev/null |
-		grep -q '"in_effect": true'; then
-		ready=true
-		break
-	fi
-	kill -0 "$vm_pid" 2>/dev/null || break
-	sleep 1
-done
-check "run-vm: the VM applies examples/router.json (vrouterctl --serial /tmp/r1.agent)" $ready
-$ready || sed 's/^/# /' "$tmp/run-vm.out" | tail -n 20
+in_effect /tmp/r1.agent "$vm_pid"
+rc=$?
+check "run-vm: the VM applies examples/router.json (vrouterctl --serial /tmp/r1.agent)" ran $rc
+ran $rc || show run-vm
 # The router is up when SSH answers (sshd starts after its host keys are made, a little after
 # the agent's apply): the docs' SSH and console blocks are meant for then.
 end=$((SECONDS + 120))
@@ -222,18 +225,10 @@ cp "$work/payload.iso" .
 ip netns add vrdocs-q
 ip netns exec vrdocs-q bash -c "$(doc_block qemu-direct)" >"$tmp/qemu-direct.out" 2>&1 </dev/null &
 qemu_shell=$!
-ready=false end=$((SECONDS + 300))
-while [ $SECONDS -lt $end ]; do
-	if vrouterctl --serial /run/r1.agent --timeout 10 status --json 2>/dev/null |
-		grep -q '"in_effect": true'; then
-		ready=true
-		break
-	fi
-	kill -0 "$qemu_shell" 2>/dev/null || break
-	sleep 1
-done
-check "qemu-direct: the router boots on the payload, its agent answers on /run/r1.agent" $ready
-$ready || show qemu-direct
+in_effect /run/r1.agent "$qemu_shell"
+rc=$?
+check "qemu-direct: the router boots on the payload, its agent answers on /run/r1.agent" ran $rc
+ran $rc || show qemu-direct
 cd "$work" || exit 1
 stop
 
