@@ -224,15 +224,42 @@ static void rule_ct_state(struct nft_compiler *c, const char *chain, uint32_t bi
 	nft_desc_verdict(r, verdict);
 }
 
-/* SSH to a management interface: the orchestrator cannot be locked out. */
-static void accept_ssh(struct nft_compiler *c)
+/* The SSH admission of one family (0: both) from prefixes (n > 0; none: any source). */
+static void accept_ssh_rule(struct nft_compiler *c, char *const *names, size_t n_names, int family,
+			    const struct ip_prefix *prefixes, size_t n)
 {
-	_cleanup_free_ char **names = calloc(c->in->n_ifaces + 1, sizeof(*names));
-	struct nft_desc_rule *r;
-	size_t i, n = 0;
+	struct nft_desc_rule *r = nft_desc_rule(c->d, "input", NULL, NULL);
 	uint8_t ssh[2];
 
-	if (!names) {
+	nft_compile_match_nfproto(r, family);
+	nft_compile_match_ifnames(c, r, NFT_META_IIFNAME, names, n_names);
+	nft_compile_match_l4proto(r, IPPROTO_TCP);
+	nft_expr_port(22, ssh);
+	nft_desc_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, REG(0));
+	nft_desc_cmp(r, NFT_CMP_EQ, REG(0), ssh, 2);
+	if (n) {
+		nft_compile_load_addr(r, family, true);
+		nft_compile_match_prefixes(c, r, family, prefixes, n);
+	}
+	nft_desc_counter(r);
+	nft_desc_verdict(r, NF_ACCEPT);
+}
+
+/*
+ * SSH to a management interface: no rule of the intent can lock the orchestrator out. From
+ * the firewall's management_sources when it has them: a rule per family of theirs (a family
+ * they do not name is not admitted here); else from any source.
+ */
+static void accept_ssh(struct nft_compiler *c)
+{
+	const struct firewall *fw = c->in->firewall;
+	_cleanup_free_ char **names = calloc(c->in->n_ifaces + 1, sizeof(*names));
+	_cleanup_free_ struct ip_prefix *v =
+	    calloc(fw->n_management_sources + 1, sizeof(struct ip_prefix));
+	size_t i, n = 0, nv;
+	int family;
+
+	if (!names || !v) {
 		c->d->oom = true;
 		return;
 	}
@@ -241,14 +268,17 @@ static void accept_ssh(struct nft_compiler *c)
 			names[n++] = c->in->ifaces[i].name;
 	if (!n)
 		return;
-	r = nft_desc_rule(c->d, "input", NULL, NULL);
-	nft_compile_match_ifnames(c, r, NFT_META_IIFNAME, names, n);
-	nft_compile_match_l4proto(r, IPPROTO_TCP);
-	nft_expr_port(22, ssh);
-	nft_desc_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, REG(0));
-	nft_desc_cmp(r, NFT_CMP_EQ, REG(0), ssh, 2);
-	nft_desc_counter(r);
-	nft_desc_verdict(r, NF_ACCEPT);
+	if (!(fw->has & FW_HAS_MANAGEMENT_SOURCES)) {
+		accept_ssh_rule(c, names, n, 0, NULL, 0);
+		return;
+	}
+	for (family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
+		for (i = nv = 0; i < fw->n_management_sources; i++)
+			if (fw->management_sources[i].addr.family == family)
+				v[nv++] = fw->management_sources[i];
+		if (nv)
+			accept_ssh_rule(c, names, n, family, v, nv);
+	}
 }
 
 static void always_on(struct nft_compiler *c, enum fw_chain_kind k)

@@ -6,7 +6,8 @@
  *   chain input/forward/output  filter, priority 0, the intent's policy:
  *       ct state established,related accept; ct state invalid drop; loopback accept;
  *       ICMPv6 neighbour discovery accept; ICMP fragmentation-needed / ICMPv6 packet-too-big
- *       accept; (input) tcp dport 22 on a management interface accept; (input, output)
+ *       accept; (input) tcp dport 22 on a management interface (from management_sources,
+ *       when the firewall has them) accept; (input, output)
  *       the router's own services: IKE, ESP, WireGuard, VRRP, conntrackd's sync
  *       (nft-compile-admit.c, sets _ike4/_ike6, _wg); (forward) what port forwards and
  *       one-to-one NAT open (sets _open4/_open6: forwards of one port, hashed;

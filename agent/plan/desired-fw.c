@@ -265,6 +265,19 @@ static int desired_chain(const struct intent *in, enum fw_chain_kind k, struct o
 	int r;
 
 	strbuf_printf(text, "policy=%s", fw_policy_to_string(policy));
+	/* The input chain's SSH admission to management interfaces (nft-compile.c): a change
+	 * of its sources is a change of the chain. */
+	if (k == FW_INPUT && in->firewall->has & FW_HAS_MANAGEMENT_SOURCES) {
+		char buf[PREFIX_STRLEN];
+
+		strbuf_append(text, " management_sources=");
+		for (i = 0; i < in->firewall->n_management_sources; i++) {
+			if (i)
+				strbuf_append(text, ",");
+			strbuf_append(
+			    text, prefix_format_short(&in->firewall->management_sources[i], buf));
+		}
+	}
 	r = add_text(set, OBJ_FW_CHAIN, name, strbuf_str(text), ptr);
 	for (i = 0; i < ch->n_rules && r >= 0; i++) {
 		strbuf_truncate(key, 0);

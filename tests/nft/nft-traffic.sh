@@ -2,7 +2,7 @@
 # The nftables backend against the real kernel with real traffic: one transaction per apply,
 # the table read back (a second apply changes nothing), accept/drop/reject as clients see
 # them, port forwards, SNAT, one-to-one NAT, hairpin, counters, SSH to the management
-# interface, a TCP stream across 50 applies and a failed one (the ruleset left as it was),
+# interface (from management_sources only, when given), a TCP stream across 50 applies and a failed one (the ruleset left as it was),
 # element-only batches (set elements; port forwards and one-to-one NAT, with a TCP stream
 # through another forward alive across them), kernel errors mapped to JSON Pointers, the
 # same over IPv6, the IPsec exemption from source NAT (by routes: no IKE involved), and the
@@ -181,6 +181,25 @@ expect "ssh to the management interface still accepted" "port=22 peer=192.168.10
 	in_ns $M $peer ask 192.168.100.1 22
 expect "ping now dropped" no check_ping
 expect "back to the base intent" "applied 5 nft=1/72/16/1" drv apply "$dir/intent-base.json"
+
+# ---- SSH to a management interface from management_sources only ----
+# 192.168.100.2 listed, 192.168.100.3 (another address of the same host) not: the input policy
+# drops it, whatever the always-on rule admits.
+ip -n $M addr add 192.168.100.3/24 dev eth0
+variant mgmtsrc 'i["firewall"]["management_sources"] = ["192.168.100.2", "2001:db8:99::/48"]'
+expect "plan: management_sources replace the input chain" \
+	"replace fw-chain input policy=drop management_sources=192.168.100.2,2001:db8:99::/48 (was policy=drop)" \
+	drv plan "$tmp/mgmtsrc.json"
+expect "apply: management_sources, the table replaced" "applied 1 nft=1/73/16/1" \
+	drv apply "$tmp/mgmtsrc.json"
+expect "ssh from a listed source accepted" "port=22 peer=192.168.100.2" \
+	in_ns $M $peer ask 192.168.100.1 22 192.168.100.2
+expect "ssh from a source not listed dropped (the input policy)" timeout \
+	in_ns $M $peer ask 192.168.100.1 22 192.168.100.3
+expect "back to the base intent" "applied 1 nft=1/72/16/1" drv apply "$dir/intent-base.json"
+expect "ssh from any source again" "port=22 peer=192.168.100.3" \
+	in_ns $M $peer ask 192.168.100.1 22 192.168.100.3
+ip -n $M addr del 192.168.100.3/24 dev eth0
 
 # ---- a TCP stream across 50 applies that change unrelated rules, and a failed apply ----
 # Each apply adds an input rule (the table replaced whole); after the 25th, an apply that
