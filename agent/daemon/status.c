@@ -9,6 +9,7 @@
 #include "intent/base64.h"
 #include "lib/cleanup.h"
 #include "services/services.h"
+#include "plan/desired.h"
 #include "plan/observed.h"
 #include "status.h"
 
@@ -277,9 +278,12 @@ static void link_counters(struct proto_status_link *l, const struct counterlist 
 }
 
 /* The links' traffic and the intent rules' matches, as the backends count them: on the links,
- * and the rules' list (there when some backend counts rules, even none). A failure goes to
- * ret->observe_error. */
-static void status_counters(struct engine *e, struct proto_status *ret, bool *ok)
+ * and the rules' list (there when some backend counts rules, even none): the intent's rules,
+ * forwards and one-to-one entries by pointer (in: the intent in effect, NULL when unknown;
+ * the entries are named by content in the kernel), the always-on rules and the policies by
+ * name. A failure goes to ret->observe_error. */
+static void status_counters(struct engine *e, const struct intent *in, struct proto_status *ret,
+			    bool *ok)
 {
 	const unsigned rules = BACKEND_KIND(OBJ_FW_RULE) | BACKEND_KIND(OBJ_NAT_RULE);
 	struct counterlist cs = {0};
@@ -292,6 +296,8 @@ static void status_counters(struct engine *e, struct proto_status *ret, bool *ok
 		return;
 	}
 	strbuf_done(&err);
+	if (in && desired_nat_counter_pointers(in, &cs) < 0)
+		*ok = false;
 	for (i = 0; i < ret->n_links; i++)
 		link_counters(&ret->links[i], &cs);
 	ret->has_rules = cs.kinds & rules;
@@ -304,10 +310,14 @@ static void status_counters(struct engine *e, struct proto_status *ret, bool *ok
 		const struct counter *c = &cs.v[i];
 		struct proto_status_rule *d;
 
-		if (!(BACKEND_KIND(c->kind) & rules) || !c->pointer)
+		if (!(BACKEND_KIND(c->kind) & rules) ||
+		    (!c->pointer && !c->builtin && c->kind != OBJ_NAT_RULE))
 			continue;
 		d = &ret->rules[ret->n_rules++];
-		d->pointer = dup_str(c->pointer, ok);
+		if (c->pointer)
+			d->pointer = dup_str(c->pointer, ok);
+		else
+			d->name = dup_str(c->name, ok);
 		if (c->comment)
 			d->comment = dup_str(c->comment, ok);
 		d->packets = c->rx.packets;
@@ -574,7 +584,7 @@ int status_build(const struct status *st, struct engine *e, struct backend *serv
 	if (ok)
 		status_observe(e, ret, &ok);
 	if (ok && !ret->observe_error)
-		status_counters(e, ret, &ok);
+		status_counters(e, in, ret, &ok);
 	if (ok)
 		status_services(services, ret, &ok);
 	if (ok)

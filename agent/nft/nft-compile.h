@@ -17,6 +17,11 @@
  *   chain srcnat  nat, postrouting 100: IPsec subnets exempt (_nonat4/_nonat6),
  *       hairpin masquerade (_lan4/_lan6), one-to-one (_o2os4/_o2os6), the intent's source rules
  *
+ * The always-on rules that count are labelled "builtin:CHAIN/WHAT" (nft_compile_builtin_rule:
+ * established, invalid, ssh, ike, esp, wireguard, vrrp, conntrack-sync, dhcp, dhcpv6, dns,
+ * nat-open, hairpin), and a drop policy has its chain's counter: status shows both by name
+ * (nft-counters.h).
+ *
  * Nothing but what the intent asks for is in the table: the agent's records of its plan
  * objects are kept out of the kernel (nft-records.h).
  *

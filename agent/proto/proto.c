@@ -457,7 +457,9 @@ static json_t *status_rules(const struct proto_status *st, bool *ok)
 			*ok = false;
 			break;
 		}
-		put(o, "pointer", answer_string(c->pointer), ok);
+		put(o, "pointer", c->pointer ? answer_string(c->pointer) : json_null(), ok);
+		if (c->name)
+			put(o, "name", answer_string(c->name), ok);
 		if (c->comment)
 			put(o, "comment", answer_string(c->comment), ok);
 		put(o, "packets", json_integer((json_int_t)c->packets), ok);
@@ -708,6 +710,7 @@ void proto_status_done(struct proto_status *st)
 	}
 	for (i = 0; i < st->n_rules; i++) {
 		free(st->rules[i].pointer);
+		free(st->rules[i].name);
 		free(st->rules[i].comment);
 	}
 	for (i = 0; i < st->n_services; i++) {
@@ -863,6 +866,7 @@ static void reply_observed(const json_t *obs, struct proto_status *st, bool *ok)
 		if (i >= st->n_rules)
 			break;
 		st->rules[i].pointer = get_str(v, "pointer", ok);
+		st->rules[i].name = get_str(v, "name", ok);
 		st->rules[i].comment = get_str(v, "comment", ok);
 		st->rules[i].packets = (uint64_t)get_int(v, "packets");
 		st->rules[i].bytes = (uint64_t)get_int(v, "bytes");

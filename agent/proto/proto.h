@@ -180,9 +180,12 @@ struct proto_status_route {
 	char *owner;
 };
 
-/* The counter of an intent rule (firewall, source NAT), from the nftables backend. */
+/* A counter of the nftables backend: of an intent element (a firewall or source NAT rule, a
+ * port forward, a one-to-one entry: its pointer), or of an always-on rule or a chain's policy
+ * (no pointer: its name, "builtin:input/established", "builtin:forward/policy-drop"). */
 struct proto_status_rule {
-	char *pointer; /* the rule's JSON Pointer */
+	char *pointer; /* the intent element's JSON Pointer, or NULL */
+	char *name;    /* NULL when it has a pointer */
 	char *comment; /* NULL: none */
 	uint64_t packets;
 	uint64_t bytes;

@@ -2,7 +2,8 @@
 # vrouterd on the real system's backends (rtnetlink, nftables), in a network and UTS namespace
 # that the script makes for itself and that disappears with it: apply through the socket, the
 # links renamed, addresses, routes and the nftables table in place, a rule's counter in
-# `status` growing with pings, a restart converging with no change, a stale generation refused.
+# `status` growing with pings, the always-on rules' and a forward's counters there, a restart
+# converging with no change, a stale generation refused.
 #
 # Usage: daemon-kernel.sh VROUTERD VROUTERCTL
 # Exit 77 only when namespaces cannot be made (not root).
@@ -130,6 +131,20 @@ out=$(ctl apply "$tmp/s3.json" 2>&1) && table_has 10.1.1.5 "ping from web" 'rule
 out=$(ctl apply "$tmp/s4.json" 2>&1) && table_has 10.1.1.6 "ping from web" 'rules/2 added"' &&
 	table_lacks 10.1.1.5 && pass "the forward changed, the firewall as it was" ||
 	fail "nat again: $out"
+# status: the always-on rules and the drop policies by name, the port forward (named by
+# content in the kernel) by the intent's pointer, after the source NAT
+out=$(ctl status --json | python3 -c 'import json, sys
+print(" ".join(r["pointer"] or r["name"] for r in json.load(sys.stdin)["observed"]["rules"]))')
+want="builtin:input/established builtin:input/invalid builtin:input/ssh"
+want+=" /firewall/input/rules/0 /firewall/input/rules/1 /firewall/input/rules/2"
+want+=" builtin:input/policy-drop builtin:forward/established builtin:forward/invalid"
+want+=" builtin:forward/nat-open builtin:forward/policy-drop builtin:output/established"
+want+=" builtin:output/invalid builtin:srcnat/hairpin /nat/destination/0"
+[ "$out" = "$want" ] && pass "status --json: built-in counters by name, the forward by pointer" ||
+	fail "status rules: $out"
+ctl status | grep -Eq '^  builtin:input/policy-drop +[0-9]+ packets +[0-9]+ bytes$' &&
+	ctl status | grep -Eq '^  /nat/destination/0 +[0-9]+ packets +[0-9]+ bytes$' &&
+	pass "status shows them" || fail "status: $(ctl status | sed -n '/^rules/,$p')"
 
 stop && pass "stops on SIGTERM" || fail "exit code on SIGTERM"
 start || fail "restart"
