@@ -174,7 +174,9 @@ static void fill_links(const struct observed *obs, struct proto_status *ret, boo
 	}
 }
 
-static void fill_addrs(const struct observed *obs, struct proto_status *ret, bool *ok)
+/* The addresses, those of management interfaces that in no longer lists marked kept. */
+static void fill_addrs(const struct observed *obs, const struct intent *in,
+		       const struct kept_addrs *kept, struct proto_status *ret, bool *ok)
 {
 	const struct object *o;
 	size_t i;
@@ -191,6 +193,11 @@ static void fill_addrs(const struct observed *obs, struct proto_status *ret, boo
 		d->interface = dup_str(o->address.ifname, ok);
 		d->address = dup_str(prefix_format(&o->address.addr, buf), ok);
 		d->owner = dup_owner(o, ok);
+		d->kept = !o->owner &&
+			  kept_addrs_is_kept(in, o->address.ifname, &o->address.addr);
+		if (d->kept && kept)
+			d->kept_generation =
+			    kept_addrs_generation(kept, o->address.ifname, &o->address.addr);
 	}
 }
 
@@ -228,7 +235,8 @@ static void observe_failed(struct proto_status *ret, const char *what, bool *ok)
 
 /* The router as the engine observes it, into the lists. A failure goes to
  * ret->observe_error. */
-static void status_observe(struct engine *e, struct proto_status *ret, bool *ok)
+static void status_observe(struct engine *e, const struct intent *in,
+			   const struct kept_addrs *kept, struct proto_status *ret, bool *ok)
 {
 	struct observed obs = {0};
 	struct errlist errs = {0};
@@ -244,7 +252,7 @@ static void status_observe(struct engine *e, struct proto_status *ret, bool *ok)
 		observe_failed(ret, strbuf_str(&msg), ok);
 	} else {
 		fill_links(&obs, ret, ok);
-		fill_addrs(&obs, ret, ok);
+		fill_addrs(&obs, in, kept, ret, ok);
 		fill_routes(&obs, ret, ok);
 	}
 	if (msg.oom)
@@ -567,8 +575,8 @@ static void status_ipsec(struct backend *b, const struct intent *in, struct prot
 }
 
 int status_build(const struct status *st, struct engine *e, struct backend *services,
-		 const struct intent *in, int64_t applied_generation, bool in_effect,
-		 struct proto_status *ret)
+		 const struct intent *in, const struct kept_addrs *kept,
+		 int64_t applied_generation, bool in_effect, struct proto_status *ret)
 {
 	bool ok = true;
 
@@ -582,7 +590,7 @@ int status_build(const struct status *st, struct engine *e, struct backend *serv
 	ret->started = dup_str(st->started, &ok);
 	copy_apply(&st->last, &ret->last, &ok);
 	if (ok)
-		status_observe(e, ret, &ok);
+		status_observe(e, in, kept, ret, &ok);
 	if (ok && !ret->observe_error)
 		status_counters(e, in, ret, &ok);
 	if (ok)

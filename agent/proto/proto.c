@@ -415,6 +415,11 @@ static json_t *status_addrs(const struct proto_status *st, bool *ok)
 		put(o, "address", answer_string(a->address), ok);
 		if (a->owner)
 			put(o, "owner", answer_string(a->owner), ok);
+		if (a->kept) {
+			put(o, "kept", json_true(), ok);
+			put(o, "kept_generation",
+			    a->kept_generation ? json_integer(a->kept_generation) : json_null(), ok);
+		}
 	}
 	return list;
 }
@@ -847,6 +852,8 @@ static void reply_observed(const json_t *obs, struct proto_status *st, bool *ok)
 		st->addrs[i].interface = get_str(v, "interface", ok);
 		st->addrs[i].address = get_str(v, "address", ok);
 		st->addrs[i].owner = get_str(v, "owner", ok);
+		st->addrs[i].kept = json_is_true(json_object_get(v, "kept"));
+		st->addrs[i].kept_generation = get_int(v, "kept_generation");
 	}
 	list = json_object_get(obs, "routes");
 	st->routes = get_array(list, sizeof(*st->routes), &st->n_routes, ok);

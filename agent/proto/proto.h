@@ -170,6 +170,11 @@ struct proto_status_address {
 	char *interface;
 	char *address;
 	char *owner;
+	/* An address of a management interface that the intent in effect no longer lists (the
+	 * agent never removes one), with the generation of the last intent that listed it (0:
+	 * not known). */
+	bool kept;
+	int64_t kept_generation;
 };
 
 struct proto_status_route {
