@@ -2,9 +2,12 @@
 /*
  * vrouterctl status [--json]: the agent's state. Human-readable by default: the agent, the
  * applied generation, the last apply, the router's links, addresses and routes as the agent
- * observes them (foreign ones with their owner), and the packets and bytes each firewall and
- * source NAT rule has counted (by the rule's JSON Pointer, with its comment). --json prints
- * the agent's answer.
+ * observes them (foreign ones with their owner, management addresses the intent in effect no
+ * longer lists as kept, with the generation that last listed them when known), and the
+ * packets and bytes each firewall and source NAT rule has counted (by the rule's JSON
+ * Pointer, with its comment), the connections each port forward and one-to-one entry
+ * translated (by its pointer), and what the always-on rules and the policies counted (by
+ * name: "builtin:input/established"). --json prints the agent's answer.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -65,9 +68,16 @@ static void print_observed(const struct proto_status *st)
 	}
 	printf("addresses\n");
 	for (i = 0; i < st->n_addrs; i++) {
-		printf("  %-16s %s", st->addrs[i].interface, st->addrs[i].address);
-		if (st->addrs[i].owner)
-			printf(" (%s)", st->addrs[i].owner);
+		const struct proto_status_address *a = &st->addrs[i];
+
+		printf("  %-16s %s", a->interface, a->address);
+		if (a->owner)
+			printf(" (%s)", a->owner);
+		if (a->kept && a->kept_generation)
+			printf(" (management, kept from generation %" PRId64 ")",
+			       a->kept_generation);
+		else if (a->kept)
+			printf(" (management, kept from an earlier intent)");
 		printf("\n");
 	}
 	printf("routes\n");
@@ -89,9 +99,10 @@ static void print_observed(const struct proto_status *st)
 	printf("rules\n");
 	for (i = 0; i < st->n_rules; i++) {
 		const struct proto_status_rule *c = &st->rules[i];
+		const char *what = c->pointer ? c->pointer : c->name;
 
-		printf("  %-28s %12" PRIu64 " packets %14" PRIu64 " bytes",
-		       c->pointer ? c->pointer : "-", c->packets, c->bytes);
+		printf("  %-30s %12" PRIu64 " packets %14" PRIu64 " bytes", what ? what : "-",
+		       c->packets, c->bytes);
 		if (c->comment)
 			printf("  %s", c->comment);
 		printf("\n");

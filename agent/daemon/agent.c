@@ -34,6 +34,7 @@ struct agent {
 	struct intent *applied_in; /* its model (from a request, or re-applied at start), or NULL */
 	struct proto_in_effect *known; /* NULL: none, or out of memory */
 	bool in_effect; /* the store's intent (persisted or not) is what the router has */
+	struct kept_addrs kept; /* management addresses kept from the intents applied since start */
 	struct status status;
 	void (*notify_status)(const char *line);
 };
@@ -183,6 +184,7 @@ struct agent *agent_free(struct agent *a)
 	proto_document_unref(a->applied_doc);
 	intent_free(a->applied_in);
 	proto_in_effect_free(a->known);
+	kept_addrs_done(&a->kept);
 	status_done(&a->status);
 	free(a->record_path);
 	free(a);
@@ -334,6 +336,11 @@ static char *agent_apply(struct agent *a, const char *id, const struct intent *i
 		return NULL;
 	}
 	if (res.status == APPLY_OK) {
+		/* Before agent_applied() replaces the model of the intent in effect. Out of
+		 * memory: those generations stay unknown. */
+		if (kept_addrs_update(&a->kept, a->applied_in, in) < 0)
+			log_warn("out of memory: the generations of kept management addresses are "
+				 "not known");
 		answer = agent_applied(a, id, in, doc, v == STORE_SAME, origin, &res);
 		status_record(&a->status, origin, RESULT_APPLIED, in->generation, &res);
 		*ret_ok = true;
@@ -439,8 +446,8 @@ static char *agent_status(struct agent *a, const char *id)
 	struct proto_status st;
 	char *answer = NULL;
 
-	if (status_build(&a->status, a->engine, a->services, in, store_generation(a->store),
-			 a->in_effect, &st) >= 0) {
+	if (status_build(&a->status, a->engine, a->services, in, &a->kept,
+			 store_generation(a->store), a->in_effect, &st) >= 0) {
 		answer = proto_answer_status(id, &st);
 		proto_status_done(&st);
 	}

@@ -9,6 +9,7 @@
 #include "intent/base64.h"
 #include "lib/cleanup.h"
 #include "services/services.h"
+#include "plan/desired.h"
 #include "plan/observed.h"
 #include "status.h"
 
@@ -173,7 +174,9 @@ static void fill_links(const struct observed *obs, struct proto_status *ret, boo
 	}
 }
 
-static void fill_addrs(const struct observed *obs, struct proto_status *ret, bool *ok)
+/* The addresses, those of management interfaces that in no longer lists marked kept. */
+static void fill_addrs(const struct observed *obs, const struct intent *in,
+		       const struct kept_addrs *kept, struct proto_status *ret, bool *ok)
 {
 	const struct object *o;
 	size_t i;
@@ -190,6 +193,11 @@ static void fill_addrs(const struct observed *obs, struct proto_status *ret, boo
 		d->interface = dup_str(o->address.ifname, ok);
 		d->address = dup_str(prefix_format(&o->address.addr, buf), ok);
 		d->owner = dup_owner(o, ok);
+		d->kept = !o->owner &&
+			  kept_addrs_is_kept(in, o->address.ifname, &o->address.addr);
+		if (d->kept && kept)
+			d->kept_generation =
+			    kept_addrs_generation(kept, o->address.ifname, &o->address.addr);
 	}
 }
 
@@ -227,7 +235,8 @@ static void observe_failed(struct proto_status *ret, const char *what, bool *ok)
 
 /* The router as the engine observes it, into the lists. A failure goes to
  * ret->observe_error. */
-static void status_observe(struct engine *e, struct proto_status *ret, bool *ok)
+static void status_observe(struct engine *e, const struct intent *in,
+			   const struct kept_addrs *kept, struct proto_status *ret, bool *ok)
 {
 	struct observed obs = {0};
 	struct errlist errs = {0};
@@ -243,7 +252,7 @@ static void status_observe(struct engine *e, struct proto_status *ret, bool *ok)
 		observe_failed(ret, strbuf_str(&msg), ok);
 	} else {
 		fill_links(&obs, ret, ok);
-		fill_addrs(&obs, ret, ok);
+		fill_addrs(&obs, in, kept, ret, ok);
 		fill_routes(&obs, ret, ok);
 	}
 	if (msg.oom)
@@ -277,9 +286,12 @@ static void link_counters(struct proto_status_link *l, const struct counterlist 
 }
 
 /* The links' traffic and the intent rules' matches, as the backends count them: on the links,
- * and the rules' list (there when some backend counts rules, even none). A failure goes to
- * ret->observe_error. */
-static void status_counters(struct engine *e, struct proto_status *ret, bool *ok)
+ * and the rules' list (there when some backend counts rules, even none): the intent's rules,
+ * forwards and one-to-one entries by pointer (in: the intent in effect, NULL when unknown;
+ * the entries are named by content in the kernel), the always-on rules and the policies by
+ * name. A failure goes to ret->observe_error. */
+static void status_counters(struct engine *e, const struct intent *in, struct proto_status *ret,
+			    bool *ok)
 {
 	const unsigned rules = BACKEND_KIND(OBJ_FW_RULE) | BACKEND_KIND(OBJ_NAT_RULE);
 	struct counterlist cs = {0};
@@ -292,6 +304,8 @@ static void status_counters(struct engine *e, struct proto_status *ret, bool *ok
 		return;
 	}
 	strbuf_done(&err);
+	if (in && desired_nat_counter_pointers(in, &cs) < 0)
+		*ok = false;
 	for (i = 0; i < ret->n_links; i++)
 		link_counters(&ret->links[i], &cs);
 	ret->has_rules = cs.kinds & rules;
@@ -304,10 +318,14 @@ static void status_counters(struct engine *e, struct proto_status *ret, bool *ok
 		const struct counter *c = &cs.v[i];
 		struct proto_status_rule *d;
 
-		if (!(BACKEND_KIND(c->kind) & rules) || !c->pointer)
+		if (!(BACKEND_KIND(c->kind) & rules) ||
+		    (!c->pointer && !c->builtin && c->kind != OBJ_NAT_RULE))
 			continue;
 		d = &ret->rules[ret->n_rules++];
-		d->pointer = dup_str(c->pointer, ok);
+		if (c->pointer)
+			d->pointer = dup_str(c->pointer, ok);
+		else
+			d->name = dup_str(c->name, ok);
 		if (c->comment)
 			d->comment = dup_str(c->comment, ok);
 		d->packets = c->rx.packets;
@@ -557,8 +575,8 @@ static void status_ipsec(struct backend *b, const struct intent *in, struct prot
 }
 
 int status_build(const struct status *st, struct engine *e, struct backend *services,
-		 const struct intent *in, int64_t applied_generation, bool in_effect,
-		 struct proto_status *ret)
+		 const struct intent *in, const struct kept_addrs *kept,
+		 int64_t applied_generation, bool in_effect, struct proto_status *ret)
 {
 	bool ok = true;
 
@@ -572,9 +590,9 @@ int status_build(const struct status *st, struct engine *e, struct backend *serv
 	ret->started = dup_str(st->started, &ok);
 	copy_apply(&st->last, &ret->last, &ok);
 	if (ok)
-		status_observe(e, ret, &ok);
+		status_observe(e, in, kept, ret, &ok);
 	if (ok && !ret->observe_error)
-		status_counters(e, ret, &ok);
+		status_counters(e, in, ret, &ok);
 	if (ok)
 		status_services(services, ret, &ok);
 	if (ok)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "kept.h"
 #include "proto/proto.h"
 
 /* Where an apply came from. */
@@ -45,11 +46,12 @@ void status_record(struct status *st, enum status_origin origin, enum status_res
 /* Fills ret (released with proto_status_done). The router is observed and its counters read
  * through the engine (engine_observe, engine_counters); a failure of either is reported in
  * ret->observe_error. The daemons are those of services, the services backend, or none when
- * it is NULL; in: the intent in effect (NULL: unknown), for VRRP's addresses and peer.
- * 0 or -ENOMEM. */
+ * it is NULL; in: the intent in effect (NULL: unknown), for VRRP's addresses and peer, the
+ * pointers of the NAT entries' counters and the management addresses kept from an earlier
+ * intent (kept: the generations they are kept from). 0 or -ENOMEM. */
 int status_build(const struct status *st, struct engine *e, struct backend *services,
-		 const struct intent *in, int64_t applied_generation, bool in_effect,
-		 struct proto_status *ret);
+		 const struct intent *in, const struct kept_addrs *kept,
+		 int64_t applied_generation, bool in_effect, struct proto_status *ret);
 
 /* The current wall-clock time as ISO 8601 with milliseconds, UTC ("...T10:00:00.123Z"). */
 char *status_now_iso8601(void);

@@ -146,12 +146,21 @@ struct fw_chain {
 	size_t n_rules;
 };
 
+enum {
+	FW_HAS_MANAGEMENT_SOURCES = 1 << 0,
+};
+
 struct firewall {
 	unsigned refs;
 	bool present;
+	unsigned has;
 	struct fw_set *sets;
 	size_t n_sets;
 	struct fw_chain chains[_FW_CHAIN_MAX];
+	/* FW_HAS_MANAGEMENT_SOURCES: the sources SSH to a management interface is admitted from
+	 * (non-empty, no duplicates); absent: any source. */
+	struct ip_prefix *management_sources;
+	size_t n_management_sources;
 };
 
 /* ---- nat ---- */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * "firewall": named address and port sets, and the input, forward and output chains.
+ * "firewall": named address and port sets, the input, forward and output chains, and the
+ * sources SSH to a management interface is admitted from.
  *
  * Sets are parsed before the chains, so that a rule's "@set" references are resolved in the
  * parse pass (existence, kind, address family) with exact pointers, and fw_rule.family is
@@ -14,7 +15,8 @@
 #include "sections.h"
 #include "lib/utf8.h"
 
-static const char *const firewall_keys[] = {"sets", "input", "forward", "output", NULL};
+static const char *const firewall_keys[] = {
+    "sets", "input", "forward", "output", "management_sources", NULL};
 static const char *const chain_keys[] = {"policy", "rules", NULL};
 
 static const enum fw_policy default_policy[_FW_CHAIN_MAX] = {
@@ -71,6 +73,43 @@ int fw_read_keyword(struct jr *r, const struct json_t *obj, const char *key,
 		return -1;
 	*ret = k;
 	return 1;
+}
+
+/* ---- management_sources ---- */
+
+/* Prefixes or addresses, at least one (absent is "any source"; an empty list would admit SSH
+ * from nowhere, which no intent means: it is refused), none twice. */
+static void parse_management_sources(struct jr *r, const struct json_t *v, struct firewall *fw)
+{
+	size_t mark, i, j;
+	int res;
+
+	res = read_array(r, v, "management_sources", false, LIMIT_SMALL, sizeof(struct ip_prefix),
+			 read_prefix_or_host, &fw->management_sources, &fw->n_management_sources);
+	if (res == 0)
+		return;
+	fw->has |= FW_HAS_MANAGEMENT_SOURCES;
+	if (res < 0)
+		return;
+	mark = jr_push_key(r, "management_sources");
+	if (!fw->n_management_sources)
+		jr_error(r,
+			 "must not be empty (without \"management_sources\", SSH to a management "
+			 "interface is admitted from any source)");
+	for (i = 1; i < fw->n_management_sources; i++)
+		for (j = 0; j < i; j++)
+			if (fw->management_sources[i].len == fw->management_sources[j].len &&
+			    addr_equal(&fw->management_sources[i].addr,
+				       &fw->management_sources[j].addr)) {
+				char buf[PREFIX_STRLEN];
+				size_t m = jr_push_index(r, i);
+
+				jr_error(r, "duplicate source %s (also at index %zu)",
+					 prefix_format_short(&fw->management_sources[i], buf), j);
+				jr_pop(r, m);
+				break;
+			}
+	jr_pop(r, mark);
 }
 
 /* ---- chains and the section ---- */
@@ -138,6 +177,7 @@ void parse_firewall(struct jr *r, const struct json_t *v, struct intent *in)
 		jr_pop(r, mark);
 	}
 	free(set_bad);
+	parse_management_sources(r, v, fw);
 }
 
 /* ---- cross-field checks ---- */
@@ -201,6 +241,7 @@ void free_firewall(struct firewall *fw)
 		free(fw->sets[i].ports);
 	}
 	free(fw->sets);
+	free(fw->management_sources);
 	for (k = 0; k < _FW_CHAIN_MAX; k++) {
 		for (i = 0; i < fw->chains[k].n_rules; i++)
 			fw_rule_free(&fw->chains[k].rules[i]);

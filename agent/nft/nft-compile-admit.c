@@ -19,7 +19,8 @@
  *       the pools' interfaces, as render-dnsmasq.c configures dnsmasq)
  *
  * The address and port lists are named sets: a tunnel added, changed or removed is an
- * element change, sent alone.
+ * element change, sent alone. Each rule is counted and labelled "builtin:CHAIN/WHAT" (WHAT:
+ * ike, esp, wireguard, vrrp, conntrack-sync, dhcp, dhcpv6, dns), the name status shows.
  */
 #include <netinet/in.h> /* before the kernel's headers */
 #include <linux/netfilter.h>
@@ -109,7 +110,7 @@ static void admit_ipsec(struct nft_compiler *c, const struct dir *d, int family)
 
 	if (!s)
 		return;
-	r = nft_desc_rule(c->d, d->chain, NULL, NULL);
+	r = nft_compile_builtin_rule(c, d->chain, "ike");
 	nft_compile_match_nfproto(r, family);
 	nft_compile_match_l4proto(r, IPPROTO_UDP);
 	load_local_port(r, d);
@@ -124,7 +125,7 @@ static void admit_ipsec(struct nft_compiler *c, const struct dir *d, int family)
 	nft_desc_lookup(r, s, REG(0), 0, false);
 	counted_accept(r);
 
-	r = nft_desc_rule(c->d, d->chain, NULL, NULL);
+	r = nft_compile_builtin_rule(c, d->chain, "esp");
 	nft_compile_match_nfproto(r, family);
 	nft_compile_match_l4proto(r, IPPROTO_ESP);
 	load_local(r, d, family);
@@ -158,7 +159,7 @@ static void admit_wireguard(struct nft_compiler *c, const struct dir *d)
 	}
 	if (!s)
 		return;
-	r = nft_desc_rule(c->d, d->chain, NULL, NULL);
+	r = nft_compile_builtin_rule(c, d->chain, "wireguard");
 	nft_compile_match_l4proto(r, IPPROTO_UDP);
 	load_local_port(r, d);
 	nft_desc_lookup(r, s, REG(0), 0, false);
@@ -189,7 +190,7 @@ static void admit_vrrp_multicast(struct nft_compiler *c, const struct dir *d, in
 			names[n++] = v->groups[i].interface;
 	if (!n)
 		return;
-	r = nft_desc_rule(c->d, d->chain, NULL, NULL);
+	r = nft_compile_builtin_rule(c, d->chain, "vrrp");
 	nft_compile_match_nfproto(r, family);
 	nft_compile_match_ifnames(c, r, d->ifkey, names, n);
 	nft_compile_match_l4proto(r, IPPROTO_VRRP);
@@ -229,7 +230,7 @@ static void admit_vrrp_unicast(struct nft_compiler *c, const struct dir *d, int 
 	}
 	if (!s)
 		return;
-	r = nft_desc_rule(c->d, d->chain, NULL, NULL);
+	r = nft_compile_builtin_rule(c, d->chain, "vrrp");
 	nft_compile_match_nfproto(r, family);
 	nft_compile_match_l4proto(r, IPPROTO_VRRP);
 	load_remote(r, d, family);
@@ -249,7 +250,7 @@ static void admit_sync(struct nft_compiler *c, const struct dir *d)
 
 	if (!v->present || !(v->has & VRRP_HAS_SYNC))
 		return;
-	r = nft_desc_rule(c->d, d->chain, NULL, NULL);
+	r = nft_compile_builtin_rule(c, d->chain, "conntrack-sync");
 	nft_compile_match_nfproto(r, family);
 	nft_compile_match_ifnames(c, r, d->ifkey, &v->sync_interface, 1);
 	load_remote(r, d, family);
@@ -263,16 +264,17 @@ static void admit_sync(struct nft_compiler *c, const struct dir *d)
 
 /* ---- DHCP and DNS ---- */
 
-/* Protocol proto to the router's port (from it, in output) on the interfaces names. */
-static void admit_port(struct nft_compiler *c, const struct dir *d, char *const *names, size_t n,
-		       uint8_t proto, uint16_t port)
+/* Protocol proto to the router's port (from it, in output) on the interfaces names; what:
+ * the rule's name in status. */
+static void admit_port(struct nft_compiler *c, const struct dir *d, const char *what,
+		       char *const *names, size_t n, uint8_t proto, uint16_t port)
 {
 	struct nft_desc_rule *r;
 	uint8_t p[2];
 
 	if (!n)
 		return;
-	r = nft_desc_rule(c->d, d->chain, NULL, NULL);
+	r = nft_compile_builtin_rule(c, d->chain, what);
 	nft_compile_match_ifnames(c, r, d->ifkey, names, n);
 	nft_compile_match_l4proto(r, proto);
 	load_local_port(r, d);
@@ -297,14 +299,14 @@ static void admit_dhcp_dns(struct nft_compiler *c, const struct dir *d)
 		if (in->dhcp->v[i].has & DHCP_HAS_IPV6 && in->dhcp->v[i].ipv6_mode != DHCP6_SLAAC)
 			pools6[n6++] = in->dhcp->v[i].interface;
 	}
-	admit_port(c, d, pools, in->dhcp->n, IPPROTO_UDP, 67);
-	admit_port(c, d, pools6, n6, IPPROTO_UDP, 547);
+	admit_port(c, d, "dhcp", pools, in->dhcp->n, IPPROTO_UDP, 67);
+	admit_port(c, d, "dhcpv6", pools6, n6, IPPROTO_UDP, 547);
 	if (in->dns.has & DNS_HAS_LISTEN) {
-		admit_port(c, d, in->dns.listen, in->dns.n_listen, IPPROTO_UDP, 53);
-		admit_port(c, d, in->dns.listen, in->dns.n_listen, IPPROTO_TCP, 53);
+		admit_port(c, d, "dns", in->dns.listen, in->dns.n_listen, IPPROTO_UDP, 53);
+		admit_port(c, d, "dns", in->dns.listen, in->dns.n_listen, IPPROTO_TCP, 53);
 	} else {
-		admit_port(c, d, pools, in->dhcp->n, IPPROTO_UDP, 53);
-		admit_port(c, d, pools, in->dhcp->n, IPPROTO_TCP, 53);
+		admit_port(c, d, "dns", pools, in->dhcp->n, IPPROTO_UDP, 53);
+		admit_port(c, d, "dns", pools, in->dhcp->n, IPPROTO_TCP, 53);
 	}
 }
 

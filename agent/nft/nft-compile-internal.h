@@ -32,6 +32,11 @@ void nft_compile_match_prefixes(struct nft_compiler *c, struct nft_desc_rule *r,
 void nft_compile_interval_elem(struct nft_desc *d, struct nft_desc_set *s,
 			       const struct nft_expr_interval *iv);
 
+/* A rule at the end of chain that no intent element is behind (an always-on rule), labelled
+ * "builtin:CHAIN/WHAT" (NFT_DESC_BUILTIN_PREFIX): status shows its counter under that name. */
+struct nft_desc_rule *nft_compile_builtin_rule(struct nft_compiler *c, const char *chain,
+					       const char *what);
+
 /* The tag of rule i of a chain, "fw-rule forward/3", into b. */
 void nft_compile_rule_tag(struct strbuf *b, const char *chain, size_t i);
 /* Rule i of a chain as kernel rules (one per combination of its alternatives). */

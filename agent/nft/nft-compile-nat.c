@@ -17,7 +17,10 @@
  *
  * Each element's comment is the tag of the forward or one-to-one entry it comes from, whose
  * key is its content (desired_dnat_key): inserting a forward adds its own elements and
- * leaves every other element as it was.
+ * leaves every other element as it was. The elements of the maps that translate (_pf*,
+ * _pfr*, _o2od*, _o2os*) count (the map's counter expression: an element added alone gets
+ * one too), so that status shows each entry's connections; the pointer is not in the kernel
+ * (it moves when an entry is inserted before), status takes it from the intent.
  */
 #include <netinet/in.h> /* before the kernel's headers */
 #include <linux/netfilter.h>
@@ -146,7 +149,7 @@ static void open_rule(struct nft_compiler *c, int family, const struct nft_desc_
 {
 	static const uint8_t tcp_udp[] = {IPPROTO_TCP, IPPROTO_UDP};
 	size_t alen = addr_len(family), i;
-	struct nft_desc_rule *r = nft_desc_rule(c->d, "forward", NULL, NULL);
+	struct nft_desc_rule *r = nft_compile_builtin_rule(c, "forward", "nat-open");
 	struct nft_desc_set *protos;
 
 	match_dnat(r);
@@ -288,10 +291,17 @@ static void compile_forwards(struct nft_compiler *c, int family)
 		}
 	}
 	if (need_pf)
-		pf = app_set(c, "_pf", family, NFT_SET_MAP, concat_type(dt, 2), (uint32_t)alen + 4);
+		pf = app_set(c, NFT_DESC_PF_PREFIX, family, NFT_SET_MAP, concat_type(dt, 2),
+			     (uint32_t)alen + 4);
 	if (need_pfr)
-		pfr = app_set(c, "_pfr", family, NFT_SET_MAP | NFT_SET_INTERVAL, addr_type(family),
-			      (uint32_t)alen);
+		pfr = app_set(c, NFT_DESC_PF_PREFIX "r", family, NFT_SET_MAP | NFT_SET_INTERVAL,
+			      addr_type(family), (uint32_t)alen);
+	/* Each element counts the connections it translated (a nat chain sees a connection's
+	 * first packet only), for status under its forward's pointer. */
+	if (pf)
+		pf->counters = true;
+	if (pfr)
+		pfr->counters = true;
 	for (i = 0; i < nat->n_destination; i++) {
 		const struct nat_dest *d = &nat->destination[i];
 		bool same = d->ports.first == d->to_ports.first;
@@ -344,12 +354,16 @@ static struct nft_desc_set *compile_one_to_one(struct nft_compiler *c, int famil
 		if (o->public_addr.family != family)
 			continue;
 		if (!od) {
-			od = nft_desc_set(c->d, set_name(name, "_o2od", family), NFT_SET_MAP,
-					  addr_type(family), (uint32_t)alen, addr_type(family),
-					  (uint32_t)alen, NULL, 0, NULL, NULL);
-			os = nft_desc_set(c->d, set_name(name, "_o2os", family), NFT_SET_MAP,
-					  concat_type(kt, 2), (uint32_t)alen + IFNAMSIZ,
+			od = nft_desc_set(c->d, set_name(name, NFT_DESC_O2O_PREFIX "d", family),
+					  NFT_SET_MAP, addr_type(family), (uint32_t)alen,
 					  addr_type(family), (uint32_t)alen, NULL, 0, NULL, NULL);
+			os =
+			    nft_desc_set(c->d, set_name(name, NFT_DESC_O2O_PREFIX "s", family),
+					 NFT_SET_MAP, concat_type(kt, 2), (uint32_t)alen + IFNAMSIZ,
+					 addr_type(family), (uint32_t)alen, NULL, 0, NULL, NULL);
+			/* Connections translated, inbound and outbound (as the forwards'). */
+			if (od && os)
+				od->counters = os->counters = true;
 		}
 		if (!od || !os)
 			break;
@@ -476,7 +490,7 @@ static void compile_hairpin(struct nft_compiler *c, int family)
 	}
 	if (!s)
 		return;
-	r = nft_desc_rule(c->d, "srcnat", NULL, NULL);
+	r = nft_compile_builtin_rule(c, "srcnat", "hairpin");
 	match_dnat(r);
 	nft_compile_match_nfproto(r, family);
 	nft_compile_load_addr(r, family, true);

@@ -8,6 +8,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter_ipv4.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -213,26 +214,66 @@ static void match_icmp_types(struct nft_compiler *c, struct nft_desc_rule *r, bo
 
 /* ---- the always-on rules ---- */
 
-static void rule_ct_state(struct nft_compiler *c, const char *chain, uint32_t bits, int verdict)
+struct nft_desc_rule *nft_compile_builtin_rule(struct nft_compiler *c, const char *chain,
+					       const char *what)
 {
-	struct nft_desc_rule *r = nft_desc_rule(c->d, chain, NULL, NULL);
+	char label[64];
+
+	snprintf(label, sizeof(label), "%s%s/%s", NFT_DESC_BUILTIN_PREFIX, chain, what);
+	return nft_desc_rule(c->d, chain, label, NULL);
+}
+
+/* Counted: established traffic is most of what a router passes, and invalid what it drops
+ * unasked; one counter expression, run only on a packet that matched. */
+static void rule_ct_state(struct nft_compiler *c, const char *chain, const char *what,
+			  uint32_t bits, int verdict)
+{
+	struct nft_desc_rule *r = nft_compile_builtin_rule(c, chain, what);
 	uint32_t zero = 0;
 
 	nft_desc_ct(r, NFT_CT_STATE, -1, REG(0));
 	nft_desc_bitwise(r, REG(0), 4, &bits);
 	nft_desc_cmp(r, NFT_CMP_NEQ, REG(0), &zero, 4);
+	nft_desc_counter(r);
 	nft_desc_verdict(r, verdict);
 }
 
-/* SSH to a management interface: the orchestrator cannot be locked out. */
-static void accept_ssh(struct nft_compiler *c)
+/* The SSH admission of one family (0: both) from prefixes (n > 0; none: any source). */
+static void accept_ssh_rule(struct nft_compiler *c, char *const *names, size_t n_names, int family,
+			    const struct ip_prefix *prefixes, size_t n)
 {
-	_cleanup_free_ char **names = calloc(c->in->n_ifaces + 1, sizeof(*names));
-	struct nft_desc_rule *r;
-	size_t i, n = 0;
+	struct nft_desc_rule *r = nft_compile_builtin_rule(c, "input", "ssh");
 	uint8_t ssh[2];
 
-	if (!names) {
+	nft_compile_match_nfproto(r, family);
+	nft_compile_match_ifnames(c, r, NFT_META_IIFNAME, names, n_names);
+	nft_compile_match_l4proto(r, IPPROTO_TCP);
+	nft_expr_port(22, ssh);
+	nft_desc_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, REG(0));
+	nft_desc_cmp(r, NFT_CMP_EQ, REG(0), ssh, 2);
+	if (n) {
+		nft_compile_load_addr(r, family, true);
+		nft_compile_match_prefixes(c, r, family, prefixes, n);
+	}
+	nft_desc_counter(r);
+	nft_desc_verdict(r, NF_ACCEPT);
+}
+
+/*
+ * SSH to a management interface: no rule of the intent can lock the orchestrator out. From
+ * the firewall's management_sources when it has them: a rule per family of theirs (a family
+ * they do not name is not admitted here); else from any source.
+ */
+static void accept_ssh(struct nft_compiler *c)
+{
+	const struct firewall *fw = c->in->firewall;
+	_cleanup_free_ char **names = calloc(c->in->n_ifaces + 1, sizeof(*names));
+	_cleanup_free_ struct ip_prefix *v =
+	    calloc(fw->n_management_sources + 1, sizeof(struct ip_prefix));
+	size_t i, n = 0, nv;
+	int family;
+
+	if (!names || !v) {
 		c->d->oom = true;
 		return;
 	}
@@ -241,14 +282,17 @@ static void accept_ssh(struct nft_compiler *c)
 			names[n++] = c->in->ifaces[i].name;
 	if (!n)
 		return;
-	r = nft_desc_rule(c->d, "input", NULL, NULL);
-	nft_compile_match_ifnames(c, r, NFT_META_IIFNAME, names, n);
-	nft_compile_match_l4proto(r, IPPROTO_TCP);
-	nft_expr_port(22, ssh);
-	nft_desc_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, REG(0));
-	nft_desc_cmp(r, NFT_CMP_EQ, REG(0), ssh, 2);
-	nft_desc_counter(r);
-	nft_desc_verdict(r, NF_ACCEPT);
+	if (!(fw->has & FW_HAS_MANAGEMENT_SOURCES)) {
+		accept_ssh_rule(c, names, n, 0, NULL, 0);
+		return;
+	}
+	for (family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
+		for (i = nv = 0; i < fw->n_management_sources; i++)
+			if (fw->management_sources[i].addr.family == family)
+				v[nv++] = fw->management_sources[i];
+		if (nv)
+			accept_ssh_rule(c, names, n, family, v, nv);
+	}
 }
 
 static void always_on(struct nft_compiler *c, enum fw_chain_kind k)
@@ -259,9 +303,10 @@ static void always_on(struct nft_compiler *c, enum fw_chain_kind k)
 	uint8_t lo[IFNAMSIZ];
 	struct nft_desc_rule *r;
 
-	rule_ct_state(c, chain, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED),
+	rule_ct_state(c, chain, "established",
+		      NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED),
 		      NF_ACCEPT);
-	rule_ct_state(c, chain, NF_CT_STATE_INVALID_BIT, NF_DROP);
+	rule_ct_state(c, chain, "invalid", NF_CT_STATE_INVALID_BIT, NF_DROP);
 	if (k != FW_FORWARD) {
 		r = nft_desc_rule(c->d, chain, NULL, NULL);
 		nft_compile_ifname("lo", lo);
@@ -469,12 +514,15 @@ static void compile_filter(struct nft_compiler *c, const struct objset *objs)
 
 	for (k = 0; k < _FW_CHAIN_MAX; k++) {
 		const struct object *o = objset_get(objs, OBJ_FW_CHAIN, chain_name[k]);
+		bool drop = o && strstr(o->attrs, "policy=drop");
 
 		strbuf_truncate(&tag, 0);
 		strbuf_printf(&tag, "fw-chain %s", chain_name[k]);
 		nft_desc_chain(c->d, chain_name[k], "filter", chain_hook[k], 0,
-			       o && strstr(o->attrs, "policy=drop") ? NF_DROP : NF_ACCEPT,
-			       strbuf_str(&tag), o ? o->ptr : NULL);
+			       drop ? NF_DROP : NF_ACCEPT, strbuf_str(&tag), o ? o->ptr : NULL);
+		/* What the policy drops, for status ("builtin:input/policy-drop"). */
+		if (drop)
+			nft_desc_chain_counters(c->d);
 		always_on(c, (enum fw_chain_kind)k);
 		if (k == FW_FORWARD)
 			nft_compile_forward_open(c);

@@ -6,7 +6,8 @@
  *   chain input/forward/output  filter, priority 0, the intent's policy:
  *       ct state established,related accept; ct state invalid drop; loopback accept;
  *       ICMPv6 neighbour discovery accept; ICMP fragmentation-needed / ICMPv6 packet-too-big
- *       accept; (input) tcp dport 22 on a management interface accept; (input, output)
+ *       accept; (input) tcp dport 22 on a management interface (from management_sources,
+ *       when the firewall has them) accept; (input, output)
  *       the router's own services: IKE, ESP, WireGuard, VRRP, conntrackd's sync
  *       (nft-compile-admit.c, sets _ike4/_ike6, _wg); (forward) what port forwards and
  *       one-to-one NAT open (sets _open4/_open6: forwards of one port, hashed;
@@ -15,6 +16,11 @@
  *       for ranges forwarded to the same ports), one-to-one (maps _o2od4/_o2od6)
  *   chain srcnat  nat, postrouting 100: IPsec subnets exempt (_nonat4/_nonat6),
  *       hairpin masquerade (_lan4/_lan6), one-to-one (_o2os4/_o2os6), the intent's source rules
+ *
+ * The always-on rules that count are labelled "builtin:CHAIN/WHAT" (nft_compile_builtin_rule:
+ * established, invalid, ssh, ike, esp, wireguard, vrrp, conntrack-sync, dhcp, dhcpv6, dns,
+ * nat-open, hairpin), and a drop policy has its chain's counter: status shows both by name
+ * (nft-counters.h).
  *
  * Nothing but what the intent asks for is in the table: the agent's records of its plan
  * objects are kept out of the kernel (nft-records.h).

@@ -154,6 +154,12 @@ void nft_desc_chain(struct nft_desc *d, const char *name, const char *type, int 
 	};
 }
 
+void nft_desc_chain_counters(struct nft_desc *d)
+{
+	if (d->n_chains)
+		d->chains[d->n_chains - 1].counters = true;
+}
+
 void nft_desc_include(struct nft_desc *d, struct nft_desc *part)
 {
 	size_t i;
@@ -164,6 +170,8 @@ void nft_desc_include(struct nft_desc *d, struct nft_desc *part)
 		const struct nft_desc_chain *c = &part->chains[i];
 
 		nft_desc_chain(d, c->name, c->type, c->hook, c->prio, c->policy, c->tag, c->ptr);
+		if (c->counters)
+			nft_desc_chain_counters(d);
 	}
 	for (i = 0; i < part->n_sets; i++) {
 		if (!grow(d, &d->sets, d->n_sets, sizeof(*d->sets)))
@@ -541,6 +549,10 @@ static void build_chain(struct builder *w, const struct nft_desc_chain *c)
 	}
 	if (c->type && c->policy >= 0)
 		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, (uint32_t)c->policy);
+	if (c->type && c->counters) {
+		nftnl_chain_set_u64(ch, NFTNL_CHAIN_PACKETS, 0);
+		nftnl_chain_set_u64(ch, NFTNL_CHAIN_BYTES, 0);
+	}
 	nlh = msg_start(w, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
 	nftnl_chain_nlmsg_build_payload(nlh, ch);
 	nftnl_chain_free(ch);

@@ -37,6 +37,13 @@
 /* Verdict maps of runs of access-list rules (nft-compile-acl.c): "_aclforward_0". Their
  * elements' comments are rule labels, and each element has a counter. */
 #define NFT_DESC_ACL_PREFIX "_acl"
+/* The NAT maps whose elements count (nft-compile-nat.c): port forwards (_pf4, _pfr4, ...) and
+ * one-to-one entries (_o2od4, _o2os4, ...). Their elements' comments are the entries' tags. */
+#define NFT_DESC_PF_PREFIX "_pf"
+#define NFT_DESC_O2O_PREFIX "_o2o"
+/* The label of a rule that no intent element is behind (the always-on rules), its whole
+ * label: "builtin:input/established". status counts it under that name. */
+#define NFT_DESC_BUILTIN_PREFIX "builtin:"
 /* A verdict map's value (NFT_DATA_VERDICT), as the description and observe hold it: the
  * verdict code (int32, host order), then for a jump or goto the chain's name, NUL-padded. */
 #define NFT_DESC_VERDICT_LEN 32
@@ -61,6 +68,10 @@ struct nft_desc_chain {
 	int hook;   /* NF_INET_* */
 	int prio;
 	int policy; /* NF_ACCEPT / NF_DROP; -1: none (nat chains) */
+	/* A base chain with the kernel's counters (NFTA_CHAIN_COUNTERS), which count only what
+	 * reaches its policy (nft_do_chain() updates them just before returning the policy):
+	 * the packets the policy decided, at no cost to a packet a rule decides. */
+	bool counters;
 	char *tag;
 	char *ptr;
 };
@@ -128,6 +139,8 @@ int nft_desc_oom(const struct nft_desc *d);
 
 void nft_desc_chain(struct nft_desc *d, const char *name, const char *type, int hook, int prio,
 		    int policy, const char *tag, const char *ptr);
+/* The last chain added counts what reaches its policy (nft_desc_chain.counters). */
+void nft_desc_chain_counters(struct nft_desc *d);
 /* A named set (name) or an anonymous constant one (name NULL). fields: the length of each
  * field of a concatenation (n_fields 0: a single field of key_len). Returns the set or NULL
  * (out of memory, remembered). */

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 
 #include "lib/cleanup.h"
+#include "nft-counters.h"
 #include "nft-observe.h"
 
 #define REQ_SIZE 1024
@@ -573,34 +574,55 @@ struct nft_observed_set *nft_observed_set_find(const struct nft_observed *o, con
 
 /* ---- counters ---- */
 
-/* A verdict map of access-list rules, looked up by the rule before counter at in the list. */
-struct acl_map {
+/* A map whose elements count (nft-counters.h), looked up by the rule before counter at in
+ * the list: an access-list map (its rules' counters go there), or a NAT map (nat: its
+ * entries' counters go after all the rules, added up across maps). */
+struct counted_map {
 	char *name;
 	size_t at;
+	bool nat;
+};
+
+/* A base chain's policy counter, put after the chain's rules. */
+struct policy_count {
+	char name[64];
+	uint64_t packets, bytes;
+	bool done;
 };
 
 struct counters {
 	struct counterlist list;
-	struct acl_map *maps;
+	struct counted_map *maps;
 	size_t n_maps, cap_maps;
+	struct policy_count policies[4];
+	size_t n_policies;
+	char chain[64]; /* the chain of the rules read last */
 };
 
 struct rule_count {
 	bool found;
 	uint64_t packets, bytes;
-	const char *acl_map; /* a lookup in an access-list map: its name */
+	const char *map; /* a lookup in a map whose elements count: its name */
 };
+
+static bool counted_map(const char *name, bool *nat)
+{
+	*nat = !strncmp(name, NFT_DESC_PF_PREFIX, strlen(NFT_DESC_PF_PREFIX)) ||
+	       !strncmp(name, NFT_DESC_O2O_PREFIX, strlen(NFT_DESC_O2O_PREFIX));
+	return *nat || !strncmp(name, NFT_DESC_ACL_PREFIX, strlen(NFT_DESC_ACL_PREFIX));
+}
 
 static int counter_expr_cb(struct nftnl_expr *e, void *data)
 {
 	struct rule_count *c = data;
 	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	bool nat;
 
 	if (!strcmp(name, "lookup")) {
 		const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
 
-		if (set && !strncmp(set, NFT_DESC_ACL_PREFIX, strlen(NFT_DESC_ACL_PREFIX)))
-			c->acl_map = set;
+		if (set && counted_map(set, &nat))
+			c->map = set;
 		return 0;
 	}
 	if (strcmp(name, "counter"))
@@ -611,113 +633,99 @@ static int counter_expr_cb(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
-/* The kind named by the len bytes at s ("fw-rule"), or -EINVAL. */
-static int label_kind(const char *s, size_t len)
+/* The base chains of the table that count their policy's drops (nft_desc_chain.counters). */
+static int policy_cb(const struct nlmsghdr *nlh, void *data)
 {
-	int k;
+	struct counters *cs = data;
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct policy_count *p;
 
-	for (k = 0; k < _OBJ_KIND_MAX; k++) {
-		const char *name = object_kind_to_string((enum object_kind)k);
-
-		if (strlen(name) == len && !memcmp(name, s, len))
-			return k;
-	}
-	return -EINVAL;
-}
-
-/* A rule label's tag "KIND KEY": its kind, and its key at *key (*key_len bytes). */
-static int label_tag(const char *label, const char **key, size_t *key_len)
-{
-	size_t t = nft_desc_label_tag_len(label);
-	const char *sp = memchr(label, ' ', t);
-
-	if (!sp)
-		return -EINVAL;
-	*key = sp + 1;
-	*key_len = t - (size_t)(sp + 1 - label);
-	return label_kind(label, (size_t)(sp - label));
-}
-
-/* A counter from a rule's label "TAG POINTER[ COMMENT]" (a label of another shape: none). */
-static int counter_new(struct counterlist *cs, const char *label, const struct rule_count *rc)
-{
-	size_t t = nft_desc_label_tag_len(label), key_len;
-	const char *ptr = label + t + (label[t] ? 1 : 0), *sp = strchr(ptr, ' '), *key;
-	int kind = label_tag(label, &key, &key_len);
-	struct counter *c;
-
-	if (kind < 0)
-		return 0;
-	c = counterlist_push(cs, (enum object_kind)kind, key, key_len);
 	if (!c)
 		return -ENOMEM;
-	c->rx.packets = rc->packets;
-	c->rx.bytes = rc->bytes;
-	c->pointer = sp ? strndup(ptr, (size_t)(sp - ptr)) : strdup(ptr);
-	if (sp && sp[1])
-		c->comment = strdup(sp + 1);
-	return !c->pointer || (sp && sp[1] && !c->comment) ? -ENOMEM : 0;
-}
-
-/* Adds rc to the last counter when it has the label's tag, else appends one. */
-static int counter_add(struct counterlist *cs, const char *label, const struct rule_count *rc)
-{
-	struct counter *last = cs->n ? &cs->v[cs->n - 1] : NULL;
-	size_t key_len;
-	const char *key;
-	int kind = label_tag(label, &key, &key_len);
-
-	if (last && kind >= 0 && last->kind == (enum object_kind)kind &&
-	    strlen(last->name) == key_len && !memcmp(last->name, key, key_len)) {
-		last->rx.packets += rc->packets;
-		last->rx.bytes += rc->bytes;
-		return 0;
+	if (nftnl_chain_nlmsg_parse(nlh, c) < 0) {
+		nftnl_chain_free(c);
+		return -EPROTO;
 	}
-	return counter_new(cs, label, rc);
+	if (!strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), NFT_DESC_TABLE) &&
+	    nftnl_chain_is_set(c, NFTNL_CHAIN_PACKETS) &&
+	    nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY) &&
+	    nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP &&
+	    cs->n_policies < ELEMENTSOF(cs->policies)) {
+		p = &cs->policies[cs->n_policies++];
+		snprintf(p->name, sizeof(p->name), "%s", nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+		p->packets = nftnl_chain_get_u64(c, NFTNL_CHAIN_PACKETS);
+		p->bytes = nftnl_chain_get_u64(c, NFTNL_CHAIN_BYTES);
+	}
+	nftnl_chain_free(c);
+	return 0;
 }
 
-/* Each rule labelled with a pointer that has a counter; the kernel rules of one intent rule
- * are consecutive, and their counters are added up. A rule that looks up an access-list map
- * stands for the rules of the map's elements: their place is noted, their counters read
- * after (acl_counters). */
+/* The policy counter of chain (all not yet put: NULL), after its rules. */
+static int put_policies(struct counters *cs, const char *chain)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < cs->n_policies && r >= 0; i++) {
+		struct policy_count *p = &cs->policies[i];
+
+		if (p->done || (chain && strcmp(p->name, chain)))
+			continue;
+		p->done = true;
+		r = nft_counters_add_policy(&cs->list, p->name, p->packets, p->bytes);
+	}
+	return r;
+}
+
+static int note_map(struct counters *cs, const char *name)
+{
+	bool nat;
+
+	if (cs->n_maps == cs->cap_maps) {
+		size_t cap = cs->cap_maps ? 2 * cs->cap_maps : 4;
+		struct counted_map *v = realloc(cs->maps, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		cs->maps = v;
+		cs->cap_maps = cap;
+	}
+	counted_map(name, &nat);
+	cs->maps[cs->n_maps] =
+	    (struct counted_map){.name = strdup(name), .at = cs->list.n, .nat = nat};
+	return cs->maps[cs->n_maps++].name ? 0 : -ENOMEM;
+}
+
+/* Each labelled rule that has a counter (nft-counters.h); a chain's policy after its rules. A
+ * rule that looks up a map whose elements count stands for them: its place is noted, their
+ * counters read after (map_counters). */
 static int counter_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct counters *cs = data;
 	struct rule_count rc = {0};
 	struct nftnl_rule *rl;
-	const char *label = NULL;
-	size_t t;
+	const char *label = NULL, *chain;
 	int r;
 
 	r = rule_parse(nlh, &rl, &label);
 	if (r < 0 || !rl)
 		return r;
-	t = label ? nft_desc_label_tag_len(label) : 0;
-	if (!label || label[t] == ' ')
-		nftnl_expr_foreach(rl, counter_expr_cb, &rc);
-	if (rc.found && label) {
-		r = counter_add(&cs->list, label, &rc);
-	} else if (!label && rc.acl_map) {
-		if (cs->n_maps == cs->cap_maps) {
-			size_t cap = cs->cap_maps ? 2 * cs->cap_maps : 4;
-			struct acl_map *v = realloc(cs->maps, cap * sizeof(*v));
-
-			if (!v) {
-				nftnl_rule_free(rl);
-				return -ENOMEM;
-			}
-			cs->maps = v;
-			cs->cap_maps = cap;
-		}
-		cs->maps[cs->n_maps] =
-			(struct acl_map){.name = strdup(rc.acl_map), .at = cs->list.n};
-		r = cs->maps[cs->n_maps++].name ? 0 : -ENOMEM;
+	chain = nftnl_rule_get_str(rl, NFTNL_RULE_CHAIN);
+	if (chain && strcmp(chain, cs->chain)) {
+		r = cs->chain[0] ? put_policies(cs, cs->chain) : 0;
+		snprintf(cs->chain, sizeof(cs->chain), "%s", chain);
 	}
+	if (r >= 0)
+		nftnl_expr_foreach(rl, counter_expr_cb, &rc);
+	if (r >= 0 && rc.found && label)
+		r = nft_counters_add(&cs->list, label, rc.packets, rc.bytes);
+	else if (r >= 0 && !label && rc.map)
+		r = note_map(cs, rc.map);
 	nftnl_rule_free(rl);
 	return r;
 }
 
-/* An element's counter, with its label: one access-list rule's share. */
+/* An element's counter, with its label: an access-list rule's share, or a NAT entry's. */
 struct elem_count {
 	char *label;
 	size_t rule; /* the rule's index in its chain, from its tag "fw-rule forward/3" */
@@ -767,11 +775,16 @@ static int elem_counts_cb(const struct nlmsghdr *nlh, void *data)
 	return parse_elems(nlh, elem_count_cb, data);
 }
 
-static int elem_count_cmp(const void *a, const void *b)
+static int elem_rule_cmp(const void *a, const void *b)
 {
 	const struct elem_count *x = a, *y = b;
 
 	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+static int elem_label_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct elem_count *)a)->label, ((const struct elem_count *)b)->label);
 }
 
 static void elem_counts_done(struct elem_counts *ec)
@@ -784,11 +797,29 @@ static void elem_counts_done(struct elem_counts *ec)
 	*ec = (struct elem_counts){0};
 }
 
+/* The counters of ec (sorted with cmp) added to out. */
+static int add_elems(struct counterlist *out, struct elem_counts *ec,
+		     int (*cmp)(const void *, const void *))
+{
+	size_t i;
+	int r = 0;
+
+	if (ec->n)
+		qsort(ec->v, ec->n, sizeof(*ec->v), cmp);
+	for (i = 0; i < ec->n && r >= 0; i++)
+		if (ec->v[i].rc.found)
+			r = nft_counters_add(out, ec->v[i].label, ec->v[i].rc.packets,
+					     ec->v[i].rc.bytes);
+	return r;
+}
+
 /* Puts the counters of the access-list maps' rules where their maps are looked up, in rule
- * order (the maps of one run, looked up one after the other, together). */
-static int acl_counters(struct netlink_sock *s, struct counters *cs)
+ * order (the maps of one run, looked up one after the other, together), and those of the NAT
+ * maps' entries at the end, each entry's added up across its elements and maps. */
+static int map_counters(struct netlink_sock *s, struct counters *cs)
 {
 	struct counterlist out = {0};
+	struct elem_counts nat = {0};
 	char buf[REQ_SIZE];
 	size_t m = 0, i, from = 0;
 	int r = 0;
@@ -803,14 +834,15 @@ static int acl_counters(struct netlink_sock *s, struct counters *cs)
 			break;
 		for (i = m; i < cs->n_maps && cs->maps[i].at == to && r >= 0; i++)
 			r = netlink_sock_talk(s, request(buf, NFT_MSG_GETSETELEM, cs->maps[i].name),
-					      elem_counts_cb, &ec);
+					      elem_counts_cb, cs->maps[i].nat ? &nat : &ec);
 		m = i;
 		if (r >= 0)
-			qsort(ec.v, ec.n, sizeof(*ec.v), elem_count_cmp);
-		for (i = 0; i < ec.n && r >= 0; i++)
-			r = counter_add(&out, ec.v[i].label, &ec.v[i].rc);
+			r = add_elems(&out, &ec, elem_rule_cmp);
 		elem_counts_done(&ec);
 	}
+	if (r >= 0)
+		r = add_elems(&out, &nat, elem_label_cmp);
+	elem_counts_done(&nat);
 	counterlist_done(&cs->list);
 	cs->list = out;
 	if (r < 0)
@@ -836,9 +868,14 @@ int nft_observed_counters(struct netlink_sock *s, struct counterlist *list, stru
 	int r, tries;
 
 	for (tries = 0; tries < 5; tries++) {
-		r = netlink_sock_talk(s, request(buf, NFT_MSG_GETRULE, NULL), counter_cb, &cs);
+		r = netlink_sock_talk(s, request(buf, NFT_MSG_GETCHAIN, NULL), policy_cb, &cs);
+		if (r >= 0)
+			r = netlink_sock_talk(s, request(buf, NFT_MSG_GETRULE, NULL), counter_cb,
+					      &cs);
+		if (r >= 0)
+			r = put_policies(&cs, NULL);
 		if (r >= 0 && cs.n_maps)
-			r = acl_counters(s, &cs);
+			r = map_counters(s, &cs);
 		if (r != -EINTR)
 			break;
 		counters_done(&cs);

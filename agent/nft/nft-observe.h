@@ -64,6 +64,8 @@ void nft_observed_sort(struct nft_observed_set *s);
 struct nft_observed_set *nft_observed_set_find(const struct nft_observed *o, const char *name);
 
 /* Appends to list the counter of each intent rule (a firewall rule, a source NAT rule) in the
- * table, summed over the kernel rules compiled from it, in chain and rule order. An absent
- * table has none. 0, or negative errno with the reason in err (list as it was). */
+ * table, summed over the kernel rules compiled from it, in chain and rule order, with the
+ * always-on rules' and each drop policy's (after its chain's rules), then those of the port
+ * forwards and one-to-one entries (nft-counters.h). An absent table has none. 0, or negative
+ * errno with the reason in err (list as it was). */
 int nft_observed_counters(struct netlink_sock *s, struct counterlist *list, struct strbuf *err);

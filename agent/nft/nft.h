@@ -24,7 +24,9 @@
  * refuses it (ERESTART) if another transaction came in between.
  *
  * counters: what each intent rule (a firewall rule, a source NAT rule) matched, summed over
- * the kernel rules compiled from it, in chain and rule order (none without a table).
+ * the kernel rules compiled from it, in chain and rule order, each always-on rule (builtin)
+ * and drop policy, then each port forward's and one-to-one entry's connections, named by
+ * content (none without a table; nft-counters.h).
  *
  * Put it last in the engine's list: its transaction commits after every other step
  * succeeded.

@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,7 @@ struct counter {
 	char *name;	       /* a link's name; a rule's key ("input/0", "snat/1") */
 	char *pointer;	       /* a rule's intent element ("/firewall/input/rules/0"), or NULL */
 	char *comment;	       /* a rule's comment, or NULL */
+	bool builtin;	       /* an always-on rule: name is "builtin:input/established" */
 	struct counts rx;      /* a link: received; a rule: what it matched */
 	struct counts tx;      /* a link: sent; a rule: zero */
 };

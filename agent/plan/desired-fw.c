@@ -265,6 +265,19 @@ static int desired_chain(const struct intent *in, enum fw_chain_kind k, struct o
 	int r;
 
 	strbuf_printf(text, "policy=%s", fw_policy_to_string(policy));
+	/* The input chain's SSH admission to management interfaces (nft-compile.c): a change
+	 * of its sources is a change of the chain. */
+	if (k == FW_INPUT && in->firewall->has & FW_HAS_MANAGEMENT_SOURCES) {
+		char buf[PREFIX_STRLEN];
+
+		strbuf_append(text, " management_sources=");
+		for (i = 0; i < in->firewall->n_management_sources; i++) {
+			if (i)
+				strbuf_append(text, ",");
+			strbuf_append(
+			    text, prefix_format_short(&in->firewall->management_sources[i], buf));
+		}
+	}
 	r = add_text(set, OBJ_FW_CHAIN, name, strbuf_str(text), ptr);
 	for (i = 0; i < ch->n_rules && r >= 0; i++) {
 		strbuf_truncate(key, 0);
@@ -407,6 +420,95 @@ int desired_one_to_one_key(const struct nat_one_to_one *o, struct strbuf *out)
 	strbuf_append(out, "one-to-one/");
 	strbuf_append(out, addr_format(&o->public_addr, buf));
 	return out->oom ? -ENOMEM : 0;
+}
+
+/* An entry of the intent's NAT by its key, for the counters. */
+struct nat_entry {
+	char *key;
+	const char *ptr;
+	size_t order; /* forwards first, then one-to-one entries */
+};
+
+static int nat_entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct nat_entry *)a)->key, ((const struct nat_entry *)b)->key);
+}
+
+/* A counter given an entry's pointer: its place in the list, the entry's order. */
+struct nat_counted {
+	size_t at, order;
+	struct counter c;
+};
+
+static int nat_counted_cmp(const void *a, const void *b)
+{
+	const struct nat_counted *x = a, *y = b;
+
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+static int nat_entries(const struct nat *nat, struct nat_entry *v)
+{
+	struct strbuf key = {0};
+	size_t i, n = nat->n_destination + nat->n_one_to_one;
+	int r = 0;
+
+	for (i = 0; i < n && r >= 0; i++) {
+		strbuf_truncate(&key, 0);
+		if (i < nat->n_destination)
+			r = desired_dnat_key(&nat->destination[i], &key);
+		else
+			r = desired_one_to_one_key(&nat->one_to_one[i - nat->n_destination], &key);
+		v[i].key = r >= 0 ? strdup(strbuf_str(&key)) : NULL;
+		v[i].ptr = i < nat->n_destination ? nat->destination[i].ptr
+						  : nat->one_to_one[i - nat->n_destination].ptr;
+		v[i].order = i;
+		if (!v[i].key)
+			r = -ENOMEM;
+	}
+	strbuf_done(&key);
+	return r;
+}
+
+int desired_nat_counter_pointers(const struct intent *in, struct counterlist *l)
+{
+	size_t n = in->nat->n_destination + in->nat->n_one_to_one, i, m = 0;
+	struct nat_entry *v = calloc(n + 1, sizeof(*v));
+	struct nat_counted *got = calloc(l->n + 1, sizeof(*got));
+	size_t *places = calloc(l->n + 1, sizeof(*places));
+	int r = v && got && places ? nat_entries(in->nat, v) : -ENOMEM;
+
+	if (r >= 0)
+		qsort(v, n, sizeof(*v), nat_entry_cmp);
+	for (i = 0; i < l->n && r >= 0; i++) {
+		struct counter *c = &l->v[i];
+		struct nat_entry k = {.key = c->name}, *e;
+
+		if (c->kind != OBJ_NAT_RULE || c->builtin || c->pointer)
+			continue;
+		e = bsearch(&k, v, n, sizeof(*v), nat_entry_cmp);
+		if (!e)
+			continue;
+		c->pointer = strdup(e->ptr);
+		if (!c->pointer)
+			r = -ENOMEM;
+		places[m] = i;
+		got[m++] = (struct nat_counted){.at = i, .order = e->order, .c = *c};
+	}
+	/* The same places, in the intent's order (the kernel gives them in their content's). */
+	if (r >= 0) {
+		qsort(got, m, sizeof(*got), nat_counted_cmp);
+		for (i = 0; i < m; i++)
+			l->v[places[i]] = got[i].c;
+	}
+	for (i = 0; v && i < n; i++)
+		free(v[i].key);
+	free(v);
+	free(got);
+	free(places);
+	return r;
 }
 
 int desired_nat(const struct intent *in, struct objset *set)

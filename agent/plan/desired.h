@@ -10,6 +10,7 @@
 
 #include "intent/intent.h"
 #include "lib/errlist.h"
+#include "counter.h"
 #include "lib/strbuf.h"
 #include "objset.h"
 #include "plan.h"
@@ -36,3 +37,11 @@ int desired_dnat_key(const struct nat_dest *d, struct strbuf *out);
 int desired_one_to_one_key(const struct nat_one_to_one *o, struct strbuf *out);
 /* The canonical text of a rule (its attrs). */
 int desired_rule_text(const struct fw_rule *rule, struct strbuf *out);
+/*
+ * The counters of port forwards and one-to-one entries in l (OBJ_NAT_RULE named by their
+ * content, "dnat/public/203.0.113.11/tcp/8000", without a pointer: the kernel has none, see
+ * nft-compile-nat.c) get the pointer of the intent's entry of that content, and take the
+ * places of those counters in the intent's order. A counter of no entry of the intent keeps
+ * its name only. 0 or -ENOMEM (l then unchanged but for pointers given).
+ */
+int desired_nat_counter_pointers(const struct intent *in, struct counterlist *l);

@@ -19,6 +19,7 @@
  *   fw-set      admins                       type=ipv4
  *   fw-element  admins 198.51.100.0/24       (none)
  *   fw-chain    forward                      policy=drop
+ *               input                        policy=drop management_sources=192.0.2.0/24
  *   fw-rule     forward/0                    iifname "web" oifname "public" accept
  *   nat-rule    dnat/public/203.0.113.11/tcp/8000  meta nfproto ipv4 iifname "public" ... dnat ...
  *   file        dnsmasq/vrouter.conf         mode=0644 size=812 hash=1a2b3c4d

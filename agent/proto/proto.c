@@ -415,6 +415,11 @@ static json_t *status_addrs(const struct proto_status *st, bool *ok)
 		put(o, "address", answer_string(a->address), ok);
 		if (a->owner)
 			put(o, "owner", answer_string(a->owner), ok);
+		if (a->kept) {
+			put(o, "kept", json_true(), ok);
+			put(o, "kept_generation",
+			    a->kept_generation ? json_integer(a->kept_generation) : json_null(), ok);
+		}
 	}
 	return list;
 }
@@ -457,7 +462,9 @@ static json_t *status_rules(const struct proto_status *st, bool *ok)
 			*ok = false;
 			break;
 		}
-		put(o, "pointer", answer_string(c->pointer), ok);
+		put(o, "pointer", c->pointer ? answer_string(c->pointer) : json_null(), ok);
+		if (c->name)
+			put(o, "name", answer_string(c->name), ok);
 		if (c->comment)
 			put(o, "comment", answer_string(c->comment), ok);
 		put(o, "packets", json_integer((json_int_t)c->packets), ok);
@@ -708,6 +715,7 @@ void proto_status_done(struct proto_status *st)
 	}
 	for (i = 0; i < st->n_rules; i++) {
 		free(st->rules[i].pointer);
+		free(st->rules[i].name);
 		free(st->rules[i].comment);
 	}
 	for (i = 0; i < st->n_services; i++) {
@@ -844,6 +852,8 @@ static void reply_observed(const json_t *obs, struct proto_status *st, bool *ok)
 		st->addrs[i].interface = get_str(v, "interface", ok);
 		st->addrs[i].address = get_str(v, "address", ok);
 		st->addrs[i].owner = get_str(v, "owner", ok);
+		st->addrs[i].kept = json_is_true(json_object_get(v, "kept"));
+		st->addrs[i].kept_generation = get_int(v, "kept_generation");
 	}
 	list = json_object_get(obs, "routes");
 	st->routes = get_array(list, sizeof(*st->routes), &st->n_routes, ok);
@@ -863,6 +873,7 @@ static void reply_observed(const json_t *obs, struct proto_status *st, bool *ok)
 		if (i >= st->n_rules)
 			break;
 		st->rules[i].pointer = get_str(v, "pointer", ok);
+		st->rules[i].name = get_str(v, "name", ok);
 		st->rules[i].comment = get_str(v, "comment", ok);
 		st->rules[i].packets = (uint64_t)get_int(v, "packets");
 		st->rules[i].bytes = (uint64_t)get_int(v, "bytes");

@@ -170,6 +170,11 @@ struct proto_status_address {
 	char *interface;
 	char *address;
 	char *owner;
+	/* An address of a management interface that the intent in effect no longer lists (the
+	 * agent never removes one), with the generation of the last intent that listed it (0:
+	 * not known). */
+	bool kept;
+	int64_t kept_generation;
 };
 
 struct proto_status_route {
@@ -180,9 +185,12 @@ struct proto_status_route {
 	char *owner;
 };
 
-/* The counter of an intent rule (firewall, source NAT), from the nftables backend. */
+/* A counter of the nftables backend: of an intent element (a firewall or source NAT rule, a
+ * port forward, a one-to-one entry: its pointer), or of an always-on rule or a chain's policy
+ * (no pointer: its name, "builtin:input/established", "builtin:forward/policy-drop"). */
 struct proto_status_rule {
-	char *pointer; /* the rule's JSON Pointer */
+	char *pointer; /* the intent element's JSON Pointer, or NULL */
+	char *name;    /* NULL when it has a pointer */
 	char *comment; /* NULL: none */
 	uint64_t packets;
 	uint64_t bytes;

@@ -2,7 +2,9 @@
 # vrouterd on the real system's backends (rtnetlink, nftables), in a network and UTS namespace
 # that the script makes for itself and that disappears with it: apply through the socket, the
 # links renamed, addresses, routes and the nftables table in place, a rule's counter in
-# `status` growing with pings, a restart converging with no change, a stale generation refused.
+# `status` growing with pings, the always-on rules' and a forward's counters there, a restart
+# converging with no change, a stale generation refused, a dropped management address kept
+# and shown so.
 #
 # Usage: daemon-kernel.sh VROUTERD VROUTERCTL
 # Exit 77 only when namespaces cannot be made (not root).
@@ -130,6 +132,20 @@ out=$(ctl apply "$tmp/s3.json" 2>&1) && table_has 10.1.1.5 "ping from web" 'rule
 out=$(ctl apply "$tmp/s4.json" 2>&1) && table_has 10.1.1.6 "ping from web" 'rules/2 added"' &&
 	table_lacks 10.1.1.5 && pass "the forward changed, the firewall as it was" ||
 	fail "nat again: $out"
+# status: the always-on rules and the drop policies by name, the port forward (named by
+# content in the kernel) by the intent's pointer, after the source NAT
+out=$(ctl status --json | python3 -c 'import json, sys
+print(" ".join(r["pointer"] or r["name"] for r in json.load(sys.stdin)["observed"]["rules"]))')
+want="builtin:input/established builtin:input/invalid builtin:input/ssh"
+want+=" /firewall/input/rules/0 /firewall/input/rules/1 /firewall/input/rules/2"
+want+=" builtin:input/policy-drop builtin:forward/established builtin:forward/invalid"
+want+=" builtin:forward/nat-open builtin:forward/policy-drop builtin:output/established"
+want+=" builtin:output/invalid builtin:srcnat/hairpin /nat/destination/0"
+[ "$out" = "$want" ] && pass "status --json: built-in counters by name, the forward by pointer" ||
+	fail "status rules: $out"
+ctl status | grep -Eq '^  builtin:input/policy-drop +[0-9]+ packets +[0-9]+ bytes$' &&
+	ctl status | grep -Eq '^  /nat/destination/0 +[0-9]+ packets +[0-9]+ bytes$' &&
+	pass "status shows them" || fail "status: $(ctl status | sed -n '/^rules/,$p')"
 
 stop && pass "stops on SIGTERM" || fail "exit code on SIGTERM"
 start || fail "restart"
@@ -145,6 +161,37 @@ out=$(ctl apply "$tmp/g5.json" 2>&1) && [[ $out == *'"changes": 1,'* ]] &&
 out=$(ctl apply "$tmp/intent.json" 2>&1)
 [ $? -eq 3 ] && [ "$(hostname)" = r-daemon-2 ] && pass "stale generation refused" ||
 	fail "stale: $out"
+# A management address that a later intent drops is kept on the link; status marks it kept,
+# from the last generation that listed it (known to the agent that applied both; after a
+# restart of the agent, not known).
+python3 - "$tmp/g5.json" "$tmp/g6.json" "$tmp/g7.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+doc["generation"] = 6
+doc["interfaces"]["mgmt"]["addresses"].append("192.168.100.11/24")
+json.dump(doc, open(sys.argv[2], "w"))
+doc["generation"] = 7
+doc["interfaces"]["mgmt"]["addresses"].remove("192.168.100.11/24")
+json.dump(doc, open(sys.argv[3], "w"))
+PY
+kept() { # the addresses of mgmt as status --json shows them
+	ctl status --json | python3 -c 'import json, sys
+for a in json.load(sys.stdin)["observed"]["addresses"]:
+    if a["interface"] == "mgmt":
+        print(a["address"], a.get("kept", False), a.get("kept_generation", "-"))'
+}
+out=$(ctl apply "$tmp/g6.json" 2>&1) && out=$(ctl apply "$tmp/g7.json" 2>&1) &&
+	ip -br addr show mgmt | grep -q '192.168.100.11/24' &&
+	[ "$(kept)" = "192.168.100.10/24 False -
+192.168.100.11/24 True 6" ] && pass "a dropped management address kept, from generation 6" ||
+	fail "kept address: $out $(kept)"
+ctl status | grep -Eq '^  mgmt +192.168.100.11/24 \(management, kept from generation 6\)$' &&
+	pass "status shows it kept" || fail "status: $(ctl status | sed -n '/^addresses/,/^routes/p')"
+stop && start || fail "restart"
+[ "$(kept)" = "192.168.100.10/24 False -
+192.168.100.11/24 True None" ] &&
+	ctl status | grep -Eq '^  mgmt +192.168.100.11/24 \(management, kept from an earlier intent\)$' &&
+	pass "after a restart: kept, from a generation not known" || fail "after a restart: $(kept)"
 # A link whose name is not UTF-8 (the kernel takes any bytes but '/', ':' and blanks): status
 # answers with the name's stray bytes escaped, and with the request's id.
 ip link add "$(printf 'd\xff\xc3')" type veth peer name nu-peer

@@ -16,7 +16,10 @@
  *                                      kernel does not have, sent as one batch: prints each
  *                                      error as the backend reports it, "POINTER: message"
  *   nft-driver counters                the counters of the table's rules, one per line:
- *                                      "TAG POINTER PACKETS BYTES[ COMMENT]"
+ *                                      "TAG POINTER PACKETS BYTES[ COMMENT]"; a built-in
+ *                                      one "builtin NAME - PACKETS BYTES", a port forward or
+ *                                      one-to-one entry "nat-rule KEY - PACKETS BYTES" (the
+ *                                      backend knows no pointer of theirs)
  *
  * Options: --fail puts a backend that fails its commit between the kernel and nftables
  * backends: the nftables transaction is prepared, then dropped. --foreign puts there instead
@@ -250,9 +253,10 @@ static int counters(void)
 	for (i = 0; r >= 0 && i < v.n; i++) {
 		const struct counter *c = &v.v[i];
 
-		printf("%s %s %s %" PRIu64 " %" PRIu64 "%s%s\n", object_kind_to_string(c->kind),
-		       c->name, c->pointer, c->rx.packets, c->rx.bytes, c->comment ? " " : "",
-		       c->comment ? c->comment : "");
+		printf("%s %s %s %" PRIu64 " %" PRIu64 "%s%s\n",
+		       c->builtin ? "builtin" : object_kind_to_string(c->kind), c->name,
+		       c->pointer ? c->pointer : "-", c->rx.packets, c->rx.bytes,
+		       c->comment ? " " : "", c->comment ? c->comment : "");
 	}
 	counterlist_done(&v);
 	strbuf_done(&err);

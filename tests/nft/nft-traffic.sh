@@ -2,7 +2,7 @@
 # The nftables backend against the real kernel with real traffic: one transaction per apply,
 # the table read back (a second apply changes nothing), accept/drop/reject as clients see
 # them, port forwards, SNAT, one-to-one NAT, hairpin, counters, SSH to the management
-# interface, a TCP stream across 50 applies and a failed one (the ruleset left as it was),
+# interface (from management_sources only, when given), a TCP stream across 50 applies and a failed one (the ruleset left as it was),
 # element-only batches (set elements; port forwards and one-to-one NAT, with a TCP stream
 # through another forward alive across them), kernel errors mapped to JSON Pointers, the
 # same over IPv6, the IPsec exemption from source NAT (by routes: no IKE involved), and the
@@ -182,6 +182,25 @@ expect "ssh to the management interface still accepted" "port=22 peer=192.168.10
 expect "ping now dropped" no check_ping
 expect "back to the base intent" "applied 5 nft=1/72/16/1" drv apply "$dir/intent-base.json"
 
+# ---- SSH to a management interface from management_sources only ----
+# 192.168.100.2 listed, 192.168.100.3 (another address of the same host) not: the input policy
+# drops it, whatever the always-on rule admits.
+ip -n $M addr add 192.168.100.3/24 dev eth0
+variant mgmtsrc 'i["firewall"]["management_sources"] = ["192.168.100.2", "2001:db8:99::/48"]'
+expect "plan: management_sources replace the input chain" \
+	"replace fw-chain input policy=drop management_sources=192.168.100.2,2001:db8:99::/48 (was policy=drop)" \
+	drv plan "$tmp/mgmtsrc.json"
+expect "apply: management_sources, the table replaced" "applied 1 nft=1/73/16/1" \
+	drv apply "$tmp/mgmtsrc.json"
+expect "ssh from a listed source accepted" "port=22 peer=192.168.100.2" \
+	in_ns $M $peer ask 192.168.100.1 22 192.168.100.2
+expect "ssh from a source not listed dropped (the input policy)" timeout \
+	in_ns $M $peer ask 192.168.100.1 22 192.168.100.3
+expect "back to the base intent" "applied 1 nft=1/72/16/1" drv apply "$dir/intent-base.json"
+expect "ssh from any source again" "port=22 peer=192.168.100.3" \
+	in_ns $M $peer ask 192.168.100.1 22 192.168.100.3
+ip -n $M addr del 192.168.100.3/24 dev eth0
+
 # ---- a TCP stream across 50 applies that change unrelated rules, and a failed apply ----
 # Each apply adds an input rule (the table replaced whole); after the 25th, an apply that
 # changes rules, a set and an address fails at the end (a backend that fails its commit
@@ -277,6 +296,51 @@ if grep -q '^fw-rule input/0 /firewall/input/rules/0 [0-9]* [0-9]*$' "$tmp/c2" &
 else
 	cp "$tmp/c2" "$tmp/out"; fail "backend counters"
 fi
+# The always-on rules, the policies' drops, the forwards' and one-to-one entries' connections
+# (the table was just made: every counter starts at 0). The entries are named by content here:
+# the backend has no pointer of theirs (status takes it from the intent).
+in_ns $M $peer ask 192.168.100.1 22 >/dev/null
+in_ns $PUB $peer ask 203.0.113.1 5555 >/dev/null        # input policy
+in_ns $PUB $peer ask 10.1.1.5 80 >/dev/null             # forward policy
+in_ns $PUB $peer ask 203.0.113.11 8001 >/dev/null       # forward 8000-8002
+in_ns $PUB $peer ask 203.0.113.11 8002 >/dev/null
+in_ns $PUB $peer ask 203.0.113.12 7001 >/dev/null       # one-to-one inbound
+in_ns $G $peer ask 203.0.113.100 7000 >/dev/null        # one-to-one outbound
+in_ns $G $peer ask 203.0.113.11 8001 >/dev/null         # hairpin (and forward 8000-8002)
+counters >"$tmp/c3" 2>>"$tmp/err"
+counted() { # NAME...: "NAME PACKETS" of each driver counter line "builtin NAME ..."
+	local n
+	for n in "$@"; do
+		awk -v n="$n" '$1 == "builtin" && $2 == n { p = $4; f = 1 }
+			END { print n, (f ? (p > 2 ? "more" : p) : "absent") }' "$tmp/c3"
+	done
+}
+# One SYN each for SSH and the hairpin (the rest of a connection is established); a dropped
+# connection's SYN is sent again after 1 s: 2 within the 2 s of `ask`, 3 on a slow run.
+expect "built-in counters: ssh, the policies' drops, hairpin" \
+	"builtin:input/ssh 1
+builtin:srcnat/hairpin 1
+builtin:output/policy-drop absent" \
+	counted builtin:input/ssh builtin:srcnat/hairpin builtin:output/policy-drop
+if [ "$(counted builtin:input/policy-drop builtin:forward/policy-drop | grep -c ' [23]$\| more$')" = 2 ]; then
+	pass "built-in counters: the input and forward policies' drops"
+else
+	cp "$tmp/c3" "$tmp/out"; fail "built-in counters: the policies' drops"
+fi
+if awk '$2 == "builtin:input/established" && $4 > 0 {f = 1} END {exit !f}' "$tmp/c3" &&
+	awk '$2 == "builtin:forward/established" && $4 > 0 {f = 1} END {exit !f}' "$tmp/c3" &&
+	awk '$2 == "builtin:forward/nat-open" && $4 >= 4 {f = 1} END {exit !f}' "$tmp/c3"; then
+	pass "built-in counters: established (input, forward), what NAT opens"
+else
+	cp "$tmp/c3" "$tmp/out"; fail "built-in counters: established, nat-open"
+fi
+# A timeout retries the SYN: at least the connections, each its first packet (and its
+# retransmissions, which are new too).
+entries=$(awk '$1 == "nat-rule" && $2 !~ /^snat/ { print $2, $3, ($4 >= ($2 ~ /8000/ ? 3 : 2) ? "counted" : $4) }' "$tmp/c3")
+expect "port forwards and one-to-one: connections counted, by content" \
+	"dnat/public/203.0.113.11/tcp/8000 - counted
+dnat/public/203.0.113.11/tcp_udp/80 - 0
+one-to-one/203.0.113.12 - counted" echo "$entries"
 variant commented 'i["firewall"]["input"]["rules"][0]["comment"] = "ping from anywhere"'
 drv apply "$tmp/commented.json" >/dev/null 2>&1
 expect "a rule's comment comes with its counter" \

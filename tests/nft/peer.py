@@ -2,8 +2,8 @@
 # Traffic helper for nft-traffic.sh (runs inside the test's namespaces). IPv4 and IPv6: the
 # servers listen on both (peers printed as plain IPv4 or IPv6 addresses), HOST is either.
 #   peer.py serve PORT...           accept TCP on each port; answer "port=P peer=ADDR"
-#   peer.py ask HOST PORT           connect, print the answer; exit 2 refused, 3 timeout,
-#                                   4 unreachable
+#   peer.py ask HOST PORT [SRC]     connect (from SRC), print the answer; exit 2 refused,
+#                                   3 timeout, 4 unreachable
 #   peer.py udp HOST PORT [SRC]     send a datagram (from SRC), print "reply" when one comes
 #                                   back; exit 4 on an ICMP unreachable, 0 otherwise
 #   peer.py udpecho PORT...         echo datagrams back on each port, forever
@@ -42,9 +42,10 @@ def serve(ports):
     while True:
         time.sleep(3600)
 
-def ask(host, port):
+def ask(host, port, src=None):
     try:
-        c = socket.create_connection((host, int(port)), timeout=2)
+        c = socket.create_connection((host, int(port)), timeout=2,
+                                     source_address=(src, 0) if src else None)
         print(c.makefile().readline().strip())
         return 0
     except ConnectionRefusedError:

@@ -29,6 +29,7 @@
 #include "lib/cleanup.h"
 #include "lib/jread.h"
 #include "nft/nft-compile.h"
+#include "nft/nft-counters.h"
 #include "nft/nft-diff.h"
 #include "nft/nft-elem.h"
 #include "nft/nft-records.h"
@@ -431,18 +432,34 @@ static void test_compile_table(void **state)
 	assert_string_equal(nth_rule(d, "input", 7)->ptr, "/firewall/input/rules/0");
 	assert_int_equal(rules_in(d, "dstnat"), 1); /* one map lookup for every forward */
 	assert_int_equal(rules_in(d, "srcnat"), 2); /* hairpin, masquerade */
+	/* the always-on rules that count are named; the others have no label */
+	assert_string_equal(nth_rule(d, "input", 0)->tag, "builtin:input/established");
+	assert_null(nth_rule(d, "input", 0)->ptr);
+	assert_string_equal(nth_rule(d, "input", 1)->tag, "builtin:input/invalid");
+	assert_null(nth_rule(d, "input", 2)->tag); /* loopback */
+	assert_string_equal(nth_rule(d, "input", 6)->tag, "builtin:input/ssh");
+	assert_string_equal(nth_rule(d, "forward", 0)->tag, "builtin:forward/established");
+	assert_string_equal(nth_rule(d, "srcnat", 0)->tag, "builtin:srcnat/hairpin");
+	/* a drop policy counts what it drops (the chain's counter), an accept policy nothing */
+	assert_true(d->chains[0].counters);
+	assert_true(d->chains[1].counters); /* forward: drop by default */
+	assert_string_equal(d->chains[2].name, "output");
+	assert_false(d->chains[2].counters);
+	assert_false(d->chains[3].counters); /* dstnat */
 	s = nft_desc_set_find(d, "blocked");
 	assert_non_null(s);
 	assert_true(s->plan_elements);
 	assert_int_equal(s->n, 4); /* two intervals: start and end elements */
 	s = nft_desc_set_find(d, "_pf4");
 	assert_non_null(s);
+	assert_true(s->counters); /* each forward's connections, for status */
 	assert_int_equal(s->n, 20); /* 10 ports, tcp and udp, one element each */
 	assert_int_equal(s->key_len, 12);
 	assert_int_equal(s->data_len, 8);
 	assert_null(nft_desc_set_find(d, "_open4")); /* no forward of a single port */
 	s = nft_desc_set_find(d, "_openr4");
 	assert_non_null(s);
+	assert_false(s->counters); /* the same connections again: not counted twice */
 	assert_int_equal(s->n, 2);
 	assert_null(nft_desc_set_find(d, "_pf6"));
 	assert_non_null(nft_desc_set_find(d, "_lan4"));
@@ -451,6 +468,97 @@ static void test_compile_table(void **state)
 	for (i = 0; i < d->n_sets; i++)
 		assert_true(strncmp(d->sets[i]->name, "_objects", strlen("_objects")));
 	nft_desc_free(d);
+}
+
+/* SSH to the management interface: from any source, or a rule per family of the firewall's
+ * management_sources. */
+static void test_ssh_sources(void **state)
+{
+	static const char *const with[] = {
+	    "",
+	    "\"management_sources\": [\"192.168.100.2\", \"fd00:9::/48\", \"10.0.0.0/8\"], ",
+	    "\"management_sources\": [\"192.168.100.2\"], ",
+	};
+	static const size_t n_ssh[] = {1, 2, 1};
+	size_t k, i;
+
+	(void)state;
+	for (k = 0; k < sizeof(with) / sizeof(with[0]); k++) {
+		_cleanup_free_ char *doc = NULL, *in = NULL;
+		struct nft_desc *d;
+		const char *p;
+		size_t n = 0;
+
+		assert_true(asprintf(&doc, base, "\"192.0.2.7\"") > 0);
+		p = strstr(doc, "\"firewall\": {");
+		assert_non_null(p);
+		p += strlen("\"firewall\": {");
+		assert_true(asprintf(&in, "%.*s%s%s", (int)(p - doc), doc, with[k], p) > 0);
+		d = compile_doc(in);
+		for (i = 0; i < d->n_rules; i++)
+			n += d->rules[i]->tag && !strcmp(d->rules[i]->tag, "builtin:input/ssh");
+		assert_int_equal(n, n_ssh[k]);
+		assert_int_equal(rules_in(d, "input"), 6 + n_ssh[k] + 4 + 1);
+		assert_string_equal(nth_rule(d, "input", 6 + n_ssh[k])->tag, "fw-rule input/0");
+		nft_desc_free(d);
+	}
+}
+
+/* The counters status shows, from the labels of what counted (nft-counters.h). */
+static void test_counter_labels(void **state)
+{
+	static const struct {
+		const char *label; /* NULL: the input chain's policy */
+		uint64_t packets;
+	} in[] = {
+	    {"builtin:input/established", 10},
+	    {"builtin:input/ike", 1},
+	    {"builtin:input/esp", 2},
+	    {"builtin:input/ike", 4}, /* the IPv6 rule of the same name, apart */
+	    {"fw-rule input/0 /firewall/input/rules/0 ping", 1},
+	    {"fw-rule input/0 /firewall/input/rules/0 ping", 2}, /* the rule's second kernel rule */
+	    {"fw-rule input/1 /firewall/input/rules/1", 5},
+	    {NULL, 7},
+	    {"not a label of ours", 100},
+	    {"nat-rule snat/0 /nat/source/0", 3},
+	    {"nat-rule dnat/public/203.0.113.11/tcp/8000", 1},
+	    {"nat-rule dnat/public/203.0.113.11/tcp/8000", 1}, /* its udp element */
+	    {"nat-rule one-to-one/203.0.113.12", 2},
+	};
+	static const char *const want[] = {
+	    "fw-rule builtin:input/established - 10 builtin",
+	    "fw-rule builtin:input/ike - 5 builtin",
+	    "fw-rule builtin:input/esp - 2 builtin",
+	    "fw-rule input/0 /firewall/input/rules/0 3 ping",
+	    "fw-rule input/1 /firewall/input/rules/1 5",
+	    "fw-rule builtin:input/policy-drop - 7 builtin",
+	    "nat-rule snat/0 /nat/source/0 3",
+	    "nat-rule dnat/public/203.0.113.11/tcp/8000 - 2",
+	    "nat-rule one-to-one/203.0.113.12 - 2",
+	};
+	struct counterlist l = {0};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		assert_int_equal(in[i].label ? nft_counters_add(&l, in[i].label, in[i].packets,
+								  10 * in[i].packets)
+					     : nft_counters_add_policy(&l, "input", in[i].packets,
+								       10 * in[i].packets),
+				 0);
+	assert_int_equal(l.n, sizeof(want) / sizeof(want[0]));
+	for (i = 0; i < l.n; i++) {
+		const struct counter *c = &l.v[i];
+		char line[160];
+
+		assert_int_equal(c->rx.bytes, 10 * c->rx.packets);
+		snprintf(line, sizeof(line), "%s %s %s %llu%s%s", object_kind_to_string(c->kind),
+			 c->name, c->pointer ? c->pointer : "-", (unsigned long long)c->rx.packets,
+			 c->comment || c->builtin ? " " : "",
+			 c->comment ? c->comment : c->builtin ? "builtin" : "");
+		assert_string_equal(line, want[i]);
+	}
+	counterlist_done(&l);
 }
 
 static void test_fingerprint(void **state)
@@ -1737,6 +1845,8 @@ int main(void)
 	    cmocka_unit_test(test_records),
 	    cmocka_unit_test(test_records_file),
 	    cmocka_unit_test(test_compile_table),
+	    cmocka_unit_test(test_ssh_sources),
+	    cmocka_unit_test(test_counter_labels),
 	    cmocka_unit_test(test_fingerprint),
 	    cmocka_unit_test(test_batches),
 	    cmocka_unit_test(test_rule_labels),

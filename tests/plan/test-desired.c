@@ -163,6 +163,11 @@ static void test_objects(void **state)
 		{"'routes': [{'to': '::/0', 'via': 'fd00:1::fe'}]", OBJ_ROUTE,
 		 "::/0 metric=1024", "via=fd00:1::fe"},
 		{"'hostname': 'r1'", OBJ_HOSTNAME, "", "name=r1"},
+		/* The SSH admission's sources are the input chain's. */
+		{"'firewall': {'management_sources': ['192.0.2.7/32', '2001:db8::/48']}",
+		 OBJ_FW_CHAIN, "input", "policy=drop management_sources=192.0.2.7,2001:db8::/48"},
+		{"'firewall': {'management_sources': ['192.0.2.0/24']}", OBJ_FW_CHAIN, "forward",
+		 "policy=drop"},
 	};
 	size_t i;
 
@@ -173,6 +178,65 @@ static void test_objects(void **state)
 	}
 }
 
+/* The counters of forwards and one-to-one entries, named by content, get the intent's
+ * pointers and take their places in the intent's order; the other counters stay. */
+static void test_nat_counter_pointers(void **state)
+{
+	static const char *const names[] = {
+	    "builtin:srcnat/hairpin",	"snat/0",
+	    "dnat/web/10.1.1.1/tcp/8000", "dnat/web/10.1.1.1/udp/53",
+	    "dnat/web/10.1.1.1/udp/99",	"one-to-one/203.0.113.10",
+	};
+	static const char *const want[] = {
+	    "builtin:srcnat/hairpin -",
+	    "snat/0 /nat/source/0",
+	    "dnat/web/10.1.1.1/udp/53 /nat/destination/1", /* the entries' places, their order */
+	    "dnat/web/10.1.1.1/tcp/8000 /nat/destination/2",
+	    "dnat/web/10.1.1.1/udp/99 -", /* no such forward: as it was */
+	    "one-to-one/203.0.113.10 /nat/one_to_one/0",
+	};
+	_cleanup_free_ char *json = intent_with(
+	    "'nat': {'source': [{'out': 'public', 'masquerade': true}], 'destination': ["
+	    "{'in': 'web', 'destination': '10.1.1.1', 'protocol': 'tcp', 'ports': 22, "
+	    "'to': '10.1.1.5'},"
+	    "{'in': 'web', 'destination': '10.1.1.1', 'protocol': 'udp', 'ports': 53, "
+	    "'to': '10.1.1.5'},"
+	    "{'in': 'web', 'destination': '10.1.1.1', 'protocol': 'tcp', 'ports': 8000, "
+	    "'to': '10.1.1.6'}],"
+	    "'one_to_one': [{'interface': 'public', 'public': '203.0.113.10', "
+	    "'private': '10.1.1.7'}]}");
+	struct intent *in = t_intent(json);
+	struct counterlist l = {0};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ELEMENTSOF(names); i++) {
+		struct counter *c = counterlist_push(&l, i ? OBJ_NAT_RULE : OBJ_FW_RULE, names[i],
+						     strlen(names[i]));
+
+		assert_non_null(c);
+		c->builtin = i == 0;
+		c->rx.packets = i;
+		if (i == 1)
+			c->pointer = strdup("/nat/source/0");
+	}
+	assert_int_equal(desired_nat_counter_pointers(in, &l), 0);
+	assert_int_equal(l.n, ELEMENTSOF(want));
+	for (i = 0; i < l.n; i++) {
+		char line[128];
+
+		snprintf(line, sizeof(line), "%s %s", l.v[i].name,
+			 l.v[i].pointer ? l.v[i].pointer : "-");
+		t_assert_text(names[i], line, want[i]);
+	}
+	/* the counts moved with their entries */
+	assert_int_equal(l.v[2].rx.packets, 3);
+	assert_int_equal(l.v[3].rx.packets, 2);
+	assert_int_equal(l.v[4].rx.packets, 4);
+	counterlist_done(&l);
+	intent_free(in);
+}
+
 /* Two intent elements that are one object on the router. */
 int run_desired_tests(void)
 {
@@ -180,6 +244,7 @@ int run_desired_tests(void)
 		cmocka_unit_test(test_rule_text),
 		cmocka_unit_test(test_nat_text),
 		cmocka_unit_test(test_objects),
+		cmocka_unit_test(test_nat_counter_pointers),
 	};
 
 	return cmocka_run_group_tests_name("desired", tests, NULL, NULL);
