@@ -2,7 +2,9 @@
 /* vrouterctl subcommands: one file each, cmd-<name>.c. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "engine/engine.h"
 
@@ -15,6 +17,8 @@ enum {
 };
 
 int cmd_check(int argc, char **argv);
+/* vrouterctl edit (cmd-edit.c): the intent in effect in the operator's editor, then applied. */
+int cmd_edit(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 /* Through the agent (client.h, cmd-apply.c, cmd-show.c, cmd-status.c). */
@@ -28,3 +32,6 @@ int cmd_plan_any(int argc, char **argv);
 /* Read FILE, or standard input for "-", up to limit bytes; one more byte is read so that
  * callers can tell an oversized document. Returns 0 or a negative errno (message printed). */
 int cli_read_input(const char *path, size_t limit, char **ret, size_t *ret_len);
+/* Validates an intent as `vrouterctl check` does: true with its generation, or false with its
+ * errors printed on stderr ("POINTER: message" each) and counted in ret_errors. */
+bool cli_intent_valid(const char *buf, size_t len, int64_t *ret_generation, size_t *ret_errors);

@@ -103,23 +103,29 @@ int cli_reply_exit(const struct proto_reply *r)
 	return r->exit_code >= 0 && r->exit_code <= 255 ? r->exit_code : APPLY_FAILED;
 }
 
-int cmd_apply(int argc, char **argv)
+int cli_apply_file(const char *path)
 {
 	struct proto_reply reply;
 	int ret;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: vrouterctl [--socket PATH|--serial PATH] apply FILE|-\n");
-		return EXIT_USAGE;
-	}
-	ret = cli_intent_request(PROTO_APPLY, argv[1], &reply);
+	ret = cli_intent_request(PROTO_APPLY, path, &reply);
 	if (ret)
 		return ret;
 	printf("%s\n", reply.text);
+	fflush(stdout);
 	cli_print_reply_errors(&reply);
 	ret = cli_reply_exit(&reply);
 	proto_reply_done(&reply);
 	return ret;
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: vrouterctl [--socket PATH|--serial PATH] apply FILE|-\n");
+		return EXIT_USAGE;
+	}
+	return cli_apply_file(argv[1]);
 }
 
 static int plan_through_agent(const char *path)

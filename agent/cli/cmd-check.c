@@ -8,13 +8,30 @@
 #include "lib/cleanup.h"
 #include "lib/jread.h"
 
+bool cli_intent_valid(const char *buf, size_t len, int64_t *ret_generation, size_t *ret_errors)
+{
+	struct errlist errs = {0};
+	struct intent *in = NULL;
+	int r = intent_load(buf, len, &in, &errs);
+
+	if (r < 0) {
+		if (errs.n == 0)
+			fprintf(stderr, ": %s\n", strerror(-r));
+		errlist_print(&errs, stderr);
+		*ret_errors = errs.n + errs.dropped;
+	} else {
+		*ret_generation = in->generation;
+	}
+	intent_free(in);
+	errlist_done(&errs);
+	return r >= 0;
+}
+
 int cmd_check(int argc, char **argv)
 {
 	_cleanup_free_ char *buf = NULL;
-	struct errlist errs = {0};
-	struct intent *in = NULL;
-	size_t len;
-	int r;
+	size_t len, errors;
+	int64_t gen;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: vrouterctl check FILE|-\n");
@@ -22,17 +39,10 @@ int cmd_check(int argc, char **argv)
 	}
 	if (cli_read_input(argv[1], JR_DOCUMENT_MAX, &buf, &len) < 0)
 		return APPLY_INVALID;
-	r = intent_load(buf, len, &in, &errs);
-	if (r < 0) {
-		if (errs.n == 0)
-			fprintf(stderr, ": %s\n", strerror(-r));
-		errlist_print(&errs, stderr);
-		printf("{\"valid\": false, \"errors\": %zu}\n", errs.n + errs.dropped);
-		errlist_done(&errs);
+	if (!cli_intent_valid(buf, len, &gen, &errors)) {
+		printf("{\"valid\": false, \"errors\": %zu}\n", errors);
 		return APPLY_INVALID;
 	}
-	printf("{\"valid\": true, \"generation\": %lld}\n", (long long)in->generation);
-	intent_free(in);
-	errlist_done(&errs);
+	printf("{\"valid\": true, \"generation\": %lld}\n", (long long)gen);
 	return APPLY_OK;
 }

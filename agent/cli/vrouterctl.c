@@ -22,6 +22,9 @@ static const struct {
 	{"render", cmd_render, "render FILE|- DIR         write the service configurations to DIR"},
 	{"apply", cmd_apply, "apply FILE|-              apply an intent through the agent"},
 	{"show", cmd_show, "show [--json]             print the applied intent (secrets redacted)"},
+	{"edit", cmd_edit,
+	 "edit [--state-dir DIR]    on the router, as root: the applied intent in $VISUAL or\n"
+	 "                            $EDITOR with the next generation, checked, then applied"},
 	{"status", cmd_status, "status [--json]           the agent and the router's state"},
 	{"handover", cmd_handover,
 	 "handover [--cancel] [--json]\n"

@@ -325,10 +325,8 @@ static void redact(json_t *obj, const char *key)
 		json_object_set_new(obj, key, answer_string("<redacted>"));
 }
 
-/* The secrets of the intent, by place: /vpn/ipsec/NAME/psk, /vpn/wireguard/NAME/private_key,
- * /vpn/wireguard/NAME/peers/PEER/preshared_key. (By place, not by key name: a DNS record or a
- * host may well be called "psk".) */
-static void redact_secrets(json_t *intent)
+/* By place, not by key name: a DNS record or a host may well be called "psk". */
+void proto_document_redact(json_t *intent)
 {
 	const json_t *vpn = json_object_get(intent, "vpn");
 	const char *name, *peer;
@@ -354,7 +352,7 @@ char *proto_answer_show(const char *id, int64_t generation, const char *doc, siz
 		intent = json_loadb(doc, len, JSON_DECODE_ANY, NULL);
 		if (!intent)
 			return answer_finish(o, id, false);
-		redact_secrets(intent);
+		proto_document_redact(intent);
 	}
 	put(o, "generation", json_integer(doc ? generation : 0), &ok);
 	put(o, "intent", intent ? intent : json_null(), &ok);

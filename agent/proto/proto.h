@@ -2,9 +2,10 @@
 /*
  * The agent's protocol: one JSON object per line, over the UNIX socket or the serial port
  * (docs/protocol.md). Pure: lines in, lines out; the socket and the serial port are the
- * daemon's (agent/daemon/server.c, serial.c) and the client's (agent/cli/client.c). proto.c
- * and, for the daemon's reading of requests, proto-request.c are the only files of the daemon
- * and of the client that know jansson; everything else sees the C types below.
+ * daemon's (agent/daemon/server.c, serial.c) and the client's (agent/cli/client.c). proto.c,
+ * for the daemon's reading of requests proto-request.c, and for `vrouterctl edit`
+ * proto-edit.c are the only files of the daemon and of the client that know jansson;
+ * everything else sees the C types below.
  *
  *   request  {"request": "apply"|"check"|"plan", "intent": {...}, "id": ...}
  *            {"request": "show"|"status"|"handover"|"handover-cancel", "id": ...}
@@ -113,6 +114,9 @@ bool proto_document_equal(const struct json_t *a, const struct json_t *b);
 /* Compact text in document order, as persisted (0 or -ENOMEM). */
 int proto_document_dump(const struct json_t *doc, char **ret, size_t *ret_len);
 struct json_t *proto_document_ref(struct json_t *doc);
+/* The secrets replaced by "<redacted>", as show shows them: /vpn/ipsec/NAME/psk,
+ * /vpn/wireguard/NAME/private_key, /vpn/wireguard/NAME/peers/PEER/preshared_key. */
+void proto_document_redact(struct json_t *doc);
 void proto_document_unref(struct json_t *doc);
 
 /* ---- requests (client side) ---- */
@@ -339,3 +343,19 @@ struct proto_reply {
 /* Parses an answer line. 0 or -EINVAL (not an answer: no integer "exit"), -ENOMEM. */
 int proto_reply_parse(const char *line, size_t len, struct proto_reply *ret);
 void proto_reply_done(struct proto_reply *r);
+
+/* ---- vrouterctl edit (proto-edit.c) ---- */
+
+/*
+ * The text an operator edits: the persisted intent (doc: intent.json's text, secrets
+ * included) with its "generation" set to the next one, pretty-printed (indent 2) in document
+ * order, with a final newline. The next generation in ret_generation. 0; -EINVAL: doc is not a
+ * JSON object with a positive integer "generation"; -ERANGE: its generation is the largest
+ * there is; -ENOMEM.
+ */
+int proto_edit_text(const char *doc, size_t len, char **ret, size_t *ret_len,
+		    int64_t *ret_generation);
+/* Whether doc (intent.json's text) is the intent that show answered (shown: the answer's
+ * "intent" as proto_reply_parse gives it, secrets redacted): the same content once doc's
+ * secrets are redacted as show redacts them. */
+bool proto_edit_is_shown(const char *doc, size_t len, const char *shown);
