@@ -59,9 +59,22 @@ check() { # NAME COMMAND...
 
 tmp=$(mktemp -d /var/tmp/vrouter-docs-test.XXXXXX)
 mkdir -p "$tmp/home" "$tmp/top/out"
+# The tree and the image stay where they are, also when they live under /tmp, /run or /root
+# (a CI clone in /tmp, a checkout in root's home): bound aside first, then back in place.
+kept=()
+for d in "$top" "$(dirname "$image")"; do
+	case $d in /tmp | /tmp/* | /run | /run/* | /root | /root/*) ;; *) continue ;; esac
+	mkdir -p "$tmp/keep/${#kept[@]}"
+	mount --bind "$d" "$tmp/keep/${#kept[@]}"
+	kept+=("$d")
+done
 mount -t tmpfs -o mode=0755 vrouter-docs-run /run
 mount -t tmpfs -o mode=1777 vrouter-docs-tmp /tmp
 mount --bind "$tmp/home" /root
+for i in "${!kept[@]}"; do
+	mkdir -p "${kept[$i]}"
+	mount --bind "$tmp/keep/$i" "${kept[$i]}"
+done
 [ -e /dev/kvm ] && mount --bind /dev/null /dev/kvm
 export HOME=/root
 vm_pid='' qemu_shell=''
@@ -164,7 +177,7 @@ echo "# docs/image.md: scripts/run-vm"
 password=vrouter-docs-$$
 printf '%s\n%s\n' "$password" "$password" >"$tmp/password"
 eval "$(doc_block run-vm)" <"$tmp/password" >"$tmp/run-vm.out" 2>&1
-vm_pid=$!
+vm_pid=${!:-}
 check "run-vm: the payload is made (key, intent, password hash)" [ -s payload.iso ]
 in_effect /tmp/r1.agent "$vm_pid"
 rc=$?
