@@ -61,11 +61,14 @@ tmp=$(mktemp -d /var/tmp/vrouter-docs-test.XXXXXX)
 mkdir -p "$tmp/home" "$tmp/top/out"
 # The tree and the image stay where they are, also when they live under /tmp, /run or /root
 # (a CI clone in /tmp, a checkout in root's home): bound aside first, then back in place.
+# The places they are bound aside to are outside $tmp, which is removed at the end: a bind
+# mount is removed like a directory, with the tree inside. They are unmounted first.
+keep=$(mktemp -d /var/tmp/vrouter-docs-keep.XXXXXX)
 kept=()
 for d in "$top" "$(dirname "$image")"; do
 	case $d in /tmp | /tmp/* | /run | /run/* | /root | /root/*) ;; *) continue ;; esac
-	mkdir -p "$tmp/keep/${#kept[@]}"
-	mount --bind "$d" "$tmp/keep/${#kept[@]}"
+	mkdir -p "$keep/${#kept[@]}"
+	mount --bind "$d" "$keep/${#kept[@]}"
 	kept+=("$d")
 done
 mount -t tmpfs -o mode=0755 vrouter-docs-run /run
@@ -73,7 +76,7 @@ mount -t tmpfs -o mode=1777 vrouter-docs-tmp /tmp
 mount --bind "$tmp/home" /root
 for i in "${!kept[@]}"; do
 	mkdir -p "${kept[$i]}"
-	mount --bind "$tmp/keep/$i" "${kept[$i]}"
+	mount --bind "$keep/$i" "${kept[$i]}"
 done
 [ -e /dev/kvm ] && mount --bind /dev/null /dev/kvm
 export HOME=/root
@@ -97,7 +100,14 @@ stop() {
 	done
 	return 0
 }
-trap 'stop; [ -n "${KEEP:-}" ] && echo "# kept $tmp" || rm -rf "$tmp"' EXIT
+unkeep() {
+	local i
+	for i in "${!kept[@]}"; do
+		umount "${kept[$i]}" && umount "$keep/$i" && rmdir "$keep/$i"
+	done
+	rmdir "$keep"
+}
+trap 'stop; unkeep; [ -n "${KEEP:-}" ] && echo "# kept $tmp" || rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
 # The operator: an SSH key and the name "router" for the management address of
