@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "intent/parse.h"
 #include "lib/cleanup.h"
+#include "lib/fdio.h"
 #include "lib/jread.h"
 #include "lib/strbuf.h"
 #include "render/render.h"
@@ -34,22 +35,6 @@ static int mkdir_parents(const char *path)
 		if (mkdir(p, 0755) < 0 && errno != EEXIST)
 			return -errno;
 		*s = '/';
-	}
-	return 0;
-}
-
-static int write_all(int fd, const char *s, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, s, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		s += n;
-		len -= (size_t)n;
 	}
 	return 0;
 }
@@ -75,7 +60,7 @@ static int write_file(const char *dir, const struct rendered_file *f)
 	if (r >= 0 && fchmod(fd, f->mode) < 0)
 		r = -errno;
 	if (r >= 0)
-		r = write_all(fd, f->content, strlen(f->content));
+		r = fd_write_all(fd, f->content, strlen(f->content));
 	if (fd >= 0 && close(fd) < 0 && r >= 0)
 		r = -errno;
 	if (r < 0)

@@ -13,6 +13,7 @@
 
 #include "editor.h"
 #include "lib/cleanup.h"
+#include "lib/fdio.h"
 
 static volatile sig_atomic_t received;
 
@@ -44,21 +45,6 @@ static const char *tmp_dir(void)
 	const char *t = getenv("TMPDIR");
 
 	return t && *t ? t : "/tmp";
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 int edit_dir_make(struct edit_dir *d, const char *text, size_t len)
@@ -94,7 +80,7 @@ int edit_dir_make(struct edit_dir *d, const char *text, size_t len)
 	if (!r && (chmod(d->dir, 0700) < 0 || fchmod(fd, 0600) < 0))
 		r = -errno;
 	if (!r)
-		r = write_all(fd, text, len);
+		r = fd_write_all(fd, text, len);
 	if (fd >= 0 && close(fd) < 0 && !r)
 		r = -errno;
 	if (r < 0) {

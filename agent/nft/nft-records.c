@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "lib/fdio.h"
 #include "nft-records.h"
 
 #define HEADER "vrouter-nft-records 1 "
@@ -108,21 +109,6 @@ const char *nft_records_body(const char *text, const char *fingerprint)
 	return text + n + 1;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 int nft_records_write(const char *path, const struct objset *objs, const char *fingerprint,
 		      bool firewall, struct strbuf *err)
 {
@@ -138,7 +124,7 @@ int nft_records_write(const char *path, const struct objset *objs, const char *f
 		goto out;
 	}
 	fd = open(strbuf_str(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	r = fd < 0 ? -errno : write_all(fd, strbuf_str(&text), text.len);
+	r = fd < 0 ? -errno : fd_write_all(fd, strbuf_str(&text), text.len);
 	if (fd >= 0 && close(fd) < 0 && r >= 0)
 		r = -errno;
 	if (r < 0) {

@@ -11,6 +11,7 @@
 
 #include "files.h"
 #include "lib/cleanup.h"
+#include "lib/fdio.h"
 
 #define SVCFILE_MAX (16u << 20)
 
@@ -54,21 +55,6 @@ static int make_parents(const char *path)
 	return 0;
 }
 
-static int write_all(int fd, const char *s, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, s, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int svcfile_stage(const char *confdir, const char *rel, const char *content, size_t size,
 		  unsigned mode, struct strbuf *err)
 {
@@ -85,7 +71,7 @@ int svcfile_stage(const char *confdir, const char *rel, const char *content, siz
 	if (r >= 0 && fchmod(fd, mode) < 0)
 		r = -errno;
 	if (r >= 0)
-		r = write_all(fd, content, size);
+		r = fd_write_all(fd, content, size);
 	if (fd >= 0 && close(fd) < 0 && r >= 0)
 		r = -errno;
 	if (r < 0) {
