@@ -6,7 +6,8 @@
  *
  * On the router, as root: show redacts the secrets, so the text to edit is the persisted
  * intent, DIR/intent.json (DIR: the agent's --state-dir, /var/lib/vrouter by default; root
- * only), taken only when it is the intent show answers once its secrets are redacted. No
+ * only), read through its checksum line (lib/seal.h; a damaged file is refused), taken only
+ * when it is the intent show answers once its secrets are redacted. No
  * secret leaves the agent through its socket or serial port; the secrets are in the editor's
  * private file (editor.h) while it runs and in the apply request, as with `vrouterctl apply`.
  *
@@ -23,6 +24,7 @@
 #include "editor.h"
 #include "lib/cleanup.h"
 #include "lib/jread.h"
+#include "lib/seal.h"
 
 #define STATE_DIR_DEFAULT "/var/lib/vrouter"
 
@@ -33,7 +35,7 @@ static int edit_source(const char *state_dir, char **ret, size_t *ret_len)
 	_cleanup_free_ char *path = NULL, *doc = NULL;
 	struct proto_reply reply;
 	int64_t next;
-	size_t len;
+	size_t len, body = 0;
 	int ret_code, r;
 
 	ret_code = cli_simple_request(PROTO_SHOW, &reply);
@@ -54,9 +56,27 @@ static int edit_source(const char *state_dir, char **ret, size_t *ret_len)
 		path = NULL;
 		goto out;
 	}
-	r = cli_read_input(path, JR_DOCUMENT_MAX, &doc, &len);
-	if (r == 0 && proto_edit_is_shown(doc, len, reply.intent)) {
-		r = proto_edit_text(doc, len, ret, ret_len, &next);
+	r = cli_read_input(path, JR_DOCUMENT_MAX + SEAL_HEADER_MAX, &doc, &len);
+	if (r == 0) {
+		/* Read as the agent reads it: through its checksum line (an older agent's file
+		 * has none), never a damaged one. */
+		struct strbuf detail = {0};
+		enum seal_problem p = seal_open(doc, len, &body, &detail);
+
+		if (p != SEAL_OK && p != SEAL_UNSEALED) {
+			fprintf(stderr,
+				"vrouterctl: %s is damaged (%s: %s%s%s), so the intent's "
+				"secrets cannot be taken from it; the agent sets it aside at its "
+				"next start\n",
+				path, seal_problem_to_string(p), seal_problem_describe(p),
+				detail.len ? ": " : "", strbuf_str(&detail));
+			strbuf_done(&detail);
+			goto out;
+		}
+		strbuf_done(&detail);
+	}
+	if (r == 0 && proto_edit_is_shown(doc + body, len - body, reply.intent)) {
+		r = proto_edit_text(doc + body, len - body, ret, ret_len, &next);
 	} else if (reply.persist_error) {
 		/* The intent in effect may be in the agent's memory only. */
 		fprintf(stderr,

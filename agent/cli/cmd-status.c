@@ -7,7 +7,8 @@
  * packets and bytes each firewall and source NAT rule has counted (by the rule's JSON
  * Pointer, with its comment), the connections each port forward and one-to-one entry
  * translated (by its pointer), and what the always-on rules and the policies counted (by
- * name: "builtin:input/established"). --json prints the agent's answer.
+ * name: "builtin:input/established"), and the files of the state directory set aside as damaged.
+ * --json prints the agent's answer.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "lib/seal.h"
 
 static void print_last(const struct proto_status_apply *a)
 {
@@ -202,6 +204,26 @@ static void print_vpn(const struct proto_status *st)
 	}
 }
 
+/* "set_aside": one line per file of the state directory set aside (or still to set aside). */
+static void print_aside(const struct proto_status *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_aside; i++) {
+		const struct proto_status_aside *a = &st->aside[i];
+		int p = a->problem ? seal_problem_from_string(a->problem) : -1;
+
+		printf("set aside   %s (%s: %s)", a->file ? a->file : "-",
+		       a->problem ? a->problem : "-",
+		       p >= 0 ? seal_problem_describe((enum seal_problem)p) : "unknown");
+		if (a->moved_to)
+			printf(" at %s: now %s\n", a->when ? a->when : "-", a->moved_to);
+		else
+			printf(": NOT YET, it cannot be renamed (%s); unused until it is\n",
+			       a->error ? a->error : "-");
+	}
+}
+
 static void print_status(const struct proto_status *st, const char *persist_error)
 {
 	printf("agent       vrouterd %s (pid %" PRId64 "), backend %s, started %s\n", st->version,
@@ -214,6 +236,7 @@ static void print_status(const struct proto_status *st, const char *persist_erro
 	if (persist_error)
 		printf("persisted   NO: the state directory does not work (%s); applies are kept "
 		       "in memory only\n", persist_error);
+	print_aside(st);
 	print_last(&st->last);
 	print_observed(st);
 	print_services(st);

@@ -15,6 +15,7 @@
 #include "nft/nft.h"
 #include "proto/proto.h"
 #include "services/services.h"
+#include "state/statefile.h"
 #include "store.h"
 
 #define RECORD_PREFIX "record:"
@@ -82,6 +83,40 @@ static void log_errors(const char *what, const struct errlist *errs)
 	if (errs->n + errs->dropped > i)
 		log_err("%s: %zu more errors (`vrouterctl check` shows them all)", what,
 			errs->n + errs->dropped - i);
+}
+
+/* Logs each line of log (the services backend's events: a daemon restarted, a VRRP transition;
+ * what the store and the backends noted), as notices, which the console shows, or warnings. */
+static void log_lines(struct strbuf *log, bool warn)
+{
+	char *line, *nl;
+
+	for (line = log->s; line && *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		if (warn)
+			log_warn("%s", line);
+		else
+			log_notice("%s", line);
+	}
+	strbuf_truncate(log, 0);
+}
+
+/* Logs what the store and the backends found and did on their own (a damaged state file set
+ * aside, a file of an older agent read): warnings, and notices. */
+static void agent_log_notes(struct agent *a)
+{
+	struct strbuf warnings = {0}, notices = {0};
+
+	store_notes(a->store, &warnings, &notices);
+	if (a->engine)
+		engine_notes(a->engine, &warnings, &notices);
+	log_lines(&notices, false);
+	log_lines(&warnings, true);
+	strbuf_done(&warnings);
+	strbuf_done(&notices);
 }
 
 static int agent_backends(struct agent *a, const struct agent_config *cfg, struct strbuf *err)
@@ -167,6 +202,7 @@ int agent_new(const struct agent_config *cfg, struct agent **ret, struct strbuf 
 		agent_free(a);
 		return r;
 	}
+	agent_log_notes(a);
 	if (store_error(a->store))
 		log_warn("the state directory %s does not work: %s; intents are applied and kept in "
 			 "memory, and persisted once it works", cfg->state_dir,
@@ -204,7 +240,7 @@ static int agent_write_router(struct agent *a, struct strbuf *err)
 		return -ENOMEM;
 	r = backend_record_write_state(a->record, tmp.s, err);
 	if (r >= 0)
-		r = store_commit_file(tmp.s, a->record_path, err);
+		r = statefile_commit(tmp.s, a->record_path, err);
 	strbuf_done(&tmp);
 	return r;
 }
@@ -335,6 +371,8 @@ static char *agent_apply(struct agent *a, const char *id, const struct intent *i
 		apply_result_done(&res);
 		return NULL;
 	}
+	/* What the backends found on the way (a damaged file set aside), before the result. */
+	agent_log_notes(a);
 	if (res.status == APPLY_OK) {
 		/* Before agent_applied() replaces the model of the intent in effect. Out of
 		 * memory: those generations stay unknown. */
@@ -420,25 +458,6 @@ static const struct intent *agent_intent(struct agent *a, struct intent **tmp)
 	return *tmp;
 }
 
-/* Logs each line of log (the services backend's events: a daemon restarted, a VRRP transition;
- * notice, which the console shows, or warnings). */
-static void log_lines(struct strbuf *log, bool warn)
-{
-	char *line, *nl;
-
-	for (line = log->s; line && *line; line = nl + 1) {
-		nl = strchr(line, '\n');
-		if (!nl)
-			break;
-		*nl = '\0';
-		if (warn)
-			log_warn("%s", line);
-		else
-			log_notice("%s", line);
-	}
-	strbuf_truncate(log, 0);
-}
-
 static char *agent_status(struct agent *a, const char *id)
 {
 	struct intent *tmp;
@@ -446,8 +465,8 @@ static char *agent_status(struct agent *a, const char *id)
 	struct proto_status st;
 	char *answer = NULL;
 
-	if (status_build(&a->status, a->engine, a->services, in, &a->kept,
-			 store_generation(a->store), a->in_effect, &st) >= 0) {
+	if (status_build(&a->status, a->engine, a->services, in, &a->kept, a->store, a->in_effect,
+			 &st) >= 0) {
 		answer = proto_answer_status(id, &st);
 		proto_status_done(&st);
 	}
@@ -587,6 +606,7 @@ char *agent_handle(struct agent *a, const char *line, size_t len, enum status_or
 		answer = proto_answer_error(req.id, APPLY_FAILED, "out of memory", false);
 	if (store_error(a->store))
 		answer = proto_answer_not_persisted(answer, store_error(a->store));
+	agent_log_notes(a);
 	proto_request_done(&req);
 	strbuf_done(&err);
 	return answer;
@@ -644,14 +664,27 @@ static void boot_persisted(struct agent *a, struct boot_doc *d)
 	if (!doc)
 		return;
 	if (boot_doc_load("the persisted intent", doc, len, d, NULL) < 0) {
-		if (store_reject(a->store, &err) < 0)
-			log_err("%s", strbuf_str(&err));
+		struct strbuf aside = {0};
+
+		if (store_reject(a->store, &aside, &err) < 0)
+			log_warn("the persisted intent %s/intent.json does not load in this "
+				 "agent; it cannot be set aside (%s): left where it is and unused, "
+				 "and set aside once the directory works",
+				 store_dir(a->store), strbuf_str(&err));
 		else
-			log_err("the persisted intent was set aside as intent.json.rejected");
+			log_warn("the persisted intent does not load in this agent: set aside as "
+				 "%s; no intent from it is in effect",
+				 strbuf_str(&aside));
+		strbuf_done(&aside);
 		strbuf_done(&err);
 		return;
 	}
-	store_set_loaded(a->store, d->in->generation);
+	/* An older agent's intent.json, written again with its checksum line. */
+	if (store_set_loaded(a->store, d->in->generation) && store_flush(a->store, &err) < 0)
+		log_warn("the persisted intent cannot be written again with its checksum line "
+			 "yet: %s",
+			 strbuf_str(&err));
+	strbuf_done(&err);
 	/* The text as persisted, without its newline: what vrouterctl sent, when it was.
 	 * (agent_boot() runs again after a wait for links: this replaces the first.) */
 	agent_remember(a, doc, len && doc[len - 1] == '\n' ? len - 1 : len, d->doc, NULL, NULL);
@@ -668,7 +701,7 @@ static bool boot_payload(struct agent *a, const char *path)
 	bool ok = false;
 	int r;
 
-	r = store_read_file(path, JR_DOCUMENT_MAX, &doc, &len);
+	r = statefile_read(path, JR_DOCUMENT_MAX, &doc, &len);
 	if (r == -ENOENT)
 		return false;
 	if (r < 0) {
@@ -712,17 +745,20 @@ void agent_boot(struct agent *a, const char *payload)
 
 	boot_persisted(a, &d);
 	if (payload && boot_payload(a, payload)) {
+		agent_log_notes(a);
 		boot_doc_done(&d);
 		return;
 	}
 	if (!d.in) {
 		log_notice("no intent applied yet");
+		agent_log_notes(a);
 		agent_notify(a);
 		return;
 	}
 	log_notice("re-applying the persisted intent, generation %lld", (long long)d.in->generation);
 	answer = agent_apply(a, NULL, d.in, &(struct agent_doc){.tree = d.doc, .model = &d.in},
 			     ORIGIN_BOOT, &ok);
+	agent_log_notes(a);
 	boot_doc_done(&d);
 }
 
@@ -742,7 +778,7 @@ int agent_boot_missing_links(struct agent *a, const char *payload, int64_t *ret_
 	doc = store_text(a->store, &len);
 	if (doc)
 		intent_load(doc, len, &in, &errs);
-	if (payload && store_read_file(payload, JR_DOCUMENT_MAX, &text, &len) >= 0 &&
+	if (payload && statefile_read(payload, JR_DOCUMENT_MAX, &text, &len) >= 0 &&
 	    intent_load(text, len, &newer, &errs) >= 0 &&
 	    newer->generation > (in ? in->generation : 0)) {
 		intent_free(in);
@@ -777,6 +813,7 @@ uint64_t agent_supervise(struct agent *a)
 	next = backend_services_supervise(a->services, &log);
 	log_lines(&log, true);
 	strbuf_done(&log);
+	agent_log_notes(a);
 	return next;
 }
 

@@ -11,6 +11,7 @@
 #include "services/services.h"
 #include "plan/desired.h"
 #include "plan/observed.h"
+#include "state/statefile.h"
 #include "status.h"
 
 #ifndef VROUTER_VERSION
@@ -574,21 +575,64 @@ static void status_ipsec(struct backend *b, const struct intent *in, struct prot
 	strbuf_done(&err);
 }
 
+/* "set_aside": the files set aside in the state directory and its services/, then the ones the
+ * store could not set aside yet. */
+static void status_aside(const struct store *store, struct proto_status *ret, bool *ok)
+{
+	_cleanup_free_ char *services = NULL;
+	const struct store_pending *pending;
+	struct statefile_aside *v = NULL;
+	size_t n = 0, n_pending, i;
+
+	pending = store_pending(store, &n_pending);
+	if (asprintf(&services, "%s/services", store_dir(store)) < 0) {
+		services = NULL;
+		*ok = false;
+		return;
+	}
+	if (statefile_aside_list(store_dir(store), &v, &n) < 0 ||
+	    statefile_aside_list(services, &v, &n) < 0)
+		*ok = false;
+	if (*ok && n + n_pending) {
+		ret->aside = calloc(n + n_pending, sizeof(*ret->aside));
+		if (!ret->aside)
+			*ok = false;
+	}
+	for (i = 0; *ok && ret->aside && i < n; i++) {
+		struct proto_status_aside *a = &ret->aside[ret->n_aside++];
+
+		a->file = dup_str(v[i].file, ok);
+		a->problem = dup_str(seal_problem_to_string(v[i].problem), ok);
+		a->moved_to = dup_str(v[i].moved_to, ok);
+		a->when = dup_str(v[i].when, ok);
+	}
+	for (i = 0; *ok && ret->aside && i < n_pending; i++) {
+		struct proto_status_aside *a = &ret->aside[ret->n_aside++];
+
+		a->file = dup_str(pending[i].path, ok);
+		a->problem = dup_str(seal_problem_to_string(pending[i].problem), ok);
+		a->error = dup_str(pending[i].error, ok);
+	}
+	statefile_aside_free(v, n);
+}
+
 int status_build(const struct status *st, struct engine *e, struct backend *services,
 		 const struct intent *in, const struct kept_addrs *kept,
-		 int64_t applied_generation, bool in_effect, struct proto_status *ret)
+		 const struct store *store, bool in_effect, struct proto_status *ret)
 {
 	bool ok = true;
 
 	*ret = (struct proto_status){
 		.pid = getpid(),
-		.applied_generation = applied_generation,
+		.applied_generation = store_generation(store),
 		.in_effect = in_effect,
 	};
 	ret->version = dup_str(VROUTER_VERSION, &ok);
 	ret->backend = dup_str(st->backend, &ok);
 	ret->started = dup_str(st->started, &ok);
 	copy_apply(&st->last, &ret->last, &ok);
+	if (ok)
+		status_aside(store, ret, &ok);
 	if (ok)
 		status_observe(e, in, kept, ret, &ok);
 	if (ok && !ret->observe_error)

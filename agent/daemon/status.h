@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "kept.h"
 #include "proto/proto.h"
+#include "store.h"
 
 /* Where an apply came from. */
 enum status_origin { ORIGIN_SOCKET, ORIGIN_SERIAL, ORIGIN_BOOT, ORIGIN_PAYLOAD };
@@ -48,10 +49,13 @@ void status_record(struct status *st, enum status_origin origin, enum status_res
  * ret->observe_error. The daemons are those of services, the services backend, or none when
  * it is NULL; in: the intent in effect (NULL: unknown), for VRRP's addresses and peer, the
  * pointers of the NAT entries' counters and the management addresses kept from an earlier
- * intent (kept: the generations they are kept from). 0 or -ENOMEM. */
+ * intent (kept: the generations they are kept from). The applied generation is the store's;
+ * "set_aside" lists every file set aside in the state directory and in its services/ (as long
+ * as it is there: the agent never removes one) and the damaged files the store could not set
+ * aside yet. 0 or -ENOMEM. */
 int status_build(const struct status *st, struct engine *e, struct backend *services,
 		 const struct intent *in, const struct kept_addrs *kept,
-		 int64_t applied_generation, bool in_effect, struct proto_status *ret);
+		 const struct store *store, bool in_effect, struct proto_status *ret);
 
 /* The current wall-clock time as ISO 8601 with milliseconds, UTC ("...T10:00:00.123Z"). */
 char *status_now_iso8601(void);

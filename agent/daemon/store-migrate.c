@@ -105,43 +105,83 @@ static int build(const char *prev, size_t prev_len, const char *p, const char *e
 	return 0;
 }
 
+/* A record's header line "R GENERATION LEN HASH\n" at *p: 1 when read, 0 when the log ends
+ * before the line does (a torn append), -1 when the line is there and is not one. */
+static int read_record(const char **p, const char *end, uint64_t *gen, uint64_t *n, uint64_t *h)
+{
+	const char *q = *p;
+
+	if (read_word(&q, end, "R ") && read_number(&q, end, INT64_MAX, ' ', gen) &&
+	    read_number(&q, end, SIZE_MAX, ' ', n) && read_hash(&q, end, h)) {
+		*p = q;
+		return 1;
+	}
+	return memchr(*p, '\n', (size_t)(end - *p)) ? -1 : 0;
+}
+
 int store_migrate_replay(const char *base, size_t base_len, const char *log, size_t log_len,
-			 size_t max, char **ret_text, size_t *ret_len, size_t *ret_records)
+			 size_t max, struct store_migrate *ret)
 {
 	struct strbuf cur = {0}, next = {0}, tmp;
-	const char *p = log, *end = log + log_len;
+	const char *p = log, *end = log + log_len, *nl;
 	uint64_t n, h, generation;
-	size_t records = 0;
-	bool follows;
-	int r = 0;
+	bool replaying;
+	int r = 0, k;
 
+	*ret = (struct store_migrate){0};
 	strbuf_append_n(&cur, base, base_len);
-	follows = read_word(&p, end, HEADER) && read_number(&p, end, SIZE_MAX, ' ', &n) &&
-		  read_hash(&p, end, &h) && n == base_len && h == log_hash(base, base_len);
-	while (follows && p < end) {
-		if (!read_word(&p, end, "R ") ||
-		    !read_number(&p, end, INT64_MAX, ' ', &generation) ||
-		    !read_number(&p, end, SIZE_MAX, ' ', &n) || !read_hash(&p, end, &h) ||
-		    n > (size_t)(end - p) || h != log_hash(p, n))
+	ret->follows = read_word(&p, end, HEADER) && read_number(&p, end, SIZE_MAX, ' ', &n) &&
+		       read_hash(&p, end, &h) && n == base_len && h == log_hash(base, base_len);
+	if (!ret->follows) {
+		/* Walked for its generations only, from its second line. */
+		nl = memchr(log, '\n', log_len);
+		p = nl ? nl + 1 : end;
+	}
+	replaying = ret->follows;
+	while (p < end && r >= 0) {
+		k = read_record(&p, end, &generation, &n, &h);
+		if (k <= 0 || n > (size_t)(end - p)) {
+			/* A header line that is not one, with more after it: damage. A line or a
+			 * payload cut short by the end: a torn append. */
+			ret->damaged |= replaying && k < 0;
 			break;
-		r = build(cur.s, cur.len, p, p + n, max, &next);
-		if (r < 0)
-			break;
-		tmp = cur, cur = next, next = tmp;
+		}
+		if (h != log_hash(p, n)) {
+			/* The last record's bytes, whole in length, fail their hash: a torn append
+			 * too. Before the end: damage; the records after it are still walked. */
+			ret->damaged |= replaying && p + n < end;
+			replaying = false;
+			p += n;
+			continue;
+		}
+		if ((int64_t)generation > ret->newest)
+			ret->newest = (int64_t)generation;
+		if (replaying) {
+			r = build(cur.s, cur.len, p, p + n, max, &next);
+			if (r == -EINVAL) {
+				ret->damaged = true;
+				replaying = false;
+				r = 0;
+			} else if (r >= 0) {
+				tmp = cur, cur = next, next = tmp;
+				ret->records++;
+			}
+		}
 		p += n;
-		records++;
 	}
 	strbuf_done(&next);
-	/* A payload that is not one (-EINVAL): the log ends before it. */
-	if (r == -EINVAL)
-		r = 0;
 	strbuf_append(&cur, ""); /* a text even when empty */
 	if (r < 0 || cur.oom) {
 		strbuf_done(&cur);
 		return -ENOMEM;
 	}
-	*ret_len = cur.len;
-	*ret_text = strbuf_steal(&cur);
-	*ret_records = records;
+	ret->len = cur.len;
+	ret->text = strbuf_steal(&cur);
 	return 0;
+}
+
+void store_migrate_done(struct store_migrate *m)
+{
+	free(m->text);
+	*m = (struct store_migrate){0};
 }

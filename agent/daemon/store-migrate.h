@@ -11,17 +11,33 @@
  *            "C FROM LEN\n" (copy LEN bytes of the previous text at FROM) and
  *            "I LEN\n" + LEN bytes (insert them)
  *
- * A record cut short by a crash fails its length or hash, and the log ends before it.
+ * A record cut short by a crash fails its length or hash, and the log ends before it: a crash
+ * could leave that at the end of the log only (the older agent appended each record with one
+ * write, then synced). A record that fails with bytes after it is damage, and so is a whole
+ * record that does not build a text: the records after it are lost.
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+struct store_migrate {
+	char *text; /* the last text the log builds (malloc'd, NUL-terminated), or a copy of base
+		     * when it builds none */
+	size_t len;
+	size_t records; /* how many records built it */
+	bool follows;	/* the log's header names base (its length and hash) */
+	bool damaged;	/* the replay stopped at damage, not at the log's end or a torn end */
+	/* The largest generation of the log's whole records (length and hash right), replayed
+	 * or not (a log that does not follow base is walked too); 0: none. */
+	int64_t newest;
+};
 
 /*
- * Replays log over the snapshot base: *ret_text (malloc'd, NUL-terminated) is the last text
- * the log builds, or a copy of base when it builds none (a stale or empty log), and
- * *ret_records how many records built it. No text grows past max bytes (the log ends before
- * a record that would make one). 0, or -ENOMEM.
+ * Replays log over the snapshot base into ret. No text grows past max bytes (a record that
+ * would make one is damage). 0, or -ENOMEM.
  */
 int store_migrate_replay(const char *base, size_t base_len, const char *log, size_t log_len,
-			 size_t max, char **ret_text, size_t *ret_len, size_t *ret_records);
+			 size_t max, struct store_migrate *ret);
+void store_migrate_done(struct store_migrate *m);

@@ -126,6 +126,14 @@ int engine_observe(struct engine *e, struct observed *ret, struct errlist *errs)
 	return 0;
 }
 
+void engine_notes(struct engine *e, struct strbuf *warnings, struct strbuf *notices)
+{
+	size_t i;
+
+	for (i = 0; i < e->n_backends; i++)
+		backend_notes(e->backends[i], warnings, notices);
+}
+
 int engine_counters(struct engine *e, struct counterlist *ret, struct strbuf *err)
 {
 	struct counterlist all = {0};

@@ -66,6 +66,10 @@ int engine_observe(struct engine *e, struct observed *ret, struct errlist *errs)
  * (*ret untouched). */
 int engine_counters(struct engine *e, struct counterlist *ret, struct strbuf *err);
 
+/* What the backends found and did on their own since they were last asked (backend_ops.notes),
+ * appended in the engine's order. */
+void engine_notes(struct engine *e, struct strbuf *warnings, struct strbuf *notices);
+
 /* Observes through every backend and plans the intent. 0, -EINVAL (errors reported: the
  * observed state, or a plan error at the intent's pointers), or another negative errno.
  * missing (NULL: not wanted): see plan_build. */

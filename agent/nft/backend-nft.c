@@ -23,6 +23,12 @@ struct nft {
 	char *records[2];
 	struct firewall *fw_written;
 	char fw_written_fp[17];
+	/* Each file: read without a checksum line (an older agent's: written again at the next
+	 * commit), and damaged but not yet set aside (SEAL_OK: none; nothing is written over it
+	 * until it is). What observe found, for the daemon's log (nft_notes). */
+	bool records_older[2];
+	enum seal_problem records_pending[2];
+	struct strbuf warnings, notices;
 	/* What the kernel holds at generation seen.genid: the table as observe read it, or as
 	 * the last commit left it (its description), and the plan objects in it. While the
 	 * ruleset's generation has not moved (no transaction since, ours or anybody's), observe
@@ -100,26 +106,60 @@ static int add_object(struct objset *objs, enum object_kind kind, const char *ke
 	return r == -EEXIST ? 0 : r;
 }
 
-/* The plan objects of a file's records (nft-records.h), when the table has the fingerprint
+/* Sets the damaged file i aside (why, detail: what is wrong), noted for the log; one that cannot
+ * be set aside stays pending. 0, or negative errno with the reason in err. */
+static int records_aside(struct nft *n, size_t i, enum seal_problem why, const char *detail,
+			 struct strbuf *err)
+{
+	_cleanup_free_ char *to = NULL;
+	int r;
+
+	r = statefile_set_aside(n->records[i], why, &to, err);
+	n->records_pending[i] = r < 0 ? why : SEAL_OK;
+	strbuf_printf(&n->warnings, "the nftables records file %s: %s%s%s; ", n->records[i],
+		      seal_problem_describe(why), detail ? ": " : "", detail ? detail : "");
+	if (r >= 0)
+		strbuf_printf(&n->warnings, "set aside as %s; their objects are unknown, and the "
+					    "apply makes them again from the intent\n", to);
+	else
+		strbuf_printf(&n->warnings, "it cannot be set aside (%s): not used, and nothing is "
+					    "written over it until it is\n", strbuf_str(err));
+	return r;
+}
+
+/* The plan objects of file i's records (nft-records.h), when the table has the fingerprint
  * they were written for: each only while the table still has what it tagged. A record that
  * does not read ends the list: the objects after it are then missing, and the plan makes them
- * again. */
-static int observe_records(const char *path, const struct nft_observed *o, struct objset *objs,
-			   struct strbuf *err)
+ * again. A damaged file gives none (set aside), an older agent's file its records. */
+static int observe_records(struct nft *n, size_t i, const struct nft_observed *o,
+			   struct objset *objs, struct strbuf *err)
 {
-	_cleanup_free_ char *text = NULL;
-	struct strbuf tag = {0};
+	struct statefile f;
+	struct strbuf tag = {0}, ignored = {0};
 	const char *p;
 	int r;
 
-	if (!path || !o->exists || !o->fingerprint[0])
+	if (!n->records[i] || !o->exists || !o->fingerprint[0])
 		return 0;
-	r = nft_records_load(path, &text, err);
+	r = nft_records_load(n->records[i], &f, err);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
 		return r;
-	p = nft_records_body(text, o->fingerprint);
+	if (f.problem != SEAL_OK && f.problem != SEAL_UNSEALED) {
+		records_aside(n, i, f.problem, f.detail, &ignored);
+		strbuf_done(&ignored);
+		statefile_done(&f);
+		return 0;
+	}
+	if (f.problem == SEAL_UNSEALED && !n->records_older[i]) {
+		n->records_older[i] = true;
+		strbuf_printf(&n->notices,
+			      "the nftables records file %s has no checksum line (written by an "
+			      "older vrouterd): read, and written again with one\n",
+			      n->records[i]);
+	}
+	p = nft_records_body(f.body, o->fingerprint);
 	while (p && r >= 0) {
 		_cleanup_free_ char *kind = NULL, *key = NULL, *attrs = NULL;
 		int k;
@@ -132,6 +172,7 @@ static int observe_records(const char *path, const struct nft_observed *o, struc
 			r = add_object(objs, (enum object_kind)k, key, attrs);
 	}
 	strbuf_done(&tag);
+	statefile_done(&f);
 	if (r == -ENOMEM)
 		strbuf_printf(err, "out of memory");
 	return r == -ENOMEM ? r : 0;
@@ -189,7 +230,7 @@ static int observe_read(struct nft *n, struct strbuf *err)
 	if (r < 0)
 		strbuf_printf(err, "cannot read table inet %s: %s", NFT_DESC_TABLE, strerror(-r));
 	for (i = 0; i < 2 && r >= 0; i++)
-		r = observe_records(n->records[i], &o, &objs, err);
+		r = observe_records(n, i, &o, &objs, err);
 	if (r < 0) {
 		objset_done(&objs);
 		nft_observed_done(&o);
@@ -431,16 +472,24 @@ static void remember(struct nft *n, const char *fp, uint32_t genid)
  * fingerprint changed since it was. */
 static bool fw_records_due(const struct nft *n, const char *fp)
 {
-	return n->records[1] && (n->fw_written != n->kept.firewall || strcmp(n->fw_written_fp, fp));
+	return n->records[1] && (n->fw_written != n->kept.firewall ||
+				 strcmp(n->fw_written_fp, fp) || n->records_older[1]);
 }
 
 /* The records of this commit's plan objects, beside their files (nft_records_write): the
- * others', and the firewall's when due (fw). */
+ * others', and the firewall's when due (fw). A damaged file still where it was is set aside
+ * first (the apply fails when it cannot be, before anything changed). */
 static int records_write(struct nft *n, const char *fp, bool fw, struct strbuf *err)
 {
 	struct strbuf ignored = {0};
+	size_t i;
 	int r = 0;
 
+	for (i = 0; i < 2 && r >= 0; i++)
+		if (n->records_pending[i] != SEAL_OK)
+			r = records_aside(n, i, n->records_pending[i], NULL, err);
+	if (r < 0)
+		return r;
 	if (n->records[0])
 		r = nft_records_write(n->records[0], &n->objs, fp, false, err);
 	if (r >= 0 && fw) {
@@ -461,6 +510,8 @@ static int records_finish(struct nft *n, const char *fp, bool fw, bool publish, 
 
 	if (n->records[0])
 		r = nft_records_finish(n->records[0], publish, err);
+	if (r >= 0 && publish)
+		n->records_older[0] = false;
 	if (!fw)
 		return r;
 	n->fw_written = firewall_unref(n->fw_written);
@@ -469,6 +520,7 @@ static int records_finish(struct nft *n, const char *fp, bool fw, bool publish, 
 	if (publish) {
 		n->fw_written = firewall_ref(n->kept.firewall);
 		snprintf(n->fw_written_fp, sizeof(n->fw_written_fp), "%s", fp);
+		n->records_older[1] = false;
 	}
 	return r;
 }
@@ -517,8 +569,11 @@ static int nft_commit(struct backend *b, struct strbuf *err)
 	n->observed = false;
 	if (elems && !n->changes.n) {
 		/* The table is as wanted: what was seen stays true, but for the records of
-		 * operations that change no kernel object (a record out of date). */
-		r = n->n_ops ? keep_records(n, fp, err) : 0;
+		 * operations that change no kernel object (a record out of date), and records an
+		 * older agent wrote (written again with their checksum lines). */
+		r = n->n_ops || n->records_older[0] || n->records_older[1]
+			? keep_records(n, fp, err)
+			: 0;
 		queue_reset(n);
 		nft_desc_free(n->applied);
 		n->applied = TAKE_PTR(n->desc);
@@ -657,7 +712,19 @@ static void nft_free(struct backend *b)
 	nft_diff_done(&n->changes);
 	nft_observed_done(&n->seen);
 	objset_done(&n->seen_objs);
+	strbuf_done(&n->warnings);
+	strbuf_done(&n->notices);
 	free(n);
+}
+
+static void nft_notes(struct backend *b, struct strbuf *warnings, struct strbuf *notices)
+{
+	struct nft *n = nft_of(b);
+
+	strbuf_append_n(warnings, n->warnings.s ? n->warnings.s : "", n->warnings.len);
+	strbuf_append_n(notices, n->notices.s ? n->notices.s : "", n->notices.len);
+	strbuf_truncate(&n->warnings, 0);
+	strbuf_truncate(&n->notices, 0);
 }
 
 static int nft_counters(struct backend *b, struct counterlist *list, struct strbuf *err)
@@ -686,6 +753,7 @@ static const struct backend_ops nft_ops = {
 	.revert = nft_revert,
 	.abort = nft_abort,
 	.counters = nft_counters,
+	.notes = nft_notes,
 	.free = nft_free,
 };
 

@@ -1,15 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* The records of the plan objects in the table, in a file of the state directory. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/cleanup.h"
-#include "lib/fdio.h"
 #include "nft-records.h"
 
 #define HEADER "vrouter-nft-records 1 "
@@ -112,85 +109,43 @@ const char *nft_records_body(const char *text, const char *fingerprint)
 int nft_records_write(const char *path, const struct objset *objs, const char *fingerprint,
 		      bool firewall, struct strbuf *err)
 {
-	struct strbuf text = {0}, tmp = {0};
-	int fd = -1, r;
+	struct strbuf text = {0};
+	int r;
 
 	r = nft_records_format(objs, fingerprint, firewall, &text);
-	strbuf_printf(&tmp, "%s.tmp", path);
-	if (r >= 0 && tmp.oom)
-		r = -ENOMEM;
-	if (r < 0) {
+	if (r < 0)
 		strbuf_printf(err, "out of memory");
-		goto out;
-	}
-	fd = open(strbuf_str(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	r = fd < 0 ? -errno : fd_write_all(fd, strbuf_str(&text), text.len);
-	if (fd >= 0 && close(fd) < 0 && r >= 0)
-		r = -errno;
-	if (r < 0) {
-		strbuf_printf(err, "cannot write %s: %s", path, strerror(-r));
-		if (fd >= 0)
-			unlink(strbuf_str(&tmp));
-	}
-out:
+	else
+		r = statefile_stage(path, text.s, text.len, 0, err);
 	strbuf_done(&text);
-	strbuf_done(&tmp);
 	return r;
 }
 
 int nft_records_finish(const char *path, bool publish, struct strbuf *err)
 {
-	struct strbuf tmp = {0};
-	int r = 0;
+	int r;
 
-	strbuf_printf(&tmp, "%s.tmp", path);
-	if (tmp.oom) {
-		strbuf_printf(err, "out of memory");
-		r = -ENOMEM;
-	} else if (!publish) {
-		unlink(strbuf_str(&tmp));
-	} else if (rename(strbuf_str(&tmp), path) < 0) {
-		r = -errno;
-		strbuf_printf(err, "cannot rename %s to %s: %s", strbuf_str(&tmp), path,
-			      strerror(-r));
-		unlink(strbuf_str(&tmp));
-		unlink(path);
+	if (!publish) {
+		statefile_drop(path);
+		return 0;
 	}
-	strbuf_done(&tmp);
+	r = statefile_publish(path, 0, err);
+	if (r < 0)
+		unlink(path);
 	return r;
 }
 
-int nft_records_load(const char *path, char **ret, struct strbuf *err)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	_cleanup_free_ char *text = NULL;
-	size_t len = 0, cap = 0;
-	struct stat st;
-	ssize_t k;
+/* The largest file read: far over the records of the largest intent. */
+#define FILE_MAX (1u << 30)
 
-	if (fd < 0 && errno == ENOENT)
-		return -ENOENT;
-	if (fd < 0 || fstat(fd, &st) < 0)
-		goto fail;
-	cap = (size_t)st.st_size + 1;
-	text = malloc(cap);
-	if (!text) {
-		strbuf_printf(err, "out of memory");
-		return -ENOMEM;
+int nft_records_load(const char *path, struct statefile *f, struct strbuf *err)
+{
+	int r = statefile_load(path, FILE_MAX, f, err);
+
+	if (r >= 0 && f->problem == SEAL_UNSEALED && strncmp(f->text, HEADER, strlen(HEADER))) {
+		f->problem = SEAL_HEADER;
+		free(f->detail);
+		f->detail = strdup("it starts with neither a checksum line nor \"" HEADER "\"");
 	}
-	/* Up to the size it had when opened: the file is only ever replaced, never grown. */
-	while (len + 1 < cap && (k = read(fd, text + len, cap - 1 - len)) != 0) {
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			goto fail;
-		len += (size_t)k;
-	}
-	text[len] = '\0';
-	*ret = TAKE_PTR(text);
-	return 0;
-fail:
-	k = errno;
-	strbuf_printf(err, "cannot read %s: %s", path, strerror((int)k));
-	return -(int)k;
+	return r;
 }

@@ -15,11 +15,20 @@
  * element it tagged is still in the table. A table made or changed by anybody else therefore
  * shows as objects missing, which the next apply makes again.
  *
- * The backend writes them after every commit that changed the table or its plan objects (a
- * temporary file renamed over each; no fsync: the table does not outlive the machine, and a
- * file lost or torn in a crash is one whose fingerprint no table has, so the next apply replaces
- * the table whole); the firewall's only when its section or the fingerprint changed: ten
- * thousand rules need not be written again for one changed port forward.
+ * The backend writes them after every commit that changed the table or its plan objects, in
+ * the state directory's one format (state/statefile.h: a checksum line, then the text above;
+ * a temporary file renamed over each; no fsync: the table does not outlive the machine, and
+ * after a crash of the machine observe finds no table and reads no file, which the next commit
+ * replaces); the firewall's only when its section or the fingerprint changed: ten thousand
+ * rules need not be written again for one changed port forward.
+ *
+ * Read while the table exists, a file is checked: one whose checksum line disagrees with it
+ * (damaged, cut short, edited by hand) is set aside and its records are unknown, so that the
+ * plan makes every object again (the commit replaces the table whole, or, when the table's
+ * fingerprint is already the intent's, writes the records alone). The records never decide
+ * which kernel objects a commit sends: those come from the intent's description and from the
+ * kernel's own sets. A file of an older agent (no checksum line) is read and written again at
+ * the next commit.
  */
 #pragma once
 
@@ -27,6 +36,7 @@
 
 #include "lib/strbuf.h"
 #include "plan/objset.h"
+#include "state/statefile.h"
 
 #define NFT_RECORDS_FILE "nft-records"
 #define NFT_RECORDS_FILE_FW "nft-records-fw"
@@ -55,6 +65,7 @@ int nft_records_write(const char *path, const struct objset *objs, const char *f
  * is dropped. A rename that fails removes the file, whose records are no longer the table's.
  * 0, or negative errno with the reason in err. */
 int nft_records_finish(const char *path, bool publish, struct strbuf *err);
-/* The file's text (malloc'd, NUL-terminated): 0, -ENOENT when there is none, or negative errno
- * with the reason in err. */
-int nft_records_load(const char *path, char **ret, struct strbuf *err);
+/* Reads and checks the file: 0 with f filled (f->problem SEAL_OK, SEAL_UNSEALED for an older
+ * agent's file, or what is wrong: a file without a checksum line that is not an older agent's
+ * is SEAL_HEADER), -ENOENT when there is none, or negative errno with the reason in err. */
+int nft_records_load(const char *path, struct statefile *f, struct strbuf *err);

@@ -26,7 +26,8 @@
  *
  * Errors: observe and check report into an error list (pointers into what they read, or the
  * intent's); apply_op/commit/revert/abort return a negative errno and append the system's
- * own message (the kernel's extended ACK, a daemon's output) to err. Backends do not log.
+ * own message (the kernel's extended ACK, a daemon's output) to err. Backends do not log:
+ * what they did on their own, the daemon takes from them (notes) and logs.
  */
 #pragma once
 
@@ -72,6 +73,10 @@ struct backend_ops {
 	 * rule matched), and marks each kind it counts in list->kinds. 0, or a negative errno
 	 * with the reason in err. */
 	int (*counters)(struct backend *b, struct counterlist *list, struct strbuf *err);
+	/* Optional (NULL: none): appends what the backend found and did on its own since it
+	 * was last asked, one line each, for the daemon's log, and forgets it: warnings (a
+	 * damaged file of its own set aside) and notices (a file of an older agent read). */
+	void (*notes)(struct backend *b, struct strbuf *warnings, struct strbuf *notices);
 	void (*free)(struct backend *b);
 };
 
@@ -136,6 +141,14 @@ static inline int backend_abort(struct backend *b, struct strbuf *err)
 static inline int backend_counters(struct backend *b, struct counterlist *list, struct strbuf *err)
 {
 	return b->ops->counters ? b->ops->counters(b, list, err) : 0;
+}
+
+/* See backend_ops.notes; a backend without the op appends nothing. */
+static inline void backend_notes(struct backend *b, struct strbuf *warnings,
+				 struct strbuf *notices)
+{
+	if (b->ops->notes)
+		b->ops->notes(b, warnings, notices);
 }
 
 /* Accepts NULL; returns NULL. */

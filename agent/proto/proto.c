@@ -630,6 +630,28 @@ static json_t *status_last(const struct proto_status_apply *a, bool *ok)
 	return o;
 }
 
+static json_t *status_aside(const struct proto_status *st, bool *ok)
+{
+	json_t *list = json_array();
+	size_t i;
+
+	for (i = 0; list && i < st->n_aside; i++) {
+		const struct proto_status_aside *a = &st->aside[i];
+		json_t *o = json_object();
+
+		put(o, "file", answer_string(a->file), ok);
+		put(o, "problem", answer_string(a->problem), ok);
+		put(o, "moved_to", a->moved_to ? answer_string(a->moved_to) : json_null(), ok);
+		if (a->when)
+			put(o, "when", answer_string(a->when), ok);
+		if (a->error)
+			put(o, "error", answer_string(a->error), ok);
+		if (!o || json_array_append_new(list, o) < 0)
+			*ok = false;
+	}
+	return list;
+}
+
 char *proto_answer_status(const char *id, const struct proto_status *st)
 {
 	bool ok;
@@ -656,6 +678,8 @@ char *proto_answer_status(const char *id, const struct proto_status *st)
 	put(o, "agent", agent, &ok);
 	put(o, "applied", applied, &ok);
 	put(o, "last_apply", status_last(&st->last, &ok), &ok);
+	if (st->n_aside)
+		put(o, "set_aside", status_aside(st, &ok), &ok);
 	put(o, "observed", observed, &ok);
 	put(o, "services", status_services(st, &ok), &ok);
 	put(o, "vrrp", status_vrrp(&st->vrrp, &ok), &ok);
@@ -772,6 +796,14 @@ void proto_status_done(struct proto_status *st)
 	free(st->last.error_list);
 	free(st->last.origin);
 	free(st->last.result);
+	for (i = 0; i < st->n_aside; i++) {
+		free(st->aside[i].file);
+		free(st->aside[i].problem);
+		free(st->aside[i].moved_to);
+		free(st->aside[i].when);
+		free(st->aside[i].error);
+	}
+	free(st->aside);
 	*st = (struct proto_status){0};
 }
 
@@ -1050,6 +1082,17 @@ static void reply_status(const json_t *root, struct proto_status *st, bool *ok)
 			st->last.error_list[i].pointer = get_str(v, "pointer", ok);
 			st->last.error_list[i].message = get_str(v, "message", ok);
 		}
+	}
+	list = json_object_get(root, "set_aside");
+	st->aside = get_array(list, sizeof(*st->aside), &st->n_aside, ok);
+	json_array_foreach(list, i, v) {
+		if (i >= st->n_aside)
+			break;
+		st->aside[i].file = get_str(v, "file", ok);
+		st->aside[i].problem = get_str(v, "problem", ok);
+		st->aside[i].moved_to = get_str(v, "moved_to", ok);
+		st->aside[i].when = get_str(v, "when", ok);
+		st->aside[i].error = get_str(v, "error", ok);
 	}
 	reply_observed(json_object_get(root, "observed"), st, ok);
 	reply_services(json_object_get(root, "services"), st, ok);

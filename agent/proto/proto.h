@@ -279,6 +279,16 @@ struct proto_status_ipsec {
 	char *error;	  /* why charon could not be asked, or NULL */
 };
 
+/* "set_aside": a file of the state directory set aside (lib/seal.h, state/statefile.h), or a
+ * damaged one that could not be set aside yet. */
+struct proto_status_aside {
+	char *file;	/* the path it had */
+	char *problem;	/* "checksum", "truncated", ... (seal_problem_to_string) */
+	char *moved_to; /* its path now; NULL: still where it was (error says why) */
+	char *when;	/* ISO 8601, UTC, to the second; NULL with moved_to */
+	char *error;	/* why it could not be set aside, or NULL */
+};
+
 struct proto_status {
 	char *version;
 	int64_t pid;
@@ -287,6 +297,8 @@ struct proto_status {
 	int64_t applied_generation; /* 0: none */
 	bool in_effect;		    /* the applied intent's last apply succeeded */
 	struct proto_status_apply last;
+	struct proto_status_aside *aside; /* "set_aside" (absent when there are none) */
+	size_t n_aside;
 	char *observe_error; /* NULL: the lists below are the observed state */
 	struct proto_status_link *links;
 	size_t n_links;

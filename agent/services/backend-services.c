@@ -51,6 +51,8 @@ struct svc_backend {
 		bool running, want;
 		uint32_t hash;
 	} before[N_DEFS];
+	/* What it found in its state files (svc_notes): one line each. */
+	struct strbuf warnings, notices;
 };
 
 static struct svc_backend *svc_of(struct backend *b)
@@ -444,8 +446,20 @@ static void svc_free(struct backend *b)
 		svcd_done(&s->daemons[i]);
 	vrrp_watch_done(&s->vrrp);
 	wgsync_done(&s->wg);
+	strbuf_done(&s->warnings);
+	strbuf_done(&s->notices);
 	free(s->confdir);
 	free(s);
+}
+
+static void svc_notes(struct backend *b, struct strbuf *warnings, struct strbuf *notices)
+{
+	struct svc_backend *s = svc_of(b);
+
+	strbuf_append_n(warnings, s->warnings.s ? s->warnings.s : "", s->warnings.len);
+	strbuf_append_n(notices, s->notices.s ? s->notices.s : "", s->notices.len);
+	strbuf_truncate(&s->warnings, 0);
+	strbuf_truncate(&s->notices, 0);
 }
 
 static const struct backend_ops svc_ops = {
@@ -460,6 +474,7 @@ static const struct backend_ops svc_ops = {
 	.commit = svc_commit,
 	.revert = svc_revert,
 	.abort = svc_abort,
+	.notes = svc_notes,
 	.free = svc_free,
 };
 
@@ -479,9 +494,10 @@ struct backend *backend_services_new(const char *confdir, const char *state_dir)
 	for (i = 0; s->confdir && i < N_DEFS; i++) {
 		if (svcd_init(&s->daemons[i], svc_defs[i], confdir, state_dir) < 0)
 			break;
-		svcd_adopt(&s->daemons[i]);
+		svcd_adopt(&s->daemons[i], &s->warnings, &s->notices);
 	}
-	if (!s->confdir || i < N_DEFS || vrrp_watch_init(&s->vrrp, state_dir) < 0) {
+	if (!s->confdir || i < N_DEFS ||
+	    vrrp_watch_init(&s->vrrp, state_dir, &s->warnings, &s->notices) < 0) {
 		svc_free(&s->b);
 		return NULL;
 	}

@@ -14,6 +14,7 @@
 #include "lib/cleanup.h"
 #include "plan/object.h"
 #include "runner.h"
+#include "state/statefile.h"
 
 /* The next restart's delay after the n-th death within a minute (n from 1). */
 static const unsigned restart_delay_ms[] = {0, 500, 1000, 2000, 2000};
@@ -143,7 +144,9 @@ static int read_number(const char *path, unsigned long *ret, int base)
 	return 0;
 }
 
-/* Replaces path with s (a state file: losing it only costs a restart of the daemon). */
+/* Replaces the pid file path with s. A pid file is the daemons' own format (dnsmasq and
+ * keepalived write theirs), without a checksum line: what it names is trusted only once the
+ * process's command line names the daemon's configuration (is_ours()). */
 static void write_small(const char *path, const char *s)
 {
 	int fd;
@@ -274,9 +277,69 @@ static void wait_exiting(pid_t pid)
 		close(fd);
 }
 
-int svcd_adopt(struct svcd *d)
+/* The conf-hash file's text for the hash of the daemon's configuration. */
+static void write_hash(const struct svcd *d)
 {
-	unsigned long pid, hash;
+	struct strbuf ignored = {0};
+	char hash[16];
+	int n = snprintf(hash, sizeof(hash), "%08x\n", d->conf_hash);
+
+	/* Not written: the next agent that adopts the daemon starts it again. */
+	statefile_save(d->hash_path, hash, (size_t)n, STATEFILE_SYNC, &ignored);
+	strbuf_done(&ignored);
+}
+
+/* The hash the last agent wrote in the conf-hash file; 0 (unknown) when there is none or it is
+ * damaged (set aside). An older agent's file (no checksum line) is written again with one. */
+static uint32_t read_hash(const struct svcd *d, bool *older, struct strbuf *warnings,
+			  struct strbuf *notices)
+{
+	_cleanup_free_ char *aside = NULL;
+	struct strbuf err = {0};
+	struct statefile f;
+	unsigned long v = 0;
+	char *end = NULL;
+
+	*older = false;
+	if (statefile_load(d->hash_path, 4096, &f, &err) < 0) {
+		strbuf_done(&err);
+		return 0;
+	}
+	if (f.problem == SEAL_OK || f.problem == SEAL_UNSEALED) {
+		errno = 0;
+		v = strtoul(f.body, &end, 16);
+		if (errno || end == f.body || (*end && strcmp(end, "\n")) || v > UINT32_MAX) {
+			f.problem = f.problem == SEAL_OK ? SEAL_INVALID : SEAL_HEADER;
+			free(f.detail);
+			f.detail = strdup("not a hash");
+		}
+	}
+	*older = f.problem == SEAL_UNSEALED;
+	if (*older)
+		strbuf_printf(notices, "%s has no checksum line (written by an older vrouterd): "
+				       "read, and written again with one\n",
+			      d->hash_path);
+	if (f.problem != SEAL_OK && f.problem != SEAL_UNSEALED) {
+		strbuf_printf(warnings, "the hash of %s's configuration %s: %s%s%s; ", d->def->name,
+			      d->hash_path, seal_problem_describe(f.problem), f.detail ? ": " : "",
+			      f.detail ? f.detail : "");
+		if (statefile_set_aside(d->hash_path, f.problem, &aside, &err) >= 0)
+			strbuf_printf(warnings, "set aside as %s", aside);
+		else
+			strbuf_printf(warnings, "it cannot be set aside (%s)", strbuf_str(&err));
+		strbuf_printf(warnings, "; the configuration it runs with is unknown: the next "
+					"apply starts it again (or reloads it)\n");
+		v = 0;
+	}
+	statefile_done(&f);
+	strbuf_done(&err);
+	return (uint32_t)v;
+}
+
+int svcd_adopt(struct svcd *d, struct strbuf *warnings, struct strbuf *notices)
+{
+	unsigned long pid;
+	bool older;
 
 	/* A daemon without a pid file of its own whose pid file the agent lost is still found. */
 	if (read_number(d->pid_path, &pid, 10) < 0)
@@ -287,7 +350,9 @@ int svcd_adopt(struct svcd *d)
 		wait_exiting((pid_t)pid);
 		return 0;
 	}
-	d->conf_hash = read_number(d->hash_path, &hash, 16) < 0 ? 0 : (uint32_t)hash;
+	d->conf_hash = read_hash(d, &older, warnings, notices);
+	if (older)
+		write_hash(d);
 	d->want = true;
 	return 1;
 }
@@ -434,7 +499,7 @@ static int start_foreground(struct svcd *d, char *argv[16], struct strbuf *out)
 
 int svcd_start(struct svcd *d, struct strbuf *err)
 {
-	char *argv[16], buf[4096], hash[16], env[4200];
+	char *argv[16], buf[4096], env[4200];
 	struct strbuf out = {0};
 	unsigned long pid = 0;
 	bool exists;
@@ -488,8 +553,7 @@ int svcd_start(struct svcd *d, struct strbuf *err)
 	}
 started:
 	/* For the agent that adopts it after a restart: what it runs with. */
-	snprintf(hash, sizeof(hash), "%08x\n", d->conf_hash);
-	write_small(d->hash_path, hash);
+	write_hash(d);
 	set_error(d, NULL);
 	strbuf_done(&out);
 	return 0;
@@ -546,12 +610,10 @@ int svcd_reload(struct svcd *d, struct strbuf *err)
 
 void svcd_reloaded(struct svcd *d)
 {
-	char hash[16];
 	bool exists;
 
 	d->conf_hash = svcd_file_hash(d, &exists);
-	snprintf(hash, sizeof(hash), "%08x\n", d->conf_hash);
-	write_small(d->hash_path, hash);
+	write_hash(d);
 }
 
 uint64_t svcd_supervise(struct svcd *d, uint64_t now_ms, struct strbuf *log)

@@ -105,8 +105,12 @@ char *svcd_arg(char **buf, size_t *left, const char *option, const char *value,
 int svcd_init(struct svcd *d, const struct svcd_def *def, const char *confdir,
 	      const char *state_dir);
 void svcd_done(struct svcd *d);
-/* Finds a running daemon from its pid file (see above). 1 adopted, 0 none. */
-int svcd_adopt(struct svcd *d);
+/* Finds a running daemon from its pid file (see above), and the hash of the configuration it
+ * was started with (its conf-hash file: a state file, state/statefile.h; damaged, it is set
+ * aside and the hash is unknown, so that the next apply starts the daemon again or reloads
+ * it), with a line for the daemon's log in warnings or notices for what it found. 1 adopted,
+ * 0 none. */
+int svcd_adopt(struct svcd *d, struct strbuf *warnings, struct strbuf *notices);
 /* Makes the directories it reads (def->dirs; its checker may look for them too). */
 int svcd_make_dirs(const struct svcd *d, struct strbuf *err);
 /* Starts it with the main file as it is on disk; health-checked (see above). 0, or a negative

@@ -11,6 +11,7 @@
 #include "daemon.h"
 #include "lib/cleanup.h"
 #include "render/render.h"
+#include "state/statefile.h"
 #include "vrrp.h"
 
 #define STANDBY_FILE RENDER_DHCP_STANDBY_DIR "/vrrp"
@@ -126,33 +127,29 @@ int vrrp_prepare(struct strbuf *err)
 	return -EEXIST;
 }
 
-/* ---- the states kept for the next agent: "NAME STATE PRIORITY SINCE" per group, the
- * router's first with the name "*" ---- */
+/* ---- the states kept for the next agent (a state file, state/statefile.h): "NAME STATE
+ * PRIORITY SINCE" per group, the router's first with the name "*" ---- */
+
+/* The largest vrrp.state read: its lines for the most groups there are, and room. */
+#define STATES_MAX (1u << 22)
 
 static void save_states(const struct vrrp_watch *w)
 {
-	_cleanup_free_ char *tmp = NULL;
-	FILE *f;
+	struct strbuf text = {0}, ignored = {0};
 	size_t i;
 
 	if (!w->state_path)
 		return;
-	if (asprintf(&tmp, "%s.tmp", w->state_path) < 0) {
-		tmp = NULL;
-		return;
-	}
-	f = fopen(tmp, "we");
-	if (!f)
-		return;
-	fprintf(f, "* %s 0 %s\n", vrrp_state_to_string(w->state), w->since);
+	strbuf_printf(&text, "* %s 0 %s\n", vrrp_state_to_string(w->state), w->since);
 	for (i = 0; i < w->n_groups; i++)
-		fprintf(f, "%s %s %u %s\n", w->groups[i].name,
-			vrrp_state_to_string(w->groups[i].state), w->groups[i].priority,
-			w->groups[i].since);
-	if (fclose(f) == 0)
-		rename(tmp, w->state_path);
-	else
-		unlink(tmp);
+		strbuf_printf(&text, "%s %s %u %s\n", w->groups[i].name,
+			      vrrp_state_to_string(w->groups[i].state), w->groups[i].priority,
+			      w->groups[i].since);
+	/* Not saved: the next agent starts from what keepalived tells it. */
+	if (!text.oom)
+		statefile_save(w->state_path, text.s, text.len, STATEFILE_SYNC, &ignored);
+	strbuf_done(&text);
+	strbuf_done(&ignored);
 }
 
 static int state_from_string(const char *s, enum vrrp_state *ret)
@@ -167,13 +164,12 @@ static int state_from_string(const char *s, enum vrrp_state *ret)
 	return -EINVAL;
 }
 
-static void load_states(struct vrrp_watch *w)
+static void parse_states(struct vrrp_watch *w, FILE *f)
 {
-	_cleanup_fclose_ FILE *f = fopen(w->state_path, "re");
 	char name[VRRP_NAME_MAX], state[16], since[64];
 	unsigned prio;
 
-	while (f && w->n_groups < VRRP_GROUPS_MAX &&
+	while (w->n_groups < VRRP_GROUPS_MAX &&
 	       fscanf(f, "%63s %15s %u %63s", name, state, &prio, since) == 4) {
 		enum vrrp_state s;
 
@@ -193,7 +189,55 @@ static void load_states(struct vrrp_watch *w)
 	}
 }
 
-int vrrp_watch_init(struct vrrp_watch *w, const char *state_dir)
+/* The states the last agent kept: from a file with its checksum line, or an older agent's
+ * (then written again with one); a damaged file is set aside, and the states are what
+ * keepalived reports next. */
+static void load_states(struct vrrp_watch *w, struct strbuf *warnings, struct strbuf *notices)
+{
+	_cleanup_free_ char *aside = NULL;
+	struct strbuf err = {0};
+	struct statefile f;
+	FILE *mem;
+
+	if (statefile_load(w->state_path, STATES_MAX, &f, &err) < 0) {
+		strbuf_done(&err);
+		return;
+	}
+	if (f.problem == SEAL_UNSEALED && strncmp(f.text, "* ", 2)) {
+		f.problem = SEAL_HEADER;
+		free(f.detail);
+		f.detail = strdup("it starts with neither a checksum line nor the router's state");
+	}
+	if (f.problem == SEAL_OK || f.problem == SEAL_UNSEALED) {
+		mem = f.body_len ? fmemopen((void *)f.body, f.body_len, "r") : NULL;
+		if (mem) {
+			parse_states(w, mem);
+			fclose(mem);
+		}
+		if (f.problem == SEAL_UNSEALED) {
+			strbuf_printf(notices, "%s has no checksum line (written by an older "
+					       "vrouterd): read, and written again with one\n",
+				      w->state_path);
+			save_states(w);
+		}
+	} else {
+		strbuf_printf(warnings, "the VRRP states %s: %s%s%s; ", w->state_path,
+			      seal_problem_describe(f.problem), f.detail ? ": " : "",
+			      f.detail ? f.detail : "");
+		if (statefile_set_aside(w->state_path, f.problem, &aside, &err) >= 0)
+			strbuf_printf(warnings, "set aside as %s; the states are keepalived's next "
+						"report\n",
+				      aside);
+		else
+			strbuf_printf(warnings, "it cannot be set aside (%s); not used\n",
+				      strbuf_str(&err));
+	}
+	statefile_done(&f);
+	strbuf_done(&err);
+}
+
+int vrrp_watch_init(struct vrrp_watch *w, const char *state_dir, struct strbuf *warnings,
+		    struct strbuf *notices)
 {
 	*w = (struct vrrp_watch){.fd = -1};
 	svcd_now_iso(w->since);
@@ -201,7 +245,7 @@ int vrrp_watch_init(struct vrrp_watch *w, const char *state_dir)
 		w->state_path = NULL;
 		return -ENOMEM;
 	}
-	load_states(w);
+	load_states(w, warnings, notices);
 	return 0;
 }
 

@@ -7,7 +7,8 @@
  * The FIFO is made by the agent before keepalived starts, and both open it read-write, so
  * neither ever blocks on it nor sees it closed: what keepalived writes while no agent runs
  * waits in the pipe (64 KiB, thousands of transitions) for the next agent. The states read
- * are kept in the state directory ("vrrp.state", one line per group) for the next agent too.
+ * are kept in the state directory ("services/vrrp.state", one line per group, after its
+ * checksum line: state/statefile.h) for the next agent too.
  *
  * FIFO lines: INSTANCE "web" MASTER 150 | GROUP "VROUTER" BACKUP (then an INSTANCE line per
  * member). States: MASTER, BACKUP, FAULT, STOP.
@@ -61,8 +62,11 @@ int vrrp_prepare(struct strbuf *err);
  * RENDER_DHCP_STANDBY_DIR written or removed. Returns whether it changed, or a negative errno. */
 int vrrp_dhcp_standby(bool standby, struct strbuf *err);
 
-/* Opens the FIFO (made if missing) and reads the states kept in state_dir. */
-int vrrp_watch_init(struct vrrp_watch *w, const char *state_dir);
+/* Opens the FIFO (made if missing) and reads the states kept in state_dir (a damaged file set
+ * aside: the states are then keepalived's next report), with a line for the daemon's log in
+ * warnings or notices for what it found. */
+int vrrp_watch_init(struct vrrp_watch *w, const char *state_dir, struct strbuf *warnings,
+		    struct strbuf *notices);
 void vrrp_watch_done(struct vrrp_watch *w);
 /* Takes n bytes of what keepalived wrote (lines may be cut anywhere). Pure but for the clock.
  * Returns whether the router's state changed; a log line per transition and per line it

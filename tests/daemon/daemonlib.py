@@ -5,9 +5,11 @@ Every test script: python3 test-X.py VROUTERD VROUTERCTL SOURCE_ROOT
 Environment: VROUTERD_WRAPPER (e.g. "valgrind --error-exitcode=99 ...") runs the daemon under it.
 """
 import copy
+import hashlib
 import json
 import os
 import pty
+import re
 import select
 import shlex
 import shutil
@@ -124,6 +126,8 @@ class Daemon:
         self.payload = payload or os.path.join(self.dir, "payload.json")
         self.log = os.path.join(self.dir, "vrouterd.log")
         self.serial = serial
+        # Log lines with their syslog priority ("<4>" for a warning), as under systemd.
+        self.journal = False
         self.proc = None
         self.notify = []
         if router is not None or not os.path.exists(self.router):
@@ -140,6 +144,8 @@ class Daemon:
         ns.bind(notify_path)
         env = dict(os.environ, NOTIFY_SOCKET=notify_path)
         env.pop("JOURNAL_STREAM", None)
+        if self.journal:
+            env["JOURNAL_STREAM"] = "0:0"
         self.notify = []
         with open(self.log, "a") as log:
             self.proc = subprocess.Popen(self.argv(), stdout=log, stderr=log, env=env,
@@ -193,9 +199,13 @@ class Daemon:
             s.sendall(line if isinstance(line, bytes) else line.encode())
             return json.loads(read_line(s, timeout))
 
+    def persisted_text(self):
+        """intent.json's text after its checksum line, which must agree with it."""
+        with open(os.path.join(self.state, "intent.json"), "rb") as f:
+            return unseal(f.read()).decode()
+
     def persisted(self):
-        with open(os.path.join(self.state, "intent.json")) as f:
-            return json.load(f)
+        return json.loads(self.persisted_text())
 
     def router_state(self):
         """The recording backend's state, its routes sorted: the backend lists them in the
@@ -205,6 +215,60 @@ class Daemon:
         if isinstance(state.get("routes"), list):
             state["routes"].sort(key=lambda r: json.dumps(r, sort_keys=True))
         return state
+
+
+def seal(body):
+    """A state file's text as the agent writes it: the checksum line, then body (bytes)."""
+    return b"# vrouter-state v1 sha256 %s %d\n" % (hashlib.sha256(body).hexdigest().encode(),
+                                                   len(body)) + body
+
+
+def unseal(raw):
+    """The body of a state file whose checksum line agrees with it (else AssertionError)."""
+    m = re.match(rb"# vrouter-state v1 sha256 ([0-9a-f]{64}) ([0-9]+)\n", raw)
+    check(m is not None, "no checksum line", raw[:100])
+    body = raw[m.end():]
+    check(int(m.group(2)) == len(body) and hashlib.sha256(body).hexdigest().encode() ==
+          m.group(1), "the checksum line does not agree with the file", raw[:100])
+    return body
+
+
+# A file of the state directory set aside: "NAME.PROBLEM-YYYYMMDDTHHMMSSZ" (".N" when that name
+# was taken).
+ASIDE = re.compile(r"^(?P<file>.+)\.(?P<problem>[a-z]+)-(?P<stamp>\d{8}T\d{6}Z)(?:\.\d+)?$")
+
+
+def aside_files(d, name):
+    """The files that `name` (a path in the state directory) was set aside as."""
+    directory, base = os.path.split(os.path.join(d.state, name))
+    return sorted(os.path.join(directory, f) for f in os.listdir(directory)
+                  if ASIDE.match(f) and ASIDE.match(f).group("file") == base)
+
+
+def check_set_aside(d, name, problem, content):
+    """name (a path in the state directory) was set aside once, for problem, its bytes kept;
+    the log says so at warning and status shows it (text and --json). Where it went."""
+    files = aside_files(d, name)
+    check(len(files) == 1, "%s set aside once" % name, files)
+    moved = files[0]
+    m = ASIDE.match(os.path.basename(moved))
+    check(m.group("problem") == problem, "%s set aside for %s" % (name, problem), files)
+    with open(moved, "rb") as f:
+        check(f.read() == content, "the set-aside file holds what %s held" % name)
+    s = m.group("stamp")
+    when = "%s-%s-%sT%s:%s:%sZ" % (s[0:4], s[4:6], s[6:8], s[9:11], s[11:13], s[13:15])
+    rc, out, err = d.ctl("status", "--json")
+    check(rc == 0, "status: exit %d" % rc, err)
+    st = json.loads(out)
+    entries = [e for e in st.get("set_aside", []) if e.get("moved_to") == moved]
+    check(entries == [{"file": os.path.join(d.state, name), "problem": problem,
+                       "moved_to": moved, "when": when}], "status --json", st.get("set_aside"))
+    rc, out, err = d.ctl("status")
+    check(rc == 0 and any(line.startswith("set aside") and moved in line and problem in line
+                          for line in out.splitlines()), "text status", out, err)
+    check(any(line.startswith("<4>") and moved in line for line in d.log_text().splitlines()),
+          "logged at warning", d.log_text())
+    return moved
 
 
 def write_json(path, doc, indent=None):

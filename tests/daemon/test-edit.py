@@ -388,6 +388,18 @@ def test_refusals():
         rc, out, err = edit(d, "hostname", state_dir=other)
         check(rc == 1 and "is not the intent in effect" in err, "another state directory",
               rc, err)
+        # The agent's own intent.json, changed by hand since (its checksum line no longer
+        # agrees): refused, as the agent would refuse it.
+        persisted = os.path.join(d.state, "intent.json")
+        with open(persisted, "rb") as f:
+            good = f.read()
+        with open(persisted, "wb") as f:
+            f.write(good.replace(b'"hostname":"r-1"', b'"hostname":"r-7"'))
+        rc, out, err = edit(d, "hostname")
+        check(rc == 1 and "intent.json is damaged (checksum:" in err, "a damaged file", rc,
+              err)
+        with open(persisted, "wb") as f:
+            f.write(good)
         rc, out, err = edit(d, "hostname", state_dir=os.path.join(tmp, "none"))
         check(rc == 1 and "run it as root on the router" in err, "no state directory", rc, err)
         p = subprocess.run([VROUTERCTL, "--serial", d.sock, "edit"], capture_output=True,

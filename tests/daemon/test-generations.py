@@ -167,8 +167,7 @@ def test_known_text():
     try:
         rc, out, err = d.ctl("apply", intent_file(intent(7), "g7.json", 2))
         check(rc == 0, "apply 7", out, err)
-        with open(os.path.join(d.state, "intent.json")) as f:
-            text = f.read().rstrip("\n")
+        text = d.persisted_text().rstrip("\n")
         check(json.loads(text) == intent(7) and "\n" not in text,
               "persisted as sent (one line)", text[:200])
         before = snapshot(d)

@@ -6,12 +6,14 @@ daemons on one state directory or one socket.
 Usage: test-persistence.py VROUTERD VROUTERCTL SOURCE_ROOT"""
 import json
 import os
+import re
 import subprocess
 import tempfile
 import time
 
-from daemonlib import (SLOW, Daemon, Results, check, connect, intent, large_intent,
-                       large_router, plan_offline, read_line, write_json)
+from daemonlib import (SLOW, Daemon, Results, aside_files, check, check_set_aside, connect,
+                       intent, large_intent, large_router, plan_offline, read_line, seal,
+                       unseal, write_json)
 
 res = Results()
 tmp = tempfile.mkdtemp(prefix="vrouterd-persistence-")
@@ -234,6 +236,48 @@ def test_migration():
         d.stop()
 
 
+def test_migration_damaged():
+    """A change log whose snapshot was damaged (so that the log no longer follows it), or with
+    a record damaged before its end: nothing of them is loaded (the snapshot is an older
+    generation than the log's), both are set aside, logged and shown; no older generation is
+    applied in silence, and the log is not removed."""
+    texts = {gen: json.dumps(intent(gen), separators=(",", ":")).encode() + b"\n"
+             for gen in range(1, 5)}
+    header = b"vrouter-log 1 %d %016x\n" % (len(texts[1]), fnv64(texts[1]))
+    records = [old_log_record(texts[g - 1], texts[g], g) for g in (2, 3, 4)]
+    damaged = bytearray(records[1])
+    damaged[len(damaged) - 10] ^= 0x01  # in the payload of the middle record
+    cases = (("migrate-snapshot", flip_middle(texts[1]), header + b"".join(records),
+              "checksum", "orphan"),
+             ("migrate-record", texts[1], header + records[0] + bytes(damaged) + records[2],
+              "stale", "checksum"))
+    for case, snapshot, log, snap_problem, log_problem in cases:
+        d = new_daemon(case)
+        d.journal = True
+        os.makedirs(d.state, mode=0o700)
+        with open(os.path.join(d.state, "intent.json"), "wb") as f:
+            f.write(snapshot)
+        with open(os.path.join(d.state, "intent.log"), "wb") as f:
+            f.write(log)
+        d.start()
+        st = status(d)
+        check(st["applied"] is None, "%s: nothing applied" % case, st)
+        check_set_aside(d, "intent.json", snap_problem, snapshot)
+        check_set_aside(d, "intent.log", log_problem, log)
+        check(len(st.get("set_aside", [])) == 2, "%s: two entries" % case, st)
+        d.stop()
+    # A log with no snapshot: set aside, not removed.
+    d = new_daemon("migrate-no-snapshot")
+    d.journal = True
+    os.makedirs(d.state, mode=0o700)
+    with open(os.path.join(d.state, "intent.log"), "wb") as f:
+        f.write(header + records[0])
+    d.start()
+    check(status(d)["applied"] is None, "no snapshot: nothing applied")
+    check_set_aside(d, "intent.log", "orphan", header + records[0])
+    d.stop()
+
+
 def test_payload():
     d = new_daemon("payload")
     write_json(d.payload, intent(3))
@@ -283,20 +327,158 @@ def test_payload():
     d.stop()
 
 
-def test_corrupt_state():
-    d = new_daemon("corrupt")
+def flip_middle(raw):
+    """One bit changed in the middle of the text: the first number after the middle that
+    starts with 3, 5, 7 or 9 made smaller by a power of ten (3600: 2600), so that the intent
+    stays valid, as damage that only a checksum can find."""
+    m = re.compile(rb'":[3579][0-9]*[,}]').search(raw, len(raw) // 2)
+    i = m.start() + 2
+    return raw[:i] + bytes([raw[i] ^ 0x01]) + raw[i + 1:]
+
+
+def edit_hostname(raw):
+    """The intent edited by hand (a valid intent), its checksum line left as it was."""
+    head, body = raw.split(b"\n", 1)
+    doc = json.loads(body)
+    check(doc["hostname"] == "r-2", "the hostname to edit", doc["hostname"])
+    doc["hostname"] = "r-9"
+    return head + b"\n" + json.dumps(doc, separators=(",", ":")).encode() + b"\n"
+
+
+def test_damaged_state():
+    """intent.json damaged in the middle (a byte changed), cut short, or edited by hand with
+    its old checksum: set aside under a name that says why and when, logged at warning,
+    shown in status until removed; nothing of it in effect (no older generation either), and
+    any generation applies afterwards."""
+    cases = (("flipped", flip_middle, "checksum"),
+             ("truncated", lambda raw: raw[:len(raw) * 2 // 3], "truncated"),
+             ("edited", edit_hostname, "checksum"),
+             ("no-header", lambda raw: raw.split(b"\n", 1)[1][1:], "header"))
+    for case, damage, problem in cases:
+        d = new_daemon("damaged-" + case)
+        d.journal = True
+        d.start()
+        rc, out, err = d.ctl("apply", intent_file(intent(2), "d2.json"))
+        check(rc == 0, "%s: apply 2" % case, out, err)
+        d.stop()
+        path = os.path.join(d.state, "intent.json")
+        with open(path, "rb") as f:
+            raw = f.read()
+        bad = damage(raw)
+        check(bad != raw, "%s: damaged" % case)
+        with open(path, "wb") as f:
+            f.write(bad)
+        d.start()
+        st = status(d)
+        check(st["applied"] is None and st["last_apply"] is None,
+              "%s: nothing of the damaged file in effect" % case, st)
+        check(not os.path.exists(path), "%s: intent.json is still there" % case)
+        moved = check_set_aside(d, "intent.json", problem, bad)
+        rc, out, err = d.ctl("show")
+        check(rc == 0 and json.loads(out) is None, "%s: show" % case, out)
+        # An older generation than the damaged file's applies: the agent has none in effect.
+        rc, out, err = d.ctl("apply", intent_file(intent(1), "d1.json"))
+        check(rc == 0, "%s: apply 1 afterwards" % case, out, err)
+        check(d.persisted() == intent(1), "%s: 1 persisted" % case)
+        check(any(e["moved_to"] == moved for e in status(d).get("set_aside", [])),
+              "%s: status shows the set-aside file after a save" % case)
+        d.stop()
+        d.start()
+        check(status(d)["applied"]["generation"] == 1 and
+              any(e["moved_to"] == moved for e in status(d).get("set_aside", [])),
+              "%s: and after a restart" % case, status(d))
+        os.unlink(moved)
+        check("set_aside" not in status(d), "%s: until removed" % case, status(d))
+        d.stop()
+
+
+def test_damaged_twice():
+    """Two set-asides in the same second keep both files (never one over the other)."""
+    d = new_daemon("damaged-twice")
     d.start()
-    d.ctl("apply", intent_file(intent(2), "c2.json"))
+    d.ctl("apply", intent_file(intent(2), "t2.json"))
     d.stop()
-    with open(os.path.join(d.state, "intent.json"), "w") as f:
-        f.write('{"version": 1, "generation": 2, "interf')
+    path = os.path.join(d.state, "intent.json")
+    with open(path, "rb") as f:
+        raw = f.read()
+    seen = []
+    for k in range(3):
+        with open(path, "wb") as f:
+            f.write(raw[:100 + k])
+        d.start()
+        d.stop()
+        seen.append(raw[:100 + k])
+    names = aside_files(d, "intent.json")
+    check(len(names) == 3, "three files set aside", names)
+    contents = []
+    for n in names:
+        with open(os.path.join(d.state, n), "rb") as f:
+            contents.append(f.read())
+    check(sorted(contents) == sorted(seen), "each kept as it was")
+
+
+def test_damaged_with_payload():
+    """A damaged intent.json and a boot payload: the payload applies (it validates), the
+    damaged file stays set aside and shown."""
+    d = new_daemon("damaged-payload")
+    d.start()
+    d.ctl("apply", intent_file(intent(5), "p5.json"))
+    d.stop()
+    path = os.path.join(d.state, "intent.json")
+    with open(path, "rb") as f:
+        raw = f.read()
+    with open(path, "wb") as f:
+        f.write(flip_middle(raw))
+    write_json(d.payload, intent(3))
     d.start()
     st = status(d)
-    check(st["applied"] is None, "a corrupt intent.json is not applied", st)
-    check(os.path.exists(os.path.join(d.state, "intent.json.rejected")),
-          "the corrupt file is set aside")
-    rc, out, err = d.ctl("apply", intent_file(intent(1), "c1.json"))
+    check(st["applied"]["generation"] == 3 and st["last_apply"]["origin"] == "payload",
+          "the payload applied", st)
+    check([e["problem"] for e in st.get("set_aside", [])] == ["checksum"],
+          "the damaged file shown", st)
+    d.stop()
+
+
+def test_invalid_state():
+    """An intent.json whose checksum agrees but which this agent does not load (invalid for
+    it): set aside as "invalid", nothing applied."""
+    d = new_daemon("invalid")
+    d.journal = True
+    os.makedirs(d.state, mode=0o700)
+    bad = intent(2)
+    bad["interfaces"]["web"]["mtu"] = 1
+    text = seal(json.dumps(bad, separators=(",", ":")).encode() + b"\n")
+    with open(os.path.join(d.state, "intent.json"), "wb") as f:
+        f.write(text)
+    d.start()
+    st = status(d)
+    check(st["applied"] is None, "an invalid intent.json is not applied", st)
+    check_set_aside(d, "intent.json", "invalid", text)
+    rc, out, err = d.ctl("apply", intent_file(intent(1), "i1.json"))
     check(rc == 0, "a new intent applies afterwards", out, err)
+    d.stop()
+
+
+def test_old_format():
+    """intent.json as an older vrouterd wrote it (no checksum line): loaded and applied, said
+    so in the log, and written again with its checksum at the start."""
+    d = new_daemon("old-format")
+    os.makedirs(d.state, mode=0o700)
+    text = json.dumps(intent(4), separators=(",", ":")).encode() + b"\n"
+    with open(os.path.join(d.state, "intent.json"), "wb") as f:
+        f.write(text)
+    d.start()
+    st = status(d)
+    check(st["applied"] == {"generation": 4, "in_effect": True} and
+          st["last_apply"]["origin"] == "boot", "the old file applied at start", st)
+    check("has no checksum" in d.log_text(), "the log says so", d.log_text())
+    check("set_aside" not in st, "nothing set aside", st)
+    with open(os.path.join(d.state, "intent.json"), "rb") as f:
+        check(unseal(f.read()) == text, "written again with its checksum, the same text")
+    d.stop()
+    before = d.log_text().count("has no checksum")
+    d.start()
+    check(d.log_text().count("has no checksum") == before, "once", d.log_text())
     d.stop()
 
 
@@ -441,8 +623,8 @@ def test_read_only_and_full():
         check(rc == 0 and json.loads(out).get("persisted") is False, "apply 4", out, err)
         d.mount("remount", "rw")
         check("persisted" not in status(d), "persisted once writable")
-        with open(d.inside("intent.json")) as f:
-            check(json.load(f) == intent(4), "4 persisted")
+        with open(d.inside("intent.json"), "rb") as f:
+            check(json.loads(unseal(f.read())) == intent(4), "4 persisted")
         # Full: a file takes what is left of the 64 KiB.
         fd = os.open(d.inside("filler"), os.O_WRONLY | os.O_CREAT, 0o600)
         try:
@@ -460,8 +642,53 @@ def test_read_only_and_full():
         check(rc == 3, "4 is stale after 5", out, err)
         os.unlink(d.inside("filler"))
         check("persisted" not in status(d), "persisted once there is room")
-        with open(d.inside("intent.json")) as f:
-            check(json.load(f) == intent(5), "5 persisted")
+        with open(d.inside("intent.json"), "rb") as f:
+            check(json.loads(unseal(f.read())) == intent(5), "5 persisted")
+    finally:
+        d.stop()
+
+
+def test_damaged_read_only():
+    """A damaged intent.json in a read-only state directory: it cannot be set aside, so it stays
+    where it is, unused, shown in status without a new name; nothing is written over it, and
+    once the directory is writable it is set aside before the intent in effect is saved."""
+    if os.geteuid() != 0:
+        print("skip: a read-only file system needs root (mount namespaces)")
+        return
+    d = new_daemon("damaged-ro")
+    seed = os.path.join(tmp, "damaged-ro-seed")
+    os.mkdir(seed)
+    bad = flip_middle(seal(json.dumps(intent(3), separators=(",", ":")).encode() + b"\n"))
+    with open(os.path.join(seed, "intent.json"), "wb") as f:
+        f.write(bad)
+    os.mkdir(d.state)
+    d = MountedDaemon(d.dir, seed, ro=True)
+    d.journal = True
+    d.start()
+    try:
+        st = status(d)
+        path = os.path.join(d.state, "intent.json")
+        check(st["applied"] is None, "nothing applied", st)
+        entries = st.get("set_aside", [])
+        check(len(entries) == 1 and entries[0]["file"] == path and
+              entries[0]["problem"] == "checksum" and entries[0]["moved_to"] is None and
+              "Read-only" in entries[0].get("error", ""), "status: not set aside yet", st)
+        rc, out, err = d.ctl("status")
+        check("NOT YET" in out, "text status", out)
+        rc, out, err = d.ctl("apply", intent_file(intent(4), "dro4.json"))
+        check(rc == 0 and json.loads(out).get("persisted") is False, "apply 4", out, err)
+        with open(d.inside("intent.json"), "rb") as f:
+            check(f.read() == bad, "the damaged file is still there, as it was")
+        d.mount("remount", "rw")
+        st = status(d)
+        check("persisted" not in st, "persisted once writable", st)
+        with open(d.inside("intent.json"), "rb") as f:
+            check(json.loads(unseal(f.read())) == intent(4), "4 persisted")
+        entries = st.get("set_aside", [])
+        check(len(entries) == 1 and entries[0]["problem"] == "checksum" and
+              entries[0]["moved_to"], "set aside once writable", st)
+        with open(d.inside(os.path.basename(entries[0]["moved_to"])), "rb") as f:
+            check(f.read() == bad, "kept as it was")
     finally:
         d.stop()
 
@@ -470,9 +697,17 @@ res.run("restart re-applies the persisted intent", test_restart)
 res.run("kill -9 during an apply, restart: converged", test_kill9)
 res.run("one file, rewritten by every apply", test_one_file)
 res.run("a change log left by an older vrouterd: migrated at start", test_migration)
+res.run("a damaged change log or snapshot: set aside, nothing of them applied",
+        test_migration_damaged)
 res.run("boot payload", test_payload)
-res.run("corrupt persisted intent", test_corrupt_state)
+res.run("a damaged persisted intent: set aside, shown, nothing of it in effect",
+        test_damaged_state)
+res.run("set aside twice in a second: both kept", test_damaged_twice)
+res.run("a damaged persisted intent and a boot payload", test_damaged_with_payload)
+res.run("an invalid persisted intent: set aside", test_invalid_state)
+res.run("intent.json of an older vrouterd (no checksum): loaded, rewritten", test_old_format)
 res.run("one daemon per state directory and socket; modes", test_one_daemon)
 res.run("a state directory that cannot be written", test_broken_state_dir)
 res.run("a read-only, then full, state directory", test_read_only_and_full)
+res.run("a damaged intent.json in a read-only state directory", test_damaged_read_only)
 res.finish(tmp)

@@ -291,10 +291,48 @@ served=0
 for _ in 1 2 3; do [ "$(ask lan nas.lan.example)" = 10.10.0.9 ] && served=$((served + 1)); sleep 0.2; done
 expect "kill -9 of the agent: dnsmasq answers without it" 3 "$served"
 expect "kill -9 of the agent: same dnsmasq pid" "$pid2" "$(dnsmasq_pid)"
+# The hash of dnsmasq's configuration as an older agent wrote it (no checksum line): read.
+hash_file=$tmp/state/services/dnsmasq.conf-hash
+head -c 16 "$hash_file" | grep -qx '# vrouter-state ' && pass "conf-hash has its checksum line" ||
+	fail "conf-hash: $(cat "$hash_file")"
+tail -n +2 "$hash_file" >"$tmp/hash" && cat "$tmp/hash" >"$hash_file"
 start || fail "vrouterd starts again"
 expect "the restarted agent keeps dnsmasq (same pid)" "$pid2" "$(dnsmasq_pid)"
 ctl status --json | jq -e --arg p "$pid2" '.services.dnsmasq.state == "running" and (.services.dnsmasq.pid|tostring) == $p' >/dev/null &&
 	pass "the restarted agent adopted dnsmasq (status)" || fail "status: $(ctl status --json | jq -c .services)"
+grep -q "dnsmasq.conf-hash has no checksum line" "$tmp/log" &&
+	head -c 16 "$hash_file" | grep -qx '# vrouter-state ' &&
+	[ "$(tail -n +2 "$hash_file")" = "$(cat "$tmp/hash")" ] &&
+	pass "an older agent's conf-hash: read, said so, written again with its checksum line" ||
+	fail "older conf-hash: $(cat "$hash_file")"
+
+# A damaged conf-hash: set aside (logged, in status), the configuration dnsmasq runs with
+# unknown, so the start's apply starts it again.
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+pid=
+python3 - "$hash_file" <<'PY'
+import sys
+raw = bytearray(open(sys.argv[1], "rb").read())
+raw[-3] ^= 0x01  # a digit of the hash
+open(sys.argv[1], "wb").write(raw)
+PY
+cp "$hash_file" "$tmp/hash-damaged"
+start || fail "vrouterd starts again"
+aside=$(ls "$hash_file".checksum-* 2>/dev/null)
+[ -n "$aside" ] && cmp -s "$aside" "$tmp/hash-damaged" &&
+	grep -q "set aside as $aside" "$tmp/log" &&
+	ctl status --json | jq -e --arg a "$aside" \
+		'[.set_aside[] | select(.moved_to == $a and .problem == "checksum")] | length == 1' \
+		>/dev/null &&
+	pass "a damaged conf-hash: set aside, logged, in status" ||
+	fail "damaged conf-hash: '$aside' $(ctl status --json | jq -c .set_aside)"
+pid2b=$(dnsmasq_pid)
+[ -n "$pid2b" ] && [ "$pid2b" != "$pid2" ] && [ "$(ask lan nas.lan.example)" = 10.10.0.9 ] &&
+	head -c 16 "$hash_file" | grep -qx '# vrouter-state ' &&
+	pass "dnsmasq started again by the start's apply (pid $pid2b), its hash written again" ||
+	fail "dnsmasq after a damaged conf-hash: pid '$pid2b' (was $pid2)"
+pid2=$pid2b
 
 # kill -9 of both: the agent starts dnsmasq again; leases and client names are still there.
 kill -9 "$pid" "$pid2"

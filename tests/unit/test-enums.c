@@ -9,6 +9,7 @@
 
 #include "engine/engine.h"
 #include "intent/intent.h"
+#include "lib/seal.h"
 #include "plan/object.h"
 #include "plan/op.h"
 #include "render/render.h"
@@ -36,6 +37,10 @@ static void test_tables(void **state)
 	CHECK_TABLE(nat_proto, _NAT_PROTO_MAX);
 	CHECK_TABLE(dhcp6_mode, _DHCP6_MODE_MAX);
 	CHECK_TABLE(ip_proto, 256);
+	CHECK_TABLE(seal_problem, _SEAL_PROBLEM_MAX);
+	assert_null(seal_problem_to_string(_SEAL_PROBLEM_MAX));
+	for (unsigned i = 0; i < _SEAL_PROBLEM_MAX; i++)
+		assert_string_not_equal(seal_problem_describe(i), "unknown");
 	assert_null(fw_action_to_string(_FW_ACTION_MAX));
 	assert_null(ip_proto_to_string(256));
 }

@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* What the agent reads from keepalived (its FIFO's lines) and from conntrackd (its figures). */
+/* What the agent reads from keepalived (its FIFO's lines) and from conntrackd (its figures), and
+ * the states it keeps for the next agent (services/vrrp.state, a state file). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "lib/seal.h"
 #include "services/vrrp.h"
+#include "state/statefile.h"
 
 static void test_lines(void **state)
 {
@@ -113,12 +120,86 @@ static void test_stats(void **state)
 	assert_int_equal(s.entries + s.injected + s.packets_sent + s.packets_received, 0);
 }
 
+/* vrrp.state in a temporary state directory: an older agent's (read, written again with its
+ * checksum line), with its checksum line (read), damaged (set aside, the states unknown). */
+static void test_states(void **state)
+{
+	static const char older[] = "* master 0 2026-01-01T00:00:00Z\n"
+				    "web master 150 2026-01-01T00:00:00Z\n";
+	char dir[] = "/tmp/vrouter-test-vrrp-XXXXXX";
+	char *services, *path, *text;
+	struct vrrp_watch *w = calloc(1, sizeof(*w));
+	struct strbuf warn = {0}, note = {0}, err = {0};
+	struct statefile_aside *v = NULL;
+	struct statefile f;
+	size_t n = 0, len;
+
+	(void)state;
+	assert_non_null(w);
+	assert_non_null(mkdtemp(dir));
+	assert_true(asprintf(&services, "%s/services", dir) > 0);
+	assert_int_equal(mkdir(services, 0700), 0);
+	assert_true(asprintf(&path, "%s/vrrp.state", services) > 0);
+	/* none: nothing known */
+	assert_int_equal(vrrp_watch_init(w, dir, &warn, &note), 0);
+	assert_int_equal(w->state, VRRP_INIT);
+	assert_int_equal(w->n_groups, 0);
+	assert_int_equal(warn.len + note.len, 0);
+	vrrp_watch_done(w);
+	/* an older agent's: read, said so, written again with its checksum line */
+	assert_int_equal(statefile_write_raw(path, older, strlen(older), &err), 0);
+	assert_int_equal(vrrp_watch_init(w, dir, &warn, &note), 0);
+	assert_int_equal(w->state, VRRP_MASTER);
+	assert_int_equal(w->n_groups, 1);
+	assert_string_equal(w->groups[0].name, "web");
+	assert_int_equal(w->groups[0].priority, 150);
+	assert_non_null(strstr(strbuf_str(&note), "has no checksum line"));
+	assert_int_equal(warn.len, 0);
+	vrrp_watch_done(w);
+	assert_int_equal(statefile_load(path, 1 << 20, &f, &err), 0);
+	assert_int_equal(f.problem, SEAL_OK);
+	assert_int_equal(f.body_len, strlen(older));
+	assert_memory_equal(f.body, older, f.body_len);
+	statefile_done(&f);
+	/* with its checksum line: read, nothing to say */
+	strbuf_truncate(&note, 0);
+	assert_int_equal(vrrp_watch_init(w, dir, &warn, &note), 0);
+	assert_int_equal(w->state, VRRP_MASTER);
+	assert_int_equal(warn.len + note.len, 0);
+	vrrp_watch_done(w);
+	/* damaged: set aside, the states unknown */
+	assert_int_equal(statefile_read(path, 1 << 20, &text, &len), 0);
+	text[len - 10] ^= 0x01;
+	assert_int_equal(statefile_write_raw(path, text, len, &err), 0);
+	assert_int_equal(vrrp_watch_init(w, dir, &warn, &note), 0);
+	assert_int_equal(w->state, VRRP_INIT);
+	assert_int_equal(w->n_groups, 0);
+	assert_non_null(strstr(strbuf_str(&warn), "set aside as"));
+	vrrp_watch_done(w);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(statefile_aside_list(services, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].problem, SEAL_CHECKSUM);
+	unlink(v[0].moved_to);
+	statefile_aside_free(v, n);
+	free(text);
+	assert_int_equal(rmdir(services), 0);
+	assert_int_equal(rmdir(dir), 0);
+	free(services);
+	free(path);
+	free(w);
+	strbuf_done(&warn);
+	strbuf_done(&note);
+	strbuf_done(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_feed),
 		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_states),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
