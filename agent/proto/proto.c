@@ -255,6 +255,27 @@ static double round_ms(double ms)
 	return (double)(long long)(ms * 1000.0 + 0.5) / 1000.0;
 }
 
+/* The operations as `plan` lists them: one string each. */
+static json_t *answer_ops(const struct oplist *ops, bool *ok)
+{
+	json_t *list = json_array();
+	struct strbuf line = {0};
+	size_t i;
+
+	for (i = 0; list && i < ops->n; i++) {
+		strbuf_truncate(&line, 0);
+		if (op_format(&ops->v[i], &line) < 0 ||
+		    json_array_append_new(list, answer_string(strbuf_str(&line))) < 0) {
+			json_decref(list);
+			list = NULL;
+		}
+	}
+	strbuf_done(&line);
+	if (!list)
+		*ok = false;
+	return list;
+}
+
 char *proto_answer_applied(const char *id, const struct proto_applied *a)
 {
 	bool ok;
@@ -269,6 +290,8 @@ char *proto_answer_applied(const char *id, const struct proto_applied *a)
 			put(o, "unchanged", json_true(), &ok);
 		if (a->warning)
 			put(o, "warning", answer_string(a->warning), &ok);
+		if (a->repaired)
+			put(o, "repaired", answer_ops(a->repaired, &ok), &ok);
 	}
 	return answer_finish(o, id, ok);
 }
@@ -300,22 +323,10 @@ char *proto_answer_handover(const char *id, const char *msg, double duration_ms)
 char *proto_answer_plan(const char *id, const struct oplist *ops)
 {
 	bool ok;
-	json_t *o = answer_new(0, &ok), *list = json_array();
-	struct strbuf line = {0};
-	size_t i;
+	json_t *o = answer_new(0, &ok);
 
-	if (!o || !list) {
-		json_decref(list);
-		return answer_finish(o, id, false);
-	}
-	for (i = 0; i < ops->n && ok; i++) {
-		strbuf_truncate(&line, 0);
-		if (op_format(&ops->v[i], &line) < 0 ||
-		    json_array_append_new(list, answer_string(strbuf_str(&line))) < 0)
-			ok = false;
-	}
-	strbuf_done(&line);
-	put(o, "operations", list, &ok);
+	if (o)
+		put(o, "operations", answer_ops(ops, &ok), &ok);
 	return answer_finish(o, id, ok);
 }
 
@@ -652,6 +663,46 @@ static json_t *status_aside(const struct proto_status *st, bool *ok)
 	return list;
 }
 
+/* "drift": the watch's mode (null: not watched) and the last drift found (null: none). */
+static json_t *status_drift(const struct proto_status_drift *d, bool *ok)
+{
+	json_t *o = json_object(), *last, *list;
+	size_t i;
+
+	if (!o)
+		return NULL;
+	put(o, "mode", d->mode ? answer_string(d->mode) : json_null(), ok);
+	if (d->watch_error)
+		put(o, "watch_error", answer_string(d->watch_error), ok);
+	if (!d->present) {
+		put(o, "last", json_null(), ok);
+		return o;
+	}
+	last = json_object();
+	list = json_array();
+	for (i = 0; list && i < d->n_objects; i++)
+		if (json_array_append_new(list, json_pack("{s:o, s:o}", "pointer",
+							  answer_string(d->objects[i].pointer),
+							  "operation",
+							  answer_string(d->objects[i].operation))) < 0)
+			*ok = false;
+	if (last) {
+		put(last, "detected", answer_string(d->detected), ok);
+		put(last, "objects", list, ok);
+		put(last, "total", json_integer((json_int_t)d->total), ok);
+		put(last, "state", answer_string(d->state), ok);
+		put(last, "repaired", d->repaired ? answer_string(d->repaired) : json_null(), ok);
+		if (d->repaired_by)
+			put(last, "repaired_by", answer_string(d->repaired_by), ok);
+		if (d->error)
+			put(last, "error", answer_string(d->error), ok);
+	} else {
+		json_decref(list);
+	}
+	put(o, "last", last, ok);
+	return o;
+}
+
 char *proto_answer_status(const char *id, const struct proto_status *st)
 {
 	bool ok;
@@ -680,6 +731,7 @@ char *proto_answer_status(const char *id, const struct proto_status *st)
 	put(o, "last_apply", status_last(&st->last, &ok), &ok);
 	if (st->n_aside)
 		put(o, "set_aside", status_aside(st, &ok), &ok);
+	put(o, "drift", status_drift(&st->drift, &ok), &ok);
 	put(o, "observed", observed, &ok);
 	put(o, "services", status_services(st, &ok), &ok);
 	put(o, "vrrp", status_vrrp(&st->vrrp, &ok), &ok);
@@ -713,6 +765,25 @@ char *proto_answer_not_persisted(char *line, const char *why)
 	}
 	strcat(line, "\n");
 	return line;
+}
+
+void proto_status_drift_done(struct proto_status_drift *d)
+{
+	size_t i;
+
+	free(d->mode);
+	free(d->watch_error);
+	free(d->detected);
+	for (i = 0; i < d->n_objects; i++) {
+		free(d->objects[i].pointer);
+		free(d->objects[i].operation);
+	}
+	free(d->objects);
+	free(d->state);
+	free(d->repaired);
+	free(d->repaired_by);
+	free(d->error);
+	*d = (struct proto_status_drift){0};
 }
 
 void proto_status_done(struct proto_status *st)
@@ -804,6 +875,7 @@ void proto_status_done(struct proto_status *st)
 		free(st->aside[i].error);
 	}
 	free(st->aside);
+	proto_status_drift_done(&st->drift);
 	*st = (struct proto_status){0};
 }
 
@@ -1050,6 +1122,32 @@ static void reply_ipsec(const json_t *vpn, struct proto_status *st, bool *ok)
 	}
 }
 
+static void reply_drift(const json_t *o, struct proto_status_drift *d, bool *ok)
+{
+	const json_t *last = json_object_get(o, "last"), *list, *v;
+	size_t i;
+
+	d->mode = get_str(o, "mode", ok);
+	d->watch_error = get_str(o, "watch_error", ok);
+	if (!json_is_object(last))
+		return;
+	d->present = true;
+	d->detected = get_str(last, "detected", ok);
+	d->total = (size_t)get_int(last, "total");
+	d->state = get_str(last, "state", ok);
+	d->repaired = get_str(last, "repaired", ok);
+	d->repaired_by = get_str(last, "repaired_by", ok);
+	d->error = get_str(last, "error", ok);
+	list = json_object_get(last, "objects");
+	d->objects = get_array(list, sizeof(*d->objects), &d->n_objects, ok);
+	json_array_foreach(list, i, v) {
+		if (i >= d->n_objects)
+			break;
+		d->objects[i].pointer = get_str(v, "pointer", ok);
+		d->objects[i].operation = get_str(v, "operation", ok);
+	}
+}
+
 static void reply_status(const json_t *root, struct proto_status *st, bool *ok)
 {
 	const json_t *agent = json_object_get(root, "agent");
@@ -1094,6 +1192,7 @@ static void reply_status(const json_t *root, struct proto_status *st, bool *ok)
 		st->aside[i].when = get_str(v, "when", ok);
 		st->aside[i].error = get_str(v, "error", ok);
 	}
+	reply_drift(json_object_get(root, "drift"), &st->drift, ok);
 	reply_observed(json_object_get(root, "observed"), st, ok);
 	reply_services(json_object_get(root, "services"), st, ok);
 	reply_vrrp(json_object_get(root, "vrrp"), &st->vrrp, ok);

@@ -144,6 +144,8 @@ struct proto_applied {
 	double duration_ms;
 	bool unchanged;	     /* same generation and content: nothing was done */
 	const char *warning; /* in effect but not persisted, or NULL */
+	const struct oplist *repaired; /* the intent in effect applied again: the drift it
+					* repaired ("repaired", as `plan` names them), or NULL */
 };
 char *proto_answer_applied(const char *id, const struct proto_applied *a);
 /* check: {"exit": 0, "valid": true, "generation": N} */
@@ -289,6 +291,27 @@ struct proto_status_aside {
 	char *error;	/* why it could not be set aside, or NULL */
 };
 
+/* "drift": the watch of the agent's kernel objects (daemon/drift.h). */
+#define PROTO_DRIFT_OBJECTS 20 /* the objects of a drift named in status, at most */
+struct proto_drift_object {
+	char *pointer;	 /* the intent element's JSON Pointer ("" when none) */
+	char *operation; /* what repairs it, as `plan` names it */
+};
+
+struct proto_status_drift {
+	char *mode;	   /* "repair", "report"; NULL: not watched (watch_error says why) */
+	char *watch_error; /* NULL, or why the kernel objects are not watched */
+	bool present;	   /* a drift was found since the start ("last"), described below */
+	char *detected;	   /* ISO 8601: when it was first found */
+	struct proto_drift_object *objects; /* the first PROTO_DRIFT_OBJECTS of them */
+	size_t n_objects;
+	size_t total;	   /* its objects in all */
+	char *state;	   /* "repaired", "reported", "held", "failed" (drift_state_to_string) */
+	char *repaired;	   /* ISO 8601, or NULL */
+	char *repaired_by; /* "watch", "apply", or NULL */
+	char *error;	   /* failed: why */
+};
+
 struct proto_status {
 	char *version;
 	int64_t pid;
@@ -299,6 +322,7 @@ struct proto_status {
 	struct proto_status_apply last;
 	struct proto_status_aside *aside; /* "set_aside" (absent when there are none) */
 	size_t n_aside;
+	struct proto_status_drift drift;
 	char *observe_error; /* NULL: the lists below are the observed state */
 	struct proto_status_link *links;
 	size_t n_links;
@@ -325,6 +349,7 @@ char *proto_answer_status(const char *id, const struct proto_status *st);
  * request did is persisted): "persisted": false and "persist_error": why, before the id.
  * Takes line; returns the marked line, or line itself when out of memory (or NULL). */
 char *proto_answer_not_persisted(char *line, const char *why);
+void proto_status_drift_done(struct proto_status_drift *d);
 void proto_status_done(struct proto_status *st);
 
 /* ---- answers (client side) ---- */
