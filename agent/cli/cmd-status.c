@@ -7,7 +7,8 @@
  * packets and bytes each firewall and source NAT rule has counted (by the rule's JSON
  * Pointer, with its comment), the connections each port forward and one-to-one entry
  * translated (by its pointer), and what the always-on rules and the policies counted (by
- * name: "builtin:input/established"), and the files of the state directory set aside as damaged.
+ * name: "builtin:input/established"), the files of the state directory set aside as damaged,
+ * and drift: the last time the kernel objects were found changed behind the agent's back.
  * --json prints the agent's answer.
  */
 #include <inttypes.h>
@@ -224,6 +225,43 @@ static void print_aside(const struct proto_status *st)
 	}
 }
 
+/* "drift": the watch's mode, the last drift (when, its objects, what became of it). */
+static void print_drift(const struct proto_status_drift *d)
+{
+	const char *state = d->state ? d->state : "-";
+	size_t i;
+
+	if (!d->mode) {
+		printf("drift       not watched: %s\n", d->watch_error ? d->watch_error : "-");
+		if (!d->present)
+			return;
+	} else if (!d->present) {
+		printf("drift       none since the agent started (%s)\n",
+		       strcmp(d->mode, "report") ? "repaired when found" : "--drift=report");
+		return;
+	}
+	printf("drift       at %s, %zu object%s: ", d->detected ? d->detected : "-", d->total,
+	       d->total == 1 ? "" : "s");
+	if (!strcmp(state, "repaired"))
+		printf("repaired at %s by %s\n", d->repaired ? d->repaired : "-",
+		       d->repaired_by && !strcmp(d->repaired_by, "apply")
+			       ? "an apply of the intent in effect"
+			       : "the agent");
+	else if (!strcmp(state, "reported"))
+		printf("NOT repaired (--drift=report; `vrouterctl apply` of the intent in effect "
+		       "repairs it)\n");
+	else if (!strcmp(state, "held"))
+		printf("NOT repaired: held, the same objects were repaired 3 times within 10 s "
+		       "(another actor changes them); the next apply repairs it\n");
+	else
+		printf("repair FAILED: %s\n", d->error ? d->error : state);
+	for (i = 0; i < d->n_objects; i++)
+		printf("  %s%s%s\n", d->objects[i].pointer, *d->objects[i].pointer ? ": " : "",
+		       d->objects[i].operation);
+	if (d->total > d->n_objects)
+		printf("  (%zu more)\n", d->total - d->n_objects);
+}
+
 static void print_status(const struct proto_status *st, const char *persist_error)
 {
 	printf("agent       vrouterd %s (pid %" PRId64 "), backend %s, started %s\n", st->version,
@@ -238,6 +276,7 @@ static void print_status(const struct proto_status *st, const char *persist_erro
 		       "in memory only\n", persist_error);
 	print_aside(st);
 	print_last(&st->last);
+	print_drift(&st->drift);
 	print_observed(st);
 	print_services(st);
 	print_vrrp(&st->vrrp);

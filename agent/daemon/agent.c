@@ -3,14 +3,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent.h"
+#include "drift.h"
 #include "engine/engine.h"
 #include "intent/parse.h"
 #include "lib/cleanup.h"
 #include "lib/jread.h"
 #include "log.h"
+#include "kernel/kernel-watch.h"
 #include "kernel/kernel.h"
+#include "nft/nft-desc.h"
 #include "nft/nft-records.h"
 #include "nft/nft.h"
 #include "proto/proto.h"
@@ -38,6 +42,9 @@ struct agent {
 	struct kept_addrs kept; /* management addresses kept from the intents applied since start */
 	struct status status;
 	void (*notify_status)(const char *line);
+	struct kernel_watch *watch; /* NULL: drift is not watched (watch_error says why) */
+	char *watch_error;
+	struct drift drift;
 };
 
 /* An intent as it arrived: its tree and, when known, its text (see proto_request). */
@@ -170,6 +177,23 @@ static int agent_backends(struct agent *a, const struct agent_config *cfg, struc
 	return -EINVAL;
 }
 
+/* The kernel objects are watched with the kernel backend; a watch that cannot be set up is
+ * logged and shown in status (drift is then found by applies of the intent in effect only). */
+static void agent_watch_open(struct agent *a, const struct agent_config *cfg)
+{
+	struct strbuf err = {0};
+
+	if (strcmp(cfg->backend, "kernel")) {
+		a->watch_error = strdup("the recording backend has no kernel objects to watch");
+		return;
+	}
+	if (kernel_watch_open(&a->watch, NFT_DESC_TABLE, &err) < 0) {
+		a->watch_error = strdup(err.len ? strbuf_str(&err) : "out of memory");
+		log_warn("drift is not watched: %s", a->watch_error ? a->watch_error : "");
+	}
+	strbuf_done(&err);
+}
+
 int agent_new(const struct agent_config *cfg, struct agent **ret, struct strbuf *err)
 {
 	struct agent *a = calloc(1, sizeof(*a));
@@ -180,6 +204,7 @@ int agent_new(const struct agent_config *cfg, struct agent **ret, struct strbuf 
 	if (!a)
 		return -ENOMEM;
 	a->notify_status = cfg->notify_status;
+	drift_init(&a->drift, cfg->drift_report ? DRIFT_REPORT : DRIFT_REPAIR);
 	name = strncmp(cfg->backend, RECORD_PREFIX, strlen(RECORD_PREFIX)) ? cfg->backend
 									    : "record";
 	r = status_init(&a->status, name);
@@ -202,6 +227,7 @@ int agent_new(const struct agent_config *cfg, struct agent **ret, struct strbuf 
 		agent_free(a);
 		return r;
 	}
+	agent_watch_open(a, cfg);
 	agent_log_notes(a);
 	if (store_error(a->store))
 		log_warn("the state directory %s does not work: %s; intents are applied and kept in "
@@ -222,6 +248,9 @@ struct agent *agent_free(struct agent *a)
 	proto_in_effect_free(a->known);
 	kept_addrs_done(&a->kept);
 	status_done(&a->status);
+	kernel_watch_close(a->watch);
+	free(a->watch_error);
+	drift_done(&a->drift);
 	free(a->record_path);
 	free(a);
 	return NULL;
@@ -288,12 +317,13 @@ static int agent_save(struct agent *a, const struct intent *in, const struct age
 /* The engine ran and succeeded: persist, answer. */
 static char *agent_applied(struct agent *a, const char *id, const struct intent *in,
 			   const struct agent_doc *doc, bool same, enum status_origin origin,
-			   const struct apply_result *res)
+			   const struct apply_result *res, const struct oplist *repaired)
 {
 	struct proto_applied ans = {
 		.generation = in->generation,
 		.changes = res->changes,
 		.duration_ms = res->duration_ms,
+		.repaired = repaired,
 	};
 	struct strbuf err = {0}, warning = {0};
 	char *answer;
@@ -335,6 +365,99 @@ static bool agent_same_content(const struct agent *a, const struct intent *in,
 	       proto_document_equal(a->applied_doc, doc->tree);
 }
 
+/* ---- drift (drift.h): the watch of the kernel objects, checks and repairs ---- */
+
+static uint64_t agent_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* After each of the agent's own applies: the events it caused are read and dropped (they are
+ * not drift), and the pending check with them. An apply of an intent (not a repair) ends the
+ * hold of a repeated drift. */
+static void agent_watch_drain(struct agent *a, enum status_origin origin)
+{
+	if (a->watch)
+		kernel_watch_read(a->watch);
+	drift_forget(&a->drift);
+	if (origin != ORIGIN_DRIFT)
+		drift_applied(&a->drift);
+}
+
+/* The model of the intent in effect: the one kept, else read from the store once and kept. */
+static const struct intent *agent_model(struct agent *a)
+{
+	struct errlist errs = {0};
+	const char *text;
+	size_t len;
+
+	if (!a->applied_in && (text = store_text(a->store, &len)))
+		intent_load(text, len, &a->applied_in, &errs);
+	errlist_done(&errs);
+	return a->applied_in;
+}
+
+/* One line for a drift: its objects (the first few) by pointer and operation, and what is
+ * done about it. */
+static void agent_drift_log(struct agent *a, const struct oplist *ops, const char *what)
+{
+	struct strbuf line = {0};
+	size_t i;
+
+	for (i = 0; i < ops->n && i < 4; i++) {
+		const char *ptr = ops->v[i].obj->ptr ? ops->v[i].obj->ptr : "";
+
+		strbuf_printf(&line, "%s%s%s", i ? "; " : "", ptr, *ptr ? " " : "");
+		op_format(&ops->v[i], &line);
+	}
+	if (ops->n > i)
+		strbuf_printf(&line, "; %zu more", ops->n - i);
+	log_warn("drift from generation %lld, %zu object%s: %s; %s",
+		 (long long)store_generation(a->store), ops->n, ops->n == 1 ? "" : "s",
+		 strbuf_str(&line), what);
+	strbuf_done(&line);
+}
+
+/* The intent in effect planned against the router: the drift in *ops (none: empty), recorded
+ * and logged when found by an apply. 0 or negative errno (errors in errs). */
+static int agent_drift_plan(struct agent *a, const struct intent *in, enum status_origin origin,
+			    struct oplist *ops, struct errlist *errs)
+{
+	enum drift_action act;
+	bool is_new;
+	int r;
+
+	r = engine_plan(a->engine, in, ops, NULL, errs);
+	if (r < 0 || !ops->n || origin == ORIGIN_DRIFT)
+		return r;
+	if (drift_found(&a->drift, ops, false, agent_now_ms(), status_now_iso8601(), &is_new,
+			&act) < 0)
+		log_warn("out of memory: a drift is not recorded");
+	else if (is_new)
+		agent_drift_log(a, ops, "repaired by the apply of the intent in effect");
+	return 0;
+}
+
+/* The drift's repair (the apply of the intent in effect) ended with res. */
+static void agent_drift_repaired(struct agent *a, enum status_origin origin,
+				 const struct apply_result *res)
+{
+	bool ok = res->status == APPLY_OK;
+
+	drift_repaired(&a->drift, ok, origin == ORIGIN_DRIFT ? "watch" : "apply",
+		       status_now_iso8601(),
+		       ok ? NULL : res->errs.n ? res->errs.v[0].message : "failed");
+	if (ok)
+		log_notice("drift repaired by the %s: %zu changes in %.1f ms",
+			   origin == ORIGIN_DRIFT ? "watch" : "apply of the intent in effect",
+			   res->changes, res->duration_ms);
+	else
+		log_err("drift not repaired: %s", res->errs.n ? res->errs.v[0].message : "failed");
+}
+
 /*
  * Applies a loaded intent under the generation rules: older is stale, the same with other
  * content is refused, the same with the same content is a no-op once in effect. The answer
@@ -344,9 +467,11 @@ static char *agent_apply(struct agent *a, const char *id, const struct intent *i
 			 const struct agent_doc *doc, enum status_origin origin, bool *ret_ok)
 {
 	struct apply_result res = {0};
+	struct oplist drift = {0};
 	struct strbuf msg = {0};
 	enum store_verdict v;
 	char *answer;
+	int r;
 
 	*ret_ok = false;
 	v = store_compare(a->store, in->generation, agent_same_content(a, in, doc), &msg);
@@ -358,16 +483,32 @@ static char *agent_apply(struct agent *a, const char *id, const struct intent *i
 		strbuf_done(&msg);
 		return answer;
 	}
+	/* The intent in effect again: checked against the router as `plan` does (never taken on
+	 * trust); what it finds is drift, applied again below like any apply. */
 	if (v == STORE_SAME && a->in_effect) {
 		struct proto_applied ans = {.generation = in->generation, .unchanged = true};
+		struct errlist errs = {0};
 
-		status_record(&a->status, origin, RESULT_UNCHANGED, in->generation, NULL);
-		if (doc->raw)
-			agent_remember_text(a, doc->raw, doc->raw_len, NULL);
-		*ret_ok = true;
-		return proto_answer_applied(id, &ans);
+		r = agent_drift_plan(a, in, origin, &drift, &errs);
+		if (r < 0) {
+			status_record(&a->status, origin, RESULT_FAILED, in->generation, NULL);
+			answer = errs.n ? proto_answer_errors(id, APPLY_FAILED, &errs, true, false)
+					: proto_answer_error(id, APPLY_FAILED, strerror(-r), true);
+			errlist_done(&errs);
+			return answer;
+		}
+		if (!drift.n) {
+			status_record(&a->status, origin, RESULT_UNCHANGED, in->generation, NULL);
+			if (doc->raw)
+				agent_remember_text(a, doc->raw, doc->raw_len, NULL);
+			*ret_ok = true;
+			return proto_answer_applied(id, &ans);
+		}
 	}
-	if (engine_apply(a->engine, in, &res) < 0) {
+	r = engine_apply(a->engine, in, &res);
+	agent_watch_drain(a, origin);
+	if (r < 0) {
+		oplist_done(&drift);
 		apply_result_done(&res);
 		return NULL;
 	}
@@ -379,8 +520,11 @@ static char *agent_apply(struct agent *a, const char *id, const struct intent *i
 		if (kept_addrs_update(&a->kept, a->applied_in, in) < 0)
 			log_warn("out of memory: the generations of kept management addresses are "
 				 "not known");
-		answer = agent_applied(a, id, in, doc, v == STORE_SAME, origin, &res);
+		answer = agent_applied(a, id, in, doc, v == STORE_SAME, origin, &res,
+				       drift.n ? &drift : NULL);
 		status_record(&a->status, origin, RESULT_APPLIED, in->generation, &res);
+		if (drift.n)
+			agent_drift_repaired(a, origin, &res);
 		*ret_ok = true;
 	} else {
 		const struct errlist *e = &res.errs;
@@ -402,9 +546,12 @@ static char *agent_apply(struct agent *a, const char *id, const struct intent *i
 		status_record(&a->status, origin,
 			      res.status == APPLY_INVALID ? RESULT_INVALID : RESULT_FAILED,
 			      in->generation, &res);
+		if (drift.n)
+			agent_drift_repaired(a, origin, &res);
 		answer = proto_answer_errors(id, res.status, e, true, res.undo_failed);
 	}
 	apply_result_done(&res);
+	oplist_done(&drift);
 	agent_notify(a);
 	return answer;
 }
@@ -424,9 +571,8 @@ static char *agent_plan(struct agent *a, const char *id, const struct intent *in
 		answer = proto_answer_error(id, APPLY_STALE, strbuf_str(&msg), false);
 		goto out;
 	}
-	/* The applied intent, in effect: an apply would do nothing. */
-	if (!(v == STORE_SAME && a->in_effect))
-		r = engine_plan(a->engine, in, &ops, NULL, &errs);
+	/* The applied intent too: the router may have drifted from it. */
+	r = engine_plan(a->engine, in, &ops, NULL, &errs);
 	if (r < 0 && !errs.n)
 		answer = proto_answer_error(id, APPLY_FAILED, strerror(-r), false);
 	else if (r < 0)
@@ -467,7 +613,8 @@ static char *agent_status(struct agent *a, const char *id)
 
 	if (status_build(&a->status, a->engine, a->services, in, &a->kept, a->store, a->in_effect,
 			 &st) >= 0) {
-		answer = proto_answer_status(id, &st);
+		if (drift_status(&a->drift, a->watch_error, &st.drift) >= 0)
+			answer = proto_answer_status(id, &st);
 		proto_status_done(&st);
 	}
 	intent_free(tmp);
@@ -512,17 +659,18 @@ static char *agent_in_effect_again(struct agent *a, struct proto_request *req,
 				   enum status_origin origin)
 {
 	int64_t gen = store_generation(a->store);
-	struct proto_applied ans = {.generation = gen, .unchanged = true};
-	struct oplist none = {0};
+	struct agent_doc doc = {.tree = a->applied_doc};
+	const struct intent *in = req->kind == PROTO_CHECK ? NULL : agent_model(a);
+	bool ok;
 
 	if (!req->known && req->raw)
 		agent_remember_text(a, req->raw, req->raw_len, NULL);
+	/* Without a model (out of memory) the answer is the parse's: NULL. */
 	switch (req->kind) {
 	case PROTO_APPLY:
-		status_record(&a->status, origin, RESULT_UNCHANGED, gen, NULL);
-		return proto_answer_applied(req->id, &ans);
+		return in ? agent_apply(a, req->id, in, &doc, origin, &ok) : NULL;
 	case PROTO_PLAN:
-		return proto_answer_plan(req->id, &none);
+		return in ? agent_plan(a, req->id, in, &doc) : NULL;
 	default:
 		return proto_answer_valid(req->id, gen);
 	}
@@ -803,21 +951,78 @@ int agent_boot_missing_links(struct agent *a, const char *payload, int64_t *ret_
 	return r;
 }
 
+/* A check of the intent in effect against the router, as `plan` does; drift found is
+ * repaired through agent_apply() (the normal path: same undo, same atomicity), or reported. */
+static void agent_drift_check(struct agent *a)
+{
+	_cleanup_free_ char *answer = NULL;
+	struct errlist errs = {0};
+	struct oplist ops = {0};
+	enum drift_action act = DRIFT_ACT_REPORT;
+	const struct intent *in;
+	bool is_new, ok;
+	int r;
+
+	if (!a->in_effect || !(in = agent_model(a)))
+		return; /* an intent not in effect is planned in full by its next apply */
+	r = engine_plan(a->engine, in, &ops, NULL, &errs);
+	if (r < 0)
+		log_warn("drift check of generation %lld failed: %s",
+			 (long long)store_generation(a->store),
+			 errs.n ? errs.v[0].message : strerror(-r));
+	else if (ops.n && drift_found(&a->drift, &ops, true, agent_now_ms(),
+				      status_now_iso8601(), &is_new, &act) < 0)
+		log_warn("out of memory: a drift is not recorded");
+	else if (ops.n && act == DRIFT_ACT_REPAIR)
+		agent_drift_log(a, &ops, "repairing");
+	else if (ops.n && is_new && act == DRIFT_ACT_REPORT)
+		agent_drift_log(a, &ops, "reported only (--drift=report)");
+	else if (ops.n && is_new)
+		agent_drift_log(a, &ops, "held: the same objects were repaired 3 times within 10 s "
+					 "(another actor changes them); reported only until the "
+					 "next apply");
+	if (r >= 0 && ops.n && act == DRIFT_ACT_REPAIR)
+		answer = agent_apply(a, NULL, in, &(struct agent_doc){.tree = a->applied_doc},
+				     ORIGIN_DRIFT, &ok);
+	oplist_done(&ops);
+	errlist_done(&errs);
+}
+
+/* The watch: its events, then the check once due. The ms until the next check. */
+static uint64_t agent_drift_run(struct agent *a)
+{
+	int r;
+
+	if (!a->watch)
+		return UINT64_MAX;
+	r = kernel_watch_read(a->watch);
+	if (r < 0)
+		log_warn("drift watch: cannot read events: %s", strerror(-r));
+	if (r != 0)
+		drift_event(&a->drift, agent_now_ms());
+	if (drift_take_due(&a->drift, agent_now_ms()))
+		agent_drift_check(a);
+	return drift_timeout(&a->drift, agent_now_ms());
+}
+
 uint64_t agent_supervise(struct agent *a)
 {
 	struct strbuf log = {0};
-	uint64_t next;
+	uint64_t next = UINT64_MAX, drift;
 
-	if (!a->services)
-		return UINT64_MAX;
-	next = backend_services_supervise(a->services, &log);
-	log_lines(&log, true);
-	strbuf_done(&log);
-	agent_log_notes(a);
-	return next;
+	if (a->services) {
+		next = backend_services_supervise(a->services, &log);
+		log_lines(&log, true);
+		strbuf_done(&log);
+		agent_log_notes(a);
+	}
+	drift = agent_drift_run(a);
+	return drift < next ? drift : next;
 }
 
 size_t agent_supervise_fds(struct agent *a, int *ret, size_t max)
 {
-	return a->services ? backend_services_fds(a->services, ret, max) : 0;
+	size_t n = kernel_watch_fds(a->watch, ret, max);
+
+	return n + (a->services ? backend_services_fds(a->services, ret + n, max - n) : 0);
 }

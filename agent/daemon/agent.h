@@ -21,6 +21,8 @@ struct agent_config {
 	const char *confdir;
 	/* Called with a one-line summary after each apply (sd_notify STATUS=), or NULL. */
 	void (*notify_status)(const char *line);
+	/* Drift of the kernel objects (drift.h) only reported, not repaired (--drift=report). */
+	bool drift_report;
 };
 
 struct agent;
@@ -42,8 +44,9 @@ char *agent_handle(struct agent *a, const char *line, size_t len, enum status_or
  * agent_supervise_fds() is readable and when the returned ms have passed (UINT64_MAX: no
  * need). Logs each event. */
 uint64_t agent_supervise(struct agent *a);
-#define AGENT_SUPERVISE_FDS 8
-/* The pidfds of the running daemons and keepalived's FIFO (at most max). */
+#define AGENT_SUPERVISE_FDS 10
+/* The watch of the kernel objects (drift.h: its events are read, and a due check runs, in
+ * agent_supervise()), the pidfds of the running daemons and keepalived's FIFO (at most max). */
 size_t agent_supervise_fds(struct agent *a, int *ret, size_t max);
 
 /*

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "drift.h"
 #include "linkwait.h"
 #include "log.h"
 #include "serial.h"
@@ -62,6 +63,9 @@ static void usage(FILE *f)
 		"  --link-wait SECONDS  when the intent applied at start names links the router\n"
 		"                     lacks, apply it once they appear, for up to SECONDS after\n"
 		"                     the start (default: %u; 0: no wait; kernel backend only)\n"
+		"  --drift repair|report  drift of the kernel objects from the intent in effect\n"
+		"                     (changed behind the agent's back) repaired within a second,\n"
+		"                     or only reported in status and the log (default: repair)\n"
 		"  --version\n",
 		LINK_WAIT_DEFAULT);
 }
@@ -93,6 +97,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"confdir", required_argument, NULL, 'c'},
 		{"payload", required_argument, NULL, 'p'},
 		{"link-wait", required_argument, NULL, 'w'},
+		{"drift", required_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{},
@@ -130,6 +135,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'w':
 			if (parse_uint("--link-wait", "seconds", LINK_WAIT_MAX, &a->link_wait) < 0)
 				return -EINVAL;
+			break;
+		case 'D':
+			if (drift_mode_from_string(optarg) < 0) {
+				fprintf(stderr, "vrouterd: --drift %s: repair or report\n", optarg);
+				return -EINVAL;
+			}
+			a->agent.drift_report = drift_mode_from_string(optarg) == DRIFT_REPORT;
 			break;
 		case 'h':
 			usage(stdout);

@@ -25,6 +25,7 @@ const char *status_origin_to_string(enum status_origin o)
 		[ORIGIN_SERIAL] = "serial",
 		[ORIGIN_BOOT] = "boot",
 		[ORIGIN_PAYLOAD] = "payload",
+		[ORIGIN_DRIFT] = "drift", /* a repair of drift (drift.h) */
 	};
 
 	return (size_t)o < ELEMENTSOF(names) ? names[o] : NULL;
