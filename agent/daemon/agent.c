@@ -421,6 +421,18 @@ static void agent_drift_log(struct agent *a, const struct oplist *ops, const cha
 	strbuf_done(&line);
 }
 
+/* Whether the router is known to be at the intent in effect without observing it: the watch
+ * works, none of the events it has queued may concern the agent's objects, and the last apply
+ * or check found the router there (drift.h, "verified"). */
+static bool agent_router_verified(struct agent *a)
+{
+	if (!a->watch)
+		return false;
+	if (kernel_watch_read(a->watch) != 0)
+		drift_event(&a->drift, agent_now_ms());
+	return a->drift.verified;
+}
+
 /* The intent in effect planned against the router: the drift in *ops (none: empty), recorded
  * and logged when found by an apply. 0 or negative errno (errors in errs). */
 static int agent_drift_plan(struct agent *a, const struct intent *in, enum status_origin origin,
@@ -430,7 +442,11 @@ static int agent_drift_plan(struct agent *a, const struct intent *in, enum statu
 	bool is_new;
 	int r;
 
+	if (agent_router_verified(a))
+		return 0;
 	r = engine_plan(a->engine, in, ops, NULL, errs);
+	if (r >= 0 && !ops->n)
+		drift_verified(&a->drift, true);
 	if (r < 0 || !ops->n || origin == ORIGIN_DRIFT)
 		return r;
 	if (drift_found(&a->drift, ops, false, agent_now_ms(), status_now_iso8601(), &is_new,
@@ -507,6 +523,8 @@ static char *agent_apply(struct agent *a, const char *id, const struct intent *i
 	}
 	r = engine_apply(a->engine, in, &res);
 	agent_watch_drain(a, origin);
+	/* An apply that succeeded ended with the router checked against the intent (engine.h). */
+	drift_verified(&a->drift, r >= 0 && res.status == APPLY_OK);
 	if (r < 0) {
 		oplist_done(&drift);
 		apply_result_done(&res);
@@ -966,6 +984,8 @@ static void agent_drift_check(struct agent *a)
 	if (!a->in_effect || !(in = agent_model(a)))
 		return; /* an intent not in effect is planned in full by its next apply */
 	r = engine_plan(a->engine, in, &ops, NULL, &errs);
+	if (r >= 0 && !ops.n)
+		drift_verified(&a->drift, true);
 	if (r < 0)
 		log_warn("drift check of generation %lld failed: %s",
 			 (long long)store_generation(a->store),

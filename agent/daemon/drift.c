@@ -48,6 +48,7 @@ void drift_done(struct drift *d)
 
 void drift_event(struct drift *d, uint64_t now)
 {
+	d->verified = false;
 	if (d->due == UINT64_MAX)
 		d->due = now + DRIFT_COALESCE_MS;
 }
@@ -55,6 +56,11 @@ void drift_event(struct drift *d, uint64_t now)
 void drift_forget(struct drift *d)
 {
 	d->due = UINT64_MAX;
+}
+
+void drift_verified(struct drift *d, bool yes)
+{
+	d->verified = yes;
 }
 
 uint64_t drift_timeout(const struct drift *d, uint64_t now)

@@ -11,6 +11,10 @@
  *            a drift is repaired within the second whatever follows it);
  *   own      drift_forget() after each of the agent's own applies: what they caused is not
  *            drift (and a check that plans nothing is not drift anyway);
+ *   verified drift_verified() when an apply (whose end checks the router, engine.h) or a
+ *            check found the router at the intent in effect; any event since ends it. While
+ *            it holds and the watch works, the router is at the intent in effect: the intent
+ *            in effect sent again needs no observe (the watch is its check against the kernel);
  *   found    drift_found() with the plan's operations: recorded (once per distinct object
  *            set), and the action: repair, report (--drift=report), or hold;
  *   back-off the same object set repaired DRIFT_REPAIRS_MAX times within DRIFT_WINDOW_MS is
@@ -45,6 +49,7 @@ struct drift {
 	size_t n_repairs;
 	char held[SHA256_HEX_LEN + 1]; /* the set held until the next apply ("": none) */
 	enum drift_state state;
+	bool verified; /* the router was found at the intent in effect, and no event came since */
 	struct proto_status_drift last; /* mode and watch_error unset: drift_status() sets them */
 };
 
@@ -53,6 +58,8 @@ void drift_done(struct drift *d);
 
 void drift_event(struct drift *d, uint64_t now);
 void drift_forget(struct drift *d);
+/* An apply or a check found the router at the intent in effect (yes), or did not know. */
+void drift_verified(struct drift *d, bool yes);
 /* ms until the pending check (0: due), UINT64_MAX when none. */
 uint64_t drift_timeout(const struct drift *d, uint64_t now);
 /* Whether a check is due; if so, it is no longer pending. */

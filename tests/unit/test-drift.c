@@ -99,6 +99,29 @@ static void run_steps(enum drift_mode mode, const struct step *steps, size_t n)
 	drift_done(&d);
 }
 
+/* The router found at the intent stays known to be there until an event: the watch is then
+ * the check of the intent in effect sent again (agent.c). */
+static void test_verified(void **state)
+{
+	struct drift d;
+
+	(void)state;
+	drift_init(&d, DRIFT_REPAIR);
+	assert_false(d.verified); /* nothing known at start */
+	drift_verified(&d, true);
+	assert_true(d.verified);
+	drift_forget(&d); /* the agent's own events: it stays verified */
+	assert_true(d.verified);
+	drift_event(&d, 1000);
+	assert_false(d.verified);
+	drift_verified(&d, true);
+	drift_event(&d, 1010); /* an event while a check is pending still ends it */
+	assert_false(d.verified);
+	drift_verified(&d, false); /* a failed apply */
+	assert_false(d.verified);
+	drift_done(&d);
+}
+
 static void test_repair_and_hold(void **state)
 {
 	static const struct step steps[] = {
@@ -350,6 +373,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_coalesce),
+		cmocka_unit_test(test_verified),
 		cmocka_unit_test(test_repair_and_hold),
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_failed_repairs_count),
