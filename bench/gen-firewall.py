@@ -5,7 +5,10 @@ static NATs (500), on a router with three NICs (public, web, db).
 
   gen-firewall.py [--generation N] [--base] [--change K]
         the intent (JSON). --base: the same interfaces, addresses and routes without the
-        firewall and NAT; --change K: port forward K forwarded to another port (8081)
+        firewall and NAT; --change K: port forward K forwarded to another port (8081);
+        --variant: another policy of the same size (bench/soak.sh alternates the two): every
+        fourth ACL entry's action moved on (accept, drop, reject) and every tenth port forward
+        to port 8081
   gen-firewall.py --nics          "NIC MAC" lines of the router's links (nic0..nic2)
   gen-firewall.py --nft-linear    the same policy for `nft -f`, one rule per entry, forward
                                   and one-to-one (the way iptables would)
@@ -49,6 +52,7 @@ ap.add_argument("--generation", type=int, default=1)
 ap.add_argument("--base", action="store_true")
 ap.add_argument("--change", type=int, default=-1)
 ap.add_argument("--flow-route", action="store_true")
+ap.add_argument("--variant", action="store_true")
 mode = ap.add_mutually_exclusive_group()
 for m in ("nics", "nft-linear", "nft-sets", "nft-sets-split", "iptables", "nft-commands",
           "flow", "flows", "nft-minimal"):
@@ -69,7 +73,8 @@ def acl():
     for i in range(a.rules):
         first = 1 + i % 60000
         last = first + 9 if i % 10 == 9 else first
-        yield (["accept", "drop", "reject"][i % 3], ["public", "db"][i // 3 % 2],
+        shift = 1 if a.variant and i % 4 == 0 else 0
+        yield (["accept", "drop", "reject"][(i + shift) % 3], ["public", "db"][i // 3 % 2],
                "10.1.%d.%d" % (i // 250 % 256, i % 250 + 1), ["tcp", "udp"][i // 6 % 2],
                (first, last))
 
@@ -78,7 +83,7 @@ def forwards():
     """(protocols, public port, private address, private port) of each port forward."""
     for i in range(a.forwards):
         proto = ["tcp", "udp", "tcp_udp"][i % 3]
-        to_port = 8081 if i in (a.change, a.nft_change) else 8080
+        to_port = 8081 if i in (a.change, a.nft_change) or (a.variant and i % 10 == 0) else 8080
         yield ((["tcp", "udp"] if proto == "tcp_udp" else [proto]), proto, 10000 + i,
                "10.1.%d.%d" % (200 + i // 250, i % 250 + 1), to_port)
 
