@@ -16,7 +16,14 @@
 #include "store.h"
 
 /* Where an apply came from. */
-enum status_origin { ORIGIN_SOCKET, ORIGIN_SERIAL, ORIGIN_BOOT, ORIGIN_PAYLOAD };
+enum status_origin {
+	ORIGIN_SOCKET,
+	ORIGIN_SERIAL,
+	ORIGIN_BOOT,
+	ORIGIN_PAYLOAD,
+	ORIGIN_ROLLBACK,	/* vrouterctl rollback */
+	ORIGIN_CONFIRM_TIMEOUT, /* an apply --confirm not confirmed in time, gone back */
+};
 
 /* The result of an apply request, beyond the engine's: "unchanged" (same generation and
  * content, nothing done). Stale covers both generation refusals. */
