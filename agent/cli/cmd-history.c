@@ -20,7 +20,8 @@ int cmd_history(int argc, char **argv)
 	int ret;
 
 	if (argc > 2 || (argc == 2 && !json)) {
-		fprintf(stderr, "usage: vrouterctl [--socket PATH|--serial PATH] history [--json]\n");
+		fprintf(stderr,
+			"usage: vrouterctl [--socket PATH|--serial PATH] history [--json]\n");
 		return EXIT_USAGE;
 	}
 	ret = cli_simple_request(PROTO_HISTORY, &reply);

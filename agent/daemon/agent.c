@@ -837,7 +837,9 @@ static void agent_confirm_end(struct agent *a)
 	struct strbuf err = {0};
 
 	if (confirm_clear(a->confirm, &err) < 0)
-		log_warn("the pending confirmation ended, but %s", strbuf_str(&err));
+		log_warn("the pending confirmation ended, but %s; it is removed as soon as the "
+			 "state directory allows it (a restart before would take it as pending)",
+			 strbuf_str(&err));
 	strbuf_done(&err);
 }
 
@@ -957,6 +959,8 @@ uint64_t agent_timers(struct agent *a)
 	int64_t now;
 
 	agent_history_flush(a);
+	if (confirm_tidy(a->confirm) > 0)
+		log_notice("the ended confirmation's file is removed");
 	p = confirm_pending(a->confirm);
 	if (p) {
 		now = wall_ms();

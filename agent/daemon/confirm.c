@@ -14,6 +14,7 @@
 struct confirm {
 	char *path; /* STATE_DIR/confirm.json */
 	bool pending;
+	bool left; /* not pending, but its file could not be removed: removed when it can be */
 	struct proto_confirm p;
 	char *intent;
 	size_t len;
@@ -31,7 +32,8 @@ static int confirm_load(struct confirm *c, struct strbuf *warnings)
 	r = statefile_load(c->path, CONFIRM_MAX, &f, &err);
 	if (r < 0) {
 		if (r != -ENOENT && r != -ENOMEM)
-			strbuf_printf(warnings, "%s cannot be read: %s; no confirmation is pending\n",
+			strbuf_printf(warnings,
+				      "%s cannot be read: %s; no confirmation is pending\n",
 				      c->path, strbuf_str(&err));
 		strbuf_done(&err);
 		return r == -ENOMEM ? r : 0;
@@ -57,10 +59,12 @@ static int confirm_load(struct confirm *c, struct strbuf *warnings)
 			      seal_problem_describe(why), f.detail ? ": " : "",
 			      f.detail ? f.detail : "");
 		if (statefile_set_aside(c->path, why, &to, &err) >= 0)
-			strbuf_printf(warnings, "; set aside as %s; no confirmation is pending\n", to);
+			strbuf_printf(warnings, "; set aside as %s; no confirmation is pending\n",
+				      to);
 		else
-			strbuf_printf(warnings, "; it cannot be set aside (%s); no confirmation is "
-						"pending\n",
+			strbuf_printf(warnings,
+				      "; it cannot be set aside (%s); no confirmation is "
+				      "pending\n",
 				      strbuf_str(&err));
 	}
 	strbuf_done(&err);
@@ -125,6 +129,7 @@ int confirm_set(struct confirm *c, const struct proto_confirm *p, const char *in
 	c->len = len;
 	c->p = *p;
 	c->pending = true;
+	c->left = false;
 	r = proto_confirm_dump(p, intent, len, &body);
 	if (r >= 0)
 		r = statefile_save(c->path, body.s, body.len, STATEFILE_SYNC, err);
@@ -141,5 +146,19 @@ int confirm_clear(struct confirm *c, struct strbuf *err)
 	c->intent = NULL;
 	c->len = 0;
 	r = statefile_remove(c->path, err);
-	return r == -ENOENT ? 0 : r;
+	c->left = r < 0 && r != -ENOENT;
+	return c->left ? r : 0;
+}
+
+int confirm_tidy(struct confirm *c)
+{
+	struct strbuf err = {0};
+	int r;
+
+	if (!c->left)
+		return 0;
+	r = statefile_remove(c->path, &err);
+	strbuf_done(&err);
+	c->left = r < 0 && r != -ENOENT;
+	return c->left ? 0 : 1;
 }

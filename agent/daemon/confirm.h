@@ -35,6 +35,8 @@ const char *confirm_intent(const struct confirm *c, size_t *ret_len);
 int confirm_set(struct confirm *c, const struct proto_confirm *p, const char *intent, size_t len,
 		struct strbuf *err);
 /* No confirmation pending any more: forgotten and its file removed. 0, or negative errno with
- * the reason in err (forgotten all the same; a file left behind names a generation that is no
- * longer in effect, which the agent then ignores). */
+ * the reason in err: forgotten all the same, and the file left behind (a read-only directory)
+ * is removed by confirm_tidy() once it can be, since a restart would take it as pending. */
 int confirm_clear(struct confirm *c, struct strbuf *err);
+/* Removes the file confirm_clear() left behind: 1 when it did now, 0 otherwise. */
+int confirm_tidy(struct confirm *c);

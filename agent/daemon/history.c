@@ -231,20 +231,20 @@ int history_add(struct history *h, const struct proto_history_entry *e, const ch
 	struct history_item *grown;
 
 	it.e = (struct proto_history_entry){
-		.seq = h->next_seq,
-		.generation = e->generation,
-		.time = strdup(e->time),
-		.origin = strdup(e->origin),
-		.result = strdup(e->result),
-		.error = e->error ? strdup(e->error) : NULL,
-		.duration_ms = e->duration_ms,
+	    .seq = h->next_seq,
+	    .generation = e->generation,
+	    .time = strdup(e->time),
+	    .origin = strdup(e->origin),
+	    .result = strdup(e->result),
+	    .error = e->error ? strdup(e->error) : NULL,
+	    .duration_ms = e->duration_ms,
 	};
 	it.intent = malloc(len ? len : 1);
 	grown = reallocarray(h->v, h->n + 1, sizeof(*h->v));
 	if (grown)
 		h->v = grown;
-	if (!it.e.time || !it.e.origin || !it.e.result || (e->error && !it.e.error) ||
-	    !it.intent || !grown) {
+	if (!it.e.time || !it.e.origin || !it.e.result || (e->error && !it.e.error) || !it.intent ||
+	    !grown) {
 		item_done(&it);
 		return -ENOMEM;
 	}

@@ -70,11 +70,8 @@ static void diff_object(struct diff *d, const json_t *a, const json_t *b, const 
 		d->ok = false;
 		return;
 	}
-	json_object_foreach((json_t *)a, key, v)
-		keys[n++] = key;
-	json_object_foreach((json_t *)b, key, v)
-		if (!json_object_get(a, key))
-			keys[n++] = key;
+	json_object_foreach((json_t *)a, key, v) keys[n++] = key;
+	json_object_foreach((json_t *)b, key, v) if (!json_object_get(a, key)) keys[n++] = key;
 	qsort(keys, n, sizeof(*keys), key_cmp);
 	for (i = 0; i < n && d->ok; i++) {
 		path_push_key(d, keys[i]);
@@ -88,7 +85,8 @@ static void diff_object(struct diff *d, const json_t *a, const json_t *b, const 
 static void diff_array(struct diff *d, const json_t *a, const json_t *b, const json_t *ra,
 		       const json_t *rb)
 {
-	size_t n = json_array_size(a) > json_array_size(b) ? json_array_size(a) : json_array_size(b);
+	size_t n =
+	    json_array_size(a) > json_array_size(b) ? json_array_size(a) : json_array_size(b);
 	size_t i, at = d->path.len;
 
 	for (i = 0; i < n && d->ok; i++) {

@@ -244,8 +244,7 @@ char *proto_answer_history(const char *id, const struct proto_history_entry *v, 
 	return proto_answer_finish(o, id, ok);
 }
 
-char *proto_answer_diff(const char *id, int64_t from, int64_t to, const json_t *a,
-			const json_t *b)
+char *proto_answer_diff(const char *id, int64_t from, int64_t to, const json_t *a, const json_t *b)
 {
 	bool ok;
 	json_t *o = proto_answer_new(0, &ok), *changes = proto_diff(a, b);
@@ -281,7 +280,8 @@ int proto_history_text(const char *answer, struct strbuf *out)
 
 	if (!json_is_array(list))
 		return -EINVAL;
-	json_array_foreach(list, i, e) {
+	json_array_foreach(list, i, e)
+	{
 		const char *error = json_string_value(json_object_get(e, "error"));
 
 		r = strbuf_printf(out, "%4lld  %s  %-15s %-8s %9.1f ms%s%s%s\n",
@@ -290,7 +290,8 @@ int proto_history_text(const char *answer, struct strbuf *out)
 				  json_string_value(json_object_get(e, "origin")),
 				  json_string_value(json_object_get(e, "result")),
 				  json_number_value(json_object_get(e, "duration_ms")),
-				  json_is_false(json_object_get(e, "kept")) ? "  (content lost)" : "",
+				  json_is_false(json_object_get(e, "kept")) ? "  (content lost)"
+									    : "",
 				  error ? "  " : "", error ? error : "");
 		if (r < 0)
 			return -ENOMEM;
@@ -322,7 +323,8 @@ int proto_diff_text(const char *answer, const char *to_label, struct strbuf *out
 		r = strbuf_printf(out, "+++ generation %lld\n", (long long)json_integer_value(to));
 	else if (r >= 0)
 		r = strbuf_printf(out, "+++ %s\n", to_label ? to_label : "intent");
-	json_array_foreach(list, i, c) {
+	json_array_foreach(list, i, c)
+	{
 		const char *op = json_string_value(json_object_get(c, "op"));
 		const char *ptr = json_string_value(json_object_get(c, "pointer"));
 		const json_t *old = json_object_get(c, "old"), *new = json_object_get(c, "new");

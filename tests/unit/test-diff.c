@@ -21,7 +21,7 @@ static int failed;
 
 #define FAIL(...)                                                                                  \
 	do {                                                                                       \
-		printf("FAIL " __VA_ARGS__);                                                        \
+		printf("FAIL " __VA_ARGS__);                                                       \
 		failed++;                                                                          \
 	} while (0)
 
@@ -31,7 +31,8 @@ static struct json_t *load(const char *dir, const char *name)
 	struct json_t *doc = NULL;
 	size_t len;
 
-	if (asprintf(&path, "%s/%s", dir, name) < 0 || statefile_read(path, 1 << 20, &text, &len) < 0 ||
+	if (asprintf(&path, "%s/%s", dir, name) < 0 ||
+	    statefile_read(path, 1 << 20, &text, &len) < 0 ||
 	    proto_document_load(text, len, &doc) < 0) {
 		FAIL("%s: cannot load\n", path ? path : name);
 		return NULL;
