@@ -10,8 +10,8 @@ import os
 import re
 import tempfile
 
-from daemonlib import (SECRETS, Daemon, Results, check, check_set_aside, intent, seal, unseal,
-                       write_json)
+from daemonlib import (SECRETS, Daemon, PtyRelay, Results, check, check_set_aside, intent,
+                       unseal, write_json)
 
 res = Results()
 tmp = tempfile.mkdtemp(prefix="vrouterd-history-")
@@ -252,7 +252,45 @@ def test_unwritable():
         d.stop()
 
 
+def test_confirm_over_serial():
+    """Commit-confirm on the recording backend, over the serial port: an apply (with or without
+    --confirm) is refused while one is pending, confirm over the serial port ends it; a rollback
+    ends a pending confirmation too. (The kernel's case: daemon-confirm.sh.)"""
+    relay = PtyRelay(new_dir("serial"))
+    d = Daemon(new_dir(os.path.join("serial", "d")), serial=relay.daemon_path)
+    serial = ["--serial", relay.sock_path]
+    d.start()
+    try:
+        rc, out, err = d.ctl("apply", "--confirm", "30", intent_file(d, intent(1), "s1.json"))
+        check(rc == 2 and "needs an intent in effect" in err, "nothing to go back to", out, err)
+        apply(d, intent(1), "s1.json")
+        rc, out, err = d.ctl("apply", "--confirm", "30", intent_file(d, intent(2), "s2.json"),
+                             transport=serial)
+        check(rc == 0 and "confirm_deadline" in json.loads(out), "apply --confirm over serial",
+              out, err)
+        for args in (["apply", "--confirm", "30"], ["apply"]):
+            rc, out, err = d.ctl(*args, intent_file(d, intent(3), "s3.json"), transport=serial)
+            check(rc == 2 and "vrouterctl confirm" in err and
+                  json.loads(out)["applied"] is False, "%s refused over serial" % args, out, err)
+        rc, out, err = d.ctl("confirm", transport=serial)
+        check(rc == 0 and json.loads(out)["confirmed"] == 2, "confirm over serial", out, err)
+        apply(d, intent(3), "s3.json")
+        rc, out, err = d.ctl("apply", "--confirm", "30", intent_file(d, intent(4), "s4.json"))
+        check(rc == 0, "apply --confirm 4", out, err)
+        rc, out, err = d.ctl("rollback")
+        check(rc == 0 and json.loads(out)["generation"] == 5, "rollback while pending", out, err)
+        rc, out, err = d.ctl("status", "--json")
+        check("confirm" not in json.loads(out), "the rollback ended the confirmation", out)
+        check(not os.path.exists(os.path.join(d.state, "confirm.json")), "confirm.json removed")
+        rc, out, err = d.ctl("apply", "--confirm", "0", "x.json")
+        check(rc == 64, "--confirm 0: usage", out, err)
+    finally:
+        d.stop()
+        relay.close()
+
+
 res.run("history entries, files, history and diff (golden)", test_history_and_diff)
+res.run("commit-confirm over the serial port; rollback ends it", test_confirm_over_serial)
 res.run("rollback after a restart (golden)", test_rollback_after_restart)
 res.run("100 entries; a damaged entry set aside", test_limit_and_damage)
 res.run("a history that cannot be written", test_unwritable)
