@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "proto/proto.h"
 
 /* vrouterctl exits with the exit codes of the spec ("The agent's answer"): 0-3 are an apply's
  * status (enum apply_status, APPLY_OK ... APPLY_STALE), the agent's answers carry them; these
@@ -26,6 +27,14 @@ int cmd_apply(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_handover(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+/* History, diff, rollback, commit-confirm (cmd-history.c, cmd-diff.c, cmd-rollback.c,
+ * cmd-confirm.c). */
+int cmd_history(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
+int cmd_confirm(int argc, char **argv);
+/* An answer that is not the shape its request gets: printed as it is; APPLY_FAILED. */
+int cli_unexpected(const struct proto_reply *r);
 /* plan: through the agent without --observed, offline (cmd_plan) with it. */
 int cmd_plan_any(int argc, char **argv);
 

@@ -44,10 +44,17 @@ int client_call(const char *line, size_t len, const char *id, struct proto_reply
  * exit code when there is none (errors printed): APPLY_INVALID (unreadable, or not something
  * the agent could receive: the local validator's errors), EXIT_UNREACHABLE. */
 int cli_intent_request(enum proto_kind kind, const char *path, struct proto_reply *ret);
+/* The same with more members in the request (proto_request_build_with). */
+int cli_intent_request_with(enum proto_kind kind, const char *members, const char *path,
+			    struct proto_reply *ret);
 /* `vrouterctl apply path`: the answer on stdout, its errors on stderr; the exit code. */
 int cli_apply_file(const char *path);
+/* The same with more members ("\"confirm\":30"). */
+int cli_apply_file_with(const char *members, const char *path);
 /* show, status. 0 with the answer, or the exit code (EXIT_UNREACHABLE). */
 int cli_simple_request(enum proto_kind kind, struct proto_reply *ret);
+/* The same with more members ("\"generation\":7"). */
+int cli_simple_request_with(enum proto_kind kind, const char *members, struct proto_reply *ret);
 /* The answer's errors on stderr: "POINTER: message" each, then "vrouterctl: ERROR". */
 void cli_print_reply_errors(const struct proto_reply *r);
 /* The answer's exit code as vrouterctl's. */

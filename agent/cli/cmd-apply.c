@@ -50,6 +50,12 @@ static bool intent_invalid_here(const char *buf, size_t len)
 
 int cli_intent_request(enum proto_kind kind, const char *path, struct proto_reply *ret)
 {
+	return cli_intent_request_with(kind, NULL, path, ret);
+}
+
+int cli_intent_request_with(enum proto_kind kind, const char *members, const char *path,
+			    struct proto_reply *ret)
+{
 	_cleanup_free_ char *buf = NULL, *line = NULL;
 	const char *id = client_id();
 	size_t len, line_len;
@@ -57,7 +63,7 @@ int cli_intent_request(enum proto_kind kind, const char *path, struct proto_repl
 
 	if (cli_read_input(path, JR_DOCUMENT_MAX, &buf, &len) < 0)
 		return APPLY_INVALID;
-	r = proto_request_build(kind, buf, len, id, &line, &line_len);
+	r = proto_request_build_with(kind, members, buf, len, id, &line, &line_len);
 	if (r == -EINVAL)
 		return intent_request_refused(buf, len);
 	if (r < 0) {
@@ -77,11 +83,16 @@ int cli_intent_request(enum proto_kind kind, const char *path, struct proto_repl
 
 int cli_simple_request(enum proto_kind kind, struct proto_reply *ret)
 {
+	return cli_simple_request_with(kind, NULL, ret);
+}
+
+int cli_simple_request_with(enum proto_kind kind, const char *members, struct proto_reply *ret)
+{
 	_cleanup_free_ char *line = NULL;
 	const char *id = client_id();
 	size_t line_len;
 
-	if (proto_request_build(kind, NULL, 0, id, &line, &line_len) < 0) {
+	if (proto_request_build_with(kind, members, NULL, 0, id, &line, &line_len) < 0) {
 		fprintf(stderr, "vrouterctl: out of memory\n");
 		return APPLY_FAILED;
 	}
@@ -98,6 +109,13 @@ void cli_print_reply_errors(const struct proto_reply *r)
 		fprintf(stderr, "vrouterctl: %s\n", r->error);
 }
 
+int cli_unexpected(const struct proto_reply *r)
+{
+	printf("%s\n", r->text);
+	fprintf(stderr, "vrouterctl: unexpected answer from the agent\n");
+	return APPLY_FAILED;
+}
+
 int cli_reply_exit(const struct proto_reply *r)
 {
 	return r->exit_code >= 0 && r->exit_code <= 255 ? r->exit_code : APPLY_FAILED;
@@ -105,10 +123,15 @@ int cli_reply_exit(const struct proto_reply *r)
 
 int cli_apply_file(const char *path)
 {
+	return cli_apply_file_with(NULL, path);
+}
+
+int cli_apply_file_with(const char *members, const char *path)
+{
 	struct proto_reply reply;
 	int ret;
 
-	ret = cli_intent_request(PROTO_APPLY, path, &reply);
+	ret = cli_intent_request_with(PROTO_APPLY, members, path, &reply);
 	if (ret)
 		return ret;
 	printf("%s\n", reply.text);
@@ -121,8 +144,25 @@ int cli_apply_file(const char *path)
 
 int cmd_apply(int argc, char **argv)
 {
+	char members[32];
+	unsigned long s;
+	char *end;
+
+	if (argc == 4 && !strcmp(argv[1], "--confirm")) {
+		errno = 0;
+		s = strtoul(argv[2], &end, 10);
+		if (errno || end == argv[2] || *end || argv[2][0] == '-' || s < 1 ||
+		    s > PROTO_CONFIRM_MAX) {
+			fprintf(stderr, "vrouterctl: --confirm takes seconds, 1-%d, got \"%s\"\n",
+				PROTO_CONFIRM_MAX, argv[2]);
+			return EXIT_USAGE;
+		}
+		snprintf(members, sizeof(members), "\"confirm\":%lu", s);
+		return cli_apply_file_with(members, argv[3]);
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: vrouterctl [--socket PATH|--serial PATH] apply FILE|-\n");
+		fprintf(stderr, "usage: vrouterctl [--socket PATH|--serial PATH] apply "
+				"[--confirm SECONDS] FILE|-\n");
 		return EXIT_USAGE;
 	}
 	return cli_apply_file(argv[1]);

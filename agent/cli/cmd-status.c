@@ -274,6 +274,13 @@ static void print_status(const struct proto_status *st, const char *persist_erro
 	if (persist_error)
 		printf("persisted   NO: the state directory does not work (%s); applies are kept "
 		       "in memory only\n", persist_error);
+	if (st->confirm_generation)
+		printf("confirm     generation %" PRId64 " awaits `vrouterctl confirm` until %s; "
+		       "then generation %" PRId64 "'s content is applied again\n",
+		       st->confirm_generation, st->confirm_deadline ? st->confirm_deadline : "-",
+		       st->confirm_previous);
+	if (st->history_error)
+		printf("history     NOT persisted: %s\n", st->history_error);
 	print_aside(st);
 	print_last(&st->last);
 	print_drift(&st->drift);

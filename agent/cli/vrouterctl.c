@@ -20,7 +20,20 @@ static const struct {
 	 "                            the operations an apply would do: asked of the agent, or\n"
 	 "                            offline against a recorded state (no agent needed)"},
 	{"render", cmd_render, "render FILE|- DIR         write the service configurations to DIR"},
-	{"apply", cmd_apply, "apply FILE|-              apply an intent through the agent"},
+	{"apply", cmd_apply,
+	 "apply [--confirm SECONDS] FILE|-\n"
+	 "                            apply an intent through the agent; with --confirm, the\n"
+	 "                            previous intent comes back unless `confirm` comes in time"},
+	{"confirm", cmd_confirm, "confirm                   confirm the pending apply --confirm"},
+	{"history", cmd_history,
+	 "history [--json]          the last 100 applies that reached the router, oldest first"},
+	{"diff", cmd_diff,
+	 "diff GEN [GEN|FILE|-] [--json]\n"
+	 "                            what changed from GEN to another generation, to FILE or to\n"
+	 "                            the intent in effect, by JSON Pointer (secrets redacted)"},
+	{"rollback", cmd_rollback,
+	 "rollback [GEN]            apply generation GEN's content (default: the one before the\n"
+	 "                            generation in effect) as a new generation"},
 	{"show", cmd_show, "show [--json]             print the applied intent (secrets redacted)"},
 	{"edit", cmd_edit,
 	 "edit [--state-dir DIR]    on the router, as root: the applied intent in $VISUAL or\n"

@@ -45,6 +45,12 @@ char *agent_handle(struct agent *a, const char *line, size_t len, enum status_or
  * need). Logs each event. */
 uint64_t agent_supervise(struct agent *a);
 #define AGENT_SUPERVISE_FDS 10
+
+/* The agent's own timers: the history entries written after their answers, and the deadline of
+ * a pending confirmation (apply --confirm: the previous content applied again when it passes).
+ * Call it in the poll loop, before each poll; it returns the ms until it is due again
+ * (UINT64_MAX: not before a request). Logs each event. */
+uint64_t agent_timers(struct agent *a);
 /* The watch of the kernel objects (drift.h: its events are read, and a due check runs, in
  * agent_supervise()), the pidfds of the running daemons and keepalived's FIFO (at most max). */
 size_t agent_supervise_fds(struct agent *a, int *ret, size_t max);

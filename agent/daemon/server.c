@@ -603,10 +603,14 @@ int server_run(struct server *s)
 	for (;;) {
 		size_t n = 0, n_polled = 0, n_sup, i;
 		int serial_slot = -1, listen_slot = -1, linkwait_slot = -1, r;
-		uint64_t supervise_ms;
+		uint64_t supervise_ms, timer_ms;
 
 		/* The daemons: one that died is noticed through its pidfd, started again when due. */
 		supervise_ms = agent_supervise(s->cfg.agent);
+		/* The agent's timers (history written, a confirmation's deadline). */
+		timer_ms = agent_timers(s->cfg.agent);
+		if (timer_ms < supervise_ms)
+			supervise_ms = timer_ms;
 		now = now_ms();
 		if (now >= next_tick) {
 			s->cfg.tick();

@@ -26,6 +26,8 @@ const char *status_origin_to_string(enum status_origin o)
 		[ORIGIN_BOOT] = "boot",
 		[ORIGIN_PAYLOAD] = "payload",
 		[ORIGIN_DRIFT] = "drift", /* a repair of drift (drift.h) */
+		[ORIGIN_ROLLBACK] = "rollback",
+		[ORIGIN_CONFIRM_TIMEOUT] = "confirm-timeout",
 	};
 
 	return (size_t)o < ELEMENTSOF(names) ? names[o] : NULL;
@@ -576,11 +578,11 @@ static void status_ipsec(struct backend *b, const struct intent *in, struct prot
 	strbuf_done(&err);
 }
 
-/* "set_aside": the files set aside in the state directory and its services/, then the ones the
- * store could not set aside yet. */
+/* "set_aside": the files set aside in the state directory, its services/ and its history/, then
+ * the ones the store could not set aside yet. */
 static void status_aside(const struct store *store, struct proto_status *ret, bool *ok)
 {
-	_cleanup_free_ char *services = NULL;
+	_cleanup_free_ char *services = NULL, *history = NULL;
 	const struct store_pending *pending;
 	struct statefile_aside *v = NULL;
 	size_t n = 0, n_pending, i;
@@ -591,8 +593,14 @@ static void status_aside(const struct store *store, struct proto_status *ret, bo
 		*ok = false;
 		return;
 	}
+	if (asprintf(&history, "%s/history", store_dir(store)) < 0) {
+		history = NULL;
+		*ok = false;
+		return;
+	}
 	if (statefile_aside_list(store_dir(store), &v, &n) < 0 ||
-	    statefile_aside_list(services, &v, &n) < 0)
+	    statefile_aside_list(services, &v, &n) < 0 ||
+	    statefile_aside_list(history, &v, &n) < 0)
 		*ok = false;
 	if (*ok && n + n_pending) {
 		ret->aside = calloc(n + n_pending, sizeof(*ret->aside));

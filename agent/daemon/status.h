@@ -16,7 +16,15 @@
 #include "store.h"
 
 /* Where an apply came from. */
-enum status_origin { ORIGIN_SOCKET, ORIGIN_SERIAL, ORIGIN_BOOT, ORIGIN_PAYLOAD, ORIGIN_DRIFT };
+enum status_origin {
+	ORIGIN_SOCKET,
+	ORIGIN_SERIAL,
+	ORIGIN_BOOT,
+	ORIGIN_PAYLOAD,
+	ORIGIN_DRIFT,		/* a repair of drift (drift.h) */
+	ORIGIN_ROLLBACK,	/* vrouterctl rollback */
+	ORIGIN_CONFIRM_TIMEOUT, /* an apply --confirm not confirmed in time, gone back */
+};
 
 /* The result of an apply request, beyond the engine's: "unchanged" (same generation and
  * content, nothing done). Stale covers both generation refusals. */

@@ -8,6 +8,9 @@
  *   lock          held (flock) while a vrouterd uses the directory
  *   nft-records, nft-records-fw, services/
  *                 not the store's: the backends' own files (state/statefile.h)
+ *   history/, confirm.json
+ *                 not the store's: the history of applies (history.h) and the pending
+ *                 confirmation of an apply --confirm (confirm.h)
  *
  * One format, one way to write it, after the apply (state/statefile.h): a temporary file in
  * the same directory, fsync, rename, fsync of the directory. A crash leaves the previous or the

@@ -326,6 +326,52 @@ static int request_id(const json_t *root, char **ret, struct strbuf *err)
 	return *ret ? 0 : -ENOMEM;
 }
 
+/* The member key of root, when present: an integer from 1 to max that only the request kind
+ * takes. 0 (absent, *ret untouched), 1, or -EINVAL with the reason in err. */
+static int request_number(const json_t *root, const char *key, bool allowed, int64_t max,
+			  int64_t *ret, struct strbuf *err)
+{
+	const json_t *v = json_object_get(root, key);
+
+	if (!v)
+		return 0;
+	if (!allowed) {
+		strbuf_printf(err, "request \"%s\" takes no \"%s\"",
+			      json_string_value(json_object_get(root, "request")), key);
+		return -EINVAL;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > max) {
+		strbuf_printf(err, "\"%s\" must be an integer from 1 to %lld", key, (long long)max);
+		return -EINVAL;
+	}
+	*ret = json_integer_value(v);
+	return 1;
+}
+
+/* The members of the requests of proto-history.h: apply's "confirm" (seconds, at most a day),
+ * rollback's "generation", diff's "from" (required) and "to" (not with an intent). */
+static int request_numbers(const json_t *root, const json_t *intent, struct proto_request *ret,
+			   struct strbuf *err)
+{
+	enum proto_kind k = ret->kind;
+	int r;
+
+	r = request_number(root, "confirm", k == PROTO_APPLY, PROTO_CONFIRM_MAX, &ret->confirm_s,
+			   err);
+	if (r >= 0)
+		r = request_number(root, "generation", k == PROTO_ROLLBACK, INT64_MAX,
+				   &ret->generation, err);
+	if (r >= 0)
+		r = request_number(root, "to", k == PROTO_DIFF && !intent, INT64_MAX, &ret->to, err);
+	if (r >= 0)
+		r = request_number(root, "from", k == PROTO_DIFF, INT64_MAX, &ret->from, err);
+	if (r == 0 && k == PROTO_DIFF) {
+		strbuf_printf(err, "request \"diff\" needs \"from\"");
+		r = -EINVAL;
+	}
+	return r < 0 ? r : 0;
+}
+
 /* The members of a request object, checked; intent: the intent's value (the root's, or the
  * one a fast path found; NULL: none). */
 static int request_members(const json_t *root, const json_t *intent, struct proto_request *ret,
@@ -344,7 +390,9 @@ static int request_members(const json_t *root, const json_t *intent, struct prot
 	if (r < 0)
 		return r;
 	json_object_foreach((json_t *)root, key, v)
-		if (strcmp(key, "request") && strcmp(key, "intent") && strcmp(key, "id")) {
+		if (strcmp(key, "request") && strcmp(key, "intent") && strcmp(key, "id") &&
+		    strcmp(key, "confirm") && strcmp(key, "generation") && strcmp(key, "from") &&
+		    strcmp(key, "to")) {
 		strbuf_printf(err, "unknown key \"%.*s\" in the request", UTF8_CUT(key, 64));
 		return -EINVAL;
 		}
@@ -357,11 +405,16 @@ static int request_members(const json_t *root, const json_t *intent, struct prot
 	k = proto_kind_from_string(json_string_value(kind));
 	if (k < 0) {
 		strbuf_printf(err, "unknown request \"%.*s\" (apply, check, plan, show, status, "
-				   "handover, handover-cancel)",
+				   "handover, handover-cancel, history, diff, rollback, confirm)",
 			      UTF8_CUT(json_string_value(kind), 64));
 		return -EINVAL;
 	}
 	ret->kind = (enum proto_kind)k;
+	r = request_numbers(root, intent, ret, err);
+	if (r < 0)
+		return r;
+	if (ret->kind == PROTO_DIFF)
+		return 0; /* an intent, or none */
 	if (proto_kind_has_intent(ret->kind) && !intent) {
 		strbuf_printf(err, "request \"%s\" needs an \"intent\"", proto_kind_to_string(ret->kind));
 		return -EINVAL;

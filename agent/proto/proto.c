@@ -11,19 +11,13 @@
 #include "lib/jtext.h"
 #include "proto.h"
 
-static inline void proto_json_unrefp(json_t **v)
-{
-	json_decref(*v);
-}
-#define _cleanup_json_ _cleanup_(proto_json_unrefp)
-
-/* Reals (duration_ms) at 10 significant digits: 4.2, not 4.2000000000000002. */
-#define DUMP_FLAGS (JSON_ENCODE_ANY | JSON_REAL_PRECISION(10))
+#include "proto-internal.h"
 
 static const char *const kind_names[_PROTO_KIND_MAX] = {
 	[PROTO_APPLY] = "apply", [PROTO_CHECK] = "check", [PROTO_PLAN] = "plan",
 	[PROTO_SHOW] = "show",	 [PROTO_STATUS] = "status", [PROTO_HANDOVER] = "handover",
-	[PROTO_HANDOVER_CANCEL] = "handover-cancel",
+	[PROTO_HANDOVER_CANCEL] = "handover-cancel", [PROTO_HISTORY] = "history",
+	[PROTO_DIFF] = "diff", [PROTO_ROLLBACK] = "rollback", [PROTO_CONFIRM] = "confirm",
 };
 
 const char *proto_kind_to_string(enum proto_kind k)
@@ -84,6 +78,12 @@ void proto_document_unref(json_t *doc)
 int proto_request_build(enum proto_kind kind, const char *doc, size_t len, const char *id,
 			char **ret, size_t *ret_len)
 {
+	return proto_request_build_with(kind, NULL, doc, len, id, ret, ret_len);
+}
+
+int proto_request_build_with(enum proto_kind kind, const char *members, const char *doc,
+			     size_t len, const char *id, char **ret, size_t *ret_len)
+{
 	_cleanup_free_ char *id_text = NULL;
 	struct strbuf line = {0};
 	size_t n, at;
@@ -101,6 +101,8 @@ int proto_request_build(enum proto_kind kind, const char *doc, size_t len, const
 	r = strbuf_printf(&line, "{\"request\":\"%s\"", proto_kind_to_string(kind));
 	if (r >= 0 && id_text)
 		r = strbuf_printf(&line, ",\"id\":%s", id_text);
+	if (r >= 0 && members)
+		r = strbuf_printf(&line, ",%s", members);
 	if (r >= 0 && doc) {
 		r = strbuf_printf(&line, ",\"intent\":");
 		at = line.len;
@@ -288,6 +290,8 @@ char *proto_answer_applied(const char *id, const struct proto_applied *a)
 		put(o, "duration_ms", json_real(round_ms(a->duration_ms)), &ok);
 		if (a->unchanged)
 			put(o, "unchanged", json_true(), &ok);
+		if (a->confirm_deadline)
+			put(o, "confirm_deadline", answer_string(a->confirm_deadline), &ok);
 		if (a->warning)
 			put(o, "warning", answer_string(a->warning), &ok);
 		if (a->repaired)
@@ -732,6 +736,14 @@ char *proto_answer_status(const char *id, const struct proto_status *st)
 	if (st->n_aside)
 		put(o, "set_aside", status_aside(st, &ok), &ok);
 	put(o, "drift", status_drift(&st->drift, &ok), &ok);
+	if (st->confirm_generation)
+		put(o, "confirm",
+		    json_pack("{s:I, s:I, s:s}", "generation", (json_int_t)st->confirm_generation,
+			      "previous", (json_int_t)st->confirm_previous, "deadline",
+			      st->confirm_deadline ? st->confirm_deadline : ""),
+		    &ok);
+	if (st->history_error)
+		put(o, "history_error", answer_string(st->history_error), &ok);
 	put(o, "observed", observed, &ok);
 	put(o, "services", status_services(st, &ok), &ok);
 	put(o, "vrrp", status_vrrp(&st->vrrp, &ok), &ok);
@@ -876,6 +888,8 @@ void proto_status_done(struct proto_status *st)
 	}
 	free(st->aside);
 	proto_status_drift_done(&st->drift);
+	free(st->confirm_deadline);
+	free(st->history_error);
 	*st = (struct proto_status){0};
 }
 
@@ -1193,6 +1207,11 @@ static void reply_status(const json_t *root, struct proto_status *st, bool *ok)
 		st->aside[i].error = get_str(v, "error", ok);
 	}
 	reply_drift(json_object_get(root, "drift"), &st->drift, ok);
+	v = json_object_get(root, "confirm");
+	st->confirm_generation = get_int(v, "generation");
+	st->confirm_previous = get_int(v, "previous");
+	st->confirm_deadline = get_str(v, "deadline", ok);
+	st->history_error = get_str(root, "history_error", ok);
 	reply_observed(json_object_get(root, "observed"), st, ok);
 	reply_services(json_object_get(root, "services"), st, ok);
 	reply_vrrp(json_object_get(root, "vrrp"), &st->vrrp, ok);
@@ -1290,4 +1309,31 @@ void proto_reply_done(struct proto_reply *r)
 	free(r->persist_error);
 	proto_status_done(&r->status);
 	*r = (struct proto_reply){0};
+}
+
+/* ---- for the other answers of proto-history.c (proto-internal.h) ---- */
+
+void proto_put(json_t *o, const char *key, json_t *v, bool *ok)
+{
+	put(o, key, v, ok);
+}
+
+json_t *proto_answer_string(const char *s)
+{
+	return answer_string(s);
+}
+
+json_t *proto_answer_new(int exit_code, bool *ok)
+{
+	return answer_new(exit_code, ok);
+}
+
+char *proto_answer_finish(json_t *o, const char *id, bool ok)
+{
+	return answer_finish(o, id, ok);
+}
+
+double proto_round_ms(double ms)
+{
+	return round_ms(ms);
 }

@@ -8,7 +8,10 @@
  * everything else sees the C types below.
  *
  *   request  {"request": "apply"|"check"|"plan", "intent": {...}, "id": ...}
- *            {"request": "show"|"status"|"handover"|"handover-cancel", "id": ...}
+ *            {"request": "show"|"status"|"handover"|"handover-cancel"|"confirm", "id": ...}
+ *            {"request": "apply", "confirm": SECONDS, "intent": {...}}
+ *            {"request": "history"}, {"request": "rollback"[, "generation": N]}
+ *            {"request": "diff", "from": A[, "to": B | "intent": {...}]}  (proto-history.h)
  *   answer   {"exit": N, ...}  ("id" echoed when the request had one)
  *
  * Both sides use this file: the daemon parses requests and builds answers, vrouterctl builds
@@ -29,6 +32,9 @@
 /* Ids are strings of at most this many bytes, or integers. */
 #define PROTO_ID_MAX 128
 
+/* The longest "confirm" of an apply: a day, in seconds. */
+#define PROTO_CONFIRM_MAX 86400
+
 /* Exit codes outside the spec's 0-4: a request the agent did not understand. */
 #define PROTO_EXIT_BAD_REQUEST 64
 
@@ -40,6 +46,10 @@ enum proto_kind {
 	PROTO_STATUS,
 	PROTO_HANDOVER,	       /* the planned VRRP handover (run on the master) */
 	PROTO_HANDOVER_CANCEL, /* the end of the hold as backup that a handover leaves */
+	PROTO_HISTORY,	       /* the last apply attempts that reached the router */
+	PROTO_DIFF,	       /* two generations, or one and an intent, compared */
+	PROTO_ROLLBACK,	       /* an earlier generation's content applied as a new generation */
+	PROTO_CONFIRM,	       /* the confirmation of an apply --confirm */
 	_PROTO_KIND_MAX,
 };
 
@@ -81,6 +91,12 @@ struct proto_request {
 	/* The intent was read against the known one: the members whose text is the same are the
 	 * known tree's values; this is the index of raw (for proto_in_effect_new), owned. */
 	struct proto_index *index;
+	/* apply: "confirm", the seconds within which a confirm request must come (0: none). */
+	int64_t confirm_s;
+	/* rollback: "generation" (0: the one before the generation in effect); diff: "from",
+	 * and "to" (0: the intent sent, or else the generation in effect). */
+	int64_t generation;
+	int64_t from, to;
 };
 
 /*
@@ -127,6 +143,10 @@ void proto_document_unref(struct json_t *doc);
  * exact errors. */
 int proto_request_build(enum proto_kind kind, const char *doc, size_t len, const char *id,
 			char **ret, size_t *ret_len);
+/* The same with more members (members: JSON object members without braces, "\"from\":7",
+ * written before the intent; NULL: none). */
+int proto_request_build_with(enum proto_kind kind, const char *members, const char *doc,
+			     size_t len, const char *id, char **ret, size_t *ret_len);
 
 /* ---- answers (daemon side): each returns a whole line with its newline, or NULL ---- */
 
@@ -143,6 +163,7 @@ struct proto_applied {
 	size_t changes;
 	double duration_ms;
 	bool unchanged;	     /* same generation and content: nothing was done */
+	const char *confirm_deadline; /* apply --confirm: when it is rolled back (ISO 8601) */
 	const char *warning; /* in effect but not persisted, or NULL */
 	const struct oplist *repaired; /* the intent in effect applied again: the drift it
 					* repaired ("repaired", as `plan` names them), or NULL */
@@ -341,6 +362,13 @@ struct proto_status {
 	size_t n_ipsec;
 	struct proto_status_wg *wireguard;
 	size_t n_wireguard;
+	/* "confirm": an apply --confirm that awaits its confirmation (generation 0: none), the
+	 * generation its deadline brings back the content of, and the deadline (ISO 8601). */
+	int64_t confirm_generation;
+	int64_t confirm_previous;
+	char *confirm_deadline;
+	/* "history_error": why the history is not persisted (NULL: it is). */
+	char *history_error;
 };
 
 char *proto_answer_status(const char *id, const struct proto_status *st);

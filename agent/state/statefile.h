@@ -9,6 +9,8 @@
  *   nft-records, nft-records-fw     the nftables backend's records (nft/nft-records.h)
  *   services/NAME.conf-hash         the configuration a running daemon was started with
  *   services/vrrp.state             VRRP's states, for the next agent (services/vrrp.h)
+ *   history/NNNNNN.json             one apply that reached the router (daemon/history.h)
+ *   confirm.json                    a pending apply --confirm (daemon/confirm.h)
  *
  * A file set aside is NAME.PROBLEM-YYYYMMDDTHHMMSSZ beside it (PROBLEM: seal_problem_to_string,
  * the time in UTC), with ".2", ".3" ... when that name is taken; `status` lists every such file

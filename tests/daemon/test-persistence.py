@@ -181,8 +181,8 @@ def old_log_record(prev, text, gen):
 
 
 def test_one_file():
-    """Every apply rewrites intent.json whole (no other file), and a restart and a kill -9
-    right after an answer come back with the last one."""
+    """Every apply rewrites intent.json whole (no other file but the history's entries), and a
+    restart and a kill -9 right after an answer come back with the last one."""
     d = new_daemon("file")
     d.start()
     for gen in (1, 2, 3):
@@ -190,8 +190,12 @@ def test_one_file():
         check(rc == 0, "apply %d" % gen, out, err)
         check(d.persisted() == intent(gen, variant=gen),
               "the persisted intent is not generation %d's" % gen)
-        check(sorted(os.listdir(d.state)) == ["intent.json", "lock"],
+        check(sorted(os.listdir(d.state)) == ["history", "intent.json", "lock"],
               "the state directory holds other files", os.listdir(d.state))
+        status(d)  # a request: the history's entry of the apply before it is written
+        check(sorted(os.listdir(os.path.join(d.state, "history"))) ==
+              ["%06d.json" % g for g in range(1, gen + 1)], "one history entry per apply",
+              os.listdir(os.path.join(d.state, "history")))
     d.kill9()
     d.start()
     st = status(d)

@@ -332,6 +332,67 @@ static void test_same_text(void **state)
 	proto_in_effect_free(k);
 }
 
+/* The members of history, diff, rollback and commit-confirm: each on its request only, in its
+ * range; over the fast path (the intent in effect's text) as over a whole parse. */
+static void test_history_members(void **state)
+{
+	static const struct {
+		const char *line;
+		int r;
+		const char *err;
+		int64_t confirm_s, generation, from, to;
+	} v[] = {
+		{"{\"request\":\"apply\",\"confirm\":30,\"intent\":" KNOWN "}", 0, NULL, 30, 0, 0, 0},
+		{"{\"request\":\"apply\",\"confirm\":0,\"intent\":" KNOWN "}", -EINVAL,
+		 "\"confirm\" must be an integer from 1 to 86400", 0, 0, 0, 0},
+		{"{\"request\":\"apply\",\"confirm\":86401,\"intent\":{}}", -EINVAL,
+		 "\"confirm\" must be an integer from 1 to 86400", 0, 0, 0, 0},
+		{"{\"request\":\"apply\",\"confirm\":\"30\",\"intent\":{}}", -EINVAL,
+		 "\"confirm\" must be an integer from 1 to 86400", 0, 0, 0, 0},
+		{"{\"request\":\"check\",\"confirm\":30,\"intent\":{}}", -EINVAL,
+		 "request \"check\" takes no \"confirm\"", 0, 0, 0, 0},
+		{"{\"request\":\"confirm\"}", 0, NULL, 0, 0, 0, 0},
+		{"{\"request\":\"history\"}", 0, NULL, 0, 0, 0, 0},
+		{"{\"request\":\"history\",\"from\":1}", -EINVAL,
+		 "request \"history\" takes no \"from\"", 0, 0, 0, 0},
+		{"{\"request\":\"rollback\"}", 0, NULL, 0, 0, 0, 0},
+		{"{\"request\":\"rollback\",\"generation\":7}", 0, NULL, 0, 7, 0, 0},
+		{"{\"request\":\"rollback\",\"generation\":-1}", -EINVAL,
+		 "\"generation\" must be an integer from 1 to 9223372036854775807", 0, 0, 0, 0},
+		{"{\"request\":\"rollback\",\"intent\":{}}", -EINVAL,
+		 "request \"rollback\" takes no \"intent\"", 0, 0, 0, 0},
+		{"{\"request\":\"diff\",\"from\":3,\"to\":4}", 0, NULL, 0, 0, 3, 4},
+		{"{\"request\":\"diff\",\"from\":3}", 0, NULL, 0, 0, 3, 0},
+		{"{\"request\":\"diff\",\"to\":3}", -EINVAL, "request \"diff\" needs \"from\"", 0,
+		 0, 0, 0},
+		{"{\"request\":\"diff\",\"from\":3,\"intent\":" KNOWN "}", 0, NULL, 0, 0, 3, 0},
+		{"{\"request\":\"diff\",\"from\":3,\"to\":4,\"intent\":{}}", -EINVAL,
+		 "request \"diff\" takes no \"to\"", 0, 0, 0, 0},
+	};
+	struct proto_in_effect *k = known_of(KNOWN);
+	struct reading x;
+	size_t i;
+	int fast;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(*v); i++) {
+		for (fast = 0; fast < 2; fast++) {
+			read_line(fast ? k : NULL, fast, v[i].line, &x);
+			if (x.r != v[i].r || (v[i].err && strcmp(strbuf_str(&x.err), v[i].err)))
+				fail_msg("%s (%s): %d %s", v[i].line, fast ? "known" : "whole", x.r,
+					 strbuf_str(&x.err));
+			if (x.r == 0) {
+				assert_int_equal(x.req.confirm_s, v[i].confirm_s);
+				assert_int_equal(x.req.generation, v[i].generation);
+				assert_int_equal(x.req.from, v[i].from);
+				assert_int_equal(x.req.to, v[i].to);
+			}
+			reading_done(&x);
+		}
+	}
+	proto_in_effect_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +400,7 @@ int main(void)
 	    cmocka_unit_test(test_nothing_shared),	     cmocka_unit_test(test_longer_number),
 	    cmocka_unit_test(test_left_to_whole_parse),	     cmocka_unit_test(test_same_text),
 	    cmocka_unit_test(test_nested_members),	     cmocka_unit_test(test_not_json),
+	    cmocka_unit_test(test_history_members),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
