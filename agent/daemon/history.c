@@ -20,6 +20,7 @@ struct history_item {
 	bool kept;    /* its intent can be read (in memory until written, then from its file) */
 	char *intent; /* not written yet: the intent to write */
 	size_t len;
+	size_t bytes; /* its intent's size while kept, counted against HISTORY_BYTES_MAX */
 };
 
 struct history {
@@ -28,8 +29,10 @@ struct history {
 	size_t n;
 	int64_t next_seq;
 	size_t unwritten; /* the last ones of v */
+	size_t bytes;	  /* the sum of the items' bytes */
 	char *error;
 };
+
 
 /* The sequence number of an entry's file name (NNNNNN.json), or 0 for any other name. */
 static int64_t name_seq(const char *name)
@@ -55,6 +58,25 @@ static void item_done(struct history_item *it)
 {
 	proto_history_entry_done(&it->e);
 	free(it->intent);
+}
+
+/* Forgets the oldest entries beyond HISTORY_MAX, and beyond HISTORY_BYTES_MAX of intents (the
+ * newest is always kept); their files are removed at the next write (history_prune). */
+static void history_trim(struct history *h)
+{
+	size_t drop = 0;
+
+	while (h->n - drop > 1 && (h->n - drop > HISTORY_MAX || h->bytes > HISTORY_BYTES_MAX)) {
+		h->bytes -= h->v[drop].bytes;
+		item_done(&h->v[drop]);
+		drop++;
+	}
+	if (!drop)
+		return;
+	memmove(h->v, h->v + drop, (h->n - drop) * sizeof(*h->v));
+	h->n -= drop;
+	if (h->unwritten > h->n)
+		h->unwritten = h->n;
 }
 
 /* Sets a damaged entry's file aside, with a warning; the other entries stay. */
@@ -203,10 +225,15 @@ int history_open(const char *state_dir, struct history **ret, struct strbuf *war
 			return r;
 		}
 		if (r >= 0) {
+			struct stat st;
+
 			it->kept = true;
+			it->bytes = stat(path, &st) == 0 ? (size_t)st.st_size : 0;
+			h->bytes += it->bytes;
 			h->n++;
 		}
 	}
+	history_trim(h);
 	*ret = h;
 	return 0;
 }
@@ -227,7 +254,7 @@ struct history *history_free(struct history *h)
 int history_add(struct history *h, const struct proto_history_entry *e, const char *intent,
 		size_t len)
 {
-	struct history_item it = {.kept = true, .len = len};
+	struct history_item it = {.kept = true, .len = len, .bytes = len};
 	struct history_item *grown;
 
 	it.e = (struct proto_history_entry){
@@ -252,17 +279,8 @@ int history_add(struct history *h, const struct proto_history_entry *e, const ch
 	h->v[h->n++] = it;
 	h->next_seq++;
 	h->unwritten++;
-	/* The oldest beyond the limit are forgotten (their files removed at the write). */
-	if (h->n > HISTORY_MAX) {
-		size_t drop = h->n - HISTORY_MAX;
-
-		for (size_t i = 0; i < drop; i++)
-			item_done(&h->v[i]);
-		memmove(h->v, h->v + drop, HISTORY_MAX * sizeof(*h->v));
-		h->n = HISTORY_MAX;
-		if (h->unwritten > h->n)
-			h->unwritten = h->n;
-	}
+	h->bytes += len;
+	history_trim(h);
 	return 0;
 }
 
@@ -312,6 +330,10 @@ int history_flush(struct history *h, struct strbuf *err)
 			r = statefile_save(path, body.s, body.len, STATEFILE_SYNC, err);
 		/* Not written: its metadata stay in memory, its intent is not kept. */
 		it->kept = r >= 0;
+		if (!it->kept) {
+			h->bytes -= it->bytes;
+			it->bytes = 0;
+		}
 		free(it->intent);
 		it->intent = NULL;
 	}

@@ -2,7 +2,8 @@
 /*
  * The history of the apply attempts that reached the router (applied, or failed and undone; not
  * the "unchanged" repeats, nor the requests refused at validation or as stale): the last
- * HISTORY_MAX of them, each a state file of the state directory (state/statefile.h)
+ * HISTORY_MAX of them (fewer when their intents pass HISTORY_BYTES_MAX), each a state file of
+ * the state directory (state/statefile.h)
  *
  *   history/NNNNNN.json   one entry (proto-history.h), NNNNNN its sequence number
  *
@@ -23,6 +24,10 @@
 #include "proto/proto-history.h"
 
 #define HISTORY_MAX 100
+/* The intents of the entries kept take at most this much of the state directory (older entries
+ * are forgotten first; the newest is always kept): 100 intents of a 10,000-rule firewall would
+ * take 230 MB of a router's disk. */
+#define HISTORY_BYTES_MAX (64u << 20)
 
 struct history;
 

@@ -2,7 +2,8 @@
 """History, diff and rollback against vrouterd on the recording backend: the history's entries
 (applied and failed; not unchanged, invalid or stale) and their files, `vrouterctl history`,
 `diff` and `rollback` against golden outputs (golden-history/; VROUTER_REGEN=1 rewrites them),
-secrets in no output, rollback after a restart, the limit of 100 entries, a damaged entry set
+secrets in no output, rollback after a restart, the limit of 100 entries and of 64 MiB of
+intents, a damaged entry set
 aside (the others kept), and a history directory that cannot be written (applies go on).
 Usage: test-history.py VROUTERD VROUTERCTL SOURCE_ROOT"""
 import json
@@ -11,7 +12,7 @@ import re
 import tempfile
 
 from daemonlib import (SECRETS, Daemon, PtyRelay, Results, check, check_set_aside, intent,
-                       unseal, write_json)
+                       large_intent, large_router, unseal, write_json)
 
 res = Results()
 tmp = tempfile.mkdtemp(prefix="vrouterd-history-")
@@ -225,6 +226,38 @@ def test_limit_and_damage():
         d.stop()
 
 
+def test_bytes_limit():
+    """Large intents: the entries kept hold at most 64 MiB of intents (HISTORY_BYTES_MAX), the
+    oldest forgotten and their files removed, the newest kept; the same after a restart."""
+    big = large_intent(1, rules=20000, hosts=5000, forwards=2000)
+    d = Daemon(new_dir("bytes"), router=large_router(big))
+    d.start()
+    cap = 64 << 20
+    try:
+        for g in range(1, 31):  # 3 MB each (compact): 22 fit
+            big["generation"] = g
+            apply(d, big, "big.json")
+        h = history(d)
+        d.ctl("status")  # a request: the last entry written
+        hdir = os.path.join(d.state, "history")
+        files = sorted(os.listdir(hdir))
+        size = sum(os.path.getsize(os.path.join(hdir, f)) for f in files)
+        gens = [e["generation"] for e in h]
+        check(15 <= len(h) < 30 and gens == list(range(31 - len(h), 31)),
+              "the newest entries within 64 MiB", gens)
+        check(len(files) == len(h) and size <= cap + len(files) * 4096,
+              "as many files, within 64 MiB", files, size)
+    finally:
+        d.stop()
+    d.start()
+    try:
+        check([e["generation"] for e in history(d)][:-1] == gens[1:] or
+              [e["generation"] for e in history(d)][:-1] == gens,
+              "the same entries after a restart (and the start's)", history(d))
+    finally:
+        d.stop()
+
+
 def test_unwritable():
     """history/ is a file: applies succeed, the history is kept in memory without intents,
     status and history say it is not persisted."""
@@ -293,5 +326,6 @@ res.run("history entries, files, history and diff (golden)", test_history_and_di
 res.run("commit-confirm over the serial port; rollback ends it", test_confirm_over_serial)
 res.run("rollback after a restart (golden)", test_rollback_after_restart)
 res.run("100 entries; a damaged entry set aside", test_limit_and_damage)
+res.run("64 MiB of intents at most", test_bytes_limit)
 res.run("a history that cannot be written", test_unwritable)
 res.finish(tmp)
