@@ -4,7 +4,7 @@
  * behind the agent's back, away from the intent in effect. The decisions, pure (times are
  * given, nothing is read or written): when a check is due, whether what a check found is
  * repaired or only reported, and the last drift as `status` shows it. The watch's sockets are
- * kernel/kernel-watch.h; the checks and repairs (the engine's plan and apply) are agent.c's.
+ * kernel/kernel-watch.h; the checks and repairs (the engine's plan and apply) are agent-drift.c's.
  *
  *   events   drift_event() on every event that may concern the agent's objects: a check is due
  *            DRIFT_COALESCE_MS after the first of a burst (later ones do not push it back, so
@@ -33,7 +33,7 @@
 #include "proto/proto.h"
 
 #define DRIFT_COALESCE_MS 50 /* events come in bursts (a link down drops its routes) */
-#define DRIFT_REPAIRS_MAX 3 /* agent.c's log line says "3 times" */
+#define DRIFT_REPAIRS_MAX 3 /* agent-drift.c's log line says "3 times" */
 #define DRIFT_WINDOW_MS 10000
 
 enum drift_mode { DRIFT_REPAIR, DRIFT_REPORT };

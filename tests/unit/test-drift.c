@@ -100,7 +100,7 @@ static void run_steps(enum drift_mode mode, const struct step *steps, size_t n)
 }
 
 /* The router found at the intent stays known to be there until an event: the watch is then
- * the check of the intent in effect sent again (agent.c). */
+ * the check of the intent in effect sent again (agent-drift.c). */
 static void test_verified(void **state)
 {
 	struct drift d;
