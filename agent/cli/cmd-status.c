@@ -231,6 +231,8 @@ static void print_drift(const struct proto_status_drift *d)
 	const char *state = d->state ? d->state : "-";
 	size_t i;
 
+	if (d->check_error)
+		printf("drift       checks FAIL: %s\n", d->check_error);
 	if (!d->mode) {
 		printf("drift       not watched: %s\n", d->watch_error ? d->watch_error : "-");
 		if (!d->present)

@@ -133,7 +133,7 @@ static void agent_drift_check(struct agent *a)
 	struct oplist ops = {0};
 	enum drift_action act = DRIFT_ACT_REPORT;
 	const struct intent *in;
-	bool is_new, ok;
+	bool is_new, ok, changed;
 	int r;
 
 	if (!a->in_effect || !(in = agent_model(a)))
@@ -141,24 +141,33 @@ static void agent_drift_check(struct agent *a)
 	r = engine_plan(a->engine, in, &ops, NULL, &errs);
 	if (r >= 0 && !ops.n)
 		drift_verified(&a->drift, true);
-	if (r < 0)
-		log_warn("drift check of generation %lld failed: %s",
-			 (long long)store_generation(a->store),
-			 errs.n ? errs.v[0].message : strerror(-r));
-	else if (ops.n && drift_found(&a->drift, &ops, true, agent_now_ms(),
-				      status_now_iso8601(), &is_new, &act) < 0)
+	if (drift_check_result(&a->drift, r >= 0 ? NULL : errs.n ? errs.v[0].message : strerror(-r),
+			       &changed) < 0)
+		log_warn("out of memory: a drift check's result is not recorded");
+	else if (r < 0 && changed)
+		log_warn("drift check of generation %lld failed: %s (logged again when the reason "
+			 "changes)",
+			 (long long)store_generation(a->store), a->drift.check_error);
+	else if (r >= 0 && changed)
+		log_notice("drift checks of generation %lld work again",
+			   (long long)store_generation(a->store));
+	if (r < 0 || !ops.n)
+		goto out;
+	if (drift_found(&a->drift, &ops, true, agent_now_ms(), status_now_iso8601(), &is_new,
+			&act) < 0)
 		log_warn("out of memory: a drift is not recorded");
-	else if (ops.n && act == DRIFT_ACT_REPAIR)
+	else if (act == DRIFT_ACT_REPAIR)
 		agent_drift_log(a, &ops, "repairing");
-	else if (ops.n && is_new && act == DRIFT_ACT_REPORT)
+	else if (is_new && act == DRIFT_ACT_REPORT)
 		agent_drift_log(a, &ops, "reported only (--drift=report)");
-	else if (ops.n && is_new)
+	else if (is_new)
 		agent_drift_log(a, &ops, "held: the same objects were repaired 3 times within 10 s "
 					 "(another actor changes them); reported only until the "
 					 "next apply");
-	if (r >= 0 && ops.n && act == DRIFT_ACT_REPAIR)
+	if (act == DRIFT_ACT_REPAIR)
 		answer = agent_apply(a, NULL, in, &(struct agent_doc){.tree = a->applied_doc},
 				     ORIGIN_DRIFT, &ok);
+out:
 	oplist_done(&ops);
 	errlist_done(&errs);
 }

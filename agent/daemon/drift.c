@@ -43,6 +43,7 @@ void drift_init(struct drift *d, enum drift_mode mode)
 
 void drift_done(struct drift *d)
 {
+	free(d->check_error);
 	proto_status_drift_done(&d->last);
 }
 
@@ -61,6 +62,24 @@ void drift_forget(struct drift *d)
 void drift_verified(struct drift *d, bool yes)
 {
 	d->verified = yes;
+	if (yes) {
+		free(d->check_error);
+		d->check_error = NULL;
+	}
+}
+
+int drift_check_result(struct drift *d, const char *error, bool *ret_changed)
+{
+	char *copy = NULL;
+
+	*ret_changed = error ? !d->check_error || strcmp(error, d->check_error) : !!d->check_error;
+	if (!*ret_changed)
+		return 0;
+	if (error && !(copy = strdup(error)))
+		return -ENOMEM;
+	free(d->check_error);
+	d->check_error = copy;
+	return 0;
 }
 
 uint64_t drift_timeout(const struct drift *d, uint64_t now)
@@ -228,6 +247,7 @@ int drift_status(const struct drift *d, const char *watch_error, struct proto_st
 	if (!watch_error)
 		r |= dup_or_null(drift_mode_to_string(d->mode), &s.mode);
 	r |= dup_or_null(watch_error, &s.watch_error);
+	r |= dup_or_null(d->check_error, &s.check_error);
 	if (l->present) {
 		r |= dup_or_null(l->detected, &s.detected);
 		r |= dup_or_null(drift_state_to_string(d->state), &s.state);

@@ -50,6 +50,7 @@ struct drift {
 	char held[SHA256_HEX_LEN + 1]; /* the set held until the next apply ("": none) */
 	enum drift_state state;
 	bool verified; /* the router was found at the intent in effect, and no event came since */
+	char *check_error; /* why the last check could not plan (NULL: it could) */
 	struct proto_status_drift last; /* mode and watch_error unset: drift_status() sets them */
 };
 
@@ -58,8 +59,13 @@ void drift_done(struct drift *d);
 
 void drift_event(struct drift *d, uint64_t now);
 void drift_forget(struct drift *d);
-/* An apply or a check found the router at the intent in effect (yes), or did not know. */
+/* An apply or a check found the router at the intent in effect (yes: a check's error ends
+ * too), or did not know. */
 void drift_verified(struct drift *d, bool yes);
+/* A check could not plan (error), or could (NULL): the error stays in status while it lasts.
+ * Whether it differs from the last check's (log it then: a router that cannot be planned,
+ * a NIC removed, would otherwise log on every event). -ENOMEM: not recorded. */
+int drift_check_result(struct drift *d, const char *error, bool *ret_changed);
 /* ms until the pending check (0: due), UINT64_MAX when none. */
 uint64_t drift_timeout(const struct drift *d, uint64_t now);
 /* Whether a check is due; if so, it is no longer pending. */
@@ -81,7 +87,7 @@ void drift_repaired(struct drift *d, bool ok, const char *by, char *when, const 
 void drift_applied(struct drift *d);
 
 /* Copies into ret (released with proto_status_drift_done) the mode, watch_error (NULL: the
- * kernel objects are watched) and the last drift. 0 or -ENOMEM. */
+ * kernel objects are watched), the last check's error and the last drift. 0 or -ENOMEM. */
 int drift_status(const struct drift *d, const char *watch_error, struct proto_status_drift *ret);
 
 const char *drift_mode_to_string(enum drift_mode m);

@@ -678,6 +678,8 @@ static json_t *status_drift(const struct proto_status_drift *d, bool *ok)
 	put(o, "mode", d->mode ? answer_string(d->mode) : json_null(), ok);
 	if (d->watch_error)
 		put(o, "watch_error", answer_string(d->watch_error), ok);
+	if (d->check_error)
+		put(o, "check_error", answer_string(d->check_error), ok);
 	if (!d->present) {
 		put(o, "last", json_null(), ok);
 		return o;
@@ -785,6 +787,7 @@ void proto_status_drift_done(struct proto_status_drift *d)
 
 	free(d->mode);
 	free(d->watch_error);
+	free(d->check_error);
 	free(d->detected);
 	for (i = 0; i < d->n_objects; i++) {
 		free(d->objects[i].pointer);
@@ -1143,6 +1146,7 @@ static void reply_drift(const json_t *o, struct proto_status_drift *d, bool *ok)
 
 	d->mode = get_str(o, "mode", ok);
 	d->watch_error = get_str(o, "watch_error", ok);
+	d->check_error = get_str(o, "check_error", ok);
 	if (!json_is_object(last))
 		return;
 	d->present = true;

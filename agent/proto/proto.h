@@ -322,6 +322,7 @@ struct proto_drift_object {
 struct proto_status_drift {
 	char *mode;	   /* "repair", "report"; NULL: not watched (watch_error says why) */
 	char *watch_error; /* NULL, or why the kernel objects are not watched */
+	char *check_error; /* NULL, or why the last check could not plan (until one can) */
 	bool present;	   /* a drift was found since the start ("last"), described below */
 	char *detected;	   /* ISO 8601: when it was first found */
 	struct proto_drift_object *objects; /* the first PROTO_DRIFT_OBJECTS of them */

@@ -7,7 +7,8 @@ with vrouterd on the real kernel in network, UTS and mount namespaces of this te
   - report mode (--drift report): not repaired, shown in status, `plan` shows the operations,
     and `vrouterctl apply` of the same intent repairs it and its answer says so.
 Also the same intent sent again right after `nft flush ruleset` (which the agent answered
-"unchanged", the firewall left gone, before the watch).
+"unchanged", the firewall left gone, before the watch), and a NIC removed (the checks cannot
+plan: the reason in status, logged once).
 Usage: test-drift.py VROUTERD VROUTERCTL SOURCE_ROOT
 Skipped (77) without root: namespaces."""
 import datetime
@@ -269,6 +270,50 @@ def test_unrelated():
         subprocess.run(["nft", "delete", "table", "ip", "other"])
 
 
+def test_nic_removed():
+    """A NIC removed: the checks cannot plan (no link with its MAC). The reason is in status
+    while it lasts and logged once, not on every event; the NIC back, the drift is repaired and
+    the reason gone."""
+    d = start("nic")
+    restored = False
+    try:
+        sh("ip", "link", "del", "web")
+        st = wait_for(lambda: (lambda s: s if s["drift"].get("check_error") else None)(
+            status(d)), 5 * SLOW)
+        check(st and "52:54:00:dd:00:02" in st["drift"]["check_error"],
+              "the reason in status", status(d)["drift"])
+        rc, out, err = d.ctl("status")
+        check(rc == 0 and "drift       checks FAIL: " in out, "and in its text", out)
+        for k in range(3):  # more events, the same reason
+            sh("ip", "link", "add", "x%d" % k, "type", "veth", "peer", "name", "y%d" % k)
+            time.sleep(0.2)
+        count = d.log_text().count("drift check of generation")
+        check(count == 1, "logged once, not %d times" % count, d.log_text()[-2000:])
+        for k in range(3):
+            sh("ip", "link", "del", "x%d" % k)
+        sh("ip", "link", "add", "eth1", "address", "52:54:00:dd:00:02", "type", "veth", "peer",
+           "name", "peer1")
+        sh("ip", "link", "set", "peer1", "up")
+        restored = True
+        # peer1 is a new link with a new MAC: the rest must be as before.
+        def mine(r):
+            return dict(r, links="".join(l for l in r["links"].splitlines(True)
+                                         if not l.startswith("peer1")))
+        check(wait_for(lambda: mine(router()) == mine(want["router"]), 5 * SLOW), "repaired",
+              router())
+        st = status(d)
+        check("check_error" not in st["drift"], "the reason gone", st["drift"])
+        check("work again" in d.log_text(), "logged", d.log_text()[-2000:])
+    finally:
+        d.stop()
+        for k in range(3):
+            subprocess.run(["ip", "link", "del", "x%d" % k], stderr=subprocess.DEVNULL)
+        if not restored:
+            subprocess.run(["ip", "link", "add", "eth1", "address", "52:54:00:dd:00:02", "type",
+                            "veth", "peer", "name", "peer1"])
+            subprocess.run(["ip", "link", "set", "peer1", "up"])
+
+
 res.run("the same intent sent again after nft flush ruleset", test_sent_again_after_flush)
 for name, cmd, word in DRIFTS:
     res.run("%s: repaired within 1 s, shown in status" % name, repaired, name, cmd, word)
@@ -277,4 +322,5 @@ for name, cmd, word in DRIFTS:
             cmd, word)
 res.run("the same drift again and again: held after 3 repairs", test_held)
 res.run("kernel churn that is not the agent's: no drift", test_unrelated)
+res.run("a NIC removed: the checks' reason in status, logged once", test_nic_removed)
 res.finish(tmp)

@@ -122,6 +122,38 @@ static void test_verified(void **state)
 	drift_done(&d);
 }
 
+/* A check that cannot plan: its error in status while it lasts, "changed" only when it does
+ * (the agent logs then, not on every event). */
+static void test_check_error(void **state)
+{
+	struct proto_status_drift st;
+	struct drift d;
+	bool changed;
+
+	(void)state;
+	drift_init(&d, DRIFT_REPAIR);
+	assert_int_equal(drift_check_result(&d, NULL, &changed), 0);
+	assert_false(changed);
+	assert_int_equal(drift_check_result(&d, "no link with MAC 52:54:00:00:00:01", &changed), 0);
+	assert_true(changed);
+	assert_int_equal(drift_check_result(&d, "no link with MAC 52:54:00:00:00:01", &changed), 0);
+	assert_false(changed);
+	assert_int_equal(drift_status(&d, NULL, &st), 0);
+	assert_string_equal(st.check_error, "no link with MAC 52:54:00:00:00:01");
+	proto_status_drift_done(&st);
+	assert_int_equal(drift_check_result(&d, "another reason", &changed), 0);
+	assert_true(changed);
+	assert_int_equal(drift_check_result(&d, NULL, &changed), 0);
+	assert_true(changed);
+	assert_int_equal(drift_status(&d, NULL, &st), 0);
+	assert_null(st.check_error);
+	proto_status_drift_done(&st);
+	assert_int_equal(drift_check_result(&d, "again", &changed), 0);
+	drift_verified(&d, true); /* an apply that succeeded */
+	assert_null(d.check_error);
+	drift_done(&d);
+}
+
 static void test_repair_and_hold(void **state)
 {
 	static const struct step steps[] = {
@@ -374,6 +406,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_coalesce),
 		cmocka_unit_test(test_verified),
+		cmocka_unit_test(test_check_error),
 		cmocka_unit_test(test_repair_and_hold),
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_failed_repairs_count),
