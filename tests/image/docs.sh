@@ -102,7 +102,10 @@ stop() {
 }
 unkeep() {
 	local i
-	for i in "${!kept[@]}"; do
+	# Newest first: the image's directory may be bound inside the tree, whose mount is busy
+	# while it is there; and out of the tree, whose mount a working directory keeps busy.
+	cd /
+	for ((i = ${#kept[@]} - 1; i >= 0; i--)); do
 		umount "${kept[$i]}" && umount "$keep/$i" && rmdir "$keep/$i"
 	done
 	rmdir "$keep"
