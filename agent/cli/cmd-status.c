@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vrouterctl status [--json]: the agent's state. Human-readable by default: the agent, the
- * applied generation, the last apply, the router's links, addresses and routes as the agent
- * observes them (foreign ones with their owner, management addresses the intent in effect no
- * longer lists as kept, with the generation that last listed them when known), and the
- * packets and bytes each firewall and source NAT rule has counted (by the rule's JSON
+ * vrouterctl status [--counters] [--json]: the agent's state. Human-readable by default: the
+ * agent, the applied generation, the last apply, the router's links (with their traffic),
+ * addresses and routes as the agent observes them (foreign ones with their owner, management
+ * addresses the intent in effect no longer lists as kept, with the generation that last listed
+ * them when known), the files of the state directory set aside as damaged, and drift: the last
+ * time the kernel objects were found changed behind the agent's back. While the agent is busy
+ * with a long request (an apply), status is answered without the router's observed state and
+ * the services, and says since when it is busy. --counters adds what the firewall and NAT
+ * counted: the packets and bytes of each firewall and source NAT rule (by the rule's JSON
  * Pointer, with its comment), the connections each port forward and one-to-one entry
  * translated (by its pointer), and what the always-on rules and the policies counted (by
- * name: "builtin:input/established"), the files of the state directory set aside as damaged,
- * and drift: the last time the kernel objects were found changed behind the agent's back.
- * --json prints the agent's answer.
+ * name: "builtin:input/established"). --json prints the agent's answer.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -286,6 +288,12 @@ static void print_status(const struct proto_status *st, const char *persist_erro
 	print_aside(st);
 	print_last(&st->last);
 	print_drift(&st->drift);
+	if (st->busy_since) {
+		printf("busy        since %s with work from %s (an apply): the links, addresses, "
+		       "routes, counters and services are shown once it is done\n",
+		       st->busy_since, st->busy_origin ? st->busy_origin : "-");
+		return;
+	}
 	print_observed(st);
 	print_services(st);
 	print_vrrp(&st->vrrp);
@@ -295,14 +303,22 @@ static void print_status(const struct proto_status *st, const char *persist_erro
 int cmd_status(int argc, char **argv)
 {
 	struct proto_reply reply;
-	bool json = argc == 2 && !strcmp(argv[1], "--json");
-	int ret;
+	bool json = false, counters = false;
+	int ret, i;
 
-	if (argc > 2 || (argc == 2 && !json)) {
-		fprintf(stderr, "usage: vrouterctl [--socket PATH|--serial PATH] status [--json]\n");
-		return EXIT_USAGE;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json") && !json)
+			json = true;
+		else if (!strcmp(argv[i], "--counters") && !counters)
+			counters = true;
+		else {
+			fprintf(stderr, "usage: vrouterctl [--socket PATH|--serial PATH] status "
+					"[--counters] [--json]\n");
+			return EXIT_USAGE;
+		}
 	}
-	ret = cli_simple_request(PROTO_STATUS, &reply);
+	ret = cli_simple_request_with(PROTO_STATUS, counters ? "\"counters\":true" : NULL,
+				      &reply);
 	if (ret)
 		return ret;
 	ret = cli_reply_exit(&reply);

@@ -38,7 +38,10 @@ static const struct {
 	{"edit", cmd_edit,
 	 "edit [--state-dir DIR]    on the router, as root: the applied intent in $VISUAL or\n"
 	 "                            $EDITOR with the next generation, checked, then applied"},
-	{"status", cmd_status, "status [--json]           the agent and the router's state"},
+	{"status", cmd_status,
+	 "status [--counters] [--json]\n"
+	 "                            the agent and the router's state; --counters: what each\n"
+	 "                            firewall and NAT rule counted"},
 	{"handover", cmd_handover,
 	 "handover [--cancel] [--json]\n"
 	 "                            hand VRRP mastership to the peer and stay backup (on the\n"

@@ -3,7 +3,8 @@
  * What the parts of the agent share: its state and the functions one part calls in another.
  * agent.c is the core (requests, apply, plan, status, the intent in effect), agent-drift.c the
  * watch of the kernel objects and the supervision, agent-records.c the history and
- * commit-confirm, agent-boot.c the start. Only these four include it; others use agent.h.
+ * commit-confirm, agent-boot.c the start, agent-busy.c what status says while the agent is
+ * busy. Only these include it; others use agent.h.
  */
 #pragma once
 
@@ -43,6 +44,9 @@ struct agent {
 	struct history *history; /* the apply attempts that reached the router (history.h) */
 	struct confirm *confirm; /* the pending confirmation of an apply --confirm (confirm.h) */
 	int64_t confirm_s; /* the apply in progress came with --confirm SECONDS (0: without) */
+	struct agent_busy_hook busy;
+	unsigned busy_depth; /* busy spans open (agent-busy.c) */
+	bool busy_open;	     /* the hook heard the outermost span's begin */
 };
 
 /* An intent as it arrived: its tree and, when known, its text (see proto_request). */
@@ -86,6 +90,11 @@ int agent_drift_plan(struct agent *a, const struct intent *in, enum status_origi
 /* Records and logs how the repair of a drift (an apply of the intent in effect) ended. */
 void agent_drift_repaired(struct agent *a, enum status_origin origin,
 			  const struct apply_result *res);
+
+/* ---- agent-busy.c ---- */
+/* A busy span of origin begins (spans nest); each is ended by agent_busy_end(). */
+void agent_busy_begin(struct agent *a, enum status_origin origin);
+void agent_busy_end(struct agent *a);
 
 /* ---- agent-records.c ---- */
 /* Reads the history and the pending confirmation from the state directory. 0 or -ENOMEM. */

@@ -345,8 +345,8 @@ const struct intent *agent_model(struct agent *a)
  * content is refused, the same with the same content is a no-op once in effect. The answer
  * (NULL: out of memory); *ret_ok tells whether the intent is in effect afterwards.
  */
-char *agent_apply(struct agent *a, const char *id, const struct intent *in,
-		  const struct agent_doc *doc, enum status_origin origin, bool *ret_ok)
+static char *agent_apply_now(struct agent *a, const char *id, const struct intent *in,
+			     const struct agent_doc *doc, enum status_origin origin, bool *ret_ok)
 {
 	struct apply_result res = {0};
 	struct oplist drift = {0};
@@ -443,6 +443,17 @@ char *agent_apply(struct agent *a, const char *id, const struct intent *in,
 	return answer;
 }
 
+char *agent_apply(struct agent *a, const char *id, const struct intent *in,
+		  const struct agent_doc *doc, enum status_origin origin, bool *ret_ok)
+{
+	char *answer;
+
+	agent_busy_begin(a, origin);
+	answer = agent_apply_now(a, id, in, doc, origin, ret_ok);
+	agent_busy_end(a);
+	return answer;
+}
+
 static char *agent_plan(struct agent *a, const char *id, const struct intent *in,
 			const struct agent_doc *doc)
 {
@@ -491,7 +502,7 @@ static const struct intent *agent_intent(struct agent *a, struct intent **tmp)
 	return *tmp;
 }
 
-static char *agent_status(struct agent *a, const char *id)
+static char *agent_status(struct agent *a, const char *id, bool rule_counters)
 {
 	struct intent *tmp;
 	const struct intent *in = agent_intent(a, &tmp);
@@ -499,7 +510,7 @@ static char *agent_status(struct agent *a, const char *id)
 	char *answer = NULL;
 
 	if (status_build(&a->status, a->engine, a->services, in, &a->kept, a->store, a->in_effect,
-			 &st) >= 0) {
+			 rule_counters, &st) >= 0) {
 		if (agent_status_records(a, &st) >= 0 &&
 		    drift_status(&a->drift, a->watch_error, &st.drift) >= 0)
 			answer = proto_answer_status(id, &st);
@@ -605,14 +616,27 @@ static char *agent_intent_request(struct agent *a, struct proto_request *req,
 	return answer;
 }
 
+/* A request line at least this long is read inside a busy span (its parse takes a while). */
+#define BUSY_LINE (64u << 10)
+
+/* The requests that may take a while once read: status is answered meanwhile. */
+static bool request_is_long(enum proto_kind k)
+{
+	return k != PROTO_STATUS && k != PROTO_SHOW && k != PROTO_HISTORY && k != PROTO_CONFIRM;
+}
+
 char *agent_handle(struct agent *a, const char *line, size_t len, enum status_origin origin)
 {
 	struct proto_request req;
 	struct strbuf err = {0};
 	const char *text;
 	char *answer;
+	bool busy = len >= BUSY_LINE;
 	size_t n;
 	int r;
+
+	if (busy)
+		agent_busy_begin(a, origin);
 
 	/* A state directory that did not work is tried again, and an intent in effect whose save
 	 * failed persisted, as soon as it works. */
@@ -622,6 +646,10 @@ char *agent_handle(struct agent *a, const char *line, size_t len, enum status_or
 	strbuf_truncate(&err, 0);
 	agent_history_flush(a);
 	r = proto_request_parse(line, len, a->known, a->in_effect, &req, &err);
+	if (!busy && r >= 0 && request_is_long(req.kind)) {
+		busy = true;
+		agent_busy_begin(a, origin);
+	}
 	if (r == -ENOMEM)
 		answer = NULL;
 	else if (r < 0)
@@ -648,7 +676,7 @@ char *agent_handle(struct agent *a, const char *line, size_t len, enum status_or
 				 ? proto_answer_show(req.id, store_generation(a->store), text, n)
 				 : proto_answer_show(req.id, 0, NULL, 0);
 	else
-		answer = agent_status(a, req.id);
+		answer = agent_status(a, req.id, req.counters);
 	/* Out of memory for the whole answer: a short one, with the request's id, so that a
 	 * client waiting for that id (over the serial port) is not left to its timeout. */
 	if (!answer)
@@ -658,5 +686,7 @@ char *agent_handle(struct agent *a, const char *line, size_t len, enum status_or
 	agent_log_notes(a);
 	proto_request_done(&req);
 	strbuf_done(&err);
+	if (busy)
+		agent_busy_end(a);
 	return answer;
 }

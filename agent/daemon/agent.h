@@ -37,6 +37,22 @@ struct agent *agent_free(struct agent *a);
  */
 void agent_boot(struct agent *a, const char *payload);
 
+/*
+ * The agent busy with a long piece of work (a request being read and answered, an apply of its
+ * own: boot, drift, a confirmation's deadline). begin: brief is what `status` answers
+ * meanwhile (status_brief(), with busy_since and busy_origin; taken: the hook releases it),
+ * persist_error why nothing is persisted (NULL: it is; taken). end: the work is done; the
+ * agent's state may have changed. Called on the agent's thread; between begin and end the
+ * agent touches nothing of the hook's.
+ */
+struct agent_busy_hook {
+	void (*begin)(void *ctx, struct proto_status *brief, char *persist_error);
+	void (*end)(void *ctx);
+	void *ctx;
+};
+/* NULL: none. */
+void agent_set_busy_hook(struct agent *a, const struct agent_busy_hook *hook);
+
 /* The answer line (with its newline) to one request line; NULL only when out of memory. */
 char *agent_handle(struct agent *a, const char *line, size_t len, enum status_origin origin);
 

@@ -16,57 +16,9 @@
 #include "lib/cleanup.h"
 #include "log.h"
 #include "proto/proto.h"
-#include "server.h"
-
-#define MAX_CONNS 64
-#define READ_CHUNK (1u << 20)
-#define IDLE_MS (300 * 1000) /* a socket connection silent that long is closed */
-/* A request line must arrive whole within this time, counted from its first byte and not
- * reset by the next ones (the time the agent spends on requests is not counted): a client
- * that trickles bytes cannot keep a connection and its buffer. 17 MiB in 20 s is 0.85 MB/s. */
-#define LINE_MS (20 * 1000)
-/* Each connection may always buffer this much (status, small applies); beyond it, the bytes
- * buffered across all connections stay under BUFFER_MAX: two lines of the largest size. */
-#define CONN_SMALL (64u << 10)
-#define BUFFER_MAX (2 * ((size_t)PROTO_LINE_MAX + READ_CHUNK))
+#include "server-internal.h"
 
 static const char oom_answer[] = "{\"exit\": 2, \"error\": \"out of memory\"}\n";
-
-struct conn {
-	int fd;
-	bool serial;
-	char *in;
-	size_t in_len, in_cap;
-	size_t scanned; /* in[0..scanned) holds no newline */
-	bool discarding; /* skipping the rest of an oversized line */
-	char *out;	 /* the answer being written */
-	size_t out_len, out_off;
-	bool eof;	 /* the client shut down its side */
-	bool dead;
-	uint64_t active_ms;
-	uint64_t line_ms;   /* when the unfinished line's first byte came (0: none) */
-	uint64_t line_busy; /* the server's busy_ms then */
-	size_t *buffered;   /* the server's count, which in_cap is part of */
-};
-
-struct server {
-	struct server_config cfg;
-	char *socket_path;
-	int listen_fd;
-	struct conn *conns[MAX_CONNS];
-	size_t n_conns;
-	struct conn serial_conn; /* fd mirrors the serial port's */
-	size_t buffered;	 /* the input buffers' bytes, all connections */
-	uint64_t busy_ms;	 /* time spent answering requests since the start */
-};
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ---- the socket ---- */
 
@@ -136,6 +88,16 @@ fail:
 	return r;
 }
 
+static void server_busy_begin(void *ctx, struct proto_status *brief, char *persist_error)
+{
+	standin_begin(ctx, brief, persist_error);
+}
+
+static void server_busy_end(void *ctx)
+{
+	standin_end(ctx);
+}
+
 int server_new(const struct server_config *cfg, struct server **ret, struct strbuf *err)
 {
 	struct server *s = calloc(1, sizeof(*s));
@@ -152,6 +114,12 @@ int server_new(const struct server_config *cfg, struct server **ret, struct strb
 		return -ENOMEM;
 	}
 	r = server_listen(s, err);
+	if (r >= 0) {
+		r = standin_start(s);
+		if (r < 0)
+			strbuf_printf(err, "cannot start the thread that answers status while the "
+					   "agent is busy: %s", strerror(-r));
+	}
 	if (r < 0) {
 		if (s->listen_fd >= 0)
 			close(s->listen_fd);
@@ -159,6 +127,9 @@ int server_new(const struct server_config *cfg, struct server **ret, struct strb
 		free(s);
 		return r;
 	}
+	if (s->cfg.agent)
+		agent_set_busy_hook(s->cfg.agent,
+				    &(struct agent_busy_hook){server_busy_begin, server_busy_end, s});
 	*ret = s;
 	return 0;
 }
@@ -197,6 +168,9 @@ struct server *server_free(struct server *s)
 
 	if (!s)
 		return NULL;
+	if (s->cfg.agent)
+		agent_set_busy_hook(s->cfg.agent, NULL);
+	standin_stop(s);
 	for (i = 0; i < s->n_conns; i++)
 		conn_free(s->conns[i]);
 	conn_reset(&s->serial_conn);
@@ -212,7 +186,7 @@ struct server *server_free(struct server *s)
 /* ---- connections ---- */
 
 /* Writes what it can of the pending answer. 0, or negative errno (the peer is gone). */
-static int conn_flush(struct conn *c)
+int conn_flush(struct conn *c)
 {
 	while (c->out_off < c->out_len) {
 		ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
@@ -232,7 +206,7 @@ static int conn_flush(struct conn *c)
 	return 0;
 }
 
-static void conn_queue(struct conn *c, char *answer)
+void conn_queue(struct conn *c, char *answer)
 {
 	c->out = answer ? answer : (char *)oom_answer;
 	c->out_len = strlen(c->out);
@@ -252,8 +226,10 @@ static void conn_answer_line(struct server *s, struct conn *c, const char *line,
 	if (i == len)
 		return; /* blank: no answer */
 	start = now_ms();
+	s->handling = c;
 	conn_queue(c, agent_handle(s->cfg.agent, line, len,
 				   c->serial ? ORIGIN_SERIAL : ORIGIN_SOCKET));
+	s->handling = NULL;
 	s->busy_ms += now_ms() - start;
 }
 
@@ -269,7 +245,7 @@ static void conn_overflow(struct conn *c)
 
 /* The line would take the buffers of all connections past BUFFER_MAX: refused like one that
  * is too long, its memory given back; the client may send it again. */
-static void conn_refuse(struct conn *c)
+void conn_refuse(struct conn *c)
 {
 	conn_queue(c, proto_answer_error(NULL, PROTO_EXIT_BAD_REQUEST,
 					 "request refused: the agent holds too many unfinished "
@@ -350,7 +326,7 @@ static void conn_take(struct conn *c, size_t n)
 
 /* Reads once. >0 bytes, 0 end of file, negative errno (-EAGAIN: nothing now; -ENOBUFS: the
  * buffer may not grow, BUFFER_MAX). */
-static ssize_t conn_read(struct conn *c)
+ssize_t conn_read(struct conn *c)
 {
 	ssize_t n;
 
@@ -456,6 +432,13 @@ lost:
 	serial_lost(port, now_ms(), (int)-n);
 }
 
+/* Whether a has been idle longer than b: active earlier, or in the same millisecond and
+ * accepted earlier (a burst of connections is accepted within one). */
+static bool conn_idle_before(const struct conn *a, const struct conn *b)
+{
+	return a->active_ms != b->active_ms ? a->active_ms < b->active_ms : a->seq < b->seq;
+}
+
 /* At the limit, the connection that makes room for a new one: a dead one (its client hung up
  * in this round of poll, the sweep comes after the accepts), else the one idle the longest (no
  * unfinished line, no answer pending), else the one whose unfinished line is the oldest. So
@@ -476,7 +459,7 @@ static void server_evict(struct server *s)
 		}
 		if (victim == SIZE_MAX || (idle && !idle_found) ||
 		    (idle == idle_found &&
-		     (idle ? c->active_ms < s->conns[victim]->active_ms
+		     (idle ? conn_idle_before(c, s->conns[victim])
 			   : conn_line_deadline(s, c) < conn_line_deadline(s, s->conns[victim]))))
 			victim = i;
 		idle_found = idle_found || idle;
@@ -487,29 +470,35 @@ static void server_evict(struct server *s)
 	s->conns[victim] = s->conns[--s->n_conns];
 }
 
+bool server_accept_one(struct server *s)
+{
+	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct conn *c;
+
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_warn("accept on %s: %s", s->socket_path, strerror(errno));
+		return false;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return false;
+	}
+	c->fd = fd;
+	c->active_ms = now_ms();
+	c->seq = ++s->accepted;
+	c->buffered = &s->buffered;
+	if (s->n_conns == MAX_CONNS)
+		server_evict(s);
+	s->conns[s->n_conns++] = c;
+	return true;
+}
+
 static void server_accept(struct server *s)
 {
-	for (;;) {
-		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct conn *c;
-
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				log_warn("accept on %s: %s", s->socket_path, strerror(errno));
-			return;
-		}
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(fd);
-			return;
-		}
-		c->fd = fd;
-		c->active_ms = now_ms();
-		c->buffered = &s->buffered;
-		if (s->n_conns == MAX_CONNS)
-			server_evict(s);
-		s->conns[s->n_conns++] = c;
-	}
+	while (server_accept_one(s))
+		;
 }
 
 /* Frees the dead and the idle connections. */
@@ -545,6 +534,29 @@ static void server_serial_sync(struct server *s, uint64_t now)
 	if (s->serial_conn.fd != serial_fd(port)) {
 		conn_reset(&s->serial_conn);
 		s->serial_conn.fd = serial_fd(port);
+	}
+}
+
+/* After the stand-in served the connections: the lines it left (requests other than status,
+ * and what follows them) are handled, and its answers not yet written are polled for. Until
+ * none is left: a request handled here may make the agent busy again. */
+static void server_recheck(struct server *s)
+{
+	size_t i;
+
+	while (s->recheck) {
+		s->recheck = false;
+		if (s->serial_conn.fd >= 0 && !s->serial_conn.out)
+			conn_process(s, &s->serial_conn);
+		for (i = 0; i < s->n_conns; i++) {
+			struct conn *c = s->conns[i];
+
+			if (!c->out && !c->dead)
+				conn_process(s, c);
+			if (c->eof && !c->out)
+				c->dead = true;
+		}
+		server_sweep(s, now_ms());
 	}
 }
 
@@ -617,6 +629,8 @@ int server_run(struct server *s)
 			next_tick = now + s->cfg.tick_ms;
 		}
 		server_serial_sync(s, now);
+		if (s->recheck)
+			server_recheck(s);
 		pfd[n++] = (struct pollfd){.fd = s->cfg.signal_fd, .events = POLLIN};
 		listen_slot = (int)n;
 		pfd[n++] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};

@@ -5,7 +5,8 @@
  * Each connection has its own line buffer. A request is one line of at most PROTO_LINE_MAX
  * bytes; a longer one gets an error answer and is skipped up to its newline, and the
  * connection goes on. Requests are handled one at a time, to the end (an apply runs inside
- * the loop), so two applies never overlap. A connection gets its next request read only once
+ * the loop), so two applies never overlap; while the agent is busy, a second thread answers
+ * status on the other connections (server-standin.c). A connection gets its next request read only once
  * its previous answer is written: a client that does not read its answers stalls only itself.
  * Blank lines are ignored (a serial client sends one first to end any partial line left on
  * the port). A client may also send its last request without a newline and shut down its

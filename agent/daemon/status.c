@@ -289,20 +289,20 @@ static void link_counters(struct proto_status_link *l, const struct counterlist 
 	}
 }
 
-/* The links' traffic and the intent rules' matches, as the backends count them: on the links,
- * and the rules' list (there when some backend counts rules, even none): the intent's rules,
- * forwards and one-to-one entries by pointer (in: the intent in effect, NULL when unknown;
- * the entries are named by content in the kernel), the always-on rules and the policies by
- * name. A failure goes to ret->observe_error. */
-static void status_counters(struct engine *e, const struct intent *in, struct proto_status *ret,
-			    bool *ok)
+/* The links' traffic and, with rule_counters, the intent rules' matches, as the backends count
+ * them: on the links, and the rules' list (there when some backend counts rules, even none):
+ * the intent's rules, forwards and one-to-one entries by pointer (in: the intent in effect,
+ * NULL when unknown; the entries are named by content in the kernel), the always-on rules and
+ * the policies by name. A failure goes to ret->observe_error. */
+static void status_counters(struct engine *e, const struct intent *in, bool rule_counters,
+			    struct proto_status *ret, bool *ok)
 {
 	const unsigned rules = BACKEND_KIND(OBJ_FW_RULE) | BACKEND_KIND(OBJ_NAT_RULE);
 	struct counterlist cs = {0};
 	struct strbuf err = {0};
 	size_t i;
 
-	if (engine_counters(e, &cs, &err) < 0) {
+	if (engine_counters(e, rule_counters ? ~0u : BACKEND_KIND(OBJ_LINK), &cs, &err) < 0) {
 		observe_failed(ret, err.len ? strbuf_str(&err) : "cannot read the counters", ok);
 		strbuf_done(&err);
 		return;
@@ -625,9 +625,8 @@ static void status_aside(const struct store *store, struct proto_status *ret, bo
 	statefile_aside_free(v, n);
 }
 
-int status_build(const struct status *st, struct engine *e, struct backend *services,
-		 const struct intent *in, const struct kept_addrs *kept,
-		 const struct store *store, bool in_effect, struct proto_status *ret)
+int status_brief(const struct status *st, const struct store *store, bool in_effect,
+		 struct proto_status *ret)
 {
 	bool ok = true;
 
@@ -642,10 +641,25 @@ int status_build(const struct status *st, struct engine *e, struct backend *serv
 	copy_apply(&st->last, &ret->last, &ok);
 	if (ok)
 		status_aside(store, ret, &ok);
-	if (ok)
-		status_observe(e, in, kept, ret, &ok);
+	if (!ok) {
+		proto_status_done(ret);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int status_build(const struct status *st, struct engine *e, struct backend *services,
+		 const struct intent *in, const struct kept_addrs *kept,
+		 const struct store *store, bool in_effect, bool rule_counters,
+		 struct proto_status *ret)
+{
+	bool ok = true;
+
+	if (status_brief(st, store, in_effect, ret) < 0)
+		return -ENOMEM;
+	status_observe(e, in, kept, ret, &ok);
 	if (ok && !ret->observe_error)
-		status_counters(e, in, ret, &ok);
+		status_counters(e, in, rule_counters, ret, &ok);
 	if (ok)
 		status_services(services, ret, &ok);
 	if (ok)

@@ -52,18 +52,24 @@ void status_record_errors(struct status *st, const struct errlist *errs);
 void status_record(struct status *st, enum status_origin origin, enum status_result result,
 		   int64_t generation, const struct apply_result *res);
 
-/* Fills ret (released with proto_status_done). The router is observed and its counters read
- * through the engine (engine_observe, engine_counters); a failure of either is reported in
+/* What the agent knows without asking the router (released with proto_status_done): the
+ * agent, the applied generation (the store's), the last apply and "set_aside" (every file set
+ * aside in the state directory, its services/ and history/, as long as it is there: the agent
+ * never removes one, and the damaged files the store could not set aside yet). 0 or -ENOMEM. */
+int status_brief(const struct status *st, const struct store *store, bool in_effect,
+		 struct proto_status *ret);
+
+/* status_brief() and the router (released with proto_status_done). The router is observed and
+ * the links' counters read through the engine (engine_observe, engine_counters), and with
+ * rule_counters those of the firewall's and NAT's rules too; a failure of either is reported in
  * ret->observe_error. The daemons are those of services, the services backend, or none when
  * it is NULL; in: the intent in effect (NULL: unknown), for VRRP's addresses and peer, the
  * pointers of the NAT entries' counters and the management addresses kept from an earlier
- * intent (kept: the generations they are kept from). The applied generation is the store's;
- * "set_aside" lists every file set aside in the state directory and in its services/ (as long
- * as it is there: the agent never removes one) and the damaged files the store could not set
- * aside yet. 0 or -ENOMEM. */
+ * intent (kept: the generations they are kept from). 0 or -ENOMEM. */
 int status_build(const struct status *st, struct engine *e, struct backend *services,
 		 const struct intent *in, const struct kept_addrs *kept,
-		 const struct store *store, bool in_effect, struct proto_status *ret);
+		 const struct store *store, bool in_effect, bool rule_counters,
+		 struct proto_status *ret);
 
 /* The current wall-clock time as ISO 8601 with milliseconds, UTC ("...T10:00:00.123Z"). */
 char *status_now_iso8601(void);

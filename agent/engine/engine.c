@@ -134,7 +134,8 @@ void engine_notes(struct engine *e, struct strbuf *warnings, struct strbuf *noti
 		backend_notes(e->backends[i], warnings, notices);
 }
 
-int engine_counters(struct engine *e, struct counterlist *ret, struct strbuf *err)
+int engine_counters(struct engine *e, unsigned kinds, struct counterlist *ret,
+		    struct strbuf *err)
 {
 	struct counterlist all = {0};
 	size_t i;
@@ -144,6 +145,8 @@ int engine_counters(struct engine *e, struct counterlist *ret, struct strbuf *er
 		struct counterlist part = {0};
 		struct strbuf msg = {0};
 
+		if (!(e->backends[i]->ops->kinds & kinds))
+			continue;
 		r = backend_counters(e->backends[i], &part, &msg);
 		if (r < 0)
 			strbuf_printf(err, "%s backend: %s", e->backends[i]->ops->name,

@@ -62,9 +62,10 @@ struct engine *engine_free(struct engine *e);
 int engine_observe(struct engine *e, struct observed *ret, struct errlist *errs);
 
 /* What the backends count of their objects (backend_ops.counters), from each backend that
- * counts, in the engine's order. 0, or a negative errno with "BACKEND backend: reason" in err
- * (*ret untouched). */
-int engine_counters(struct engine *e, struct counterlist *ret, struct strbuf *err);
+ * counts and handles one of kinds (BACKEND_KIND() bits; ~0u: all), in the engine's order. 0,
+ * or a negative errno with "BACKEND backend: reason" in err (*ret untouched). */
+int engine_counters(struct engine *e, unsigned kinds, struct counterlist *ret,
+		    struct strbuf *err);
 
 /* What the backends found and did on their own since they were last asked (backend_ops.notes),
  * appended in the engine's order. */

@@ -372,6 +372,26 @@ static int request_numbers(const json_t *root, const json_t *intent, struct prot
 	return r < 0 ? r : 0;
 }
 
+/* status's "counters": true asks for the counters of the firewall's and NAT's rules too. */
+static int request_counters(const json_t *root, struct proto_request *ret, struct strbuf *err)
+{
+	const json_t *v = json_object_get(root, "counters");
+
+	if (!v)
+		return 0;
+	if (ret->kind != PROTO_STATUS) {
+		strbuf_printf(err, "request \"%s\" takes no \"counters\"",
+			      proto_kind_to_string(ret->kind));
+		return -EINVAL;
+	}
+	if (!json_is_boolean(v)) {
+		strbuf_printf(err, "\"counters\" must be true or false");
+		return -EINVAL;
+	}
+	ret->counters = json_is_true(v);
+	return 0;
+}
+
 /* The members of a request object, checked; intent: the intent's value (the root's, or the
  * one a fast path found; NULL: none). */
 static int request_members(const json_t *root, const json_t *intent, struct proto_request *ret,
@@ -392,7 +412,7 @@ static int request_members(const json_t *root, const json_t *intent, struct prot
 	json_object_foreach((json_t *)root, key, v)
 		if (strcmp(key, "request") && strcmp(key, "intent") && strcmp(key, "id") &&
 		    strcmp(key, "confirm") && strcmp(key, "generation") && strcmp(key, "from") &&
-		    strcmp(key, "to")) {
+		    strcmp(key, "to") && strcmp(key, "counters")) {
 		strbuf_printf(err, "unknown key \"%.*s\" in the request", UTF8_CUT(key, 64));
 		return -EINVAL;
 		}
@@ -411,6 +431,9 @@ static int request_members(const json_t *root, const json_t *intent, struct prot
 	}
 	ret->kind = (enum proto_kind)k;
 	r = request_numbers(root, intent, ret, err);
+	if (r < 0)
+		return r;
+	r = request_counters(root, ret, err);
 	if (r < 0)
 		return r;
 	if (ret->kind == PROTO_DIFF)

@@ -722,8 +722,13 @@ char *proto_answer_status(const char *id, const struct proto_status *st)
 			  ? json_pack("{s:I, s:b}", "generation", (json_int_t)st->applied_generation,
 				      "in_effect", st->in_effect)
 			  : json_null();
-	observed = json_object();
-	if (observed && st->observe_error) {
+	if (st->busy_since)
+		observed = json_null();
+	else
+		observed = json_object();
+	if (st->busy_since) {
+		/* Busy: the router is between two states; it is shown once the work is done. */
+	} else if (observed && st->observe_error) {
 		put(observed, "error", answer_string(st->observe_error), &ok);
 	} else if (observed) {
 		put(observed, "links", status_links(st, &ok), &ok);
@@ -746,10 +751,15 @@ char *proto_answer_status(const char *id, const struct proto_status *st)
 		    &ok);
 	if (st->history_error)
 		put(o, "history_error", answer_string(st->history_error), &ok);
+	if (st->busy_since)
+		put(o, "busy",
+		    json_pack("{s:s, s:s}", "since", st->busy_since, "origin",
+			      st->busy_origin ? st->busy_origin : ""),
+		    &ok);
 	put(o, "observed", observed, &ok);
-	put(o, "services", status_services(st, &ok), &ok);
-	put(o, "vrrp", status_vrrp(&st->vrrp, &ok), &ok);
-	put(o, "vpn", status_vpn(st, &ok), &ok);
+	put(o, "services", st->busy_since ? json_null() : status_services(st, &ok), &ok);
+	put(o, "vrrp", st->busy_since ? json_null() : status_vrrp(&st->vrrp, &ok), &ok);
+	put(o, "vpn", st->busy_since ? json_null() : status_vpn(st, &ok), &ok);
 	return answer_finish(o, id, ok);
 }
 
@@ -893,6 +903,8 @@ void proto_status_done(struct proto_status *st)
 	proto_status_drift_done(&st->drift);
 	free(st->confirm_deadline);
 	free(st->history_error);
+	free(st->busy_since);
+	free(st->busy_origin);
 	*st = (struct proto_status){0};
 }
 
@@ -1216,6 +1228,9 @@ static void reply_status(const json_t *root, struct proto_status *st, bool *ok)
 	st->confirm_previous = get_int(v, "previous");
 	st->confirm_deadline = get_str(v, "deadline", ok);
 	st->history_error = get_str(root, "history_error", ok);
+	v = json_object_get(root, "busy");
+	st->busy_since = get_str(v, "since", ok);
+	st->busy_origin = get_str(v, "origin", ok);
 	reply_observed(json_object_get(root, "observed"), st, ok);
 	reply_services(json_object_get(root, "services"), st, ok);
 	reply_vrrp(json_object_get(root, "vrrp"), &st->vrrp, ok);

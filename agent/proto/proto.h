@@ -9,6 +9,7 @@
  *
  *   request  {"request": "apply"|"check"|"plan", "intent": {...}, "id": ...}
  *            {"request": "show"|"status"|"handover"|"handover-cancel"|"confirm", "id": ...}
+ *            {"request": "status", "counters": true}
  *            {"request": "apply", "confirm": SECONDS, "intent": {...}}
  *            {"request": "history"}, {"request": "rollback"[, "generation": N]}
  *            {"request": "diff", "from": A[, "to": B | "intent": {...}]}  (proto-history.h)
@@ -97,6 +98,9 @@ struct proto_request {
 	 * and "to" (0: the intent sent, or else the generation in effect). */
 	int64_t generation;
 	int64_t from, to;
+	/* status: "counters": true, the counters of the firewall's and NAT's rules too (by
+	 * default only the links' traffic: a large ruleset's counters are a large answer). */
+	bool counters;
 };
 
 /*
@@ -370,6 +374,11 @@ struct proto_status {
 	char *confirm_deadline;
 	/* "history_error": why the history is not persisted (NULL: it is). */
 	char *history_error;
+	/* "busy": the agent is busy (an apply) since busy_since (ISO 8601) with work from
+	 * busy_origin (status_origin_to_string); NULL: not busy. A busy status carries no observed
+	 * state, services, VRRP nor VPN ("observed", "services", "vrrp", "vpn": null). */
+	char *busy_since;
+	char *busy_origin;
 };
 
 char *proto_answer_status(const char *id, const struct proto_status *st);

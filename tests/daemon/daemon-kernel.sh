@@ -73,8 +73,8 @@ nft list table inet vrouter >/dev/null 2>&1 && pass "nftables table" || fail "no
 
 # Counters: a host on web (peer1, lent to a namespace of its own) pings the router twice, two
 # ping processes: two new ICMP flows (the second echo of one ping is already established).
-counter() { # packets of the rule at pointer $1, and its comment, from `status --json`
-	ctl status --json | python3 -c 'import json, sys
+counter() { # packets of the rule at pointer $1, and its comment, from `status --counters --json`
+	ctl status --counters --json | python3 -c 'import json, sys
 for c in json.load(sys.stdin)["observed"].get("rules", []):
     if c["pointer"] == sys.argv[1]: print(c["packets"], c.get("comment", ""))' "$1"
 }
@@ -93,8 +93,16 @@ if [ "${after#* }" = "ping from web" ] && [ "${after%% *}" -ge $((${before%% *} 
 else
 	fail "counters: before '$before', after '$after'"
 fi
-ctl status | grep -Eq '^  /firewall/input/rules/1 +[0-9]+ packets +[0-9]+ bytes  ping from web$' &&
-	pass "status shows the counters" || fail "status: $(ctl status | sed -n '/^rules/,$p')"
+ctl status --counters | grep -Eq '^  /firewall/input/rules/1 +[0-9]+ packets +[0-9]+ bytes  ping from web$' &&
+	pass "status --counters shows the counters" ||
+	fail "status: $(ctl status --counters | sed -n '/^rules/,$p')"
+# Without --counters: the links' traffic, no rule's
+out=$(ctl status --json | python3 -c 'import json, sys
+o = json.load(sys.stdin)["observed"]
+print("rules" in o, all("counters" in l for l in o["links"]))')
+[ "$out" = "False True" ] && ! ctl status | grep -q '^rules' &&
+	pass "status without --counters: the links' counters, not the rules'" ||
+	fail "status without --counters: $out"
 # peer1 back into this script's namespace (the end of web), then the pinger goes
 nsenter -t $pinger -n ip link set peer1 netns $$
 kill $pinger && wait $pinger
@@ -134,7 +142,7 @@ out=$(ctl apply "$tmp/s4.json" 2>&1) && table_has 10.1.1.6 "ping from web" 'rule
 	fail "nat again: $out"
 # status: the always-on rules and the drop policies by name, the port forward (named by
 # content in the kernel) by the intent's pointer, after the source NAT
-out=$(ctl status --json | python3 -c 'import json, sys
+out=$(ctl status --counters --json | python3 -c 'import json, sys
 print(" ".join(r["pointer"] or r["name"] for r in json.load(sys.stdin)["observed"]["rules"]))')
 want="builtin:input/established builtin:input/invalid builtin:input/ssh"
 want+=" /firewall/input/rules/0 /firewall/input/rules/1 /firewall/input/rules/2"
@@ -143,9 +151,10 @@ want+=" builtin:forward/nat-open builtin:forward/policy-drop builtin:output/esta
 want+=" builtin:output/invalid builtin:srcnat/hairpin /nat/destination/0"
 [ "$out" = "$want" ] && pass "status --json: built-in counters by name, the forward by pointer" ||
 	fail "status rules: $out"
-ctl status | grep -Eq '^  builtin:input/policy-drop +[0-9]+ packets +[0-9]+ bytes$' &&
-	ctl status | grep -Eq '^  /nat/destination/0 +[0-9]+ packets +[0-9]+ bytes$' &&
-	pass "status shows them" || fail "status: $(ctl status | sed -n '/^rules/,$p')"
+ctl status --counters | grep -Eq '^  builtin:input/policy-drop +[0-9]+ packets +[0-9]+ bytes$' &&
+	ctl status --counters | grep -Eq '^  /nat/destination/0 +[0-9]+ packets +[0-9]+ bytes$' &&
+	pass "status --counters shows them" ||
+	fail "status: $(ctl status --counters | sed -n '/^rules/,$p')"
 
 stop && pass "stops on SIGTERM" || fail "exit code on SIGTERM"
 start || fail "restart"

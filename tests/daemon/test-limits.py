@@ -135,6 +135,31 @@ def test_hung_up_make_room():
     check(a.get("exit") == 0, "the newcomer's status", a)
 
 
+def test_burst_oldest_first():
+    """200 connections made at once, while the agent cannot accept (stopped), then 10 more:
+    all of them in one millisecond for the agent, which closes the ones accepted first (the
+    idle the longest), so the last ten keep their places and finish their requests."""
+    stopped(d.proc.pid)
+    try:
+        first = [connect(d.sock) for _ in range(200)]
+        last = [connect(d.sock) for _ in range(10)]
+    finally:
+        os.kill(d.proc.pid, signal.SIGCONT)
+    try:
+        time.sleep(0.3 * SLOW)
+        for i, s in enumerate(last):
+            s.sendall(b'{"request": "status", "id": %d}\n' % i)
+        for i, s in enumerate(last):
+            a = json.loads(read_line(s, 10 * SLOW))
+            check(a.get("exit") == 0 and a.get("id") == i, "the late connection's status", a)
+        kept = sum(not closed_by_daemon(s, 0.05) for s in first)
+        check(kept == MAX_CONNS - 10, "the agent kept the %d accepted last of the first 200, "
+              "kept %d" % (MAX_CONNS - 10, kept))
+    finally:
+        for s in first + last:
+            s.close()
+
+
 def test_trickle_and_memory():
     """A client that sends a byte every 2 s loses its connection once its line is due; 20
     clients that each send 8 MiB of one line keep the daemon's buffers under the cap (the
@@ -210,6 +235,8 @@ def test_trickle_and_memory():
 res.run("silent connections and unfinished lines beyond the limit", test_silent_connections)
 res.run("connections hung up while the agent was stopped make room first",
         test_hung_up_make_room)
+res.run("a burst of connections: the ones accepted first make room",
+        test_burst_oldest_first)
 res.run("a trickling client; the bytes buffered across connections", test_trickle_and_memory)
 res.run("clean stop", d.stop)
 res.finish(tmp)

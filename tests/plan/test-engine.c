@@ -123,7 +123,7 @@ static void test_record_alone(void **state)
 	assert_non_null(e);
 	assert_int_equal(engine_observe(e, &obs, &errs), 0);
 	t_assert_same_state(&obs, backend_record_state(bs[0]));
-	assert_int_equal(engine_counters(e, &cs, &err), 0);
+	assert_int_equal(engine_counters(e, ~0u, &cs, &err), 0);
 	assert_int_equal(cs.n, 0);
 	assert_int_equal(cs.kinds, 0);
 	counterlist_done(&cs);
@@ -166,7 +166,7 @@ static void test_first_handler(void **state)
 		      "  ],\n"
 		      "  'files': []\n"
 		      "}\n");
-	assert_int_equal(engine_counters(e, &cs, &err), 0);
+	assert_int_equal(engine_counters(e, ~0u, &cs, &err), 0);
 	assert_int_equal(cs.kinds, BACKEND_KIND(OBJ_LINK));
 	assert_int_equal(cs.n, 1);
 	assert_int_equal(cs.v[0].kind, OBJ_LINK);
@@ -190,7 +190,7 @@ static void test_counters_fail(void **state)
 	struct strbuf err = {0};
 
 	assert_non_null(e);
-	assert_int_equal(engine_counters(e, &cs, &err), -EIO);
+	assert_int_equal(engine_counters(e, ~0u, &cs, &err), -EIO);
 	assert_string_equal(strbuf_str(&err), "links-only backend: no counters");
 	assert_int_equal(cs.kinds, 0x80); /* untouched */
 	assert_null(cs.v);
