@@ -340,6 +340,14 @@ const struct intent *agent_model(struct agent *a)
 	return a->applied_in;
 }
 
+/* Whether the history keeps an apply: not a repair of drift (by the watch, or by the intent in
+ * effect sent again), which puts back a generation the history has and would otherwise push
+ * the generations out of it when another actor keeps changing the router. */
+static bool agent_history_keeps(enum status_origin origin, const struct oplist *drift)
+{
+	return origin != ORIGIN_DRIFT && !drift->n;
+}
+
 /*
  * Applies a loaded intent under the generation rules: older is stale, the same with other
  * content is refused, the same with the same content is a no-op once in effect. The answer
@@ -409,7 +417,8 @@ static char *agent_apply_now(struct agent *a, const char *id, const struct inten
 		status_record(&a->status, origin, RESULT_APPLIED, in->generation, &res);
 		if (drift.n)
 			agent_drift_repaired(a, origin, &res);
-		agent_history_record(a, origin, in, doc, &res, true);
+		if (agent_history_keeps(origin, &drift))
+			agent_history_record(a, origin, in, doc, &res, true);
 		*ret_ok = true;
 	} else {
 		const struct errlist *e = &res.errs;
@@ -433,7 +442,7 @@ static char *agent_apply_now(struct agent *a, const char *id, const struct inten
 			      in->generation, &res);
 		if (drift.n)
 			agent_drift_repaired(a, origin, &res);
-		if (res.status == APPLY_FAILED)
+		if (res.status == APPLY_FAILED && agent_history_keeps(origin, &drift))
 			agent_history_record(a, origin, in, doc, &res, false);
 		answer = proto_answer_errors(id, res.status, e, true, res.undo_failed);
 	}

@@ -148,6 +148,12 @@ def drift_of(st):
     return st["drift"]["last"]
 
 
+def history_origins(d):
+    rc, out, err = d.ctl("history", "--json")
+    check(rc == 0, "history: exit %d" % rc, out, err)
+    return [e["origin"] for e in json.loads(out)["history"]]
+
+
 def test_sent_again_after_flush():
     """The same intent sent again after `nft flush ruleset`: the firewall is back (by the
     watch or by the apply), and nothing is left to do."""
@@ -183,6 +189,8 @@ def repaired(name, cmd, word):
         check(plan_ops(d) == [], "nothing left to do")
         check(st["last_apply"]["origin"] == "drift" and st["last_apply"]["changes"] >= 1,
               "the repair is an apply", st["last_apply"])
+        check("drift" not in history_origins(d), "a repair is not a generation of the history",
+              history_origins(d))
         rc, out, err = d.ctl("status")
         check(rc == 0 and ("drift       at %s, " % last["detected"]) in out and
               ("repaired at %s by the agent" % last["repaired"]) in out, "status's text", out)
@@ -248,6 +256,10 @@ def test_held():
         rc, out, err = d.ctl("apply", intent_path)
         check(rc == 0 and json.loads(out).get("repaired"), "the next apply repairs it", out)
         check(router() == want["router"], "repaired", router())
+        # Four repairs (three by the watch, one by the apply): none in the history, whose one
+        # entry stays the generation applied.
+        check(history_origins(d) == ["socket"], "the repairs not in the history",
+              history_origins(d))
     finally:
         d.stop()
 
