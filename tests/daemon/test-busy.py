@@ -8,6 +8,7 @@ recording backend:
   - another request sent meanwhile (show, then a status behind it) waits for the apply and is
     answered in order after it; the status behind it is the full one;
   - after the apply: the full answer, no "busy";
+  - the same while the agent applies its boot payload at start, before it is ready;
   - "counters": true only for status, and a boolean.
 Usage: test-busy.py VROUTERD VROUTERCTL SOURCE_ROOT"""
 import json
@@ -15,6 +16,7 @@ import os
 import select
 import socket
 import tempfile
+import threading
 import time
 
 from daemonlib import (Daemon, PtyRelay, Results, check, connect, large_intent, large_router,
@@ -50,10 +52,10 @@ def apply_started(gen):
     return a
 
 
-def check_busy(st, in_effect):
+def check_busy(st, in_effect, origin="socket"):
     check(st["exit"] == 0, "status exit 0", st)
     check("busy" in st, "busy status while the apply runs", st)
-    check(st["busy"]["origin"] == "socket", "busy with work from the socket", st["busy"])
+    check(st["busy"]["origin"] == origin, "busy with work from the %s" % origin, st["busy"])
     check(st["busy"]["since"].endswith("Z"), "busy since an ISO 8601 time", st["busy"])
     check(st["applied"]["generation"] == in_effect, "the generation in effect when it began",
           st["applied"])
@@ -153,6 +155,39 @@ def test_others_wait():
         b.close()
 
 
+def test_status_during_boot():
+    """The agent started with a boot payload of a large intent: a status while it applies the
+    payload (the socket is there before the boot's apply) is answered, busy with work from
+    the payload."""
+    d.stop()
+    docs[4] = large_intent(4, rules=50000, hosts=20000, forwards=4000)
+    docs[4]["hostname"] = "r-busy-4"
+    with open(d.payload, "w") as f:
+        json.dump(docs[4], f)
+    started = {}
+    t = threading.Thread(target=lambda: started.setdefault("ready", d.start()))
+    t.start()
+    try:
+        st, deadline = None, time.monotonic() + 30
+        while st is None and time.monotonic() < deadline:
+            try:
+                s = connect(d.sock)
+            except OSError:
+                time.sleep(0.002)
+                continue
+            with s:
+                s.sendall(line({"request": "status", "id": "boot"}))
+                st = json.loads(read_line(s, 30))
+        check(st is not None, "the socket appeared")
+        check_busy(st, 3, origin="payload")
+    finally:
+        t.join()
+    check(started.get("ready"), "the agent started", d.log_text()[-2000:])
+    st = d.request(line({"request": "status"}))
+    check("busy" not in st and st["applied"]["generation"] == 4 and
+          st["last_apply"]["origin"] == "payload", "the payload applied", st.get("last_apply"))
+
+
 def test_counters_member():
     st = d.request(line({"request": "status", "counters": True}))
     check(st["exit"] == 0 and "busy" not in st, "status with counters", st)
@@ -166,6 +201,7 @@ res.run("apply of a large intent", test_first)
 res.run("status during an apply: answered before its end, busy (new, open, serial)",
         test_status_during_apply)
 res.run("other requests during an apply wait for it, in order", test_others_wait)
+res.run("status during the boot payload's apply: busy", test_status_during_boot)
 res.run("status's counters member", test_counters_member)
 d.stop()
 relay.close()
