@@ -135,15 +135,16 @@ static bool standin_process(struct server *s, struct conn *c)
 	return held;
 }
 
-/* Whether the stand-in reads this connection: not the one being handled, not one holding a
- * line for the loop. */
+/* What the stand-in polls this connection for; -1: not at all (the one being handled, one
+ * holding a line for the loop or at its end: a peer that closed would report POLLHUP on every
+ * round). */
 static short standin_events(const struct server *s, const struct conn *c, bool held)
 {
 	if (c == s->handling || c->dead || c->fd < 0)
 		return -1;
 	if (c->out)
 		return POLLOUT;
-	return held || c->eof ? 0 : POLLIN;
+	return held || c->eof ? -1 : POLLIN;
 }
 
 static void standin_io(struct server *s, struct conn *c, short revents, bool *held)
@@ -226,12 +227,14 @@ static void standin_serve(struct server *s)
 		if (poll(pfd, n, -1) < 0 && errno != EINTR)
 			break;
 		if (pfd[0].revents & POLLIN) {
+			bool done;
+
 			if (read(si->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 				break;
 			pthread_mutex_lock(&si->lock);
-			ev = si->state != SI_SERVING;
+			done = si->state != SI_SERVING;
 			pthread_mutex_unlock(&si->lock);
-			if (ev)
+			if (done)
 				break;
 		}
 		for (i = 0; i < n_polled; i++) {

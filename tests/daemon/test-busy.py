@@ -8,7 +8,8 @@ recording backend:
   - another request sent meanwhile (show, then a status behind it) waits for the apply and is
     answered in order after it; the status behind it is the full one;
   - after the apply: the full answer, no "busy";
-  - the same while the agent applies its boot payload at start, before it is ready;
+  - clients that send a request and hang up meanwhile cost the stand-in no busy loop;
+  - the same while the agent applies its boot payload at start;
   - "counters": true only for status, and a boolean.
 Usage: test-busy.py VROUTERD VROUTERCTL SOURCE_ROOT"""
 import json
@@ -27,8 +28,8 @@ tmp = tempfile.mkdtemp(prefix="vrouterd-busy-")
 relay = PtyRelay(tmp)
 # A large intent: its apply (reading 4 MB of JSON, validating, planning 50,000 rules) holds
 # the agent far longer than the stand-in's grace of a few milliseconds.
-docs = {g: large_intent(g, rules=50000, hosts=20000, forwards=4000) for g in (1, 2, 3)}
-for g in (2, 3):  # other content than the generation before
+docs = {g: large_intent(g, rules=50000, hosts=20000, forwards=4000) for g in (1, 2, 3, 5)}
+for g in (2, 3, 5):  # other content than the generation before
     docs[g]["hostname"] = "r-busy-%d" % g
 os.mkdir(os.path.join(tmp, "d"))
 d = Daemon(os.path.join(tmp, "d"), router=large_router(docs[1]), serial=relay.daemon_path)
@@ -155,15 +156,54 @@ def test_others_wait():
         b.close()
 
 
+def thread_cpu_s():
+    """CPU seconds of the agent's threads but the main one, by thread id."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % d.proc.pid):
+        if int(tid) == d.proc.pid:
+            continue
+        with open("/proc/%d/task/%s/stat" % (d.proc.pid, tid)) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        out[tid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+def test_gone_clients_no_spin():
+    """Clients that send a request and hang up during an apply: the stand-in leaves them to the
+    loop without polling them (a closed socket reports POLLHUP on every poll): its thread's CPU
+    stays a fraction of the apply's time; the loop then answers or drops them."""
+    before = thread_cpu_s()
+    a = apply_started(5)
+    try:
+        time.sleep(0.05)
+        check(not answered(a), "the apply takes longer than this test's steps")
+        for req in ({"request": "show"}, {"request": "status"}):
+            s = connect(d.sock)
+            s.sendall(line(req))
+            s.close()
+        t0 = time.monotonic()
+        ans = json.loads(read_line(a, 120))
+        rest = time.monotonic() - t0
+        check(ans["exit"] == 0, "the apply", ans)
+    finally:
+        a.close()
+    after = thread_cpu_s()
+    used = sum(after.get(t, 0) - before.get(t, 0) for t in after)
+    check(used < 0.5 * rest + 0.05, "the stand-in used %.2f s of CPU in the last %.2f s of the "
+          "apply" % (used, rest), before, after)
+    st = d.request(line({"request": "status"}))
+    check(st["exit"] == 0 and "busy" not in st, "the agent goes on", st)
+
+
 def test_status_during_boot():
     """The agent started with a boot payload of a large intent: a status while it applies the
     payload (the socket is there before the boot's apply) is answered, busy with work from
     the payload."""
     d.stop()
-    docs[4] = large_intent(4, rules=50000, hosts=20000, forwards=4000)
-    docs[4]["hostname"] = "r-busy-4"
+    docs[6] = large_intent(6, rules=50000, hosts=20000, forwards=4000)
+    docs[6]["hostname"] = "r-busy-6"
     with open(d.payload, "w") as f:
-        json.dump(docs[4], f)
+        json.dump(docs[6], f)
     started = {}
     t = threading.Thread(target=lambda: started.setdefault("ready", d.start()))
     t.start()
@@ -179,12 +219,12 @@ def test_status_during_boot():
                 s.sendall(line({"request": "status", "id": "boot"}))
                 st = json.loads(read_line(s, 30))
         check(st is not None, "the socket appeared")
-        check_busy(st, 3, origin="payload")
+        check_busy(st, 5, origin="payload")
     finally:
         t.join()
     check(started.get("ready"), "the agent started", d.log_text()[-2000:])
     st = d.request(line({"request": "status"}))
-    check("busy" not in st and st["applied"]["generation"] == 4 and
+    check("busy" not in st and st["applied"]["generation"] == 6 and
           st["last_apply"]["origin"] == "payload", "the payload applied", st.get("last_apply"))
 
 
@@ -201,6 +241,7 @@ res.run("apply of a large intent", test_first)
 res.run("status during an apply: answered before its end, busy (new, open, serial)",
         test_status_during_apply)
 res.run("other requests during an apply wait for it, in order", test_others_wait)
+res.run("clients gone during an apply: no busy loop", test_gone_clients_no_spin)
 res.run("status during the boot payload's apply: busy", test_status_during_boot)
 res.run("status's counters member", test_counters_member)
 d.stop()
