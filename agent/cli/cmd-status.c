@@ -268,8 +268,10 @@ static void print_drift(const struct proto_status_drift *d)
 
 static void print_status(const struct proto_status *st, const char *persist_error)
 {
-	printf("agent       vrouterd %s (pid %" PRId64 "), backend %s, started %s\n", st->version,
-	       st->pid, st->backend, st->started);
+	printf("agent       vrouterd %s (pid %" PRId64 "), ", st->version, st->pid);
+	if (st->image_version)
+		printf("image %s, ", st->image_version);
+	printf("backend %s, started %s\n", st->backend, st->started);
 	if (st->applied_generation)
 		printf("applied     generation %" PRId64 ", %s\n", st->applied_generation,
 		       st->in_effect ? "in effect" : "NOT in effect (its last apply failed)");

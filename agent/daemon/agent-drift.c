@@ -184,11 +184,8 @@ static uint64_t agent_drift_run(struct agent *a)
 		log_warn("drift watch: cannot read events: %s", strerror(-r));
 	if (r != 0)
 		drift_event(&a->drift, agent_now_ms());
-	if (drift_take_due(&a->drift, agent_now_ms())) {
-		agent_busy_begin(a, ORIGIN_DRIFT);
+	if (drift_take_due(&a->drift, agent_now_ms()))
 		agent_drift_check(a);
-		agent_busy_end(a);
-	}
 	return drift_timeout(&a->drift, agent_now_ms());
 }
 

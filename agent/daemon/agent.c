@@ -156,7 +156,7 @@ int agent_new(const struct agent_config *cfg, struct agent **ret, struct strbuf 
 	drift_init(&a->drift, cfg->drift_report ? DRIFT_REPORT : DRIFT_REPAIR);
 	name = strncmp(cfg->backend, RECORD_PREFIX, strlen(RECORD_PREFIX)) ? cfg->backend
 									    : "record";
-	r = status_init(&a->status, name);
+	r = status_init(&a->status, name, cfg->image_version);
 	if (r >= 0)
 		r = store_open(cfg->state_dir, &a->store, err);
 	if (r >= 0)

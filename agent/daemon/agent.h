@@ -23,6 +23,8 @@ struct agent_config {
 	void (*notify_status)(const char *line);
 	/* Drift of the kernel objects (drift.h) only reported, not repaired (--drift=report). */
 	bool drift_report;
+	/* The version of the image the agent runs in (--image-version), or NULL. */
+	const char *image_version;
 };
 
 struct agent;

@@ -66,6 +66,8 @@ static void usage(FILE *f)
 		"  --drift repair|report  drift of the kernel objects from the intent in effect\n"
 		"                     (changed behind the agent's back) repaired within a second,\n"
 		"                     or only reported in status and the log (default: repair)\n"
+		"  --image-version VERSION  the version of the image the agent runs in, for status\n"
+		"                     (the unit passes /usr/lib/vrouter/release's; empty: none)\n"
 		"  --version\n",
 		LINK_WAIT_DEFAULT);
 }
@@ -87,6 +89,23 @@ static int parse_uint(const char *option, const char *unit, unsigned max, unsign
 	return 0;
 }
 
+/* --image-version: printable ASCII without '"' or '\\', at most 64 characters (a version,
+ * shown in status as it is). */
+static int image_version_check(const char *v)
+{
+	size_t i, n = strlen(v);
+
+	for (i = 0; i < n && n <= 64; i++)
+		if (v[i] < 0x21 || v[i] > 0x7e || v[i] == '"' || v[i] == '\\')
+			break;
+	if (i < n || n > 64) {
+		fprintf(stderr, "vrouterd: --image-version: at most 64 printable characters, no "
+				"space, quote or backslash\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option options[] = {
@@ -98,6 +117,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"payload", required_argument, NULL, 'p'},
 		{"link-wait", required_argument, NULL, 'w'},
 		{"drift", required_argument, NULL, 'D'},
+		{"image-version", required_argument, NULL, 'I'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{},
@@ -142,6 +162,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return -EINVAL;
 			}
 			a->agent.drift_report = drift_mode_from_string(optarg) == DRIFT_REPORT;
+			break;
+		case 'I':
+			if (image_version_check(optarg) < 0)
+				return -EINVAL;
+			a->agent.image_version = optarg[0] ? optarg : NULL;
 			break;
 		case 'h':
 			usage(stdout);

@@ -58,12 +58,13 @@ char *status_now_iso8601(void)
 	return s;
 }
 
-int status_init(struct status *st, const char *backend)
+int status_init(struct status *st, const char *backend, const char *image_version)
 {
 	*st = (struct status){0};
 	st->backend = strdup(backend);
 	st->started = status_now_iso8601();
-	if (!st->backend || !st->started) {
+	st->image_version = image_version ? strdup(image_version) : NULL;
+	if (!st->backend || !st->started || (image_version && !st->image_version)) {
 		status_done(st);
 		return -ENOMEM;
 	}
@@ -105,6 +106,7 @@ void status_record_errors(struct status *st, const struct errlist *errs)
 
 void status_done(struct status *st)
 {
+	free(st->image_version);
 	free(st->backend);
 	free(st->started);
 	apply_done(&st->last);
@@ -638,6 +640,8 @@ int status_brief(const struct status *st, const struct store *store, bool in_eff
 	ret->version = dup_str(VROUTER_VERSION, &ok);
 	ret->backend = dup_str(st->backend, &ok);
 	ret->started = dup_str(st->started, &ok);
+	if (st->image_version)
+		ret->image_version = dup_str(st->image_version, &ok);
 	copy_apply(&st->last, &ret->last, &ok);
 	if (ok)
 		status_aside(store, ret, &ok);

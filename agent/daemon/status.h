@@ -39,10 +39,11 @@ enum status_result {
 struct status {
 	char *backend;	/* name given at start ("record", "kernel") */
 	char *started;	/* ISO 8601 */
+	char *image_version; /* NULL: not in an image (or not told) */
 	struct proto_status_apply last;
 };
 
-int status_init(struct status *st, const char *backend);
+int status_init(struct status *st, const char *backend, const char *image_version);
 void status_done(struct status *st);
 
 /* The errors of the apply recorded last (an intent that did not parse: its errors), the

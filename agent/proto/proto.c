@@ -716,7 +716,8 @@ char *proto_answer_status(const char *id, const struct proto_status *st)
 
 	if (!o)
 		return NULL;
-	agent = json_pack("{s:s, s:I, s:s, s:s}", "version", st->version, "pid",
+	agent = json_pack("{s:s, s:o, s:I, s:s, s:s}", "version", st->version, "image_version",
+			  st->image_version ? json_string(st->image_version) : json_null(), "pid",
 			  (json_int_t)st->pid, "backend", st->backend, "started", st->started);
 	applied = st->applied_generation
 			  ? json_pack("{s:I, s:b}", "generation", (json_int_t)st->applied_generation,
@@ -881,6 +882,7 @@ void proto_status_done(struct proto_status *st)
 	free(st->rules);
 	free(st->services);
 	free(st->version);
+	free(st->image_version);
 	free(st->backend);
 	free(st->started);
 	free(st->observe_error);
@@ -1188,6 +1190,7 @@ static void reply_status(const json_t *root, struct proto_status *st, bool *ok)
 	st->version = get_str(agent, "version", ok);
 	st->pid = get_int(agent, "pid");
 	st->backend = get_str(agent, "backend", ok);
+	st->image_version = get_str(agent, "image_version", ok);
 	st->started = get_str(agent, "started", ok);
 	st->applied_generation = get_int(applied, "generation");
 	st->in_effect = json_is_true(json_object_get(applied, "in_effect"));

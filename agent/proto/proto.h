@@ -340,6 +340,7 @@ struct proto_status_drift {
 
 struct proto_status {
 	char *version;
+	char *image_version; /* "agent": "image_version", the image's (null: unknown) */
 	int64_t pid;
 	char *backend;
 	char *started; /* ISO 8601 */

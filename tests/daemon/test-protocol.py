@@ -317,7 +317,42 @@ def test_no_secrets_in_log():
     check("generation 1 applied" in log, "the log says what was applied", log)
 
 
+def test_image_version():
+    """status names the image's version when the agent is told it (--image-version, from the
+    image's release file in the unit), and null when not; a version that is not one is
+    refused at start."""
+    st = json.loads(d.ctl("status", "--json")[1])
+    check(st["agent"]["image_version"] is None, "no image: null", st["agent"])
+
+    class ImageDaemon(Daemon):
+        def __init__(self, directory, version):
+            super().__init__(directory)
+            self.version = version
+
+        def argv(self):
+            return super().argv() + ["--image-version", self.version]
+
+    os.makedirs(os.path.join(tmp, "img"), exist_ok=True)
+    i = ImageDaemon(os.path.join(tmp, "img"), "0.2.0-rc1")
+    i.start()
+    try:
+        rc, out, err = i.ctl("status", "--json")
+        check(rc == 0 and json.loads(out)["agent"]["image_version"] == "0.2.0-rc1",
+              "status --json: the image's version", out, err)
+        rc, out, err = i.ctl("status")
+        check(rc == 0 and ", image 0.2.0-rc1, " in out.splitlines()[0], "status: on the agent's "
+              "line", out)
+    finally:
+        i.stop()
+    bad = ImageDaemon(os.path.join(tmp, "img"), "0.2 beta")
+    check(not bad.start(expect_ready=False), "a version with a space refused at start")
+    check(bad.proc.wait(timeout=30) == 64 and "--image-version" in bad.log_text(),
+          "exit 64, the option named", bad.log_text()[-500:])
+    bad.proc = None
+
+
 res.run("notify READY and STATUS", test_notify)
+res.run("the image's version in status", test_image_version)
 res.run("apply, show, status", test_apply_show_status)
 res.run("apply - (stdin, as over ssh)", test_stdin)
 res.run("invalid intent: the errors of check", test_invalid_like_check)

@@ -12,6 +12,7 @@
 #           - console login refuses a wrong password and takes the right one;
 #           - over the agent's serial port, status shows the payload's generation in effect;
 #           - SSH with the payload's key works, with a password it is refused;
+#           - status names the image's version, as its release file has it;
 #           - generation 2 pushed over the serial port: lan1's and lan2's addresses appear and
 #             host A (a namespace on vrbr1) pings host B (a namespace on vrbr2) through the
 #             VM, which it could not before;
@@ -307,6 +308,16 @@ check "payload intent in /run/vrouter (same content, mode 600)" \
 	con run "[ \"\$(stat -c %a /run/vrouter/payload-intent.json)\" = 600 ] && sha256sum /run/vrouter/payload-intent.json | grep -q $intent_sum"
 
 check "ssh with the payload's key" ssh_root true
+# The image's version (its release file) in status, passed by the unit.
+image_version_shown() {
+	local want got
+	want=$(ssh_root '. /usr/lib/vrouter/release && echo "$VROUTER_VERSION"') || return 1
+	got=$(agent status --json 2>/dev/null |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["agent"]["image_version"])')
+	echo "# image version: release file $want, status $got"
+	[ -n "$want" ] && [ "$want" = "$got" ]
+}
+check "status names the image's version (its release file's)" image_version_shown
 ssh_vm -o PreferredAuthentications=password -o PubkeyAuthentication=no -o BatchMode=yes \
 	"root@$mgmt_addr" true >"$tmp/ssh-password.out" 2>&1
 check "ssh with a password is refused (server offers publickey only)" \
