@@ -158,6 +158,10 @@ static void print_vrrp(const struct proto_status_vrrp *v)
 		       " not acknowledged\n",
 		       v->peer ? v->peer : "-", v->entries, v->injected, v->packets_sent,
 		       v->packets_received, v->unacknowledged);
+	if (v->has_sync)
+		printf("  peer last heard %s\n", v->last_heard ? v->last_heard : "never");
+	printf("  handover  %s%s\n", v->ready ? "ready" : "not ready: ",
+	       v->ready ? "" : v->not_ready ? v->not_ready : "-");
 }
 
 /* "vpn": charon's data path and one line per IPsec tunnel; each WireGuard tunnel, then one

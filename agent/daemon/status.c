@@ -450,6 +450,9 @@ static void status_vrrp(struct backend *b, const struct intent *in, struct proto
 	d->packets_sent = (int64_t)v.sync_sent;
 	d->packets_received = (int64_t)v.sync_received;
 	d->unacknowledged = (int64_t)v.sync_unacknowledged;
+	d->last_heard = v.sync_heard ? dup_str(v.sync_heard, ok) : NULL;
+	d->ready = !v.not_ready;
+	d->not_ready = v.not_ready ? dup_str(v.not_ready, ok) : NULL;
 }
 
 /* The name the intent gives the peer with this public key, or NULL. */

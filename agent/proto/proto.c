@@ -526,6 +526,8 @@ static json_t *status_vrrp(const struct proto_status_vrrp *v, bool *ok)
 	put(o, "since", json_string(v->since), ok);
 	put(o, "priority", json_integer(v->priority), ok);
 	put(o, "held", json_boolean(v->held), ok);
+	put(o, "ready", json_boolean(v->ready), ok);
+	put(o, "not_ready", v->not_ready ? answer_string(v->not_ready) : json_null(), ok);
 	for (i = 0; i < v->n_groups; i++) {
 		const struct proto_status_vrrp_group *g = &v->groups[i];
 
@@ -537,11 +539,12 @@ static json_t *status_vrrp(const struct proto_status_vrrp *v, bool *ok)
 	}
 	put(o, "groups", groups, ok);
 	if (v->has_sync)
-		sync = json_pack("{s:s?, s:I, s:I, s:I, s:I, s:I}", "peer", v->peer, "entries",
-				 (json_int_t)v->entries, "injected", (json_int_t)v->injected,
-				 "packets_sent", (json_int_t)v->packets_sent, "packets_received",
+		sync = json_pack("{s:s?, s:I, s:I, s:I, s:I, s:I, s:s?}", "peer", v->peer,
+				 "entries", (json_int_t)v->entries, "injected",
+				 (json_int_t)v->injected, "packets_sent",
+				 (json_int_t)v->packets_sent, "packets_received",
 				 (json_int_t)v->packets_received, "unacknowledged",
-				 (json_int_t)v->unacknowledged);
+				 (json_int_t)v->unacknowledged, "last_heard", v->last_heard);
 	put(o, "sync", v->has_sync ? sync : json_null(), ok);
 	return o;
 }
@@ -876,6 +879,8 @@ void proto_status_done(struct proto_status *st)
 	free(st->vrrp.state);
 	free(st->vrrp.since);
 	free(st->vrrp.peer);
+	free(st->vrrp.last_heard);
+	free(st->vrrp.not_ready);
 	free(st->links);
 	free(st->addrs);
 	free(st->routes);
@@ -1052,6 +1057,8 @@ static void reply_vrrp(const json_t *o, struct proto_status_vrrp *v, bool *ok)
 	v->since = get_str(o, "since", ok);
 	v->priority = get_int(o, "priority");
 	v->held = json_is_true(json_object_get(o, "held"));
+	v->ready = json_is_true(json_object_get(o, "ready"));
+	v->not_ready = get_str(o, "not_ready", ok);
 	if (json_is_object(groups) && json_object_size(groups)) {
 		v->groups = calloc(json_object_size(groups), sizeof(*v->groups));
 		if (!v->groups)
@@ -1078,6 +1085,7 @@ static void reply_vrrp(const json_t *o, struct proto_status_vrrp *v, bool *ok)
 	v->packets_sent = get_int(sync, "packets_sent");
 	v->packets_received = get_int(sync, "packets_received");
 	v->unacknowledged = get_int(sync, "unacknowledged");
+	v->last_heard = get_str(sync, "last_heard", ok);
 }
 
 static void reply_wg(const json_t *all, struct proto_status *st, bool *ok)

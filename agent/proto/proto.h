@@ -275,6 +275,9 @@ struct proto_status_vrrp {
 	bool has_sync; /* conntrackd runs and answered */
 	char *peer;    /* the sync peer, or NULL */
 	int64_t entries, injected, packets_sent, packets_received, unacknowledged;
+	char *last_heard; /* ISO 8601: the peer last heard on the sync link; NULL: never */
+	bool ready;	  /* ready for a planned handover (services/vrrp.h's vrrp_not_ready) */
+	char *not_ready;  /* why not, or NULL */
 };
 
 /* A WireGuard tunnel's peer, as wg shows it (no secret). */

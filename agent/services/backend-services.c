@@ -35,6 +35,7 @@ struct svc_backend {
 	char *confdir;
 	struct svcd daemons[N_DEFS];
 	struct vrrp_watch vrrp;
+	struct vrrp_sync_seen sync_seen; /* the looks at the sync link (status) */
 	struct wgsync wg; /* WireGuard tunnels' files: no daemon, wg syncconf (wireguard.h) */
 	/* What the files are after the last commit, while the directories' stamps hold. */
 	bool view_valid;
@@ -603,12 +604,22 @@ int backend_services_vrrp(struct backend *b, struct services_vrrp *ret)
 		struct vrrp_sync_stats st;
 
 		ret->has_sync = vrrp_sync_stats(&s->daemons[SVC_CONNTRACKD], &st) >= 0;
+		if (ret->has_sync) {
+			char now[64];
+
+			svcd_now_iso(now);
+			vrrp_sync_look(&s->sync_seen, &st, svcd_now_ms(), now);
+		}
+		ret->sync_heard = s->sync_seen.heard_iso[0] ? s->sync_seen.heard_iso : NULL;
 		ret->sync_entries = st.entries;
 		ret->sync_injected = st.injected;
 		ret->sync_sent = st.packets_sent;
 		ret->sync_received = st.packets_received;
 		ret->sync_unacknowledged = st.unacknowledged;
+	} else {
+		s->sync_seen = (struct vrrp_sync_seen){0};
 	}
+	ret->not_ready = vrrp_not_ready(s->vrrp.state, ret->has_sync, &s->sync_seen, svcd_now_ms());
 	return 1;
 }
 

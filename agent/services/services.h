@@ -77,6 +77,8 @@ struct services_vrrp {
 	bool has_sync; /* conntrackd runs and answered */
 	unsigned long long sync_entries, sync_injected, sync_sent, sync_received,
 		sync_unacknowledged;
+	const char *sync_heard; /* ISO 8601: the peer last heard (vrrp.h's looks); NULL: never */
+	const char *not_ready;	/* NULL: ready for a planned handover; else why not */
 };
 /* 1 (filled), 0 (no VRRP). */
 int backend_services_vrrp(struct backend *b, struct services_vrrp *ret);

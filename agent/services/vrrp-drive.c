@@ -105,15 +105,6 @@ static bool wait_state(struct vrrp_watch *w, const struct vrrp_daemons *d, enum 
 	}
 }
 
-/* Whether every message unacknowledged in a has been acknowledged in b: none left, or the
- * oldest left is newer than a's newest (sequence numbers wrap). */
-static bool acked_since(const struct vrrp_sync_stats *a, const struct vrrp_sync_stats *b)
-{
-	uint32_t d = b->oldest_seq - a->newest_seq;
-
-	return !b->unacknowledged || (a->unacknowledged && d > 0 && d < 0x80000000u);
-}
-
 /* The peer heard on the sync link and acknowledging: every message that waited for its
  * acknowledgement at the first look has it by a later one (under traffic the queue is rarely
  * empty), or the reason. */
@@ -131,7 +122,8 @@ static int check_peer(struct svcd *c, struct strbuf *msg)
 	do {
 		poll(NULL, 0, 100);
 		r = vrrp_sync_stats(c, &b);
-	} while (r >= 0 && (b.packets_received == a.packets_received || !acked_since(&a, &b)) &&
+	} while (r >= 0 &&
+		 (b.packets_received == a.packets_received || !vrrp_acked_since(&a, &b)) &&
 		 svcd_now_ms() < end);
 	if (r < 0) {
 		strbuf_printf(msg, "conntrackd does not answer (%s)", strerror(-r));
@@ -142,7 +134,7 @@ static int check_peer(struct svcd *c, struct strbuf *msg)
 			      PEER_HEARD_MS);
 		return -EPERM;
 	}
-	if (!acked_since(&a, &b)) {
+	if (!vrrp_acked_since(&a, &b)) {
 		strbuf_printf(msg, "the peer is not in sync: %llu messages not acknowledged in %d ms",
 			      b.unacknowledged, PEER_HEARD_MS);
 		return -EPERM;

@@ -107,6 +107,36 @@ struct vrrp_sync_stats {
 	uint32_t oldest_seq, newest_seq;
 };
 int vrrp_sync_stats(struct svcd *conntrackd, struct vrrp_sync_stats *ret);
+/* Whether every state unacknowledged in a has been acknowledged by b, a later look: none left,
+ * or the oldest left is newer than a's newest (sequence numbers wrap). Pure. */
+bool vrrp_acked_since(const struct vrrp_sync_stats *a, const struct vrrp_sync_stats *b);
+
+/* ---- ready for a planned handover (vrrp-ready.c, pure) ---- */
+
+/* The looks at the sync link (each status): a look at least VRRP_LOOK_WINDOW_MS after the
+ * window's first one closes it, and records whether the peer sent anything in it (heard) and
+ * acknowledged every state that waited at its start (acked). One look alone says nothing:
+ * conntrackd's FTFW sends an alive message a second, so a peer heard is a counter that
+ * moved. */
+#define VRRP_LOOK_WINDOW_MS 1000
+/* A window closed this long ago still counts. */
+#define VRRP_READY_STALE_MS 3000
+struct vrrp_sync_seen {
+	bool has_base;
+	struct vrrp_sync_stats base; /* at the window's first look */
+	uint64_t base_ms;
+	bool measured;		     /* a window closed */
+	uint64_t heard_ms, acked_ms; /* the windows' ends (monotonic ms); 0: none yet */
+	char heard_iso[64];	     /* heard_ms's wall time, ISO 8601; "" before */
+};
+void vrrp_sync_look(struct vrrp_sync_seen *seen, const struct vrrp_sync_stats *st,
+		    uint64_t now_ms, const char *now_iso);
+/* NULL when the router is ready for a planned handover (as master: the handover's
+ * preconditions on this side; as backup: ready to take over), else the reason. A master is
+ * ready when the peer is heard and acknowledges; a backup when the peer is heard (its own
+ * sends are control messages, which need no acknowledgement). */
+const char *vrrp_not_ready(enum vrrp_state state, bool has_sync, const struct vrrp_sync_seen *seen,
+			   uint64_t now_ms);
 /* The figures from the text of "conntrackd -s" and of "conntrackd -s rsqueue" (0 for what
  * they lack). Pure. */
 void vrrp_sync_stats_parse(const char *stats, const char *rsqueue, struct vrrp_sync_stats *ret);

@@ -10,7 +10,9 @@
 The client's three flows, all started at once:
   udp       a probe every 1 ms (sequence number, send time), echoed by the server. sent, lost
             (never echoed, waited for 300 ms after the stop), longest_gap_ms between two
-            echoes received (the open gap up to the stop counts), longest_loss_run (probes).
+            echoes received (the open gap up to the stop counts), longest_loss_run (probes),
+            loss_runs (the first 1,000 runs of lost probes: [send time of the first, in s
+            since the start, as the 1 kHz schedule has it; probes]).
   chat      one long TCP connection on which both ends write a 16-byte message every 10 ms and
             read the other's: a reset, an error, an end of stream or a stall is seen.
   download  one TCP connection on which the server sends 4 KiB every 10 ms (400 KiB/s: it lasts
@@ -275,9 +277,17 @@ def client(args):
     if udp["last"] is not None:
         longest = max(longest, t_stop - udp["last"])
     run = best = 0
+    recording = False
+    runs = []  # [first lost probe's send time (s since the start), probes lost in a row]
     for i in range(udp["sent"]):
         run = 0 if echoed[i] else run + 1
         best = max(best, run)
+        if run == 1:
+            recording = len(runs) < 1000
+            if recording:
+                runs.append([round(i / 1000, 3), 1])
+        elif run > 1 and recording:
+            runs[-1][1] = run
     print(json.dumps({
         "start_epoch": round(t0_epoch, 6),
         "duration_s": round(t_stop - t0, 3),
@@ -286,6 +296,7 @@ def client(args):
             "lost": udp["sent"] - got,
             "longest_gap_ms": round(longest * 1000, 1) if udp["last"] is not None else None,
             "longest_loss_run": best,
+            "loss_runs": runs,
             "max_rtt_ms": round(udp["max_rtt"] * 1000, 1),
         },
         "chat": chat.summary(t_stop),

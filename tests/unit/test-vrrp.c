@@ -120,6 +120,55 @@ static void test_stats(void **state)
 	assert_int_equal(s.entries + s.injected + s.packets_sent + s.packets_received, 0);
 }
 
+/* Readiness for a handover from the looks at the sync link: one look says nothing; a window of
+ * a second in which the counter moved is heard; a master also needs what waited at the
+ * window's start acknowledged; a window closed long ago no longer counts. */
+static void test_ready(void **state)
+{
+	struct vrrp_sync_seen seen = {0};
+	struct vrrp_sync_stats st = {.packets_received = 5, .unacknowledged = 2, .oldest_seq = 10,
+				     .newest_seq = 11};
+
+	(void)state;
+	assert_string_equal(vrrp_not_ready(VRRP_BACKUP, false, &seen, 100),
+			    "no connection sync (vrrp.sync), or conntrackd does not answer");
+	vrrp_sync_look(&seen, &st, 1000, "t1");
+	assert_string_equal(vrrp_not_ready(VRRP_BACKUP, true, &seen, 1000),
+			    "the sync link is being measured: look again in a second");
+	/* Within the window: nothing decided. */
+	st.packets_received = 6;
+	vrrp_sync_look(&seen, &st, 1500, "t2");
+	assert_false(seen.measured);
+	/* The window closes: heard; 10 and 11 still unacknowledged. */
+	vrrp_sync_look(&seen, &st, 2000, "t3");
+	assert_true(seen.measured);
+	assert_string_equal(seen.heard_iso, "t3");
+	assert_null(vrrp_not_ready(VRRP_BACKUP, true, &seen, 2000));
+	assert_string_equal(vrrp_not_ready(VRRP_MASTER, true, &seen, 2000),
+			    "the peer does not acknowledge the connection states sent to it");
+	assert_string_equal(vrrp_not_ready(VRRP_FAULT, true, &seen, 2000),
+			    "this router is neither master nor backup");
+	/* Both acknowledged, a newer one waits (sequence numbers wrap): the master is ready. */
+	st = (struct vrrp_sync_stats){.packets_received = 7, .unacknowledged = 1,
+				      .oldest_seq = 12, .newest_seq = 12};
+	vrrp_sync_look(&seen, &st, 3100, "t4");
+	assert_null(vrrp_not_ready(VRRP_MASTER, true, &seen, 3100));
+	/* A silent window: still heard until the last one that heard is 3 s old. */
+	vrrp_sync_look(&seen, &st, 4200, "t5");
+	assert_null(vrrp_not_ready(VRRP_BACKUP, true, &seen, 4200));
+	assert_string_equal(seen.heard_iso, "t4");
+	assert_string_equal(vrrp_not_ready(VRRP_BACKUP, true, &seen, 6200),
+			    "the peer is not heard on the sync link");
+	/* A peer that never answers: heard never, whatever the backup's own queue. */
+	seen = (struct vrrp_sync_seen){0};
+	st = (struct vrrp_sync_stats){.packets_received = 0};
+	vrrp_sync_look(&seen, &st, 1000, "t1");
+	vrrp_sync_look(&seen, &st, 2000, "t2");
+	assert_string_equal(vrrp_not_ready(VRRP_BACKUP, true, &seen, 2000),
+			    "the peer is not heard on the sync link");
+	assert_string_equal(seen.heard_iso, "");
+}
+
 /* vrrp.state in a temporary state directory: an older agent's (read, written again with its
  * checksum line), with its checksum line (read), damaged (set aside, the states unknown). */
 static void test_states(void **state)
@@ -199,6 +248,7 @@ int main(void)
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_feed),
 		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_ready),
 		cmocka_unit_test(test_states),
 	};
 

@@ -139,6 +139,17 @@ rctl() { # N ARGS...
 	shift
 	"$ctl" --socket "$tmp/r$n/agent.sock" "$@"
 }
+# N: "ready" or the reason status gives why the router is not ready for a handover.
+vrrp_ready() {
+	rctl $1 status --json | python3 -c 'import json,sys; v=json.load(sys.stdin).get("vrrp") or {}; print("ready" if v.get("ready") else v.get("not_ready"))'
+}
+wait_ready() { # N EXPECTED [TENTHS]: status looked at every 0.1 s until it says EXPECTED
+	for _ in $(seq "${3:-60}"); do
+		[ "$(vrrp_ready $1)" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 vrrp_state() { # N: the router's VRRP state as status says
 	rctl $1 status --json | python3 -c 'import json,sys; v=json.load(sys.stdin).get("vrrp"); print(v["state"] if v else "none")'
 }
@@ -206,6 +217,14 @@ check "keepalived was not restarted" test "$(cat "$tmp/r1/state/services/keepali
 lost=$(vr_ping_lost "$tmp/ping-kill")
 check "kill -9 of the master's agent: no ping lost ($lost)" test "$lost" = 0
 
+# Ready for a handover: status says so on both after looks a second apart (the looks of the
+# restarted agent start again).
+check "status: r1 (master) is ready for a handover" wait_ready 1 ready
+check "status: r2 (backup) is ready for a handover" wait_ready 2 ready
+check "status: the peer's last message is dated" python3 -c '
+import json, sys
+assert json.loads(sys.argv[1])["vrrp"]["sync"]["last_heard"].endswith("Z")' "$(rctl 2 status --json)"
+
 # The planned handover.
 vr_ping_run client "$tmp/ping-handover" 203.0.113.100 0.01
 out=$(rctl 1 handover 2>&1)
@@ -263,6 +282,8 @@ import json, sys
 s = json.loads(sys.argv[1])["services"]
 assert s["keepalived"]["state"] == "stopped" and s["conntrackd"]["state"] == "stopped", s' \
 	"$(rctl 2 status --json)"
+check "r1 (master) is no longer ready: its peer is silent" \
+	wait_ready 1 "the peer is not heard on the sync link" 80
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
