@@ -52,18 +52,24 @@ vmlab_destroy() { # NAME
 }
 
 # One line of NAME's status: VRRP state, "ready" or the reason it is not, every group's
-# virtual addresses present (True/False), the image's version. "down" when the agent does not
-# answer.
+# virtual addresses present (True/False), the image's version. "down:WHY" when the agent did
+# not answer (WHY: vrouterctl's error, spaces as _): a VM that boots, or one too busy to
+# answer within 10 s (under TCG, while another VM boots on the same CPUs).
 vmlab_vrrp() { # NAME
-	VMLAB_TIMEOUT=5 vmlab_ctl "$1" status --json 2>/dev/null | python3 -c '
+	local out err
+	err=$(mktemp)
+	out=$(VMLAB_TIMEOUT=10 vmlab_ctl "$1" status --json 2>"$err")
+	python3 -c '
 import json, sys
 try:
-    d = json.load(sys.stdin)
+    d = json.loads(sys.argv[1])
 except ValueError:
-    print("down"); sys.exit()
+    print("down:" + (open(sys.argv[2]).read().strip().splitlines() or ["no_answer"])[-1].replace(" ", "_"))
+    sys.exit()
 v = d.get("vrrp") or {}
 g = (v.get("groups") or {}).values()
 print(v.get("state"), "ready" if v.get("ready") else "not-ready:" + str(v.get("not_ready")).replace(" ", "_"),
-      bool(g) and all(x["addresses_present"] for x in g), (d.get("agent") or {}).get("image_version"))' ||
-		echo down
+      bool(g) and all(x["addresses_present"] for x in g), (d.get("agent") or {}).get("image_version"))' \
+		"$out" "$err"
+	rm -f "$err"
 }

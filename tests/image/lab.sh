@@ -172,4 +172,14 @@ wait_vrrp() { # NAME PATTERN SECONDS
 	done
 	return 1
 }
-vrrp_is() { vmlab_vrrp "$1" | grep -qE "$2"; } # NAME PATTERN
+# Whether NAME's status line matches PATTERN; an agent that did not answer (or answered busy)
+# is asked again, three times at most.
+vrrp_is() { # NAME PATTERN
+	local line
+	for _ in 1 2 3; do
+		line=$(vmlab_vrrp "$1")
+		case $line in down:* | "None "*) continue ;; esac
+		break
+	done
+	grep -qE "$2" <<<"$line"
+}
