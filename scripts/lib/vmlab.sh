@@ -73,3 +73,8 @@ print(v.get("state"), "ready" if v.get("ready") else "not-ready:" + str(v.get("n
 		"$out" "$err"
 	rm -f "$err"
 }
+# Whether a vmlab_vrrp line names a VRRP state: not an agent that did not answer ("down:WHY")
+# nor one that answered busy (no state), whose state is unknown.
+vmlab_known() { # LINE
+	case ${1%% *} in master | backup | fault | stop | init) return 0 ;; *) return 1 ;; esac
+}

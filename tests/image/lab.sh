@@ -178,8 +178,7 @@ vrrp_is() { # NAME PATTERN
 	local line
 	for _ in 1 2 3; do
 		line=$(vmlab_vrrp "$1")
-		case $line in down:* | "None "*) continue ;; esac
-		break
+		vmlab_known "$line" && break
 	done
 	grep -qE "$2" <<<"$line"
 }
