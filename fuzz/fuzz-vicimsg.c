@@ -6,7 +6,8 @@
  * written back, is the same bytes, never deeper than VICI_DEPTH_MAX; a list-sa event is refused
  * whole or read whole (only when the message is well formed), its states of capitals and '_',
  * and each IKE SA read is found again as its tunnel, with no more CHILD SAs installed than read;
- * reading the same event again gives as many IKE SAs again.
+ * reading the same event again gives as many IKE SAs again. A command's result is read only
+ * from a well-formed message, and its reason is printable text of at most 200 characters.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -72,11 +73,29 @@ static void list_sa(const uint8_t *msg, size_t len, bool well_formed)
 	vici_sas_done(&s);
 }
 
+static void result(const uint8_t *msg, size_t len, bool well_formed)
+{
+	struct strbuf why = {0};
+	int r = vici_result_parse(msg, len, &why);
+	size_t i;
+
+	if (r >= 0 && !well_formed)
+		abort();
+	if (r != 0 && why.len)
+		abort(); /* a reason only for a failure */
+	if (why.len > 200)
+		abort();
+	for (i = 0; i < why.len; i++)
+		if (why.s[i] < 0x20 || why.s[i] >= 0x7f)
+			abort();
+	strbuf_done(&why);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vici_packet p;
 	struct strbuf seg = {0};
-	bool named;
+	bool named, well_formed;
 
 	if (vici_packet_parse(data, size, &p) < 0)
 		return 0;
@@ -88,6 +107,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	strbuf_done(&seg);
-	list_sa(p.msg, p.msg_len, message_round_trip(p.msg, p.msg_len));
+	well_formed = message_round_trip(p.msg, p.msg_len);
+	list_sa(p.msg, p.msg_len, well_formed);
+	result(p.msg, p.msg_len, well_formed);
 	return 0;
 }

@@ -210,6 +210,16 @@ void owned_addrs_done(struct owned_addrs *o)
 	*o = (struct owned_addrs){0};
 }
 
+bool intent_is_vip(const struct intent *in, const struct ip_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < in->vrrp.n_groups; i++)
+		if (prefixes_have_addr(in->vrrp.groups[i].vips, in->vrrp.groups[i].n_vips, a))
+			return true;
+	return false;
+}
+
 bool intent_owns_addr(const struct intent *in, const struct ip_addr *a)
 {
 	size_t i;

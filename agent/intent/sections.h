@@ -52,3 +52,5 @@ bool intent_iface_owns_addr(const struct intent *in, const char *name, const str
 
 /* Whether addr is an address of the router (any interface, tunnel or VRRP group). */
 bool intent_owns_addr(const struct intent *in, const struct ip_addr *a);
+/* Whether a is a virtual address of a VRRP group: present on the master only. */
+bool intent_is_vip(const struct intent *in, const struct ip_addr *a);

@@ -212,6 +212,36 @@ int vici_put_kv(struct strbuf *out, const char *key, const char *value)
 /* What a section of a list-sa event is, by its place. */
 enum sa_section { SEC_OTHER, SEC_IKE, SEC_CHILDREN, SEC_CHILD };
 
+int vici_result_parse(const uint8_t *msg, size_t len, struct strbuf *err)
+{
+	struct vici_reader rd;
+	struct vici_elem e;
+	const uint8_t *why = NULL;
+	size_t why_len = 0, i;
+	int success = -1, r;
+
+	vici_reader_init(&rd, msg, len);
+	while ((r = vici_reader_next(&rd, &e)) > 0) {
+		if (e.type != VICI_KEY_VALUE || e.depth)
+			continue;
+		if (!strcmp(e.name, "success"))
+			success = e.value_len == 3 && !memcmp(e.value, "yes", 3) ? 1
+				  : e.value_len == 2 && !memcmp(e.value, "no", 2) ? 0
+										    : -1;
+		else if (!strcmp(e.name, "errmsg"))
+			why = e.value, why_len = e.value_len;
+	}
+	if (r < 0 || success < 0)
+		return -EINVAL;
+	if (success)
+		return 1;
+	for (i = 0; why && i < why_len && i < 200; i++)
+		strbuf_printf(err, "%c", why[i] >= 0x20 && why[i] < 0x7f ? why[i] : '?');
+	if (!why_len)
+		strbuf_append(err, "no reason given");
+	return 0;
+}
+
 static int value_state(const struct vici_elem *e, char ret[VICI_STATE_MAX + 1])
 {
 	size_t i;

@@ -92,6 +92,14 @@ int vici_elem_put(struct strbuf *out, const struct vici_elem *e);
 /* A KEY_VALUE element of text key and value. */
 int vici_put_kv(struct strbuf *out, const char *key, const char *value);
 
+/* ---- a command's response ---- */
+
+/* The response of a command that answers "success" and, on failure, "errmsg" (initiate,
+ * terminate): 1 for success = yes, 0 for a failure with charon's errmsg appended to err
+ * (printable characters only, at most 200), -EINVAL when the message is not well formed or says
+ * neither. */
+int vici_result_parse(const uint8_t *msg, size_t len, struct strbuf *err);
+
 /* ---- list-sa events ---- */
 
 #define VICI_STATE_MAX 31

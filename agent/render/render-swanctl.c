@@ -7,16 +7,22 @@
  *   strongswan/swanctl.conf       swanctl's file: it includes the tunnels
  *   strongswan/conns/<tunnel>.conf  one per tunnel (a connection, its one child and its
  *                                 pre-shared key), mode 0600: the file holds the psk
+ *   strongswan/follow-vrrp        the tunnels on a VRRP virtual address (render.h), when
+ *                                 there are any
  * The services backend loads them with swanctl --load-all (agent/services/svc-charon.c):
  * charon keeps a connection that did not change as it is, with its SAs.
  *
  * An initiating tunnel starts at once and installs trap policies, so that traffic brings it
  * back up after any failure; a dead peer (DPD) is re-negotiated at once. A responder waits.
+ * A tunnel whose local address is a VRRP virtual address follows mastership instead: charon
+ * traps its traffic but does not start it (on a backup the address is the peer's); the agent
+ * starts it on the master (agent/services/vrrp-ipsec.c).
  */
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
+#include "intent/sections.h"
 #include "lib/cleanup.h"
 #include "render-internal.h"
 
@@ -101,7 +107,7 @@ static void append_prefixes(struct strbuf *b, const struct ip_prefix *v, size_t 
 		strbuf_printf(b, "%s%s", i ? "," : "", prefix_format(&v[i], p));
 }
 
-static void render_child(struct strbuf *b, const struct ipsec_tunnel *t)
+static void render_child(struct strbuf *b, const struct ipsec_tunnel *t, bool follows_vrrp)
 {
 	strbuf_printf(b, "\t\tchildren {\n\t\t\t%s {\n", t->name);
 	if (t->n_local_subnets) {
@@ -119,13 +125,16 @@ static void render_child(struct strbuf *b, const struct ipsec_tunnel *t)
 		append_list(b, t->esp_proposals, t->n_esp_proposals);
 		strbuf_append(b, "\n");
 	}
-	strbuf_printf(b, "\t\t\t\tstart_action = %s\n", t->initiate ? "trap|start" : "none");
+	strbuf_printf(b, "\t\t\t\tstart_action = %s\n",
+		      !t->initiate    ? "none"
+		      : follows_vrrp ? "trap"
+				     : "trap|start");
 	if (t->dpd_seconds)
 		strbuf_printf(b, "\t\t\t\tdpd_action = %s\n", t->initiate ? "restart" : "clear");
 	strbuf_append(b, "\t\t\t}\n\t\t}\n");
 }
 
-static int render_tunnel(const struct ipsec_tunnel *t, struct rendered *out)
+static int render_tunnel(const struct ipsec_tunnel *t, bool follows_vrrp, struct rendered *out)
 {
 	char local[ADDR_STRLEN], remote[ADDR_STRLEN];
 	const char *remote_id;
@@ -155,7 +164,7 @@ static int render_tunnel(const struct ipsec_tunnel *t, struct rendered *out)
 	strbuf_append(&b, "\n\t\t}\n\t\tremote {\n\t\t\tauth = psk\n\t\t\tid = ");
 	append_value(&b, remote_id);
 	strbuf_append(&b, "\n\t\t}\n");
-	render_child(&b, t);
+	render_child(&b, t, follows_vrrp);
 	strbuf_append(&b, "\t}\n}\n\n");
 
 	/* The key belongs to both identities; to a responder for anyone, to its own one. */
@@ -217,13 +226,26 @@ static int render_charon(struct rendered *out)
 
 int render_swanctl(const struct intent *in, struct rendered *out)
 {
+	struct strbuf follow = {0};
 	size_t i;
 	int r = 0;
+	bool vip;
 
 	if (!in->vpn.n_ipsec)
 		return 0;
 	r = render_charon(out);
-	for (i = 0; r >= 0 && i < in->vpn.n_ipsec; i++)
-		r = render_tunnel(&in->vpn.ipsec[i], out);
+	for (i = 0; r >= 0 && i < in->vpn.n_ipsec; i++) {
+		const struct ipsec_tunnel *t = &in->vpn.ipsec[i];
+
+		vip = intent_is_vip(in, &t->local_address);
+		if (vip)
+			strbuf_printf(&follow, "%s%s %s\n", follow.len ? "" : RENDER_HEADER, t->name,
+				      t->initiate ? "initiate" : "respond");
+		r = render_tunnel(t, vip, out);
+	}
+	if (r >= 0 && follow.len)
+		return rendered_add(out, &follow, 0644, "strongswan", CHANGE_NONE, "/vpn/ipsec",
+				    RENDER_IPSEC_FOLLOW);
+	strbuf_done(&follow);
 	return r;
 }

@@ -36,6 +36,11 @@
  * kernel has no ESP (agent/services/svc-charon.c). */
 #define RENDER_CHARON_VICI RENDER_RUN_DIR "/charon.vici"
 #define RENDER_CHARON_PLUGINS RENDER_RUN_DIR "/charon-plugins.conf"
+/* Beside charon's files (relative to the configuration directory): the IPsec tunnels whose
+ * local address is a VRRP virtual address, one line each, "NAME initiate" or "NAME respond",
+ * after '#' comment lines. charon does not start them; the agent does as master, and closes
+ * their SAs otherwise (agent/services/vrrp-ipsec.c). */
+#define RENDER_IPSEC_FOLLOW "strongswan/follow-vrrp"
 
 /* What a daemon needs when its file changes. */
 enum change_class {

@@ -37,6 +37,10 @@ struct svc_backend {
 	struct vrrp_watch vrrp;
 	struct vrrp_sync_seen sync_seen; /* the looks at the sync link (status) */
 	struct wgsync wg; /* WireGuard tunnels' files: no daemon, wg syncconf (wireguard.h) */
+	/* The IPsec tunnels on virtual addresses are followed again (vrrp_ipsec_follow) after
+	 * charon's files changed, and by a charon that is not the one that last followed. */
+	bool ipsec_due;
+	pid_t ipsec_pid;
 	/* What the files are after the last commit, while the directories' stamps hold. */
 	bool view_valid;
 	struct objset view;
@@ -65,7 +69,8 @@ static struct vrrp_daemons vrrp_daemons(struct svc_backend *s)
 {
 	return (struct vrrp_daemons){.keepalived = &s->daemons[SVC_KEEPALIVED],
 				     .conntrackd = &s->daemons[SVC_CONNTRACKD],
-				     .dnsmasq = &s->daemons[SVC_DNSMASQ]};
+				     .dnsmasq = &s->daemons[SVC_DNSMASQ],
+				     .charon = &s->daemons[SVC_CHARON]};
 }
 
 static size_t def_index(const struct svcd_def *def)
@@ -310,6 +315,7 @@ static int put_back(struct svc_backend *s, struct strbuf *err)
 			r = q;
 	}
 	undo_clear(s);
+	s->ipsec_due = true;
 	return r;
 }
 
@@ -415,6 +421,7 @@ static int svc_commit(struct backend *b, struct strbuf *err)
 	s->wg_stamp = svcfile_tree_stamp(s->confdir, WGSYNC_DIR);
 	oplist_done(&s->pending);
 	s->committed = true;
+	s->ipsec_due = true;
 	return 0;
 }
 
@@ -523,6 +530,11 @@ uint64_t backend_services_supervise(struct backend *b, struct strbuf *log)
 	}
 	if (vrrp_watch_read(&s->vrrp, &before, log) > 0)
 		vrrp_follow(&s->vrrp, &d, before, log);
+	if (svcd_running(d.charon) && (s->ipsec_due || d.charon->pid != s->ipsec_pid)) {
+		vrrp_ipsec_follow(d.charon, s->vrrp.state, false, log);
+		s->ipsec_due = false;
+		s->ipsec_pid = d.charon->pid;
+	}
 	return next;
 }
 

@@ -112,19 +112,16 @@ static int conn_packet(struct vici_conn *c, struct vici_packet *ret)
 	return vici_packet_parse(c->buf, len, ret) < 0 ? -EBADMSG : 0;
 }
 
-/* Sends a packet with an empty message, or with "noblock" = "yes" for list-sas. */
-static int conn_request(struct vici_conn *c, enum vici_packet_type type, const char *name)
+/* Sends a packet with message msg (NULL: empty). */
+static int conn_request(struct vici_conn *c, enum vici_packet_type type, const char *name,
+			const struct strbuf *msg)
 {
-	struct strbuf msg = {0}, seg = {0};
-	int r = 0;
+	struct strbuf seg = {0};
+	int r = vici_packet_build(&seg, type, name, msg ? (const uint8_t *)msg->s : NULL,
+				  msg ? msg->len : 0);
 
-	if (type == VICI_CMD_REQUEST)
-		r = vici_put_kv(&msg, "noblock", "yes");
-	if (r == 0)
-		r = vici_packet_build(&seg, type, name, (const uint8_t *)msg.s, msg.len);
 	if (r == 0)
 		r = conn_send(c, &seg);
-	strbuf_done(&msg);
 	strbuf_done(&seg);
 	return r;
 }
@@ -133,7 +130,7 @@ static int conn_request(struct vici_conn *c, enum vici_packet_type type, const c
 static int conn_register(struct vici_conn *c, enum vici_packet_type type, struct strbuf *err)
 {
 	struct vici_packet p;
-	int r = conn_request(c, type, "list-sa");
+	int r = conn_request(c, type, "list-sa", NULL);
 
 	/* An event may come before the confirmation (the stream of an earlier request). */
 	while (r == 0 && (r = conn_packet(c, &p)) == 0 && p.type == VICI_EVENT)
@@ -149,10 +146,14 @@ static int conn_register(struct vici_conn *c, enum vici_packet_type type, struct
 static int list_sas(struct vici_conn *c, struct vici_sas *sas, struct strbuf *err)
 {
 	struct vici_packet p;
+	struct strbuf noblock = {0};
 	int r = conn_register(c, VICI_EVENT_REGISTER, err);
 
 	if (r == 0)
-		r = conn_request(c, VICI_CMD_REQUEST, "list-sas");
+		r = vici_put_kv(&noblock, "noblock", "yes");
+	if (r == 0)
+		r = conn_request(c, VICI_CMD_REQUEST, "list-sas", &noblock);
+	strbuf_done(&noblock);
 	while (r == 0 && (r = conn_packet(c, &p)) == 0) {
 		if (p.type == VICI_CMD_RESPONSE)
 			break;
@@ -171,14 +172,12 @@ static int list_sas(struct vici_conn *c, struct vici_sas *sas, struct strbuf *er
 	return r;
 }
 
-int vici_list_sas(const char *path, int timeout_ms, struct vici_sas *ret, struct strbuf *err)
+/* A socket connected to charon's VICI socket at path, non-blocking, or a negative errno (why in
+ * err). */
+static int conn_open(const char *path, struct strbuf *err)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	struct vici_conn c = {.deadline = svcd_now_ms() + (uint64_t)timeout_ms};
-	struct vici_sas sas = {0};
-	size_t before = err->len;
-	_cleanup_close_ int fd = -1;
-	int r;
+	int fd, r;
 
 	if (strlen(path) >= sizeof(a.sun_path))
 		return -ENAMETOOLONG;
@@ -189,8 +188,32 @@ int vici_list_sas(const char *path, int timeout_ms, struct vici_sas *ret, struct
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		r = -errno;
 		strbuf_printf(err, "charon's VICI socket %s: %s", path, strerror(-r));
+		close(fd);
 		return r;
 	}
+	return fd;
+}
+
+/* Why an exchange failed, when nothing said it yet. */
+static void conn_error(const char *path, int r, size_t before, struct strbuf *err)
+{
+	if (err->len == before)
+		strbuf_printf(err, "charon's VICI socket %s: %s", path,
+			      r == -ETIMEDOUT ? "no answer within the deadline"
+			      : r == -EBADMSG ? "a packet that cannot be read"
+					      : strerror(-r));
+}
+
+int vici_list_sas(const char *path, int timeout_ms, struct vici_sas *ret, struct strbuf *err)
+{
+	struct vici_conn c = {.deadline = svcd_now_ms() + (uint64_t)timeout_ms};
+	struct vici_sas sas = {0};
+	size_t before = err->len;
+	_cleanup_close_ int fd = conn_open(path, err);
+	int r;
+
+	if (fd < 0)
+		return fd;
 	c.fd = fd;
 	r = list_sas(&c, &sas, err);
 	/* A refusal here changes nothing: the registration ends with the connection anyway. */
@@ -203,13 +226,45 @@ int vici_list_sas(const char *path, int timeout_ms, struct vici_sas *ret, struct
 	free(c.buf);
 	if (r < 0) {
 		vici_sas_done(&sas);
-		if (err->len == before)
-			strbuf_printf(err, "charon's VICI socket %s: %s", path,
-				      r == -ETIMEDOUT ? "no answer within the deadline"
-				      : r == -EBADMSG ? "a packet that cannot be read"
-						      : strerror(-r));
+		conn_error(path, r, before, err);
 		return r;
 	}
 	*ret = sas;
 	return 0;
+}
+
+int vici_command(const char *path, const char *command, const char *const kv[], int timeout_ms,
+		 struct strbuf *err)
+{
+	struct vici_conn c = {.deadline = svcd_now_ms() + (uint64_t)timeout_ms};
+	struct strbuf msg = {0};
+	struct vici_packet p;
+	size_t before = err->len, i;
+	_cleanup_close_ int fd = conn_open(path, err);
+	int r = 0;
+
+	if (fd < 0)
+		return fd;
+	c.fd = fd;
+	for (i = 0; kv[i] && r == 0; i += 2)
+		r = vici_put_kv(&msg, kv[i], kv[i + 1]);
+	if (r == 0)
+		r = conn_request(&c, VICI_CMD_REQUEST, command, &msg);
+	/* No events were registered for: the next packet is the answer. */
+	if (r == 0)
+		r = conn_packet(&c, &p);
+	if (r == 0 && p.type == VICI_CMD_UNKNOWN) {
+		strbuf_printf(err, "charon does not know the command %s", command);
+		r = -EPROTO;
+	} else if (r == 0 && p.type != VICI_CMD_RESPONSE) {
+		r = -EBADMSG;
+	} else if (r == 0) {
+		r = vici_result_parse(p.msg, p.msg_len, err);
+		r = r == 1 ? 0 : r == 0 ? -EIO : -EBADMSG;
+	}
+	free(c.buf);
+	strbuf_done(&msg);
+	if (r < 0)
+		conn_error(path, r, before, err);
+	return r;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * charon's VICI socket, for status: the one place that talks to it (lib/vicimsg.h reads what
+ * charon's VICI socket, for status and the tunnels that follow VRRP: the one place that talks to it (lib/vicimsg.h reads what
  * it says). Every exchange has a deadline, so that status never hangs on a stuck charon.
  */
 #pragma once
@@ -15,3 +15,9 @@
  * command's response) within timeout_ms. Into ret (the caller's to vici_sas_done) on success;
  * otherwise a negative errno with why in err. */
 int vici_list_sas(const char *path, int timeout_ms, struct vici_sas *ret, struct strbuf *err);
+/* One command over the VICI socket at path, with a message of text key-value pairs (kv: key,
+ * value, ..., NULL), whose answer says "success" (initiate, terminate), within timeout_ms.
+ * 0; -EIO when charon answers failure (its errmsg in err); another negative errno (why in
+ * err). */
+int vici_command(const char *path, const char *command, const char *const kv[], int timeout_ms,
+		 struct strbuf *err);

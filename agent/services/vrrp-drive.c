@@ -44,13 +44,37 @@ int vrrp_sync_stats(struct svcd *c, struct vrrp_sync_stats *ret)
 	return r == 0 ? 0 : r < 0 ? r : -EIO;
 }
 
+/* conntrackd in step with the router's state (vrrp_follow). */
+static void follow_conntrackd(struct svcd *c, enum vrrp_state state, struct strbuf *log)
+{
+	static const char *const as_master[] = {"-c", "-f", "-R", "-B"};
+	struct strbuf out = {0};
+	size_t i;
+	int r;
+
+	if (!c || !svcd_running(c))
+		return;
+	if (state == VRRP_MASTER) {
+		for (i = 0; i < ELEMENTSOF(as_master); i++) {
+			r = ctl(c, as_master[i], NULL, &out);
+			if (r != 0)
+				strbuf_printf(log, "vrrp: conntrackd %s failed (%d): %s\n",
+					      as_master[i], r, strbuf_str(&out));
+			strbuf_truncate(&out, 0);
+		}
+	} else if (state == VRRP_BACKUP) {
+		r = ctl(c, "-n", NULL, &out);
+		if (r != 0)
+			strbuf_printf(log, "vrrp: conntrackd -n failed (%d): %s\n", r,
+				      strbuf_str(&out));
+	}
+	strbuf_done(&out);
+}
+
 void vrrp_follow(struct vrrp_watch *w, const struct vrrp_daemons *d, enum vrrp_state before,
 		 struct strbuf *log)
 {
-	static const char *const as_master[] = {"-c", "-f", "-R", "-B"};
-	struct svcd *c = d->conntrackd;
 	struct strbuf out = {0};
-	size_t i;
 	int r;
 
 	if (w->state == before)
@@ -64,26 +88,9 @@ void vrrp_follow(struct vrrp_watch *w, const struct vrrp_daemons *d, enum vrrp_s
 	else if (r > 0)
 		strbuf_printf(log, "vrrp: DHCP %s\n",
 			      w->state == VRRP_MASTER ? "served (master)" : "on standby");
-	strbuf_truncate(&out, 0);
-	if (!c || !svcd_running(c)) {
-		strbuf_done(&out);
-		return;
-	}
-	if (w->state == VRRP_MASTER) {
-		for (i = 0; i < ELEMENTSOF(as_master); i++) {
-			r = ctl(c, as_master[i], NULL, &out);
-			if (r != 0)
-				strbuf_printf(log, "vrrp: conntrackd %s failed (%d): %s\n",
-					      as_master[i], r, strbuf_str(&out));
-			strbuf_truncate(&out, 0);
-		}
-	} else if (w->state == VRRP_BACKUP) {
-		r = ctl(c, "-n", NULL, &out);
-		if (r != 0)
-			strbuf_printf(log, "vrrp: conntrackd -n failed (%d): %s\n", r,
-				      strbuf_str(&out));
-	}
 	strbuf_done(&out);
+	follow_conntrackd(d->conntrackd, w->state, log);
+	vrrp_ipsec_follow(d->charon, w->state, true, log);
 }
 
 /* Reads the FIFO until the router is in state want or ms passed. Whether it is. */

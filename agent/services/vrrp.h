@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "lib/strbuf.h"
+#include "lib/vicimsg.h"
 
 enum vrrp_state { VRRP_INIT, VRRP_BACKUP, VRRP_MASTER, VRRP_FAULT, VRRP_STOP, _VRRP_STATE_MAX };
 
@@ -93,7 +94,7 @@ struct svcd;
 
 /* The daemons that follow VRRP (any may be NULL or not running). */
 struct vrrp_daemons {
-	struct svcd *keepalived, *conntrackd, *dnsmasq;
+	struct svcd *keepalived, *conntrackd, *dnsmasq, *charon;
 };
 
 /* conntrackd's figures ("conntrackd -s", "-s rsqueue"). */
@@ -144,10 +145,29 @@ void vrrp_sync_stats_parse(const char *stats, const char *rsqueue, struct vrrp_s
 /* After the router's state changed from before: conntrackd in step with it (as master: its
  * cache resynchronised with the kernel's table and sent whole to the peer; as backup: a
  * resynchronisation asked of the peer); DHCP served as master only (dnsmasq re-reads the
- * standby directory on SIGHUP). Never conntrackd -t: the replicated entries in the kernel's
+ * standby directory on SIGHUP); the IPsec tunnels on virtual addresses followed
+ * (vrrp_ipsec_follow). Never conntrackd -t: the replicated entries in the kernel's
  * table keep their own timeouts, so a handover long after joining keeps them. */
 void vrrp_follow(struct vrrp_watch *w, const struct vrrp_daemons *d, enum vrrp_state before,
 		 struct strbuf *log);
+
+/* ---- the IPsec tunnels on virtual addresses (vrrp-ipsec.c) ---- */
+
+enum { VRRP_IPSEC_KEEP, VRRP_IPSEC_INITIATE, VRRP_IPSEC_TERMINATE, VRRP_IPSEC_RESTART };
+/* One line of RENDER_IPSEC_FOLLOW ("NAME initiate" or "NAME respond", without its newline):
+ * the tunnel's name into name, and what brings it in step with the router's state given
+ * charon's IKE SAs. As master, one that initiates and has no IKE SA is started; at the
+ * transition to master (transition), an IKE SA already there is closed first (and the tunnel
+ * started again if it initiates): it was begun while the address was the peer's. Not master:
+ * every IKE SA closed. -EINVAL for a line of another form. Pure. */
+int vrrp_ipsec_step(const char *line, size_t len, enum vrrp_state state, bool transition,
+		    const struct vici_sas *sas, char name[VICI_NAME_MAX + 1]);
+/* Every tunnel of RENDER_IPSEC_FOLLOW (in charon's configuration directory) in step with the
+ * router's state (transition: it just became so), through charon's VICI socket; a log line
+ * for each one started or closed, and for each failure. Nothing when the file or charon is
+ * missing. */
+void vrrp_ipsec_follow(struct svcd *charon, enum vrrp_state state, bool transition,
+		       struct strbuf *log);
 
 /* The planned handover (docs/operators.md): refuses with the reason unless this router is
  * master, the peer is heard on the sync link and has acknowledged everything sent; then

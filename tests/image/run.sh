@@ -43,6 +43,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+. "$here/../lib/charon.sh"
 
 [ $# -le 1 ] || { echo "usage: tests/image/run.sh [IMAGE]" >&2; exit 64; }
 image=${1:-$top/out/vrouter-$(sed -n "s/^ *version: *'\([^']*\)'.*/\1/p" "$top/meson.build" | head -n 1).qcow2}
@@ -574,17 +575,8 @@ ip -n "$b" addr add 10.7.0.1/32 dev lo
 # charon's routes (table 220) take all of 10.1.0.0/24 to its tunnel: WireGuard's replies,
 # from 10.7.0.1, use the main table.
 ip -n "$b" rule add from 10.7.0.1 lookup main pref 100
-mkdir -p "$tmp/peer"
-cat >"$tmp/peer/strongswan.conf" <<EOS
-charon {
-	load = random nonce openssl aes sha1 sha2 hmac gcm kdf gmp pem pkcs1 x509 pubkey kernel-libipsec kernel-netlink socket-default vici
-	plugins {
-		vici {
-			socket = unix://$tmp/peer/vici
-		}
-	}
-}
-EOS
+vr_hand_charon "$tmp/peer" ip netns exec "$b"
+peer_charon=$vr_hand_charon_pid
 cat >"$tmp/peer/swanctl.conf" <<EOS
 connections {
 	to-vm {
@@ -602,11 +594,7 @@ connections {
 }
 secrets { ike-vm { secret = "$ipsec_psk" } }
 EOS
-ip netns exec "$b" unshare --mount -- sh -c 'mount -t tmpfs -o mode=755 tmpfs /run && exec env STRONGSWAN_CONF="$1" /usr/lib/ipsec/charon' sh \
-	"$tmp/peer/strongswan.conf" >"$tmp/peer/charon.out" 2>&1 &
-peer_charon=$!
-for _ in $(seq 100); do [ -S "$tmp/peer/vici" ] && break; sleep 0.1; done
-swanctl --load-all --noprompt --file "$tmp/peer/swanctl.conf" --uri "unix://$tmp/peer/vici" >/dev/null 2>&1
+vr_hand_swanctl "$tmp/peer" --load-all --noprompt --file "$tmp/peer/swanctl.conf" >/dev/null 2>&1
 printf '[Interface]\nPrivateKey = %s\nListenPort = 51821\n\n[Peer]\nPublicKey = %s\nEndpoint = 10.2.0.1:51820\nAllowedIPs = 10.8.0.1/32, 10.1.0.0/24\n' \
 	"$wg_b_key" "$wg_vm_pub" >"$tmp/peer/wg.conf"
 ip netns exec "$b" unshare --mount -- sh -e -c '

@@ -270,6 +270,40 @@ static void event(struct strbuf *b, const char *name, const char *ike_state,
 	END(b);
 }
 
+/* initiate's and terminate's answers. */
+static void test_result(void **state)
+{
+	struct strbuf msg = {0}, why = {0};
+	const uint8_t broken[] = {VICI_SECTION_START, 1, 'x'};
+
+	(void)state;
+	assert_int_equal(vici_put_kv(&msg, "success", "yes"), 0);
+	assert_int_equal(vici_put_kv(&msg, "matches", "1"), 0);
+	assert_int_equal(vici_result_parse((const uint8_t *)msg.s, msg.len, &why), 1);
+	assert_int_equal(why.len, 0);
+	strbuf_truncate(&msg, 0);
+	assert_int_equal(vici_put_kv(&msg, "success", "no"), 0);
+	assert_int_equal(vici_put_kv(&msg, "errmsg", "no config named 'x'\n"), 0);
+	assert_int_equal(vici_result_parse((const uint8_t *)msg.s, msg.len, &why), 0);
+	/* Printable text only. */
+	assert_string_equal(strbuf_str(&why), "no config named 'x'?");
+	strbuf_truncate(&why, 0);
+	strbuf_truncate(&msg, 0);
+	assert_int_equal(vici_put_kv(&msg, "success", "no"), 0);
+	assert_int_equal(vici_result_parse((const uint8_t *)msg.s, msg.len, &why), 0);
+	assert_string_equal(strbuf_str(&why), "no reason given");
+	strbuf_truncate(&why, 0);
+	/* Neither yes nor no, none at all, or a message that cannot be read. */
+	strbuf_truncate(&msg, 0);
+	assert_int_equal(vici_put_kv(&msg, "success", "maybe"), 0);
+	assert_int_equal(vici_result_parse((const uint8_t *)msg.s, msg.len, &why), -EINVAL);
+	assert_int_equal(vici_result_parse(NULL, 0, &why), -EINVAL);
+	assert_int_equal(vici_result_parse(broken, sizeof(broken), &why), -EINVAL);
+	assert_int_equal(why.len, 0);
+	strbuf_done(&msg);
+	strbuf_done(&why);
+}
+
 static void test_list_sa(void **state)
 {
 	static const struct {
@@ -410,6 +444,7 @@ int main(void)
 	    cmocka_unit_test(test_reader_readme), cmocka_unit_test(test_reader_refuses),
 	    cmocka_unit_test(test_packets),	  cmocka_unit_test(test_build),
 	    cmocka_unit_test(test_list_sa),	  cmocka_unit_test(test_tunnel),
+	    cmocka_unit_test(test_result),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

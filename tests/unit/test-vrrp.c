@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* What the agent reads from keepalived (its FIFO's lines) and from conntrackd (its figures), and
  * the states it keeps for the next agent (services/vrrp.state, a state file). */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -171,6 +172,56 @@ static void test_ready(void **state)
 
 /* vrrp.state in a temporary state directory: an older agent's (read, written again with its
  * checksum line), with its checksum line (read), damaged (set aside, the states unknown). */
+/* What the IPsec tunnels on virtual addresses need, per state and per SA present. */
+static void test_ipsec_step(void **state)
+{
+	struct vici_ike_sa ike[] = {{.name = "up", .state = "ESTABLISHED"},
+				    {.name = "half", .state = "CONNECTING"}};
+	struct vici_sas sas = {.ike = ike, .n_ike = 2}, none = {0};
+	char name[VICI_NAME_MAX + 1];
+	char long_name[VICI_NAME_MAX + 20];
+#define STEP(line, st, tr, s) vrrp_ipsec_step(line, strlen(line), st, tr, s, name)
+
+	(void)state;
+	/* Master: one that initiates and has no IKE SA is started; one there is left. */
+	assert_int_equal(STEP("down initiate", VRRP_MASTER, false, &sas), VRRP_IPSEC_INITIATE);
+	assert_string_equal(name, "down");
+	assert_int_equal(STEP("up initiate", VRRP_MASTER, false, &sas), VRRP_IPSEC_KEEP);
+	assert_int_equal(STEP("half initiate", VRRP_MASTER, false, &sas), VRRP_IPSEC_KEEP);
+	assert_int_equal(STEP("down respond", VRRP_MASTER, false, &sas), VRRP_IPSEC_KEEP);
+	assert_int_equal(STEP("up respond", VRRP_MASTER, false, &sas), VRRP_IPSEC_KEEP);
+	/* Just become master: an SA from before goes, an initiator starts afresh. */
+	assert_int_equal(STEP("half initiate", VRRP_MASTER, true, &sas), VRRP_IPSEC_RESTART);
+	assert_string_equal(name, "half");
+	assert_int_equal(STEP("up respond", VRRP_MASTER, true, &sas), VRRP_IPSEC_TERMINATE);
+	assert_int_equal(STEP("down initiate", VRRP_MASTER, true, &sas), VRRP_IPSEC_INITIATE);
+	assert_int_equal(STEP("down respond", VRRP_MASTER, true, &sas), VRRP_IPSEC_KEEP);
+	/* Not master: every SA closed, initiator or responder; nothing without one. */
+	assert_int_equal(STEP("up initiate", VRRP_BACKUP, true, &sas), VRRP_IPSEC_TERMINATE);
+	assert_string_equal(name, "up");
+	assert_int_equal(STEP("half respond", VRRP_FAULT, false, &sas), VRRP_IPSEC_TERMINATE);
+	assert_int_equal(STEP("up initiate", VRRP_INIT, false, &sas), VRRP_IPSEC_TERMINATE);
+	assert_int_equal(STEP("up initiate", VRRP_BACKUP, false, &none), VRRP_IPSEC_KEEP);
+	assert_int_equal(STEP("down initiate", VRRP_BACKUP, true, &sas), VRRP_IPSEC_KEEP);
+	/* Names are whole: "u" is not "up". */
+	assert_int_equal(STEP("u initiate", VRRP_BACKUP, false, &sas), VRRP_IPSEC_KEEP);
+	/* Other lines. */
+	assert_int_equal(STEP("up", VRRP_MASTER, false, &sas), -EINVAL);
+	assert_int_equal(STEP(" initiate", VRRP_MASTER, false, &sas), -EINVAL);
+	assert_int_equal(STEP("up start", VRRP_MASTER, false, &sas), -EINVAL);
+	assert_int_equal(STEP("up initiate ", VRRP_MASTER, false, &sas), -EINVAL);
+	assert_int_equal(STEP("up initiatex", VRRP_MASTER, false, &sas), -EINVAL);
+	assert_int_equal(vrrp_ipsec_step("u\0p respond", 10, VRRP_MASTER, false, &sas, name),
+			 -EINVAL);
+	memset(long_name, 'a', sizeof(long_name));
+	strcpy(long_name + VICI_NAME_MAX + 1, " respond");
+	assert_int_equal(STEP(long_name, VRRP_MASTER, false, &sas), -EINVAL);
+	strcpy(long_name + VICI_NAME_MAX, " respond");
+	assert_int_equal(STEP(long_name, VRRP_MASTER, false, &sas), VRRP_IPSEC_KEEP);
+	assert_int_equal(strlen(name), VICI_NAME_MAX);
+#undef STEP
+}
+
 static void test_states(void **state)
 {
 	static const char older[] = "* master 0 2026-01-01T00:00:00Z\n"
@@ -250,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_ready),
 		cmocka_unit_test(test_states),
+		cmocka_unit_test(test_ipsec_step),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

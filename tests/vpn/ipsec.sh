@@ -24,6 +24,7 @@ for prog in $charon swanctl tshark python3 ping; do
 done
 
 . "$here/../lib/netns.sh"
+. "$here/../lib/charon.sh"
 vr_own_namespaces VRTEST_IPSEC_NS "$0" "$vrouterd" "$ctl"
 
 tmp=$(mktemp -d)
@@ -98,18 +99,9 @@ for s in 1 2 3 4; do ip addr add 10.2.$s.10/24 dev eth0; done
 ip link set eth0 up
 ip route add default via 10.2.1.1'
 
-# ---- the peer, configured by hand: charon with kernel-libipsec, its own /run and VICI socket
-mkdir -p "$tmp/peer"
-cat >"$tmp/peer/strongswan.conf" <<EOS
-charon {
-	load = random nonce openssl aes sha1 sha2 hmac gcm kdf pem pkcs1 x509 pubkey kernel-libipsec kernel-netlink socket-default vici
-	plugins {
-		vici {
-			socket = unix://$tmp/peer/vici
-		}
-	}
-}
-EOS
+# ---- the peer, configured by hand (tests/lib/charon.sh)
+vr_hand_charon "$tmp/peer" nsenter $(ns_of p)
+holders+=($vr_hand_charon_pid)
 psk=$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import importlib; print(importlib.import_module("gen-ipsec").PSK)' "$here" 2>/dev/null ||
 	sed -n 's/^PSK = "\(.*\)"$/\1/p' "$here/gen-ipsec.py")
 cat >"$tmp/peer/swanctl.conf" <<EOS
@@ -177,11 +169,7 @@ secrets {
 	}
 }
 EOS
-nsenter $(ns_of p) unshare --mount -- sh -c 'mount -t tmpfs -o mode=755 tmpfs /run && exec "$@"' sh \
-	env STRONGSWAN_CONF="$tmp/peer/strongswan.conf" $charon >"$tmp/peer/out" 2>&1 &
-holders+=($!)
-pswan() { swanctl "$@" --uri "unix://$tmp/peer/vici"; }
-for _ in $(seq 100); do [ -S "$tmp/peer/vici" ] && break; sleep 0.1; done
+pswan() { vr_hand_swanctl "$tmp/peer" "$@"; }
 check "the peer's charon loads its hand-written configuration" pswan --load-all --noprompt --file "$tmp/peer/swanctl.conf" >/dev/null
 
 # ---- the router

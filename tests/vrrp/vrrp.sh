@@ -18,6 +18,7 @@ done
 
 . "$here/../lib/netns.sh"
 vr_own_namespaces VRTEST_VRRP_NS "$0" "$vrouterd" "$ctl"
+. "$here/pair.sh"
 
 tmp=$(mktemp -d)
 passed=0
@@ -31,21 +32,9 @@ check() { # NAME CMD...
 }
 
 holders=() # the namespaces' sleepers and the traffic: PIDs this script started
-declare -A agent_pid
 cleanup() {
-	local n p d
-	for n in 1 2; do
-		p=${agent_pid[$n]:-}
-		[ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-		# The daemons outlive the agent: only those of this test (their command lines name
-		# this test's files).
-		for d in keepalived conntrackd dnsmasq; do
-			p=$(cat "$tmp/r$n/state/services/$d.pid" 2>/dev/null)
-			if [ -n "$p" ] && grep -qa "$tmp/r$n/etc" "/proc/$p/cmdline" 2>/dev/null; then
-				kill "$p"
-			fi
-		done
-	done
+	local n p
+	pair_stop keepalived conntrackd dnsmasq
 	for p in "${holders[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	if [ $failed -ne 0 ]; then
@@ -60,37 +49,7 @@ trap cleanup EXIT
 
 for n in r1 r2 client server dhcpc; do newns $n; done
 sleep 0.2
-ip link set lo up
-ip link add br-lan type bridge
-ip link add br-wan type bridge
-ip link set br-lan up
-ip link set br-wan up
-# A router's link: MAC in the router's namespace (vrouterd names it from the intent), the
-# other end on a bridge.
-plug() { # NS MAC BRIDGE
-	local peer="p$RANDOM"
-	ip link add "$peer" type veth peer name "x$peer" address "$2"
-	eval "ip link set x$peer netns \$ns_$1"
-	ip link set "$peer" master "$3" up
-}
-for n in 1 2; do
-	plug r$n 52:54:00:00:0$n:01 br-lan
-	plug r$n 52:54:00:00:0$n:02 br-wan
-	in_ns r$n ip link set lo up
-done
-ip link add s1 address 52:54:00:00:01:03 type veth peer name s2 address 52:54:00:00:02:03
-ip link set s1 netns "$ns_r1"
-ip link set s2 netns "$ns_r2"
-host() { # NS BRIDGE ADDRESS [GATEWAY]
-	ip link add "h$1" type veth peer name "hp$1"
-	eval "ip link set hp$1 netns \$ns_$1"
-	ip link set "h$1" master "$2" up
-	in_ns "$1" ip link set lo up
-	in_ns "$1" ip link set "hp$1" name eth0
-	in_ns "$1" ip addr add "$3" dev eth0
-	in_ns "$1" ip link set eth0 up
-	[ -n "${4:-}" ] && in_ns "$1" ip route add default via "$4"
-}
+pair_links
 host client br-lan 10.1.1.100/24 10.1.1.1
 # A DHCP client on the LAN, without an address.
 ip link add hdhcpc type veth peer name hpdhcpc
@@ -107,38 +66,6 @@ dhcp() { # [REQUEST]
 host server br-wan 203.0.113.100/24
 
 advert=100
-# vrouterd of router N, in its namespace with a /run of its own (keepalived's FIFO and hold
-# file, conntrackd's socket and lock live in /run/vrouter on a router).
-start_agent() { # N
-	local n=$1 d="$tmp/r$1"
-	local rc=0
-	mkdir -p "$d"
-	chmod 755 "$tmp" "$d"
-	vr_start_agent_ns r$n "$d" || rc=1
-	agent_pid[$n]=$vr_agent_pid
-	return $rc
-}
-# The agent's /run is private; the agent is restarted into the same one.
-restart_agent() { # N: after kill -9, a new agent in the mount namespace of the daemons
-	local n=$1 d="$tmp/r$1" kpid
-	kpid=$(cat "$d/state/services/keepalived.pid")
-	nsenter --net=/proc/$kpid/ns/net --mount=/proc/$kpid/ns/mnt --uts=/proc/$kpid/ns/uts \
-		--root=/proc/$kpid/root --wd="$PWD" \
-		sh -c 'umask 0077; exec "$@"' sh \
-		"$vrouterd" --backend kernel --socket "$d/agent.sock" --state-dir "$d/state" \
-		--confdir "$d/etc" --payload "$d/payload.json" --serial none 2>>"$d/log" &
-	agent_pid[$n]=$!
-	for _ in $(seq 100); do
-		rctl $n status >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-rctl() { # N ARGS...
-	local n=$1
-	shift
-	"$ctl" --socket "$tmp/r$n/agent.sock" "$@"
-}
 # N: "ready" or the reason status gives why the router is not ready for a handover.
 vrrp_ready() {
 	rctl $1 status --json | python3 -c 'import json,sys; v=json.load(sys.stdin).get("vrrp") or {}; print("ready" if v.get("ready") else v.get("not_ready"))'
@@ -146,16 +73,6 @@ vrrp_ready() {
 wait_ready() { # N EXPECTED [TENTHS]: status looked at every 0.1 s until it says EXPECTED
 	for _ in $(seq "${3:-60}"); do
 		[ "$(vrrp_ready $1)" = "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-vrrp_state() { # N: the router's VRRP state as status says
-	rctl $1 status --json | python3 -c 'import json,sys; v=json.load(sys.stdin).get("vrrp"); print(v["state"] if v else "none")'
-}
-wait_state() { # N STATE [TENTHS]
-	for _ in $(seq "${3:-100}"); do
-		[ "$(vrrp_state $1)" = "$2" ] && return 0
 		sleep 0.1
 	done
 	return 1
