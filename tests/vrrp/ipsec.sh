@@ -132,6 +132,19 @@ wait_tunnel() { # N "IKE-STATE CHILD-SAS" [TENTHS]
 	done
 	return 1
 }
+# No SA of the tunnel with the far end on router N: no IKE SA, or only an attempt that a
+# packet trapped while it was not master began (a client that still sent to it during a move),
+# which cannot reach the far end without the virtual address.
+wait_closed() { # N [TENTHS]
+	local t
+	for _ in $(seq "${2:-50}"); do
+		t=$(tunnel $1)
+		[ "$t" = "None 0" ] || [ "$t" = "CONNECTING 0" ] && return 0
+		sleep 0.1
+	done
+	echo "     r$1's tunnel: $t"
+	return 1
+}
 # The far end's IKE SAs, one line each: "NAME UNIQUE-ID STATE".
 far_sas() {
 	fswan --list-sas --raw 2>/dev/null | python3 -c '
@@ -224,7 +237,7 @@ sleep 0.5
 lost=$(event_lost handover)
 echo "     planned handover: $lost pings through the tunnel lost"
 check "r2 is master" test "$(vrrp_state 2)" = master
-check "the old master (r1) closed its SAs" wait_tunnel 1 "None 0" 50
+check "the old master (r1) closed its SAs" wait_closed 1
 check "the far end holds one IKE SA (the new master's replaced the old)" wait_far_one
 check "ping both ways through the new master" both_ways
 grep "IPsec tunnel" "$tmp/r2/log" | sed 's/^/     r2: /'
@@ -237,7 +250,7 @@ check "r1 is master again, with the tunnel" wait_tunnel 1 "ESTABLISHED 1" 100
 sleep 0.5
 lost=$(event_lost back)
 echo "     handover back: $lost pings through the tunnel lost"
-check "r2 closed its SAs" wait_tunnel 2 "None 0" 50
+check "r2 closed its SAs" wait_closed 2
 check "the far end holds one IKE SA" wait_far_one
 check "ping both ways through r1" both_ways
 check "r2's hold ends" sh -c "'$ctl' --socket '$tmp/r2/agent.sock' handover --cancel >/dev/null"
@@ -251,12 +264,12 @@ check "r2 is master after the master's links went down, with the tunnel" \
 sleep 0.5
 lost=$(event_lost failure)
 echo "     master's links down: $lost pings through the tunnel lost"
-check "r1 (fault) closed its SAs" wait_tunnel 1 "None 0" 50
+check "r1 (fault) closed its SAs" wait_closed 1
 check "the far end holds one IKE SA" wait_far_one
 for l in lan wan sync; do in_ns r1 ip link set "$l" up; done
 check "r1 comes back as backup (no preempt)" wait_state 1 backup 100
 sleep 1
-check "... without taking the tunnel" test "$(tunnel 1)" = "None 0"
+check "... without taking the tunnel" wait_closed 1 1
 check "ping both ways through r2" both_ways
 n=$(leaked)
 check "nothing between the subnets reached the far end in clear ($n packets)" test "$n" = 0
