@@ -47,8 +47,8 @@ int vrrp_ipsec_step(const char *line, size_t len, enum vrrp_state state, bool tr
 		has_sa = !strcmp(sas->ike[i].name, name);
 	if (state != VRRP_MASTER)
 		return has_sa ? VRRP_IPSEC_TERMINATE : VRRP_IPSEC_KEEP;
-	/* An SA older than mastership was begun without the address (a trapped packet of the
-	 * backup's own): it goes, and the tunnel starts afresh. */
+	/* An SA older than mastership was begun without the address (by a packet trapped while
+	 * the router was not master): it goes, and the tunnel starts afresh. */
 	if (has_sa && transition)
 		return initiate ? VRRP_IPSEC_RESTART : VRRP_IPSEC_TERMINATE;
 	return initiate && !has_sa ? VRRP_IPSEC_INITIATE : VRRP_IPSEC_KEEP;

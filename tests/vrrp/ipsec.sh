@@ -17,7 +17,7 @@ set -u
 vrouterd=$(realpath "${1:?usage: ipsec.sh VROUTERD VROUTERCTL}")
 ctl=$(realpath "${2:?usage: ipsec.sh VROUTERD VROUTERCTL}")
 here=$(dirname "$(realpath "$0")")
-for prog in keepalived conntrackd /usr/lib/ipsec/charon swanctl python3 ping; do
+for prog in keepalived conntrackd /usr/lib/ipsec/charon swanctl nft python3 ping; do
 	command -v $prog >/dev/null || { echo "skip: $prog is not installed (scripts/deps test)"; exit 77; }
 done
 
@@ -222,11 +222,8 @@ check "... and r1 still has its CHILD SA" test "$(tunnel 1)" = "ESTABLISHED 1"
 # virtual address, never sent in clear to the way out.
 check "the backup's own ping to the far subnet is held, not sent in clear" \
 	sh -c "! nsenter $(ns_of r2) ping -c 2 -i 0.2 -W 1 -q -I 10.1.1.3 10.50.0.100 >/dev/null"
-check "r1 and r2 are ready for a handover" sh -c "
-for _ in \$(seq 60); do
-	[ \"\$('$ctl' --socket '$tmp/r1/agent.sock' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"vrrp\"][\"ready\"])')\" = True ] && exit 0
-	sleep 0.1
-done; exit 1"
+check "r1 is ready for a handover" wait_ready 1 ready
+check "r2 is ready for a handover" wait_ready 2 ready
 
 # Planned handover: r2 starts the tunnel (afresh: what the trapped packet began goes), r1
 # closes its SAs.

@@ -10,6 +10,8 @@
 #   rctl N ARGS...      vrouterctl of router N
 #   vrrp_state N        its VRRP state as status says ("none": no vrrp)
 #   wait_state N STATE [TENTHS]
+#   vrrp_ready N        "ready", or why status says router N is not ready for a handover
+#   wait_ready N EXPECTED [TENTHS]
 #   pair_stop DAEMON... the agents, and those daemons of this test (for the cleanup)
 
 declare -A agent_pid
@@ -85,6 +87,17 @@ vrrp_state() { # N: the router's VRRP state as status says
 wait_state() { # N STATE [TENTHS]
 	for _ in $(seq "${3:-100}"); do
 		[ "$(vrrp_state $1)" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+vrrp_ready() { # N: "ready" or the reason status gives why the router is not ready for a handover
+	rctl $1 status --json | python3 -c 'import json,sys; v=json.load(sys.stdin).get("vrrp") or {}; print("ready" if v.get("ready") else v.get("not_ready"))'
+}
+wait_ready() { # N EXPECTED [TENTHS]: status looked at every 0.1 s until it says EXPECTED
+	for _ in $(seq "${3:-60}"); do
+		[ "$(vrrp_ready $1)" = "$2" ] && return 0
 		sleep 0.1
 	done
 	return 1

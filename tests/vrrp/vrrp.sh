@@ -66,17 +66,6 @@ dhcp() { # [REQUEST]
 host server br-wan 203.0.113.100/24
 
 advert=100
-# N: "ready" or the reason status gives why the router is not ready for a handover.
-vrrp_ready() {
-	rctl $1 status --json | python3 -c 'import json,sys; v=json.load(sys.stdin).get("vrrp") or {}; print("ready" if v.get("ready") else v.get("not_ready"))'
-}
-wait_ready() { # N EXPECTED [TENTHS]: status looked at every 0.1 s until it says EXPECTED
-	for _ in $(seq "${3:-60}"); do
-		[ "$(vrrp_ready $1)" = "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 apply() { # N PRIORITY PREEMPT [GENERATION]
 	python3 "$here/gen-intent.py" $1 $2 $advert $3 ${4:-1} >"$tmp/r$1/intent.json"
 	rctl $1 apply "$tmp/r$1/intent.json" >/dev/null
