@@ -90,7 +90,9 @@ vr_ping_run() { # NAME FILE TARGET INTERVAL
 	holders+=($vr_ping_pid)
 	sleep 0.5
 }
-# Stops the pings of vr_ping_run; prints how many were lost (9999: no summary).
+# Stops the pings of vr_ping_run; prints how many were lost (9999: no summary). The last two
+# pings sent may still be on their way when ping is stopped: unanswered, they are not counted
+# (an earlier one unanswered is).
 vr_ping_lost() { # FILE
 	kill -INT $vr_ping_pid
 	wait $vr_ping_pid 2>/dev/null
@@ -98,5 +100,15 @@ vr_ping_lost() { # FILE
 import re, sys
 t = open(sys.argv[1]).read()
 m = re.search(r"(\d+) packets transmitted, (\d+) received", t)
-print(int(m.group(1)) - int(m.group(2)) if m else 9999)' "$1"
+if not m:
+    print(9999)
+    sys.exit()
+sent, got = int(m.group(1)), int(m.group(2))
+answered = {int(s) for s in re.findall(r"bytes from .*icmp_seq=(\d+) ", t)}
+tail = 0
+for seq in (sent, sent - 1):
+    if seq < 1 or seq in answered:
+        break
+    tail += 1
+print(sent - got - tail)' "$1"
 }
