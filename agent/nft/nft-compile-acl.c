@@ -29,8 +29,8 @@
  * leaves too much open, the destination port, destination or source port).
  *
  * A rule takes part when it does not log, it has source prefixes (so a family), no set
- * references and no ICMP types, and its map's key fits in NFT_DESC_KEY_MAX bytes; the rules of
- * a run have the same fields. Runs of fewer than ACL_MIN_RUN rules stay rules.
+ * references, no ICMP types and no IPsec tunnel in `in` or `out` (nft-compile-ipsec.c), and
+ * its map's key fits in NFT_DESC_KEY_MAX bytes; the rules of a run have the same fields. Runs of fewer than ACL_MIN_RUN rules stay rules.
  */
 #include <errno.h>
 #include <netinet/in.h> /* before the kernel's headers */
@@ -131,7 +131,7 @@ static struct layout layout_of(const struct shape *s, bool map)
 	return l;
 }
 
-static bool qualifies(const struct fw_rule *fr)
+static bool qualifies(const struct nft_compiler *c, const struct fw_rule *fr)
 {
 	size_t n[F_MAX], total = 1;
 	struct shape sh;
@@ -139,7 +139,9 @@ static bool qualifies(const struct fw_rule *fr)
 
 	if ((fr->has & FW_RULE_HAS_LOG && fr->log) || !fr->family || !fr->source.n_prefixes ||
 	    fr->source.n_sets || fr->destination.n_sets || fr->ports.n_sets ||
-	    fr->source_ports.n_sets || fr->n_icmp_types)
+	    fr->source_ports.n_sets || fr->n_icmp_types ||
+	    nft_compile_names_ipsec(c->in, fr->in, fr->n_in) ||
+	    nft_compile_names_ipsec(c->in, fr->out, fr->n_out))
 		return false;
 	field_counts(fr, n);
 	for (f = 0; f < F_MAX; f++) {
@@ -727,11 +729,11 @@ void nft_compile_compile_rules(struct nft_compiler *c, const char *chain,
 	size_t i = 0, j;
 
 	while (i < n) {
-		if (!qualifies(&rules[i])) {
+		if (!qualifies(c, &rules[i])) {
 			nft_compile_compile_rule(c, chain, rules, i++);
 			continue;
 		}
-		for (j = i + 1; j < n && qualifies(&rules[j]) && same_run(&rules[i], &rules[j]);
+		for (j = i + 1; j < n && qualifies(c, &rules[j]) && same_run(&rules[i], &rules[j]);
 		     j++)
 			;
 		compile_candidates(c, chain, rules, i, j, &n_maps);

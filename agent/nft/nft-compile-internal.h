@@ -43,6 +43,37 @@ void nft_compile_rule_tag(struct strbuf *b, const char *chain, size_t i);
 void nft_compile_compile_rule(struct nft_compiler *c, const char *chain,
 			      const struct fw_rule *rules, size_t i);
 
+/* nft-compile-ipsec.c: a rule's `in` or `out` as alternatives: its interfaces and WireGuard
+ * tunnels (one alternative: the set of their names), then each IPsec tunnel it names through
+ * each data path (n_paths). ifs and tunnels are the rule's own when it names no IPsec tunnel. */
+struct nft_side {
+	char **ifs;
+	size_t n_ifs;
+	const struct ipsec_tunnel **tunnels;
+	size_t n_tunnels;
+	unsigned n_paths;
+	bool owned;
+};
+
+/* Whether one of the names is an IPsec tunnel of the intent. */
+bool nft_compile_names_ipsec(const struct intent *in, char *const *names, size_t n);
+/* 0 or -ENOMEM. */
+int nft_side_init(struct nft_side *s, const struct intent *in, char *const *names, size_t n);
+void nft_side_done(struct nft_side *s);
+/* The number of alternatives (1 for a side without names: no match). */
+size_t nft_side_alts(const struct nft_side *s);
+/* The IPsec tunnel of alternative i, or NULL (the interfaces, or no names). */
+const struct ipsec_tunnel *nft_side_tunnel(const struct nft_side *s, size_t i);
+/* Whether the tunnel has local and remote subnets of the family. */
+bool nft_ipsec_has_family(const struct ipsec_tunnel *t, int family);
+/* The match of alternative i of a rule's `in` (in true) or `out`; family: the rule's, a
+ * tunnel's alternative needs one. */
+void nft_compile_match_side(struct nft_compiler *c, struct nft_desc_rule *r,
+			    const struct nft_side *s, size_t i, bool in, int family);
+/* What the firewall's part reads of the intent besides its section: the IPsec tunnels' names
+ * and subnets, and whether a link is named like libipsec's device. NULL when out of memory. */
+char *nft_compile_ipsec_key(const struct intent *in);
+
 /* nft-compile-acl.c: a chain's rules, runs of them as verdict maps. */
 void nft_compile_compile_rules(struct nft_compiler *c, const char *chain,
 			       const struct fw_rule *rules, size_t n);

@@ -356,25 +356,28 @@ static const char *alt_set(size_t i, size_t n_literals, char *const *sets)
 	return sets[i];
 }
 
-struct combo {
-	size_t src, dst, sport, dport;
+/* The alternatives a kernel rule takes, one of each list's; fam: the family's index (below). */
+enum { K_IN, K_OUT, K_FAM, K_SRC, K_DST, K_SPORT, K_DPORT, K_MAX };
+
+struct rule_sides {
+	struct nft_side in, out;
 };
 
 static void rule_matches(struct nft_compiler *c, struct nft_desc_rule *r, const struct fw_rule *fr,
-			 const struct combo *k)
+			 const struct rule_sides *sd, const size_t *k, int family)
 {
-	int family = fr->family;
-
 	nft_compile_match_nfproto(r, family);
-	nft_compile_match_ifnames(c, r, NFT_META_IIFNAME, fr->in, fr->n_in);
-	nft_compile_match_ifnames(c, r, NFT_META_OIFNAME, fr->out, fr->n_out);
+	if (fr->n_in)
+		nft_compile_match_side(c, r, &sd->in, k[K_IN], true, family);
+	if (fr->n_out)
+		nft_compile_match_side(c, r, &sd->out, k[K_OUT], false, family);
 	if (n_alts(fr->source.n_prefixes, fr->source.n_sets)) {
-		const char *s = alt_set(k->src, fr->source.n_prefixes, fr->source.sets);
+		const char *s = alt_set(k[K_SRC], fr->source.n_prefixes, fr->source.sets);
 
 		match_addrs(c, r, family, true, fr->source.prefixes, fr->source.n_prefixes, s);
 	}
 	if (n_alts(fr->destination.n_prefixes, fr->destination.n_sets)) {
-		const char *s = alt_set(k->dst, fr->destination.n_prefixes, fr->destination.sets);
+		const char *s = alt_set(k[K_DST], fr->destination.n_prefixes, fr->destination.sets);
 
 		match_addrs(c, r, family, false, fr->destination.prefixes,
 			    fr->destination.n_prefixes, s);
@@ -384,10 +387,10 @@ static void rule_matches(struct nft_compiler *c, struct nft_desc_rule *r, const 
 	nft_compile_match_l4proto(r, fr->protocol);
 	if (n_alts(fr->source_ports.n_ranges, fr->source_ports.n_sets))
 		match_ports(c, r, true, fr->source_ports.ranges, fr->source_ports.n_ranges,
-			    alt_set(k->sport, fr->source_ports.n_ranges, fr->source_ports.sets));
+			    alt_set(k[K_SPORT], fr->source_ports.n_ranges, fr->source_ports.sets));
 	if (n_alts(fr->ports.n_ranges, fr->ports.n_sets))
 		match_ports(c, r, false, fr->ports.ranges, fr->ports.n_ranges,
-			    alt_set(k->dport, fr->ports.n_ranges, fr->ports.sets));
+			    alt_set(k[K_DPORT], fr->ports.n_ranges, fr->ports.sets));
 	if (fr->has & FW_RULE_HAS_ICMP_TYPES && fr->n_icmp_types)
 		match_icmp_types(c, r, fr->protocol == IPPROTO_ICMPV6, fr->icmp_types,
 				 fr->n_icmp_types);
@@ -412,37 +415,86 @@ static void rule_action(struct nft_desc_rule *r, const struct fw_rule *fr)
 	}
 }
 
+static size_t at_least_one(size_t n)
+{
+	return n ? n : 1;
+}
+
+/* The next combination of alternatives, the last list's first (false: there is none). */
+static bool next_combo(size_t *k, const size_t *n)
+{
+	int i;
+
+	for (i = K_MAX - 1; i >= 0; i--) {
+		if (++k[i] < n[i])
+			return true;
+		k[i] = 0;
+	}
+	return false;
+}
+
+/*
+ * The family of combination k, or -1 when it is no kernel rule. A rule of both families that
+ * names an IPsec tunnel takes each family of its tunnels (K_FAM: 0 IPv4, 1 IPv6): a tunnel's
+ * alternative is one of a family its subnets have; the others are the rule's once (K_FAM 0).
+ */
+static int combo_family(const struct fw_rule *fr, const struct rule_sides *sd, const size_t *k)
+{
+	const struct ipsec_tunnel *in = nft_side_tunnel(&sd->in, k[K_IN]);
+	const struct ipsec_tunnel *out = nft_side_tunnel(&sd->out, k[K_OUT]);
+	int family = fr->family ? fr->family : k[K_FAM] ? AF_INET6 : AF_INET;
+
+	if (!in && !out)
+		return fr->family || !k[K_FAM] ? fr->family : -1;
+	if ((in && !nft_ipsec_has_family(in, family)) || (out && !nft_ipsec_has_family(out, family)))
+		return -1;
+	return family;
+}
+
 static void compile_rule(struct nft_compiler *c, const char *chain, const struct fw_rule *fr,
 			 const char *tag)
 {
-	size_t n_src = n_alts(fr->source.n_prefixes, fr->source.n_sets);
-	size_t n_dst = n_alts(fr->destination.n_prefixes, fr->destination.n_sets);
-	size_t n_sp = n_alts(fr->source_ports.n_ranges, fr->source_ports.n_sets);
-	size_t n_dp = n_alts(fr->ports.n_ranges, fr->ports.n_sets);
-	struct combo k;
+	struct rule_sides sd;
+	size_t n[K_MAX], k[K_MAX] = {0};
+	int family;
 
-	for (k.src = 0; k.src < (n_src ? n_src : 1); k.src++)
-		for (k.dst = 0; k.dst < (n_dst ? n_dst : 1); k.dst++)
-			for (k.sport = 0; k.sport < (n_sp ? n_sp : 1); k.sport++)
-				for (k.dport = 0; k.dport < (n_dp ? n_dp : 1); k.dport++) {
-					struct nft_desc_rule *r;
+	if (nft_side_init(&sd.in, c->in, fr->in, fr->n_in) < 0 ||
+	    nft_side_init(&sd.out, c->in, fr->out, fr->n_out) < 0) {
+		c->d->oom = true;
+		nft_side_done(&sd.in);
+		return;
+	}
+	n[K_IN] = nft_side_alts(&sd.in);
+	n[K_OUT] = nft_side_alts(&sd.out);
+	n[K_FAM] = !fr->family && (sd.in.n_tunnels || sd.out.n_tunnels) ? 2 : 1;
+	n[K_SRC] = at_least_one(n_alts(fr->source.n_prefixes, fr->source.n_sets));
+	n[K_DST] = at_least_one(n_alts(fr->destination.n_prefixes, fr->destination.n_sets));
+	n[K_SPORT] = at_least_one(n_alts(fr->source_ports.n_ranges, fr->source_ports.n_sets));
+	n[K_DPORT] = at_least_one(n_alts(fr->ports.n_ranges, fr->ports.n_sets));
+	do {
+		struct nft_desc_rule *r;
 
-					/* Logging is rate-limited; the verdict is not. */
-					if (fr->has & FW_RULE_HAS_LOG && fr->log) {
-						r = nft_desc_rule(c->d, chain, tag, fr->ptr);
-						if (fr->has & FW_RULE_HAS_COMMENT)
-							nft_desc_rule_note(r, fr->comment);
-						rule_matches(c, r, fr, &k);
-						nft_desc_limit(r, LOG_RATE, LOG_BURST);
-						nft_desc_log(r, fr->log_prefix);
-					}
-					r = nft_desc_rule(c->d, chain, tag, fr->ptr);
-					if (fr->has & FW_RULE_HAS_COMMENT)
-						nft_desc_rule_note(r, fr->comment);
-					rule_matches(c, r, fr, &k);
-					nft_desc_counter(r);
-					rule_action(r, fr);
-				}
+		family = combo_family(fr, &sd, k);
+		if (family < 0)
+			continue;
+		/* Logging is rate-limited; the verdict is not. */
+		if (fr->has & FW_RULE_HAS_LOG && fr->log) {
+			r = nft_desc_rule(c->d, chain, tag, fr->ptr);
+			if (fr->has & FW_RULE_HAS_COMMENT)
+				nft_desc_rule_note(r, fr->comment);
+			rule_matches(c, r, fr, &sd, k, family);
+			nft_desc_limit(r, LOG_RATE, LOG_BURST);
+			nft_desc_log(r, fr->log_prefix);
+		}
+		r = nft_desc_rule(c->d, chain, tag, fr->ptr);
+		if (fr->has & FW_RULE_HAS_COMMENT)
+			nft_desc_rule_note(r, fr->comment);
+		rule_matches(c, r, fr, &sd, k, family);
+		nft_desc_counter(r);
+		rule_action(r, fr);
+	} while (next_combo(k, n));
+	nft_side_done(&sd.in);
+	nft_side_done(&sd.out);
 }
 
 void nft_compile_rule_tag(struct strbuf *b, const char *chain, size_t i)
@@ -535,16 +587,18 @@ static void compile_filter(struct nft_compiler *c, const struct objset *objs)
 void nft_compile_kept_done(struct nft_compile_kept *k)
 {
 	k->firewall = firewall_unref(k->firewall);
+	free(k->ipsec);
+	k->ipsec = NULL;
 	k->part = nft_desc_free(k->part);
 	objset_done(&k->objs);
 }
 
 /*
  * The firewall section's part of the table: the intent's sets and the chains' rules (with their
- * access-list maps). Returned to be included in a description (its rules after the always-on ones of each chain);
- * NULL when out of memory. What it compiles (compile_sets, nft_compile_compile_rules) reads nothing
- * of the intent but its firewall section: another intent that shares the section includes the same
- * part.
+ * access-list maps). Returned to be included in a description (its rules after the always-on
+ * ones of each chain); NULL when out of memory. What it compiles (compile_sets,
+ * nft_compile_compile_rules) reads nothing of the intent but its firewall section and what
+ * nft_compile_ipsec_key() covers: another intent that shares both includes the same part.
  */
 static struct nft_desc *compile_firewall(const struct intent *in)
 {
@@ -569,11 +623,15 @@ static struct nft_desc *compile_firewall(const struct intent *in)
  * made now. 0 or -ENOMEM (k then holds nothing). */
 static int firewall_part(const struct intent *in, struct nft_compile_kept *k)
 {
+	_cleanup_free_ char *ipsec = nft_compile_ipsec_key(in);
 	int r;
 
-	if (k->firewall == in->firewall)
+	if (!ipsec)
+		return -ENOMEM;
+	if (k->firewall == in->firewall && !strcmp(k->ipsec, ipsec))
 		return 0;
 	nft_compile_kept_done(k);
+	k->ipsec = TAKE_PTR(ipsec);
 	r = desired_firewall(in, &k->objs);
 	if (r >= 0) {
 		k->part = compile_firewall(in);

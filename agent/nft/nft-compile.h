@@ -43,12 +43,14 @@
  * What the compiler keeps from one compile to the next for its caller (the backend): the part
  * of the table compiled from a firewall section and that section's plan objects, with a
  * reference to the section. A section is known by its address, which the reference keeps from
- * being another's, and never changes once read: the next intent that shares it includes the
- * same part (the same sets and rules, which the backend then neither compares nor copies
+ * being another's, and never changes once read: the next intent that shares it, with the same
+ * IPsec tunnels' names and subnets (ipsec: what rules naming a tunnel read of it), includes
+ * the same part (the same sets and rules, which the backend then neither compares nor copies
  * again) without compiling it. Zero-initialised; nft_compile_kept_done() releases it.
  */
 struct nft_compile_kept {
 	struct firewall *firewall;
+	char *ipsec;
 	struct nft_desc *part;
 	struct objset objs;
 };

@@ -177,6 +177,7 @@ void nft_desc_rule_note(struct nft_desc_rule *r, const char *note);
 /* The tag at the start of a rule's label: its length ("KIND KEY": up to the second space). */
 size_t nft_desc_label_tag_len(const char *label);
 void nft_desc_meta(struct nft_desc_rule *r, uint32_t key, uint32_t dreg);
+void nft_desc_rt(struct nft_desc_rule *r, uint32_t key, uint32_t dreg);
 void nft_desc_cmp(struct nft_desc_rule *r, uint32_t op, uint32_t sreg, const void *data,
 		  uint32_t len);
 void nft_desc_payload(struct nft_desc_rule *r, uint32_t base, uint32_t offset, uint32_t len,

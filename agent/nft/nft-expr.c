@@ -122,6 +122,17 @@ void nft_desc_meta(struct nft_desc_rule *r, uint32_t key, uint32_t dreg)
 	expr_end(r, &n);
 }
 
+void nft_desc_rt(struct nft_desc_rule *r, uint32_t key, uint32_t dreg)
+{
+	struct expr_nest n;
+
+	if (!expr_begin(r, "rt", &n))
+		return;
+	put_u32(r, NFTA_RT_KEY, key);
+	put_u32(r, NFTA_RT_DREG, dreg);
+	expr_end(r, &n);
+}
+
 void nft_desc_cmp(struct nft_desc_rule *r, uint32_t op, uint32_t sreg, const void *data,
 		  uint32_t len)
 {

@@ -8,7 +8,8 @@
 #include "lib/strbuf.h"
 #include "lib/vicimsg.h"
 
-/* How long status waits for charon's answer, all of it. */
+/* How long each look at charon's SAs (status, the IPsec follow of VRRP) waits for its answer,
+ * all of it. */
 #define VICI_TIMEOUT_MS 1000
 
 /* charon's IKE SAs through the VICI socket at path: list-sas (its list-sa events, until the

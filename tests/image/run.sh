@@ -216,9 +216,11 @@ python3 - "$tmp/g6.json" "$ipsec_psk" "$wg_vm_key" "$wg_b_pub" >"$tmp/g7.json" <
 import json, sys
 d = json.load(open(sys.argv[1]))
 d["generation"] = 7
-d["firewall"]["forward"]["rules"] += [
-    {"action": "accept", "source": ["10.1.0.0/24"], "destination": ["10.9.0.0/24", "10.7.0.0/24"]},
-    {"action": "accept", "source": ["10.9.0.0/24", "10.7.0.0/24"], "destination": ["10.1.0.0/24"]}]
+# First, before "host A to B" (which the outer packets of the tunnels would match): the rules
+# that name the tunnels.
+d["firewall"]["forward"]["rules"][:0] = [
+    {"action": "accept", "in": "lan1", "out": ["to-b", "wg0"], "comment": "to the tunnels"},
+    {"action": "accept", "in": ["to-b", "wg0"], "out": "lan1", "comment": "from the tunnels"}]
 d["vpn"] = {
     "ipsec": {"to-b": {"local_address": "10.2.0.1", "remote_address": "10.2.0.2",
                        "psk": sys.argv[2], "local_subnets": ["10.1.0.0/24"],
@@ -628,6 +630,15 @@ check "host B pings host A ($host_a_reserved) from 10.9.0.1 through the IPsec tu
 	ip netns exec "$b" ping -q -c 2 -W 2 -I 10.9.0.1 "$host_a_reserved"
 check "the VM's kernel holds the tunnel's ESP states (XFRM)" \
 	ssh_root '[ "$(ip xfrm state | grep -c "proto esp")" -ge 2 ]'
+# The rules naming to-b took those pings in their kernel forms (docs/intent.md): outbound a
+# route through a transform, inbound a packet the kernel decrypted.
+ssh_root 'nft list chain inet vrouter forward' >"$tmp/forward.nft" 2>&1
+tunnel_rule() { # RULE-INDEX: its kernel rule of "ipsec exists" counted packets
+	grep -qE "ipsec exists .*counter packets [1-9][0-9]* .*comment \"fw-rule forward/$1 " "$tmp/forward.nft"
+}
+check "the rule with out: to-b counted the outbound pings (rt ipsec exists)" tunnel_rule 0
+check "the rule with in: to-b counted the inbound pings (meta ipsec exists)" tunnel_rule 1
+tunnel_rule 0 && tunnel_rule 1 || sed 's/^/# /' "$tmp/forward.nft"
 check "host A pings host B's 10.7.0.1 through the WireGuard tunnel" ping_from_a 10.7.0.1
 check "host B pings host A ($host_a_reserved) from 10.7.0.1 through the WireGuard tunnel" \
 	ip netns exec "$b" ping -q -c 2 -W 2 -I 10.7.0.1 "$host_a_reserved"

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
@@ -404,6 +405,8 @@ static void test_firewall_part_follows_section(void **state)
 	errlist_done(&errs);
 }
 
+/* ---- rules naming an IPsec tunnel ---- */
+
 static size_t rules_in(const struct nft_desc *d, const char *chain)
 {
 	size_t i, n = 0;
@@ -411,6 +414,166 @@ static size_t rules_in(const struct nft_desc *d, const char *chain)
 	for (i = 0; i < d->n_rules; i++)
 		n += !strcmp(d->rules[i]->chain, chain);
 	return n;
+}
+
+
+static const char tunnel_doc[] =
+	"{\"version\": 1, \"generation\": 1, \"interfaces\": {"
+	" \"wan\": {\"mac\": \"02:00:00:00:01:01\", \"addresses\": [\"203.0.113.1/24\"]},"
+	" \"lan\": {\"mac\": \"02:00:00:00:01:02\", \"addresses\": [\"10.1.1.1/24\"]}},"
+	"\"firewall\": {\"forward\": {\"rules\": ["
+	"  {\"action\": \"accept\", \"in\": \"t1\", \"out\": \"lan\"},"
+	"  {\"action\": \"accept\", \"in\": \"lan\", \"out\": [\"t1\", \"wan\"]},"
+	"  {\"action\": \"drop\", \"in\": \"t1\", \"source\": [\"10.50.1.0/24\"]},"
+	"  {\"action\": \"drop\", \"in\": \"t1\", \"source\": [\"10.50.2.0/24\"]},"
+	"  {\"action\": \"drop\", \"in\": \"t1\", \"source\": [\"10.50.3.0/24\"]},"
+	"  {\"action\": \"drop\", \"in\": \"t1\", \"source\": [\"10.50.4.0/24\"]}]}},"
+	"\"vpn\": %s}";
+static const char tunnel_vpn[] =
+	"{\"ipsec\": {\"t1\": {\"local_address\": \"203.0.113.1\","
+	" \"remote_address\": \"198.51.100.5\", \"psk\": \"%s\","
+	" \"local_subnets\": [\"10.1.1.0/24\"], \"remote_subnets\": [%s]}}}";
+
+/* The expressions of a rule, as "name" or "name:key" (meta, rt) separated by spaces. */
+static void expr_names(const struct nft_desc_rule *r, struct strbuf *out)
+{
+	const struct nlattr *attr, *a, *b;
+
+	strbuf_truncate(out, 0);
+	mnl_attr_for_each_payload((const struct nlattr *)r->exprs, r->len)
+	{
+		const char *name = "";
+		uint32_t key = UINT32_MAX;
+
+		mnl_attr_for_each_nested(a, attr)
+		{
+			if (mnl_attr_get_type(a) == NFTA_EXPR_NAME)
+				name = mnl_attr_get_str(a);
+			if (mnl_attr_get_type(a) != NFTA_EXPR_DATA)
+				continue;
+			mnl_attr_for_each_nested(b, a)
+			{
+				if ((!strcmp(name, "meta") && mnl_attr_get_type(b) == NFTA_META_KEY) ||
+				    (!strcmp(name, "rt") && mnl_attr_get_type(b) == NFTA_RT_KEY))
+					key = ntohl(mnl_attr_get_u32(b));
+			}
+		}
+		strbuf_printf(out, "%s%s", out->len ? " " : "", name);
+		if (key != UINT32_MAX)
+			strbuf_printf(out, ":%u", key);
+	}
+}
+
+/* The expressions of the kernel rules of a tag, one line each. */
+static char *tag_rules(const struct nft_desc *d, const char *tag)
+{
+	struct strbuf all = {0}, one = {0};
+	size_t i;
+
+	for (i = 0; i < d->n_rules; i++) {
+		if (!d->rules[i]->tag || strcmp(d->rules[i]->tag, tag))
+			continue;
+		expr_names(d->rules[i], &one);
+		strbuf_printf(&all, "%s\n", strbuf_str(&one));
+	}
+	strbuf_done(&one);
+	return strbuf_steal(&all);
+}
+
+/* A rule naming an IPsec tunnel in `in` or `out` matches the traffic between its subnets that
+ * either data path marks as IPsec (meta secpath, rt ipsec; libipsec's device ipsec0): one kernel
+ * rule per path and family of the tunnel, beside the interfaces' own; such rules never go to
+ * access-list maps (first match stays in order). */
+static void test_rule_names_ipsec(void **state)
+{
+	_cleanup_free_ char *vpn = NULL, *doc = NULL, *in0 = NULL, *out1 = NULL;
+	char want[512];
+	struct nft_desc *d;
+	size_t i, n;
+
+	(void)state;
+	assert_true(asprintf(&vpn, tunnel_vpn, "a-long-shared-secret", "\"10.50.0.0/16\"") > 0);
+	assert_true(asprintf(&doc, tunnel_doc, vpn) > 0);
+	d = compile_doc(doc);
+	in0 = tag_rules(d, "fw-rule forward/0");
+	out1 = tag_rules(d, "fw-rule forward/1");
+	/* nfproto, the path's mark, the tunnel's remote then local subnet, oifname lan */
+	snprintf(want, sizeof(want),
+		 "meta:%u cmp meta:%u cmp payload bitwise cmp payload bitwise cmp meta:%u cmp "
+		 "counter immediate\n"
+		 "meta:%u cmp meta:%u cmp payload bitwise cmp payload bitwise cmp meta:%u cmp "
+		 "counter immediate\n",
+		 NFT_META_NFPROTO, NFT_META_SECPATH, NFT_META_OIFNAME, NFT_META_NFPROTO,
+		 NFT_META_IIFNAME, NFT_META_OIFNAME);
+	assert_string_equal(in0, want);
+	/* the interface (both families), then t1 outbound through each path (IPv4 only) */
+	snprintf(want, sizeof(want),
+		 "meta:%u cmp meta:%u cmp counter immediate\n"
+		 "meta:%u cmp meta:%u cmp rt:%u cmp payload bitwise cmp payload bitwise cmp "
+		 "counter immediate\n"
+		 "meta:%u cmp meta:%u cmp meta:%u cmp payload bitwise cmp payload bitwise cmp "
+		 "counter immediate\n",
+		 NFT_META_IIFNAME, NFT_META_OIFNAME, NFT_META_NFPROTO, NFT_META_IIFNAME,
+		 NFT_RT_XFRM, NFT_META_NFPROTO, NFT_META_IIFNAME, NFT_META_OIFNAME);
+	assert_string_equal(out1, want);
+	for (i = 0; i < d->n_sets; i++)
+		assert_null(strstr(d->sets[i]->name ? d->sets[i]->name : "", "_acl"));
+	for (i = n = 0; i < d->n_rules; i++)
+		n += d->rules[i]->tag && !strncmp(d->rules[i]->tag, "fw-rule forward/", 16);
+	assert_int_equal(n, 2 + 3 + 4 * 2); /* rules 2-5: IPv4 (their source), each path */
+	nft_desc_free(d);
+}
+
+/* The part kept for a firewall section is compiled again when the IPsec tunnels' subnets
+ * change, and only then: a tunnel's other fields leave it as it is. */
+static void test_firewall_part_follows_tunnels(void **state)
+{
+	_cleanup_free_ char *v1 = NULL, *v2 = NULL, *v3 = NULL, *doc = NULL;
+	struct errlist errs = {0};
+	struct json_t *root = NULL, *psk = NULL, *subnets = NULL;
+	struct intent *in = NULL, *other_psk = NULL, *other_subnets = NULL;
+	struct nft_desc *a = NULL, *b = NULL, *c = NULL;
+	struct nft_compile_kept k = {0};
+
+	(void)state;
+	assert_true(asprintf(&v1, tunnel_vpn, "a-long-shared-secret", "\"10.50.0.0/16\"") > 0);
+	assert_true(asprintf(&v2, tunnel_vpn, "another-long-secret", "\"10.50.0.0/16\"") > 0);
+	assert_true(asprintf(&v3, tunnel_vpn, "a-long-shared-secret", "\"10.60.0.0/16\"") > 0);
+	assert_true(asprintf(&doc, tunnel_doc, v1) > 0);
+	assert_int_equal(jr_load(&errs, doc, strlen(doc), &root), 0);
+	assert_int_equal(intent_load_tree(root, &in, &errs), 0);
+	/* the same members (the firewall's value the same), another vpn */
+	psk = json_copy(root);
+	subnets = json_copy(root);
+	assert_int_equal(json_object_set_new(psk, "vpn", json_loads(v2, 0, NULL)), 0);
+	assert_int_equal(json_object_set_new(subnets, "vpn", json_loads(v3, 0, NULL)), 0);
+	assert_int_equal(intent_load_tree_from(psk, root, in, &other_psk, &errs), 0);
+	assert_int_equal(intent_load_tree_from(subnets, root, in, &other_subnets, &errs), 0);
+	assert_ptr_equal(other_psk->firewall, in->firewall);
+	assert_ptr_equal(other_subnets->firewall, in->firewall);
+
+	assert_int_equal(nft_compile_compile(in, &k, &a, NULL), 0);
+	assert_int_equal(nft_compile_compile(other_psk, &k, &b, NULL), 0);
+	assert_ptr_equal(nth_rule(a, "forward", 4), nth_rule(b, "forward", 4));
+	assert_int_equal(nft_compile_compile(other_subnets, &k, &c, NULL), 0);
+	assert_ptr_not_equal(nth_rule(a, "forward", 4), nth_rule(c, "forward", 4));
+	assert_int_not_equal(nth_rule(a, "forward", 4)->len == nth_rule(c, "forward", 4)->len &&
+				 !memcmp(nth_rule(a, "forward", 4)->exprs,
+					 nth_rule(c, "forward", 4)->exprs,
+					 nth_rule(a, "forward", 4)->len),
+			     1);
+
+	nft_desc_free(a);
+	nft_desc_free(b);
+	nft_desc_free(c);
+	intent_free(in);
+	intent_free(other_psk);
+	intent_free(other_subnets);
+	nft_compile_kept_done(&k);
+	json_decref(psk);
+	json_decref(subnets);
+	jr_unref(root);
+	errlist_done(&errs);
 }
 
 static void test_compile_table(void **state)
@@ -1637,6 +1800,12 @@ static void test_exprs_as_libnftnl(void **state)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG32_01);
 	assert_exprs_as_libnftnl(r, lrule(e));
 
+	nft_desc_rt(r, NFT_RT_XFRM, NFT_REG32_00);
+	e = lexpr("rt");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_RT_KEY, NFT_RT_XFRM);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_RT_DREG, NFT_REG32_00);
+	assert_exprs_as_libnftnl(r, lrule(e));
+
 	nft_desc_cmp(r, NFT_CMP_EQ, NFT_REG32_01, ifname, IFNAMSIZ);
 	e = lexpr("cmp");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG32_01);
@@ -1862,6 +2031,8 @@ int main(void)
 	    cmocka_unit_test(test_acl_exact_maps),
 	    cmocka_unit_test(test_firewall_part_kept),
 	    cmocka_unit_test(test_firewall_part_follows_section),
+	    cmocka_unit_test(test_rule_names_ipsec),
+	    cmocka_unit_test(test_firewall_part_follows_tunnels),
 	    cmocka_unit_test(test_acl_long_run),
 	    cmocka_unit_test(test_acl_pairs),
 	    cmocka_unit_test(test_elems_as_libnftnl),

@@ -43,6 +43,11 @@ def tunnels(names):
 def main():
     generation = int(sys.argv[1])
     names = sys.argv[2:]
+    t = tunnels(names)
+    # The forward chain names the tunnels: what arrives through one goes to the LAN, what the
+    # LAN sends goes out through one; nothing else between the subnets passes.
+    forward = [{"action": "accept", "in": "lan", "out": sorted(t)},
+               {"action": "accept", "in": sorted(t), "out": "lan"}] if t else []
     intent = {
         "version": 1,
         "generation": generation,
@@ -55,11 +60,8 @@ def main():
         "routes": [{"to": "0.0.0.0/0", "via": "192.0.2.2"}],
         # Source NAT to the WAN, which traffic between a tunnel's subnets is exempt from.
         "nat": {"source": [{"out": "wan", "source": ["10.1.1.0/24"], "masquerade": True}]},
-        "firewall": {"forward": {"policy": "drop", "rules": [
-            {"action": "accept", "source": ["10.1.1.0/24"], "destination": ["10.2.0.0/16"]},
-            {"action": "accept", "source": ["10.2.0.0/16"], "destination": ["10.1.1.0/24"]},
-        ]}},
-        "vpn": {"ipsec": tunnels(names)},
+        "firewall": {"forward": {"policy": "drop", "rules": forward}},
+        "vpn": {"ipsec": t},
     }
     json.dump(intent, sys.stdout, indent=1)
 

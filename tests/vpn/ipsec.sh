@@ -269,6 +269,19 @@ for s in 1 2 3; do
 	check "t$s: TCP both ways, addresses kept (no source NAT between the subnets)" tcp_ab $s
 done
 
+# The forward chain accepts what goes through a tunnel by naming it (gen-ipsec.py): the pings
+# and connections above passed that way. Traffic between t1's subnets in clear, as if from the
+# far end (a source of its subnet on the peer, routed past the peer's tunnel), is not t1's:
+# the rule that names t1 does not take it, and the policy drops it.
+clear_dropped() {
+	in_ns p sh -e -c '
+ip addr add 10.2.1.99/32 dev lan
+ip route add 10.1.1.0/24 via 192.0.2.1 dev wan table 100
+ip rule add pref 100 from 10.2.1.99 lookup 100'
+	! in_ns p ping -c 3 -i 0.2 -W 1 -q -I 10.2.1.99 10.1.1.10 >/dev/null
+}
+check "a packet between t1's subnets that arrives in clear is dropped" clear_dropped
+
 # Status: each tunnel as charon shows it over VICI, and the data path charon uses.
 status_ipsec() { # JSON TUNNEL...: IKE SA established, CHILD SAs installed, counters, last rekey
 	python3 -c '
@@ -430,8 +443,9 @@ check "charon stopped" stopped $cpid
 
 kill -INT $tshark_pid
 wait $tshark_pid 2>/dev/null
-# (After t4 went, pings to its remote subnet leave by the default route, source-NATed.)
-clear=$(tshark -n -r "$tmp/wan.pcap" -Y 'ip.addr == 10.1.1.0/24' 2>/dev/null | wc -l)
+# (After t4 went, pings to its remote subnet are dropped: no rule names their way out. The
+# clear packets from 10.2.1.99 are the peer's own, above.)
+clear=$(tshark -n -r "$tmp/wan.pcap" -Y 'ip.addr == 10.1.1.0/24 && !(ip.src == 10.2.1.99)' 2>/dev/null | wc -l)
 esp=$(tshark -n -r "$tmp/wan.pcap" -Y 'esp' 2>/dev/null | wc -l)
 check "the WAN link carried ESP ($esp packets)" test "$esp" -gt 0
 check "the LAN's addresses were never on the WAN link in clear ($clear packets)" test "$clear" = 0

@@ -118,3 +118,12 @@ pair_stop() { # DAEMON...
 		done
 	done
 }
+
+# The test's end: the agents and their daemons (pair_stop), then the test's own processes
+# (the PIDs in its array holders), all waited for.
+pair_cleanup() { # DAEMON...
+	local p
+	pair_stop "$@"
+	for p in "${holders[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+}

@@ -33,10 +33,8 @@ check() { # NAME CMD...
 
 holders=() # the namespaces' sleepers and the traffic: PIDs this script started
 cleanup() {
-	local n p
-	pair_stop keepalived conntrackd dnsmasq
-	for p in "${holders[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
+	local n
+	pair_cleanup keepalived conntrackd dnsmasq
 	if [ $failed -ne 0 ]; then
 		for n in 1 2; do
 			echo "--- the log of r$n's agent"
