@@ -109,8 +109,8 @@ bool nft_ipsec_has_family(const struct ipsec_tunnel *t, int family)
 }
 
 /* The address (source or destination) in the prefixes of the family. */
-static void match_subnets(struct nft_compiler *c, struct nft_desc_rule *r, int family,
-			  bool source, const struct ip_prefix *p, size_t n)
+static void match_subnets(struct nft_compiler *c, struct nft_desc_rule *r, int family, bool source,
+			  const struct ip_prefix *p, size_t n)
 {
 	struct ip_prefix *v = calloc(n, sizeof(*v));
 	size_t i, k = 0;

@@ -446,7 +446,8 @@ static int combo_family(const struct fw_rule *fr, const struct rule_sides *sd, c
 
 	if (!in && !out)
 		return fr->family || !k[K_FAM] ? fr->family : -1;
-	if ((in && !nft_ipsec_has_family(in, family)) || (out && !nft_ipsec_has_family(out, family)))
+	if ((in && !nft_ipsec_has_family(in, family)) ||
+	    (out && !nft_ipsec_has_family(out, family)))
 		return -1;
 	return family;
 }

@@ -9,6 +9,23 @@
  * Every instance tracks the hold file (render.h), through which the agent hands over and
  * then holds the router as backup; and its own interface (keepalived's default: a link down
  * is a fault, and the sync group follows).
+ *
+ * WireGuard tunnels run on the master only, speaking from the virtual addresses, so that their
+ * peers keep one endpoint whichever router is master and a backup with the same keys says
+ * nothing. Their packets carry RENDER_WG_FWMARK (render-wireguard.c), routed by rules that
+ * keepalived holds:
+ *
+ *   always        fwmark -> table RENDER_WG_TABLE           (pref RENDER_WG_PREF_VIP)
+ *                 fwmark -> unreachable                      (pref RENDER_WG_PREF_QUIET)
+ *   as master     fwmark -> main                             (pref RENDER_WG_PREF_MASTER)
+ *                 in the table, per group (the first of its interface and family): its
+ *                 interface's networks and the intent's routes through it, from the group's
+ *                 first virtual address
+ *
+ * On the master a tunnel's packet leaves from the virtual address of its way out (or, past
+ * the groups' interfaces, as the main table says); on a backup or in fault it is unreachable.
+ * keepalived changes them with the state, without the agent: kill -9 of the agent changes
+ * nothing.
  */
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +79,91 @@ static void render_unicast(struct strbuf *b, const struct intent *in, const stru
 	strbuf_append(b, "\t}\n");
 }
 
+/* Whether the intent has WireGuard tunnels to route by their mark. */
+static bool wg_follows(const struct intent *in)
+{
+	return in->vpn.n_wireguard > 0;
+}
+
+/* The interface a route leaves through: its own, or the one whose network holds its gateway
+ * (NULL: none, or a route without a gateway through a tunnel). */
+static const char *route_iface(const struct intent *in, const struct route *rt)
+{
+	size_t i, j;
+
+	if (rt->interface)
+		return rt->interface;
+	if (!(rt->has & ROUTE_HAS_VIA))
+		return NULL;
+	for (i = 0; i < in->n_ifaces; i++)
+		for (j = 0; j < in->ifaces[i].n_addrs; j++)
+			if (prefix_contains(&in->ifaces[i].addrs[j], &rt->via))
+				return in->ifaces[i].name;
+	return NULL;
+}
+
+/* The master's routes of the marked packets through the group's interface, from the group's
+ * first virtual address: for the first group of its interface and family only. */
+static void render_wg_routes(struct strbuf *b, const struct intent *in, const struct vrrp_group *g)
+{
+	const struct ip_prefix *vip = &g->vips[0];
+	int family = vip->addr.family;
+	char src[ADDR_STRLEN], p[PREFIX_STRLEN], a[ADDR_STRLEN];
+	const struct iface *ifc = intent_iface(in, g->interface);
+	size_t i;
+
+	if (render_vip(in, g->interface, family) != vip || !ifc)
+		return;
+	addr_format(&vip->addr, src);
+	strbuf_append(b, "\tvirtual_routes {\n");
+	for (i = 0; i < ifc->n_addrs; i++) {
+		struct ip_prefix net = prefix_network(&ifc->addrs[i]);
+
+		if (net.addr.family != family || render_addr_is_link_local(&net.addr))
+			continue;
+		strbuf_printf(b, "\t\tsrc %s to %s dev %s table %u no_track\n", src,
+			      prefix_format(&net, p), g->interface, RENDER_WG_TABLE);
+	}
+	for (i = 0; i < in->routes->n; i++) {
+		const struct route *rt = &in->routes->v[i];
+		const char *dev = route_iface(in, rt);
+
+		if (rt->to.addr.family != family || !(rt->has & ROUTE_HAS_VIA) || !dev ||
+		    strcmp(dev, g->interface))
+			continue;
+		strbuf_printf(b, "\t\tsrc %s to %s via %s dev %s table %u no_track\n", src,
+			      prefix_format(&rt->to, p), addr_format(&rt->via, a), g->interface,
+			      RENDER_WG_TABLE);
+	}
+	strbuf_append(b, "\t}\n");
+}
+
+/* The master's rule: marked packets past the table go as the main table says. */
+static void render_wg_master_rules(struct strbuf *b)
+{
+	strbuf_append(b, "\tvirtual_rules {\n");
+	strbuf_printf(b, "\t\tfrom all fwmark %#x table main preference %u no_track\n",
+		      RENDER_WG_FWMARK, RENDER_WG_PREF_MASTER);
+	strbuf_printf(b, "\t\tfrom all fwmark %#x table main preference %u inet6 no_track\n",
+		      RENDER_WG_FWMARK, RENDER_WG_PREF_MASTER);
+	strbuf_append(b, "\t}\n");
+}
+
+static void render_wg_static_rules(struct strbuf *b)
+{
+	static const char *const family[] = {"", " inet6"};
+	size_t i;
+
+	strbuf_append(b, "\nstatic_rules {\n");
+	for (i = 0; i < 2; i++) {
+		strbuf_printf(b, "\tfrom all fwmark %#x table %u preference %u%s\n",
+			      RENDER_WG_FWMARK, RENDER_WG_TABLE, RENDER_WG_PREF_VIP, family[i]);
+		strbuf_printf(b, "\tfrom all fwmark %#x unreachable preference %u%s\n",
+			      RENDER_WG_FWMARK, RENDER_WG_PREF_QUIET, family[i]);
+	}
+	strbuf_append(b, "}\n");
+}
+
 static void render_instance(struct strbuf *b, const struct intent *in, const struct vrrp_group *g)
 {
 	const struct vrrp *vr = &in->vrrp;
@@ -79,6 +181,11 @@ static void render_instance(struct strbuf *b, const struct intent *in, const str
 	render_unicast(b, in, g);
 	strbuf_append(b, "\ttrack_file {\n\t\t" HOLD_TRACK "\n\t}\n");
 	render_vips(b, g);
+	if (wg_follows(in)) {
+		render_wg_routes(b, in, g);
+		if (g == &in->vrrp.groups[0])
+			render_wg_master_rules(b);
+	}
 	strbuf_append(b, "}\n");
 }
 
@@ -101,6 +208,8 @@ int render_keepalived(const struct intent *in, struct rendered *out)
 	strbuf_append(&b, "\tdynamic_interfaces\n}\n");
 	strbuf_append(&b, "\ntrack_file " HOLD_TRACK " {\n\tfile \"" RENDER_VRRP_HOLD "\"\n");
 	strbuf_append(&b, "\tweight 1\n\tinit_file 0\n}\n");
+	if (wg_follows(in))
+		render_wg_static_rules(&b);
 	/* keepalived refuses a sync group of one instance. */
 	if (vr->n_groups > 1) {
 		strbuf_append(&b, "\nvrrp_sync_group VROUTER {\n\tgroup {\n");

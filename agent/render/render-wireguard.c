@@ -2,8 +2,10 @@
 /*
  * WireGuard: one wireguard/<tunnel>.conf per tunnel in `wg setconf` syntax, applied in place
  * with `wg syncconf` (peers that did not change keep their sessions). Mode 0600: the file
- * holds the private and preshared keys. The tunnel link's addresses and MTU are not here:
- * the plan engine sets them on the link.
+ * holds the private and preshared keys. On a VRRP pair the tunnel's packets carry a firewall
+ * mark, by which keepalived's rules send them from the virtual addresses on the master and
+ * nowhere on the backup (render-keepalived.c). The tunnel link's addresses and MTU are not
+ * here: the plan engine sets them on the link.
  */
 #include <string.h>
 
@@ -43,7 +45,8 @@ static void render_peer(struct strbuf *b, const struct wg_peer *p)
 		strbuf_printf(b, "PersistentKeepalive = %u\n", p->keepalive_seconds);
 }
 
-static int render_tunnel(const struct wg_tunnel *t, struct rendered *out)
+static int render_tunnel(const struct intent *in, const struct wg_tunnel *t,
+			 struct rendered *out)
 {
 	struct strbuf b = {0};
 	size_t i;
@@ -53,6 +56,9 @@ static int render_tunnel(const struct wg_tunnel *t, struct rendered *out)
 	append_key(&b, "PrivateKey", t->private_key);
 	if (t->has & WG_HAS_LISTEN_PORT)
 		strbuf_printf(&b, "ListenPort = %u\n", t->listen_port);
+	/* On a VRRP pair keepalived routes the marked packets (render-keepalived.c). */
+	if (in->vrrp.present && in->vrrp.n_groups)
+		strbuf_printf(&b, "FwMark = %#x\n", RENDER_WG_FWMARK);
 	for (i = 0; i < t->n_peers; i++)
 		render_peer(&b, &t->peers[i]);
 	return rendered_add(out, &b, 0600, "wireguard", CHANGE_RELOAD, t->ptr, "wireguard/%s.conf",
@@ -65,6 +71,6 @@ int render_wireguard(const struct intent *in, struct rendered *out)
 	int r = 0;
 
 	for (i = 0; r >= 0 && i < in->vpn.n_wireguard; i++)
-		r = render_tunnel(&in->vpn.wireguard[i], out);
+		r = render_tunnel(in, &in->vpn.wireguard[i], out);
 	return r;
 }

@@ -42,6 +42,16 @@
  * their SAs otherwise (agent/services/vrrp-ipsec.c). */
 #define RENDER_IPSEC_FOLLOW "strongswan/follow-vrrp"
 
+/* WireGuard on a VRRP pair: the tunnels' packets carry this firewall mark (their files' FwMark),
+ * and keepalived routes them by rules of these preferences: to RENDER_WG_TABLE (routes through
+ * the groups' interfaces from their virtual addresses, the master's only), then on the master
+ * to the main table, then unreachable (render-keepalived.c). */
+#define RENDER_WG_FWMARK 0x7672
+#define RENDER_WG_TABLE 86
+#define RENDER_WG_PREF_VIP 86
+#define RENDER_WG_PREF_MASTER 87
+#define RENDER_WG_PREF_QUIET 88
+
 /* What a daemon needs when its file changes. */
 enum change_class {
 	CHANGE_NONE,	/* read on demand (a watched directory): nothing to do */

@@ -70,7 +70,8 @@ static struct vrrp_daemons vrrp_daemons(struct svc_backend *s)
 	return (struct vrrp_daemons){.keepalived = &s->daemons[SVC_KEEPALIVED],
 				     .conntrackd = &s->daemons[SVC_CONNTRACKD],
 				     .dnsmasq = &s->daemons[SVC_DNSMASQ],
-				     .charon = &s->daemons[SVC_CHARON]};
+				     .charon = &s->daemons[SVC_CHARON],
+				     .wg = &s->wg};
 }
 
 static size_t def_index(const struct svcd_def *def)
@@ -530,6 +531,9 @@ uint64_t backend_services_supervise(struct backend *b, struct strbuf *log)
 	}
 	if (vrrp_watch_read(&s->vrrp, &before, log) > 0)
 		vrrp_follow(&s->vrrp, &d, before, log);
+	t = vrrp_wg_due(&s->vrrp, &s->wg, now, log);
+	if (t < next)
+		next = t;
 	if (svcd_running(d.charon) && (s->ipsec_due || d.charon->pid != s->ipsec_pid)) {
 		vrrp_ipsec_follow(d.charon, s->vrrp.state, false, log);
 		s->ipsec_due = false;

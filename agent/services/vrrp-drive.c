@@ -10,6 +10,7 @@
 #include "lib/cleanup.h"
 #include "runner.h"
 #include "vrrp.h"
+#include "wireguard.h"
 
 #define CTL_TIMEOUT_MS 5000
 /* How long the peer may stay silent on the sync link (conntrackd's FTFW sends at least an
@@ -88,9 +89,33 @@ void vrrp_follow(struct vrrp_watch *w, const struct vrrp_daemons *d, enum vrrp_s
 	else if (r > 0)
 		strbuf_printf(log, "vrrp: DHCP %s\n",
 			      w->state == VRRP_MASTER ? "served (master)" : "on standby");
-	strbuf_done(&out);
 	follow_conntrackd(d->conntrackd, w->state, log);
 	vrrp_ipsec_follow(d->charon, w->state, true, log);
+	if (before == VRRP_MASTER)
+		w->wg_drop_ms = svcd_now_ms() + VRRP_WG_DROP_MS;
+	else if (w->state == VRRP_MASTER && w->wg_drop_ms && d->wg)
+		vrrp_wg_due(w, d->wg, w->wg_drop_ms, log);
+	strbuf_done(&out);
+}
+
+uint64_t vrrp_wg_due(struct vrrp_watch *w, struct wgsync *wg, uint64_t now_ms, struct strbuf *log)
+{
+	struct strbuf out = {0};
+	int r;
+
+	if (!w->wg_drop_ms)
+		return UINT64_MAX;
+	if (now_ms < w->wg_drop_ms)
+		return w->wg_drop_ms - now_ms;
+	w->wg_drop_ms = 0;
+	r = wgsync_renew(wg, &out);
+	if (r < 0)
+		strbuf_printf(log, "vrrp: WireGuard: %s\n", strbuf_str(&out));
+	else if (r > 0)
+		strbuf_printf(log, "vrrp: WireGuard: the sessions of %d tunnel%s dropped (%s)\n", r,
+			      r > 1 ? "s" : "", vrrp_state_to_string(w->state));
+	strbuf_done(&out);
+	return UINT64_MAX;
 }
 
 /* Reads the FIFO until the router is in state want or ms passed. Whether it is. */

@@ -22,6 +22,8 @@
 #include "lib/strbuf.h"
 #include "lib/vicimsg.h"
 
+struct wgsync;
+
 enum vrrp_state { VRRP_INIT, VRRP_BACKUP, VRRP_MASTER, VRRP_FAULT, VRRP_STOP, _VRRP_STATE_MAX };
 
 #define VRRP_NAME_MAX 64
@@ -54,7 +56,15 @@ struct vrrp_watch {
 	size_t n_groups;
 	enum vrrp_state state; /* the router's: its sync group's, or its one group's */
 	char since[64];
+	/* 0, or when (monotonic ms) the WireGuard tunnels' sessions are to be dropped
+	 * (vrrp_wg_due): VRRP_WG_DROP_MS after the router left mastership. */
+	uint64_t wg_drop_ms;
 };
+
+/* How long after leaving mastership a router drops its WireGuard tunnels' sessions: once the
+ * packets that clients sent it as master have passed (they would begin handshakes, which fail
+ * without a route and then wait for WireGuard's retry, 5 s, when it is master again). */
+#define VRRP_WG_DROP_MS 2000
 
 /* keepalived's prepare hook: the FIFO made (0600) when it is missing; DHCP on standby (a
  * starting keepalived is backup until it becomes master). */
@@ -95,6 +105,7 @@ struct svcd;
 /* The daemons that follow VRRP (any may be NULL or not running). */
 struct vrrp_daemons {
 	struct svcd *keepalived, *conntrackd, *dnsmasq, *charon;
+	struct wgsync *wg; /* the WireGuard tunnels' files (wireguard.h) */
 };
 
 /* conntrackd's figures ("conntrackd -s", "-s rsqueue"). */
@@ -146,10 +157,21 @@ void vrrp_sync_stats_parse(const char *stats, const char *rsqueue, struct vrrp_s
  * cache resynchronised with the kernel's table and sent whole to the peer; as backup: a
  * resynchronisation asked of the peer); DHCP served as master only (dnsmasq re-reads the
  * standby directory on SIGHUP); the IPsec tunnels on virtual addresses followed
- * (vrrp_ipsec_follow). Never conntrackd -t: the replicated entries in the kernel's
+ * (vrrp_ipsec_follow); leaving master, the WireGuard tunnels' sessions set to be dropped
+ * (vrrp_wg_due), and dropped at once when it is master again before they were. Never
+ * conntrackd -t: the replicated entries in the kernel's
  * table keep their own timeouts, so a handover long after joining keeps them. */
 void vrrp_follow(struct vrrp_watch *w, const struct vrrp_daemons *d, enum vrrp_state before,
 		 struct strbuf *log);
+
+/* The WireGuard tunnels on a pair: keepalived's rules route their packets from the virtual
+ * addresses on the master and nowhere on a backup (render-keepalived.c). A router that left
+ * mastership drops their sessions VRRP_WG_DROP_MS later (wgsync_renew), or when it becomes
+ * master again, if sooner: the peers make new ones with the next master, and these would be
+ * stale when it is master again (the peers would not decrypt them until WireGuard's own timers
+ * begin a handshake, 15 s). Called from the services' supervision: the ms until it is due
+ * (UINT64_MAX: nothing pending). */
+uint64_t vrrp_wg_due(struct vrrp_watch *w, struct wgsync *wg, uint64_t now_ms, struct strbuf *log);
 
 /* ---- the IPsec tunnels on virtual addresses (vrrp-ipsec.c) ---- */
 

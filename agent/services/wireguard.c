@@ -132,18 +132,20 @@ static void scrub(const struct strbuf *out, struct strbuf *err)
 		strbuf_append(err, "wg refused the tunnel's file");
 }
 
-/* wg syncconf NAME CONFDIR/wireguard/NAME.conf; the link's index noted. */
-static int sync_one(struct wgsync *w, const char *name, unsigned ifindex, struct strbuf *err)
+/* wg VERB NAME CONFDIR/wireguard/NAME.conf (syncconf: the peers that differ; setconf: every
+ * peer made again, without its sessions); the link's index noted. */
+static int apply_one(struct wgsync *w, const char *verb, const char *name, unsigned ifindex,
+		     struct strbuf *err)
 {
 	struct strbuf path = {0}, out = {0};
-	char *argv[] = {(char *)WGSYNC_PROGRAM, (char *)"syncconf", (char *)name, NULL, NULL};
+	char *argv[] = {(char *)WGSYNC_PROGRAM, (char *)verb, (char *)name, NULL, NULL};
 	int r;
 
 	strbuf_printf(&path, "%s/%s/%s.conf", w->confdir, WGSYNC_DIR, name);
 	argv[3] = (char *)strbuf_str(&path);
 	r = runner_run(argv, WGSYNC_TIMEOUT_MS, NULL, &out);
 	if (r != 0) {
-		strbuf_printf(err, "wg syncconf %s: ", name);
+		strbuf_printf(err, "wg %s %s: ", verb, name);
 		if (r < 0)
 			strbuf_append(err, strerror(-r));
 		else
@@ -154,6 +156,11 @@ static int sync_one(struct wgsync *w, const char *name, unsigned ifindex, struct
 	if (r != 0)
 		return r < 0 ? r : -EIO;
 	return known_set(w, name, ifindex);
+}
+
+static int sync_one(struct wgsync *w, const char *name, unsigned ifindex, struct strbuf *err)
+{
+	return apply_one(w, "syncconf", name, ifindex, err);
 }
 
 /* Whether pending creates or replaces NAME's file. */
@@ -288,16 +295,15 @@ void wgsync_revert(struct wgsync *w)
 	w->resync = true;
 }
 
-int wgsync_abort(struct wgsync *w, struct strbuf *err)
+/* wg VERB of each tunnel's file in place whose link exists: how many, or the last failure's
+ * negative errno (its reason in err, the others applied). */
+static int apply_files(struct wgsync *w, const char *verb, struct strbuf *err)
 {
 	struct strbuf dir = {0};
 	struct dirent *e;
 	DIR *d;
-	int r = 0, q;
+	int r = 0, n = 0, q;
 
-	if (!w->resync)
-		return 0;
-	w->resync = false;
 	strbuf_printf(&dir, "%s/%s", w->confdir, WGSYNC_DIR);
 	d = opendir(strbuf_str(&dir));
 	strbuf_done(&dir);
@@ -315,12 +321,30 @@ int wgsync_abort(struct wgsync *w, struct strbuf *err)
 			known_forget(w, name);
 			continue;
 		}
-		q = sync_one(w, name, ifindex, err);
+		q = apply_one(w, verb, name, ifindex, err);
 		if (q < 0)
 			r = q;
+		else
+			n++;
 	}
 	closedir(d);
-	return r;
+	return r < 0 ? r : n;
+}
+
+int wgsync_abort(struct wgsync *w, struct strbuf *err)
+{
+	int r;
+
+	if (!w->resync)
+		return 0;
+	w->resync = false;
+	r = apply_files(w, "syncconf", err);
+	return r < 0 ? r : 0;
+}
+
+int wgsync_renew(struct wgsync *w, struct strbuf *err)
+{
+	return apply_files(w, "setconf", err);
 }
 
 void wgsync_done(struct wgsync *w)

@@ -64,6 +64,12 @@ int wgsync_commit(struct wgsync *w, const struct oplist *pending, struct strbuf 
 void wgsync_revert(struct wgsync *w);
 /* After the kernel's undo: each tunnel file in place whose link exists synced again. */
 int wgsync_abort(struct wgsync *w, struct strbuf *err);
+/* Every tunnel whose file is in place and whose link exists configured afresh (wg setconf):
+ * its peers made again without their sessions, so that the next packet to each begins a
+ * handshake. For a router that leaves VRRP mastership: the peers make new sessions with the
+ * next master, and these would be stale when it is master again. How many tunnels, or a
+ * negative errno with the reason in err. */
+int wgsync_renew(struct wgsync *w, struct strbuf *err);
 void wgsync_done(struct wgsync *w);
 
 /* Tunnel NAME as it runs: its implementation ("kernel" or "wireguard-go") and its peers.

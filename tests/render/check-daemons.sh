@@ -122,6 +122,7 @@ check_wireguard() {
 		!/^[A-Za-z]+ = / { print NR ": not KEY = VALUE: " $0; next }
 		sect == "i" && $1 == "PrivateKey" { keys++; next }
 		sect == "i" && $1 == "ListenPort" && $3 ~ /^[0-9]+$/ && $3 >= 1 && $3 <= 65535 { next }
+		sect == "i" && $1 == "FwMark" && $3 ~ /^0x[0-9a-f]+$/ { next }
 		sect == "p" && ($1 == "PublicKey" || $1 == "PresharedKey") { keys++; next }
 		sect == "p" && $1 == "Endpoint" && $3 ~ /^([0-9.]+|\[[0-9a-f:]+\]):[0-9]+$/ { next }
 		sect == "p" && $1 == "AllowedIPs" { next }

@@ -25,6 +25,7 @@ done
 [ -c /dev/net/tun ] || { echo "skip: no /dev/net/tun"; exit 77; }
 
 . "$here/../lib/netns.sh"
+. "$here/../lib/wireguard-go.sh"
 vr_own_namespaces VRTEST_WG_NS "$0" "$vrouterd" "$ctl"
 
 tmp=$(mktemp -d)
@@ -101,8 +102,8 @@ psk=$(wg genpsk)
 } >"$tmp/keys"
 r1pub=$(wg pubkey <<<"$r1priv")
 
-# The peer, by hand: its own wireguard-go in a mount namespace with its own /run (the UAPI
-# sockets are under /var/run/wireguard), configured with wg setconf.
+# The peer, by hand (tests/lib/wireguard-go.sh): its own wireguard-go, configured with wg
+# setconf of this file.
 umask 077
 cat >"$tmp/peer.conf" <<EOC
 [Interface]
@@ -116,20 +117,8 @@ Endpoint = 203.0.113.1:51820
 AllowedIPs = 10.1.1.0/24, 10.99.0.1/32
 EOC
 umask 022
-nsenter $(ns_of peer) unshare --mount -- sh -c '
-	mount -t tmpfs -o mode=755 tmpfs /run &&
-	wireguard-go wgp >/dev/null 2>&1 &&
-	wg setconf wgp "$1" &&
-	ip addr add 10.99.0.2/24 dev wgp && ip link set dev wgp up &&
-	ip route add 10.1.1.0/24 dev wgp && exec sleep 3600' sh "$tmp/peer.conf" &
-holders+=($!)
-peer_sh=$!
-# (--root and --wd: under a chroot, as tests/fresh runs the suite, entering a mount namespace
-# would otherwise leave it.)
-in_peer() {
-	nsenter --net=/proc/$peer_sh/ns/net --mount=/proc/$peer_sh/ns/mnt \
-		--root=/proc/$peer_sh/root --wd="$PWD" "$@"
-}
+vr_hand_wg peer wgp "$tmp/peer.conf" 10.99.0.2/24 10.1.1.0/24
+in_peer() { vr_in_hand_wg "$@"; }
 
 # vrouterd in r1, with a /run of its own (wireguard-go's UAPI socket).
 start_agent() {
@@ -144,7 +133,13 @@ in_r1() {
 	[ -n "$p" ] && [ -d /proc/$p ] || p=$(wgo_pid)
 	nsenter --net=/proc/$p/ns/net --mount=/proc/$p/ns/mnt --root=/proc/$p/root --wd="$PWD" "$@"
 }
-wgo_pid() { pgrep -f '^/usr/bin/wireguard-go wg0$' | head -1; }
+# wireguard-go of wg0 in r1's network namespace (another test's may run on the machine).
+wgo_pid() {
+	local p
+	for p in $(pgrep -f '^/usr/bin/wireguard-go wg0$'); do
+		[ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/$ns_r1/ns/net)" ] && echo $p && return
+	done
+}
 rctl() { "$ctl" --socket "$d/agent.sock" "$@"; }
 gen=0
 apply_next() { gen=$((gen + 1)); python3 "$here/gen-intent.py" $gen "$tmp/keys" "$@" >"$tmp/intent.json"; rctl apply "$tmp/intent.json" >"$tmp/apply.out" 2>&1; }
@@ -308,7 +303,8 @@ json.dump(i, sys.stdout)
 EOP
 check "the tunnel removed" rctl apply "$tmp/none.json"
 check "wg0 gone" sh -c "! nsenter --net=/proc/$agent/ns/net ip link show wg0 >/dev/null 2>&1"
-check "its wireguard-go gone" sh -c "for _ in \$(seq 20); do pgrep -f '^/usr/bin/wireguard-go wg0$' >/dev/null || exit 0; sleep 0.1; done; exit 1"
+wgo_gone() { for _ in $(seq 20); do [ -z "$(wgo_pid)" ] && return 0; sleep 0.1; done; return 1; }
+check "its wireguard-go gone" wgo_gone
 
 echo "passed $passed, failed $failed"
 [ $failed -eq 0 ]

@@ -13,6 +13,9 @@
 #   vrrp_ready N        "ready", or why status says router N is not ready for a handover
 #   wait_ready N EXPECTED [TENTHS]
 #   pair_stop DAEMON... the agents, and those daemons of this test (for the cleanup)
+#   pair_cleanup DAEMON...  pair_stop, then the test's holders, waited for
+#   pair_far            the far end of the tunnel tests and the hosts at both ends
+#   event_start NAME, event_lost NAME, both_ways: pings between the client and host b
 
 declare -A agent_pid
 
@@ -126,4 +129,42 @@ pair_cleanup() { # DAEMON...
 	pair_stop "$@"
 	for p in "${holders[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
+}
+
+# The far end of the tunnel tests, on the WAN bridge: namespace far (eth0 203.0.113.50/24, its
+# LAN "lan" 10.50.0.1/24 to host b, 10.50.0.100, forwarding); and the client on the LAN bridge
+# (10.1.1.100, the LAN virtual address as its gateway). After newns r1 r2 client far b and
+# pair_links.
+pair_far() {
+	host client br-lan 10.1.1.100/24 10.1.1.1
+	host far br-wan 203.0.113.50/24
+	ip link add fb type veth peer name bf
+	ip link set fb netns "$ns_far"
+	ip link set bf netns "$ns_b"
+	in_ns far sh -e -c '
+ip link set fb name lan
+ip addr add 10.50.0.1/24 dev lan
+ip link set lan up
+sysctl -qw net.ipv4.ip_forward=1'
+	in_ns b sh -e -c '
+ip link set lo up
+ip link set bf name eth0
+ip addr add 10.50.0.100/24 dev eth0
+ip link set eth0 up
+ip route add default via 10.50.0.1'
+}
+
+# Pings from the client to host b, 100 per second, through an event (vr_ping_run).
+event_start() { # NAME
+	vr_ping_run client "$tmp/ping-$1" 10.50.0.100 0.01
+}
+event_lost() { # NAME: "LOST of SENT"
+	local sent
+	lost=$(vr_ping_lost "$tmp/ping-$1")
+	sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$tmp/ping-$1")
+	echo "$lost of $sent"
+}
+both_ways() { # a ping each way between the client and host b
+	in_ns client ping -c 2 -i 0.2 -W 2 -q 10.50.0.100 >/dev/null &&
+		in_ns b ping -c 2 -i 0.2 -W 2 -q 10.1.1.100 >/dev/null
 }
