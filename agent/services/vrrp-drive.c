@@ -72,6 +72,29 @@ static void follow_conntrackd(struct svcd *c, enum vrrp_state state, struct strb
 	strbuf_done(&out);
 }
 
+static void wg_log(int r, struct strbuf *out, const char *what, struct strbuf *log)
+{
+	if (r < 0)
+		strbuf_printf(log, "vrrp: WireGuard: %s\n", strbuf_str(out));
+	else if (r > 0)
+		strbuf_printf(log, "vrrp: WireGuard: %d tunnel%s %s\n", r, r > 1 ? "s" : "", what);
+}
+
+/* Became master: the sessions of the last time dropped now if they were not yet; the tunnels
+ * whose peers have keepalives configured afresh (wgsync_renew), the others left as they are
+ * (a handshake a client's packet began is not cut). */
+static void wg_master(struct vrrp_watch *w, struct wgsync *wg, struct strbuf *log)
+{
+	struct strbuf out = {0};
+	bool all = w->wg_drop_ms != 0;
+
+	w->wg_drop_ms = 0;
+	wg_log(wgsync_renew(wg, !all, &out), &out,
+	       all ? "without sessions (master)" : "with keepalives configured afresh (master)",
+	       log);
+	strbuf_done(&out);
+}
+
 void vrrp_follow(struct vrrp_watch *w, const struct vrrp_daemons *d, enum vrrp_state before,
 		 struct strbuf *log)
 {
@@ -91,10 +114,10 @@ void vrrp_follow(struct vrrp_watch *w, const struct vrrp_daemons *d, enum vrrp_s
 			      w->state == VRRP_MASTER ? "served (master)" : "on standby");
 	follow_conntrackd(d->conntrackd, w->state, log);
 	vrrp_ipsec_follow(d->charon, w->state, true, log);
-	if (before == VRRP_MASTER)
+	if (before == VRRP_MASTER && (w->state == VRRP_BACKUP || w->state == VRRP_FAULT))
 		w->wg_drop_ms = svcd_now_ms() + VRRP_WG_DROP_MS;
-	else if (w->state == VRRP_MASTER && w->wg_drop_ms && d->wg)
-		vrrp_wg_due(w, d->wg, w->wg_drop_ms, log);
+	else if (w->state == VRRP_MASTER && d->wg)
+		wg_master(w, d->wg, log);
 	strbuf_done(&out);
 }
 
@@ -108,12 +131,10 @@ uint64_t vrrp_wg_due(struct vrrp_watch *w, struct wgsync *wg, uint64_t now_ms, s
 	if (now_ms < w->wg_drop_ms)
 		return w->wg_drop_ms - now_ms;
 	w->wg_drop_ms = 0;
-	r = wgsync_renew(wg, &out);
-	if (r < 0)
-		strbuf_printf(log, "vrrp: WireGuard: %s\n", strbuf_str(&out));
-	else if (r > 0)
-		strbuf_printf(log, "vrrp: WireGuard: the sessions of %d tunnel%s dropped (%s)\n", r,
-			      r > 1 ? "s" : "", vrrp_state_to_string(w->state));
+	r = wgsync_renew(wg, false, &out);
+	wg_log(r, &out,
+	       w->state == VRRP_FAULT ? "without sessions (fault)" : "without sessions (backup)",
+	       log);
 	strbuf_done(&out);
 	return UINT64_MAX;
 }

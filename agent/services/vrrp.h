@@ -157,10 +157,11 @@ void vrrp_sync_stats_parse(const char *stats, const char *rsqueue, struct vrrp_s
  * cache resynchronised with the kernel's table and sent whole to the peer; as backup: a
  * resynchronisation asked of the peer); DHCP served as master only (dnsmasq re-reads the
  * standby directory on SIGHUP); the IPsec tunnels on virtual addresses followed
- * (vrrp_ipsec_follow); leaving master, the WireGuard tunnels' sessions set to be dropped
- * (vrrp_wg_due), and dropped at once when it is master again before they were. Never
- * conntrackd -t: the replicated entries in the kernel's
- * table keep their own timeouts, so a handover long after joining keeps them. */
+ * (vrrp_ipsec_follow); from master to backup or fault, the WireGuard tunnels' sessions set
+ * to be dropped (vrrp_wg_due); to master, those dropped at once if they were not yet, and the
+ * tunnels with keepalives configured afresh (wgsync_renew). Never conntrackd -t: the
+ * replicated entries in the kernel's table keep their own timeouts, so a handover long after
+ * joining keeps them. */
 void vrrp_follow(struct vrrp_watch *w, const struct vrrp_daemons *d, enum vrrp_state before,
 		 struct strbuf *log);
 

@@ -10,12 +10,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "kernel/rule-probe.h"
 #include "lib/cleanup.h"
+#include "render/render.h"
 #include "runner.h"
 #include "wg-userspace.h"
 #include "wireguard.h"
 
 #define WGSYNC_TIMEOUT_MS 10000
+#define WGSYNC_RULES_WAIT_MS 5000
 /* `wg show NAME transfer` of 10,000 peers: about 900 kB. */
 #define WGSYNC_SHOW_MAX (4u << 20)
 
@@ -61,6 +64,7 @@ int wgsync_prepare(struct wgsync *w, const struct intent *in)
 
 	tunnels_clear(w);
 	w->resync = false;
+	w->marked = in->vrrp.present && in->vrrp.n_groups;
 	if (!in->vpn.n_wireguard)
 		return 0;
 	w->tunnels = calloc(in->vpn.n_wireguard, sizeof(*w->tunnels));
@@ -264,6 +268,26 @@ static int commit_one(struct wgsync *w, const struct wgsync_tunnel *t, bool chan
 	return sync_one(w, t->name, ifindex, err);
 }
 
+/* On a VRRP pair, the rules that route the tunnels' marked packets (render-keepalived.c),
+ * which keepalived makes a moment after it starts or re-reads its configuration. 0 once they
+ * are there; -ETIMEDOUT after WGSYNC_RULES_WAIT_MS. */
+static int wait_rules(struct strbuf *err)
+{
+	int i, r;
+
+	for (i = 0; i < WGSYNC_RULES_WAIT_MS / 10; i++) {
+		if (i)
+			usleep(10000);
+		r = rule_probe_fwmark(RENDER_WG_FWMARK, err);
+		if (r != 0)
+			return r < 0 ? r : 0;
+	}
+	strbuf_printf(err, "keepalived did not make the rules of the WireGuard tunnels' mark %#x "
+			   "within %d ms",
+		      RENDER_WG_FWMARK, WGSYNC_RULES_WAIT_MS);
+	return -ETIMEDOUT;
+}
+
 int wgsync_commit(struct wgsync *w, const struct oplist *pending, struct strbuf *err)
 {
 	const struct wgsync_tunnel *tun;
@@ -271,6 +295,8 @@ int wgsync_commit(struct wgsync *w, const struct oplist *pending, struct strbuf 
 	size_t i;
 	int r = 0;
 
+	if (w->n_tunnels && w->marked)
+		r = wait_rules(err);
 	for (i = 0; i < pending->n && r >= 0; i++) {
 		const struct op *op = &pending->v[i];
 
@@ -295,9 +321,31 @@ void wgsync_revert(struct wgsync *w)
 	w->resync = true;
 }
 
-/* wg VERB of each tunnel's file in place whose link exists: how many, or the last failure's
- * negative errno (its reason in err, the others applied). */
-static int apply_files(struct wgsync *w, const char *verb, struct strbuf *err)
+/* Whether a tunnel's file gives a peer a persistent keepalive. (Its lines hold keys: the
+ * buffer is cleared.) */
+static bool has_keepalive(const struct wgsync *w, const char *name)
+{
+	char path[4200], line[256];
+	bool found = false;
+	FILE *f;
+
+	if (snprintf(path, sizeof(path), "%s/%s/%s.conf", w->confdir, WGSYNC_DIR, name) >=
+	    (int)sizeof(path))
+		return false;
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, "PersistentKeepalive = ", 22);
+	explicit_bzero(line, sizeof(line));
+	fclose(f);
+	return found;
+}
+
+/* wg VERB of each tunnel's file in place whose link exists (keepalive: only those that give a
+ * peer a persistent keepalive): how many, or the last failure's negative errno (its reason in
+ * err, the others applied). */
+static int apply_files(struct wgsync *w, const char *verb, bool keepalive, struct strbuf *err)
 {
 	struct strbuf dir = {0};
 	struct dirent *e;
@@ -321,6 +369,8 @@ static int apply_files(struct wgsync *w, const char *verb, struct strbuf *err)
 			known_forget(w, name);
 			continue;
 		}
+		if (keepalive && !has_keepalive(w, name))
+			continue;
 		q = apply_one(w, verb, name, ifindex, err);
 		if (q < 0)
 			r = q;
@@ -338,13 +388,13 @@ int wgsync_abort(struct wgsync *w, struct strbuf *err)
 	if (!w->resync)
 		return 0;
 	w->resync = false;
-	r = apply_files(w, "syncconf", err);
+	r = apply_files(w, "syncconf", false, err);
 	return r < 0 ? r : 0;
 }
 
-int wgsync_renew(struct wgsync *w, struct strbuf *err)
+int wgsync_renew(struct wgsync *w, bool keepalive, struct strbuf *err)
 {
-	return apply_files(w, "setconf", err);
+	return apply_files(w, "setconf", keepalive, err);
 }
 
 void wgsync_done(struct wgsync *w)

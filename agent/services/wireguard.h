@@ -9,6 +9,9 @@
  *
  *   commit  syncconf of each tunnel whose file changed, and of each whose link is not the one
  *           last synced (a link made again: at the agent's start, after a reboot, by an undo).
+ *           On a VRRP pair, first the wait for keepalived's rules of the tunnels' mark
+ *           (kernel/rule-probe.h): a peer given before them would be greeted from the router's
+ *           own address.
  *           A changed tunnel's listen port is first bound by the agent (UDP, IPv4 and IPv6):
  *           wireguard-go binds only once it has seen its link up, after syncconf returned, and
  *           its failure then reaches no one; so a port another socket holds fails the commit
@@ -51,6 +54,8 @@ struct wgsync {
 	struct wgsync_known *known;
 	size_t n_known;
 	bool resync; /* reverted: sync every tunnel again at abort */
+	bool marked; /* a VRRP pair: keepalived's rules route the tunnels' packets (commit waits
+		      * for them) */
 };
 
 /* Whether o is a tunnel's file: "wireguard/NAME.conf" of service "wireguard". */
@@ -64,12 +69,15 @@ int wgsync_commit(struct wgsync *w, const struct oplist *pending, struct strbuf 
 void wgsync_revert(struct wgsync *w);
 /* After the kernel's undo: each tunnel file in place whose link exists synced again. */
 int wgsync_abort(struct wgsync *w, struct strbuf *err);
-/* Every tunnel whose file is in place and whose link exists configured afresh (wg setconf):
- * its peers made again without their sessions, so that the next packet to each begins a
- * handshake. For a router that leaves VRRP mastership: the peers make new sessions with the
- * next master, and these would be stale when it is master again. How many tunnels, or a
- * negative errno with the reason in err. */
-int wgsync_renew(struct wgsync *w, struct strbuf *err);
+/* Every tunnel whose file is in place and whose link exists (keepalive: only those that give a
+ * peer a persistent keepalive) configured afresh (wg setconf): its peers made again without
+ * their sessions and without WireGuard's pace of handshake attempts (one per 5 s), so that
+ * the next packet to each, or its keepalive at once, begins a handshake. For a router that
+ * leaves VRRP mastership (its sessions would be stale when it is master again) and, for the
+ * tunnels with keepalives, one that becomes master (as backup they kept trying handshakes
+ * through the unreachable route). How many tunnels, or a negative errno with the reason in
+ * err. */
+int wgsync_renew(struct wgsync *w, bool keepalive, struct strbuf *err);
 void wgsync_done(struct wgsync *w);
 
 /* Tunnel NAME as it runs: its implementation ("kernel" or "wireguard-go") and its peers.

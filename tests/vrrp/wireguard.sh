@@ -5,8 +5,10 @@
 # end whose wireguard-go this script configures by hand, with the WAN virtual address as its
 # peer's endpoint and a host behind it; the far end is also the routers' way out. The far end
 # counts the routers' WireGuard packets by source: only ever from the virtual address (the
-# master speaks from it, the backup says nothing), through the backup's start, a planned
-# handover, a handover back and a hard failure of the master (its links down), after each of
+# master speaks from it, the backup says nothing), through the backup's start, the tunnel
+# added to its running keepalived (the tunnel's peer, with a keepalive, only once keepalived's
+# rules are there), a planned handover, a handover back and a hard failure of the master (its
+# links down), after each of
 # which the tunnel carries pings both ways through the new master. Pings cross the tunnel at
 # 100 per second through each event: how many were lost is printed. The master's agent killed
 # with -9 leaves the tunnel alone.
@@ -100,21 +102,25 @@ check "the far end's wireguard-go runs its hand-written configuration" far_up
 
 # ---- the routers: the same tunnel and key on both
 advert=100
-apply() { # N PRIORITY
-	python3 "$here/gen-intent.py" $1 $2 $advert 0 | python3 -c '
+apply() { # N PRIORITY [GENERATION [novpn]]
+	python3 "$here/gen-intent.py" $1 $2 $advert 0 ${3:-1} | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
+# The routers greet the far end every second (a handshake as soon as the peer is given).
 d["vpn"] = {"wireguard": {"wg0": {
     "private_key": sys.argv[1], "listen_port": 51820, "addresses": ["10.99.0.1/24"],
     "peers": {"far": {"public_key": sys.argv[2], "endpoint": "203.0.113.50:51821",
-                      "allowed_ips": ["10.50.0.0/24"]}}}}}
+                      "allowed_ips": ["10.50.0.0/24"], "keepalive_seconds": 1}}}}}
 d["firewall"]["forward"]["rules"] += [
     {"action": "accept", "in": "lan", "out": "wg0"},
     {"action": "accept", "in": "wg0", "out": "lan"}]
+if sys.argv[3] == "novpn":
+    del d["vpn"]
+    del d["firewall"]["forward"]["rules"][-2:]
 d.pop("dhcp")
 # The far end is the way out, as the Internet would be.
 d["routes"] = [{"to": "0.0.0.0/0", "via": "203.0.113.50"}]
-json.dump(d, sys.stdout, indent=1)' "$rkey" "$fpub" >"$tmp/r$1/intent.json"
+json.dump(d, sys.stdout, indent=1)' "$rkey" "$fpub" "${4:-}" >"$tmp/r$1/intent.json"
 	rctl $1 apply "$tmp/r$1/intent.json" >"$tmp/r$1/apply.out" 2>&1
 }
 wait_both_ways() { # [TRIES]
@@ -136,8 +142,11 @@ check "r1 alone becomes master" wait_state 1 master 50
 check "r1's tunnel file marks its packets (FwMark)" grep -q "^FwMark = 0x7672$" "$tmp/r1/etc/wireguard/wg0.conf"
 check "ping both ways between the client and host b through r1's tunnel" wait_both_ways
 check "r2 starts" start_agent 2
-check "r2 applies its intent (the same tunnel and key)" apply 2 100
+check "r2 applies its intent without the tunnel" apply 2 100 1 novpn
 check "r2 is backup beside the master" wait_state 2 backup 50
+# The tunnel added to a running keepalived (it re-reads its configuration): its rules come
+# before the tunnel's peer, which would otherwise be greeted from r2's own address.
+check "r2 applies its intent with the tunnel (the same tunnel and key)" apply 2 100 2
 sleep 1
 echo "     r2 (backup): $(in_ns r2 ip rule | grep 0x7672 | tr '\t' ' ' | tr '\n' ';')"
 check "the backup's marked packets are unreachable, without the master's rule" \
