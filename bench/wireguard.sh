@@ -135,6 +135,12 @@ for _ in $(seq "$runs"); do
 	echo $(($(now_ms) - t0)) >>"$tmp/change"
 	agent_ms "$out" >>"$tmp/changems"
 	[ "$(wg show wg0 peers | wc -l)" = "$peers" ] || { echo "wg0 lacks peers" >&2; exit 1; }
+	# The changed peer (500) has its new allowed IPs, and its route (files, not pipes into
+	# grep -q: pipefail).
+	wg show wg0 allowed-ips >"$tmp/aips"
+	ip route show 10.202.0.0/24 >"$tmp/route"
+	grep -q '	10\.202\.0\.0/24$' "$tmp/aips" && grep -qw wg0 "$tmp/route" ||
+		{ echo "wg0: the changed peer's allowed IPs are not in effect" >&2; exit 1; }
 	stop_agent
 done
 impl=kernel

@@ -10,9 +10,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:?usage: fuzz/coverage.sh BUILD_DIR}
 # Floors: about half of what the corpora reach today, so that compilers may differ.
-declare -A floor=([intent]=4000 [observed]=800 [netlink]=120 [request]=500 [storemigrate]=70 [seal]=150 [vrrp]=100 [wgshow]=60 [vicimsg]=200)
+declare -A floor=([intent]=4000 [observed]=800 [netlink]=120 [request]=500 [storemigrate]=70 [seal]=150 [vrrp]=100 [wgshow]=60 [wgdelta]=250 [vicimsg]=200)
 failed=0
-for name in intent observed netlink request storemigrate seal vrrp wgshow vicimsg; do
+for name in intent observed netlink request storemigrate seal vrrp wgshow wgdelta vicimsg; do
 	out=$("$build/fuzz/fuzz-$name" -runs=0 "$here/corpus/$name" 2>&1) || {
 		echo "FAIL fuzz-$name did not run:"
 		echo "$out" | tail -20

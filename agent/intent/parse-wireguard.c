@@ -7,6 +7,7 @@
 #include "base64.h"
 #include "read.h"
 #include "vpn.h"
+#include "lib/cleanup.h"
 #include "lib/utf8.h"
 
 #define WG_MTU_DEFAULT 1420 /* the kernel's default for a WireGuard link */
@@ -234,11 +235,62 @@ static void check_wireguard_addrs(const struct intent *in, const struct wg_tunne
 	}
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(*(const uint8_t *const *)a, *(const uint8_t *const *)b, 32);
+}
+
+static int network_cmp(const void *a, const void *b)
+{
+	const struct ip_prefix *x = a, *y = b;
+	int c = x->addr.family - y->addr.family;
+
+	if (!c)
+		c = memcmp(x->addr.bytes, y->addr.bytes, sizeof(x->addr.bytes));
+	return c ? c : x->len - y->len;
+}
+
+/* Whether two of t's peers may share a public key, or allowed IPs of t may overlap: false
+ * means surely not. Sorted, only neighbours can: prefixes are nested or apart, and a prefix
+ * comes before all it contains, the first of them right after it. */
+static bool peers_may_clash(const struct wg_tunnel *t)
+{
+	_cleanup_free_ const uint8_t **keys = calloc(t->n_peers, sizeof(*keys));
+	_cleanup_free_ struct ip_prefix *nets = NULL;
+	size_t i, k, n = 0;
+
+	for (i = 0; i < t->n_peers; i++)
+		n += t->peers[i].n_allowed_ips;
+	nets = calloc(n, sizeof(*nets));
+	if (!keys || (n && !nets))
+		return true;
+	for (i = n = 0; i < t->n_peers; i++) {
+		keys[i] = t->peers[i].public_key;
+		for (k = 0; k < t->peers[i].n_allowed_ips; k++)
+			nets[n++] = prefix_network(&t->peers[i].allowed_ips[k]);
+	}
+	if (t->n_peers > 1)
+		qsort(keys, t->n_peers, sizeof(*keys), key_cmp);
+	for (i = 1; i < t->n_peers; i++)
+		if (!key_cmp(&keys[i - 1], &keys[i]))
+			return true;
+	if (n > 1)
+		qsort(nets, n, sizeof(*nets), network_cmp);
+	for (i = 1; i < n; i++)
+		if (prefix_overlaps(&nets[i - 1], &nets[i]))
+			return true;
+	return false;
+}
+
+/* Peers that share a public key or overlapping allowed IPs, each error at the later peer
+ * naming the first earlier one; quadratic, so only after peers_may_clash. */
 static void check_wireguard_peers(const struct wg_tunnel *t, struct errlist *errs)
 {
 	char x[PREFIX_STRLEN], y[PREFIX_STRLEN];
 	size_t i, j, k, l;
 
+	if (!peers_may_clash(t))
+		return;
 	for (i = 0; i < t->n_peers; i++) {
 		const struct wg_peer *p = &t->peers[i];
 

@@ -11,6 +11,6 @@
 
 #include "lib/strbuf.h"
 
-/* 1: an IPv4 rule with fwmark mark exists; 0: none; or a negative errno with the reason in
- * err. */
-int rule_probe_fwmark(uint32_t mark, struct strbuf *err);
+/* 1 once an IPv4 rule with fwmark mark exists, looked for every 10 ms on one netlink socket;
+ * 0 if none after timeout_ms; or a negative errno with the reason in err. */
+int rule_probe_wait_fwmark(uint32_t mark, int timeout_ms, struct strbuf *err);

@@ -10,7 +10,7 @@
 #define WGSHOW_FIELD_MAX 64
 #define WGSHOW_FIELDS_MAX 3
 
-static bool is_key(const char *s, size_t n)
+bool wgshow_is_key(const char *s, size_t n)
 {
 	size_t i;
 
@@ -95,7 +95,7 @@ static int parse_line(const char *line, size_t len, enum wgshow_what what, struc
 	uint64_t v;
 	int n = split(line, len, f);
 
-	if (n < 2 || !is_key(f[0], strlen(f[0])))
+	if (n < 2 || !wgshow_is_key(f[0], strlen(f[0])))
 		return -EINVAL;
 	memcpy(p->public_key, f[0], WGSHOW_KEY_STRLEN + 1);
 	switch (what) {

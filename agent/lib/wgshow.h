@@ -46,6 +46,8 @@ struct wgshow {
  * (by public key) gets the listing's fields. A listing is refused whole (-EINVAL) when a line
  * is not of its form; s then keeps what the earlier listings gave. 0, -EINVAL or -ENOMEM. */
 int wgshow_parse(struct wgshow *s, enum wgshow_what what, const char *text, size_t len);
+/* Whether s[0..n) is a WireGuard key in base64 (44 characters, the last '='). */
+bool wgshow_is_key(const char *s, size_t n);
 /* The peer of s with that public key, or NULL. */
 const struct wgshow_peer *wgshow_find(const struct wgshow *s, const char *public_key);
 void wgshow_done(struct wgshow *s);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * WireGuard: one wireguard/<tunnel>.conf per tunnel in `wg setconf` syntax, applied in place
- * with `wg syncconf` (peers that did not change keep their sessions). Mode 0600: the file
+ * (services/wireguard.h: peers that did not change keep their sessions). Mode 0600: the file
  * holds the private and preshared keys. On a VRRP pair the tunnel's packets carry a firewall
  * mark, by which keepalived's rules send them from the virtual addresses on the master and
  * nowhere on the backup (render-keepalived.c). The tunnel link's addresses and MTU are not

@@ -55,7 +55,7 @@
 /* What a daemon needs when its file changes. */
 enum change_class {
 	CHANGE_NONE,	/* read on demand (a watched directory): nothing to do */
-	CHANGE_RELOAD,	/* reload in place (SIGHUP, swanctl --load-conns, wg syncconf) */
+	CHANGE_RELOAD,	/* reload in place (SIGHUP, swanctl --load-conns, wg) */
 	CHANGE_RESTART, /* the daemon must restart */
 	_CHANGE_CLASS_MAX,
 };

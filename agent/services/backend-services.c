@@ -36,7 +36,7 @@ struct svc_backend {
 	struct svcd daemons[N_DEFS];
 	struct vrrp_watch vrrp;
 	struct vrrp_sync_seen sync_seen; /* the looks at the sync link (status) */
-	struct wgsync wg; /* WireGuard tunnels' files: no daemon, wg syncconf (wireguard.h) */
+	struct wgsync wg; /* WireGuard tunnels' files: no daemon, applied with wg (wireguard.h) */
 	/* The IPsec tunnels on virtual addresses are followed again (vrrp_ipsec_follow) after
 	 * charon's files changed, and by a charon that is not the one that last followed. */
 	bool ipsec_due;

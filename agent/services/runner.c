@@ -59,7 +59,7 @@ static long now_ms(void)
 
 /* In the child, between fork and exec: async-signal-safe calls only. */
 static void __attribute__((noreturn)) runner_exec(char *const argv[], const char *env_extra,
-						 int out_fd)
+						 int in_fd, int out_fd)
 {
 	char *env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", (char *)env_extra, NULL};
 	struct sigaction dfl = {.sa_handler = SIG_DFL};
@@ -71,7 +71,7 @@ static void __attribute__((noreturn)) runner_exec(char *const argv[], const char
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (sig = 1; sig < NSIG; sig++)
 		sigaction(sig, &dfl, NULL);
-	null_fd = open("/dev/null", O_RDONLY);
+	null_fd = in_fd >= 0 ? in_fd : open("/dev/null", O_RDONLY);
 	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
 		_exit(127);
 	syscall(SYS_close_range, 3, ~0u, 0);
@@ -92,13 +92,27 @@ static int runner_read(int fd, struct strbuf *buf, size_t max)
 	return 1;
 }
 
+static int run(char *const argv[], const char *env_extra, int in_fd, int timeout_ms,
+	       const char *out_path, size_t max, struct strbuf *out);
+
 int runner_run(char *const argv[], int timeout_ms, const char *out_path, struct strbuf *out)
 {
-	return runner_run_ex(argv, NULL, timeout_ms, out_path, RUNNER_OUTPUT_MAX, out);
+	return run(argv, NULL, -1, timeout_ms, out_path, RUNNER_OUTPUT_MAX, out);
 }
 
 int runner_run_ex(char *const argv[], const char *env_extra, int timeout_ms,
 		  const char *out_path, size_t max, struct strbuf *out)
+{
+	return run(argv, env_extra, -1, timeout_ms, out_path, max, out);
+}
+
+int runner_run_input(char *const argv[], int in_fd, int timeout_ms, struct strbuf *out)
+{
+	return run(argv, NULL, in_fd, timeout_ms, NULL, RUNNER_OUTPUT_MAX, out);
+}
+
+static int run(char *const argv[], const char *env_extra, int in_fd, int timeout_ms,
+	       const char *out_path, size_t max, struct strbuf *out)
 {
 	_cleanup_close_ int pidfd = -1;
 	struct strbuf buf = {0};
@@ -122,7 +136,7 @@ int runner_run_ex(char *const argv[], const char *env_extra, int timeout_ms,
 	}
 	pid = fork();
 	if (pid == 0)
-		runner_exec(argv, env_extra, fds[1]);
+		runner_exec(argv, env_extra, in_fd, fds[1]);
 	r = pid < 0 ? -errno : 0;
 	close(fds[1]);
 	if (r < 0) {
@@ -184,7 +198,7 @@ int runner_spawn(char *const argv[], const char *env_extra, const char *out_path
 		pid_t child = fork();
 
 		if (child == 0)
-			runner_exec(argv, env_extra, out_fd);
+			runner_exec(argv, env_extra, -1, out_fd);
 		if (child > 0 && write(fds[1], &child, sizeof(child)) == sizeof(child))
 			_exit(0);
 		_exit(127);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Programs run by the services backend: execve of an argument vector (never a shell), with
- * nothing of the agent inherited: no file descriptor but stdin (/dev/null) and stdout/stderr
- * (a pipe the runner reads, or a file for a daemon: a pipe closed once its first process
- * exited would kill the daemon with SIGPIPE at its next message), an empty signal mask and
- * default dispositions, a fixed PATH, and a session of its own (setsid), so that neither the
- * agent's exit nor a signal to its process group reaches a daemon started from it.
+ * nothing of the agent inherited: no file descriptor but stdin (/dev/null, or the caller's
+ * input) and stdout/stderr (a pipe the runner reads, or a file for a daemon: a pipe closed
+ * once its first process exited would kill the daemon with SIGPIPE at its next message),
+ * an empty signal mask and default dispositions, a fixed PATH, and a session of its own
+ * (setsid), so that neither the agent's exit nor a signal to its process group reaches a
+ * daemon started from it.
  *
  * The pidfd helpers work for processes that are not the agent's children (a daemon that
  * double-forked, or one a previous agent started): a pidfd names one process for good, so a
@@ -31,6 +32,10 @@ int runner_run(char *const argv[], int timeout_ms, const char *out_path, struct 
  * up to max bytes of its output (more for a listing than for a message). */
 int runner_run_ex(char *const argv[], const char *env_extra, int timeout_ms,
 		  const char *out_path, size_t max, struct strbuf *out);
+
+/* runner_run with stdin read from in_fd (a file the caller wrote and rewound: a memfd keeps
+ * secrets off the disk and out of the arguments), output in a pipe. */
+int runner_run_input(char *const argv[], int in_fd, int timeout_ms, struct strbuf *out);
 
 /* Starts argv[0] as a daemon that stays in the foreground: in a session of its own, not the
  * caller's child (a middle process forks it and exits, so that init reaps it), with stdout and

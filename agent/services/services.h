@@ -25,7 +25,8 @@
  * ones that run (daemon.h). backend_services_supervise() restarts those that die.
  *
  * WireGuard tunnels' files ("wireguard/NAME.conf") have no daemon: commit applies them to their
- * links with wg syncconf, revert puts them back and abort applies them again (wireguard.h).
+ * links with wg (the peers that differ, or the whole file), revert puts them back and abort
+ * applies them again (wireguard.h).
  */
 #pragma once
 

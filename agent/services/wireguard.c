@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* WireGuard tunnels' files applied with wg syncconf, and read with wg show (wireguard.h). */
+/* WireGuard tunnels applied with wg (the peers that differ, or the whole file), and read with
+ * wg show (wireguard.h). */
 #include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
@@ -7,11 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "kernel/rule-probe.h"
 #include "lib/cleanup.h"
+#include "lib/fdio.h"
+#include "lib/wgdelta.h"
 #include "render/render.h"
 #include "runner.h"
 #include "wg-userspace.h"
@@ -167,6 +171,88 @@ static int sync_one(struct wgsync *w, const char *name, unsigned ifindex, struct
 	return apply_one(w, "syncconf", name, ifindex, err);
 }
 
+/* wg with argv (its first two after the program: verb and tunnel), stdin from in_fd (-1:
+ * none). 0, or a negative errno with wg's scrubbed reason in err. */
+static int run_wg(char *const argv[], int in_fd, struct strbuf *err)
+{
+	struct strbuf out = {0};
+	int r = in_fd >= 0 ? runner_run_input(argv, in_fd, WGSYNC_TIMEOUT_MS, &out)
+			   : runner_run(argv, WGSYNC_TIMEOUT_MS, NULL, &out);
+
+	if (r != 0) {
+		strbuf_printf(err, "wg %s %s: ", argv[1], argv[2]);
+		if (r < 0)
+			strbuf_append(err, strerror(-r));
+		else
+			scrub(&out, err);
+	}
+	strbuf_done(&out);
+	return r > 0 ? -EIO : r;
+}
+
+/* wg set NAME peer KEY remove ... (public keys only on the command line). */
+static int remove_peers(const char *name, const struct wgdelta *d, struct strbuf *err)
+{
+	_cleanup_free_ char **argv = calloc(3 * d->n_remove + 4, sizeof(*argv));
+	size_t i, n = 0;
+
+	if (!argv)
+		return -ENOMEM;
+	argv[n++] = (char *)WGSYNC_PROGRAM;
+	argv[n++] = (char *)"set";
+	argv[n++] = (char *)name;
+	for (i = 0; i < d->n_remove; i++) {
+		argv[n++] = (char *)"peer";
+		argv[n++] = (char *)d->remove[i];
+		argv[n++] = (char *)"remove";
+	}
+	return run_wg(argv, -1, err);
+}
+
+/* wg addconf NAME /dev/stdin, its [Peer] sections (keys inside) in a memfd: on no disk and in
+ * no argument. */
+static int add_peers(const char *name, const struct wgdelta *d, struct strbuf *err)
+{
+	char *argv[] = {(char *)WGSYNC_PROGRAM, (char *)"addconf", (char *)name,
+			(char *)"/dev/stdin", NULL};
+	_cleanup_close_ int fd = memfd_create("wg-peers", MFD_CLOEXEC);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = fd_write_all(fd, d->add.s, d->add.len);
+	if (r >= 0 && lseek(fd, 0, SEEK_SET) < 0)
+		r = -errno;
+	if (r >= 0)
+		r = run_wg(argv, fd, err);
+	(void)ftruncate(fd, 0);
+	return r;
+}
+
+/* The peers that differ between the file the link was synced to (old) and obj sent alone
+ * (lib/wgdelta.h): removed first, then added or updated. 1 when done; 0 when the whole file
+ * is to be synced (the [Interface] section changed, or old is not a plain tunnel file); or a
+ * negative errno with the reason in err (the caller puts the old file back and syncs it). */
+static int send_delta(const char *name, const struct object *old, const struct object *obj,
+		      struct strbuf *err)
+{
+	struct wgdelta d;
+	int r;
+
+	if (!old->file.content || !obj->file.content)
+		return 0;
+	r = wgdelta_compute(old->file.content, old->file.size, obj->file.content, obj->file.size,
+			    &d);
+	if (r <= 0)
+		return r;
+	if (d.n_remove)
+		r = remove_peers(name, &d, err);
+	if (r >= 0 && d.n_add)
+		r = add_peers(name, &d, err);
+	wgdelta_done(&d);
+	return r < 0 ? r : 1;
+}
+
 /* Whether pending creates or replaces NAME's file. */
 static bool changed(const struct oplist *pending, const char *name)
 {
@@ -250,19 +336,27 @@ static int port_check(const struct wgsync_tunnel *t, struct strbuf *err)
 	return r;
 }
 
-static int commit_one(struct wgsync *w, const struct wgsync_tunnel *t, bool change,
+/* Tunnel t brought to its file: op, the file's creation or replacement (NULL: unchanged, then
+ * only a link not the one last synced is synced). A replaced file on the link last synced
+ * sends only the peers that differ (send_delta); otherwise the listen port is checked and
+ * the whole file synced. */
+static int commit_one(struct wgsync *w, const struct wgsync_tunnel *t, const struct op *op,
 		      struct strbuf *err)
 {
 	const struct wgsync_known *k = known_find(w, t->name);
 	unsigned ifindex = if_nametoindex(t->name);
+	bool synced = ifindex && k && k->ifindex == ifindex;
 	int r;
 
-	if (!change && k && k->ifindex == ifindex)
+	if (!op && synced)
 		return 0;
 	if (!ifindex) {
 		strbuf_printf(err, "wg syncconf %s: no link %s", t->name, t->name);
 		return -ENODEV;
 	}
+	if (synced && op->type == OP_REPLACE && op->old &&
+	    (r = send_delta(t->name, op->old, op->obj, err)) != 0)
+		return r < 0 ? r : known_set(w, t->name, ifindex);
 	if ((r = port_check(t, err)) < 0)
 		return r;
 	return sync_one(w, t->name, ifindex, err);
@@ -273,15 +367,10 @@ static int commit_one(struct wgsync *w, const struct wgsync_tunnel *t, bool chan
  * are there; -ETIMEDOUT after WGSYNC_RULES_WAIT_MS. */
 static int wait_rules(struct strbuf *err)
 {
-	int i, r;
+	int r = rule_probe_wait_fwmark(RENDER_WG_FWMARK, WGSYNC_RULES_WAIT_MS, err);
 
-	for (i = 0; i < WGSYNC_RULES_WAIT_MS / 10; i++) {
-		if (i)
-			usleep(10000);
-		r = rule_probe_fwmark(RENDER_WG_FWMARK, err);
-		if (r != 0)
-			return r < 0 ? r : 0;
-	}
+	if (r != 0)
+		return r < 0 ? r : 0;
 	strbuf_printf(err, "keepalived did not make the rules of the WireGuard tunnels' mark %#x "
 			   "within %d ms",
 		      RENDER_WG_FWMARK, WGSYNC_RULES_WAIT_MS);
@@ -308,11 +397,11 @@ int wgsync_commit(struct wgsync *w, const struct oplist *pending, struct strbuf 
 			strbuf_printf(err, "wg syncconf %s: no such tunnel in the intent", t);
 			r = -ENOENT;
 		} else
-			r = commit_one(w, tun, true, err);
+			r = commit_one(w, tun, op, err);
 	}
 	for (i = 0; i < w->n_tunnels && r >= 0; i++)
 		if (!changed(pending, w->tunnels[i].name))
-			r = commit_one(w, &w->tunnels[i], false, err);
+			r = commit_one(w, &w->tunnels[i], NULL, err);
 	return r;
 }
 

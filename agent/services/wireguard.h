@@ -1,18 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * WireGuard tunnels' configurations, for the services backend: the files "wireguard/NAME.conf"
- * (render-wireguard.c, `wg setconf` syntax, mode 0600) applied to link NAME with
- * `wg syncconf NAME FILE`, which speaks generic netlink to the kernel module and the UAPI
- * socket to wireguard-go, changes only the peers that differ (the others keep their
- * sessions) and reads the keys from the file (none on a command line). The link itself is the
- * kernel backend's, made before the services commit.
+ * (render-wireguard.c, `wg setconf` syntax, mode 0600) applied to link NAME with wg(8), which
+ * speaks generic netlink to the kernel module and the UAPI socket to wireguard-go: only the
+ * peers that differ are changed (the others keep their sessions), and the keys go from a file
+ * or a memfd (none on a command line). The link itself is the kernel backend's, made before
+ * the services commit.
  *
- *   commit  syncconf of each tunnel whose file changed, and of each whose link is not the one
- *           last synced (a link made again: at the agent's start, after a reboot, by an undo).
+ *   commit  each tunnel whose file changed: on the link last synced, only the peers that
+ *           differ from the old file (lib/wgdelta.h: `wg set NAME peer KEY remove`, then
+ *           `wg addconf NAME /dev/stdin` with their sections from a memfd), which spares wg
+ *           reading the whole device back; otherwise, or when the [Interface] section changed,
+ *           syncconf. Syncconf too of each tunnel whose link is not the one last synced (a
+ *           link made again: at the agent's start, after a reboot, by an undo).
  *           On a VRRP pair, first the wait for keepalived's rules of the tunnels' mark
  *           (kernel/rule-probe.h): a peer given before them would be greeted from the router's
  *           own address.
- *           A changed tunnel's listen port is first bound by the agent (UDP, IPv4 and IPv6):
+ *           A tunnel synced whole has its listen port first bound by the agent (UDP, IPv4, IPv6):
  *           wireguard-go binds only once it has seen its link up, after syncconf returned, and
  *           its failure then reaches no one; so a port another socket holds fails the commit
  *           here, for the kernel module and wireguard-go alike.

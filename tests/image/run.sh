@@ -35,7 +35,9 @@
 #           - generation 6: VRRP with connection sync (alone: master; a handover refused);
 #           - generation 7: IPsec (the kernel's ESP) and WireGuard (the module) to host B, whose
 #             ends (charon with kernel-libipsec, wireguard-go) are configured here by hand:
-#             host A and host B ping each other through both tunnels.
+#             host A and host B ping each other through both tunnels; generations 8 and 9
+#             add a second WireGuard peer and change it, sent alone: the first keeps its
+#             session.
 #
 # Usage: tests/image/run.sh [IMAGE]   (default: out/vrouter-<meson.build's version>.qcow2)
 # Exit 77 (skip, with the reason) when IMAGE does not exist, without root, or without tools.
@@ -644,6 +646,30 @@ check "host B pings host A ($host_a_reserved) from 10.7.0.1 through the WireGuar
 	ip netns exec "$b" ping -q -c 2 -W 2 -I 10.7.0.1 "$host_a_reserved"
 check "wg0 is the module's link (kind wireguard)" \
 	ssh_root 'ip -d link show wg0 | grep -qw wireguard'
+# Generations 8 and 9 over SSH: a second WireGuard peer added, then its allowed IPs changed, on
+# the module: only that peer is sent (wg set, wg addconf), b keeps its session.
+wg_hs_b() { ssh_root 'wg show wg0 latest-handshakes' | awk -v k="$wg_b_pub" '$1==k {print $2}'; }
+hs_b=$(wg_hs_b)
+wg_c_pub=$(wg genkey | wg pubkey)
+for g in 8 9; do
+	python3 - "$tmp/g7.json" $g "$wg_c_pub" >"$tmp/g$g.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["generation"] = int(sys.argv[2])
+d["vpn"]["wireguard"]["wg0"]["peers"]["c"] = {
+    "public_key": sys.argv[3], "allowed_ips": ["10.6.%s.0/24" % sys.argv[2]]}
+json.dump(d, sys.stdout, indent=1)
+PY
+	ssh_root 'vrouterctl apply -' <"$tmp/g$g.json" >"$tmp/apply$g.out" 2>&1
+	check "generation $g (peer c, 10.6.$g.0/24) applied: $(grep -o '"duration_ms": [0-9.]*' "$tmp/apply$g.out")" \
+		grep -q '"applied": true' "$tmp/apply$g.out"
+done
+check "wg0: peer c has its allowed IPs of generation 9" \
+	ssh_root "wg show wg0 allowed-ips | grep -qx '$wg_c_pub	10.6.9.0/24'"
+check "... and the route to them" ssh_root 'ip route show 10.6.9.0/24 | grep -qw wg0'
+check "b kept its session through both (latest handshake $hs_b)" \
+	test -n "$hs_b" -a "$(wg_hs_b)" = "$hs_b"
+check "host A still pings 10.7.0.1 through the WireGuard tunnel" ping_from_a 10.7.0.1
 ssh_root 'vrouterctl status | sed -n "/^ipsec/,\$p"' 2>&1 | sed 's/^/# /'
 # Host B's namespace is this script's: its processes (charon, wireguard-go) are its own.
 ip netns pids "$b" | xargs -r kill 2>/dev/null

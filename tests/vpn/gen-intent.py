@@ -2,8 +2,9 @@
 """The router's intent for tests/vpn/wireguard.sh: gen-intent.py GENERATION KEYFILE [OPTION...]
 
 KEYFILE holds "NAME KEY" lines (r1-private, b-public, b-psk, c-public). Options:
-  site-c            a second peer (its endpoint answers nothing)
-  site-c-moved      site-c with another allowed prefix
+  site-c            a second peer (its endpoint answers nothing), with b-psk as its preshared key
+  site-c-moved      site-c with another allowed prefix and no preshared key
+  site-c-bare       site-c-moved without its endpoint and keepalive
   wg1-port=N        a second tunnel listening on port N
   bad-key           site-b's public key not a key
 """
@@ -20,13 +21,15 @@ peers = {
         "allowed_ips": ["10.2.2.0/24", "10.99.0.2/32"],
     }
 }
-if "site-c" in opts or "site-c-moved" in opts:
+if opts & {"site-c", "site-c-moved", "site-c-bare"}:
     peers["site-c"] = {
         "public_key": keys["c-public"],
-        "endpoint": "203.0.113.3:51822",
-        "allowed_ips": ["10.3.4.0/24" if "site-c-moved" in opts else "10.3.3.0/24"],
-        "keepalive_seconds": 25,
+        "allowed_ips": ["10.3.3.0/24" if "site-c" in opts else "10.3.4.0/24"],
     }
+    if "site-c-bare" not in opts:
+        peers["site-c"].update(endpoint="203.0.113.3:51822", keepalive_seconds=25)
+    if "site-c" in opts:
+        peers["site-c"]["preshared_key"] = keys["b-psk"]
 tunnels = {
     "wg0": {
         "private_key": keys["r1-private"],

@@ -6,8 +6,9 @@
 #
 # Checked: ping and TCP between the hosts both ways through the tunnel; status (peer,
 # endpoint, handshake, bytes, implementation); the route to the peer's allowed IPs; a second
-# peer added and changed while the first carries traffic (its latest handshake unchanged on
-# both ends); bad input and a run-time failure (a listen port taken) change nothing; no key
+# peer added, changed (allowed IPs; its preshared key, then its endpoint and keepalive taken
+# away) and removed while the first carries traffic (its latest handshake unchanged on both
+# ends); bad input and a run-time failure (a listen port taken) change nothing; no key
 # in any file the agent wrote but the 0600 tunnel files, in its log, in status or in `ps`; the
 # agent killed with -9 (the tunnel carries on, wireguard-go not restarted, a new agent adopts
 # it); the tunnel removed (its link and wireguard-go gone).
@@ -134,9 +135,9 @@ in_r1() {
 	nsenter --net=/proc/$p/ns/net --mount=/proc/$p/ns/mnt --root=/proc/$p/root --wd="$PWD" "$@"
 }
 # wireguard-go of wg0 in r1's network namespace (another test's may run on the machine).
-wgo_pid() {
+wgo_pid() { # [LINK]: r1's wireguard-go for LINK (wg0)
 	local p
-	for p in $(pgrep -f '^/usr/bin/wireguard-go wg0$'); do
+	for p in $(pgrep -f "^/usr/bin/wireguard-go ${1:-wg0}\$"); do
 		[ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/$ns_r1/ns/net)" ] && echo $p && return
 	done
 }
@@ -229,6 +230,33 @@ check "site-b: no new handshake on the peer ($hs_p)" \
 	test "$(in_peer wg show wgp latest-handshakes | awk '{print $2}')" = "$hs_p"
 check "a second apply of the same intent changes nothing" apply_next site-c-moved
 check "... no operation" grep -q '"changes": 0,' "$tmp/apply.out"
+# Only the changed peer is sent (wg set / wg addconf): the settings a peer loses go too.
+c_pub=$(awk '$1=="c-public"{print $2}' "$tmp/keys")
+c_shows() { # WHAT: site-c's field in wg show wg0 WHAT
+	in_r1 wg show wg0 "$1" | awk -v k="$c_pub" '$1==k {print $2}'
+}
+check "site-c lost its preshared key with the move" test "$(c_shows preshared-keys)" = "(none)"
+check "site-c without its endpoint and keepalive" apply_next site-c-bare
+check "... site-c has neither now, and its allowed IPs" \
+	test "$(c_shows endpoints) $(c_shows persistent-keepalive) $(c_shows allowed-ips)" = \
+	"(none) off 10.3.4.0/24"
+check "site-c removed" apply_next
+check "... wg0's peers: site-b alone" test "$(in_r1 wg show wg0 peers | grep -c .)$(c_shows endpoints)" = 1
+# A changed [Interface] section (the listen port) is applied whole (wg syncconf).
+check "a second tunnel, wg1, on port 51831" apply_next wg1-port=51831
+check "wg1 moved to port 51832" apply_next wg1-port=51832
+check "... in effect" test "$(in_r1 wg show wg1 listen-port)" = 51832
+check "wg1 removed" apply_next
+wg1_gone() {
+	for _ in $(seq 20); do
+		[ -z "$(wgo_pid wg1)" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+check "... its wireguard-go gone" wg1_gone
+check "site-b: no new handshake through these changes ($hs_r)" test "$(handshake)" = "$hs_r"
+check "site-b still carries traffic" ping_ok h1 10.2.2.100
 
 # Bad input: refused, nothing changed.
 state >"$tmp/before"
@@ -259,7 +287,7 @@ check "the failure names the tunnel, its port and why" \
 	grep -q 'wg1: listen port 51830: Address already in use' "$tmp/apply.out"
 state >"$tmp/after"
 check "the failed apply left the state as it was" diff -u "$tmp/before" "$tmp/after"
-check "no wireguard-go left for wg1" sh -c "! pgrep -f '^/usr/bin/wireguard-go wg1$' >/dev/null"
+check "no wireguard-go left for wg1" test -z "$(wgo_pid wg1)"
 check "site-b still carries traffic" ping_ok h1 10.2.2.100
 
 # No secret anywhere but in root's 0600 files (the tunnel's file, the persisted intent).
