@@ -91,6 +91,8 @@ static int conf_line(struct conf *c, const char *s, size_t n)
 	const char *k, *v;
 	size_t kn, vn;
 
+	if (memchr(s, '\0', n))
+		return 0;
 	if (same(s, n, "[Peer]")) {
 		if (grow((void **)&c->peers, &c->cap_peers, c->n_peers, sizeof(*c->peers)) < 0)
 			return -ENOMEM;
@@ -111,9 +113,8 @@ static int conf_line(struct conf *c, const char *s, size_t n)
 			  : same(k, kn, "PersistentKeepalive") ? HAS_KEEPALIVE
 							       : 0;
 	}
-	if (memchr(s, '\0', n) ||
-	    grow((void **)&c->lines, &c->cap_lines, c->n_lines, sizeof(*c->lines)) < 0)
-		return memchr(s, '\0', n) ? 0 : -ENOMEM;
+	if (grow((void **)&c->lines, &c->cap_lines, c->n_lines, sizeof(*c->lines)) < 0)
+		return -ENOMEM;
 	c->lines[c->n_lines++] = (struct line){s, n};
 	if (p)
 		p->n++;

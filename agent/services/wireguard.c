@@ -140,37 +140,6 @@ static void scrub(const struct strbuf *out, struct strbuf *err)
 		strbuf_append(err, "wg refused the tunnel's file");
 }
 
-/* wg VERB NAME CONFDIR/wireguard/NAME.conf (syncconf: the peers that differ; setconf: every
- * peer made again, without its sessions); the link's index noted. */
-static int apply_one(struct wgsync *w, const char *verb, const char *name, unsigned ifindex,
-		     struct strbuf *err)
-{
-	struct strbuf path = {0}, out = {0};
-	char *argv[] = {(char *)WGSYNC_PROGRAM, (char *)verb, (char *)name, NULL, NULL};
-	int r;
-
-	strbuf_printf(&path, "%s/%s/%s.conf", w->confdir, WGSYNC_DIR, name);
-	argv[3] = (char *)strbuf_str(&path);
-	r = runner_run(argv, WGSYNC_TIMEOUT_MS, NULL, &out);
-	if (r != 0) {
-		strbuf_printf(err, "wg %s %s: ", verb, name);
-		if (r < 0)
-			strbuf_append(err, strerror(-r));
-		else
-			scrub(&out, err);
-	}
-	strbuf_done(&path);
-	strbuf_done(&out);
-	if (r != 0)
-		return r < 0 ? r : -EIO;
-	return known_set(w, name, ifindex);
-}
-
-static int sync_one(struct wgsync *w, const char *name, unsigned ifindex, struct strbuf *err)
-{
-	return apply_one(w, "syncconf", name, ifindex, err);
-}
-
 /* wg with argv (its first two after the program: verb and tunnel), stdin from in_fd (-1:
  * none). 0, or a negative errno with wg's scrubbed reason in err. */
 static int run_wg(char *const argv[], int in_fd, struct strbuf *err)
@@ -188,6 +157,27 @@ static int run_wg(char *const argv[], int in_fd, struct strbuf *err)
 	}
 	strbuf_done(&out);
 	return r > 0 ? -EIO : r;
+}
+
+/* wg VERB NAME CONFDIR/wireguard/NAME.conf (syncconf: the peers that differ; setconf: every
+ * peer made again, without its sessions); the link's index noted. */
+static int apply_one(struct wgsync *w, const char *verb, const char *name, unsigned ifindex,
+		     struct strbuf *err)
+{
+	struct strbuf path = {0};
+	char *argv[] = {(char *)WGSYNC_PROGRAM, (char *)verb, (char *)name, NULL, NULL};
+	int r;
+
+	strbuf_printf(&path, "%s/%s/%s.conf", w->confdir, WGSYNC_DIR, name);
+	argv[3] = (char *)strbuf_str(&path);
+	r = run_wg(argv, -1, err);
+	strbuf_done(&path);
+	return r < 0 ? r : known_set(w, name, ifindex);
+}
+
+static int sync_one(struct wgsync *w, const char *name, unsigned ifindex, struct strbuf *err)
+{
+	return apply_one(w, "syncconf", name, ifindex, err);
 }
 
 /* wg set NAME peer KEY remove ... (public keys only on the command line). */
