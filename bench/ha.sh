@@ -4,7 +4,10 @@
 # (tests/ha/baseline.sh), alternately in one run (baseline, agent, baseline, agent, ...), with
 # the same topology, traffic and events. Prints one table: per event, ours against the
 # baseline: the UDP probe's longest gap (median and max over the rounds), probes lost (max),
-# TCP streams intact (rounds in which both the chat and the download survived / rounds).
+# TCP streams intact (rounds in which both the chat and the download survived / rounds); and a
+# second one for the services (tests/ha/services.sh): how long DHCP (a client rebinding its
+# lease), the IPsec tunnel and the WireGuard tunnel (pings through each, 50/s) were not served,
+# median / max, ms.
 #
 # Usage: bench/ha.sh [ROUNDS (default 3)] [ADVERT_MS (default 100)]
 # BUILD_DIR (default build) is built first; OUTDIR (default: a temporary directory, removed)
@@ -70,6 +73,34 @@ print("|" + "-" * 18 + ("|" + "-" * 10) * 3 + "|" + "-" * 12 + ("|" + "-" * 10) 
 for ev in events:
     a, b = cell(runs("agent", ev)), cell(runs("baseline", ev))
     print("| %-16s | %8s | %8s | %8s | %10s | %8s | %8s | %8s | %10s |" % tuple([ev] + a + b))
+
+def svc(rs, key):
+    gaps = []
+    for r in rs:
+        s = r.get("services", {}).get(key)
+        if s is None:
+            continue
+        g = s.get("gap_ms")
+        # (answers that never came back: "never")
+        never = g is None or s.get("back_ms") is None
+        gaps.append(float("inf") if never else g)
+    if not gaps:
+        return "-"
+    f = lambda v: "never" if v == float("inf") else "%.0f" % v
+    return "%s / %s" % (f(statistics.median(gaps)), f(max(gaps)))
+
+print()
+keys = [("dhcp", "DHCP"), ("ipsec", "IPsec"), ("wg", "WireGuard")]
+print("| %-16s | %s |" % ("services", " | ".join("%-14s | %-14s" % (n + " ours", n + " base")
+                                                  for _, n in keys)))
+print("|" + "-" * 18 + ("|" + "-" * 16) * 6 + "|")
+for ev in events:
+    a, b = runs("agent", ev), runs("baseline", ev)
+    print("| %-16s | %s |" % (ev, " | ".join("%14s | %14s" % (svc(a, k), svc(b, k)) for k, _ in keys)))
+print("services: how long each was not served, median / max over the rounds, ms: the longest gap "
+      "between two answers to a DHCP client rebinding its lease at 50/s (ACKs) and to pings through "
+      "the IPsec and the WireGuard tunnel at 50/s (replies); the agent-kill's DHCP runs inside the "
+      "late handover's.")
 failed = sorted(f[:-7] for f in os.listdir(out) if f.endswith(".failed"))
 print("gap: the UDP probe's (1 kHz) longest gap, ms; lost: probes; TCP intact: rounds in which both "
       "the chat and the download survived / rounds measured.")

@@ -6,6 +6,10 @@
 # per event. The routers' links start under other names ($HA_LINK_NAMES): vrouterd finds them
 # by MAC and renames them.
 #
+# The intents also give both routers the services of tests/ha/services.sh: DHCP on the LAN (the
+# master serves it), an IPsec tunnel from the WAN virtual address and a WireGuard tunnel (the
+# same key on both) to the far end in server; each event's services line is their probes'.
+#
 # Each vrouterd runs in its router's namespaces (network, UTS, and mount with a private /run);
 # its socket, state and configuration directories are in the test's temporary directory.
 #
@@ -42,7 +46,8 @@ here=$(dirname "$(realpath "$0")")
 vrouterd=$(realpath "${VROUTERD:-$here/../../build/agent/daemon/vrouterd}")
 ctl=$(realpath "${VROUTERCTL:-$here/../../build/agent/cli/vrouterctl}")
 
-for prog in keepalived conntrackd nft python3 nsenter unshare "$vrouterd" "$ctl"; do
+for prog in keepalived conntrackd dnsmasq /usr/lib/ipsec/charon swanctl wg wireguard-go busybox \
+	nft python3 nsenter unshare "$vrouterd" "$ctl"; do
 	command -v "$prog" >/dev/null || { echo "skip: $prog is not installed"; exit 77; }
 done
 
@@ -56,11 +61,17 @@ chmod 755 "$tmp"
 declare -A agent # each router's vrouterd (a PID this script started)
 
 # The processes of router N: every one whose command line names its directory (its vrouterd,
-# keepalived's two processes, conntrackd).
+# keepalived's two processes, conntrackd, dnsmasq, charon), and the wireguard-go in its network
+# namespace (which outlives the agent).
 router_pids() { # r1|r2
-	local p
+	local p net
+	net=$(eval "readlink /proc/\$ha_ns_$1/ns/net")
 	for p in /proc/[0-9]*; do
-		grep -qa -- "$tmp/$1/" "$p/cmdline" 2>/dev/null && echo "${p#/proc/}"
+		if grep -qa -- "$tmp/$1/" "$p/cmdline" 2>/dev/null ||
+			{ [ "$(cat "$p/comm" 2>/dev/null)" = wireguard-go ] &&
+				[ "$(readlink "$p/ns/net")" = "$net" ]; }; then
+			echo "${p#/proc/}"
+		fi
 	done
 }
 
@@ -86,6 +97,7 @@ cleanup() {
 		done
 		[ -n "${agent[$r]:-}" ] && ha_forget "${agent[$r]}"
 	done
+	svc_far_cleanup
 	ha_cleanup
 	if [ -n "$outdir" ]; then
 		mkdir -p "$outdir"
@@ -108,8 +120,11 @@ ha_diag() {
 	done
 }
 . "$here/events.sh"
+. "$here/../lib/charon.sh"
+. "$here/services.sh"
 
 ha_topology || die "topology"
+svc_far
 
 rctl() { # r1|r2 ARGS...
 	local r=$1
@@ -141,10 +156,30 @@ start_agent() { # r1|r2: vrouterd in the router's namespaces, its socket answeri
 	wait_for 10 "$1's vrouterd answers" rctl "$1" status >/dev/null 2>&1
 }
 apply() { # r1|r2: its intent, with the advert interval of this run
-	python3 - "$here/$1.json" "$advert_ms" >"$tmp/$1/intent.json" <<'PY'
+	python3 - "$here/$1.json" "$advert_ms" "$svc_psk" "$svc_wg_key" "$svc_far_pub" \
+		>"$tmp/$1/intent.json" <<'PY'
 import json, sys
 i = json.load(open(sys.argv[1]))
 i["vrrp"]["advert_interval_ms"] = int(sys.argv[2])
+# The services of tests/ha/services.sh: DHCP on the LAN (served by the master only), an IPsec
+# tunnel from the WAN virtual address and a WireGuard tunnel (the same key on both routers) to
+# the far end in server, their traffic admitted both ways; the server is the way out.
+i["dhcp"] = {"lan": {"ranges": [{"start": "10.1.1.150", "end": "10.1.1.199"}],
+                     "lease_seconds": 600}}
+i["vpn"] = {
+    "ipsec": {"far": {"local_address": "203.0.113.10", "remote_address": "203.0.113.100",
+                      "psk": sys.argv[3], "local_subnets": ["10.1.1.0/24"],
+                      "remote_subnets": ["10.9.0.0/24"]}},
+    "wireguard": {"wg0": {"private_key": sys.argv[4], "listen_port": 51820,
+                          "addresses": ["10.8.0.1/24"],
+                          "peers": {"far": {"public_key": sys.argv[5],
+                                            "endpoint": "203.0.113.100:51821",
+                                            "allowed_ips": ["10.7.0.0/24", "10.8.0.2/32"],
+                                            "keepalive_seconds": 1}}}}}
+i["firewall"]["forward"]["rules"][:0] = [
+    {"action": "accept", "in": "lan", "out": t} for t in ("far", "wg0")] + [
+    {"action": "accept", "in": t, "out": "lan"} for t in ("far", "wg0")]
+i["routes"] = [{"to": "0.0.0.0/0", "via": "203.0.113.100"}]
 json.dump(i, sys.stdout, indent=1)
 PY
 	rctl "$1" apply "$tmp/$1/intent.json" >/dev/null || die "$1: apply refused"
@@ -179,6 +214,8 @@ start_agent r2
 apply r2
 wait_for 10 "r2 backup" state_is r2 backup
 wait_for 10 "r2 in sync" in_sync r1
+svc_dhcpc
+svc_ready
 
 ha_bg server python3 "$here/traffic.py" server --bind 203.0.113.100 >"$tmp/server.log" 2>&1
 sleep 0.5
@@ -189,6 +226,7 @@ echo "advert interval ${advert_ms} ms; vrouterd: keepalived and conntrackd (Disa
 traffic_start handover
 n=$(before r2)
 t=$(date +%s%N)
+svc_dhcp handover "$t" 10.1.1.3
 handover r1
 both_vips_on r2 r1 || die "r2 does not hold the addresses after the handover returned"
 cancel r1
@@ -205,6 +243,7 @@ traffic_start agent-kill
 since1=$(vrrp_get r1 'v["since"]')
 kpid=$(cat "$tmp/r2/state/services/keepalived.pid")
 t=$(date +%s%N)
+svc_dhcp agent-kill "$t" 10.1.1.3
 {
 	kill -9 "${agent[r2]}"
 	wait "${agent[r2]}"
@@ -229,6 +268,7 @@ wait_for 10 "r1 in sync" in_sync r2
 n=$(before r1)
 echo "               (late-handover: r1 backup for $(($(date +%s) - t_backup)) s, connections $(($(date +%s) - t_late + 2)) s old)"
 t=$(date +%s%N)
+svc_dhcp late-handover "$t" 10.1.1.2
 handover r2
 both_vips_on r1 r2 || die "r1 does not hold the addresses after the late handover returned"
 cancel r2
@@ -241,6 +281,7 @@ traffic_start hard-failure
 n=$(before r2)
 pids=$(router_pids r1)
 t=$(date +%s%N)
+svc_dhcp hard-failure "$t" 10.1.1.3
 # shellcheck disable=SC2086 # a list of PIDs
 kill -STOP $pids
 for l in lan wan sync; do ha_in r1 ip link set dev $l down; done
@@ -267,6 +308,7 @@ wait_for 10 "r1 in sync" in_sync r2
 traffic_start link-down
 n=$(before r1)
 t=$(date +%s%N)
+svc_dhcp link-down "$t" 10.1.1.2
 ha_in r2 ip link set dev wan down
 wait_for 10 "r1 master after r2's wan went down" holds_vips r1
 took=$(ms_since "$t")

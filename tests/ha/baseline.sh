@@ -2,7 +2,9 @@
 # The HA baseline: two routers (tests/ha/topo.sh) configured BY HAND the usual way, with real
 # traffic (tests/ha/traffic.py) across four events, measured one traffic run per event.
 #
-#   r1, r2: addresses, ip_forward, one nftables SNAT rule (LAN -> the WAN VIP); keepalived
+#   r1, r2: addresses, ip_forward, one nftables SNAT rule (LAN -> the WAN VIP, but not to the
+#   far end's tunnelled subnets: the usual exemption, or a ping that left in clear while the
+#   tunnels came up would keep its NAT inside them); keepalived
 #   (VRRPv3, groups lan (vrid 11) and wan (vrid 12) in one vrrp_sync_group, r1 priority 200,
 #   r2 100, both `state BACKUP` + `nopreempt`: a router that comes back stays backup, so each
 #   event moves the master once and no preemption adds a second move); conntrackd (FTFW, UDP
@@ -10,6 +12,14 @@
 #   conntrackd's primary-backup.sh: primary -c -f -R -B; backup -t -n; fault -t. The shipped
 #   script's restart of a conntrackd that does not answer is left out: this script starts and
 #   ends conntrackd itself, by PID.
+#   The services (tests/ha/services.sh's far end and probes), the usual way: a second notify
+#   script of the sync group (keepalived's generic `notify`, run beside the first) that on
+#   MASTER starts dnsmasq (DHCP on lan, authoritative, a lease file per router), makes wg0
+#   (the kernel's WireGuard, else wireguard-go, as wg-quick does; wg setconf, its address and
+#   the route to the far end's side) and initiates the IPsec tunnel (`swanctl --initiate`
+#   against the router's own charon, kernel-libipsec, the tunnel loaded at start with the WAN
+#   VIP as its local address), and on BACKUP, FAULT or STOP (keepalived stopping) stops
+#   dnsmasq, deletes wg0 and terminates the tunnel. The routers' default route: the server.
 #
 # Every file (configurations, logs, pid files, lock file, control sockets, the notify script
 # and its record of transitions) is in the test's temporary directory, per router. keepalived
@@ -48,7 +58,8 @@ outdir=${2:-}
 [ -n "$outdir" ] && outdir=$(realpath -m "$outdir")
 here=$(dirname "$(realpath "$0")")
 
-for prog in keepalived conntrackd nft python3 nsenter unshare; do
+for prog in keepalived conntrackd dnsmasq /usr/lib/ipsec/charon swanctl wg wireguard-go busybox \
+	nft python3 nsenter unshare; do
 	command -v $prog >/dev/null || { echo "skip: $prog is not installed"; exit 77; }
 done
 
@@ -57,13 +68,31 @@ vr_own_namespaces VRTEST_HA_BASELINE "$0" "$@"
 . "$here/topo.sh"
 
 tmp=$(mktemp -d)
-declare -A kpid cpid # each router's keepalived and conntrackd (PIDs this script started)
+chmod 755 "$tmp" # (dnsmasq reads its configuration as user dnsmasq)
+declare -A kpid cpid spid # each router's keepalived, conntrackd and charon (PIDs this script started)
+# What the notify scripts started in router N: its dnsmasq (its pid file names it) and the
+# wireguard-go in its network namespace.
+notified_pids() { # r1|r2
+	local p net
+	cat "$tmp/$1/dnsmasq.pid" 2>/dev/null
+	net=$(eval "readlink /proc/\$ha_ns_$1/ns/net")
+	for p in /proc/[0-9]*; do
+		[ "$(cat "$p/comm" 2>/dev/null)" = wireguard-go ] && [ "$(readlink "$p/ns/net")" = "$net" ] &&
+			echo "${p#/proc/}"
+	done
+}
 cleanup() {
-	local r
+	local r p
 	for r in r1 r2; do
 		[ -n "${kpid[$r]:-}" ] && kill -CONT "${kpid[$r]}" 2>/dev/null && kill "${kpid[$r]}" 2>/dev/null
 		[ -n "${cpid[$r]:-}" ] && kill -CONT "${cpid[$r]}" 2>/dev/null && kill "${cpid[$r]}" 2>/dev/null
+		[ -n "${spid[$r]:-}" ] && kill -CONT "${spid[$r]}" 2>/dev/null && kill "${spid[$r]}" 2>/dev/null
 	done
+	sleep 0.2 # (keepalived's last notify, if any, done)
+	for r in r1 r2; do
+		for p in $(notified_pids $r); do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null; done
+	done
+	svc_far_cleanup
 	ha_cleanup
 	if [ -n "$outdir" ]; then
 		mkdir -p "$outdir"
@@ -71,6 +100,9 @@ cleanup() {
 			cp "$tmp/$r/keepalived.log" "$outdir/$r-keepalived.log" 2>/dev/null
 			cp "$tmp/$r/conntrackd.log" "$outdir/$r-conntrackd.log" 2>/dev/null
 			cp "$tmp/$r/transitions" "$outdir/$r-transitions" 2>/dev/null
+			cp "$tmp/$r/svc-transitions" "$outdir/$r-svc-transitions" 2>/dev/null
+			cp "$tmp/$r/dnsmasq.log" "$outdir/$r-dnsmasq.log" 2>/dev/null
+			cp "$tmp/$r/charon/out" "$outdir/$r-charon.log" 2>/dev/null
 		done
 		cp "$tmp/server.log" "$outdir/server.log" 2>/dev/null
 	fi
@@ -87,8 +119,11 @@ ha_diag() {
 	done
 }
 . "$here/events.sh"
+. "$here/../lib/charon.sh"
+. "$here/services.sh"
 
 ha_topology || die "topology"
+svc_far
 
 advert_s=$(awk -v ms="$advert_ms" 'BEGIN { printf "%g", ms / 1000 }')
 
@@ -102,11 +137,12 @@ configure() { # 1|2
 	ha_in $r ip addr add "203.0.113.$((n + 1))/24" dev wan
 	ha_in $r ip addr add "169.254.0.$n/30" dev sync
 	ha_in $r sysctl -qw net.ipv4.ip_forward=1
+	ha_in $r ip route add default via 203.0.113.100
 	ha_in $r nft -f - <<NFT
 table ip ha {
 	chain postrouting {
 		type nat hook postrouting priority srcnat;
-		oifname "wan" ip saddr 10.1.1.0/24 snat to 203.0.113.10;
+		oifname "wan" ip saddr 10.1.1.0/24 ip daddr != { 10.9.0.0/24, 10.7.0.0/24 } snat to 203.0.113.10;
 	}
 }
 NFT
@@ -169,6 +205,81 @@ echo "\$(date +%s.%N) \$1 done" >>$d/transitions
 EOF
 	chmod 755 "$d/notify.sh"
 
+	# The services, by hand (see the header).
+	cat >"$d/dnsmasq.conf" <<EOF
+port=0
+interface=lan
+bind-interfaces
+dhcp-range=10.1.1.150,10.1.1.199,255.255.255.0,10m
+dhcp-option=option:router,10.1.1.1
+dhcp-authoritative
+dhcp-leasefile=$d/dnsmasq.leases
+pid-file=$d/dnsmasq.pid
+log-facility=$d/dnsmasq.log
+EOF
+	(
+		umask 077
+		cat >"$d/wg0.conf" <<EOF
+[Interface]
+PrivateKey = $svc_wg_key
+ListenPort = 51820
+
+[Peer]
+PublicKey = $svc_far_pub
+Endpoint = 203.0.113.100:51821
+AllowedIPs = 10.7.0.0/24, 10.8.0.2/32
+PersistentKeepalive = 1
+EOF
+	)
+	mkdir -p "$d/charon"
+	cat >"$d/charon/swanctl.conf" <<EOF
+connections {
+	far {
+		local_addrs = 203.0.113.10
+		remote_addrs = 203.0.113.100
+		local { auth = psk }
+		remote { auth = psk }
+		children {
+			far {
+				local_ts = 10.1.1.0/24
+				remote_ts = 10.9.0.0/24
+			}
+		}
+	}
+}
+secrets {
+	ike-far {
+		secret = "$svc_psk"
+	}
+}
+EOF
+	cat >"$d/svc-notify.sh" <<EOF
+#!/bin/sh
+# keepalived's generic notify: GROUP NAME STATE PRIORITY
+sw() { swanctl "\$@" --uri unix://$d/charon/vici; }
+echo "\$(date +%s.%N) services \$3" >>$d/svc-transitions
+case "\$3" in
+MASTER)
+	dnsmasq --conf-file=$d/dnsmasq.conf
+	if ! ip link add wg0 type wireguard 2>/dev/null; then
+		wireguard-go wg0
+	fi
+	wg setconf wg0 $d/wg0.conf
+	ip addr add 10.8.0.1/24 dev wg0
+	ip link set dev wg0 up
+	ip route add 10.7.0.0/24 dev wg0
+	sw --initiate --child far --timeout 10 >/dev/null
+	;;
+*) # BACKUP, FAULT, and STOP (keepalived stopped)
+	[ -s $d/dnsmasq.pid ] && kill "\$(cat $d/dnsmasq.pid)" && rm -f $d/dnsmasq.pid
+	ip link del wg0 2>/dev/null
+	sw --terminate --ike far --force >/dev/null 2>&1
+	;;
+esac
+echo "\$(date +%s.%N) services \$3 done" >>$d/svc-transitions
+EOF
+	chmod 755 "$d/svc-notify.sh"
+
 	cat >"$d/keepalived.conf" <<EOF
 global_defs {
 	router_id $r
@@ -183,6 +294,7 @@ vrrp_sync_group ha {
 	notify_master "$d/notify.sh primary"
 	notify_backup "$d/notify.sh backup"
 	notify_fault "$d/notify.sh fault"
+	notify "$d/svc-notify.sh"
 }
 vrrp_instance lan {
 	state BACKUP
@@ -220,6 +332,16 @@ start_conntrackd() { # r1|r2
 	done
 	die "conntrackd of $1 does not answer"
 }
+start_charon() { # r1|r2: its charon, the tunnel loaded (not initiated: the notify's job)
+	local d="$tmp/$1/charon"
+	rm -f "$d/vici" # (a killed charon's: the new one's is waited for)
+	# shellcheck disable=SC2046 # several arguments, no spaces within one
+	vr_hand_charon "$d" nsenter $(ha_nsargs "$1") || die "charon of $1 does not start"
+	spid[$1]=$vr_hand_charon_pid
+	ha_pids+=("$vr_hand_charon_pid")
+	vr_hand_swanctl "$d" --load-all --noprompt --file "$d/swanctl.conf" >"$d/load.out" 2>&1 ||
+		die "charon of $1 refuses its configuration: $(cat "$d/load.out")"
+}
 start_keepalived() { # r1|r2
 	local d="$tmp/$1"
 	ha_bg "$1" keepalived --dont-fork --log-console --log-detail --vrrp \
@@ -242,6 +364,8 @@ state_is() { [ "$(last_state "$1")" = "$2" ]; }
 
 configure 1
 configure 2
+start_charon r1
+start_charon r2
 start_conntrackd r1
 start_conntrackd r2
 start_keepalived r1
@@ -250,6 +374,8 @@ wait_for 10 "r1's notify primary done" grep -q 'primary done' "$tmp/r1/transitio
 start_keepalived r2
 wait_for 10 "r2 backup" state_is r2 backup
 wait_for 10 "r2's notify backup done" grep -q 'backup done' "$tmp/r2/transitions"
+svc_dhcpc
+svc_ready
 
 ha_bg server python3 "$here/traffic.py" server --bind 203.0.113.100 >"$tmp/server.log" 2>&1
 sleep 0.5
@@ -277,6 +403,7 @@ echo "advert interval ${advert_ms} ms; conntrackd DisableExternalCache $external
 traffic_start handover
 n=$(ext_cache r2)
 t=$(date +%s%N)
+svc_dhcp handover "$t" 10.1.1.3
 stop_keepalived r1
 wait_for 10 "r2 master after the handover" both_vips_on r2 r1
 took=$(ms_since "$t")
@@ -291,6 +418,7 @@ wait_for 10 "r1 backup" state_is r1 backup
 sleep 66
 n=$(ext_cache r1)
 t=$(date +%s%N)
+svc_dhcp late-handover "$t" 10.1.1.2
 stop_keepalived r2
 wait_for 10 "r1 master after the late handover" both_vips_on r1 r2
 took=$(ms_since "$t")
@@ -304,27 +432,34 @@ sleep 1
 # 3. Hard failure of r1: its processes stopped, its links down, then killed.
 traffic_start hard-failure
 n=$(ext_cache r2)
-t=$(date +%s%N)
 vrrp_child=$(cat "$tmp/r1/vrrp.pid") # keepalived's VRRP process, forked by kpid[r1]
-kill -STOP "${kpid[r1]}" "${cpid[r1]}" "$vrrp_child"
+notified=$(notified_pids r1)
+t=$(date +%s%N)
+svc_dhcp hard-failure "$t" 10.1.1.3
+# shellcheck disable=SC2086 # a list of PIDs
+kill -STOP "${kpid[r1]}" "${cpid[r1]}" "${spid[r1]}" "$vrrp_child" $notified
 for l in lan wan sync; do ha_in r1 ip link set dev $l down; done
 wait_for 10 "r2 master after the hard failure" holds_vips r2
 took=$(ms_since "$t")
 # (stderr off: bash's notice of its killed jobs)
 {
-	kill -KILL "${kpid[r1]}" "${cpid[r1]}" "$vrrp_child"
-	wait "${kpid[r1]}" "${cpid[r1]}"
+	# shellcheck disable=SC2086
+	kill -KILL "${kpid[r1]}" "${cpid[r1]}" "${spid[r1]}" "$vrrp_child" $notified
+	wait "${kpid[r1]}" "${cpid[r1]}" "${spid[r1]}"
 } 2>/dev/null
-ha_forget "${kpid[r1]}"
-ha_forget "${cpid[r1]}"
+for p in "${kpid[r1]}" "${cpid[r1]}" "${spid[r1]}"; do ha_forget "$p"; done
 kpid[r1]=
 cpid[r1]=
+spid[r1]=
+rm -f "$tmp/r1/dnsmasq.pid"
 traffic_stop hard-failure "$t" "$took"
 note r2 "$n" "$t"
 # r1 back: its VIPs went with its keepalived (killed: nobody removed them).
 ha_in r1 ip addr del 10.1.1.1/24 dev lan 2>/dev/null
 ha_in r1 ip addr del 203.0.113.10/24 dev wan 2>/dev/null
 for l in lan wan sync; do ha_in r1 ip link set dev $l up; done
+ha_in r1 ip route add default via 203.0.113.100
+start_charon r1
 start_conntrackd r1
 start_keepalived r1
 wait_for 10 "r1 backup after its restart" state_is r1 backup
@@ -334,6 +469,7 @@ sleep 1
 traffic_start link-down
 n=$(ext_cache r1)
 t=$(date +%s%N)
+svc_dhcp link-down "$t" 10.1.1.2
 ha_in r2 ip link set dev wan down
 wait_for 10 "r1 master after r2's wan went down" holds_vips r1
 took=$(ms_since "$t")

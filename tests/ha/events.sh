@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Sourced by baseline.sh and agent.sh, after topo.sh: one traffic run per event and its line.
+# Sourced by baseline.sh and agent.sh, after topo.sh and before services.sh: one traffic run per
+# event and its line (and the services' probes of services.sh, once svc_far has run).
 # The caller sets tmp (its scratch directory), outdir (empty: none) and here (tests/ha), and
 # defines ha_diag, which prints what helps after a failure (logs, transitions) on stdout.
 #
@@ -44,6 +45,7 @@ traffic_start() { # EVENT
 	sleep 2
 	# The flows must run before the event, or the event measures nothing.
 	ha_in client ping -c1 -W1 -q 203.0.113.100 >/dev/null || die "$1: no traffic before the event"
+	svc_start "$1"
 }
 
 traffic_stop() { # EVENT T-EVENT-NS TAKEOVER-MS [SECONDS]
@@ -53,8 +55,10 @@ traffic_stop() { # EVENT T-EVENT-NS TAKEOVER-MS [SECONDS]
 	wait "$p"
 	ha_forget "$p"
 	[ -s "$tmp/$1.json" ] || die "$1: no summary ($(cat "$tmp/$1.err"))"
-	[ -n "$outdir" ] && mkdir -p "$outdir" && cp "$tmp/$1.json" "$outdir/"
+	svc_stop "$1" "$2" >"$tmp/$1.svc"
+	[ -n "$outdir" ] && mkdir -p "$outdir" && cp "$tmp/$1".[a-z]* "$outdir/"
 	report "$1" "$2" "$3" "$tmp/$1.json"
+	cat "$tmp/$1.svc"
 }
 
 report() { # EVENT T-EVENT-NS TAKEOVER-MS FILE
